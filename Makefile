@@ -1,0 +1,120 @@
+# facteur: plain Makefile.  `make` builds every program into $(BUILD)/,
+# `make check` runs unit tests (plain, then ASan+UBSan) and integration tests,
+# `make run` starts the embedded default, `make bench` the benchmarks.
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BUILD   ?= build
+CC      ?= cc
+PYTHON  ?= /usr/bin/python3
+
+SBINDIR    = $(PREFIX)/sbin
+LIBEXECDIR = $(PREFIX)/libexec/facteur
+SYSCONFDIR ?= /etc/facteur
+QUEUEDIR   ?= /var/spool/facteur
+MANDIR     = $(PREFIX)/share/man
+
+PKGS     = openssl libbsd-overlay libcrypt
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+HARDEN   = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE \
+           -fstack-clash-protection -fcf-protection
+OPT     ?= -O2 -g
+CFLAGS  ?=
+CFLAGS_ALL = -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
+           -Wformat=2 -Wno-format-nonliteral $(OPT) $(HARDEN) $(SAN) \
+           -Ilib $(PKG_CFLAGS) \
+           -DFACTEUR_CONF_DEFAULT='"$(SYSCONFDIR)/facteur.conf"' \
+           -DFACTEUR_LIBEXEC_DEFAULT='"$(LIBEXECDIR)"' \
+           -DFACTEUR_QUEUE_DEFAULT='"$(QUEUEDIR)"' $(CFLAGS)
+LDFLAGS_ALL = -pie -Wl,-z,relro,-z,now $(SAN) $(LDFLAGS)
+LIBS     = $(PKG_LIBS)
+
+# A program P is built from DIR/P.c and every DIR/P_*.c, plus lib/.
+PROG_DIRS = enqueue:queue queued:queue sendmail:queue \
+            lspawn:deliver deliver:deliver \
+            smtpd:smtpd pop3d:pop3d imapd:imapd \
+            facteur:master facteurctl:master
+PROGS := $(foreach p,$(PROG_DIRS),$(if $(wildcard $(word 2,$(subst :, ,$(p)))/$(word 1,$(subst :, ,$(p))).c),$(word 1,$(subst :, ,$(p)))))
+progsrcs = $(wildcard $(1)/$(2).c $(1)/$(2)_*.c)
+
+LIB_SRCS  := $(wildcard lib/*.c)
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+LIBA      := $(BUILD)/libfacteur.a
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+
+.PHONY: all deps check check-unit check-asan check-integration run bench \
+        install clean fuzz
+all: $(addprefix $(BUILD)/,$(PROGS))
+
+$(BUILD)/obj/%.o: %.c $(wildcard lib/*.h) | $(BUILD)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c -o $@ $<
+
+$(BUILD):
+	@mkdir -p $(BUILD)
+
+$(LIBA): $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+define prog_rule
+$(BUILD)/$(1): $(patsubst %.c,$(BUILD)/obj/%.o,$(call progsrcs,$(2),$(1))) $(LIBA)
+	$(CC) $(LDFLAGS_ALL) -o $$@ $$^ $(LIBS)
+endef
+$(foreach p,$(PROG_DIRS),$(eval $(call prog_rule,$(word 1,$(subst :, ,$(p))),$(word 2,$(subst :, ,$(p))))))
+
+$(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lcmocka $(LIBS)
+
+# `make deps` installs (as root on Debian) or names what is missing.
+deps:
+	@sh mk/deps.sh
+
+check: deps
+	@sh mk/check.sh
+
+check-unit: $(UNIT_BINS) all
+	@sh mk/run-unit.sh $(BUILD) $(UNIT_BINS)
+
+check-asan:
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)-asan OPT="-O1 -g" \
+	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	    check-unit
+
+check-integration: all
+	@FACTEUR_BUILD=$(abspath $(BUILD)) sh mk/run-integration.sh
+
+run: deps all
+	@FACTEUR_BUILD=$(abspath $(BUILD)) sh mk/run.sh
+
+bench: deps all
+	@FACTEUR_BUILD=$(abspath $(BUILD)) sh bench/run.sh
+
+fuzz:
+	@sh mk/fuzz.sh
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR) \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	for p in $(PROGS); do \
+	    case $$p in \
+	    sendmail|facteurctl|facteur) install -m 0755 $(BUILD)/$$p $(DESTDIR)$(SBINDIR)/$$p ;; \
+	    *) install -m 0755 $(BUILD)/$$p $(DESTDIR)$(LIBEXECDIR)/$$p ;; \
+	    esac; \
+	done
+	ln -sf sendmail $(DESTDIR)$(SBINDIR)/mailq
+	ln -sf sendmail $(DESTDIR)$(SBINDIR)/newaliases
+	for m in man/*.[158]; do \
+	    [ -f "$$m" ] || continue; \
+	    s=$${m##*.}; install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; \
+	done
+
+clean:
+	rm -rf $(BUILD) $(BUILD)-asan build-fuzz

@@ -1,0 +1,55 @@
+/*
+ * conf_keys: every key of facteur.conf, its type, default and limits.
+ * facteur.conf(5) documents the same list; keep the two in step.
+ * Adding a key is adding a row (keep the rows sorted by subject).
+ */
+#include "conf.h"
+
+#define TIME_MAX	(365LL * 86400)
+#define SIZE_MAX_CONF	(4LL * 1024 * 1024 * 1024)
+
+const struct conf_key conf_keys[] = {
+	/* the host */
+	{ "myhostname", CONF_STR, "", 0, 0,
+	  "fully qualified name of this host; empty means gethostname(3)" },
+	{ "local_domains", CONF_LIST, "$myhostname, localhost", 0, 0,
+	  "domains delivered here; $myhostname stands for myhostname" },
+	{ "program_dir", CONF_STR, FACTEUR_LIBEXEC_DEFAULT, 0, 0,
+	  "directory of enqueue, queued, lspawn, deliver, smtpd, ..." },
+	{ "log_debug", CONF_BOOL, "no", 0, 0,
+	  "log debugging detail" },
+
+	/* users and privileges */
+	{ "queue_user", CONF_STR, "facteur-queue", 0, 0,
+	  "owner of the queue; enqueue and queued run as it" },
+	{ "first_valid_uid", CONF_INT, "1000", 1, 4294967294LL,
+	  "lowest uid that mail is ever delivered as or served to" },
+	{ "users_file", CONF_STR, "", 0, 0,
+	  "passwd-file users table; empty for none" },
+	{ "system_users", CONF_BOOL, "yes", 0, 0,
+	  "also look local users up in the system accounts" },
+	{ "virtual_user", CONF_STR, "", 0, 0,
+	  "account that owns mail of users_file entries without a uid" },
+	{ "aliases_file", CONF_STR, "", 0, 0,
+	  "sendmail-format aliases table; empty for none" },
+	{ "maildir", CONF_STR, "Maildir", 0, 0,
+	  "Maildir of a user, relative to the home directory" },
+
+	/* the queue */
+	{ "queue_dir", CONF_STR, FACTEUR_QUEUE_DEFAULT, 0, 0,
+	  "the queue directory" },
+	{ "message_size_limit", CONF_SIZE, "50m", 1024, SIZE_MAX_CONF,
+	  "largest message accepted, in octets" },
+	{ "local_concurrency", CONF_INT, "10", 1, 1000,
+	  "local deliveries at once" },
+	{ "queue_scan_interval", CONF_TIME, "60s", 1, TIME_MAX,
+	  "how often queued rescans the queue without a trigger" },
+	{ "queue_retry_min", CONF_TIME, "5m", 1, TIME_MAX,
+	  "delay before the first retry of a temporary failure" },
+	{ "queue_retry_max", CONF_TIME, "1h", 1, TIME_MAX,
+	  "longest delay between two retries (delays double up to it)" },
+	{ "queue_lifetime", CONF_TIME, "5d", 0, TIME_MAX,
+	  "age after which a temporary failure becomes permanent" },
+
+	{ NULL, CONF_STR, NULL, 0, 0, NULL }
+};

@@ -1,0 +1,107 @@
+/*
+ * fdio: whole reads and writes on descriptors, and descriptor hygiene.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "fdio.h"
+
+int
+fd_write_full(int fd, const void *p, size_t n)
+{
+	const char	*s = p;
+	ssize_t		 w;
+
+	while (n > 0) {
+		w = write(fd, s, n);
+		if (w == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		s += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+ssize_t
+fd_read_full(int fd, void *p, size_t n)
+{
+	char	*s = p;
+	size_t	 got = 0;
+	ssize_t	 r;
+
+	while (got < n) {
+		r = read(fd, s + got, n - got);
+		if (r == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
+}
+
+int
+fd_set_nonblock(int fd, int on)
+{
+	int	 fl;
+
+	if ((fl = fcntl(fd, F_GETFL)) == -1)
+		return -1;
+	fl = on ? (fl | O_NONBLOCK) : (fl & ~O_NONBLOCK);
+	return fcntl(fd, F_SETFL, fl);
+}
+
+int
+fd_set_cloexec(int fd, int on)
+{
+	int	 fl;
+
+	if ((fl = fcntl(fd, F_GETFD)) == -1)
+		return -1;
+	fl = on ? (fl | FD_CLOEXEC) : (fl & ~FD_CLOEXEC);
+	return fcntl(fd, F_SETFD, fl);
+}
+
+int
+fd_ensure_std(void)
+{
+	int	 fd;
+
+	for (fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) != -1)
+			continue;
+		if (errno != EBADF)
+			return -1;
+		int nfd = open("/dev/null", O_RDWR);
+		if (nfd == -1)
+			return -1;
+		if (nfd != fd) {
+			/* a lower descriptor was free; cannot happen in order */
+			close(nfd);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+fsync_dir(const char *path)
+{
+	int	 fd, r, saved;
+
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	r = fsync(fd);
+	saved = errno;
+	if (close(fd) == -1 && r == 0)
+		return -1;
+	errno = saved;
+	return r;
+}

@@ -1,0 +1,21 @@
+/*
+ * fdio: whole reads and writes on file descriptors, retrying on EINTR and
+ * short counts, and small descriptor helpers.
+ */
+#ifndef FACTEUR_FDIO_H
+#define FACTEUR_FDIO_H
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Writes all n bytes; 0 or -1 with errno. */
+int	fd_write_full(int fd, const void *, size_t n);
+/* Reads until n bytes or EOF; returns bytes read, or -1 with errno. */
+ssize_t	fd_read_full(int fd, void *, size_t n);
+int	fd_set_nonblock(int fd, int on);
+int	fd_set_cloexec(int fd, int on);
+/* Makes sure fds 0, 1, 2 are open (to /dev/null where they were closed). */
+int	fd_ensure_std(void);
+/* fsync of a directory by path. */
+int	fsync_dir(const char *path);
+
+#endif

@@ -1,0 +1,22 @@
+/*
+ * priv: dropping privileges, checked at every step.
+ * When the process is not root, nothing is changed and the fact is logged
+ * once (tests and the embedded default run unprivileged).
+ */
+#ifndef FACTEUR_PRIV_H
+#define FACTEUR_PRIV_H
+#include <sys/types.h>
+
+int	priv_is_root(void);
+/* 0 and the ids, or -1 when the user does not exist. */
+int	priv_lookup(const char *user, uid_t *, gid_t *);
+/*
+ * chroot(chroot_dir) when not NULL (and chdir("/")), setgroups to just gid,
+ * setresgid, setresuid, then verifies that uid 0 cannot be regained.
+ * fatal() on any failure: a half-dropped process must not go on.
+ */
+void	priv_drop(uid_t, gid_t, const char *chroot_dir);
+/* Looks the user up and drops to it; no-op (logged once) when not root. */
+void	priv_drop_user(const char *user, const char *chroot_dir);
+
+#endif

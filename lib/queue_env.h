@@ -1,0 +1,42 @@
+/*
+ * queue_env: the envelope file of a queued message (queue/env/<id>),
+ * written once by enqueue and read by queued.  NUL-terminated records,
+ * each a one-letter tag and a value, in this order:
+ *
+ *   V1        format version
+ *   I<id>     queue ID
+ *   A<time>   arrival, seconds since the epoch, decimal
+ *   U<uid>    real uid of the process that ran enqueue, decimal
+ *   F<addr>   envelope sender ("" for the null sender)
+ *   T<addr>   one per recipient, at least one, at most QUEUE_RCPT_MAX
+ *   E         end; a file without it is corrupt
+ *
+ * No value may hold a control byte (below 0x20, or 0x7f).
+ */
+#ifndef FACTEUR_QUEUE_ENV_H
+#define FACTEUR_QUEUE_ENV_H
+#include <stddef.h>
+#include "buf.h"
+#include "queueid.h"
+
+#define QUEUE_RCPT_MAX	10000
+#define QUEUE_ADDR_MAX	1000	/* octets in one address record */
+
+struct queue_env {
+	char	  id[QUEUEID_LEN + 1];
+	long long arrival;
+	long long uid;
+	char	 *sender;
+	char	**rcpt;
+	size_t	  nrcpt;
+};
+
+int	queue_env_encode(struct buf *, const struct queue_env *);
+/* 0, or -1 with *why; on success free with queue_env_free. */
+int	queue_env_decode(const char *, size_t, struct queue_env *,
+	    const char **why);
+void	queue_env_free(struct queue_env *);
+/* 1 if s (n bytes) is fit for a record: no control byte, n <= max. */
+int	queue_value_ok(const char *s, size_t n);
+
+#endif

@@ -1,0 +1,30 @@
+/*
+ * users: the passwd-file users table and system accounts, as one lookup.
+ * `user:{SCHEME}hash:uid:gid:gecos:home:extra`; uid and gid may be empty
+ * (then the configured virtual uid/gid apply, see facteur.conf(5)).
+ */
+#ifndef FACTEUR_USERS_H
+#define FACTEUR_USERS_H
+#include <sys/types.h>
+
+#define USER_NAME_MAX	64
+#define USER_PATH_MAX	1024
+
+struct user_entry {
+	char	name[USER_NAME_MAX + 1];
+	uid_t	uid;
+	gid_t	gid;
+	char	home[USER_PATH_MAX];
+	char	hash[512];	/* "" for system accounts (PAM checks those) */
+	int	system;		/* 1 if it came from getpwnam(3) */
+};
+
+/*
+ * Looks `name` up in the passwd-file at `path` (skipped when path is NULL
+ * or ""), then, when use_system, in the system accounts.  Returns 1 found,
+ * 0 not found, -1 error (the table could not be read).
+ */
+int	users_lookup(const char *path, int use_system, const char *name,
+	    struct user_entry *);
+
+#endif

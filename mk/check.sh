@@ -1,0 +1,45 @@
+#!/bin/sh
+# `make check`: build, unit tests, unit tests under ASan+UBSan, integration
+# tests.  Ends with one line of totals: "check: N passed, N failed".
+set -u
+MAKE=${MAKE:-make}
+log=$(mktemp -d)
+trap 'rm -rf "$log"' EXIT
+status=0
+
+
+run_step() {
+	name=$1; shift
+	echo "== $name"
+	( "$@"; echo $? > "$log/$name.rc" ) 2>&1 | tee "$log/$name"
+	rc=$(cat "$log/$name.rc" 2>/dev/null || echo 1)
+	[ "$rc" -eq 0 ] || status=1
+}
+
+run_step build     $MAKE --no-print-directory all
+run_step unit      $MAKE --no-print-directory check-unit
+run_step asan      $MAKE --no-print-directory check-asan
+run_step integration $MAKE --no-print-directory check-integration
+
+sum_unit() {
+	sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p; s/^unit: .*: \([0-9]*\) passed$/\1/p' "$1" |
+	    awk '{ s += $1 } END { print s + 0 }'
+}
+sum_unit_failed() {
+	sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$1" |
+	    awk '{ s += $1 } END { print s + 0 }'
+}
+up=$(grep -h '^unit: .*: [0-9]* passed$' "$log/unit" "$log/asan" 2>/dev/null |
+    sed 's/.*: \([0-9]*\) passed$/\1/' | awk '{ s += $1 } END { print s + 0 }')
+uf=$(cat "$log/unit" "$log/asan" 2>/dev/null | sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' |
+    awk '{ s += $1 } END { print s + 0 }')
+ip=$(sed -n 's/.* \([0-9][0-9]*\) passed.*/\1/p' "$log/integration" | tail -n 1)
+if_=$(sed -n 's/.* \([0-9][0-9]*\) failed.*/\1/p' "$log/integration" | tail -n 1)
+is=$(sed -n 's/.* \([0-9][0-9]*\) skipped.*/\1/p' "$log/integration" | tail -n 1)
+ie=$(sed -n 's/.* \([0-9][0-9]*\) error.*/\1/p' "$log/integration" | tail -n 1)
+ip=${ip:-0}; if_=${if_:-0}; is=${is:-0}; ie=${ie:-0}
+[ "$status" -eq 0 ] || [ "$uf" -gt 0 ] || [ "$if_" -gt 0 ] || uf=$((uf + 1))
+echo "unit tests (plain and ASan+UBSan): $up passed, $uf failed"
+echo "integration tests: $ip passed, $((if_ + ie)) failed, $is skipped"
+echo "check: $((up + ip)) passed, $((uf + if_ + ie)) failed"
+exit $status
