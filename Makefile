@@ -14,7 +14,7 @@ SYSCONFDIR ?= /etc/facteur
 QUEUEDIR   ?= /var/spool/facteur
 MANDIR     = $(PREFIX)/share/man
 
-PKGS     = openssl libbsd-overlay libcrypt
+PKGS     = openssl libbsd-overlay libcrypt libcares
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -91,10 +91,13 @@ check-asan:
 check-integration: all
 	@FACTEUR_BUILD=$(abspath $(BUILD)) sh mk/run-integration.sh
 
-run: deps all
+# deps runs first, then a fresh make: pkg-config must see what it installed.
+run: deps
+	@$(MAKE) --no-print-directory all
 	@FACTEUR_BUILD=$(abspath $(BUILD)) sh mk/run.sh
 
-bench: deps all
+bench: deps
+	@$(MAKE) --no-print-directory all
 	@FACTEUR_BUILD=$(abspath $(BUILD)) sh bench/run.sh
 
 fuzz:
