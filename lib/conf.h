@@ -16,6 +16,9 @@
 #define FACTEUR_CONF_H
 #include <stddef.h>
 
+#define CONF_FILE_MAX	(1024 * 1024)	/* bytes in facteur.conf */
+#define CONF_LINE_MAX	4096		/* bytes in one line, without the newline */
+
 enum conf_type { CONF_STR, CONF_INT, CONF_SIZE, CONF_TIME, CONF_BOOL, CONF_LIST };
 
 struct conf_key {
@@ -34,6 +37,12 @@ typedef void conf_error_fn(void *arg, const char *msg);
 
 /* NULL (after reporting every error through errfn) or the config. */
 struct conf	*conf_load(const char *path, conf_error_fn *errfn, void *arg);
+/*
+ * The same from memory: `data` (len bytes, need not be NUL-terminated) is
+ * the file text and `name` is used in error messages.  For tests and fuzzing.
+ */
+struct conf	*conf_load_buf(const char *data, size_t len, const char *name,
+		    conf_error_fn *errfn, void *arg);
 /* Every key at its default. */
 struct conf	*conf_defaults(void);
 void		 conf_free(struct conf *);
@@ -47,6 +56,19 @@ int		 conf_bool(const struct conf *, const char *key);
 const char *const *conf_list(const struct conf *, const char *key, size_t *n);
 /* 1 if `word` is in the LIST key (ASCII case-insensitive), else 0. */
 int		 conf_list_has(const struct conf *, const char *key, const char *word);
+
+/*
+ * myhostname, or when it is empty the name gethostname(3) gives (taken as
+ * fully qualified when it has a dot; no DNS lookup is made), or "localhost"
+ * when that fails.  Computed once per conf.
+ */
+const char	*conf_myhostname(const struct conf *);
+/*
+ * 1 if domain is one of local_domains, else 0: ASCII case-insensitive, one
+ * trailing dot ignored on either side, the word $myhostname standing for
+ * conf_myhostname().
+ */
+int		 conf_is_local_domain(const struct conf *, const char *domain);
 
 /*
  * Finds the config file path the way every program does: an explicit path
