@@ -51,5 +51,31 @@ const struct conf_key conf_keys[] = {
 	{ "queue_lifetime", CONF_TIME, "5d", 0, TIME_MAX,
 	  "age after which a temporary failure becomes permanent" },
 
+	/* the master (facteur) */
+	{ "smtp_listen", CONF_LIST, "", 0, 0,
+	  "addresses for SMTP (mx mode), e.g. \"*:25, [::]:25\"" },
+	{ "submission_listen", CONF_LIST, "", 0, 0,
+	  "addresses for submission (RFC 6409), e.g. \"*:587\"" },
+	{ "smtps_listen", CONF_LIST, "", 0, 0,
+	  "addresses for SMTP over implicit TLS, e.g. \"*:465\"" },
+	{ "pop3_listen", CONF_LIST, "", 0, 0,
+	  "addresses for POP3" },
+	{ "pop3s_listen", CONF_LIST, "", 0, 0,
+	  "addresses for POP3 over implicit TLS" },
+	{ "imap_listen", CONF_LIST, "", 0, 0,
+	  "addresses for IMAP" },
+	{ "imaps_listen", CONF_LIST, "", 0, 0,
+	  "addresses for IMAP over implicit TLS" },
+	{ "max_sessions", CONF_INT, "100", 1, 10000,
+	  "sessions at once per service" },
+	{ "max_sessions_per_client", CONF_INT, "10", 1, 10000,
+	  "sessions at once per service from one client address" },
+	{ "overload_action", CONF_STR, "reply", 0, 0,
+	  "over a limit: reply (the program says busy) or close" },
+	{ "shutdown_grace", CONF_TIME, "10s", 0, 3600,
+	  "how long sessions may finish after SIGTERM" },
+	{ "restart_delay", CONF_TIME, "5s", 1, 3600,
+	  "delay before a crashed queued is started again" },
+
 	{ NULL, CONF_STR, NULL, 0, 0, NULL }
 };
