@@ -1,0 +1,268 @@
+/*
+ * bounce: builds the text of a delivery status notification for failed
+ * recipients (RFC 3464, RFC 3462 multipart/report, RFC 3834
+ * Auto-Submitted).  Pure text in, text out, so it has a golden-file test;
+ * queued feeds the result to enqueue with a null sender.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bounce.h"
+
+static int
+text_ok(const char *s)
+{
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c < 0x20 || c == 0x7f)
+			return 0;
+	}
+	return 1;
+}
+
+static int
+text_ascii(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s >= 0x80)
+			return 0;
+	return 1;
+}
+
+int
+bounce_date(char *out, size_t n, long long t)
+{
+	static const char *const day[] = { "Sun", "Mon", "Tue", "Wed", "Thu",
+	    "Fri", "Sat" };
+	static const char *const mon[] = { "Jan", "Feb", "Mar", "Apr", "May",
+	    "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	struct tm	 tm;
+	time_t		 tt = (time_t)t;
+	int		 r;
+
+	if (gmtime_r(&tt, &tm) == NULL || tm.tm_wday < 0 || tm.tm_wday > 6 ||
+	    tm.tm_mon < 0 || tm.tm_mon > 11) {
+		errno = EINVAL;
+		return -1;
+	}
+	r = snprintf(out, n, "%s, %d %s %d %02d:%02d:%02d +0000",
+	    day[tm.tm_wday], tm.tm_mday, mon[tm.tm_mon], tm.tm_year + 1900,
+	    tm.tm_hour, tm.tm_min, tm.tm_sec);
+	if (r < 0 || (size_t)r >= n) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+void
+bounce_boundary(char *out, size_t n, const char *id)
+{
+	int	r;
+
+	r = snprintf(out, n, "=_facteur_%.20s_%08x", id, arc4random());
+	if (r < 0 || (size_t)r >= n)
+		out[0] = '\0';
+}
+
+static int
+digits(const char *s, size_t *len)
+{
+	size_t	i = 0;
+
+	while (i < 3 && s[i] >= '0' && s[i] <= '9')
+		i++;
+	*len = i;
+	return i > 0;
+}
+
+const char *
+bounce_status(const char *diag, char *code, size_t n)
+{
+	const char	*p = diag;
+	size_t		 a, b;
+	int		 r;
+
+	if ((p[0] == '4' || p[0] == '5') && p[1] == '.' &&
+	    digits(p + 2, &a) && p[2 + a] == '.' &&
+	    digits(p + 3 + a, &b) &&
+	    (p[3 + a + b] == ' ' || p[3 + a + b] == '\0')) {
+		/* a report of failure is always class 5 */
+		r = snprintf(code, n, "5.%.*s", (int)(a + 1 + b), p + 2);
+		if (r > 0 && (size_t)r < n) {
+			p += 3 + a + b;
+			while (*p == ' ')
+				p++;
+			return p;
+		}
+	}
+	strlcpy(code, "5.0.0", n);
+	return diag;
+}
+
+size_t
+bounce_headers_len(const char *msg, size_t n, size_t max, int *cut)
+{
+	size_t	i, lim;
+
+	*cut = 0;
+	lim = n < max ? n : max;
+	for (i = 0; i < lim; i++) {
+		if (msg[i] != '\n')
+			continue;
+		/* an empty line: LF LF or LF CR LF */
+		if (i + 1 < n && msg[i + 1] == '\n')
+			return i + 2 <= lim ? i + 2 : i + 1;
+		if (i + 2 < n && msg[i + 1] == '\r' && msg[i + 2] == '\n')
+			return i + 3 <= lim ? i + 3 : i + 1;
+	}
+	if (n <= max)
+		return n;
+	/* too long: cut after the last whole line within max */
+	*cut = 1;
+	for (i = lim; i > 0; i--)
+		if (msg[i - 1] == '\n')
+			return i;
+	return 0;
+}
+
+static int
+put_headers(struct buf *b, const struct bounce_info *bi, const char *cs)
+{
+	char	date[64];
+
+	if (bounce_date(date, sizeof(date), bi->now) == -1)
+		return -1;
+	if (buf_printf(b,
+	    "From: Mail Delivery System <MAILER-DAEMON@%s>\n"
+	    "To: <%s>\n"
+	    "Subject: Undelivered Mail Returned to Sender\n"
+	    "Date: %s\n"
+	    "Message-ID: <%lld.%s.bounce@%s>\n"
+	    "Auto-Submitted: auto-replied\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: multipart/report; report-type=delivery-status;\n"
+	    "\tboundary=\"%s\"\n"
+	    "\n"
+	    "This is a MIME-encapsulated message.\n"
+	    "\n"
+	    "--%s\n"
+	    "Content-Description: Notification\n"
+	    "Content-Type: text/plain; charset=%s\n"
+	    "\n"
+	    "This is the mail system at host %s.\n"
+	    "\n"
+	    "I'm sorry to have to inform you that your message could not\n"
+	    "be delivered to one or more recipients.  The reasons are below.\n"
+	    "\n",
+	    bi->myhostname, bi->sender, date, bi->now, bi->id,
+	    bi->myhostname, bi->boundary, bi->boundary, cs,
+	    bi->myhostname) == -1)
+		return -1;
+	return 0;
+}
+
+static int
+put_status(struct buf *b, const struct bounce_info *bi)
+{
+	const struct bounce_rcpt *r;
+	const char	*text;
+	char		 date[64], code[16];
+	size_t		 i;
+
+	if (bounce_date(date, sizeof(date), bi->arrival) == -1)
+		return -1;
+	if (buf_printf(b,
+	    "--%s\n"
+	    "Content-Description: Delivery report\n"
+	    "Content-Type: message/delivery-status\n"
+	    "\n"
+	    "Reporting-MTA: dns; %s\n"
+	    "X-Facteur-Queue-ID: %s\n"
+	    "Arrival-Date: %s\n",
+	    bi->boundary, bi->myhostname, bi->id, date) == -1)
+		return -1;
+	for (i = 0; i < bi->nrcpt; i++) {
+		r = &bi->rcpt[i];
+		text = bounce_status(r->diag, code, sizeof(code));
+		if (r->status != NULL)
+			strlcpy(code, r->status, sizeof(code));
+		if (buf_printf(b, "\nFinal-Recipient: rfc822; %s\n",
+		    r->rcpt) == -1)
+			return -1;
+		if (r->orig != NULL && strcmp(r->orig, r->rcpt) != 0 &&
+		    buf_printf(b, "Original-Recipient: rfc822; %s\n",
+		    r->orig) == -1)
+			return -1;
+		if (buf_printf(b, "Action: failed\nStatus: %s\n"
+		    "Diagnostic-Code: X-Facteur; %s\n", code, text) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+int
+bounce_build(struct buf *b, const struct bounce_info *bi)
+{
+	const struct bounce_rcpt *r;
+	const char	*cs = "us-ascii";
+	size_t		 i, hl;
+	int		 cut = 0;
+
+	if (bi->nrcpt == 0 || bi->nrcpt > BOUNCE_RCPT_MAX ||
+	    !text_ok(bi->id) || !text_ok(bi->myhostname) ||
+	    !text_ok(bi->sender) || !text_ok(bi->boundary) ||
+	    bi->boundary[0] == '\0' ||
+	    strlen(bi->boundary) > BOUNCE_BOUNDARY_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (i = 0; i < bi->nrcpt; i++) {
+		r = &bi->rcpt[i];
+		if (!text_ok(r->rcpt) || !text_ok(r->diag) ||
+		    (r->orig != NULL && !text_ok(r->orig)) ||
+		    (r->status != NULL && !text_ok(r->status))) {
+			errno = EINVAL;
+			return -1;
+		}
+		if (!text_ascii(r->rcpt) || !text_ascii(r->diag))
+			cs = "utf-8";
+	}
+	if (put_headers(b, bi, cs) == -1)
+		return -1;
+	for (i = 0; i < bi->nrcpt; i++) {
+		r = &bi->rcpt[i];
+		if (buf_printf(b, "<%s>: %s\n", r->rcpt, r->diag) == -1)
+			return -1;
+		if (r->orig != NULL && strcmp(r->orig, r->rcpt) != 0 &&
+		    buf_printf(b, "    (sent to <%s>)\n", r->orig) == -1)
+			return -1;
+	}
+	if (buf_putc(b, '\n') == -1 || put_status(b, bi) == -1)
+		return -1;
+	if (buf_printf(b, "\n--%s\n"
+	    "Content-Description: Undelivered Message Headers\n"
+	    "Content-Type: text/rfc822-headers\n"
+	    "\n", bi->boundary) == -1)
+		return -1;
+	if (bi->headers != NULL && bi->hlen > 0) {
+		hl = bounce_headers_len(bi->headers, bi->hlen,
+		    BOUNCE_HEADERS_MAX, &cut);
+		if (buf_append(b, bi->headers, hl) == -1)
+			return -1;
+		if (hl > 0 && bi->headers[hl - 1] != '\n' &&
+		    buf_putc(b, '\n') == -1)
+			return -1;
+		if (cut && buf_append_str(b,
+		    "X-Facteur-Note: header section cut here\n") == -1)
+			return -1;
+	}
+	if (buf_printf(b, "\n--%s--\n", bi->boundary) == -1)
+		return -1;
+	return 0;
+}
