@@ -1,0 +1,229 @@
+/*
+ * facteur: the master.  Started as root (or as anyone, for tests and the
+ * embedded default) by init or by hand; it reads facteur.conf, binds the
+ * listeners it names, and for each accepted client starts the service's
+ * program with the socket on fds 0 and 1, under per-service and
+ * per-client limits.  It starts queued and starts it again if it dies.
+ * It reads no byte from any client: the per-connection programs drop
+ * their own privileges before they do.
+ *
+ *   SIGHUP   re-read facteur.conf (kept as it was if the new one has
+ *            errors), rebind changed listeners, pass SIGHUP to queued
+ *   SIGTERM  stop accepting, stop queued, let sessions finish for
+ *   SIGINT   shutdown_grace, then end those left
+ *
+ * Usage: facteur [-d] [-C file]
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "facteur.h"
+#include "fdio.h"
+#include "log.h"
+
+struct service master_services[] = {
+	{ "smtp",	"smtp_listen",		"smtpd", "-mmx", {0}, {{0}}, 0, 0 },
+	{ "submission",	"submission_listen",	"smtpd", "-msubmission", {0}, {{0}}, 0, 0 },
+	{ "smtps",	"smtps_listen",		"smtpd", "-msmtps", {0}, {{0}}, 0, 0 },
+	{ "pop3",	"pop3_listen",		"pop3d", NULL, {0}, {{0}}, 0, 0 },
+	{ "pop3s",	"pop3s_listen",		"pop3d", "-s", {0}, {{0}}, 0, 0 },
+	{ "imap",	"imap_listen",		"imapd", NULL, {0}, {{0}}, 0, 0 },
+	{ "imaps",	"imaps_listen",		"imapd", "-s", {0}, {{0}}, 0, 0 },
+	{ NULL, NULL, NULL, NULL, {0}, {{0}}, 0, 0 }
+};
+
+int		 master_debug;
+static int	 sigpipe_fds[2];
+
+static void
+master_on_signal(int sig)
+{
+	unsigned char	 c = (unsigned char)sig;
+	int		 saved = errno;
+
+	if (write(sigpipe_fds[1], &c, 1) == -1) {
+		/* the pipe is full: a wake-up is already pending */
+	}
+	errno = saved;
+}
+
+static void
+master_conf_error(void *arg, const char *msg)
+{
+	(void)arg;
+	log_warnx("%s", msg);
+}
+
+static void
+master_usage(void)
+{
+	fprintf(stderr, "usage: facteur [-d] [-C file]\n");
+	exit(64);
+}
+
+static void
+master_reap(const struct conf *conf)
+{
+	pid_t	 pid;
+	int	 status;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (session_reap(pid, status))
+			continue;
+		(void)queue_group_reap(pid, status, conf);
+	}
+}
+
+static void
+master_setup_signals(void)
+{
+	struct sigaction sa;
+
+	if (pipe2(sigpipe_fds, O_CLOEXEC | O_NONBLOCK) == -1)
+		fatal("pipe");
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = master_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	if (sigaction(SIGCHLD, &sa, NULL) == -1 ||
+	    sigaction(SIGHUP, &sa, NULL) == -1 ||
+	    sigaction(SIGTERM, &sa, NULL) == -1 ||
+	    sigaction(SIGINT, &sa, NULL) == -1)
+		fatal("sigaction");
+	(void)signal(SIGPIPE, SIG_IGN);
+}
+
+/* Stop accepting; let sessions finish for shutdown_grace, then end them. */
+static void
+master_shutdown(const struct conf *conf)
+{
+	time_t	 deadline = time(NULL) + conf_int(conf, "shutdown_grace");
+	int	 killed = 0;
+
+	log_info("stopping: %d sessions open", session_count());
+	listen_close_all();
+	queue_group_signal(SIGTERM);
+	while (session_count() > 0 || queue_group_running()) {
+		master_reap(conf);
+		if (session_count() == 0 && !queue_group_running())
+			break;
+		if (!killed && time(NULL) >= deadline) {
+			log_info("grace time over: ending %d sessions",
+			    session_count());
+			session_signal_all(SIGTERM);
+			queue_group_signal(SIGKILL);
+			killed = 1;
+			deadline = time(NULL) + 5;
+		} else if (killed && time(NULL) >= deadline) {
+			session_signal_all(SIGKILL);
+		}
+		(void)poll(NULL, 0, 100);
+	}
+	log_info("stopped");
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char	*confpath = NULL;
+	struct conf	*conf, *nconf;
+	struct pollfd	 pfd[1 + 7 * MASTER_LISTEN_MAX];
+	struct service	*map[1 + 7 * MASTER_LISTEN_MAX];
+	int		 ch, n, i, j, stop = 0;
+
+	while ((ch = getopt(argc, argv, "C:d")) != -1) {
+		switch (ch) {
+		case 'C':
+			confpath = optarg;
+			break;
+		case 'd':
+			master_debug = 1;
+			break;
+		default:
+			master_usage();
+		}
+	}
+	if (optind != argc)
+		master_usage();
+	log_init("facteur", master_debug);
+	if (fd_ensure_std() == -1)
+		fatal("standard descriptors");
+	confpath = conf_find_path(confpath, 1);
+	if ((conf = conf_load(confpath, master_conf_error, NULL)) == NULL)
+		fatalx("%s: configuration has errors", confpath);
+	log_set_debug(conf_bool(conf, "log_debug"));
+	if (!(geteuid() == 0))
+		log_info("not running as root: programs run as uid %ld "
+		    "without privilege changes", (long)getuid());
+
+	master_setup_signals();
+	listen_apply(conf);
+	queue_group_start(conf, confpath, master_debug);
+	log_info("started, configuration %s", confpath);
+
+	while (!stop) {
+		n = 0;
+		pfd[n].fd = sigpipe_fds[0];
+		pfd[n].events = POLLIN;
+		map[n++] = NULL;
+		for (struct service *svc = master_services; svc->name; svc++)
+			for (j = 0; j < svc->nfds; j++) {
+				pfd[n].fd = svc->fds[j];
+				pfd[n].events = POLLIN;
+				map[n++] = svc;
+			}
+		if (poll(pfd, (nfds_t)n, 1000) == -1 && errno != EINTR)
+			fatal("poll");
+		if (pfd[0].revents & POLLIN) {
+			unsigned char	 sigs[64];
+			ssize_t		 r = read(sigpipe_fds[0], sigs, sizeof(sigs));
+
+			for (i = 0; i < r; i++) {
+				switch (sigs[i]) {
+				case SIGCHLD:
+					master_reap(conf);
+					break;
+				case SIGHUP:
+					nconf = conf_load(confpath,
+					    master_conf_error, NULL);
+					if (nconf == NULL) {
+						log_warnx("%s has errors; "
+						    "keeping the running "
+						    "configuration", confpath);
+						break;
+					}
+					conf_free(conf);
+					conf = nconf;
+					log_set_debug(conf_bool(conf,
+					    "log_debug"));
+					listen_apply(conf);
+					queue_group_signal(SIGHUP);
+					log_info("configuration re-read");
+					break;
+				case SIGTERM:
+				case SIGINT:
+					stop = 1;
+					break;
+				}
+			}
+		}
+		for (i = 1; i < n && !stop; i++)
+			if (pfd[i].revents & POLLIN)
+				session_accept(map[i], pfd[i].fd, conf, confpath);
+		master_reap(conf);
+		if (!stop)
+			queue_group_tick(conf, confpath, master_debug);
+	}
+	master_shutdown(conf);
+	conf_free(conf);
+	return 0;
+}
