@@ -1,0 +1,586 @@
+/*
+ * test_conf: facteur.conf parsing: every error kind with its line, the
+ * defaults, sizes, times, lists, booleans, $myhostname and conf_find_path.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <sys/stat.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+
+#define ERRS_MAX	32
+
+struct errs {
+	size_t	n;
+	char	msg[ERRS_MAX][512];
+};
+
+static void
+errs_add(void *arg, const char *msg)
+{
+	struct errs	*e = arg;
+
+	if (e->n < ERRS_MAX)
+		(void)strlcpy(e->msg[e->n], msg, sizeof(e->msg[0]));
+	e->n++;
+}
+
+static struct conf *
+load(const char *text, struct errs *e)
+{
+	memset(e, 0, sizeof(*e));
+	return conf_load_buf(text, strlen(text), "t.conf", errs_add, e);
+}
+
+/* Loads text that must fail with exactly one error, returned in e. */
+static void
+load_bad(const char *text, struct errs *e)
+{
+	struct conf	*c;
+
+	c = load(text, e);
+	assert_null(c);
+	assert_int_equal(e->n, 1);
+}
+
+static void
+test_defaults(void **state)
+{
+	struct conf		*c;
+	const char *const	*w;
+	size_t			 n;
+
+	(void)state;
+	c = conf_defaults();
+	assert_non_null(c);
+	assert_string_equal(conf_path(c), "");
+	assert_int_equal(conf_int(c, "message_size_limit"), 50LL * 1024 * 1024);
+	assert_int_equal(conf_int(c, "local_concurrency"), 10);
+	assert_int_equal(conf_int(c, "first_valid_uid"), 1000);
+	assert_int_equal(conf_int(c, "queue_scan_interval"), 60);
+	assert_int_equal(conf_int(c, "queue_retry_min"), 300);
+	assert_int_equal(conf_int(c, "queue_retry_max"), 3600);
+	assert_int_equal(conf_int(c, "queue_lifetime"), 5 * 86400);
+	assert_true(conf_bool(c, "system_users"));
+	assert_false(conf_bool(c, "log_debug"));
+	assert_string_equal(conf_str(c, "maildir"), "Maildir");
+	assert_string_equal(conf_str(c, "myhostname"), "");
+	assert_string_equal(conf_str(c, "queue_user"), "facteur-queue");
+	w = conf_list(c, "local_domains", &n);
+	assert_int_equal(n, 2);
+	assert_string_equal(w[0], "$myhostname");
+	assert_string_equal(w[1], "localhost");
+	assert_null(w[2]);
+	conf_free(c);
+
+	/* An empty file is every default too. */
+	{
+		struct errs	e;
+
+		c = load("", &e);
+		assert_non_null(c);
+		assert_int_equal(e.n, 0);
+		assert_string_equal(conf_path(c), "t.conf");
+		assert_int_equal(conf_int(c, "local_concurrency"), 10);
+		conf_free(c);
+	}
+}
+
+static void
+test_syntax(void **state)
+{
+	struct errs	 e;
+	struct conf	*c;
+
+	(void)state;
+	c = load("# a comment\n"
+	    "\n"
+	    "   \t\n"
+	    "  # indented comment\n"
+	    "  maildir   =   Mail/box # not a comment  \n"
+	    "queue_user=fq\n"
+	    "virtual_user =\n"
+	    "local_concurrency = 7", &e);	/* no final newline */
+	assert_non_null(c);
+	assert_int_equal(e.n, 0);
+	assert_string_equal(conf_str(c, "maildir"), "Mail/box # not a comment");
+	assert_string_equal(conf_str(c, "queue_user"), "fq");
+	assert_string_equal(conf_str(c, "virtual_user"), "");
+	assert_int_equal(conf_int(c, "local_concurrency"), 7);
+	conf_free(c);
+
+	/* A value may hold '='. */
+	c = load("maildir = a=b\n", &e);
+	assert_non_null(c);
+	assert_string_equal(conf_str(c, "maildir"), "a=b");
+	conf_free(c);
+}
+
+static void
+test_sizes(void **state)
+{
+	static const struct { const char *v; long long n; } ok[] = {
+		{ "1024", 1024 }, { "10k", 10240 }, { "10K", 10240 },
+		{ "10m", 10LL * 1024 * 1024 }, { "1g", 1024LL * 1024 * 1024 },
+		{ "4g", 4LL * 1024 * 1024 * 1024 }, { NULL, 0 } };
+	static const char *bad[] = { "10x", "10kb", "k", "1.5m", "-1k",
+	    "5g", "1", "99999999999999999999999", "10 k", NULL };
+	struct errs	 e;
+	struct conf	*c;
+	char		 text[128];
+	int		 i;
+
+	(void)state;
+	for (i = 0; ok[i].v != NULL; i++) {
+		(void)snprintf(text, sizeof(text), "message_size_limit = %s\n",
+		    ok[i].v);
+		c = load(text, &e);
+		assert_non_null(c);
+		assert_int_equal(conf_int(c, "message_size_limit"), ok[i].n);
+		conf_free(c);
+	}
+	for (i = 0; bad[i] != NULL; i++) {
+		(void)snprintf(text, sizeof(text), "message_size_limit = %s\n",
+		    bad[i]);
+		load_bad(text, &e);
+		assert_non_null(strstr(e.msg[0], "t.conf:1: "));
+	}
+	load_bad("message_size_limit = 1\n", &e);
+	assert_string_equal(e.msg[0], "t.conf:1: message_size_limit = 1 out "
+	    "of range (1024 to 4294967296 octets)");
+	load_bad("message_size_limit = 10x\n", &e);
+	assert_string_equal(e.msg[0], "t.conf:1: bad suffix \"x\" for "
+	    "message_size_limit (use k, m or g)");
+}
+
+static void
+test_times(void **state)
+{
+	static const struct { const char *v; long long n; } ok[] = {
+		{ "30s", 30 }, { "5m", 300 }, { "2h", 7200 }, { "1d", 86400 },
+		{ "1w", 7 * 86400 }, { "45", 45 }, { "2H", 7200 },
+		{ "365d", 365 * 86400 }, { NULL, 0 } };
+	static const char *bad[] = { "30y", "0", "366d", "s", "1 h", "1hh",
+	    "", NULL };
+	struct errs	 e;
+	struct conf	*c;
+	char		 text[128];
+	int		 i;
+
+	(void)state;
+	for (i = 0; ok[i].v != NULL; i++) {
+		(void)snprintf(text, sizeof(text), "queue_retry_min = %s\n",
+		    ok[i].v);
+		c = load(text, &e);
+		assert_non_null(c);
+		assert_int_equal(conf_int(c, "queue_retry_min"), ok[i].n);
+		conf_free(c);
+	}
+	for (i = 0; bad[i] != NULL; i++) {
+		(void)snprintf(text, sizeof(text), "\nqueue_retry_min = %s\n",
+		    bad[i]);
+		load_bad(text, &e);
+		assert_non_null(strstr(e.msg[0], "t.conf:2: "));
+	}
+	load_bad("queue_retry_min = 30y", &e);
+	assert_string_equal(e.msg[0], "t.conf:1: bad suffix \"y\" for "
+	    "queue_retry_min (use s, m, h, d or w)");
+	/* queue_lifetime may be 0. */
+	c = load("queue_lifetime = 0\n", &e);
+	assert_non_null(c);
+	assert_int_equal(conf_int(c, "queue_lifetime"), 0);
+	conf_free(c);
+}
+
+static void
+test_ints(void **state)
+{
+	struct errs	 e;
+	struct conf	*c;
+
+	(void)state;
+	c = load("first_valid_uid = 4294967294\nlocal_concurrency=1000\n", &e);
+	assert_non_null(c);
+	assert_int_equal(conf_int(c, "first_valid_uid"), 4294967294LL);
+	assert_int_equal(conf_int(c, "local_concurrency"), 1000);
+	conf_free(c);
+
+	load_bad("local_concurrency = 1001\n", &e);
+	assert_string_equal(e.msg[0], "t.conf:1: local_concurrency = 1001 "
+	    "out of range (1 to 1000)");
+	load_bad("local_concurrency = -3\n", &e);
+	assert_string_equal(e.msg[0], "t.conf:1: local_concurrency = -3 "
+	    "out of range (1 to 1000)");
+	load_bad("local_concurrency = 10k\n", &e);
+	assert_string_equal(e.msg[0], "t.conf:1: bad suffix \"k\" for "
+	    "local_concurrency (a plain decimal number)");
+	load_bad("local_concurrency = ten\n", &e);
+	assert_string_equal(e.msg[0], "t.conf:1: bad number \"ten\" for "
+	    "local_concurrency");
+	load_bad("local_concurrency = 99999999999999999999\n", &e);
+	assert_non_null(strstr(e.msg[0], "bad number"));
+	load_bad("local_concurrency =\n", &e);
+	assert_string_equal(e.msg[0], "t.conf:1: bad number \"\" for "
+	    "local_concurrency");
+	load_bad("local_concurrency = +5\n", &e);
+	assert_non_null(strstr(e.msg[0], "bad number"));
+}
+
+static void
+test_bools(void **state)
+{
+	static const struct { const char *v; int b; } ok[] = {
+		{ "yes", 1 }, { "no", 0 }, { "true", 1 }, { "false", 0 },
+		{ "on", 1 }, { "off", 0 }, { "1", 1 }, { "0", 0 },
+		{ "YES", 1 }, { "Off", 0 }, { NULL, 0 } };
+	static const char *bad[] = { "maybe", "", "2", "y", "yess", NULL };
+	struct errs	 e;
+	struct conf	*c;
+	char		 text[128];
+	int		 i;
+
+	(void)state;
+	for (i = 0; ok[i].v != NULL; i++) {
+		(void)snprintf(text, sizeof(text), "system_users = %s\n",
+		    ok[i].v);
+		c = load(text, &e);
+		assert_non_null(c);
+		assert_int_equal(conf_bool(c, "system_users"), ok[i].b);
+		conf_free(c);
+	}
+	for (i = 0; bad[i] != NULL; i++) {
+		(void)snprintf(text, sizeof(text), "system_users = %s\n",
+		    bad[i]);
+		load_bad(text, &e);
+		assert_non_null(strstr(e.msg[0], "t.conf:1: bad boolean"));
+	}
+	load_bad("log_debug = maybe", &e);
+	assert_string_equal(e.msg[0], "t.conf:1: bad boolean \"maybe\" for "
+	    "log_debug (use yes or no)");
+}
+
+static void
+test_lists(void **state)
+{
+	struct errs		 e;
+	struct conf		*c;
+	const char *const	*w;
+	size_t			 n;
+
+	(void)state;
+	c = load("local_domains = a.example, b.example c.example,,\t"
+	    "d.example ,\n", &e);
+	assert_non_null(c);
+	w = conf_list(c, "local_domains", &n);
+	assert_int_equal(n, 4);
+	assert_string_equal(w[0], "a.example");
+	assert_string_equal(w[1], "b.example");
+	assert_string_equal(w[2], "c.example");
+	assert_string_equal(w[3], "d.example");
+	assert_null(w[4]);
+	assert_true(conf_list_has(c, "local_domains", "C.Example"));
+	assert_false(conf_list_has(c, "local_domains", "e.example"));
+	assert_false(conf_list_has(c, "local_domains", "a.exampl"));
+	conf_free(c);
+
+	c = load("local_domains =\n", &e);
+	assert_non_null(c);
+	w = conf_list(c, "local_domains", &n);
+	assert_int_equal(n, 0);
+	assert_non_null(w);
+	assert_null(w[0]);
+	conf_free(c);
+
+	c = load("local_domains = , ,\n", &e);
+	assert_non_null(c);
+	(void)conf_list(c, "local_domains", &n);
+	assert_int_equal(n, 0);
+	conf_free(c);
+}
+
+static void
+test_errors_all(void **state)
+{
+	struct errs	 e;
+	struct conf	*c;
+	char		*text;
+	size_t		 len;
+
+	(void)state;
+	text = malloc(8192);
+	assert_non_null(text);
+	len = (size_t)snprintf(text, 8192,
+	    "# every kind of error, one per line\n"		/* 1 */
+	    "bogus_key = 1\n"					/* 2 */
+	    "myhostname\n"					/* 3 */
+	    "  = x\n"						/* 4 */
+	    "local_concurrency = 5\n"				/* 5 */
+	    "local_concurrency = 6\n"				/* 6 */
+	    "message_size_limit = 10x\n"			/* 7 */
+	    "queue_retry_min = abc\n"				/* 8 */
+	    "first_valid_uid = 0\n"				/* 9 */
+	    "system_users = maybe\n"				/* 10 */
+	    "myhostname = a\001b\n"				/* 11 */
+	    "maildir = Maildir\r\n"				/* 12 */
+	    "bad\001key = 1\n"					/* 13 */
+	    "queue_user = a\tb\n"				/* 14 */
+	    "log_debug = yes\n");				/* 15 */
+	memset(text + len, 'x', 5000);
+	len += 5000;
+	memcpy(text + len, "\nvirtual_user = vmail\n", 22);	/* 16, 17 */
+	len += 22;
+	memset(&e, 0, sizeof(e));
+	c = conf_load_buf(text, len, "t.conf", errs_add, &e);
+	free(text);
+	assert_null(c);
+	assert_int_equal(e.n, 13);
+	assert_string_equal(e.msg[0], "t.conf:2: unknown key \"bogus_key\"");
+	assert_string_equal(e.msg[1], "t.conf:3: missing '=' (lines are "
+	    "key = value)");
+	assert_string_equal(e.msg[2], "t.conf:4: empty key before '='");
+	assert_string_equal(e.msg[3], "t.conf:6: duplicate key "
+	    "local_concurrency (first set at line 5)");
+	assert_string_equal(e.msg[4], "t.conf:7: bad suffix \"x\" for "
+	    "message_size_limit (use k, m or g)");
+	assert_string_equal(e.msg[5], "t.conf:8: bad number \"abc\" for "
+	    "queue_retry_min");
+	assert_string_equal(e.msg[6], "t.conf:9: first_valid_uid = 0 out of "
+	    "range (1 to 4294967294)");
+	assert_string_equal(e.msg[7], "t.conf:10: bad boolean \"maybe\" for "
+	    "system_users (use yes or no)");
+	assert_string_equal(e.msg[8], "t.conf:11: control byte in value of "
+	    "myhostname");
+	assert_string_equal(e.msg[9], "t.conf:12: control byte in value of "
+	    "maildir");
+	assert_string_equal(e.msg[10], "t.conf:13: control byte in key");
+	assert_string_equal(e.msg[11], "t.conf:14: control byte in value of "
+	    "queue_user");
+	assert_string_equal(e.msg[12], "t.conf:16: line longer than 4096 "
+	    "bytes");
+}
+
+static void
+test_errors_more(void **state)
+{
+	struct errs	 e;
+	char		 line[CONF_LINE_MAX + 32];
+	struct conf	*c;
+
+	(void)state;
+	/* A bad value still counts as set: the repeat is a duplicate. */
+	c = load("log_debug = maybe\nlog_debug = yes\n", &e);
+	assert_null(c);
+	assert_int_equal(e.n, 2);
+	assert_string_equal(e.msg[1], "t.conf:2: duplicate key log_debug "
+	    "(first set at line 1)");
+
+	/* Keys are case-sensitive. */
+	load_bad("MyHostname = x\n", &e);
+	assert_string_equal(e.msg[0], "t.conf:1: unknown key \"MyHostname\"");
+
+	/* A NUL byte is a control byte. */
+	memset(&e, 0, sizeof(e));
+	c = conf_load_buf("maildir = a\0b\n", 14, "t.conf", errs_add, &e);
+	assert_null(c);
+	assert_int_equal(e.n, 1);
+	assert_string_equal(e.msg[0], "t.conf:1: control byte in value of "
+	    "maildir");
+
+	/* Exactly CONF_LINE_MAX bytes is fine; one more is not. */
+	memcpy(line, "maildir = ", 10);
+	memset(line + 10, 'm', CONF_LINE_MAX - 10);
+	line[CONF_LINE_MAX] = '\0';
+	c = load(line, &e);
+	assert_non_null(c);
+	assert_int_equal(strlen(conf_str(c, "maildir")), CONF_LINE_MAX - 10);
+	conf_free(c);
+	line[CONF_LINE_MAX] = 'm';
+	line[CONF_LINE_MAX + 1] = '\0';
+	load_bad(line, &e);
+	assert_string_equal(e.msg[0], "t.conf:1: line longer than 4096 bytes");
+
+	/* Errors may be ignored with a NULL errfn. */
+	assert_null(conf_load_buf("x", 1, "t.conf", NULL, NULL));
+}
+
+static char tmpdir[64];
+
+static void
+write_file(const char *path, const char *data, size_t len)
+{
+	int	fd;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, len), (ssize_t)len);
+	assert_int_equal(close(fd), 0);
+}
+
+static void
+test_load_file(void **state)
+{
+	struct errs	 e;
+	struct conf	*c;
+	char		 path[128], msg[256], *big;
+
+	(void)state;
+	(void)strlcpy(tmpdir, "/tmp/test_conf.XXXXXX", sizeof(tmpdir));
+	assert_non_null(mkdtemp(tmpdir));
+	(void)snprintf(path, sizeof(path), "%s/facteur.conf", tmpdir);
+	write_file(path, "myhostname = mx.example.org\n", 28);
+	memset(&e, 0, sizeof(e));
+	c = conf_load(path, errs_add, &e);
+	assert_non_null(c);
+	assert_string_equal(conf_path(c), path);
+	assert_string_equal(conf_str(c, "myhostname"), "mx.example.org");
+	conf_free(c);
+
+	/* Errors name the file. */
+	write_file(path, "\nnope = 1\n", 10);
+	memset(&e, 0, sizeof(e));
+	assert_null(conf_load(path, errs_add, &e));
+	assert_int_equal(e.n, 1);
+	(void)snprintf(msg, sizeof(msg), "%s:2: unknown key \"nope\"", path);
+	assert_string_equal(e.msg[0], msg);
+
+	/* Over 1 MB is refused; exactly 1 MB of comments is fine. */
+	big = malloc(CONF_FILE_MAX + 1);
+	assert_non_null(big);
+	memset(big, '#', CONF_FILE_MAX + 1);
+	for (size_t i = 63; i < CONF_FILE_MAX + 1; i += 64)
+		big[i] = '\n';
+	write_file(path, big, CONF_FILE_MAX);
+	memset(&e, 0, sizeof(e));
+	c = conf_load(path, errs_add, &e);
+	assert_non_null(c);
+	conf_free(c);
+	write_file(path, big, CONF_FILE_MAX + 1);
+	free(big);
+	memset(&e, 0, sizeof(e));
+	assert_null(conf_load(path, errs_add, &e));
+	assert_int_equal(e.n, 1);
+	assert_non_null(strstr(e.msg[0], "file larger than 1048576 bytes"));
+
+	/* Missing file, a directory. */
+	assert_int_equal(unlink(path), 0);
+	memset(&e, 0, sizeof(e));
+	assert_null(conf_load(path, errs_add, &e));
+	assert_int_equal(e.n, 1);
+	(void)snprintf(msg, sizeof(msg), "%s: No such file or directory", path);
+	assert_string_equal(e.msg[0], msg);
+	memset(&e, 0, sizeof(e));
+	assert_null(conf_load(tmpdir, errs_add, &e));
+	assert_int_equal(e.n, 1);
+	assert_non_null(strstr(e.msg[0], "not a regular file"));
+	assert_int_equal(rmdir(tmpdir), 0);
+}
+
+static void
+test_myhostname(void **state)
+{
+	struct errs	 e;
+	struct conf	*c;
+	char		 host[256];
+
+	(void)state;
+	c = load("myhostname = mx.example.org\n"
+	    "local_domains = $myhostname, Example.ORG, other.example.\n", &e);
+	assert_non_null(c);
+	assert_string_equal(conf_myhostname(c), "mx.example.org");
+	/* conf_list gives the words as written. */
+	assert_true(conf_list_has(c, "local_domains", "$myhostname"));
+	assert_true(conf_is_local_domain(c, "mx.example.org"));
+	assert_true(conf_is_local_domain(c, "MX.Example.Org."));
+	assert_true(conf_is_local_domain(c, "example.org"));
+	assert_true(conf_is_local_domain(c, "EXAMPLE.ORG."));
+	assert_true(conf_is_local_domain(c, "other.example"));
+	assert_true(conf_is_local_domain(c, "other.example."));
+	assert_false(conf_is_local_domain(c, "localhost"));
+	assert_false(conf_is_local_domain(c, "example.org.."));
+	assert_false(conf_is_local_domain(c, "mx.example"));
+	assert_false(conf_is_local_domain(c, ""));
+	assert_false(conf_is_local_domain(c, "."));
+	assert_false(conf_is_local_domain(c, "$myhostname"));
+	conf_free(c);
+
+	/* Empty myhostname: gethostname(3). */
+	c = conf_defaults();
+	assert_non_null(c);
+	assert_int_equal(gethostname(host, sizeof(host)), 0);
+	assert_string_equal(conf_myhostname(c), host);
+	assert_true(conf_is_local_domain(c, host));
+	assert_true(conf_is_local_domain(c, "LocalHost"));
+	assert_false(conf_is_local_domain(c, "example.com"));
+	/* The same pointer each time: computed once. */
+	assert_ptr_equal(conf_myhostname(c), conf_myhostname(c));
+	conf_free(c);
+}
+
+static void
+test_find_path(void **state)
+{
+	(void)state;
+	assert_int_equal(setenv("FACTEUR_CONF", "/env/facteur.conf", 1), 0);
+	assert_string_equal(conf_find_path("/x/y.conf", 1), "/x/y.conf");
+	assert_string_equal(conf_find_path(NULL, 1), "/env/facteur.conf");
+	assert_string_equal(conf_find_path("", 1), "/env/facteur.conf");
+	assert_string_equal(conf_find_path(NULL, 0), FACTEUR_CONF_DEFAULT);
+	assert_int_equal(setenv("FACTEUR_CONF", "", 1), 0);
+	assert_string_equal(conf_find_path(NULL, 1), FACTEUR_CONF_DEFAULT);
+	assert_int_equal(unsetenv("FACTEUR_CONF"), 0);
+	assert_string_equal(conf_find_path(NULL, 1), FACTEUR_CONF_DEFAULT);
+}
+
+static void
+test_keys_table(void **state)
+{
+	size_t	i, j;
+
+	(void)state;
+	/* Every key is unique, documented, and its default parses. */
+	for (i = 0; conf_keys[i].name != NULL; i++) {
+		assert_non_null(conf_keys[i].def);
+		assert_non_null(conf_keys[i].doc);
+		assert_true(conf_keys[i].doc[0] != '\0');
+		for (j = i + 1; conf_keys[j].name != NULL; j++)
+			assert_string_not_equal(conf_keys[i].name,
+			    conf_keys[j].name);
+		if (conf_keys[i].type == CONF_INT ||
+		    conf_keys[i].type == CONF_SIZE ||
+		    conf_keys[i].type == CONF_TIME)
+			assert_true(conf_keys[i].min <= conf_keys[i].max);
+	}
+	conf_free(conf_defaults());
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_syntax),
+		cmocka_unit_test(test_sizes),
+		cmocka_unit_test(test_times),
+		cmocka_unit_test(test_ints),
+		cmocka_unit_test(test_bools),
+		cmocka_unit_test(test_lists),
+		cmocka_unit_test(test_errors_all),
+		cmocka_unit_test(test_errors_more),
+		cmocka_unit_test(test_load_file),
+		cmocka_unit_test(test_myhostname),
+		cmocka_unit_test(test_find_path),
+		cmocka_unit_test(test_keys_table),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
