@@ -2,6 +2,12 @@
  * users: the passwd-file users table and system accounts, as one lookup.
  * `user:{SCHEME}hash:uid:gid:gecos:home:extra`; uid and gid may be empty
  * (then the configured virtual uid/gid apply, see facteur.conf(5)).
+ *
+ * An entry with an empty (or missing) uid or gid field comes back with
+ * uid == (uid_t)-1 and gid == (gid_t)-1: "no owner of its own, use the
+ * account named by virtual_user".  A passwd-file is loaded once per path
+ * and loaded again when its inode, size or mtime change, so a long-running
+ * caller may call users_lookup for every delivery.
  */
 #ifndef FACTEUR_USERS_H
 #define FACTEUR_USERS_H
