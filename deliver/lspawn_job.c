@@ -174,6 +174,8 @@ child_run(struct lspawn *ls, struct job *j, const struct target *t,
 			child_fail("uid 0 could be regained");
 		}
 	}
+	if (chdir("/") == -1)
+		child_fail("chdir /");
 	execve(ls->deliver_path, argv, envp);
 	child_fail(ls->deliver_path);
 	_exit(111);
