@@ -227,8 +227,13 @@ def envelope(sender, rcpts):
     return out + b"\0"
 
 
+def header_block(data):
+    """The top-level header section (a bounce quotes the original's)."""
+    return re.split(rb"\r?\n\r?\n", data, 1)[0]
+
+
 def tag_of(data):
-    m = re.search(rb"^X-Facteur-Test: (\S+)", data, re.M)
+    m = re.search(rb"^X-Facteur-Test: (\S+)", header_block(data), re.M)
     return m.group(1).decode() if m else None
 
 
