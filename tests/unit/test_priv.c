@@ -1,0 +1,230 @@
+/*
+ * Unit tests for lib/priv.c.  User lookup runs anywhere; the drops run in
+ * forked children (a dropped process cannot come back), as root for the
+ * real thing and as nobody for the logged no-op.  The root-only tests are
+ * skipped when not run as root.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <grp.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "priv.h"
+
+#define NOBODY	65534
+
+/* Runs fn in a child and returns its exit status (or -1 if killed). */
+static int
+in_child(int (*fn)(void *), void *arg)
+{
+	pid_t	 pid;
+	int	 status;
+
+	pid = fork();
+	assert_true(pid != -1);
+	if (pid == 0) {
+		/* keep the child's log lines out of cmocka's report */
+		int fd = open("/dev/null", O_WRONLY);
+		if (fd == -1 || dup2(fd, STDERR_FILENO) == -1)
+			_exit(99);
+		_exit(fn(arg));
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void
+test_is_root(void **state)
+{
+	(void)state;
+	assert_int_equal(priv_is_root(), geteuid() == 0);
+}
+
+static void
+test_lookup(void **state)
+{
+	uid_t	 uid = 99;
+	gid_t	 gid = 99;
+
+	(void)state;
+	assert_int_equal(priv_lookup("root", &uid, &gid), 0);
+	assert_int_equal(uid, 0);
+	assert_int_equal(gid, 0);
+	uid = 99;
+	assert_int_equal(priv_lookup("facteur-no-such-user-x", &uid, &gid),
+	    -1);
+	assert_int_equal(uid, 99);		/* untouched */
+	assert_int_equal(priv_lookup("", &uid, &gid), -1);
+	assert_int_equal(priv_lookup(NULL, &uid, &gid), -1);
+	assert_int_equal(priv_lookup("root\n", &uid, &gid), -1);
+}
+
+static int
+child_drop(void *arg)
+{
+	const char	*dir = arg;
+	uid_t		 ru, eu, su;
+	gid_t		 rg, eg, sg, g[4];
+	char		 cwd[64];
+
+	priv_drop(NOBODY, NOBODY, dir);
+	if (getresuid(&ru, &eu, &su) == -1 || ru != NOBODY || eu != NOBODY ||
+	    su != NOBODY)
+		return 1;
+	if (getresgid(&rg, &eg, &sg) == -1 || rg != NOBODY || eg != NOBODY ||
+	    sg != NOBODY)
+		return 2;
+	if (getgroups(4, g) != 1 || g[0] != NOBODY)
+		return 3;
+	if (setuid(0) != -1)
+		return 4;
+	if (dir != NULL) {
+		/* inside the chroot: "/" is dir, which holds only "marker" */
+		if (getcwd(cwd, sizeof(cwd)) == NULL || strcmp(cwd, "/") != 0)
+			return 5;
+		if (access("/marker", F_OK) != 0)
+			return 6;
+		if (access("/etc/passwd", F_OK) == 0)
+			return 7;
+	}
+	return 0;
+}
+
+static void
+test_drop_root(void **state)
+{
+	char	 dir[] = "/tmp/test_priv.XXXXXX", marker[64];
+	int	 fd;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	assert_int_equal(in_child(child_drop, NULL), 0);
+
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(chmod(dir, 0755), 0);	/* nobody must search it */
+	assert_true(snprintf(marker, sizeof(marker), "%s/marker", dir) > 0);
+	fd = open(marker, O_WRONLY | O_CREAT, 0600);
+	assert_true(fd != -1);
+	close(fd);
+	assert_int_equal(in_child(child_drop, dir), 0);
+	assert_int_equal(unlink(marker), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
+static int
+child_drop_user(void *arg)
+{
+	uid_t	 uid;
+	gid_t	 gid;
+
+	if (priv_lookup(arg, &uid, &gid) == -1)
+		return 10;
+	priv_drop_user(arg, NULL);
+	if (getuid() != uid || geteuid() != uid || getgid() != gid)
+		return 1;
+	if (setuid(0) != -1)
+		return 2;
+	return 0;
+}
+
+static int
+child_drop_missing(void *arg)
+{
+	(void)arg;
+	priv_drop_user("facteur-no-such-user-x", NULL);
+	return 0;			/* must not get here */
+}
+
+static int
+child_drop_to_root(void *arg)
+{
+	(void)arg;
+	priv_drop(0, 0, NULL);
+	return 0;
+}
+
+static int
+child_bad_chroot(void *arg)
+{
+	(void)arg;
+	priv_drop(NOBODY, NOBODY, "/nonexistent/facteur-chroot");
+	return 0;
+}
+
+static void
+test_drop_failures_fatal(void **state)
+{
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	assert_int_equal(in_child(child_drop_user, "nobody"), 0);
+	/* fatal() exits 111: a half-dropped process does not go on */
+	assert_int_equal(in_child(child_drop_missing, NULL), 111);
+	assert_int_equal(in_child(child_drop_to_root, NULL), 111);
+	assert_int_equal(in_child(child_bad_chroot, NULL), 111);
+}
+
+static int
+child_not_root(void *arg)
+{
+	(void)arg;
+	if (geteuid() == 0 && (setgroups(0, NULL) == -1 ||
+	    setresgid(NOBODY, NOBODY, NOBODY) == -1 ||
+	    setresuid(NOBODY, NOBODY, NOBODY) == -1))
+		return 20;
+	if (priv_is_root())
+		return 21;
+	/* log lines go to a file we can read back */
+	FILE *tf = tmpfile();
+	char line[256];
+	int n = 0;
+	if (tf == NULL || dup2(fileno(tf), STDERR_FILENO) == -1)
+		return 23;
+	/* no-ops, even with a user and a chroot that would fail */
+	priv_drop(1, 1, "/nonexistent/facteur-chroot");
+	priv_drop_user("facteur-no-such-user-x", "/nonexistent");
+	priv_drop(0, 0, NULL);
+	if (geteuid() == 0)
+		return 22;
+	/* logged exactly once */
+	rewind(tf);
+	while (fgets(line, sizeof(line), tf) != NULL)
+		if (strstr(line, "not running as root") != NULL)
+			n++;
+	return n == 1 ? 0 : 24;
+}
+
+static void
+test_not_root_noop(void **state)
+{
+	(void)state;
+	assert_int_equal(in_child(child_not_root, NULL), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_is_root),
+		cmocka_unit_test(test_lookup),
+		cmocka_unit_test(test_drop_root),
+		cmocka_unit_test(test_drop_failures_fatal),
+		cmocka_unit_test(test_not_root_noop),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
