@@ -82,6 +82,7 @@ target_find(struct lspawn *ls, struct job *j, struct target *t,
 	if (j->user[0] == '\0' || strlen(j->user) > USER_NAME_MAX)
 		return result_set(res, 'D', "no such user");
 	r = users_lookup(ls->users_file, ls->system_users, j->user, &u);
+	explicit_bzero(u.hash, sizeof(u.hash));	/* never needed here */
 	if (r == -1)
 		return result_set(res, 'Z', "cannot read the users table");
 	if (r == 0)
