@@ -77,5 +77,29 @@ const struct conf_key conf_keys[] = {
 	{ "restart_delay", CONF_TIME, "5s", 1, 3600,
 	  "delay before a crashed queued is started again" },
 
+	/* smtpd */
+	{ "smtpd_user", CONF_STR, "facteur-smtpd", 0, 0,
+	  "account the smtpd session runs as" },
+	{ "smtpd_chroot", CONF_STR, "/var/lib/facteur/empty", 0, 0,
+	  "empty directory the smtpd session is chrooted to" },
+	{ "smtpd_recipient_limit", CONF_INT, "1000", 1, 100000,
+	  "recipients in one SMTP transaction (more get 452 4.5.3)" },
+	{ "smtpd_error_limit", CONF_INT, "10", 1, 1000,
+	  "error replies in one SMTP session before 421 and close" },
+	{ "smtpd_timeout", CONF_TIME, "5m", 1, 3600,
+	  "wait for an SMTP command or to send a reply (RFC 5321 4.5.3.2)" },
+	{ "smtpd_data_timeout", CONF_TIME, "10m", 1, 3600,
+	  "wait for each block of DATA or BDAT content" },
+	{ "smtpd_session_timeout", CONF_TIME, "1h", 1, 86400,
+	  "longest SMTP session, whatever the client does" },
+	{ "smtpd_bare_lf", CONF_STR, "reject", 0, 0,
+	  "bare CR or LF from an SMTP client: reject (close) or normalize" },
+	{ "smtpd_reject_early_talkers", CONF_BOOL, "no", 0, 0,
+	  "close the connection of a client that talks before the greeting" },
+	{ "smtpd_reverse_lookup", CONF_BOOL, "no", 0, 0,
+	  "look up the client's name for the Received header" },
+	{ "dns_resolver", CONF_STR, "127.0.0.1", 0, 0,
+	  "DNS resolver address (IP[:port]) for smtpd's reverse lookups" },
+
 	{ NULL, CONF_STR, NULL, 0, 0, NULL }
 };
