@@ -1,0 +1,250 @@
+/*
+ * Unit tests for lib/log.c: log_sanitize (CR, LF, the other control
+ * bytes and DEL replaced, bytes >= 0x80 kept, the size bound honoured),
+ * and the stderr output: one line per call whatever the message holds,
+ * log_warn's strerror suffix, debug on and off, errno kept, fatal's exit.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static void
+test_sanitize_controls(void **state)
+{
+	char	 out[64], in[40];
+	int	 c;
+
+	(void)state;
+	log_sanitize(out, "from=<a@b>\r\nRCPT TO:<x>", sizeof(out));
+	assert_string_equal(out, "from=<a@b>??RCPT TO:<x>");
+	log_sanitize(out, "a\tb\x1b[31mc\x7f" "d", sizeof(out));
+	assert_string_equal(out, "a?b?[31mc?d");
+	/* every byte 0x01..0x1f and 0x7f becomes '?' */
+	for (c = 1; c < 0x20; c++) {
+		in[0] = 'x';
+		in[1] = (char)c;
+		in[2] = '\0';
+		log_sanitize(out, in, sizeof(out));
+		assert_string_equal(out, "x?");
+	}
+	log_sanitize(out, "\x7f", sizeof(out));
+	assert_string_equal(out, "?");
+	/* printable ASCII and UTF-8 bytes are kept */
+	log_sanitize(out, " ~azAZ09 caf\xc3\xa9 \xff", sizeof(out));
+	assert_string_equal(out, " ~azAZ09 caf\xc3\xa9 \xff");
+	/* the output never contains a control byte */
+	for (c = 0; out[c] != '\0'; c++)
+		assert_true((unsigned char)out[c] >= 0x20 &&
+		    (unsigned char)out[c] != 0x7f);
+}
+
+static void
+test_sanitize_bounds(void **state)
+{
+	char	 out[8];
+
+	(void)state;
+	memset(out, 'Z', sizeof(out));
+	log_sanitize(out, "0123456789", sizeof(out));
+	assert_string_equal(out, "0123456");		/* n-1 and a NUL */
+	memset(out, 'Z', sizeof(out));
+	log_sanitize(out, "", sizeof(out));
+	assert_string_equal(out, "");
+	memset(out, 'Z', sizeof(out));
+	log_sanitize(out, "abc", 1);
+	assert_int_equal(out[0], '\0');
+	assert_int_equal(out[1], 'Z');
+	memset(out, 'Z', sizeof(out));
+	log_sanitize(out, "abc", 0);			/* nothing written */
+	assert_int_equal(out[0], 'Z');
+}
+
+/* Runs fn with stderr on a pipe; returns what it wrote and its status. */
+static char *
+capture(void (*fn)(void), int *status)
+{
+	static char	 got[4096];
+	pid_t		 pid;
+	ssize_t		 r;
+	size_t		 n = 0;
+	int		 p[2];
+
+	assert_int_equal(pipe(p), 0);
+	pid = fork();
+	assert_true(pid != -1);
+	if (pid == 0) {
+		close(p[0]);
+		if (dup2(p[1], STDERR_FILENO) == -1)
+			_exit(99);
+		log_init("test_log", 1);
+		fn();
+		_exit(0);
+	}
+	close(p[1]);
+	while ((r = read(p[0], got + n, sizeof(got) - 1 - n)) > 0)
+		n += (size_t)r;
+	got[n] = '\0';
+	close(p[0]);
+	assert_int_equal(waitpid(pid, status, 0), pid);
+	return got;
+}
+
+static int
+count_lines(const char *s)
+{
+	int	 n = 0;
+
+	for (; *s != '\0'; s++)
+		if (*s == '\n')
+			n++;
+	return n;
+}
+
+static void
+emit_info(void)
+{
+	log_info("%s: from=<%s>, size=%zu", "0123456789ABCD",
+	    "evil\r\nFAKE: line", (size_t)42);
+}
+
+static void
+test_info_one_line(void **state)
+{
+	char	*got;
+	int	 status;
+
+	(void)state;
+	got = capture(emit_info, &status);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(count_lines(got), 1);
+	assert_non_null(strstr(got, "test_log["));
+	assert_non_null(strstr(got,
+	    "0123456789ABCD: from=<evil??FAKE: line>, size=42\n"));
+}
+
+static void
+emit_warn(void)
+{
+	errno = ENOENT;
+	log_warn("open %s", "/x");
+	if (errno != ENOENT)		/* logging keeps errno */
+		_exit(5);
+	log_warnx("plain");
+}
+
+static void
+test_warn(void **state)
+{
+	char	*got;
+	int	 status;
+
+	(void)state;
+	got = capture(emit_warn, &status);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(count_lines(got), 2);
+	assert_non_null(strstr(got, "open /x: No such file or directory\n"));
+	assert_non_null(strstr(got, "plain\n"));
+}
+
+static void
+emit_debug(void)
+{
+	log_debug("hidden %d", 1);
+	log_set_debug(1);
+	log_debug("shown %d", 2);
+	log_set_debug(0);
+	log_debug("hidden %d", 3);
+}
+
+static void
+test_debug(void **state)
+{
+	char	*got;
+	int	 status;
+
+	(void)state;
+	got = capture(emit_debug, &status);
+	assert_int_equal(count_lines(got), 1);
+	assert_non_null(strstr(got, "shown 2\n"));
+	assert_null(strstr(got, "hidden"));
+}
+
+static void
+emit_long(void)
+{
+	char	 big[10000];
+
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	big[5000] = '\n';
+	log_info("x=%s", big);
+}
+
+static void
+test_long_message(void **state)
+{
+	char	*got;
+	int	 status;
+
+	(void)state;
+	got = capture(emit_long, &status);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(count_lines(got), 1);	/* cut, never split */
+}
+
+static void
+emit_fatal(void)
+{
+	errno = EACCES;
+	fatal("cannot %s", "start");
+}
+
+static void
+emit_fatalx(void)
+{
+	fatalx("bad config line %d", 7);
+}
+
+static void
+test_fatal(void **state)
+{
+	char	*got;
+	int	 status;
+
+	(void)state;
+	got = capture(emit_fatal, &status);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 111);
+	assert_non_null(strstr(got, "cannot start: Permission denied\n"));
+	got = capture(emit_fatalx, &status);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 111);
+	assert_non_null(strstr(got, "bad config line 7\n"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sanitize_controls),
+		cmocka_unit_test(test_sanitize_bounds),
+		cmocka_unit_test(test_info_one_line),
+		cmocka_unit_test(test_warn),
+		cmocka_unit_test(test_debug),
+		cmocka_unit_test(test_long_message),
+		cmocka_unit_test(test_fatal),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
