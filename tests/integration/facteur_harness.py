@@ -620,7 +620,7 @@ class Instance:
                         timeout=timeout)
 
     def enqueue_raw(self, msg, env_bytes, user="alice", timeout=120,
-                    argv=None, expect_signal=None):
+                    argv=None, expect_signal=None, env=None):
         """Runs enqueue (or argv) with msg on fd 0 and env_bytes on fd 1,
         both pipes written by threads, as qmail-queue is fed.
         CompletedProcess with stderr."""
@@ -631,7 +631,7 @@ class Instance:
         try:
             p = subprocess.Popen(argv, stdin=mr, stdout=er,
                                  stderr=subprocess.PIPE,
-                                 env=self._env_for(user, None), cwd="/",
+                                 env=self._env_for(user, env), cwd="/",
                                  **kw)
         finally:
             os.close(mr)

@@ -1,0 +1,270 @@
+"""
+Crashes at every step of the queue protocol, with kill -9 delivered by
+strace's fault injection (no hooks in the code):
+
+  enqueue: a probe run under strace records the program's own sequence of
+  open/write/fsync/rename calls; each test then kills a fresh run at one
+  step of it (the kill happens on entry, so that call never runs).  Killed
+  before the rename into env/: never delivered, nothing left after queued's
+  recovery.  Killed after it: delivered exactly once.
+  queued: kill -9 with deliveries in flight; every message arrives at least
+  once, duplicates only within the in-flight window.
+  deliver: killed before its fsync or its link into new/: retried, lands
+  once, no partial file in new/.
+"""
+import os
+import re
+import subprocess
+import uuid
+
+import pytest
+
+import facteur_harness as H
+
+D = H.DOMAIN
+ALICE = "alice@" + D
+BOB = "bob@" + D
+ID = r"[0-9A-Z]{14}"
+OPENS = ("open", "openat", "openat2", "creat")
+WRITES = ("write", "writev", "pwrite64", "pwritev", "pwritev2")
+FSYNCS = ("fsync", "fdatasync")
+RENAMES = ("rename", "renameat", "renameat2", "link", "linkat")
+TRACE = ",".join(OPENS + WRITES + FSYNCS + RENAMES)
+NOLEAK = {"ASAN_OPTIONS": "detect_leaks=0"}   # LSan cannot run under ptrace
+
+LINE_RE = re.compile(r"^(\d+)\s+(\w+)\((.*)$")
+
+
+class Event:
+    def __init__(self, pid, name, line, nth):
+        self.pid, self.name, self.line, self.nth = pid, name, line, nth
+
+    def __repr__(self):
+        return "%s#%d %s" % (self.name, self.nth, self.line[:120])
+
+
+def parse_trace(path):
+    """Events of the first process, each with its ordinal among the calls
+    of the same name (what strace's when=N counts)."""
+    events, counts, main = [], {}, None
+    with open(path, errors="replace") as f:
+        for line in f:
+            m = LINE_RE.match(line)
+            if not m:
+                continue
+            pid, name = int(m.group(1)), m.group(2)
+            if main is None:
+                main = pid
+            if pid != main:
+                continue
+            counts[name] = counts.get(name, 0) + 1
+            events.append(Event(pid, name, line.rstrip("\n"), counts[name]))
+    return events
+
+
+def step_finders(queue):
+    q = re.escape(os.path.realpath(queue))
+
+    def on_file(names, sub):
+        pat = re.compile(r"\(\d+<" + q + "/" + sub + "/" + ID + r">")
+        return lambda e: e.name in names and pat.search(e.line)
+
+    def opened(sub):
+        pat = re.compile(r"= \d+<" + q + "/" + sub + "/" + ID + r">")
+        return lambda e: e.name in OPENS and pat.search(e.line)
+
+    def on_dir(names, sub):
+        pat = re.compile(r"\(\d+<" + q + "/" + sub + r">")
+        return lambda e: e.name in names and pat.search(e.line)
+
+    commit_pat = re.compile(q + r"/env[/>]|\"env/")
+    trig = re.compile(r"<" + q + r"/trigger>")
+    # (name, predicate, must come after the commit)
+    return [
+        ("open_msg", opened("msg"), False),
+        ("write_msg", on_file(WRITES, "msg"), False),
+        ("fsync_msg", on_file(FSYNCS, "msg"), False),
+        ("open_tmp", opened("tmp"), False),
+        ("write_tmp", on_file(WRITES, "tmp"), False),
+        ("fsync_tmp", on_file(FSYNCS, "tmp"), False),
+        ("fsync_msg_dir", on_dir(FSYNCS, "msg"), False),
+        ("rename", lambda e: e.name in RENAMES and commit_pat.search(e.line),
+         False),
+        ("fsync_env_dir", on_dir(FSYNCS, "env"), True),
+        ("open_trigger", lambda e: e.name in OPENS and trig.search(e.line),
+         True),
+        ("write_trigger", lambda e: e.name in WRITES and trig.search(e.line),
+         True),
+    ]
+
+
+STEPS = [s[0] for s in step_finders("/q")]
+
+
+def strace_argv(fct, strace, extra):
+    argv = [strace, "-f", "-qq"] + extra
+    if H.IS_ROOT:
+        # root tracer: the set-uid bit of enqueue is honoured under -u
+        argv += ["-u", fct.users["alice"].login]
+    return argv + [fct.program("enqueue")]
+
+
+def run_traced(fct, strace, data, env_bytes, extra, expect_signal=None):
+    return fct.enqueue_raw(data, env_bytes, user=None, env=NOLEAK,
+                           argv=strace_argv(fct, strace, extra),
+                           expect_signal=expect_signal)
+
+
+def probe(fct, strace):
+    """Runs enqueue once under strace; returns (events, data size)."""
+    out = os.path.join(fct.run, "probe.%s" % uuid.uuid4().hex)
+    tag, data = H.make_message()
+    r = run_traced(fct, strace, data, H.envelope(ALICE, [BOB]),
+                   ["-y", "-s", "0", "-o", out, "-e", "trace=" + TRACE])
+    assert r.returncode == 0, r.stderr
+    fct.wait_for_tag("bob", tag)
+    fct.assert_queue_empty()
+    assert fct.count_tags()[tag] == 1
+    return parse_trace(out)
+
+
+def restart_and_settle(fct):
+    fct.stop_queued()
+    fct.cleanup_processes()
+    fct.start_queued()
+    tag, data = H.make_message()
+    r = fct.enqueue_raw(data, H.envelope(ALICE, [BOB]))
+    assert r.returncode == 0, r.stderr
+    fct.wait_for_tag("bob", tag)
+    fct.assert_queue_empty()
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_enqueue_killed_at(fct, strace, step):
+    events = probe(fct, strace)
+    finders = step_finders(fct.queue)
+    commit = next((i for i, e in enumerate(events)
+                   if finders[7][1](e)), None)
+    assert commit is not None, "enqueue never renamed into env/:\n%s" % \
+        "\n".join(map(repr, events))
+    name, pred, after = next(f for f in finders if f[0] == step)
+    start = commit + 1 if after else 0
+    idx = next((i for i in range(start, len(events)) if pred(events[i])),
+               None)
+    assert idx is not None, "enqueue's protocol has no %s step; trace:\n%s" \
+        % (step, "\n".join(map(repr, events)))
+    ev = events[idx]
+    committed = idx > commit
+
+    tag, data = H.make_message()
+    inj = ["-e", "trace=" + ev.name, "-e",
+           "inject=%s:signal=KILL:when=%d" % (ev.name, ev.nth)]
+    r = run_traced(fct, strace, data, H.envelope(ALICE, [BOB]), inj,
+                   expect_signal=9)
+    assert r.returncode == -9, "injection at %r did not kill enqueue " \
+        "(exit %s)" % (ev, r.returncode)
+    q = fct.queue_files()
+    if committed:
+        assert len(q["env"]) == 1, q
+    else:
+        assert not q["env"], "killed before the rename, yet committed: %s" % q
+    restart_and_settle(fct)
+    n = fct.count_tags().get(tag, 0)
+    if committed:
+        assert n == 1, "killed after commit (%r): %d copies" % (ev, n)
+    else:
+        assert n == 0, "killed before commit (%r): delivered %d times" \
+            % (ev, n)
+    assert fct.queue_is_empty()
+
+
+def test_enqueue_ok_while_queued_down(fct):
+    """exit 0 means durable: delivered once after queued comes back."""
+    fct.stop_queued()
+    tags = []
+    for i in range(5):
+        tag, data = H.make_message()
+        r = fct.enqueue_raw(data, H.envelope(ALICE, [BOB]))
+        assert r.returncode == 0, r.stderr
+        tags.append(tag)
+    fct.start_queued()
+    for t in tags:
+        fct.wait_for_tag("bob", t)
+    fct.assert_queue_empty()
+    c = fct.count_tags()
+    assert [c.get(t) for t in tags] == [1] * 5
+
+
+@pytest.mark.facteur(conf={"local_concurrency": "5"})
+def test_queued_killed_mid_batch(fct):
+    n, window = 50, 5
+    fct.stop_queued()
+    tags = []
+    for i in range(n):
+        tag, data = H.make_message(body=b"batch %d\n" % i)
+        r = fct.enqueue_raw(data, H.envelope(ALICE, [BOB]))
+        assert r.returncode == 0, r.stderr
+        tags.append(tag)
+    fct.start_queued()
+    H.wait_until(lambda: len(fct.maildir_files("bob")) >= 10, 60,
+                 "10 deliveries", interval=0.002)
+    kids = fct.kill_queued()
+    at_kill = len(fct.maildir_files("bob"))
+    left = fct.wait_children_gone(kids, 30)
+    assert not left, "still running 30 s after queued was killed: %s" % [
+        (p, H.proc_comm(p)) for p in left]
+    fct.start_queued()
+    H.wait_until(lambda: set(tags) <= set(fct.count_tags(["bob"])), 120,
+                 "all %d messages" % n)
+    fct.assert_queue_empty(60)
+    c = fct.count_tags(["bob"])
+    dups = sum(c[t] - 1 for t in tags)
+    print("queued killed with %d/%d delivered; %d duplicate(s) after "
+          "restart" % (at_kill, n, dups))
+    assert all(c[t] >= 1 for t in tags)
+    assert dups <= window, "%d duplicates, more than the %d in flight" % (
+        dups, window)
+    assert set(c) == set(tags)
+
+
+DELIVER_KILLS = {
+    "fsync": ("fsync,fdatasync", 1),
+    "link": ("link,linkat,rename,renameat,renameat2", 1),
+}
+
+
+def _wrap_deliver(strace, names, when):
+    def install(inst):
+        real = os.path.join(inst.libexec, "deliver.real")
+        wrapper = os.path.join(inst.libexec, "deliver")
+        os.rename(wrapper, real)
+        marker = os.path.join(inst.run, "deliver-killed")
+        with open(wrapper, "w") as f:
+            f.write("#!/bin/sh\n"
+                    "if /bin/mkdir %s 2>/dev/null; then\n"
+                    "  ASAN_OPTIONS=detect_leaks=0 exec %s -f -qq -o /dev/null"
+                    " -e trace=%s -e inject=%s:signal=KILL:when=%d %s \"$@\"\n"
+                    "fi\n"
+                    "exec %s \"$@\"\n"
+                    % (marker, strace, names, names, when, real, real))
+        os.chmod(wrapper, 0o755)
+    return install
+
+
+@pytest.mark.parametrize("where", sorted(DELIVER_KILLS))
+def test_deliver_killed(request, strace, where):
+    names, when = DELIVER_KILLS[where]
+    request.node.add_marker(pytest.mark.facteur(
+        before_start=_wrap_deliver(strace, names, when)))
+    fct = request.getfixturevalue("fct")
+    tag, data = H.make_message()
+    r = fct.enqueue_raw(data, H.envelope(ALICE, [BOB]))
+    assert r.returncode == 0, r.stderr
+    got = fct.wait_for_tag("bob", tag, timeout=60)
+    fct.assert_queue_empty(60)
+    assert os.path.isdir(os.path.join(fct.run, "deliver-killed")), \
+        "the wrapped deliver never ran"
+    assert fct.messages("bob") == [got], "partial or extra file in new/"
+    assert got == ("Return-Path: <%s>\nDelivered-To: %s\n"
+                   % (ALICE, BOB)).encode() + data
+    assert fct.messages("alice") == [], "a bounce for a temporary failure"
