@@ -1,0 +1,473 @@
+/*
+ * queued: the queue manager.  Started by the master (or by hand) as root
+ * or as the queue user, with `-C facteur.conf` and `-d` for the
+ * foreground.  As root it creates queue_dir for queue_user, forks the
+ * keeper (which stays with the privileges queued started with and starts
+ * lspawn on request, see queued_keeper.c), then drops to queue_user.
+ *
+ * It reads the committed envelopes in queue_dir/env, the messages in msg
+ * (only the header section, for bounces) and its own state files in
+ * state; it writes state files, removes finished messages, and injects
+ * bounces by running enqueue.  It trusts the queue (written by enqueue),
+ * and checks every frame lspawn sends back; a malformed one ends the
+ * connection.  Wakes on the trigger FIFO, lspawn results, signals (through
+ * a self-pipe) and timers; one poll() loop, no threads, no fork per
+ * message.  Details in docs/queue.md and queued(8).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fdio.h"
+#include "log.h"
+#include "priv.h"
+#include "queued.h"
+
+struct queued	*Q;
+static pid_t	 keeper_pid = -1;
+static int	 sig_wfd = -1;
+
+long long
+now_wall(void)
+{
+	return (long long)time(NULL);
+}
+
+double
+now_precise(void)
+{
+	struct timespec	ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) == -1)
+		return (double)time(NULL);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+long long
+now_ms(void)
+{
+	struct timespec	ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		fatal("clock_gettime");
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: queued [-d] [-C file]\n");
+	exit(100);
+}
+
+static void
+conf_err(void *arg, const char *msg)
+{
+	(void)arg;
+	log_warnx("%s", msg);
+}
+
+static void
+sig_handler(int sig)
+{
+	int		saved = errno;
+	unsigned char	c = (unsigned char)sig;
+
+	/* a full pipe already holds a wake-up; nothing is lost */
+	if (write(sig_wfd, &c, 1) == -1) {
+		/* nothing to do in a handler */
+	}
+	errno = saved;
+}
+
+static void
+signals_setup(struct queued *q)
+{
+	struct sigaction sa;
+
+	if (pipe2(q->sig_fd, O_CLOEXEC | O_NONBLOCK) == -1)
+		fatal("pipe");
+	sig_wfd = q->sig_fd[1];
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = sig_handler;
+	sa.sa_flags = SA_RESTART;
+	if (sigaction(SIGTERM, &sa, NULL) == -1 ||
+	    sigaction(SIGINT, &sa, NULL) == -1 ||
+	    sigaction(SIGHUP, &sa, NULL) == -1 ||
+	    sigaction(SIGCHLD, &sa, NULL) == -1)
+		fatal("sigaction");
+	sa.sa_handler = SIG_IGN;
+	if (sigaction(SIGPIPE, &sa, NULL) == -1)
+		fatal("sigaction");
+}
+
+/* Loads (or reloads) the aliases table; 0, or -1 keeping the old one. */
+static int
+aliases_reload(struct queued *q, const struct conf *c)
+{
+	static struct timespec	 mtime;
+	static char		 path_seen[PATH_MAX];
+	struct table		*t = NULL;
+	struct stat		 sb;
+	const char		*path = conf_str(c, "aliases_file");
+
+	if (*path == '\0') {
+		table_free(q->aliases);
+		q->aliases = NULL;
+		path_seen[0] = '\0';
+		return 0;
+	}
+	if (stat(path, &sb) == -1) {
+		log_warn("aliases_file %s", path);
+		return -1;
+	}
+	if (q->aliases != NULL && strcmp(path, path_seen) == 0 &&
+	    sb.st_mtim.tv_sec == mtime.tv_sec &&
+	    sb.st_mtim.tv_nsec == mtime.tv_nsec)
+		return 0;
+	if ((t = table_load(path, TABLE_ALIASES, conf_err, NULL)) == NULL) {
+		log_warnx("aliases_file %s not loaded", path);
+		return -1;
+	}
+	table_free(q->aliases);
+	q->aliases = t;
+	mtime = sb.st_mtim;
+	strlcpy(path_seen, path, sizeof(path_seen));
+	log_debug("aliases loaded from %s, %zu entries", path, table_count(t));
+	return 0;
+}
+
+/* Re-reads the aliases table when the file changed (called per scan). */
+static void
+aliases_refresh(struct queued *q)
+{
+	(void)aliases_reload(q, q->conf);
+}
+
+static void
+conf_apply(struct queued *q)
+{
+	q->retry_min = conf_int(q->conf, "queue_retry_min");
+	q->retry_max = conf_int(q->conf, "queue_retry_max");
+	if (q->retry_max < q->retry_min)
+		q->retry_max = q->retry_min;
+	q->lifetime = conf_int(q->conf, "queue_lifetime");
+	q->scan_interval = conf_int(q->conf, "queue_scan_interval");
+	log_set_debug(conf_bool(q->conf, "log_debug"));
+	if (spawn_resize(q, (size_t)conf_int(q->conf, "local_concurrency"))
+	    == -1)
+		fatalx("local_concurrency out of range");
+}
+
+static void
+conf_reload(struct queued *q)
+{
+	struct conf	*c;
+
+	if ((c = conf_load(q->confpath, conf_err, NULL)) == NULL) {
+		log_warnx("SIGHUP: %s has errors; keeping the old config",
+		    q->confpath);
+		return;
+	}
+	if (strcmp(conf_str(c, "queue_dir"), conf_str(q->conf, "queue_dir"))
+	    != 0)
+		log_warnx("SIGHUP: queue_dir changed; takes effect at restart");
+	if (aliases_reload(q, c) == -1)
+		log_warnx("SIGHUP: keeping the old aliases");
+	conf_free(q->conf);
+	q->conf = c;
+	conf_apply(q);
+	log_info("config reloaded from %s", q->confpath);
+}
+
+/* As root: queue_dir exists, belongs to queue_user, mode 0700. */
+static void
+queue_dir_own(const char *dir, const char *user)
+{
+	uid_t	uid;
+	gid_t	gid;
+
+	if (priv_lookup(user, &uid, &gid) == -1)
+		fatalx("queue_user %s does not exist", user);
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
+		fatal("mkdir %s", dir);
+	if (chown(dir, uid, gid) == -1)
+		fatal("chown %s", dir);
+	if (chmod(dir, 0700) == -1)
+		fatal("chmod %s", dir);
+}
+
+/* In queue_dir: subdirectories, the FIFO, the single-instance lock. */
+static void
+queue_layout(struct queued *q)
+{
+	static const char *const dirs[] = { "msg", "tmp", "env", "state",
+	    "corrupt" };
+	struct stat	sb;
+	size_t		i;
+	int		fd;
+
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		if (mkdir(dirs[i], 0700) == -1 && errno != EEXIST)
+			fatal("mkdir %s", dirs[i]);
+	if ((fd = open("queued.lock", O_RDWR | O_CREAT | O_CLOEXEC |
+	    O_NOFOLLOW, 0600)) == -1)
+		fatal("open queued.lock");
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno == EWOULDBLOCK)
+			fatalx("another queued runs on this queue");
+		fatal("flock queued.lock");
+	}
+	/* fd stays open: the lock lives as long as the process */
+	if (mkfifo("trigger", 0600) == -1 && errno != EEXIST)
+		fatal("mkfifo trigger");
+	if (lstat("trigger", &sb) == -1)
+		fatal("stat trigger");
+	if (!S_ISFIFO(sb.st_mode))
+		fatalx("%s/trigger is not a FIFO", conf_str(q->conf,
+		    "queue_dir"));
+	if ((q->trigger_fd = open("trigger", O_RDONLY | O_NONBLOCK |
+	    O_CLOEXEC)) == -1)
+		fatal("open trigger");
+	/* our own writer, so that the FIFO never reads as EOF */
+	if ((q->trigger_wfd = open("trigger", O_WRONLY | O_NONBLOCK |
+	    O_CLOEXEC)) == -1)
+		fatal("open trigger for writing");
+}
+
+static void
+children_reap(void)
+{
+	pid_t	pid;
+	int	st;
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		if (pid == keeper_pid)
+			fatalx("the lspawn keeper exited (status %d); "
+			    "exiting so that queued and lspawn restart", st);
+		log_debug("reaped child %ld", (long)pid);
+	}
+}
+
+/* Returns 1 when a trigger scan is wanted. */
+static int
+signals_read(struct queued *q)
+{
+	unsigned char	buf[64];
+	ssize_t		n, i;
+
+	while ((n = read(q->sig_fd[0], buf, sizeof(buf))) > 0) {
+		for (i = 0; i < n; i++) {
+			switch (buf[i]) {
+			case SIGTERM:
+			case SIGINT:
+				if (!q->stopping)
+					log_info("stopping on signal %d",
+					    buf[i]);
+				q->stopping = 1;
+				break;
+			case SIGHUP:
+				conf_reload(q);
+				break;
+			case SIGCHLD:
+				children_reap();
+				break;
+			}
+		}
+	}
+	return 0;
+}
+
+static int
+trigger_drain(struct queued *q)
+{
+	char	buf[256];
+	ssize_t	n;
+	int	got = 0;
+
+	while ((n = read(q->trigger_fd, buf, sizeof(buf))) > 0)
+		got = 1;
+	return got;
+}
+
+static int
+timeout_ms(struct queued *q, long long next_scan_ms, int scan_pending,
+    long long last_scan_ms)
+{
+	long long	now = now_ms(), wall = now_wall(), t, w;
+
+	t = next_scan_ms - now;
+	if (scan_pending) {
+		w = last_scan_ms + QUEUED_SCAN_GAP_MS - now;
+		if (w < t)
+			t = w;
+	}
+	if ((w = msg_next_wake(q)) != 0 && (w - wall) * 1000 < t)
+		t = (w - wall) * 1000;
+	if (q->to_fd == -1 && q->restart_at != 0 &&
+	    (q->restart_at - wall) * 1000 < t)
+		t = (q->restart_at - wall) * 1000;
+	if (q->stopping && t > 200)
+		t = 200;
+	if (t < 0)
+		t = 0;
+	if (t > 3600 * 1000)
+		t = 3600 * 1000;
+	return (int)t;
+}
+
+static void
+loop_run(struct queued *q)
+{
+	struct pollfd	 pfd[4];
+	long long	 last_scan_ms, next_scan_ms, stop_at = 0, now;
+	int		 scan_pending = 0, n;
+
+	last_scan_ms = now_ms();
+	next_scan_ms = last_scan_ms + q->scan_interval * 1000;
+	for (;;) {
+		now = now_wall();
+		if (q->stopping) {
+			if (stop_at == 0)
+				stop_at = now + QUEUED_STOP_WAIT;
+			if (q->nbusy == 0 || now >= stop_at)
+				break;
+		}
+		if (q->to_fd == -1 && q->restart_at != 0 &&
+		    now >= q->restart_at && !q->stopping)
+			(void)spawn_start(q);
+		if (now_ms() >= next_scan_ms) {
+			aliases_refresh(q);
+			scan_orphans(q);
+			(void)scan_queue(q, 1);
+			last_scan_ms = now_ms();
+			next_scan_ms = last_scan_ms + q->scan_interval * 1000;
+			scan_pending = 0;
+		} else if (scan_pending &&
+		    now_ms() - last_scan_ms >= QUEUED_SCAN_GAP_MS) {
+			aliases_refresh(q);
+			(void)scan_queue(q, 0);
+			last_scan_ms = now_ms();
+			scan_pending = 0;
+		}
+		msg_wake_due(q, now_wall());
+		if (!q->stopping)
+			msg_dispatch(q);
+		if (q->to_fd != -1 && q->out.len > 0)
+			(void)spawn_flush(q);
+
+		memset(pfd, 0, sizeof(pfd));
+		pfd[0].fd = q->sig_fd[0];
+		pfd[0].events = POLLIN;
+		pfd[1].fd = q->trigger_fd;
+		pfd[1].events = POLLIN;
+		pfd[2].fd = q->from_fd;
+		pfd[2].events = POLLIN;
+		pfd[3].fd = q->out.len > 0 ? q->to_fd : -1;
+		pfd[3].events = POLLOUT;
+		n = poll(pfd, 4, timeout_ms(q, next_scan_ms, scan_pending,
+		    last_scan_ms));
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal("poll");
+		}
+		if (pfd[0].revents & POLLIN)
+			(void)signals_read(q);
+		if (pfd[1].revents & (POLLIN | POLLHUP))
+			if (trigger_drain(q))
+				scan_pending = 1;
+		if (q->from_fd != -1 && pfd[2].fd == q->from_fd &&
+		    (pfd[2].revents & (POLLIN | POLLHUP | POLLERR)))
+			(void)spawn_read(q);
+		if (q->to_fd != -1 && pfd[3].fd == q->to_fd &&
+		    (pfd[3].revents & (POLLOUT | POLLERR | POLLHUP)))
+			(void)spawn_flush(q);
+		if (q->scan_full && q->nmsgs < QUEUED_ACTIVE_MAX / 2)
+			scan_pending = 1;
+	}
+}
+
+int
+main(int argc, char *argv[])
+{
+	static struct queued	 qs;
+	struct queued		*q = &qs;
+	const char		*confopt = NULL, *user;
+	char			 lspawn[PATH_MAX];
+	int			 ch, r;
+
+	if (fd_ensure_std() == -1)
+		exit(111);
+	while ((ch = getopt(argc, argv, "C:d")) != -1) {
+		switch (ch) {
+		case 'C':
+			confopt = optarg;
+			break;
+		case 'd':
+			q->foreground = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	log_init("queued", q->foreground);
+	Q = q;
+	q->keeper = q->to_fd = q->from_fd = -1;
+	q->trigger_fd = q->trigger_wfd = -1;
+	RB_INIT(&q->msgs);
+	RB_INIT(&q->wait);
+	TAILQ_INIT(&q->readyq);
+	buf_init(&q->out, 16 * 1024 * 1024);
+	buf_init(&q->in, 1024 * 1024);
+
+	q->confpath = conf_find_path(confopt, 1);
+	if ((q->conf = conf_load(q->confpath, conf_err, NULL)) == NULL)
+		fatalx("%s: errors in the config", q->confpath);
+	r = snprintf(lspawn, sizeof(lspawn), "%s/lspawn",
+	    conf_str(q->conf, "program_dir"));
+	if (r < 0 || (size_t)r >= sizeof(lspawn))
+		fatalx("program_dir too long");
+	user = conf_str(q->conf, "queue_user");
+	if (priv_is_root())
+		queue_dir_own(conf_str(q->conf, "queue_dir"), user);
+	if (chdir(conf_str(q->conf, "queue_dir")) == -1)
+		fatal("chdir %s", conf_str(q->conf, "queue_dir"));
+	keeper_pid = keeper_start(q, lspawn, q->foreground);
+	if (keeper_pid == -1)
+		fatalx("cannot start the lspawn keeper");
+	priv_drop_user(user, NULL);
+	queue_layout(q);
+	if (aliases_reload(q, q->conf) == -1)
+		fatalx("cannot load aliases_file");
+	conf_apply(q);
+	signals_setup(q);
+	log_info("started: queue_dir=%s, lspawn=%s, concurrency=%zu",
+	    conf_str(q->conf, "queue_dir"), lspawn, q->nslot);
+
+	scan_orphans(q);
+	(void)scan_queue(q, 1);
+	(void)spawn_start(q);
+	loop_run(q);
+
+	if (q->nbusy > 0)
+		log_warnx("exiting with %zu jobs unfinished; they are retried "
+		    "at the next start", q->nbusy);
+	spawn_stop(q, NULL);
+	msg_free_all(q);
+	log_info("stopped");
+	return 0;
+}

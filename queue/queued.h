@@ -1,0 +1,141 @@
+/*
+ * queued.h: the queue manager's internal interfaces, shared by
+ * queued.c (main loop), queued_scan.c (directory scan and orphan
+ * recovery), queued_msg.c (messages in memory, scheduling, results),
+ * queued_resolve.c (recipients to delivery jobs), queued_spawn.c (the
+ * pipes to lspawn), queued_keeper.c (the process that starts lspawn
+ * with the privileges queued gave up) and queued_bounce.c (bounces
+ * through enqueue).
+ */
+#ifndef FACTEUR_QUEUED_H
+#define FACTEUR_QUEUED_H
+#include <stddef.h>
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/tree.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "queue_state.h"
+#include "queueid.h"
+#include "table.h"
+
+#define QUEUED_ACTIVE_MAX	20000	/* messages held in memory at once */
+#define QUEUED_SCAN_GAP_MS	100	/* least time between trigger scans */
+#define QUEUED_RESTART_DELAY	5	/* seconds before lspawn is restarted */
+#define QUEUED_STOP_WAIT	10	/* seconds to wait for jobs on SIGTERM */
+#define QUEUED_FRAME_MAX	8192	/* octets in one lspawn result frame */
+#define QUEUED_MSG_MAX_READ	(64 * 1024)	/* bytes read for a bounce */
+
+enum qmsg_where { QM_NONE, QM_READY, QM_WAIT };
+
+struct qmsg {
+	RB_ENTRY(qmsg)	 by_id;
+	RB_ENTRY(qmsg)	 by_time;	/* in q->wait when QM_WAIT */
+	TAILQ_ENTRY(qmsg) ready;	/* in q->ready when QM_READY */
+	enum qmsg_where	 where;
+	long long	 wake;		/* next try while QM_WAIT */
+	struct queue_state st;
+	unsigned char	*busy;		/* per job: 1 while at lspawn */
+	char		*sender;
+	long long	 arrival;
+	long long	 size;
+	size_t		 left;		/* jobs pending or owing a bounce */
+	size_t		 inflight;
+	size_t		 cursor;	/* next job to consider */
+	int		 dirty;		/* memory differs from state/<id> */
+	int		 has_state;	/* state/<id> exists */
+	int		 seen;		/* found by the current scan */
+};
+
+RB_HEAD(qmsg_ids, qmsg);
+RB_HEAD(qmsg_times, qmsg);
+TAILQ_HEAD(qmsg_list, qmsg);
+RB_PROTOTYPE(qmsg_ids, qmsg, by_id, qmsg_id_cmp)
+RB_PROTOTYPE(qmsg_times, qmsg, by_time, qmsg_time_cmp)
+
+struct qslot {
+	struct qmsg	*msg;		/* NULL when free */
+	size_t		 job;
+};
+
+struct queued {
+	struct conf	*conf;
+	const char	*confpath;
+	int		 foreground;
+	struct table	*aliases;	/* NULL when none */
+	long long	 retry_min, retry_max, lifetime, scan_interval;
+
+	/* lspawn */
+	int		 keeper;	/* socket to the keeper, -1 if none */
+	int		 to_fd, from_fd;	/* -1 when lspawn is down */
+	long long	 restart_at;	/* wall seconds; 0: none pending */
+	struct buf	 out, in;
+	struct qslot	*slot;
+	size_t		 nslot, nbusy;
+
+	/* messages */
+	struct qmsg_ids	 msgs;
+	size_t		 nmsgs;
+	struct qmsg_times wait;
+	struct qmsg_list readyq;
+	int		 scan_full;	/* last scan stopped at ACTIVE_MAX */
+
+	/* events */
+	int		 trigger_fd, trigger_wfd;
+	int		 sig_fd[2];
+	int		 stopping;
+};
+
+extern struct queued *Q;
+
+/* queued.c */
+long long	 now_wall(void);
+double		 now_precise(void);
+long long	 now_ms(void);
+
+/* queued_scan.c */
+int	 scan_queue(struct queued *, int recover);
+void	 scan_orphans(struct queued *);
+
+/* queued_msg.c */
+struct qmsg	*msg_find(struct queued *, const char *id);
+int	 msg_load(struct queued *, const char *id);
+void	 msg_make_ready(struct queued *, struct qmsg *);
+void	 msg_wake_due(struct queued *, long long now);
+long long msg_next_wake(struct queued *);
+void	 msg_dispatch(struct queued *);
+void	 msg_result(struct queued *, struct qmsg *, size_t job, int status,
+	    const char *text);
+/* Drops a message from memory only (its files are gone). */
+void	 msg_forget(struct queued *, struct qmsg *);
+void	 msg_save_all(struct queued *);
+void	 msg_free_all(struct queued *);
+
+/* queued_resolve.c */
+/*
+ * Appends the delivery jobs of every envelope recipient to st: alias
+ * expansion, local or not, duplicates removed.  A recipient that cannot
+ * be resolved becomes a job that owes a bounce (QJ_BOUNCE).  0, or -1
+ * when out of memory.
+ */
+int	 resolve_all(struct queued *, struct queue_state *,
+	    char *const *rcpt, size_t nrcpt);
+
+/* queued_spawn.c */
+int	 spawn_start(struct queued *);
+void	 spawn_stop(struct queued *, const char *why);
+int	 spawn_job(struct queued *, struct qmsg *, size_t job);
+int	 spawn_read(struct queued *);
+int	 spawn_flush(struct queued *);
+int	 spawn_resize(struct queued *, size_t nslot);
+
+/* queued_keeper.c */
+pid_t	 keeper_start(struct queued *, const char *lspawn, int debug);
+/* Asks the keeper to start lspawn on these two pipe ends. */
+int	 keeper_exec(struct queued *, int job_fd, int result_fd);
+
+/* queued_bounce.c */
+int	 bounce_send(struct queued *, struct qmsg *);
+
+#endif

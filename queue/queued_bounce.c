@@ -1,0 +1,185 @@
+/*
+ * queued_bounce: sends the non-delivery report for the failed recipients
+ * of a message (those owing a bounce, QJ_BOUNCE) to its sender, by
+ * running program_dir/enqueue like any other injector: the report on
+ * fd 0, the envelope `F\0T<sender>\0\0` (null sender) on fd 1, success
+ * only on exit 0.  The report text comes from lib/bounce.c; the original
+ * header section is read from msg/<id>.  Only a bounce that enqueue
+ * accepted lets queued record the recipients as failed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bounce.h"
+#include "queue_env.h"
+#include "fdio.h"
+#include "log.h"
+#include "queued.h"
+
+/* The first QUEUED_MSG_MAX_READ bytes of msg/<id>, for the headers. */
+static char *
+msg_head(const char *id, size_t *len)
+{
+	char	 path[64], *p;
+	ssize_t	 n;
+	int	 fd, r;
+
+	r = snprintf(path, sizeof(path), "msg/%s", id);
+	if (r < 0 || (size_t)r >= sizeof(path))
+		return NULL;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return NULL;
+	if ((p = malloc(QUEUED_MSG_MAX_READ)) == NULL) {
+		(void)close(fd);
+		return NULL;
+	}
+	n = fd_read_full(fd, p, QUEUED_MSG_MAX_READ);
+	(void)close(fd);
+	if (n < 0) {
+		free(p);
+		return NULL;
+	}
+	*len = (size_t)n;
+	return p;
+}
+
+/* Runs enqueue with msg on fd 0 and env on fd 1; its exit status. */
+static int
+enqueue_run(struct queued *q, const struct buf *msg, const struct buf *env)
+{
+	struct sigaction sa;
+	char		 path[PATH_MAX];
+	char		*argv[5];
+	int		 mp[2], ep[2], st, r, werr = 0;
+	pid_t		 pid;
+
+	r = snprintf(path, sizeof(path), "%s/enqueue",
+	    conf_str(q->conf, "program_dir"));
+	if (r < 0 || (size_t)r >= sizeof(path))
+		return -1;
+	if (pipe2(mp, O_CLOEXEC) == -1)
+		return -1;
+	if (pipe2(ep, O_CLOEXEC) == -1) {
+		(void)close(mp[0]);
+		(void)close(mp[1]);
+		return -1;
+	}
+	if ((pid = fork()) == -1) {
+		log_warn("fork for enqueue");
+		(void)close(mp[0]);
+		(void)close(mp[1]);
+		(void)close(ep[0]);
+		(void)close(ep[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = SIG_DFL;
+		sigemptyset(&sa.sa_mask);
+		(void)sigaction(SIGPIPE, &sa, NULL);
+		if (dup2(mp[0], 0) == -1 || dup2(ep[0], 1) == -1)
+			_exit(111);
+		closefrom(3);
+		argv[0] = (char *)"enqueue";
+		argv[1] = (char *)"-C";
+		argv[2] = (char *)q->confpath;
+		argv[3] = NULL;
+		execv(path, argv);
+		_exit(111);
+	}
+	(void)close(mp[0]);
+	(void)close(ep[0]);
+	/* enqueue reads all of fd 0 before fd 1 (the qmail-queue order) */
+	if (fd_write_full(mp[1], msg->data, msg->len) == -1)
+		werr = errno;
+	if (close(mp[1]) == -1 && werr == 0)
+		werr = errno;
+	if (werr == 0 && fd_write_full(ep[1], env->data, env->len) == -1)
+		werr = errno;
+	if (close(ep[1]) == -1 && werr == 0)
+		werr = errno;
+	while (waitpid(pid, &st, 0) == -1) {
+		if (errno != EINTR) {
+			log_warn("waitpid enqueue");
+			return -1;
+		}
+	}
+	if (werr != 0)
+		log_warnx("writing to enqueue: %s", strerror(werr));
+	if (!WIFEXITED(st))
+		return -1;
+	return werr != 0 && WEXITSTATUS(st) == 0 ? -1 : WEXITSTATUS(st);
+}
+
+int
+bounce_send(struct queued *q, struct qmsg *m)
+{
+	struct bounce_rcpt *br;
+	struct bounce_info bi;
+	struct buf	 msg, env;
+	char		 boundary[BOUNCE_BOUNDARY_MAX + 1], *head;
+	size_t		 i, n = 0, hlen = 0;
+	int		 code, ret = -1;
+
+	if ((br = calloc(m->st.njob, sizeof(*br))) == NULL)
+		return -1;
+	for (i = 0; i < m->st.njob && n < BOUNCE_RCPT_MAX; i++) {
+		const struct queue_job *j = &m->st.job[i];
+
+		if (j->status != QJ_BOUNCE || j->next_try > now_wall())
+			continue;
+		br[n].rcpt = j->rcpt;
+		br[n].orig = j->orig;
+		br[n].diag = j->reason[0] != '\0' ? j->reason :
+		    "5.0.0 delivery failed";
+		n++;
+	}
+	head = msg_head(m->st.id, &hlen);
+	bounce_boundary(boundary, sizeof(boundary), m->st.id);
+	memset(&bi, 0, sizeof(bi));
+	bi.id = m->st.id;
+	bi.myhostname = conf_myhostname(q->conf);
+	bi.sender = m->sender;
+	bi.boundary = boundary;
+	bi.arrival = m->arrival;
+	bi.now = now_wall();
+	bi.rcpt = br;
+	bi.nrcpt = n;
+	bi.headers = head;
+	bi.hlen = hlen;
+	buf_init(&msg, 4 * 1024 * 1024);
+	buf_init(&env, 2 * QUEUE_ADDR_MAX + 16);
+	if (bounce_build(&msg, &bi) == -1) {
+		log_warn("%s: cannot build the bounce", m->st.id);
+		goto done;
+	}
+	if (buf_append(&env, "F\0T", 3) == -1 ||
+	    buf_append_str(&env, m->sender) == -1 ||
+	    buf_append(&env, "\0\0", 2) == -1) {
+		log_warn("%s: bounce envelope", m->st.id);
+		goto done;
+	}
+	code = enqueue_run(q, &msg, &env);
+	if (code != 0) {
+		log_warnx("%s: bounce to <%s> not queued (enqueue status %d); "
+		    "retried in %lld s", m->st.id, m->sender, code,
+		    q->retry_min);
+		goto done;
+	}
+	log_info("%s: sender non-delivery notification sent to <%s> for %zu "
+	    "recipient(s)", m->st.id, m->sender, n);
+	ret = 0;
+done:
+	buf_free(&msg);
+	buf_free(&env);
+	free(head);
+	free(br);
+	return ret;
+}

@@ -1,0 +1,226 @@
+/*
+ * queued_keeper: the small process that starts lspawn for queued.
+ * queued forks it before dropping to queue_user, so it keeps the
+ * privileges queued started with (root on a normal install: lspawn must
+ * be root to run deliver as each user).  It does one thing: when queued
+ * sends it two descriptors (the read end of the job pipe and the write
+ * end of the result pipe) over a socketpair, it starts program_dir/lspawn
+ * with them as fd 0 and 1.  It reads nothing else, trusts nothing else,
+ * and exits when queued closes the socket.  This way queued can restart
+ * a dead lspawn after it gave up root.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fdio.h"
+#include "log.h"
+#include "queued.h"
+
+static void
+keeper_reap(void)
+{
+	pid_t	pid;
+	int	st;
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		if (WIFSIGNALED(st))
+			log_warnx("lspawn %ld killed by signal %d", (long)pid,
+			    WTERMSIG(st));
+		else if (WIFEXITED(st) && WEXITSTATUS(st) != 0)
+			log_warnx("lspawn %ld exited with status %d",
+			    (long)pid, WEXITSTATUS(st));
+	}
+}
+
+/* Receives one request: exactly one byte and two descriptors. */
+static int
+keeper_recv(int sock, int fds[2])
+{
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(2 * sizeof(int))];
+	} cm;
+	struct msghdr	 msg;
+	struct cmsghdr	*c;
+	struct iovec	 iov;
+	char		 byte;
+	ssize_t		 n;
+
+	memset(&msg, 0, sizeof(msg));
+	iov.iov_base = &byte;
+	iov.iov_len = 1;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cm.buf;
+	msg.msg_controllen = sizeof(cm.buf);
+	if ((n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)) <= 0)
+		return n == 0 ? 0 : -1;
+	c = CMSG_FIRSTHDR(&msg);
+	if (byte != 'S' || (msg.msg_flags & MSG_CTRUNC) || c == NULL ||
+	    c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
+	    c->cmsg_len != CMSG_LEN(2 * sizeof(int))) {
+		/* close whatever came with it */
+		for (; c != NULL; c = CMSG_NXTHDR(&msg, c)) {
+			size_t	i, k;
+			int	fd;
+
+			if (c->cmsg_type != SCM_RIGHTS)
+				continue;
+			k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			for (i = 0; i < k; i++) {
+				memcpy(&fd, CMSG_DATA(c) + i * sizeof(int),
+				    sizeof(int));
+				(void)close(fd);
+			}
+		}
+		errno = EPROTO;
+		return -1;
+	}
+	memcpy(fds, CMSG_DATA(c), 2 * sizeof(int));
+	return 1;
+}
+
+static void
+keeper_spawn(const char *path, char *const argv[], int fds[2])
+{
+	struct sigaction sa;
+	sigset_t	 none;
+	pid_t		 pid;
+
+	if ((pid = fork()) == -1) {
+		log_warn("keeper: fork for lspawn");
+		return;
+	}
+	if (pid == 0) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = SIG_DFL;
+		sigemptyset(&sa.sa_mask);
+		(void)sigaction(SIGCHLD, &sa, NULL);
+		(void)sigaction(SIGPIPE, &sa, NULL);
+		sigemptyset(&none);
+		(void)sigprocmask(SIG_SETMASK, &none, NULL);
+		if (dup2(fds[0], 0) == -1 || dup2(fds[1], 1) == -1)
+			_exit(111);
+		closefrom(3);
+		execv(path, argv);
+		log_warn("keeper: exec %s", path);
+		_exit(111);
+	}
+	log_debug("keeper: started lspawn, pid %ld", (long)pid);
+}
+
+static void __attribute__((noreturn))
+keeper_main(int sock, const char *path, const char *confpath, int debug)
+{
+	struct sigaction sa;
+	struct pollfd	 pfd;
+	char		*argv[5];
+	int		 fds[2], r, argc = 0;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = SIG_IGN;
+	/* queued asks for a reload or a stop; the keeper needs neither */
+	(void)sigaction(SIGHUP, &sa, NULL);
+	(void)sigaction(SIGPIPE, &sa, NULL);
+	if (dup2(sock, 3) == -1)
+		_exit(111);
+	sock = 3;
+	closefrom(4);
+	argv[argc++] = (char *)"lspawn";
+	argv[argc++] = (char *)"-C";
+	argv[argc++] = (char *)confpath;
+	if (debug)
+		argv[argc++] = (char *)"-d";
+	argv[argc] = NULL;
+	for (;;) {
+		pfd.fd = sock;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		r = poll(&pfd, 1, 1000);
+		keeper_reap();
+		if (r == -1 && errno != EINTR)
+			_exit(111);
+		if (r <= 0)
+			continue;
+		r = keeper_recv(sock, fds);
+		if (r == 0)
+			_exit(0);	/* queued is gone */
+		if (r == -1) {
+			log_warn("keeper: bad request from queued");
+			_exit(111);
+		}
+		keeper_spawn(path, argv, fds);
+		(void)close(fds[0]);
+		(void)close(fds[1]);
+	}
+}
+
+pid_t
+keeper_start(struct queued *q, const char *lspawn, int debug)
+{
+	int	sv[2];
+	pid_t	pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
+		log_warn("socketpair");
+		return -1;
+	}
+	if ((pid = fork()) == -1) {
+		log_warn("fork");
+		(void)close(sv[0]);
+		(void)close(sv[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		(void)close(sv[0]);
+		keeper_main(sv[1], lspawn, q->confpath, debug);
+	}
+	(void)close(sv[1]);
+	q->keeper = sv[0];
+	return pid;
+}
+
+int
+keeper_exec(struct queued *q, int job_fd, int result_fd)
+{
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(2 * sizeof(int))];
+	} cm;
+	struct msghdr	 msg;
+	struct cmsghdr	*c;
+	struct iovec	 iov;
+	int		 fds[2] = { job_fd, result_fd };
+	char		 byte = 'S';
+
+	if (q->keeper == -1) {
+		errno = ENOTCONN;
+		return -1;
+	}
+	memset(&msg, 0, sizeof(msg));
+	memset(&cm, 0, sizeof(cm));
+	iov.iov_base = &byte;
+	iov.iov_len = 1;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cm.buf;
+	msg.msg_controllen = sizeof(cm.buf);
+	c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(fds));
+	memcpy(CMSG_DATA(c), fds, sizeof(fds));
+	while (sendmsg(q->keeper, &msg, MSG_NOSIGNAL) == -1) {
+		if (errno != EINTR)
+			return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,517 @@
+/*
+ * queued_msg: the messages queued holds in memory, their scheduling and
+ * the outcome of each delivery job.
+ *
+ * A message is in one place at a time: the ready list (jobs to hand out
+ * now), the wait tree (ordered by next-try time), or neither while its
+ * last jobs are at lspawn.  A "pass" hands out every due job; when the
+ * pass ends (no job left in flight) the failures owed a bounce get one,
+ * and the message is either removed (every job final) or, only then,
+ * its state is written to state/<id> and it waits for its next try.  A
+ * message delivered in one pass never gets a state file.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "atomic.h"
+#include "fdio.h"
+#include "log.h"
+#include "queue_env.h"
+#include "queued.h"
+
+#define ENV_FILE_MAX	((size_t)QUEUE_RCPT_MAX * (QUEUE_ADDR_MAX + 2) + 4096)
+
+static int
+qmsg_id_cmp(struct qmsg *a, struct qmsg *b)
+{
+	return strcmp(a->st.id, b->st.id);
+}
+
+static int
+qmsg_time_cmp(struct qmsg *a, struct qmsg *b)
+{
+	if (a->wake != b->wake)
+		return a->wake < b->wake ? -1 : 1;
+	return strcmp(a->st.id, b->st.id);
+}
+
+RB_GENERATE(qmsg_ids, qmsg, by_id, qmsg_id_cmp)
+RB_GENERATE(qmsg_times, qmsg, by_time, qmsg_time_cmp)
+
+struct qmsg *
+msg_find(struct queued *q, const char *id)
+{
+	struct qmsg	key;
+
+	strlcpy(key.st.id, id, sizeof(key.st.id));
+	return RB_FIND(qmsg_ids, &q->msgs, &key);
+}
+
+/* Reads a whole small file into a malloc'd buffer (NUL-ended). */
+static char *
+file_slurp(const char *path, size_t max, size_t *len)
+{
+	struct stat	 sb;
+	char		*p;
+	ssize_t		 n;
+	int		 fd, saved;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return NULL;
+	if (fstat(fd, &sb) == -1)
+		goto fail;
+	if (sb.st_size < 0 || (size_t)sb.st_size > max) {
+		errno = EFBIG;
+		goto fail;
+	}
+	if ((p = malloc((size_t)sb.st_size + 1)) == NULL)
+		goto fail;
+	if ((n = fd_read_full(fd, p, (size_t)sb.st_size)) == -1 ||
+	    (size_t)n != (size_t)sb.st_size) {
+		saved = n == -1 ? errno : EIO;
+		free(p);
+		(void)close(fd);
+		errno = saved;
+		return NULL;
+	}
+	(void)close(fd);
+	p[n] = '\0';
+	*len = (size_t)n;
+	return p;
+fail:
+	saved = errno;
+	(void)close(fd);
+	errno = saved;
+	return NULL;
+}
+
+/* Moves a damaged file into corrupt/ for a human; never deletes it. */
+static void
+file_set_aside(const char *id, const char *dir, const char *suffix)
+{
+	char	from[64], to[64];
+	int	r1, r2;
+
+	r1 = snprintf(from, sizeof(from), "%s/%s", dir, id);
+	r2 = snprintf(to, sizeof(to), "corrupt/%s%s", id, suffix);
+	if (r1 < 0 || (size_t)r1 >= sizeof(from) || r2 < 0 ||
+	    (size_t)r2 >= sizeof(to))
+		return;
+	if (rename(from, to) == -1)
+		log_warn("%s: cannot move %s to %s", id, from, to);
+	else
+		log_warnx("%s: moved %s to %s", id, from, to);
+}
+
+/* "dir/id"; IDs are short, so this cannot fail short of a bug. */
+static void
+qpath(char *out, size_t n, const char *dir, const char *id)
+{
+	int	r;
+
+	r = snprintf(out, n, "%s/%s", dir, id);
+	if (r < 0 || (size_t)r >= n)
+		fatalx("queue path too long: %s/%s", dir, id);
+}
+
+static void
+msg_free(struct qmsg *m)
+{
+	queue_state_free(&m->st);
+	free(m->busy);
+	free(m->sender);
+	free(m);
+}
+
+static void
+msg_unlink(struct queued *q, struct qmsg *m)
+{
+	if (m->where == QM_READY)
+		TAILQ_REMOVE(&q->readyq, m, ready);
+	else if (m->where == QM_WAIT)
+		RB_REMOVE(qmsg_times, &q->wait, m);
+	m->where = QM_NONE;
+	RB_REMOVE(qmsg_ids, &q->msgs, m);
+	q->nmsgs--;
+}
+
+void
+msg_make_ready(struct queued *q, struct qmsg *m)
+{
+	if (m->where == QM_WAIT)
+		RB_REMOVE(qmsg_times, &q->wait, m);
+	if (m->where != QM_READY)
+		TAILQ_INSERT_TAIL(&q->readyq, m, ready);
+	m->where = QM_READY;
+	m->cursor = 0;
+}
+
+static void
+msg_wait(struct queued *q, struct qmsg *m)
+{
+	long long	 w = 0;
+	size_t		 i;
+
+	for (i = 0; i < m->st.njob; i++) {
+		const struct queue_job *j = &m->st.job[i];
+
+		if (j->status != QJ_PENDING && j->status != QJ_BOUNCE)
+			continue;
+		if (w == 0 || j->next_try < w)
+			w = j->next_try;
+	}
+	if (w <= now_wall()) {
+		msg_make_ready(q, m);
+		return;
+	}
+	m->wake = w;
+	m->where = QM_WAIT;
+	RB_INSERT(qmsg_times, &q->wait, m);
+}
+
+void
+msg_wake_due(struct queued *q, long long now)
+{
+	struct qmsg	*m;
+
+	while ((m = RB_MIN(qmsg_times, &q->wait)) != NULL && m->wake <= now)
+		msg_make_ready(q, m);
+}
+
+long long
+msg_next_wake(struct queued *q)
+{
+	struct qmsg	*m;
+
+	if ((m = RB_MIN(qmsg_times, &q->wait)) == NULL)
+		return 0;
+	return m->wake;
+}
+
+/* Every job final: env first, then state, then the content. */
+static void
+msg_remove(struct queued *q, struct qmsg *m)
+{
+	char	path[64];
+
+	qpath(path, sizeof(path), "env", m->st.id);
+	if (unlink(path) == -1 && errno != ENOENT) {
+		/* still queued on disk: keep it in memory, try again later */
+		log_warn("%s: unlink %s", m->st.id, path);
+		return;
+	}
+	if (m->has_state) {
+		qpath(path, sizeof(path), "state", m->st.id);
+		if (unlink(path) == -1 && errno != ENOENT)
+			log_warn("%s: unlink %s", m->st.id, path);
+	}
+	qpath(path, sizeof(path), "msg", m->st.id);
+	if (unlink(path) == -1 && errno != ENOENT)
+		log_warn("%s: unlink %s (left for orphan recovery)", m->st.id,
+		    path);
+	log_info("%s: removed", m->st.id);
+	msg_unlink(q, m);
+	msg_free(m);
+}
+
+static int
+msg_save(struct qmsg *m)
+{
+	struct buf	b;
+	char		path[64];
+
+	qpath(path, sizeof(path), "state", m->st.id);
+	buf_init(&b, QUEUE_STATE_MAX);
+	if (queue_state_encode(&b, &m->st) == -1 ||
+	    atomic_write(path, b.data, b.len, 0600) == -1) {
+		log_warn("%s: cannot write %s", m->st.id, path);
+		buf_free(&b);
+		return -1;
+	}
+	buf_free(&b);
+	m->has_state = 1;
+	m->dirty = 0;
+	return 0;
+}
+
+/* Failures owed a bounce: send it (or drop it for a null sender). */
+static void
+msg_bounces(struct queued *q, struct qmsg *m)
+{
+	struct queue_job *j;
+	size_t		 i, owed = 0;
+	int		 sent;
+
+	for (i = 0; i < m->st.njob; i++)
+		if (m->st.job[i].status == QJ_BOUNCE &&
+		    m->st.job[i].next_try <= now_wall())
+			owed++;
+	if (owed == 0)
+		return;
+	if (m->sender[0] == '\0') {
+		log_info("%s: undeliverable bounce for %zu recipient(s) "
+		    "discarded (null sender)", m->st.id, owed);
+		sent = 1;
+	} else
+		sent = bounce_send(q, m) == 0;
+	for (i = 0; i < m->st.njob; i++) {
+		j = &m->st.job[i];
+		if (j->status != QJ_BOUNCE || j->next_try > now_wall())
+			continue;
+		m->dirty = 1;
+		if (sent) {
+			j->status = QJ_FAILED;
+			m->left--;
+		} else
+			j->next_try = now_wall() + q->retry_min;
+	}
+}
+
+/* No job in flight and none left to hand out in this pass. */
+static void
+msg_pass_end(struct queued *q, struct qmsg *m)
+{
+	if (!q->stopping)
+		msg_bounces(q, m);
+	if (m->left == 0) {
+		msg_remove(q, m);
+		return;
+	}
+	if (m->dirty)
+		(void)msg_save(m);
+	if (q->stopping)
+		m->where = QM_NONE;
+	else
+		msg_wait(q, m);
+}
+
+static long long
+retry_delay(struct queued *q, unsigned attempts)
+{
+	long long	d = q->retry_min;
+	unsigned	i;
+
+	for (i = 1; i < attempts && d < q->retry_max; i++)
+		d *= 2;
+	return d < q->retry_max ? d : q->retry_max;
+}
+
+/* The outcome of one job; relay says where it went. */
+static void
+job_outcome(struct queued *q, struct qmsg *m, size_t i, int status,
+    const char *text, const char *relay)
+{
+	struct queue_job *j = &m->st.job[i];
+	char		 orig[QUEUE_ADDR_MAX + 16] = "";
+	double		 delay = now_precise() - (double)m->arrival;
+	long long	 now = now_wall();
+
+	if (delay < 0)
+		delay = 0;
+	/* both fit: addresses are at most QUEUE_ADDR_MAX */
+	if (strcmp(j->orig, j->rcpt) != 0)
+		(void)snprintf(orig, sizeof(orig), ", orig_to=<%s>", j->orig);
+	j->attempts++;
+	m->dirty = 1;
+	if (queue_job_set_reason(j, text) == -1)
+		log_warn("%s: reason", m->st.id);
+	if (status == 'K') {
+		j->status = QJ_DELIVERED;
+		m->left--;
+		log_info("%s: to=<%s>%s, relay=%s, delay=%.2f, status=sent (%s)",
+		    m->st.id, j->rcpt, orig, relay, delay, text);
+		return;
+	}
+	if (status == 'Z' && now - m->arrival >= q->lifetime) {
+		char	expired[QUEUE_REASON_MAX + 1];
+
+		status = 'D';
+		/* cut to QUEUE_REASON_MAX, as every reason is */
+		(void)snprintf(expired, sizeof(expired), "5.4.7 message "
+		    "expired in the queue; last error: %s", text);
+		(void)queue_job_set_reason(j, expired);
+	}
+	if (status == 'Z') {
+		j->next_try = now + retry_delay(q, j->attempts);
+		log_info("%s: to=<%s>%s, relay=%s, delay=%.2f, status=deferred "
+		    "(%s)", m->st.id, j->rcpt, orig, relay, delay, text);
+		return;
+	}
+	j->status = QJ_BOUNCE;
+	j->next_try = 0;
+	log_info("%s: to=<%s>%s, relay=%s, delay=%.2f, status=bounced (%s)",
+	    m->st.id, j->rcpt, orig, relay, delay, j->reason);
+}
+
+void
+msg_result(struct queued *q, struct qmsg *m, size_t job, int status,
+    const char *text)
+{
+	m->busy[job] = 0;
+	m->inflight--;
+	job_outcome(q, m, job, status, text, "local");
+	if (m->inflight == 0 && m->where == QM_NONE)
+		msg_pass_end(q, m);
+}
+
+/*
+ * Hands out the due jobs of the ready messages, in order, while lspawn
+ * has free slots.  Non-local jobs need no slot: they are deferred on the
+ * spot (there is no remote transport yet).
+ */
+void
+msg_dispatch(struct queued *q)
+{
+	struct qmsg	*m;
+	struct queue_job *j;
+	long long	 now = now_wall();
+
+	while ((m = TAILQ_FIRST(&q->readyq)) != NULL) {
+		for (; m->cursor < m->st.njob; m->cursor++) {
+			j = &m->st.job[m->cursor];
+			if (j->status != QJ_PENDING || m->busy[m->cursor] ||
+			    j->next_try > now)
+				continue;
+			if (j->user[0] == '\0') {
+				job_outcome(q, m, m->cursor, 'Z',
+				    "4.4.0 no remote transport", "none");
+				continue;
+			}
+			if (spawn_job(q, m, m->cursor) == -1)
+				return;		/* no free slot: later */
+		}
+		TAILQ_REMOVE(&q->readyq, m, ready);
+		m->where = QM_NONE;
+		if (m->inflight == 0)
+			msg_pass_end(q, m);
+	}
+}
+
+/* Loads env/<id> (and state/<id>); 0, or -1 when it is not taken. */
+int
+msg_load(struct queued *q, const char *id)
+{
+	struct queue_env env;
+	struct qmsg	*m;
+	struct stat	 sb;
+	const char	*why;
+	char		 path[64], *p;
+	size_t		 len, i;
+
+	qpath(path, sizeof(path), "env", id);
+	if ((p = file_slurp(path, ENV_FILE_MAX, &len)) == NULL) {
+		if (errno != ENOENT)
+			log_warn("%s: read %s", id, path);
+		return -1;
+	}
+	if (queue_env_decode(p, len, &env, &why) == -1) {
+		free(p);
+		log_warnx("%s: corrupt envelope: %s", id, why);
+		file_set_aside(id, "env", "");
+		return -1;
+	}
+	free(p);
+	if (strcmp(env.id, id) != 0) {
+		log_warnx("%s: corrupt envelope: holds ID %s", id, env.id);
+		queue_env_free(&env);
+		file_set_aside(id, "env", "");
+		return -1;
+	}
+	qpath(path, sizeof(path), "msg", id);
+	if (stat(path, &sb) == -1) {
+		if (errno == ENOENT) {
+			log_warnx("%s: corrupt: envelope without message", id);
+			file_set_aside(id, "env", "");
+		} else
+			log_warn("%s: stat %s", id, path);
+		queue_env_free(&env);
+		return -1;
+	}
+	if ((m = calloc(1, sizeof(*m))) == NULL ||
+	    (m->sender = strdup(env.sender)) == NULL) {
+		log_warn("%s: out of memory", id);
+		free(m);
+		queue_env_free(&env);
+		return -1;
+	}
+	m->arrival = env.arrival;
+	m->size = (long long)sb.st_size;
+	queue_state_init(&m->st, id);
+
+	qpath(path, sizeof(path), "state", id);
+	if ((p = file_slurp(path, QUEUE_STATE_MAX, &len)) != NULL) {
+		if (queue_state_decode(p, len, &m->st, &why) == -1 ||
+		    strcmp(m->st.id, id) != 0) {
+			log_warnx("%s: corrupt state file: %s; recipients "
+			    "are resolved again", id, why);
+			file_set_aside(id, "state", ".state");
+			queue_state_init(&m->st, id);
+		} else
+			m->has_state = 1;
+		free(p);
+	} else if (errno != ENOENT)
+		log_warn("%s: read %s", id, path);
+
+	if (!m->has_state) {
+		log_info("%s: from=<%s>, size=%lld, nrcpt=%zu", id, m->sender,
+		    m->size, env.nrcpt);
+		if (resolve_all(q, &m->st, env.rcpt, env.nrcpt) == -1 ||
+		    m->st.njob == 0) {
+			log_warnx("%s: cannot resolve recipients; retried "
+			    "later", id);
+			queue_env_free(&env);
+			msg_free(m);
+			return -1;
+		}
+	}
+	queue_env_free(&env);
+	if ((m->busy = calloc(m->st.njob, 1)) == NULL) {
+		log_warn("%s: out of memory", id);
+		msg_free(m);
+		return -1;
+	}
+	for (i = 0; i < m->st.njob; i++)
+		if (m->st.job[i].status == QJ_PENDING ||
+		    m->st.job[i].status == QJ_BOUNCE)
+			m->left++;
+	RB_INSERT(qmsg_ids, &q->msgs, m);
+	q->nmsgs++;
+	m->seen = 1;
+	m->where = QM_NONE;
+	msg_wait(q, m);
+	return 0;
+}
+
+void
+msg_forget(struct queued *q, struct qmsg *m)
+{
+	msg_unlink(q, m);
+	msg_free(m);
+}
+
+void
+msg_save_all(struct queued *q)
+{
+	struct qmsg	*m;
+
+	RB_FOREACH(m, qmsg_ids, &q->msgs)
+		if (m->dirty)
+			(void)msg_save(m);
+}
+
+void
+msg_free_all(struct queued *q)
+{
+	struct qmsg	*m, *n;
+
+	msg_save_all(q);
+	RB_FOREACH_SAFE(m, qmsg_ids, &q->msgs, n) {
+		msg_unlink(q, m);
+		msg_free(m);
+	}
+}

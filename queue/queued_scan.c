@@ -1,0 +1,221 @@
+/*
+ * queued_scan: reading the queue directory.  scan_queue() takes every
+ * committed envelope in env/ that queued does not hold yet (one readdir
+ * and one tree lookup per entry, no stat); scan_orphans() removes what a
+ * crash or a failed enqueue left behind: content without an envelope
+ * (only once no enqueue holds its lock), envelopes being written for such
+ * content, and stale state files.  Nothing committed is ever removed here:
+ * an envelope without content is moved to corrupt/ by msg_load.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "queued.h"
+
+static int
+path_make(char *out, size_t n, const char *dir, const char *id)
+{
+	int	r;
+
+	r = snprintf(out, n, "%s/%s", dir, id);
+	return r < 0 || (size_t)r >= n ? -1 : 0;
+}
+
+static int
+exists(const char *dir, const char *id)
+{
+	struct stat	sb;
+	char		path[64];
+
+	if (path_make(path, sizeof(path), dir, id) == -1)
+		return 0;
+	if (lstat(path, &sb) == 0)
+		return 1;
+	/* unsure (EACCES, EIO...): say it exists, so nothing is removed */
+	return errno == ENOENT ? 0 : 1;
+}
+
+/*
+ * Locks msg/<id> without waiting: returns the fd holding the lock, -1 when
+ * some enqueue holds it (or it cannot be opened), -2 when it is gone.
+ */
+static int
+msg_lock(const char *id)
+{
+	char	path[64];
+	int	fd;
+
+	if (path_make(path, sizeof(path), "msg", id) == -1)
+		return -1;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
+	    O_NONBLOCK)) == -1)
+		return errno == ENOENT ? -2 : -1;
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		(void)close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void
+unlink_logged(const char *dir, const char *name, const char *what)
+{
+	char	path[300];
+
+	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >=
+	    (int)sizeof(path))
+		return;
+	if (unlink(path) == -1) {
+		if (errno != ENOENT)
+			log_warn("unlink %s", path);
+		return;
+	}
+	log_info("%s: removed %s (%s)", name, path, what);
+}
+
+static void
+orphans_msg(struct queued *q)
+{
+	struct dirent	*de;
+	DIR		*d;
+	int		 fd;
+
+	if ((d = opendir("msg")) == NULL) {
+		log_warn("opendir msg");
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (!queueid_valid(de->d_name) ||
+		    msg_find(q, de->d_name) != NULL ||
+		    exists("env", de->d_name))
+			continue;
+		if ((fd = msg_lock(de->d_name)) < 0)
+			continue;	/* an enqueue is writing it */
+		/* the lock shows no enqueue is left; did it commit? */
+		if (!exists("env", de->d_name)) {
+			unlink_logged("tmp", de->d_name, "orphan envelope");
+			unlink_logged("msg", de->d_name, "content without "
+			    "envelope");
+		}
+		(void)close(fd);
+	}
+	(void)closedir(d);
+}
+
+static void
+orphans_tmp(void)
+{
+	struct dirent	*de;
+	DIR		*d;
+	int		 fd;
+
+	if ((d = opendir("tmp")) == NULL) {
+		log_warn("opendir tmp");
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (!queueid_valid(de->d_name))
+			continue;
+		if ((fd = msg_lock(de->d_name)) == -1)
+			continue;
+		unlink_logged("tmp", de->d_name, "orphan envelope");
+		if (fd >= 0)
+			(void)close(fd);
+	}
+	(void)closedir(d);
+}
+
+static void
+orphans_state(struct queued *q)
+{
+	struct dirent	*de;
+	DIR		*d;
+
+	if ((d = opendir("state")) == NULL) {
+		log_warn("opendir state");
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (!queueid_valid(de->d_name)) {
+			/* a temporary file of an interrupted atomic_write */
+			if (strncmp(de->d_name + strnlen(de->d_name,
+			    QUEUEID_LEN), ".tmp.", 5) == 0)
+				unlink_logged("state", de->d_name,
+				    "interrupted write");
+			continue;
+		}
+		if (msg_find(q, de->d_name) != NULL ||
+		    exists("env", de->d_name))
+			continue;
+		unlink_logged("state", de->d_name, "state without envelope");
+	}
+	(void)closedir(d);
+}
+
+void
+scan_orphans(struct queued *q)
+{
+	orphans_msg(q);
+	orphans_tmp();
+	orphans_state(q);
+}
+
+/*
+ * Takes new envelopes.  With full set, also forgets messages that were
+ * removed from env/ by someone else (facteurctl) while they waited.
+ */
+int
+scan_queue(struct queued *q, int full)
+{
+	struct dirent	*de;
+	struct qmsg	*m, *n;
+	DIR		*d;
+	size_t		 added = 0;
+
+	if ((d = opendir("env")) == NULL) {
+		log_warn("opendir env");
+		return -1;
+	}
+	if (full)
+		RB_FOREACH(m, qmsg_ids, &q->msgs)
+			m->seen = 0;
+	q->scan_full = 0;
+	while ((de = readdir(d)) != NULL) {
+		if (!queueid_valid(de->d_name))
+			continue;
+		if ((m = msg_find(q, de->d_name)) != NULL) {
+			m->seen = 1;
+			continue;
+		}
+		if (q->nmsgs >= QUEUED_ACTIVE_MAX) {
+			q->scan_full = 1;
+			continue;
+		}
+		if (msg_load(q, de->d_name) == 0)
+			added++;
+	}
+	(void)closedir(d);
+	if (full) {
+		RB_FOREACH_SAFE(m, qmsg_ids, &q->msgs, n) {
+			if (m->seen || m->where != QM_WAIT || m->inflight > 0)
+				continue;
+			log_info("%s: removed from the queue by another "
+			    "program", m->st.id);
+			msg_forget(q, m);
+		}
+	}
+	if (added > 0)
+		log_debug("scan: %zu new message(s), %zu held", added,
+		    q->nmsgs);
+	return 0;
+}
