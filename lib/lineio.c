@@ -105,9 +105,15 @@ static ssize_t
 lineio_read_some(struct lineio *l, void *p, size_t n)
 {
 	ssize_t	 r;
+	int	 again = 0;
 
 	for (;;) {
-		if (l->tr.read == NULL || l->tr.pending == NULL ||
+		/*
+		 * Bytes pending inside the transport are read without a wait,
+		 * unless the transport just said EAGAIN (half a TLS record):
+		 * then only the socket can make progress.
+		 */
+		if (again || l->tr.read == NULL || l->tr.pending == NULL ||
 		    l->tr.pending(l->tr.ctx) <= 0) {
 			if (lineio_wait(l, l->fd_in, POLLIN) == -1)
 				return -1;
@@ -120,6 +126,7 @@ lineio_read_some(struct lineio *l, void *p, size_t n)
 			return r;
 		if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK)
 			return -1;
+		again = errno != EINTR;
 	}
 }
 

@@ -572,6 +572,36 @@ test_transport_pending(void **state)
 	buf_free(&m.out);
 }
 
+/* Half a TLS record: pending says there are bytes, read says EAGAIN. */
+static int
+memtr_pending_stuck(void *ctx)
+{
+	(void)ctx;
+	return 5;
+}
+
+static void
+test_transport_pending_eagain(void **state)
+{
+	struct fixture		*f = *state;
+	struct memtr		 m;
+	struct line_transport	 tr;
+	int			 crlf;
+
+	memset(&m, 0, sizeof(m));
+	m.in = "";
+	m.chunk = 1;
+	tr.read = memtr_read;
+	tr.write = memtr_write;
+	tr.pending = memtr_pending_stuck;
+	tr.ctx = &m;
+	lineio_set_transport(&f->l, &tr);
+	/* no busy loop: after EAGAIN it waits on the (silent) socket */
+	assert_int_equal(lineio_read(&f->l, &f->line, 100, &crlf),
+	    LINE_TIMEOUT);
+	assert_true(m.reads < 10);
+}
+
 int
 main(void)
 {
@@ -594,6 +624,7 @@ main(void)
 		T(test_write_peer_gone),
 		cmocka_unit_test(test_pipes),
 		T(test_transport_pending),
+		T(test_transport_pending_eagain),
 	};
 #undef T
 
