@@ -1,0 +1,11 @@
+#!/bin/sh
+# `make bench`: benchmarks against the programs in $FACTEUR_BUILD.
+# Runs unprivileged or as root (then with the real users and set-uid
+# enqueue, as the integration tests do).  See bench/queue_bench.py for what
+# is measured and how; BENCH_N, BENCH_C, BENCH_SIZE, BENCH_RUNS, BENCH_VIA
+# tune it.
+set -u
+: "${FACTEUR_BUILD:?FACTEUR_BUILD must name the build directory}"
+export FACTEUR_BUILD
+cd "$(dirname "$0")" || exit 1
+exec /usr/bin/python3 queue_bench.py
