@@ -259,7 +259,7 @@ class Instance:
         self.libexec = self._dir("libexec", 0o755)
         self.home = self._dir("home", 0o755)
         self.logdir = self._dir("log", 0o755)
-        self.run = self._dir("run", 0o1777)
+        self.rundir = self._dir("run", 0o1777)
         self.queue = os.path.join(self.root, "queue")
         self.conf_path = os.path.join(self.etc, "facteur.conf")
         self.users_path = os.path.join(self.etc, "users")

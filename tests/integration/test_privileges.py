@@ -128,7 +128,7 @@ def _user_conf(fct, mode, owner_uid):
     os.mkdir(fake)
     for s in H.QUEUE_SUBDIRS:
         os.mkdir(os.path.join(fake, s))
-    path = os.path.join(fct.run, "evil.conf")
+    path = os.path.join(fct.rundir, "evil.conf")
     with open(fct.conf_path) as f:
         text = f.read().replace(fct.queue, fake)
     with open(path, "w") as f:

@@ -117,7 +117,7 @@ def run_traced(fct, strace, data, env_bytes, extra, expect_signal=None):
 
 def probe(fct, strace):
     """Runs enqueue once under strace; returns (events, data size)."""
-    out = os.path.join(fct.run, "probe.%s" % uuid.uuid4().hex)
+    out = os.path.join(fct.rundir, "probe.%s" % uuid.uuid4().hex)
     tag, data = H.make_message()
     r = run_traced(fct, strace, data, H.envelope(ALICE, [BOB]),
                    ["-y", "-s", "0", "-o", out, "-e", "trace=" + TRACE])
@@ -238,7 +238,7 @@ def _wrap_deliver(strace, names, when):
         real = os.path.join(inst.libexec, "deliver.real")
         wrapper = os.path.join(inst.libexec, "deliver")
         os.rename(wrapper, real)
-        marker = os.path.join(inst.run, "deliver-killed")
+        marker = os.path.join(inst.rundir, "deliver-killed")
         with open(wrapper, "w") as f:
             f.write("#!/bin/sh\n"
                     "if /bin/mkdir %s 2>/dev/null; then\n"
@@ -262,7 +262,7 @@ def test_deliver_killed(request, strace, where):
     assert r.returncode == 0, r.stderr
     got = fct.wait_for_tag("bob", tag, timeout=60)
     fct.assert_queue_empty(60)
-    assert os.path.isdir(os.path.join(fct.run, "deliver-killed")), \
+    assert os.path.isdir(os.path.join(fct.rundir, "deliver-killed")), \
         "the wrapped deliver never ran"
     assert fct.messages("bob") == [got], "partial or extra file in new/"
     assert got == ("Return-Path: <%s>\nDelivered-To: %s\n"
