@@ -465,6 +465,7 @@ path_parse(const char *s, size_t n, int flags, struct mailpath *mp,
 		}
 		if (cursor_peek(&c) == '@' && route_parse(&c) == -1)
 			goto fail;
+		c.utf8 = 0;	/* the route is dropped, so is its UTF-8 */
 		if (mailbox_parse(&c, mp, '>') == -1)
 			goto fail;
 		if (cursor_peek(&c) != '>') {

@@ -516,6 +516,12 @@ test_utf8(void **state)
 	/* ASCII input under the flag is not utf8 */
 	ok("<a@b>", PATH_ALLOW_UTF8);
 	assert_int_equal(mp.utf8, 0);
+	/* nor is an address whose only UTF-8 was in the dropped route */
+	ok("<@b\xc3\xbc.x:a@b>", PATH_ALLOW_UTF8);
+	assert_int_equal(mp.utf8, 0);
+	assert_string_equal(mp.text, "a@b");
+	assert_string_equal(bad("<@b\xc3\xbc.x:a@b>", 0),
+	    "8-bit character without SMTPUTF8");
 
 	/* without the flag any byte >= 0x80 is refused */
 	assert_string_equal(bad("<j\xc3\xb6rg@x>", 0),
