@@ -231,6 +231,19 @@ host_ok(const char *h)
 	return 1;
 }
 
+/* An argument as it can be shown on a terminal: no control bytes. */
+static const char *
+text_printable(const char *s, char *out, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < n && s[i] != '\0'; i++)
+		out[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' :
+		    s[i];
+	out[i] = '\0';
+	return out;
+}
+
 /* The envelope form of a path: a bare `user` gets @myhostname. */
 static char *
 path_text(const struct mailpath *mp, const char *host)
@@ -269,6 +282,7 @@ static void
 rcpts_argv(struct sm_rcpts *r, const struct sm_opts *o)
 {
 	struct mailpath mp;
+	char shown[128];
 	const char *why;
 	size_t used, n;
 	int i;
@@ -279,7 +293,8 @@ rcpts_argv(struct sm_rcpts *r, const struct sm_opts *o)
 		if (path_parse(o->rcpt[i], n, PATH_NO_BRACKETS |
 		    PATH_ALLOW_NO_DOMAIN | PATH_ALLOW_UTF8, &mp, &used,
 		    &why) == -1 || used != n)
-			sm_die(EX_DATAERR, "bad recipient address: %s",
+			sm_die(EX_DATAERR, "bad recipient address %s: %s",
+			    text_printable(o->rcpt[i], shown, sizeof(shown)),
 			    why != NULL ? why : "trailing characters");
 		if (rcpt_add(r, &mp) != 0)
 			sm_die(r->n >= QUEUE_RCPT_MAX ? EX_DATAERR : EX_OSERR,
@@ -294,6 +309,7 @@ sender_get(const struct sm_opts *o, const char *host, char **user_addr)
 	struct mailpath mp;
 	struct passwd *pw;
 	const char *why = NULL;
+	char shown[128];
 	size_t used, n;
 	char *s;
 
@@ -313,7 +329,8 @@ sender_get(const struct sm_opts *o, const char *host, char **user_addr)
 	if (path_parse(o->sender, n, PATH_ALLOW_NULL | PATH_NO_BRACKETS |
 	    PATH_ALLOW_NO_DOMAIN | PATH_ALLOW_UTF8, &mp, &used, &why) == -1 ||
 	    used != n)
-		sm_die(EX_DATAERR, "bad sender address: %s",
+		sm_die(EX_DATAERR, "bad sender address %s: %s",
+		    text_printable(o->sender, shown, sizeof(shown)),
 		    why != NULL ? why : "trailing characters");
 	if (mp.null)
 		return strdup("");
@@ -435,8 +452,7 @@ main(int argc, char *argv[])
 	input_init(in, 0);
 	header_init(&h);
 	if (header_read(&h, in, o.dot_rule, &why, &code) == -1)
-		sm_die(code, "%s (limits: %d octets, %d lines)", why,
-		    SM_HEADER_MAX, SM_HEADER_LINES);
+		sm_die(code, "%s", why);
 	if (o.extract) {
 		st = header_recipients(&h, rcpt_add, &r, &why, bad,
 		    sizeof(bad));

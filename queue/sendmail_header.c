@@ -135,7 +135,7 @@ header_read(struct sm_header *h, struct sm_input *in, int dot_rule,
 		}
 		if (++h->nlines > SM_HEADER_LINES || n > h->raw.max -
 		    h->raw.len || (s[n - 1] != '\n' && !in->eof)) {
-			*why = "header section too large";
+			*why = "header section too large (limits: 1 MB, 1000 lines)";
 			*code = EX_DATAERR;
 			return -1;
 		}
