@@ -198,6 +198,15 @@ smtp_data_feed(struct smtp_data *d, const char *p, size_t n, struct buf *out)
 	return (ssize_t)i;
 }
 
+void
+smtp_data_drop_line(struct smtp_data *d)
+{
+	d->flags |= SMTP_DATA_TOOLONG;
+	d->prev_crlf = 1;
+	d->linelen = 0;
+	d->state = ST_LINE_START;
+}
+
 int
 smtp_data_finish(struct smtp_data *d, struct buf *out)
 {

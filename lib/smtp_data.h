@@ -60,6 +60,12 @@ void	smtp_data_init(struct smtp_data *, enum smtp_data_mode,
 ssize_t	smtp_data_feed(struct smtp_data *, const char *p, size_t n,
 	    struct buf *out);
 /*
+ * The caller dropped one whole line, through its LF, without feeding it
+ * (its reader refused a line longer than it could hold): it counts as an
+ * over-long line ended by CR LF.  Only at a line start.
+ */
+void	smtp_data_drop_line(struct smtp_data *);
+/*
  * End of input in BDAT mode (after the LAST chunk): flushes a pending CR
  * and ends an unterminated last line.  0, or -1 as smtp_data_feed.
  */

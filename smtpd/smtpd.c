@@ -1,0 +1,145 @@
+/*
+ * smtpd: the SMTP server (RFC 5321), one process pair per connection.
+ *
+ * Started by the master, inetd (`nowait`), systemd (Accept=yes) or
+ * tcpserver with the client on fd 0 and fd 1, as root (or as anyone, for
+ * tests: then nothing changes identity, which is logged once).  It reads
+ * facteur.conf, then splits in two, as OpenSSH's privilege separation does:
+ *
+ *   monitor (this process, stays root, not chrooted, reads no network byte):
+ *     answers the session's requests over a socketpair (smtpd_monitor.c):
+ *     recipient checks against local domains, aliases and users, and
+ *     starting enqueue for a message.
+ *   session (the child; chroot to smtpd_chroot, runs as smtpd_user): speaks
+ *     SMTP with the client (smtpd_session.c, smtpd_cmd.c, smtpd_data.c) and
+ *     streams each accepted message into the enqueue pipes it was handed.
+ *
+ * Writes nothing itself: the message goes to the queue only through
+ * enqueue, and 250 is answered only after enqueue exited 0.
+ *
+ * Usage: smtpd [-d] [-O] [-C facteur.conf] [-m mx|submission|smtps]
+ */
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "fdio.h"
+#include "log.h"
+#include "smtpd.h"
+
+static void
+smtpd_conf_error(void *arg, const char *msg)
+{
+	(void)arg;
+	log_warnx("%s", msg);
+}
+
+static void __attribute__((noreturn))
+smtpd_usage(void)
+{
+	fprintf(stderr, "usage: smtpd [-dO] [-C conf] [-m mx|submission|smtps]\n");
+	exit(64);
+}
+
+/* A short reply straight on fd 1, before any session exists. */
+static void __attribute__((noreturn))
+smtpd_refuse(const char *line, int code)
+{
+	(void)fd_write_full(1, line, strlen(line));
+	exit(code);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct smtpd_opts	 opts;
+	struct conf		*conf;
+	const char		*path, *mode = "mx", *bare;
+	int			 ch, sp[2], null;
+	pid_t			 pid;
+
+	memset(&opts, 0, sizeof(opts));
+	while ((ch = getopt(argc, argv, "C:dOm:")) != -1) {
+		switch (ch) {
+		case 'C':
+			opts.confpath = optarg;
+			break;
+		case 'd':
+			opts.debug = 1;
+			break;
+		case 'O':
+			opts.overloaded = 1;
+			break;
+		case 'm':
+			mode = optarg;
+			break;
+		default:
+			smtpd_usage();
+		}
+	}
+	if (optind != argc)
+		smtpd_usage();
+	if (fd_ensure_std() == -1)
+		exit(111);
+	log_init("smtpd", opts.debug);
+	(void)signal(SIGPIPE, SIG_IGN);
+
+	if (strcmp(mode, "mx") == 0)
+		opts.mode = SMTPD_MX;
+	else if (strcmp(mode, "submission") == 0 || strcmp(mode, "smtps") == 0) {
+		/* The TLS/AUTH issue adds these modes. */
+		log_warnx("mode %s is not available yet", mode);
+		smtpd_refuse("421 4.3.3 Service not available\r\n", 1);
+	} else
+		smtpd_usage();
+
+	path = conf_find_path(opts.confpath, 1);
+	if ((conf = conf_load(path, smtpd_conf_error, NULL)) == NULL) {
+		log_warnx("%s: configuration errors", path);
+		smtpd_refuse("421 4.3.5 Configuration error\r\n", 111);
+	}
+	opts.confpath = path;
+	log_set_debug(conf_bool(conf, "log_debug"));
+	bare = conf_str(conf, "smtpd_bare_lf");
+	if (strcmp(bare, "reject") != 0 && strcmp(bare, "normalize") != 0) {
+		log_warnx("%s: smtpd_bare_lf must be reject or normalize", path);
+		smtpd_refuse("421 4.3.5 Configuration error\r\n", 111);
+	}
+	if (opts.overloaded)
+		smtpd_refuse("421 4.3.2 Too many connections, try later\r\n", 0);
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1)
+		fatal("socketpair");
+	if ((pid = fork()) == -1)
+		fatal("fork");
+	if (pid == 0) {
+		pid_t	 parent = getppid();
+
+		(void)close(sp[0]);
+		/* The session must not outlive its monitor. */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
+			fatal("prctl");
+		if (getppid() != parent)
+			_exit(111);
+		session_run(conf, &opts, sp[1]);
+		/* NOTREACHED */
+		_exit(111);
+	}
+	(void)close(sp[1]);
+	/* The monitor reads no network byte: drop the client descriptors. */
+	if ((null = open("/dev/null", O_RDWR)) == -1 ||
+	    dup2(null, 0) == -1 || dup2(null, 1) == -1)
+		fatal("/dev/null");
+	if (null > 2)
+		(void)close(null);
+	return monitor_run(conf, &opts, sp[0], pid);
+}

@@ -1,0 +1,138 @@
+/*
+ * smtpd: declarations shared by the files of the SMTP server: the monitor
+ * (smtpd_monitor.c), the session (smtpd_session.c, smtpd_cmd.c,
+ * smtpd_data.c) and the framed messages between them (smtpd_ipc.c).
+ */
+#ifndef FACTEUR_SMTPD_H
+#define FACTEUR_SMTPD_H
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "addr.h"
+#include "buf.h"
+#include "conf.h"
+#include "lineio.h"
+#include "queueid.h"
+#include "smtp_cmd.h"
+#include "smtp_data.h"
+
+enum smtpd_mode { SMTPD_MX, SMTPD_SUBMISSION, SMTPD_SMTPS };
+
+/* Settings both processes read before the split. */
+struct smtpd_opts {
+	enum smtpd_mode	 mode;
+	int		 debug;
+	int		 overloaded;
+	const char	*confpath;
+};
+
+/* ---- IPC between session and monitor (smtpd_ipc.c) ---- */
+
+#define IPC_FRAME_MAX	2048	/* data of one frame */
+#define IPC_FIELDS_MAX	8
+#define IPC_FDS_MAX	2
+
+/*
+ * Requests (first field) and their replies.  Adding a request is adding a
+ * row to the monitor's table (smtpd_monitor.c) and a caller here.
+ *   RCPT local domain        -> OK | NOUSER | NODOMAIN | TEMP
+ *   MSGSTART queueid         -> OK + 2 fds (message, envelope) | TEMP
+ *   MSGEND                   -> EXIT code
+ *   MSGABORT                 -> OK (enqueue killed and reaped)
+ */
+struct ipc_msg {
+	char	*f[IPC_FIELDS_MAX];
+	int	 nf;
+	int	 fds[IPC_FDS_MAX];
+	int	 nfds;
+	char	 data[IPC_FRAME_MAX + 1];
+};
+
+struct ipc_chan {
+	int		 fd;
+	struct buf	 in;	/* bytes received, not yet a whole frame */
+};
+
+void	ipc_init(struct ipc_chan *, int fd);
+/* Sends one frame of nf fields with nfds descriptors; 0 or -1. */
+int	ipc_send(struct ipc_chan *, const char *const *fields, int nf,
+	    const int *fds, int nfds);
+/* Receives one frame: 1, 0 on EOF, -1 on error or a malformed frame. */
+int	ipc_recv(struct ipc_chan *, struct ipc_msg *);
+void	ipc_msg_close_fds(struct ipc_msg *);
+
+/* ---- the monitor (smtpd_monitor.c) ---- */
+
+/* Runs the monitor for the session child `pid`; returns the exit code. */
+int	monitor_run(const struct conf *, const struct smtpd_opts *, int sock,
+	    pid_t session);
+
+/* ---- the session (smtpd_session.c, smtpd_cmd.c, smtpd_data.c) ---- */
+
+enum smtpd_state {
+	ST_GREETED	= 0x01,	/* no HELO/EHLO yet */
+	ST_HELO		= 0x02,	/* ready for MAIL */
+	ST_MAIL		= 0x04,	/* MAIL given, no recipient */
+	ST_RCPT		= 0x08,	/* at least one recipient */
+	ST_BDAT		= 0x10	/* inside a BDAT transfer */
+};
+#define ST_ANY	(ST_GREETED | ST_HELO | ST_MAIL | ST_RCPT | ST_BDAT)
+
+struct smtpd_rcpt {
+	char	text[ADDR_TEXT_MAX + 1];
+};
+
+struct smtpd_session {
+	const struct conf	*conf;
+	const struct smtpd_opts	*opts;
+	struct ipc_chan		 ipc;
+	struct lineio		 io;
+	struct buf		 line;
+	enum smtpd_state	 state;
+	int			 quit;		/* close after the replies */
+	int			 esmtp;		/* EHLO (not HELO) */
+	int			 tls;		/* later: STARTTLS done */
+	int			 authed;	/* later: AUTH done */
+	int			 errors;
+	int			 bare_normalize;
+	time_t			 deadline;	/* session end */
+	char			 helo[SMTP_HELO_MAX + 1];
+	char			 peer_addr[64];
+	char			 peer_name[256];	/* "" unless looked up */
+	/* the transaction */
+	struct smtp_mail_args	 mail;
+	struct smtpd_rcpt	*rcpts;
+	size_t			 nrcpt;
+	/* message in progress (smtpd_data.c) */
+	char			 id[QUEUEID_LEN + 1];
+	int			 msg_fd, env_fd;
+	struct smtp_data	 dec;
+	struct buf		 out;
+	unsigned long long	 size_limit;
+	int			 failed;	/* write to enqueue failed */
+	int			 bdat_bad;	/* a BDAT chunk was refused */
+};
+
+void	session_run(const struct conf *, const struct smtpd_opts *, int sock);
+/* Queues a reply line; "code enh text" (enh may be NULL). */
+void	session_reply(struct smtpd_session *, int code, const char *enh,
+	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Counts an error reply; past smtpd_error_limit closes with 421. */
+void	session_error(struct smtpd_session *, int code, const char *enh,
+	    const char *text);
+void	session_reset(struct smtpd_session *);
+int	session_flush(struct smtpd_session *);
+/* Sets the read timeout to min(t, time left in the session). */
+void	session_timeout(struct smtpd_session *, long long seconds);
+void	session_close(struct smtpd_session *, int code, const char *enh,
+	    const char *text) __attribute__((noreturn));
+
+/* Dispatches one command line (terminator removed) through the table. */
+void	cmd_dispatch(struct smtpd_session *, const char *line, size_t n);
+
+/* DATA and BDAT (smtpd_data.c). */
+void	data_cmd(struct smtpd_session *);
+void	bdat_cmd(struct smtpd_session *, unsigned long long size, int last);
+void	data_abort(struct smtpd_session *);
+
+#endif

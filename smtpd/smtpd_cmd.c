@@ -1,0 +1,374 @@
+/*
+ * smtpd_cmd: the SMTP command table of the session.  Each row is a verb,
+ * the states it is allowed in, the parser of its argument and its handler;
+ * adding a command is adding a row.  Verbs that are known but not offered
+ * get 502, anything else 500; web requests sent to the SMTP port close the
+ * connection at once.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "log.h"
+#include "smtpd.h"
+
+union cmd_arg {
+	char			 helo[SMTP_HELO_MAX + 1];
+	struct smtp_mail_args	 mail;
+	struct mailpath		 rcpt;
+	struct {
+		unsigned long long	size;
+		int			last;
+	} bdat;
+};
+
+typedef int cmd_parse_fn(struct smtpd_session *, const struct smtp_cmd *,
+    union cmd_arg *, struct smtp_err *);
+typedef void cmd_handle_fn(struct smtpd_session *, union cmd_arg *);
+
+struct cmd_def {
+	const char	*verb;
+	unsigned	 states;
+	cmd_parse_fn	*parse;
+	cmd_handle_fn	*handle;
+};
+
+/* ---- argument parsers ---- */
+
+static int
+arg_none(struct smtpd_session *s, const struct smtp_cmd *c, union cmd_arg *a,
+    struct smtp_err *e)
+{
+	(void)s;
+	(void)a;
+	if (c->arglen == 0)
+		return 0;
+	e->code = 501;
+	e->enh = "5.5.4";
+	e->text = "Syntax error, no parameters allowed";
+	return -1;
+}
+
+static int
+arg_any(struct smtpd_session *s, const struct smtp_cmd *c, union cmd_arg *a,
+    struct smtp_err *e)
+{
+	(void)s;
+	(void)c;
+	(void)a;
+	(void)e;
+	return 0;
+}
+
+static int
+arg_helo(struct smtpd_session *s, const struct smtp_cmd *c, union cmd_arg *a,
+    struct smtp_err *e)
+{
+	(void)s;
+	return smtp_helo_parse(c->arg, c->arglen, a->helo, e);
+}
+
+static int
+arg_mail(struct smtpd_session *s, const struct smtp_cmd *c, union cmd_arg *a,
+    struct smtp_err *e)
+{
+	(void)s;
+	return smtp_mail_parse(c->arg, c->arglen, &a->mail, e);
+}
+
+static int
+arg_rcpt(struct smtpd_session *s, const struct smtp_cmd *c, union cmd_arg *a,
+    struct smtp_err *e)
+{
+	return smtp_rcpt_parse(c->arg, c->arglen, s->mail.smtputf8, &a->rcpt, e);
+}
+
+static int
+arg_bdat(struct smtpd_session *s, const struct smtp_cmd *c, union cmd_arg *a,
+    struct smtp_err *e)
+{
+	(void)s;
+	return smtp_bdat_parse(c->arg, c->arglen, ~0ULL, &a->bdat.size,
+	    &a->bdat.last, e);
+}
+
+/* ---- handlers ---- */
+
+/*
+ * EHLO keywords.  STARTTLS and AUTH (the TLS issue) become rows here, with
+ * a condition on the mode and the TLS state.
+ */
+struct ehlo_ext {
+	const char	*name;
+	int		 size;	/* append the size limit */
+};
+
+static const struct ehlo_ext ehlo_exts[] = {
+	{ "PIPELINING", 0 },
+	{ "SIZE", 1 },
+	{ "8BITMIME", 0 },
+	{ "BINARYMIME", 0 },
+	{ "CHUNKING", 0 },
+	{ "SMTPUTF8", 0 },
+	{ "ENHANCEDSTATUSCODES", 0 },
+	{ NULL, 0 }
+};
+
+static void
+cmd_helo_common(struct smtpd_session *s, union cmd_arg *a, int esmtp)
+{
+	session_reset(s);
+	(void)strlcpy(s->helo, a->helo, sizeof(s->helo));
+	s->esmtp = esmtp;
+	s->state = ST_HELO;
+}
+
+static void
+cmd_ehlo(struct smtpd_session *s, union cmd_arg *a)
+{
+	const struct ehlo_ext	*x;
+	int			 r;
+
+	cmd_helo_common(s, a, 1);
+	r = lineio_printf(&s->io, "250-%s Hello %s [%s]\r\n",
+	    conf_myhostname(s->conf), s->helo, s->peer_addr);
+	for (x = ehlo_exts; r != -1 && x->name != NULL; x++) {
+		const char *sep = x[1].name == NULL ? " " : "-";
+
+		if (x->size)
+			r = lineio_printf(&s->io, "250%s%s %llu\r\n", sep,
+			    x->name, s->size_limit);
+		else
+			r = lineio_printf(&s->io, "250%s%s\r\n", sep, x->name);
+	}
+	if (r == -1)
+		session_close(s, 0, NULL, NULL);
+}
+
+static void
+cmd_helo(struct smtpd_session *s, union cmd_arg *a)
+{
+	cmd_helo_common(s, a, 0);
+	session_reply(s, 250, NULL, "%s Hello %s [%s]",
+	    conf_myhostname(s->conf), s->helo, s->peer_addr);
+}
+
+static void
+cmd_mail(struct smtpd_session *s, union cmd_arg *a)
+{
+	if (a->mail.size >= 0 &&
+	    (unsigned long long)a->mail.size > s->size_limit) {
+		session_error(s, 552, "5.3.4",
+		    "Message size exceeds fixed limit");
+		return;
+	}
+	s->mail = a->mail;
+	s->nrcpt = 0;
+	s->state = ST_MAIL;
+	log_debug("%s: from=<%s>", s->peer_addr, s->mail.path.text);
+	session_reply(s, 250, "2.1.0", "Ok");
+}
+
+static void
+cmd_rcpt(struct smtpd_session *s, union cmd_arg *a)
+{
+	struct mailpath	*p = &a->rcpt;
+	struct ipc_msg	 m;
+	const char	*req[3] = { "RCPT", p->local, p->domain };
+	size_t		 limit;
+
+	limit = (size_t)conf_int(s->conf, "smtpd_recipient_limit");
+	if (s->nrcpt >= limit) {
+		session_reply(s, 452, "4.5.3", "Too many recipients");
+		return;
+	}
+	if (p->domain[0] == '\0' && !smtp_is_postmaster(p->local)) {
+		session_error(s, 501, "5.1.3", "Address needs a domain");
+		return;
+	}
+	if (ipc_send(&s->ipc, req, 3, NULL, 0) == -1 ||
+	    ipc_recv(&s->ipc, &m) != 1 || m.nfds != 0)
+		session_close(s, 421, "4.3.0", "Internal error, closing");
+	if (strcmp(m.f[0], "NOUSER") == 0) {
+		log_info("%s: reject: RCPT to=<%s>: no such user",
+		    s->peer_addr, p->text);
+		session_error(s, 550, "5.1.1", "No such user here");
+		return;
+	}
+	if (strcmp(m.f[0], "NODOMAIN") == 0) {
+		log_info("%s: reject: RCPT to=<%s>: relay denied",
+		    s->peer_addr, p->text);
+		session_error(s, 550, "5.7.1", "Relaying denied");
+		return;
+	}
+	if (strcmp(m.f[0], "OK") != 0) {
+		session_reply(s, 451, "4.3.0", "Temporary lookup failure");
+		return;
+	}
+	if (s->nrcpt % 16 == 0) {
+		struct smtpd_rcpt *r = reallocarray(s->rcpts, s->nrcpt + 16,
+		    sizeof(*r));
+
+		if (r == NULL) {
+			session_reply(s, 452, "4.3.1", "Out of memory");
+			return;
+		}
+		s->rcpts = r;
+	}
+	if (p->domain[0] == '\0') {
+		/* <postmaster>: RFC 5321 4.5.1, here on this host. */
+		if ((size_t)snprintf(s->rcpts[s->nrcpt].text,
+		    sizeof(s->rcpts[0].text), "%s@%s", p->local,
+		    conf_myhostname(s->conf)) >= sizeof(s->rcpts[0].text)) {
+			session_error(s, 501, "5.1.3", "Address too long");
+			return;
+		}
+	} else
+		(void)strlcpy(s->rcpts[s->nrcpt].text, p->text,
+		    sizeof(s->rcpts[0].text));
+	s->nrcpt++;
+	s->state = ST_RCPT;
+	session_reply(s, 250, "2.1.5", "Ok");
+}
+
+static void
+cmd_data(struct smtpd_session *s, union cmd_arg *a)
+{
+	(void)a;
+	if (s->nrcpt == 0) {
+		session_error(s, 554, "5.5.1", "No valid recipients");
+		return;
+	}
+	if (s->mail.body == SMTP_BODY_BINARYMIME) {
+		session_error(s, 503, "5.5.1", "BODY=BINARYMIME needs BDAT");
+		return;
+	}
+	data_cmd(s);
+}
+
+static void
+cmd_bdat(struct smtpd_session *s, union cmd_arg *a)
+{
+	bdat_cmd(s, a->bdat.size, a->bdat.last);
+}
+
+static void
+cmd_rset(struct smtpd_session *s, union cmd_arg *a)
+{
+	(void)a;
+	session_reset(s);
+	session_reply(s, 250, "2.0.0", "Ok");
+}
+
+static void
+cmd_noop(struct smtpd_session *s, union cmd_arg *a)
+{
+	(void)a;
+	session_reply(s, 250, "2.0.0", "Ok");
+}
+
+static void
+cmd_quit(struct smtpd_session *s, union cmd_arg *a)
+{
+	(void)a;
+	session_reply(s, 221, "2.0.0", "Bye");
+	s->quit = 1;
+}
+
+static void
+cmd_vrfy(struct smtpd_session *s, union cmd_arg *a)
+{
+	(void)a;
+	session_reply(s, 252, "2.5.0",
+	    "Cannot VRFY user, but will accept message and attempt delivery");
+}
+
+static void
+cmd_help(struct smtpd_session *s, union cmd_arg *a)
+{
+	(void)a;
+	session_reply(s, 214, "2.0.0", "Commands: EHLO HELO MAIL RCPT DATA "
+	    "BDAT RSET NOOP QUIT VRFY HELP");
+}
+
+static void
+cmd_notimpl(struct smtpd_session *s, union cmd_arg *a)
+{
+	(void)a;
+	session_error(s, 502, "5.5.1", "Command not implemented");
+}
+
+static void
+cmd_web(struct smtpd_session *s, union cmd_arg *a)
+{
+	(void)a;
+	log_info("%s: web request on the SMTP port", s->peer_addr);
+	session_close(s, 521, "5.5.1", "This is an SMTP server, closing");
+}
+
+static const struct cmd_def cmd_table[] = {
+	{ "EHLO",	ST_ANY & ~ST_BDAT,	arg_helo, cmd_ehlo },
+	{ "HELO",	ST_ANY & ~ST_BDAT,	arg_helo, cmd_helo },
+	{ "MAIL",	ST_HELO,		arg_mail, cmd_mail },
+	{ "RCPT",	ST_MAIL | ST_RCPT,	arg_rcpt, cmd_rcpt },
+	{ "DATA",	ST_MAIL | ST_RCPT,	arg_none, cmd_data },
+	/* BDAT checks its state itself: the chunk must be read in any case. */
+	{ "BDAT",	ST_ANY,			arg_bdat, cmd_bdat },
+	{ "RSET",	ST_ANY,			arg_none, cmd_rset },
+	{ "NOOP",	ST_ANY & ~ST_BDAT,	arg_any,  cmd_noop },
+	{ "QUIT",	ST_ANY,			arg_none, cmd_quit },
+	{ "VRFY",	ST_ANY & ~ST_BDAT,	arg_any,  cmd_vrfy },
+	{ "HELP",	ST_ANY & ~ST_BDAT,	arg_any,  cmd_help },
+	{ "EXPN",	ST_ANY,			arg_any,  cmd_notimpl },
+	{ "ETRN",	ST_ANY,			arg_any,  cmd_notimpl },
+	{ "TURN",	ST_ANY,			arg_any,  cmd_notimpl },
+	{ "ATRN",	ST_ANY,			arg_any,  cmd_notimpl },
+	{ "SEND",	ST_ANY,			arg_any,  cmd_notimpl },
+	{ "SOML",	ST_ANY,			arg_any,  cmd_notimpl },
+	{ "SAML",	ST_ANY,			arg_any,  cmd_notimpl },
+	{ "STARTTLS",	ST_ANY,			arg_any,  cmd_notimpl },
+	{ "AUTH",	ST_ANY,			arg_any,  cmd_notimpl },
+	{ "GET",	ST_ANY,			arg_any,  cmd_web },
+	{ "POST",	ST_ANY,			arg_any,  cmd_web },
+	{ "CONNECT",	ST_ANY,			arg_any,  cmd_web },
+	{ NULL,		0,			NULL,	  NULL }
+};
+
+void
+cmd_dispatch(struct smtpd_session *s, const char *line, size_t n)
+{
+	const struct cmd_def	*d;
+	struct smtp_cmd		 c;
+	struct smtp_err		 e;
+	union cmd_arg		 a;
+
+	if (smtp_cmd_split(line, n, &c, &e) == -1) {
+		session_error(s, e.code, e.enh, e.text);
+		return;
+	}
+	for (d = cmd_table; d->verb != NULL; d++)
+		if (strcmp(d->verb, c.verb) == 0)
+			break;
+	if (d->verb == NULL) {
+		session_error(s, 500, "5.5.2", "Command unrecognized");
+		return;
+	}
+	if ((d->states & s->state) == 0) {
+		if (s->state == ST_BDAT) {
+			/* RFC 3030: only BDAT, RSET or QUIT inside a transfer. */
+			session_reset(s);
+		}
+		session_error(s, 503, "5.5.1", "Bad sequence of commands");
+		return;
+	}
+	memset(&a, 0, sizeof(a));
+	if (d->parse(s, &c, &a, &e) == -1) {
+		if (d->handle == cmd_bdat)
+			/* The chunk size is unknown: the stream is lost. */
+			session_close(s, e.code, e.enh, e.text);
+		session_error(s, e.code, e.enh, e.text);
+		return;
+	}
+	d->handle(s, &a);
+}

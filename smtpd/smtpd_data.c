@@ -1,0 +1,367 @@
+/*
+ * smtpd_data: DATA and BDAT.  A message starts with a MSGSTART request:
+ * the monitor starts enqueue and hands over its two pipes.  The session
+ * writes a Received header, then the content as lib/smtp_data.c decodes
+ * it (LF line endings), then, only when the whole message was accepted,
+ * the envelope; MSGEND returns enqueue's exit code and only 0 becomes 250.
+ * A refused or broken message closes both pipes with no envelope, so
+ * enqueue removes what it wrote: nothing partial is ever queued.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "fdio.h"
+#include "log.h"
+#include "queueid.h"
+#include "smtpd.h"
+
+#define DATA_LINE_READ	65536	/* longest line held; longer is dropped */
+#define DATA_FLUSH	65536	/* pipe writes of about this size */
+
+static struct buf	data_line;
+static int		data_huge;	/* a line over DATA_LINE_READ */
+static int		data_bare;	/* bare CR/LF refused (BDAT) */
+
+static const char *
+data_proto(const struct smtpd_session *s)
+{
+	static const char *const names[2][2][2] = {
+		/* [utf8][tls][auth] */
+		{ { "ESMTP", "ESMTPA" }, { "ESMTPS", "ESMTPSA" } },
+		{ { "UTF8SMTP", "UTF8SMTPA" }, { "UTF8SMTPS", "UTF8SMTPSA" } }
+	};
+
+	if (!s->esmtp)
+		return "SMTP";
+	return names[s->mail.smtputf8 != 0][s->tls != 0][s->authed != 0];
+}
+
+static int
+data_received(struct smtpd_session *s)
+{
+	char		 date[64];
+	struct tm	 tm;
+	time_t		 now = time(NULL);
+	int		 r;
+
+	if (gmtime_r(&now, &tm) == NULL ||
+	    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000",
+	    &tm) == 0)
+		return -1;
+	r = buf_printf(&s->out, "Received: from %s (%s%s[%s])\n"
+	    "\tby %s (facteur) with %s id %s",
+	    s->helo[0] != '\0' ? s->helo : "unknown", s->peer_name,
+	    s->peer_name[0] != '\0' ? " " : "", s->peer_addr,
+	    conf_myhostname(s->conf), data_proto(s), s->id);
+	if (r != -1 && s->nrcpt == 1)
+		r = buf_printf(&s->out, "\n\tfor <%s>", s->rcpts[0].text);
+	if (r != -1)
+		r = buf_printf(&s->out, "; %s\n", date);
+	return r == -1 ? -1 : 0;
+}
+
+/* MSGSTART: enqueue started, pipes in hand.  0, or -1 (reply 451). */
+static int
+data_start(struct smtpd_session *s, enum smtp_data_mode mode, int binary)
+{
+	struct ipc_msg	 m;
+	const char	*req[2] = { "MSGSTART", NULL };
+
+	queueid_new(s->id);
+	req[1] = s->id;
+	if (ipc_send(&s->ipc, req, 2, NULL, 0) == -1 ||
+	    ipc_recv(&s->ipc, &m) != 1)
+		session_close(s, 421, "4.3.0", "Internal error, closing");
+	if (strcmp(m.f[0], "OK") != 0 || m.nfds != 2) {
+		ipc_msg_close_fds(&m);
+		s->id[0] = '\0';
+		log_warnx("%s: could not start enqueue", s->peer_addr);
+		return -1;
+	}
+	s->msg_fd = m.fds[0];
+	s->env_fd = m.fds[1];
+	s->failed = 0;
+	data_huge = data_bare = 0;
+	buf_reset(&s->out);
+	if (data_line.max == 0)
+		buf_init(&data_line, DATA_LINE_READ);
+	smtp_data_init(&s->dec, mode, s->bare_normalize ? SMTP_BARE_NORMALIZE :
+	    SMTP_BARE_REJECT, binary);
+	if (data_received(s) == -1)
+		s->failed = 1;
+	return 0;
+}
+
+/* Sends what is decoded to enqueue (or drops it for a refused message). */
+static void
+data_write(struct smtpd_session *s, int force)
+{
+	if (s->out.len == 0 || (!force && s->out.len < DATA_FLUSH))
+		return;
+	if (!s->failed && s->dec.flags == (s->dec.flags &
+	    (SMTP_DATA_8BIT | SMTP_DATA_NUL | SMTP_DATA_BARE)) &&
+	    s->dec.out_total <= s->size_limit &&
+	    fd_write_full(s->msg_fd, s->out.data, s->out.len) == -1) {
+		log_warn("%s: write to enqueue", s->id);
+		s->failed = 1;
+	}
+	buf_reset(&s->out);
+}
+
+void
+data_abort(struct smtpd_session *s)
+{
+	struct ipc_msg	 m;
+	const char	*req[1] = { "MSGABORT" };
+
+	if (s->msg_fd != -1)
+		(void)close(s->msg_fd);
+	if (s->env_fd != -1)
+		(void)close(s->env_fd);
+	s->msg_fd = s->env_fd = -1;
+	if (s->id[0] == '\0')
+		return;
+	s->id[0] = '\0';
+	if (ipc_send(&s->ipc, req, 1, NULL, 0) == -1 ||
+	    ipc_recv(&s->ipc, &m) != 1) {
+		log_warnx("monitor gone");
+		exit(1);
+	}
+}
+
+/* Closes the content, writes the envelope, waits for enqueue's code. */
+static int
+data_commit(struct smtpd_session *s)
+{
+	struct buf	 env;
+	struct ipc_msg	 m;
+	const char	*req[1] = { "MSGEND" };
+	const char	*errstr = NULL;
+	size_t		 i;
+	int		 r = 0, code;
+
+	if (close(s->msg_fd) == -1)
+		r = -1;
+	s->msg_fd = -1;
+	buf_init(&env, (SMTP_PARAMS_MAX + 1001) * (ADDR_TEXT_MAX + 3));
+	if (buf_putc(&env, 'F') == -1 ||
+	    buf_append(&env, s->mail.path.text,
+	    strlen(s->mail.path.text) + 1) == -1)
+		r = -1;
+	for (i = 0; r == 0 && i < s->nrcpt; i++)
+		if (buf_putc(&env, 'T') == -1 ||
+		    buf_append(&env, s->rcpts[i].text,
+		    strlen(s->rcpts[i].text) + 1) == -1)
+			r = -1;
+	if (r == 0 && (buf_putc(&env, '\0') == -1 ||
+	    fd_write_full(s->env_fd, env.data, env.len) == -1))
+		r = -1;
+	buf_free(&env);
+	if (r == -1) {
+		/* No whole envelope: enqueue refuses, nothing is queued. */
+		log_warn("%s: writing the envelope", s->id);
+		data_abort(s);
+		return 111;
+	}
+	if (close(s->env_fd) == -1) {
+		log_warn("%s: close envelope", s->id);
+		s->env_fd = -1;
+		data_abort(s);
+		return 111;
+	}
+	s->env_fd = -1;
+	if (ipc_send(&s->ipc, req, 1, NULL, 0) == -1 ||
+	    ipc_recv(&s->ipc, &m) != 1 || m.nf != 2 ||
+	    strcmp(m.f[0], "EXIT") != 0)
+		session_close(s, 421, "4.3.0", "Internal error, closing");
+	s->id[0] = '\0';
+	code = (int)strtonum(m.f[1], 0, 255, &errstr);
+	return errstr != NULL ? 111 : code;
+}
+
+/* The end of a message: refuse it or commit it, and reply. */
+static void
+data_finish(struct smtpd_session *s)
+{
+	char	 id[QUEUEID_LEN + 1];
+	int	 code;
+
+	data_write(s, 1);
+	(void)strlcpy(id, s->id, sizeof(id));
+	if (data_huge) {
+		session_close(s, 554, "5.6.0",
+		    "Message refused: line too long, closing");
+	}
+	if (s->dec.flags & SMTP_DATA_TOOLONG) {
+		data_abort(s);
+		session_error(s, 554, "5.6.0",
+		    "Message refused: line longer than 1000 octets");
+	} else if (s->dec.out_total > s->size_limit) {
+		data_abort(s);
+		session_error(s, 552, "5.3.4", "Message size exceeds fixed limit");
+	} else if (data_bare) {
+		data_abort(s);
+		session_error(s, 554, "5.6.0",
+		    "Message refused: bare <CR> or <LF>");
+	} else if (s->failed) {
+		data_abort(s);
+		session_reply(s, 451, "4.3.0", "Temporary failure, try again");
+	} else {
+		code = data_commit(s);
+		if (code == 0) {
+			log_info("%s: from=<%s>, size=%llu, nrcpt=%zu, "
+			    "client=%s, proto=%s", id, s->mail.path.text,
+			    s->dec.out_total, s->nrcpt, s->peer_addr,
+			    data_proto(s));
+			session_reply(s, 250, "2.0.0", "Ok: queued as %s", id);
+		} else {
+			log_warnx("%s: enqueue exited %d", id, code);
+			if (code == 31)
+				session_reply(s, 552, "5.3.4",
+				    "Message size exceeds fixed limit");
+			else if (code == 13)
+				session_reply(s, 554, "5.5.3",
+				    "Too many recipients");
+			else if (code >= 11 && code <= 40)
+				session_reply(s, 554, "5.3.0",
+				    "Message refused by the queue");
+			else
+				session_reply(s, 451, "4.3.0",
+				    "Temporary failure, try again");
+		}
+	}
+	session_reset(s);
+}
+
+void
+data_cmd(struct smtpd_session *s)
+{
+	enum line_status	 st;
+	ssize_t			 used;
+	int			 crlf;
+
+	if (data_start(s, SMTP_DATA_DOT, 0) == -1) {
+		session_reply(s, 451, "4.3.0", "Temporary failure, try again");
+		return;
+	}
+	session_reply(s, 354, NULL, "End data with <CR><LF>.<CR><LF>");
+	session_flush(s);
+	while (!s->dec.done) {
+		session_timeout(s, conf_int(s->conf, "smtpd_data_timeout"));
+		st = lineio_read(&s->io, &data_line, DATA_LINE_READ, &crlf);
+		switch (st) {
+		case LINE_OK:
+			break;
+		case LINE_TOOLONG:
+			data_huge = 1;
+			smtp_data_drop_line(&s->dec);
+			continue;
+		case LINE_TIMEOUT:
+			session_close(s, 421, "4.4.2", "Timeout, closing");
+			/* NOTREACHED */
+		default:
+			log_info("%s: %s: disconnected in DATA", s->peer_addr,
+			    s->id);
+			session_close(s, 0, NULL, NULL);
+		}
+		used = smtp_data_feed(&s->dec, data_line.data, data_line.len,
+		    &s->out);
+		if (used == -1) {
+			if (s->dec.flags & SMTP_DATA_BARE)
+				session_close(s, 521, "5.5.2",
+				    "Bare <CR> or <LF> received, closing");
+			s->failed = 1;
+			buf_reset(&s->out);
+			continue;
+		}
+		data_write(s, 0);
+	}
+	data_finish(s);
+}
+
+/* Reads and drops n octets of a chunk that is refused. */
+static void
+bdat_discard(struct smtpd_session *s, unsigned long long n)
+{
+	char	 tmp[16384];
+	ssize_t	 r;
+
+	while (n > 0) {
+		session_timeout(s, conf_int(s->conf, "smtpd_data_timeout"));
+		r = lineio_read_raw(&s->io, tmp,
+		    n < sizeof(tmp) ? (size_t)n : sizeof(tmp));
+		if (r <= 0)
+			session_close(s, r == 0 ? 0 : 421, "4.4.2",
+			    "Timeout, closing");
+		n -= (unsigned long long)r;
+	}
+}
+
+void
+bdat_cmd(struct smtpd_session *s, unsigned long long size, int last)
+{
+	char	 tmp[16384];
+	ssize_t	 r;
+
+	if (s->state != ST_RCPT && s->state != ST_BDAT) {
+		bdat_discard(s, size);
+		if (s->state == ST_MAIL)
+			session_error(s, 554, "5.5.1", "No valid recipients");
+		else
+			session_error(s, 503, "5.5.1",
+			    "Bad sequence of commands");
+		return;
+	}
+	if (s->state == ST_RCPT) {
+		if (data_start(s, SMTP_DATA_BDAT,
+		    s->mail.body == SMTP_BODY_BINARYMIME) == -1) {
+			bdat_discard(s, size);
+			session_reset(s);
+			session_reply(s, 451, "4.3.0",
+			    "Temporary failure, try again");
+			return;
+		}
+		s->state = ST_BDAT;
+	}
+	while (size > 0) {
+		session_timeout(s, conf_int(s->conf, "smtpd_data_timeout"));
+		r = lineio_read_raw(&s->io, tmp,
+		    size < sizeof(tmp) ? (size_t)size : sizeof(tmp));
+		if (r == 0) {
+			log_info("%s: %s: disconnected in BDAT", s->peer_addr,
+			    s->id);
+			session_close(s, 0, NULL, NULL);
+		}
+		if (r < 0)
+			session_close(s, 421, "4.4.2", "Timeout, closing");
+		size -= (unsigned long long)r;
+		if (data_bare || s->failed)
+			continue;
+		if (smtp_data_feed(&s->dec, tmp, (size_t)r, &s->out) == -1) {
+			if (s->dec.flags & SMTP_DATA_BARE)
+				data_bare = 1;
+			else
+				s->failed = 1;
+			buf_reset(&s->out);
+			continue;
+		}
+		data_write(s, 0);
+	}
+	if (!last) {
+		session_reply(s, 250, "2.0.0", "Chunk accepted");
+		return;
+	}
+	if (!data_bare && !s->failed &&
+	    smtp_data_finish(&s->dec, &s->out) == -1) {
+		if (s->dec.flags & SMTP_DATA_BARE)
+			data_bare = 1;
+		else
+			s->failed = 1;
+	}
+	data_finish(s);
+}

@@ -1,0 +1,354 @@
+/*
+ * smtpd_monitor: the privileged half of smtpd.  It keeps the identity smtpd
+ * was started with (root when installed), is not chrooted, and never reads
+ * a byte from the network: it only answers the session's framed requests
+ * over the socketpair.  Each request is a row of monitor_reqs with its
+ * field count; a request that is malformed, unknown or out of order means
+ * the session is not behaving, and it is killed.
+ *
+ * It can do what the chrooted session cannot: look recipients up (local
+ * domains, aliases_file, users_file and system accounts), and start
+ * program_dir/enqueue for a message, handing the two pipe ends to the
+ * session with SCM_RIGHTS, then report enqueue's exit code.
+ */
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "conf.h"
+#include "log.h"
+#include "priv.h"
+#include "queueid.h"
+#include "smtpd.h"
+#include "table.h"
+#include "users.h"
+
+struct monitor {
+	const struct conf	*conf;
+	const struct smtpd_opts	*opts;
+	struct ipc_chan		 chan;
+	pid_t			 session;
+	struct table		*aliases;
+	int			 aliases_broken;
+	pid_t			 enqueue;	/* -1 when none */
+	char			 id[QUEUEID_LEN + 1];
+};
+
+struct monitor_req {
+	const char	*name;
+	int		 nf;		/* fields, the name included */
+	int		(*fn)(struct monitor *, struct ipc_msg *);
+};
+
+static int	mon_rcpt(struct monitor *, struct ipc_msg *);
+static int	mon_msgstart(struct monitor *, struct ipc_msg *);
+static int	mon_msgend(struct monitor *, struct ipc_msg *);
+static int	mon_msgabort(struct monitor *, struct ipc_msg *);
+
+/* Adding a request (AUTH, for submission) is adding a row. */
+static const struct monitor_req monitor_reqs[] = {
+	{ "RCPT",	3, mon_rcpt },
+	{ "MSGSTART",	2, mon_msgstart },
+	{ "MSGEND",	1, mon_msgend },
+	{ "MSGABORT",	1, mon_msgabort },
+	{ NULL,		0, NULL }
+};
+
+static int
+mon_reply(struct monitor *m, const char *a, const char *b)
+{
+	const char	*f[2] = { a, b };
+
+	return ipc_send(&m->chan, f, b == NULL ? 1 : 2, NULL, 0);
+}
+
+static void
+mon_table_error(void *arg, const char *msg)
+{
+	(void)arg;
+	log_warnx("%s", msg);
+}
+
+/* A field from the session: printable, no blanks, bounded. */
+static int
+mon_field_ok(const char *s, size_t max)
+{
+	size_t	 i;
+
+	for (i = 0; s[i] != '\0'; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (i >= max || c < 0x20 || c == 0x7f)
+			return 0;
+	}
+	return 1;
+}
+
+static int
+mon_user_exists(struct monitor *m, const char *name, int *temp)
+{
+	struct user_entry	 ue;
+	const char		*file = conf_str(m->conf, "users_file");
+	int			 r;
+
+	if (strlen(name) > USER_NAME_MAX)
+		return 0;
+	r = users_lookup(file, conf_bool(m->conf, "system_users"), name, &ue);
+	if (r == -1) {
+		log_warnx("users lookup of %s failed", name);
+		*temp = 1;
+		return 0;
+	}
+	if (r == 0)
+		return 0;
+	/* root, daemons and other system ids never receive mail directly. */
+	if (ue.uid < (uid_t)conf_int(m->conf, "first_valid_uid") && ue.system)
+		return 0;
+	return 1;
+}
+
+static int
+mon_rcpt(struct monitor *m, struct ipc_msg *msg)
+{
+	const char	*local = msg->f[1], *domain = msg->f[2];
+	char		 lower[ADDR_LOCAL_MAX + 1];
+	size_t		 i;
+	int		 temp = 0;
+
+	if (!mon_field_ok(local, ADDR_LOCAL_MAX) || local[0] == '\0' ||
+	    !mon_field_ok(domain, ADDR_DOMAIN_MAX))
+		return -1;
+	if (smtp_is_postmaster(local) &&
+	    (domain[0] == '\0' || conf_is_local_domain(m->conf, domain)))
+		return mon_reply(m, "OK", NULL);
+	if (domain[0] == '\0')
+		return mon_reply(m, "NOUSER", NULL);
+	if (!conf_is_local_domain(m->conf, domain))
+		return mon_reply(m, "NODOMAIN", NULL);
+	if (m->aliases_broken)
+		return mon_reply(m, "TEMP", NULL);
+	if (m->aliases != NULL && table_get(m->aliases, local) != NULL)
+		return mon_reply(m, "OK", NULL);
+	if (mon_user_exists(m, local, &temp))
+		return mon_reply(m, "OK", NULL);
+	/* Local parts are matched as given, then in lower case. */
+	for (i = 0; local[i] != '\0'; i++)
+		lower[i] = (char)tolower((unsigned char)local[i]);
+	lower[i] = '\0';
+	if (strcmp(lower, local) != 0 && !temp &&
+	    mon_user_exists(m, lower, &temp))
+		return mon_reply(m, "OK", NULL);
+	return mon_reply(m, temp ? "TEMP" : "NOUSER", NULL);
+}
+
+/* In the enqueue child: never returns. */
+static void __attribute__((noreturn))
+mon_exec_enqueue(struct monitor *m, int msg_r, int env_r)
+{
+	char		 path[1024];
+	const char	*argv[8];
+	int		 argc = 0;
+
+	(void)signal(SIGPIPE, SIG_DFL);
+	(void)signal(SIGCHLD, SIG_DFL);
+	if (dup2(msg_r, 0) == -1 || dup2(env_r, 1) == -1)
+		_exit(111);
+	closefrom(3);
+	/* enqueue is set-uid facteur-queue when installed: start it unprivileged. */
+	priv_drop_user(conf_str(m->conf, "smtpd_user"), NULL);
+	if ((size_t)snprintf(path, sizeof(path), "%s/enqueue",
+	    conf_str(m->conf, "program_dir")) >= sizeof(path))
+		_exit(111);
+	argv[argc++] = "enqueue";
+	if (m->opts->confpath != NULL && m->opts->confpath[0] != '\0') {
+		argv[argc++] = "-C";
+		argv[argc++] = m->opts->confpath;
+	}
+	argv[argc++] = "-i";
+	argv[argc++] = m->id;
+	argv[argc] = NULL;
+	execv(path, (char *const *)argv);
+	log_warn("exec %s", path);
+	_exit(111);
+}
+
+static int
+mon_msgstart(struct monitor *m, struct ipc_msg *msg)
+{
+	int	 pm[2] = { -1, -1 }, pe[2] = { -1, -1 }, fds[2];
+	pid_t	 pid;
+
+	if (m->enqueue != -1 || !queueid_valid(msg->f[1]))
+		return -1;
+	(void)strlcpy(m->id, msg->f[1], sizeof(m->id));
+	if (pipe2(pm, O_CLOEXEC) == -1 || pipe2(pe, O_CLOEXEC) == -1) {
+		log_warn("%s: pipe", m->id);
+		goto temp;
+	}
+	if ((pid = fork()) == -1) {
+		log_warn("%s: fork", m->id);
+		goto temp;
+	}
+	if (pid == 0)
+		mon_exec_enqueue(m, pm[0], pe[0]);
+	m->enqueue = pid;
+	(void)close(pm[0]);
+	(void)close(pe[0]);
+	fds[0] = pm[1];
+	fds[1] = pe[1];
+	{
+		const char	*f[1] = { "OK" };
+		int		 r = ipc_send(&m->chan, f, 1, fds, 2);
+
+		(void)close(pm[1]);
+		(void)close(pe[1]);
+		return r;
+	}
+temp:
+	if (pm[0] != -1) {
+		(void)close(pm[0]);
+		(void)close(pm[1]);
+	}
+	if (pe[0] != -1) {
+		(void)close(pe[0]);
+		(void)close(pe[1]);
+	}
+	return mon_reply(m, "TEMP", NULL);
+}
+
+/* Waits for enqueue; its exit code, or 111 (temporary) when killed. */
+static int
+mon_reap(struct monitor *m)
+{
+	int	 st, code;
+
+	if (m->enqueue == -1)
+		return -1;
+	while (waitpid(m->enqueue, &st, 0) == -1) {
+		if (errno != EINTR) {
+			log_warn("%s: waitpid enqueue", m->id);
+			m->enqueue = -1;
+			return 111;
+		}
+	}
+	m->enqueue = -1;
+	if (WIFEXITED(st))
+		code = WEXITSTATUS(st);
+	else {
+		log_warnx("%s: enqueue killed by signal %d", m->id,
+		    WTERMSIG(st));
+		code = 111;
+	}
+	return code;
+}
+
+static int
+mon_msgend(struct monitor *m, struct ipc_msg *msg)
+{
+	char	 num[16];
+	int	 code;
+
+	(void)msg;
+	if ((code = mon_reap(m)) == -1)
+		return -1;
+	(void)snprintf(num, sizeof(num), "%d", code);
+	return mon_reply(m, "EXIT", num);
+}
+
+static int
+mon_msgabort(struct monitor *m, struct ipc_msg *msg)
+{
+	(void)msg;
+	/*
+	 * The session closed both pipes without an envelope, so enqueue
+	 * fails and removes what it wrote; we only collect it.
+	 */
+	if (mon_reap(m) == -1)
+		return -1;
+	return mon_reply(m, "OK", NULL);
+}
+
+static int
+mon_wait_session(struct monitor *m)
+{
+	int	 st;
+
+	while (waitpid(m->session, &st, 0) == -1)
+		if (errno != EINTR)
+			return 111;
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	if (WTERMSIG(st) != SIGKILL && WTERMSIG(st) != SIGTERM)
+		log_warnx("session killed by signal %d", WTERMSIG(st));
+	return 111;
+}
+
+int
+monitor_run(const struct conf *conf, const struct smtpd_opts *opts, int sock,
+    pid_t session)
+{
+	struct monitor			 m;
+	struct ipc_msg			 msg;
+	const struct monitor_req	*rq;
+	const char			*afile;
+	int				 r;
+
+	memset(&m, 0, sizeof(m));
+	m.conf = conf;
+	m.opts = opts;
+	m.session = session;
+	m.enqueue = -1;
+	ipc_init(&m.chan, sock);
+	afile = conf_str(conf, "aliases_file");
+	if (afile[0] != '\0' && (m.aliases = table_load(afile, TABLE_ALIASES,
+	    mon_table_error, NULL)) == NULL) {
+		log_warnx("%s: cannot load; recipients get 451", afile);
+		m.aliases_broken = 1;
+	}
+	for (;;) {
+		r = ipc_recv(&m.chan, &msg);
+		if (r == 0)
+			break;
+		if (r == -1) {
+			log_warnx("malformed request from the session; killing it");
+			goto kill;
+		}
+		if (msg.nfds > 0) {
+			ipc_msg_close_fds(&msg);
+			log_warnx("descriptors from the session; killing it");
+			goto kill;
+		}
+		for (rq = monitor_reqs; rq->name != NULL; rq++)
+			if (strcmp(rq->name, msg.f[0]) == 0)
+				break;
+		if (rq->name == NULL || rq->nf != msg.nf) {
+			log_warnx("bad request from the session; killing it");
+			goto kill;
+		}
+		if (rq->fn(&m, &msg) == -1) {
+			log_warnx("request %s failed; ending the session",
+			    rq->name);
+			goto kill;
+		}
+	}
+	(void)mon_reap(&m);
+	if (m.aliases != NULL)
+		table_free(m.aliases);
+	return mon_wait_session(&m);
+kill:
+	(void)kill(m.session, SIGKILL);
+	(void)mon_wait_session(&m);
+	(void)mon_reap(&m);
+	if (m.aliases != NULL)
+		table_free(m.aliases);
+	return 1;
+}

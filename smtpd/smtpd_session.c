@@ -1,0 +1,231 @@
+/*
+ * smtpd_session: the unprivileged half of smtpd.  Chroots to smtpd_chroot
+ * and drops to smtpd_user (when started as root) before it reads a byte
+ * from the client, then greets and runs the command loop: read a line
+ * (at most 512 octets with its CRLF), check its ending, hand it to the
+ * command table (smtpd_cmd.c).  It holds no file and no privilege; what
+ * it needs from outside it asks of the monitor.
+ *
+ * Replies are buffered and sent when the client has nothing more
+ * pipelined (RFC 2920), so replies always go out in command order.
+ */
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "log.h"
+#include "priv.h"
+#include "smtpd.h"
+
+static void
+session_peer(struct smtpd_session *s)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof(ss);
+	const void		*a = NULL;
+
+	(void)strlcpy(s->peer_addr, "unknown", sizeof(s->peer_addr));
+	if (getpeername(0, (struct sockaddr *)&ss, &len) == -1)
+		return;
+	if (ss.ss_family == AF_INET)
+		a = &((struct sockaddr_in *)&ss)->sin_addr;
+	else if (ss.ss_family == AF_INET6)
+		a = &((struct sockaddr_in6 *)&ss)->sin6_addr;
+	else if (ss.ss_family == AF_UNIX) {
+		(void)strlcpy(s->peer_addr, "local", sizeof(s->peer_addr));
+		return;
+	}
+	if (a == NULL || inet_ntop(ss.ss_family, a, s->peer_addr,
+	    sizeof(s->peer_addr)) == NULL)
+		(void)strlcpy(s->peer_addr, "unknown", sizeof(s->peer_addr));
+}
+
+void
+session_reply(struct smtpd_session *s, int code, const char *enh,
+    const char *fmt, ...)
+{
+	char	 text[512];
+	va_list	 ap;
+	int	 r;
+
+	va_start(ap, fmt);
+	r = vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		(void)strlcpy(text, "Error", sizeof(text));
+	if (lineio_printf(&s->io, "%d %s%s%s\r\n", code, enh != NULL ? enh : "",
+	    enh != NULL ? " " : "", text) == -1) {
+		log_warnx("lost connection with %s while replying",
+		    s->peer_addr);
+		data_abort(s);
+		exit(0);
+	}
+	if (code >= 400)
+		log_debug("%s: reply %d %s %s", s->peer_addr, code,
+		    enh != NULL ? enh : "", text);
+}
+
+int
+session_flush(struct smtpd_session *s)
+{
+	if (lineio_flush(&s->io) == -1) {
+		log_warnx("lost connection with %s while sending",
+		    s->peer_addr);
+		data_abort(s);
+		exit(0);
+	}
+	return 0;
+}
+
+void
+session_close(struct smtpd_session *s, int code, const char *enh,
+    const char *text)
+{
+	data_abort(s);
+	if (code != 0) {
+		session_reply(s, code, enh, "%s", text);
+		log_info("%s: closing: %d %s", s->peer_addr, code, text);
+	}
+	(void)lineio_flush(&s->io);
+	exit(0);
+}
+
+void
+session_error(struct smtpd_session *s, int code, const char *enh,
+    const char *text)
+{
+	session_reply(s, code, enh, "%s", text);
+	if (++s->errors >= (int)conf_int(s->conf, "smtpd_error_limit"))
+		session_close(s, 421, "4.7.0", "Too many errors, closing");
+}
+
+void
+session_timeout(struct smtpd_session *s, long long seconds)
+{
+	time_t	 now = time(NULL);
+
+	if (now >= s->deadline)
+		session_close(s, 421, "4.4.2", "Session time limit exceeded");
+	if (seconds > (long long)(s->deadline - now))
+		seconds = (long long)(s->deadline - now);
+	s->io.timeout_ms = (int)(seconds * 1000);
+}
+
+void
+session_reset(struct smtpd_session *s)
+{
+	data_abort(s);
+	memset(&s->mail, 0, sizeof(s->mail));
+	s->nrcpt = 0;
+	s->bdat_bad = 0;
+	s->state = s->helo[0] != '\0' ? ST_HELO : ST_GREETED;
+}
+
+/* A client that talks before the greeting is a spam engine's tell. */
+static void
+session_early_talker(struct smtpd_session *s)
+{
+	char	 c;
+	ssize_t	 r;
+
+	r = recv(0, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (r <= 0)
+		return;
+	log_info("%s: client talked before the greeting", s->peer_addr);
+	if (conf_bool(s->conf, "smtpd_reject_early_talkers"))
+		session_close(s, 554, "5.5.0",
+		    "Talking before the greeting is not allowed");
+}
+
+/*
+ * Reads one command line.  Returns its length without the terminator, or
+ * -1 when the line was refused (and the reply queued).
+ */
+static ssize_t
+session_read_command(struct smtpd_session *s)
+{
+	enum line_status	 st;
+	int			 crlf;
+	size_t			 n;
+
+	if (lineio_buffered(&s->io) == 0)
+		session_flush(s);
+	session_timeout(s, conf_int(s->conf, "smtpd_timeout"));
+	st = lineio_read(&s->io, &s->line, SMTP_CMD_LINE_MAX, &crlf);
+	switch (st) {
+	case LINE_OK:
+		break;
+	case LINE_TOOLONG:
+		session_error(s, 500, "5.5.2", "Line too long");
+		return -1;
+	case LINE_TIMEOUT:
+		session_close(s, 421, "4.4.2", "Timeout, closing");
+		/* NOTREACHED */
+	case LINE_EOF:
+	case LINE_PARTIAL:
+		log_info("%s: disconnected", s->peer_addr);
+		session_close(s, 0, NULL, NULL);
+		/* NOTREACHED */
+	case LINE_ERROR:
+	default:
+		log_warn("%s: read", s->peer_addr);
+		session_close(s, 0, NULL, NULL);
+	}
+	n = s->line.len - (crlf ? 2 : 1);
+	if ((!crlf || memchr(s->line.data, '\r', n) != NULL) &&
+	    !s->bare_normalize)
+		session_close(s, 521, "5.5.2",
+		    "Bare <CR> or <LF> received, closing");
+	return (ssize_t)n;
+}
+
+void
+session_run(const struct conf *conf, const struct smtpd_opts *opts, int sock)
+{
+	struct smtpd_session	 s;
+	ssize_t			 n;
+
+	memset(&s, 0, sizeof(s));
+	s.conf = conf;
+	s.opts = opts;
+	s.msg_fd = s.env_fd = -1;
+	s.state = ST_GREETED;
+	s.bare_normalize = strcmp(conf_str(conf, "smtpd_bare_lf"),
+	    "normalize") == 0;
+	s.size_limit = (unsigned long long)conf_int(conf, "message_size_limit");
+	s.deadline = time(NULL) + (time_t)conf_int(conf,
+	    "smtpd_session_timeout");
+	ipc_init(&s.ipc, sock);
+	session_peer(&s);
+
+	/* Nothing from the client is read before this point. */
+	priv_drop_user(conf_str(conf, "smtpd_user"),
+	    conf_str(conf, "smtpd_chroot"));
+
+	lineio_init(&s.io, 0, 1, (int)(conf_int(conf, "smtpd_timeout") * 1000));
+	buf_init(&s.line, SMTP_CMD_LINE_MAX);
+	buf_init(&s.out, 256 * 1024);
+	log_info("connect from %s", s.peer_addr);
+	session_early_talker(&s);
+	session_reply(&s, 220, NULL, "%s ESMTP facteur",
+	    conf_myhostname(conf));
+	for (;;) {
+		if ((n = session_read_command(&s)) == -1)
+			continue;
+		cmd_dispatch(&s, s.line.data, (size_t)n);
+		if (s.quit)
+			session_close(&s, 0, NULL, NULL);
+	}
+}
