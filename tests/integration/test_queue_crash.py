@@ -239,14 +239,21 @@ def _wrap_deliver(strace, names, when):
         wrapper = os.path.join(inst.libexec, "deliver")
         os.rename(wrapper, real)
         marker = os.path.join(inst.rundir, "deliver-killed")
+        # the first run is traced; its exit status is recorded, then the
+        # wrapper dies of the same signal so that lspawn sees a kill
         with open(wrapper, "w") as f:
             f.write("#!/bin/sh\n"
                     "if /bin/mkdir %s 2>/dev/null; then\n"
-                    "  ASAN_OPTIONS=detect_leaks=0 exec %s -f -qq -o /dev/null"
+                    "  ASAN_OPTIONS=detect_leaks=0 %s -f -qq -o /dev/null"
                     " -e trace=%s -e inject=%s:signal=KILL:when=%d %s \"$@\"\n"
+                    "  rc=$?\n"
+                    "  echo $rc > %s/rc\n"
+                    "  [ $rc -gt 128 ] && kill -$((rc - 128)) $$\n"
+                    "  exit $rc\n"
                     "fi\n"
                     "exec %s \"$@\"\n"
-                    % (marker, strace, names, names, when, real, real))
+                    % (marker, strace, names, names, when, real, marker,
+                       real))
         os.chmod(wrapper, 0o755)
     return install
 
@@ -262,8 +269,10 @@ def test_deliver_killed(request, strace, where):
     assert r.returncode == 0, r.stderr
     got = fct.wait_for_tag("bob", tag, timeout=60)
     fct.assert_queue_empty(60)
-    assert os.path.isdir(os.path.join(fct.rundir, "deliver-killed")), \
-        "the wrapped deliver never ran"
+    rcfile = os.path.join(fct.rundir, "deliver-killed", "rc")
+    assert os.path.exists(rcfile), "the wrapped deliver never ran"
+    with open(rcfile) as f:
+        assert f.read().strip() == "137", "the injection did not kill deliver"
     assert fct.messages("bob") == [got], "partial or extra file in new/"
     assert got == ("Return-Path: <%s>\nDelivered-To: %s\n"
                    % (ALICE, BOB)).encode() + data
