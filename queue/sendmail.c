@@ -430,8 +430,12 @@ main(int argc, char *argv[])
 	confpath = conf_find_path(o.confpath, 1);
 	if ((conf = conf_load(confpath, conf_error_print, &errors)) == NULL)
 		sm_die(EX_CONFIG, "cannot load %s", confpath);
-	if (o.newaliases)
-		return newaliases_run(conf);
+	if (o.newaliases) {
+		code = newaliases_run(conf);
+		conf_free(conf);
+		free(argv0);
+		return code;
+	}
 
 	host = conf_myhostname(conf);
 	if (!host_ok(host))
@@ -496,5 +500,17 @@ main(int argc, char *argv[])
 	err[0] = '\0';
 	if ((st = enqueue_run(&run, &code, err, sizeof(err))) == -1)
 		sm_die(code, "%s", err[0] != '\0' ? err : "enqueue failed");
-	return enqueue_status(st, conf, o.verbose);
+	code = enqueue_status(st, conf, o.verbose);
+	for (i = 0; i < r.n; i++)
+		free(r.v[i]);
+	free(r.v);
+	buf_free(&env);
+	buf_free(&head);
+	header_free(&h);
+	free(in);
+	free(sender);
+	free(user_addr);
+	conf_free(conf);
+	free(argv0);
+	return code;
 }
