@@ -105,6 +105,7 @@ signals_setup(struct queued *q)
 	if (sigaction(SIGTERM, &sa, NULL) == -1 ||
 	    sigaction(SIGINT, &sa, NULL) == -1 ||
 	    sigaction(SIGHUP, &sa, NULL) == -1 ||
+	    sigaction(SIGUSR1, &sa, NULL) == -1 ||
 	    sigaction(SIGCHLD, &sa, NULL) == -1)
 		fatal("sigaction");
 	sa.sa_handler = SIG_IGN;
@@ -260,8 +261,7 @@ children_reap(void)
 	}
 }
 
-/* Returns 1 when a trigger scan is wanted. */
-static int
+static void
 signals_read(struct queued *q)
 {
 	unsigned char	buf[64];
@@ -280,24 +280,35 @@ signals_read(struct queued *q)
 			case SIGHUP:
 				conf_reload(q);
 				break;
+			case SIGUSR1:
+				msg_flush(q);
+				break;
 			case SIGCHLD:
 				children_reap();
 				break;
 			}
 		}
 	}
-	return 0;
 }
 
+/*
+ * Empties the FIFO.  Any byte asks for a scan (enqueue writes a NUL);
+ * an 'F' also asks for a flush.  Returns 1 when a scan is wanted.
+ */
 static int
 trigger_drain(struct queued *q)
 {
 	char	buf[256];
 	ssize_t	n;
-	int	got = 0;
+	int	got = 0, flush = 0;
 
-	while ((n = read(q->trigger_fd, buf, sizeof(buf))) > 0)
+	while ((n = read(q->trigger_fd, buf, sizeof(buf))) > 0) {
 		got = 1;
+		if (memchr(buf, 'F', (size_t)n) != NULL)
+			flush = 1;
+	}
+	if (flush)
+		msg_flush(q);
 	return got;
 }
 
@@ -384,7 +395,7 @@ loop_run(struct queued *q)
 			fatal("poll");
 		}
 		if (pfd[0].revents & POLLIN)
-			(void)signals_read(q);
+			signals_read(q);
 		if (pfd[1].revents & (POLLIN | POLLHUP))
 			if (trigger_drain(q))
 				scan_pending = 1;

@@ -107,6 +107,8 @@ long long msg_next_wake(struct queued *);
 void	 msg_dispatch(struct queued *);
 void	 msg_result(struct queued *, struct qmsg *, size_t job, int status,
 	    const char *text);
+/* Every waiting job due now (SIGUSR1, or 'F' in the trigger). */
+void	 msg_flush(struct queued *);
 /* Drops a message from memory only (its files are gone). */
 void	 msg_forget(struct queued *, struct qmsg *);
 void	 msg_save_all(struct queued *);

@@ -487,6 +487,25 @@ msg_load(struct queued *q, const char *id)
 	return 0;
 }
 
+/* facteurctl flush: every job that waits is due now. */
+void
+msg_flush(struct queued *q)
+{
+	struct qmsg	*m, *n;
+	size_t		 i, k = 0;
+
+	RB_FOREACH(m, qmsg_ids, &q->msgs)
+		for (i = 0; i < m->st.njob; i++)
+			if (m->st.job[i].status == QJ_PENDING ||
+			    m->st.job[i].status == QJ_BOUNCE)
+				m->st.job[i].next_try = 0;
+	RB_FOREACH_SAFE(m, qmsg_times, &q->wait, n) {
+		msg_make_ready(q, m);
+		k++;
+	}
+	log_info("flush: %zu waiting message(s) due now", k);
+}
+
 void
 msg_forget(struct queued *q, struct qmsg *m)
 {
