@@ -101,5 +101,31 @@ const struct conf_key conf_keys[] = {
 	{ "dns_resolver", CONF_STR, "127.0.0.1", 0, 0,
 	  "DNS resolver address (IP[:port]) for smtpd's reverse lookups" },
 
+	/* TLS (lib/tls): read by each program before it drops privileges */
+	{ "tls_cert_file", CONF_STR, "", 0, 0,
+	  "PEM certificate chain, leaf first; empty means no TLS" },
+	{ "tls_key_file", CONF_STR, "", 0, 0,
+	  "PEM private key of tls_cert_file (mode 0600, owner root)" },
+	{ "tls_protocols", CONF_LIST, "TLSv1.2, TLSv1.3", 0, 0,
+	  "TLS versions allowed: TLSv1, TLSv1.1, TLSv1.2, TLSv1.3 (a range)" },
+	{ "tls_ciphers", CONF_STR, "ECDHE+AESGCM:ECDHE+CHACHA20", 0, 0,
+	  "OpenSSL cipher list for TLS 1.2 and below" },
+	{ "tls_ciphersuites", CONF_STR,
+	  "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:"
+	  "TLS_AES_128_GCM_SHA256", 0, 0,
+	  "OpenSSL cipher suites for TLS 1.3" },
+	{ "tls_ecdh_curves", CONF_STR, "X25519:P-256:P-384", 0, 0,
+	  "key exchange groups, in order of preference" },
+	{ "tls_dhparam_file", CONF_STR, "", 0, 0,
+	  "PEM DH parameters for DHE ciphers; empty means OpenSSL's own" },
+	{ "tls_session_tickets", CONF_BOOL, "yes", 0, 0,
+	  "issue session tickets so that clients can resume sessions" },
+	{ "tls_ticket_key_file", CONF_STR, "", 0, 0,
+	  "ticket keys shared by all sessions, rotated by the master" },
+	{ "tls_handshake_timeout", CONF_TIME, "30s", 1, 3600,
+	  "longest TLS handshake" },
+	{ "tls_ca_file", CONF_STR, "", 0, 0,
+	  "PEM CA certificates to verify servers; empty means the system's" },
+
 	{ NULL, CONF_STR, NULL, 0, 0, NULL }
 };
