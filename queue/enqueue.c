@@ -45,7 +45,9 @@
 #include "queueid.h"
 
 /* Total time allowed for reading the message and the envelope. */
+#ifndef ENQUEUE_TIMEOUT
 #define ENQUEUE_TIMEOUT		3600
+#endif
 #define ENQUEUE_ID_TRIES	100
 #define ENQUEUE_IOBUF		65536
 /* An encoded envelope: every record at its maximum, plus the fixed ones. */
@@ -422,7 +424,9 @@ main(int argc, char *argv[])
 	umask(077);
 	closefrom(3);
 	log_init("enqueue", 0);
-	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+	/* A caller's low RLIMIT_FSIZE makes write fail (EFBIG), not kill us. */
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR ||
+	    signal(SIGXFSZ, SIG_IGN) == SIG_ERR)
 		enqueue_exit(QMAIL_EXIT_INTERNAL, "signal: %s", strerror(errno));
 	if (clock_gettime(CLOCK_MONOTONIC, &enqueue_deadline) == -1)
 		enqueue_exit(QMAIL_EXIT_INTERNAL, "clock_gettime: %s",
