@@ -216,6 +216,30 @@ conf_bool_parse(const char *s, long long *out)
 	return -1;
 }
 
+/* Replaces v->str with the words joined by ", ": no tab, one spelling. */
+static int
+conf_list_join(struct conf_val *v, char *err, size_t errsz)
+{
+	char	*s;
+	size_t	 n = 1, i;
+
+	for (i = 0; i < v->nlist; i++)
+		n += strlen(v->list[i]) + 2;
+	if ((s = malloc(n)) == NULL) {
+		(void)snprintf(err, errsz, "out of memory");
+		return -1;
+	}
+	s[0] = '\0';
+	for (i = 0; i < v->nlist; i++) {
+		if (i > 0)
+			(void)strlcat(s, ", ", n);
+		(void)strlcat(s, v->list[i], n);
+	}
+	free(v->str);
+	v->str = s;
+	return 0;
+}
+
 static int
 conf_list_parse(const char *s, struct conf_val *v, char *err, size_t errsz)
 {
@@ -243,7 +267,7 @@ conf_list_parse(const char *s, struct conf_val *v, char *err, size_t errsz)
 		if ((v->list = calloc(1, sizeof(*v->list))) == NULL)
 			goto nomem;
 	}
-	return 0;
+	return conf_list_join(v, err, errsz);
 nomem:
 	(void)snprintf(err, errsz, "out of memory");
 	return -1;

@@ -48,7 +48,11 @@ struct conf	*conf_defaults(void);
 void		 conf_free(struct conf *);
 const char	*conf_path(const struct conf *);	/* "" for defaults */
 
-/* Lookups abort with fatalx() on a key missing from conf_keys (a bug). */
+/*
+ * Lookups abort with fatalx() on a key missing from conf_keys (a bug).
+ * conf_str works on a key of any type and gives the value as written,
+ * except that a LIST gives its words joined by ", ".
+ */
 const char	*conf_str(const struct conf *, const char *key);
 long long	 conf_int(const struct conf *, const char *key);	/* INT/SIZE/TIME */
 int		 conf_bool(const struct conf *, const char *key);

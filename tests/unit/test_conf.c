@@ -65,6 +65,9 @@ test_defaults(void **state)
 	assert_non_null(c);
 	assert_string_equal(conf_path(c), "");
 	assert_int_equal(conf_int(c, "message_size_limit"), 50LL * 1024 * 1024);
+	assert_string_equal(conf_str(c, "message_size_limit"), "50m");
+	assert_string_equal(conf_str(c, "local_domains"),
+	    "$myhostname, localhost");
 	assert_int_equal(conf_int(c, "local_concurrency"), 10);
 	assert_int_equal(conf_int(c, "first_valid_uid"), 1000);
 	assert_int_equal(conf_int(c, "queue_scan_interval"), 60);
@@ -291,6 +294,8 @@ test_lists(void **state)
 	assert_true(conf_list_has(c, "local_domains", "C.Example"));
 	assert_false(conf_list_has(c, "local_domains", "e.example"));
 	assert_false(conf_list_has(c, "local_domains", "a.exampl"));
+	assert_string_equal(conf_str(c, "local_domains"),
+	    "a.example, b.example, c.example, d.example");
 	conf_free(c);
 
 	c = load("local_domains =\n", &e);
