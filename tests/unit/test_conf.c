@@ -568,6 +568,56 @@ test_keys_table(void **state)
 	conf_free(conf_defaults());
 }
 
+/*
+ * facteur.conf(5) and conf_keys list the same keys: each key has its
+ * ".It Cm key Pq ..." entry, and each such entry is a key.
+ */
+static void
+test_man_page(void **state)
+{
+	char		*man, *p, *e, name[128];
+	const char	*path;
+	size_t		 i, n;
+	ssize_t		 r;
+	int		 fd, found;
+
+	(void)state;
+	if ((path = getenv("FACTEUR_MAN_CONF")) == NULL)
+		path = "man/facteur.conf.5";
+	if ((fd = open(path, O_RDONLY)) == -1) {
+		skip();
+		return;
+	}
+	man = malloc(256 * 1024 + 1);
+	assert_non_null(man);
+	r = read(fd, man, 256 * 1024);
+	assert_true(r > 0 && r < 256 * 1024);
+	assert_int_equal(close(fd), 0);
+	man[r] = '\0';
+	for (i = 0; conf_keys[i].name != NULL; i++) {
+		(void)snprintf(name, sizeof(name), "\n.It Cm %s Pq ",
+		    conf_keys[i].name);
+		if (strstr(man, name) == NULL)
+			fail_msg("key %s is not in %s", conf_keys[i].name, path);
+	}
+	for (p = man; (p = strstr(p, "\n.It Cm ")) != NULL; p = e) {
+		p += 8;
+		e = p + strcspn(p, " \n");
+		if (strncmp(e, " Pq ", 4) != 0)
+			continue;
+		n = (size_t)(e - p);
+		found = 0;
+		for (i = 0; conf_keys[i].name != NULL; i++)
+			if (strlen(conf_keys[i].name) == n &&
+			    memcmp(conf_keys[i].name, p, n) == 0)
+				found = 1;
+		if (!found)
+			fail_msg("%s documents %.*s, which is no key", path,
+			    (int)n, p);
+	}
+	free(man);
+}
+
 int
 main(void)
 {
@@ -585,6 +635,7 @@ main(void)
 		cmocka_unit_test(test_myhostname),
 		cmocka_unit_test(test_find_path),
 		cmocka_unit_test(test_keys_table),
+		cmocka_unit_test(test_man_page),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
