@@ -135,19 +135,27 @@ qmail_env_feed(struct qmail_env *e, const void *p, size_t n, size_t *used)
 		start = i;
 		nul = memchr(s + i, '\0', n - i);
 		end = nul ? (size_t)(nul - s) : n;
-		/* The tag byte is checked by env_record; values here. */
+		/*
+		 * Byte by byte, so that the first fault in the stream decides
+		 * the error however the input is cut.  The tag byte is checked
+		 * by env_record; values here.
+		 */
 		for (; i < end; i++) {
+			if (e->rec.len + (i - start) >= e->rec.max) {
+				*used = i;
+				return env_fail(e, QMAIL_EXIT_ADDR_LONG,
+				    "address too long");
+			}
 			if (byte_is_control(s[i]) &&
-			    !(e->rec.len == 0 && i == start))
+			    !(e->rec.len == 0 && i == start)) {
+				*used = i;
 				return env_fail(e, QMAIL_EXIT_ENV_BAD,
 				    "control byte in an address");
+			}
 		}
 		if (end > start &&
 		    buf_append(&e->rec, s + start, end - start) == -1) {
 			*used = end;
-			if (errno == E2BIG)
-				return env_fail(e, QMAIL_EXIT_ADDR_LONG,
-				    "address too long");
 			return env_fail(e, QMAIL_EXIT_NOMEM, "out of memory");
 		}
 		if (nul == NULL) {
