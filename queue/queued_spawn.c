@@ -99,6 +99,11 @@ spawn_stop(struct queued *q, const char *why)
 	struct qmsg	*m;
 	size_t		 s, job;
 
+	if (why != NULL && !q->stopping) {
+		log_warnx("lspawn: %s; restarting it in %d s", why,
+		    QUEUED_RESTART_DELAY);
+		q->restart_at = now_wall() + QUEUED_RESTART_DELAY;
+	}
 	if (q->to_fd != -1)
 		(void)close(q->to_fd);
 	if (q->from_fd != -1)
@@ -118,11 +123,6 @@ spawn_stop(struct queued *q, const char *why)
 		} else
 			msg_result(q, m, job, 'Z', "4.3.0 lspawn connection "
 			    "lost");
-	}
-	if (why != NULL && !q->stopping) {
-		log_warnx("lspawn: %s; restarting it in %d s", why,
-		    QUEUED_RESTART_DELAY);
-		q->restart_at = now_wall() + QUEUED_RESTART_DELAY;
 	}
 }
 
