@@ -197,7 +197,10 @@ def test_enqueue_ok_while_queued_down(fct):
 
 @pytest.mark.facteur(conf={"local_concurrency": "5"})
 def test_queued_killed_mid_batch(fct):
-    n, window = 50, 5
+    # docs/queue.md's duplicate window: delivered to Maildir but not yet
+    # recorded by queued.  At most local_concurrency jobs are out at lspawn,
+    # and at most as many results can be read but not yet on disk (Q4-Q7).
+    n, window = 50, 2 * 5
     fct.stop_queued()
     tags = []
     for i in range(n):
@@ -222,7 +225,7 @@ def test_queued_killed_mid_batch(fct):
     print("queued killed with %d/%d delivered; %d duplicate(s) after "
           "restart" % (at_kill, n, dups))
     assert all(c[t] >= 1 for t in tags)
-    assert dups <= window, "%d duplicates, more than the %d in flight" % (
+    assert dups <= window, "%d duplicates, more than the window of %d" % (
         dups, window)
     assert set(c) == set(tags)
 
