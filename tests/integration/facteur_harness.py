@@ -243,6 +243,22 @@ def is_bounce(data):
 
 # ------------------------------------------------------------- instance
 
+def reachable_tmpdir():
+    """$TMPDIR when every directory above it lets other users through (the
+    test users must reach their homes), else /tmp."""
+    d = os.path.realpath(tempfile.gettempdir())
+    p = d
+    while True:
+        try:
+            if not os.stat(p).st_mode & 0o001:
+                return "/tmp"
+        except OSError:
+            return "/tmp"
+        if p == "/":
+            return d
+        p = os.path.dirname(p)
+
+
 class Instance:
     """One facteur instance in its own temporary root."""
 
@@ -253,7 +269,8 @@ class Instance:
             raise HarnessError("FACTEUR_BUILD (%r) is not a build directory"
                                % BUILD)
         self.build = os.path.abspath(BUILD)
-        self.root = tempfile.mkdtemp(prefix="facteur-it-", dir=base)
+        self.root = tempfile.mkdtemp(prefix="facteur-it-",
+                                     dir=base or reachable_tmpdir())
         os.chmod(self.root, 0o755)
         self.etc = self._dir("etc", 0o755)
         self.libexec = self._dir("libexec", 0o755)
