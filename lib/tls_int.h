@@ -1,0 +1,62 @@
+/*
+ * tls_int: what the files of the TLS layer (tls.c, tls_ctx.c,
+ * tls_ticket.c) share and no other module may use: the structures behind
+ * the opaque types of tls.h and the helpers between the files.
+ */
+#ifndef FACTEUR_TLS_INT_H
+#define FACTEUR_TLS_INT_H
+#include <stddef.h>
+#include <openssl/ssl.h>
+
+#define TLS_TICKET_NAME_LEN	16
+#define TLS_TICKET_AES_LEN	32	/* AES-256-CBC */
+#define TLS_TICKET_HMAC_LEN	32	/* HMAC-SHA256 */
+#define TLS_TICKET_KEYS_MAX	2	/* current, previous */
+
+struct tls_ticket_key {
+	unsigned char	 name[TLS_TICKET_NAME_LEN];
+	unsigned char	 aes[TLS_TICKET_AES_LEN];
+	unsigned char	 hmac[TLS_TICKET_HMAC_LEN];
+};
+
+struct tls_server {
+	SSL_CTX			*ctx;
+	int			 timeout_ms;	/* tls_handshake_timeout */
+	size_t			 nkeys;		/* 0: OpenSSL's own keys */
+	struct tls_ticket_key	 keys[TLS_TICKET_KEYS_MAX];
+};
+
+struct tls_client {
+	SSL_CTX		*ctx;
+	int		 verify;
+	SSL_SESSION	*session;	/* the last one a server gave */
+	char		*session_name;	/* the server name it came from */
+};
+
+struct tls_conn {
+	SSL			*ssl;
+	int			 fd_in, fd_out;
+	int			 timeout_ms;	/* waits inside the transport */
+	const struct lineio	*io;		/* when attached: its timeout */
+	struct tls_client	*client;	/* NULL on the server side */
+	char			*servername;	/* client side */
+	int			 failed;	/* fatal error: no close_notify */
+};
+
+/* err gets "what: OpenSSL's reason" (or just what); clears the error queue. */
+void	tls_seterr(char *err, size_t errlen, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+/* err gets the message alone, OpenSSL's queue ignored (and cleared). */
+void	tls_setmsg(char *err, size_t errlen, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+
+/*
+ * Reads the ticket key file into srv->keys (srv->nkeys); 0 also when the
+ * file does not exist (nkeys stays 0), -1 with the reason in err.
+ */
+int	tls_ticket_keys_load(struct tls_server *, const char *path, char *err,
+	    size_t errlen);
+/* Installs the ticket callback on srv->ctx (srv->nkeys > 0). */
+int	tls_ticket_keys_use(struct tls_server *);
+
+#endif
