@@ -48,6 +48,9 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 
+# Keep unit-test objects (make would delete them as intermediates).
+.SECONDARY:
+
 .PHONY: all deps check check-unit check-asan check-integration run bench \
         install clean fuzz
 all: $(addprefix $(BUILD)/,$(PROGS))

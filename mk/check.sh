@@ -33,10 +33,10 @@ up=$(grep -h '^unit: .*: [0-9]* passed$' "$log/unit" "$log/asan" 2>/dev/null |
     sed 's/.*: \([0-9]*\) passed$/\1/' | awk '{ s += $1 } END { print s + 0 }')
 uf=$(cat "$log/unit" "$log/asan" 2>/dev/null | sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' |
     awk '{ s += $1 } END { print s + 0 }')
-ip=$(sed -n 's/.* \([0-9][0-9]*\) passed.*/\1/p' "$log/integration" | tail -n 1)
-if_=$(sed -n 's/.* \([0-9][0-9]*\) failed.*/\1/p' "$log/integration" | tail -n 1)
-is=$(sed -n 's/.* \([0-9][0-9]*\) skipped.*/\1/p' "$log/integration" | tail -n 1)
-ie=$(sed -n 's/.* \([0-9][0-9]*\) error.*/\1/p' "$log/integration" | tail -n 1)
+# pytest's closing line: "89 passed, 2 skipped in 30.40s" and the like.
+last=$(grep -E '^(=+ )?[0-9]+ (passed|failed|errors?|skipped|deselected)' "$log/integration" | tail -n 1)
+count() { echo "$last" | grep -Eo "[0-9]+ $1" | grep -Eo '[0-9]+' | head -n 1; }
+ip=$(count passed); if_=$(count failed); is=$(count skipped); ie=$(count error)
 ip=${ip:-0}; if_=${if_:-0}; is=${is:-0}; ie=${ie:-0}
 [ "$status" -eq 0 ] || [ "$uf" -gt 0 ] || [ "$if_" -gt 0 ] || uf=$((uf + 1))
 echo "unit tests (plain and ASan+UBSan): $up passed, $uf failed"
