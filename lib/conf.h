@@ -76,7 +76,8 @@ int		 conf_is_local_domain(const struct conf *, const char *domain);
 
 /*
  * Finds the config file path the way every program does: an explicit path
- * (-C) first, then $FACTEUR_CONF when use_env, then FACTEUR_CONF_DEFAULT.
+ * (-C) first, then $FACTEUR_CONF when use_env (never in a set-id process:
+ * secure_getenv(3)), then FACTEUR_CONF_DEFAULT.  Empty strings are skipped.
  */
 const char	*conf_find_path(const char *explicit_path, int use_env);
 
