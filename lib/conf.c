@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "fdio.h"
 #include "log.h"
 
 #ifndef FACTEUR_CONF_DEFAULT
@@ -479,7 +480,7 @@ conf_load(const char *path, conf_error_fn *errfn, void *arg)
 	struct conf		*c;
 	struct stat		 st;
 	char			*data;
-	size_t			 len = 0;
+	size_t			 len;
 	ssize_t			 r;
 	int			 fd, saved;
 
@@ -505,21 +506,14 @@ conf_load(const char *path, conf_error_fn *errfn, void *arg)
 		return NULL;
 	}
 	/* Read one byte past the limit to tell a too large file. */
-	while (len < CONF_FILE_MAX + 1) {
-		r = read(fd, data + len, CONF_FILE_MAX + 1 - len);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1) {
-			saved = errno;
-			free(data);
-			(void)close(fd);
-			conf_error(&p, 0, "read: %s", strerror(saved));
-			return NULL;
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
+	if ((r = fd_read_full(fd, data, CONF_FILE_MAX + 1)) == -1) {
+		saved = errno;
+		free(data);
+		(void)close(fd);
+		conf_error(&p, 0, "read: %s", strerror(saved));
+		return NULL;
 	}
+	len = (size_t)r;
 	(void)close(fd);	/* read-only: nothing to lose */
 	if (len > CONF_FILE_MAX) {
 		free(data);

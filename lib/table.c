@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "table.h"
 
 #define TABLE_FILE_MAX	(256L * 1024 * 1024)	/* bytes in one table file */
@@ -490,7 +491,7 @@ table_load(const char *path, enum table_format fmt, conf_error_fn *errfn,
 	struct table		*t;
 	struct stat		 st;
 	char			*data;
-	size_t			 len = 0, want;
+	size_t			 len, want;
 	ssize_t			 r;
 	int			 fd, saved;
 
@@ -522,21 +523,14 @@ table_load(const char *path, enum table_format fmt, conf_error_fn *errfn,
 		table_error(&p, 0, "out of memory");
 		return NULL;
 	}
-	while (len < want) {
-		r = read(fd, data + len, want - len);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1) {
-			saved = errno;
-			free(data);
-			(void)close(fd);
-			table_error(&p, 0, "read: %s", strerror(saved));
-			return NULL;
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
+	if ((r = fd_read_full(fd, data, want)) == -1) {
+		saved = errno;
+		free(data);
+		(void)close(fd);
+		table_error(&p, 0, "read: %s", strerror(saved));
+		return NULL;
 	}
+	len = (size_t)r;
 	(void)close(fd);	/* read-only: nothing to lose */
 	if (len == want) {
 		free(data);
