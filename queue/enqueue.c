@@ -237,13 +237,17 @@ path_set(char *dst, size_t n, const char *dir)
 
 /* Creates and locks msg/<id> under a fresh id; returns the descriptor. */
 static int
-msg_create(void)
+msg_create(const char *wanted)
 {
 	struct stat st;
 	int fd, tries;
 
 	for (tries = 0; tries < ENQUEUE_ID_TRIES; tries++) {
-		queueid_new(enqueue_id);
+		/* The caller's ID (-i) is used once, if free; then fresh ones. */
+		if (tries == 0 && wanted != NULL)
+			(void)strlcpy(enqueue_id, wanted, sizeof(enqueue_id));
+		else
+			queueid_new(enqueue_id);
 		path_set(enqueue_msgpath, sizeof(enqueue_msgpath), "msg");
 		fd = open(enqueue_msgpath, O_CREAT | O_EXCL | O_WRONLY |
 		    O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -391,17 +395,26 @@ trigger_poke(void)
 	(void)close(fd);
 }
 
+/*
+ * -C FILE: the config (see enqueue_conf_path for whom it is trusted).
+ * -i ID: a queue ID the caller chose (smtpd puts it in the Received
+ * header before the message exists); used when well formed and free.
+ */
 static const char *
-args_conf(int argc, char *argv[])
+args_conf(int argc, char *argv[], const char **wanted_id)
 {
 	const char *path = NULL;
 	int i;
 
+	*wanted_id = NULL;
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-C") == 0 && i + 1 < argc)
 			path = argv[++i];
 		else if (strncmp(argv[i], "-C", 2) == 0 && argv[i][2] != '\0')
 			path = argv[i] + 2;
+		else if (strcmp(argv[i], "-i") == 0 && i + 1 < argc &&
+		    queueid_valid(argv[i + 1]))
+			*wanted_id = argv[++i];
 		else
 			log_warnx("-: ignoring argument %s", argv[i]);
 	}
@@ -414,7 +427,7 @@ main(int argc, char *argv[])
 	char pinned[64], envpath[QUEUEID_LEN + 8];
 	struct qmail_env e;
 	struct conf *conf;
-	const char *confpath;
+	const char *confpath, *wanted_id;
 	uid_t ruid = getuid();
 	size_t size;
 	int msgfd;
@@ -433,7 +446,7 @@ main(int argc, char *argv[])
 		    strerror(errno));
 	enqueue_deadline.tv_sec += ENQUEUE_TIMEOUT;
 
-	confpath = enqueue_conf_path(args_conf(argc, argv), pinned,
+	confpath = enqueue_conf_path(args_conf(argc, argv, &wanted_id), pinned,
 	    sizeof(pinned));
 	if ((conf = conf_load(confpath, conf_error_log, NULL)) == NULL)
 		enqueue_exit(QMAIL_EXIT_CONF, "cannot load config %s",
@@ -445,7 +458,7 @@ main(int argc, char *argv[])
 	if (geteuid() == 0)
 		enqueue_drop_root(conf);
 
-	msgfd = msg_create();
+	msgfd = msg_create(wanted_id);
 	size = msg_copy(msgfd, conf_int(conf, "message_size_limit"));
 
 	qmail_env_init(&e);
