@@ -127,5 +127,19 @@ const struct conf_key conf_keys[] = {
 	{ "tls_ca_file", CONF_STR, "", 0, 0,
 	  "PEM CA certificates to verify servers; empty means the system's" },
 
+	/* authentication (lib/auth): smtpd submission, pop3d, imapd */
+	{ "auth_allow_plain_hashes", CONF_BOOL, "no", 0, 0,
+	  "accept {PLAIN} (clear-text) passwords in users_file" },
+	{ "auth_pam_service", CONF_STR, "facteur", 0, 0,
+	  "PAM service that checks system accounts' passwords" },
+	{ "auth_fail_limit", CONF_INT, "5", 1, 1000,
+	  "failed logins in one connection before it is closed" },
+	{ "auth_fail_delay_max", CONF_TIME, "8s", 0, 3600,
+	  "longest delay before answering a failed login" },
+	{ "auth_fail_window", CONF_TIME, "10m", 1, 86400,
+	  "time after which a client address's failures are forgotten" },
+	{ "auth_state_dir", CONF_STR, "/var/lib/facteur/auth", 0, 0,
+	  "directory of per-client-address failure records; empty for none" },
+
 	{ NULL, CONF_STR, NULL, 0, 0, NULL }
 };
