@@ -33,7 +33,6 @@
 #include "priv.h"
 #include "queued.h"
 
-struct queued	*Q;
 static pid_t	 keeper_pid = -1;
 static int	 sig_wfd = -1;
 
@@ -248,17 +247,40 @@ queue_layout(struct queued *q)
 }
 
 static void
-children_reap(void)
+children_reap(struct queued *q)
 {
 	pid_t	pid;
 	int	st;
 
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
-		if (pid == keeper_pid)
+		if (pid == keeper_pid && q->stopping) {
+			log_warnx("the lspawn keeper exited while stopping");
+			keeper_pid = -1;
+		} else if (pid == keeper_pid)
 			fatalx("the lspawn keeper exited (status %d); "
 			    "exiting so that queued and lspawn restart", st);
 		log_debug("reaped child %ld", (long)pid);
 	}
+}
+
+/*
+ * At exit: the keeper waits for lspawn, which finishes the deliveries it
+ * started; wait for them a bounded time (QUEUED_STOP_WAIT).
+ */
+static void
+keeper_wait(void)
+{
+	struct timespec	ts = { 0, 100 * 1000 * 1000 };
+	pid_t		r;
+	int		i;
+
+	for (i = 0; i < QUEUED_STOP_WAIT * 10; i++) {
+		r = waitpid(keeper_pid, NULL, WNOHANG);
+		if (r == keeper_pid || (r == -1 && errno != EINTR))
+			return;
+		(void)nanosleep(&ts, NULL);
+	}
+	log_warnx("the lspawn keeper has not exited; leaving it");
 }
 
 static void
@@ -284,7 +306,7 @@ signals_read(struct queued *q)
 				msg_flush(q);
 				break;
 			case SIGCHLD:
-				children_reap();
+				children_reap(q);
 				break;
 			}
 		}
@@ -436,7 +458,6 @@ main(int argc, char *argv[])
 	if (optind != argc)
 		usage();
 	log_init("queued", q->foreground);
-	Q = q;
 	q->keeper = q->to_fd = q->from_fd = -1;
 	q->trigger_fd = q->trigger_wfd = -1;
 	RB_INIT(&q->msgs);
@@ -479,6 +500,11 @@ main(int argc, char *argv[])
 		    "at the next start", q->nbusy);
 	spawn_stop(q, NULL);
 	msg_free_all(q);
+	/* the keeper ends at EOF on its socket; do not leave a zombie */
+	if (q->keeper != -1)
+		(void)close(q->keeper);
+	if (keeper_pid != -1)
+		keeper_wait();
 	log_info("stopped");
 	return 0;
 }

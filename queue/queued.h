@@ -87,8 +87,6 @@ struct queued {
 	int		 stopping;
 };
 
-extern struct queued *Q;
-
 /* queued.c */
 long long	 now_wall(void);
 double		 now_precise(void);

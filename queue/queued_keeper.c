@@ -104,6 +104,9 @@ keeper_spawn(const char *path, char *const argv[], int fds[2])
 		sigemptyset(&sa.sa_mask);
 		(void)sigaction(SIGCHLD, &sa, NULL);
 		(void)sigaction(SIGPIPE, &sa, NULL);
+		(void)sigaction(SIGHUP, &sa, NULL);
+		(void)sigaction(SIGINT, &sa, NULL);
+		(void)sigaction(SIGTERM, &sa, NULL);
 		sigemptyset(&none);
 		(void)sigprocmask(SIG_SETMASK, &none, NULL);
 		if (dup2(fds[0], 0) == -1 || dup2(fds[1], 1) == -1)
@@ -127,8 +130,14 @@ keeper_main(int sock, const char *path, const char *confpath, int debug)
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
 	sa.sa_handler = SIG_IGN;
-	/* queued asks for a reload or a stop; the keeper needs neither */
+	/*
+	 * Signals meant for queued (a reload, a stop, ^C on its process
+	 * group) are not for the keeper: it ends when queued's end of the
+	 * socket closes, so queued can still finish its jobs first.
+	 */
 	(void)sigaction(SIGHUP, &sa, NULL);
+	(void)sigaction(SIGINT, &sa, NULL);
+	(void)sigaction(SIGTERM, &sa, NULL);
 	(void)sigaction(SIGPIPE, &sa, NULL);
 	if (dup2(sock, 3) == -1)
 		_exit(111);
@@ -151,8 +160,15 @@ keeper_main(int sock, const char *path, const char *confpath, int debug)
 		if (r <= 0)
 			continue;
 		r = keeper_recv(sock, fds);
-		if (r == 0)
-			_exit(0);	/* queued is gone */
+		if (r == 0) {
+			/*
+			 * queued is gone; lspawn sees EOF too and finishes
+			 * its deliveries.  Wait for it, so that it is reaped.
+			 */
+			while (waitpid(-1, NULL, 0) != -1 || errno == EINTR)
+				continue;
+			_exit(0);
+		}
 		if (r == -1) {
 			log_warn("keeper: bad request from queued");
 			_exit(111);
