@@ -25,9 +25,15 @@ def sentinel(fct, user="bob"):
     """Sends a good message and waits for it: queued has taken every
     message injected before it."""
     tag, data = H.make_message()
+    before = set(fct.queue_files()["env"])
     r = fct.enqueue_raw(data, H.envelope(ALICE, [user + "@" + D]))
     assert r.returncode == 0, r.stderr
+    mine = set(fct.queue_files()["env"]) - before
     fct.wait_for_tag(user, tag)
+    # delivered, then removed from the queue (Q7-Q9 come after delivery)
+    H.wait_until(lambda: not mine & set(fct.queue_files()["env"] +
+                                        fct.queue_files()["msg"]),
+                 30, "the sentinel to leave the queue")
     return tag
 
 

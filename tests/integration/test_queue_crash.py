@@ -164,10 +164,9 @@ def test_enqueue_killed_at(fct, strace, step):
     assert r.returncode == -9, "injection at %r did not kill enqueue " \
         "(exit %s)" % (ev, r.returncode)
     q = fct.queue_files()
-    if committed:
-        assert len(q["env"]) == 1, q
-    else:
+    if not committed:
         assert not q["env"], "killed before the rename, yet committed: %s" % q
+    # (a committed one may already be on its way: queued rescans on a timer)
     restart_and_settle(fct)
     n = fct.count_tags().get(tag, 0)
     if committed:
