@@ -279,3 +279,52 @@ def test_deliver_killed(request, strace, where):
     assert got == ("Return-Path: <%s>\nDelivered-To: %s\n"
                    % (ALICE, BOB)).encode() + data
     assert fct.messages("alice") == [], "a bounce for a temporary failure"
+
+
+def test_recovery_spares_a_locked_message(fct):
+    """queued's start-up recovery removes orphan msg/ files, but not one
+    that a running enqueue still holds its lock on."""
+    tag, head = H.make_message(body=b"")
+    data = head + (b"y" * 1023 + b"\n") * 1024
+    mr, mw = os.pipe()
+    er, ew = os.pipe()
+    p = subprocess.Popen([fct.program("enqueue")], stdin=mr, stdout=er,
+                         stderr=subprocess.PIPE, cwd="/",
+                         env=fct._env_for("alice", None),
+                         **fct._creds("alice"))
+    os.close(mr)
+    os.close(er)
+    try:
+        os.write(mw, data[:4096])
+        H.wait_until(lambda: fct.queue_files()["msg"], 30,
+                     "enqueue to create its msg/ file")
+        name = fct.queue_files()["msg"][0]
+        fct.stop_queued()
+        fct.start_queued()
+        # let the new queued finish its start-up scan: a sentinel goes through
+        tag2, d2 = H.make_message()
+        assert fct.enqueue_raw(d2, H.envelope(ALICE, [BOB])).returncode == 0
+        fct.wait_for_tag("bob", tag2)
+        assert name in fct.queue_files()["msg"], \
+            "recovery removed the file of a running enqueue"
+        view = memoryview(data)[4096:]
+        while view:
+            view = view[os.write(mw, view[:65536]):]
+        os.close(mw)
+        mw = None
+        os.write(ew, H.envelope(ALICE, [BOB]))
+        os.close(ew)
+        ew = None
+        err = p.communicate(timeout=120)[1]
+    finally:
+        for fd in (mw, ew):
+            if fd is not None:
+                os.close(fd)
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert p.returncode == 0, err
+    got = fct.wait_for_tag("bob", tag)
+    fct.assert_queue_empty()
+    assert got.endswith(data)
+    assert fct.count_tags()[tag] == 1

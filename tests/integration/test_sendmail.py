@@ -276,3 +276,20 @@ def test_maildir_created_when_missing(fct):
     assert only_message(fct, "bob", tag) == head(ALICE, BOB) + data
     for sub in ("cur", "new", "tmp"):
         assert os.path.isdir(fct.maildir("bob", sub))
+
+
+def test_log_lines_carry_queue_id(fct):
+    """Postfix-like `ID: key=value` lines: from= on arrival, to= with
+    relay=local and status=sent on delivery, for the same queue ID."""
+    fct.stop_queued()
+    tag, data = H.make_message()
+    assert fct.sendmail(["-i", "-f", ALICE, BOB], data).returncode == 0
+    ids = fct.queue_files()["env"]
+    assert len(ids) == 1 and H.re.fullmatch(r"[0-9A-Z]{14}", ids[0]), ids
+    qid = ids[0]
+    fct.start_queued()
+    only_message(fct, "bob", tag)
+    log = fct.log()
+    assert H.re.search(r"\b%s: from=<%s>" % (qid, H.re.escape(ALICE)), log)
+    assert H.re.search(r"\b%s: to=<%s>, relay=local, .*status=sent \("
+                       % (qid, H.re.escape(BOB)), log), log
