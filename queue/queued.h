@@ -136,6 +136,11 @@ pid_t	 keeper_start(struct queued *, const char *lspawn, int debug);
 int	 keeper_exec(struct queued *, int job_fd, int result_fd);
 
 /* queued_bounce.c */
-int	 bounce_send(struct queued *, struct qmsg *);
+/*
+ * One report for the jobs job[0..n) of m (n <= BOUNCE_RCPT_MAX), queued
+ * through enqueue.  0 once enqueue accepted it, else -1.
+ */
+int	 bounce_send(struct queued *, struct qmsg *, const size_t *job,
+	    size_t n);
 
 #endif

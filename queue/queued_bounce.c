@@ -119,27 +119,25 @@ enqueue_run(struct queued *q, const struct buf *msg, const struct buf *env)
 }
 
 int
-bounce_send(struct queued *q, struct qmsg *m)
+bounce_send(struct queued *q, struct qmsg *m, const size_t *job, size_t n)
 {
 	struct bounce_rcpt *br;
 	struct bounce_info bi;
 	struct buf	 msg, env;
 	char		 boundary[BOUNCE_BOUNDARY_MAX + 1], *head;
-	size_t		 i, n = 0, hlen = 0;
+	size_t		 i, hlen = 0;
 	int		 code, ret = -1;
 
-	if ((br = calloc(m->st.njob, sizeof(*br))) == NULL)
+	if (n == 0 || n > BOUNCE_RCPT_MAX ||
+	    (br = calloc(n, sizeof(*br))) == NULL)
 		return -1;
-	for (i = 0; i < m->st.njob && n < BOUNCE_RCPT_MAX; i++) {
-		const struct queue_job *j = &m->st.job[i];
+	for (i = 0; i < n; i++) {
+		const struct queue_job *j = &m->st.job[job[i]];
 
-		if (j->status != QJ_BOUNCE || j->next_try > now_wall())
-			continue;
-		br[n].rcpt = j->rcpt;
-		br[n].orig = j->orig;
-		br[n].diag = j->reason[0] != '\0' ? j->reason :
+		br[i].rcpt = j->rcpt;
+		br[i].orig = j->orig;
+		br[i].diag = j->reason[0] != '\0' ? j->reason :
 		    "5.0.0 delivery failed";
-		n++;
 	}
 	head = msg_head(m->st.id, &hlen);
 	bounce_boundary(boundary, sizeof(boundary), m->st.id);

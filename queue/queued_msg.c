@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "atomic.h"
+#include "bounce.h"
 #include "fdio.h"
 #include "log.h"
 #include "queue_env.h"
@@ -239,36 +240,56 @@ msg_save(struct qmsg *m)
 	return 0;
 }
 
-/* Failures owed a bounce: send it (or drop it for a null sender). */
+/*
+ * Failures owed a bounce: one report per BOUNCE_RCPT_MAX of them, each
+ * recorded failed only once enqueue took its report (or dropped, for a
+ * null sender).  When enqueue fails, the rest wait queue_retry_min.
+ */
 static void
 msg_bounces(struct queued *q, struct qmsg *m)
 {
 	struct queue_job *j;
-	size_t		 i, owed = 0;
-	int		 sent;
+	size_t		 i, k, n, *idx;
+	long long	 now = now_wall();
+	int		 ok = 1;
 
-	for (i = 0; i < m->st.njob; i++)
+	for (i = 0, n = 0; i < m->st.njob; i++)
 		if (m->st.job[i].status == QJ_BOUNCE &&
-		    m->st.job[i].next_try <= now_wall())
-			owed++;
-	if (owed == 0)
+		    m->st.job[i].next_try <= now)
+			n++;
+	if (n == 0)
 		return;
-	if (m->sender[0] == '\0') {
+	if (m->sender[0] == '\0')
 		log_info("%s: undeliverable bounce for %zu recipient(s) "
-		    "discarded (null sender)", m->st.id, owed);
-		sent = 1;
-	} else
-		sent = bounce_send(q, m) == 0;
+		    "discarded (null sender)", m->st.id, n);
+	if ((idx = calloc(BOUNCE_RCPT_MAX, sizeof(*idx))) == NULL)
+		ok = 0;
+	for (i = 0; ok && i < m->st.njob; ) {
+		for (n = 0; i < m->st.njob && n < BOUNCE_RCPT_MAX; i++)
+			if (m->st.job[i].status == QJ_BOUNCE &&
+			    m->st.job[i].next_try <= now)
+				idx[n++] = i;
+		if (n == 0)
+			break;
+		if (m->sender[0] != '\0' && bounce_send(q, m, idx, n) == -1) {
+			ok = 0;
+			break;
+		}
+		for (k = 0; k < n; k++) {
+			m->st.job[idx[k]].status = QJ_FAILED;
+			m->left--;
+		}
+		m->dirty = 1;
+	}
+	free(idx);
+	if (ok)
+		return;
 	for (i = 0; i < m->st.njob; i++) {
 		j = &m->st.job[i];
-		if (j->status != QJ_BOUNCE || j->next_try > now_wall())
-			continue;
-		m->dirty = 1;
-		if (sent) {
-			j->status = QJ_FAILED;
-			m->left--;
-		} else
-			j->next_try = now_wall() + q->retry_min;
+		if (j->status == QJ_BOUNCE && j->next_try <= now) {
+			j->next_try = now + q->retry_min;
+			m->dirty = 1;
+		}
 	}
 }
 
