@@ -65,6 +65,9 @@ aliases_item(struct aliases_run *r, const char *name, const char *item)
 		return aliases_fail(r, "unsupported alias form :include:");
 	if (item[0] == '"')
 		return aliases_fail(r, "unsupported alias form \"quoted\"");
+	/* Targets are separated by commas; a blank inside is a mistake. */
+	if (strpbrk(item, " \t") != NULL)
+		return aliases_fail(r, "blank inside an alias target");
 	/* \name: the local user itself, never expanded further */
 	if (item[0] == '\\') {
 		if (item[1] == '\0' || strchr(item + 1, '@') != NULL)

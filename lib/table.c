@@ -228,8 +228,7 @@ table_line_alias(struct table_parse *p, const char *s, size_t len,
 		return 0;
 	}
 	if (table_has_blank(k, klen)) {
-		table_error(p, line, "blank in alias name \"%.*s\"",
-		    klen > 64 ? 64 : (int)klen, k);
+		table_error(p, line, "blank in alias name");
 		return 0;
 	}
 	vlen = len - (size_t)(colon + 1 - s);

@@ -266,7 +266,9 @@ test_unsupported(void **state)
 	    "INC2: :INCLUDE:/etc/mail/list\n"
 	    "quoted: \"|cmd arg\"\n"
 	    "deep: ok@x, pipe\n"
-	    "bs: \\\n");
+	    "bs: \\\n"
+	    "blank: alice bob, carol\n"
+	    "tab: alice,bob\tcarol\n");
 	expect_fail(t, "pipe", "unsupported alias form |command");
 	expect_fail(t, "file", "unsupported alias form /file");
 	expect_fail(t, "inc", "unsupported alias form :include:");
@@ -274,6 +276,8 @@ test_unsupported(void **state)
 	expect_fail(t, "quoted", "unsupported alias form \"quoted\"");
 	expect_fail(t, "deep", "unsupported alias form |command");
 	expect_fail(t, "bs", "bad alias target \\");
+	expect_fail(t, "blank", "blank inside an alias target");
+	expect_fail(t, "tab", "blank inside an alias target");
 	table_free(t);
 
 	/* A target longer than an address may be. */
