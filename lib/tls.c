@@ -202,7 +202,8 @@ static void
 tls_conn_reason(struct tls_conn *c, int sslerr, int saved, const char *what,
     char *err, size_t errlen)
 {
-	long	 v;
+	const char	*reason;
+	long		 v;
 
 	switch (sslerr) {
 	case SSL_ERROR_ZERO_RETURN:
@@ -212,7 +213,7 @@ tls_conn_reason(struct tls_conn *c, int sslerr, int saved, const char *what,
 	case SSL_ERROR_SYSCALL:
 		if (ERR_peek_last_error() != 0)
 			tls_seterr(err, errlen, "%s", what);
-		else if (saved == 0)
+		else if (saved == 0 || saved == EPIPE || saved == ECONNRESET)
 			tls_setmsg(err, errlen, "%s: the peer closed the "
 			    "connection", what);
 		else
@@ -221,11 +222,14 @@ tls_conn_reason(struct tls_conn *c, int sslerr, int saved, const char *what,
 		break;
 	default:
 		v = SSL_get_verify_result(c->ssl);
-		if (c->client != NULL && v != X509_V_OK)
-			tls_seterr(err, errlen, "%s (%s)", what,
-			    X509_verify_cert_error_string(v));
-		else
+		if (c->client == NULL || v == X509_V_OK) {
 			tls_seterr(err, errlen, "%s", what);
+			break;
+		}
+		reason = ERR_reason_error_string(ERR_peek_last_error());
+		tls_setmsg(err, errlen, "%s: %s (%s)", what,
+		    reason != NULL ? reason : "certificate verify failed",
+		    X509_verify_cert_error_string(v));
 		break;
 	}
 }

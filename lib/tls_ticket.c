@@ -12,7 +12,8 @@
  * every ticket, the AES key, the HMAC key).  The first key is current: it
  * encrypts new tickets and decrypts.  The second is the previous current
  * key, kept so that tickets issued just before a rotation still resume;
- * such a ticket is decrypted and the client is given a new one.  The file
+ * such a ticket is decrypted and the client is given a new one (as after
+ * every TLS 1.3 resumption, where tickets are single-use).  The file
  * must be a regular file that neither group nor others can read.
  *
  * The keys are secrets: every copy in memory is wiped after use, and
@@ -218,7 +219,14 @@ tls_ticket_cb(SSL *ssl, unsigned char name[TLS_TICKET_NAME_LEN],
 	params[2] = OSSL_PARAM_construct_end();
 	if (EVP_MAC_CTX_set_params(hctx, params) != 1)
 		return -1;
-	return i == 0 ? 1 : 2;
+	/*
+	 * TLS 1.3 tickets are single-use (RFC 8446 C.4: clients do not offer
+	 * one twice) and OpenSSL sends none after a resumption unless asked:
+	 * always ask, or every other connection would be a full handshake.
+	 */
+	if (i != 0 || (!enc && SSL_version(ssl) == TLS1_3_VERSION))
+		return 2;
+	return 1;
 }
 
 int
