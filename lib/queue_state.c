@@ -223,10 +223,14 @@ rec_expect(struct rec *r, int want, const char **val, size_t max)
 static int
 num_parse(const char *s, long long max, long long *out)
 {
-	const char	*err;
+	const char	*err, *c;
 
+	/* one spelling per number: digits only, no sign, no leading zero */
 	if (*s == '\0' || (s[0] == '0' && s[1] != '\0'))
 		return -1;
+	for (c = s; *c != '\0'; c++)
+		if (*c < '0' || *c > '9')
+			return -1;
 	*out = strtonum(s, 0, max, &err);
 	return err == NULL ? 0 : -1;
 }

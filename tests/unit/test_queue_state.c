@@ -139,6 +139,8 @@ test_bad(void **arg)
 	assert_false(DEC("V1\0I" ID "\0Ra@b\0Oc@d\0Lu\0X\0SP\0N-1\0W5\0M\0E"));
 	assert_false(DEC("V1\0I" ID "\0Ra@b\0Oc@d\0Lu\0X\0SP\0N01\0W5\0M\0E"));
 	assert_false(DEC("V1\0I" ID "\0Ra@b\0Oc@d\0Lu\0X\0SP\0N0\0Wx\0M\0E"));
+	assert_false(DEC("V1\0I" ID "\0Ra@b\0Oc@d\0Lu\0X\0SP\0N0\0W+5\0M\0E"));
+	assert_false(DEC("V1\0I" ID "\0Ra@b\0Oc@d\0Lu\0X\0SP\0N 1\0W5\0M\0E"));
 	assert_false(DEC("V1\0I" ID "\0Ra@b\0Oc@d\0Lu\0X\0SP\0N99999999999\0W5\0M\0E"));
 	/* control byte in a value */
 	assert_false(DEC("V1\0I" ID "\0Ra\n@b\0Oc@d\0Lu\0X\0SP\0N0\0W5\0M\0E"));
