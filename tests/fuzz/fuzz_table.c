@@ -35,6 +35,12 @@ check_error(void *arg, const char *msg)
 	check_clean(msg);
 }
 
+static void
+remove_tmp(void)
+{
+	(void)unlink(path);
+}
+
 static int
 check_target(void *arg, const char *t)
 {
@@ -61,7 +67,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (path[0] == '\0') {
 		(void)strlcpy(path, "/tmp/fuzz_table.XXXXXX", sizeof(path));
-		if ((fd = mkstemp(path)) == -1)
+		if ((fd = mkstemp(path)) == -1 || atexit(remove_tmp) != 0)
 			abort();
 	} else if ((fd = open(path, O_WRONLY | O_TRUNC)) == -1)
 		abort();
