@@ -579,7 +579,7 @@ test_man_page(void **state)
 	const char	*path;
 	size_t		 i, n;
 	ssize_t		 r;
-	int		 fd, found;
+	int		 fd, found, bad = 0;
 
 	(void)state;
 	if ((path = getenv("FACTEUR_MAN_CONF")) == NULL)
@@ -597,8 +597,11 @@ test_man_page(void **state)
 	for (i = 0; conf_keys[i].name != NULL; i++) {
 		(void)snprintf(name, sizeof(name), "\n.It Cm %s Pq ",
 		    conf_keys[i].name);
-		if (strstr(man, name) == NULL)
-			fail_msg("key %s is not in %s", conf_keys[i].name, path);
+		if (strstr(man, name) == NULL) {
+			print_error("key %s is not in %s\n", conf_keys[i].name,
+			    path);
+			bad++;
+		}
 	}
 	for (p = man; (p = strstr(p, "\n.It Cm ")) != NULL; p = e) {
 		p += 8;
@@ -611,11 +614,14 @@ test_man_page(void **state)
 			if (strlen(conf_keys[i].name) == n &&
 			    memcmp(conf_keys[i].name, p, n) == 0)
 				found = 1;
-		if (!found)
-			fail_msg("%s documents %.*s, which is no key", path,
-			    (int)n, p);
+		if (!found) {
+			print_error("%s documents %.*s, which is no key\n",
+			    path, (int)n, p);
+			bad++;
+		}
 	}
 	free(man);
+	assert_int_equal(bad, 0);
 }
 
 int
