@@ -12,11 +12,9 @@ queued.log, so the harness's crash and sanitizer checks cover it.
 """
 import os
 import re
-import signal
 import socket
 import subprocess
 import threading
-import time
 
 import pytest
 
@@ -207,7 +205,3 @@ def queue_id_of(reply_lines):
 def wait_quiet(inst, timeout=30):
     """Waits until the queue is empty (everything delivered)."""
     inst.assert_queue_empty(timeout)
-
-
-def settle(seconds=0.5):
-    time.sleep(seconds)
