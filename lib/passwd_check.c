@@ -28,16 +28,18 @@ struct passwd_scheme {
 	const char	*prefixes[3];	/* the hash must start with one */
 	const char	*gensalt;	/* for passwd_hash; NULL: not made */
 	const char	*alias;		/* passwd_hash's name for it */
+	unsigned long	 cost;		/* for passwd_hash; 0: crypt's own */
 };
 
 static const struct passwd_scheme passwd_schemes[] = {
-	{ "{YESCRYPT}",	    { "$y$", NULL, NULL }, "$y$", "yescrypt" },
-	{ "{SHA512-CRYPT}", { "$6$", NULL, NULL }, "$6$", "sha512" },
-	{ "{SHA256-CRYPT}", { "$5$", NULL, NULL }, "$5$", "sha256" },
-	{ "{BLF-CRYPT}",    { "$2b$", "$2y$", "$2a$" }, "$2b$", "bcrypt" },
-	{ "{CRYPT}",	    { NULL, NULL, NULL }, NULL, NULL },
-	{ "{PLAIN}",	    { NULL, NULL, NULL }, NULL, NULL },
-	{ NULL,		    { NULL, NULL, NULL }, NULL, NULL }
+	{ "{YESCRYPT}",	    { "$y$", NULL, NULL }, "$y$", "yescrypt", 0 },
+	{ "{SHA512-CRYPT}", { "$6$", NULL, NULL }, "$6$", "sha512", 0 },
+	{ "{SHA256-CRYPT}", { "$5$", NULL, NULL }, "$5$", "sha256", 0 },
+	/* libxcrypt's own bcrypt cost is 5, too cheap today */
+	{ "{BLF-CRYPT}",    { "$2b$", "$2y$", "$2a$" }, "$2b$", "bcrypt", 10 },
+	{ "{CRYPT}",	    { NULL, NULL, NULL }, NULL, NULL, 0 },
+	{ "{PLAIN}",	    { NULL, NULL, NULL }, NULL, NULL, 0 },
+	{ NULL,		    { NULL, NULL, NULL }, NULL, NULL, 0 }
 };
 
 /* The scheme of stored and, in *hash, what follows it; NULL if none. */
@@ -324,7 +326,7 @@ passwd_hash(const char *scheme, const char *password, char *out,
 		errno = EINVAL;
 		return -1;
 	}
-	if (crypt_gensalt_rn(s->gensalt, 0, NULL, 0, salt,
+	if (crypt_gensalt_rn(s->gensalt, s->cost, NULL, 0, salt,
 	    (int)sizeof(salt)) == NULL)
 		return -1;
 	if ((cd = calloc(1, sizeof(*cd))) == NULL)

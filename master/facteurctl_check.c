@@ -1,0 +1,165 @@
+/*
+ * facteurctl_check: `facteurctl check` loads facteur.conf and every table
+ * it names (users_file, aliases_file) with the same parsers the daemons
+ * use, and prints each mistake as "FILE:LINE: problem" on standard error.
+ * It also reads users_file's password fields the way the login monitors
+ * will (lib/passwd_check) and names the entries that could never log in.
+ * Exit 0 and "PATH: ok" on standard output when there is no error, else 1.
+ * Warnings (accounts that are refused by design) do not change the exit.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "facteurctl.h"
+#include "passwd_check.h"
+#include "table.h"
+
+struct check {
+	unsigned	nerr;
+};
+
+static void
+check_error(void *arg, const char *msg)
+{
+	struct check	*c = arg;
+
+	c->nerr++;
+	fprintf(stderr, "%s\n", msg);
+}
+
+/* uid field of a passwd-file line: -1 when empty, -2 when no number. */
+static long long
+check_uid(const char *f, size_t len)
+{
+	char		 tmp[16];
+	const char	*err;
+	long long	 v;
+
+	if (len == 0)
+		return -1;
+	if (len >= sizeof(tmp))
+		return -2;
+	memcpy(tmp, f, len);
+	tmp[len] = '\0';
+	v = strtonum(tmp, 0, 4294967294LL, &err);
+	return err == NULL ? v : -2;
+}
+
+/* One users_file line (no LF): the password field, and the uid. */
+static void
+check_user_line(struct check *c, const struct conf *conf, const char *path,
+    size_t lineno, char *line)
+{
+	char		*pw, *uidf, *end;
+	const char	*why;
+	long long	 uid;
+
+	if (line[0] == '#' || line[strspn(line, " \t")] == '\0')
+		return;
+	if ((pw = strchr(line, ':')) == NULL)
+		return;		/* table_load has said so */
+	*pw++ = '\0';
+	uidf = NULL;
+	if ((end = strchr(pw, ':')) != NULL) {
+		*end = '\0';
+		uidf = end + 1;
+	}
+	if ((why = passwd_scheme_problem(pw,
+	    conf_bool(conf, "auth_allow_plain_hashes"))) != NULL) {
+		c->nerr++;
+		fprintf(stderr, "%s:%zu: user %.64s: %s\n", path, lineno, line,
+		    why);
+	}
+	if (uidf == NULL)
+		return;
+	uid = check_uid(uidf, strcspn(uidf, ":"));
+	if (uid == -1 && conf_str(conf, "virtual_user")[0] == '\0')
+		fprintf(stderr, "%s:%zu: warning: user %.64s has no uid and "
+		    "virtual_user is empty: no delivery, no login\n", path,
+		    lineno, line);
+	else if (uid == 0)
+		fprintf(stderr, "%s:%zu: warning: user %.64s has uid 0: "
+		    "deliveries and logins as root are always refused\n",
+		    path, lineno, line);
+	else if (uid > 0 && uid < conf_int(conf, "first_valid_uid"))
+		fprintf(stderr, "%s:%zu: warning: user %.64s has a uid below "
+		    "first_valid_uid: always refused\n", path, lineno, line);
+}
+
+static void
+check_users(struct check *c, const struct conf *conf, const char *path)
+{
+	FILE	*fp;
+	char	*line = NULL;
+	size_t	 cap = 0, lineno = 0;
+	ssize_t	 n;
+
+	if ((fp = fopen(path, "r")) == NULL)
+		return;		/* table_load has said why */
+	while ((n = getline(&line, &cap, fp)) != -1) {
+		lineno++;
+		if ((size_t)n > TABLE_LINE_MAX + 2)
+			continue;	/* reported by table_load */
+		if (n > 0 && line[n - 1] == '\n')
+			line[--n] = '\0';
+		if (n > 0 && line[n - 1] == '\r')
+			line[--n] = '\0';
+		if (strlen(line) != (size_t)n)
+			continue;	/* a NUL: reported by table_load */
+		check_user_line(c, conf, path, lineno, line);
+	}
+	if (ferror(fp)) {
+		c->nerr++;
+		fprintf(stderr, "%s: read error: %s\n", path, strerror(errno));
+	}
+	if (line != NULL)
+		explicit_bzero(line, cap);	/* it held password hashes */
+	free(line);
+	(void)fclose(fp);	/* read-only */
+}
+
+static void
+check_table(struct check *c, const char *path, enum table_format fmt)
+{
+	struct table	*t;
+
+	if ((t = table_load(path, fmt, check_error, c)) == NULL && c->nerr == 0)
+		check_error(c, "table could not be loaded");
+	table_free(t);
+}
+
+int
+ctl_check(const char *conf_path, int argc, char **argv)
+{
+	struct check	 c = { 0 };
+	struct conf	*conf;
+	const char	*users, *aliases;
+
+	(void)argv;
+	if (argc != 1) {
+		fprintf(stderr, "usage: facteurctl [-C file] check\n");
+		return CTL_EX_USAGE;
+	}
+	if ((conf = conf_load(conf_path, check_error, &c)) == NULL) {
+		if (c.nerr == 0)
+			check_error(&c, "facteur.conf could not be loaded");
+		return CTL_EX_FAIL;
+	}
+	users = conf_str(conf, "users_file");
+	aliases = conf_str(conf, "aliases_file");
+	if (users[0] != '\0') {
+		check_table(&c, users, TABLE_PASSWD);
+		check_users(&c, conf, users);
+	}
+	if (aliases[0] != '\0')
+		check_table(&c, aliases, TABLE_ALIASES);
+	conf_free(conf);
+	if (c.nerr > 0)
+		return CTL_EX_FAIL;
+	if (printf("%s: ok\n", conf_path) < 0 || fflush(stdout) == EOF)
+		return CTL_EX_FAIL;
+	return CTL_EX_OK;
+}
