@@ -21,8 +21,10 @@
  * its own and nothing resumes across connections.
  *
  * Descriptors.  A connection runs over fd_in and fd_out, which may be one
- * socket or (inetd) two descriptors; they are made non-blocking, and every
- * wait is a poll() bounded by a timeout.  Writes never raise SIGPIPE.
+ * socket or (inetd) two descriptors; they are made non-blocking (and left
+ * so), and every wait is a poll() bounded by a timeout.  Writes to a
+ * socket never raise SIGPIPE (to a pipe they can: ignore the signal).  A
+ * handshake opens no file, so it works after chroot.
  *
  * Errors go into a caller's buffer (err, errlen) with the reason in words,
  * OpenSSL's reason appended when it has one; nothing here logs, and no
