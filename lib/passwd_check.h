@@ -22,7 +22,9 @@
 #include "conf.h"
 #include "users.h"
 
-#define PASSWD_MAX	1024	/* bytes in a password (SASL_PASS_MAX) */
+/* bytes in a password: crypt(3)'s CRYPT_MAX_PASSPHRASE_SIZE - 1, and
+ * PAM's PAM_MAX_RESP_SIZE - 1; a longer one never matches */
+#define PASSWD_MAX	511
 #define PASSWD_HASH_MAX	512	/* bytes in `{SCHEME}hash`, as user_entry */
 
 enum passwd_result {
