@@ -101,6 +101,22 @@ const struct conf_key conf_keys[] = {
 	{ "dns_resolver", CONF_STR, "127.0.0.1", 0, 0,
 	  "DNS resolver address (IP[:port]) for smtpd's reverse lookups" },
 
+	/* pop3d, imapd: the login process (lib/login_split) */
+	{ "login_user", CONF_STR, "facteur-login", 0, 0,
+	  "account the pop3d/imapd login process (TLS, pre-auth) runs as" },
+	{ "login_chroot", CONF_STR, "/var/lib/facteur/empty", 0, 0,
+	  "empty directory the login process is chrooted to" },
+
+	/* pop3d */
+	{ "pop3_timeout", CONF_TIME, "10m", 1, 86400,
+	  "idle time before a POP3 session is closed (RFC 1939: 10m+)" },
+	{ "pop3_error_limit", CONF_INT, "10", 1, 1000,
+	  "error replies in one POP3 session before it is closed" },
+	{ "pop3_plaintext_login", CONF_BOOL, "no", 0, 0,
+	  "allow USER/PASS and AUTH on a POP3 connection without TLS" },
+	{ "pop3_mark_seen", CONF_BOOL, "no", 0, 0,
+	  "RETR adds the Maildir S (seen) flag to the message" },
+
 	/* TLS (lib/tls): read by each program before it drops privileges */
 	{ "tls_cert_file", CONF_STR, "", 0, 0,
 	  "PEM certificate chain, leaf first; empty means no TLS" },

@@ -1,0 +1,398 @@
+/*
+ * login_split: monitor, login and session processes of one mailbox
+ * server connection (see login_split.h for the roles and the frames).
+ * The monitor is kept small: it reads only the login process's frames,
+ * checks credentials with auth_check, and forks the session.
+ */
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <netdb.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "auth.h"
+#include "buf.h"
+#include "conf.h"
+#include "fdio.h"
+#include "lineio.h"
+#include "log.h"
+#include "login_split.h"
+#include "netstring.h"
+#include "priv.h"
+#include "tls.h"
+
+#define RELAY_CHUNK	16384
+
+static void
+split_client_addr(char *out, size_t n)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof(ss);
+
+	if (getpeername(0, (struct sockaddr *)&ss, &len) == -1 ||
+	    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6) ||
+	    getnameinfo((struct sockaddr *)&ss, len, out, (socklen_t)n, NULL,
+	    0, NI_NUMERICHOST) != 0)
+		(void)strlcpy(out, "unknown", n);
+}
+
+/* Sends one frame, with a descriptor when fd != -1.  0 or -1. */
+static int
+split_send(int sock, const char *const *fields, int nf, int fd)
+{
+	struct buf	 b;
+	struct msghdr	 msg;
+	struct iovec	 iov;
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(int))];
+	} cm;
+	ssize_t		 r;
+
+	buf_init(&b, LOGIN_FRAME_MAX + NETSTRING_DIGITS_MAX + 2);
+	if (frame_encode(&b, fields, nf) == -1) {
+		buf_wipe(&b);
+		return -1;
+	}
+	memset(&msg, 0, sizeof(msg));
+	iov.iov_base = b.data;
+	iov.iov_len = b.len;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	if (fd != -1) {
+		memset(&cm, 0, sizeof(cm));
+		msg.msg_control = cm.buf;
+		msg.msg_controllen = sizeof(cm.buf);
+		cm.hdr.cmsg_len = CMSG_LEN(sizeof(int));
+		cm.hdr.cmsg_level = SOL_SOCKET;
+		cm.hdr.cmsg_type = SCM_RIGHTS;
+		memcpy(CMSG_DATA(&cm.hdr), &fd, sizeof(int));
+	}
+	do
+		r = sendmsg(sock, &msg, MSG_NOSIGNAL);
+	while (r == -1 && errno == EINTR);
+	buf_wipe(&b);
+	return r == (ssize_t)iov.iov_len ? 0 : -1;
+}
+
+/*
+ * Receives one frame into data (size n) and splits it.  Returns the
+ * field count, 0 at EOF, -1 when malformed (or a system error).  *fd gets
+ * a descriptor that came with it, else -1.
+ */
+static int
+split_recv(int sock, char *data, size_t n, char **fields, int maxf, int *fd)
+{
+	struct msghdr	 msg;
+	struct iovec	 iov;
+	struct cmsghdr	*c;
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(int))];
+	} cm;
+	const char	*d;
+	size_t		 dlen, used;
+	ssize_t		 r;
+
+	*fd = -1;
+	memset(&msg, 0, sizeof(msg));
+	iov.iov_base = data;
+	iov.iov_len = n;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cm.buf;
+	msg.msg_controllen = sizeof(cm.buf);
+	do
+		r = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+	while (r == -1 && errno == EINTR);
+	if (r <= 0)
+		return r == 0 ? 0 : -1;
+	for (c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+		    c->cmsg_len == CMSG_LEN(sizeof(int)) && *fd == -1)
+			memcpy(fd, CMSG_DATA(c), sizeof(int));
+	if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
+		goto bad;
+	if (netstring_decode(data, (size_t)r, LOGIN_FRAME_MAX, &d, &dlen,
+	    &used) != 1 || used != (size_t)r)
+		goto bad;
+	/* frame_split wants the data NUL-ended: the ',' is ours to reuse. */
+	data[(d - data) + dlen] = '\0';
+	r = frame_split(data + (d - data), dlen, fields, maxf);
+	if (r <= 0)
+		goto bad;
+	return (int)r;
+bad:
+	if (*fd != -1)
+		(void)close(*fd);
+	*fd = -1;
+	return -1;
+}
+
+/* ---- the session process ---- */
+
+static void __attribute__((noreturn))
+split_session(struct login_split *s, const struct user_entry *u, int fd)
+{
+	long long	 first = conf_int(s->conf, "first_valid_uid");
+
+	setproctitle("%s [%s]", s->proto->name, u->name);
+	/* auth_check refuses these already; a session never runs as them. */
+	if (u->uid == 0 || (long long)u->uid < first ||
+	    u->uid == (uid_t)-1 || u->gid == (gid_t)-1)
+		fatalx("session for %s refused: uid %ld", u->name,
+		    (long)u->uid);
+	priv_drop(u->uid, u->gid, NULL);
+	if (chdir(u->home) == -1) {
+		log_warn("session for %s: chdir %s", u->name, u->home);
+		(void)fd_write_full(fd, "-ERR [SYS/TEMP] no home\r\n", 25);
+		_exit(111);
+	}
+	_exit(s->proto->session(s->conf, u, fd, s->proto->arg));
+}
+
+/* ---- the monitor ---- */
+
+/* Answers one credentials frame.  1 when a session was started. */
+static int
+monitor_auth(struct login_split *s, char **f, unsigned *fails,
+    pid_t *session)
+{
+	struct auth_result	 res;
+	enum auth_status	 st;
+	const char		*no[2] = { "N", NULL };
+	const char		*ok[1] = { "K" };
+	int			 sp[2];
+	pid_t			 pid;
+
+	memset(&res, 0, sizeof(res));
+	st = auth_check(s->conf, f[1], f[2], s->client_addr, &res);
+	explicit_bzero(f[2], strlen(f[2]));
+	if (st == AUTH_TEMP) {
+		no[1] = "temp";
+		return split_send(s->mon_fd, no, 2, -1) == -1 ? -1 : 0;
+	}
+	if (st != AUTH_OK) {
+		(*fails)++;
+		auth_sleep_ms(auth_fail_delay_ms(s->conf, *fails, &res));
+		no[1] = auth_fail_too_many(s->conf, *fails) ? "close" : "bad";
+		return split_send(s->mon_fd, no, 2, -1) == -1 ? -1 : 0;
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
+		log_warn("socketpair");
+		no[1] = "temp";
+		return split_send(s->mon_fd, no, 2, -1) == -1 ? -1 : 0;
+	}
+	if ((pid = fork()) == -1) {
+		log_warn("fork");
+		(void)close(sp[0]);
+		(void)close(sp[1]);
+		no[1] = "temp";
+		return split_send(s->mon_fd, no, 2, -1) == -1 ? -1 : 0;
+	}
+	if (pid == 0) {
+		(void)close(sp[0]);
+		(void)close(s->mon_fd);
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+		split_session(s, &res.user, sp[1]);
+	}
+	explicit_bzero(&res, sizeof(res));
+	(void)close(sp[1]);
+	*session = pid;
+	if (split_send(s->mon_fd, ok, 1, sp[0]) == -1) {
+		(void)close(sp[0]);
+		return -1;
+	}
+	(void)close(sp[0]);
+	return 1;
+}
+
+static int
+monitor_serve(struct login_split *s, pid_t login)
+{
+	char		 data[LOGIN_FRAME_MAX + NETSTRING_DIGITS_MAX + 8];
+	char		*f[4];
+	unsigned	 fails = 0;
+	pid_t		 session = -1, pid;
+	int		 nf, fd, status, code = 0, r;
+
+	setproctitle("%s [monitor]", s->proto->name);
+	for (;;) {
+		nf = split_recv(s->mon_fd, data, sizeof(data), f, 4, &fd);
+		if (nf == 0)
+			break;
+		if (fd != -1)
+			(void)close(fd);
+		if (nf != 3 || strcmp(f[0], "A") != 0 || session != -1) {
+			log_warnx("malformed frame from the login process; "
+			    "killing it");
+			(void)kill(login, SIGKILL);
+			code = 1;
+			break;
+		}
+		r = monitor_auth(s, f, &fails, &session);
+		explicit_bzero(data, sizeof(data));
+		if (r == -1) {
+			(void)kill(login, SIGKILL);
+			code = 1;
+			break;
+		}
+	}
+	explicit_bzero(data, sizeof(data));
+	(void)close(s->mon_fd);
+	/* Both children go when the client does; wait for each. */
+	while ((pid = waitpid(-1, &status, 0)) != -1 || errno == EINTR) {
+		if (pid == -1)
+			continue;
+		if (pid == login && WIFSIGNALED(status) &&
+		    WTERMSIG(status) != SIGKILL)
+			log_warnx("login process died of signal %d",
+			    WTERMSIG(status));
+		if (pid == session && WIFSIGNALED(status))
+			log_warnx("session process died of signal %d",
+			    WTERMSIG(status));
+		if (pid == session && WIFEXITED(status) && code == 0)
+			code = WEXITSTATUS(status);
+	}
+	return code;
+}
+
+int
+login_split_run(const struct conf *conf, const struct login_proto *proto,
+    struct tls_server *tls)
+{
+	struct login_split	 s;
+	const char		*chroot_dir;
+	int			 sp[2], null;
+	pid_t			 pid;
+
+	memset(&s, 0, sizeof(s));
+	s.conf = conf;
+	s.proto = proto;
+	split_client_addr(s.client_addr, sizeof(s.client_addr));
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1)
+		fatal("socketpair");
+	if ((pid = fork()) == -1)
+		fatal("fork");
+	if (pid == 0) {
+		pid_t	 parent = getppid();
+
+		(void)close(sp[0]);
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
+			fatal("prctl");
+		if (getppid() != parent)
+			_exit(111);
+		s.mon_fd = sp[1];
+		s.tls = tls;
+		setproctitle("%s [login]", proto->name);
+		chroot_dir = conf_str(conf, "login_chroot");
+		priv_drop_user(conf_str(conf, "login_user"),
+		    *chroot_dir != '\0' ? chroot_dir : NULL);
+		_exit(proto->login(&s, proto->arg));
+	}
+	(void)close(sp[1]);
+	s.mon_fd = sp[0];
+	/* The monitor keeps no key and reads no network byte. */
+	if (tls != NULL)
+		tls_server_free(tls);
+	if ((null = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1 ||
+	    dup2(null, 0) == -1 || dup2(null, 1) == -1)
+		fatal("/dev/null");
+	if (null > 2)
+		(void)close(null);
+	return monitor_serve(&s, pid);
+}
+
+/* ---- the login process's side ---- */
+
+enum login_status
+login_split_auth(struct login_split *s, const char *user,
+    const char *password, int *session_fd)
+{
+	const char	*req[3] = { "A", user, password };
+	char		 data[64], *f[3];
+	int		 nf, fd;
+
+	*session_fd = -1;
+	if (strlen(user) + strlen(password) + 4 > LOGIN_FRAME_MAX)
+		return LOGIN_BAD;
+	if (split_send(s->mon_fd, req, 3, -1) == -1) {
+		log_warn("credentials to the monitor");
+		return LOGIN_TEMP;
+	}
+	nf = split_recv(s->mon_fd, data, sizeof(data), f, 3, &fd);
+	if (nf == 1 && strcmp(f[0], "K") == 0 && fd != -1) {
+		*session_fd = fd;
+		return LOGIN_OK;
+	}
+	if (fd != -1)
+		(void)close(fd);
+	if (nf == 2 && strcmp(f[0], "N") == 0) {
+		if (strcmp(f[1], "bad") == 0)
+			return LOGIN_BAD;
+		if (strcmp(f[1], "close") == 0)
+			return LOGIN_CLOSE;
+		return LOGIN_TEMP;
+	}
+	log_warnx("no valid answer from the monitor");
+	return LOGIN_TEMP;
+}
+
+int
+login_split_relay(struct lineio *l, int sfd)
+{
+	struct pollfd	 pfd[2];
+	char		 b[RELAY_CHUNK];
+	ssize_t		 r;
+	size_t		 n;
+	int		 pend;
+
+	if (lineio_flush(l) == -1)
+		return -1;
+	for (;;) {
+		/* What the client pipelined, or TLS holds, goes on first. */
+		pend = lineio_buffered(l) > 0 || (l->tr.pending != NULL &&
+		    l->tr.pending(l->tr.ctx) > 0);
+		pfd[0].fd = l->fd_in;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = sfd;
+		pfd[1].events = POLLIN;
+		pfd[0].revents = pfd[1].revents = 0;
+		if (!pend && poll(pfd, 2, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (pend || pfd[0].revents) {
+			r = lineio_read_raw(l, b, sizeof(b));
+			if (r == -1 && (errno == EAGAIN || errno == EINTR))
+				continue;
+			if (r <= 0)
+				return -1;	/* the client is gone */
+			if (fd_write_full(sfd, b, (size_t)r) == -1)
+				return 0;	/* the session is done */
+		}
+		if (pfd[1].revents) {
+			do
+				r = read(sfd, b, sizeof(b));
+			while (r == -1 && errno == EINTR);
+			if (r <= 0) {
+				(void)lineio_flush(l);
+				return 0;
+			}
+			n = (size_t)r;
+			if (lineio_write(l, b, n) == -1 ||
+			    lineio_flush(l) == -1)
+				return -1;
+		}
+	}
+}

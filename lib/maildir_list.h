@@ -1,0 +1,89 @@
+/*
+ * maildir_list: a Maildir's cur/ as a mailbox server sees it (pop3d now,
+ * imapd later): new/ moved into cur/, every message's unique name (the
+ * file name up to ':', which flag changes never touch), its size as sent
+ * on the wire (CRLF line ends, a final CRLF added when the file lacks one),
+ * and the helpers that send a message that way.
+ *
+ * Wire sizes cost a read of the whole message, so they are computed once
+ * and kept: from Dovecot/Courier's ",W=<size>" in the file name when
+ * present, else from the size cache file MAILDIR_SIZE_CACHE in the Maildir
+ * (NUL-separated records "unique\0rawsize\0size\0", rewritten atomically;
+ * a record counts only when the file's size on disk still matches).
+ */
+#ifndef FACTEUR_MAILDIR_LIST_H
+#define FACTEUR_MAILDIR_LIST_H
+#include <stddef.h>
+#include <sys/types.h>
+
+#define MAILDIR_SIZE_CACHE	"facteur-sizes"
+#define MAILDIR_LIST_MAX	1000000		/* messages in one listing */
+#define MAILDIR_UIDL_MAX	70		/* RFC 1939 7: 1 to 70 octets */
+
+struct maildir_msg {
+	char	*name;		/* current file name in cur/ */
+	size_t	 ulen;		/* length of the unique part of name */
+	off_t	 rawsize;	/* octets on disk */
+	size_t	 size;		/* octets on the wire (CRLF ends) */
+	unsigned long long sec;	/* leading seconds of the name: order */
+};
+
+struct maildir_list {
+	char			*dir;		/* the Maildir */
+	struct maildir_msg	*msgs;
+	size_t			 n, cap;
+	int			 computed;	/* sizes not found in any cache */
+	size_t			 cached;	/* records the cache file held */
+};
+
+/*
+ * Renames every message of new/ into cur/ with ":2," appended.  Returns
+ * the number moved, or -1 with errno (what was moved stays moved).
+ */
+int	maildir_list_take_new(const char *dir);
+/*
+ * Lists cur/ (at most MAILDIR_LIST_MAX messages: more is E2BIG) sorted
+ * by arrival, with wire sizes; saves the size cache when it learnt
+ * something.  0, or -1 with errno.
+ */
+int	maildir_list_scan(struct maildir_list *, const char *dir);
+void	maildir_list_free(struct maildir_list *);
+/*
+ * Opens message i read-only, following a rename by another program (an
+ * IMAP flag change) through its unique name.  fd, or -1 with errno
+ * (ENOENT: the message is gone).
+ */
+int	maildir_list_open(struct maildir_list *, size_t i);
+/* Adds flag (e.g. 'S') to message i's name, keeping flags sorted. */
+int	maildir_list_add_flag(struct maildir_list *, size_t i, char flag);
+/* Unlinks message i; a message already gone counts as removed. */
+int	maildir_list_remove(struct maildir_list *, size_t i);
+/* The UIDL of message i: its unique name, or "H" + hash when unfit. */
+void	maildir_list_uidl(const struct maildir_list *, size_t i, char *out,
+	    size_t outlen);
+
+/*
+ * Wire conversion, streamed.  crlf_state starts zeroed; feed the file in
+ * chunks, then finish.  out gets the converted bytes (LF -> CRLF, and with
+ * dot-stuffing when stuff is set).
+ */
+struct crlf_state {
+	int	 last;		/* last byte seen, -1 at the start */
+	int	 bol;		/* at the beginning of a line */
+	size_t	 lines;		/* LFs seen */
+};
+void	crlf_init(struct crlf_state *);
+/* Octets the chunk adds on the wire (without dot-stuffing). */
+size_t	crlf_count(struct crlf_state *, const char *, size_t);
+/* Octets finishing adds: 2 when the data did not end with LF, else 0. */
+size_t	crlf_count_end(const struct crlf_state *);
+/* Wire size of a whole file on fd (read to its end), or -1. */
+ssize_t	crlf_size_fd(int fd);
+/* Appends the wire form of the chunk to out; 0, or -1 (out full). */
+struct buf;
+int	crlf_convert(struct crlf_state *, const char *, size_t, int stuff,
+	    struct buf *out);
+/* Appends the final CRLF when the data did not end with LF. */
+int	crlf_convert_end(struct crlf_state *, struct buf *out);
+
+#endif

@@ -1,0 +1,129 @@
+/*
+ * pop3d: the POP3 server (RFC 1939, with CAPA of RFC 2449, STLS of RFC
+ * 2595, AUTH of RFC 5034 and the response codes of RFC 3206), serving
+ * the Maildir of each user, one connection per process group.
+ *
+ * Started by the master (pop3_listen: `pop3d -C conf`; pop3s_listen:
+ * `pop3d -C conf -s`), inetd (`nowait`), systemd (Accept=yes) or
+ * tcpserver, with the client on fds 0 and 1, as root (or as anyone, for
+ * tests: then no identity changes, which is logged once).  It reads
+ * facteur.conf and the TLS certificate and key, then splits into the
+ * three processes of lib/login_split: the monitor (this process: checks
+ * credentials, reads no network byte), the login process (chrooted,
+ * login_user: TLS and the AUTHORIZATION state, pop3d_login.c) and the
+ * session process (the mailbox owner: TRANSACTION and UPDATE,
+ * pop3d_session.c and pop3d_retr.c).
+ *
+ * It trusts the config and the users table; everything from the network
+ * is checked by the command table of pop3d_cmd.c.
+ *
+ * Usage: pop3d [-dOs] [-C facteur.conf]
+ *   -d  log to stderr;  -O  over a limit: answer busy and exit;
+ *   -s  POP3S: TLS from the first byte.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "fdio.h"
+#include "log.h"
+#include "login_split.h"
+#include "pop3d.h"
+#include "tls.h"
+
+static void
+pop3d_conf_error(void *arg, const char *msg)
+{
+	(void)arg;
+	log_warnx("%s", msg);
+}
+
+static void __attribute__((noreturn))
+pop3d_usage(void)
+{
+	fprintf(stderr, "usage: pop3d [-dOs] [-C conf]\n");
+	exit(64);
+}
+
+/* A reply straight on fd 1, before any process split (plain POP3 only). */
+static void __attribute__((noreturn))
+pop3d_refuse(const struct pop3_opts *o, const char *line, int code)
+{
+	if (!o->implicit_tls)
+		(void)fd_write_full(1, line, strlen(line));
+	exit(code);
+}
+
+extern char **environ;
+
+int
+main(int argc, char *argv[])
+{
+	static struct pop3_opts	 opts;
+	struct login_proto	 proto;
+	struct tls_server	*tls = NULL;
+	struct conf		*conf;
+	const char		*path;
+	char			 err[512];
+	int			 ch;
+
+	/* Titles tell the three processes apart in ps(1). */
+	setproctitle_init(argc, argv, environ);
+	while ((ch = getopt(argc, argv, "C:dOs")) != -1) {
+		switch (ch) {
+		case 'C':
+			opts.confpath = optarg;
+			break;
+		case 'd':
+			opts.debug = 1;
+			break;
+		case 'O':
+			opts.overloaded = 1;
+			break;
+		case 's':
+			opts.implicit_tls = 1;
+			break;
+		default:
+			pop3d_usage();
+		}
+	}
+	if (optind != argc)
+		pop3d_usage();
+	if (fd_ensure_std() == -1)
+		exit(111);
+	log_init("pop3d", opts.debug);
+	(void)signal(SIGPIPE, SIG_IGN);
+
+	path = conf_find_path(opts.confpath, 1);
+	if ((conf = conf_load(path, pop3d_conf_error, NULL)) == NULL) {
+		log_warnx("%s: configuration errors", path);
+		pop3d_refuse(&opts, "-ERR [SYS/TEMP] configuration error\r\n",
+		    111);
+	}
+	log_set_debug(conf_bool(conf, "log_debug"));
+	if (opts.overloaded && !opts.implicit_tls)
+		pop3d_refuse(&opts, "-ERR [SYS/TEMP] busy, try later\r\n", 0);
+
+	/* The key is read now, as root, before anything is dropped. */
+	if (*conf_str(conf, "tls_cert_file") != '\0') {
+		if ((tls = tls_server_new(conf, err, sizeof(err))) == NULL) {
+			log_warnx("TLS: %s", err);
+			if (opts.implicit_tls)
+				exit(111);
+		}
+	} else if (opts.implicit_tls) {
+		log_warnx("-s (POP3S) needs tls_cert_file");
+		exit(111);
+	}
+
+	memset(&proto, 0, sizeof(proto));
+	proto.name = "pop3d";
+	proto.login = pop3_login_main;
+	proto.session = pop3_session_main;
+	proto.arg = &opts;
+	return login_split_run(conf, &proto, tls);
+}

@@ -1,0 +1,257 @@
+/*
+ * pop3d_cmd: the POP3 command table and its parsers, shared by the login
+ * process (AUTHORIZATION) and the session process (TRANSACTION): each row
+ * names the states a command is allowed in, the shape of its arguments
+ * and its handler.  Adding a command is adding a row.
+ *
+ * Lines are at most POP3_LINE_MAX octets (RFC 2449 4) and never hold a
+ * NUL; a command word is matched case-insensitively; arguments are split
+ * on single blanks.  Every -ERR counts towards pop3_error_limit.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "conf.h"
+#include "log.h"
+#include "pop3d.h"
+
+static const struct pop3_cmd pop3_cmds[] = {
+	{ "USER", POP3_AUTH,		ARG_WORD,	pop3_cmd_user },
+	{ "PASS", POP3_AUTH,		ARG_REST,	pop3_cmd_pass },
+	{ "AUTH", POP3_AUTH,		ARG_AUTH,	pop3_cmd_auth },
+	{ "STLS", POP3_AUTH,		ARG_NONE,	pop3_cmd_stls },
+	{ "CAPA", POP3_AUTH | POP3_TRANS, ARG_NONE,	pop3_capa },
+	{ "QUIT", POP3_AUTH | POP3_TRANS, ARG_NONE,	pop3_cmd_quit },
+	{ "NOOP", POP3_TRANS,		ARG_NONE,	pop3_cmd_noop },
+	{ "STAT", POP3_TRANS,		ARG_NONE,	pop3_cmd_stat },
+	{ "LIST", POP3_TRANS,		ARG_OPTMSG,	pop3_cmd_list },
+	{ "UIDL", POP3_TRANS,		ARG_OPTMSG,	pop3_cmd_uidl },
+	{ "RETR", POP3_TRANS,		ARG_MSG,	pop3_cmd_retr },
+	{ "TOP",  POP3_TRANS,		ARG_TOP,	pop3_cmd_top },
+	{ "DELE", POP3_TRANS,		ARG_MSG,	pop3_cmd_dele },
+	{ "RSET", POP3_TRANS,		ARG_NONE,	pop3_cmd_rset },
+	{ NULL, 0, ARG_NONE, NULL }
+};
+
+static int
+pop3_vreply(struct pop3 *p, const char *status, const char *fmt, va_list ap)
+{
+	char	 text[512];
+	int	 r;
+
+	r = vsnprintf(text, sizeof(text), fmt, ap);
+	if (r < 0)
+		return -1;
+	return lineio_printf(&p->io, "%s%s%s\r\n", status, *text ? " " : "",
+	    text);
+}
+
+int
+pop3_err(struct pop3 *p, const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 r;
+
+	va_start(ap, fmt);
+	r = pop3_vreply(p, "-ERR", fmt, ap);
+	va_end(ap);
+	if (++p->errors >= (unsigned)conf_int(p->conf, "pop3_error_limit")) {
+		(void)lineio_printf(&p->io, "-ERR too many errors, closing\r\n");
+		p->done = 1;
+	}
+	return r;
+}
+
+int
+pop3_ok(struct pop3 *p, const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 r;
+
+	va_start(ap, fmt);
+	r = pop3_vreply(p, "+OK", fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int
+pop3_capa(struct pop3 *p, const struct pop3_args *a)
+{
+	(void)a;
+	if (lineio_printf(&p->io, "+OK Capability list follows\r\n"
+	    "TOP\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\n") == -1)
+		return -1;
+	if (p->state == POP3_AUTH) {
+		if (pop3_login_allowed(p) &&
+		    lineio_printf(&p->io, "USER\r\nSASL PLAIN LOGIN\r\n") == -1)
+			return -1;
+		if (p->tls != NULL && p->conn == NULL &&
+		    lineio_printf(&p->io, "STLS\r\n") == -1)
+			return -1;
+	}
+	return lineio_printf(&p->io, "IMPLEMENTATION facteur\r\n.\r\n");
+}
+
+/* A message number: 1 to 10 digits, no sign, no leading blank. */
+static int
+parse_num(const char *s, unsigned long long *v)
+{
+	size_t	 i;
+
+	*v = 0;
+	for (i = 0; s[i] != '\0'; i++) {
+		if (i >= 10 || s[i] < '0' || s[i] > '9')
+			return -1;
+		*v = *v * 10 + (unsigned)(s[i] - '0');
+	}
+	return i == 0 ? -1 : 0;
+}
+
+/* Splits args on single blanks: up to max words; -1 when more. */
+static int
+split_words(char *s, char **w, int max)
+{
+	int	 n = 0;
+	char	*sp;
+
+	if (*s == '\0')
+		return 0;
+	for (;;) {
+		if (n == max)
+			return -1;
+		w[n++] = s;
+		if ((sp = strchr(s, ' ')) == NULL)
+			return n;
+		*sp = '\0';
+		s = sp + 1;
+	}
+}
+
+/* Fills a from the argument text; -1 after answering -ERR. */
+static int
+pop3_parse(struct pop3 *p, const struct pop3_cmd *c, char *rest,
+    struct pop3_args *a)
+{
+	char			*w[2] = { NULL, NULL };
+	int			 n;
+	unsigned long long	 v;
+
+	memset(a, 0, sizeof(*a));
+	if (c->arg == ARG_REST) {
+		if (*rest == '\0')
+			return pop3_err(p, "%s needs an argument", c->name), -1;
+		a->s1 = rest;
+		return 0;
+	}
+	n = split_words(rest, w, 2);
+	switch (c->arg) {
+	case ARG_NONE:
+		if (n == 0)
+			return 0;
+		break;
+	case ARG_WORD:
+		if (n == 1 && *w[0] != '\0') {
+			a->s1 = w[0];
+			return 0;
+		}
+		break;
+	case ARG_AUTH:
+		if (n >= 0) {
+			a->s1 = n > 0 ? w[0] : NULL;
+			a->s2 = n > 1 ? w[1] : NULL;
+			return 0;
+		}
+		break;
+	case ARG_OPTMSG:
+		if (n == 0)
+			return 0;
+		/* FALLTHROUGH */
+	case ARG_MSG:
+	case ARG_TOP:
+		if (n != (c->arg == ARG_TOP ? 2 : 1))
+			break;
+		if (parse_num(w[0], &v) == -1)
+			return pop3_err(p, "invalid message number"), -1;
+		if (v == 0)
+			return pop3_err(p, "no such message"), -1;
+		a->msg = (size_t)v;
+		if (c->arg != ARG_TOP)
+			return 0;
+		if (parse_num(w[1], &v) == -1)
+			return pop3_err(p, "invalid line count"), -1;
+		a->lines = (unsigned long)v;
+		return 0;
+	default:
+		break;
+	}
+	return pop3_err(p, "wrong arguments for %s", c->name), -1;
+}
+
+/* Runs one command line (terminator removed). */
+static int
+pop3_dispatch(struct pop3 *p, char *line, size_t len)
+{
+	const struct pop3_cmd	*c;
+	struct pop3_args	 a;
+	char			*rest;
+	size_t			 wl;
+
+	if (memchr(line, '\0', len) != NULL)
+		return pop3_err(p, "NUL in command");
+	rest = strchr(line, ' ');
+	wl = rest != NULL ? (size_t)(rest - line) : len;
+	rest = rest != NULL ? rest + 1 : line + len;
+	for (c = pop3_cmds; c->name != NULL; c++)
+		if (strlen(c->name) == wl && strncasecmp(c->name, line, wl) == 0)
+			break;
+	if (c->name == NULL)
+		return pop3_err(p, "unknown command");
+	if (!(c->states & p->state))
+		return pop3_err(p, "%s not valid in this state", c->name);
+	if (pop3_parse(p, c, rest, &a) == -1)
+		return 0;
+	return c->fn(p, &a);
+}
+
+int
+pop3_loop(struct pop3 *p)
+{
+	enum line_status	 st;
+	int			 crlf;
+
+	while (!p->done) {
+		if (lineio_flush(&p->io) == -1)
+			return -1;
+		st = lineio_read(&p->io, &p->line, POP3_LINE_MAX, &crlf);
+		switch (st) {
+		case LINE_OK:
+			break;
+		case LINE_TOOLONG:
+			if (pop3_err(p, "line too long (%d octets at most, "
+			    "RFC 2449)", POP3_LINE_MAX) == -1)
+				return -1;
+			continue;
+		case LINE_TIMEOUT:
+			(void)lineio_printf(&p->io,
+			    "-ERR autologout: idle for too long\r\n");
+			(void)lineio_flush(&p->io);
+			return -1;
+		default:
+			return -1;
+		}
+		p->line.len -= crlf ? 2 : 1;
+		p->line.data[p->line.len] = '\0';
+		if (pop3_dispatch(p, p->line.data, p->line.len) == -1) {
+			buf_wipe(&p->line);
+			return -1;
+		}
+		/* A PASS line held a password. */
+		explicit_bzero(p->line.data, p->line.len);
+	}
+	return lineio_flush(&p->io);
+}
