@@ -8,11 +8,13 @@
 set -eu
 BUILD=${FACTEUR_BUILD:?}
 TOP=$(pwd)
-RUN=$TOP/run
+RUN=${FACTEUR_RUN_DIR:-$TOP/run}
 SMTP_PORT=${SMTP_PORT:-2525}
 
 mkdir -p "$RUN/mail/demo" "$RUN/tls" "$RUN/empty"
 chmod 0755 "$RUN" "$RUN/mail" "$RUN/empty"
+smtpd_user=$(id -un)
+queue_user=$(id -un)
 
 if [ "$(id -u)" = 0 ]; then
 	for u in facteur-queue facteur-smtpd facteur-login; do
@@ -22,6 +24,8 @@ if [ "$(id -u)" = 0 ]; then
 	id facteur-demo >/dev/null 2>&1 ||
 	    useradd --no-create-home --shell /usr/sbin/nologin facteur-demo
 	uid=$(id -u facteur-demo); gid=$(id -g facteur-demo)
+	smtpd_user=facteur-smtpd
+	queue_user=facteur-queue
 	# The programs run from a root-owned copy so that enqueue can be
 	# set-uid facteur-queue, as INSTALL does on a real host.
 	mkdir -p "$RUN/libexec"
@@ -65,6 +69,11 @@ system_users = no
 aliases_file = $RUN/aliases
 first_valid_uid = 100
 smtp_listen = 127.0.0.1:$SMTP_PORT
+smtpd_user = $smtpd_user
+smtpd_chroot = $RUN/empty
+queue_user = $queue_user
+tls_cert_file = $RUN/tls/cert.pem
+tls_key_file = $RUN/tls/key.pem
 queue_retry_min = 30s
 CONF
 chmod 0644 "$RUN/facteur.conf"
