@@ -28,7 +28,7 @@ CFLAGS_ALL = -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
            -DFACTEUR_CONF_DEFAULT='"$(SYSCONFDIR)/facteur.conf"' \
            -DFACTEUR_LIBEXEC_DEFAULT='"$(LIBEXECDIR)"' \
            -DFACTEUR_QUEUE_DEFAULT='"$(QUEUEDIR)"' $(CFLAGS)
-LDFLAGS_ALL = -pie -Wl,-z,relro,-z,now $(SAN) $(LDFLAGS)
+LDFLAGS_ALL = -pie -Wl,-z,relro,-z,now -Wl,--as-needed $(SAN) $(LDFLAGS)
 LIBS     = $(PKG_LIBS)
 
 # A program P is built from DIR/P.c and every DIR/P_*.c, plus lib/.
@@ -55,7 +55,8 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
         install clean fuzz
 all: $(addprefix $(BUILD)/,$(PROGS))
 
-$(BUILD)/obj/%.o: %.c $(wildcard lib/*.h) | $(BUILD)
+HEADERS := $(wildcard lib/*.h */*.h)
+$(BUILD)/obj/%.o: %.c $(HEADERS) | $(BUILD)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c -o $@ $<
 

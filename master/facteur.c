@@ -8,7 +8,8 @@
  * their own privileges before they do.
  *
  *   SIGHUP   re-read facteur.conf (kept as it was if the new one has
- *            errors), rebind changed listeners, pass SIGHUP to queued
+ *            errors), rebind changed listeners, rotate the TLS session
+ *            ticket keys, pass SIGHUP to queued
  *   SIGTERM  stop accepting, stop queued, let sessions finish for
  *   SIGINT   shutdown_grace, then end those left
  *
@@ -29,6 +30,7 @@
 #include "facteur.h"
 #include "fdio.h"
 #include "log.h"
+#include "tls.h"
 
 struct service master_services[] = {
 	{ "smtp",	"smtp_listen",		"smtpd", "-mmx", {0}, {{0}}, 0, 0 },
@@ -61,6 +63,29 @@ master_conf_error(void *arg, const char *msg)
 {
 	(void)arg;
 	log_warnx("%s", msg);
+}
+
+/*
+ * Session ticket keys are shared by every per-connection process through
+ * tls_ticket_key_file; the master rotates them at start, on SIGHUP and
+ * every TICKET_ROTATE seconds (the previous key still decrypts).
+ */
+#define TICKET_ROTATE	(12 * 3600)
+
+static time_t	ticket_rotated;
+
+static void
+master_rotate_tickets(const struct conf *conf)
+{
+	const char	*path = conf_str(conf, "tls_ticket_key_file");
+
+	ticket_rotated = time(NULL);
+	if (!conf_bool(conf, "tls_session_tickets") || path[0] == '\0')
+		return;
+	if (tls_ticket_keys_write(path) == -1)
+		log_warn("cannot write %s", path);
+	else
+		log_info("TLS session ticket keys rotated in %s", path);
 }
 
 static void
@@ -166,6 +191,7 @@ main(int argc, char *argv[])
 		    "without privilege changes", (long)getuid());
 
 	master_setup_signals();
+	master_rotate_tickets(conf);
 	listen_apply(conf);
 	queue_group_start(conf, confpath, master_debug);
 	log_info("started, configuration %s", confpath);
@@ -206,6 +232,7 @@ main(int argc, char *argv[])
 					log_set_debug(conf_bool(conf,
 					    "log_debug"));
 					listen_apply(conf);
+					master_rotate_tickets(conf);
 					queue_group_signal(SIGHUP);
 					log_info("configuration re-read");
 					break;
@@ -222,6 +249,8 @@ main(int argc, char *argv[])
 		master_reap(conf);
 		if (!stop)
 			queue_group_tick(conf, confpath, master_debug);
+		if (!stop && time(NULL) - ticket_rotated >= TICKET_ROTATE)
+			master_rotate_tickets(conf);
 	}
 	master_shutdown(conf);
 	conf_free(conf);
