@@ -19,7 +19,6 @@
  *
  * Usage: smtpd [-d] [-O] [-C facteur.conf] [-m mx|submission|smtps]
  */
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -119,17 +118,11 @@ main(int argc, char *argv[])
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1)
 		fatal("socketpair");
+	opts.monitor = getpid();
 	if ((pid = fork()) == -1)
 		fatal("fork");
 	if (pid == 0) {
-		pid_t	 parent = getppid();
-
 		(void)close(sp[0]);
-		/* The session must not outlive its monitor. */
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
-			fatal("prctl");
-		if (getppid() != parent)
-			_exit(111);
 		session_run(conf, &opts, sp[1]);
 		/* NOTREACHED */
 		_exit(111);

@@ -24,6 +24,7 @@ struct smtpd_opts {
 	int		 debug;
 	int		 overloaded;
 	const char	*confpath;
+	pid_t		 monitor;	/* pid of the monitor */
 };
 
 /* ---- IPC between session and monitor (smtpd_ipc.c) ---- */

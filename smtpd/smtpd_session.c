@@ -9,6 +9,7 @@
  * Replies are buffered and sent when the client has nothing more
  * pipelined (RFC 2920), so replies always go out in command order.
  */
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -17,6 +18,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -213,6 +215,14 @@ session_run(const struct conf *conf, const struct smtpd_opts *opts, int sock)
 	/* Nothing from the client is read before this point. */
 	priv_drop_user(conf_str(conf, "smtpd_user"),
 	    conf_str(conf, "smtpd_chroot"));
+	/*
+	 * The session must not outlive its monitor.  Set after the uid
+	 * change, which clears it.
+	 */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
+		fatal("prctl");
+	if (getppid() != opts->monitor)
+		exit(111);
 
 	lineio_init(&s.io, 0, 1, (int)(conf_int(conf, "smtpd_timeout") * 1000));
 	buf_init(&s.line, SMTP_CMD_LINE_MAX);
