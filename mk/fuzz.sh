@@ -8,6 +8,7 @@
 #   sh mk/fuzz.sh                 build and run every target
 #   sh mk/fuzz.sh addr_path       only the named targets
 #   FUZZ_SECONDS=600 sh mk/fuzz.sh
+#   FUZZ_ARGS=-max_len=70000 sh mk/fuzz.sh addr_list   extra libFuzzer flags
 #
 # New inputs go to build-fuzz/corpus/<name>/ (the seed directories in the
 # tree are only read); crashes to build-fuzz/crashes/<name>-*.  Installs
@@ -18,6 +19,7 @@ cd "$(dirname "$0")/.." || exit 1
 
 CC=${FUZZ_CC:-clang}
 SECONDS_EACH=${FUZZ_SECONDS:-30}
+EXTRA=${FUZZ_ARGS:-}
 OUT=${FUZZ_BUILD:-build-fuzz}
 
 if ! command -v "$CC" >/dev/null 2>&1; then
@@ -104,8 +106,9 @@ for src in $targets; do
 	seeds="tests/fuzz/corpus/$name"
 	mkdir -p "$seeds" "$OUT/corpus/$name" || exit 1
 	echo "== fuzz: running fuzz_$name for ${SECONDS_EACH}s (seeds: $seeds)"
+	# shellcheck disable=SC2086
 	if "$bin" -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 \
-	    -print_final_stats=1 \
+	    -print_final_stats=1 $EXTRA \
 	    -artifact_prefix="$OUT/crashes/$name-" \
 	    "$OUT/corpus/$name" "$seeds" > "$OUT/fuzz_$name.log" 2>&1; then
 		summary="$summary fuzz_$name:ok"
