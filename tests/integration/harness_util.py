@@ -1,0 +1,116 @@
+"""
+harness_util: helpers of facteur_harness that need no instance: reading
+/proc (process trees, uids, CPU times) and building or recognising test
+messages.  facteur_harness re-exports every name, so tests use H.<name>.
+"""
+import os
+import re
+import uuid
+
+DOMAIN = "facteur.test"
+
+
+# ------------------------------------------------------------ processes
+
+def proc_stat(pid):
+    """Fields of /proc/PID/stat after the comm, as a list (index 0 is the
+    state, field 3 of proc(5)); None when the process is gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            s = f.read()
+    except OSError:
+        return None
+    return s[s.rindex(")") + 2:].split()
+
+
+def proc_comm(pid):
+    try:
+        with open("/proc/%d/comm" % pid) as f:
+            return f.read().strip()
+    except OSError:
+        return None
+
+
+def proc_uids(pid):
+    """(real, effective, saved, fs) uids from /proc/PID/status."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("Uid:"):
+                return tuple(int(x) for x in line.split()[1:5])
+    raise HarnessError("no Uid line for %d" % pid)
+
+
+def alive(pid):
+    st = proc_stat(pid)
+    return st is not None and st[0] not in ("Z", "X")
+
+
+def children(pid):
+    """Direct children of pid (by ppid in /proc)."""
+    out = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        st = proc_stat(int(d))
+        if st is not None and int(st[1]) == pid:
+            out.append(int(d))
+    return out
+
+
+def descendants(pid):
+    out, todo = [], [pid]
+    while todo:
+        for c in children(todo.pop()):
+            out.append(c)
+            todo.append(c)
+    return out
+
+
+def cpu_ticks(pid):
+    """utime+stime+cutime+cstime of pid, in clock ticks (0 when gone)."""
+    st = proc_stat(pid)
+    if st is None:
+        return 0
+    # proc(5) fields 14-17 are utime stime cutime cstime; st[0] is field 3
+    return sum(int(x) for x in st[11:15])
+
+
+
+def make_message(tag=None, body=b"hello\n", headers=None, sender=None,
+                 to=None, subject=b"test"):
+    """A small RFC 5322 message carrying X-Facteur-Test: <tag>."""
+    tag = tag or uuid.uuid4().hex
+    h = []
+    h.append(b"From: " + (sender or ("alice@" + DOMAIN)).encode())
+    h.append(b"To: " + (to or ("bob@" + DOMAIN)).encode())
+    h.append(b"Subject: " + subject)
+    h.append(b"Date: Thu, 27 Nov 2025 10:00:00 +0000")
+    h.append(b"Message-ID: <" + tag.encode() + b"@" + DOMAIN.encode() + b">")
+    h.append(b"X-Facteur-Test: " + tag.encode())
+    for x in headers or ():
+        h.append(x if isinstance(x, bytes) else x.encode())
+    return tag, b"\n".join(h) + b"\n\n" + body
+
+
+def envelope(sender, rcpts):
+    """qmail-queue envelope bytes: F<sender>\\0 T<rcpt>\\0 ... \\0."""
+    def b(x):
+        return x if isinstance(x, bytes) else x.encode()
+    out = b"F" + b(sender) + b"\0"
+    for r in rcpts:
+        out += b"T" + b(r) + b"\0"
+    return out + b"\0"
+
+
+def header_block(data):
+    """The top-level header section (a bounce quotes the original's)."""
+    return re.split(rb"\r?\n\r?\n", data, 1)[0]
+
+
+def tag_of(data):
+    m = re.search(rb"^X-Facteur-Test: (\S+)", header_block(data), re.M)
+    return m.group(1).decode() if m else None
+
+
+def is_bounce(data):
+    return data.startswith(b"Return-Path: <>\n")
