@@ -96,11 +96,24 @@ def ensure_user(name, system=False):
     if system:
         cmd.append("--system")
     cmd.append(name)
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    # 9: the name is already taken (someone else created it meanwhile)
-    if r.returncode not in (0, 9):
-        raise HarnessError("useradd %s: %s" % (name, r.stderr.strip()))
-    return pwd.getpwnam(name)
+    for attempt in range(20):
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        # 9: the name is taken (someone else created it meanwhile);
+        # 1 or 10: /etc/passwd or /etc/group locked by a concurrent useradd
+        if r.returncode in (0, 9):
+            break
+        try:
+            return pwd.getpwnam(name)
+        except KeyError:
+            pass
+        if r.returncode not in (1, 10):
+            break
+        time.sleep(0.25)
+    try:
+        return pwd.getpwnam(name)
+    except KeyError:
+        raise HarnessError("useradd %s: exit %d: %s"
+                           % (name, r.returncode, r.stderr.strip()))
 
 
 class User:
