@@ -1,0 +1,107 @@
+"""
+pop3d's three processes as root: the monitor stays root and holds no
+client descriptor, the login process runs as facteur-login chrooted to
+login_chroot, the session as the mailbox owner; the login process cannot
+open the Maildir and the session cannot open the private key (tried as
+their uids); uid 0 and uids below first_valid_uid never get a session.
+"""
+import os
+import pwd
+import subprocess
+
+import pytest
+
+import facteur_harness as H
+from pop3d_fixtures import (LOGIN_USER, PASSWORD, Raw, pop3,  # noqa: F401
+                            put_message)
+
+
+def can_open(uid, gid, path):
+    """Whether a process with uid/gid (no extra groups) can read path."""
+    r = subprocess.run(
+        ["/usr/bin/python3", "-c", "import sys; open(sys.argv[1], 'rb')",
+         path], user=uid, group=gid, extra_groups=[], capture_output=True,
+        cwd="/", timeout=60)
+    return r.returncode == 0
+
+
+def fd_targets(pid):
+    out = []
+    d = "/proc/%d/fd" % pid
+    for n in os.listdir(d):
+        try:
+            out.append(os.readlink(os.path.join(d, n)))
+        except OSError:
+            pass
+    return out
+
+
+@pytest.mark.root_only
+def test_process_identities(fct, pop3):
+    fct.write_conf(pop3_plaintext_login="yes")
+    name = put_message(fct, "alice", b"Subject: x\n\nbody\n", sub="cur")
+    c = Raw(pop3.port)
+    assert c.login("alice").startswith(b"+OK 1 ")
+    (monitor,) = [p for p in pop3.plain.pids() if H.alive(p)]
+    kids = H.children(monitor)
+    assert len(kids) == 2, kids
+    login_pw = pwd.getpwnam(LOGIN_USER)
+    alice = fct.user("alice")
+    by_uid = {H.proc_uids(k)[0]: k for k in kids}
+    assert set(by_uid) == {login_pw.pw_uid, alice.uid}
+    login, session = by_uid[login_pw.pw_uid], by_uid[alice.uid]
+
+    assert H.proc_uids(monitor) == (0, 0, 0, 0)
+    assert H.proc_uids(login) == (login_pw.pw_uid,) * 4
+    assert H.proc_uids(session) == (alice.uid,) * 4
+    assert os.readlink("/proc/%d/root" % login) == \
+        os.path.join(fct.root, "empty")
+    assert os.readlink("/proc/%d/root" % session) == "/"
+    assert os.readlink("/proc/%d/cwd" % session) == alice.home
+
+    # descriptors: only the login process holds the client socket
+    assert any(t.startswith("socket:") for t in fd_targets(login))
+    key = fct.conf["tls_key_file"]
+    for pid in (login, session, monitor):
+        assert key not in fd_targets(pid)
+
+    # what each could open, tried with their ids
+    msg = os.path.join(fct.maildir("alice", "cur"), name)
+    assert not can_open(login_pw.pw_uid, login_pw.pw_gid, msg)
+    assert not can_open(alice.uid, alice.gid, key)
+    assert can_open(alice.uid, alice.gid, msg)
+    assert c.cmd("QUIT").startswith(b"+OK")
+
+
+@pytest.mark.root_only
+def test_monitor_has_no_client_socket(fct, pop3):
+    fct.write_conf(pop3_plaintext_login="yes")
+    c = Raw(pop3.port)
+    (monitor,) = [p for p in pop3.plain.pids() if H.alive(p)]
+    # fds 0 and 1 of the monitor are /dev/null, not the connection
+    assert os.readlink("/proc/%d/fd/0" % monitor) == "/dev/null"
+    assert os.readlink("/proc/%d/fd/1" % monitor) == "/dev/null"
+    c.cmd("QUIT")
+
+
+@pytest.mark.root_only
+@pytest.mark.facteur(extra_users={"zero": (0, 0), "low": (10, 10)})
+def test_low_uids_refused(fct, pop3):
+    fct.write_conf(pop3_plaintext_login="yes")
+    for u in ("zero", "low"):
+        os.makedirs(os.path.join(fct.home, u, "Maildir", "cur"),
+                    exist_ok=True)
+        c = Raw(pop3.port)
+        r = c.login(u)
+        assert r.startswith(b"-ERR [AUTH]"), (u, r)
+        c.cmd("QUIT")
+
+
+def test_split_without_root(fct, pop3):
+    """Whoever runs it, a login gives three processes."""
+    fct.write_conf(pop3_plaintext_login="yes")
+    c = Raw(pop3.port)
+    assert c.login("alice").startswith(b"+OK")
+    (monitor,) = [p for p in pop3.plain.pids() if H.alive(p)]
+    assert len(H.children(monitor)) == 2
+    c.cmd("QUIT")
