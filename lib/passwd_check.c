@@ -75,6 +75,8 @@ passwd_scheme_problem(const char *stored, int allow_plain)
 	if ((s = passwd_scheme_find(stored, &hash)) == NULL)
 		return "unknown password scheme (use {YESCRYPT}, "
 		    "{SHA512-CRYPT}, {SHA256-CRYPT}, {BLF-CRYPT} or {CRYPT})";
+	if (hash[0] == '\0')
+		return "no password after the {SCHEME} (locked)";
 	if (strcmp(s->name, "{PLAIN}") == 0)
 		return allow_plain ? NULL : "{PLAIN} password while "
 		    "auth_allow_plain_hashes is no";
@@ -113,7 +115,10 @@ passwd_equal(const char *a, const char *b)
 	return eq;
 }
 
-/* crypt(3) of password with setting hash; 1 match, 0 not, -1 error. */
+/*
+ * crypt(3) of password with setting hash: 1 match, 0 not, -1 temporary
+ * error, -2 when crypt cannot read the hash.
+ */
 static int
 passwd_crypt_match(const char *password, const char *hash)
 {
@@ -126,9 +131,8 @@ passwd_crypt_match(const char *password, const char *hash)
 	errno = 0;
 	out = crypt_rn(password, hash, cd, (int)sizeof(*cd));
 	if (out == NULL)
-		/* EINVAL: a password over CRYPT_MAX_PASSPHRASE_SIZE, or a
-		 * hash crypt cannot read; ENOMEM is the only temporary one. */
-		r = errno == ENOMEM ? -1 : 0;
+		/* ERANGE: a password over CRYPT_MAX_PASSPHRASE_SIZE. */
+		r = errno == ENOMEM ? -1 : errno == ERANGE ? 0 : -2;
 	else
 		r = passwd_equal(out, hash);
 	explicit_bzero(cd, sizeof(*cd));
@@ -255,7 +259,9 @@ passwd_verify(const struct conf *conf, const struct user_entry *e,
 	const char			*hash, *why;
 	int				 allow_plain, r;
 
-	if (strnlen(password, PASSWD_MAX + 1) > PASSWD_MAX) {
+	/* Too long for crypt(3) and PAM, or empty: never right. */
+	if (strnlen(password, PASSWD_MAX + 1) > PASSWD_MAX ||
+	    password[0] == '\0') {
 		passwd_verify_dummy("");
 		return PASSWD_MISMATCH;
 	}
@@ -288,6 +294,11 @@ passwd_verify(const struct conf *conf, const struct user_entry *e,
 	if ((r = passwd_crypt_match(password, hash)) == -1) {
 		log_warnx("auth: user=<%s>: crypt: out of memory", e->name);
 		return PASSWD_TEMP;
+	}
+	if (r == -2) {
+		log_warnx("auth: user=<%s>: cannot log in: crypt(3) cannot "
+		    "read the hash", e->name);
+		return PASSWD_REFUSED;
 	}
 	return r == 1 ? PASSWD_OK : PASSWD_MISMATCH;
 }

@@ -287,7 +287,6 @@ test_schemes(void **st)
 {
 	struct conf		*c = load_conf("");
 	struct auth_result	 r;
-	char			 h[300];
 
 	(void)st;
 	state_reset();
@@ -313,63 +312,6 @@ test_schemes(void **st)
 	    AUTH_BAD);
 	conf_free(c);
 
-	(void)snprintf(h, sizeof(h), "{YESCRYPT}%s", hyes);
-	assert_null(passwd_scheme_problem(h, 0));
-	(void)snprintf(h, sizeof(h), "{yescrypt}%s", hyes);
-	assert_null(passwd_scheme_problem(h, 0));
-	(void)snprintf(h, sizeof(h), "{CRYPT}%s", hblf);
-	assert_null(passwd_scheme_problem(h, 0));
-	(void)snprintf(h, sizeof(h), "{YESCRYPT}%s", hsha);
-	assert_non_null(passwd_scheme_problem(h, 0));
-	(void)snprintf(h, sizeof(h), "{BLF-CRYPT}%s", hsha256);
-	assert_non_null(passwd_scheme_problem(h, 0));
-	assert_non_null(passwd_scheme_problem("{PLAIN}x", 0));
-	assert_null(passwd_scheme_problem("{PLAIN}x", 1));
-	assert_non_null(passwd_scheme_problem("{MD5}x", 1));
-	assert_non_null(passwd_scheme_problem("$6$abc$def", 1));
-	assert_non_null(passwd_scheme_problem("", 1));
-	assert_non_null(passwd_scheme_problem("*", 1));
-	assert_non_null(passwd_scheme_problem("{CRYPT}$9$bogus", 1));
-	assert_non_null(passwd_scheme_problem("{CRYPT}", 1));
-}
-
-static void
-test_passwd_hash(void **st)
-{
-	static const char *const schemes[] = {
-		"yescrypt", "sha512", "sha256", "bcrypt", NULL
-	};
-	static const char *const prefixes[] = {
-		"{YESCRYPT}$y$", "{SHA512-CRYPT}$6$", "{SHA256-CRYPT}$5$",
-		"{BLF-CRYPT}$2b$", "{YESCRYPT}$y$"
-	};
-	struct conf		*c = load_conf("");
-	struct user_entry	 e;
-	char			 out[PASSWD_HASH_MAX], again[PASSWD_HASH_MAX];
-	size_t			 i;
-
-	(void)st;
-	for (i = 0; i < 5; i++) {
-		assert_int_equal(passwd_hash(schemes[i], "h pass", out,
-		    sizeof(out)), 0);
-		assert_memory_equal(out, prefixes[i], strlen(prefixes[i]));
-		assert_null(passwd_scheme_problem(out, 0));
-		memset(&e, 0, sizeof(e));
-		(void)strlcpy(e.name, "h", sizeof(e.name));
-		(void)strlcpy(e.hash, out, sizeof(e.hash));
-		assert_int_equal(passwd_verify(c, &e, "h pass", NULL),
-		    PASSWD_OK);
-		assert_int_equal(passwd_verify(c, &e, "h pas", NULL),
-		    PASSWD_MISMATCH);
-		/* A fresh salt every time. */
-		assert_int_equal(passwd_hash(schemes[i], "h pass", again,
-		    sizeof(again)), 0);
-		assert_string_not_equal(out, again);
-	}
-	assert_int_equal(passwd_hash("md5", "x", out, sizeof(out)), -1);
-	assert_int_equal(passwd_hash("plain", "x", out, sizeof(out)), -1);
-	assert_int_equal(passwd_hash("sha512", "x", out, 20), -1);
-	conf_free(c);
 }
 
 static void
@@ -696,7 +638,6 @@ main(void)
 		cmocka_unit_test(test_no_enumeration),
 		cmocka_unit_test(test_refused_uids),
 		cmocka_unit_test(test_schemes),
-		cmocka_unit_test(test_passwd_hash),
 		cmocka_unit_test(test_delays),
 		cmocka_unit_test(test_addr_across_connections),
 		cmocka_unit_test(test_decay),
