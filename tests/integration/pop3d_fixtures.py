@@ -121,6 +121,11 @@ def make_tls_material(d):
     run("openssl", "x509", "-req", "-in", "server.csr", "-CA", "ca.pem",
         "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.pem",
         "-days", "30", "-extfile", "ext.cnf")
+    # clients running as test users read the CA; the keys stay private
+    os.chmod(d, 0o755)
+    for name in os.listdir(d):
+        os.chmod(os.path.join(d, name),
+                 0o600 if name.endswith(".key") else 0o644)
     return d
 
 
