@@ -34,6 +34,7 @@ static char	users[128];
 static char	state[128];
 static char	logpath[128];
 static char	hyes[256], hblf[256], hsha[256], hsha256[256];
+static char	pam_file[128];	/* a PAM service file to remove, or "" */
 
 static void
 write_file(const char *p, const char *data)
@@ -122,6 +123,8 @@ teardown(void **st)
 	char	cmd[128];
 
 	(void)st;
+	if (pam_file[0] != '\0')
+		(void)unlink(pam_file);
 	(void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	return system(cmd) == 0 ? 0 : -1;
 }
@@ -549,6 +552,7 @@ pam_service_make(char *service, size_t size, char *svcpath, size_t psize)
 		return -1;
 	(void)snprintf(service, size, "facteur-test-%ld", (long)getpid());
 	(void)snprintf(svcpath, psize, "/etc/pam.d/%s", service);
+	(void)strlcpy(pam_file, svcpath, sizeof(pam_file));
 	(void)snprintf(script, sizeof(script), "%s/check.sh", dir);
 	write_file(script, "#!/bin/bash\n"
 	    "IFS= read -r -d '' pw\n[ \"$pw\" = pam-right ]\n");
@@ -621,6 +625,7 @@ test_system_accounts(void **st)
 	assert_int_equal(auth_check(c, "alice", "pam-right", "192.0.2.5", &r),
 	    AUTH_BAD);
 	assert_int_equal(unlink(svcpath), 0);
+	pam_file[0] = '\0';
 #else
 	/* Without PAM, not even the right password would do. */
 	assert_int_equal(auth_check(c, "nobody", "", "192.0.2.5", &r),
