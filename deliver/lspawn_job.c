@@ -80,19 +80,19 @@ target_find(struct lspawn *ls, struct job *j, struct target *t,
 	int			 r, n;
 
 	if (j->user[0] == '\0' || strlen(j->user) > USER_NAME_MAX)
-		return result_set(res, 'D', "no such user");
+		return result_set(res, 'D', "5.1.1 no such user");
 	r = users_lookup(ls->users_file, ls->system_users, j->user, &u);
 	explicit_bzero(u.hash, sizeof(u.hash));	/* never needed here */
 	if (r == -1)
-		return result_set(res, 'Z', "cannot read the users table");
+		return result_set(res, 'Z', "4.3.0 cannot read the users table");
 	if (r == 0)
-		return result_set(res, 'D', "no such user");
+		return result_set(res, 'D', "5.1.1 no such user");
 	t->uid = u.uid;
 	t->gid = u.gid;
 	if (ls->root && (t->uid == ID_NONE || t->gid == (gid_t)ID_NONE)) {
 		if (ls->virtual_user[0] == '\0')
 			return result_set(res, 'D',
-			    "no uid for user and no virtual_user");
+			    "5.3.0 no uid for user and no virtual_user");
 		errno = 0;
 		if ((pw = getpwnam(ls->virtual_user)) == NULL)
 			return result_set(res, 'Z', "virtual_user %s "
@@ -100,26 +100,31 @@ target_find(struct lspawn *ls, struct job *j, struct target *t,
 		t->uid = pw->pw_uid;
 		t->gid = pw->pw_gid;
 	}
-	if (ls->root) {
+	/*
+	 * The table's uid is checked whatever lspawn runs as: mail for uid 0
+	 * or a system account is refused, never delivered as someone else.
+	 */
+	if (t->uid != ID_NONE) {
 		if (t->uid == 0)
-			return result_set(res, 'D', "refusing to deliver as "
-			    "root; use an alias");
+			return result_set(res, 'D', "5.7.1 refusing to deliver "
+			    "as root; use an alias");
 		if ((long long)t->uid < ls->first_valid_uid)
 			return result_set(res, 'D',
-			    "uid below first_valid_uid");
-	} else {
+			    "5.7.1 uid below first_valid_uid");
+	}
+	if (!ls->root) {
 		t->uid = getuid();
 		t->gid = getgid();
 	}
 	if (u.home[0] != '/')
-		return result_set(res, 'D', "home directory is not an "
-		    "absolute path");
+		return result_set(res, 'D', "5.3.0 home directory is "
+		    "not an absolute path");
 	n = snprintf(t->maildir, sizeof(t->maildir), "%s/%s", u.home,
 	    ls->maildir);
 	if (n < 0 || (size_t)n >= sizeof(t->maildir))
-		return result_set(res, 'D', "maildir path too long");
+		return result_set(res, 'D', "5.3.0 maildir path too long");
 	if (!text_clean(t->maildir))
-		return result_set(res, 'D', "maildir path has control bytes");
+		return result_set(res, 'D', "5.3.0 maildir path has control bytes");
 	return 0;
 }
 
