@@ -106,6 +106,8 @@ auth_check(const struct conf *conf, const char *user, const char *pass,
 
 	memset(res, 0, sizeof(*res));
 	memset(&e, 0, sizeof(e));
+	if (clock_gettime(CLOCK_MONOTONIC, &res->started) == -1)
+		memset(&res->started, 0, sizeof(res->started));
 	if (addr == NULL || addr[0] == '\0')
 		addr = "unknown";
 	if (strnlen(addr, AUTH_ADDR_MAX + 1) > AUTH_ADDR_MAX)
@@ -181,10 +183,19 @@ long
 auth_fail_delay_ms(const struct conf *conf, unsigned conn_failures,
     const struct auth_result *res)
 {
-	long	a = auth_delay_ms(conf, conn_failures);
-	long	b = auth_delay_ms(conf, res->addr_failures);
+	struct timespec	now;
+	long		a = auth_delay_ms(conf, conn_failures);
+	long		b = auth_delay_ms(conf, res->addr_failures);
+	long long	d = a > b ? a : b, spent;
 
-	return a > b ? a : b;
+	if ((res->started.tv_sec != 0 || res->started.tv_nsec != 0) &&
+	    clock_gettime(CLOCK_MONOTONIC, &now) == 0) {
+		spent = (long long)(now.tv_sec - res->started.tv_sec) * 1000 +
+		    (now.tv_nsec - res->started.tv_nsec) / 1000000;
+		if (spent > 0)
+			d = spent >= d ? 0 : d - spent;
+	}
+	return (long)d;
 }
 
 int

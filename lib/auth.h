@@ -68,6 +68,8 @@ struct auth_result {
 	struct user_entry	user;
 	/* AUTH_BAD: the address's failures in the window (0: not kept). */
 	unsigned		addr_failures;
+	/* When auth_check began (CLOCK_MONOTONIC); zero: not known. */
+	struct timespec		started;
 };
 
 /*
@@ -81,7 +83,11 @@ enum auth_status auth_check(const struct conf *, const char *user,
 
 /* The delay for `failures` failures, in milliseconds (see above). */
 long		 auth_delay_ms(const struct conf *, unsigned failures);
-/* The delay to apply after a failure: the larger of the two. */
+/*
+ * The delay to apply after a failure: the larger of the two, less the
+ * time auth_check has taken already, so that the answer comes at the same
+ * moment whatever the check did (hash scheme, unknown user, PAM).
+ */
 long		 auth_fail_delay_ms(const struct conf *, unsigned conn_failures,
 		    const struct auth_result *);
 /* 1 when conn_failures has reached auth_fail_limit: close. */

@@ -224,6 +224,9 @@ test_no_enumeration(void **st)
 	    AUTH_BAD);
 	assert_int_equal(auth_check(c, "zed", "nope", "198.51.100.2", &r2),
 	    AUTH_BAD);
+	/* The same but for when each check began. */
+	memset(&r1.started, 0, sizeof(r1.started));
+	memset(&r2.started, 0, sizeof(r2.started));
 	assert_memory_equal(&r1, &r2, sizeof(r1));
 	for (n = 1; n < 6; n++)
 		assert_int_equal(auth_fail_delay_ms(c, n, &r1),
@@ -232,6 +235,7 @@ test_no_enumeration(void **st)
 	assert_int_equal(auth_check(c, "locked", "!", "198.51.100.3", &r2),
 	    AUTH_BAD);
 	r2.addr_failures = r1.addr_failures;
+	memset(&r2.started, 0, sizeof(r2.started));
 	assert_memory_equal(&r1, &r2, sizeof(r1));
 	conf_free(c);
 }
@@ -337,6 +341,12 @@ test_delays(void **st)
 	r.addr_failures = 3;
 	assert_int_equal(auth_fail_delay_ms(c, 1, &r), 2000);
 	assert_int_equal(auth_fail_delay_ms(c, 4, &r), 4000);
+	/* The time the check took is part of the delay. */
+	assert_int_equal(clock_gettime(CLOCK_MONOTONIC, &r.started), 0);
+	r.started.tv_sec -= 1;		/* began a second ago */
+	assert_in_range(auth_fail_delay_ms(c, 3, &r), 700, 1000);
+	r.started.tv_sec -= 10;
+	assert_int_equal(auth_fail_delay_ms(c, 3, &r), 0);
 	assert_int_equal(auth_fail_too_many(c, 4), 0);
 	assert_int_equal(auth_fail_too_many(c, 5), 1);
 	conf_free(c);
@@ -367,20 +377,20 @@ test_addr_across_connections(void **st)
 		assert_int_equal(auth_check(c, "alice", "guess", "203.0.113.7",
 		    &r), AUTH_BAD);
 		assert_int_equal(r.addr_failures, conn);
-		assert_int_equal(auth_fail_delay_ms(c, conn, &r),
-		    auth_delay_ms(c, conn));
+		assert_in_range(auth_fail_delay_ms(c, conn, &r),
+		    auth_delay_ms(c, conn) - 300, auth_delay_ms(c, conn));
 	}
 	/* A new connection: its own count is 1, the address's is 4. */
 	conn = 1;
 	assert_int_equal(auth_check(c, "bob", "guess", "203.0.113.7", &r),
 	    AUTH_BAD);
 	assert_int_equal(r.addr_failures, 4);
-	assert_int_equal(auth_fail_delay_ms(c, conn, &r), 4000);
+	assert_in_range(auth_fail_delay_ms(c, conn, &r), 3700, 4000);
 	/* Another address is not affected. */
 	assert_int_equal(auth_check(c, "bob", "guess", "203.0.113.8", &r),
 	    AUTH_BAD);
 	assert_int_equal(r.addr_failures, 1);
-	assert_int_equal(auth_fail_delay_ms(c, 1, &r), 500);
+	assert_in_range(auth_fail_delay_ms(c, 1, &r), 200, 500);
 	/* A success neither counts nor resets. */
 	assert_int_equal(auth_check(c, "bob", "blf-pass", "203.0.113.7", &r),
 	    AUTH_OK);
