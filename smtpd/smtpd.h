@@ -131,6 +131,10 @@ void	session_close(struct smtpd_session *, int code, const char *enh,
 /* Dispatches one command line (terminator removed) through the table. */
 void	cmd_dispatch(struct smtpd_session *, const char *line, size_t n);
 
+/* The client's verified host name, or "" (smtpd_dns.c). */
+void	dns_reverse(const char *resolver, const char *addr, char *out,
+	    size_t outlen);
+
 /* DATA and BDAT (smtpd_data.c). */
 void	data_cmd(struct smtpd_session *);
 void	bdat_cmd(struct smtpd_session *, unsigned long long size, int last);

@@ -227,7 +227,11 @@ session_run(const struct conf *conf, const struct smtpd_opts *opts, int sock)
 	lineio_init(&s.io, 0, 1, (int)(conf_int(conf, "smtpd_timeout") * 1000));
 	buf_init(&s.line, SMTP_CMD_LINE_MAX);
 	buf_init(&s.out, 256 * 1024);
-	log_info("connect from %s", s.peer_addr);
+	if (conf_bool(conf, "smtpd_reverse_lookup"))
+		dns_reverse(conf_str(conf, "dns_resolver"), s.peer_addr,
+		    s.peer_name, sizeof(s.peer_name));
+	log_info("connect from %s[%s]", s.peer_name[0] != '\0' ?
+	    s.peer_name : "unknown", s.peer_addr);
 	session_early_talker(&s);
 	session_reply(&s, 220, NULL, "%s ESMTP facteur",
 	    conf_myhostname(conf));
