@@ -17,6 +17,10 @@ MANDIR     = $(PREFIX)/share/man
 PKGS     = openssl libbsd-overlay libcrypt libcares
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# PAM (system accounts' passwords) when its headers are installed.
+HAVE_PAM   := $(shell pkg-config --exists pam 2>/dev/null && echo yes)
+PAM_CFLAGS := $(if $(HAVE_PAM),-DHAVE_PAM)
+PAM_LIBS   := $(if $(HAVE_PAM),$(shell pkg-config --libs pam))
 
 HARDEN   = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE \
            -fstack-clash-protection -fcf-protection
@@ -24,12 +28,12 @@ OPT     ?= -O2 -g
 CFLAGS  ?=
 CFLAGS_ALL = -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
            -Wformat=2 -Wno-format-nonliteral $(OPT) $(HARDEN) $(SAN) \
-           -Ilib $(PKG_CFLAGS) \
+           -Ilib $(PKG_CFLAGS) $(PAM_CFLAGS) \
            -DFACTEUR_CONF_DEFAULT='"$(SYSCONFDIR)/facteur.conf"' \
            -DFACTEUR_LIBEXEC_DEFAULT='"$(LIBEXECDIR)"' \
            -DFACTEUR_QUEUE_DEFAULT='"$(QUEUEDIR)"' $(CFLAGS)
 LDFLAGS_ALL = -pie -Wl,-z,relro,-z,now -Wl,--as-needed $(SAN) $(LDFLAGS)
-LIBS     = $(PKG_LIBS)
+LIBS     = $(PKG_LIBS) $(PAM_LIBS)
 
 # A program P is built from DIR/P.c and every DIR/P_*.c, plus lib/.
 PROG_DIRS = enqueue:queue queued:queue sendmail:queue \
