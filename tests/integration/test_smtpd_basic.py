@@ -49,6 +49,10 @@ def test_raw_session_byte_exact(fct, smtpd):
     assert b"with ESMTP id " + qid.encode() in rcv
     assert b"[127.0.0.1]" in rcv
     assert b"for <" + BOB.encode() + b">" in rcv
+    # enqueue used smtpd's queue ID: queued logs the message under it
+    assert "queued[" in fct.log()
+    assert any(ln.startswith("queued[") and (": %s: " % qid) in ln
+               for ln in fct.log().splitlines()), fct.log_tail()
 
 
 def test_smtplib_send_message(fct, smtpd):
