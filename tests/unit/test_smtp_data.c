@@ -55,7 +55,8 @@ run(const char *in, size_t n, enum smtp_data_mode mode, enum smtp_bare bare,
 	r->flags = d.flags;
 	r->done = d.done;
 	assert_true(out.len < sizeof(r->out));
-	memcpy(r->out, out.data, out.len);
+	if (out.len > 0)
+		memcpy(r->out, out.data, out.len);
 	r->outlen = out.len;
 	buf_free(&out);
 }
