@@ -9,9 +9,10 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 
-#include <netdb.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
+#include <netdb.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -304,6 +305,8 @@ login_split_run(const struct conf *conf, const struct login_proto *proto,
 	/* The monitor keeps no key and reads no network byte. */
 	if (tls != NULL)
 		tls_server_free(tls);
+	/* Sessions are forked from here: give back what TLS setup used. */
+	(void)malloc_trim(0);
 	if ((null = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1 ||
 	    dup2(null, 0) == -1 || dup2(null, 1) == -1)
 		fatal("/dev/null");

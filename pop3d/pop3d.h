@@ -51,6 +51,7 @@ struct pop3 {
 
 	/* session process */
 	struct maildir_list	 box;
+	int			 lockfd;	/* the mailbox lock */
 	unsigned char		*deleted;	/* one byte per message */
 	size_t			 ndeleted;
 	int			 mark_seen;

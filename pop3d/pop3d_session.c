@@ -165,11 +165,19 @@ pop3_update(struct pop3 *p)
 int
 pop3_cmd_quit(struct pop3 *p, const struct pop3_args *a)
 {
+	int	 r;
+
 	(void)a;
 	p->done = 1;
 	if (p->state == POP3_AUTH)
 		return pop3_ok(p, "facteur POP3 server signing off");
-	if (pop3_update(p) == -1)
+	r = pop3_update(p);
+	/* Unlocked before the reply: a client may log in again at once. */
+	if (p->lockfd != -1) {
+		(void)close(p->lockfd);
+		p->lockfd = -1;
+	}
+	if (r == -1)
 		return lineio_printf(&p->io,
 		    "-ERR [SYS/TEMP] some deleted messages not removed\r\n");
 	return pop3_ok(p, "facteur POP3 server signing off");
@@ -200,7 +208,7 @@ pop3_lock(const char *dir)
 }
 
 static int
-pop3_open_box(struct pop3 *p, const struct user_entry *u, int *lockfd)
+pop3_open_box(struct pop3 *p, const struct user_entry *u)
 {
 	const char	*md = conf_str(p->conf, "maildir");
 	char		 dir[PATH_MAX];
@@ -212,7 +220,7 @@ pop3_open_box(struct pop3 *p, const struct user_entry *u, int *lockfd)
 		r = snprintf(dir, sizeof(dir), "%s/%s", u->home, md);
 	if (r < 0 || (size_t)r >= sizeof(dir))
 		return pop3_err(p, "[SYS/PERM] mailbox path too long"), -1;
-	if ((*lockfd = pop3_lock(dir)) == -1) {
+	if ((p->lockfd = pop3_lock(dir)) == -1) {
 		if (errno == EBUSY)
 			return pop3_err(p, "[IN-USE] mailbox in use by another "
 			    "POP3 session"), -1;
@@ -239,17 +247,18 @@ pop3_session_main(const struct conf *conf, const struct user_entry *u,
 	struct pop3		 p;
 	size_t			 n;
 	unsigned long long	 octets;
-	int			 r = 1, lockfd = -1;
+	int			 r = 1;
 
 	memset(&p, 0, sizeof(p));
 	p.opts = arg;
 	p.conf = conf;
 	p.state = POP3_TRANS;
 	p.session_fd = -1;
+	p.lockfd = -1;
 	p.mark_seen = conf_bool(conf, "pop3_mark_seen");
 	buf_init(&p.line, POP3_LINE_MAX);
 	lineio_init(&p.io, fd, fd, (int)conf_int(conf, "pop3_timeout") * 1000);
-	if (pop3_open_box(&p, u, &lockfd) == 0) {
+	if (pop3_open_box(&p, u) == 0) {
 		pop3_totals(&p, &n, &octets);
 		log_info("session: user=<%s>, messages=%zu, octets=%llu",
 		    u->name, n, octets);
@@ -264,7 +273,7 @@ pop3_session_main(const struct conf *conf, const struct user_entry *u,
 	free(p.deleted);
 	lineio_free(&p.io);
 	buf_free(&p.line);
-	if (lockfd != -1)
-		(void)close(lockfd);
+	if (p.lockfd != -1)
+		(void)close(p.lockfd);
 	return r;
 }

@@ -1,0 +1,339 @@
+"""
+pop3_bench: pop3d under load, beside Dovecot's pop3d when it can be had
+(as root: apt-get install dovecot-pop3d, configured on a loopback port
+from a temporary config; never touching /etc/dovecot).  Run by
+bench/run.sh (`make bench`).
+
+Environment: FACTEUR_BUILD (programs), BENCH_POP3_LOGINS (400 logins),
+BENCH_POP3_C (4 parallel clients), BENCH_POP3_MSGS (10000 messages),
+BENCH_DOVECOT (1: compare with Dovecot when possible, 0: never).
+
+Measured, for each server, with the same Python poplib client:
+
+  logins/s   BENCH_POP3_C threads each doing connect, USER, PASS
+             (a SHA-512 crypt(3) hash), STAT, QUIT, until BENCH_POP3_LOGINS
+             sessions are done, over plain POP3 (plaintext login allowed on
+             loopback for the bench); wall time of the whole.
+  open       connect + login + STAT of a BENCH_POP3_MSGS-message Maildir:
+             first session (sizes computed) and second (sizes cached).
+  dump       STAT + UIDL + LIST + RETR of every message in one session.
+  rss        VmRSS of the processes serving one open session (pop3d: login
+             + session, the monitor apart; Dovecot: pop3-login + pop3),
+             read from /proc while the session is idle.
+
+facteur's pop3d is started per connection by a Python accept loop (the
+inetd way, as the integration tests do), so its logins/s include a
+fork+exec from Python; Dovecot runs its own master and listener.
+"""
+import os
+import poplib
+import pwd
+import shutil
+import subprocess
+import sys
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
+import facteur_harness as H  # noqa: E402
+import pop3d_fixtures as F  # noqa: E402
+
+PASSWORD = F.PASSWORD
+
+
+def env_int(name, default):
+    try:
+        return int(os.environ.get(name, default))
+    except ValueError:
+        sys.exit("bench: %s must be a number" % name)
+
+
+def fill_maildir(home, uid, gid, n):
+    cur = os.path.join(home, "Maildir", "cur")
+    for sub in ("", "/cur", "/new", "/tmp"):
+        os.makedirs(os.path.join(home, "Maildir") + sub, 0o700,
+                    exist_ok=True)
+    body = b"".join(b"line %d of a typical message body\n" % i
+                    for i in range(60))
+    for i in range(n):
+        p = os.path.join(cur, "%d.M%dP1.bench:2,S" % (1600000000 + i, i))
+        with open(p, "wb") as f:
+            f.write(b"From: a@b\nSubject: %d\n\n" % i + body)
+        if H.IS_ROOT:
+            os.chown(p, uid, gid)
+    if H.IS_ROOT:
+        for dp, _, _ in os.walk(os.path.join(home, "Maildir")):
+            os.chown(dp, uid, gid)
+
+
+def add_login_users(inst, conc):
+    """One user per client thread: POP3 locks a mailbox per session."""
+    return [inst.add_user("lg%d" % i).name for i in range(conc)]
+
+
+def logins(port, users, total, conc):
+    left = [total]
+    lock = threading.Lock()
+    errors = []
+
+    def worker(user):
+        while True:
+            with lock:
+                if left[0] <= 0:
+                    return
+                left[0] -= 1
+            try:
+                p = poplib.POP3("127.0.0.1", port, timeout=60)
+                p.user(user)
+                p.pass_(PASSWORD)
+                p.stat()
+                p.quit()
+            except Exception as e:      # noqa: BLE001
+                errors.append(repr(e))
+                return
+    t0 = time.monotonic()
+    ts = [threading.Thread(target=worker, args=(users[i],))
+          for i in range(conc)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    dt = time.monotonic() - t0
+    if errors:
+        print("  login errors: %d, first: %s" % (len(errors), errors[0]))
+    return (total - len(errors)) / dt
+
+
+def open_box(port, user):
+    t0 = time.monotonic()
+    p = poplib.POP3("127.0.0.1", port, timeout=600)
+    p.user(user)
+    p.pass_(PASSWORD)
+    p.stat()
+    dt = time.monotonic() - t0
+    p.quit()
+    return dt
+
+
+def dump(port, user, n):
+    poplib._MAXLINE = 100000
+    t0 = time.monotonic()
+    p = poplib.POP3("127.0.0.1", port, timeout=600)
+    p.user(user)
+    p.pass_(PASSWORD)
+    count, size = p.stat()
+    assert count == n, (count, n)
+    p.uidl()
+    p.list()
+    got = 0
+    for i in range(1, count + 1):
+        got += p.retr(i)[2]
+    p.quit()
+    return time.monotonic() - t0, size
+
+
+def rss_kb(pid):
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def session_rss(port, user, pids_fn):
+    p = poplib.POP3("127.0.0.1", port, timeout=60)
+    p.user(user)
+    p.pass_(PASSWORD)
+    p.stat()
+    time.sleep(0.3)
+    out = pids_fn()
+    r = {name: rss_kb(pid) for name, pid in out}
+    p.quit()
+    return r
+
+
+def report(name, lps, open1, open2, dumpt, size, n, rss):
+    print("%-8s logins/s %7.1f | open %d msgs: first %.3fs, cached %.3fs "
+          "| STAT+UIDL+LIST+RETR all: %.2fs (%.0f msg/s, %.1f MB/s)"
+          % (name, lps, n, open1, open2, dumpt, n / dumpt,
+             size / dumpt / 1e6))
+    print("%-8s rss per session: %s" % (
+        name, ", ".join("%s %d kB" % kv for kv in sorted(rss.items()))))
+
+
+def bench_facteur(total, conc, n):
+    inst = H.Instance()
+    try:
+        F.pop3_conf(inst, pop3_plaintext_login="yes", log_debug="no")
+        srv = F.Pop3dServer(inst)
+        fill_maildir(inst.user("bob").home, inst.user("bob").uid,
+                     inst.user("bob").gid, n)
+        lps = logins(srv.port, add_login_users(inst, conc), total, conc)
+        open1 = open_box(srv.port, "bob")
+        open2 = open_box(srv.port, "bob")
+        dumpt, size = dump(srv.port, "bob", n)
+
+        def pids():
+            mons = [p for p in srv.pids() if H.alive(p)]
+            out = []
+            for m in mons:
+                out.append(("monitor", m))
+                for c in H.children(m):
+                    role = "session" if H.proc_uids(c)[0] == \
+                        inst.user("bob").uid and H.IS_ROOT else "child"
+                    if H.IS_ROOT and role == "child":
+                        role = "login"
+                    out.append((role + "-%d" % c if role == "child"
+                                else role, c))
+            return out
+        rss = session_rss(srv.port, "bob", pids)
+        srv.close()
+        report("facteur", lps, open1, open2, dumpt, size, n, rss)
+    finally:
+        inst.close()
+
+
+def dovecot_available():
+    if shutil.which("dovecot"):
+        return shutil.which("dovecot")
+    if not H.IS_ROOT or not shutil.which("apt-get"):
+        return None
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    for _ in range(2):
+        r = subprocess.run(["apt-get", "install", "-y", "-qq",
+                            "--no-install-recommends", "dovecot-pop3d"],
+                           capture_output=True, env=env)
+        if r.returncode == 0:
+            break
+        subprocess.run(["apt-get", "update", "-qq"], capture_output=True,
+                       env=env)
+    # the package starts nothing here (policy-rc.d), but make sure
+    subprocess.run(["systemctl", "stop", "dovecot"], capture_output=True)
+    return shutil.which("dovecot")
+
+
+def bench_dovecot(total, conc, n):
+    dovecot = dovecot_available()
+    if dovecot is None:
+        print("dovecot  not available (needs root and dovecot-pop3d)")
+        return
+    inst = H.Instance()
+    d = os.path.join(inst.root, "dovecot")
+    os.mkdir(d, 0o755)
+    proc = None
+    try:
+        bob = inst.user("bob")
+        fill_maildir(bob.home, bob.uid, bob.gid, n)
+        lusers = add_login_users(inst, conc)
+        users = os.path.join(d, "users")
+        h = H.password_hash(PASSWORD)
+        with open(users, "w") as f:
+            for u in inst.users.values():
+                f.write("%s:%s:%d:%d::%s::\n" % (u.name, h, u.uid, u.gid,
+                                                 u.home))
+        import socket
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        conf = os.path.join(d, "dovecot.conf")
+        try:
+            pwd.getpwnam("dovenull")
+            login_user = "dovenull"
+        except KeyError:
+            login_user = pwd.getpwuid(os.getuid()).pw_name
+        with open(conf, "w") as f:
+            f.write("""
+base_dir = %(d)s/run
+state_dir = %(d)s/state
+log_path = %(d)s/log
+protocols = pop3
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain
+first_valid_uid = 1
+default_login_user = %(lu)s
+default_internal_user = %(iu)s
+mail_location = maildir:~/Maildir
+pop3_uidl_format = %%f
+passdb {
+  driver = passwd-file
+  args = %(users)s
+}
+userdb {
+  driver = passwd-file
+  args = %(users)s
+}
+service pop3-login {
+  inet_listener pop3 {
+    address = 127.0.0.1
+    port = %(port)d
+  }
+  inet_listener pop3s {
+    port = 0
+  }
+}
+service imap-login {
+  inet_listener imap {
+    port = 0
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+""" % {"d": d, "users": users, "port": port, "lu": login_user,
+       "iu": "dovecot" if H.IS_ROOT else login_user})
+        proc = subprocess.Popen([dovecot, "-F", "-c", conf],
+                                stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+
+        def up():
+            try:
+                socket.create_connection(("127.0.0.1", port), 1).close()
+                return True
+            except OSError:
+                return False
+        H.wait_until(up, 30, "dovecot to listen")
+        lps = logins(port, lusers, total, conc)
+        open1 = open_box(port, "bob")
+        open2 = open_box(port, "bob")
+        dumpt, size = dump(port, "bob", n)
+
+        def pids():
+            out = []
+            for c in H.descendants(proc.pid):
+                comm = H.proc_comm(c)
+                if comm in ("pop3-login", "pop3"):
+                    out.append(("%s-%d" % (comm, c), c))
+            return out
+        rss = session_rss(port, "bob", pids)
+        report("dovecot", lps, open1, open2, dumpt, size, n, rss)
+    finally:
+        if proc is not None:
+            proc.terminate()
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        inst.close()
+
+
+def main():
+    total = env_int("BENCH_POP3_LOGINS", 400)
+    conc = env_int("BENCH_POP3_C", 4)
+    n = env_int("BENCH_POP3_MSGS", 10000)
+    print("pop3 bench: %d logins by %d clients; a %d-message Maildir"
+          % (total, conc, n))
+    bench_facteur(total, conc, n)
+    if os.environ.get("BENCH_DOVECOT", "1") != "0":
+        bench_dovecot(total, conc, n)
+
+
+if __name__ == "__main__":
+    main()
