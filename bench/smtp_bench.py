@@ -1,0 +1,693 @@
+"""
+smtp_bench: SMTP figures for `make bench` (run by bench/run.sh after the
+queue bench).  See bench/README.md for what each figure means.
+
+  1. facteur as `make run` starts it (the master `facteur -d -C conf`,
+     smtp_listen and smtps_listen on free loopback ports, a throw-away root
+     built by tests/integration/facteur_harness.py), driven by
+     bench/smtp_load (C, built here into $FACTEUR_BUILD/bench/) at
+     concurrency 1, 10 and 50 with 4 KB messages: accepted messages/s,
+     messages/s into the Maildir, latency from the connection's first byte
+     to the 250 and to the delivered file's mtime, and the memory of one
+     idle smtpd session (monitor and session, VmRSS and Pss).
+  2. Postfix 3.7 (Debian's package, root only) as a private instance with
+     the same load at concurrency 10, and the ratio facteur/Postfix;
+     smtp-source (from the postfix package) as a cross-check on both.
+  3. TLS: handshakes/s against smtps (openssl s_time, full and resumed),
+     messages/s over STARTTLS at concurrency 10 beside plaintext.
+
+Environment: FACTEUR_BUILD; SMTP_BENCH_N messages per run (600),
+SMTP_BENCH_CONC concurrency levels ("1,10,50"), SMTP_BENCH_RUNS (3),
+SMTP_BENCH_SIZE octets (4096), SMTP_BENCH_PER_CONN messages per connection
+(1), SMTP_BENCH_PIPELINING (0), SMTP_BENCH_POSTFIX (1; 0 skips Postfix),
+SMTP_BENCH_STIME seconds per s_time case (5).
+"""
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
+import facteur_harness as H  # noqa: E402
+
+BUILD = os.path.abspath(os.environ.get("FACTEUR_BUILD", ""))
+LOAD = os.path.join(BUILD, "bench", "smtp_load")
+RCPT_USER = "alice"
+RCPT = "%s@%s" % (RCPT_USER, H.DOMAIN)
+HARDEN = ["-std=c17", "-D_GNU_SOURCE", "-Wall", "-Wextra", "-Werror",
+          "-Wshadow", "-Wformat=2", "-O2", "-g", "-D_FORTIFY_SOURCE=2",
+          "-fstack-protector-strong", "-fPIE", "-fstack-clash-protection",
+          "-fcf-protection", "-pie", "-Wl,-z,relro,-z,now"]
+
+
+def env_int(name, default):
+    try:
+        return int(os.environ.get(name, default))
+    except ValueError:
+        sys.exit("smtp bench: %s must be a number" % name)
+
+
+def say(*a):
+    print(*a)
+    sys.stdout.flush()
+
+
+def free_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def pct(sorted_vals, p):
+    if not sorted_vals:
+        return float("nan")
+    return sorted_vals[min(len(sorted_vals) - 1, int(len(sorted_vals) * p))]
+
+
+def build_load():
+    os.makedirs(os.path.dirname(LOAD), exist_ok=True)
+    src = os.path.join(HERE, "smtp_load.c")
+    if os.path.exists(LOAD) and os.stat(LOAD).st_mtime >= os.stat(src).st_mtime:
+        return
+    cmd = [os.environ.get("CC", "cc")] + HARDEN + ["-o", LOAD, src,
+                                                   "-lssl", "-lcrypto",
+                                                   "-pthread"]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit("smtp bench: building smtp_load failed:\n%s" % r.stderr)
+
+
+def parse_load(out):
+    m = re.search(r"sent=(\d+) failed=(\d+) conns=(\d+) resumed=(\d+) "
+                  r"elapsed=([\d.]+) rate=([\d.]+) p50=([\d.]+) "
+                  r"p99=([\d.]+)", out)
+    if not m:
+        return None
+    k = ("sent", "failed", "conns", "resumed", "elapsed", "rate", "p50",
+         "p99")
+    return {a: float(b) for a, b in zip(k, m.groups())}
+
+
+def load_argv(port, n, c, size, extra=()):
+    argv = [LOAD, "-p", str(port), "-c", str(c), "-n", str(n), "-s",
+            str(size), "-r", RCPT, "-m",
+            str(env_int("SMTP_BENCH_PER_CONN", 1)), "-w", "120"]
+    if env_int("SMTP_BENCH_PIPELINING", 0):
+        argv.append("-P")
+    return argv + list(extra)
+
+
+def maildir_count(d):
+    try:
+        return sum(1 for n in os.listdir(d) if not n.startswith("."))
+    except FileNotFoundError:
+        return 0
+
+
+def clear_maildir(d):
+    for n in os.listdir(d):
+        try:
+            os.unlink(os.path.join(d, n))
+        except FileNotFoundError:
+            pass
+
+
+def delivery_latencies(d):
+    """Seconds from X-Bench-Start (just before connect) to each delivered
+    file's mtime (the end of its write, before the link into new/)."""
+    out = []
+    for n in os.listdir(d):
+        p = os.path.join(d, n)
+        try:
+            with open(p, "rb") as f:
+                head = f.read(8192)
+            mt = os.stat(p).st_mtime_ns
+        except OSError:
+            continue
+        m = re.search(rb"\nX-Bench-Start: (\d+)\r?\n", head)
+        if m:
+            out.append((mt - int(m.group(1))) / 1e9)
+    out.sort()
+    return out
+
+
+def drive(port, maildir, n, c, size, extra=(), wait_delivery=True,
+          deadline=600):
+    """One load run; polls the Maildir every 10 ms while it goes.  Returns
+    the load generator's figures plus maildir_rate and delivery latency."""
+    clear_maildir(maildir)
+    recs = tempfile.NamedTemporaryFile(prefix="smtp-load-", delete=False)
+    recs.close()
+    argv = load_argv(port, n, c, size, extra) + ["-o", recs.name]
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    done_ns = None
+    end = time.monotonic() + deadline
+    while wait_delivery and time.monotonic() < end:
+        if maildir_count(maildir) >= n:
+            done_ns = time.time_ns()
+            break
+        if p.poll() is not None and p.returncode != 0:
+            break
+        time.sleep(0.01)
+    try:
+        out, err = p.communicate(timeout=max(10, end - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out, err = p.communicate()
+    r = parse_load(out)
+    try:
+        with open(recs.name) as f:
+            starts = [int(line.split()[1]) for line in f if line.strip()]
+    finally:
+        os.unlink(recs.name)
+    if r is None or r["sent"] < n:
+        return None, "load: rc %s %s %s" % (p.returncode, out.strip(),
+                                            err.strip()[-300:])
+    if wait_delivery:
+        if done_ns is None:
+            return None, "only %d of %d in the Maildir" % (
+                maildir_count(maildir), n)
+        t0 = min(starts)
+        r["maildir_rate"] = n / ((done_ns - t0) / 1e9)
+        lat = delivery_latencies(maildir)
+        r["dlat50"] = pct(lat, 0.5)
+        r["dlat99"] = pct(lat, 0.99)
+    return r, None
+
+
+def median_of(results, k):
+    return statistics.median(x[k] for x in results)
+
+
+# ------------------------------------------------------------- facteur
+
+class Facteur:
+    def __init__(self):
+        self.inst = H.Instance(conf={"queue_scan_interval": "60s",
+                                     "log_debug": "no"})
+        inst = self.inst
+        self.port = free_port()
+        self.sport = free_port()
+        empty = os.path.join(inst.root, "empty")
+        os.mkdir(empty, 0o755)
+        if H.IS_ROOT:
+            H.ensure_user("facteur-smtpd", system=True)
+            smtpd_user = "facteur-smtpd"
+        else:
+            import pwd
+            smtpd_user = pwd.getpwuid(os.getuid()).pw_name
+        cert = os.path.join(inst.etc, "cert.pem")
+        key = os.path.join(inst.etc, "key.pem")
+        r = subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+             "-days", "2", "-subj", "/CN=localhost", "-keyout", key,
+             "-out", cert], capture_output=True, text=True)
+        if r.returncode != 0:
+            raise H.HarnessError("openssl req: " + r.stderr)
+        os.chmod(key, 0o600)
+        inst.write_conf(**{
+            "smtp_listen": "127.0.0.1:%d" % self.port,
+            "smtps_listen": "127.0.0.1:%d" % self.sport,
+            "smtpd_user": smtpd_user,
+            "smtpd_chroot": empty,
+            "max_sessions": "500",
+            "max_sessions_per_client": "500",
+            "tls_cert_file": cert,
+            "tls_key_file": key,
+            "tls_ticket_key_file": os.path.join(inst.etc, "tickets"),
+            "restart_delay": "1s",
+            "shutdown_grace": "5s",
+        })
+        log = open(inst.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [inst.program("facteur"), "-d", "-C", inst.conf_path],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+            env=H.base_env(), start_new_session=True, cwd="/")
+        log.close()
+        H.wait_until(lambda: self.proc.poll() is not None or
+                     "started, configuration" in inst.log(), 30,
+                     "the master to listen")
+        if self.proc.poll() is not None:
+            raise H.HarnessError("facteur exited: " + inst.log_tail())
+        trig = os.path.join(inst.queue, "trigger")
+        H.wait_until(lambda: os.path.exists(trig), 30, "queued to start")
+        self.maildir = inst.maildir(RCPT_USER)
+
+    def sessions(self):
+        """[(monitor pid, [session pids])] of running smtpd's."""
+        out = []
+        for p in H.children(self.proc.pid):
+            if H.proc_comm(p) == "smtpd":
+                out.append((p, [c for c in H.children(p)
+                                if H.proc_comm(c) == "smtpd"]))
+        return out
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self.inst.close()
+
+
+def proc_mem(pid):
+    """(VmRSS kB, Pss kB) of pid."""
+    rss = pss = 0
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                rss = int(line.split()[1])
+    try:
+        with open("/proc/%d/smaps_rollup" % pid) as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    pss = int(line.split()[1])
+    except OSError:
+        pass
+    return rss, pss
+
+
+def idle_memory(fct):
+    """Memory of one idle session (greeting and EHLO read), 3 samples."""
+    H.wait_until(lambda: not fct.sessions(), 60, "sessions to end")
+    samples = []
+    for _ in range(3):
+        p = subprocess.Popen([LOAD, "-p", str(fct.port), "-I"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             text=True)
+        try:
+            if p.stdout.readline().strip() != "ready":
+                return None
+            time.sleep(0.2)
+            sess = H.wait_until(lambda: [s for s in fct.sessions() if s[1]],
+                                10, "the idle session")
+            mon, kids = sess[0]
+            samples.append((proc_mem(mon), proc_mem(kids[0])))
+        finally:
+            p.stdin.write("\n")
+            p.stdin.close()
+            p.wait(30)
+        H.wait_until(lambda: not fct.sessions(), 30, "the session to end")
+    med = lambda f: statistics.median(f(s) for s in samples)  # noqa: E731
+    return {"mon_rss": med(lambda s: s[0][0]), "mon_pss": med(lambda s: s[0][1]),
+            "ses_rss": med(lambda s: s[1][0]), "ses_pss": med(lambda s: s[1][1])}
+
+
+def bench_plain(port, maildir, n, levels, size, runs, label):
+    res = {}
+    for c in levels:
+        rs = []
+        for i in range(runs):
+            r, err = drive(port, maildir, n, c, size)
+            if r is None:
+                say("  %s c=%d run %d FAILED: %s" % (label, c, i + 1, err))
+                continue
+            rs.append(r)
+            say("  %s c=%-2d run %d: accepted %6.1f/s, maildir %6.1f/s, "
+                "conn->250 p50 %.3fs p99 %.3fs, conn->maildir p50 %.3fs "
+                "p99 %.3fs" % (label, c, i + 1, r["rate"], r["maildir_rate"],
+                               r["p50"], r["p99"], r["dlat50"], r["dlat99"]))
+        if rs:
+            res[c] = {k: median_of(rs, k) for k in rs[0]}
+    return res
+
+
+def smtp_source(port, n, c, size, maildir=None):
+    """smtp-source's own run, timed from outside (accepted msgs/s)."""
+    exe = shutil.which("smtp-source") or "/usr/sbin/smtp-source"
+    if not os.path.exists(exe):
+        return None
+    if maildir:
+        clear_maildir(maildir)
+    t0 = time.monotonic()
+    r = subprocess.run([exe, "-s", str(c), "-m", str(n), "-l", str(size),
+                        "-f", "bench@bench.test", "-t", RCPT,
+                        "127.0.0.1:%d" % port], capture_output=True,
+                       text=True, timeout=600)
+    el = time.monotonic() - t0
+    if r.returncode != 0:
+        return None
+    if maildir:
+        # let every copy land so that the next run starts from an empty box
+        try:
+            H.wait_until(lambda: maildir_count(maildir) >= n, 300,
+                         "smtp-source's messages", interval=0.05)
+        except AssertionError:
+            pass
+        clear_maildir(maildir)
+    return n / el
+
+
+# ------------------------------------------------------------- Postfix
+
+def postfix_install():
+    if os.path.exists("/usr/sbin/postfix"):
+        return None
+    if not shutil.which("apt-get"):
+        return "postfix is not installed and there is no apt-get"
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    subprocess.run(["debconf-set-selections"], input=b"postfix "
+                   b"postfix/main_mailer_type select No configuration\n",
+                   capture_output=True, env=env)
+    rc = "/usr/sbin/policy-rc.d"       # keeps the system service stopped
+    had_rc = os.path.exists(rc)
+    if not had_rc:
+        with open(rc, "w") as f:
+            f.write("#!/bin/sh\nexit 101\n")
+        os.chmod(rc, 0o755)
+    try:
+        cmd = ["apt-get", "install", "-y", "-qq", "--no-install-recommends",
+               "postfix"]
+        r = subprocess.run(cmd, capture_output=True, text=True, env=env)
+        if r.returncode != 0:
+            subprocess.run(["apt-get", "update", "-qq"], capture_output=True,
+                           env=env)
+            r = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    finally:
+        if not had_rc:
+            os.unlink(rc)
+    if not os.path.exists("/usr/sbin/postfix"):
+        return "apt-get install postfix failed: %s" % r.stderr.strip()[-200:]
+    return None
+
+
+class Postfix:
+    """A private Postfix: own config_directory, queue, SMTP on a free
+    loopback port, virtual(8) delivery into one Maildir as a fixed uid."""
+
+    def __init__(self, uid, gid):
+        self.dir = tempfile.mkdtemp(prefix="facteur-bench-postfix-",
+                                    dir=H.reachable_tmpdir())
+        os.chmod(self.dir, 0o755)
+        self.conf = os.path.join(self.dir, "etc")
+        self.queue = os.path.join(self.dir, "spool")
+        self.data = os.path.join(self.dir, "data")
+        self.vmail = os.path.join(self.dir, "vmail")
+        self.log = os.path.join(self.dir, "maillog")
+        self.port = free_port()
+        for d in (self.conf, self.queue, self.data, self.vmail):
+            os.makedirs(d, exist_ok=True)
+        shutil.chown(self.data, "postfix")
+        box = os.path.join(self.vmail, RCPT_USER, "Maildir")
+        for sub in ("", "/new", "/cur", "/tmp"):
+            os.makedirs(box + sub, exist_ok=True)
+        for dp, _, _ in os.walk(self.vmail):
+            os.chown(dp, uid, gid)
+        self.maildir = box + "/new"
+        src = "/usr/share/postfix/master.cf.dist"
+        if not os.path.exists(src):
+            src = "/etc/postfix/master.cf"
+        out = ["127.0.0.1:%d inet n - n - - smtpd" % self.port]
+        with open(src) as f:
+            for ln in f.read().splitlines():
+                if re.match(r"^(smtp|submission|smtps)\s+inet\b", ln):
+                    continue
+                # no chroot: a private queue_directory has no etc/ copies
+                m = re.match(r"^(\S+\s+\S+\s+\S+\s+\S+\s+)(\S+)(\s.*)$", ln)
+                if m and not ln.startswith("#") and m.group(2) in ("y", "-"):
+                    ln = m.group(1) + "n" + m.group(3)
+                out.append(ln)
+        with open(os.path.join(self.conf, "master.cf"), "w") as f:
+            f.write("\n".join(out) + "\n")
+        main = {
+            "compatibility_level": "3.6",
+            "queue_directory": self.queue,
+            "data_directory": self.data,
+            "myhostname": "postfix.test",
+            "mydomain": "postfix.test",
+            "myorigin": "postfix.test",
+            "mydestination": "",
+            "inet_interfaces": "loopback-only",
+            "inet_protocols": "ipv4",
+            "mynetworks": "127.0.0.0/8",
+            "disable_dns_lookups": "yes",
+            "smtp_host_lookup": "native",
+            "maillog_file": self.log,
+            "maillog_file_prefixes": self.dir,
+            "alias_maps": "",
+            "alias_database": "",
+            "virtual_mailbox_domains": H.DOMAIN,
+            "virtual_mailbox_base": self.vmail,
+            "virtual_mailbox_maps": "static:%s/Maildir/" % RCPT_USER,
+            "virtual_uid_maps": "static:%d" % uid,
+            "virtual_gid_maps": "static:%d" % gid,
+            "virtual_minimum_uid": "100",
+            "smtpd_tls_security_level": "none",
+            "smtpd_recipient_restrictions":
+                "permit_mynetworks, reject_unauth_destination",
+        }
+        with open(os.path.join(self.conf, "main.cf"), "w") as f:
+            for k, v in main.items():
+                f.write("%s = %s\n" % (k, v))
+        self.run("check")
+        self.run("start")
+        H.wait_until(self.listening, 30, "postfix to listen")
+
+    def listening(self):
+        try:
+            socket.create_connection(("127.0.0.1", self.port), 1).close()
+            return True
+        except OSError:
+            return False
+
+    def run(self, *args):
+        r = subprocess.run(["/usr/sbin/postfix", "-c", self.conf] +
+                           list(args), capture_output=True, text=True,
+                           timeout=120)
+        if r.returncode != 0:
+            raise H.HarnessError("postfix %s: %s %s" % (
+                args, r.stdout, r.stderr))
+
+    def version(self):
+        r = subprocess.run(["/usr/sbin/postconf", "-c", self.conf, "-h",
+                            "mail_version"], capture_output=True, text=True)
+        return r.stdout.strip()
+
+    def stop(self):
+        pid = None
+        try:
+            with open(os.path.join(self.queue, "pid", "master.pid")) as f:
+                pid = int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            pass
+        subprocess.run(["/usr/sbin/postfix", "-c", self.conf, "stop"],
+                       capture_output=True, timeout=120)
+        if pid is not None:
+            try:
+                H.wait_until(lambda: not H.alive(pid), 30, "postfix to stop")
+            except AssertionError:
+                say("  postfix master %d ignored stop; killed" % pid)
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+# ------------------------------------------------------------- TLS
+
+def s_time(port, mode, secs):
+    """(handshakes per wall-clock second, resumed, total) by openssl
+    s_time; mode is -new or -reuse (with -tls1_2)."""
+    argv = ["openssl", "s_time", "-connect", "127.0.0.1:%d" % port,
+            "-time", str(secs), mode]
+    if mode == "-reuse":
+        argv.append("-tls1_2")
+    t0 = time.monotonic()
+    r = subprocess.run(argv, capture_output=True, text=True,
+                       timeout=secs + 60)
+    el = time.monotonic() - t0
+    m = re.findall(r"(\d+) connections in [\d.]+s", r.stdout)
+    if r.returncode != 0 or not m:
+        return None
+    n = int(m[-1])
+    # progress characters: 'r' for a resumed session, '*' for a new one
+    prog = "".join(ln for ln in r.stdout.splitlines()
+                   if re.fullmatch(r"[r*]+", ln.strip() or "x"))
+    return n / el, prog.count("r"), n
+
+
+def tls_available(fct):
+    """(smtps ok, STARTTLS ok) by probing each with smtp_load -I."""
+    def probe(flag, port):
+        try:
+            p = subprocess.run([LOAD, "-p", str(port), "-I", flag, "-w", "10"],
+                               input="\n", capture_output=True, text=True,
+                               timeout=30)
+            return p.returncode == 0
+        except subprocess.TimeoutExpired:
+            return False
+    return probe("-T", fct.sport), probe("-t", fct.port)
+
+
+# ------------------------------------------------------------- main
+
+def main():
+    if not os.path.isdir(BUILD):
+        sys.exit("smtp bench: FACTEUR_BUILD is not a directory")
+    n = env_int("SMTP_BENCH_N", 600)
+    runs = max(1, env_int("SMTP_BENCH_RUNS", 3))
+    size = env_int("SMTP_BENCH_SIZE", 4096)
+    stime = max(1, env_int("SMTP_BENCH_STIME", 5))
+    levels = [int(x) for x in os.environ.get("SMTP_BENCH_CONC",
+                                             "1,10,50").split(",") if x]
+    build_load()
+    say("")
+    say("smtp bench: %d messages of %d octets per run, concurrency %s, "
+        "%d runs, %s" % (n, size, ",".join(map(str, levels)), runs,
+                         "as root" if H.IS_ROOT else "unprivileged"))
+    t_start = time.monotonic()
+    fct = Facteur()
+    plain = {}
+    try:
+        say("facteur (master, smtpd mx mode, queued, lspawn, deliver):")
+        plain = bench_plain(fct.port, fct.maildir, n, levels, size, runs,
+                            "facteur")
+        mem = idle_memory(fct)
+        ss = smtp_source(fct.port, n, 10, size, fct.maildir)
+        tls_res = bench_tls(fct, n, size, runs, stime)
+    finally:
+        fct.stop()
+        if fct.inst.health_problems():
+            say("smtp bench: programs misbehaved: %s"
+                % fct.inst.health_problems()[:5])
+
+    pf, pf_ss, pf_note = None, None, None
+    if not env_int("SMTP_BENCH_POSTFIX", 1):
+        pf_note = "skipped (SMTP_BENCH_POSTFIX=0)"
+    elif not H.IS_ROOT:
+        pf_note = "skipped: a private Postfix needs root"
+    else:
+        pf_note = postfix_install()
+    if pf_note is None:
+        u = fct.inst.users[RCPT_USER]
+        try:
+            post = Postfix(u.uid, u.gid)
+        except (H.HarnessError, AssertionError, OSError) as e:
+            post, pf_note = None, "could not start: %s" % str(e)[-300:]
+        if post is not None:
+            try:
+                say("Postfix %s (private instance, virtual(8) into Maildir):"
+                    % post.version())
+                pf = bench_plain(post.port, post.maildir, n, [10], size,
+                                 runs, "postfix")
+                pf_ss = smtp_source(post.port, n, 10, size, post.maildir)
+            finally:
+                post.stop()
+
+    say("")
+    say("SMTP summary (median of %d runs, %d messages of %d octets):"
+        % (runs, n, size))
+    say("  %-4s %12s %12s %22s %22s" % ("conc", "accepted/s", "maildir/s",
+                                       "conn->250 p50/p99 s",
+                                       "conn->Maildir p50/p99 s"))
+    for c in levels:
+        if c in plain:
+            r = plain[c]
+            say("  %-4d %12.1f %12.1f %10.3f / %-9.3f %10.3f / %-9.3f"
+                % (c, r["rate"], r["maildir_rate"], r["p50"], r["p99"],
+                   r["dlat50"], r["dlat99"]))
+        else:
+            say("  %-4d failed" % c)
+    if mem:
+        say("  idle session memory (greeting+EHLO; VmRSS / Pss, kB): "
+            "monitor %d / %d, session %d / %d, together %d / %d"
+            % (mem["mon_rss"], mem["mon_pss"], mem["ses_rss"], mem["ses_pss"],
+               mem["mon_rss"] + mem["ses_rss"],
+               mem["mon_pss"] + mem["ses_pss"]))
+    if ss:
+        say("  smtp-source cross-check, facteur c=10: %.1f accepted/s" % ss)
+    if pf and 10 in pf:
+        r = pf[10]
+        say("  Postfix c=10: accepted %.1f/s, maildir %.1f/s, conn->250 "
+            "p50 %.3fs p99 %.3fs, conn->Maildir p50 %.3fs p99 %.3fs"
+            % (r["rate"], r["maildir_rate"], r["p50"], r["p99"],
+               r["dlat50"], r["dlat99"]))
+        if 10 in plain:
+            say("  ratio facteur/Postfix at c=10: accepted %.2f, maildir %.2f"
+                % (plain[10]["rate"] / r["rate"],
+                   plain[10]["maildir_rate"] / r["maildir_rate"]))
+        if pf_ss:
+            say("  smtp-source cross-check, Postfix c=10: %.1f accepted/s"
+                % pf_ss)
+            if ss:
+                say("  ratio facteur/Postfix by smtp-source: %.2f"
+                    % (ss / pf_ss))
+    else:
+        say("  Postfix: %s" % (pf_note or "failed"))
+    for line in tls_summary(tls_res, plain):
+        say("  " + line)
+    say("smtp bench took %.0f s" % (time.monotonic() - t_start))
+
+
+def bench_tls(fct, n, size, runs, stime):
+    res = {}
+    smtps, starttls = tls_available(fct)
+    res["smtps"], res["starttls"] = smtps, starttls
+    if smtps:
+        res["full"] = s_time(fct.sport, "-new", stime)
+        res["resumed"] = s_time(fct.sport, "-reuse", stime)
+        say("  smtps handshakes: full %s, resumed %s (per s, resumed, total)"
+            % (res["full"], res["resumed"]))
+    if starttls:
+        rs = []
+        for i in range(runs):
+            r, err = drive(fct.port, fct.maildir, n, 10, size, ["-t"])
+            if r is None:
+                say("  STARTTLS c=10 run %d FAILED: %s" % (i + 1, err))
+                continue
+            rs.append(r)
+            say("  STARTTLS c=10 run %d: accepted %6.1f/s, maildir %6.1f/s, "
+                "resumed %d of %d connections" % (i + 1, r["rate"],
+                                                  r["maildir_rate"],
+                                                  r["resumed"], r["conns"]))
+        if rs:
+            res["msgs"] = {k: median_of(rs, k) for k in rs[0]}
+    return res
+
+
+def tls_summary(res, plain):
+    out = []
+    if not res.get("smtps"):
+        out.append("TLS handshakes (smtps): not available yet (smtpd does "
+                   "not speak implicit TLS in this build)")
+    else:
+        for k, what in (("full", "full (-new)"),
+                        ("resumed", "resumed (-reuse -tls1_2)")):
+            v = res.get(k)
+            if v:
+                out.append("TLS handshakes/s %s: %.1f (%d of %d resumed)"
+                           % (what, v[0], v[1], v[2]))
+            else:
+                out.append("TLS handshakes/s %s: s_time failed" % what)
+    if not res.get("starttls"):
+        out.append("STARTTLS c=10: not available yet (smtpd does not "
+                   "offer STARTTLS in this build)")
+    elif "msgs" in res:
+        t = res["msgs"]
+        out.append("STARTTLS c=10: accepted %.1f/s, maildir %.1f/s, "
+                   "%d of %d connections resumed"
+                   % (t["rate"], t["maildir_rate"], t["resumed"], t["conns"]))
+        if 10 in plain:
+            cost = plain[10]["rate"] / t["rate"]
+            out.append("TLS cost at c=10 (plaintext/STARTTLS accepted/s): "
+                       "%.2fx (target <= 2x: %s)"
+                       % (cost, "met" if cost <= 2 else "NOT met"))
+    return out
+
+
+if __name__ == "__main__":
+    main()
