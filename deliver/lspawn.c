@@ -2,8 +2,10 @@
  * lspawn: the local delivery spawner.  queued starts it with a pipe pair:
  * fd 0 brings jobs, fd 1 takes results back; stderr is inherited.  It
  * stays root (it is, with the master, the only long-running root part)
- * so that it can start deliver as each recipient; started by another
- * user it delivers everything as that user (logged once).
+ * so that it can fork a child per delivery that becomes the recipient
+ * (setgroups, setgid, setuid) and delivers in-process, without an exec
+ * (lspawn_job.c, lib/deliver_maildir.c); started by another user it
+ * delivers everything as that user (logged once).
  *
  * Frames are netstrings of NUL-separated fields (lib/netstring.h):
  *   in:  J, slot, queue id, sender, recipient, user, extension
@@ -330,13 +332,10 @@ signals_setup(void)
 static void
 lspawn_setup(struct lspawn *ls, const struct conf *conf)
 {
-	int	n;
-
 	memset(ls, 0, sizeof(*ls));
 	TAILQ_INIT(&ls->waiting);
 	TAILQ_INIT(&ls->running);
 	ls->queue_dir = conf_str(conf, "queue_dir");
-	ls->program_dir = conf_str(conf, "program_dir");
 	ls->users_file = conf_str(conf, "users_file");
 	ls->virtual_user = conf_str(conf, "virtual_user");
 	ls->maildir = conf_str(conf, "maildir");
@@ -347,12 +346,6 @@ lspawn_setup(struct lspawn *ls, const struct conf *conf)
 	if ((ls->qfd = open(ls->queue_dir, O_RDONLY | O_DIRECTORY |
 	    O_CLOEXEC)) == -1)
 		fatal("queue directory %s", ls->queue_dir);
-	n = snprintf(ls->deliver_path, sizeof(ls->deliver_path), "%s/deliver",
-	    ls->program_dir);
-	if (n < 0 || (size_t)n >= sizeof(ls->deliver_path))
-		fatalx("program_dir too long");
-	if (access(ls->deliver_path, X_OK) == -1)
-		log_warn("%s", ls->deliver_path);
 	if (!ls->root)
 		log_info("not running as root: delivering everything as "
 		    "uid %lu", (unsigned long)getuid());

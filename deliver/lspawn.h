@@ -1,7 +1,7 @@
 /*
  * lspawn: what lspawn.c (the loop: frames from queued, results back,
- * children) and lspawn_job.c (one job: checks, user lookup, fork and exec
- * of deliver, its exit status) share.
+ * children) and lspawn_job.c (one job: checks, user lookup, the fork of a
+ * child that delivers as the user, its exit status) share.
  */
 #ifndef FACTEUR_LSPAWN_H
 #define FACTEUR_LSPAWN_H
@@ -35,7 +35,6 @@ TAILQ_HEAD(jobq, job);
 
 struct lspawn {
 	const char	*queue_dir;
-	const char	*program_dir;
 	const char	*users_file;
 	const char	*virtual_user;
 	const char	*maildir;
@@ -44,7 +43,6 @@ struct lspawn {
 	int		 concurrency;
 	int		 root;		/* started as root: switch users */
 	int		 qfd;		/* queue_dir, O_DIRECTORY */
-	char		 deliver_path[PATH_MAX];
 	struct jobq	 waiting;
 	struct jobq	 running;
 	int		 nrunning;
@@ -58,7 +56,7 @@ struct job_result {
 
 /*
  * Starts the job: checks its fields, looks the user up, opens the message,
- * forks and execs deliver.  Returns 0 when the child runs, or -1 with the
+ * forks the child that delivers as the user.  Returns 0 when the child runs, or -1 with the
  * result filled in (the job failed before any child).
  */
 int	job_start(struct lspawn *, struct job *, struct job_result *);

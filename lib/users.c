@@ -91,6 +91,18 @@ users_table(const char *path)
 	return t;
 }
 
+void
+users_cache_wipe(void)
+{
+	size_t	i;
+
+	for (i = 0; i < USERS_CACHE_MAX; i++) {
+		table_free(users_cache[i].t);	/* wipes the table's data */
+		explicit_bzero(&users_cache[i], sizeof(users_cache[i]));
+	}
+	users_tick = 0;
+}
+
 /* Parses a decimal id (validated by table.c) or "" into *id. */
 static int
 users_id(const char *s, size_t n, long long *id)

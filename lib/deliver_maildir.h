@@ -1,0 +1,47 @@
+/*
+ * deliver_maildir: local delivery of one queued message to one Maildir,
+ * in the calling process.  lspawn's child calls it after dropping to the
+ * recipient (no exec: see docs/architecture.md, Decisions); the standalone
+ * deliver(8) program calls it for manual use.
+ *
+ * It checks its values again (no control bytes, a valid queue ID, an
+ * absolute Maildir path), refuses to run as root, reads the header
+ * section of the message (at most HEADER_SCAN_MAX octets) and refuses the
+ * message when a Delivered-To: field already names the recipient (a mail
+ * loop), creates the Maildir when it is missing (0700), and writes
+ * "Return-Path: <SENDER>\nDelivered-To: RECIPIENT\n" followed by the
+ * message byte for byte (tmp/, fsync, link into new/, fsync of new/).
+ * It does not trust the message.
+ */
+#ifndef FACTEUR_DELIVER_MAILDIR_H
+#define FACTEUR_DELIVER_MAILDIR_H
+#include <stddef.h>
+
+/* Exit codes, qmail-local's. */
+#define DELIVER_OK		0	/* delivered */
+#define DELIVER_PERM		100	/* permanent failure: bounce */
+#define DELIVER_TEMP		111	/* temporary failure: retry */
+
+#define DELIVER_TEXT_MAX	500	/* octets of the result line */
+#define DELIVER_PATH_MAX	4096	/* octets of the Maildir path */
+
+struct delivery {
+	const char	*sender;	/* "" for the null sender */
+	const char	*rcpt;
+	const char	*id;		/* queue ID */
+	const char	*maildir;	/* absolute path */
+};
+
+/*
+ * Delivers the message read from msgfd (at its current offset: a regular
+ * file or a pipe).  Returns DELIVER_OK, DELIVER_PERM or DELIVER_TEMP and
+ * puts one printable line (no line ending, control bytes replaced by '?')
+ * in text, truncated to textsz - 1 octets.
+ */
+int	deliver_maildir(const struct delivery *, int msgfd, char *text,
+	    size_t textsz);
+
+/* Writes text and "\n" to fd (lspawn's pipe); -1 when that fails. */
+int	deliver_report(int fd, const char *text);
+
+#endif
