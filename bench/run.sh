@@ -8,4 +8,5 @@ set -u
 : "${FACTEUR_BUILD:?FACTEUR_BUILD must name the build directory}"
 export FACTEUR_BUILD
 cd "$(dirname "$0")" || exit 1
+/usr/bin/python3 smtp_bench.py || echo "bench: smtp_bench.py failed" >&2
 exec /usr/bin/python3 queue_bench.py

@@ -16,7 +16,7 @@ queue bench).  See bench/README.md for what each figure means.
   3. TLS: handshakes/s against smtps (openssl s_time, full and resumed),
      messages/s over STARTTLS at concurrency 10 beside plaintext.
 
-Environment: FACTEUR_BUILD; SMTP_BENCH_N messages per run (600),
+Environment: FACTEUR_BUILD; SMTP_BENCH_N messages per run (1000),
 SMTP_BENCH_CONC concurrency levels ("1,10,50"), SMTP_BENCH_RUNS (3),
 SMTP_BENCH_SIZE octets (4096), SMTP_BENCH_PER_CONN messages per connection
 (1), SMTP_BENCH_PIPELINING (0), SMTP_BENCH_POSTFIX (1; 0 skips Postfix),
@@ -538,7 +538,7 @@ def tls_available(fct):
 def main():
     if not os.path.isdir(BUILD):
         sys.exit("smtp bench: FACTEUR_BUILD is not a directory")
-    n = env_int("SMTP_BENCH_N", 600)
+    n = env_int("SMTP_BENCH_N", 1000)
     runs = max(1, env_int("SMTP_BENCH_RUNS", 3))
     size = env_int("SMTP_BENCH_SIZE", 4096)
     stime = max(1, env_int("SMTP_BENCH_STIME", 5))
