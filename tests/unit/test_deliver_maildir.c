@@ -1,0 +1,457 @@
+/*
+ * Unit tests for lib/deliver_maildir.c, the delivery that lspawn's child
+ * and deliver(8) share: the prefix bytes exact, the Maildir created, the
+ * Delivered-To loop check (header only, case-insensitive, CRLF), checks
+ * of the values, a Maildir path that is a file (permanent), a full disk
+ * (RLIMIT_FSIZE: EFBIG, temporary, nothing left in tmp/ or new/), root
+ * refused; and users_cache_wipe, which lspawn's child calls first.
+ * As root, each delivery runs in a child as nobody (deliver_maildir
+ * refuses root).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <grp.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "deliver_maildir.h"
+#include "fdio.h"
+#include "users.h"
+
+#define NOBODY		65534
+#define ID		"0123456789ABCD"
+#define SENDER		"alice@example.org"
+#define RCPT		"bob@example.org"
+#define PREFIX		"Return-Path: <" SENDER ">\nDelivered-To: " RCPT "\n"
+
+struct fixture {
+	char	 top[64];
+	char	 md[PATH_MAX];	/* top/Maildir */
+};
+
+static int
+setup(void **state)
+{
+	struct fixture	*f;
+
+	if ((f = calloc(1, sizeof(*f))) == NULL)
+		return -1;
+	(void)strlcpy(f->top, "/tmp/test_deliver_maildir.XXXXXX",
+	    sizeof(f->top));
+	if (mkdtemp(f->top) == NULL) {
+		free(f);
+		return -1;
+	}
+	if (geteuid() == 0 && chown(f->top, NOBODY, NOBODY) == -1)
+		return -1;
+	if (snprintf(f->md, sizeof(f->md), "%s/Maildir", f->top) >=
+	    (int)sizeof(f->md))
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture	*f = *state;
+	int		 r;
+
+	r = nftw(f->top, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(f);
+	return r;
+}
+
+/* An unlinked file holding data, at offset 0. */
+static int
+msg_fd(const struct fixture *f, const void *data, size_t n)
+{
+	char	 p[PATH_MAX];
+	int	 fd;
+
+	assert_true(snprintf(p, sizeof(p), "%s/msg", f->top) > 0);
+	fd = open(p, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd != -1);
+	assert_int_equal(unlink(p), 0);
+	assert_int_equal(fd_write_full(fd, data, n), 0);
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	return fd;
+}
+
+/*
+ * Runs deliver_maildir in a child (as nobody when root, with a file size
+ * limit when fsize > 0); returns its code and its text.
+ */
+static int
+run(const struct delivery *d, int msgfd, rlim_t fsize, char *text,
+    size_t textsz)
+{
+	struct rlimit	 rl;
+	int		 p[2], status, code;
+	pid_t		 pid;
+	ssize_t		 r;
+
+	assert_int_equal(pipe(p), 0);
+	pid = fork();
+	assert_true(pid != -1);
+	if (pid == 0) {
+		char	t[DELIVER_TEXT_MAX + 1];
+
+		close(p[0]);
+		if (geteuid() == 0 && (setgroups(0, NULL) == -1 ||
+		    setresgid(NOBODY, NOBODY, NOBODY) == -1 ||
+		    setresuid(NOBODY, NOBODY, NOBODY) == -1))
+			_exit(254);
+		if (fsize > 0) {
+			rl.rlim_cur = rl.rlim_max = fsize;
+			if (signal(SIGXFSZ, SIG_IGN) == SIG_ERR ||
+			    setrlimit(RLIMIT_FSIZE, &rl) == -1)
+				_exit(253);
+		}
+		code = deliver_maildir(d, msgfd, t, sizeof(t));
+		if (fd_write_full(p[1], t, strlen(t)) == -1)
+			_exit(252);
+		_exit(code);
+	}
+	close(p[1]);
+	r = fd_read_full(p[0], text, textsz - 1);
+	assert_true(r >= 0);
+	text[r] = '\0';
+	close(p[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+static int
+deliver_bytes(const struct fixture *f, const char *rcpt, const char *data,
+    size_t n, rlim_t fsize, char *text, size_t textsz)
+{
+	struct delivery	 d = { SENDER, rcpt, ID, f->md };
+	int		 fd, code;
+
+	fd = msg_fd(f, data, n);
+	code = run(&d, fd, fsize, text, textsz);
+	close(fd);
+	return code;
+}
+
+/* Number of entries (not . or ..) in Maildir/sub; -1 if it is missing. */
+static int
+count_in(const struct fixture *f, const char *sub)
+{
+	char		 p[PATH_MAX];
+	DIR		*dir;
+	struct dirent	*de;
+	int		 n = 0;
+
+	assert_true(snprintf(p, sizeof(p), "%s/%s", f->md, sub) > 0);
+	if ((dir = opendir(p)) == NULL)
+		return -1;
+	while ((de = readdir(dir)) != NULL)
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(dir);
+	return n;
+}
+
+/* The one file in new/, read whole into buf; returns its length. */
+static size_t
+read_new(const struct fixture *f, char *buf, size_t bufsz, struct stat *st)
+{
+	char		 p[PATH_MAX];
+	DIR		*dir;
+	struct dirent	*de;
+	int		 fd;
+	ssize_t		 r;
+
+	assert_int_equal(count_in(f, "new"), 1);
+	assert_true(snprintf(p, sizeof(p), "%s/new", f->md) > 0);
+	assert_non_null(dir = opendir(p));
+	while ((de = readdir(dir)) != NULL && de->d_name[0] == '.')
+		continue;
+	assert_non_null(de);
+	assert_true(snprintf(p, sizeof(p), "%s/new/%s", f->md, de->d_name) > 0);
+	closedir(dir);
+	assert_true((fd = open(p, O_RDONLY)) != -1);
+	assert_int_equal(fstat(fd, st), 0);
+	r = fd_read_full(fd, buf, bufsz);
+	assert_true(r >= 0);
+	close(fd);
+	return (size_t)r;
+}
+
+static void
+test_delivered_prefix_exact(void **state)
+{
+	struct fixture	*f = *state;
+	const char	 msg[] = "From: alice@example.org\r\nSubject: x\r\n"
+			    "\r\nbody\r\n\0with a NUL\r\n";
+	const char	 want[] = PREFIX "From: alice@example.org\r\n"
+			    "Subject: x\r\n\r\nbody\r\n\0with a NUL\r\n";
+	char		 text[600], got[1024];
+	struct stat	 st;
+	size_t		 n;
+
+	assert_int_equal(deliver_bytes(f, RCPT, msg, sizeof(msg) - 1, 0, text,
+	    sizeof(text)), DELIVER_OK);
+	assert_string_equal(text, "delivered to maildir");
+	n = read_new(f, got, sizeof(got), &st);
+	assert_int_equal(n, sizeof(want) - 1);
+	assert_memory_equal(got, want, n);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	if (geteuid() == 0)
+		assert_int_equal(st.st_uid, NOBODY);
+	assert_int_equal(count_in(f, "tmp"), 0);
+}
+
+static void
+test_maildir_created(void **state)
+{
+	struct fixture	*f = *state;
+	const char	*subs[] = { "", "/cur", "/new", "/tmp" };
+	char		 text[600], p[PATH_MAX];
+	struct stat	 st;
+	size_t		 i;
+
+	assert_int_equal(stat(f->md, &st), -1);
+	assert_int_equal(deliver_bytes(f, RCPT, "a: b\n\nc\n", 8, 0, text,
+	    sizeof(text)), DELIVER_OK);
+	for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+		assert_true(snprintf(p, sizeof(p), "%s%s", f->md, subs[i]) > 0);
+		assert_int_equal(stat(p, &st), 0);
+		assert_true(S_ISDIR(st.st_mode));
+		assert_int_equal(st.st_mode & 0777, 0700);
+	}
+	/* a second delivery into the existing Maildir */
+	assert_int_equal(deliver_bytes(f, RCPT, "a: b\n\nc\n", 8, 0, text,
+	    sizeof(text)), DELIVER_OK);
+	assert_int_equal(count_in(f, "new"), 2);
+}
+
+static void
+test_loop_detected(void **state)
+{
+	struct fixture	*f = *state;
+	const char	 lf[] = "From: a@b\nDelivered-To: other@example.org\n"
+			    "Delivered-To:   BOB@Example.ORG  \nSubject: x\n\nbody\n";
+	const char	 crlf[] = "From: a@b\r\nDelivered-To:\r\n bob@example.org"
+			    "\r\n\r\nbody\r\n";
+	char		 text[600];
+
+	assert_int_equal(deliver_bytes(f, RCPT, lf, sizeof(lf) - 1, 0, text,
+	    sizeof(text)), DELIVER_PERM);
+	assert_string_equal(text, "mail loop: already delivered to " RCPT);
+	/* folded, CRLF */
+	assert_int_equal(deliver_bytes(f, RCPT, crlf, sizeof(crlf) - 1, 0,
+	    text, sizeof(text)), DELIVER_PERM);
+	/* refused before the Maildir is touched */
+	assert_int_equal(count_in(f, "new"), -1);
+}
+
+static void
+test_loop_only_in_header(void **state)
+{
+	struct fixture	*f = *state;
+	const char	 body[] = "From: a@b\nDelivered-To: other@example.org\n"
+			    "\nDelivered-To: bob@example.org\n";
+	const char	 other[] = "Delivered-To: bob@example.org.evil\n"
+			    "X-Delivered-To: bob@example.org\n\nx\n";
+	char		 text[600];
+
+	assert_int_equal(deliver_bytes(f, RCPT, body, sizeof(body) - 1, 0,
+	    text, sizeof(text)), DELIVER_OK);
+	assert_int_equal(deliver_bytes(f, RCPT, other, sizeof(other) - 1, 0,
+	    text, sizeof(text)), DELIVER_OK);
+	assert_int_equal(count_in(f, "new"), 2);
+}
+
+static void
+test_bad_values(void **state)
+{
+	struct fixture	*f = *state;
+	struct delivery	 d = { SENDER, RCPT, ID, f->md };
+	char		 text[600];
+	int		 fd;
+
+	fd = msg_fd(f, "a: b\n\n", 6);
+	d.id = "not-an-id";
+	assert_int_equal(run(&d, fd, 0, text, sizeof(text)), DELIVER_PERM);
+	assert_string_equal(text, "invalid queue id");
+	d.id = ID;
+	d.maildir = "Maildir";
+	assert_int_equal(run(&d, fd, 0, text, sizeof(text)), DELIVER_PERM);
+	assert_string_equal(text, "invalid maildir path");
+	d.maildir = "/tmp/x\n/y";
+	assert_int_equal(run(&d, fd, 0, text, sizeof(text)), DELIVER_PERM);
+	d.maildir = f->md;
+	d.rcpt = "";
+	assert_int_equal(run(&d, fd, 0, text, sizeof(text)), DELIVER_PERM);
+	assert_string_equal(text, "invalid recipient address");
+	d.rcpt = "bob@example.org\r\nX: y";
+	assert_int_equal(run(&d, fd, 0, text, sizeof(text)), DELIVER_PERM);
+	d.rcpt = RCPT;
+	d.sender = "";		/* the null sender */
+	assert_int_equal(run(&d, fd, 0, text, sizeof(text)), DELIVER_OK);
+	d.sender = "a\tb";
+	assert_int_equal(run(&d, fd, 0, text, sizeof(text)), DELIVER_PERM);
+	assert_string_equal(text, "invalid sender address");
+	close(fd);
+	assert_int_equal(count_in(f, "new"), 1);
+}
+
+static void
+test_maildir_is_a_file(void **state)
+{
+	struct fixture	*f = *state;
+	char		 text[600], under[PATH_MAX];
+	int		 fd;
+
+	fd = open(f->md, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	assert_true(fd != -1);
+	close(fd);
+	assert_int_equal(deliver_bytes(f, RCPT, "a: b\n\nc\n", 8, 0, text,
+	    sizeof(text)), DELIVER_PERM);
+	assert_non_null(strstr(text, "is not a directory"));
+	/* a parent that is a file */
+	assert_true(snprintf(under, sizeof(under), "%s/Maildir", f->md) > 0);
+	(void)strlcpy(f->md, under, sizeof(f->md));
+	assert_int_equal(deliver_bytes(f, RCPT, "a: b\n\nc\n", 8, 0, text,
+	    sizeof(text)), DELIVER_PERM);
+	assert_non_null(strstr(text, "parent"));
+}
+
+static void
+test_disk_full(void **state)
+{
+	struct fixture	*f = *state;
+	char		*big, text[600];
+	size_t		 n = 200000;
+
+	assert_non_null(big = malloc(n));
+	memset(big, 'x', n);
+	memcpy(big, "a: b\n\n", 6);
+	/* the file size limit makes write(2) fail with EFBIG, like ENOSPC */
+	assert_int_equal(deliver_bytes(f, RCPT, big, n, 65536, text,
+	    sizeof(text)), DELIVER_TEMP);
+	assert_non_null(strstr(text, strerror(EFBIG)));
+	assert_int_equal(count_in(f, "tmp"), 0);
+	assert_int_equal(count_in(f, "new"), 0);
+	free(big);
+}
+
+static void
+test_no_message(void **state)
+{
+	struct fixture	*f = *state;
+	struct delivery	 d = { SENDER, RCPT, ID, f->md };
+	char		 text[600];
+	int		 fd;
+
+	/* a directory is not a message */
+	assert_true((fd = open("/", O_RDONLY | O_DIRECTORY)) != -1);
+	assert_int_equal(run(&d, fd, 0, text, sizeof(text)), DELIVER_TEMP);
+	close(fd);
+}
+
+static void
+test_root_refused(void **state)
+{
+	struct fixture	*f = *state;
+	struct delivery	 d = { SENDER, RCPT, ID, f->md };
+	char		 text[600];
+	int		 fd;
+
+	if (geteuid() != 0)
+		skip();
+	fd = msg_fd(f, "a: b\n\n", 6);
+	assert_int_equal(deliver_maildir(&d, fd, text, sizeof(text)),
+	    DELIVER_PERM);
+	assert_string_equal(text, "refusing to deliver as root");
+	close(fd);
+	assert_int_equal(count_in(f, "new"), -1);
+}
+
+static void
+test_text_capped(void **state)
+{
+	struct fixture	*f = *state;
+	struct delivery	 d = { SENDER, RCPT, "bad", f->md };
+	char		 small[8];
+	int		 fd;
+
+	fd = msg_fd(f, "a: b\n\n", 6);
+	assert_int_equal(deliver_maildir(&d, fd, small, sizeof(small)),
+	    DELIVER_PERM);
+	assert_string_equal(small, "invalid");
+	close(fd);
+}
+
+static void
+test_users_cache_wipe(void **state)
+{
+	struct fixture	*f = *state;
+	struct user_entry e;
+	char		 p[PATH_MAX];
+	const char	 line[] = "bob:{PLAIN}secret:1000:1000::/home/bob::\n";
+	int		 fd;
+
+	assert_true(snprintf(p, sizeof(p), "%s/users", f->top) > 0);
+	assert_true((fd = open(p, O_WRONLY | O_CREAT, 0600)) != -1);
+	assert_int_equal(fd_write_full(fd, line, sizeof(line) - 1), 0);
+	close(fd);
+	assert_int_equal(users_lookup(p, 0, "bob", &e), 1);
+	assert_string_equal(e.hash, "{PLAIN}secret");
+	users_cache_wipe();
+	users_cache_wipe();		/* twice is harmless */
+	/* loaded again on the next lookup */
+	assert_int_equal(users_lookup(p, 0, "bob", &e), 1);
+	assert_int_equal(e.uid, 1000);
+	users_cache_wipe();
+}
+
+int
+main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_delivered_prefix_exact),
+		T(test_maildir_created),
+		T(test_loop_detected),
+		T(test_loop_only_in_header),
+		T(test_bad_values),
+		T(test_maildir_is_a_file),
+		T(test_disk_full),
+		T(test_no_message),
+		T(test_root_refused),
+		T(test_text_capped),
+		T(test_users_cache_wipe),
+	};
+#undef T
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
