@@ -93,6 +93,7 @@ static atomic_long	 n_conns;
 static atomic_long	 n_resumed;
 static atomic_int	 no_starttls;
 static struct rec	*recs;
+static _Thread_local SSL_SESSION *tl_ticket;
 static char		*pad;
 static size_t		 pad_len;
 
@@ -251,11 +252,32 @@ conn_connect(struct conn *c)
 	return 0;
 }
 
+/*
+ * The newest session of this thread's connection, kept for the next one:
+ * TLS 1.3 tickets arrive after the handshake, and a resumed connection
+ * gets a fresh ticket that replaces the one it used.
+ */
+static int
+tls_new_session(SSL *ssl, SSL_SESSION *s)
+{
+	(void)ssl;
+	if (tl_ticket != NULL)
+		SSL_SESSION_free(tl_ticket);
+	tl_ticket = s;
+	return 1;
+}
+
 static int
 conn_tls(struct conn *c, SSL_SESSION **sess)
 {
 	if ((c->ssl = SSL_new(ctx)) == NULL || SSL_set_fd(c->ssl, c->fd) != 1)
 		return -1;
+	if (tl_ticket != NULL) {
+		if (*sess != NULL)
+			SSL_SESSION_free(*sess);
+		*sess = tl_ticket;
+		tl_ticket = NULL;
+	}
 	if (*sess != NULL && SSL_set_session(c->ssl, *sess) != 1)
 		return -1;
 	if (SSL_connect(c->ssl) != 1) {
@@ -272,14 +294,11 @@ static void
 conn_close(struct conn *c, SSL_SESSION **sess)
 {
 	if (c->ssl != NULL) {
-		if (sess != NULL) {
-			SSL_SESSION *s = SSL_get1_session(c->ssl);
-
-			if (s != NULL) {
-				if (*sess != NULL)
-					SSL_SESSION_free(*sess);
-				*sess = s;
-			}
+		if (sess != NULL && tl_ticket != NULL) {
+			if (*sess != NULL)
+				SSL_SESSION_free(*sess);
+			*sess = tl_ticket;
+			tl_ticket = NULL;
 		}
 		(void)SSL_shutdown(c->ssl);
 		SSL_free(c->ssl);
@@ -411,6 +430,8 @@ worker(void *arg)
 	}
 	if (sess != NULL)
 		SSL_SESSION_free(sess);
+	if (tl_ticket != NULL)
+		SSL_SESSION_free(tl_ticket);
 	free(c);
 	return NULL;
 }
@@ -543,6 +564,7 @@ main(int argc, char *argv[])
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
 		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT |
 		    SSL_SESS_CACHE_NO_INTERNAL_STORE);
+		SSL_CTX_sess_set_new_cb(ctx, tls_new_session);
 		if (o.tls12 && SSL_CTX_set_max_proto_version(ctx,
 		    TLS1_2_VERSION) != 1)
 			return 2;
