@@ -144,14 +144,31 @@ dm_header_read(int msgfd, struct buf *head, size_t off, size_t *scan,
 }
 
 static int
-dm_maildir_check(const char *dir, struct dm_out *o)
+dm_maildir_create(const char *dir, struct dm_out *o)
+{
+	if (maildir_create(dir, 0700) == -1)
+		return dm_result(o, dm_create_code(errno),
+		    "cannot create maildir %s: %s", dir, strerror(errno));
+	return DELIVER_OK;
+}
+
+/*
+ * Checks the Maildir path; sets *exists when it is a directory already
+ * (the usual case: then nothing is created unless a delivery finds tmp/
+ * or new/ missing).  Creates a missing Maildir (mkdir -p, 0700).
+ */
+static int
+dm_maildir_check(const char *dir, int *exists, struct dm_out *o)
 {
 	struct stat	st;
 
+	*exists = 0;
 	if (stat(dir, &st) == 0) {
 		if (!S_ISDIR(st.st_mode))
 			return dm_result(o, DELIVER_PERM, "maildir path exists "
 			    "and is not a directory: %s", dir);
+		*exists = 1;
+		return DELIVER_OK;
 	} else if (errno == ENOTDIR) {
 		return dm_result(o, DELIVER_PERM, "a parent of the maildir "
 		    "path is not a directory: %s", dir);
@@ -159,10 +176,7 @@ dm_maildir_check(const char *dir, struct dm_out *o)
 		return dm_result(o, DELIVER_TEMP, "cannot stat maildir %s: %s",
 		    dir, strerror(errno));
 	}
-	if (maildir_create(dir, 0700) == -1)
-		return dm_result(o, dm_create_code(errno),
-		    "cannot create maildir %s: %s", dir, strerror(errno));
-	return DELIVER_OK;
+	return dm_maildir_create(dir, o);
 }
 
 static int
@@ -171,8 +185,9 @@ dm_run(const struct delivery *d, int msgfd, struct buf *head,
 {
 	struct stat	 st;
 	size_t		 prefix, scan = 0, size;
+	off_t		 start;
 	char		 name[MAILDIR_NAME_MAX + 1];
-	int		 code;
+	int		 code, exists, r;
 
 	if ((code = dm_check(d, o)) != DELIVER_OK)
 		return code;
@@ -192,11 +207,26 @@ dm_run(const struct delivery *d, int msgfd, struct buf *head,
 	    d->rcpt) > 0)
 		return dm_result(o, DELIVER_PERM,
 		    "mail loop: already delivered to %s", d->rcpt);
-	if ((code = dm_maildir_check(d->maildir, o)) != DELIVER_OK)
+	if ((code = dm_maildir_check(d->maildir, &exists, o)) != DELIVER_OK)
+		return code;
+	/* A pipe cannot be read twice: complete the Maildir first. */
+	if ((start = lseek(msgfd, 0, SEEK_CUR)) == -1 && exists &&
+	    (code = dm_maildir_create(d->maildir, o)) != DELIVER_OK)
 		return code;
 	/* The rest of the message follows what head already holds. */
-	if (maildir_deliver(d->maildir, head->data, head->len, msgfd,
-	    name, sizeof(name), &size) == -1)
+	r = maildir_deliver(d->maildir, head->data, head->len, msgfd, name,
+	    sizeof(name), &size);
+	if (r == -1 && errno == ENOENT && exists && start != -1) {
+		/* tmp/ or new/ missing: complete the Maildir, try once more */
+		if ((code = dm_maildir_create(d->maildir, o)) != DELIVER_OK)
+			return code;
+		if (lseek(msgfd, start, SEEK_SET) == -1)
+			return dm_result(o, DELIVER_TEMP, "cannot rewind the "
+			    "message: %s", strerror(errno));
+		r = maildir_deliver(d->maildir, head->data, head->len, msgfd,
+		    name, sizeof(name), &size);
+	}
+	if (r == -1)
 		return dm_result(o, dm_deliver_code(errno),
 		    "cannot deliver to maildir %s: %s", d->maildir,
 		    strerror(errno));

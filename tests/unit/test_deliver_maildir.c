@@ -253,6 +253,58 @@ test_maildir_created(void **state)
 	assert_int_equal(count_in(f, "new"), 2);
 }
 
+/* A Maildir that exists without tmp/ or new/ is completed. */
+static void
+test_maildir_completed(void **state)
+{
+	struct fixture	*f = *state;
+	const char	*subs[] = { "tmp", "new" };
+	char		 text[600], p[PATH_MAX];
+	size_t		 i;
+
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(deliver_bytes(f, RCPT, "a: b\n\nc\n", 8, 0,
+		    text, sizeof(text)), DELIVER_OK);
+		assert_true(snprintf(p, sizeof(p), "%s/%s", f->md, subs[i]) >
+		    0);
+		if (strcmp(subs[i], "new") == 0) {
+			assert_true(snprintf(text, sizeof(text), "rm -r %s", p) >
+			    0);
+			assert_int_equal(system(text), 0);
+		} else
+			assert_int_equal(rmdir(p), 0);
+		assert_int_equal(deliver_bytes(f, RCPT, "a: b\n\nc\n", 8, 0,
+		    text, sizeof(text)), DELIVER_OK);
+		assert_string_equal(text, "delivered to maildir");
+		assert_int_equal(count_in(f, "tmp"), 0);
+	}
+	assert_int_equal(count_in(f, "new"), 1);
+}
+
+/* The same from a pipe, which cannot be read twice. */
+static void
+test_maildir_completed_pipe(void **state)
+{
+	struct fixture	*f = *state;
+	struct delivery	 d = { SENDER, RCPT, ID, f->md };
+	char		 text[600], p[PATH_MAX], got[256];
+	struct stat	 st;
+	int		 fds[2];
+
+	assert_int_equal(deliver_bytes(f, RCPT, "a: b\n\nc\n", 8, 0, text,
+	    sizeof(text)), DELIVER_OK);
+	assert_true(snprintf(p, sizeof(p), "%s/new", f->md) > 0);
+	assert_true(snprintf(text, sizeof(text), "rm -r %s", p) > 0);
+	assert_int_equal(system(text), 0);
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(fd_write_full(fds[1], "a: b\n\nc\n", 8), 0);
+	close(fds[1]);
+	assert_int_equal(run(&d, fds[0], 0, text, sizeof(text)), DELIVER_OK);
+	close(fds[0]);
+	assert_int_equal(read_new(f, got, sizeof(got), &st),
+	    sizeof(PREFIX) - 1 + 8);
+}
+
 static void
 test_loop_detected(void **state)
 {
@@ -441,6 +493,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_delivered_prefix_exact),
 		T(test_maildir_created),
+		T(test_maildir_completed),
+		T(test_maildir_completed_pipe),
 		T(test_loop_detected),
 		T(test_loop_only_in_header),
 		T(test_bad_values),
