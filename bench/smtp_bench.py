@@ -16,7 +16,7 @@ queue bench).  See bench/README.md for what each figure means.
   3. TLS: handshakes/s against smtps (openssl s_time, full and resumed),
      messages/s over STARTTLS at concurrency 10 beside plaintext.
 
-Environment: FACTEUR_BUILD; SMTP_BENCH_N messages per run (1000),
+Environment: FACTEUR_BUILD; SMTP_BENCH_N messages per run (2000),
 SMTP_BENCH_CONC concurrency levels ("1,10,50"), SMTP_BENCH_RUNS (3),
 SMTP_BENCH_SIZE octets (4096), SMTP_BENCH_PER_CONN messages per connection
 (1), SMTP_BENCH_PIPELINING (0), SMTP_BENCH_POSTFIX (1; 0 skips Postfix),
@@ -280,12 +280,13 @@ def proc_mem(pid):
     return rss, pss
 
 
-def idle_memory(fct):
-    """Memory of one idle session (greeting and EHLO read), 3 samples."""
+def idle_memory(fct, flags=()):
+    """Memory of one idle session (greeting and EHLO read, after STARTTLS
+    with flags ["-t"]), 3 samples."""
     H.wait_until(lambda: not fct.sessions(), 60, "sessions to end")
     samples = []
     for _ in range(3):
-        p = subprocess.Popen([LOAD, "-p", str(fct.port), "-I"],
+        p = subprocess.Popen([LOAD, "-p", str(fct.port), "-I"] + list(flags),
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                              text=True)
         try:
@@ -538,7 +539,7 @@ def tls_available(fct):
 def main():
     if not os.path.isdir(BUILD):
         sys.exit("smtp bench: FACTEUR_BUILD is not a directory")
-    n = env_int("SMTP_BENCH_N", 1000)
+    n = env_int("SMTP_BENCH_N", 2000)
     runs = max(1, env_int("SMTP_BENCH_RUNS", 3))
     size = env_int("SMTP_BENCH_SIZE", 4096)
     stime = max(1, env_int("SMTP_BENCH_STIME", 5))
@@ -602,12 +603,14 @@ def main():
                    r["dlat50"], r["dlat99"]))
         else:
             say("  %-4d failed" % c)
-    if mem:
-        say("  idle session memory (greeting+EHLO; VmRSS / Pss, kB): "
-            "monitor %d / %d, session %d / %d, together %d / %d"
-            % (mem["mon_rss"], mem["mon_pss"], mem["ses_rss"], mem["ses_pss"],
-               mem["mon_rss"] + mem["ses_rss"],
-               mem["mon_pss"] + mem["ses_pss"]))
+    for what, m in (("greeting+EHLO", mem),
+                    ("STARTTLS+EHLO", tls_res.get("mem"))):
+        if m:
+            say("  idle session memory (%s; VmRSS / Pss, kB): "
+                "monitor %d / %d, session %d / %d, together %d / %d"
+                % (what, m["mon_rss"], m["mon_pss"], m["ses_rss"],
+                   m["ses_pss"], m["mon_rss"] + m["ses_rss"],
+                   m["mon_pss"] + m["ses_pss"]))
     if ss:
         say("  smtp-source cross-check, facteur c=10: %.1f accepted/s" % ss)
     if pf and 10 in pf:
@@ -656,6 +659,7 @@ def bench_tls(fct, n, size, runs, stime):
                                                   r["resumed"], r["conns"]))
         if rs:
             res["msgs"] = {k: median_of(rs, k) for k in rs[0]}
+        res["mem"] = idle_memory(fct, ["-t"])
     return res
 
 
