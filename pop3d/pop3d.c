@@ -125,5 +125,7 @@ main(int argc, char *argv[])
 	proto.login = pop3_login_main;
 	proto.session = pop3_session_main;
 	proto.arg = &opts;
-	return login_split_run(conf, &proto, tls);
+	ch = login_split_run(conf, &proto, tls);
+	conf_free(conf);
+	return ch;
 }
