@@ -37,6 +37,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
 import facteur_harness as H  # noqa: E402
 
+TICK = os.sysconf("SC_CLK_TCK")
+
 BUILD = os.path.abspath(os.environ.get("FACTEUR_BUILD", ""))
 LOAD = os.path.join(BUILD, "bench", "smtp_load")
 RCPT_USER = "alice"
@@ -140,11 +142,24 @@ def delivery_latencies(d):
     return out
 
 
+def tree_cpu(root):
+    """CPU seconds (user+sys) of the process tree under root: for every
+    live process, its own times and those of the children it has reaped
+    (/proc/PID/stat utime, stime, cutime, cstime).  A process that exits
+    moves its times into its parent's cutime/cstime, so the sum only
+    grows, and a difference covers every process that ran in between."""
+    if root is None:
+        return 0.0
+    return sum(H.cpu_ticks(p) for p in [root] + H.descendants(root)) / TICK
+
+
 def drive(port, maildir, n, c, size, extra=(), wait_delivery=True,
-          deadline=600):
+          deadline=600, root=None):
     """One load run; polls the Maildir every 10 ms while it goes.  Returns
-    the load generator's figures plus maildir_rate and delivery latency."""
+    the load generator's figures plus maildir_rate, delivery latency and
+    the server's CPU per 1000 messages (process tree under root)."""
     clear_maildir(maildir)
+    cpu0 = tree_cpu(root)
     recs = tempfile.NamedTemporaryFile(prefix="smtp-load-", delete=False)
     recs.close()
     argv = load_argv(port, n, c, size, extra) + ["-o", recs.name]
@@ -182,6 +197,7 @@ def drive(port, maildir, n, c, size, extra=(), wait_delivery=True,
         lat = delivery_latencies(maildir)
         r["dlat50"] = pct(lat, 0.5)
         r["dlat99"] = pct(lat, 0.99)
+        r["cpu"] = (tree_cpu(root) - cpu0) * 1000.0 / n
     return r, None
 
 
@@ -307,20 +323,31 @@ def idle_memory(fct, flags=()):
             "ses_rss": med(lambda s: s[1][0]), "ses_pss": med(lambda s: s[1][1])}
 
 
-def bench_plain(port, maildir, n, levels, size, runs, label):
+def warm_up(port, maildir, size):
+    """An unmeasured run first, so that both servers start measured runs
+    with their processes and caches warm (Postfix keeps its smtpd and
+    cleanup processes; the page cache holds facteur's programs)."""
+    r, err = drive(port, maildir, 100, 10, size)
+    if r is None:
+        say("  warm-up FAILED: %s" % err)
+
+
+def bench_plain(port, maildir, n, levels, size, runs, label, root=None,
+                extra=()):
     res = {}
     for c in levels:
         rs = []
         for i in range(runs):
-            r, err = drive(port, maildir, n, c, size)
+            r, err = drive(port, maildir, n, c, size, extra, root=root)
             if r is None:
                 say("  %s c=%d run %d FAILED: %s" % (label, c, i + 1, err))
                 continue
             rs.append(r)
             say("  %s c=%-2d run %d: accepted %6.1f/s, maildir %6.1f/s, "
                 "conn->250 p50 %.3fs p99 %.3fs, conn->maildir p50 %.3fs "
-                "p99 %.3fs" % (label, c, i + 1, r["rate"], r["maildir_rate"],
-                               r["p50"], r["p99"], r["dlat50"], r["dlat99"]))
+                "p99 %.3fs, cpu %.2fs/1000" % (
+                    label, c, i + 1, r["rate"], r["maildir_rate"], r["p50"],
+                    r["p99"], r["dlat50"], r["dlat99"], r["cpu"]))
         if rs:
             res[c] = {k: median_of(rs, k) for k in rs[0]}
     return res
@@ -472,6 +499,13 @@ class Postfix:
             raise H.HarnessError("postfix %s: %s %s" % (
                 args, r.stdout, r.stderr))
 
+    def master_pid(self):
+        try:
+            with open(os.path.join(self.queue, "pid", "master.pid")) as f:
+                return int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+
     def version(self):
         r = subprocess.run(["/usr/sbin/postconf", "-c", self.conf, "-h",
                             "mail_version"], capture_output=True, text=True)
@@ -555,8 +589,12 @@ def main():
     plain = {}
     try:
         say("facteur (master, smtpd mx mode, queued, lspawn, deliver):")
+        warm_up(fct.port, fct.maildir, size)
         plain = bench_plain(fct.port, fct.maildir, n, levels, size, runs,
-                            "facteur")
+                            "facteur", fct.proc.pid)
+        batch = bench_plain(fct.port, fct.maildir, n, [10], size, runs,
+                            "facteur -m10 -P", fct.proc.pid,
+                            ["-m", "10", "-P"]).get(10)
         mem = idle_memory(fct)
         ss = smtp_source(fct.port, n, 10, size, fct.maildir)
         tls_res = bench_tls(fct, n, size, runs, stime)
@@ -566,7 +604,7 @@ def main():
             say("smtp bench: programs misbehaved: %s"
                 % fct.inst.health_problems()[:5])
 
-    pf, pf_ss, pf_note = None, None, None
+    pf, pf_ss, pf_note, pf_batch = None, None, None, None
     if not env_int("SMTP_BENCH_POSTFIX", 1):
         pf_note = "skipped (SMTP_BENCH_POSTFIX=0)"
     elif not H.IS_ROOT:
@@ -583,8 +621,13 @@ def main():
             try:
                 say("Postfix %s (private instance, virtual(8) into Maildir):"
                     % post.version())
+                warm_up(post.port, post.maildir, size)
                 pf = bench_plain(post.port, post.maildir, n, [10], size,
-                                 runs, "postfix")
+                                 runs, "postfix", post.master_pid())
+                pf_batch = bench_plain(post.port, post.maildir, n, [10],
+                                       size, runs, "postfix -m10 -P",
+                                       post.master_pid(),
+                                       ["-m", "10", "-P"]).get(10)
                 pf_ss = smtp_source(post.port, n, 10, size, post.maildir)
             finally:
                 post.stop()
@@ -592,17 +635,23 @@ def main():
     say("")
     say("SMTP summary (median of %d runs, %d messages of %d octets):"
         % (runs, n, size))
-    say("  %-4s %12s %12s %22s %22s" % ("conc", "accepted/s", "maildir/s",
-                                       "conn->250 p50/p99 s",
-                                       "conn->Maildir p50/p99 s"))
+    say("  %-20s %10s %10s %19s %19s %9s" % (
+        "", "accepted/s", "maildir/s", "conn->250 p50/p99", "conn->Maildir "
+        "p50/p99", "cpu/1000"))
+
+    def row(name, r):
+        if r is None:
+            say("  %-20s failed" % name)
+            return
+        say("  %-20s %10.1f %10.1f %8.3f / %-8.3f %8.3f / %-8.3f %8.2fs"
+            % (name, r["rate"], r["maildir_rate"], r["p50"], r["p99"],
+               r["dlat50"], r["dlat99"], r["cpu"]))
     for c in levels:
-        if c in plain:
-            r = plain[c]
-            say("  %-4d %12.1f %12.1f %10.3f / %-9.3f %10.3f / %-9.3f"
-                % (c, r["rate"], r["maildir_rate"], r["p50"], r["p99"],
-                   r["dlat50"], r["dlat99"]))
-        else:
-            say("  %-4d failed" % c)
+        row("facteur c=%d" % c, plain.get(c))
+    row("facteur c=10 -m10 -P", batch)
+    if pf:
+        row("Postfix c=10", pf.get(10))
+        row("Postfix c=10 -m10 -P", pf_batch)
     for what, m in (("greeting+EHLO", mem),
                     ("STARTTLS+EHLO", tls_res.get("mem"))):
         if m:
@@ -615,14 +664,17 @@ def main():
         say("  smtp-source cross-check, facteur c=10: %.1f accepted/s" % ss)
     if pf and 10 in pf:
         r = pf[10]
-        say("  Postfix c=10: accepted %.1f/s, maildir %.1f/s, conn->250 "
-            "p50 %.3fs p99 %.3fs, conn->Maildir p50 %.3fs p99 %.3fs"
-            % (r["rate"], r["maildir_rate"], r["p50"], r["p99"],
-               r["dlat50"], r["dlat99"]))
         if 10 in plain:
-            say("  ratio facteur/Postfix at c=10: accepted %.2f, maildir %.2f"
-                % (plain[10]["rate"] / r["rate"],
-                   plain[10]["maildir_rate"] / r["maildir_rate"]))
+            say("  ratio facteur/Postfix at c=10: accepted %.2f, maildir "
+                "%.2f, cpu per message %.2f" % (
+                    plain[10]["rate"] / r["rate"],
+                    plain[10]["maildir_rate"] / r["maildir_rate"],
+                    plain[10]["cpu"] / r["cpu"] if r["cpu"] else 0))
+        if batch and pf_batch:
+            say("  ratio facteur/Postfix at c=10 -m10 -P: accepted %.2f, "
+                "maildir %.2f" % (batch["rate"] / pf_batch["rate"],
+                                  batch["maildir_rate"] /
+                                  pf_batch["maildir_rate"]))
         if pf_ss:
             say("  smtp-source cross-check, Postfix c=10: %.1f accepted/s"
                 % pf_ss)
@@ -648,7 +700,8 @@ def bench_tls(fct, n, size, runs, stime):
     if starttls:
         rs = []
         for i in range(runs):
-            r, err = drive(fct.port, fct.maildir, n, 10, size, ["-t"])
+            r, err = drive(fct.port, fct.maildir, n, 10, size, ["-t"],
+                           root=fct.proc.pid)
             if r is None:
                 say("  STARTTLS c=10 run %d FAILED: %s" % (i + 1, err))
                 continue
