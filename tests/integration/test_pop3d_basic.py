@@ -13,6 +13,7 @@ import subprocess
 import pytest
 
 import facteur_harness as H
+import pop3d_fixtures as F
 from pop3d_fixtures import (PASSWORD, Raw, pop3, put_message,  # noqa: F401
                             pop3_conf, wire)
 
@@ -232,3 +233,39 @@ def test_large_message_byte_exact(fct, pop3, monkeypatch):
     resp, lines, _ = p.retr(1)
     assert b"\r\n".join(lines) + b"\r\n" == data
     p.quit()
+
+
+def test_stls_discards_pipelined_plaintext(fct, pop3):
+    import socket
+    import ssl
+    s = socket.create_connection(("127.0.0.1", pop3.port), timeout=60)
+    f = s.makefile("rb")
+    assert f.readline().startswith(b"+OK")
+    # a command injected behind STLS must never run (CVE-2011-0411 class)
+    s.sendall(b"STLS\r\nQUIT\r\n")
+    assert f.readline().startswith(b"+OK")
+    t = pop3.context().wrap_socket(s, server_hostname="localhost")
+    tf = t.makefile("rb")
+    t.sendall(b"CAPA\r\n")
+    assert tf.readline().startswith(b"+OK Capability")
+    caps = []
+    while True:
+        ln = tf.readline()
+        if ln == b".\r\n":
+            break
+        caps.append(ln.strip())
+    assert b"USER" in caps and b"STLS" not in caps
+    t.sendall(b"QUIT\r\n")
+    assert tf.readline().startswith(b"+OK")
+    t.close()
+
+
+def test_pop3s_overloaded(fct, pop3):
+    srv = F.Pop3dServer(fct, ["-s", "-O"])
+    try:
+        with pytest.raises(poplib.error_proto) as e:
+            poplib.POP3_SSL("127.0.0.1", srv.port, context=pop3.context(),
+                            timeout=60)
+        assert b"[SYS/TEMP]" in e.value.args[0]
+    finally:
+        srv.close()
