@@ -17,9 +17,10 @@ Measured, for each server, with the same Python poplib client:
   open       connect + login + STAT of a BENCH_POP3_MSGS-message Maildir:
              first session (sizes computed) and second (sizes cached).
   dump       STAT + UIDL + LIST + RETR of every message in one session.
-  rss        VmRSS of the processes serving one open session (pop3d: login
-             + session, the monitor apart; Dovecot: pop3-login + pop3),
-             read from /proc while the session is idle.
+  memory     Rss and Pss (shared pages divided among their users) of the
+             processes serving one open session on the big Maildir
+             (pop3d: login, session and monitor; Dovecot: pop3-login and
+             pop3), from /proc/PID/smaps_rollup while the session is idle.
 
 facteur's pop3d is started per connection by a Python accept loop (the
 inetd way, as the integration tests do), so its logins/s include a
@@ -133,15 +134,18 @@ def dump(port, user, n):
     return time.monotonic() - t0, size
 
 
-def rss_kb(pid):
+def mem_kb(pid):
+    """(Rss, Pss) in kB from /proc/PID/smaps_rollup."""
+    out = {}
     try:
-        with open("/proc/%d/status" % pid) as f:
+        with open("/proc/%d/smaps_rollup" % pid) as f:
             for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
+                k = line.split(":")[0]
+                if k in ("Rss", "Pss"):
+                    out[k] = int(line.split()[1])
     except OSError:
         pass
-    return 0
+    return out.get("Rss", 0), out.get("Pss", 0)
 
 
 def session_rss(port, user, pids_fn):
@@ -151,7 +155,7 @@ def session_rss(port, user, pids_fn):
     p.stat()
     time.sleep(0.3)
     out = pids_fn()
-    r = {name: rss_kb(pid) for name, pid in out}
+    r = {name: mem_kb(pid) for name, pid in out}
     p.quit()
     return r
 
@@ -161,8 +165,9 @@ def report(name, lps, open1, open2, dumpt, size, n, rss):
           "| STAT+UIDL+LIST+RETR all: %.2fs (%.0f msg/s, %.1f MB/s)"
           % (name, lps, n, open1, open2, dumpt, n / dumpt,
              size / dumpt / 1e6))
-    print("%-8s rss per session: %s" % (
-        name, ", ".join("%s %d kB" % kv for kv in sorted(rss.items()))))
+    print("%-8s memory of one session (Rss/Pss): %s" % (
+        name, ", ".join("%s %d/%d kB" % (k, v[0], v[1])
+                        for k, v in sorted(rss.items()))))
 
 
 def bench_facteur(total, conc, n):

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -237,6 +238,8 @@ pop3_open_box(struct pop3 *p, const struct user_entry *u)
 		log_warn("calloc");
 		return pop3_err(p, "[SYS/TEMP] out of memory"), -1;
 	}
+	/* The size cache was read and dropped: give its pages back. */
+	(void)malloc_trim(0);
 	return 0;
 }
 
