@@ -139,8 +139,10 @@ child_fail(const char *what)
 
 	n = snprintf(line, sizeof(line), "lspawn: %s: %s\n", what,
 	    strerror(errno));
+	/* stderr: the job's pipe after dup2, lspawn's log before (never
+	 * stdout, which is queued's result pipe until then) */
 	if (n > 0 && (size_t)n < sizeof(line) &&
-	    fd_write_full(STDOUT_FILENO, line, (size_t)n) == -1) {
+	    fd_write_full(STDERR_FILENO, line, (size_t)n) == -1) {
 		/* lspawn reads the exit status anyway */
 	}
 	_exit(111);
@@ -164,6 +166,11 @@ child_run(struct lspawn *ls, struct job *j, const struct target *t,
 	int		 code;
 
 	users_cache_wipe();
+	if (dup2(msgfd, STDIN_FILENO) == -1 ||
+	    dup2(outfd, STDOUT_FILENO) == -1 ||
+	    dup2(outfd, STDERR_FILENO) == -1)
+		child_fail("dup2");
+	closefrom(3);
 	/* Not traceable or dumpable by the recipient (setuid clears it too). */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
 		child_fail("prctl");
@@ -175,11 +182,6 @@ child_run(struct lspawn *ls, struct job *j, const struct target *t,
 	sigemptyset(&none);
 	if (sigprocmask(SIG_SETMASK, &none, NULL) == -1)
 		child_fail("sigprocmask");
-	if (dup2(msgfd, STDIN_FILENO) == -1 ||
-	    dup2(outfd, STDOUT_FILENO) == -1 ||
-	    dup2(outfd, STDERR_FILENO) == -1)
-		child_fail("dup2");
-	closefrom(3);
 	if (ls->root) {
 		if (setgroups(1, &t->gid) == -1)
 			child_fail("setgroups");
