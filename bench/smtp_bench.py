@@ -153,13 +153,24 @@ def tree_cpu(root):
     return sum(H.cpu_ticks(p) for p in [root] + H.descendants(root)) / TICK
 
 
+def queue_cpu(root):
+    """The part of tree_cpu(root) under facteur's queued (queued, lspawn
+    and the deliveries); 0 for a tree without queued (Postfix)."""
+    if root is None:
+        return 0.0
+    for p in H.children(root):
+        if H.proc_comm(p) == "queued":
+            return tree_cpu(p)
+    return 0.0
+
+
 def drive(port, maildir, n, c, size, extra=(), wait_delivery=True,
           deadline=600, root=None):
     """One load run; polls the Maildir every 10 ms while it goes.  Returns
     the load generator's figures plus maildir_rate, delivery latency and
     the server's CPU per 1000 messages (process tree under root)."""
     clear_maildir(maildir)
-    cpu0 = tree_cpu(root)
+    cpu0, qcpu0 = tree_cpu(root), queue_cpu(root)
     recs = tempfile.NamedTemporaryFile(prefix="smtp-load-", delete=False)
     recs.close()
     argv = load_argv(port, n, c, size, extra) + ["-o", recs.name]
@@ -198,6 +209,9 @@ def drive(port, maildir, n, c, size, extra=(), wait_delivery=True,
         r["dlat50"] = pct(lat, 0.5)
         r["dlat99"] = pct(lat, 0.99)
         r["cpu"] = (tree_cpu(root) - cpu0) * 1000.0 / n
+        # facteur: delivery side (queued tree) and the rest (master,
+        # smtpd monitor and session, enqueue)
+        r["qcpu"] = (queue_cpu(root) - qcpu0) * 1000.0 / n
     return r, None
 
 
@@ -649,6 +663,12 @@ def main():
     for c in levels:
         row("facteur c=%d" % c, plain.get(c))
     row("facteur c=10 -m10 -P", batch)
+    for name, r in [("c=%d" % c, plain.get(c)) for c in levels] + \
+            [("c=10 -m10 -P", batch)]:
+        if r and r["qcpu"]:
+            say("    facteur %s cpu/1000 split: master+smtpd+enqueue %.2fs, "
+                "queued+lspawn+deliveries %.2fs" % (
+                    name, r["cpu"] - r["qcpu"], r["qcpu"]))
     if pf:
         row("Postfix c=10", pf.get(10))
         row("Postfix c=10 -m10 -P", pf_batch)

@@ -348,26 +348,32 @@ static int
 message_send(struct conn *c, long idx, int64_t start_ns)
 {
 	char	cmds[1024], hdr[1024];
-	int	n, h;
+	int	mail, rcpt, n, h;
 	size_t	body;
 
-	n = snprintf(cmds, sizeof(cmds), "MAIL FROM:<%s>\r\nRCPT TO:<%s>\r\n"
-	    "DATA\r\n", o.from, o.rcpt);
-	if (n < 0 || (size_t)n >= sizeof(cmds))
+	mail = snprintf(cmds, sizeof(cmds), "MAIL FROM:<%s>\r\n", o.from);
+	if (mail < 0 || (size_t)mail >= sizeof(cmds))
+		return -1;
+	rcpt = snprintf(cmds + mail, sizeof(cmds) - (size_t)mail,
+	    "RCPT TO:<%s>\r\n", o.rcpt);
+	if (rcpt < 0 || (size_t)rcpt >= sizeof(cmds) - (size_t)mail)
+		return -1;
+	n = snprintf(cmds + mail + rcpt, sizeof(cmds) - (size_t)(mail + rcpt),
+	    "DATA\r\n");
+	if (n < 0 || (size_t)n >= sizeof(cmds) - (size_t)(mail + rcpt))
 		return -1;
 	if (c->has_pipelining) {
-		if (conn_write(c, cmds, (size_t)n) == -1 ||
+		if (conn_write(c, cmds, (size_t)(mail + rcpt + n)) == -1 ||
 		    conn_reply(c) != 250 || conn_reply(c) != 250 ||
 		    conn_reply(c) != 354)
 			return -1;
 	} else {
-		char	*rcpt = strstr(cmds, "RCPT"), *data = strstr(cmds, "DATA");
-
-		if (conn_write(c, cmds, (size_t)(rcpt - cmds)) == -1 ||
+		if (conn_write(c, cmds, (size_t)mail) == -1 ||
 		    conn_reply(c) != 250 ||
-		    conn_write(c, rcpt, (size_t)(data - rcpt)) == -1 ||
+		    conn_write(c, cmds + mail, (size_t)rcpt) == -1 ||
 		    conn_reply(c) != 250 ||
-		    conn_write(c, data, 6) == -1 || conn_reply(c) != 354)
+		    conn_write(c, cmds + mail + rcpt, (size_t)n) == -1 ||
+		    conn_reply(c) != 354)
 			return -1;
 	}
 	h = snprintf(hdr, sizeof(hdr), "From: <%s>\r\nTo: <%s>\r\n"
