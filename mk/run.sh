@@ -10,11 +10,14 @@ BUILD=${FACTEUR_BUILD:?}
 TOP=$(pwd)
 RUN=${FACTEUR_RUN_DIR:-$TOP/run}
 SMTP_PORT=${SMTP_PORT:-2525}
+POP3_PORT=${POP3_PORT:-2110}
+POP3S_PORT=${POP3S_PORT:-2995}
 
 mkdir -p "$RUN/mail/demo" "$RUN/tls" "$RUN/empty"
 chmod 0755 "$RUN" "$RUN/mail" "$RUN/empty"
 smtpd_user=$(id -un)
 queue_user=$(id -un)
+login_user=$(id -un)
 
 if [ "$(id -u)" = 0 ]; then
 	for u in facteur-queue facteur-smtpd facteur-login; do
@@ -26,6 +29,7 @@ if [ "$(id -u)" = 0 ]; then
 	uid=$(id -u facteur-demo); gid=$(id -g facteur-demo)
 	smtpd_user=facteur-smtpd
 	queue_user=facteur-queue
+	login_user=facteur-login
 	# The programs run from a root-owned copy so that enqueue can be
 	# set-uid facteur-queue, as INSTALL does on a real host.
 	mkdir -p "$RUN/libexec"
@@ -52,10 +56,12 @@ if [ ! -f "$RUN/tls/cert.pem" ]; then
 fi
 
 if [ ! -f "$RUN/users" ]; then
-	hash=$(printf 'demo' | openssl passwd -6 -stdin)
-	echo "demo:{CRYPT}$hash:$uid:$gid::$RUN/mail/demo::" > "$RUN/users"
+	hash=$(printf 'demo\n' | "$BUILD/facteurctl" passwd)
+	echo "demo:$hash:$uid:$gid::$RUN/mail/demo::" > "$RUN/users"
 	chmod 0600 "$RUN/users"
 fi
+mkdir -p "$RUN/auth"
+chmod 0700 "$RUN/auth"
 [ -f "$RUN/aliases" ] || printf 'postmaster: demo\nroot: demo\n' > "$RUN/aliases"
 
 cat > "$RUN/facteur.conf" <<CONF
@@ -71,6 +77,11 @@ first_valid_uid = 100
 smtp_listen = 127.0.0.1:$SMTP_PORT
 smtpd_user = $smtpd_user
 smtpd_chroot = $RUN/empty
+pop3_listen = 127.0.0.1:$POP3_PORT
+pop3s_listen = 127.0.0.1:$POP3S_PORT
+login_user = $login_user
+login_chroot = $RUN/empty
+auth_state_dir = $RUN/auth
 queue_user = $queue_user
 tls_cert_file = $RUN/tls/cert.pem
 tls_key_file = $RUN/tls/key.pem
@@ -79,8 +90,7 @@ CONF
 chmod 0644 "$RUN/facteur.conf"
 
 # Keys of services that are not built yet are left out above; add them as
-# they land (submission 2587, smtps 2465, pop3 2110, pop3s 2995, imap 2143,
-# imaps 2993).
+# they land (submission 2587, smtps 2465, imap 2143, imaps 2993).
 cat <<MSG
 
 facteur is starting on 127.0.0.1 (state under ./run).  Send a first mail:
@@ -89,7 +99,13 @@ facteur is starting on 127.0.0.1 (state under ./run).  Send a first mail:
  or
     printf 'Subject: hello\n\nfirst mail\n' | $BUILD/sendmail -C $RUN/facteur.conf demo@example.test
 
-and read it in $RUN/mail/demo/Maildir/new/.
+and read it in $RUN/mail/demo/Maildir/ (new/, then cur/ once a POP3
+client has seen it), or over POP3S (user demo,
+password demo; the certificate is self-signed, hence -k):
+
+    curl -k pop3s://demo:demo@127.0.0.1:$POP3S_PORT/1
+
+POP3 with STLS listens on $POP3_PORT.
 Ctrl-C stops it.
 
 MSG
