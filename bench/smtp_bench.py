@@ -449,6 +449,15 @@ class Postfix:
         for dp, _, _ in os.walk(self.vmail):
             os.chown(dp, uid, gid)
         self.maildir = box + "/new"
+        cert = os.path.join(self.dir, "cert.pem")
+        key = os.path.join(self.dir, "key.pem")
+        r = subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+             "-days", "2", "-subj", "/CN=localhost", "-keyout", key,
+             "-out", cert], capture_output=True, text=True)
+        if r.returncode != 0:
+            raise H.HarnessError("openssl req: " + r.stderr)
+        os.chmod(key, 0o600)
         src = "/usr/share/postfix/master.cf.dist"
         if not os.path.exists(src):
             src = "/etc/postfix/master.cf"
@@ -487,7 +496,10 @@ class Postfix:
             "virtual_uid_maps": "static:%d" % uid,
             "virtual_gid_maps": "static:%d" % gid,
             "virtual_minimum_uid": "100",
-            "smtpd_tls_security_level": "none",
+            # STARTTLS offered, as facteur's smtpd will; the plaintext
+            # runs do not use it
+            "smtpd_tls_security_level": "may",
+            "smtpd_tls_chain_files": "%s, %s" % (key, cert),
             "smtpd_recipient_restrictions":
                 "permit_mynetworks, reject_unauth_destination",
         }
@@ -618,7 +630,7 @@ def main():
             say("smtp bench: programs misbehaved: %s"
                 % fct.inst.health_problems()[:5])
 
-    pf, pf_ss, pf_note, pf_batch = None, None, None, None
+    pf, pf_ss, pf_note, pf_batch, pf_tls = None, None, None, None, None
     if not env_int("SMTP_BENCH_POSTFIX", 1):
         pf_note = "skipped (SMTP_BENCH_POSTFIX=0)"
     elif not H.IS_ROOT:
@@ -643,6 +655,9 @@ def main():
                                        post.master_pid(),
                                        ["-m", "10", "-P"]).get(10)
                 pf_ss = smtp_source(post.port, n, 10, size, post.maildir)
+                pf_tls = bench_plain(post.port, post.maildir, n, [10], size,
+                                     runs, "postfix STARTTLS",
+                                     post.master_pid(), ["-t"]).get(10)
             finally:
                 post.stop()
 
@@ -672,6 +687,7 @@ def main():
     if pf:
         row("Postfix c=10", pf.get(10))
         row("Postfix c=10 -m10 -P", pf_batch)
+        row("Postfix c=10 STARTTLS", pf_tls)
     for what, m in (("greeting+EHLO", mem),
                     ("STARTTLS+EHLO", tls_res.get("mem"))):
         if m:
@@ -703,6 +719,14 @@ def main():
                     % (ss / pf_ss))
     else:
         say("  Postfix: %s" % (pf_note or "failed"))
+    if pf and 10 in pf and pf_tls:
+        say("  Postfix's own TLS cost at c=10 (plaintext/STARTTLS "
+            "accepted/s): %.2fx, %d of %d connections resumed"
+            % (pf[10]["rate"] / pf_tls["rate"], pf_tls["resumed"],
+               pf_tls["conns"]))
+        if "msgs" in tls_res:
+            say("  ratio facteur/Postfix over STARTTLS at c=10: accepted "
+                "%.2f" % (tls_res["msgs"]["rate"] / pf_tls["rate"]))
     for line in tls_summary(tls_res, plain):
         say("  " + line)
     say("smtp bench took %.0f s" % (time.monotonic() - t_start))
