@@ -101,8 +101,14 @@ table_arena_add(struct table *t, const char *s, size_t n, int lower,
 		ncap = t->acap == 0 ? 4096 : t->acap;
 		while (ncap < t->alen + n + 1)
 			ncap *= 2;
-		if ((na = realloc(t->arena, ncap)) == NULL)
+		/* Not realloc: the old arena may hold password hashes. */
+		if ((na = malloc(ncap)) == NULL)
 			return -1;
+		if (t->arena != NULL) {
+			memcpy(na, t->arena, t->alen);
+			explicit_bzero(t->arena, t->acap);
+			free(t->arena);
+		}
 		t->arena = na;
 		t->acap = ncap;
 	}
@@ -473,10 +479,12 @@ table_parse_buf(const char *data, size_t len, const char *name,
 		table_sort(p);
 	}
 	if (p->nerr > 0) {
+		explicit_bzero(p, sizeof(*p));
 		free(p);
 		table_free(t);
 		return NULL;
 	}
+	explicit_bzero(p, sizeof(*p));
 	free(p);
 	return t;
 }
@@ -524,6 +532,7 @@ table_load(const char *path, enum table_format fmt, conf_error_fn *errfn,
 	}
 	if ((r = fd_read_full(fd, data, want)) == -1) {
 		saved = errno;
+		explicit_bzero(data, want);
 		free(data);
 		(void)close(fd);
 		table_error(&p, 0, "read: %s", strerror(saved));
@@ -532,11 +541,14 @@ table_load(const char *path, enum table_format fmt, conf_error_fn *errfn,
 	len = (size_t)r;
 	(void)close(fd);	/* read-only: nothing to lose */
 	if (len == want) {
+		explicit_bzero(data, want);
 		free(data);
 		table_error(&p, 0, "file changed while it was read");
 		return NULL;
 	}
 	t = table_parse_buf(data, len, path, fmt, errfn, arg);
+	/* The file may be a passwd-file: leave no copy of its hashes. */
+	explicit_bzero(data, want);
 	free(data);
 	return t;
 }
