@@ -61,10 +61,21 @@ log_emit(int pri, const char *fmt, va_list ap, const char *suffix)
 		(void)strlcat(raw, suffix, sizeof(raw));
 	}
 	log_sanitize(line, raw, sizeof(line));
-	if (log_stderr)
-		(void)dprintf(STDERR_FILENO, "%s[%ld]: %s\n", log_prog,
+	if (log_stderr) {
+		char	out[LOG_LINE_MAX + 64];
+		int	n;
+
+		/* One write per line: no stdio, and lines stay whole. */
+		n = snprintf(out, sizeof(out), "%s[%ld]: %s\n", log_prog,
 		    (long)getpid(), line);
-	else
+		if (n > 0 && (size_t)n >= sizeof(out)) {
+			n = (int)sizeof(out) - 1;
+			out[n - 1] = '\n';
+		}
+		if (n > 0 && write(STDERR_FILENO, out, (size_t)n) == -1) {
+			/* nowhere left to report it */
+		}
+	} else
 		syslog(pri, "%s", line);
 	errno = saved;
 }
