@@ -23,6 +23,7 @@
 
 #include "conf.h"
 #include "log.h"
+#include "maildir.h"
 #include "pop3d.h"
 #include "users.h"
 
@@ -221,6 +222,11 @@ pop3_open_box(struct pop3 *p, const struct user_entry *u)
 		r = snprintf(dir, sizeof(dir), "%s/%s", u->home, md);
 	if (r < 0 || (size_t)r >= sizeof(dir))
 		return pop3_err(p, "[SYS/PERM] mailbox path too long"), -1;
+	/* A user who has had no mail yet has an empty mailbox, not an error. */
+	if (maildir_create(dir, 0700) == -1) {
+		log_warn("user=<%s>: create %s", u->name, dir);
+		return pop3_err(p, "[SYS/TEMP] cannot open the mailbox"), -1;
+	}
 	if ((p->lockfd = pop3_lock(dir)) == -1) {
 		if (errno == EBUSY)
 			return pop3_err(p, "[IN-USE] mailbox in use by another "

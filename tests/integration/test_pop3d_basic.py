@@ -269,3 +269,19 @@ def test_pop3s_overloaded(fct, pop3):
         assert b"[SYS/TEMP]" in e.value.args[0]
     finally:
         srv.close()
+
+
+@pytest.mark.facteur(make_maildirs=False)
+def test_user_without_maildir_has_an_empty_mailbox(fct, pop3):
+    """A user who never had mail logs in to an empty mailbox (the Maildir
+    is created, owned by the user), as Dovecot does; not [SYS/TEMP]."""
+    md = fct.maildir("alice", "")
+    assert not os.path.exists(md)
+    p = poplib_stls(pop3)
+    p.user("alice")
+    assert p.pass_(PASSWORD).startswith(b"+OK")
+    assert p.stat() == (0, 0)
+    p.quit()
+    for sub in ("cur", "new", "tmp"):
+        st = os.stat(os.path.join(md, sub))
+        assert st.st_uid == fct.users["alice"].uid
