@@ -120,6 +120,14 @@ install: all
 	    *) install -m 0755 $(BUILD)/$$p $(DESTDIR)$(LIBEXECDIR)/$$p ;; \
 	    esac; \
 	done
+	@if [ "$$(id -u)" = 0 ] && id facteur-queue >/dev/null 2>&1; then \
+	    chown facteur-queue $(DESTDIR)$(LIBEXECDIR)/enqueue && \
+	    chmod 4711 $(DESTDIR)$(LIBEXECDIR)/enqueue && \
+	    echo "install: enqueue is set-uid facteur-queue"; \
+	else \
+	    echo "install: make enqueue set-uid facteur-queue (INSTALL, section 3):"; \
+	    echo "    chown facteur-queue $(DESTDIR)$(LIBEXECDIR)/enqueue && chmod 4711 $(DESTDIR)$(LIBEXECDIR)/enqueue"; \
+	fi
 	ln -sf sendmail $(DESTDIR)$(SBINDIR)/mailq
 	ln -sf sendmail $(DESTDIR)$(SBINDIR)/newaliases
 	for m in man/*.[158]; do \
