@@ -17,51 +17,36 @@
  *   tmp/<id>  envelope, fsync;  fsync(msg/)
  *   rename tmp/<id> -> env/<id> (the commit), fsync(env/)
  *   one byte into the trigger FIFO to wake queued.
- * Any failure before the rename removes tmp/<id> and msg/<id>.
+ * Any failure before the rename removes tmp/<id> and msg/<id>.  That work
+ * is lib/queue_inject.c (the smtpd monitor calls it without an exec);
+ * this file keeps the program: arguments, the config and whom to trust
+ * for it, the identity, and the exit code.
  */
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "buf.h"
 #include "conf.h"
 #include "fdio.h"
 #include "log.h"
 #include "qmail_env.h"
-#include "queue_env.h"
+#include "queue_inject.h"
 #include "queueid.h"
 
 /* Total time allowed for reading the message and the envelope. */
 #ifndef ENQUEUE_TIMEOUT
 #define ENQUEUE_TIMEOUT		3600
 #endif
-#define ENQUEUE_ID_TRIES	100
-#define ENQUEUE_IOBUF		65536
-/* An encoded envelope: every record at its maximum, plus the fixed ones. */
-#define ENQUEUE_ENV_MAX		((size_t)QUEUE_RCPT_MAX * (QUEUE_ADDR_MAX + 2) + \
-				    QUEUE_ADDR_MAX + 256)
-
-enum read_result { READ_DATA, READ_EOF, READ_ERROR, READ_TIMEOUT };
-
-/* What must be removed if we fail before the commit. */
-static char	enqueue_id[QUEUEID_LEN + 1] = "-";
-static char	enqueue_msgpath[QUEUEID_LEN + 8];
-static char	enqueue_tmppath[QUEUEID_LEN + 8];
-static int	enqueue_have_msg, enqueue_have_tmp;
-static struct timespec enqueue_deadline;
 
 static void __attribute__((noreturn, format(printf, 2, 3)))
 enqueue_exit(int code, const char *fmt, ...)
@@ -73,80 +58,13 @@ enqueue_exit(int code, const char *fmt, ...)
 	if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
 		(void)strlcpy(msg, "(message format error)", sizeof(msg));
 	va_end(ap);
-	if (enqueue_have_tmp && unlink(enqueue_tmppath) == -1)
-		log_warn("%s: unlink %s", enqueue_id, enqueue_tmppath);
-	if (enqueue_have_msg && unlink(enqueue_msgpath) == -1)
-		log_warn("%s: unlink %s", enqueue_id, enqueue_msgpath);
 	if (qmail_exit_permanent(code))
-		log_info("%s: refused: %s (exit %d, %s)", enqueue_id, msg,
-		    code, qmail_exit_text(code));
+		log_info("-: refused: %s (exit %d, %s)", msg, code,
+		    qmail_exit_text(code));
 	else
-		log_warnx("%s: failed: %s (exit %d, %s)", enqueue_id, msg,
-		    code, qmail_exit_text(code));
+		log_warnx("-: failed: %s (exit %d, %s)", msg, code,
+		    qmail_exit_text(code));
 	exit(code);
-}
-
-static int
-errno_code(int e)
-{
-	switch (e) {
-	case ENOSPC:
-	case EDQUOT:
-	case EFBIG:
-	case EIO:
-		return QMAIL_EXIT_WRITE;
-	case ENOMEM:
-		return QMAIL_EXIT_NOMEM;
-	default:
-		return QMAIL_EXIT_QUEUE;
-	}
-}
-
-static long long
-ms_left(void)
-{
-	struct timespec now;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &now) == -1)
-		enqueue_exit(QMAIL_EXIT_INTERNAL, "clock_gettime: %s",
-		    strerror(errno));
-	return (long long)(enqueue_deadline.tv_sec - now.tv_sec) * 1000 +
-	    (enqueue_deadline.tv_nsec - now.tv_nsec) / 1000000;
-}
-
-/* Reads what is there from fd, waiting at most until the deadline. */
-static enum read_result
-input_read(int fd, void *p, size_t n, size_t *got)
-{
-	struct pollfd pfd;
-	long long left;
-	ssize_t r;
-	int pr;
-
-	for (;;) {
-		if ((left = ms_left()) <= 0)
-			return READ_TIMEOUT;
-		pfd.fd = fd;
-		pfd.events = POLLIN;
-		pfd.revents = 0;
-		pr = poll(&pfd, 1, left > 60000 ? 60000 : (int)left);
-		if (pr == -1) {
-			if (errno == EINTR)
-				continue;
-			return READ_ERROR;
-		}
-		if (pr == 0)
-			continue;
-		if ((r = read(fd, p, n)) == -1) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			return READ_ERROR;
-		}
-		if (r == 0)
-			return READ_EOF;
-		*got = (size_t)r;
-		return READ_DATA;
-	}
 }
 
 /*
@@ -226,175 +144,6 @@ enqueue_drop_root(const struct conf *conf)
 		enqueue_exit(QMAIL_EXIT_INTERNAL, "root could be regained");
 }
 
-static void
-path_set(char *dst, size_t n, const char *dir)
-{
-	int r = snprintf(dst, n, "%s/%s", dir, enqueue_id);
-
-	if (r < 0 || (size_t)r >= n)
-		enqueue_exit(QMAIL_EXIT_INTERNAL, "queue path too long");
-}
-
-/* Creates and locks msg/<id> under a fresh id; returns the descriptor. */
-static int
-msg_create(const char *wanted)
-{
-	struct stat st;
-	int fd, tries;
-
-	for (tries = 0; tries < ENQUEUE_ID_TRIES; tries++) {
-		/* The caller's ID (-i) is used once, if free; then fresh ones. */
-		if (tries == 0 && wanted != NULL)
-			(void)strlcpy(enqueue_id, wanted, sizeof(enqueue_id));
-		else
-			queueid_new(enqueue_id);
-		path_set(enqueue_msgpath, sizeof(enqueue_msgpath), "msg");
-		fd = open(enqueue_msgpath, O_CREAT | O_EXCL | O_WRONLY |
-		    O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd == -1) {
-			if (errno == EEXIST)
-				continue;
-			enqueue_exit(errno_code(errno), "create %s: %s",
-			    enqueue_msgpath, strerror(errno));
-		}
-		enqueue_have_msg = 1;
-		if (flock(fd, LOCK_EX) == -1)
-			enqueue_exit(QMAIL_EXIT_QUEUE, "lock %s: %s",
-			    enqueue_msgpath, strerror(errno));
-		if (fstat(fd, &st) == -1)
-			enqueue_exit(QMAIL_EXIT_QUEUE, "fstat %s: %s",
-			    enqueue_msgpath, strerror(errno));
-		if (st.st_nlink > 0)
-			return fd;
-		/* queued took it for an orphan before we locked it. */
-		enqueue_have_msg = 0;
-		(void)close(fd);
-	}
-	enqueue_exit(QMAIL_EXIT_QUEUE, "no free queue ID after %d tries",
-	    ENQUEUE_ID_TRIES);
-}
-
-/* Copies fd 0 into msgfd; returns the size. */
-static size_t
-msg_copy(int msgfd, long long limit)
-{
-	static char iobuf[ENQUEUE_IOBUF];
-	size_t got, total = 0;
-
-	for (;;) {
-		switch (input_read(0, iobuf, sizeof(iobuf), &got)) {
-		case READ_EOF:
-			if (fsync(msgfd) == -1)
-				enqueue_exit(QMAIL_EXIT_WRITE, "fsync %s: %s",
-				    enqueue_msgpath, strerror(errno));
-			return total;
-		case READ_TIMEOUT:
-			enqueue_exit(QMAIL_EXIT_TIMEOUT, "message not read "
-			    "within %d seconds", ENQUEUE_TIMEOUT);
-		case READ_ERROR:
-			enqueue_exit(QMAIL_EXIT_READ, "read message: %s",
-			    strerror(errno));
-		case READ_DATA:
-			break;
-		}
-		if (got > (unsigned long long)limit - total)
-			enqueue_exit(QMAIL_EXIT_TOO_BIG, "message larger than "
-			    "message_size_limit %lld", limit);
-		if (fd_write_full(msgfd, iobuf, got) == -1)
-			enqueue_exit(errno_code(errno) == QMAIL_EXIT_QUEUE ?
-			    QMAIL_EXIT_WRITE : errno_code(errno),
-			    "write %s: %s", enqueue_msgpath, strerror(errno));
-		total += got;
-	}
-}
-
-/* Reads the envelope from fd 1 into e. */
-static void
-env_read(struct qmail_env *e)
-{
-	static char iobuf[ENQUEUE_IOBUF];
-	enum qmail_env_status st;
-	size_t got, used;
-
-	for (;;) {
-		switch (input_read(1, iobuf, sizeof(iobuf), &got)) {
-		case READ_EOF:
-			st = qmail_env_eof(e);
-			break;
-		case READ_TIMEOUT:
-			enqueue_exit(QMAIL_EXIT_TIMEOUT, "envelope not read "
-			    "within %d seconds", ENQUEUE_TIMEOUT);
-		case READ_ERROR:
-			enqueue_exit(QMAIL_EXIT_READ, "read envelope: %s",
-			    strerror(errno));
-		case READ_DATA:
-		default:
-			st = qmail_env_feed(e, iobuf, got, &used);
-			break;
-		}
-		if (st == QMAIL_ENV_DONE)
-			return;
-		if (st == QMAIL_ENV_ERROR)
-			enqueue_exit(e->code, "envelope: %s", e->why);
-	}
-}
-
-/* Writes tmp/<id>: the envelope record file, fsynced and closed. */
-static void
-env_write(const struct qmail_env *e, uid_t ruid)
-{
-	struct queue_env qe;
-	struct buf b;
-	int fd;
-
-	memset(&qe, 0, sizeof(qe));
-	(void)strlcpy(qe.id, enqueue_id, sizeof(qe.id));
-	qe.arrival = (long long)time(NULL);
-	qe.uid = (long long)ruid;
-	qe.sender = e->sender;
-	qe.rcpt = e->rcpt;
-	qe.nrcpt = e->nrcpt;
-	buf_init(&b, ENQUEUE_ENV_MAX);
-	if (queue_env_encode(&b, &qe) == -1)
-		enqueue_exit(errno == ENOMEM ? QMAIL_EXIT_NOMEM :
-		    QMAIL_EXIT_INTERNAL, "encode envelope: %s",
-		    strerror(errno));
-	path_set(enqueue_tmppath, sizeof(enqueue_tmppath), "tmp");
-	fd = open(enqueue_tmppath, O_CREAT | O_TRUNC | O_WRONLY | O_NOFOLLOW |
-	    O_CLOEXEC, 0600);
-	if (fd == -1)
-		enqueue_exit(errno_code(errno), "create %s: %s",
-		    enqueue_tmppath, strerror(errno));
-	enqueue_have_tmp = 1;
-	if (fd_write_full(fd, b.data, b.len) == -1 || fsync(fd) == -1) {
-		int saved = errno;
-
-		(void)close(fd);
-		enqueue_exit(QMAIL_EXIT_WRITE, "write %s: %s",
-		    enqueue_tmppath, strerror(saved));
-	}
-	if (close(fd) == -1)
-		enqueue_exit(QMAIL_EXIT_WRITE, "close %s: %s",
-		    enqueue_tmppath, strerror(errno));
-	buf_free(&b);
-}
-
-/* Wakes queued; it rescans on a timer anyway, so failures do not matter. */
-static void
-trigger_poke(void)
-{
-	struct stat st;
-	int fd;
-
-	fd = open("trigger", O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
-	if (fd == -1)
-		return;
-	if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) &&
-	    write(fd, "", 1) == -1)
-		log_debug("%s: trigger: %s", enqueue_id, strerror(errno));
-	(void)close(fd);
-}
-
 /*
  * -C FILE: the config (see enqueue_conf_path for whom it is trusted).
  * -i ID: a queue ID the caller chose (smtpd puts it in the Received
@@ -424,27 +173,23 @@ args_conf(int argc, char *argv[], const char **wanted_id)
 int
 main(int argc, char *argv[])
 {
-	char pinned[64], envpath[QUEUEID_LEN + 8];
-	struct qmail_env e;
-	struct conf *conf;
-	const char *confpath, *wanted_id;
-	uid_t ruid = getuid();
-	size_t size;
-	int msgfd;
+	char			 pinned[64];
+	struct queue_inject	 qi;
+	struct conf		*conf;
+	const char		*confpath, *wanted_id;
+	int			 code;
 
 	if (fd_ensure_std() == -1)
 		return QMAIL_EXIT_INTERNAL;
 	umask(077);
 	closefrom(3);
 	log_init("enqueue", 0);
+	queue_inject_init(&qi);		/* the real uid, before any change */
+	qi.timeout = ENQUEUE_TIMEOUT;
 	/* A caller's low RLIMIT_FSIZE makes write fail (EFBIG), not kill us. */
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR ||
 	    signal(SIGXFSZ, SIG_IGN) == SIG_ERR)
 		enqueue_exit(QMAIL_EXIT_INTERNAL, "signal: %s", strerror(errno));
-	if (clock_gettime(CLOCK_MONOTONIC, &enqueue_deadline) == -1)
-		enqueue_exit(QMAIL_EXIT_INTERNAL, "clock_gettime: %s",
-		    strerror(errno));
-	enqueue_deadline.tv_sec += ENQUEUE_TIMEOUT;
 
 	confpath = enqueue_conf_path(args_conf(argc, argv, &wanted_id), pinned,
 	    sizeof(pinned));
@@ -458,36 +203,8 @@ main(int argc, char *argv[])
 	if (geteuid() == 0)
 		enqueue_drop_root(conf);
 
-	msgfd = msg_create(wanted_id);
-	size = msg_copy(msgfd, conf_int(conf, "message_size_limit"));
-
-	qmail_env_init(&e);
-	env_read(&e);
-	env_write(&e, ruid);
-	if (fsync_dir("msg") == -1)
-		enqueue_exit(QMAIL_EXIT_WRITE, "fsync msg/: %s",
-		    strerror(errno));
-	path_set(envpath, sizeof(envpath), "env");
-	if (rename(enqueue_tmppath, envpath) == -1)
-		enqueue_exit(QMAIL_EXIT_WRITE, "rename %s %s: %s",
-		    enqueue_tmppath, envpath, strerror(errno));
-	/* Committed: from here on the message is queued, nothing is undone. */
-	enqueue_have_tmp = enqueue_have_msg = 0;
-	if (fsync_dir("env") == -1) {
-		/*
-		 * The commit may not survive a crash.  Say "temporary
-		 * failure": the sender retries, and at worst the message is
-		 * delivered twice, never zero times.
-		 */
-		enqueue_exit(QMAIL_EXIT_WRITE, "fsync env/: %s (the message "
-		    "stays queued)", strerror(errno));
-	}
-	if (close(msgfd) == -1)
-		log_warn("%s: close %s", enqueue_id, enqueue_msgpath);
-	trigger_poke();
-	log_info("%s: from=<%s>, size=%zu, nrcpt=%zu, uid=%lld", enqueue_id,
-	    e.sender, size, e.nrcpt, (long long)ruid);
-	qmail_env_free(&e);
+	qi.wanted_id = wanted_id;
+	code = queue_inject(conf, &qi, 0, 1);
 	conf_free(conf);
-	return QMAIL_EXIT_OK;
+	return code;
 }

@@ -1,0 +1,425 @@
+/*
+ * queue_inject: one message into the queue (the body of enqueue(8)), in
+ * the order docs/queue.md gives: msg/<id> created O_EXCL and locked,
+ * written, fsynced; tmp/<id> written, fsynced, closed; fsync(msg/);
+ * rename tmp/<id> -> env/<id> (the commit); fsync(env/); unlock; poke the
+ * trigger FIFO.  Every failure before the commit removes tmp/<id> and
+ * msg/<id>, logs, and becomes a QMAIL_EXIT_* code; nothing exits here.
+ * Callers and their duties: lib/queue_inject.h.
+ */
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "fdio.h"
+#include "log.h"
+#include "qmail_env.h"
+#include "queue_env.h"
+#include "queue_inject.h"
+
+#define INJECT_ID_TRIES		100
+#define INJECT_IOBUF		65536
+#define INJECT_TIMEOUT		3600
+/* An encoded envelope: every record at its maximum, plus the fixed ones. */
+#define INJECT_ENV_MAX		((size_t)QUEUE_RCPT_MAX * (QUEUE_ADDR_MAX + 2) + \
+				    QUEUE_ADDR_MAX + 256)
+
+enum read_result { READ_DATA, READ_EOF, READ_ERROR, READ_TIMEOUT, READ_CLOCK };
+
+/* One injection: what must be removed if it fails before the commit. */
+struct inject_run {
+	struct queue_inject	*qi;
+	char			 msgpath[QUEUEID_LEN + 8];
+	char			 tmppath[QUEUEID_LEN + 8];
+	int			 have_msg, have_tmp;
+	int			 msgfd;
+	struct timespec		 deadline;
+};
+
+static char	inject_iobuf[INJECT_IOBUF];
+
+void
+queue_inject_init(struct queue_inject *qi)
+{
+	memset(qi, 0, sizeof(*qi));
+	qi->dirfd = AT_FDCWD;
+	qi->wanted_id = NULL;
+	qi->uid = getuid();
+	qi->timeout = INJECT_TIMEOUT;
+	(void)strlcpy(qi->id, "-", sizeof(qi->id));
+}
+
+/* Undoes what is not committed, logs as enqueue does, returns code. */
+static int __attribute__((format(printf, 3, 4)))
+inject_fail(struct inject_run *r, int code, const char *fmt, ...)
+{
+	char	 msg[512];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
+		(void)strlcpy(msg, "(message format error)", sizeof(msg));
+	va_end(ap);
+	if (r->have_tmp && unlinkat(r->qi->dirfd, r->tmppath, 0) == -1)
+		log_warn("%s: unlink %s", r->qi->id, r->tmppath);
+	if (r->have_msg && unlinkat(r->qi->dirfd, r->msgpath, 0) == -1)
+		log_warn("%s: unlink %s", r->qi->id, r->msgpath);
+	r->have_tmp = r->have_msg = 0;
+	if (r->msgfd != -1) {
+		(void)close(r->msgfd);
+		r->msgfd = -1;
+	}
+	if (qmail_exit_permanent(code))
+		log_info("%s: refused: %s (exit %d, %s)", r->qi->id, msg,
+		    code, qmail_exit_text(code));
+	else
+		log_warnx("%s: failed: %s (exit %d, %s)", r->qi->id, msg,
+		    code, qmail_exit_text(code));
+	return code;
+}
+
+static int
+errno_code(int e)
+{
+	switch (e) {
+	case ENOSPC:
+	case EDQUOT:
+	case EFBIG:
+	case EIO:
+		return QMAIL_EXIT_WRITE;
+	case ENOMEM:
+		return QMAIL_EXIT_NOMEM;
+	default:
+		return QMAIL_EXIT_QUEUE;
+	}
+}
+
+/* Reads what is there from fd, waiting at most until the deadline. */
+static enum read_result
+input_read(const struct inject_run *r, int fd, size_t *got)
+{
+	struct timespec now;
+	struct pollfd	pfd;
+	long long	left;
+	ssize_t		n;
+	int		pr;
+
+	for (;;) {
+		if (clock_gettime(CLOCK_MONOTONIC, &now) == -1)
+			return READ_CLOCK;
+		left = (long long)(r->deadline.tv_sec - now.tv_sec) * 1000 +
+		    (r->deadline.tv_nsec - now.tv_nsec) / 1000000;
+		if (left <= 0)
+			return READ_TIMEOUT;
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		pr = poll(&pfd, 1, left > 60000 ? 60000 : (int)left);
+		if (pr == -1) {
+			if (errno == EINTR)
+				continue;
+			return READ_ERROR;
+		}
+		if (pr == 0)
+			continue;
+		if ((n = read(fd, inject_iobuf, sizeof(inject_iobuf))) == -1) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			return READ_ERROR;
+		}
+		if (n == 0)
+			return READ_EOF;
+		*got = (size_t)n;
+		return READ_DATA;
+	}
+}
+
+static int
+path_set(struct inject_run *r, char *dst, size_t n, const char *dir)
+{
+	int	 len = snprintf(dst, n, "%s/%s", dir, r->qi->id);
+
+	return len < 0 || (size_t)len >= n ? -1 : 0;
+}
+
+/* E1: creates and locks msg/<id> under a fresh id; 0 or an exit code. */
+static int
+msg_create(struct inject_run *r)
+{
+	struct stat	 st;
+	int		 fd, tries;
+
+	for (tries = 0; tries < INJECT_ID_TRIES; tries++) {
+		/* The caller's ID is used once, if free; then fresh ones. */
+		if (tries == 0 && r->qi->wanted_id != NULL)
+			(void)strlcpy(r->qi->id, r->qi->wanted_id,
+			    sizeof(r->qi->id));
+		else
+			queueid_new(r->qi->id);
+		if (path_set(r, r->msgpath, sizeof(r->msgpath), "msg") == -1)
+			return inject_fail(r, QMAIL_EXIT_INTERNAL,
+			    "queue path too long");
+		fd = openat(r->qi->dirfd, r->msgpath, O_CREAT | O_EXCL |
+		    O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd == -1) {
+			if (errno == EEXIST)
+				continue;
+			return inject_fail(r, errno_code(errno),
+			    "create %s: %s", r->msgpath, strerror(errno));
+		}
+		r->have_msg = 1;
+		r->msgfd = fd;
+		if (flock(fd, LOCK_EX) == -1)
+			return inject_fail(r, QMAIL_EXIT_QUEUE, "lock %s: %s",
+			    r->msgpath, strerror(errno));
+		if (fstat(fd, &st) == -1)
+			return inject_fail(r, QMAIL_EXIT_QUEUE, "fstat %s: %s",
+			    r->msgpath, strerror(errno));
+		if (st.st_nlink > 0)
+			return 0;
+		/* queued took it for an orphan before we locked it. */
+		r->have_msg = 0;
+		r->msgfd = -1;
+		(void)close(fd);
+	}
+	return inject_fail(r, QMAIL_EXIT_QUEUE,
+	    "no free queue ID after %d tries", INJECT_ID_TRIES);
+}
+
+/* E2, E3: copies infd into msg/<id> and fsyncs it; 0 or an exit code. */
+static int
+msg_copy(struct inject_run *r, int infd, long long limit)
+{
+	size_t	 got = 0, total = 0;
+
+	for (;;) {
+		switch (input_read(r, infd, &got)) {
+		case READ_EOF:
+			if (fsync(r->msgfd) == -1)
+				return inject_fail(r, QMAIL_EXIT_WRITE,
+				    "fsync %s: %s", r->msgpath,
+				    strerror(errno));
+			r->qi->size = total;
+			return 0;
+		case READ_CLOCK:
+			return inject_fail(r, QMAIL_EXIT_INTERNAL,
+			    "clock_gettime: %s", strerror(errno));
+		case READ_TIMEOUT:
+			return inject_fail(r, QMAIL_EXIT_TIMEOUT, "message not "
+			    "read within %d seconds", r->qi->timeout);
+		case READ_ERROR:
+			return inject_fail(r, QMAIL_EXIT_READ,
+			    "read message: %s", strerror(errno));
+		case READ_DATA:
+			break;
+		}
+		if (got > (unsigned long long)limit - total)
+			return inject_fail(r, QMAIL_EXIT_TOO_BIG, "message "
+			    "larger than message_size_limit %lld", limit);
+		if (fd_write_full(r->msgfd, inject_iobuf, got) == -1) {
+			int	 code = errno_code(errno);
+
+			return inject_fail(r, code == QMAIL_EXIT_QUEUE ?
+			    QMAIL_EXIT_WRITE : code, "write %s: %s",
+			    r->msgpath, strerror(errno));
+		}
+		total += got;
+	}
+}
+
+/* Reads the envelope from infd into e; 0 or an exit code. */
+static int
+env_read(struct inject_run *r, int infd, struct qmail_env *e)
+{
+	enum qmail_env_status	 st;
+	size_t			 got = 0, used;
+
+	for (;;) {
+		switch (input_read(r, infd, &got)) {
+		case READ_EOF:
+			st = qmail_env_eof(e);
+			break;
+		case READ_CLOCK:
+			return inject_fail(r, QMAIL_EXIT_INTERNAL,
+			    "clock_gettime: %s", strerror(errno));
+		case READ_TIMEOUT:
+			return inject_fail(r, QMAIL_EXIT_TIMEOUT, "envelope "
+			    "not read within %d seconds", r->qi->timeout);
+		case READ_ERROR:
+			return inject_fail(r, QMAIL_EXIT_READ,
+			    "read envelope: %s", strerror(errno));
+		case READ_DATA:
+		default:
+			st = qmail_env_feed(e, inject_iobuf, got, &used);
+			break;
+		}
+		if (st == QMAIL_ENV_DONE)
+			return 0;
+		if (st == QMAIL_ENV_ERROR)
+			return inject_fail(r, e->code, "envelope: %s", e->why);
+	}
+}
+
+/* E4: writes tmp/<id>, fsynced and closed; 0 or an exit code. */
+static int
+env_write(struct inject_run *r, const struct qmail_env *e)
+{
+	struct queue_env qe;
+	struct buf	 b;
+	int		 fd, saved;
+
+	memset(&qe, 0, sizeof(qe));
+	(void)strlcpy(qe.id, r->qi->id, sizeof(qe.id));
+	qe.arrival = (long long)time(NULL);
+	qe.uid = (long long)r->qi->uid;
+	qe.sender = e->sender;
+	qe.rcpt = e->rcpt;
+	qe.nrcpt = e->nrcpt;
+	buf_init(&b, INJECT_ENV_MAX);
+	if (queue_env_encode(&b, &qe) == -1) {
+		saved = errno;
+		buf_free(&b);
+		return inject_fail(r, saved == ENOMEM ? QMAIL_EXIT_NOMEM :
+		    QMAIL_EXIT_INTERNAL, "encode envelope: %s",
+		    strerror(saved));
+	}
+	if (path_set(r, r->tmppath, sizeof(r->tmppath), "tmp") == -1) {
+		buf_free(&b);
+		return inject_fail(r, QMAIL_EXIT_INTERNAL,
+		    "queue path too long");
+	}
+	fd = openat(r->qi->dirfd, r->tmppath, O_CREAT | O_TRUNC | O_WRONLY |
+	    O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd == -1) {
+		saved = errno;
+		buf_free(&b);
+		return inject_fail(r, errno_code(saved), "create %s: %s",
+		    r->tmppath, strerror(saved));
+	}
+	r->have_tmp = 1;
+	if (fd_write_full(fd, b.data, b.len) == -1 || fsync(fd) == -1) {
+		saved = errno;
+		(void)close(fd);
+		buf_free(&b);
+		return inject_fail(r, QMAIL_EXIT_WRITE, "write %s: %s",
+		    r->tmppath, strerror(saved));
+	}
+	buf_free(&b);
+	if (close(fd) == -1)
+		return inject_fail(r, QMAIL_EXIT_WRITE, "close %s: %s",
+		    r->tmppath, strerror(errno));
+	return 0;
+}
+
+/* fsync of a subdirectory of the queue. */
+static int
+dir_sync(int dirfd, const char *name)
+{
+	int	 fd, rc, saved;
+
+	if ((fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1)
+		return -1;
+	rc = fsync(fd);
+	saved = errno;
+	if (close(fd) == -1 && rc == 0)
+		return -1;
+	errno = saved;
+	return rc;
+}
+
+/* E8: wakes queued; it rescans on a timer anyway, so failures do not matter. */
+static void
+trigger_poke(const struct inject_run *r)
+{
+	struct stat	 st;
+	int		 fd;
+
+	fd = openat(r->qi->dirfd, "trigger", O_WRONLY | O_NONBLOCK |
+	    O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1)
+		return;
+	if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) &&
+	    write(fd, "", 1) == -1)
+		log_debug("%s: trigger: %s", r->qi->id, strerror(errno));
+	(void)close(fd);
+}
+
+/* E5-E7 and E8; 0 or an exit code. */
+static int
+inject_commit(struct inject_run *r)
+{
+	char	 envpath[QUEUEID_LEN + 8];
+
+	if (dir_sync(r->qi->dirfd, "msg") == -1)
+		return inject_fail(r, QMAIL_EXIT_WRITE, "fsync msg/: %s",
+		    strerror(errno));
+	if (path_set(r, envpath, sizeof(envpath), "env") == -1)
+		return inject_fail(r, QMAIL_EXIT_INTERNAL,
+		    "queue path too long");
+	if (renameat(r->qi->dirfd, r->tmppath, r->qi->dirfd, envpath) == -1)
+		return inject_fail(r, QMAIL_EXIT_WRITE, "rename %s %s: %s",
+		    r->tmppath, envpath, strerror(errno));
+	/* Committed: from here on the message is queued, nothing is undone. */
+	r->have_tmp = r->have_msg = 0;
+	if (dir_sync(r->qi->dirfd, "env") == -1) {
+		/*
+		 * The commit may not survive a crash.  Say "temporary
+		 * failure": the sender retries, and at worst the message is
+		 * delivered twice, never zero times.
+		 */
+		return inject_fail(r, QMAIL_EXIT_WRITE, "fsync env/: %s (the "
+		    "message stays queued)", strerror(errno));
+	}
+	if (close(r->msgfd) == -1)
+		log_warn("%s: close %s", r->qi->id, r->msgpath);
+	r->msgfd = -1;
+	trigger_poke(r);
+	return 0;
+}
+
+int
+queue_inject(const struct conf *conf, struct queue_inject *qi, int msgfd,
+    int envfd)
+{
+	struct inject_run	 r;
+	struct qmail_env	 e;
+	int			 code;
+
+	memset(&r, 0, sizeof(r));
+	r.qi = qi;
+	r.msgfd = -1;
+	(void)strlcpy(qi->id, "-", sizeof(qi->id));
+	qi->size = qi->nrcpt = 0;
+	if (clock_gettime(CLOCK_MONOTONIC, &r.deadline) == -1)
+		return inject_fail(&r, QMAIL_EXIT_INTERNAL,
+		    "clock_gettime: %s", strerror(errno));
+	r.deadline.tv_sec += qi->timeout;
+
+	if ((code = msg_create(&r)) != 0)
+		return code;
+	if ((code = msg_copy(&r, msgfd, conf_int(conf,
+	    "message_size_limit"))) != 0)
+		return code;
+	qmail_env_init(&e);
+	if ((code = env_read(&r, envfd, &e)) == 0 &&
+	    (code = env_write(&r, &e)) == 0 &&
+	    (code = inject_commit(&r)) == 0) {
+		qi->nrcpt = e.nrcpt;
+		log_info("%s: from=<%s>, size=%zu, nrcpt=%zu, uid=%lld",
+		    qi->id, e.sender, qi->size, e.nrcpt, (long long)qi->uid);
+	}
+	qmail_env_free(&e);
+	return code;
+}

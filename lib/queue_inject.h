@@ -1,0 +1,81 @@
+/*
+ * queue_inject: putting one message into the queue, the work of
+ * enqueue(8) as a function, so that a process that already runs (the
+ * smtpd monitor's child) can queue a message without an exec.  It reads
+ * the message from msgfd and a qmail-queue envelope (`F<sender>\0
+ * T<rcpt>\0...\0`, lib/qmail_env.h) from envfd, with every limit of
+ * enqueue (message_size_limit, QUEUE_ADDR_MAX, QUEUE_RCPT_MAX, a total
+ * read timeout), writes and commits in the order of docs/queue.md (E1-E8:
+ * msg/<id> O_EXCL and locked, written, fsync; tmp/<id> written, fsync,
+ * close; fsync msg/; rename tmp/<id> env/<id>; fsync env/; unlock; one
+ * byte into the trigger FIFO), and returns enqueue's exit code
+ * (QMAIL_EXIT_*: 0 queued, 11-40 permanent, others temporary).  Any
+ * failure before the rename removes tmp/<id> and msg/<id>.  It logs what
+ * enqueue logs, in the same words ("ID: from=<...>, size=N, nrcpt=N,
+ * uid=N", "ID: refused: ...", "ID: failed: ..."), under the caller's log
+ * name.
+ *
+ * How a caller other than enqueue uses it (the smtpd monitor, for one):
+ *
+ *   - Call it in a child made for the message (fork, no exec); the child
+ *     _exit()s with the return value, and the parent reads that as it
+ *     read enqueue's exit status.  Do not call it in a long-lived
+ *     process: a failure leaves nothing behind, but an input that never
+ *     ends holds the process for the whole timeout.
+ *   - Before calling, in the child: signal(SIGPIPE, SIG_IGN) and
+ *     signal(SIGXFSZ, SIG_IGN) (a low RLIMIT_FSIZE must make write fail
+ *     with EFBIG, not kill the child); umask(077); close every descriptor
+ *     the child does not need (closefrom after moving msgfd and envfd);
+ *     optionally log_init("enqueue", <the caller's to_stderr>) so that the
+ *     lines read as enqueue's.
+ *   - Identity: the files must belong to the owner of queue_dir.  As root,
+ *     drop to that user exactly as enqueue does: stat queue_dir; when its
+ *     owner is not root, setgroups(1, {gid}), setresgid(gid x3),
+ *     setresuid(uid x3) where uid is the owner and gid that user's
+ *     primary group (priv_drop(uid, gid, NULL) does this and checks that
+ *     root cannot be regained); a root-owned queue_dir (tests) keeps
+ *     root.  This is queue_user (facteur-queue) on an installed system.
+ *     A caller that is neither root nor the owner of queue_dir cannot
+ *     write the queue and must exec the set-uid program_dir/enqueue
+ *     instead.
+ *   - The queue: pass dirfd = an O_DIRECTORY descriptor of queue_dir
+ *     (opened before or after dropping root; the child may also chdir
+ *     there and pass AT_FDCWD).  Every path is taken relative to it.
+ *   - uid: the uid to record as the injector (U record).  enqueue records
+ *     its real uid, which for the smtpd monitor's old exec was
+ *     smtpd_user's uid; pass that to keep the envelope the same.
+ *   - timeout: seconds for reading both inputs (enqueue uses 3600).
+ *
+ * The function is not reentrant (it uses one static 64 KiB buffer).
+ */
+#ifndef FACTEUR_QUEUE_INJECT_H
+#define FACTEUR_QUEUE_INJECT_H
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "conf.h"
+#include "queueid.h"
+
+struct queue_inject {
+	/* in */
+	int		 dirfd;		/* queue_dir, or AT_FDCWD */
+	const char	*wanted_id;	/* NULL, or an ID to use once if free */
+	uid_t		 uid;		/* the injector, for the U record */
+	int		 timeout;	/* seconds to read message + envelope */
+	/* out: id is "-" until one is taken; size and nrcpt once queued */
+	char		 id[QUEUEID_LEN + 1];
+	size_t		 size;
+	size_t		 nrcpt;
+};
+
+/* Fills in the defaults: AT_FDCWD, no wanted ID, getuid(), 3600 s. */
+void	queue_inject_init(struct queue_inject *);
+/*
+ * Queues the message read from msgfd with the envelope read from envfd
+ * (neither is closed).  message_size_limit comes from conf.  Returns a
+ * QMAIL_EXIT_* code; 0 means committed and durable.
+ */
+int	queue_inject(const struct conf *, struct queue_inject *, int msgfd,
+	    int envfd);
+
+#endif

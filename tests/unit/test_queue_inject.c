@@ -1,0 +1,422 @@
+/*
+ * Unit tests for lib/queue_inject.c against a temporary queue directory:
+ * a good message (files, modes, the envelope record by record, the
+ * trigger byte), the caller's wanted ID, envelope errors and their exit
+ * codes, an over-size message and a read timeout, each failure leaving
+ * nothing behind in msg/, tmp/ or env/.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "log.h"
+#include "qmail_env.h"
+#include "queue_env.h"
+#include "queue_inject.h"
+#include "queueid.h"
+
+struct fixture {
+	char		 dir[64];
+	int		 dirfd;
+	struct conf	*conf;
+};
+
+static void
+conf_err(void *arg, const char *msg)
+{
+	(void)arg;
+	fprintf(stderr, "conf: %s\n", msg);
+}
+
+static int
+setup(void **state)
+{
+	static const char *const sub[] = { "msg", "tmp", "env", "state" };
+	static const char text[] = "message_size_limit = 2k\n";
+	struct fixture	*f;
+	size_t		 i;
+
+	if ((f = calloc(1, sizeof(*f))) == NULL)
+		return -1;
+	(void)strlcpy(f->dir, "/tmp/test_queue_inject.XXXXXX", sizeof(f->dir));
+	if (mkdtemp(f->dir) == NULL ||
+	    (f->dirfd = open(f->dir, O_RDONLY | O_DIRECTORY)) == -1)
+		return -1;
+	for (i = 0; i < sizeof(sub) / sizeof(sub[0]); i++)
+		if (mkdirat(f->dirfd, sub[i], 0700) == -1)
+			return -1;
+	if ((f->conf = conf_load_buf(text, strlen(text), "t.conf", conf_err,
+	    NULL)) == NULL)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture	*f = *state;
+	int		 r;
+
+	(void)close(f->dirfd);
+	conf_free(f->conf);
+	r = nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(f);
+	return r;
+}
+
+/* A readable descriptor holding n bytes of p, at offset 0. */
+static int
+input_fd(const void *p, size_t n)
+{
+	int	 fd;
+
+	assert_true((fd = memfd_create("input", MFD_CLOEXEC)) != -1);
+	if (n > 0)
+		assert_int_equal(write(fd, p, n), (ssize_t)n);
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	return fd;
+}
+
+static int
+count_entries(const struct fixture *f, const char *sub)
+{
+	DIR		*d;
+	struct dirent	*e;
+	int		 n = 0, fd;
+
+	assert_true((fd = openat(f->dirfd, sub, O_RDONLY | O_DIRECTORY)) != -1);
+	assert_non_null(d = fdopendir(fd));
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+static void
+assert_queue_empty(const struct fixture *f)
+{
+	assert_int_equal(count_entries(f, "msg"), 0);
+	assert_int_equal(count_entries(f, "tmp"), 0);
+	assert_int_equal(count_entries(f, "env"), 0);
+}
+
+/* Runs queue_inject on a message and an envelope given as bytes. */
+static int
+inject(struct fixture *f, struct queue_inject *qi, const char *msg,
+    size_t msglen, const char *env, size_t envlen)
+{
+	int	 mfd, efd, code;
+
+	mfd = input_fd(msg, msglen);
+	efd = input_fd(env, envlen);
+	qi->dirfd = f->dirfd;
+	code = queue_inject(f->conf, qi, mfd, efd);
+	(void)close(mfd);
+	(void)close(efd);
+	return code;
+}
+
+static ssize_t
+slurp(const struct fixture *f, const char *path, char *out, size_t n)
+{
+	ssize_t	 r;
+	int	 fd;
+
+	if ((fd = openat(f->dirfd, path, O_RDONLY)) == -1)
+		return -1;
+	r = read(fd, out, n);
+	(void)close(fd);
+	return r;
+}
+
+static void
+assert_file_0600(const struct fixture *f, const char *path)
+{
+	struct stat	 st;
+
+	assert_int_equal(fstatat(f->dirfd, path, &st, AT_SYMLINK_NOFOLLOW), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(st.st_uid, geteuid());
+}
+
+#define ENV_GOOD	"Fbob@example.org\0Talice@example.net\0Tcarol\0"
+
+static void
+test_good(void **state)
+{
+	struct fixture		*f = *state;
+	static const char	 msg[] = "Subject: hi\n\nbody\n";
+	struct queue_inject	 qi;
+	struct queue_env	 qe;
+	const char		*why = NULL;
+	char			 path[64], got[4096];
+	ssize_t			 n;
+	int			 rfd;
+	char			 c;
+
+	assert_int_equal(mkfifoat(f->dirfd, "trigger", 0600), 0);
+	assert_true((rfd = openat(f->dirfd, "trigger", O_RDONLY |
+	    O_NONBLOCK)) != -1);
+	queue_inject_init(&qi);
+	qi.uid = 4242;
+	assert_int_equal(inject(f, &qi, msg, sizeof(msg) - 1, ENV_GOOD,
+	    sizeof(ENV_GOOD)), QMAIL_EXIT_OK);
+	assert_true(queueid_valid(qi.id));
+	assert_int_equal(qi.size, sizeof(msg) - 1);
+	assert_int_equal(qi.nrcpt, 2);
+
+	(void)snprintf(path, sizeof(path), "msg/%s", qi.id);
+	assert_file_0600(f, path);
+	n = slurp(f, path, got, sizeof(got));
+	assert_int_equal(n, (ssize_t)sizeof(msg) - 1);
+	assert_memory_equal(got, msg, sizeof(msg) - 1);
+
+	(void)snprintf(path, sizeof(path), "env/%s", qi.id);
+	assert_file_0600(f, path);
+	assert_true((n = slurp(f, path, got, sizeof(got))) > 0);
+	assert_int_equal(queue_env_decode(got, (size_t)n, &qe, &why), 0);
+	assert_string_equal(qe.id, qi.id);
+	assert_int_equal(qe.uid, 4242);
+	assert_string_equal(qe.sender, "bob@example.org");
+	assert_int_equal(qe.nrcpt, 2);
+	assert_string_equal(qe.rcpt[0], "alice@example.net");
+	assert_string_equal(qe.rcpt[1], "carol");
+	queue_env_free(&qe);
+
+	assert_int_equal(count_entries(f, "msg"), 1);
+	assert_int_equal(count_entries(f, "env"), 1);
+	assert_int_equal(count_entries(f, "tmp"), 0);
+	/* one byte in the trigger, and nothing holds msg/<id> locked */
+	assert_int_equal(read(rfd, &c, 1), 1);
+	assert_int_equal(c, '\0');
+	(void)close(rfd);
+}
+
+static void
+test_null_sender_empty_message(void **state)
+{
+	struct fixture		*f = *state;
+	static const char	 env[] = "F\0Tx@y\0";
+	struct queue_inject	 qi;
+
+	queue_inject_init(&qi);
+	assert_int_equal(inject(f, &qi, "", 0, env, sizeof(env)),
+	    QMAIL_EXIT_OK);
+	assert_int_equal(qi.size, 0);
+	assert_int_equal(qi.nrcpt, 1);
+	assert_int_equal(count_entries(f, "env"), 1);
+}
+
+static void
+test_wanted_id(void **state)
+{
+	struct fixture		*f = *state;
+	struct queue_inject	 qi, qi2;
+	char			 want[QUEUEID_LEN + 1];
+
+	queueid_new(want);
+	queue_inject_init(&qi);
+	qi.wanted_id = want;
+	assert_int_equal(inject(f, &qi, "a\n", 2, ENV_GOOD, sizeof(ENV_GOOD)),
+	    QMAIL_EXIT_OK);
+	assert_string_equal(qi.id, want);
+	/* taken now: the same wish gets a fresh ID */
+	queue_inject_init(&qi2);
+	qi2.wanted_id = want;
+	assert_int_equal(inject(f, &qi2, "b\n", 2, ENV_GOOD, sizeof(ENV_GOOD)),
+	    QMAIL_EXIT_OK);
+	assert_true(queueid_valid(qi2.id));
+	assert_string_not_equal(qi2.id, want);
+	assert_int_equal(count_entries(f, "env"), 2);
+}
+
+static void
+test_envelope_errors(void **state)
+{
+	struct fixture		*f = *state;
+	static const struct { const char *env; size_t len; int code; } c[] = {
+		{ "Xbob\0Ta\0", 9, QMAIL_EXIT_ENV_BAD },	/* no F */
+		{ "Fbob\0Xa\0", 9, QMAIL_EXIT_ENV_BAD },	/* not T */
+		{ "Fbob\0", 6, QMAIL_EXIT_ENV_BAD },	/* no recipient */
+		{ "Fbob\0", 5, QMAIL_EXIT_READ },		/* EOF early */
+		{ "Fbob\0Ta", 7, QMAIL_EXIT_READ },		/* cut record */
+		{ "", 0, QMAIL_EXIT_READ },			/* nothing */
+		{ "Fb\tb\0Ta\0", 9, QMAIL_EXIT_ENV_BAD },	/* control */
+	};
+	struct queue_inject	 qi;
+	size_t			 i;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		queue_inject_init(&qi);
+		assert_int_equal(inject(f, &qi, "m\n", 2, c[i].env, c[i].len),
+		    c[i].code);
+		assert_true(queueid_valid(qi.id));
+		assert_queue_empty(f);
+	}
+}
+
+static void
+test_envelope_limits(void **state)
+{
+	struct fixture		*f = *state;
+	struct queue_inject	 qi;
+	char			*env;
+	size_t			 n = 0, i, max;
+
+	/* an address over QUEUE_ADDR_MAX */
+	max = QUEUE_ADDR_MAX + 16;
+	assert_non_null(env = malloc(max + 8));
+	env[n++] = 'F';
+	for (i = 0; i < QUEUE_ADDR_MAX + 1; i++)
+		env[n++] = 'a';
+	env[n++] = '\0';
+	queue_inject_init(&qi);
+	assert_int_equal(inject(f, &qi, "m\n", 2, env, n),
+	    QMAIL_EXIT_ADDR_LONG);
+	assert_queue_empty(f);
+	free(env);
+
+	/* one recipient more than QUEUE_RCPT_MAX */
+	max = 8 + (size_t)(QUEUE_RCPT_MAX + 1) * 4;
+	assert_non_null(env = malloc(max));
+	n = 0;
+	memcpy(env, "Fb\0", 3);
+	n = 3;
+	for (i = 0; i < QUEUE_RCPT_MAX + 1; i++) {
+		memcpy(env + n, "Tr\0", 3);
+		n += 3;
+	}
+	env[n++] = '\0';
+	queue_inject_init(&qi);
+	assert_int_equal(inject(f, &qi, "m\n", 2, env, n),
+	    QMAIL_EXIT_RCPT_MANY);
+	assert_queue_empty(f);
+	free(env);
+}
+
+static void
+test_too_big(void **state)
+{
+	struct fixture		*f = *state;
+	struct queue_inject	 qi;
+	char			 big[2049];
+
+	/* exactly the limit is fine */
+	memset(big, 'x', sizeof(big));
+	queue_inject_init(&qi);
+	assert_int_equal(inject(f, &qi, big, 2048, ENV_GOOD,
+	    sizeof(ENV_GOOD)), QMAIL_EXIT_OK);
+	assert_int_equal(qi.size, 2048);
+	assert_int_equal(count_entries(f, "env"), 1);
+	/* one octet more: 31, and nothing of it stays */
+	queue_inject_init(&qi);
+	assert_int_equal(inject(f, &qi, big, sizeof(big), ENV_GOOD,
+	    sizeof(ENV_GOOD)), QMAIL_EXIT_TOO_BIG);
+	assert_true(qmail_exit_permanent(QMAIL_EXIT_TOO_BIG));
+	assert_int_equal(count_entries(f, "msg"), 1);
+	assert_int_equal(count_entries(f, "env"), 1);
+	assert_int_equal(count_entries(f, "tmp"), 0);
+}
+
+static void
+test_timeout(void **state)
+{
+	struct fixture		*f = *state;
+	struct queue_inject	 qi;
+	int			 p[2], efd;
+
+	/* a message pipe whose writer never closes */
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(write(p[1], "partial", 7), 7);
+	efd = input_fd(ENV_GOOD, sizeof(ENV_GOOD));
+	queue_inject_init(&qi);
+	qi.dirfd = f->dirfd;
+	qi.timeout = 1;
+	assert_int_equal(queue_inject(f->conf, &qi, p[0], efd),
+	    QMAIL_EXIT_TIMEOUT);
+	assert_queue_empty(f);
+	(void)close(p[0]);
+	(void)close(p[1]);
+	(void)close(efd);
+}
+
+static void
+test_cwd_and_bad_queue(void **state)
+{
+	struct fixture		*f = *state;
+	struct queue_inject	 qi;
+	char			 old[PATH_MAX];
+	int			 mfd, efd, code;
+
+	/* AT_FDCWD with the cwd in queue_dir, as enqueue runs */
+	assert_non_null(getcwd(old, sizeof(old)));
+	assert_int_equal(chdir(f->dir), 0);
+	mfd = input_fd("m\n", 2);
+	efd = input_fd(ENV_GOOD, sizeof(ENV_GOOD));
+	queue_inject_init(&qi);
+	code = queue_inject(f->conf, &qi, mfd, efd);
+	assert_int_equal(chdir(old), 0);
+	assert_int_equal(code, QMAIL_EXIT_OK);
+	assert_int_equal(count_entries(f, "env"), 1);
+	(void)close(mfd);
+	(void)close(efd);
+
+	/* no tmp/ directory: a temporary queue problem */
+	assert_int_equal(unlinkat(f->dirfd, "tmp", AT_REMOVEDIR), 0);
+	queue_inject_init(&qi);
+	assert_int_equal(inject(f, &qi, "m\n", 2, ENV_GOOD, sizeof(ENV_GOOD)),
+	    QMAIL_EXIT_QUEUE);
+	assert_false(qmail_exit_permanent(QMAIL_EXIT_QUEUE));
+	assert_int_equal(count_entries(f, "msg"), 1);
+	assert_int_equal(count_entries(f, "env"), 1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_good, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_null_sender_empty_message,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wanted_id, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_envelope_errors, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_envelope_limits, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_too_big, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cwd_and_bad_queue, setup,
+		    teardown),
+	};
+
+	log_init("test_queue_inject", 1);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
