@@ -134,5 +134,7 @@ main(int argc, char *argv[])
 		fatal("/dev/null");
 	if (null > 2)
 		(void)close(null);
-	return monitor_run(conf, &opts, sp[0], pid);
+	ch = monitor_run(conf, &opts, sp[0], pid);
+	conf_free(conf);
+	return ch;
 }

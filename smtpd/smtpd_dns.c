@@ -23,6 +23,10 @@
 #include "smtpd.h"
 
 #define DNS_TIMEOUT_MS	3000	/* per try; two tries per query */
+/* ares.h's macros shift a signed 1 into the sign bit: do it unsigned. */
+#define DNS_READABLE(bits, i)	(((unsigned)(bits) >> (i)) & 1U)
+#define DNS_WRITABLE(bits, i)	(((unsigned)(bits) >> \
+				    ((i) + ARES_GETSOCK_MAXNUM)) & 1U)
 
 struct dns_query {
 	int		 done;
@@ -93,12 +97,12 @@ dns_wait(ares_channel ch, struct dns_query *q)
 	while (!q->done) {
 		bits = ares_getsock(ch, socks, ARES_GETSOCK_MAXNUM);
 		for (i = n = 0; i < ARES_GETSOCK_MAXNUM; i++) {
-			if (!ARES_GETSOCK_READABLE(bits, i) &&
-			    !ARES_GETSOCK_WRITABLE(bits, i))
+			if (!DNS_READABLE(bits, i) &&
+			    !DNS_WRITABLE(bits, i))
 				continue;
 			pfd[n].fd = socks[i];
-			pfd[n].events = (ARES_GETSOCK_READABLE(bits, i) ?
-			    POLLIN : 0) | (ARES_GETSOCK_WRITABLE(bits, i) ?
+			pfd[n].events = (DNS_READABLE(bits, i) ?
+			    POLLIN : 0) | (DNS_WRITABLE(bits, i) ?
 			    POLLOUT : 0);
 			pfd[n].revents = 0;
 			n++;

@@ -343,6 +343,7 @@ monitor_run(const struct conf *conf, const struct smtpd_opts *opts, int sock,
 	(void)mon_reap(&m);
 	if (m.aliases != NULL)
 		table_free(m.aliases);
+	buf_free(&m.chan.in);
 	return mon_wait_session(&m);
 kill:
 	(void)kill(m.session, SIGKILL);
@@ -350,5 +351,6 @@ kill:
 	(void)mon_reap(&m);
 	if (m.aliases != NULL)
 		table_free(m.aliases);
+	buf_free(&m.chan.in);
 	return 1;
 }

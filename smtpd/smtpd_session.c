@@ -26,6 +26,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+#endif
+
 #include "conf.h"
 #include "log.h"
 #include "priv.h"
@@ -212,6 +216,11 @@ session_run(const struct conf *conf, const struct smtpd_opts *opts, int sock)
 	ipc_init(&s.ipc, sock);
 	session_peer(&s);
 
+#if defined(__SANITIZE_ADDRESS__)
+	/* LeakSanitizer needs /proc, which the chroot hides: check now. */
+	if (priv_is_root())
+		__lsan_do_leak_check();
+#endif
 	/* Nothing from the client is read before this point. */
 	priv_drop_user(conf_str(conf, "smtpd_user"),
 	    conf_str(conf, "smtpd_chroot"));
