@@ -25,9 +25,13 @@ CRLF = b"\r\n"
 
 
 class SmtpdServer:
-    def __init__(self, inst, args=()):
+    def __init__(self, inst, args=(), user=None):
         self.inst = inst
         self.args = list(args)
+        self.creds = {}
+        if user is not None:
+            self.creds = {"user": user.uid, "group": user.gid,
+                          "extra_groups": []}
         self.procs = []
         self.lock = threading.Lock()
         self.closed = False
@@ -56,7 +60,7 @@ class SmtpdServer:
                 try:
                     p = subprocess.Popen(
                         argv, stdin=conn.fileno(), stdout=conn.fileno(),
-                        stderr=log, cwd="/", close_fds=True,
+                        stderr=log, cwd="/", close_fds=True, **self.creds,
                         env=H.base_env({"FACTEUR_CONF":
                                         self.inst.conf_path}))
                 finally:

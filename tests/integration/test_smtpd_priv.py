@@ -88,3 +88,28 @@ def test_enqueue_started_unprivileged(fct, smtpd):
     c.send(b"Subject: x\r\nX-Facteur-Test: priv\r\n\r\nhi\r\n.\r\n")
     assert c.reply()[0] == 250
     fct.wait_for_tag("bob", "priv")
+
+
+def test_not_root_same_split_without_chroot(fct):
+    """Started as an ordinary user: monitor and session, no chroot, no
+    uid change (logged once), and mail still goes through."""
+    from smtpd_fixtures import SmtpdServer, smtpd_conf
+    smtpd_conf(fct)
+    alice = fct.users["alice"]
+    srv = SmtpdServer(fct, user=alice)
+    try:
+        c = Client(srv.port)
+        assert c.greeting[0] == 220
+        mon, sess, _ = tree(srv)
+        assert H.proc_uids(mon) == (alice.uid,) * 4
+        assert H.proc_uids(sess) == (alice.uid,) * 4
+        assert os.readlink("/proc/%d/root" % sess) == "/"
+        tag, msg = H.make_message()
+        code, text = c.mail("s@example.org", ["bob@" + D],
+                            msg.replace(b"\n", b"\r\n") + b".\r\n")
+        assert code == 250, text
+        c.cmd("QUIT")
+        fct.wait_for_tag("bob", tag)
+    finally:
+        srv.close()
+    assert "not running as root: privileges not changed" in fct.log()
