@@ -53,13 +53,19 @@ now_precise(void)
 }
 
 long long
-now_ms(void)
+now_us(void)
 {
 	struct timespec	ts;
 
 	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
 		fatal("clock_gettime");
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+long long
+now_ms(void)
+{
+	return now_us() / 1000;
 }
 
 static void
@@ -334,15 +340,36 @@ trigger_drain(struct queued *q)
 	return got;
 }
 
+/*
+ * One scan of env/ (full: with orphan recovery); returns the least time,
+ * in ms, before the next trigger scan (see QUEUED_SCAN_COST).
+ */
+static long long
+scan_timed(struct queued *q, int full)
+{
+	long long	t0 = now_us(), gap;
+
+	aliases_refresh(q);
+	if (full)
+		scan_orphans(q);
+	(void)scan_queue(q, full);
+	gap = (now_us() - t0) * QUEUED_SCAN_COST / 1000;
+	if (gap < QUEUED_SCAN_GAP_MIN_MS)
+		gap = QUEUED_SCAN_GAP_MIN_MS;
+	if (gap > QUEUED_SCAN_GAP_MAX_MS)
+		gap = QUEUED_SCAN_GAP_MAX_MS;
+	return gap;
+}
+
 static int
 timeout_ms(struct queued *q, long long next_scan_ms, int scan_pending,
-    long long last_scan_ms)
+    long long next_trigger_ms)
 {
 	long long	now = now_ms(), wall = now_wall(), t, w;
 
 	t = next_scan_ms - now;
 	if (scan_pending) {
-		w = last_scan_ms + QUEUED_SCAN_GAP_MS - now;
+		w = next_trigger_ms - now;
 		if (w < t)
 			t = w;
 	}
@@ -364,11 +391,11 @@ static void
 loop_run(struct queued *q)
 {
 	struct pollfd	 pfd[4];
-	long long	 last_scan_ms, next_scan_ms, stop_at = 0, now;
+	long long	 next_trigger_ms, next_scan_ms, stop_at = 0, now, gap;
 	int		 scan_pending = 0, n;
 
-	last_scan_ms = now_ms();
-	next_scan_ms = last_scan_ms + q->scan_interval * 1000;
+	next_trigger_ms = now_ms();
+	next_scan_ms = next_trigger_ms + q->scan_interval * 1000;
 	for (;;) {
 		now = now_wall();
 		if (q->stopping) {
@@ -381,17 +408,13 @@ loop_run(struct queued *q)
 		    now >= q->restart_at && !q->stopping)
 			(void)spawn_start(q);
 		if (now_ms() >= next_scan_ms) {
-			aliases_refresh(q);
-			scan_orphans(q);
-			(void)scan_queue(q, 1);
-			last_scan_ms = now_ms();
-			next_scan_ms = last_scan_ms + q->scan_interval * 1000;
+			gap = scan_timed(q, 1);
+			next_scan_ms = now_ms() + q->scan_interval * 1000;
+			next_trigger_ms = now_ms() + gap;
 			scan_pending = 0;
-		} else if (scan_pending &&
-		    now_ms() - last_scan_ms >= QUEUED_SCAN_GAP_MS) {
-			aliases_refresh(q);
-			(void)scan_queue(q, 0);
-			last_scan_ms = now_ms();
+		} else if (scan_pending && now_ms() >= next_trigger_ms) {
+			gap = scan_timed(q, 0);
+			next_trigger_ms = now_ms() + gap;
 			scan_pending = 0;
 		}
 		msg_wake_due(q, now_wall());
@@ -410,7 +433,7 @@ loop_run(struct queued *q)
 		pfd[3].fd = q->out.len > 0 ? q->to_fd : -1;
 		pfd[3].events = POLLOUT;
 		n = poll(pfd, 4, timeout_ms(q, next_scan_ms, scan_pending,
-		    last_scan_ms));
+		    next_trigger_ms));
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;

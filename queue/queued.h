@@ -21,7 +21,16 @@
 #include "table.h"
 
 #define QUEUED_ACTIVE_MAX	20000	/* messages held in memory at once */
-#define QUEUED_SCAN_GAP_MS	100	/* least time between trigger scans */
+/*
+ * Trigger scans: the first trigger after a quiet spell scans at once;
+ * triggers that arrive during or just after a scan are coalesced into one
+ * more scan, QUEUED_SCAN_COST times the last scan's duration later
+ * (bounded by the two gaps), so that scanning a long env/ takes at most
+ * about 1/QUEUED_SCAN_COST of queued's time, however many triggers come.
+ */
+#define QUEUED_SCAN_GAP_MIN_MS	5	/* least time between trigger scans */
+#define QUEUED_SCAN_GAP_MAX_MS	100	/* most, for a very long env/ */
+#define QUEUED_SCAN_COST	10
 #define QUEUED_RESTART_DELAY	5	/* seconds before lspawn is restarted */
 #define QUEUED_STOP_WAIT	10	/* seconds to wait for jobs on SIGTERM */
 #define QUEUED_FRAME_MAX	8192	/* octets in one lspawn result frame */
@@ -91,6 +100,7 @@ struct queued {
 long long	 now_wall(void);
 double		 now_precise(void);
 long long	 now_ms(void);
+long long	 now_us(void);
 
 /* queued_scan.c */
 int	 scan_queue(struct queued *, int recover);

@@ -214,8 +214,7 @@ scan_queue(struct queued *q, int full)
 			msg_forget(q, m);
 		}
 	}
-	if (added > 0)
-		log_debug("scan: %zu new message(s), %zu held", added,
-		    q->nmsgs);
+	log_debug("scan%s: %zu new message(s), %zu held", full ? " (full)" :
+	    "", added, q->nmsgs);
 	return 0;
 }
