@@ -91,6 +91,8 @@ main(int argc, char *argv[])
 		exit(111);
 	log_init("smtpd", opts.debug);
 	(void)signal(SIGPIPE, SIG_IGN);
+	/* A launcher may leave SIGCHLD ignored; the monitor needs waitpid. */
+	(void)signal(SIGCHLD, SIG_DFL);
 
 	if (strcmp(mode, "mx") == 0)
 		opts.mode = SMTPD_MX;
