@@ -245,6 +245,25 @@ test_bdat(void **state)
 	assert_memory_equal(r.out, "a\nb\rc\n\0", 7);
 }
 
+/* A line the caller could not hold counts as over-long, ended by CR LF. */
+static void
+test_drop_line(void **state)
+{
+	struct smtp_data	 d;
+	struct buf		 out;
+
+	(void)state;
+	buf_init(&out, 1024);
+	smtp_data_init(&d, SMTP_DATA_DOT, SMTP_BARE_REJECT, 0);
+	assert_int_equal(smtp_data_feed(&d, S("a\r\n"), &out), 3);
+	smtp_data_drop_line(&d);
+	assert_true(d.flags & SMTP_DATA_TOOLONG);
+	assert_int_equal(smtp_data_feed(&d, S(".\r\nQUIT\r\n"), &out), 3);
+	assert_int_equal(d.done, 1);
+	assert_int_equal(out.len, 2);
+	buf_free(&out);
+}
+
 static void
 test_buffer_limit(void **state)
 {
@@ -273,6 +292,7 @@ main(void)
 		cmocka_unit_test(test_line_length),
 		cmocka_unit_test(test_flags),
 		cmocka_unit_test(test_bdat),
+		cmocka_unit_test(test_drop_line),
 		cmocka_unit_test(test_buffer_limit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
