@@ -100,6 +100,12 @@ const struct conf_key conf_keys[] = {
 	  "look up the client's name for the Received header" },
 	{ "dns_resolver", CONF_STR, "127.0.0.1", 0, 0,
 	  "DNS resolver address (IP[:port]) for smtpd's reverse lookups" },
+	{ "mynetworks", CONF_LIST, "", 0, 0,
+	  "CIDR blocks (IPv4, IPv6) of clients smtpd relays for unauthenticated" },
+	{ "smtpd_plaintext_auth", CONF_BOOL, "no", 0, 0,
+	  "offer SMTP AUTH on a connection without TLS" },
+	{ "sender_login_file", CONF_STR, "", 0, 0,
+	  "map `address user[,user...]`: senders AUTH users may also use" },
 
 	/* pop3d, imapd: the login process (lib/login_split) */
 	{ "login_user", CONF_STR, "facteur-login", 0, 0,
