@@ -58,28 +58,40 @@ struct conf_parse {
 static void conf_error(struct conf_parse *, size_t, const char *, ...)
     __attribute__((format(printf, 3, 4)));
 
-static void
-conf_error(struct conf_parse *p, size_t line, const char *fmt, ...)
+/*
+ * The one place that formats "FILE:LINE: problem" (or "FILE: problem" for
+ * line 0) and hands it to an error callback; tables use it too.
+ */
+void
+conf_vreport(conf_error_fn *errfn, void *arg, const char *name, size_t line,
+    const char *fmt, va_list ap)
 {
 	char	what[CONF_MSG_MAX], msg[CONF_MSG_MAX];
-	va_list	ap;
 	int	n;
 
-	p->nerr++;
-	va_start(ap, fmt);
 	n = vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
 	if (n < 0)
 		(void)strlcpy(what, "error", sizeof(what));
 	/* A message cut short at CONF_MSG_MAX is still worth reporting. */
 	if (line > 0)
-		n = snprintf(msg, sizeof(msg), "%s:%zu: %s", p->name, line, what);
+		n = snprintf(msg, sizeof(msg), "%s:%zu: %s", name, line, what);
 	else
-		n = snprintf(msg, sizeof(msg), "%s: %s", p->name, what);
+		n = snprintf(msg, sizeof(msg), "%s: %s", name, what);
 	if (n < 0)
 		(void)strlcpy(msg, what, sizeof(msg));
-	if (p->errfn != NULL)
-		p->errfn(p->arg, msg);
+	if (errfn != NULL)
+		errfn(arg, msg);
+}
+
+static void
+conf_error(struct conf_parse *p, size_t line, const char *fmt, ...)
+{
+	va_list	ap;
+
+	p->nerr++;
+	va_start(ap, fmt);
+	conf_vreport(p->errfn, p->arg, p->name, line, fmt, ap);
+	va_end(ap);
 }
 
 static int

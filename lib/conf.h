@@ -14,6 +14,7 @@
  */
 #ifndef FACTEUR_CONF_H
 #define FACTEUR_CONF_H
+#include <stdarg.h>
 #include <stddef.h>
 
 #define CONF_FILE_MAX	(1024 * 1024)	/* bytes in facteur.conf */
@@ -34,6 +35,14 @@ extern const struct conf_key conf_keys[];	/* ends with name == NULL */
 struct conf;
 
 typedef void conf_error_fn(void *arg, const char *msg);
+
+/*
+ * Reports one problem as "NAME:LINE: text" ("NAME: text" for line 0)
+ * through errfn; conf and the tables report every error this way.
+ */
+void		 conf_vreport(conf_error_fn *errfn, void *arg, const char *name,
+		    size_t line, const char *fmt, va_list ap)
+		    __attribute__((format(printf, 5, 0)));
 
 /* NULL (after reporting every error through errfn) or the config. */
 struct conf	*conf_load(const char *path, conf_error_fn *errfn, void *arg);

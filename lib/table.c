@@ -21,7 +21,6 @@
 #include "table.h"
 
 #define TABLE_FILE_MAX	(256L * 1024 * 1024)	/* bytes in one table file */
-#define TABLE_MSG_MAX	(PATH_MAX + 512)
 #define TABLE_UID_MAX	4294967294LL
 
 struct table_ent {
@@ -55,25 +54,12 @@ static void table_error(struct table_parse *, size_t, const char *, ...)
 static void
 table_error(struct table_parse *p, size_t line, const char *fmt, ...)
 {
-	char	what[TABLE_MSG_MAX], msg[TABLE_MSG_MAX];
 	va_list	ap;
-	int	n;
 
 	p->nerr++;
 	va_start(ap, fmt);
-	n = vsnprintf(what, sizeof(what), fmt, ap);
+	conf_vreport(p->errfn, p->arg, p->name, line, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		(void)strlcpy(what, "error", sizeof(what));
-	/* A message cut short at TABLE_MSG_MAX is still worth reporting. */
-	if (line > 0)
-		n = snprintf(msg, sizeof(msg), "%s:%zu: %s", p->name, line, what);
-	else
-		n = snprintf(msg, sizeof(msg), "%s: %s", p->name, what);
-	if (n < 0)
-		(void)strlcpy(msg, what, sizeof(msg));
-	if (p->errfn != NULL)
-		p->errfn(p->arg, msg);
 }
 
 static int
