@@ -8,8 +8,9 @@
  *
  *   monitor (this process, stays root, not chrooted, reads no network byte):
  *     answers the session's requests over a socketpair (smtpd_monitor.c):
- *     recipient checks against local domains, aliases and users, and
- *     starting enqueue for a message.
+ *     recipient checks against local domains, aliases and users, relay
+ *     control, the password check of AUTH, and starting enqueue for a
+ *     message.
  *   session (the child; chroot to smtpd_chroot, runs as smtpd_user): speaks
  *     SMTP with the client (smtpd_session.c, smtpd_cmd.c, smtpd_data.c) and
  *     streams each accepted message into the enqueue pipes it was handed.
@@ -17,10 +18,19 @@
  * Writes nothing itself: the message goes to the queue only through
  * enqueue, and 250 is answered only after enqueue exited 0.
  *
+ * Modes: mx (port 25: STARTTLS offered, relaying only for authenticated
+ * clients and mynetworks), submission (port 587, RFC 6409: AUTH before
+ * MAIL) and smtps (port 465, RFC 8314: submission inside implicit TLS).
+ * The TLS context (certificate and key, readable by root only) is built
+ * here, before the split and the chroot.
+ *
  * Usage: smtpd [-d] [-O] [-C facteur.conf] [-m mx|submission|smtps]
  */
 #include <sys/socket.h>
 #include <sys/types.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +44,7 @@
 #include "fdio.h"
 #include "log.h"
 #include "smtpd.h"
+#include "tls.h"
 
 static void
 smtpd_conf_error(void *arg, const char *msg)
@@ -47,6 +58,30 @@ smtpd_usage(void)
 {
 	fprintf(stderr, "usage: smtpd [-dO] [-C conf] [-m mx|submission|smtps]\n");
 	exit(64);
+}
+
+/* The client's numeric address, from fd 0. */
+static void
+smtpd_peer(char *out, size_t outlen)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof(ss);
+	const void		*a = NULL;
+
+	(void)strlcpy(out, "unknown", outlen);
+	if (getpeername(0, (struct sockaddr *)&ss, &len) == -1)
+		return;
+	if (ss.ss_family == AF_INET)
+		a = &((struct sockaddr_in *)&ss)->sin_addr;
+	else if (ss.ss_family == AF_INET6)
+		a = &((struct sockaddr_in6 *)&ss)->sin6_addr;
+	else if (ss.ss_family == AF_UNIX) {
+		(void)strlcpy(out, "local", outlen);
+		return;
+	}
+	if (a == NULL || inet_ntop(ss.ss_family, a, out, (socklen_t)outlen) ==
+	    NULL)
+		(void)strlcpy(out, "unknown", outlen);
 }
 
 /* A short reply straight on fd 1, before any session exists. */
@@ -63,6 +98,7 @@ main(int argc, char *argv[])
 	struct smtpd_opts	 opts;
 	struct conf		*conf;
 	const char		*path, *mode = "mx", *bare;
+	char			 err[256];
 	int			 ch, sp[2], null;
 	pid_t			 pid;
 
@@ -96,11 +132,11 @@ main(int argc, char *argv[])
 
 	if (strcmp(mode, "mx") == 0)
 		opts.mode = SMTPD_MX;
-	else if (strcmp(mode, "submission") == 0 || strcmp(mode, "smtps") == 0) {
-		/* The TLS/AUTH issue adds these modes. */
-		log_warnx("mode %s is not available yet", mode);
-		smtpd_refuse("421 4.3.3 Service not available\r\n", 1);
-	} else
+	else if (strcmp(mode, "submission") == 0)
+		opts.mode = SMTPD_SUBMISSION;
+	else if (strcmp(mode, "smtps") == 0)
+		opts.mode = SMTPD_SMTPS;
+	else
 		smtpd_usage();
 
 	path = conf_find_path(opts.confpath, 1);
@@ -115,8 +151,24 @@ main(int argc, char *argv[])
 		log_warnx("%s: smtpd_bare_lf must be reject or normalize", path);
 		smtpd_refuse("421 4.3.5 Configuration error\r\n", 111);
 	}
+	if (relay_mynetworks_check(conf, err, sizeof(err)) == -1) {
+		log_warnx("%s: %s", path, err);
+		smtpd_refuse("421 4.3.5 Configuration error\r\n", 111);
+	}
 	if (opts.overloaded)
 		smtpd_refuse("421 4.3.2 Too many connections, try later\r\n", 0);
+	smtpd_peer(opts.peer_addr, sizeof(opts.peer_addr));
+	if (conf_str(conf, "tls_cert_file")[0] != '\0' &&
+	    (opts.tls = tls_server_new(conf, err, sizeof(err))) == NULL)
+		log_warnx("TLS not available: %s", err);
+	if (opts.tls == NULL && opts.mode == SMTPD_SMTPS) {
+		if (conf_str(conf, "tls_cert_file")[0] == '\0')
+			log_warnx("smtps mode needs tls_cert_file");
+		smtpd_refuse("421 4.3.3 TLS not available\r\n", 111);
+	}
+	if (opts.tls == NULL && opts.mode == SMTPD_SUBMISSION &&
+	    conf_str(conf, "tls_cert_file")[0] != '\0')
+		smtpd_refuse("421 4.3.3 TLS not available\r\n", 111);
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1)
 		fatal("socketpair");
@@ -130,6 +182,9 @@ main(int argc, char *argv[])
 		_exit(111);
 	}
 	(void)close(sp[1]);
+	/* The key stays with the session only. */
+	tls_server_free(opts.tls);
+	opts.tls = NULL;
 	/* The monitor reads no network byte: drop the client descriptors. */
 	if ((null = open("/dev/null", O_RDWR)) == -1 ||
 	    dup2(null, 0) == -1 || dup2(null, 1) == -1)

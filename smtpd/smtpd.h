@@ -18,6 +18,9 @@
 
 enum smtpd_mode { SMTPD_MX, SMTPD_SUBMISSION, SMTPD_SMTPS };
 
+struct tls_server;
+struct tls_conn;
+
 /* Settings both processes read before the split. */
 struct smtpd_opts {
 	enum smtpd_mode	 mode;
@@ -25,7 +28,20 @@ struct smtpd_opts {
 	int		 overloaded;
 	const char	*confpath;
 	pid_t		 monitor;	/* pid of the monitor */
+	char		 peer_addr[64];	/* numeric, "local" or "unknown" */
+	struct tls_server *tls;		/* NULL: no TLS configured */
 };
+
+/* ---- relay control (smtpd_relay.c) ---- */
+
+/* 0, or -1 with the offending word in err: mynetworks is checked. */
+int	relay_mynetworks_check(const struct conf *, char *err, size_t errlen);
+/* 1 if the numeric address addr is in mynetworks. */
+int	relay_in_mynetworks(const struct conf *, const char *addr);
+/* 1 if domain may be a local one: never an address literal. */
+int	relay_domain_local(const struct conf *, const char *domain);
+/* 1 if the local part routes elsewhere: '@', '%' or '!' in it. */
+int	relay_local_trick(const char *local);
 
 /* ---- IPC between session and monitor (smtpd_ipc.c) ---- */
 
@@ -40,6 +56,10 @@ struct smtpd_opts {
  *   MSGSTART queueid         -> OK + 2 fds (message, envelope) | TEMP
  *   MSGEND                   -> EXIT code
  *   MSGABORT                 -> OK (enqueue killed and reaped)
+ *   AUTH user password       -> OK | BAD | CLOSE (bad, too many) | TEMP
+ *   SENDER local domain      -> OK | DENIED  (after AUTH only)
+ * RCPT also answers RELAY (a remote domain, the client may relay) and
+ * TRICK (routing in the local part); NODOMAIN is a refused relay.
  */
 struct ipc_msg {
 	char	*f[IPC_FIELDS_MAX];
@@ -92,8 +112,12 @@ struct smtpd_session {
 	enum smtpd_state	 state;
 	int			 quit;		/* close after the replies */
 	int			 esmtp;		/* EHLO (not HELO) */
-	int			 tls;		/* later: STARTTLS done */
-	int			 authed;	/* later: AUTH done */
+	int			 tls;		/* TLS is active */
+	int			 authed;	/* AUTH done */
+	struct tls_server	*tlsctx;	/* NULL: no STARTTLS */
+	struct tls_conn		*conn;		/* the TLS connection */
+	char			 tls_desc[128];	/* tls_describe() */
+	char			 auth_user[SMTP_HELO_MAX + 1];
 	int			 errors;
 	int			 bare_normalize;
 	time_t			 deadline;	/* session end */
@@ -112,6 +136,8 @@ struct smtpd_session {
 	unsigned long long	 size_limit;
 	int			 failed;	/* write to enqueue failed */
 	int			 bdat_bad;	/* a BDAT chunk was refused */
+	size_t			 hdr_start;	/* in out: the client's header */
+	int			 hdr_pending;	/* Message-ID/Date not decided */
 };
 
 void	session_run(const struct conf *, const struct smtpd_opts *, int sock);
@@ -127,6 +153,20 @@ int	session_flush(struct smtpd_session *);
 void	session_timeout(struct smtpd_session *, long long seconds);
 void	session_close(struct smtpd_session *, int code, const char *enh,
 	    const char *text) __attribute__((noreturn));
+
+/* 1 when AUTH may be offered now (TLS active or allowed plaintext). */
+int	session_auth_offered(const struct smtpd_session *);
+/*
+ * Reads one line of a SASL exchange into line (max SASL_LINE_MAX + 2);
+ * its length without the line ending, or SIZE_MAX when it was too long.
+ */
+size_t	session_read_sasl(struct smtpd_session *, struct buf *line);
+
+/* STARTTLS and AUTH (smtpd_auth.c). */
+void	auth_starttls(struct smtpd_session *);
+void	auth_cmd(struct smtpd_session *, const char *arg, size_t n);
+/* MAIL FROM check for an authenticated client: 0, or -1 (replied). */
+int	auth_sender_check(struct smtpd_session *, const struct mailpath *);
 
 /* Dispatches one command line (terminator removed) through the table. */
 void	cmd_dispatch(struct smtpd_session *, const char *line, size_t n);

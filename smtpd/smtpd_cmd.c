@@ -21,6 +21,10 @@ union cmd_arg {
 		unsigned long long	size;
 		int			last;
 	} bdat;
+	struct {
+		const char		*arg;
+		size_t			 n;
+	} auth;
 };
 
 typedef int cmd_parse_fn(struct smtpd_session *, const struct smtp_cmd *,
@@ -62,6 +66,22 @@ arg_any(struct smtpd_session *s, const struct smtp_cmd *c, union cmd_arg *a,
 }
 
 static int
+arg_auth(struct smtpd_session *s, const struct smtp_cmd *c, union cmd_arg *a,
+    struct smtp_err *e)
+{
+	(void)s;
+	if (c->arglen == 0) {
+		e->code = 501;
+		e->enh = "5.5.4";
+		e->text = "Syntax: AUTH mechanism [initial-response]";
+		return -1;
+	}
+	a->auth.arg = c->arg;
+	a->auth.n = c->arglen;
+	return 0;
+}
+
+static int
 arg_helo(struct smtpd_session *s, const struct smtp_cmd *c, union cmd_arg *a,
     struct smtp_err *e)
 {
@@ -95,24 +115,37 @@ arg_bdat(struct smtpd_session *s, const struct smtp_cmd *c, union cmd_arg *a,
 
 /* ---- handlers ---- */
 
-/*
- * EHLO keywords.  STARTTLS and AUTH (the TLS issue) become rows here, with
- * a condition on the mode and the TLS state.
- */
+static int
+ehlo_always(const struct smtpd_session *s)
+{
+	(void)s;
+	return 1;
+}
+
+static int
+ehlo_starttls(const struct smtpd_session *s)
+{
+	return s->tlsctx != NULL && !s->tls;
+}
+
+/* EHLO keywords, each with the condition it is offered on. */
 struct ehlo_ext {
 	const char	*name;
 	int		 size;	/* append the size limit */
+	int		(*offered)(const struct smtpd_session *);
 };
 
 static const struct ehlo_ext ehlo_exts[] = {
-	{ "PIPELINING", 0 },
-	{ "SIZE", 1 },
-	{ "8BITMIME", 0 },
-	{ "BINARYMIME", 0 },
-	{ "CHUNKING", 0 },
-	{ "SMTPUTF8", 0 },
-	{ "ENHANCEDSTATUSCODES", 0 },
-	{ NULL, 0 }
+	{ "PIPELINING", 0, ehlo_always },
+	{ "SIZE", 1, ehlo_always },
+	{ "8BITMIME", 0, ehlo_always },
+	{ "BINARYMIME", 0, ehlo_always },
+	{ "CHUNKING", 0, ehlo_always },
+	{ "SMTPUTF8", 0, ehlo_always },
+	{ "STARTTLS", 0, ehlo_starttls },
+	{ "AUTH PLAIN LOGIN", 0, session_auth_offered },
+	{ "ENHANCEDSTATUSCODES", 0, ehlo_always },
+	{ NULL, 0, NULL }
 };
 
 static void
@@ -136,6 +169,8 @@ cmd_ehlo(struct smtpd_session *s, union cmd_arg *a)
 	for (x = ehlo_exts; r != -1 && x->name != NULL; x++) {
 		const char *sep = x[1].name == NULL ? " " : "-";
 
+		if (!x->offered(s))
+			continue;
 		if (x->size)
 			r = lineio_printf(&s->io, "250%s%s %llu\r\n", sep,
 			    x->name, s->size_limit);
@@ -157,6 +192,12 @@ cmd_helo(struct smtpd_session *s, union cmd_arg *a)
 static void
 cmd_mail(struct smtpd_session *s, union cmd_arg *a)
 {
+	if (s->opts->mode != SMTPD_MX && !s->authed) {
+		session_error(s, 530, "5.7.0", "Authentication required");
+		return;
+	}
+	if (auth_sender_check(s, &a->mail.path) == -1)
+		return;
 	if (a->mail.size >= 0 &&
 	    (unsigned long long)a->mail.size > s->size_limit) {
 		session_error(s, 552, "5.3.4",
@@ -196,13 +237,18 @@ cmd_rcpt(struct smtpd_session *s, union cmd_arg *a)
 		session_error(s, 550, "5.1.1", "No such user here");
 		return;
 	}
-	if (strcmp(m.f[0], "NODOMAIN") == 0) {
-		log_info("%s: reject: RCPT to=<%s>: relay denied",
-		    s->peer_addr, p->text);
-		session_error(s, 550, "5.7.1", "Relaying denied");
+	if (strcmp(m.f[0], "NODOMAIN") == 0 || strcmp(m.f[0], "TRICK") == 0) {
+		log_info("%s: reject: RCPT from=<%s> to=<%s>: relay denied%s",
+		    s->peer_addr, s->mail.path.text, p->text,
+		    m.f[0][0] == 'T' ? " (routing in the local part)" : "");
+		session_error(s, 554, "5.7.1", "Relay access denied");
 		return;
 	}
-	if (strcmp(m.f[0], "OK") != 0) {
+	if (strcmp(m.f[0], "RELAY") == 0)
+		log_info("%s: relay: to=<%s>%s%s", s->peer_addr, p->text,
+		    s->authed ? ", sasl_username=" : " (mynetworks)",
+		    s->authed ? s->auth_user : "");
+	else if (strcmp(m.f[0], "OK") != 0) {
 		session_reply(s, 451, "4.3.0", "Temporary lookup failure");
 		return;
 	}
@@ -288,8 +334,21 @@ static void
 cmd_help(struct smtpd_session *s, union cmd_arg *a)
 {
 	(void)a;
-	session_reply(s, 214, "2.0.0", "Commands: EHLO HELO MAIL RCPT DATA "
-	    "BDAT RSET NOOP QUIT VRFY HELP");
+	session_reply(s, 214, "2.0.0", "Commands: EHLO HELO STARTTLS AUTH "
+	    "MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP");
+}
+
+static void
+cmd_starttls(struct smtpd_session *s, union cmd_arg *a)
+{
+	(void)a;
+	auth_starttls(s);
+}
+
+static void
+cmd_auth(struct smtpd_session *s, union cmd_arg *a)
+{
+	auth_cmd(s, a->auth.arg, a->auth.n);
 }
 
 static void
@@ -327,8 +386,9 @@ static const struct cmd_def cmd_table[] = {
 	{ "SEND",	ST_ANY,			arg_any,  cmd_notimpl },
 	{ "SOML",	ST_ANY,			arg_any,  cmd_notimpl },
 	{ "SAML",	ST_ANY,			arg_any,  cmd_notimpl },
-	{ "STARTTLS",	ST_ANY,			arg_any,  cmd_notimpl },
-	{ "AUTH",	ST_ANY,			arg_any,  cmd_notimpl },
+	{ "STARTTLS",	ST_ANY & ~ST_BDAT,	arg_none, cmd_starttls },
+	/* RFC 4954 4: not during a transaction. */
+	{ "AUTH",	ST_HELO,		arg_auth, cmd_auth },
 	{ "GET",	ST_ANY,			arg_any,  cmd_web },
 	{ "POST",	ST_ANY,			arg_any,  cmd_web },
 	{ "CONNECT",	ST_ANY,			arg_any,  cmd_web },

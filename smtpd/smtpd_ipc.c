@@ -4,6 +4,7 @@
  * fields (lib/netstring.h); descriptors ride along with SCM_RIGHTS.  The
  * reader never holds more than one frame's worth of bytes, and any frame
  * that does not decode breaks the channel: the caller then ends the peer.
+ * Frames may carry a password (AUTH): every copy made here is wiped.
  */
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -44,7 +45,7 @@ ipc_send(struct ipc_chan *c, const char *const *fields, int nf,
 	}
 	buf_init(&out, IPC_FRAME_MAX + NETSTRING_DIGITS_MAX + 2);
 	if (frame_encode(&out, fields, nf) == -1) {
-		buf_free(&out);
+		buf_wipe(&out);
 		return -1;
 	}
 	while (off < out.len) {
@@ -69,12 +70,12 @@ ipc_send(struct ipc_chan *c, const char *const *fields, int nf,
 		if (w == -1) {
 			if (errno == EINTR)
 				continue;
-			buf_free(&out);
+			buf_wipe(&out);
 			return -1;
 		}
 		off += (size_t)w;
 	}
-	buf_free(&out);
+	buf_wipe(&out);
 	return 0;
 }
 
@@ -170,11 +171,14 @@ ipc_recv(struct ipc_chan *c, struct ipc_msg *m)
 				goto bad;
 			return 0;
 		}
-		if (buf_append(&c->in, tmp, (size_t)n) == -1)
+		r = buf_append(&c->in, tmp, (size_t)n);
+		explicit_bzero(tmp, (size_t)n);
+		if (r == -1)
 			goto bad;
 	}
 	memcpy(m->data, data, dlen);
 	m->data[dlen] = '\0';
+	explicit_bzero(c->in.data, used);
 	buf_consume(&c->in, used);
 	m->nf = frame_split(m->data, dlen, m->f, IPC_FIELDS_MAX);
 	if (m->nf < 1)

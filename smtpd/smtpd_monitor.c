@@ -7,9 +7,16 @@
  * the session is not behaving, and it is killed.
  *
  * It can do what the chrooted session cannot: look recipients up (local
- * domains, aliases_file, users_file and system accounts), and start
+ * domains, aliases_file, users_file and system accounts), check AUTH
+ * credentials (lib/auth: the only process that opens users_file for a
+ * password) and the senders an authenticated user may use, and start
  * program_dir/enqueue for a message, handing the two pipe ends to the
  * session with SCM_RIGHTS, then report enqueue's exit code.
+ *
+ * Relay control lives here, so that a subverted session cannot relay: a
+ * remote recipient is accepted only after AUTH succeeded here or for a
+ * client in mynetworks; in submission and smtps modes no recipient and no
+ * sender is accepted before AUTH.
  */
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -21,9 +28,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "addr.h"
+#include "auth.h"
 #include "conf.h"
 #include "log.h"
 #include "priv.h"
@@ -41,6 +50,12 @@ struct monitor {
 	int			 aliases_broken;
 	pid_t			 enqueue;	/* -1 when none */
 	char			 id[QUEUEID_LEN + 1];
+	int			 mynet;		/* client in mynetworks */
+	unsigned		 fails;		/* AUTH failures */
+	int			 authed;
+	char			 user[USER_NAME_MAX + 1];	/* AUTH's */
+	struct table		*senders;	/* sender_login_file */
+	int			 senders_broken;
 };
 
 struct monitor_req {
@@ -53,13 +68,17 @@ static int	mon_rcpt(struct monitor *, struct ipc_msg *);
 static int	mon_msgstart(struct monitor *, struct ipc_msg *);
 static int	mon_msgend(struct monitor *, struct ipc_msg *);
 static int	mon_msgabort(struct monitor *, struct ipc_msg *);
+static int	mon_auth(struct monitor *, struct ipc_msg *);
+static int	mon_sender(struct monitor *, struct ipc_msg *);
 
-/* Adding a request (AUTH, for submission) is adding a row. */
+/* Adding a request is adding a row. */
 static const struct monitor_req monitor_reqs[] = {
 	{ "RCPT",	3, mon_rcpt },
 	{ "MSGSTART",	2, mon_msgstart },
 	{ "MSGEND",	1, mon_msgend },
 	{ "MSGABORT",	1, mon_msgabort },
+	{ "AUTH",	3, mon_auth },
+	{ "SENDER",	3, mon_sender },
 	{ NULL,		0, NULL }
 };
 
@@ -116,24 +135,34 @@ mon_user_exists(struct monitor *m, const char *name, int *temp)
 	return 1;
 }
 
+/* Submission and smtps accept nothing before AUTH. */
+static int
+mon_needs_auth(const struct monitor *m)
+{
+	return m->opts->mode != SMTPD_MX && !m->authed;
+}
+
 static int
 mon_rcpt(struct monitor *m, struct ipc_msg *msg)
 {
 	const char	*local = msg->f[1], *domain = msg->f[2];
 	char		 lower[ADDR_LOCAL_MAX + 1];
 	size_t		 i;
-	int		 temp = 0;
+	int		 temp = 0, local_domain;
 
 	if (!mon_field_ok(local, ADDR_LOCAL_MAX) || local[0] == '\0' ||
-	    !mon_field_ok(domain, ADDR_DOMAIN_MAX))
+	    !mon_field_ok(domain, ADDR_DOMAIN_MAX) || mon_needs_auth(m))
 		return -1;
-	if (smtp_is_postmaster(local) &&
-	    (domain[0] == '\0' || conf_is_local_domain(m->conf, domain)))
+	local_domain = relay_domain_local(m->conf, domain);
+	if (relay_local_trick(local))
+		return mon_reply(m, "TRICK", NULL);
+	if (smtp_is_postmaster(local) && (domain[0] == '\0' || local_domain))
 		return mon_reply(m, "OK", NULL);
 	if (domain[0] == '\0')
 		return mon_reply(m, "NOUSER", NULL);
-	if (!conf_is_local_domain(m->conf, domain))
-		return mon_reply(m, "NODOMAIN", NULL);
+	if (!local_domain)
+		return mon_reply(m, m->authed || m->mynet ? "RELAY" :
+		    "NODOMAIN", NULL);
 	if (m->aliases_broken)
 		return mon_reply(m, "TEMP", NULL);
 	if (m->aliases != NULL && table_get(m->aliases, local) != NULL)
@@ -278,6 +307,87 @@ mon_msgabort(struct monitor *m, struct ipc_msg *msg)
 }
 
 static int
+mon_auth(struct monitor *m, struct ipc_msg *msg)
+{
+	struct auth_result	 res;
+	enum auth_status	 st;
+	const char		*user = msg->f[1];
+	int			 r;
+
+	/* sasl.c allows 255 octets without control bytes. */
+	if (m->authed || !mon_field_ok(user, 255)) {
+		explicit_bzero(msg->data, sizeof(msg->data));
+		return -1;
+	}
+	st = auth_check(m->conf, user, msg->f[2], m->opts->peer_addr, &res);
+	explicit_bzero(msg->data, sizeof(msg->data));
+	if (st == AUTH_OK) {
+		m->authed = 1;
+		(void)strlcpy(m->user, res.user.name, sizeof(m->user));
+		r = mon_reply(m, "OK", NULL);
+	} else if (st == AUTH_BAD) {
+		m->fails++;
+		auth_sleep_ms(auth_fail_delay_ms(m->conf, m->fails, &res));
+		r = mon_reply(m, auth_fail_too_many(m->conf, m->fails) ?
+		    "CLOSE" : "BAD", NULL);
+	} else
+		r = mon_reply(m, "TEMP", NULL);
+	explicit_bzero(&res, sizeof(res));
+	return r;
+}
+
+/* 1 if the comma-separated list names the user (case-insensitive). */
+static int
+mon_owner_listed(const char *list, const char *user)
+{
+	size_t	 n = strlen(user);
+	const char *p = list, *e;
+
+	while (*p != '\0') {
+		e = p + strcspn(p, ", \t");
+		if ((size_t)(e - p) == n && strncasecmp(p, user, n) == 0)
+			return 1;
+		p = e + strspn(e, ", \t");
+	}
+	return 0;
+}
+
+/*
+ * MAIL FROM of an authenticated client: its own address in every local
+ * domain, or what sender_login_file lists for it (by the address, then
+ * by "@domain"), keys matched as given and in lower case.
+ */
+static int
+mon_sender(struct monitor *m, struct ipc_msg *msg)
+{
+	const char	*local = msg->f[1], *domain = msg->f[2], *v;
+	char		 key[ADDR_LOCAL_MAX + ADDR_DOMAIN_MAX + 2];
+	size_t		 i;
+	int		 k;
+
+	if (!m->authed || !mon_field_ok(local, ADDR_LOCAL_MAX) ||
+	    !mon_field_ok(domain, ADDR_DOMAIN_MAX))
+		return -1;
+	if (relay_domain_local(m->conf, domain) &&
+	    strcasecmp(local, m->user) == 0)
+		return mon_reply(m, "OK", NULL);
+	if (m->senders_broken)
+		return mon_reply(m, "DENIED", NULL);
+	for (k = 0; m->senders != NULL && k < 4; k++) {
+		if ((size_t)snprintf(key, sizeof(key), "%s@%s",
+		    k < 2 ? local : "", domain) >= sizeof(key))
+			break;
+		if (k % 2 == 1)
+			for (i = 0; key[i] != '\0'; i++)
+				key[i] = (char)tolower((unsigned char)key[i]);
+		if ((v = table_get(m->senders, key)) != NULL &&
+		    mon_owner_listed(v, m->user))
+			return mon_reply(m, "OK", NULL);
+	}
+	return mon_reply(m, "DENIED", NULL);
+}
+
+static int
 mon_wait_session(struct monitor *m)
 {
 	int	 st;
@@ -314,6 +424,13 @@ monitor_run(const struct conf *conf, const struct smtpd_opts *opts, int sock,
 		log_warnx("%s: cannot load; recipients get 451", afile);
 		m.aliases_broken = 1;
 	}
+	m.mynet = relay_in_mynetworks(conf, opts->peer_addr);
+	afile = conf_str(conf, "sender_login_file");
+	if (afile[0] != '\0' && (m.senders = table_load(afile, TABLE_MAP,
+	    mon_table_error, NULL)) == NULL) {
+		log_warnx("%s: cannot load; only own addresses", afile);
+		m.senders_broken = 1;
+	}
 	for (;;) {
 		r = ipc_recv(&m.chan, &msg);
 		if (r == 0)
@@ -343,7 +460,9 @@ monitor_run(const struct conf *conf, const struct smtpd_opts *opts, int sock,
 	(void)mon_reap(&m);
 	if (m.aliases != NULL)
 		table_free(m.aliases);
-	buf_free(&m.chan.in);
+	if (m.senders != NULL)
+		table_free(m.senders);
+	buf_wipe(&m.chan.in);
 	return mon_wait_session(&m);
 kill:
 	(void)kill(m.session, SIGKILL);
@@ -351,6 +470,8 @@ kill:
 	(void)mon_reap(&m);
 	if (m.aliases != NULL)
 		table_free(m.aliases);
-	buf_free(&m.chan.in);
+	if (m.senders != NULL)
+		table_free(m.senders);
+	buf_wipe(&m.chan.in);
 	return 1;
 }

@@ -8,19 +8,22 @@
  *
  * Replies are buffered and sent when the client has nothing more
  * pipelined (RFC 2920), so replies always go out in command order.
+ *
+ * In smtps mode the TLS handshake comes first, after the privileges are
+ * dropped and before the greeting; in the other modes STARTTLS
+ * (smtpd_auth.c) starts it.  Either way the lineio then reads and writes
+ * through TLS, and the rest of the session does not know the difference.
  */
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/types.h>
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
 
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -33,30 +36,9 @@
 #include "conf.h"
 #include "log.h"
 #include "priv.h"
+#include "sasl.h"
 #include "smtpd.h"
-
-static void
-session_peer(struct smtpd_session *s)
-{
-	struct sockaddr_storage	 ss;
-	socklen_t		 len = sizeof(ss);
-	const void		*a = NULL;
-
-	(void)strlcpy(s->peer_addr, "unknown", sizeof(s->peer_addr));
-	if (getpeername(0, (struct sockaddr *)&ss, &len) == -1)
-		return;
-	if (ss.ss_family == AF_INET)
-		a = &((struct sockaddr_in *)&ss)->sin_addr;
-	else if (ss.ss_family == AF_INET6)
-		a = &((struct sockaddr_in6 *)&ss)->sin6_addr;
-	else if (ss.ss_family == AF_UNIX) {
-		(void)strlcpy(s->peer_addr, "local", sizeof(s->peer_addr));
-		return;
-	}
-	if (a == NULL || inet_ntop(ss.ss_family, a, s->peer_addr,
-	    sizeof(s->peer_addr)) == NULL)
-		(void)strlcpy(s->peer_addr, "unknown", sizeof(s->peer_addr));
-}
+#include "tls.h"
 
 void
 session_reply(struct smtpd_session *s, int code, const char *enh,
@@ -95,6 +77,18 @@ session_flush(struct smtpd_session *s)
 	return 0;
 }
 
+/* Ends the session: the last replies, TLS close_notify, exit. */
+static void __attribute__((noreturn))
+session_end(struct smtpd_session *s)
+{
+	(void)lineio_flush(&s->io);
+	if (s->conn != NULL)
+		tls_close(s->conn);
+	s->conn = NULL;
+	lineio_free(&s->io);
+	exit(0);
+}
+
 void
 session_close(struct smtpd_session *s, int code, const char *enh,
     const char *text)
@@ -104,8 +98,56 @@ session_close(struct smtpd_session *s, int code, const char *enh,
 		session_reply(s, code, enh, "%s", text);
 		log_info("%s: closing: %d %s", s->peer_addr, code, text);
 	}
-	(void)lineio_flush(&s->io);
-	exit(0);
+	session_end(s);
+}
+
+int
+session_auth_offered(const struct smtpd_session *s)
+{
+	return s->tls || conf_bool(s->conf, "smtpd_plaintext_auth");
+}
+
+size_t
+session_read_sasl(struct smtpd_session *s, struct buf *line)
+{
+	enum line_status	 st;
+	int			 crlf;
+
+	session_flush(s);
+	session_timeout(s, conf_int(s->conf, "smtpd_timeout"));
+	st = lineio_read(&s->io, line, SASL_LINE_MAX + 2, &crlf);
+	switch (st) {
+	case LINE_OK:
+		break;
+	case LINE_TOOLONG:
+		return SIZE_MAX;
+	case LINE_TIMEOUT:
+		session_close(s, 421, "4.4.2", "Timeout, closing");
+		/* NOTREACHED */
+	default:
+		log_info("%s: disconnected in AUTH", s->peer_addr);
+		session_close(s, 0, NULL, NULL);
+	}
+	return line->len - (crlf ? 2 : 1);
+}
+
+/* smtps: the handshake before the greeting. */
+static void
+session_tls_accept(struct smtpd_session *s)
+{
+	char	 err[256];
+
+	s->conn = tls_accept(s->tlsctx, 0, 1, tls_server_timeout_ms(s->tlsctx),
+	    err, sizeof(err));
+	if (s->conn == NULL) {
+		log_info("%s: TLS handshake failed: %s", s->peer_addr, err);
+		exit(0);
+	}
+	tls_attach(&s->io, s->conn);
+	s->tls = 1;
+	if (tls_describe(s->conn, s->tls_desc, sizeof(s->tls_desc)) == -1)
+		s->tls_desc[0] = '\0';
+	log_info("%s: TLS established: %s", s->peer_addr, s->tls_desc);
 }
 
 void
@@ -213,8 +255,9 @@ session_run(const struct conf *conf, const struct smtpd_opts *opts, int sock)
 	s.size_limit = (unsigned long long)conf_int(conf, "message_size_limit");
 	s.deadline = time(NULL) + (time_t)conf_int(conf,
 	    "smtpd_session_timeout");
+	s.tlsctx = opts->tls;
 	ipc_init(&s.ipc, sock);
-	session_peer(&s);
+	(void)strlcpy(s.peer_addr, opts->peer_addr, sizeof(s.peer_addr));
 
 #if defined(__SANITIZE_ADDRESS__)
 	/* LeakSanitizer needs /proc, which the chroot hides: check now. */
@@ -241,7 +284,10 @@ session_run(const struct conf *conf, const struct smtpd_opts *opts, int sock)
 		    s.peer_name, sizeof(s.peer_name));
 	log_info("connect from %s[%s]", s.peer_name[0] != '\0' ?
 	    s.peer_name : "unknown", s.peer_addr);
-	session_early_talker(&s);
+	if (opts->mode == SMTPD_SMTPS)
+		session_tls_accept(&s);
+	else
+		session_early_talker(&s);
 	session_reply(&s, 220, NULL, "%s ESMTP facteur",
 	    conf_myhostname(conf));
 	for (;;) {
