@@ -22,7 +22,6 @@ import socket
 import ssl
 import subprocess
 import tempfile
-import threading
 
 try:
     import pytest
@@ -30,81 +29,18 @@ except ImportError:     # bench/ imports the servers without pytest
     pytest = None
 
 import facteur_harness as H
+from inetd_server import InetdServer
 
 LOGIN_USER = "facteur-login"
 PASSWORD = "secret-x"
 CRLF = b"\r\n"
 
 
-class Pop3dServer:
+class Pop3dServer(InetdServer):
     """A loopback listener that runs pop3d per connection."""
 
     def __init__(self, inst, args=()):
-        self.inst = inst
-        self.args = list(args)
-        self.procs = []
-        self.lock = threading.Lock()
-        self.closed = False
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(256)
-        self.sock.settimeout(0.1)
-        self.port = self.sock.getsockname()[1]
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self):
-        log = open(self.inst.log_path, "ab")
-        try:
-            while not self.closed:
-                try:
-                    conn, _ = self.sock.accept()
-                except socket.timeout:
-                    continue
-                except OSError:
-                    break
-                conn.settimeout(None)
-                argv = [self.inst.program("pop3d"), "-d", "-C",
-                        self.inst.conf_path] + self.args
-                try:
-                    p = subprocess.Popen(
-                        argv, stdin=conn.fileno(), stdout=conn.fileno(),
-                        stderr=log, cwd="/", close_fds=True,
-                        env=H.base_env({"FACTEUR_CONF":
-                                        self.inst.conf_path}))
-                finally:
-                    conn.close()
-                with self.lock:
-                    self.procs.append(p)
-        finally:
-            log.close()
-
-    def pids(self):
-        with self.lock:
-            return [p.pid for p in self.procs]
-
-    def running(self):
-        with self.lock:
-            return [p for p in self.procs if p.poll() is None]
-
-    def close(self):
-        self.closed = True
-        self.thread.join(5)
-        self.sock.close()
-        with self.lock:
-            procs = list(self.procs)
-        for p in procs:
-            try:
-                p.wait(30)
-            except subprocess.TimeoutExpired:
-                self.inst.problems.append("pop3d pid %d still running at "
-                                          "the end; killed" % p.pid)
-                p.kill()
-                p.wait()
-            rc = p.returncode
-            if rc is not None and rc < 0 and -rc in H.CRASH_SIGNALS:
-                self.inst.problems.append("pop3d died of signal %d" % -rc)
+        super().__init__(inst, "pop3d", args, wait=30)
 
 
 def make_tls_material(d):
