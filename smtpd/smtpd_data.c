@@ -6,6 +6,12 @@
  * the envelope; MSGEND returns enqueue's exit code and only 0 becomes 250.
  * A refused or broken message closes both pipes with no envelope, so
  * enqueue removes what it wrote: nothing partial is ever queued.
+ *
+ * In submission and smtps modes (RFC 6409 8.2, 8.3) a Message-ID and a
+ * Date field are added when the client's header section has none: the
+ * decoded content is held back until its header section ended or the
+ * first flush (DATA_FLUSH octets), and the decision is made on what the
+ * header section shows by then (lib/header_scan.h).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -16,6 +22,7 @@
 
 #include "conf.h"
 #include "fdio.h"
+#include "header_scan.h"
 #include "log.h"
 #include "queueid.h"
 #include "smtpd.h"
@@ -42,22 +49,33 @@ data_proto(const struct smtpd_session *s)
 }
 
 static int
+data_date(char *date, size_t len)
+{
+	struct tm	 tm;
+	time_t		 now = time(NULL);
+
+	if (gmtime_r(&now, &tm) == NULL ||
+	    strftime(date, len, "%a, %d %b %Y %H:%M:%S +0000", &tm) == 0)
+		return -1;
+	return 0;
+}
+
+static int
 data_received(struct smtpd_session *s)
 {
 	char		 date[64];
-	struct tm	 tm;
-	time_t		 now = time(NULL);
 	int		 r;
 
-	if (gmtime_r(&now, &tm) == NULL ||
-	    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000",
-	    &tm) == 0)
+	if (data_date(date, sizeof(date)) == -1)
 		return -1;
-	r = buf_printf(&s->out, "Received: from %s (%s%s[%s])\n"
-	    "\tby %s (facteur) with %s id %s",
+	r = buf_printf(&s->out, "Received: from %s (%s%s[%s])\n",
 	    s->helo[0] != '\0' ? s->helo : "unknown", s->peer_name,
-	    s->peer_name[0] != '\0' ? " " : "", s->peer_addr,
-	    conf_myhostname(s->conf), data_proto(s), s->id);
+	    s->peer_name[0] != '\0' ? " " : "", s->peer_addr);
+	if (r != -1 && s->tls && s->tls_desc[0] != '\0')
+		r = buf_printf(&s->out, "\t(using %s)\n", s->tls_desc);
+	if (r != -1)
+		r = buf_printf(&s->out, "\tby %s (facteur) with %s id %s",
+		    conf_myhostname(s->conf), data_proto(s), s->id);
 	if (r != -1 && s->nrcpt == 1)
 		r = buf_printf(&s->out, "\n\tfor <%s>", s->rcpts[0].text);
 	if (r != -1)
@@ -94,7 +112,55 @@ data_start(struct smtpd_session *s, enum smtp_data_mode mode, int binary)
 	    SMTP_BARE_REJECT, binary);
 	if (data_received(s) == -1)
 		s->failed = 1;
+	s->hdr_start = s->out.len;
+	s->hdr_pending = s->opts->mode != SMTPD_MX;
 	return 0;
+}
+
+/*
+ * Message-ID and Date when the header section held back in s->out (from
+ * hdr_start) has none; they go right after the Received field.
+ */
+static void
+data_add_headers(struct smtpd_session *s)
+{
+	struct header_scan	 hs;
+	struct header_field	 f;
+	struct buf		 add;
+	char			 date[64];
+	int			 mid = 0, dat = 0, r = 0;
+
+	s->hdr_pending = 0;
+	header_scan_init(&hs, s->out.data + s->hdr_start,
+	    s->out.len - s->hdr_start);
+	while (header_scan_next(&hs, &f) == 1) {
+		if (header_name_is(&f, "Message-ID"))
+			mid = 1;
+		else if (header_name_is(&f, "Date"))
+			dat = 1;
+	}
+	if (mid && dat)
+		return;
+	buf_init(&add, 1024);
+	if (!mid)
+		r = buf_printf(&add, "Message-ID: <%s.%lld@%s>\n", s->id,
+		    (long long)time(NULL), conf_myhostname(s->conf));
+	if (r != -1 && !dat)
+		r = data_date(date, sizeof(date)) == -1 ? -1 :
+		    buf_printf(&add, "Date: %s\n", date);
+	if (r == -1 || buf_reserve(&s->out, add.len) == -1) {
+		s->failed = 1;
+		buf_free(&add);
+		return;
+	}
+	memmove(s->out.data + s->hdr_start + add.len,
+	    s->out.data + s->hdr_start, s->out.len - s->hdr_start);
+	memcpy(s->out.data + s->hdr_start, add.data, add.len);
+	s->out.len += add.len;
+	s->out.data[s->out.len] = '\0';
+	log_debug("%s: added%s%s", s->id, mid ? "" : " Message-ID",
+	    dat ? "" : " Date");
+	buf_free(&add);
 }
 
 /* Sends what is decoded to enqueue (or drops it for a refused message). */
@@ -103,6 +169,8 @@ data_write(struct smtpd_session *s, int force)
 {
 	if (s->out.len == 0 || (!force && s->out.len < DATA_FLUSH))
 		return;
+	if (s->hdr_pending)
+		data_add_headers(s);
 	if (!s->failed && s->dec.flags == (s->dec.flags &
 	    (SMTP_DATA_8BIT | SMTP_DATA_NUL | SMTP_DATA_BARE)) &&
 	    s->dec.out_total <= s->size_limit &&

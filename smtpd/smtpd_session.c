@@ -140,7 +140,7 @@ session_tls_accept(struct smtpd_session *s)
 	s->conn = tls_accept(s->tlsctx, 0, 1, tls_server_timeout_ms(s->tlsctx),
 	    err, sizeof(err));
 	if (s->conn == NULL) {
-		log_info("%s: TLS handshake failed: %s", s->peer_addr, err);
+		log_info("%s: smtps: %s", s->peer_addr, err);
 		exit(0);
 	}
 	tls_attach(&s->io, s->conn);
