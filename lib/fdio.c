@@ -3,6 +3,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fdio.h"
@@ -89,6 +92,44 @@ fd_ensure_std(void)
 		}
 	}
 	return 0;
+}
+
+long long
+fd_now_ms(void)
+{
+	struct timespec	 ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		return 0;
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+fd_wait_until(int fd, short events, long long deadline)
+{
+	struct pollfd	 pfd;
+	long long	 left;
+	int		 r, ms;
+
+	for (;;) {
+		ms = -1;
+		if (deadline != 0) {
+			left = deadline - fd_now_ms();
+			ms = left > 0 ? (int)(left > INT_MAX ? INT_MAX : left) : 0;
+		}
+		pfd.fd = fd;
+		pfd.events = events;
+		pfd.revents = 0;
+		r = poll(&pfd, 1, ms);
+		if (r > 0)
+			return 0;
+		if (r == 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		if (errno != EINTR && errno != EAGAIN)
+			return -1;
+	}
 }
 
 int

@@ -15,6 +15,15 @@ int	fd_set_nonblock(int fd, int on);
 int	fd_set_cloexec(int fd, int on);
 /* Makes sure fds 0, 1, 2 are open (to /dev/null where they were closed). */
 int	fd_ensure_std(void);
+/* Milliseconds on the monotonic clock. */
+long long fd_now_ms(void);
+/*
+ * Waits until fd is ready for events (POLLIN, POLLOUT) or the deadline
+ * (fd_now_ms() time; 0 for none) passes; EINTR does not restart the
+ * clock.  0 when ready (or on error/hangup, which the next I/O reports),
+ * -1 with errno ETIMEDOUT or poll's error.
+ */
+int	fd_wait_until(int fd, short events, long long deadline);
 /* fsync of a directory by path. */
 int	fsync_dir(const char *path);
 

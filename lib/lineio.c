@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "fdio.h"
 #include "lineio.h"
 
 #define LINEIO_WMAX	(1024 * 1024)	/* most output ever held */
@@ -55,49 +56,12 @@ lineio_free(struct lineio *l)
 	buf_wipe(&l->wbuf);
 }
 
-static long long
-lineio_now_ms(void)
-{
-	struct timespec	 ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
-		return 0;
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/*
- * Waits until fd is ready for events, at most timeout_ms in all (EINTR
- * does not restart the clock).  0 when ready (or on error/hangup, which
- * the following read or write reports), -1 with ETIMEDOUT or errno.
- */
+/* Waits for fd within the connection's timeout (see fd_wait_until). */
 static int
 lineio_wait(const struct lineio *l, int fd, short events)
 {
-	struct pollfd	 pfd;
-	long long	 deadline = 0, left;
-	int		 r, ms;
-
-	if (l->timeout_ms >= 0)
-		deadline = lineio_now_ms() + l->timeout_ms;
-	for (;;) {
-		ms = -1;
-		if (l->timeout_ms >= 0) {
-			left = deadline - lineio_now_ms();
-			ms = left > 0 ? (int)(left > INT_MAX ? INT_MAX : left) : 0;
-		}
-		pfd.fd = fd;
-		pfd.events = events;
-		pfd.revents = 0;
-		r = poll(&pfd, 1, ms);
-		if (r > 0)
-			return 0;
-		if (r == 0) {
-			errno = ETIMEDOUT;
-			return -1;
-		}
-		if (errno != EINTR && errno != EAGAIN)
-			return -1;
-	}
+	return fd_wait_until(fd, events,
+	    l->timeout_ms >= 0 ? fd_now_ms() + l->timeout_ms : 0);
 }
 
 /* One read from the transport, waiting as needed: >0, 0 at EOF, or -1. */

@@ -107,52 +107,9 @@ tls_bio_method_init(void)
 }
 
 static long long
-tls_now_ms(void)
-{
-	struct timespec	 ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
-		return 0;
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/*
- * Waits for events on fd until deadline (ms on the monotonic clock; 0 for
- * none).  0 when ready (or on error/hangup, which the next I/O reports),
- * -1 with ETIMEDOUT or errno.
- */
-static int
-tls_wait(int fd, short events, long long deadline)
-{
-	struct pollfd	 pfd;
-	long long	 left;
-	int		 r, ms;
-
-	for (;;) {
-		ms = -1;
-		if (deadline != 0) {
-			left = deadline - tls_now_ms();
-			ms = left > 0 ? (int)(left > INT_MAX ? INT_MAX : left) : 0;
-		}
-		pfd.fd = fd;
-		pfd.events = events;
-		pfd.revents = 0;
-		r = poll(&pfd, 1, ms);
-		if (r > 0)
-			return 0;
-		if (r == 0) {
-			errno = ETIMEDOUT;
-			return -1;
-		}
-		if (errno != EINTR && errno != EAGAIN)
-			return -1;
-	}
-}
-
-static long long
 tls_deadline(int timeout_ms)
 {
-	return timeout_ms >= 0 ? tls_now_ms() + timeout_ms + 1 : 0;
+	return timeout_ms >= 0 ? fd_now_ms() + timeout_ms + 1 : 0;
 }
 
 static struct tls_conn *
@@ -250,9 +207,9 @@ tls_handshake(struct tls_conn *c, int timeout_ms, char *err, size_t errlen)
 		saved = errno;
 		e = SSL_get_error(c->ssl, r);
 		if (e == SSL_ERROR_WANT_READ)
-			r = tls_wait(c->fd_in, POLLIN, deadline);
+			r = fd_wait_until(c->fd_in, POLLIN, deadline);
 		else if (e == SSL_ERROR_WANT_WRITE)
-			r = tls_wait(c->fd_out, POLLOUT, deadline);
+			r = fd_wait_until(c->fd_out, POLLOUT, deadline);
 		else {
 			tls_conn_reason(c, e, saved, "TLS handshake failed",
 			    err, errlen);
@@ -435,12 +392,12 @@ tls_io_failed(struct tls_conn *c, int e, int saved, int reading)
 	case SSL_ERROR_WANT_READ:
 		if (reading)
 			break;
-		return tls_wait(c->fd_in, POLLIN, tls_io_deadline(c)) == 0 ?
+		return fd_wait_until(c->fd_in, POLLIN, tls_io_deadline(c)) == 0 ?
 		    1 : -1;
 	case SSL_ERROR_WANT_WRITE:
 		if (!reading)
 			break;
-		return tls_wait(c->fd_out, POLLOUT, tls_io_deadline(c)) == 0 ?
+		return fd_wait_until(c->fd_out, POLLOUT, tls_io_deadline(c)) == 0 ?
 		    1 : -1;
 	case SSL_ERROR_ZERO_RETURN:
 		errno = EPIPE;		/* only a write gets here */

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <poll.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -187,6 +188,27 @@ test_fsync_dir(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+/* fd_wait_until: ready at once when data waits; ETIMEDOUT at the deadline. */
+static void
+test_wait_until(void **state)
+{
+	int	 p[2];
+	long long t0;
+
+	(void)state;
+	assert_int_equal(pipe(p), 0);
+	t0 = fd_now_ms();
+	assert_int_equal(fd_wait_until(p[0], POLLIN, fd_now_ms() + 50), -1);
+	assert_int_equal(errno, ETIMEDOUT);
+	assert_true(fd_now_ms() >= t0 + 50);
+	assert_int_equal(write(p[1], "x", 1), 1);
+	assert_int_equal(fd_wait_until(p[0], POLLIN, fd_now_ms() + 5000), 0);
+	assert_int_equal(fd_wait_until(p[0], POLLIN, 0), 0);
+	assert_int_equal(fd_wait_until(p[1], POLLOUT, 0), 0);
+	close(p[0]);
+	close(p[1]);
+}
+
 int
 main(void)
 {
@@ -197,6 +219,7 @@ main(void)
 		cmocka_unit_test(test_flags),
 		cmocka_unit_test(test_ensure_std),
 		cmocka_unit_test(test_fsync_dir),
+		cmocka_unit_test(test_wait_until),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
