@@ -94,6 +94,18 @@ listen_open(const char *addr, int *fdp)
 	return 0;
 }
 
+/* 1 if the service's program is there to be started. */
+static int
+listen_program_ok(const struct conf *conf, const struct service *svc)
+{
+	char	 path[1024];
+	int	 r;
+
+	r = snprintf(path, sizeof(path), "%s/%s", conf_str(conf,
+	    "program_dir"), svc->program);
+	return r > 0 && (size_t)r < sizeof(path) && access(path, X_OK) == 0;
+}
+
 /* Keeps sockets still configured, closes the others, opens new ones. */
 void
 listen_apply(const struct conf *conf)
@@ -109,6 +121,12 @@ listen_apply(const struct conf *conf)
 		char	 addrs[MASTER_LISTEN_MAX][64];
 
 		want = conf_list(conf, svc->listen_key, &n);
+		if (n > 0 && !listen_program_ok(conf, svc)) {
+			log_warnx("%s: %s/%s is not installed; not listening "
+			    "on %s", svc->name, conf_str(conf, "program_dir"),
+			    svc->program, svc->listen_key);
+			n = 0;
+		}
 		if (n > MASTER_LISTEN_MAX) {
 			log_warnx("%s: only the first %d addresses are used",
 			    svc->listen_key, MASTER_LISTEN_MAX);

@@ -12,6 +12,8 @@ RUN=${FACTEUR_RUN_DIR:-$TOP/run}
 SMTP_PORT=${SMTP_PORT:-2525}
 POP3_PORT=${POP3_PORT:-2110}
 POP3S_PORT=${POP3S_PORT:-2995}
+SUBMISSION_PORT=${SUBMISSION_PORT:-2587}
+SMTPS_PORT=${SMTPS_PORT:-2465}
 
 mkdir -p "$RUN/mail/demo" "$RUN/tls" "$RUN/empty"
 chmod 0755 "$RUN" "$RUN/mail" "$RUN/empty"
@@ -75,6 +77,8 @@ system_users = no
 aliases_file = $RUN/aliases
 first_valid_uid = 100
 smtp_listen = 127.0.0.1:$SMTP_PORT
+submission_listen = 127.0.0.1:$SUBMISSION_PORT
+smtps_listen = 127.0.0.1:$SMTPS_PORT
 smtpd_user = $smtpd_user
 smtpd_chroot = $RUN/empty
 pop3_listen = 127.0.0.1:$POP3_PORT
@@ -90,10 +94,10 @@ CONF
 chmod 0644 "$RUN/facteur.conf"
 
 # Keys of services that are not built yet are left out above; add them as
-# they land (submission 2587, smtps 2465, imap 2143, imaps 2993).
+# they land (imap 2143, imaps 2993).
 cat <<MSG
 
-facteur is starting on 127.0.0.1 (state under ./run).  Send a first mail:
+facteur is starting on 127.0.0.1 (state under $RUN).  Send a first mail:
 
     swaks --server 127.0.0.1:$SMTP_PORT --to demo@example.test
  or
@@ -106,6 +110,17 @@ password demo; the certificate is self-signed, hence -k):
     curl -k pop3s://demo:demo@127.0.0.1:$POP3S_PORT/1
 
 POP3 with STLS listens on $POP3_PORT.
+
+Submission (STARTTLS, then AUTH) listens on $SUBMISSION_PORT and SMTPS
+(implicit TLS) on $SMTPS_PORT; both relay for authenticated users:
+
+    swaks --server 127.0.0.1:$SUBMISSION_PORT --tls --auth PLAIN \\
+        --auth-user demo --auth-password demo --from demo@example.test \\
+        --to demo@example.test
+    swaks --server 127.0.0.1:$SMTPS_PORT --tlsc --auth LOGIN \\
+        --auth-user demo --auth-password demo --from demo@example.test \\
+        --to demo@example.test
+
 Ctrl-C stops it.
 
 MSG

@@ -216,10 +216,10 @@ pop3_open_box(struct pop3 *p, const struct user_entry *u)
 	char		 dir[PATH_MAX];
 	int		 r;
 
-	if (*md == '/')
-		r = snprintf(dir, sizeof(dir), "%s", md);
-	else
-		r = snprintf(dir, sizeof(dir), "%s/%s", u->home, md);
+	/* As in delivery (lspawn): the Maildir is always under the home. */
+	if (u->home[0] != '/')
+		return pop3_err(p, "[SYS/PERM] no home directory"), -1;
+	r = snprintf(dir, sizeof(dir), "%s/%s", u->home, md);
 	if (r < 0 || (size_t)r >= sizeof(dir))
 		return pop3_err(p, "[SYS/PERM] mailbox path too long"), -1;
 	/* A user who has had no mail yet has an empty mailbox, not an error. */

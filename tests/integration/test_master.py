@@ -285,3 +285,17 @@ def test_make_run_embedded_default(scratch):
             proc.wait()
         out.close()
     assert proc.returncode == 0, (tmp_path / "out").read_text()[-3000:]
+
+
+@pytest.mark.facteur(start=False)
+def test_service_without_its_program_is_not_offered(fct, master_factory):
+    """A listener whose program is not installed (imapd does not exist
+    yet) is refused with a log line instead of accepting clients that
+    would get nothing."""
+    assert not os.path.exists(os.path.join(fct.libexec, "imapd"))
+    port = free_port()
+    m = master_factory(imap_listen="127.0.0.1:%d" % port)
+    assert "imapd is not installed; not listening" in fct.log()
+    assert not can_connect("127.0.0.1", port)
+    send_one(m.port, "smtp-still-works")
+    fct.wait_for_tag("alice", "smtp-still-works")
