@@ -5,7 +5,7 @@
 # themselves through tests/integration/conftest.py's `need_package`.
 set -u
 BUILD_PKGS="gcc make pkg-config libc6-dev libssl-dev libbsd-dev libcrypt-dev libcmocka-dev libc-ares-dev libpam0g-dev"
-TEST_PKGS="python3 python3-pytest openssl swaks curl procps strace"
+TEST_PKGS="python3 python3-pytest openssl swaks libnet-ssleay-perl curl procps strace"
 
 missing=""
 for p in $BUILD_PKGS $TEST_PKGS; do
