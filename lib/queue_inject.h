@@ -27,7 +27,8 @@
  *     with EFBIG, not kill the child); umask(077); close every descriptor
  *     the child does not need (closefrom after moving msgfd and envfd);
  *     optionally log_init("enqueue", <the caller's to_stderr>) so that the
- *     lines read as enqueue's.
+ *     lines read as enqueue's, and prctl(PR_SET_NAME, "enqueue") so that
+ *     ps (and the tests that look for the enqueue process) name it so.
  *   - Identity: the files must belong to the owner of queue_dir.  As root,
  *     drop to that user exactly as enqueue does: stat queue_dir; when its
  *     owner is not root, setgroups(1, {gid}), setresgid(gid x3),
