@@ -233,6 +233,8 @@ tls_accept(struct tls_server *srv, int fd_in, int fd_out, int timeout_ms,
 {
 	struct tls_conn	*c;
 
+	if (tls_server_build(srv, err, errlen) == -1)
+		return NULL;
 	if ((c = tls_conn_new(srv->ctx, fd_in, fd_out, timeout_ms, err,
 	    errlen)) == NULL)
 		return NULL;
@@ -499,6 +501,8 @@ tls_starttls(struct lineio *l, struct tls_server *srv,
 		tls_setmsg(err, errlen, "STARTTLS: TLS is already active");
 		return -1;
 	}
+	if (tls_server_build(srv, err, errlen) == -1)
+		return -1;
 	if (lineio_flush(l) == -1) {
 		tls_setmsg(err, errlen, "STARTTLS: sending the reply: %s",
 		    strerror(errno));

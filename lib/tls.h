@@ -5,12 +5,17 @@
  * way over TLS as in plaintext, STARTTLS, and a client side for the remote
  * delivery and the tests.
  *
- * Lifetimes.  The certificate, the key and the ticket keys are read when
- * the context is built (tls_server_new), which a program does at start,
- * before it chroots and drops privileges: the key file is 0600 root.
- * Per-connection programs (smtpd, pop3d, imapd) build their context fresh
- * at each start, so after the master is sent SIGHUP, a new certificate or
- * key applies to new sessions while the running ones keep theirs.
+ * Lifetimes.  The certificate, the key and the ticket keys are read at
+ * start (tls_server_load), before the program chroots and drops
+ * privileges: the key file is 0600 root.  The OpenSSL context is built
+ * from those bytes (tls_server_build) then or later, at the first
+ * handshake, which opens no file and so works in the chroot: a server
+ * whose clients mostly never ask for TLS pays for OpenSSL only when one
+ * does.  tls_server_new does both at once.  Per-connection programs
+ * (smtpd, pop3d, imapd) load fresh at each start, so after the master is
+ * sent SIGHUP, a new certificate or key applies to new sessions while the
+ * running ones keep theirs.  OpenSSL is initialised without openssl.cnf
+ * (it would not be there in a chroot): everything comes from facteur.conf.
  *
  * Resumption.  Each connection is a new process, so a server-side session
  * cache would never be hit; resumption uses session tickets only, which
@@ -50,6 +55,28 @@ struct tls_conn;
  */
 struct tls_server *tls_server_new(const struct conf *, char *err,
 		    size_t errlen);
+/*
+ * The first half of tls_server_new, which touches no OpenSSL state: checks
+ * the tls_* keys that can be checked without OpenSSL (tls_protocols) and
+ * reads tls_cert_file, tls_key_file, tls_dhparam_file (if set) and, with
+ * tickets on, tls_ticket_key_file (if it exists) into memory, each a
+ * regular file of at most 1 MB.  NULL with the reason in err: a key not
+ * set, a file missing, unreadable or too large, a bad tls_protocols, a
+ * malformed ticket key file.
+ */
+struct tls_server *tls_server_load(const struct conf *, char *err,
+		    size_t errlen);
+/*
+ * The second half: builds the context from the bytes read by
+ * tls_server_load, without opening a file, then wipes and frees them.  0
+ * (also when already built), or -1 with the reason in err: a bad PEM, a
+ * key that does not match the certificate, a cipher list that leaves a
+ * version without a cipher, an unknown group.  After a failure the bytes
+ * are gone and every later call fails with the same reason.  tls_accept
+ * and tls_starttls call it themselves.
+ */
+int		 tls_server_build(struct tls_server *, char *err,
+		    size_t errlen);
 void		 tls_server_free(struct tls_server *);
 /* tls_handshake_timeout in milliseconds. */
 int		 tls_server_timeout_ms(const struct tls_server *);
@@ -63,8 +90,10 @@ int		 tls_server_timeout_ms(const struct tls_server *);
 int		 tls_ticket_keys_write(const char *path);
 
 /*
- * Server handshake on fd_in/fd_out, done within timeout_ms (<0: no limit).
- * NULL with the reason in err (timeout, peer closed, protocol refused...).
+ * Server handshake on fd_in/fd_out, done within timeout_ms (<0: no limit),
+ * after tls_server_build when the context is not built yet.  NULL with the
+ * reason in err (context not built, timeout, peer closed, protocol
+ * refused...).
  */
 struct tls_conn	*tls_accept(struct tls_server *, int fd_in, int fd_out,
 		    int timeout_ms, char *err, size_t errlen);
@@ -116,11 +145,13 @@ void		 tls_attach(struct lineio *, struct tls_conn *);
 
 /*
  * STARTTLS, called right after the server queued its "ready to start TLS"
- * reply: flushes that reply, discards every byte of plaintext input
- * already buffered (commands pipelined behind STARTTLS are never executed),
- * handshakes within tls_handshake_timeout, and attaches the connection to
- * l.  0 with *conn set, or -1 with the reason in err (the session must end:
- * the descriptors are in an unknown state).
+ * reply: builds the context if need be, flushes that reply, discards every
+ * byte of plaintext input already buffered (commands pipelined behind
+ * STARTTLS are never executed), handshakes within tls_handshake_timeout,
+ * and attaches the connection to l.  0 with *conn set, or -1 with the
+ * reason in err (the session must end: the descriptors are in an unknown
+ * state).  A server that would rather answer 454 when the context cannot
+ * be built calls tls_server_build before it queues its reply.
  */
 int		 tls_starttls(struct lineio *, struct tls_server *,
 		    struct tls_conn **, char *err, size_t errlen);

@@ -5,17 +5,26 @@
  * resumption).  Both sides share the protocol range, the cipher lists and
  * the key exchange groups.
  *
+ * A server context is made in two steps.  tls_server_load, as root before
+ * the chroot, reads the files into memory with plain read(2) and touches
+ * no OpenSSL state; tls_server_build makes the SSL_CTX from those bytes,
+ * opening no file, and wipes them.  A per-connection server thus pays for
+ * OpenSSL only when the client asks for TLS (about 3 ms of CPU).
+ *
  * Every problem is refused with its reason rather than worked around: a
  * context that would quietly fail every handshake (no cipher left for an
  * enabled version, a key that is not the certificate's) is an error here,
- * at start, where the administrator sees it.
+ * at start (or at the first handshake of a lazy server, which logs it).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -23,10 +32,33 @@
 #include <openssl/x509.h>
 
 #include "conf.h"
+#include "fdio.h"
 #include "tls.h"
 #include "tls_int.h"
 
 #define TLS_SESSION_CONTEXT	"facteur"
+#define TLS_FILE_MAX		(1024 * 1024)	/* a PEM file we read */
+
+/* The settings both sides share, taken from the configuration. */
+struct tls_params {
+	int	 minv, maxv;		/* tls_protocols */
+	char	*ciphers;		/* tls_ciphers */
+	char	*ciphersuites;		/* tls_ciphersuites */
+	char	*curves;		/* tls_ecdh_curves */
+};
+
+/* A file read into memory: data is wiped before it is freed. */
+struct tls_blob {
+	char		*path;		/* for messages */
+	unsigned char	*data;
+	size_t		 len;
+};
+
+struct tls_material {
+	struct tls_params	 params;
+	struct tls_blob		 cert, key, dh;	/* dh.path NULL: automatic */
+	int			 tickets;	/* tls_session_tickets */
+};
 
 static const struct {
 	const char	*word;
@@ -98,14 +130,80 @@ tls_file_check(const char *key, const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+static void
+tls_blob_free(struct tls_blob *b)
+{
+	if (b->data != NULL) {
+		explicit_bzero(b->data, b->len);
+		free(b->data);
+	}
+	free(b->path);
+	memset(b, 0, sizeof(*b));
+}
+
+/*
+ * Reads the file named by key, a regular file of at most TLS_FILE_MAX
+ * bytes, into b with read(2): no stdio buffer keeps a copy of a key.
+ */
+static int
+tls_file_read(const char *key, const char *path, struct tls_blob *b,
+    char *err, size_t errlen)
+{
+	struct stat	 st;
+	ssize_t		 r;
+	int		 fd, saved;
+
+	if (path[0] == '\0') {
+		tls_setmsg(err, errlen, "%s is not set", key);
+		return -1;
+	}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+		tls_setmsg(err, errlen, "%s %s: %s", key, path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1) {
+		saved = errno;
+		(void)close(fd);
+		tls_setmsg(err, errlen, "%s %s: %s", key, path, strerror(saved));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size > TLS_FILE_MAX) {
+		(void)close(fd);
+		tls_setmsg(err, errlen, "%s %s: %s", key, path,
+		    !S_ISREG(st.st_mode) ? "not a regular file" :
+		    "larger than 1 MB");
+		return -1;
+	}
+	/* Room for one byte more than the file: a file that grew is seen. */
+	b->len = (size_t)st.st_size + 1;
+	if ((b->path = strdup(path)) == NULL ||
+	    (b->data = malloc(b->len)) == NULL) {
+		(void)close(fd);
+		tls_blob_free(b);
+		tls_setmsg(err, errlen, "out of memory");
+		return -1;
+	}
+	r = fd_read_full(fd, b->data, b->len);
+	saved = errno;
+	(void)close(fd);
+	if (r == -1 || (size_t)r == b->len) {
+		tls_blob_free(b);
+		tls_setmsg(err, errlen, "%s %s: %s", key, path, r == -1 ?
+		    strerror(saved) : "changed while it was read");
+		return -1;
+	}
+	b->len = (size_t)r;
+	return 0;
+}
+
 /*
  * tls_protocols: a contiguous range of known versions.  TLS 1.0 and 1.1
  * sign with SHA-1, which OpenSSL 3 allows only at security level 0: when
  * the administrator lists them, that level is what they asked for.
  */
 static int
-tls_ctx_protocols(SSL_CTX *ctx, const struct conf *conf, int *minv, int *maxv,
-    char *err, size_t errlen)
+tls_protocols_parse(const struct conf *conf, int *minv, int *maxv, char *err,
+    size_t errlen)
 {
 	const char *const	*words;
 	size_t			 n, i, j;
@@ -147,13 +245,34 @@ tls_ctx_protocols(SSL_CTX *ctx, const struct conf *conf, int *minv, int *maxv,
 		}
 	*minv = tls_versions[lo].version;
 	*maxv = tls_versions[hi].version;
-	if (SSL_CTX_set_min_proto_version(ctx, *minv) != 1 ||
-	    SSL_CTX_set_max_proto_version(ctx, *maxv) != 1) {
-		tls_seterr(err, errlen, "tls_protocols");
+	return 0;
+}
+
+static void
+tls_params_free(struct tls_params *p)
+{
+	free(p->ciphers);
+	free(p->ciphersuites);
+	free(p->curves);
+	memset(p, 0, sizeof(*p));
+}
+
+/* The shared settings, checked as far as can be without OpenSSL. */
+static int
+tls_params_get(struct tls_params *p, const struct conf *conf, char *err,
+    size_t errlen)
+{
+	memset(p, 0, sizeof(*p));
+	if (tls_protocols_parse(conf, &p->minv, &p->maxv, err, errlen) == -1)
+		return -1;
+	if ((p->ciphers = strdup(conf_str(conf, "tls_ciphers"))) == NULL ||
+	    (p->ciphersuites = strdup(conf_str(conf,
+	    "tls_ciphersuites"))) == NULL ||
+	    (p->curves = strdup(conf_str(conf, "tls_ecdh_curves"))) == NULL) {
+		tls_params_free(p);
+		tls_setmsg(err, errlen, "out of memory");
 		return -1;
 	}
-	if (*minv < TLS1_2_VERSION)
-		SSL_CTX_set_security_level(ctx, 0);
 	return 0;
 }
 
@@ -197,37 +316,48 @@ tls_ctx_check_ciphers(SSL_CTX *ctx, int minv, int maxv, char *err,
 	return 0;
 }
 
-/* What both sides share: protocols, ciphers, groups, options. */
+/*
+ * What both sides share: protocols, ciphers, groups, options.  OpenSSL is
+ * initialised without openssl.cnf, so that a context built in a chroot
+ * (where that file is not) is the one built outside, and building opens
+ * no file.
+ */
 static SSL_CTX *
-tls_ctx_new(const struct conf *conf, int server, char *err, size_t errlen)
+tls_ctx_new(const struct tls_params *p, int server, char *err, size_t errlen)
 {
 	SSL_CTX		*ctx;
-	const char	*s;
-	int		 minv, maxv;
 
+	if (OPENSSL_init_ssl(OPENSSL_INIT_NO_LOAD_CONFIG, NULL) != 1) {
+		tls_seterr(err, errlen, "OpenSSL initialisation");
+		return NULL;
+	}
 	ERR_clear_error();
 	ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
 	if (ctx == NULL) {
 		tls_seterr(err, errlen, "SSL_CTX_new");
 		return NULL;
 	}
-	if (tls_ctx_protocols(ctx, conf, &minv, &maxv, err, errlen) == -1)
-		goto fail;
-	s = conf_str(conf, "tls_ciphers");
-	if (minv < TLS1_3_VERSION && SSL_CTX_set_cipher_list(ctx, s) != 1) {
-		tls_seterr(err, errlen, "tls_ciphers \"%s\"", s);
+	if (SSL_CTX_set_min_proto_version(ctx, p->minv) != 1 ||
+	    SSL_CTX_set_max_proto_version(ctx, p->maxv) != 1) {
+		tls_seterr(err, errlen, "tls_protocols");
 		goto fail;
 	}
-	s = conf_str(conf, "tls_ciphersuites");
-	if (SSL_CTX_set_ciphersuites(ctx, s) != 1) {
-		tls_seterr(err, errlen, "tls_ciphersuites \"%s\"", s);
+	if (p->minv < TLS1_2_VERSION)
+		SSL_CTX_set_security_level(ctx, 0);
+	if (p->minv < TLS1_3_VERSION &&
+	    SSL_CTX_set_cipher_list(ctx, p->ciphers) != 1) {
+		tls_seterr(err, errlen, "tls_ciphers \"%s\"", p->ciphers);
 		goto fail;
 	}
-	if (tls_ctx_check_ciphers(ctx, minv, maxv, err, errlen) == -1)
+	if (SSL_CTX_set_ciphersuites(ctx, p->ciphersuites) != 1) {
+		tls_seterr(err, errlen, "tls_ciphersuites \"%s\"",
+		    p->ciphersuites);
 		goto fail;
-	s = conf_str(conf, "tls_ecdh_curves");
-	if (SSL_CTX_set1_groups_list(ctx, s) != 1) {
-		tls_seterr(err, errlen, "tls_ecdh_curves \"%s\"", s);
+	}
+	if (tls_ctx_check_ciphers(ctx, p->minv, p->maxv, err, errlen) == -1)
+		goto fail;
+	if (SSL_CTX_set1_groups_list(ctx, p->curves) != 1) {
+		tls_seterr(err, errlen, "tls_ecdh_curves \"%s\"", p->curves);
 		goto fail;
 	}
 	(void)SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION |
@@ -253,46 +383,85 @@ tls_no_passphrase(char *buf, int size, int rwflag, void *arg)
 	return -1;
 }
 
+/* The leaf certificate, then the chain, from the bytes of tls_cert_file. */
 static int
-tls_server_certkey(SSL_CTX *ctx, const struct conf *conf, char *err,
+tls_server_cert(SSL_CTX *ctx, const struct tls_blob *b, char *err,
     size_t errlen)
 {
-	const char	*cert = conf_str(conf, "tls_cert_file");
-	const char	*key = conf_str(conf, "tls_key_file");
+	BIO		*bio;
+	X509		*x;
+	unsigned long	 e;
+	int		 ok = 0;
+
+	if ((bio = BIO_new_mem_buf(b->data, (int)b->len)) == NULL) {
+		tls_seterr(err, errlen, "tls_cert_file %s", b->path);
+		return -1;
+	}
+	ERR_clear_error();
+	if ((x = PEM_read_bio_X509_AUX(bio, NULL, tls_no_passphrase,
+	    NULL)) == NULL)
+		goto done;
+	if (SSL_CTX_use_certificate(ctx, x) != 1) {
+		X509_free(x);
+		goto done;
+	}
+	X509_free(x);
+	if (SSL_CTX_clear_chain_certs(ctx) != 1)
+		goto done;
+	while ((x = PEM_read_bio_X509(bio, NULL, tls_no_passphrase,
+	    NULL)) != NULL)
+		if (SSL_CTX_add0_chain_cert(ctx, x) != 1) {
+			X509_free(x);
+			goto done;
+		}
+	/* The end of the data, and nothing else, ends the chain. */
+	e = ERR_peek_last_error();
+	if (ERR_GET_LIB(e) == ERR_LIB_PEM &&
+	    ERR_GET_REASON(e) == PEM_R_NO_START_LINE) {
+		ERR_clear_error();
+		ok = 1;
+	}
+done:
+	BIO_free(bio);
+	if (!ok) {
+		tls_seterr(err, errlen, "tls_cert_file %s: no PEM certificate "
+		    "chain", b->path);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+tls_server_key(SSL_CTX *ctx, const struct tls_material *m, char *err,
+    size_t errlen)
+{
 	BIO		*bio;
 	EVP_PKEY	*pkey;
 	X509		*x;
 
-	if (tls_file_check("tls_cert_file", cert, err, errlen) == -1 ||
-	    tls_file_check("tls_key_file", key, err, errlen) == -1)
-		return -1;
-	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
-		tls_seterr(err, errlen, "tls_cert_file %s: no PEM certificate "
-		    "chain", cert);
-		return -1;
-	}
-	if ((bio = BIO_new_file(key, "r")) == NULL) {
-		tls_seterr(err, errlen, "tls_key_file %s", key);
+	if ((bio = BIO_new_mem_buf(m->key.data, (int)m->key.len)) == NULL) {
+		tls_seterr(err, errlen, "tls_key_file %s", m->key.path);
 		return -1;
 	}
 	pkey = PEM_read_bio_PrivateKey(bio, NULL, tls_no_passphrase, NULL);
 	BIO_free(bio);
 	if (pkey == NULL) {
 		tls_seterr(err, errlen, "tls_key_file %s: no PEM private key "
-		    "(or one with a passphrase)", key);
+		    "(or one with a passphrase)", m->key.path);
 		return -1;
 	}
 	x = SSL_CTX_get0_certificate(ctx);
 	if (x == NULL || X509_check_private_key(x, pkey) != 1) {
 		EVP_PKEY_free(pkey);
 		tls_setmsg(err, errlen, "tls_key_file %s does not match the "
-		    "certificate of tls_cert_file %s", key, cert);
+		    "certificate of tls_cert_file %s", m->key.path,
+		    m->cert.path);
 		return -1;
 	}
 	if (SSL_CTX_use_PrivateKey(ctx, pkey) != 1 ||
 	    SSL_CTX_check_private_key(ctx) != 1) {
 		EVP_PKEY_free(pkey);
-		tls_seterr(err, errlen, "tls_key_file %s", key);
+		tls_seterr(err, errlen, "tls_key_file %s", m->key.path);
 		return -1;
 	}
 	EVP_PKEY_free(pkey);
@@ -300,23 +469,21 @@ tls_server_certkey(SSL_CTX *ctx, const struct conf *conf, char *err,
 }
 
 static int
-tls_server_dh(SSL_CTX *ctx, const struct conf *conf, char *err, size_t errlen)
+tls_server_dh(SSL_CTX *ctx, const struct tls_blob *b, char *err,
+    size_t errlen)
 {
-	const char	*path = conf_str(conf, "tls_dhparam_file");
 	BIO		*bio;
 	EVP_PKEY	*dh;
 
-	if (path[0] == '\0') {
+	if (b->path == NULL) {
 		if (SSL_CTX_set_dh_auto(ctx, 1) != 1) {
 			tls_seterr(err, errlen, "automatic DH parameters");
 			return -1;
 		}
 		return 0;
 	}
-	if (tls_file_check("tls_dhparam_file", path, err, errlen) == -1)
-		return -1;
-	if ((bio = BIO_new_file(path, "r")) == NULL) {
-		tls_seterr(err, errlen, "tls_dhparam_file %s", path);
+	if ((bio = BIO_new_mem_buf(b->data, (int)b->len)) == NULL) {
+		tls_seterr(err, errlen, "tls_dhparam_file %s", b->path);
 		return -1;
 	}
 	dh = PEM_read_bio_Parameters(bio, NULL);
@@ -324,60 +491,139 @@ tls_server_dh(SSL_CTX *ctx, const struct conf *conf, char *err, size_t errlen)
 	if (dh == NULL || !EVP_PKEY_is_a(dh, "DH")) {
 		EVP_PKEY_free(dh);
 		tls_seterr(err, errlen, "tls_dhparam_file %s: no PEM DH "
-		    "parameters", path);
+		    "parameters", b->path);
 		return -1;
 	}
 	if (SSL_CTX_set0_tmp_dh_pkey(ctx, dh) != 1) {
 		EVP_PKEY_free(dh);
-		tls_seterr(err, errlen, "tls_dhparam_file %s", path);
+		tls_seterr(err, errlen, "tls_dhparam_file %s", b->path);
 		return -1;
 	}
 	return 0;			/* the context owns dh now */
+}
+
+static void
+tls_material_free(struct tls_material *m)
+{
+	if (m == NULL)
+		return;
+	tls_params_free(&m->params);
+	tls_blob_free(&m->cert);
+	tls_blob_free(&m->key);
+	tls_blob_free(&m->dh);
+	free(m);
+}
+
+struct tls_server *
+tls_server_load(const struct conf *conf, char *err, size_t errlen)
+{
+	struct tls_server	*srv;
+	struct tls_material	*m;
+	const char		*dh;
+	long long		 secs;
+
+	if ((srv = calloc(1, sizeof(*srv))) == NULL ||
+	    (srv->mat = m = calloc(1, sizeof(*m))) == NULL) {
+		free(srv);
+		tls_setmsg(err, errlen, "out of memory");
+		return NULL;
+	}
+	secs = conf_int(conf, "tls_handshake_timeout");
+	srv->timeout_ms = (int)(secs > 3600 ? 3600000 : secs * 1000);
+	if (tls_params_get(&m->params, conf, err, errlen) == -1 ||
+	    tls_file_read("tls_cert_file", conf_str(conf, "tls_cert_file"),
+	    &m->cert, err, errlen) == -1 ||
+	    tls_file_read("tls_key_file", conf_str(conf, "tls_key_file"),
+	    &m->key, err, errlen) == -1)
+		goto fail;
+	dh = conf_str(conf, "tls_dhparam_file");
+	if (dh[0] != '\0' && tls_file_read("tls_dhparam_file", dh, &m->dh,
+	    err, errlen) == -1)
+		goto fail;
+	m->tickets = conf_bool(conf, "tls_session_tickets");
+	if (m->tickets && tls_ticket_keys_load(srv, conf_str(conf,
+	    "tls_ticket_key_file"), err, errlen) == -1)
+		goto fail;
+	return srv;
+fail:
+	tls_server_free(srv);
+	return NULL;
+}
+
+static int
+tls_server_make(struct tls_server *srv, const struct tls_material *m,
+    char *err, size_t errlen)
+{
+	if ((srv->ctx = tls_ctx_new(&m->params, 1, err, errlen)) == NULL)
+		return -1;
+	SSL_CTX_set_app_data(srv->ctx, srv);
+	if (tls_server_cert(srv->ctx, &m->cert, err, errlen) == -1 ||
+	    tls_server_key(srv->ctx, m, err, errlen) == -1 ||
+	    tls_server_dh(srv->ctx, &m->dh, err, errlen) == -1)
+		return -1;
+	if (SSL_CTX_set_session_id_context(srv->ctx,
+	    (const unsigned char *)TLS_SESSION_CONTEXT,
+	    sizeof(TLS_SESSION_CONTEXT) - 1) != 1) {
+		tls_seterr(err, errlen, "session id context");
+		return -1;
+	}
+	/* One process per connection: an in-memory cache is never hit. */
+	(void)SSL_CTX_set_session_cache_mode(srv->ctx, SSL_SESS_CACHE_OFF);
+	if (!m->tickets) {
+		(void)SSL_CTX_set_options(srv->ctx, SSL_OP_NO_TICKET);
+		(void)SSL_CTX_set_num_tickets(srv->ctx, 0);
+		return 0;
+	}
+	(void)SSL_CTX_set_num_tickets(srv->ctx, 1);
+	if (srv->nkeys > 0 && tls_ticket_keys_use(srv) == -1) {
+		tls_seterr(err, errlen, "tls_ticket_key_file");
+		return -1;
+	}
+	return 0;
+}
+
+int
+tls_server_build(struct tls_server *srv, char *err, size_t errlen)
+{
+	char	 why[512];
+
+	if (srv->ctx != NULL)
+		return 0;
+	if (srv->failed != NULL) {
+		tls_setmsg(err, errlen, "%s", srv->failed);
+		return -1;
+	}
+	why[0] = '\0';
+	if (tls_server_make(srv, srv->mat, why, sizeof(why)) == 0) {
+		tls_material_free(srv->mat);
+		srv->mat = NULL;
+		return 0;
+	}
+	/* The material is of no more use: wipe it, keep the reason. */
+	SSL_CTX_free(srv->ctx);
+	srv->ctx = NULL;
+	tls_material_free(srv->mat);
+	srv->mat = NULL;
+	explicit_bzero(srv->keys, sizeof(srv->keys));
+	srv->nkeys = 0;
+	srv->failed = strdup(why[0] != '\0' ? why : "TLS context not built");
+	tls_setmsg(err, errlen, "%s", why[0] != '\0' ? why :
+	    "TLS context not built");
+	return -1;
 }
 
 struct tls_server *
 tls_server_new(const struct conf *conf, char *err, size_t errlen)
 {
 	struct tls_server	*srv;
-	long long		 secs;
 
-	if ((srv = calloc(1, sizeof(*srv))) == NULL) {
-		tls_setmsg(err, errlen, "out of memory");
+	if ((srv = tls_server_load(conf, err, errlen)) == NULL)
+		return NULL;
+	if (tls_server_build(srv, err, errlen) == -1) {
+		tls_server_free(srv);
 		return NULL;
 	}
-	secs = conf_int(conf, "tls_handshake_timeout");
-	srv->timeout_ms = (int)(secs > 3600 ? 3600000 : secs * 1000);
-	if ((srv->ctx = tls_ctx_new(conf, 1, err, errlen)) == NULL)
-		goto fail;
-	SSL_CTX_set_app_data(srv->ctx, srv);
-	if (tls_server_certkey(srv->ctx, conf, err, errlen) == -1 ||
-	    tls_server_dh(srv->ctx, conf, err, errlen) == -1)
-		goto fail;
-	if (SSL_CTX_set_session_id_context(srv->ctx,
-	    (const unsigned char *)TLS_SESSION_CONTEXT,
-	    sizeof(TLS_SESSION_CONTEXT) - 1) != 1) {
-		tls_seterr(err, errlen, "session id context");
-		goto fail;
-	}
-	/* One process per connection: an in-memory cache is never hit. */
-	(void)SSL_CTX_set_session_cache_mode(srv->ctx, SSL_SESS_CACHE_OFF);
-	if (!conf_bool(conf, "tls_session_tickets")) {
-		(void)SSL_CTX_set_options(srv->ctx, SSL_OP_NO_TICKET);
-		(void)SSL_CTX_set_num_tickets(srv->ctx, 0);
-		return srv;
-	}
-	(void)SSL_CTX_set_num_tickets(srv->ctx, 1);
-	if (tls_ticket_keys_load(srv, conf_str(conf, "tls_ticket_key_file"),
-	    err, errlen) == -1)
-		goto fail;
-	if (srv->nkeys > 0 && tls_ticket_keys_use(srv) == -1) {
-		tls_seterr(err, errlen, "tls_ticket_key_file");
-		goto fail;
-	}
 	return srv;
-fail:
-	tls_server_free(srv);
-	return NULL;
 }
 
 void
@@ -386,6 +632,8 @@ tls_server_free(struct tls_server *srv)
 	if (srv == NULL)
 		return;
 	SSL_CTX_free(srv->ctx);
+	tls_material_free(srv->mat);
+	free(srv->failed);
 	explicit_bzero(srv->keys, sizeof(srv->keys));
 	free(srv);
 }
@@ -420,14 +668,20 @@ struct tls_client *
 tls_client_new(const struct conf *conf, int verify, char *err, size_t errlen)
 {
 	struct tls_client	*cl;
+	struct tls_params	 params;
 	const char		*ca = conf_str(conf, "tls_ca_file");
 
+	if (tls_params_get(&params, conf, err, errlen) == -1)
+		return NULL;
 	if ((cl = calloc(1, sizeof(*cl))) == NULL) {
+		tls_params_free(&params);
 		tls_setmsg(err, errlen, "out of memory");
 		return NULL;
 	}
 	cl->verify = verify;
-	if ((cl->ctx = tls_ctx_new(conf, 0, err, errlen)) == NULL)
+	cl->ctx = tls_ctx_new(&params, 0, err, errlen);
+	tls_params_free(&params);
+	if (cl->ctx == NULL)
 		goto fail;
 	if (ca[0] != '\0') {
 		if (tls_file_check("tls_ca_file", ca, err, errlen) == -1)

@@ -19,8 +19,13 @@ struct tls_ticket_key {
 	unsigned char	 hmac[TLS_TICKET_HMAC_LEN];
 };
 
+/* What tls_server_load read and tls_server_build uses (tls_ctx.c). */
+struct tls_material;
+
 struct tls_server {
-	SSL_CTX			*ctx;
+	SSL_CTX			*ctx;		/* NULL until built */
+	struct tls_material	*mat;		/* NULL once built */
+	char			*failed;	/* why the build failed */
 	int			 timeout_ms;	/* tls_handshake_timeout */
 	size_t			 nkeys;		/* 0: OpenSSL's own keys */
 	struct tls_ticket_key	 keys[TLS_TICKET_KEYS_MAX];

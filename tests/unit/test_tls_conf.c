@@ -4,7 +4,10 @@
  * tls_server_new and tls_client_new must refuse with its reason: key and
  * certificate that do not match, missing files, bad protocol words and
  * ranges, cipher lists that leave a version without a cipher, unknown
- * groups, bad DH and ticket key files.
+ * groups, bad DH and ticket key files; tls_server_load then
+ * tls_server_build: the files may go between the two, each mistake is
+ * refused by the step that can see it, a lazily built context handshakes
+ * and resumes with the ticket keys read at load.
  */
 #include "tls_fixture.h"
 
@@ -148,6 +151,188 @@ test_bad_configs(void **state)
 	conf_free(conf);
 }
 
+/* ---- tls_server_load, then tls_server_build ---- */
+
+/* Copies src to dst, mode 0600. */
+static void
+file_copy(const char *src, const char *dst)
+{
+	char	 data[65536];
+	ssize_t	 n;
+	int	 in, out;
+
+	assert_true((in = open(src, O_RDONLY)) != -1);
+	assert_true((out = open(dst, O_WRONLY | O_CREAT | O_TRUNC, 0600)) != -1);
+	assert_true((n = read(in, data, sizeof(data))) > 0);
+	assert_int_equal(write(out, data, (size_t)n), n);
+	assert_int_equal(close(in), 0);
+	assert_int_equal(close(out), 0);
+}
+
+/* tls_server_load over conf_make(extra), which must succeed. */
+static struct tls_server *
+server_load(const char *fmt, ...)
+{
+	struct tls_server	*srv;
+	struct conf		*conf;
+	char			 err[512] = "", extra[1024];
+	va_list			 ap;
+
+	va_start(ap, fmt);
+	assert_true((size_t)vsnprintf(extra, sizeof(extra), fmt, ap) <
+	    sizeof(extra));
+	va_end(ap);
+	conf = conf_make("%s", extra);
+	if ((srv = tls_server_load(conf, err, sizeof(err))) == NULL)
+		fail_msg("tls_server_load: %s", err);
+	conf_free(conf);
+	return srv;
+}
+
+/* The bytes are in memory: the files may go before the build. */
+static void
+test_load_then_build(void **state)
+{
+	struct tls_server	*srv;
+	struct tls_client	*cl = client_make(1, "");
+	char			 cert[160], key[160], err[512] = "";
+
+	(void)state;
+	path_make(cert, sizeof(cert), "lazy.pem");
+	path_make(key, sizeof(key), "lazy.key");
+	file_copy(p_cert, cert);
+	file_copy(p_key, key);
+	srv = server_load("tls_cert_file = %s\ntls_key_file = %s\n"
+	    "tls_dhparam_file = %s\n", cert, key, p_dh);
+	assert_int_equal(unlink(cert), 0);
+	assert_int_equal(unlink(key), 0);
+	if (tls_server_build(srv, err, sizeof(err)) == -1)
+		fail_msg("tls_server_build: %s", err);
+	assert_int_equal(tls_server_build(srv, err, sizeof(err)), 0);
+	assert_int_equal(session_once(srv, cl), 0);
+	tls_server_free(srv);
+	/* Never built by hand: the handshake builds it. */
+	file_copy(p_cert, cert);
+	file_copy(p_key, key);
+	srv = server_load("tls_cert_file = %s\ntls_key_file = %s\n", cert,
+	    key);
+	assert_int_equal(unlink(cert), 0);
+	assert_int_equal(unlink(key), 0);
+	assert_int_equal(session_once(srv, cl), 0);
+	tls_server_free(srv);
+	/* Loaded and freed without a build: nothing leaks. */
+	tls_server_free(server_load("%s", ""));
+	tls_client_free(cl);
+}
+
+/* tls_server_load refuses what it can see without OpenSSL. */
+static void
+load_refused(const char *want, const char *fmt, ...)
+{
+	struct conf	*conf;
+	char		 err[512] = "", extra[1024];
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	assert_true((size_t)vsnprintf(extra, sizeof(extra), fmt, ap) <
+	    sizeof(extra));
+	va_end(ap);
+	conf = conf_make("%s", extra);
+	assert_null(tls_server_load(conf, err, sizeof(err)));
+	if (strstr(err, want) == NULL)
+		fail_msg("reason \"%s\" lacks \"%s\"", err, want);
+	conf_free(conf);
+}
+
+/* tls_server_load accepts, tls_server_build refuses (twice, the same). */
+static void
+build_refused(const char *want, const char *fmt, ...)
+{
+	struct tls_server	*srv;
+	struct tls_client	*cl = client_make(1, "");
+	struct pair		 p;
+	char			 err[512] = "", extra[1024];
+	va_list			 ap;
+
+	va_start(ap, fmt);
+	assert_true((size_t)vsnprintf(extra, sizeof(extra), fmt, ap) <
+	    sizeof(extra));
+	va_end(ap);
+	srv = server_load("%s", extra);
+	assert_int_equal(tls_server_build(srv, err, sizeof(err)), -1);
+	if (strstr(err, want) == NULL)
+		fail_msg("reason \"%s\" lacks \"%s\"", err, want);
+	err[0] = '\0';
+	assert_int_equal(tls_server_build(srv, err, sizeof(err)), -1);
+	if (strstr(err, want) == NULL)
+		fail_msg("second reason \"%s\" lacks \"%s\"", err, want);
+	/* A handshake on it fails with the same reason. */
+	pair_start(&p, srv, fn_greet);
+	assert_null(tls_connect(cl, p.sv[0], "mail.test", TMO, err,
+	    sizeof(err)));
+	pair_finish(&p);
+	assert_false(p.s.accepted);
+	if (strstr(p.s.err, want) == NULL)
+		fail_msg("handshake's reason \"%s\" lacks \"%s\"", p.s.err,
+		    want);
+	tls_server_free(srv);
+	tls_client_free(cl);
+}
+
+static void
+test_load_build_errors(void **state)
+{
+	char	 big[160];
+	int	 fd;
+
+	(void)state;
+	load_refused("No such file", "tls_cert_file = %s/nope.pem\n", dir);
+	load_refused("No such file", "tls_key_file = %s/nope.key\n", dir);
+	load_refused("tls_key_file is not set", "tls_key_file =\n");
+	load_refused("No such file", "tls_dhparam_file = %s/nope\n", dir);
+	load_refused("not a regular file", "tls_cert_file = %s\n", dir);
+	load_refused("\"TLSv1.4\" is not a TLS version",
+	    "tls_protocols = TLSv1.4\n");
+	path_make(big, sizeof(big), "big.pem");
+	assert_true((fd = open(big, O_WRONLY | O_CREAT | O_TRUNC, 0600)) != -1);
+	assert_int_equal(ftruncate(fd, 1024 * 1024 + 1), 0);
+	assert_int_equal(close(fd), 0);
+	load_refused("larger than 1 MB", "tls_cert_file = %s\n", big);
+	assert_int_equal(unlink(big), 0);
+	assert_int_equal(tls_ticket_keys_write(p_tickets), 0);
+	assert_int_equal(chmod(p_tickets, 0644), 0);
+	load_refused("mode must be 0600", "tls_ticket_key_file = %s\n",
+	    p_tickets);
+	assert_int_equal(unlink(p_tickets), 0);
+	build_refused("does not match", "tls_key_file = %s\n", p_key2);
+	build_refused("no PEM certificate", "tls_cert_file = %s\n", p_key);
+	build_refused("no PEM private key", "tls_key_file = %s\n", p_ca);
+	build_refused("no PEM DH parameters", "tls_dhparam_file = %s\n",
+	    p_ca);
+	build_refused("no cipher for TLSv1.3", "tls_ciphersuites =\n");
+	build_refused("tls_ecdh_curves", "tls_ecdh_curves = X99999\n");
+}
+
+/* Tickets from the file read at load: two lazy contexts resume. */
+static void
+test_lazy_resume(void **state)
+{
+	struct tls_server	*srv1, *srv2;
+	struct tls_client	*cl = client_make(1, "");
+
+	(void)state;
+	(void)unlink(p_tickets);
+	assert_int_equal(tls_ticket_keys_write(p_tickets), 0);
+	srv1 = server_load("tls_ticket_key_file = %s\n", p_tickets);
+	srv2 = server_load("tls_ticket_key_file = %s\n", p_tickets);
+	assert_int_equal(unlink(p_tickets), 0);
+	assert_int_equal(session_once(srv1, cl), 0);
+	assert_int_equal(session_once(srv2, cl), 1);
+	tls_server_free(srv1);
+	tls_server_free(srv2);
+	tls_client_free(cl);
+}
+
 int
 main(void)
 {
@@ -156,6 +341,9 @@ main(void)
 		cmocka_unit_test(test_connect_refused_reason),
 		cmocka_unit_test(test_dhparam),
 		cmocka_unit_test(test_bad_configs),
+		cmocka_unit_test(test_load_then_build),
+		cmocka_unit_test(test_load_build_errors),
+		cmocka_unit_test(test_lazy_resume),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
