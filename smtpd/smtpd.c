@@ -21,8 +21,12 @@
  * Modes: mx (port 25: STARTTLS offered, relaying only for authenticated
  * clients and mynetworks), submission (port 587, RFC 6409: AUTH before
  * MAIL) and smtps (port 465, RFC 8314: submission inside implicit TLS).
- * The TLS context (certificate and key, readable by root only) is built
- * here, before the split and the chroot.
+ * The certificate and the key (readable by root only) are read here,
+ * before the split and the chroot (tls_server_load).  In mx mode the
+ * OpenSSL context is built from them only when a client says STARTTLS
+ * (most peers never do, and building costs more CPU than the rest of a
+ * short session); submission and smtps sessions all need it, so it is
+ * built here, and a bad certificate is refused at once with 421.
  *
  * Usage: smtpd [-d] [-O] [-C facteur.conf] [-m mx|submission|smtps]
  */
@@ -159,8 +163,14 @@ main(int argc, char *argv[])
 		smtpd_refuse("421 4.3.2 Too many connections, try later\r\n", 0);
 	smtpd_peer(opts.peer_addr, sizeof(opts.peer_addr));
 	if (conf_str(conf, "tls_cert_file")[0] != '\0' &&
-	    (opts.tls = tls_server_new(conf, err, sizeof(err))) == NULL)
+	    (opts.tls = tls_server_load(conf, err, sizeof(err))) == NULL)
 		log_warnx("TLS not available: %s", err);
+	if (opts.tls != NULL && opts.mode != SMTPD_MX &&
+	    tls_server_build(opts.tls, err, sizeof(err)) == -1) {
+		log_warnx("TLS not available: %s", err);
+		tls_server_free(opts.tls);
+		opts.tls = NULL;
+	}
 	if (opts.tls == NULL && opts.mode == SMTPD_SMTPS) {
 		if (conf_str(conf, "tls_cert_file")[0] == '\0')
 			log_warnx("smtps mode needs tls_cert_file");

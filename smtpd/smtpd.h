@@ -29,7 +29,8 @@ struct smtpd_opts {
 	const char	*confpath;
 	pid_t		 monitor;	/* pid of the monitor */
 	char		 peer_addr[64];	/* numeric, "local" or "unknown" */
-	struct tls_server *tls;		/* NULL: no TLS configured */
+	/* NULL: no TLS; in mx mode loaded only, built at STARTTLS */
+	struct tls_server *tls;
 };
 
 /* ---- relay control (smtpd_relay.c) ---- */
@@ -115,6 +116,7 @@ struct smtpd_session {
 	int			 tls;		/* TLS is active */
 	int			 authed;	/* AUTH done */
 	struct tls_server	*tlsctx;	/* NULL: no STARTTLS */
+	int			 tls_broken;	/* the context failed to build */
 	struct tls_conn		*conn;		/* the TLS connection */
 	char			 tls_desc[128];	/* tls_describe() */
 	char			 auth_user[SMTP_HELO_MAX + 1];

@@ -2,10 +2,12 @@
  * smtpd_auth: STARTTLS (RFC 3207) and AUTH (RFC 4954) in the session, and
  * the sender check of an authenticated client.
  *
- * STARTTLS hands the connection to lib/tls, which discards any plaintext
- * pipelined behind the command before the handshake (those bytes are
- * never executed), then forgets everything the client said before: HELO,
- * the transaction.  AUTH runs the SASL exchange (PLAIN, LOGIN) here and
+ * STARTTLS first builds the TLS context when it is not yet (mx mode
+ * builds it only then): if that fails, 454 and the session goes on in
+ * plaintext without offering STARTTLS again (RFC 3207).  Then it hands the
+ * connection to lib/tls, which discards any plaintext pipelined behind the
+ * command before the handshake (those bytes are never executed), then
+ * forgets everything the client said before: HELO, the transaction.  AUTH runs the SASL exchange (PLAIN, LOGIN) here and
  * sends only the user name and the password to the monitor, which checks
  * them against the users table, applies the failure delays and counts the
  * failures; the session never sees the table.  The password is wiped from
@@ -32,12 +34,25 @@ auth_starttls(struct smtpd_session *s)
 		session_error(s, 503, "5.5.1", "TLS already active");
 		return;
 	}
+	if (s->tls_broken) {
+		session_reply(s, 454, "4.7.0", "TLS not available");
+		return;
+	}
 	if (s->tlsctx == NULL) {
 		session_error(s, 502, "5.5.1", "Command not implemented");
 		return;
 	}
 	if (s->authed) {
 		session_error(s, 503, "5.5.1", "Already authenticated");
+		return;
+	}
+	if (tls_server_build(s->tlsctx, err, sizeof(err)) == -1) {
+		log_warnx("%s: STARTTLS: TLS not available: %s", s->peer_addr,
+		    err);
+		/* EHLO offers STARTTLS no more. */
+		s->tls_broken = 1;
+		s->tlsctx = NULL;
+		session_reply(s, 454, "4.7.0", "TLS not available");
 		return;
 	}
 	session_reset(s);
