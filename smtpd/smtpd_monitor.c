@@ -10,18 +10,22 @@
  * domains, aliases_file, users_file and system accounts), check AUTH
  * credentials (lib/auth: the only process that opens users_file for a
  * password) and the senders an authenticated user may use, and start
- * program_dir/enqueue for a message, handing the two pipe ends to the
- * session with SCM_RIGHTS, then report enqueue's exit code.
+ * a child that queues a message (in-process with lib/queue_inject as the
+ * queue's owner, or by exec of the set-uid enqueue), handing the two pipe
+ * ends to the session with SCM_RIGHTS, then report its exit code.
  *
  * Relay control lives here, so that a subverted session cannot relay: a
  * remote recipient is accepted only after AUTH succeeded here or for a
  * client in mynetworks; in submission and smtps modes no recipient and no
  * sender is accepted before AUTH.
  */
+#include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
 #include <ctype.h>
+#include <pwd.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -36,6 +40,7 @@
 #include "conf.h"
 #include "log.h"
 #include "priv.h"
+#include "queue_inject.h"
 #include "queueid.h"
 #include "smtpd.h"
 #include "table.h"
@@ -179,35 +184,112 @@ mon_rcpt(struct monitor *m, struct ipc_msg *msg)
 	return mon_reply(m, temp ? "TEMP" : "NOUSER", NULL);
 }
 
-/* In the enqueue child: never returns. */
+/* Execs program with the qmail-queue protocol on fds 0 and 1. */
 static void __attribute__((noreturn))
-mon_exec_enqueue(struct monitor *m, int msg_r, int env_r)
+mon_exec_queue_program(struct monitor *m, const char *path, int filter)
 {
-	char		 path[1024];
 	const char	*argv[8];
+	char		 envid[32 + QUEUEID_LEN], envconf[1100];
+	char		*envp[4] = { "PATH=/usr/bin:/bin", NULL, NULL, NULL };
 	int		 argc = 0;
 
 	(void)signal(SIGPIPE, SIG_DFL);
+	priv_drop_user(conf_str(m->conf, "smtpd_user"), NULL);
+	if (filter) {
+		/*
+		 * A filter gets no options and a clean environment: the queue
+		 * ID smtpd chose (to pass on with enqueue -i) and the config.
+		 */
+		argv[argc++] = path;
+		if ((size_t)snprintf(envid, sizeof(envid), "FACTEUR_QUEUE_ID=%s",
+		    m->id) >= sizeof(envid))
+			_exit(111);
+		envp[1] = envid;
+		if (m->opts->confpath != NULL && m->opts->confpath[0] != '\0') {
+			if ((size_t)snprintf(envconf, sizeof(envconf),
+			    "FACTEUR_CONF=%s", m->opts->confpath) >= sizeof(envconf))
+				_exit(111);
+			envp[2] = envconf;
+		}
+	} else {
+		argv[argc++] = "enqueue";
+		if (m->opts->confpath != NULL && m->opts->confpath[0] != '\0') {
+			argv[argc++] = "-C";
+			argv[argc++] = m->opts->confpath;
+		}
+		argv[argc++] = "-i";
+		argv[argc++] = m->id;
+	}
+	argv[argc] = NULL;
+	execve(path, (char *const *)argv, filter ? envp : environ);
+	log_warn("exec %s", path);
+	_exit(111);
+}
+
+/*
+ * In the child made for one message: queue it, one of three ways.
+ *  - smtpd_queue_filter set: exec that program (a content filter speaking
+ *    the qmail-queue protocol, which ends by running enqueue);
+ *  - the monitor can become the owner of queue_dir (it is root, or already
+ *    that user): queue in-process with lib/queue_inject, as that user,
+ *    which saves an exec per message;
+ *  - otherwise: exec the set-uid program_dir/enqueue as smtpd_user.
+ * The child never returns; its exit code is enqueue's.
+ */
+static void __attribute__((noreturn))
+mon_exec_enqueue(struct monitor *m, int msg_r, int env_r)
+{
+	char			 path[1024];
+	const char		*filter = conf_str(m->conf, "smtpd_queue_filter");
+	struct queue_inject	 qi;
+	struct passwd		*pw;
+	struct stat		 st;
+	uid_t			 injector;
+	gid_t			 gid;
+	int			 dirfd;
+
 	(void)signal(SIGCHLD, SIG_DFL);
 	if (dup2(msg_r, 0) == -1 || dup2(env_r, 1) == -1)
 		_exit(111);
 	closefrom(3);
-	/* enqueue is set-uid facteur-queue when installed: start it unprivileged. */
-	priv_drop_user(conf_str(m->conf, "smtpd_user"), NULL);
+	/* Nothing of the monitor's tables may reach another identity. */
+	users_cache_wipe();
+	if (filter[0] != '\0')
+		mon_exec_queue_program(m, filter, 1);
 	if ((size_t)snprintf(path, sizeof(path), "%s/enqueue",
 	    conf_str(m->conf, "program_dir")) >= sizeof(path))
 		_exit(111);
-	argv[argc++] = "enqueue";
-	if (m->opts->confpath != NULL && m->opts->confpath[0] != '\0') {
-		argv[argc++] = "-C";
-		argv[argc++] = m->opts->confpath;
+	dirfd = open(conf_str(m->conf, "queue_dir"),
+	    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd == -1 || fstat(dirfd, &st) == -1 ||
+	    (!priv_is_root() && st.st_uid != geteuid()))
+		mon_exec_queue_program(m, path, 0);
+
+	queue_inject_init(&qi);
+	if (priv_is_root()) {
+		/* The U record names smtpd_user, as an exec of enqueue did. */
+		if (priv_lookup(conf_str(m->conf, "smtpd_user"), &injector,
+		    &gid) == -1)
+			_exit(111);
+		qi.uid = injector;
+		if (st.st_uid != 0) {
+			gid = st.st_gid;
+			if ((pw = getpwuid(st.st_uid)) != NULL)
+				gid = pw->pw_gid;
+			priv_drop(st.st_uid, gid, NULL);
+		}
 	}
-	argv[argc++] = "-i";
-	argv[argc++] = m->id;
-	argv[argc] = NULL;
-	execv(path, (char *const *)argv);
-	log_warn("exec %s", path);
-	_exit(111);
+	(void)prctl(PR_SET_DUMPABLE, 0);
+	(void)prctl(PR_SET_NAME, "enqueue", 0, 0, 0);
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR ||
+	    signal(SIGXFSZ, SIG_IGN) == SIG_ERR)
+		_exit(111);
+	umask(077);
+	log_init("enqueue", m->opts->debug);
+	log_set_debug(conf_bool(m->conf, "log_debug"));
+	qi.dirfd = dirfd;
+	qi.wanted_id = m->id;
+	_exit(queue_inject(m->conf, &qi, 0, 1));
 }
 
 static int

@@ -352,18 +352,54 @@ def test_bdat_without_recipients_reads_the_chunk(fct, smtpd):
 @pytest.mark.parametrize("code,reply", [(75, 451), (111, 451), (31, 552),
                                         (13, 554), (12, 554)])
 def test_enqueue_failure(fct, smtpd, code, reply):
-    path = fct.program("enqueue")
-    with open(path + ".new", "w") as f:
+    """A qmail-queue program's exit code becomes the reply to the final
+    dot: smtpd_queue_filter runs a stand-in that fails with `code`."""
+    import os
+    path = os.path.join(fct.libexec, "failing-filter")
+    with open(path, "w") as f:
         f.write("#!/bin/sh\ncat >/dev/null\ncat <&1 >/dev/null\nexit %d\n"
                 % code)
-    import os
-    os.chmod(path + ".new", 0o755)
-    os.rename(path + ".new", path)
+    os.chmod(path, 0o755)
+    fct.write_conf(smtpd_queue_filter=path)
     c = Client(smtpd.port)
     start_data(c)
     c.send(b"Subject: x\r\n\r\nhello\r\n.\r\n")
     got, text = c.reply()
     assert got == reply, text
     assert c.code("QUIT") == 221
+    fct.assert_queue_empty()
+    assert_only(fct, {})
+
+
+def test_queue_filter_that_queues(fct, smtpd):
+    """A filter that passes the message on to enqueue (with smtpd's queue
+    ID from FACTEUR_QUEUE_ID) delivers it, as qmail's QMAILQUEUE does."""
+    import os
+    path = os.path.join(fct.libexec, "passing-filter")
+    with open(path, "w") as f:
+        f.write('#!/bin/sh\nexec %s -i "$FACTEUR_QUEUE_ID"\n'
+                % fct.program("enqueue"))
+    os.chmod(path, 0o755)
+    fct.write_conf(smtpd_queue_filter=path)
+    t = sentinel(fct, smtpd.port)
+    assert_only(fct, {"bob": [t]})
+
+
+def test_in_process_queue_failure_is_temporary(fct, smtpd):
+    """smtpd queues in-process by default; when the queue cannot be
+    written (msg/ made read-only), the reply is 451 and nothing is
+    queued or delivered."""
+    import os
+    msgdir = os.path.join(fct.queue, "msg")
+    os.chmod(msgdir, 0o500)
+    try:
+        c = Client(smtpd.port)
+        start_data(c)
+        c.send(b"Subject: x\r\n\r\nhello\r\n.\r\n")
+        got, text = c.reply()
+        assert got == 451, text
+        assert c.code("QUIT") == 221
+    finally:
+        os.chmod(msgdir, 0o700)
     fct.assert_queue_empty()
     assert_only(fct, {})
