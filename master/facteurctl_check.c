@@ -15,6 +15,7 @@
 #include "conf.h"
 #include "facteurctl.h"
 #include "passwd_check.h"
+#include "netaddr.h"
 #include "table.h"
 
 struct check {
@@ -131,6 +132,25 @@ check_table(struct check *c, const char *path, enum table_format fmt)
 	table_free(t);
 }
 
+/* Every word of mynetworks must be an address or a CIDR block. */
+static void
+check_networks(struct check *c, const struct conf *conf)
+{
+	const char *const	*w;
+	struct netaddr		 n;
+	size_t			 nw, i;
+	char			 msg[512];
+
+	w = conf_list(conf, "mynetworks", &nw);
+	for (i = 0; i < nw; i++) {
+		if (netaddr_parse(w[i], &n) == 0)
+			continue;
+		(void)snprintf(msg, sizeof(msg), "%s: mynetworks: not an "
+		    "address or CIDR block: %s", conf_path(conf), w[i]);
+		check_error(c, msg);
+	}
+}
+
 int
 ctl_check(const char *conf_path, int argc, char **argv)
 {
@@ -156,6 +176,9 @@ ctl_check(const char *conf_path, int argc, char **argv)
 	}
 	if (aliases[0] != '\0')
 		check_table(&c, aliases, TABLE_ALIASES);
+	if (conf_str(conf, "sender_login_file")[0] != '\0')
+		check_table(&c, conf_str(conf, "sender_login_file"), TABLE_MAP);
+	check_networks(&c, conf);
 	conf_free(conf);
 	if (c.nerr > 0)
 		return CTL_EX_FAIL;

@@ -310,3 +310,28 @@ def test_usage(ctl):
         assert r.returncode == 64, args
         assert b"usage:" in r.stderr
 
+
+
+def test_check_mynetworks_and_sender_logins(ctl, tmp_path):
+    """check also names a mynetworks word that is no address or CIDR
+    block, and the lines of a bad sender_login_file, as smtpd would
+    refuse them at start."""
+    senders = write(tmp_path / "senders",
+                    "alias@facteur.test alice,bob\nno-value-here\n")
+    conf, _, _ = good_setup(
+        tmp_path, "mynetworks = 10.0.0.0/8, 192.0.2.0/33, ::1\n"
+        "sender_login_file = %s\n" % senders)
+    r = run(ctl, "-C", conf, "check")
+    assert r.returncode == 1
+    err = r.stderr.decode()
+    assert "mynetworks: not an address or CIDR block: 192.0.2.0/33" in err
+    assert "10.0.0.0/8" not in err and "::1" not in err
+    assert "%s:2: " % senders in err, err
+    assert "%s:1:" % senders not in err
+    # the same files, mended, pass
+    write(senders, "alias@facteur.test alice,bob\n")
+    conf, _, _ = good_setup(
+        tmp_path, "mynetworks = 10.0.0.0/8, [2001:db8::]/32\n"
+        "sender_login_file = %s\n" % senders)
+    r = run(ctl, "-C", conf, "check")
+    assert r.returncode == 0, r.stderr
