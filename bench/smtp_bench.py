@@ -739,8 +739,12 @@ def bench_tls(fct, n, size, runs, stime):
     if smtps:
         res["full"] = s_time(fct.sport, "-new", stime)
         res["resumed"] = s_time(fct.sport, "-reuse", stime)
-        say("  smtps handshakes: full %s, resumed %s (per s, resumed, total)"
-            % (res["full"], res["resumed"]))
+        def hs(r):
+            if not r:
+                return "n/a"
+            return "%.1f/s (%d of %d resumed)" % (r[0], r[1], r[2])
+        say("  smtps handshakes: full %s, resumed %s"
+            % (hs(res["full"]), hs(res["resumed"])))
     if starttls:
         rs = []
         for i in range(runs):
