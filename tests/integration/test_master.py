@@ -53,8 +53,15 @@ class Master:
         log.close()
         # Wait on the log, not with a probe connection: a probe would be a
         # session of its own and count against the limits under test.
-        H.wait_until(lambda: "started, configuration" in inst.log(),
-                     CHECK_TIMEOUT, "the master to listen")
+        try:
+            H.wait_until(lambda: "started, configuration" in inst.log(),
+                         CHECK_TIMEOUT, "the master to listen")
+        except BaseException:
+            # Never leave a master (and its queued) running behind a
+            # failed start.
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+            raise
 
     def sessions(self):
         return [p for p in H.children(self.proc.pid)
