@@ -108,9 +108,14 @@ main(int argc, char *argv[])
 	if (opts.overloaded && !opts.implicit_tls)
 		pop3d_refuse(&opts, "-ERR [SYS/TEMP] busy, try later\r\n", 0);
 
-	/* The key is read now, as root, before anything is dropped. */
+	/*
+	 * The certificate and key are read now, as root, before anything is
+	 * dropped; the OpenSSL context is built later, in the login process,
+	 * when a client starts TLS.  So the monitor, and the session forked
+	 * from it, never carry OpenSSL's pages.
+	 */
 	if (*conf_str(conf, "tls_cert_file") != '\0') {
-		if ((tls = tls_server_new(conf, err, sizeof(err))) == NULL) {
+		if ((tls = tls_server_load(conf, err, sizeof(err))) == NULL) {
 			log_warnx("TLS: %s", err);
 			if (opts.implicit_tls)
 				exit(111);

@@ -158,6 +158,11 @@ pop3_cmd_stls(struct pop3 *p, const struct pop3_args *a)
 		return pop3_err(p, "TLS is not available");
 	if (p->conn != NULL)
 		return pop3_err(p, "TLS is already on");
+	/* Build the context before saying yes: a bad certificate is -ERR. */
+	if (tls_server_build(p->tls, err, sizeof(err)) == -1) {
+		log_warnx("STLS: %s", err);
+		return pop3_err(p, "TLS is not available");
+	}
 	if (pop3_ok(p, "Begin TLS negotiation") == -1)
 		return -1;
 	if (tls_starttls(&p->io, p->tls, &p->conn, err, sizeof(err)) == -1) {
