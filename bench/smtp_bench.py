@@ -395,37 +395,6 @@ def smtp_source(port, n, c, size, maildir=None):
 
 # ------------------------------------------------------------- Postfix
 
-def postfix_install():
-    if os.path.exists("/usr/sbin/postfix"):
-        return None
-    if not shutil.which("apt-get"):
-        return "postfix is not installed and there is no apt-get"
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    subprocess.run(["debconf-set-selections"], input=b"postfix "
-                   b"postfix/main_mailer_type select No configuration\n",
-                   capture_output=True, env=env)
-    rc = "/usr/sbin/policy-rc.d"       # keeps the system service stopped
-    had_rc = os.path.exists(rc)
-    if not had_rc:
-        with open(rc, "w") as f:
-            f.write("#!/bin/sh\nexit 101\n")
-        os.chmod(rc, 0o755)
-    try:
-        cmd = ["apt-get", "install", "-y", "-qq", "--no-install-recommends",
-               "postfix"]
-        r = subprocess.run(cmd, capture_output=True, text=True, env=env)
-        if r.returncode != 0:
-            subprocess.run(["apt-get", "update", "-qq"], capture_output=True,
-                           env=env)
-            r = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    finally:
-        if not had_rc:
-            os.unlink(rc)
-    if not os.path.exists("/usr/sbin/postfix"):
-        return "apt-get install postfix failed: %s" % r.stderr.strip()[-200:]
-    return None
-
-
 class Postfix:
     """A private Postfix: own config_directory, queue, SMTP on a free
     loopback port, virtual(8) delivery into one Maildir as a fixed uid."""
@@ -636,7 +605,7 @@ def main():
     elif not H.IS_ROOT:
         pf_note = "skipped: a private Postfix needs root"
     else:
-        pf_note = postfix_install()
+        pf_note = H.postfix_install()
     if pf_note is None:
         u = fct.inst.users[RCPT_USER]
         try:

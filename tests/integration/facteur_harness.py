@@ -39,7 +39,8 @@ import uuid  # noqa: F401 (tests use H.uuid)
 
 from harness_util import (  # noqa: F401 (re-exported)
     DOMAIN, proc_stat, proc_comm, proc_uids, alive, children, descendants,
-    cpu_ticks, make_message, envelope, header_block, tag_of, is_bounce)
+    cpu_ticks, make_message, envelope, header_block, tag_of, is_bounce,
+    postfix_install)
 
 BUILD = os.environ.get("FACTEUR_BUILD", "")
 IS_ROOT = os.geteuid() == 0

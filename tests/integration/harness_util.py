@@ -5,6 +5,8 @@ messages.  facteur_harness re-exports every name, so tests use H.<name>.
 """
 import os
 import re
+import subprocess
+import shutil
 import uuid
 
 DOMAIN = "facteur.test"
@@ -37,7 +39,7 @@ def proc_uids(pid):
         for line in f:
             if line.startswith("Uid:"):
                 return tuple(int(x) for x in line.split()[1:5])
-    raise HarnessError("no Uid line for %d" % pid)
+    raise RuntimeError("no Uid line for %d" % pid)
 
 
 def alive(pid):
@@ -114,3 +116,39 @@ def tag_of(data):
 
 def is_bounce(data):
     return data.startswith(b"Return-Path: <>\n")
+
+
+# ------------------------------------------------------------- Postfix
+
+def postfix_install():
+    """Installs Debian's postfix when missing, without starting its system
+    service (debconf "No configuration", a policy-rc.d that says no).
+    None when /usr/sbin/postfix is there, else the reason it is not."""
+    if os.path.exists("/usr/sbin/postfix"):
+        return None
+    if not shutil.which("apt-get"):
+        return "postfix is not installed and there is no apt-get"
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    subprocess.run(["debconf-set-selections"], input=b"postfix "
+                   b"postfix/main_mailer_type select No configuration\n",
+                   capture_output=True, env=env)
+    rc = "/usr/sbin/policy-rc.d"       # keeps the system service stopped
+    had_rc = os.path.exists(rc)
+    if not had_rc:
+        with open(rc, "w") as f:
+            f.write("#!/bin/sh\nexit 101\n")
+        os.chmod(rc, 0o755)
+    try:
+        cmd = ["apt-get", "install", "-y", "-qq", "--no-install-recommends",
+               "postfix"]
+        r = subprocess.run(cmd, capture_output=True, text=True, env=env)
+        if r.returncode != 0:
+            subprocess.run(["apt-get", "update", "-qq"], capture_output=True,
+                           env=env)
+            r = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    finally:
+        if not had_rc:
+            os.unlink(rc)
+    if not os.path.exists("/usr/sbin/postfix"):
+        return "apt-get install postfix failed: %s" % r.stderr.strip()[-200:]
+    return None

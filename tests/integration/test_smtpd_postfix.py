@@ -20,35 +20,9 @@ D = H.DOMAIN
 
 
 def install_postfix():
-    if os.path.exists("/usr/sbin/postfix"):
-        return
-    if not shutil.which("apt-get"):
-        pytest.skip("postfix is not installed and there is no apt-get")
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    subprocess.run(["debconf-set-selections"], input=b"postfix "
-                   b"postfix/main_mailer_type select No configuration\n",
-                   capture_output=True, env=env)
-    # policy-rc.d keeps the package from starting the system service
-    rc = "/usr/sbin/policy-rc.d"
-    had_rc = os.path.exists(rc)
-    if not had_rc:
-        with open(rc, "w") as f:
-            f.write("#!/bin/sh\nexit 101\n")
-        os.chmod(rc, 0o755)
-    try:
-        cmd = ["apt-get", "install", "-y", "-qq", "--no-install-recommends",
-               "postfix"]
-        r = subprocess.run(cmd, capture_output=True, text=True, env=env)
-        if r.returncode != 0:
-            subprocess.run(["apt-get", "update", "-qq"], capture_output=True,
-                           env=env)
-            r = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    finally:
-        if not had_rc:
-            os.unlink(rc)
-    if not os.path.exists("/usr/sbin/postfix"):
-        pytest.skip("postfix could not be installed: %s"
-                    % r.stderr.strip()[-300:])
+    why = H.postfix_install()
+    if why is not None:
+        pytest.skip(why)
 
 
 class Postfix:
