@@ -24,7 +24,6 @@ carol to them.  As an ordinary user every entry uses the caller's uid and
 gid, queue_user is the caller, and privilege changes are skipped by the
 programs themselves.
 """
-import grp
 import os
 import pwd
 import re
