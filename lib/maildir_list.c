@@ -14,11 +14,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "buf.h"
 #include "fdio.h"
 #include "maildir_list.h"
+#include "sha256.h"
 
 #define CACHE_MAX	(64 * 1024 * 1024)	/* bytes of the size cache */
 
@@ -551,8 +550,8 @@ maildir_list_uidl(const struct maildir_list *l, size_t i, char *out,
     size_t outlen)
 {
 	const struct maildir_msg *m = &l->msgs[i];
-	unsigned char	 md[EVP_MAX_MD_SIZE];
-	unsigned int	 mdlen = 0, k;
+	unsigned char	 md[SHA256_LEN];
+	unsigned int	 k;
 	size_t		 j;
 	int		 fit = m->ulen > 0 && m->ulen <= MAILDIR_UIDL_MAX &&
 			    m->ulen < outlen;
@@ -567,15 +566,14 @@ maildir_list_uidl(const struct maildir_list *l, size_t i, char *out,
 		return;
 	}
 	/* Unfit for UIDL (RFC 1939 7): a stable digest of the unique name. */
-	if (EVP_Digest(m->name, m->ulen, md, &mdlen, EVP_sha256(), NULL) != 1)
-		mdlen = 0;
+	sha256(m->name, m->ulen, md);
 	if (outlen == 0)
 		return;
 	out[0] = '\0';
 	if (outlen < 2)
 		return;
 	out[0] = 'H';
-	for (k = 0; k < mdlen && k < 16 && 2 * k + 3 < outlen; k++)
+	for (k = 0; k < 16 && 2 * k + 3 < outlen; k++)
 		(void)snprintf(out + 1 + 2 * k, 3, "%02x", md[k]);
 	out[1 + 2 * k] = '\0';
 }
