@@ -38,7 +38,7 @@ LIBS     = $(PKG_LIBS) $(PAM_LIBS)
 # A program P is built from DIR/P.c and every DIR/P_*.c, plus lib/.
 PROG_DIRS = enqueue:queue queued:queue sendmail:queue \
             lspawn:deliver deliver:deliver \
-            smtpd:smtpd pop3d:pop3d imapd:imapd \
+            smtpd:smtpd pop3d:pop3d pop3session:pop3d imapd:imapd \
             facteur:master facteurctl:master
 PROGS := $(foreach p,$(PROG_DIRS),$(if $(wildcard $(word 2,$(subst :, ,$(p)))/$(word 1,$(subst :, ,$(p))).c),$(word 1,$(subst :, ,$(p)))))
 progsrcs = $(wildcard $(1)/$(2).c $(1)/$(2)_*.c)
@@ -71,9 +71,17 @@ $(LIBA): $(LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
+# pop3session, a POP3 session's own program, links libc and libbsd only,
+# statically unless a sanitizer is on (STATIC_PIE= links it dynamically):
+# a session then maps no page it does not run (docs/architecture.md).
+STATIC_PIE ?= $(if $(SAN),,-static-pie)
+LDFLAGS_pop3session = $(STATIC_PIE)
+LIBS_pop3session = $(shell pkg-config $(if $(STATIC_PIE),--static) --libs \
+                   libbsd-overlay 2>/dev/null)
+
 define prog_rule
 $(BUILD)/$(1): $(patsubst %.c,$(BUILD)/obj/%.o,$(call progsrcs,$(2),$(1))) $(LIBA)
-	$(CC) $(LDFLAGS_ALL) -o $$@ $$^ $(LIBS)
+	$(CC) $(LDFLAGS_ALL) $(LDFLAGS_$(1)) -o $$@ $$^ $(or $(LIBS_$(1)),$(LIBS))
 endef
 $(foreach p,$(PROG_DIRS),$(eval $(call prog_rule,$(word 1,$(subst :, ,$(p))),$(word 2,$(subst :, ,$(p))))))
 

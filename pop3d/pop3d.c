@@ -11,11 +11,11 @@
  * three processes of lib/login_split: the monitor (this process: checks
  * credentials, reads no network byte), the login process (chrooted,
  * login_user: TLS and the AUTHORIZATION state, pop3d_login.c) and the
- * session process (the mailbox owner: TRANSACTION and UPDATE,
- * pop3d_session.c and pop3d_retr.c).
+ * session process (the mailbox owner), which execs program_dir/pop3session
+ * for the TRANSACTION and UPDATE states (pop3d_session.c).
  *
  * It trusts the config and the users table; everything from the network
- * is checked by the command table of pop3d_cmd.c.
+ * is checked by the command table of lib/pop3_cmd.c.
  *
  * Usage: pop3d [-dOs] [-C facteur.conf]
  *   -d  log to stderr;  -O  over a limit: answer busy and exit;
@@ -128,7 +128,7 @@ main(int argc, char *argv[])
 	memset(&proto, 0, sizeof(proto));
 	proto.name = "pop3d";
 	proto.login = pop3_login_main;
-	proto.session = pop3_session_main;
+	proto.session = pop3_session_exec;
 	proto.arg = &opts;
 	ch = login_split_run(conf, &proto, tls);
 	conf_free(conf);

@@ -8,6 +8,7 @@
  * unless pop3_plaintext_login says otherwise ([AUTH], RFC 3206).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
@@ -20,7 +21,7 @@
 #include "sasl.h"
 #include "tls.h"
 
-int
+static int
 pop3_login_allowed(const struct pop3 *p)
 {
 	return p->conn != NULL || conf_bool(p->conf, "pop3_plaintext_login");
@@ -33,52 +34,52 @@ pop3_login(struct pop3 *p, const char *user, const char *pass)
 	enum login_status	 st;
 	int			 fd, r;
 
-	if (lineio_flush(&p->io) == -1)
+	if (lineio_flush(&p->c.io) == -1)
 		return -1;
 	st = login_split_auth(p->split, user, pass, &fd);
 	switch (st) {
 	case LOGIN_OK:
 		log_info("login: user=<%s>", user);
-		r = login_split_relay(&p->io, fd);
+		r = login_split_relay(&p->c.io, fd);
 		(void)close(fd);
-		p->done = 1;
+		p->c.done = 1;
 		return r;
 	case LOGIN_BAD:
-		return pop3_err(p, "[AUTH] authentication failed");
+		return pop3_err(&p->c, "[AUTH] authentication failed");
 	case LOGIN_CLOSE:
-		(void)lineio_printf(&p->io,
+		(void)lineio_printf(&p->c.io,
 		    "-ERR [AUTH] too many failed logins, closing\r\n");
-		p->done = 1;
+		p->c.done = 1;
 		return 0;
 	default:
-		return pop3_err(p, "[SYS/TEMP] cannot check credentials now, "
+		return pop3_err(&p->c, "[SYS/TEMP] cannot check credentials now, "
 		    "try later");
 	}
 }
 
-int
+static int
 pop3_cmd_user(struct pop3 *p, const struct pop3_args *a)
 {
 	if (!pop3_login_allowed(p))
-		return pop3_err(p, "[AUTH] plaintext login is not allowed "
+		return pop3_err(&p->c, "[AUTH] plaintext login is not allowed "
 		    "without TLS%s", p->tls != NULL ? " (use STLS)" : "");
 	if (strlen(a->s1) >= sizeof(p->user))
-		return pop3_err(p, "user name too long");
+		return pop3_err(&p->c, "user name too long");
 	(void)strlcpy(p->user, a->s1, sizeof(p->user));
-	return pop3_ok(p, "send PASS");
+	return pop3_ok(&p->c, "send PASS");
 }
 
-int
+static int
 pop3_cmd_pass(struct pop3 *p, const struct pop3_args *a)
 {
 	char	 user[sizeof(p->user)];
 	int	 r;
 
 	if (!pop3_login_allowed(p))
-		return pop3_err(p, "[AUTH] plaintext login is not allowed "
+		return pop3_err(&p->c, "[AUTH] plaintext login is not allowed "
 		    "without TLS");
 	if (p->user[0] == '\0')
-		return pop3_err(p, "USER first");
+		return pop3_err(&p->c, "USER first");
 	(void)strlcpy(user, p->user, sizeof(user));
 	p->user[0] = '\0';
 	r = pop3_login(p, user, a->s1);
@@ -94,10 +95,10 @@ pop3_sasl(struct pop3 *p, struct sasl *s, enum sasl_status st)
 	int			 crlf;
 
 	while (st == SASL_CONTINUE) {
-		if (lineio_printf(&p->io, "+ %s\r\n", sasl_challenge(s)) == -1 ||
-		    lineio_flush(&p->io) == -1)
+		if (lineio_printf(&p->c.io, "+ %s\r\n", sasl_challenge(s)) == -1 ||
+		    lineio_flush(&p->c.io) == -1)
 			return -1;
-		ls = lineio_read(&p->io, &p->line, SASL_LINE_MAX + 2, &crlf);
+		ls = lineio_read(&p->c.io, &p->c.line, SASL_LINE_MAX + 2, &crlf);
 		if (ls == LINE_TOOLONG) {
 			s->err = SASL_ERR_TOO_LONG;
 			st = SASL_ERROR;
@@ -105,25 +106,25 @@ pop3_sasl(struct pop3 *p, struct sasl *s, enum sasl_status st)
 		}
 		if (ls != LINE_OK)
 			return -1;
-		p->line.len -= crlf ? 2 : 1;
-		st = sasl_step(s, p->line.data, p->line.len);
-		explicit_bzero(p->line.data, p->line.len);
+		p->c.line.len -= crlf ? 2 : 1;
+		st = sasl_step(s, p->c.line.data, p->c.line.len);
+		explicit_bzero(p->c.line.data, p->c.line.len);
 	}
 	if (st == SASL_DONE)
 		return pop3_login(p, s->creds.authcid, s->creds.password);
 	switch (sasl_error(s)) {
 	case SASL_ERR_CANCELLED:
-		return pop3_err(p, "AUTH cancelled");
+		return pop3_err(&p->c, "AUTH cancelled");
 	case SASL_ERR_BASE64:
-		return pop3_err(p, "[AUTH] malformed base64");
+		return pop3_err(&p->c, "[AUTH] malformed base64");
 	case SASL_ERR_MECH:
-		return pop3_err(p, "unsupported mechanism");
+		return pop3_err(&p->c, "unsupported mechanism");
 	default:
-		return pop3_err(p, "[AUTH] %s", sasl_strerror(sasl_error(s)));
+		return pop3_err(&p->c, "[AUTH] %s", sasl_strerror(sasl_error(s)));
 	}
 }
 
-int
+static int
 pop3_cmd_auth(struct pop3 *p, const struct pop3_args *a)
 {
 	struct sasl	 s;
@@ -132,14 +133,14 @@ pop3_cmd_auth(struct pop3 *p, const struct pop3_args *a)
 	if (a->s1 == NULL) {
 		/* The list of mechanisms, as clients probe with bare AUTH. */
 		if (!pop3_login_allowed(p))
-			return lineio_printf(&p->io, "+OK\r\n.\r\n");
-		return lineio_printf(&p->io, "+OK\r\nPLAIN\r\nLOGIN\r\n.\r\n");
+			return lineio_printf(&p->c.io, "+OK\r\n.\r\n");
+		return lineio_printf(&p->c.io, "+OK\r\nPLAIN\r\nLOGIN\r\n.\r\n");
 	}
 	if (!pop3_login_allowed(p))
-		return pop3_err(p, "[AUTH] plaintext login is not allowed "
+		return pop3_err(&p->c, "[AUTH] plaintext login is not allowed "
 		    "without TLS");
 	if (!sasl_mech_known(a->s1))
-		return pop3_err(p, "unsupported mechanism");
+		return pop3_err(&p->c, "unsupported mechanism");
 	sasl_init(&s);
 	r = pop3_sasl(p, &s, sasl_start(&s, a->s1, a->s2));
 	sasl_clear(&s);
@@ -148,24 +149,24 @@ pop3_cmd_auth(struct pop3 *p, const struct pop3_args *a)
 	return r;
 }
 
-int
+static int
 pop3_cmd_stls(struct pop3 *p, const struct pop3_args *a)
 {
 	char	 err[256];
 
 	(void)a;
 	if (p->tls == NULL)
-		return pop3_err(p, "TLS is not available");
+		return pop3_err(&p->c, "TLS is not available");
 	if (p->conn != NULL)
-		return pop3_err(p, "TLS is already on");
+		return pop3_err(&p->c, "TLS is already on");
 	/* Build the context before saying yes: a bad certificate is -ERR. */
 	if (tls_server_build(p->tls, err, sizeof(err)) == -1) {
 		log_warnx("STLS: %s", err);
-		return pop3_err(p, "TLS is not available");
+		return pop3_err(&p->c, "TLS is not available");
 	}
-	if (pop3_ok(p, "Begin TLS negotiation") == -1)
+	if (pop3_ok(&p->c, "Begin TLS negotiation") == -1)
 		return -1;
-	if (tls_starttls(&p->io, p->tls, &p->conn, err, sizeof(err)) == -1) {
+	if (tls_starttls(&p->c.io, p->tls, &p->conn, err, sizeof(err)) == -1) {
 		log_warnx("STLS: %s", err);
 		return -1;
 	}
@@ -173,6 +174,36 @@ pop3_cmd_stls(struct pop3 *p, const struct pop3_args *a)
 	p->user[0] = '\0';
 	return 0;
 }
+
+static int
+pop3_cmd_capa(struct pop3 *p, const struct pop3_args *a)
+{
+	char	 extra[64];
+
+	(void)a;
+	(void)snprintf(extra, sizeof(extra), "%s%s",
+	    pop3_login_allowed(p) ? "USER\r\nSASL PLAIN LOGIN\r\n" : "",
+	    p->tls != NULL && p->conn == NULL ? "STLS\r\n" : "");
+	return pop3_capa_reply(&p->c, extra);
+}
+
+static int
+pop3_cmd_quit(struct pop3 *p, const struct pop3_args *a)
+{
+	(void)a;
+	p->c.done = 1;
+	return pop3_ok(&p->c, "facteur POP3 server signing off");
+}
+
+/* The commands of the AUTHORIZATION state; the others are pop3session's. */
+static const pop3_handler pop3_login_handlers[VERB_COUNT] = {
+	[VERB_USER] = pop3_cmd_user,
+	[VERB_PASS] = pop3_cmd_pass,
+	[VERB_AUTH] = pop3_cmd_auth,
+	[VERB_STLS] = pop3_cmd_stls,
+	[VERB_CAPA] = pop3_cmd_capa,
+	[VERB_QUIT] = pop3_cmd_quit,
+};
 
 int
 pop3_login_main(struct login_split *ls, void *arg)
@@ -186,10 +217,10 @@ pop3_login_main(struct login_split *ls, void *arg)
 	p.conf = ls->conf;
 	p.split = ls;
 	p.tls = ls->tls;
-	p.state = POP3_AUTH;
-	p.session_fd = -1;
-	buf_init(&p.line, SASL_LINE_MAX + 2);
-	lineio_init(&p.io, 0, 1,
+	p.c.state = POP3_AUTH;
+	p.c.error_limit = (unsigned)conf_int(p.conf, "pop3_error_limit");
+	buf_init(&p.c.line, SASL_LINE_MAX + 2);
+	lineio_init(&p.c.io, 0, 1,
 	    (int)conf_int(p.conf, "pop3_timeout") * 1000);
 	if (p.opts->implicit_tls) {
 		if (p.tls == NULL) {
@@ -203,22 +234,22 @@ pop3_login_main(struct login_split *ls, void *arg)
 			    ls->client_addr, err);
 			return 1;
 		}
-		tls_attach(&p.io, p.conn);
+		tls_attach(&p.c.io, p.conn);
 		if (tls_describe(p.conn, desc, sizeof(desc)) != -1)
 			log_debug("client=[%s]: %s", ls->client_addr, desc);
 	}
 	if (p.opts->overloaded) {
-		(void)lineio_printf(&p.io, "-ERR [SYS/TEMP] busy, try later\r\n");
-		r = lineio_flush(&p.io);
+		(void)lineio_printf(&p.c.io, "-ERR [SYS/TEMP] busy, try later\r\n");
+		r = lineio_flush(&p.c.io);
 	} else {
 		log_debug("connect from [%s]", ls->client_addr);
-		r = pop3_ok(&p, "facteur POP3 server ready");
+		r = pop3_ok(&p.c, "facteur POP3 server ready");
 		if (r != -1)
-			r = pop3_loop(&p);
+			r = pop3_loop(&p.c, &p, pop3_login_handlers);
 	}
 	if (p.conn != NULL)
 		tls_close(p.conn);
-	lineio_free(&p.io);
-	buf_wipe(&p.line);
+	lineio_free(&p.c.io);
+	buf_wipe(&p.c.line);
 	return r == -1 ? 1 : 0;
 }

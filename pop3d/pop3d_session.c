@@ -1,288 +1,84 @@
 /*
- * pop3d_session: the TRANSACTION and UPDATE states (RFC 1939 5, 6) in the
- * session process, which runs as the mailbox owner and talks to the
- * client only through the login process's relay.
- *
- * At the start it takes the mailbox lock (flock of POP3_LOCK_FILE in the
- * Maildir; a second session gets [IN-USE], RFC 2449 8.1.1), moves new/
- * into cur/ and lists cur/ once: messages that arrive later are not seen
- * by this session and are never touched by it.  DELE only marks; the
- * files go at QUIT (UPDATE); a session that ends any other way deletes
- * nothing.
+ * pop3d_session: the start of pop3session in the session process that
+ * lib/login_split has forked from the monitor and dropped to the mailbox
+ * owner.  It execs program_dir/pop3session with the connection to the
+ * login process on fds 0 and 1 and the settings the session needs on its
+ * command line, so that the session keeps none of the monitor's pages:
+ * no OpenSSL, PAM or crypt(3) mapping, no configuration or TLS material
+ * on its heap.
  */
-#include <sys/file.h>
+#include <sys/types.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <malloc.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "conf.h"
+#include "fdio.h"
 #include "log.h"
-#include "maildir.h"
 #include "pop3d.h"
 #include "users.h"
 
-/* Message a->msg (1-based) if it exists and is not deleted, else NULL. */
-static int
-pop3_msg(struct pop3 *p, size_t msg, size_t *i)
-{
-	if (msg == 0 || msg > p->box.n || p->deleted[msg - 1]) {
-		(void)pop3_err(p, "no such message");
-		return -1;
-	}
-	*i = msg - 1;
-	return 0;
-}
+extern char **environ;
 
-int
-pop3_cmd_noop(struct pop3 *p, const struct pop3_args *a)
-{
-	(void)a;
-	return pop3_ok(p, "%s", "");
-}
-
+/* Marks every descriptor from 3 up close-on-exec (or closes them). */
 static void
-pop3_totals(const struct pop3 *p, size_t *n, unsigned long long *octets)
+pop3_session_fds(void)
 {
-	size_t	 i;
-
-	*n = 0;
-	*octets = 0;
-	for (i = 0; i < p->box.n; i++)
-		if (!p->deleted[i]) {
-			(*n)++;
-			*octets += p->box.msgs[i].size;
-		}
+#ifdef CLOSE_RANGE_CLOEXEC
+	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+		return;
+#endif
+	(void)close_range(3, ~0U, 0);
 }
 
 int
-pop3_cmd_stat(struct pop3 *p, const struct pop3_args *a)
-{
-	size_t			 n;
-	unsigned long long	 octets;
-
-	(void)a;
-	pop3_totals(p, &n, &octets);
-	return pop3_ok(p, "%zu %llu", n, octets);
-}
-
-int
-pop3_cmd_list(struct pop3 *p, const struct pop3_args *a)
-{
-	size_t			 i, n;
-	unsigned long long	 octets;
-
-	if (a->msg != 0) {
-		if (pop3_msg(p, a->msg, &i) == -1)
-			return 0;
-		return pop3_ok(p, "%zu %zu", a->msg, p->box.msgs[i].size);
-	}
-	pop3_totals(p, &n, &octets);
-	if (pop3_ok(p, "%zu messages (%llu octets)", n, octets) == -1)
-		return -1;
-	for (i = 0; i < p->box.n; i++)
-		if (!p->deleted[i] && lineio_printf(&p->io, "%zu %zu\r\n",
-		    i + 1, p->box.msgs[i].size) == -1)
-			return -1;
-	return lineio_printf(&p->io, ".\r\n");
-}
-
-int
-pop3_cmd_uidl(struct pop3 *p, const struct pop3_args *a)
-{
-	char	 u[MAILDIR_UIDL_MAX + 1];
-	size_t	 i;
-
-	if (a->msg != 0) {
-		if (pop3_msg(p, a->msg, &i) == -1)
-			return 0;
-		maildir_list_uidl(&p->box, i, u, sizeof(u));
-		return pop3_ok(p, "%zu %s", a->msg, u);
-	}
-	if (pop3_ok(p, "%s", "") == -1)
-		return -1;
-	for (i = 0; i < p->box.n; i++) {
-		if (p->deleted[i])
-			continue;
-		maildir_list_uidl(&p->box, i, u, sizeof(u));
-		if (lineio_printf(&p->io, "%zu %s\r\n", i + 1, u) == -1)
-			return -1;
-	}
-	return lineio_printf(&p->io, ".\r\n");
-}
-
-int
-pop3_cmd_dele(struct pop3 *p, const struct pop3_args *a)
-{
-	size_t	 i;
-
-	if (a->msg >= 1 && a->msg <= p->box.n && p->deleted[a->msg - 1])
-		return pop3_err(p, "message %zu already deleted", a->msg);
-	if (pop3_msg(p, a->msg, &i) == -1)
-		return 0;
-	p->deleted[i] = 1;
-	p->ndeleted++;
-	return pop3_ok(p, "message %zu deleted", a->msg);
-}
-
-int
-pop3_cmd_rset(struct pop3 *p, const struct pop3_args *a)
-{
-	size_t			 n;
-	unsigned long long	 octets;
-
-	(void)a;
-	if (p->box.n > 0)
-		memset(p->deleted, 0, p->box.n);
-	p->ndeleted = 0;
-	pop3_totals(p, &n, &octets);
-	return pop3_ok(p, "%zu messages (%llu octets)", n, octets);
-}
-
-/* The UPDATE state: the marked messages go.  0, or -1 if some stayed. */
-static int
-pop3_update(struct pop3 *p)
-{
-	size_t	 i, gone = 0;
-	int	 r = 0;
-
-	for (i = 0; i < p->box.n; i++) {
-		if (!p->deleted[i])
-			continue;
-		if (maildir_list_remove(&p->box, i) == -1) {
-			log_warn("remove %s", p->box.msgs[i].name);
-			r = -1;
-		} else
-			gone++;
-	}
-	log_info("update: %zu deleted, %zu kept", gone, p->box.n - gone);
-	return r;
-}
-
-int
-pop3_cmd_quit(struct pop3 *p, const struct pop3_args *a)
-{
-	int	 r;
-
-	(void)a;
-	p->done = 1;
-	if (p->state == POP3_AUTH)
-		return pop3_ok(p, "facteur POP3 server signing off");
-	r = pop3_update(p);
-	/* Unlocked before the reply: a client may log in again at once. */
-	if (p->lockfd != -1) {
-		(void)close(p->lockfd);
-		p->lockfd = -1;
-	}
-	if (r == -1)
-		return lineio_printf(&p->io,
-		    "-ERR [SYS/TEMP] some deleted messages not removed\r\n");
-	return pop3_ok(p, "facteur POP3 server signing off");
-}
-
-/* The lock that makes a second session of the mailbox [IN-USE]. */
-static int
-pop3_lock(const char *dir)
-{
-	char	 path[PATH_MAX];
-	int	 fd, r;
-
-	r = snprintf(path, sizeof(path), "%s/%s", dir, POP3_LOCK_FILE);
-	if (r < 0 || (size_t)r >= sizeof(path)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd == -1)
-		return -1;
-	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
-		r = errno;
-		(void)close(fd);
-		errno = r == EWOULDBLOCK ? EBUSY : r;
-		return -1;
-	}
-	return fd;
-}
-
-static int
-pop3_open_box(struct pop3 *p, const struct user_entry *u)
-{
-	const char	*md = conf_str(p->conf, "maildir");
-	char		 dir[PATH_MAX];
-	int		 r;
-
-	/* As in delivery (lspawn): the Maildir is always under the home. */
-	if (u->home[0] != '/')
-		return pop3_err(p, "[SYS/PERM] no home directory"), -1;
-	r = snprintf(dir, sizeof(dir), "%s/%s", u->home, md);
-	if (r < 0 || (size_t)r >= sizeof(dir))
-		return pop3_err(p, "[SYS/PERM] mailbox path too long"), -1;
-	/* A user who has had no mail yet has an empty mailbox, not an error. */
-	if (maildir_create(dir, 0700) == -1) {
-		log_warn("user=<%s>: create %s", u->name, dir);
-		return pop3_err(p, "[SYS/TEMP] cannot open the mailbox"), -1;
-	}
-	if ((p->lockfd = pop3_lock(dir)) == -1) {
-		if (errno == EBUSY)
-			return pop3_err(p, "[IN-USE] mailbox in use by another "
-			    "POP3 session"), -1;
-		log_warn("user=<%s>: lock %s", u->name, dir);
-		return pop3_err(p, "[SYS/TEMP] cannot open the mailbox"), -1;
-	}
-	if (maildir_list_take_new(dir) == -1)
-		log_warn("user=<%s>: moving new/ to cur/", u->name);
-	if (maildir_list_scan(&p->box, dir) == -1) {
-		log_warn("user=<%s>: listing %s", u->name, dir);
-		return pop3_err(p, "[SYS/TEMP] cannot list the mailbox"), -1;
-	}
-	if ((p->deleted = calloc(p->box.n + 1, 1)) == NULL) {
-		log_warn("calloc");
-		return pop3_err(p, "[SYS/TEMP] out of memory"), -1;
-	}
-	/* The size cache was read and dropped: give its pages back. */
-	(void)malloc_trim(0);
-	return 0;
-}
-
-int
-pop3_session_main(const struct conf *conf, const struct user_entry *u,
+pop3_session_exec(const struct conf *conf, const struct user_entry *u,
     int fd, void *arg)
 {
-	struct pop3		 p;
-	size_t			 n;
-	unsigned long long	 octets;
-	int			 r = 1;
+	const struct pop3_opts	*opts = arg;
+	static const char	 no[] = "-ERR [SYS/TEMP] cannot start the "
+				    "session\r\n";
+	char			 path[PATH_MAX], flags[8], limit[24], timeout[24];
+	char			*argv[12];
+	int			 n = 0, r;
 
-	memset(&p, 0, sizeof(p));
-	p.opts = arg;
-	p.conf = conf;
-	p.state = POP3_TRANS;
-	p.session_fd = -1;
-	p.lockfd = -1;
-	p.mark_seen = conf_bool(conf, "pop3_mark_seen");
-	buf_init(&p.line, POP3_LINE_MAX);
-	lineio_init(&p.io, fd, fd, (int)conf_int(conf, "pop3_timeout") * 1000);
-	if (pop3_open_box(&p, u) == 0) {
-		pop3_totals(&p, &n, &octets);
-		log_info("session: user=<%s>, messages=%zu, octets=%llu",
-		    u->name, n, octets);
-		if (pop3_ok(&p, "%zu messages (%llu octets)", n, octets) != -1)
-			r = pop3_loop(&p) == -1 ? 1 : 0;
-	} else
-		(void)lineio_flush(&p.io);
-	if (!p.done && p.box.n > 0)
-		log_info("session of %s ended without QUIT: nothing deleted",
-		    u->name);
-	maildir_list_free(&p.box);
-	free(p.deleted);
-	lineio_free(&p.io);
-	buf_free(&p.line);
-	if (p.lockfd != -1)
-		(void)close(p.lockfd);
-	return r;
+	r = snprintf(path, sizeof(path), "%s/pop3session",
+	    conf_str(conf, "program_dir"));
+	if (r < 0 || (size_t)r >= sizeof(path)) {
+		log_warnx("program_dir too long");
+		(void)fd_write_full(fd, no, sizeof(no) - 1);
+		return 111;
+	}
+	(void)snprintf(flags, sizeof(flags), "-%s%s%s",
+	    opts->debug ? "d" : "", conf_bool(conf, "log_debug") ? "D" : "",
+	    conf_bool(conf, "pop3_mark_seen") ? "S" : "");
+	(void)snprintf(limit, sizeof(limit), "%lld",
+	    conf_int(conf, "pop3_error_limit"));
+	(void)snprintf(timeout, sizeof(timeout), "%lld",
+	    conf_int(conf, "pop3_timeout"));
+	argv[n++] = "pop3session";
+	if (flags[1] != '\0')
+		argv[n++] = flags;
+	argv[n++] = "-e";
+	argv[n++] = limit;
+	argv[n++] = "-t";
+	argv[n++] = timeout;
+	argv[n++] = "--";
+	argv[n++] = (char *)u->name;
+	argv[n++] = (char *)u->home;
+	argv[n++] = (char *)conf_str(conf, "maildir");
+	argv[n] = NULL;
+	if (dup2(fd, 0) == -1 || dup2(fd, 1) == -1) {
+		log_warn("session for %s: dup2", u->name);
+		(void)fd_write_full(fd, no, sizeof(no) - 1);
+		return 111;
+	}
+	pop3_session_fds();
+	(void)execve(path, argv, environ);
+	log_warn("session for %s: exec %s", u->name, path);
+	(void)fd_write_full(1, no, sizeof(no) - 1);
+	return 111;
 }

@@ -47,7 +47,8 @@ QUEUE_USER = "facteur-queue"
 TEST_USERS = ("alice", "bob", "carol")
 LOGIN_PREFIX = "fct-"
 PROGRAMS = ("enqueue", "queued", "sendmail", "lspawn", "deliver",
-            "smtpd", "facteur", "facteurctl", "pop3d", "imapd")
+            "smtpd", "facteur", "facteurctl", "pop3d", "pop3session",
+            "imapd")
 QUEUE_SUBDIRS = ("msg", "tmp", "env", "state")
 POLL = 0.05
 

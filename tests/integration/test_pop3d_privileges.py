@@ -4,6 +4,9 @@ client descriptor, the login process runs as facteur-login chrooted to
 login_chroot, the session as the mailbox owner; the login process cannot
 open the Maildir and the session cannot open the private key (tried as
 their uids); uid 0 and uids below first_valid_uid never get a session.
+The session is program_dir/pop3session: it maps no OpenSSL and no PAM
+and holds no descriptor but the relay and its log; without it a login
+gets [SYS/TEMP] and nothing else happens.
 """
 import os
 import pwd
@@ -95,6 +98,57 @@ def test_low_uids_refused(fct, pop3):
         r = c.login(u)
         assert r.startswith(b"-ERR [AUTH]"), (u, r)
         c.cmd("QUIT")
+
+
+def session_of(fct, pop3, user):
+    (monitor,) = [p for p in pop3.plain.pids() if H.alive(p)]
+    uid = fct.user(user).uid
+    (session,) = [k for k in H.children(monitor)
+                  if H.proc_uids(k)[0] == uid]
+    return session
+
+
+@pytest.mark.root_only
+def test_session_is_pop3session(fct, pop3):
+    fct.write_conf(pop3_plaintext_login="yes")
+    put_message(fct, "alice", b"Subject: x\n\nbody\n")
+    c = Raw(pop3.port)
+    assert c.login("alice").startswith(b"+OK 1 ")
+    session = session_of(fct, pop3, "alice")
+    alice = fct.user("alice")
+    assert os.readlink("/proc/%d/exe" % session) == \
+        fct.program("pop3session")
+    assert H.proc_uids(session) == (alice.uid,) * 4
+    with open("/proc/%d/status" % session) as f:
+        groups = [ln.split()[1:] for ln in f if ln.startswith("Groups:")]
+    assert groups == [[]] or groups == [[str(alice.gid)]], groups
+    with open("/proc/%d/maps" % session) as f:
+        maps = f.read()
+    for lib in ("libssl", "libcrypto", "libpam", "libcrypt"):
+        assert lib not in maps, lib
+    # the relay on 0 and 1, the log on 2, its own mailbox lock; nothing
+    # of the monitor's
+    fds = sorted(int(n) for n in os.listdir("/proc/%d/fd" % session))
+    assert fds == [0, 1, 2, 3], fds
+    assert os.readlink("/proc/%d/fd/0" % session).startswith("socket:")
+    assert os.readlink("/proc/%d/fd/3" % session) == \
+        os.path.join(alice.home, "Maildir", "facteur-pop3.lock")
+    assert not can_open(alice.uid, alice.gid, fct.conf["tls_key_file"])
+    assert c.cmd("STAT").startswith(b"+OK 1 ")
+    assert c.cmd("QUIT").startswith(b"+OK")
+    assert "pop3session[%d]: session: user=<alice>" % session in fct.log()
+
+
+def test_session_program_missing(fct, pop3):
+    fct.write_conf(pop3_plaintext_login="yes")
+    put_message(fct, "alice", b"Subject: x\n\nbody\n")
+    os.unlink(fct.program("pop3session"))
+    c = Raw(pop3.port)
+    r = c.login("alice")
+    assert r.startswith(b"-ERR [SYS/TEMP]"), r
+    assert c.eof()
+    assert "pop3session" in fct.log()
+    assert len(fct.maildir_files("alice", "new")) == 1
 
 
 def test_split_without_root(fct, pop3):

@@ -1,8 +1,8 @@
 /*
- * pop3d_cmd: the POP3 command table and its parsers, shared by the login
- * process (AUTHORIZATION) and the session process (TRANSACTION): each row
- * names the states a command is allowed in, the shape of its arguments
- * and its handler.  Adding a command is adding a row.
+ * pop3_cmd: the POP3 command table and its parsers, shared by pop3d's
+ * login process (AUTHORIZATION) and pop3session (TRANSACTION): each row
+ * names the states a command is allowed in and the shape of its
+ * arguments; the handlers are the program's (see pop3_cmd.h).
  *
  * Lines are at most POP3_LINE_MAX octets (RFC 2449 4) and never hold a
  * NUL; a command word is matched case-insensitively; arguments are split
@@ -16,30 +16,35 @@
 #include <string.h>
 #include <strings.h>
 
-#include "conf.h"
-#include "log.h"
-#include "pop3d.h"
+#include "pop3_cmd.h"
+
+struct pop3_cmd {
+	const char	*name;
+	enum pop3_verb	 verb;
+	int		 states;
+	enum pop3_arg	 arg;
+};
 
 static const struct pop3_cmd pop3_cmds[] = {
-	{ "USER", POP3_AUTH,		ARG_WORD,	pop3_cmd_user },
-	{ "PASS", POP3_AUTH,		ARG_REST,	pop3_cmd_pass },
-	{ "AUTH", POP3_AUTH,		ARG_AUTH,	pop3_cmd_auth },
-	{ "STLS", POP3_AUTH,		ARG_NONE,	pop3_cmd_stls },
-	{ "CAPA", POP3_AUTH | POP3_TRANS, ARG_NONE,	pop3_capa },
-	{ "QUIT", POP3_AUTH | POP3_TRANS, ARG_NONE,	pop3_cmd_quit },
-	{ "NOOP", POP3_TRANS,		ARG_NONE,	pop3_cmd_noop },
-	{ "STAT", POP3_TRANS,		ARG_NONE,	pop3_cmd_stat },
-	{ "LIST", POP3_TRANS,		ARG_OPTMSG,	pop3_cmd_list },
-	{ "UIDL", POP3_TRANS,		ARG_OPTMSG,	pop3_cmd_uidl },
-	{ "RETR", POP3_TRANS,		ARG_MSG,	pop3_cmd_retr },
-	{ "TOP",  POP3_TRANS,		ARG_TOP,	pop3_cmd_top },
-	{ "DELE", POP3_TRANS,		ARG_MSG,	pop3_cmd_dele },
-	{ "RSET", POP3_TRANS,		ARG_NONE,	pop3_cmd_rset },
-	{ NULL, 0, ARG_NONE, NULL }
+	{ "USER", VERB_USER, POP3_AUTH,			ARG_WORD },
+	{ "PASS", VERB_PASS, POP3_AUTH,			ARG_REST },
+	{ "AUTH", VERB_AUTH, POP3_AUTH,			ARG_AUTH },
+	{ "STLS", VERB_STLS, POP3_AUTH,			ARG_NONE },
+	{ "CAPA", VERB_CAPA, POP3_AUTH | POP3_TRANS,	ARG_NONE },
+	{ "QUIT", VERB_QUIT, POP3_AUTH | POP3_TRANS,	ARG_NONE },
+	{ "NOOP", VERB_NOOP, POP3_TRANS,		ARG_NONE },
+	{ "STAT", VERB_STAT, POP3_TRANS,		ARG_NONE },
+	{ "LIST", VERB_LIST, POP3_TRANS,		ARG_OPTMSG },
+	{ "UIDL", VERB_UIDL, POP3_TRANS,		ARG_OPTMSG },
+	{ "RETR", VERB_RETR, POP3_TRANS,		ARG_MSG },
+	{ "TOP",  VERB_TOP,  POP3_TRANS,		ARG_TOP },
+	{ "DELE", VERB_DELE, POP3_TRANS,		ARG_MSG },
+	{ "RSET", VERB_RSET, POP3_TRANS,		ARG_NONE },
+	{ NULL, VERB_COUNT, 0, ARG_NONE }
 };
 
 static int
-pop3_vreply(struct pop3 *p, const char *status, const char *fmt, va_list ap)
+pop3_vreply(struct pop3_conn *p, const char *status, const char *fmt, va_list ap)
 {
 	char	 text[512];
 	int	 r;
@@ -52,7 +57,7 @@ pop3_vreply(struct pop3 *p, const char *status, const char *fmt, va_list ap)
 }
 
 int
-pop3_err(struct pop3 *p, const char *fmt, ...)
+pop3_err(struct pop3_conn *p, const char *fmt, ...)
 {
 	va_list	 ap;
 	int	 r;
@@ -60,7 +65,7 @@ pop3_err(struct pop3 *p, const char *fmt, ...)
 	va_start(ap, fmt);
 	r = pop3_vreply(p, "-ERR", fmt, ap);
 	va_end(ap);
-	if (++p->errors >= (unsigned)conf_int(p->conf, "pop3_error_limit")) {
+	if (++p->errors >= p->error_limit) {
 		(void)lineio_printf(&p->io, "-ERR too many errors, closing\r\n");
 		p->done = 1;
 	}
@@ -68,7 +73,7 @@ pop3_err(struct pop3 *p, const char *fmt, ...)
 }
 
 int
-pop3_ok(struct pop3 *p, const char *fmt, ...)
+pop3_ok(struct pop3_conn *p, const char *fmt, ...)
 {
 	va_list	 ap;
 	int	 r;
@@ -80,21 +85,11 @@ pop3_ok(struct pop3 *p, const char *fmt, ...)
 }
 
 int
-pop3_capa(struct pop3 *p, const struct pop3_args *a)
+pop3_capa_reply(struct pop3_conn *p, const char *extra)
 {
-	(void)a;
-	if (lineio_printf(&p->io, "+OK Capability list follows\r\n"
-	    "TOP\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\n") == -1)
-		return -1;
-	if (p->state == POP3_AUTH) {
-		if (pop3_login_allowed(p) &&
-		    lineio_printf(&p->io, "USER\r\nSASL PLAIN LOGIN\r\n") == -1)
-			return -1;
-		if (p->tls != NULL && p->conn == NULL &&
-		    lineio_printf(&p->io, "STLS\r\n") == -1)
-			return -1;
-	}
-	return lineio_printf(&p->io, "IMPLEMENTATION facteur\r\n.\r\n");
+	return lineio_printf(&p->io, "+OK Capability list follows\r\n"
+	    "TOP\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\n"
+	    "%sIMPLEMENTATION facteur\r\n.\r\n", extra);
 }
 
 /* A message number: 1 to 10 digits, no sign, no leading blank. */
@@ -134,7 +129,7 @@ split_words(char *s, char **w, int max)
 
 /* Fills a from the argument text; -1 after answering -ERR. */
 static int
-pop3_parse(struct pop3 *p, const struct pop3_cmd *c, char *rest,
+pop3_parse(struct pop3_conn *p, const struct pop3_cmd *c, char *rest,
     struct pop3_args *a)
 {
 	char			*w[2] = { NULL, NULL };
@@ -194,7 +189,8 @@ pop3_parse(struct pop3 *p, const struct pop3_cmd *c, char *rest,
 
 /* Runs one command line (terminator removed). */
 static int
-pop3_dispatch(struct pop3 *p, char *line, size_t len)
+pop3_dispatch(struct pop3_conn *p, struct pop3 *prog,
+    const pop3_handler *handlers, char *line, size_t len)
 {
 	const struct pop3_cmd	*c;
 	struct pop3_args	 a;
@@ -211,15 +207,17 @@ pop3_dispatch(struct pop3 *p, char *line, size_t len)
 			break;
 	if (c->name == NULL)
 		return pop3_err(p, "unknown command");
-	if (!(c->states & p->state))
+	/* No handler: the row's state is another process's. */
+	if (!(c->states & p->state) || handlers[c->verb] == NULL)
 		return pop3_err(p, "%s not valid in this state", c->name);
 	if (pop3_parse(p, c, rest, &a) == -1)
 		return 0;
-	return c->fn(p, &a);
+	return handlers[c->verb](prog, &a);
 }
 
 int
-pop3_loop(struct pop3 *p)
+pop3_loop(struct pop3_conn *p, struct pop3 *prog,
+    const pop3_handler handlers[VERB_COUNT])
 {
 	enum line_status	 st;
 	int			 crlf;
@@ -246,7 +244,8 @@ pop3_loop(struct pop3 *p)
 		}
 		p->line.len -= crlf ? 2 : 1;
 		p->line.data[p->line.len] = '\0';
-		if (pop3_dispatch(p, p->line.data, p->line.len) == -1) {
+		if (pop3_dispatch(p, prog, handlers, p->line.data,
+		    p->line.len) == -1) {
 			buf_wipe(&p->line);
 			return -1;
 		}

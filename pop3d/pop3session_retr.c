@@ -1,5 +1,5 @@
 /*
- * pop3d_retr: RETR and TOP, which send a message as RFC 1939 3 wants it
+ * pop3session_retr: RETR and TOP, which send a message as RFC 1939 3 wants it
  * whatever its stored line ends: CRLF line ends, dot-stuffed, a CRLF added
  * when the file does not end with one, then ".".  The octets before the
  * stuffing are what LIST and STAT announce (lib/maildir_list).  RETR adds
@@ -11,7 +11,7 @@
 
 #include "log.h"
 #include "maildir_list.h"
-#include "pop3d.h"
+#include "pop3session.h"
 
 #define RETR_CHUNK	(64 * 1024)
 #define RETR_OUT_MAX	(3 * RETR_CHUNK)	/* worst case: stuffing + CR */
@@ -68,17 +68,17 @@ retr_send(struct pop3 *p, size_t i, int top, unsigned long lines)
 
 	if ((fd = maildir_list_open(&p->box, i)) == -1) {
 		if (errno == ENOENT)
-			return pop3_err(p, "message %zu was removed by another "
+			return pop3_err(&p->c, "message %zu was removed by another "
 			    "program", i + 1);
 		log_warn("open %s", p->box.msgs[i].name);
-		return pop3_err(p, "[SYS/TEMP] cannot read message %zu", i + 1);
+		return pop3_err(&p->c, "[SYS/TEMP] cannot read message %zu", i + 1);
 	}
 	memset(&r, 0, sizeof(r));
 	crlf_init(&r.c);
 	buf_init(&r.out, RETR_OUT_MAX);
 	r.top = top;
 	r.max_lines = lines;
-	if ((top ? pop3_ok(p, "%s", "") : pop3_ok(p, "%zu octets",
+	if ((top ? pop3_ok(&p->c, "%s", "") : pop3_ok(&p->c, "%zu octets",
 	    p->box.msgs[i].size)) == -1)
 		goto out;
 	while (!stop) {
@@ -94,13 +94,13 @@ retr_send(struct pop3 *p, size_t i, int top, unsigned long lines)
 			break;
 		if ((stop = retr_piece(&r, chunk, (size_t)got)) == -1)
 			goto out;
-		if (lineio_write(&p->io, r.out.data, r.out.len) == -1)
+		if (lineio_write(&p->c.io, r.out.data, r.out.len) == -1)
 			goto out;
 		buf_reset(&r.out);
 	}
 	if (crlf_convert_end(&r.c, &r.out) == -1 ||
 	    buf_append(&r.out, ".\r\n", 3) == -1 ||
-	    lineio_write(&p->io, r.out.data, r.out.len) == -1)
+	    lineio_write(&p->c.io, r.out.data, r.out.len) == -1)
 		goto out;
 	ret = 0;
 	if (!top && p->mark_seen &&
@@ -116,7 +116,7 @@ int
 pop3_cmd_retr(struct pop3 *p, const struct pop3_args *a)
 {
 	if (a->msg > p->box.n || p->deleted[a->msg - 1])
-		return pop3_err(p, "no such message");
+		return pop3_err(&p->c, "no such message");
 	return retr_send(p, a->msg - 1, 0, 0);
 }
 
@@ -124,6 +124,6 @@ int
 pop3_cmd_top(struct pop3 *p, const struct pop3_args *a)
 {
 	if (a->msg > p->box.n || p->deleted[a->msg - 1])
-		return pop3_err(p, "no such message");
+		return pop3_err(&p->c, "no such message");
 	return retr_send(p, a->msg - 1, 1, a->lines);
 }
