@@ -44,7 +44,8 @@ static const struct pop3_cmd pop3_cmds[] = {
 };
 
 static int
-pop3_vreply(struct pop3_conn *p, const char *status, const char *fmt, va_list ap)
+pop3_vreply(struct pop3_conn *p, const char *status, const char *fmt,
+    va_list ap)
 {
 	char	 text[512];
 	int	 r;
@@ -66,7 +67,8 @@ pop3_err(struct pop3_conn *p, const char *fmt, ...)
 	r = pop3_vreply(p, "-ERR", fmt, ap);
 	va_end(ap);
 	if (++p->errors >= p->error_limit) {
-		(void)lineio_printf(&p->io, "-ERR too many errors, closing\r\n");
+		(void)lineio_printf(&p->io,
+		    "-ERR too many errors, closing\r\n");
 		p->done = 1;
 	}
 	return r;

@@ -52,8 +52,8 @@ pop3_login(struct pop3 *p, const char *user, const char *pass)
 		p->c.done = 1;
 		return 0;
 	default:
-		return pop3_err(&p->c, "[SYS/TEMP] cannot check credentials now, "
-		    "try later");
+		return pop3_err(&p->c, "[SYS/TEMP] cannot check credentials "
+		    "now, try later");
 	}
 }
 
@@ -95,10 +95,12 @@ pop3_sasl(struct pop3 *p, struct sasl *s, enum sasl_status st)
 	int			 crlf;
 
 	while (st == SASL_CONTINUE) {
-		if (lineio_printf(&p->c.io, "+ %s\r\n", sasl_challenge(s)) == -1 ||
+		if (lineio_printf(&p->c.io, "+ %s\r\n",
+		    sasl_challenge(s)) == -1 ||
 		    lineio_flush(&p->c.io) == -1)
 			return -1;
-		ls = lineio_read(&p->c.io, &p->c.line, SASL_LINE_MAX + 2, &crlf);
+		ls = lineio_read(&p->c.io, &p->c.line, SASL_LINE_MAX + 2,
+		    &crlf);
 		if (ls == LINE_TOOLONG) {
 			s->err = SASL_ERR_TOO_LONG;
 			st = SASL_ERROR;
@@ -120,7 +122,8 @@ pop3_sasl(struct pop3 *p, struct sasl *s, enum sasl_status st)
 	case SASL_ERR_MECH:
 		return pop3_err(&p->c, "unsupported mechanism");
 	default:
-		return pop3_err(&p->c, "[AUTH] %s", sasl_strerror(sasl_error(s)));
+		return pop3_err(&p->c, "[AUTH] %s",
+		    sasl_strerror(sasl_error(s)));
 	}
 }
 
@@ -134,7 +137,8 @@ pop3_cmd_auth(struct pop3 *p, const struct pop3_args *a)
 		/* The list of mechanisms, as clients probe with bare AUTH. */
 		if (!pop3_login_allowed(p))
 			return lineio_printf(&p->c.io, "+OK\r\n.\r\n");
-		return lineio_printf(&p->c.io, "+OK\r\nPLAIN\r\nLOGIN\r\n.\r\n");
+		return lineio_printf(&p->c.io,
+		    "+OK\r\nPLAIN\r\nLOGIN\r\n.\r\n");
 	}
 	if (!pop3_login_allowed(p))
 		return pop3_err(&p->c, "[AUTH] plaintext login is not allowed "
@@ -239,7 +243,8 @@ pop3_login_main(struct login_split *ls, void *arg)
 			log_debug("client=[%s]: %s", ls->client_addr, desc);
 	}
 	if (p.opts->overloaded) {
-		(void)lineio_printf(&p.c.io, "-ERR [SYS/TEMP] busy, try later\r\n");
+		(void)lineio_printf(&p.c.io,
+		    "-ERR [SYS/TEMP] busy, try later\r\n");
 		r = lineio_flush(&p.c.io);
 	} else {
 		log_debug("connect from [%s]", ls->client_addr);

@@ -41,7 +41,8 @@ pop3_session_exec(const struct conf *conf, const struct user_entry *u,
 	const struct pop3_opts	*opts = arg;
 	static const char	 no[] = "-ERR [SYS/TEMP] cannot start the "
 				    "session\r\n";
-	char			 path[PATH_MAX], flags[8], limit[24], timeout[24];
+	char			 path[PATH_MAX], flags[8];
+	char			 limit[24], timeout[24];
 	char			*argv[12];
 	int			 n = 0, r;
 

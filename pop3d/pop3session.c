@@ -103,7 +103,8 @@ main(int argc, char *argv[])
 		pop3_totals(&p, &n, &octets);
 		log_info("session: user=<%s>, messages=%zu, octets=%llu",
 		    user, n, octets);
-		if (pop3_ok(&p.c, "%zu messages (%llu octets)", n, octets) != -1)
+		if (pop3_ok(&p.c, "%zu messages (%llu octets)", n,
+		    octets) != -1)
 			r = pop3_loop(&p.c, &p, pop3_session_handlers) == -1;
 	} else
 		(void)lineio_flush(&p.c.io);
