@@ -222,7 +222,7 @@ bad:
 
 /* Writes the cache from the listing: temp file, fsync, rename. */
 static int
-cache_save(const struct maildir_list *l)
+cache_save(const struct maildir_list *l, const off_t *raw)
 {
 	char		 path[PATH_MAX], tmp[PATH_MAX];
 	struct buf	 b;
@@ -240,9 +240,9 @@ cache_save(const struct maildir_list *l)
 	for (i = 0; i < l->n; i++) {
 		const struct maildir_msg *m = &l->msgs[i];
 
-		if (buf_append(&b, m->name, m->ulen) == -1 ||
+		if (buf_append(&b, l->names + m->name, m->ulen) == -1 ||
 		    buf_printf(&b, "%c%lld%c%zu%c", '\0',
-		    (long long)m->rawsize, '\0', m->size, '\0') == -1) {
+		    (long long)raw[i], '\0', m->size, '\0') == -1) {
 			buf_free(&b);
 			return -1;
 		}
@@ -269,21 +269,72 @@ cache_save(const struct maildir_list *l)
 
 /* ---- the listing ---- */
 
-static int
-msg_cmp(const void *a, const void *b)
+const char *
+maildir_list_name(const struct maildir_list *l, size_t i)
 {
-	const struct maildir_msg *x = a, *y = b;
-
-	if (x->sec != y->sec)
-		return x->sec < y->sec ? -1 : 1;
-	return strcmp(x->name, y->name);
+	return l->names + l->msgs[i].name;
 }
 
+/* The leading seconds of a name: the order of arrival. */
+static unsigned long long
+name_sec(const char *p)
+{
+	unsigned long long	 sec = 0;
+
+	for (; *p >= '0' && *p <= '9' && sec < 1000000000000ULL; p++)
+		sec = sec * 10 + (unsigned)(*p - '0');
+	return sec;
+}
+
+static int
+msg_cmp(const void *a, const void *b, void *names)
+{
+	const struct maildir_msg *ma = a, *mb = b;
+	const char	*x = (const char *)names + ma->name;
+	const char	*y = (const char *)names + mb->name;
+	unsigned long long sx = name_sec(x), sy = name_sec(y);
+
+	if (sx != sy)
+		return sx < sy ? -1 : 1;
+	return strcmp(x, y);
+}
+
+/* Gives message i the name (appended to the names block).  0 or -1. */
+static int
+list_set_name(struct maildir_list *l, size_t i, const char *name)
+{
+	size_t	 len = strlen(name) + 1, ncap;
+	char	*nn;
+
+	if (len > NAME_MAX + 1) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (l->namescap - l->nameslen < len) {
+		ncap = l->namescap ? l->namescap * 2 : 8192;
+		while (ncap - l->nameslen < len)
+			ncap *= 2;
+		if (ncap > UINT32_MAX) {
+			errno = E2BIG;
+			return -1;
+		}
+		if ((nn = realloc(l->names, ncap)) == NULL)
+			return -1;
+		l->names = nn;
+		l->namescap = ncap;
+	}
+	memcpy(l->names + l->nameslen, name, len);
+	l->msgs[i].name = (uint32_t)l->nameslen;
+	l->msgs[i].ulen = (uint16_t)name_unique_len(name);
+	l->nameslen += len;
+	return 0;
+}
+
+/* Adds a message; its size holds the size on disk until list_sizes. */
 static int
 list_add(struct maildir_list *l, const char *name, off_t raw)
 {
 	struct maildir_msg	*m;
-	const char		*p;
 
 	if (l->n == l->cap) {
 		size_t ncap = l->cap ? l->cap * 2 : 256;
@@ -298,52 +349,55 @@ list_add(struct maildir_list *l, const char *name, off_t raw)
 		l->msgs = m;
 		l->cap = ncap;
 	}
-	m = &l->msgs[l->n];
-	memset(m, 0, sizeof(*m));
-	if ((m->name = strdup(name)) == NULL)
+	memset(&l->msgs[l->n], 0, sizeof(l->msgs[l->n]));
+	if (list_set_name(l, l->n, name) == -1)
 		return -1;
-	m->ulen = name_unique_len(name);
-	m->rawsize = raw;
-	for (p = name; *p >= '0' && *p <= '9' && m->sec < 1000000000000ULL; p++)
-		m->sec = m->sec * 10 + (unsigned)(*p - '0');
+	l->msgs[l->n].size = (size_t)raw;
 	l->n++;
 	return 0;
 }
 
-/* Fills each message's size from its name, the cache, or its content. */
+/*
+ * Fills each message's size from its name, the cache, or its content,
+ * and saves the cache when it learnt something.
+ */
 static int
 list_sizes(struct maildir_list *l)
 {
 	char		 *data, path[PATH_MAX];
 	struct cache_rec *recs, key, *hit;
 	size_t		  nrec, i, w;
+	off_t		 *raw;
 	ssize_t		  sz;
 	int		  fd;
 
+	if ((raw = reallocarray(NULL, l->n + 1, sizeof(*raw))) == NULL)
+		return -1;
 	cache_load(l->dir, &data, &recs, &nrec);
 	l->cached = nrec;
 	for (i = 0; i < l->n; i++) {
 		struct maildir_msg *m = &l->msgs[i];
+		const char	   *name = l->names + m->name;
 
-		if (name_wire_size(m->name, m->ulen, &w)) {
+		raw[i] = (off_t)m->size;
+		if (name_wire_size(name, m->ulen, &w)) {
 			m->size = w;
 			continue;
 		}
-		key.u = m->name;
+		key.u = name;
 		key.ulen = m->ulen;
 		hit = nrec ? bsearch(&key, recs, nrec, sizeof(*recs),
 		    cache_cmp) : NULL;
-		if (hit != NULL && hit->raw == (long long)m->rawsize) {
+		if (hit != NULL && hit->raw == (long long)raw[i]) {
 			m->size = (size_t)hit->size;
 			continue;
 		}
-		if (path_join(path, sizeof(path), l->dir, "cur", m->name) == -1)
+		if (path_join(path, sizeof(path), l->dir, "cur", name) == -1)
 			goto fail;
 		if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
 			if (errno != ENOENT)
 				goto fail;
-			m->size = (size_t)m->rawsize;	/* gone: RETR says so */
-			continue;
+			continue;	/* gone: RETR says so */
 		}
 		sz = crlf_size_fd(fd);
 		(void)close(fd);
@@ -354,11 +408,35 @@ list_sizes(struct maildir_list *l)
 	}
 	free(recs);
 	free(data);
+	/* The cache is a shortcut: failing to write it costs only time. */
+	if (l->computed > 0 || l->cached > l->n)
+		(void)cache_save(l, raw);
+	free(raw);
 	return 0;
 fail:
 	free(recs);
 	free(data);
+	free(raw);
 	return -1;
+}
+
+/* Gives back what the listing's growth left unused. */
+static void
+list_shrink(struct maildir_list *l)
+{
+	struct maildir_msg	*m;
+	char			*nn;
+
+	if (l->n > 0 && l->n < l->cap &&
+	    (m = reallocarray(l->msgs, l->n, sizeof(*m))) != NULL) {
+		l->msgs = m;
+		l->cap = l->n;
+	}
+	if (l->nameslen > 0 && l->nameslen < l->namescap &&
+	    (nn = realloc(l->names, l->nameslen)) != NULL) {
+		l->names = nn;
+		l->namescap = l->nameslen;
+	}
 }
 
 int
@@ -396,12 +474,10 @@ maildir_list_scan(struct maildir_list *l, const char *dir)
 		goto fail;
 	}
 	if (l->n > 1)
-		qsort(l->msgs, l->n, sizeof(*l->msgs), msg_cmp);
+		qsort_r(l->msgs, l->n, sizeof(*l->msgs), msg_cmp, l->names);
 	if (list_sizes(l) == -1)
 		goto fail;
-	/* The cache is a shortcut: failing to write it costs only time. */
-	if (l->computed > 0 || l->cached > l->n)
-		(void)cache_save(l);
+	list_shrink(l);
 	return 0;
 fail:
 	save = errno;
@@ -413,11 +489,8 @@ fail:
 void
 maildir_list_free(struct maildir_list *l)
 {
-	size_t	 i;
-
-	for (i = 0; i < l->n; i++)
-		free(l->msgs[i].name);
 	free(l->msgs);
+	free(l->names);
 	free(l->dir);
 	memset(l, 0, sizeof(*l));
 }
@@ -426,26 +499,24 @@ maildir_list_free(struct maildir_list *l)
 static int
 list_find(struct maildir_list *l, size_t i)
 {
-	struct maildir_msg *m = &l->msgs[i];
-	char		 path[PATH_MAX], *nn;
+	size_t		 ulen = l->msgs[i].ulen;
+	char		 path[PATH_MAX];
 	DIR		*d;
 	struct dirent	*de;
+	int		 r, save;
 
 	if (path_join(path, sizeof(path), l->dir, "cur", NULL) == -1 ||
 	    (d = opendir(path)) == NULL)
 		return -1;
 	while ((de = readdir(d)) != NULL) {
-		if (strncmp(de->d_name, m->name, m->ulen) != 0 ||
-		    (de->d_name[m->ulen] != ':' && de->d_name[m->ulen] != '\0'))
+		if (strncmp(de->d_name, maildir_list_name(l, i), ulen) != 0 ||
+		    (de->d_name[ulen] != ':' && de->d_name[ulen] != '\0'))
 			continue;
-		if ((nn = strdup(de->d_name)) == NULL) {
-			(void)closedir(d);
-			return -1;
-		}
-		free(m->name);
-		m->name = nn;
+		r = list_set_name(l, i, de->d_name);
+		save = errno;
 		(void)closedir(d);
-		return 0;
+		errno = save;
+		return r;
 	}
 	(void)closedir(d);
 	errno = ENOENT;
@@ -460,7 +531,7 @@ maildir_list_open(struct maildir_list *l, size_t i)
 
 	for (tries = 0; tries < 2; tries++) {
 		if (path_join(path, sizeof(path), l->dir, "cur",
-		    l->msgs[i].name) == -1)
+		    maildir_list_name(l, i)) == -1)
 			return -1;
 		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 		if (fd != -1 || errno != ENOENT)
@@ -481,7 +552,7 @@ maildir_list_add_flag(struct maildir_list *l, size_t i, char flag)
 	int	 tries, r, have = 0;
 
 	for (tries = 0; tries < 2; tries++) {
-		name = l->msgs[i].name;
+		name = l->names + l->msgs[i].name;
 		info = strstr(name + l->msgs[i].ulen, ":2,");
 		if (info != NULL) {
 			for (k = 0; info[3 + k] != '\0' && nf < sizeof(fl) - 2;
@@ -510,13 +581,8 @@ maildir_list_add_flag(struct maildir_list *l, size_t i, char flag)
 			errno = ENAMETOOLONG;
 			return -1;
 		}
-		if (rename(from, to) == 0) {
-			if ((name = strdup(nn)) == NULL)
-				return -1;
-			free(l->msgs[i].name);
-			l->msgs[i].name = name;
-			return 0;
-		}
+		if (rename(from, to) == 0)
+			return list_set_name(l, i, nn);
 		if (errno != ENOENT || list_find(l, i) == -1)
 			return -1;
 		nf = 0;
@@ -533,7 +599,7 @@ maildir_list_remove(struct maildir_list *l, size_t i)
 
 	for (tries = 0; tries < 2; tries++) {
 		if (path_join(path, sizeof(path), l->dir, "cur",
-		    l->msgs[i].name) == -1)
+		    maildir_list_name(l, i)) == -1)
 			return -1;
 		if (unlink(path) == 0)
 			return 0;
@@ -550,6 +616,7 @@ maildir_list_uidl(const struct maildir_list *l, size_t i, char *out,
     size_t outlen)
 {
 	const struct maildir_msg *m = &l->msgs[i];
+	const char	*name = maildir_list_name(l, i);
 	unsigned char	 md[SHA256_LEN];
 	unsigned int	 k;
 	size_t		 j;
@@ -557,16 +624,16 @@ maildir_list_uidl(const struct maildir_list *l, size_t i, char *out,
 			    m->ulen < outlen;
 
 	for (j = 0; fit && j < m->ulen; j++)
-		if ((unsigned char)m->name[j] < 0x21 ||
-		    (unsigned char)m->name[j] > 0x7e)
+		if ((unsigned char)name[j] < 0x21 ||
+		    (unsigned char)name[j] > 0x7e)
 			fit = 0;
 	if (fit) {
-		memcpy(out, m->name, m->ulen);
+		memcpy(out, name, m->ulen);
 		out[m->ulen] = '\0';
 		return;
 	}
 	/* Unfit for UIDL (RFC 1939 7): a stable digest of the unique name. */
-	sha256(m->name, m->ulen, md);
+	sha256(name, m->ulen, md);
 	if (outlen == 0)
 		return;
 	out[0] = '\0';

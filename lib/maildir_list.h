@@ -14,24 +14,29 @@
 #ifndef FACTEUR_MAILDIR_LIST_H
 #define FACTEUR_MAILDIR_LIST_H
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #define MAILDIR_SIZE_CACHE	"facteur-sizes"
 #define MAILDIR_LIST_MAX	1000000		/* messages in one listing */
 #define MAILDIR_UIDL_MAX	70		/* RFC 1939 7: 1 to 70 octets */
 
+/*
+ * The listing is kept compact, as a session holds it while it is idle:
+ * one array of small fixed records and every file name in one block.
+ */
 struct maildir_msg {
-	char	*name;		/* current file name in cur/ */
-	size_t	 ulen;		/* length of the unique part of name */
-	off_t	 rawsize;	/* octets on disk */
-	size_t	 size;		/* octets on the wire (CRLF ends) */
-	unsigned long long sec;	/* leading seconds of the name: order */
+	size_t		 size;		/* octets on the wire (CRLF ends) */
+	uint32_t	 name;		/* offset of the file name in names */
+	uint16_t	 ulen;		/* length of its unique part */
 };
 
 struct maildir_list {
 	char			*dir;		/* the Maildir */
 	struct maildir_msg	*msgs;
 	size_t			 n, cap;
+	char			*names;		/* NUL-ended names in cur/ */
+	size_t			 nameslen, namescap;
 	int			 computed;	/* sizes not found in any cache */
 	size_t			 cached;	/* records the cache file held */
 };
@@ -48,6 +53,8 @@ int	maildir_list_take_new(const char *dir);
  */
 int	maildir_list_scan(struct maildir_list *, const char *dir);
 void	maildir_list_free(struct maildir_list *);
+/* The current file name of message i in cur/. */
+const char *maildir_list_name(const struct maildir_list *, size_t i);
 /*
  * Opens message i read-only, following a rename by another program (an
  * IMAP flag change) through its unique name.  fd, or -1 with errno

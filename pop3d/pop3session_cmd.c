@@ -153,7 +153,7 @@ pop3_update(struct pop3 *p)
 		if (!p->deleted[i])
 			continue;
 		if (maildir_list_remove(&p->box, i) == -1) {
-			log_warn("remove %s", p->box.msgs[i].name);
+			log_warn("remove %s", maildir_list_name(&p->box, i));
 			r = -1;
 		} else
 			gone++;
@@ -243,20 +243,23 @@ pop3_open_box(struct pop3 *p, const char *user, const char *home,
 	/* A user who has had no mail yet has an empty mailbox, not an error. */
 	if (maildir_create(dir, 0700) == -1) {
 		log_warn("user=<%s>: create %s", user, dir);
-		return pop3_err(&p->c, "[SYS/TEMP] cannot open the mailbox"), -1;
+		return pop3_err(&p->c, "[SYS/TEMP] cannot open the "
+		    "mailbox"), -1;
 	}
 	if ((p->lockfd = pop3_lock(dir)) == -1) {
 		if (errno == EBUSY)
 			return pop3_err(&p->c, "[IN-USE] mailbox in use by "
 			    "another POP3 session"), -1;
 		log_warn("user=<%s>: lock %s", user, dir);
-		return pop3_err(&p->c, "[SYS/TEMP] cannot open the mailbox"), -1;
+		return pop3_err(&p->c, "[SYS/TEMP] cannot open the "
+		    "mailbox"), -1;
 	}
 	if (maildir_list_take_new(dir) == -1)
 		log_warn("user=<%s>: moving new/ to cur/", user);
 	if (maildir_list_scan(&p->box, dir) == -1) {
 		log_warn("user=<%s>: listing %s", user, dir);
-		return pop3_err(&p->c, "[SYS/TEMP] cannot list the mailbox"), -1;
+		return pop3_err(&p->c, "[SYS/TEMP] cannot list the "
+		    "mailbox"), -1;
 	}
 	if ((p->deleted = calloc(p->box.n + 1, 1)) == NULL) {
 		log_warn("calloc");

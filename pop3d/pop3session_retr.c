@@ -68,10 +68,11 @@ retr_send(struct pop3 *p, size_t i, int top, unsigned long lines)
 
 	if ((fd = maildir_list_open(&p->box, i)) == -1) {
 		if (errno == ENOENT)
-			return pop3_err(&p->c, "message %zu was removed by another "
-			    "program", i + 1);
-		log_warn("open %s", p->box.msgs[i].name);
-		return pop3_err(&p->c, "[SYS/TEMP] cannot read message %zu", i + 1);
+			return pop3_err(&p->c, "message %zu was removed by "
+			    "another program", i + 1);
+		log_warn("open %s", maildir_list_name(&p->box, i));
+		return pop3_err(&p->c, "[SYS/TEMP] cannot read message %zu",
+		    i + 1);
 	}
 	memset(&r, 0, sizeof(r));
 	crlf_init(&r.c);
@@ -87,7 +88,7 @@ retr_send(struct pop3 *p, size_t i, int top, unsigned long lines)
 			continue;
 		if (got == -1) {
 			/* Mid-message: no reply can say so; end the session. */
-			log_warn("read %s", p->box.msgs[i].name);
+			log_warn("read %s", maildir_list_name(&p->box, i));
 			goto out;
 		}
 		if (got == 0)
@@ -105,7 +106,7 @@ retr_send(struct pop3 *p, size_t i, int top, unsigned long lines)
 	ret = 0;
 	if (!top && p->mark_seen &&
 	    maildir_list_add_flag(&p->box, i, 'S') == -1)
-		log_warn("marking %s seen", p->box.msgs[i].name);
+		log_warn("marking %s seen", maildir_list_name(&p->box, i));
 out:
 	(void)close(fd);
 	buf_free(&r.out);
