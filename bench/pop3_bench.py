@@ -17,10 +17,15 @@ Measured, for each server, with the same Python poplib client:
   open       connect + login + STAT of a BENCH_POP3_MSGS-message Maildir:
              first session (sizes computed) and second (sizes cached).
   dump       STAT + UIDL + LIST + RETR of every message in one session.
-  memory     Rss and Pss (shared pages divided among their users) of the
-             processes serving one open session on the big Maildir
-             (pop3d: login, session and monitor; Dovecot: pop3-login and
-             pop3), from /proc/PID/smaps_rollup while the session is idle.
+  memory     of the processes serving one idle session (logged in, STAT
+             done), measured twice: on a 1-message Maildir and on the
+             BENCH_POP3_MSGS-message one.  For each process: VmRSS (from
+             /proc/PID/status), Pss (shared pages divided among their
+             users) and private (Private_Clean + Private_Dirty), from
+             /proc/PID/smaps_rollup; then login + session summed (pop3d:
+             the login process and pop3session; the per-connection
+             monitor is printed beside, not summed; Dovecot: pop3-login,
+             when it stays, and pop3).
 
 facteur's pop3d is started per connection by a Python accept loop (the
 inetd way, as the integration tests do), so its logins/s include a
@@ -135,39 +140,54 @@ def dump(port, user, n):
 
 
 def mem_kb(pid):
-    """(Rss, Pss) in kB from /proc/PID/smaps_rollup."""
+    """(VmRSS, Pss, private) in kB: /proc/PID/status, smaps_rollup."""
     out = {}
     try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    out["VmRSS"] = int(line.split()[1])
         with open("/proc/%d/smaps_rollup" % pid) as f:
             for line in f:
                 k = line.split(":")[0]
-                if k in ("Rss", "Pss"):
+                if k in ("Pss", "Private_Clean", "Private_Dirty"):
                     out[k] = int(line.split()[1])
     except OSError:
         pass
-    return out.get("Rss", 0), out.get("Pss", 0)
+    return (out.get("VmRSS", 0), out.get("Pss", 0),
+            out.get("Private_Clean", 0) + out.get("Private_Dirty", 0))
 
 
-def session_rss(port, user, pids_fn):
-    p = poplib.POP3("127.0.0.1", port, timeout=60)
+def session_mem(port, user, pids_fn):
+    """[(role, (VmRSS, Pss, private))] of one idle logged-in session."""
+    p = poplib.POP3("127.0.0.1", port, timeout=600)
     p.user(user)
     p.pass_(PASSWORD)
     p.stat()
-    time.sleep(0.3)
-    out = pids_fn()
-    r = {name: mem_kb(pid) for name, pid in out}
+    time.sleep(0.5)
+    r = [(role, mem_kb(pid)) for role, pid in pids_fn(user)]
     p.quit()
     return r
 
 
-def report(name, lps, open1, open2, dumpt, size, n, rss):
+def report(name, lps, open1, open2, dumpt, size, n):
     print("%-8s logins/s %7.1f | open %d msgs: first %.3fs, cached %.3fs "
           "| STAT+UIDL+LIST+RETR all: %.2fs (%.0f msg/s, %.1f MB/s)"
           % (name, lps, n, open1, open2, dumpt, n / dumpt,
              size / dumpt / 1e6))
-    print("%-8s memory of one session (Rss/Pss): %s" % (
-        name, ", ".join("%s %d/%d kB" % (k, v[0], v[1])
-                        for k, v in sorted(rss.items()))))
+
+
+def report_mem(name, box, mem, summed):
+    """One line per mailbox: each process, then the sum of summed."""
+    fmt = "%s %d/%d/%d"
+    tot = [0, 0, 0]
+    for role, m in mem:
+        if role.split("-")[0] in summed:
+            tot = [a + b for a, b in zip(tot, m)]
+    print("%-8s memory, idle session, %s (VmRSS/Pss/private kB): %s; "
+          "%s: %d/%d/%d" % (
+              name, box, ", ".join(fmt % ((role,) + m) for role, m in mem),
+              "+".join(summed), tot[0], tot[1], tot[2]))
 
 
 def bench_facteur(total, conc, n):
@@ -177,27 +197,33 @@ def bench_facteur(total, conc, n):
         srv = F.Pop3dServer(inst)
         fill_maildir(inst.user("bob").home, inst.user("bob").uid,
                      inst.user("bob").gid, n)
+        fill_maildir(inst.user("alice").home, inst.user("alice").uid,
+                     inst.user("alice").gid, 1)
         lps = logins(srv.port, add_login_users(inst, conc), total, conc)
         open1 = open_box(srv.port, "bob")
         open2 = open_box(srv.port, "bob")
         dumpt, size = dump(srv.port, "bob", n)
 
-        def pids():
-            mons = [p for p in srv.pids() if H.alive(p)]
+        def pids(user):
+            """The monitor, then its children: the session is the one
+            running pop3session (as the user when root)."""
             out = []
-            for m in mons:
+            for m in [p for p in srv.pids() if H.alive(p)]:
                 out.append(("monitor", m))
                 for c in H.children(m):
-                    role = "session" if H.proc_uids(c)[0] == \
-                        inst.user("bob").uid and H.IS_ROOT else "child"
-                    if H.IS_ROOT and role == "child":
-                        role = "login"
-                    out.append((role + "-%d" % c if role == "child"
-                                else role, c))
+                    exe = os.path.basename(os.readlink("/proc/%d/exe" % c))
+                    out.append(("session" if exe == "pop3session"
+                                else "login", c))
             return out
-        rss = session_rss(srv.port, "bob", pids)
+        # the small box first: the session of the big one has sizes cached
+        small = session_mem(srv.port, "alice", pids)
+        big = session_mem(srv.port, "bob", pids)
         srv.close()
-        report("facteur", lps, open1, open2, dumpt, size, n, rss)
+        report("facteur", lps, open1, open2, dumpt, size, n)
+        report_mem("facteur", "1-message Maildir", small,
+                   ("login", "session"))
+        report_mem("facteur", "%d-message Maildir" % n, big,
+                   ("login", "session"))
     finally:
         inst.close()
 
@@ -233,6 +259,8 @@ def bench_dovecot(total, conc, n):
     try:
         bob = inst.user("bob")
         fill_maildir(bob.home, bob.uid, bob.gid, n)
+        alice = inst.user("alice")
+        fill_maildir(alice.home, alice.uid, alice.gid, 1)
         lusers = add_login_users(inst, conc)
         users = os.path.join(d, "users")
         h = H.password_hash(PASSWORD)
@@ -309,15 +337,25 @@ service imap-login {
         open2 = open_box(port, "bob")
         dumpt, size = dump(port, "bob", n)
 
-        def pids():
+        def pids(user):
+            """pop3-login processes (one per connection; gone after a
+            plain login) and the pop3 process of user."""
             out = []
+            uid = inst.user(user).uid
             for c in H.descendants(proc.pid):
                 comm = H.proc_comm(c)
-                if comm in ("pop3-login", "pop3"):
-                    out.append(("%s-%d" % (comm, c), c))
+                if comm == "pop3-login" or (
+                        comm == "pop3" and
+                        (not H.IS_ROOT or H.proc_uids(c)[0] == uid)):
+                    out.append((comm, c))
             return out
-        rss = session_rss(port, "bob", pids)
-        report("dovecot", lps, open1, open2, dumpt, size, n, rss)
+        small = session_mem(port, "alice", pids)
+        big = session_mem(port, "bob", pids)
+        report("dovecot", lps, open1, open2, dumpt, size, n)
+        report_mem("dovecot", "1-message Maildir", small,
+                   ("pop3-login", "pop3"))
+        report_mem("dovecot", "%d-message Maildir" % n, big,
+                   ("pop3-login", "pop3"))
     finally:
         if proc is not None:
             proc.terminate()
