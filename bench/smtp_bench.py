@@ -274,13 +274,19 @@ class Facteur:
         self.maildir = inst.maildir(RCPT_USER)
 
     def sessions(self):
-        """[(monitor pid, [session pids])] of running smtpd's."""
-        out = []
+        """[(monitor pid, [session pids])] of running smtpd's: children
+        of the resident smtpd servers (or of the master itself, for
+        sessions it started per connection or inherited)."""
+        tops = []
         for p in H.children(self.proc.pid):
-            if H.proc_comm(p) == "smtpd":
-                out.append((p, [c for c in H.children(p)
-                                if H.proc_comm(c) == "smtpd"]))
-        return out
+            comm = H.proc_comm(p)
+            if comm == "smtpd":
+                tops.append(p)
+            elif comm == "smtpd-resident":
+                tops.extend(c for c in H.children(p)
+                            if H.proc_comm(c) == "smtpd")
+        return [(p, [c for c in H.children(p) if H.proc_comm(c) == "smtpd"])
+                for p in tops]
 
     def stop(self):
         if self.proc.poll() is None:
@@ -294,8 +300,11 @@ class Facteur:
 
 
 def proc_mem(pid):
-    """(VmRSS kB, Pss kB) of pid."""
-    rss = pss = 0
+    """(VmRSS, Pss, private) of pid in kB.  private is
+    Private_Clean + Private_Dirty: the memory only this process holds,
+    what one more session costs the machine; Pss adds its share of the
+    pages it shares (libraries, the resident's copy-on-write memory)."""
+    rss = pss = priv = 0
     with open("/proc/%d/status" % pid) as f:
         for line in f:
             if line.startswith("VmRSS:"):
@@ -305,9 +314,11 @@ def proc_mem(pid):
             for line in f:
                 if line.startswith("Pss:"):
                     pss = int(line.split()[1])
+                elif line.startswith(("Private_Clean:", "Private_Dirty:")):
+                    priv += int(line.split()[1])
     except OSError:
         pass
-    return rss, pss
+    return rss, pss, priv
 
 
 def idle_memory(fct, flags=()):
@@ -334,7 +345,32 @@ def idle_memory(fct, flags=()):
         H.wait_until(lambda: not fct.sessions(), 30, "the session to end")
     med = lambda f: statistics.median(f(s) for s in samples)  # noqa: E731
     return {"mon_rss": med(lambda s: s[0][0]), "mon_pss": med(lambda s: s[0][1]),
-            "ses_rss": med(lambda s: s[1][0]), "ses_pss": med(lambda s: s[1][1])}
+            "mon_priv": med(lambda s: s[0][2]),
+            "ses_rss": med(lambda s: s[1][0]), "ses_pss": med(lambda s: s[1][1]),
+            "ses_priv": med(lambda s: s[1][2])}
+
+
+def postfix_idle_memory(post):
+    """Postfix's smtpd memory while one client sits idle after EHLO: the
+    median over its smtpd processes (the one serving and those kept for
+    reuse are the same program in the same state)."""
+    p = subprocess.Popen([LOAD, "-p", str(post.port), "-I"],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         text=True)
+    try:
+        if p.stdout.readline().strip() != "ready":
+            return None
+        time.sleep(0.2)
+        pids = [q for q in H.descendants(post.master_pid())
+                if H.proc_comm(q) == "smtpd"]
+        mems = [proc_mem(q) for q in pids]
+    finally:
+        p.stdin.write("\n")
+        p.stdin.close()
+        p.wait(30)
+    if not mems:
+        return None
+    return tuple(statistics.median(m[i] for m in mems) for i in range(3))
 
 
 def warm_up(port, maildir, size):
@@ -600,6 +636,7 @@ def main():
                 % fct.inst.health_problems()[:5])
 
     pf, pf_ss, pf_note, pf_batch, pf_tls = None, None, None, None, None
+    pf_mem = None
     if not env_int("SMTP_BENCH_POSTFIX", 1):
         pf_note = "skipped (SMTP_BENCH_POSTFIX=0)"
     elif not H.IS_ROOT:
@@ -624,6 +661,7 @@ def main():
                                        post.master_pid(),
                                        ["-m", "10", "-P"]).get(10)
                 pf_ss = smtp_source(post.port, n, 10, size, post.maildir)
+                pf_mem = postfix_idle_memory(post)
                 pf_tls = bench_plain(post.port, post.maildir, n, [10], size,
                                      runs, "postfix STARTTLS",
                                      post.master_pid(), ["-t"]).get(10)
@@ -660,11 +698,16 @@ def main():
     for what, m in (("greeting+EHLO", mem),
                     ("STARTTLS+EHLO", tls_res.get("mem"))):
         if m:
-            say("  idle session memory (%s; VmRSS / Pss, kB): "
-                "monitor %d / %d, session %d / %d, together %d / %d"
-                % (what, m["mon_rss"], m["mon_pss"], m["ses_rss"],
-                   m["ses_pss"], m["mon_rss"] + m["ses_rss"],
-                   m["mon_pss"] + m["ses_pss"]))
+            say("  idle session memory (%s; VmRSS / Pss / private, kB): "
+                "monitor %d / %d / %d, session %d / %d / %d, "
+                "together %d / %d / %d"
+                % (what, m["mon_rss"], m["mon_pss"], m["mon_priv"],
+                   m["ses_rss"], m["ses_pss"], m["ses_priv"],
+                   m["mon_rss"] + m["ses_rss"], m["mon_pss"] + m["ses_pss"],
+                   m["mon_priv"] + m["ses_priv"]))
+    if pf_mem:
+        say("  Postfix smtpd, one idle client (VmRSS / Pss / private, kB): "
+            "%d / %d / %d" % pf_mem)
     if ss:
         say("  smtp-source cross-check, facteur c=10: %.1f accepted/s" % ss)
     if pf and 10 in pf:

@@ -82,6 +82,8 @@ const struct conf_key conf_keys[] = {
 	  "account the smtpd session runs as" },
 	{ "smtpd_chroot", CONF_STR, "/var/lib/facteur/empty", 0, 0,
 	  "empty directory the smtpd session is chrooted to" },
+	{ "smtpd_resident", CONF_BOOL, "yes", 0, 0,
+	  "master: one long-lived smtpd per service forks per connection" },
 	{ "smtpd_recipient_limit", CONF_INT, "1000", 1, 100000,
 	  "recipients in one SMTP transaction (more get 452 4.5.3)" },
 	{ "smtpd_error_limit", CONF_INT, "10", 1, 1000,

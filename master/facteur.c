@@ -7,9 +7,14 @@
  * It reads no byte from any client: the per-connection programs drop
  * their own privileges before they do.
  *
+ * The SMTP services run resident (smtpd_resident, the default): one smtpd
+ * per service, started once, is handed each connection and forks for it
+ * (facteur_resident.c).
+ *
  *   SIGHUP   re-read facteur.conf (kept as it was if the new one has
  *            errors), rebind changed listeners, rotate the TLS session
- *            ticket keys, pass SIGHUP to queued
+ *            ticket keys, start new resident servers (the old ones'
+ *            sessions go on), pass SIGHUP to queued
  *   SIGTERM  stop accepting, stop queued, let sessions finish for
  *   SIGINT   shutdown_grace, then end those left
  *
@@ -22,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,14 +39,14 @@
 #include "tls.h"
 
 struct service master_services[] = {
-	{ "smtp",	"smtp_listen",		"smtpd", "-mmx", {0}, {{0}}, 0, 0 },
-	{ "submission",	"submission_listen",	"smtpd", "-msubmission", {0}, {{0}}, 0, 0 },
-	{ "smtps",	"smtps_listen",		"smtpd", "-msmtps", {0}, {{0}}, 0, 0 },
-	{ "pop3",	"pop3_listen",		"pop3d", NULL, {0}, {{0}}, 0, 0 },
-	{ "pop3s",	"pop3s_listen",		"pop3d", "-s", {0}, {{0}}, 0, 0 },
-	{ "imap",	"imap_listen",		"imapd", NULL, {0}, {{0}}, 0, 0 },
-	{ "imaps",	"imaps_listen",		"imapd", "-s", {0}, {{0}}, 0, 0 },
-	{ NULL, NULL, NULL, NULL, {0}, {{0}}, 0, 0 }
+	{ "smtp",	"smtp_listen",		"smtpd", "-mmx", {0}, {{0}}, 0, 0, 1, 0 },
+	{ "submission",	"submission_listen",	"smtpd", "-msubmission", {0}, {{0}}, 0, 0, 1, 0 },
+	{ "smtps",	"smtps_listen",		"smtpd", "-msmtps", {0}, {{0}}, 0, 0, 1, 0 },
+	{ "pop3",	"pop3_listen",		"pop3d", NULL, {0}, {{0}}, 0, 0, 0, 0 },
+	{ "pop3s",	"pop3s_listen",		"pop3d", "-s", {0}, {{0}}, 0, 0, 0, 0 },
+	{ "imap",	"imap_listen",		"imapd", NULL, {0}, {{0}}, 0, 0, 0, 0 },
+	{ "imaps",	"imaps_listen",		"imapd", "-s", {0}, {{0}}, 0, 0, 0, 0 },
+	{ NULL, NULL, NULL, NULL, {0}, {{0}}, 0, 0, 0, 0 }
 };
 
 int		 master_debug;
@@ -104,6 +110,9 @@ master_reap(const struct conf *conf)
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		if (session_reap(pid, status))
 			continue;
+		if (resident_reap(pid, status, conf))
+			continue;
+		/* else queued, or a process orphaned to us (subreaper) */
 		(void)queue_group_reap(pid, status, conf);
 	}
 }
@@ -136,15 +145,20 @@ master_shutdown(const struct conf *conf)
 
 	log_info("stopping: %d sessions open", session_count());
 	listen_close_all();
+	resident_retire_all();
 	queue_group_signal(SIGTERM);
-	while (session_count() > 0 || queue_group_running()) {
+	while (session_count() > 0 || queue_group_running() ||
+	    resident_count() > 0) {
+		resident_drain();
 		master_reap(conf);
-		if (session_count() == 0 && !queue_group_running())
+		if (session_count() == 0 && !queue_group_running() &&
+		    resident_count() == 0)
 			break;
 		if (!killed && time(NULL) >= deadline) {
 			log_info("grace time over: ending %d sessions",
 			    session_count());
 			session_signal_all(SIGTERM);
+			resident_signal_all(SIGKILL);
 			queue_group_signal(SIGKILL);
 			killed = 1;
 			deadline = time(NULL) + 5;
@@ -161,9 +175,9 @@ main(int argc, char *argv[])
 {
 	const char	*confpath = NULL;
 	struct conf	*conf, *nconf;
-	struct pollfd	 pfd[1 + 7 * MASTER_LISTEN_MAX];
+	struct pollfd	 pfd[1 + 7 * MASTER_LISTEN_MAX + MASTER_RESIDENTS_MAX];
 	struct service	*map[1 + 7 * MASTER_LISTEN_MAX];
-	int		 ch, n, i, j, stop = 0;
+	int		 ch, n, nres, i, j, stop = 0;
 
 	while ((ch = getopt(argc, argv, "C:d")) != -1) {
 		switch (ch) {
@@ -191,8 +205,15 @@ main(int argc, char *argv[])
 		    "without privilege changes", (long)getuid());
 
 	master_setup_signals();
+	/*
+	 * Sessions of a retired or crashed resident server become ours, to
+	 * be reaped and counted out (facteur_resident.c).
+	 */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
+		fatal("prctl PR_SET_CHILD_SUBREAPER");
 	master_rotate_tickets(conf);
 	listen_apply(conf);
+	resident_apply(conf, confpath);
 	queue_group_start(conf, confpath, master_debug);
 	log_info("started, configuration %s", confpath);
 
@@ -207,8 +228,14 @@ main(int argc, char *argv[])
 				pfd[n].events = POLLIN;
 				map[n++] = svc;
 			}
-		if (poll(pfd, (nfds_t)n, 1000) == -1 && errno != EINTR)
+		nres = resident_pollfds(pfd + n, MASTER_RESIDENTS_MAX);
+		if (poll(pfd, (nfds_t)(n + nres), 1000) == -1 && errno != EINTR)
 			fatal("poll");
+		for (i = n; i < n + nres; i++)
+			if (pfd[i].revents != 0) {
+				resident_drain();
+				break;
+			}
 		if (pfd[0].revents & POLLIN) {
 			unsigned char	 sigs[64];
 			ssize_t		 r = read(sigpipe_fds[0], sigs, sizeof(sigs));
@@ -233,6 +260,7 @@ main(int argc, char *argv[])
 					    "log_debug"));
 					listen_apply(conf);
 					master_rotate_tickets(conf);
+					resident_apply(conf, confpath);
 					queue_group_signal(SIGHUP);
 					log_info("configuration re-read");
 					break;
@@ -247,10 +275,15 @@ main(int argc, char *argv[])
 			if (pfd[i].revents & POLLIN)
 				session_accept(map[i], pfd[i].fd, conf, confpath);
 		master_reap(conf);
-		if (!stop)
+		if (!stop) {
 			queue_group_tick(conf, confpath, master_debug);
-		if (!stop && time(NULL) - ticket_rotated >= TICKET_ROTATE)
+			resident_tick(conf, confpath);
+		}
+		if (!stop && time(NULL) - ticket_rotated >= TICKET_ROTATE) {
 			master_rotate_tickets(conf);
+			/* residents read the ticket keys when they start */
+			resident_apply(conf, confpath);
+		}
 	}
 	master_shutdown(conf);
 	conf_free(conf);

@@ -5,10 +5,13 @@
 #define FACTEUR_MASTER_H
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <poll.h>
+#include <time.h>
 #include "conf.h"
 
 #define MASTER_LISTEN_MAX	16	/* addresses per service */
 #define MASTER_SESSIONS_MAX	10000	/* sessions of all services */
+#define MASTER_RESIDENTS_MAX	16	/* resident servers, retiring ones too */
 
 struct service {
 	const char	*name;		/* smtp, submission, ... */
@@ -19,6 +22,8 @@ struct service {
 	char		 addrs[MASTER_LISTEN_MAX][64];
 	int		 nfds;
 	int		 nsessions;
+	int		 can_reside;	/* the program has a resident mode (-R) */
+	time_t		 resident_retry_at;	/* no resident before */
 };
 
 struct session {
@@ -26,6 +31,8 @@ struct session {
 	struct service	*svc;
 	struct sockaddr_storage peer;
 	socklen_t	 peerlen;
+	long long	 seq;	/* handed to a resident: its number; else 0 */
+	int		 slot;	/* that resident while it runs; else -1 */
 };
 
 extern struct service	master_services[];
@@ -42,6 +49,27 @@ void	session_accept(struct service *, int lfd, const struct conf *,
 int	session_reap(pid_t, int status);	/* 1 if it was a session */
 int	session_count(void);
 void	session_signal_all(int sig);
+/* A resident's reports: seq is served by pid; seq's process ended. */
+void	session_started(long long seq, pid_t pid);
+void	session_ended(long long seq);
+/* The resident in slot is gone: forget what it never reported. */
+void	session_resident_gone(int slot);
+
+/* facteur_resident.c */
+int	resident_wanted(const struct service *, const struct conf *);
+/* Retires the running residents and starts one per resident service. */
+void	resident_apply(const struct conf *, const char *confpath);
+void	resident_retire_all(void);
+/* Starts the residents that should run and may (restart_delay passed). */
+void	resident_tick(const struct conf *, const char *confpath);
+/* Hands the connection fd over: 0 (*slot set), or -1: start a program. */
+int	resident_hand(struct service *, const struct conf *,
+	    const char *confpath, int fd, int over, long long seq, int *slot);
+int	resident_pollfds(struct pollfd *, int max);
+void	resident_drain(void);	/* reads every waiting report */
+int	resident_reap(pid_t, int status, const struct conf *);	/* 1 if ours */
+int	resident_count(void);	/* residents not yet gone */
+void	resident_signal_all(int sig);
 
 /* facteur_queue.c */
 void	queue_group_start(const struct conf *, const char *confpath, int debug);
@@ -50,9 +78,13 @@ void	queue_group_tick(const struct conf *, const char *confpath, int debug);
 void	queue_group_signal(int sig);
 int	queue_group_running(void);
 
-/* a fork+exec of program_dir/program with the socket on fds 0 and 1 */
+/*
+ * A fork+exec of program_dir/program with the socket on fds 0 and 1, or,
+ * when chan != -1, as a resident (-R) with chan on fd 3.
+ */
 pid_t	master_spawn(const struct conf *, const char *confpath, int sock,
-	    const char *program, const char *arg, int overloaded, int debug);
+	    int chan, const char *program, const char *arg, int overloaded,
+	    int debug);
 extern int	master_debug;
 
 #endif

@@ -17,7 +17,8 @@ static time_t	queued_restart_at;	/* 0: no restart pending */
 void
 queue_group_start(const struct conf *conf, const char *confpath, int debug)
 {
-	queued_pid = master_spawn(conf, confpath, -1, "queued", NULL, 0, debug);
+	queued_pid = master_spawn(conf, confpath, -1, -1, "queued", NULL, 0,
+	    debug);
 	if (queued_pid == -1) {
 		log_warnx("cannot start queued; retrying in %lld s",
 		    conf_int(conf, "restart_delay"));

@@ -1,6 +1,8 @@
 /*
  * facteur_session: accepting clients and starting one program per
- * connection, with the socket on fds 0 and 1 (the inetd convention).
+ * connection, with the socket on fds 0 and 1 (the inetd convention), or
+ * handing the connection to the service's resident server
+ * (facteur_resident.c), which reports the pid that serves it.
  * Limits: max_sessions per service and max_sessions_per_client per client
  * address and service.  Over a limit, overload_action = reply starts the
  * program anyway with -O, and it answers "busy" in its own protocol
@@ -22,6 +24,7 @@
 
 static struct session	 sessions[MASTER_SESSIONS_MAX];
 static int		 nsessions;
+static long long	 session_seq;	/* numbers for residents */
 
 static int
 peer_same(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
@@ -53,7 +56,7 @@ session_count_peer(const struct service *svc,
 
 pid_t
 master_spawn(const struct conf *conf, const char *confpath, int sock,
-    const char *program, const char *arg, int overloaded, int debug)
+    int chan, const char *program, const char *arg, int overloaded, int debug)
 {
 	char	 path[1024];
 	char	*argv[8];
@@ -72,6 +75,8 @@ master_spawn(const struct conf *conf, const char *confpath, int sock,
 		argv[argc++] = "-d";
 	if (overloaded)
 		argv[argc++] = "-O";
+	if (chan != -1)
+		argv[argc++] = "-R";
 	if (arg != NULL)
 		argv[argc++] = (char *)arg;
 	argv[argc] = NULL;
@@ -89,12 +94,24 @@ master_spawn(const struct conf *conf, const char *confpath, int sock,
 		if (fd_set_nonblock(0, 0) == -1)
 			_exit(111);
 	}
-	if (!debug) {
-		int null = open("/dev/null", O_WRONLY);
-		if (null == -1 || dup2(null, 2) == -1)
+	if (chan != -1) {
+		/* fd 3; dup2 onto itself would keep close-on-exec */
+		if (chan == 3 ? fd_set_cloexec(3, 0) == -1 :
+		    dup2(chan, 3) == -1)
+			_exit(111);
+		if (fd_set_nonblock(3, 0) == -1)
 			_exit(111);
 	}
-	closefrom(3);
+	{
+		int null = open("/dev/null", O_RDWR);
+		if (null == -1)
+			_exit(111);
+		if (chan != -1 && (dup2(null, 0) == -1 || dup2(null, 1) == -1))
+			_exit(111);
+		if (!debug && dup2(null, 2) == -1)
+			_exit(111);
+	}
+	closefrom(chan != -1 ? 4 : 3);
 	{
 		sigset_t none;
 		sigemptyset(&none);
@@ -116,7 +133,8 @@ session_accept(struct service *svc, int lfd, const struct conf *conf,
 	struct session	*s;
 	struct sockaddr_storage peer;
 	socklen_t	 plen = sizeof(peer);
-	int		 fd, over = 0;
+	long long	 seq;
+	int		 fd, slot, over = 0;
 	pid_t		 pid;
 
 	fd = accept4(lfd, (struct sockaddr *)&peer, &plen, SOCK_CLOEXEC);
@@ -142,8 +160,19 @@ session_accept(struct service *svc, int lfd, const struct conf *conf,
 		close(fd);
 		return;
 	}
-	pid = master_spawn(conf, confpath, fd, svc->program, svc->arg, over,
-	    master_debug);
+	seq = 0;
+	slot = -1;
+	if (resident_wanted(svc, conf)) {
+		seq = ++session_seq;
+		if (resident_hand(svc, conf, confpath, fd, over, seq, &slot) ==
+		    -1)
+			seq = 0;
+	}
+	if (seq != 0)
+		pid = 0;	/* the resident reports it */
+	else
+		pid = master_spawn(conf, confpath, fd, -1, svc->program,
+		    svc->arg, over, master_debug);
 	close(fd);
 	if (pid == -1)
 		return;
@@ -152,11 +181,21 @@ session_accept(struct service *svc, int lfd, const struct conf *conf,
 	s->svc = svc;
 	s->peer = peer;
 	s->peerlen = plen;
+	s->seq = seq;
+	s->slot = slot;
 	/* An overloaded child is not counted against the limits it broke. */
 	if (over)
 		s->svc = NULL;
 	else
 		svc->nsessions++;
+}
+
+static void
+session_remove(int i)
+{
+	if (sessions[i].svc != NULL)
+		sessions[i].svc->nsessions--;
+	sessions[i] = sessions[--nsessions];
 }
 
 int
@@ -168,12 +207,52 @@ session_reap(pid_t pid, int status)
 	for (i = 0; i < nsessions; i++) {
 		if (sessions[i].pid != pid)
 			continue;
-		if (sessions[i].svc != NULL)
-			sessions[i].svc->nsessions--;
-		sessions[i] = sessions[--nsessions];
+		session_remove(i);
 		return 1;
 	}
 	return 0;
+}
+
+void
+session_started(long long seq, pid_t pid)
+{
+	int	 i;
+
+	for (i = 0; i < nsessions; i++)
+		if (sessions[i].seq == seq && sessions[i].pid == 0) {
+			sessions[i].pid = pid;
+			return;
+		}
+}
+
+void
+session_ended(long long seq)
+{
+	int	 i;
+
+	for (i = 0; i < nsessions; i++)
+		if (sessions[i].seq == seq) {
+			session_remove(i);
+			return;
+		}
+}
+
+void
+session_resident_gone(int slot)
+{
+	int	 i;
+
+	for (i = 0; i < nsessions; i++) {
+		if (sessions[i].slot != slot)
+			continue;
+		if (sessions[i].pid == 0) {
+			/* never reported: nothing left to wait for */
+			session_remove(i--);
+			continue;
+		}
+		/* reparented to the master, reaped by pid */
+		sessions[i].slot = -1;
+	}
 }
 
 int
@@ -188,5 +267,6 @@ session_signal_all(int sig)
 	int	 i;
 
 	for (i = 0; i < nsessions; i++)
-		(void)kill(sessions[i].pid, sig);
+		if (sessions[i].pid > 0)
+			(void)kill(sessions[i].pid, sig);
 }

@@ -28,7 +28,14 @@
  * short session); submission and smtps sessions all need it, so it is
  * built here, and a bad certificate is refused at once with 421.
  *
+ * Resident mode (-R, smtpd_resident.c): started once per service by the
+ * master, which hands it each accepted connection over fd 3; it does all
+ * of the above once (configuration, certificate, key and the OpenSSL
+ * context) and forks for each connection, whose child then runs exactly
+ * what a per-connection smtpd runs after its start (smtpd_connection).
+ *
  * Usage: smtpd [-d] [-O] [-C facteur.conf] [-m mx|submission|smtps]
+ *        smtpd -R [-d] [-C facteur.conf] [-m mx|submission|smtps]
  */
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -60,7 +67,7 @@ smtpd_conf_error(void *arg, const char *msg)
 static void __attribute__((noreturn))
 smtpd_usage(void)
 {
-	fprintf(stderr, "usage: smtpd [-dO] [-C conf] [-m mx|submission|smtps]\n");
+	fprintf(stderr, "usage: smtpd [-dOR] [-C conf] [-m mx|submission|smtps]\n");
 	exit(64);
 }
 
@@ -93,7 +100,103 @@ static void __attribute__((noreturn))
 smtpd_refuse(const char *line, int code)
 {
 	(void)fd_write_full(1, line, strlen(line));
-	exit(code);
+	_exit(code);
+}
+
+/* Checks a per-connection smtpd makes before it talks: 0, or -1 (logged). */
+static int
+smtpd_conf_check(const struct conf *conf, const char *path)
+{
+	const char	*bare;
+	char		 err[256];
+
+	bare = conf_str(conf, "smtpd_bare_lf");
+	if (strcmp(bare, "reject") != 0 && strcmp(bare, "normalize") != 0) {
+		log_warnx("%s: smtpd_bare_lf must be reject or normalize", path);
+		return -1;
+	}
+	if (relay_mynetworks_check(conf, err, sizeof(err)) == -1) {
+		log_warnx("%s: %s", path, err);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Reads the certificate and key (as root, before any split).  build: also
+ * build the OpenSSL context now; in mx mode of a per-connection smtpd it
+ * is built only at STARTTLS.  A context that cannot be built is kept in
+ * mx mode (STARTTLS then fails with the reason) and dropped otherwise.
+ */
+static void
+smtpd_tls_setup(const struct conf *conf, struct smtpd_opts *opts, int build)
+{
+	char	 err[256];
+
+	if (conf_str(conf, "tls_cert_file")[0] == '\0')
+		return;
+	if ((opts->tls = tls_server_load(conf, err, sizeof(err))) == NULL) {
+		log_warnx("TLS not available: %s", err);
+		return;
+	}
+	if (!build && opts->mode == SMTPD_MX)
+		return;
+	if (tls_server_build(opts->tls, err, sizeof(err)) == -1) {
+		log_warnx("TLS not available: %s", err);
+		if (opts->mode != SMTPD_MX) {
+			tls_server_free(opts->tls);
+			opts->tls = NULL;
+		}
+	}
+}
+
+int
+smtpd_connection(const struct conf *conf, struct smtpd_opts *opts,
+    int resident)
+{
+	int	 sp[2], null;
+	pid_t	 pid;
+
+	if (opts->overloaded)
+		smtpd_refuse("421 4.3.2 Too many connections, try later\r\n", 0);
+	smtpd_peer(opts->peer_addr, sizeof(opts->peer_addr));
+	if (opts->tls == NULL && opts->mode == SMTPD_SMTPS) {
+		if (conf_str(conf, "tls_cert_file")[0] == '\0')
+			log_warnx("smtps mode needs tls_cert_file");
+		smtpd_refuse("421 4.3.3 TLS not available\r\n", 111);
+	}
+	if (opts->tls == NULL && opts->mode == SMTPD_SUBMISSION &&
+	    conf_str(conf, "tls_cert_file")[0] != '\0')
+		smtpd_refuse("421 4.3.3 TLS not available\r\n", 111);
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1)
+		fatal("socketpair");
+	opts->monitor = getpid();
+	if ((pid = fork()) == -1)
+		fatal("fork");
+	if (pid == 0) {
+		(void)close(sp[0]);
+		session_run(conf, opts, sp[1]);
+		/* NOTREACHED */
+		_exit(111);
+	}
+	(void)close(sp[1]);
+	/*
+	 * The key stays with the session only.  A resident's child leaves
+	 * the context alone: it is the resident's memory, shared
+	 * copy-on-write, and freeing it would copy every page it touches
+	 * into this process; the monitor is root and reads no network byte.
+	 */
+	if (!resident)
+		tls_server_free(opts->tls);
+	opts->tls = NULL;
+	/* The monitor reads no network byte: drop the client descriptors. */
+	if ((null = open("/dev/null", O_RDWR)) == -1 ||
+	    dup2(null, 0) == -1 || dup2(null, 1) == -1)
+		fatal("/dev/null");
+	if (null > 2)
+		(void)close(null);
+	return monitor_run(conf, opts, sp[0], pid);
 }
 
 int
@@ -101,13 +204,11 @@ main(int argc, char *argv[])
 {
 	struct smtpd_opts	 opts;
 	struct conf		*conf;
-	const char		*path, *mode = "mx", *bare;
-	char			 err[256];
-	int			 ch, sp[2], null;
-	pid_t			 pid;
+	const char		*path, *mode = "mx";
+	int			 ch, resident = 0;
 
 	memset(&opts, 0, sizeof(opts));
-	while ((ch = getopt(argc, argv, "C:dOm:")) != -1) {
+	while ((ch = getopt(argc, argv, "C:dOm:R")) != -1) {
 		switch (ch) {
 		case 'C':
 			opts.confpath = optarg;
@@ -120,6 +221,9 @@ main(int argc, char *argv[])
 			break;
 		case 'm':
 			mode = optarg;
+			break;
+		case 'R':
+			resident = 1;
 			break;
 		default:
 			smtpd_usage();
@@ -144,64 +248,24 @@ main(int argc, char *argv[])
 		smtpd_usage();
 
 	path = conf_find_path(opts.confpath, 1);
-	if ((conf = conf_load(path, smtpd_conf_error, NULL)) == NULL) {
+	conf = conf_load(path, smtpd_conf_error, NULL);
+	if (conf == NULL)
 		log_warnx("%s: configuration errors", path);
-		smtpd_refuse("421 4.3.5 Configuration error\r\n", 111);
-	}
 	opts.confpath = path;
-	log_set_debug(conf_bool(conf, "log_debug"));
-	bare = conf_str(conf, "smtpd_bare_lf");
-	if (strcmp(bare, "reject") != 0 && strcmp(bare, "normalize") != 0) {
-		log_warnx("%s: smtpd_bare_lf must be reject or normalize", path);
+	if (conf != NULL)
+		log_set_debug(conf_bool(conf, "log_debug"));
+	if (conf == NULL || smtpd_conf_check(conf, path) == -1) {
+		if (resident)
+			exit(78);
 		smtpd_refuse("421 4.3.5 Configuration error\r\n", 111);
 	}
-	if (relay_mynetworks_check(conf, err, sizeof(err)) == -1) {
-		log_warnx("%s: %s", path, err);
-		smtpd_refuse("421 4.3.5 Configuration error\r\n", 111);
+	if (resident) {
+		smtpd_tls_setup(conf, &opts, 1);
+		return resident_run(conf, &opts, SMTPD_RESIDENT_FD);
 	}
-	if (opts.overloaded)
-		smtpd_refuse("421 4.3.2 Too many connections, try later\r\n", 0);
-	smtpd_peer(opts.peer_addr, sizeof(opts.peer_addr));
-	if (conf_str(conf, "tls_cert_file")[0] != '\0' &&
-	    (opts.tls = tls_server_load(conf, err, sizeof(err))) == NULL)
-		log_warnx("TLS not available: %s", err);
-	if (opts.tls != NULL && opts.mode != SMTPD_MX &&
-	    tls_server_build(opts.tls, err, sizeof(err)) == -1) {
-		log_warnx("TLS not available: %s", err);
-		tls_server_free(opts.tls);
-		opts.tls = NULL;
-	}
-	if (opts.tls == NULL && opts.mode == SMTPD_SMTPS) {
-		if (conf_str(conf, "tls_cert_file")[0] == '\0')
-			log_warnx("smtps mode needs tls_cert_file");
-		smtpd_refuse("421 4.3.3 TLS not available\r\n", 111);
-	}
-	if (opts.tls == NULL && opts.mode == SMTPD_SUBMISSION &&
-	    conf_str(conf, "tls_cert_file")[0] != '\0')
-		smtpd_refuse("421 4.3.3 TLS not available\r\n", 111);
-
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1)
-		fatal("socketpair");
-	opts.monitor = getpid();
-	if ((pid = fork()) == -1)
-		fatal("fork");
-	if (pid == 0) {
-		(void)close(sp[0]);
-		session_run(conf, &opts, sp[1]);
-		/* NOTREACHED */
-		_exit(111);
-	}
-	(void)close(sp[1]);
-	/* The key stays with the session only. */
-	tls_server_free(opts.tls);
-	opts.tls = NULL;
-	/* The monitor reads no network byte: drop the client descriptors. */
-	if ((null = open("/dev/null", O_RDWR)) == -1 ||
-	    dup2(null, 0) == -1 || dup2(null, 1) == -1)
-		fatal("/dev/null");
-	if (null > 2)
-		(void)close(null);
-	ch = monitor_run(conf, &opts, sp[0], pid);
+	if (!opts.overloaded)
+		smtpd_tls_setup(conf, &opts, 0);
+	ch = smtpd_connection(conf, &opts, 0);
 	conf_free(conf);
 	return ch;
 }

@@ -33,6 +33,22 @@ struct smtpd_opts {
 	struct tls_server *tls;
 };
 
+/*
+ * Runs one connection on fds 0 and 1 (smtpd.c): the session in a child,
+ * the monitor here; returns the monitor's exit code.  resident: called in
+ * a resident's child (the TLS context is the resident's, left alone).
+ */
+int	smtpd_connection(const struct conf *, struct smtpd_opts *,
+	    int resident);
+
+/* ---- resident mode (smtpd_resident.c) ---- */
+
+#define SMTPD_RESIDENT_FD	3	/* the master's channel */
+#define SMTPD_RESIDENT_MAX	10000	/* connections open at once */
+
+/* Serves the connections the master hands over chan; the exit code. */
+int	resident_run(const struct conf *, struct smtpd_opts *, int chan);
+
 /* ---- relay control (smtpd_relay.c) ---- */
 
 /* 0, or -1 with the offending word in err: mynetworks is checked. */

@@ -64,8 +64,22 @@ class Master:
             raise
 
     def sessions(self):
+        """The per-connection smtpd processes: the master's own children
+        (started per connection, or orphaned by a retired resident) and
+        the children of its resident servers."""
+        out = []
+        for p in H.children(self.proc.pid):
+            comm = H.proc_comm(p)
+            if comm == "smtpd":
+                out.append(p)
+            elif comm == "smtpd-resident":
+                out.extend(c for c in H.children(p)
+                           if H.proc_comm(c) == "smtpd")
+        return out
+
+    def residents(self):
         return [p for p in H.children(self.proc.pid)
-                if H.proc_comm(p) == "smtpd"]
+                if H.proc_comm(p) == "smtpd-resident"]
 
     def wait_idle(self):
         """Waits until no session runs (the probe connection's smtpd, or

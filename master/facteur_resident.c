@@ -1,0 +1,343 @@
+/*
+ * facteur_resident: resident servers.  A service whose program can run
+ * resident (smtpd, with smtpd_resident = yes) is not started once per
+ * connection: the master starts the program once, with -R and a
+ * SOCK_SEQPACKET channel on fd 3, and hands it each accepted connection
+ * (lib/fdpass; the packets are described in smtpd/smtpd_resident.c).  The
+ * resident forks a child per connection and reports the child's pid and,
+ * later, its end, so that the master's per-service and per-client counts
+ * stay exact.
+ *
+ * Retiring: on SIGHUP, when the ticket keys rotate, and at shutdown the
+ * master half-closes the channel of every resident (shutdown SHUT_WR) and
+ * starts new ones; a retired resident exits at end of file, after its
+ * last reports, which the master keeps reading until the channel closes.
+ * Its children go on: the master is the child subreaper, so they become
+ * its children and are reaped, and counted out, by pid (session_reap).
+ *
+ * When a resident cannot take a connection (not running, just died, its
+ * channel full), the master starts the program for that connection the
+ * classic way, so no client is turned away because of a resident; a
+ * resident that died unexpectedly is started again after restart_delay.
+ */
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "facteur.h"
+#include "fdio.h"
+#include "fdpass.h"
+#include "log.h"
+
+struct resident {
+	struct service	*svc;		/* NULL: the slot is free */
+	pid_t		 pid;		/* -1 once reaped */
+	int		 chan;		/* the master's end; -1 once closed */
+	int		 retired;	/* told to go: takes no new connection */
+};
+
+static struct resident	residents[MASTER_RESIDENTS_MAX];
+
+int
+resident_wanted(const struct service *svc, const struct conf *conf)
+{
+	return svc->can_reside && conf_bool(conf, "smtpd_resident");
+}
+
+static struct resident *
+resident_active(const struct service *svc)
+{
+	int	 i;
+
+	for (i = 0; i < MASTER_RESIDENTS_MAX; i++)
+		if (residents[i].svc == svc && !residents[i].retired &&
+		    residents[i].pid != -1 && residents[i].chan != -1)
+			return &residents[i];
+	return NULL;
+}
+
+/* Frees the slot once the process is reaped and the channel closed. */
+static void
+resident_free_if_done(struct resident *r)
+{
+	if (r->pid == -1 && r->chan == -1) {
+		r->svc = NULL;
+		r->retired = 0;
+	}
+}
+
+static struct resident *
+resident_start(struct service *svc, const struct conf *conf,
+    const char *confpath)
+{
+	struct resident	*r = NULL;
+	int		 i, sp[2];
+	pid_t		 pid;
+
+	for (i = 0; i < MASTER_RESIDENTS_MAX; i++)
+		if (residents[i].svc == NULL) {
+			r = &residents[i];
+			break;
+		}
+	if (r == NULL) {
+		log_warnx("%s: no slot for a resident server", svc->name);
+		return NULL;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1) {
+		log_warn("%s: socketpair for a resident", svc->name);
+		return NULL;
+	}
+	pid = master_spawn(conf, confpath, -1, sp[1], svc->program, svc->arg,
+	    0, master_debug);
+	(void)close(sp[1]);
+	if (pid == -1 || fd_set_nonblock(sp[0], 1) == -1) {
+		(void)close(sp[0]);
+		svc->resident_retry_at = time(NULL) +
+		    conf_int(conf, "restart_delay");
+		return NULL;
+	}
+	r->svc = svc;
+	r->pid = pid;
+	r->chan = sp[0];
+	r->retired = 0;
+	log_info("%s: resident %s started, pid %ld", svc->name, svc->program,
+	    (long)pid);
+	return r;
+}
+
+static void
+resident_retire(struct resident *r)
+{
+	if (r->retired)
+		return;
+	r->retired = 1;
+	if (r->chan != -1 && shutdown(r->chan, SHUT_WR) == -1)
+		log_warn("%s: shutdown of the resident's channel",
+		    r->svc->name);
+}
+
+void
+resident_retire_all(void)
+{
+	int	 i;
+
+	for (i = 0; i < MASTER_RESIDENTS_MAX; i++)
+		if (residents[i].svc != NULL)
+			resident_retire(&residents[i]);
+}
+
+void
+resident_tick(const struct conf *conf, const char *confpath)
+{
+	struct service	*svc;
+	time_t		 now = time(NULL);
+
+	for (svc = master_services; svc->name != NULL; svc++)
+		if (svc->nfds > 0 && resident_wanted(svc, conf) &&
+		    resident_active(svc) == NULL &&
+		    now >= svc->resident_retry_at)
+			(void)resident_start(svc, conf, confpath);
+}
+
+void
+resident_apply(const struct conf *conf, const char *confpath)
+{
+	struct service	*svc;
+
+	resident_retire_all();
+	for (svc = master_services; svc->name != NULL; svc++)
+		svc->resident_retry_at = 0;
+	resident_tick(conf, confpath);
+}
+
+int
+resident_hand(struct service *svc, const struct conf *conf,
+    const char *confpath, int fd, int over, long long seq, int *slot)
+{
+	struct resident	*r;
+	char		 pkt[64];
+	int		 n;
+
+	if ((r = resident_active(svc)) == NULL) {
+		if (time(NULL) < svc->resident_retry_at)
+			return -1;
+		if ((r = resident_start(svc, conf, confpath)) == NULL)
+			return -1;
+	}
+	n = snprintf(pkt, sizeof(pkt), "C %lld %d", seq, over ? 1 : 0);
+	if (n <= 0 || (size_t)n >= sizeof(pkt))
+		return -1;
+	if (fdpass_send(r->chan, pkt, (size_t)n, fd, 1) == -1) {
+		if (errno != EAGAIN)
+			log_warn("%s: handing a connection to the resident",
+			    svc->name);
+		return -1;
+	}
+	*slot = (int)(r - residents);
+	return 0;
+}
+
+/* "S seq pid" or "E seq": 0, or -1 for anything else. */
+static int
+resident_report(const char *pkt, char *kind, long long *seq, pid_t *pid)
+{
+	char		 f[3][24];
+	const char	*err = NULL;
+	int		 nf = 0;
+	size_t		 len;
+
+	while (nf < 3) {
+		len = strcspn(pkt, " ");
+		if (len == 0 || len >= sizeof(f[0]))
+			return -1;
+		memcpy(f[nf], pkt, len);
+		f[nf++][len] = '\0';
+		pkt += len;
+		if (*pkt == '\0')
+			break;
+		pkt++;
+	}
+	if (*pkt != '\0' || strlen(f[0]) != 1)
+		return -1;
+	*kind = f[0][0];
+	if (!((*kind == 'S' && nf == 3) || (*kind == 'E' && nf == 2)))
+		return -1;
+	*seq = strtonum(f[1], 1, LLONG_MAX, &err);
+	if (err != NULL)
+		return -1;
+	*pid = 0;
+	if (*kind == 'S') {
+		*pid = (pid_t)strtonum(f[2], 2, INT32_MAX, &err);
+		if (err != NULL)
+			return -1;
+	}
+	return 0;
+}
+
+/* Reads every report waiting on r's channel. */
+static void
+resident_read(struct resident *r)
+{
+	char		 pkt[FDPASS_DATA_MAX + 1], kind;
+	long long	 seq;
+	pid_t		 pid;
+	ssize_t		 n;
+	int		 fd, slot = (int)(r - residents);
+
+	while (r->chan != -1) {
+		n = fdpass_recv(r->chan, pkt, sizeof(pkt), &fd);
+		if (n == -1 && errno == EAGAIN)
+			return;
+		if (fd != -1)
+			(void)close(fd);
+		if (n > 0 && fd == -1 &&
+		    resident_report(pkt, &kind, &seq, &pid) == 0) {
+			if (kind == 'S')
+				session_started(seq, pid);
+			else
+				session_ended(seq);
+			continue;
+		}
+		if (n != 0) {
+			log_warnx("%s: bad report from the resident; "
+			    "retiring it", r->svc->name);
+			r->retired = 1;
+		}
+		/* end of file, or a resident we no longer trust */
+		(void)close(r->chan);
+		r->chan = -1;
+		session_resident_gone(slot);
+		resident_free_if_done(r);
+		return;
+	}
+}
+
+int
+resident_pollfds(struct pollfd *pfd, int max)
+{
+	int	 i, n = 0;
+
+	for (i = 0; i < MASTER_RESIDENTS_MAX && n < max; i++)
+		if (residents[i].svc != NULL && residents[i].chan != -1) {
+			pfd[n].fd = residents[i].chan;
+			pfd[n].events = POLLIN;
+			pfd[n].revents = 0;
+			n++;
+		}
+	return n;
+}
+
+void
+resident_drain(void)
+{
+	int	 i;
+
+	for (i = 0; i < MASTER_RESIDENTS_MAX; i++)
+		if (residents[i].svc != NULL && residents[i].chan != -1)
+			resident_read(&residents[i]);
+}
+
+int
+resident_reap(pid_t pid, int status, const struct conf *conf)
+{
+	struct resident	*r;
+	int		 i;
+
+	for (i = 0; i < MASTER_RESIDENTS_MAX; i++) {
+		r = &residents[i];
+		if (r->svc == NULL || r->pid != pid)
+			continue;
+		if (!r->retired) {
+			if (WIFSIGNALED(status))
+				log_warnx("%s: resident killed by signal %d; "
+				    "starting one per connection for %lld s",
+				    r->svc->name, WTERMSIG(status),
+				    conf_int(conf, "restart_delay"));
+			else
+				log_warnx("%s: resident exited with status %d; "
+				    "starting one per connection for %lld s",
+				    r->svc->name, WEXITSTATUS(status),
+				    conf_int(conf, "restart_delay"));
+			r->svc->resident_retry_at = time(NULL) +
+			    conf_int(conf, "restart_delay");
+			r->retired = 1;
+		}
+		r->pid = -1;
+		/* its last reports are still on the channel */
+		resident_read(r);
+		resident_free_if_done(r);
+		return 1;
+	}
+	return 0;
+}
+
+int
+resident_count(void)
+{
+	int	 i, n = 0;
+
+	for (i = 0; i < MASTER_RESIDENTS_MAX; i++)
+		if (residents[i].svc != NULL)
+			n++;
+	return n;
+}
+
+void
+resident_signal_all(int sig)
+{
+	int	 i;
+
+	for (i = 0; i < MASTER_RESIDENTS_MAX; i++)
+		if (residents[i].svc != NULL && residents[i].pid != -1)
+			(void)kill(residents[i].pid, sig);
+}

@@ -1,0 +1,236 @@
+"""
+The master's resident smtpd servers (smtpd_resident, on by default): one
+long-lived `smtpd -R` per SMTP service is handed each connection and forks
+for it.  What must hold: sessions are children of the resident (no exec
+per connection), the limits still count every session and count it out
+when it ends, SIGHUP starts new residents while the old sessions finish
+(and a new certificate applies to new sessions only), a killed resident
+costs no connection, and smtpd_resident = no goes back to one program per
+connection.
+"""
+import os
+import signal
+import socket
+import ssl
+import subprocess
+
+import pytest
+
+import facteur_harness as H
+from smtpd_fixtures import Client, SMTPD_USER
+from test_master import (CHECK_TIMEOUT, free_port, master_factory,  # noqa: F401
+                         send_one)
+from test_smtpd_tls_fixtures import tls_conf
+
+
+def resident_of(m, service_arg="-mmx"):
+    """The pid of the resident smtpd serving that mode, or None."""
+    for p in m.residents():
+        with open("/proc/%d/cmdline" % p, "rb") as f:
+            argv = f.read().split(b"\0")
+        if service_arg.encode() in argv and b"-R" in argv:
+            return p
+    return None
+
+
+def wait_resident(m, arg="-mmx", other_than=None):
+    box = []
+
+    def found():
+        p = resident_of(m, arg)
+        if p is not None and p != other_than:
+            box.append(p)
+            return True
+        return False
+    try:
+        H.wait_until(found, CHECK_TIMEOUT, "a resident smtpd %s" % arg)
+    except AssertionError:
+        raise AssertionError("no resident %s (other than %s) among %r" % (
+            arg, other_than, [(p, H.proc_comm(p)) for p in
+                              H.children(m.proc.pid)]))
+    return box[-1]
+
+
+def exe_start_time(pid):
+    """Field 22 of /proc/pid/stat: when the process started (ticks)."""
+    with open("/proc/%d/stat" % pid) as f:
+        return int(f.read().rsplit(")", 1)[1].split()[19])
+
+
+@pytest.mark.facteur(start=False)
+def test_sessions_are_forked_by_the_resident(fct, master_factory):
+    m = master_factory()
+    res = wait_resident(m)
+    started = exe_start_time(res)
+    clients = [Client(m.port) for _ in range(3)]
+    for c in clients:
+        assert c.greeting[0] == 220
+    H.wait_until(lambda: len(m.sessions()) == 3, CHECK_TIMEOUT,
+                 "three sessions")
+    for mon in m.sessions():
+        # the per-connection monitor is the resident's child, not the
+        # master's: the master started no program for it
+        assert int(H.proc_stat(mon)[1]) == res
+        assert H.proc_comm(mon) == "smtpd"
+        sess = [k for k in H.children(mon) if H.proc_comm(k) == "smtpd"]
+        assert len(sess) == 1
+        if H.IS_ROOT:
+            import pwd
+            uid = pwd.getpwnam(SMTPD_USER).pw_uid
+            assert H.proc_uids(mon)[0] == 0
+            assert H.proc_uids(sess[0]) == (uid,) * 4
+            assert os.readlink("/proc/%d/root" % sess[0]) == \
+                fct.conf["smtpd_chroot"]
+    for i, c in enumerate(clients):
+        code = c.mail("x@example.org", ["alice@facteur.test"],
+                      b"Subject: r\r\nX-Facteur-Test: res-%d\r\n\r\nr\r\n.\r\n"
+                      % i)
+        assert code[0] == 250, code
+        assert c.code("QUIT") == 221
+        c.close()
+    for i in range(3):
+        fct.wait_for_tag("alice", "res-%d" % i)
+    # the same resident served them all
+    assert resident_of(m) == res and exe_start_time(res) == started
+    m.wait_idle()
+
+
+@pytest.mark.facteur(start=False)
+def test_limits_count_resident_sessions_out(fct, master_factory):
+    m = master_factory(max_sessions_per_client="1")
+    wait_resident(m)
+    for i in range(5):
+        c = Client(m.port)
+        assert c.greeting[0] == 220, (i, c.greeting)
+        extra = Client(m.port)
+        assert extra.greeting[0] == 421, extra.greeting
+        extra.close()
+        assert c.code("QUIT") == 221
+        c.close()
+        # the resident's "ended" report frees the slot for the next one
+        H.wait_until(lambda: "max_sessions_per_client" not in
+                     fct.log().rsplit("\n", 1)[-1] and not m.sessions(),
+                     CHECK_TIMEOUT, "the session to be counted out")
+
+
+@pytest.mark.facteur(start=False)
+def test_sighup_new_resident_old_session_goes_on(fct, master_factory):
+    m = master_factory(max_sessions_per_client="1", shutdown_grace="20s")
+    old = wait_resident(m)
+    c = Client(m.port)
+    assert c.code("EHLO client.test") == 250
+    m.proc.send_signal(signal.SIGHUP)
+    new = wait_resident(m, other_than=old)
+    H.wait_until(lambda: not H.alive(old), CHECK_TIMEOUT,
+                 "the retired resident to exit")
+    # the old session, now the master's (its subreaper), still works
+    code = c.mail("x@example.org", ["alice@facteur.test"],
+                  b"Subject: o\r\nX-Facteur-Test: old-session\r\n\r\no\r\n.\r\n")
+    assert code[0] == 250, code
+    # ...and still counts: one session per client
+    extra = Client(m.port)
+    assert extra.greeting[0] == 421
+    extra.close()
+    assert c.code("QUIT") == 221
+    c.close()
+    fct.wait_for_tag("alice", "old-session")
+    # once it ended (reaped by the master, not by the gone resident) the
+    # client may connect again, and the new resident serves it
+    H.wait_until(lambda: not m.sessions(), CHECK_TIMEOUT, "the old session")
+    again = Client(m.port)
+    assert again.greeting[0] == 220, again.greeting
+    H.wait_until(lambda: len(m.sessions()) == 1, CHECK_TIMEOUT,
+                 "the new session")
+    assert int(H.proc_stat(m.sessions()[0])[1]) == new
+    again.close()
+
+
+@pytest.mark.facteur(start=False)
+def test_killed_resident_costs_no_connection(fct, master_factory):
+    m = master_factory(restart_delay="2s")
+    res = wait_resident(m)
+    os.kill(res, signal.SIGKILL)
+    H.wait_until(lambda: "resident killed by signal 9" in fct.log(),
+                 CHECK_TIMEOUT, "the master to notice")
+    # within restart_delay: served by an smtpd started for the connection
+    send_one(m.port, "during-restart")
+    fct.wait_for_tag("alice", "during-restart")
+    new = wait_resident(m, other_than=res)
+    assert new != res
+    send_one(m.port, "after-restart")
+    fct.wait_for_tag("alice", "after-restart")
+    assert m.proc.poll() is None
+
+
+@pytest.mark.facteur(start=False)
+def test_resident_off_starts_one_program_per_connection(fct, master_factory):
+    m = master_factory(smtpd_resident="no")
+    c = Client(m.port)
+    assert c.greeting[0] == 220
+    assert m.residents() == []
+    H.wait_until(lambda: len(m.sessions()) == 1, CHECK_TIMEOUT, "a session")
+    assert int(H.proc_stat(m.sessions()[0])[1]) == m.proc.pid
+    c.close()
+    send_one(m.port, "no-resident")
+    fct.wait_for_tag("alice", "no-resident")
+
+
+def served_cert(port):
+    """DER of the certificate an smtps listener presents."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+        with ctx.wrap_socket(s) as t:
+            der = t.getpeercert(binary_form=True)
+            t.recv(512)
+            t.sendall(b"QUIT\r\n")
+            return der
+
+
+def pem_to_der(path):
+    with open(path) as f:
+        return ssl.PEM_cert_to_DER_cert(f.read())
+
+
+@pytest.mark.facteur(start=False)
+def test_sighup_rereads_the_certificate(fct, master_factory, tmp_path):
+    tls_conf(fct)
+    sport = free_port()
+    m = master_factory(smtps_listen="127.0.0.1:%d" % sport,
+                       shutdown_grace="20s")
+    old_res = wait_resident(m, "-msmtps")
+    cert = fct.conf["tls_cert_file"]
+    key = fct.conf["tls_key_file"]
+    assert served_cert(sport) == pem_to_der(cert)
+    # a session open over the old certificate
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    old = ctx.wrap_socket(socket.create_connection(("127.0.0.1", sport),
+                                                   timeout=30))
+    old_der = old.getpeercert(binary_form=True)
+    f = old.makefile("rb")
+    assert f.readline().startswith(b"220")
+    # a new certificate and key in place, then SIGHUP
+    r = subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days",
+         "2", "-subj", "/CN=renewed.localhost", "-keyout",
+         str(tmp_path / "k"), "-out", str(tmp_path / "c")],
+        capture_output=True)
+    assert r.returncode == 0, r.stderr
+    with open(tmp_path / "c", "rb") as s, open(cert, "wb") as d:
+        d.write(s.read())
+    with open(tmp_path / "k", "rb") as s, open(key, "wb") as d:
+        d.write(s.read())
+    m.proc.send_signal(signal.SIGHUP)
+    wait_resident(m, "-msmtps", other_than=old_res)
+    new_der = served_cert(sport)
+    assert new_der == pem_to_der(cert) and new_der != old_der
+    # the old session keeps its connection and its certificate
+    old.sendall(b"NOOP\r\n")
+    assert f.readline().startswith(b"250")
+    old.sendall(b"QUIT\r\n")
+    assert f.readline().startswith(b"221")
+    f.close()
+    old.close()
