@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -24,6 +25,12 @@ log_init(const char *progname, int to_stderr)
 {
 	log_prog = progname;
 	log_stderr = to_stderr;
+	/*
+	 * Load the time zone now: syslog(3) wants it for its time stamps,
+	 * and after a chroot /etc/localtime is out of reach (each forked
+	 * child would also read it again).
+	 */
+	tzset();
 	if (!to_stderr)
 		openlog(progname, LOG_PID | LOG_NDELAY, LOG_MAIL);
 }

@@ -38,13 +38,16 @@
  *        smtpd -R [-d] [-C facteur.conf] [-m mx|submission|smtps]
  */
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +57,7 @@
 #include "conf.h"
 #include "fdio.h"
 #include "log.h"
+#include "priv.h"
 #include "smtpd.h"
 #include "tls.h"
 
@@ -150,6 +154,34 @@ smtpd_tls_setup(const struct conf *conf, struct smtpd_opts *opts, int build)
 	}
 }
 
+/*
+ * As root: smtpd_user's ids and the queue owner's, once.  0, or -1 when
+ * smtpd_user does not exist (logged).  A queue directory that cannot be
+ * read now is looked up again by the queue child, as before.
+ */
+static int
+smtpd_ids(const struct conf *conf, struct smtpd_opts *opts)
+{
+	struct passwd	*pw;
+	struct stat	 st;
+	const char	*user = conf_str(conf, "smtpd_user");
+
+	if (!priv_is_root())
+		return 0;
+	if (priv_lookup(user, &opts->user_uid, &opts->user_gid) == -1) {
+		log_warnx("smtpd_user %s: no such user", user);
+		return -1;
+	}
+	opts->queue_uid = (uid_t)-1;
+	if (stat(conf_str(conf, "queue_dir"), &st) == 0 &&
+	    (pw = getpwuid(st.st_uid)) != NULL) {
+		opts->queue_uid = st.st_uid;
+		opts->queue_gid = pw->pw_gid;
+	}
+	opts->ids_known = 1;
+	return 0;
+}
+
 int
 smtpd_connection(const struct conf *conf, struct smtpd_opts *opts,
     int resident)
@@ -160,6 +192,19 @@ smtpd_connection(const struct conf *conf, struct smtpd_opts *opts,
 	if (opts->overloaded)
 		smtpd_refuse("421 4.3.2 Too many connections, try later\r\n", 0);
 	smtpd_peer(opts->peer_addr, sizeof(opts->peer_addr));
+	/*
+	 * Replies are written a batch at a time (session_flush), so Nagle's
+	 * algorithm only delays them: with TLS, whose records after the
+	 * handshake (session tickets) and replies are separate writes, it
+	 * waited for the client's delayed ACK, 40 ms per exchange.  Not a
+	 * TCP socket (a pipe, a Unix socket under inetd): nothing to do.
+	 */
+	{
+		int one = 1;
+
+		(void)setsockopt(0, IPPROTO_TCP, TCP_NODELAY, &one,
+		    sizeof(one));
+	}
 	if (opts->tls == NULL && opts->mode == SMTPD_SMTPS) {
 		if (conf_str(conf, "tls_cert_file")[0] == '\0')
 			log_warnx("smtps mode needs tls_cert_file");
@@ -254,7 +299,8 @@ main(int argc, char *argv[])
 	opts.confpath = path;
 	if (conf != NULL)
 		log_set_debug(conf_bool(conf, "log_debug"));
-	if (conf == NULL || smtpd_conf_check(conf, path) == -1) {
+	if (conf == NULL || smtpd_conf_check(conf, path) == -1 ||
+	    smtpd_ids(conf, &opts) == -1) {
 		if (resident)
 			exit(78);
 		smtpd_refuse("421 4.3.5 Configuration error\r\n", 111);

@@ -31,6 +31,16 @@ struct smtpd_opts {
 	char		 peer_addr[64];	/* numeric, "local" or "unknown" */
 	/* NULL: no TLS; in mx mode loaded only, built at STARTTLS */
 	struct tls_server *tls;
+	/*
+	 * Looked up once, as root, before the split (a resident: once for
+	 * all its connections), so that no child parses the passwd database:
+	 * smtpd_user's ids, and the queue owner's (for the queue child).
+	 */
+	int		 ids_known;
+	uid_t		 user_uid;
+	gid_t		 user_gid;
+	uid_t		 queue_uid;
+	gid_t		 queue_gid;
 };
 
 /*

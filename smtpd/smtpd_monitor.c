@@ -194,7 +194,10 @@ mon_exec_queue_program(struct monitor *m, const char *path, int filter)
 	int		 argc = 0;
 
 	(void)signal(SIGPIPE, SIG_DFL);
-	priv_drop_user(conf_str(m->conf, "smtpd_user"), NULL);
+	if (m->opts->ids_known)
+		priv_drop(m->opts->user_uid, m->opts->user_gid, NULL);
+	else
+		priv_drop_user(conf_str(m->conf, "smtpd_user"), NULL);
 	if (filter) {
 		/*
 		 * A filter gets no options and a clean environment: the queue
@@ -268,13 +271,17 @@ mon_exec_enqueue(struct monitor *m, int msg_r, int env_r)
 	queue_inject_init(&qi);
 	if (priv_is_root()) {
 		/* The U record names smtpd_user, as an exec of enqueue did. */
-		if (priv_lookup(conf_str(m->conf, "smtpd_user"), &injector,
-		    &gid) == -1)
+		if (m->opts->ids_known)
+			injector = m->opts->user_uid;
+		else if (priv_lookup(conf_str(m->conf, "smtpd_user"),
+		    &injector, &gid) == -1)
 			_exit(111);
 		qi.uid = injector;
 		if (st.st_uid != 0) {
 			gid = st.st_gid;
-			if ((pw = getpwuid(st.st_uid)) != NULL)
+			if (m->opts->ids_known && st.st_uid == m->opts->queue_uid)
+				gid = m->opts->queue_gid;
+			else if ((pw = getpwuid(st.st_uid)) != NULL)
 				gid = pw->pw_gid;
 			priv_drop(st.st_uid, gid, NULL);
 		}

@@ -44,6 +44,7 @@
 #include "fdpass.h"
 #include "log.h"
 #include "smtpd.h"
+#include "users.h"
 
 struct resident_child {
 	pid_t		 pid;
@@ -234,6 +235,17 @@ resident_run(const struct conf *conf, struct smtpd_opts *opts, int chan)
 	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
 	if (sigaction(SIGCHLD, &sa, NULL) == -1)
 		fatal("sigaction");
+	/*
+	 * Load the users table now, so that each connection's monitor finds
+	 * it cached (it is read again only when it changes).
+	 */
+	if (conf_str(conf, "users_file")[0] != '\0') {
+		struct user_entry ue;
+
+		(void)users_lookup(conf_str(conf, "users_file"), 0, "postmaster",
+		    &ue);
+		explicit_bzero(&ue, sizeof(ue));
+	}
 	/* The master retires us by closing the channel, not by signal. */
 	(void)signal(SIGHUP, SIG_IGN);
 	log_info("resident for %s connections ready",

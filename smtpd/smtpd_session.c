@@ -265,8 +265,12 @@ session_run(const struct conf *conf, const struct smtpd_opts *opts, int sock)
 		__lsan_do_leak_check();
 #endif
 	/* Nothing from the client is read before this point. */
-	priv_drop_user(conf_str(conf, "smtpd_user"),
-	    conf_str(conf, "smtpd_chroot"));
+	if (opts->ids_known)
+		priv_drop(opts->user_uid, opts->user_gid,
+		    conf_str(conf, "smtpd_chroot"));
+	else
+		priv_drop_user(conf_str(conf, "smtpd_user"),
+		    conf_str(conf, "smtpd_chroot"));
 	/*
 	 * The session must not outlive its monitor.  Set after the uid
 	 * change, which clears it.
