@@ -75,7 +75,7 @@ const struct conf_key conf_keys[] = {
 	{ "shutdown_grace", CONF_TIME, "10s", 0, 3600,
 	  "how long sessions may finish after SIGTERM" },
 	{ "restart_delay", CONF_TIME, "5s", 1, 3600,
-	  "delay before a crashed queued is started again" },
+	  "delay before a crashed queued or resident smtpd is started again" },
 
 	/* smtpd */
 	{ "smtpd_user", CONF_STR, "facteur-smtpd", 0, 0,
