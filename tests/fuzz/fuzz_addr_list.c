@@ -1,9 +1,10 @@
 /*
- * libFuzzer target for lib/addr_list.c: parses the input as an address
- * list with and without PATH_ALLOW_UTF8 / PATH_ALLOW_NO_DOMAIN, checks
- * each address handed to the callback (limits, no control bytes, reads
- * back through path_parse unchanged), that a callback's nonzero result
- * stops the parse and is returned, and that failures carry a reason.
+ * libFuzzer target for lib/addr_list.c (and its tokenizer, addr_token.c):
+ * parses the input as an address list with and without PATH_ALLOW_UTF8 /
+ * PATH_ALLOW_NO_DOMAIN, checks each address handed to the callback
+ * (limits, no control bytes, reads back through path_parse unchanged),
+ * that a callback's nonzero result stops the parse and is returned, and
+ * that failures carry a reason.
  */
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,7 +1,8 @@
 /*
- * Unit tests for lib/addr_list.c: RFC 5322 address lists as found in To,
- * Cc and Bcc.  Each case lists the addresses the parser must hand over,
- * joined by '|', or the reason it must refuse.
+ * Unit tests for lib/addr_list.c and its tokenizer lib/addr_token.c: RFC
+ * 5322 address lists as found in To, Cc and Bcc.  Each case lists the
+ * addresses the parser must hand over, joined by '|', or the reason it
+ * must refuse.
  */
 #include <stdarg.h>
 #include <stddef.h>
