@@ -1,9 +1,11 @@
 /*
- * Unit tests for lib/maildir_list.c: wire sizes and conversion (LF, CRLF,
- * bare CR, no final newline, dot-stuffing across chunk boundaries), new/
- * taken into cur/, listing order, ,W= sizes, the size cache (written,
- * used, stale and corrupt records ignored), UIDLs (plain and hashed),
- * flags added in order, renames followed, removal of what is gone.
+ * Unit tests for lib/maildir_list.c and the files behind the same header
+ * (maildir_name.c, maildir_sizes.c, maildir_msg.c, maildir_wire.c): wire
+ * sizes and conversion (LF, CRLF, bare CR, no final newline, dot-stuffing
+ * across chunk boundaries), new/ taken into cur/, listing order, ,W=
+ * sizes, the size cache (written, used, stale and corrupt records
+ * ignored), UIDLs (plain and hashed), flags added in order, renames
+ * followed, removal of what is gone.
  */
 #include <stdarg.h>
 #include <stddef.h>
