@@ -5,8 +5,10 @@
  * arguments; the handlers are the program's (see pop3_cmd.h).
  *
  * Lines are at most POP3_LINE_MAX octets (RFC 2449 4) and never hold a
- * NUL; a command word is matched case-insensitively; arguments are split
- * on single blanks.  Every -ERR counts towards pop3_error_limit.
+ * NUL, nor a CR but the one before the LF (RFC 1939 3: arguments are
+ * printable ASCII), so no argument carries one to a handler, a log line
+ * or the monitor; a command word is matched case-insensitively; arguments
+ * are split on single blanks.  Every -ERR counts towards pop3_error_limit.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -201,6 +203,8 @@ pop3_dispatch(struct pop3_conn *p, struct pop3 *prog,
 
 	if (memchr(line, '\0', len) != NULL)
 		return pop3_err(p, "NUL in command");
+	if (memchr(line, '\r', len) != NULL)
+		return pop3_err(p, "bare CR in command");
 	rest = strchr(line, ' ');
 	wl = rest != NULL ? (size_t)(rest - line) : len;
 	rest = rest != NULL ? rest + 1 : line + len;
