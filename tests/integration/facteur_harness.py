@@ -23,26 +23,37 @@ are created with useradd when missing; the users table maps alice, bob and
 carol to them.  As an ordinary user every entry uses the caller's uid and
 gid, queue_user is the caller, and privilege changes are skipped by the
 programs themselves.
+
+This module is the Instance; the rest of the harness is in harness_host.py
+(root or not, environment, HarnessError), harness_users.py (accounts),
+harness_wait.py (wait_until), harness_crash.py (crash signals and log
+lines) and harness_util.py (/proc, test messages, Postfix), and every
+name of theirs is re-exported here: tests use H.<name>.
 """
 import os
 import pwd
-import re
+import re  # noqa: F401 (tests use H.re)
 import shutil
 import signal
 import stat
 import subprocess
 import tempfile
 import threading
-import time
 import uuid  # noqa: F401 (tests use H.uuid)
 
+from harness_crash import (  # noqa: F401 (re-exported)
+    CRASH_SIGNALS, SANITIZER_RE, CRASH_RE)
+from harness_host import (  # noqa: F401 (re-exported)
+    IS_ROOT, HarnessError, base_env, reachable_tmpdir)
+from harness_users import (  # noqa: F401 (re-exported)
+    ensure_user, User, password_hash)
 from harness_util import (  # noqa: F401 (re-exported)
     DOMAIN, proc_stat, proc_comm, proc_uids, alive, children, descendants,
     cpu_ticks, make_message, envelope, header_block, tag_of, is_bounce,
     postfix_install)
+from harness_wait import POLL, wait_until  # noqa: F401 (re-exported)
 
 BUILD = os.environ.get("FACTEUR_BUILD", "")
-IS_ROOT = os.geteuid() == 0
 QUEUE_USER = "facteur-queue"
 TEST_USERS = ("alice", "bob", "carol")
 LOGIN_PREFIX = "fct-"
@@ -50,125 +61,6 @@ PROGRAMS = ("enqueue", "queued", "sendmail", "lspawn", "deliver",
             "smtpd", "facteur", "facteurctl", "pop3d", "pop3session",
             "imapd")
 QUEUE_SUBDIRS = ("msg", "tmp", "env", "state")
-POLL = 0.05
-
-# Signals that mean a program crashed rather than being stopped.
-CRASH_SIGNALS = (signal.SIGSEGV, signal.SIGABRT, signal.SIGBUS,
-                 signal.SIGILL, signal.SIGFPE, signal.SIGSYS)
-SANITIZER_RE = re.compile(
-    r"(ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|"
-    r"SUMMARY: (Address|Undefined|Leak|Thread)Sanitizer|"
-    r"ERROR: ThreadSanitizer)")
-CRASH_RE = re.compile(
-    r"(Segmentation fault|core dumped|\bSIG(SEGV|ABRT|BUS|ILL|FPE|SYS)\b|"
-    r"signal (4|6|7|8|11|31)\b)")
-
-
-class HarnessError(Exception):
-    pass
-
-
-def wait_until(cond, timeout=30.0, what="condition", interval=POLL):
-    """Polls cond() until it returns a true value, which is returned."""
-    deadline = time.monotonic() + timeout
-    while True:
-        v = cond()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out after %ss waiting for %s"
-                                 % (timeout, what))
-        time.sleep(interval)
-
-
-# ---------------------------------------------------------------- users
-
-def ensure_user(name, system=False):
-    """Creates the account with useradd when missing (root only);
-    running twice is harmless.  Returns its pwd entry."""
-    try:
-        return pwd.getpwnam(name)
-    except KeyError:
-        pass
-    if not IS_ROOT:
-        raise HarnessError("user %s missing and not root" % name)
-    cmd = ["useradd", "--no-create-home", "--home-dir", "/nonexistent",
-           "--shell", "/usr/sbin/nologin"]
-    if system:
-        cmd.append("--system")
-    cmd.append(name)
-    for attempt in range(20):
-        r = subprocess.run(cmd, capture_output=True, text=True)
-        # 9: the name is taken (someone else created it meanwhile);
-        # 1 or 10: /etc/passwd or /etc/group locked by a concurrent useradd
-        if r.returncode in (0, 9):
-            break
-        try:
-            return pwd.getpwnam(name)
-        except KeyError:
-            pass
-        if r.returncode not in (1, 10):
-            break
-        time.sleep(0.25)
-    try:
-        return pwd.getpwnam(name)
-    except KeyError:
-        raise HarnessError("useradd %s: exit %d: %s"
-                           % (name, r.returncode, r.stderr.strip()))
-
-
-class User:
-    def __init__(self, name, login, uid, gid, home):
-        self.name = name        # name in the users table (alice)
-        self.login = login      # system account (fct-alice, or the caller)
-        self.uid = uid
-        self.gid = gid
-        self.home = home
-        self.addr = "%s@%s" % (name, DOMAIN)
-
-    def __repr__(self):
-        return "User(%s uid=%d)" % (self.name, self.uid)
-
-
-def password_hash(password):
-    """A crypt(3) SHA-512 hash, as the users table stores it."""
-    import warnings
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        try:
-            import crypt
-            return "{CRYPT}" + crypt.crypt(password,
-                                           crypt.mksalt(crypt.METHOD_SHA512))
-        except ImportError:
-            return "{PLAIN}" + password
-
-
-def base_env(extra=None):
-    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C"}
-    for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
-        if k in os.environ:
-            env[k] = os.environ[k]
-    if extra:
-        env.update(extra)
-    return env
-
-
-# ------------------------------------------------------------- instance
-
-def reachable_tmpdir():
-    """$TMPDIR when every directory above it lets other users through (the
-    test users must reach their homes), else /tmp."""
-    d = os.path.realpath(tempfile.gettempdir())
-    p = d
-    while True:
-        try:
-            if not os.stat(p).st_mode & 0o001:
-                return "/tmp"
-        except OSError:
-            return "/tmp"
-        if p == "/":
-            return d
-        p = os.path.dirname(p)
 
 
 class Instance:
