@@ -9,6 +9,7 @@ import os
 import pty
 import re
 import select
+import signal
 import subprocess
 import time
 import warnings
@@ -125,13 +126,22 @@ def test_passwd_usage(ctl):
 
 
 def _pty_run(ctl, answers, timeout=20):
-    """Runs facteurctl passwd on a terminal, answering each prompt."""
+    """Runs facteurctl passwd on a terminal, answering each prompt once.
+
+    A prompt is answered when one more "password:" has appeared than has
+    been answered, not whenever the output ends with a colon: a prompt
+    that arrives in two reads would otherwise be answered twice, and
+    readpassphrase(3) discards the surplus line when it restores the
+    terminal, leaving the next prompt unanswered.  The program is killed
+    if it is still running at the deadline."""
     pid, fd = pty.fork()
     if pid == 0:
         os.execve(ctl, [ctl, "passwd"], H.base_env())
     out = b""
     deadline = time.monotonic() + timeout
     pending = list(answers)
+    answered = 0
+    status = None
     try:
         while time.monotonic() < deadline:
             r, _, _ = select.select([fd], [], [], 0.2)
@@ -144,10 +154,19 @@ def _pty_run(ctl, answers, timeout=20):
             if not chunk:
                 break
             out += chunk
-            if pending and out.rstrip().endswith(b":"):
+            if (pending and out.lower().count(b"password:") > answered
+                    and out.rstrip().endswith(b":")):
                 os.write(fd, pending.pop(0) + b"\n")
+                answered += 1
     finally:
-        _, status = os.waitpid(pid, 0)
+        done, status = os.waitpid(pid, os.WNOHANG)
+        grace = time.monotonic() + 5
+        while done == 0 and time.monotonic() < grace:
+            time.sleep(0.05)
+            done, status = os.waitpid(pid, os.WNOHANG)
+        if done == 0:
+            os.kill(pid, signal.SIGKILL)
+            _, status = os.waitpid(pid, 0)
         os.close(fd)
     return os.waitstatus_to_exitcode(status), out
 
