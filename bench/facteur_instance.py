@@ -62,16 +62,8 @@ class Facteur:
         """[(monitor pid, [session pids])] of running smtpd's: children
         of the resident smtpd servers (or of the master itself, for
         sessions it started per connection or inherited)."""
-        tops = []
-        for p in H.children(self.proc.pid):
-            comm = H.proc_comm(p)
-            if comm == "smtpd":
-                tops.append(p)
-            elif comm == "smtpd-resident":
-                tops.extend(c for c in H.children(p)
-                            if H.proc_comm(c) == "smtpd")
         return [(p, [c for c in H.children(p) if H.proc_comm(c) == "smtpd"])
-                for p in tops]
+                for p in H.smtpd_monitors(self.proc.pid)]
 
     def stop(self):
         if self.proc.poll() is None:

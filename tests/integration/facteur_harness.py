@@ -50,7 +50,7 @@ from harness_users import (  # noqa: F401 (re-exported)
 from harness_util import (  # noqa: F401 (re-exported)
     DOMAIN, proc_stat, proc_comm, proc_uids, alive, children, descendants,
     cpu_ticks, make_message, envelope, header_block, tag_of, is_bounce,
-    postfix_install)
+    postfix_install, smtpd_monitors)
 from harness_wait import POLL, wait_until  # noqa: F401 (re-exported)
 
 BUILD = os.environ.get("FACTEUR_BUILD", "")

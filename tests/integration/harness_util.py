@@ -68,6 +68,20 @@ def descendants(pid):
     return out
 
 
+def smtpd_monitors(master_pid):
+    """The per-connection smtpd processes (monitors) under a master: its
+    own children named smtpd (started per connection, or orphaned by a
+    retired resident) and the smtpd children of its resident servers."""
+    out = []
+    for p in children(master_pid):
+        comm = proc_comm(p)
+        if comm == "smtpd":
+            out.append(p)
+        elif comm == "smtpd-resident":
+            out.extend(c for c in children(p) if proc_comm(c) == "smtpd")
+    return out
+
+
 def cpu_ticks(pid):
     """utime+stime+cutime+cstime of pid, in clock ticks (0 when gone)."""
     st = proc_stat(pid)

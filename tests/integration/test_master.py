@@ -64,18 +64,8 @@ class Master:
             raise
 
     def sessions(self):
-        """The per-connection smtpd processes: the master's own children
-        (started per connection, or orphaned by a retired resident) and
-        the children of its resident servers."""
-        out = []
-        for p in H.children(self.proc.pid):
-            comm = H.proc_comm(p)
-            if comm == "smtpd":
-                out.append(p)
-            elif comm == "smtpd-resident":
-                out.extend(c for c in H.children(p)
-                           if H.proc_comm(c) == "smtpd")
-        return out
+        """The per-connection smtpd processes (H.smtpd_monitors)."""
+        return H.smtpd_monitors(self.proc.pid)
 
     def residents(self):
         return [p for p in H.children(self.proc.pid)
