@@ -1,9 +1,10 @@
 /*
- * libFuzzer target for lib/conf.c: parses the input as facteur.conf with
- * conf_load_buf and checks what callers rely on: every error message is
- * one clean line naming the file, a config comes back only when no error
- * was reported, and every key of a loaded config reads back in range
- * (numbers within their limits, list words non-empty and clean).
+ * libFuzzer target for lib/conf.c and lib/conf_value.c: parses the input
+ * as facteur.conf with conf_load_buf and checks what callers rely on:
+ * every error message is one clean line naming the file, a config comes
+ * back only when no error was reported, and every key of a loaded config
+ * reads back in range (numbers within their limits, list words non-empty
+ * and clean).
  */
 #include <stdint.h>
 #include <stdlib.h>
