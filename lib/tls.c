@@ -1,8 +1,9 @@
 /*
  * tls: one TLS connection over a pair of descriptors: the handshake under
  * a deadline, what was negotiated, the lineio transport and STARTTLS (see
- * tls.h).  The contexts are built in tls_ctx.c, the ticket keys handled in
- * tls_ticket.c.
+ * tls.h).  The contexts are built in tls_server.c and tls_client.c (what
+ * they share in tls_ctx.c), the ticket keys handled in tls_ticket.c, the
+ * error messages made in tls_err.c.
  *
  * OpenSSL talks to the descriptors through a small BIO of our own rather
  * than its socket BIO: it reads fd_in and writes fd_out (one socket, or

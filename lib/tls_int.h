@@ -1,7 +1,8 @@
 /*
- * tls_int: what the files of the TLS layer (tls.c, tls_ctx.c,
- * tls_ticket.c) share and no other module may use: the structures behind
- * the opaque types of tls.h and the helpers between the files.
+ * tls_int: what the files of the TLS layer (tls.c, tls_err.c, tls_ctx.c,
+ * tls_server.c, tls_client.c, tls_ticket.c) share and no other module may
+ * use: the structures behind the opaque types of tls.h and the helpers
+ * between the files.
  */
 #ifndef FACTEUR_TLS_INT_H
 #define FACTEUR_TLS_INT_H
@@ -19,7 +20,7 @@ struct tls_ticket_key {
 	unsigned char	 hmac[TLS_TICKET_HMAC_LEN];
 };
 
-/* What tls_server_load read and tls_server_build uses (tls_ctx.c). */
+/* What tls_server_load read and tls_server_build uses (tls_server.c). */
 struct tls_material;
 
 struct tls_server {
@@ -48,12 +49,37 @@ struct tls_conn {
 	int			 failed;	/* fatal error: no close_notify */
 };
 
+/* The settings both sides share, taken from the configuration. */
+struct tls_params {
+	int	 minv, maxv;		/* tls_protocols */
+	char	*ciphers;		/* tls_ciphers */
+	char	*ciphersuites;		/* tls_ciphersuites */
+	char	*curves;		/* tls_ecdh_curves */
+};
+
 /* err gets "what: OpenSSL's reason" (or just what); clears the error queue. */
 void	tls_seterr(char *err, size_t errlen, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 /* err gets the message alone, OpenSSL's queue ignored (and cleared). */
 void	tls_setmsg(char *err, size_t errlen, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
+
+struct conf;
+
+/*
+ * Fills p from the tls_* keys, checked as far as can be without OpenSSL
+ * (tls_protocols); 0, or -1 with the reason in err.  tls_params_free
+ * frees what it holds.
+ */
+int	tls_params_get(struct tls_params *p, const struct conf *conf,
+	    char *err, size_t errlen);
+void	tls_params_free(struct tls_params *p);
+/*
+ * A server (server != 0) or client context with p's protocols, ciphers,
+ * groups and options; NULL with the reason in err.
+ */
+SSL_CTX	*tls_ctx_new(const struct tls_params *p, int server, char *err,
+	    size_t errlen);
 
 /*
  * Reads the ticket key file into srv->keys (srv->nkeys); 0 also when the
