@@ -234,3 +234,42 @@ def test_sighup_rereads_the_certificate(fct, master_factory, tmp_path):
     assert f.readline().startswith(b"221")
     f.close()
     old.close()
+
+
+def open_fds(pid):
+    return len(os.listdir("/proc/%d/fd" % pid))
+
+
+@pytest.mark.facteur(start=False)
+def test_no_descriptor_leak_over_many_connections(fct, master_factory):
+    """300 connections (some refused over the per-client limit, some
+    dropped before the greeting is read): the master and the resident hold
+    as many descriptors afterwards as before, and the master counts every
+    session out."""
+    m = master_factory(max_sessions_per_client="4")
+    res = wait_resident(m)
+    send_one(m.port, "warm")
+    fct.wait_for_tag("alice", "warm")
+    m.wait_idle()
+    before = (open_fds(m.proc.pid), open_fds(res))
+    for i in range(60):
+        held = []
+        for _ in range(5):          # the fifth is over the limit: 421
+            s = socket.create_connection(("127.0.0.1", m.port), timeout=30)
+            held.append(s)
+        for j, s in enumerate(held):
+            if j % 2 == 0:
+                s.recv(512)
+                s.sendall(b"QUIT\r\n")
+            s.close()
+    m.wait_idle()
+    send_one(m.port, "after-many")
+    fct.wait_for_tag("alice", "after-many")
+    m.wait_idle()
+    assert resident_of(m) == res
+    assert (open_fds(m.proc.pid), open_fds(res)) == before
+    # the counts are back to zero: four at once are accepted again
+    again = [Client(m.port) for _ in range(4)]
+    assert [c.greeting[0] for c in again] == [220] * 4
+    for c in again:
+        c.close()
