@@ -85,6 +85,22 @@ split_send(int sock, const char *const *fields, int nf, int fd)
 	return r == (ssize_t)iov.iov_len ? 0 : -1;
 }
 
+int
+login_split_parse(char *data, size_t n, char **fields, int maxf)
+{
+	const char	*d;
+	size_t		 dlen, used;
+	int		 nf;
+
+	if (netstring_decode(data, n, LOGIN_FRAME_MAX, &d, &dlen,
+	    &used) != 1 || used != n)
+		return -1;
+	/* frame_split wants the data NUL-ended: the ',' is ours to reuse. */
+	data[(d - data) + dlen] = '\0';
+	nf = frame_split(data + (d - data), dlen, fields, maxf);
+	return nf > 0 ? nf : -1;
+}
+
 /*
  * Receives one frame into data (size n) and splits it.  Returns the
  * field count, 0 at EOF, -1 when malformed (or a system error).  *fd gets
@@ -100,9 +116,8 @@ split_recv(int sock, char *data, size_t n, char **fields, int maxf, int *fd)
 		struct cmsghdr	hdr;
 		char		buf[CMSG_SPACE(sizeof(int))];
 	} cm;
-	const char	*d;
-	size_t		 dlen, used;
 	ssize_t		 r;
+	int		 nf;
 
 	*fd = -1;
 	memset(&msg, 0, sizeof(msg));
@@ -123,15 +138,9 @@ split_recv(int sock, char *data, size_t n, char **fields, int maxf, int *fd)
 			memcpy(fd, CMSG_DATA(c), sizeof(int));
 	if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
 		goto bad;
-	if (netstring_decode(data, (size_t)r, LOGIN_FRAME_MAX, &d, &dlen,
-	    &used) != 1 || used != (size_t)r)
+	if ((nf = login_split_parse(data, (size_t)r, fields, maxf)) == -1)
 		goto bad;
-	/* frame_split wants the data NUL-ended: the ',' is ours to reuse. */
-	data[(d - data) + dlen] = '\0';
-	r = frame_split(data + (d - data), dlen, fields, maxf);
-	if (r <= 0)
-		goto bad;
-	return (int)r;
+	return nf;
 bad:
 	if (*fd != -1)
 		(void)close(*fd);

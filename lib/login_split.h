@@ -85,6 +85,13 @@ int	login_split_run(const struct conf *, const struct login_proto *,
 enum login_status login_split_auth(struct login_split *, const char *user,
 	    const char *password, int *session_fd);
 /*
+ * Parses one received frame, data[0..n): exactly one netstring of at
+ * most LOGIN_FRAME_MAX bytes, split into 1..maxf NUL-separated fields
+ * (pointers into data, NUL-ended in place).  Returns the field count, or
+ * -1 when malformed.  Writes only inside data[0..n).
+ */
+int	login_split_parse(char *data, size_t n, char **fields, int maxf);
+/*
  * In the login process after LOGIN_OK: relays bytes both ways between
  * the client (l, plain or TLS) and the session until either side ends.
  * Input l had buffered goes to the session first.  0 when the session

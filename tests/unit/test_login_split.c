@@ -5,7 +5,8 @@
  * returns; bad credentials and too many failures are answered; a
  * malformed frame, a frame with the wrong fields and a second login
  * after a session get the login process killed.  As root the session
- * runs as nobody; otherwise nothing changes identity.
+ * runs as nobody; otherwise nothing changes identity.  The frame parser
+ * is tested alone on good and malformed frames.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -232,6 +233,57 @@ test_malformed_frames_kill(void **state)
 	assert_string_equal(got, "ok");
 }
 
+#define FRAME(s)	(s), sizeof(s) - 1
+
+/* Parses a copy of s[0..n) in a buffer of exactly n bytes. */
+static int
+parse(const char *s, size_t n, char **copy, char **f, int maxf)
+{
+	*copy = malloc(n);
+	assert_non_null(*copy);
+	memcpy(*copy, s, n);
+	return login_split_parse(*copy, n, f, maxf);
+}
+
+static void
+test_parse_frames(void **state)
+{
+	static const struct {
+		const char	*s;
+		size_t		 n;
+	} bad[] = {
+		{ FRAME("garbage") },
+		{ FRAME("0:,") },		/* no fields */
+		{ FRAME("1:K") },		/* no ',' */
+		{ FRAME("1:K,1:K,") },		/* bytes after the frame */
+		{ FRAME("01:K,") },		/* leading zero */
+		{ FRAME("9:A\0b\0c\0d\0e,") },	/* five fields for four */
+		{ FRAME("2049:") },		/* over LOGIN_FRAME_MAX */
+		{ FRAME("") },
+	};
+	char	*copy, *f[4];
+	size_t	 i;
+
+	(void)state;
+	assert_int_equal(parse(FRAME("7:A\0u\0pw\0,"), &copy, f, 4), 3);
+	assert_string_equal(f[0], "A");
+	assert_string_equal(f[1], "u");
+	assert_string_equal(f[2], "pw");
+	free(copy);
+	/* An empty password is ended by a final NUL. */
+	assert_int_equal(parse(FRAME("5:A\0u\0\0,"), &copy, f, 4), 3);
+	assert_string_equal(f[1], "u");
+	assert_string_equal(f[2], "");
+	free(copy);
+	assert_int_equal(parse(FRAME("7:N\0close,"), &copy, f, 3), 2);
+	assert_string_equal(f[1], "close");
+	free(copy);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(parse(bad[i].s, bad[i].n, &copy, f, 4), -1);
+		free(copy);
+	}
+}
+
 extern char **environ;
 
 int
@@ -241,6 +293,7 @@ main(int argc, char *argv[])
 		cmocka_unit_test(test_good_login),
 		cmocka_unit_test(test_bad_logins),
 		cmocka_unit_test(test_malformed_frames_kill),
+		cmocka_unit_test(test_parse_frames),
 	};
 
 	setproctitle_init(argc, argv, environ);
