@@ -42,8 +42,8 @@
 struct resident {
 	struct service	*svc;		/* NULL: the slot is free */
 	pid_t		 pid;		/* -1 once reaped */
-	int		 chan;		/* the master's end; -1 once closed */
-	int		 retired;	/* told to go: takes no new connection */
+	int		 chan;		/* our end; -1 once closed */
+	int		 retired;	/* told to go: no new connection */
 };
 
 static struct resident	residents[MASTER_RESIDENTS_MAX];

@@ -71,7 +71,8 @@ smtpd_conf_error(void *arg, const char *msg)
 static void __attribute__((noreturn))
 smtpd_usage(void)
 {
-	fprintf(stderr, "usage: smtpd [-dOR] [-C conf] [-m mx|submission|smtps]\n");
+	fprintf(stderr,
+	    "usage: smtpd [-dOR] [-C conf] [-m mx|submission|smtps]\n");
 	exit(64);
 }
 
@@ -116,7 +117,8 @@ smtpd_conf_check(const struct conf *conf, const char *path)
 
 	bare = conf_str(conf, "smtpd_bare_lf");
 	if (strcmp(bare, "reject") != 0 && strcmp(bare, "normalize") != 0) {
-		log_warnx("%s: smtpd_bare_lf must be reject or normalize", path);
+		log_warnx("%s: smtpd_bare_lf must be reject or normalize",
+		    path);
 		return -1;
 	}
 	if (relay_mynetworks_check(conf, err, sizeof(err)) == -1) {
@@ -190,7 +192,8 @@ smtpd_connection(const struct conf *conf, struct smtpd_opts *opts,
 	pid_t	 pid;
 
 	if (opts->overloaded)
-		smtpd_refuse("421 4.3.2 Too many connections, try later\r\n", 0);
+		smtpd_refuse("421 4.3.2 Too many connections, try later\r\n",
+		    0);
 	smtpd_peer(opts->peer_addr, sizeof(opts->peer_addr));
 	/*
 	 * Replies are written a batch at a time (session_flush), so Nagle's

@@ -209,7 +209,7 @@ resident_reap(struct resident *r)
 int
 resident_run(const struct conf *conf, struct smtpd_opts *opts, int chan)
 {
-	static struct resident	 r;	/* the table is big: not on the stack */
+	static struct resident	 r;	/* big: not on the stack */
 	struct pollfd		 pfd[2];
 	struct sigaction	 sa;
 	struct stat		 st;
@@ -242,8 +242,8 @@ resident_run(const struct conf *conf, struct smtpd_opts *opts, int chan)
 	if (conf_str(conf, "users_file")[0] != '\0') {
 		struct user_entry ue;
 
-		(void)users_lookup(conf_str(conf, "users_file"), 0, "postmaster",
-		    &ue);
+		(void)users_lookup(conf_str(conf, "users_file"), 0,
+		    "postmaster", &ue);
 		explicit_bzero(&ue, sizeof(ue));
 	}
 	/* The master retires us by closing the channel, not by signal. */
