@@ -1,5 +1,5 @@
 # facteur: plain Makefile.  `make` builds every program into $(BUILD)/,
-# `make check` runs unit tests (plain, then ASan+UBSan) and integration tests,
+# `make check` runs unit and integration tests, plain and under ASan+UBSan,
 # `make run` starts the embedded default, `make bench` the benchmarks.
 
 PREFIX  ?= /usr/local
@@ -55,7 +55,8 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 # Keep unit-test objects (make would delete them as intermediates).
 .SECONDARY:
 
-.PHONY: all deps check check-unit check-asan check-integration run bench \
+.PHONY: all deps check check-unit check-asan check-integration \
+        check-integration-asan run bench \
         install clean fuzz
 all: $(addprefix $(BUILD)/,$(PROGS))
 
@@ -79,8 +80,12 @@ LDFLAGS_pop3session = $(STATIC_PIE)
 LIBS_pop3session = $(shell pkg-config $(if $(STATIC_PIE),--static) --libs \
                    libbsd-overlay 2>/dev/null)
 
+# With sanitizers, the programs also get mk/san_options.c (leak checks
+# off in the programs only; see that file).
+SAN_OBJS = $(if $(SAN),$(BUILD)/obj/mk/san_options.o)
+
 define prog_rule
-$(BUILD)/$(1): $(patsubst %.c,$(BUILD)/obj/%.o,$(call progsrcs,$(2),$(1))) $(LIBA)
+$(BUILD)/$(1): $(patsubst %.c,$(BUILD)/obj/%.o,$(call progsrcs,$(2),$(1))) $(SAN_OBJS) $(LIBA)
 	$(CC) $(LDFLAGS_ALL) $(LDFLAGS_$(1)) -o $$@ $$^ $(or $(LIBS_$(1)),$(LIBS))
 endef
 $(foreach p,$(PROG_DIRS),$(eval $(call prog_rule,$(word 1,$(subst :, ,$(p))),$(word 2,$(subst :, ,$(p))))))
@@ -106,6 +111,13 @@ check-asan:
 
 check-integration: all
 	@FACTEUR_BUILD=$(abspath $(BUILD)) sh mk/run-integration.sh
+
+# Not part of `make check` (it takes twice as long): every program built
+# with ASan+UBSan, then the integration tests against them.
+check-integration-asan:
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)-asan OPT="-O1 -g" \
+	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	    check-integration
 
 # deps runs first, then a fresh make: pkg-config must see what it installed.
 run: deps

@@ -1,6 +1,7 @@
 #!/bin/sh
 # `make check`: build, unit tests, unit tests under ASan+UBSan, integration
-# tests.  Ends with one line of totals: "check: N passed, N failed".
+# tests, and the integration tests again against programs built with
+# ASan+UBSan.  Ends with one line of totals: "check: N passed, N failed".
 set -u
 MAKE=${MAKE:-make}
 log=$(mktemp -d)
@@ -20,6 +21,7 @@ run_step build     $MAKE --no-print-directory all
 run_step unit      $MAKE --no-print-directory check-unit
 run_step asan      $MAKE --no-print-directory check-asan
 run_step integration $MAKE --no-print-directory check-integration
+run_step integration-asan $MAKE --no-print-directory check-integration-asan
 
 sum_unit() {
 	sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p; s/^unit: .*: \([0-9]*\) passed$/\1/p' "$1" |
@@ -34,12 +36,19 @@ up=$(grep -h '^unit: .*: [0-9]* passed$' "$log/unit" "$log/asan" 2>/dev/null |
 uf=$(cat "$log/unit" "$log/asan" 2>/dev/null | sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' |
     awk '{ s += $1 } END { print s + 0 }')
 # pytest's closing line: "89 passed, 2 skipped in 30.40s" and the like.
-last=$(grep -E '^(=+ )?[0-9]+ (passed|failed|errors?|skipped|deselected)' "$log/integration" | tail -n 1)
-count() { echo "$last" | grep -Eo "[0-9]+ $1" | grep -Eo '[0-9]+' | head -n 1; }
-ip=$(count passed); if_=$(count failed); is=$(count skipped); ie=$(count error)
-ip=${ip:-0}; if_=${if_:-0}; is=${is:-0}; ie=${ie:-0}
+count() {
+	last=$(grep -E '^(=+ )?[0-9]+ (passed|failed|errors?|skipped|deselected)' "$log/$1" 2>/dev/null | tail -n 1)
+	n=$(echo "$last" | grep -Eo "[0-9]+ $2" | grep -Eo '[0-9]+' | head -n 1)
+	echo "${n:-0}"
+}
+ip=0; if_=0; is=0
+for step in integration integration-asan; do
+	ip=$((ip + $(count $step passed)))
+	if_=$((if_ + $(count $step failed) + $(count $step error)))
+	is=$((is + $(count $step skipped)))
+done
 [ "$status" -eq 0 ] || [ "$uf" -gt 0 ] || [ "$if_" -gt 0 ] || uf=$((uf + 1))
 echo "unit tests (plain and ASan+UBSan): $up passed, $uf failed"
-echo "integration tests: $ip passed, $((if_ + ie)) failed, $is skipped"
-echo "check: $((up + ip)) passed, $((uf + if_ + ie)) failed"
+echo "integration tests (plain and ASan+UBSan programs): $ip passed, $if_ failed, $is skipped"
+echo "check: $((up + ip)) passed, $((uf + if_)) failed"
 exit $status
