@@ -25,11 +25,12 @@
 #include <openssl/evp.h>
 
 #include "auth.h"
+#include "auth_state_int.h"
 #include "log.h"
 
 #define STATE_NAME_LEN	32		/* hex digits of the file name */
 #define STATE_REC_MAX	64		/* bytes of a record */
-#define STATE_COUNT_MAX	1000000
+#define STATE_COUNT_MAX	AUTH_STATE_COUNT_MAX
 #define STATE_CLEAN_ODDS 32		/* clean on 1 failure in this many */
 
 /*
@@ -88,9 +89,22 @@ state_path(const char *dir, const char *addr, char *path, size_t size)
 	return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 
-/* Parses `C<n>\0T<t>\0`; -1 when it is anything else. */
+/* Only digits: strtonum alone would take a sign and white space. */
 static int
-state_parse(const char *buf, size_t len, long long *count, long long *when)
+state_digits(const char *s, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < len; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	return len > 0;
+}
+
+/* Parses `C<n>\0T<t>\0`; -1 when it is anything else. */
+int
+auth_state_parse(const char *buf, size_t len, long long *count,
+    long long *when)
 {
 	const char	*err, *c, *t;
 	size_t		 cl, tl;
@@ -103,7 +117,8 @@ state_parse(const char *buf, size_t len, long long *count, long long *when)
 		return -1;
 	t = c + cl + 2;
 	tl = strlen(t);
-	if (tl == 0 || t + tl + 1 != buf + len)
+	if (tl == 0 || t + tl + 1 != buf + len ||
+	    !state_digits(c, cl) || !state_digits(t, tl))
 		return -1;
 	*count = strtonum(c, 0, STATE_COUNT_MAX, &err);
 	if (err != NULL)
@@ -122,7 +137,7 @@ state_read(int fd, time_t now, long long window)
 
 	if ((n = pread(fd, buf, sizeof(buf), 0)) <= 0 ||
 	    (size_t)n == sizeof(buf) ||
-	    state_parse(buf, (size_t)n, &count, &when) == -1)
+	    auth_state_parse(buf, (size_t)n, &count, &when) == -1)
 		return 0;
 	/* A record from the future (clock set back) counts as now. */
 	if (when <= (long long)now && (long long)now - when >= window)
