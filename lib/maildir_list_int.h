@@ -31,4 +31,20 @@ int	maildir_list_set_name(struct maildir_list *, size_t i,
  */
 int	maildir_sizes_fill(struct maildir_list *);
 
+/* One record of the size cache, pointing into the cache's bytes. */
+struct maildir_size_rec {
+	const char	*u;		/* the unique name, not NUL-ended */
+	size_t		 ulen;
+	long long	 raw;		/* the file's size on disk */
+	long long	 size;		/* its wire size */
+};
+
+/*
+ * Parses the size cache's bytes ("unique\0rawsize\0size\0" records,
+ * sizes of 1..18 digits) into *recs, sorted by unique name: 0, or -1
+ * when malformed.  The caller frees *recs; p must outlive it.
+ */
+int	maildir_sizes_parse(const char *p, size_t len,
+	    struct maildir_size_rec **recs, size_t *n);
+
 #endif

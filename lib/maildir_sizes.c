@@ -22,17 +22,10 @@
 
 #define CACHE_MAX	(64 * 1024 * 1024)	/* bytes of the size cache */
 
-struct cache_rec {
-	const char	*u;
-	size_t		 ulen;
-	long long	 raw;
-	long long	 size;
-};
-
 static int
 cache_cmp(const void *a, const void *b)
 {
-	const struct cache_rec	*x = a, *y = b;
+	const struct maildir_size_rec	*x = a, *y = b;
 	size_t			 n = x->ulen < y->ulen ? x->ulen : y->ulen;
 	int			 c = memcmp(x->u, y->u, n);
 
@@ -58,20 +51,71 @@ cache_num(const char *s, size_t len, long long *v)
 }
 
 /*
+ * Parses the cache's bytes p[0..len) into a sorted array of records
+ * pointing into p: 0, or -1 when p is not a whole number of well-formed
+ * records (then *recs is NULL).  An empty p is an empty cache.
+ */
+int
+maildir_sizes_parse(const char *p, size_t len, struct maildir_size_rec **recs,
+    size_t *n)
+{
+	struct maildir_size_rec *r = NULL;
+	size_t		 cap = 0, cnt = 0, pos = 0, flen[3];
+	const char	*f[3];
+	int		 k;
+
+	*recs = NULL;
+	*n = 0;
+	while (pos < len) {
+		for (k = 0; k < 3; k++) {
+			const char *z = memchr(p + pos, '\0', len - pos);
+
+			if (z == NULL)
+				goto bad;
+			f[k] = p + pos;
+			flen[k] = (size_t)(z - f[k]);
+			pos += flen[k] + 1;
+		}
+		if (cnt == cap) {
+			struct maildir_size_rec *nr;
+
+			cap = cap ? cap * 2 : 1024;
+			if (cap > MAILDIR_LIST_MAX ||
+			    (nr = reallocarray(r, cap, sizeof(*r))) == NULL)
+				goto bad;
+			r = nr;
+		}
+		r[cnt].u = f[0];
+		r[cnt].ulen = flen[0];
+		if (flen[0] == 0 ||
+		    cache_num(f[1], flen[1], &r[cnt].raw) == -1 ||
+		    cache_num(f[2], flen[2], &r[cnt].size) == -1)
+			goto bad;
+		cnt++;
+	}
+	if (cnt > 0)
+		qsort(r, cnt, sizeof(*r), cache_cmp);
+	*recs = r;
+	*n = cnt;
+	return 0;
+bad:
+	free(r);
+	return -1;
+}
+
+/*
  * Reads the cache into a sorted array over *data.  A malformed cache is
  * an empty one: it is only ever a shortcut.
  */
 static void
-cache_load(const char *dir, char **data, struct cache_rec **recs, size_t *n)
+cache_load(const char *dir, char **data, struct maildir_size_rec **recs,
+    size_t *n)
 {
 	char		 path[PATH_MAX];
 	struct stat	 st;
-	struct cache_rec *r = NULL;
-	size_t		 cap = 0, cnt = 0, pos = 0, len[3];
-	const char	*f[3];
 	char		*p = NULL;
 	ssize_t		 got;
-	int		 fd, k;
+	int		 fd;
 
 	*data = NULL;
 	*recs = NULL;
@@ -86,45 +130,15 @@ cache_load(const char *dir, char **data, struct cache_rec **recs, size_t *n)
 	    (p = malloc((size_t)st.st_size)) == NULL)
 		goto bad;
 	got = fd_read_full(fd, p, (size_t)st.st_size);
-	if (got != st.st_size)
+	if (got != st.st_size ||
+	    maildir_sizes_parse(p, (size_t)got, recs, n) == -1)
 		goto bad;
-	while (pos < (size_t)got) {
-		for (k = 0; k < 3; k++) {
-			const char *z = memchr(p + pos, '\0', (size_t)got - pos);
-
-			if (z == NULL)
-				goto bad;
-			f[k] = p + pos;
-			len[k] = (size_t)(z - f[k]);
-			pos += len[k] + 1;
-		}
-		if (cnt == cap) {
-			struct cache_rec *nr;
-
-			cap = cap ? cap * 2 : 1024;
-			if (cap > MAILDIR_LIST_MAX ||
-			    (nr = reallocarray(r, cap, sizeof(*r))) == NULL)
-				goto bad;
-			r = nr;
-		}
-		r[cnt].u = f[0];
-		r[cnt].ulen = len[0];
-		if (len[0] == 0 || cache_num(f[1], len[1], &r[cnt].raw) == -1 ||
-		    cache_num(f[2], len[2], &r[cnt].size) == -1)
-			goto bad;
-		cnt++;
-	}
 	(void)close(fd);
-	if (cnt > 0)
-		qsort(r, cnt, sizeof(*r), cache_cmp);
 	*data = p;
-	*recs = r;
-	*n = cnt;
 	return;
 bad:
 	(void)close(fd);
 	free(p);
-	free(r);
 }
 
 /* Writes the cache from the listing: temp file, fsync, rename. */
@@ -182,7 +196,7 @@ int
 maildir_sizes_fill(struct maildir_list *l)
 {
 	char		 *data, path[PATH_MAX];
-	struct cache_rec *recs, key, *hit;
+	struct maildir_size_rec *recs, key, *hit;
 	size_t		  nrec, i, w;
 	off_t		 *raw;
 	ssize_t		  sz;
