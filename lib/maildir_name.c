@@ -82,7 +82,8 @@ maildir_name_sec(const char *p)
 /*
  * The name with flag added to its info ":2,<flags>", the flags kept in
  * ASCII order as the Maildir spec asks: 0 with out set, 1 when the name
- * has the flag already, -1 with ENAMETOOLONG.
+ * has the flag already, -1 with ENAMETOOLONG (also when the name would
+ * hold more than 62 flags, the most read here).
  */
 int
 maildir_name_add_flag(const char *name, size_t ulen, char flag, char *out,
@@ -107,6 +108,11 @@ maildir_name_add_flag(const char *name, size_t ulen, char flag, char *out,
 	}
 	if (have)
 		return 1;
+	/* The result must have no more flags than the loop above reads. */
+	if (nf + 1 > sizeof(fl) - 2) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
 	for (k = nf; k > 0 && fl[k - 1] > flag; k--)
 		fl[k] = fl[k - 1];
 	fl[k] = flag;
