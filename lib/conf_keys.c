@@ -84,6 +84,8 @@ const struct conf_key conf_keys[] = {
 	  "empty directory the smtpd session is chrooted to" },
 	{ "smtpd_resident", CONF_BOOL, "yes", 0, 0,
 	  "master: one long-lived smtpd per service forks per connection" },
+	{ "smtpd_queue_writers", CONF_INT, "16", 0, 1000,
+	  "resident smtpd: long-lived queue writers at most (0: a child each)" },
 	{ "smtpd_recipient_limit", CONF_INT, "1000", 1, 100000,
 	  "recipients in one SMTP transaction (more get 452 4.5.3)" },
 	{ "smtpd_error_limit", CONF_INT, "10", 1, 1000,

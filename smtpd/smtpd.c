@@ -76,16 +76,15 @@ smtpd_usage(void)
 	exit(64);
 }
 
-/* The client's numeric address, from fd 0. */
-static void
-smtpd_peer(char *out, size_t outlen)
+void
+smtpd_peer_of(int fd, char *out, size_t outlen)
 {
 	struct sockaddr_storage	 ss;
 	socklen_t		 len = sizeof(ss);
 	const void		*a = NULL;
 
 	(void)strlcpy(out, "unknown", outlen);
-	if (getpeername(0, (struct sockaddr *)&ss, &len) == -1)
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) == -1)
 		return;
 	if (ss.ss_family == AF_INET)
 		a = &((struct sockaddr_in *)&ss)->sin_addr;
@@ -184,17 +183,13 @@ smtpd_ids(const struct conf *conf, struct smtpd_opts *opts)
 	return 0;
 }
 
-int
-smtpd_connection(const struct conf *conf, struct smtpd_opts *opts,
-    int resident)
+void
+smtpd_prepare(const struct conf *conf, struct smtpd_opts *opts)
 {
-	int	 sp[2], null;
-	pid_t	 pid;
-
 	if (opts->overloaded)
 		smtpd_refuse("421 4.3.2 Too many connections, try later\r\n",
 		    0);
-	smtpd_peer(opts->peer_addr, sizeof(opts->peer_addr));
+	smtpd_peer_of(0, opts->peer_addr, sizeof(opts->peer_addr));
 	/*
 	 * Replies are written a batch at a time (session_flush), so Nagle's
 	 * algorithm only delays them: with TLS, whose records after the
@@ -216,7 +211,15 @@ smtpd_connection(const struct conf *conf, struct smtpd_opts *opts,
 	if (opts->tls == NULL && opts->mode == SMTPD_SUBMISSION &&
 	    conf_str(conf, "tls_cert_file")[0] != '\0')
 		smtpd_refuse("421 4.3.3 TLS not available\r\n", 111);
+}
 
+int
+smtpd_connection(const struct conf *conf, struct smtpd_opts *opts)
+{
+	int	 sp[2], null;
+	pid_t	 pid;
+
+	smtpd_prepare(conf, opts);
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1)
 		fatal("socketpair");
 	opts->monitor = getpid();
@@ -229,14 +232,8 @@ smtpd_connection(const struct conf *conf, struct smtpd_opts *opts,
 		_exit(111);
 	}
 	(void)close(sp[1]);
-	/*
-	 * The key stays with the session only.  A resident's child leaves
-	 * the context alone: it is the resident's memory, shared
-	 * copy-on-write, and freeing it would copy every page it touches
-	 * into this process; the monitor is root and reads no network byte.
-	 */
-	if (!resident)
-		tls_server_free(opts->tls);
+	/* The key stays with the session only. */
+	tls_server_free(opts->tls);
 	opts->tls = NULL;
 	/* The monitor reads no network byte: drop the client descriptors. */
 	if ((null = open("/dev/null", O_RDWR)) == -1 ||
@@ -314,7 +311,7 @@ main(int argc, char *argv[])
 	}
 	if (!opts.overloaded)
 		smtpd_tls_setup(conf, &opts, 0);
-	ch = smtpd_connection(conf, &opts, 0);
+	ch = smtpd_connection(conf, &opts);
 	conf_free(conf);
 	return ch;
 }

@@ -44,12 +44,18 @@ struct smtpd_opts {
 };
 
 /*
- * Runs one connection on fds 0 and 1 (smtpd.c): the session in a child,
- * the monitor here; returns the monitor's exit code.  resident: called in
- * a resident's child (the TLS context is the resident's, left alone).
+ * Before a session talks on fds 0 and 1 (smtpd.c): 421 and exit when
+ * overloaded or when the mode's TLS is missing; the client's address into
+ * opts; TCP_NODELAY.
  */
-int	smtpd_connection(const struct conf *, struct smtpd_opts *,
-	    int resident);
+void	smtpd_prepare(const struct conf *, struct smtpd_opts *);
+/* The numeric address of fd's peer: "local" (AF_UNIX) or "unknown". */
+void	smtpd_peer_of(int fd, char *out, size_t outlen);
+/*
+ * Runs one connection on fds 0 and 1 (smtpd.c): the session in a child,
+ * the monitor here; returns the monitor's exit code.
+ */
+int	smtpd_connection(const struct conf *, struct smtpd_opts *);
 
 /* ---- resident mode (smtpd_resident.c) ---- */
 
@@ -107,6 +113,12 @@ int	ipc_send(struct ipc_chan *, const char *const *fields, int nf,
 	    const int *fds, int nfds);
 /* Receives one frame: 1, 0 on EOF, -1 on error or a malformed frame. */
 int	ipc_recv(struct ipc_chan *, struct ipc_msg *);
+/*
+ * The same without waiting: 2 when no whole frame has arrived yet (the
+ * bytes so far are kept for the next call).  Descriptors that come with
+ * part of a frame are an error.
+ */
+int	ipc_recv_nb(struct ipc_chan *, struct ipc_msg *);
 void	ipc_msg_close_fds(struct ipc_msg *);
 
 /* ---- the monitor (smtpd_monitor.c) ---- */

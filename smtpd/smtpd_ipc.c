@@ -119,8 +119,9 @@ ipc_take_fds(struct msghdr *mh, struct ipc_msg *m)
 	return bad ? -1 : 0;
 }
 
-int
-ipc_recv(struct ipc_chan *c, struct ipc_msg *m)
+/* flags: 0, or MSG_DONTWAIT for ipc_recv_nb. */
+static int
+ipc_recv_flags(struct ipc_chan *c, struct ipc_msg *m, int flags)
 {
 	const char	*data;
 	size_t		 dlen, used;
@@ -157,10 +158,17 @@ ipc_recv(struct ipc_chan *c, struct ipc_msg *m)
 		mh.msg_iovlen = 1;
 		mh.msg_control = cm.buf;
 		mh.msg_controllen = sizeof(cm.buf);
-		n = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC);
+		n = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC | flags);
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
+			if ((flags & MSG_DONTWAIT) &&
+			    (errno == EAGAIN || errno == EWOULDBLOCK)) {
+				/* descriptors with part of a frame: refused */
+				if (m->nfds > 0)
+					goto bad;
+				return 2;
+			}
 			ipc_msg_close_fds(m);
 			return -1;
 		}
@@ -188,4 +196,16 @@ bad:
 	ipc_msg_close_fds(m);
 	errno = EPROTO;
 	return -1;
+}
+
+int
+ipc_recv(struct ipc_chan *c, struct ipc_msg *m)
+{
+	return ipc_recv_flags(c, m, 0);
+}
+
+int
+ipc_recv_nb(struct ipc_chan *c, struct ipc_msg *m)
+{
+	return ipc_recv_flags(c, m, MSG_DONTWAIT);
 }

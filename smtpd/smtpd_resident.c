@@ -4,16 +4,19 @@
  *
  * The master starts one resident per SMTP service, with a SOCK_SEQPACKET
  * channel on fd 3.  The resident has read facteur.conf, the certificate
- * and the key and built the OpenSSL context once (smtpd.c); for each
- * connection the master hands over, it forks, and the child runs exactly
- * what a per-connection smtpd runs after its start (smtpd_connection):
- * the monitor in the child, the chrooted session in the grandchild.  What
- * a connection no longer pays for: an exec, the dynamic linking of a
- * dozen libraries, parsing the configuration and building the TLS
- * context (reasons and figures in docs/architecture.md).
+ * and the key and built the OpenSSL context once (smtpd.c).  For each
+ * connection the master hands over it forks the chrooted session and is
+ * that session's monitor (smtpd_rconn.c): one process per connection,
+ * where a per-connection smtpd has two.  What a connection no longer
+ * pays for: an exec, the dynamic linking of a dozen libraries, parsing
+ * the configuration, building the TLS context, and the monitor's fork
+ * and exit; what a message no longer pays for: the fork of its queue
+ * child (smtpd_qwriter.c).  Reasons and figures: docs/architecture.md.
  *
- * The resident reads no network byte: it only receives descriptors and
- * forks.  Channel packets (lib/fdpass), text fields split by one space:
+ * The resident reads no network byte: it receives descriptors, forks,
+ * and answers the sessions' framed requests, from one poll(2) loop that
+ * never waits on anything else.  Channel packets (lib/fdpass), text
+ * fields split by one space:
  *
  *   master -> resident   "C seq over" + the connection   serve it (over:
  *                                                       1 = answer 421)
@@ -22,8 +25,9 @@
  *
  * seq is the master's number for the connection (1 to 2^63-1).  At end of
  * file on the channel (the master retires residents on SIGHUP, when it
- * rotates the ticket keys, and at shutdown) the resident exits at once;
- * its children go on, and the master, their subreaper, reaps them.
+ * rotates the ticket keys, and at shutdown, by shutting down its writing
+ * side) the resident takes no more connections, goes on serving the ones
+ * it has, reports their ends, and exits when the last one has ended.
  */
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -44,20 +48,8 @@
 #include "fdpass.h"
 #include "log.h"
 #include "smtpd.h"
+#include "smtpd_resident.h"
 #include "users.h"
-
-struct resident_child {
-	pid_t		 pid;
-	long long	 seq;
-};
-
-struct resident {
-	const struct conf	*conf;
-	struct smtpd_opts	*opts;
-	int			 chan;
-	struct resident_child	 kids[SMTPD_RESIDENT_MAX];
-	size_t			 nkids;
-};
 
 static int	resident_sigpipe[2] = { -1, -1 };
 
@@ -88,29 +80,10 @@ resident_report(struct resident *r, const char *fmt, long long seq,
 		fatal("resident: report to the master");
 }
 
-static void __attribute__((noreturn))
-resident_child(struct resident *r, int fd, int over)
+void
+resident_report_end(struct resident *r, long long seq)
 {
-	struct smtpd_opts	 o = *r->opts;
-	struct sigaction	 sa;
-
-	(void)prctl(PR_SET_NAME, "smtpd");
-	(void)close(r->chan);
-	(void)close(resident_sigpipe[0]);
-	(void)close(resident_sigpipe[1]);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	sigemptyset(&sa.sa_mask);
-	(void)sigaction(SIGCHLD, &sa, NULL);
-	(void)sigaction(SIGHUP, &sa, NULL);
-	if (dup2(fd, 0) == -1 || dup2(fd, 1) == -1)
-		_exit(111);
-	if (fd > 1)
-		(void)close(fd);
-	if (fd_set_nonblock(0, 0) == -1)
-		_exit(111);
-	o.overloaded = over;
-	_exit(smtpd_connection(r->conf, &o, 1));
+	resident_report(r, "E %lld", seq, 0);
 }
 
 /* "C seq over": 0 with seq and over set, or -1. */
@@ -149,7 +122,7 @@ resident_take(struct resident *r)
 	ssize_t		 n;
 	long long	 seq;
 	int		 fd, over;
-	pid_t		 pid;
+	struct rconn	*rc;
 
 	n = fdpass_recv(r->chan, pkt, sizeof(pkt), &fd);
 	if (n == 0)
@@ -161,48 +134,67 @@ resident_take(struct resident *r)
 	}
 	if (fd == -1 || resident_parse(pkt, &seq, &over) == -1)
 		fatalx("resident: bad packet from the master");
-	if (r->nkids >= SMTPD_RESIDENT_MAX) {
+	if (r->nconns >= SMTPD_RESIDENT_MAX) {
 		log_warnx("resident: %d connections open; closing one",
 		    SMTPD_RESIDENT_MAX);
 		(void)close(fd);
 		resident_report(r, "E %lld", seq, 0);
 		return 1;
 	}
-	if ((pid = fork()) == -1) {
-		log_warn("resident: fork");
+	rconn_tables(r);
+	if ((rc = rconn_open(r, fd, seq, over)) == NULL) {
 		(void)close(fd);
 		resident_report(r, "E %lld", seq, 0);
 		return 1;
 	}
-	if (pid == 0)
-		resident_child(r, fd, over);
 	(void)close(fd);
-	r->kids[r->nkids].pid = pid;
-	r->kids[r->nkids].seq = seq;
-	r->nkids++;
-	resident_report(r, "S %lld %lld", seq, (long long)pid);
+	r->conns[r->nconns++] = rc;
+	resident_report(r, "S %lld %lld", seq, (long long)rc->pid);
 	return 1;
+}
+
+/* Exit status of a queue child as enqueue's code. */
+static int
+resident_queue_code(pid_t pid, int st)
+{
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	log_warnx("enqueue %ld killed by signal %d", (long)pid, WTERMSIG(st));
+	return 111;
 }
 
 static void
 resident_reap(struct resident *r)
 {
-	pid_t	 pid;
-	size_t	 i;
-	int	 st;
+	struct rconn	*rc;
+	pid_t		 pid;
+	size_t		 i;
+	int		 st;
 
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
-		for (i = 0; i < r->nkids; i++)
-			if (r->kids[i].pid == pid)
-				break;
-		if (i == r->nkids)
+		if (qpool_reaped(&r->pool, pid))
 			continue;
-		if (WIFSIGNALED(st) && WTERMSIG(st) != SIGTERM &&
-		    WTERMSIG(st) != SIGKILL)
-			log_warnx("connection process %ld killed by signal %d",
-			    (long)pid, WTERMSIG(st));
-		resident_report(r, "E %lld", r->kids[i].seq, 0);
-		r->kids[i] = r->kids[--r->nkids];
+		for (i = 0; i < r->nconns; i++) {
+			rc = r->conns[i];
+			if (rc->pid == pid) {
+				if (WIFSIGNALED(st) && WTERMSIG(st) != SIGTERM &&
+				    WTERMSIG(st) != SIGKILL)
+					log_warnx("session %ld killed by "
+					    "signal %d", (long)pid,
+					    WTERMSIG(st));
+				rc->pid = -1;
+				rconn_close(rc);
+				r->conns[i] = r->conns[--r->nconns];
+				break;
+			}
+			if (rc->q_child == pid) {
+				if (rconn_job_done(rc,
+				    resident_queue_code(pid, st)) == -1)
+					rconn_kill(rc);
+				break;
+			}
+		}
+		/* else an AUTH child or a retired writer: nothing to do */
 	}
 }
 
@@ -210,11 +202,14 @@ int
 resident_run(const struct conf *conf, struct smtpd_opts *opts, int chan)
 {
 	static struct resident	 r;	/* big: not on the stack */
-	struct pollfd		 pfd[2];
+	struct pollfd		*pfd;
 	struct sigaction	 sa;
 	struct stat		 st;
+	struct rconn		*rc;
 	char			 drain[64];
-	int			 type;
+	size_t			 cap, n, k, pool_at;
+	long			*who;
+	int			 type, master_at, np;
 	socklen_t		 tlen = sizeof(type);
 
 	if (fstat(chan, &st) == -1 || !S_ISSOCK(st.st_mode) ||
@@ -236,8 +231,9 @@ resident_run(const struct conf *conf, struct smtpd_opts *opts, int chan)
 	if (sigaction(SIGCHLD, &sa, NULL) == -1)
 		fatal("sigaction");
 	/*
-	 * Load the users table now, so that each connection's monitor finds
-	 * it cached (it is read again only when it changes).
+	 * Load the users table now, so that the first recipient lookup and
+	 * every AUTH child find it cached (it is read again only when it
+	 * changes).  The sessions drop it (smtpd_rconn.c).
 	 */
 	if (conf_str(conf, "users_file")[0] != '\0') {
 		struct user_entry ue;
@@ -246,6 +242,12 @@ resident_run(const struct conf *conf, struct smtpd_opts *opts, int chan)
 		    "postmaster", &ue);
 		explicit_bzero(&ue, sizeof(ue));
 	}
+	qpool_init(&r.pool, conf, opts);
+	rconn_tables(&r);
+	cap = 2 + 2 * (size_t)SMTPD_RESIDENT_MAX + (size_t)r.pool.max;
+	if ((pfd = reallocarray(NULL, cap, sizeof(*pfd))) == NULL ||
+	    (who = reallocarray(NULL, cap, sizeof(*who))) == NULL)
+		fatal("resident: poll set");
 	/* The master retires us by closing the channel, not by signal. */
 	(void)signal(SIGHUP, SIG_IGN);
 	log_info("resident for %s connections ready",
@@ -253,25 +255,65 @@ resident_run(const struct conf *conf, struct smtpd_opts *opts, int chan)
 	    opts->mode == SMTPD_SUBMISSION ? "submission" : "smtps");
 
 	for (;;) {
-		pfd[0].fd = chan;
-		pfd[0].events = POLLIN;
-		pfd[1].fd = resident_sigpipe[0];
-		pfd[1].events = POLLIN;
-		if (poll(pfd, 2, -1) == -1) {
+		if (r.eof && r.nconns == 0)
+			break;
+		n = 0;
+		pfd[n].fd = resident_sigpipe[0];
+		pfd[n].events = POLLIN;
+		who[n++] = -1;
+		master_at = -1;
+		if (!r.eof && r.nconns < SMTPD_RESIDENT_MAX) {
+			master_at = (int)n;
+			pfd[n].fd = chan;
+			pfd[n].events = POLLIN;
+			who[n++] = -1;
+		}
+		for (k = 0; k < r.nconns; k++) {
+			rc = r.conns[k];
+			if (!rc->eof) {
+				pfd[n].fd = rc->mon.chan.fd;
+				pfd[n].events = POLLIN;
+				who[n++] = (long)k * 2;
+			}
+			if (rc->auth_fd != -1) {
+				pfd[n].fd = rc->auth_fd;
+				pfd[n].events = POLLIN;
+				who[n++] = (long)k * 2 + 1;
+			}
+		}
+		pool_at = n;
+		np = qpool_pollfds(&r.pool, pfd + n, (int)(cap - n));
+		n += (size_t)np;
+		if (poll(pfd, n, 5000) == -1) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll");
 		}
-		if (pfd[1].revents & POLLIN)
+		if (pfd[0].revents & POLLIN)
 			while (read(resident_sigpipe[0], drain,
 			    sizeof(drain)) > 0)
 				;
+		for (k = 0; k < pool_at; k++) {
+			if (who[k] < 0 ||
+			    !(pfd[k].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			rc = r.conns[who[k] / 2];
+			if ((who[k] % 2 == 0 ? rconn_readable(rc) :
+			    rconn_auth_readable(rc)) == -1)
+				rconn_kill(rc);
+		}
+		qpool_events(&r.pool, pfd + pool_at, np);
+		if (master_at != -1 && (pfd[master_at].revents &
+		    (POLLIN | POLLHUP | POLLERR)) && resident_take(&r) == 0) {
+			r.eof = 1;
+			log_debug("resident: retired; %zu connections go on",
+			    r.nconns);
+		}
 		resident_reap(&r);
-		if ((pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) &&
-		    resident_take(&r) == 0)
-			break;
+		qpool_tick(&r.pool, time(NULL));
 	}
-	log_debug("resident: the master closed the channel; %zu connections "
-	    "go on", r.nkids);
+	qpool_close(&r.pool);
+	free(pfd);
+	free(who);
 	return 0;
 }

@@ -1,0 +1,87 @@
+/*
+ * smtpd_monitor.h: the monitor's state and the parts of it that the two
+ * ways of running a monitor share.  A monitor answers one session's
+ * requests (smtpd_monitor.c).  It runs either
+ *   - in a process of its own per connection (monitor_run: smtpd started
+ *     by inetd, systemd, tcpserver or the master per connection), where
+ *     waiting is allowed: AUTH is checked in place and the queue child is
+ *     waited for; or
+ *   - inside the resident smtpd, one monitor per connection it serves
+ *     (smtpd_rconn.c), where nothing may wait: AUTH is checked in a child
+ *     and a message is queued by a long-lived queue writer
+ *     (smtpd_qwriter.c) or a child, and the replies go out when they come.
+ */
+#ifndef FACTEUR_SMTPD_MONITOR_H
+#define FACTEUR_SMTPD_MONITOR_H
+#include <sys/types.h>
+
+#include "conf.h"
+#include "queueid.h"
+#include "smtpd.h"
+#include "table.h"
+#include "users.h"
+
+struct rconn;
+
+struct monitor {
+	const struct conf	*conf;
+	const struct smtpd_opts	*opts;
+	struct ipc_chan		 chan;
+	pid_t			 session;
+	const struct table	*aliases;
+	int			 aliases_broken;
+	pid_t			 enqueue;	/* -1 when none */
+	char			 id[QUEUEID_LEN + 1];
+	int			 mynet;		/* client in mynetworks */
+	unsigned		 fails;		/* AUTH failures */
+	int			 authed;
+	char			 user[USER_NAME_MAX + 1];	/* AUTH's */
+	const struct table	*senders;	/* sender_login_file */
+	int			 senders_broken;
+	struct rconn		*rc;	/* NULL: a monitor of its own */
+};
+
+/* Answers one request from the session; -1: it must be killed. */
+int	monitor_request(struct monitor *, struct ipc_msg *);
+/* Sends a reply of one or two fields (b may be NULL). */
+int	monitor_reply(struct monitor *, const char *a, const char *b);
+/* A field from the session: printable, no control byte, bounded. */
+int	monitor_field_ok(const char *, size_t max);
+
+/*
+ * 1 when a message can be queued by a process of this identity without
+ * an exec: no smtpd_queue_filter, and root or the owner of queue_dir.
+ */
+int	monitor_queue_in_process(const struct conf *);
+/*
+ * In a process about to queue messages: opens queue_dir, takes the
+ * identity of its owner (as enqueue does; a root-owned queue_dir keeps
+ * root) and tells the uid to record as the injector.  Returns the
+ * directory descriptor, or -1 when this process cannot queue in place.
+ */
+int	monitor_queue_identity(const struct conf *, const struct smtpd_opts *,
+	    uid_t *injector);
+/* In the child made for one message: queue it; never returns. */
+void	monitor_queue_child(struct monitor *, int msg_r, int env_r)
+	    __attribute__((noreturn));
+
+/* The queue requests (smtpd_mqueue.c); -1: kill the session. */
+int	monitor_msgstart(struct monitor *, struct ipc_msg *);
+int	monitor_msgend(struct monitor *, struct ipc_msg *);
+int	monitor_msgabort(struct monitor *, struct ipc_msg *);
+/* Waits for the queue child: its exit code (111 if killed), -1 if none. */
+int	monitor_reap(struct monitor *);
+
+/*
+ * Resident mode (smtpd_rconn.c), for the requests that cannot be answered
+ * at once.  rconn_queue_start takes the two read ends (closes them in any
+ * case): 0 when a writer or a child has them, -1 (reply TEMP).
+ * rconn_queue_end: MSGEND (abort 0: "EXIT code" owed) or MSGABORT
+ * ("OK" owed), sent when the queueing ends.  rconn_auth: AUTH, checked in
+ * a child.  Each returns -1 when the session must be killed.
+ */
+int	rconn_queue_start(struct monitor *, int msg_r, int env_r);
+int	rconn_queue_end(struct monitor *, int abort);
+int	rconn_auth(struct monitor *, struct ipc_msg *);
+
+#endif

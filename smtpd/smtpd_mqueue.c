@@ -1,0 +1,295 @@
+/*
+ * smtpd_mqueue: how the monitor has a message queued.  For each message
+ * the session asks MSGSTART with the queue ID it chose; the monitor makes
+ * two pipes, has their read ends read by enqueue's code (lib/queue_inject
+ * or the enqueue program), hands the write ends to the session
+ * (SCM_RIGHTS) and, at MSGEND, tells it enqueue's exit code: 250 is said
+ * only for 0.  Who reads the pipes:
+ *
+ *  - a monitor of its own (one process per connection) forks a child per
+ *    message (monitor_queue_child) and waits for it at MSGEND;
+ *  - the resident's monitors (m->rc set) leave it to smtpd_rconn.c, which
+ *    hands the pipes to a long-lived queue writer or, failing that, to the
+ *    same child, and answers when the result comes.
+ */
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "log.h"
+#include "priv.h"
+#include "queue_inject.h"
+#include "queueid.h"
+#include "smtpd.h"
+#include "smtpd_monitor.h"
+#include "users.h"
+
+/* Execs program with the qmail-queue protocol on fds 0 and 1. */
+static void __attribute__((noreturn))
+mon_exec_queue_program(struct monitor *m, const char *path, int filter)
+{
+	const char	*argv[8];
+	char		 envid[32 + QUEUEID_LEN], envconf[1100];
+	char		*envp[4] = { "PATH=/usr/bin:/bin", NULL, NULL, NULL };
+	int		 argc = 0;
+
+	(void)signal(SIGPIPE, SIG_DFL);
+	if (m->opts->ids_known)
+		priv_drop(m->opts->user_uid, m->opts->user_gid, NULL);
+	else
+		priv_drop_user(conf_str(m->conf, "smtpd_user"), NULL);
+	if (filter) {
+		/*
+		 * A filter gets no options and a clean environment: the queue
+		 * ID smtpd chose (to pass on with enqueue -i) and the config.
+		 */
+		argv[argc++] = path;
+		if ((size_t)snprintf(envid, sizeof(envid), "FACTEUR_QUEUE_ID=%s",
+		    m->id) >= sizeof(envid))
+			_exit(111);
+		envp[1] = envid;
+		if (m->opts->confpath != NULL && m->opts->confpath[0] != '\0') {
+			if ((size_t)snprintf(envconf, sizeof(envconf),
+			    "FACTEUR_CONF=%s", m->opts->confpath) >= sizeof(envconf))
+				_exit(111);
+			envp[2] = envconf;
+		}
+	} else {
+		argv[argc++] = "enqueue";
+		if (m->opts->confpath != NULL && m->opts->confpath[0] != '\0') {
+			argv[argc++] = "-C";
+			argv[argc++] = m->opts->confpath;
+		}
+		argv[argc++] = "-i";
+		argv[argc++] = m->id;
+	}
+	argv[argc] = NULL;
+	execve(path, (char *const *)argv, filter ? envp : environ);
+	log_warn("exec %s", path);
+	_exit(111);
+}
+
+
+int
+monitor_queue_in_process(const struct conf *conf)
+{
+	struct stat	 st;
+
+	if (conf_str(conf, "smtpd_queue_filter")[0] != '\0')
+		return 0;
+	if (priv_is_root())
+		return 1;
+	return stat(conf_str(conf, "queue_dir"), &st) == 0 &&
+	    st.st_uid == geteuid();
+}
+
+int
+monitor_queue_identity(const struct conf *conf, const struct smtpd_opts *opts,
+    uid_t *injector)
+{
+	struct passwd	*pw;
+	struct stat	 st;
+	gid_t		 gid;
+	int		 dirfd;
+
+	*injector = getuid();
+	dirfd = open(conf_str(conf, "queue_dir"),
+	    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd == -1 || fstat(dirfd, &st) == -1 ||
+	    (!priv_is_root() && st.st_uid != geteuid())) {
+		if (dirfd != -1)
+			(void)close(dirfd);
+		return -1;
+	}
+	if (priv_is_root()) {
+		/* The U record names smtpd_user, as an exec of enqueue did. */
+		if (opts->ids_known)
+			*injector = opts->user_uid;
+		else if (priv_lookup(conf_str(conf, "smtpd_user"), injector,
+		    &gid) == -1) {
+			(void)close(dirfd);
+			return -1;
+		}
+		if (st.st_uid != 0) {
+			gid = st.st_gid;
+			if (opts->ids_known && st.st_uid == opts->queue_uid)
+				gid = opts->queue_gid;
+			else if ((pw = getpwuid(st.st_uid)) != NULL)
+				gid = pw->pw_gid;
+			priv_drop(st.st_uid, gid, NULL);
+		}
+	}
+	return dirfd;
+}
+
+/*
+ * In the child made for one message: queue it, one of three ways.
+ *  - smtpd_queue_filter set: exec that program (a content filter speaking
+ *    the qmail-queue protocol, which ends by running enqueue);
+ *  - the monitor can become the owner of queue_dir (it is root, or already
+ *    that user): queue in-process with lib/queue_inject, as that user,
+ *    which saves an exec per message;
+ *  - otherwise: exec the set-uid program_dir/enqueue as smtpd_user.
+ * The child never returns; its exit code is enqueue's.
+ */
+void
+monitor_queue_child(struct monitor *m, int msg_r, int env_r)
+{
+	char			 path[1024];
+	const char		*filter = conf_str(m->conf, "smtpd_queue_filter");
+	struct queue_inject	 qi;
+	uid_t			 injector;
+	int			 dirfd;
+
+	(void)signal(SIGCHLD, SIG_DFL);
+	if (dup2(msg_r, 0) == -1 || dup2(env_r, 1) == -1)
+		_exit(111);
+	/* closefrom takes the log's socket too: open it again */
+	closelog();
+	closefrom(3);
+	log_init("enqueue", m->opts->debug);
+	log_set_debug(conf_bool(m->conf, "log_debug"));
+	/* Nothing of the monitor's tables may reach another identity. */
+	users_cache_wipe();
+	if (filter[0] != '\0')
+		mon_exec_queue_program(m, filter, 1);
+	if ((size_t)snprintf(path, sizeof(path), "%s/enqueue",
+	    conf_str(m->conf, "program_dir")) >= sizeof(path))
+		_exit(111);
+	if ((dirfd = monitor_queue_identity(m->conf, m->opts, &injector)) == -1)
+		mon_exec_queue_program(m, path, 0);
+	queue_inject_init(&qi);
+	qi.uid = injector;
+	(void)prctl(PR_SET_DUMPABLE, 0);
+	(void)prctl(PR_SET_NAME, "enqueue", 0, 0, 0);
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR ||
+	    signal(SIGXFSZ, SIG_IGN) == SIG_ERR)
+		_exit(111);
+	umask(077);
+	qi.dirfd = dirfd;
+	qi.wanted_id = m->id;
+	_exit(queue_inject(m->conf, &qi, 0, 1));
+}
+
+int
+monitor_msgstart(struct monitor *m, struct ipc_msg *msg)
+{
+	int	 pm[2] = { -1, -1 }, pe[2] = { -1, -1 }, fds[2];
+	pid_t	 pid;
+
+	if (m->enqueue != -1 || !queueid_valid(msg->f[1]))
+		return -1;
+	(void)strlcpy(m->id, msg->f[1], sizeof(m->id));
+	if (pipe2(pm, O_CLOEXEC) == -1 || pipe2(pe, O_CLOEXEC) == -1) {
+		log_warn("%s: pipe", m->id);
+		goto temp;
+	}
+	if (m->rc != NULL) {
+		/* the resident: a queue writer or a child reads them */
+		if (rconn_queue_start(m, pm[0], pe[0]) == -1) {
+			pm[0] = pe[0] = -1;
+			(void)close(pm[1]);
+			(void)close(pe[1]);
+			return monitor_reply(m, "TEMP", NULL);
+		}
+	} else {
+		if ((pid = fork()) == -1) {
+			log_warn("%s: fork", m->id);
+			goto temp;
+		}
+		if (pid == 0)
+			monitor_queue_child(m, pm[0], pe[0]);
+		m->enqueue = pid;
+		(void)close(pm[0]);
+		(void)close(pe[0]);
+	}
+	fds[0] = pm[1];
+	fds[1] = pe[1];
+	{
+		const char	*f[1] = { "OK" };
+		int		 r = ipc_send(&m->chan, f, 1, fds, 2);
+
+		(void)close(pm[1]);
+		(void)close(pe[1]);
+		return r;
+	}
+temp:
+	if (pm[0] != -1) {
+		(void)close(pm[0]);
+		(void)close(pm[1]);
+	}
+	if (pe[0] != -1) {
+		(void)close(pe[0]);
+		(void)close(pe[1]);
+	}
+	return monitor_reply(m, "TEMP", NULL);
+}
+
+/* Waits for enqueue; its exit code, or 111 (temporary) when killed. */
+int
+monitor_reap(struct monitor *m)
+{
+	int	 st, code;
+
+	if (m->enqueue == -1)
+		return -1;
+	while (waitpid(m->enqueue, &st, 0) == -1) {
+		if (errno != EINTR) {
+			log_warn("%s: waitpid enqueue", m->id);
+			m->enqueue = -1;
+			return 111;
+		}
+	}
+	m->enqueue = -1;
+	if (WIFEXITED(st))
+		code = WEXITSTATUS(st);
+	else {
+		log_warnx("%s: enqueue killed by signal %d", m->id,
+		    WTERMSIG(st));
+		code = 111;
+	}
+	return code;
+}
+
+int
+monitor_msgend(struct monitor *m, struct ipc_msg *msg)
+{
+	char	 num[16];
+	int	 code;
+
+	(void)msg;
+	if (m->rc != NULL)
+		return rconn_queue_end(m, 0);
+	if ((code = monitor_reap(m)) == -1)
+		return -1;
+	(void)snprintf(num, sizeof(num), "%d", code);
+	return monitor_reply(m, "EXIT", num);
+}
+
+int
+monitor_msgabort(struct monitor *m, struct ipc_msg *msg)
+{
+	(void)msg;
+	/*
+	 * The session closed both pipes without an envelope, so enqueue
+	 * fails and removes what it wrote; we only collect it.
+	 */
+	if (m->rc != NULL)
+		return rconn_queue_end(m, 1);
+	if (monitor_reap(m) == -1)
+		return -1;
+	return monitor_reply(m, "OK", NULL);
+}
+

@@ -1,0 +1,354 @@
+/*
+ * smtpd_qwriter: the resident's queue writers.  A queue writer is a
+ * long-lived child of the resident that has the identity of the queue's
+ * owner (as enqueue has) and queues one message after another with
+ * lib/queue_inject: what the per-message child of a per-connection smtpd
+ * does, without a fork and an exit per message.
+ *
+ * The resident hands a writer a job over a socketpair of its own: the
+ * frame "JOB id" (the queue ID the session chose) with the read ends of
+ * the session's two pipes (message, envelope) as SCM_RIGHTS; the writer
+ * answers "DONE code" with queue_inject's code (enqueue's exit code) and
+ * waits for the next job.  A writer serves one message at a time.  When
+ * none is idle a new one is started, up to smtpd_queue_writers; beyond
+ * that (or when smtpd_queue_filter is set, or this smtpd cannot take the
+ * queue owner's identity) the message gets a child of its own, as before.
+ * A writer idle for QWRITER_IDLE seconds is told to go (end of file on
+ * its channel); so is every writer when the resident ends.
+ *
+ * A writer that dies, or says anything else, costs only the message it
+ * had: the session is told 111 (451 to the client), so nothing it said
+ * 250 to depends on the writer.  The writer holds nothing of the
+ * resident's but the configuration: it drops the users table and the TLS
+ * key before it takes the queue owner's identity.
+ */
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "fdio.h"
+#include "log.h"
+#include "queue_inject.h"
+#include "queueid.h"
+#include "smtpd.h"
+#include "smtpd_resident.h"
+#include "tls.h"
+#include "users.h"
+
+#define QWRITER_FD	3	/* the writer's end of its channel */
+
+static void __attribute__((noreturn))
+qwriter_main(struct qpool *p, int fd)
+{
+	struct ipc_chan		 chan;
+	struct ipc_msg		 msg;
+	struct queue_inject	 qi;
+	struct sigaction	 sa;
+	const char		*f[2];
+	char			 num[16];
+	uid_t			 injector;
+	int			 dirfd, code, r;
+
+	(void)prctl(PR_SET_NAME, "enqueue", 0, 0, 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	(void)sigaction(SIGCHLD, &sa, NULL);
+	(void)sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	(void)sigaction(SIGHUP, &sa, NULL);
+	(void)sigaction(SIGPIPE, &sa, NULL);
+	/* a low RLIMIT_FSIZE must make write fail, not kill the writer */
+	(void)sigaction(SIGXFSZ, &sa, NULL);
+	if (fd != QWRITER_FD && dup2(fd, QWRITER_FD) == -1)
+		_exit(111);
+	closelog();
+	closefrom(QWRITER_FD + 1);
+	log_init("enqueue", p->opts->debug);
+	log_set_debug(conf_bool(p->conf, "log_debug"));
+	/* Nothing of the resident's secrets stays in a writer. */
+	users_cache_wipe();
+	if (p->opts->tls != NULL)
+		tls_server_free(p->opts->tls);
+	if ((dirfd = monitor_queue_identity(p->conf, p->opts,
+	    &injector)) == -1) {
+		log_warnx("queue writer: cannot take the queue's identity");
+		_exit(111);
+	}
+	(void)prctl(PR_SET_DUMPABLE, 0);
+	umask(077);
+	ipc_init(&chan, QWRITER_FD);
+	for (;;) {
+		if ((r = ipc_recv(&chan, &msg)) == 0)
+			_exit(0);
+		if (r == -1 || msg.nf != 2 || strcmp(msg.f[0], "JOB") != 0 ||
+		    msg.nfds != 2 || !queueid_valid(msg.f[1])) {
+			log_warnx("queue writer: bad job from the resident");
+			_exit(111);
+		}
+		queue_inject_init(&qi);
+		qi.dirfd = dirfd;
+		qi.uid = injector;
+		qi.wanted_id = msg.f[1];
+		code = queue_inject(p->conf, &qi, msg.fds[0], msg.fds[1]);
+		ipc_msg_close_fds(&msg);
+		(void)snprintf(num, sizeof(num), "%d", code);
+		f[0] = "DONE";
+		f[1] = num;
+		if (ipc_send(&chan, f, 2, NULL, 0) == -1)
+			_exit(111);
+	}
+}
+
+void
+qpool_init(struct qpool *p, const struct conf *conf,
+    const struct smtpd_opts *opts)
+{
+	int	 i;
+
+	memset(p, 0, sizeof(*p));
+	p->conf = conf;
+	p->opts = opts;
+	p->max = (int)conf_int(conf, "smtpd_queue_writers");
+	p->usable = p->max > 0 && monitor_queue_in_process(conf);
+	if (p->max == 0)
+		return;
+	if ((p->w = reallocarray(NULL, (size_t)p->max, sizeof(*p->w))) ==
+	    NULL) {
+		log_warn("queue writers");
+		p->usable = 0;
+		p->max = 0;
+		return;
+	}
+	for (i = 0; i < p->max; i++) {
+		p->w[i].pid = -1;
+		p->w[i].owner = NULL;
+		ipc_init(&p->w[i].chan, -1);
+	}
+}
+
+/* Frees slot i; the writer, if alive, ends at end of file. */
+static void
+qpool_free_slot(struct qpool *p, int i)
+{
+	struct qwriter	*w = &p->w[i];
+
+	if (w->chan.fd != -1)
+		(void)close(w->chan.fd);
+	buf_free(&w->chan.in);
+	ipc_init(&w->chan, -1);
+	w->pid = -1;
+	w->owner = NULL;
+}
+
+/* A writer that failed: kill it, give its message 111, free the slot. */
+static void
+qpool_fail(struct qpool *p, int i, const char *why)
+{
+	struct qwriter	*w = &p->w[i];
+	struct rconn	*owner = w->owner;
+
+	log_warnx("queue writer %ld: %s", (long)w->pid, why);
+	if (w->pid > 0)
+		(void)kill(w->pid, SIGKILL);
+	qpool_free_slot(p, i);
+	if (owner != NULL && rconn_job_done(owner, 111) == -1)
+		rconn_kill(owner);
+}
+
+static int
+qpool_spawn(struct qpool *p, int i)
+{
+	struct qwriter	*w = &p->w[i];
+	int		 sp[2];
+	pid_t		 pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
+		log_warn("queue writer: socketpair");
+		return -1;
+	}
+	if ((pid = fork()) == -1) {
+		log_warn("queue writer: fork");
+		(void)close(sp[0]);
+		(void)close(sp[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		(void)close(sp[0]);
+		qwriter_main(p, sp[1]);
+	}
+	(void)close(sp[1]);
+	if (fd_set_nonblock(sp[0], 1) == -1) {
+		(void)close(sp[0]);
+		(void)kill(pid, SIGKILL);
+		return -1;
+	}
+	ipc_init(&w->chan, sp[0]);
+	w->pid = pid;
+	w->owner = NULL;
+	w->idle_since = time(NULL);
+	log_debug("queue writer %ld started", (long)pid);
+	return 0;
+}
+
+int
+qpool_submit(struct qpool *p, struct rconn *rc, const char *id, int msg_r,
+    int env_r)
+{
+	const char	*f[2] = { "JOB", id };
+	int		 fds[2] = { msg_r, env_r };
+	int		 i, idle = -1, free_slot = -1;
+
+	if (!p->usable)
+		return -1;
+	for (i = 0; i < p->max; i++) {
+		if (p->w[i].pid == -1) {
+			if (free_slot == -1)
+				free_slot = i;
+		} else if (p->w[i].owner == NULL && idle == -1)
+			idle = i;
+	}
+	if (idle == -1) {
+		if (free_slot == -1 || qpool_spawn(p, free_slot) == -1)
+			return -1;
+		idle = free_slot;
+	}
+	if (ipc_send(&p->w[idle].chan, f, 2, fds, 2) == -1) {
+		qpool_fail(p, idle, "cannot hand it a job");
+		return -1;
+	}
+	(void)close(msg_r);
+	(void)close(env_r);
+	p->w[idle].owner = rc;
+	return idle;
+}
+
+void
+qpool_detach(struct qpool *p, int i)
+{
+	if (i >= 0 && i < p->max)
+		p->w[i].owner = NULL;
+}
+
+int
+qpool_pollfds(struct qpool *p, struct pollfd *pfd, int max)
+{
+	int	 i, n = 0;
+
+	for (i = 0; i < p->max && n < max; i++)
+		if (p->w[i].pid != -1) {
+			pfd[n].fd = p->w[i].chan.fd;
+			pfd[n].events = POLLIN;
+			pfd[n].revents = 0;
+			n++;
+		}
+	return n;
+}
+
+/* Reads what writer i sent: 0, or -1 when it failed (slot freed). */
+static int
+qpool_read(struct qpool *p, int i)
+{
+	struct qwriter	*w = &p->w[i];
+	struct rconn	*owner;
+	struct ipc_msg	 msg;
+	const char	*err = NULL;
+	int		 r, code;
+
+	for (;;) {
+		r = ipc_recv_nb(&w->chan, &msg);
+		if (r == 2)
+			return 0;
+		if (r == 0) {
+			qpool_fail(p, i, "gone");
+			return -1;
+		}
+		if (r == -1 || msg.nf != 2 || msg.nfds != 0 ||
+		    strcmp(msg.f[0], "DONE") != 0 || w->owner == NULL) {
+			ipc_msg_close_fds(&msg);
+			qpool_fail(p, i, "unexpected frame");
+			return -1;
+		}
+		code = (int)strtonum(msg.f[1], 0, 255, &err);
+		if (err != NULL) {
+			qpool_fail(p, i, "bad code");
+			return -1;
+		}
+		owner = w->owner;
+		w->owner = NULL;
+		w->idle_since = time(NULL);
+		if (rconn_job_done(owner, code) == -1)
+			rconn_kill(owner);
+	}
+}
+
+void
+qpool_events(struct qpool *p, const struct pollfd *pfd, int n)
+{
+	int	 i, k = 0;
+
+	for (i = 0; i < p->max && k < n; i++) {
+		if (p->w[i].pid == -1)
+			continue;
+		if (pfd[k].fd == p->w[i].chan.fd &&
+		    (pfd[k].revents & (POLLIN | POLLHUP | POLLERR)))
+			(void)qpool_read(p, i);
+		k++;
+	}
+}
+
+int
+qpool_reaped(struct qpool *p, pid_t pid)
+{
+	int	 i;
+
+	for (i = 0; i < p->max; i++) {
+		if (p->w[i].pid != pid)
+			continue;
+		/* reaped: its pid must never be signalled again */
+		p->w[i].pid = 0;
+		/* a last DONE may still be on the channel */
+		if (p->w[i].owner != NULL && qpool_read(p, i) == -1)
+			return 1;
+		qpool_fail(p, i, "exited");
+		return 1;
+	}
+	return 0;
+}
+
+void
+qpool_tick(struct qpool *p, time_t now)
+{
+	int	 i;
+
+	for (i = 0; i < p->max; i++)
+		if (p->w[i].pid != -1 && p->w[i].owner == NULL &&
+		    now - p->w[i].idle_since >= QWRITER_IDLE) {
+			log_debug("queue writer %ld idle; retired",
+			    (long)p->w[i].pid);
+			qpool_free_slot(p, i);
+		}
+}
+
+void
+qpool_close(struct qpool *p)
+{
+	int	 i;
+
+	for (i = 0; i < p->max; i++)
+		if (p->w[i].pid != -1)
+			qpool_free_slot(p, i);
+	free(p->w);
+	p->w = NULL;
+	p->max = 0;
+	p->usable = 0;
+}

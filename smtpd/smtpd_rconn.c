@@ -1,0 +1,423 @@
+/*
+ * smtpd_rconn: one connection of the resident smtpd.  The resident forks
+ * the session for it (the same chrooted, unprivileged session_run as a
+ * per-connection smtpd's) and is its monitor: the session's requests
+ * arrive on a socketpair and are answered by monitor_request
+ * (smtpd_monitor.c), from the resident's poll loop.  So a connection is
+ * one process, not two, and the resident never waits for it:
+ *
+ *  - AUTH is checked in a child (auth_check may take a while: crypt(3),
+ *    PAM, the failure delay), which writes its verdict on a pipe:
+ *    "O<user>", "B" (bad; the child slept the failure delay) or "T";
+ *  - a message is read by a queue writer (smtpd_qwriter.c) or, failing
+ *    that, by a child of its own (monitor_queue_child); MSGEND and
+ *    MSGABORT are answered when it is done;
+ *  - a session that sends a request while one of these is pending, or
+ *    anything that is not a request, is killed, as a monitor of its own
+ *    would kill it.
+ */
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "auth.h"
+#include "conf.h"
+#include "fdio.h"
+#include "log.h"
+#include "smtpd.h"
+#include "smtpd_resident.h"
+#include "table.h"
+#include "users.h"
+
+#define RCONN_SESSION_FD	3	/* the session's end of its channel */
+
+static void
+rconn_table_error(void *arg, const char *msg)
+{
+	(void)arg;
+	log_warnx("%s", msg);
+}
+
+/* Loads the table at path again when its file changed since the last time. */
+static void
+rconn_table_refresh(struct rtable *rt, const char *path,
+    enum table_format fmt, const char *what)
+{
+	struct stat	 st;
+
+	if (path[0] == '\0') {
+		if (rt->t != NULL)
+			table_free(rt->t);
+		memset(rt, 0, sizeof(*rt));
+		return;
+	}
+	if (stat(path, &st) == 0 && rt->loaded && !rt->broken &&
+	    st.st_dev == rt->dev && st.st_ino == rt->ino &&
+	    st.st_size == rt->size &&
+	    st.st_mtim.tv_sec == rt->mtime.tv_sec &&
+	    st.st_mtim.tv_nsec == rt->mtime.tv_nsec)
+		return;
+	if (rt->t != NULL)
+		table_free(rt->t);
+	memset(rt, 0, sizeof(*rt));
+	rt->loaded = 1;
+	if ((rt->t = table_load(path, fmt, rconn_table_error, NULL)) == NULL) {
+		log_warnx("%s: cannot load; %s", path, what);
+		rt->broken = 1;
+		return;
+	}
+	rt->dev = st.st_dev;
+	rt->ino = st.st_ino;
+	rt->size = st.st_size;
+	rt->mtime = st.st_mtim;
+}
+
+void
+rconn_tables(struct resident *r)
+{
+	rconn_table_refresh(&r->aliases, conf_str(r->conf, "aliases_file"),
+	    TABLE_ALIASES, "recipients get 451");
+	rconn_table_refresh(&r->senders, conf_str(r->conf,
+	    "sender_login_file"), TABLE_MAP, "only own addresses");
+}
+
+/* In the forked child: become the session of the connection on fd. */
+static void __attribute__((noreturn))
+rconn_session(struct rconn *rc, int fd, int sock)
+{
+	const struct conf	*conf = rc->res->conf;
+	struct sigaction	 sa;
+
+	(void)prctl(PR_SET_NAME, "smtpd");
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	(void)sigaction(SIGCHLD, &sa, NULL);
+	(void)sigaction(SIGHUP, &sa, NULL);
+	if (dup2(fd, 0) == -1 || dup2(fd, 1) == -1 ||
+	    (sock != RCONN_SESSION_FD && dup2(sock, RCONN_SESSION_FD) == -1))
+		_exit(111);
+	/* Nothing of the other connections, the writers, the master. */
+	closelog();
+	closefrom(RCONN_SESSION_FD + 1);
+	log_init("smtpd", rc->opts.debug);
+	log_set_debug(conf_bool(conf, "log_debug"));
+	/* The users table (password hashes) stays with the resident. */
+	users_cache_wipe();
+	if (fd_set_nonblock(0, 0) == -1)
+		_exit(111);
+	smtpd_prepare(conf, &rc->opts);
+	session_run(conf, &rc->opts, RCONN_SESSION_FD);
+	_exit(111);
+}
+
+struct rconn *
+rconn_open(struct resident *r, int fd, long long seq, int over)
+{
+	struct rconn	*rc;
+	int		 sp[2];
+	pid_t		 pid;
+
+	if ((rc = calloc(1, sizeof(*rc))) == NULL) {
+		log_warn("resident: connection");
+		return NULL;
+	}
+	rc->opts = *r->opts;
+	rc->opts.overloaded = over;
+	rc->opts.monitor = getpid();
+	smtpd_peer_of(fd, rc->opts.peer_addr, sizeof(rc->opts.peer_addr));
+	rc->res = r;
+	rc->seq = seq;
+	rc->auth_pid = rc->q_child = -1;
+	rc->auth_fd = rc->q_writer = -1;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
+		log_warn("resident: socketpair");
+		free(rc);
+		return NULL;
+	}
+	if ((pid = fork()) == -1) {
+		log_warn("resident: fork");
+		(void)close(sp[0]);
+		(void)close(sp[1]);
+		free(rc);
+		return NULL;
+	}
+	if (pid == 0) {
+		(void)close(sp[0]);
+		rconn_session(rc, fd, sp[1]);
+	}
+	(void)close(sp[1]);
+	(void)fd_set_nonblock(sp[0], 1);
+	rc->pid = pid;
+	rc->mon.conf = r->conf;
+	rc->mon.opts = &rc->opts;
+	rc->mon.session = pid;
+	rc->mon.enqueue = -1;
+	rc->mon.mynet = relay_in_mynetworks(r->conf, rc->opts.peer_addr);
+	rc->mon.rc = rc;
+	ipc_init(&rc->mon.chan, sp[0]);
+	return rc;
+}
+
+void
+rconn_kill(struct rconn *rc)
+{
+	if (rc->pid > 0)
+		(void)kill(rc->pid, SIGKILL);
+}
+
+/* Sends the reply owed for the message, if it is due. */
+static int
+rconn_queue_reply(struct rconn *rc)
+{
+	char	 num[16];
+	int	 owed = rc->q_owed;
+
+	if (!rc->q_done || owed == 0)
+		return 0;
+	rc->q_on = rc->q_done = rc->q_owed = 0;
+	rc->mon.id[0] = '\0';
+	if (owed == 'A')
+		return monitor_reply(&rc->mon, "OK", NULL);
+	(void)snprintf(num, sizeof(num), "%d", rc->q_code);
+	return monitor_reply(&rc->mon, "EXIT", num);
+}
+
+int
+rconn_queue_start(struct monitor *m, int msg_r, int env_r)
+{
+	struct rconn	*rc = m->rc;
+	pid_t		 pid;
+	int		 slot;
+
+	if (rc->q_on) {
+		(void)close(msg_r);
+		(void)close(env_r);
+		return -1;
+	}
+	rc->q_done = rc->q_owed = 0;
+	if ((slot = qpool_submit(&rc->res->pool, rc, m->id, msg_r,
+	    env_r)) != -1) {
+		rc->q_writer = slot;
+		rc->q_on = 1;
+		return 0;
+	}
+	if ((pid = fork()) == -1) {
+		log_warn("%s: fork", m->id);
+		(void)close(msg_r);
+		(void)close(env_r);
+		return -1;
+	}
+	if (pid == 0)
+		monitor_queue_child(m, msg_r, env_r);
+	(void)close(msg_r);
+	(void)close(env_r);
+	rc->q_child = pid;
+	rc->q_on = 1;
+	return 0;
+}
+
+int
+rconn_queue_end(struct monitor *m, int abort)
+{
+	struct rconn	*rc = m->rc;
+
+	if (!rc->q_on || rc->q_owed != 0)
+		return -1;
+	rc->q_owed = abort ? 'A' : 'E';
+	return rconn_queue_reply(rc);
+}
+
+int
+rconn_job_done(struct rconn *rc, int code)
+{
+	if (!rc->q_on)
+		return 0;
+	rc->q_done = 1;
+	rc->q_code = code;
+	rc->q_writer = -1;
+	rc->q_child = -1;
+	return rconn_queue_reply(rc);
+}
+
+/* The AUTH child: checks, sleeps the failure delay, writes the verdict. */
+static void __attribute__((noreturn))
+rconn_auth_child(struct monitor *m, struct ipc_msg *msg, int out)
+{
+	struct auth_result	 res;
+	enum auth_status	 st;
+	char			 v[USER_NAME_MAX + 2];
+	struct sigaction	 sa;
+
+	(void)prctl(PR_SET_NAME, "smtpd-auth");
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	(void)sigaction(SIGCHLD, &sa, NULL);
+	(void)sigaction(SIGHUP, &sa, NULL);
+	if (out != RCONN_SESSION_FD && dup2(out, RCONN_SESSION_FD) == -1)
+		_exit(111);
+	closelog();
+	closefrom(RCONN_SESSION_FD + 1);
+	log_init("smtpd", m->opts->debug);
+	log_set_debug(conf_bool(m->conf, "log_debug"));
+	(void)prctl(PR_SET_DUMPABLE, 0);
+	st = auth_check(m->conf, msg->f[1], msg->f[2], m->opts->peer_addr,
+	    &res);
+	explicit_bzero(msg->data, sizeof(msg->data));
+	if (st == AUTH_OK)
+		(void)snprintf(v, sizeof(v), "O%s", res.user.name);
+	else if (st == AUTH_BAD) {
+		auth_sleep_ms(auth_fail_delay_ms(m->conf, m->fails + 1, &res));
+		(void)strlcpy(v, "B", sizeof(v));
+	} else
+		(void)strlcpy(v, "T", sizeof(v));
+	explicit_bzero(&res, sizeof(res));
+	_exit(fd_write_full(RCONN_SESSION_FD, v, strlen(v)) == -1 ? 111 : 0);
+}
+
+int
+rconn_auth(struct monitor *m, struct ipc_msg *msg)
+{
+	struct rconn	*rc = m->rc;
+	int		 p[2];
+	pid_t		 pid;
+
+	if (rc->auth_fd != -1) {
+		explicit_bzero(msg->data, sizeof(msg->data));
+		return -1;
+	}
+	if (pipe2(p, O_CLOEXEC) == -1) {
+		explicit_bzero(msg->data, sizeof(msg->data));
+		log_warn("auth: pipe");
+		return monitor_reply(m, "TEMP", NULL);
+	}
+	if ((pid = fork()) == -1) {
+		explicit_bzero(msg->data, sizeof(msg->data));
+		log_warn("auth: fork");
+		(void)close(p[0]);
+		(void)close(p[1]);
+		return monitor_reply(m, "TEMP", NULL);
+	}
+	if (pid == 0) {
+		(void)close(p[0]);
+		rconn_auth_child(m, msg, p[1]);
+	}
+	explicit_bzero(msg->data, sizeof(msg->data));
+	(void)close(p[1]);
+	(void)fd_set_nonblock(p[0], 1);
+	rc->auth_pid = pid;
+	rc->auth_fd = p[0];
+	rc->auth_len = 0;
+	return 0;
+}
+
+int
+rconn_auth_readable(struct rconn *rc)
+{
+	struct monitor	*m = &rc->mon;
+	ssize_t		 n;
+	int		 r;
+
+	for (;;) {
+		n = read(rc->auth_fd, rc->auth_buf + rc->auth_len,
+		    sizeof(rc->auth_buf) - 1 - rc->auth_len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (n > 0) {
+			rc->auth_len += (size_t)n;
+			if (rc->auth_len < sizeof(rc->auth_buf) - 1)
+				continue;
+		}
+		break;
+	}
+	/* end of file (or a verdict too long): the child is done */
+	(void)close(rc->auth_fd);
+	rc->auth_fd = -1;
+	rc->auth_pid = -1;	/* reaped by the loop, as any child */
+	rc->auth_buf[rc->auth_len] = '\0';
+	if (rc->auth_buf[0] == 'O' && rc->auth_len > 1 &&
+	    monitor_field_ok(rc->auth_buf + 1, USER_NAME_MAX)) {
+		m->authed = 1;
+		(void)strlcpy(m->user, rc->auth_buf + 1, sizeof(m->user));
+		r = monitor_reply(m, "OK", NULL);
+	} else if (rc->auth_len == 1 && rc->auth_buf[0] == 'B') {
+		m->fails++;
+		r = monitor_reply(m, auth_fail_too_many(m->conf, m->fails) ?
+		    "CLOSE" : "BAD", NULL);
+	} else {
+		if (!(rc->auth_len == 1 && rc->auth_buf[0] == 'T'))
+			log_warnx("auth: no verdict from the checking process");
+		r = monitor_reply(m, "TEMP", NULL);
+	}
+	explicit_bzero(rc->auth_buf, sizeof(rc->auth_buf));
+	rc->auth_len = 0;
+	return r;
+}
+
+int
+rconn_readable(struct rconn *rc)
+{
+	struct resident	*r = rc->res;
+	struct ipc_msg	 msg;
+	int		 n;
+
+	for (;;) {
+		n = ipc_recv_nb(&rc->mon.chan, &msg);
+		if (n == 2)
+			return 0;
+		if (n == 0) {
+			/* the session is ending; it is reaped soon */
+			rc->eof = 1;
+			return 0;
+		}
+		if (n == -1) {
+			log_warnx("malformed request from the session; "
+			    "killing it");
+			return -1;
+		}
+		if (rc->auth_fd != -1 || rc->q_owed != 0) {
+			ipc_msg_close_fds(&msg);
+			explicit_bzero(msg.data, sizeof(msg.data));
+			log_warnx("request while another is pending; "
+			    "killing the session");
+			return -1;
+		}
+		/* the tables as they are now (reloaded between connections) */
+		rc->mon.aliases = r->aliases.t;
+		rc->mon.aliases_broken = r->aliases.broken;
+		rc->mon.senders = r->senders.t;
+		rc->mon.senders_broken = r->senders.broken;
+		if (monitor_request(&rc->mon, &msg) == -1)
+			return -1;
+	}
+}
+
+void
+rconn_close(struct rconn *rc)
+{
+	if (rc->auth_pid > 0)
+		(void)kill(rc->auth_pid, SIGKILL);
+	if (rc->auth_fd != -1)
+		(void)close(rc->auth_fd);
+	if (rc->q_writer != -1)
+		qpool_detach(&rc->res->pool, rc->q_writer);
+	/* a child queueing for it sees end of file and fails on its own */
+	if (rc->mon.chan.fd != -1)
+		(void)close(rc->mon.chan.fd);
+	buf_wipe(&rc->mon.chan.in);
+	resident_report_end(rc->res, rc->seq);
+	explicit_bzero(rc, sizeof(*rc));
+	free(rc);
+}

@@ -1,0 +1,129 @@
+/*
+ * smtpd_resident.h: the parts of the resident smtpd (smtpd -R).  The
+ * resident is the monitor of every connection it serves: it forks the
+ * chrooted session for each connection and answers its requests from
+ * one poll(2) loop (smtpd_resident.c), holding one struct rconn per
+ * connection (smtpd_rconn.c); messages are queued by long-lived queue
+ * writers (smtpd_qwriter.c).  Nothing in the loop may wait: AUTH runs in
+ * a child, and a request whose answer is not ready is answered later.
+ */
+#ifndef FACTEUR_SMTPD_RESIDENT_H
+#define FACTEUR_SMTPD_RESIDENT_H
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <poll.h>
+#include <time.h>
+
+#include "smtpd.h"
+#include "smtpd_monitor.h"
+#include "table.h"
+#include "users.h"
+
+/* Writers idle this long (seconds) are told to go. */
+#define QWRITER_IDLE	60
+
+struct resident;
+
+struct qwriter {
+	pid_t		 pid;		/* -1: the slot is free */
+	struct ipc_chan	 chan;		/* SOCK_STREAM, frames with fds */
+	struct rconn	*owner;		/* NULL: idle */
+	time_t		 idle_since;
+};
+
+struct qpool {
+	const struct conf	*conf;
+	const struct smtpd_opts	*opts;
+	int			 usable;	/* queue in place is possible */
+	int			 max;		/* smtpd_queue_writers */
+	struct qwriter		*w;		/* max slots */
+};
+
+/* One connection the resident serves. */
+struct rconn {
+	struct monitor		 mon;
+	struct smtpd_opts	 opts;		/* this connection's */
+	struct resident		*res;
+	long long		 seq;		/* the master's number */
+	pid_t			 pid;		/* the session */
+	int			 eof;		/* its channel ended */
+	/* AUTH, checked in a child */
+	pid_t			 auth_pid;	/* -1: none */
+	int			 auth_fd;	/* its verdict, -1 */
+	char			 auth_buf[USER_NAME_MAX + 16];
+	size_t			 auth_len;
+	/* the message being queued */
+	int			 q_on;		/* a writer or child has it */
+	int			 q_writer;	/* its slot, or -1 */
+	pid_t			 q_child;	/* or a child, or -1 */
+	int			 q_done;
+	int			 q_code;
+	int			 q_owed;	/* 0, 'E' (EXIT) or 'A' (OK) */
+};
+
+/* A table beside facteur.conf, loaded again when its file changes. */
+struct rtable {
+	struct table	*t;
+	int		 broken;
+	int		 loaded;
+	dev_t		 dev;
+	ino_t		 ino;
+	off_t		 size;
+	struct timespec	 mtime;
+};
+
+struct resident {
+	const struct conf	*conf;
+	struct smtpd_opts	*opts;
+	int			 chan;		/* the master's */
+	int			 eof;		/* it retired us */
+	struct rconn		*conns[SMTPD_RESIDENT_MAX];
+	size_t			 nconns;
+	struct qpool		 pool;
+	struct rtable		 aliases;
+	struct rtable		 senders;
+};
+
+/* smtpd_resident.c: "E seq" to the master (nothing once it is gone). */
+void	resident_report_end(struct resident *, long long seq);
+
+/* smtpd_rconn.c */
+/* Forks the session for the connection fd; NULL when it cannot. */
+struct rconn *rconn_open(struct resident *, int fd, long long seq, int over);
+/* Frames from the session: -1 when it must be killed. */
+int	rconn_readable(struct rconn *);
+/* The AUTH child's verdict pipe is readable: -1, kill the session. */
+int	rconn_auth_readable(struct rconn *);
+/* The queueing of its message ended with code: -1, kill the session. */
+int	rconn_job_done(struct rconn *, int code);
+/* Kills the session (it is reaped and closed later). */
+void	rconn_kill(struct rconn *);
+/* After the session was reaped: frees everything; reports the end. */
+void	rconn_close(struct rconn *);
+/* Sets the tables of a connection from the resident's (reloading). */
+void	rconn_tables(struct resident *);
+
+/* smtpd_qwriter.c */
+void	qpool_init(struct qpool *, const struct conf *,
+	    const struct smtpd_opts *);
+/*
+ * Hands the two read ends to a writer: its slot (the ends are closed
+ * here), or -1 when no writer can take it (the ends are left open).
+ */
+int	qpool_submit(struct qpool *, struct rconn *, const char *id,
+	    int msg_r, int env_r);
+/* The owner of slot i is gone: its result will be dropped. */
+void	qpool_detach(struct qpool *, int i);
+/* Adds the writers' channels; the number added. */
+int	qpool_pollfds(struct qpool *, struct pollfd *, int max);
+/* Handles what poll said of them (same order as qpool_pollfds). */
+void	qpool_events(struct qpool *, const struct pollfd *, int n);
+/* 1 if pid was a writer (then it is forgotten). */
+int	qpool_reaped(struct qpool *, pid_t);
+/* Retires writers idle for QWRITER_IDLE seconds. */
+void	qpool_tick(struct qpool *, time_t now);
+/* Closes every writer's channel (they exit at end of file). */
+void	qpool_close(struct qpool *);
+
+#endif
