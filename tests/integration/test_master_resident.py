@@ -1,12 +1,15 @@
 """
 The master's resident smtpd servers (smtpd_resident, on by default): one
-long-lived `smtpd -R` per SMTP service is handed each connection and forks
-for it.  What must hold: sessions are children of the resident (no exec
-per connection), the limits still count every session and count it out
-when it ends, SIGHUP starts new residents while the old sessions finish
-(and a new certificate applies to new sessions only), a killed resident
-costs no connection, and smtpd_resident = no goes back to one program per
-connection.
+long-lived `smtpd -R` per SMTP service is handed each connection, forks
+its session and is that session's monitor.  What must hold: a connection
+is one process, the session, a child of the resident (no exec, no
+monitor of its own), chrooted and unprivileged; the limits still count
+every session and count it out when it ends; SIGHUP starts new residents
+while the old ones serve their sessions to the end (and a new certificate
+applies to new sessions only); a killed resident costs no later
+connection; and smtpd_resident = no goes back to one program per
+connection.  The queue writers and AUTH under a resident:
+test_master_resident_queue.py.
 """
 import os
 import signal
@@ -23,24 +26,35 @@ from test_master import (CHECK_TIMEOUT, free_port, master_factory,  # noqa: F401
 from test_smtpd_tls_fixtures import tls_conf
 
 
-def resident_of(m, service_arg="-mmx"):
-    """The pid of the resident smtpd serving that mode, or None."""
+def residents_of(m, service_arg="-mmx"):
+    """The pids of the resident smtpds serving that mode (a retired one
+    stays while its sessions last)."""
+    out = []
     for p in m.residents():
-        with open("/proc/%d/cmdline" % p, "rb") as f:
-            argv = f.read().split(b"\0")
+        try:
+            with open("/proc/%d/cmdline" % p, "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
         if service_arg.encode() in argv and b"-R" in argv:
-            return p
-    return None
+            out.append(p)
+    return out
+
+
+def resident_of(m, service_arg="-mmx"):
+    """The pid of a resident smtpd serving that mode, or None."""
+    pids = residents_of(m, service_arg)
+    return pids[0] if pids else None
 
 
 def wait_resident(m, arg="-mmx", other_than=None):
     box = []
 
     def found():
-        p = resident_of(m, arg)
-        if p is not None and p != other_than:
-            box.append(p)
-            return True
+        for p in residents_of(m, arg):
+            if p != other_than:
+                box.append(p)
+                return True
         return False
     try:
         H.wait_until(found, CHECK_TIMEOUT, "a resident smtpd %s" % arg)
@@ -67,20 +81,23 @@ def test_sessions_are_forked_by_the_resident(fct, master_factory):
         assert c.greeting[0] == 220
     H.wait_until(lambda: len(m.sessions()) == 3, CHECK_TIMEOUT,
                  "three sessions")
-    for mon in m.sessions():
-        # the per-connection monitor is the resident's child, not the
-        # master's: the master started no program for it
-        assert int(H.proc_stat(mon)[1]) == res
-        assert H.proc_comm(mon) == "smtpd"
-        sess = [k for k in H.children(mon) if H.proc_comm(k) == "smtpd"]
-        assert len(sess) == 1
+    for sess in m.sessions():
+        # the session is the resident's child, not the master's: the
+        # master started no program for it; and it is the whole
+        # connection: no monitor process of its own
+        assert int(H.proc_stat(sess)[1]) == res
+        assert H.proc_comm(sess) == "smtpd"
+        assert H.children(sess) == []
         if H.IS_ROOT:
             import pwd
             uid = pwd.getpwnam(SMTPD_USER).pw_uid
-            assert H.proc_uids(mon)[0] == 0
-            assert H.proc_uids(sess[0]) == (uid,) * 4
-            assert os.readlink("/proc/%d/root" % sess[0]) == \
+            assert H.proc_uids(res)[0] == 0
+            assert H.proc_uids(sess) == (uid,) * 4
+            assert os.readlink("/proc/%d/root" % sess) == \
                 fct.conf["smtpd_chroot"]
+        # it holds the client, its channel to the resident, the log
+        fds = os.listdir("/proc/%d/fd" % sess)
+        assert len(fds) <= 5, fds
     for i, c in enumerate(clients):
         code = c.mail("x@example.org", ["alice@facteur.test"],
                       b"Subject: r\r\nX-Facteur-Test: res-%d\r\n\r\nr\r\n.\r\n"
@@ -121,9 +138,9 @@ def test_sighup_new_resident_old_session_goes_on(fct, master_factory):
     assert c.code("EHLO client.test") == 250
     m.proc.send_signal(signal.SIGHUP)
     new = wait_resident(m, other_than=old)
-    H.wait_until(lambda: not H.alive(old), CHECK_TIMEOUT,
-                 "the retired resident to exit")
-    # the old session, now the master's (its subreaper), still works
+    # the retired resident stays while its session lasts: it is the
+    # session's monitor
+    assert H.alive(old)
     code = c.mail("x@example.org", ["alice@facteur.test"],
                   b"Subject: o\r\nX-Facteur-Test: old-session\r\n\r\no\r\n.\r\n")
     assert code[0] == 250, code
@@ -134,9 +151,11 @@ def test_sighup_new_resident_old_session_goes_on(fct, master_factory):
     assert c.code("QUIT") == 221
     c.close()
     fct.wait_for_tag("alice", "old-session")
-    # once it ended (reaped by the master, not by the gone resident) the
+    # once it ended, the retired resident reports it and exits; the
     # client may connect again, and the new resident serves it
     H.wait_until(lambda: not m.sessions(), CHECK_TIMEOUT, "the old session")
+    H.wait_until(lambda: not H.alive(old), CHECK_TIMEOUT,
+                 "the retired resident to exit")
     again = Client(m.port)
     assert again.greeting[0] == 220, again.greeting
     H.wait_until(lambda: len(m.sessions()) == 1, CHECK_TIMEOUT,

@@ -1,0 +1,156 @@
+"""
+What the resident smtpd does as the monitor of its sessions: messages are
+queued by long-lived queue writers (smtpd_queue_writers; 0 is a child per
+message, as a per-connection smtpd does), a writer that dies costs only
+the message it had (451, nothing queued), and AUTH is checked in a child
+so that a slow AUTH never holds the resident's other sessions.
+"""
+import os
+import signal
+import socket
+
+import pytest
+
+import facteur_harness as H
+from smtpd_fixtures import Client
+from test_master import CHECK_TIMEOUT, free_port, master_factory  # noqa: F401
+from test_master_resident import wait_resident
+from test_smtpd_tls_fixtures import PASSWORD, b64, tls_conf
+
+ALICE = "alice@" + H.DOMAIN
+
+
+def writers(res):
+    """The resident's queue writers (children named enqueue)."""
+    return [p for p in H.children(res) if H.proc_comm(p) == "enqueue"]
+
+
+def message(tag):
+    return (b"Subject: %s\r\nX-Facteur-Test: %s\r\n\r\nbody\r\n.\r\n"
+            % (tag.encode(), tag.encode()))
+
+
+@pytest.mark.facteur(start=False)
+def test_one_writer_queues_message_after_message(fct, master_factory):
+    m = master_factory()
+    res = wait_resident(m)
+    seen = set()
+    for i in range(5):
+        c = Client(m.port)
+        code = c.mail("x@example.org", [ALICE], message("qw-%d" % i))
+        assert code[0] == 250, code
+        assert c.code("QUIT") == 221
+        c.close()
+        seen.update(writers(res))
+    for i in range(5):
+        fct.wait_for_tag("alice", "qw-%d" % i)
+    # one message at a time: one writer did them all, and it stays
+    assert len(seen) == 1, seen
+    (w,) = seen
+    assert writers(res) == [w]
+    st = os.stat(fct.conf["queue_dir"])
+    if H.IS_ROOT:
+        # the queue owner's identity, nothing of the resident's root
+        assert H.proc_uids(w) == (st.st_uid,) * 4
+    # between messages: the standard descriptors, its channel to the
+    # resident, the queue directory (the log socket when it logs to
+    # syslog); no session's descriptor, no queue file
+    qdir = fct.conf["queue_dir"]
+    for fd in os.listdir("/proc/%d/fd" % w):
+        target = os.readlink("/proc/%d/fd/%s" % (w, fd))
+        assert not target.startswith(qdir + "/"), target
+    assert len(os.listdir("/proc/%d/fd" % w)) <= 6
+    # each message once, whole
+    tags = sorted(H.tag_of(b) for b in fct.messages("alice"))
+    assert tags == ["qw-%d" % i for i in range(5)], tags
+    for b in fct.messages("alice"):
+        assert b.endswith(b"\nbody\n"), b[-40:]
+
+
+@pytest.mark.facteur(start=False)
+def test_killed_writer_costs_only_its_message(fct, master_factory):
+    m = master_factory()
+    res = wait_resident(m)
+    # a first message starts the writer
+    c = Client(m.port)
+    assert c.mail("x@example.org", [ALICE], message("first"))[0] == 250
+    c.close()
+    fct.wait_for_tag("alice", "first")
+    (w,) = writers(res)
+    # the next message is in the writer's hands when it dies
+    c = Client(m.port)
+    assert c.code("EHLO client.test") == 250
+    assert c.code("MAIL FROM:<x@example.org>") == 250
+    assert c.code("RCPT TO:<%s>" % ALICE) == 250
+    assert c.code("DATA") == 354
+    c.send(b"Subject: lost\r\nX-Facteur-Test: killed-writer\r\n\r\nhalf")
+    os.kill(w, signal.SIGKILL)
+    H.wait_until(lambda: w not in writers(res), CHECK_TIMEOUT,
+                 "the writer to be gone")
+    c.send(b" of it\r\n.\r\n")
+    code, lines = c.reply()
+    assert code == 451, (code, lines)
+    assert c.code("QUIT") == 221
+    c.close()
+    # nothing of it queued or delivered; the next message gets a new
+    # writer and arrives
+    c = Client(m.port)
+    assert c.mail("x@example.org", [ALICE], message("after"))[0] == 250
+    c.close()
+    fct.wait_for_tag("alice", "after")
+    assert not [b for b in fct.messages("alice")
+                if b"killed-writer" in b]
+    H.wait_until(fct.queue_is_empty, CHECK_TIMEOUT, "the queue to be empty")
+    assert len(writers(res)) == 1 and writers(res) != [w]
+
+
+@pytest.mark.facteur(start=False)
+def test_no_writers_a_child_per_message(fct, master_factory):
+    m = master_factory(smtpd_queue_writers="0")
+    res = wait_resident(m)
+    for i in range(3):
+        c = Client(m.port)
+        assert c.mail("x@example.org", [ALICE],
+                      message("nw-%d" % i))[0] == 250
+        c.close()
+        fct.wait_for_tag("alice", "nw-%d" % i)
+        # the child queued it and is gone
+        H.wait_until(lambda: not writers(res), CHECK_TIMEOUT,
+                     "no queue process left")
+
+
+def auth_line(user, password):
+    return "AUTH PLAIN " + b64("\0%s\0%s" % (user, password))
+
+
+@pytest.mark.facteur(start=False)
+def test_slow_auth_holds_no_other_session(fct, master_factory):
+    """A wrong password is answered after the failure delay; meanwhile
+    the same resident serves another client from greeting to 250."""
+    tls_conf(fct, auth_fail_delay_max="30s", smtpd_plaintext_auth="yes")
+    sub = free_port()
+    m = master_factory(submission_listen="127.0.0.1:%d" % sub)
+    res = wait_resident(m, "-msubmission")
+    slow = Client(sub)
+    assert slow.code("EHLO slow.test") == 250
+    # fails to reach the delay: each failure from the address counts
+    slow.send((auth_line("alice", "wrong-password") + "\r\n").encode())
+    H.wait_until(lambda: any(H.proc_comm(p) == "smtpd-auth"
+                             for p in H.children(res)),
+                 CHECK_TIMEOUT, "the AUTH child")
+    fast = Client(sub)
+    assert fast.code("EHLO fast.test") == 250
+    assert fast.code(auth_line("alice", PASSWORD)) == 235
+    code = fast.mail(ALICE, [ALICE], message("while-auth-waits"))
+    assert code[0] == 250, code
+    assert fast.code("QUIT") == 221
+    fast.close()
+    fct.wait_for_tag("alice", "while-auth-waits")
+    # the wrong password's answer has still not come
+    slow.s.setblocking(False)
+    with pytest.raises(BlockingIOError):
+        slow.s.recv(100)
+    slow.s.settimeout(60)
+    code, lines = slow.reply()
+    assert code == 535, (code, lines)
+    slow.close()
