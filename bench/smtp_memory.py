@@ -1,8 +1,10 @@
 """
 smtp_memory: what one idle SMTP client costs the server, for the SMTP
-bench: VmRSS, Pss and private memory of facteur's smtpd monitor and
-session while smtp_load -I holds a session open (after EHLO, or after
-STARTTLS and EHLO), and of Postfix's smtpd processes likewise.
+bench: VmRSS, Pss and private memory of the processes facteur runs for
+the connection (under a resident smtpd, the session alone; started per
+connection, a monitor and a session) while smtp_load -I holds a session
+open (after EHLO, or after STARTTLS and EHLO), and of Postfix's smtpd
+processes likewise.
 """
 import contextlib
 import statistics
@@ -58,23 +60,35 @@ def idle_client(port, flags=()):
 
 def idle_memory(fct, flags=()):
     """Memory of one idle session (greeting and EHLO read, after STARTTLS
-    with flags ["-t"]), 3 samples."""
+    with flags ["-t"]), 3 samples: {"procs": [(name, rss, pss, priv)],
+    "rss", "pss", "priv": the sums}, medians."""
     H.wait_until(lambda: not fct.sessions(), 60, "sessions to end")
     samples = []
     for _ in range(3):
         with idle_client(fct.port, flags) as ready:
             if not ready:
                 return None
-            sess = H.wait_until(lambda: [s for s in fct.sessions() if s[1]],
-                                10, "the idle session")
-            mon, kids = sess[0]
-            samples.append((proc_mem(mon), proc_mem(kids[0])))
+            sess = H.wait_until(lambda: fct.sessions(), 10,
+                                "the idle session")
+            top, kids = sess[0]
+            if kids:
+                samples.append([("monitor", proc_mem(top)),
+                                ("session", proc_mem(kids[0]))])
+            else:
+                samples.append([("session", proc_mem(top))])
         H.wait_until(lambda: not fct.sessions(), 30, "the session to end")
-    med = lambda f: statistics.median(f(s) for s in samples)  # noqa: E731
-    return {"mon_rss": med(lambda s: s[0][0]), "mon_pss": med(lambda s: s[0][1]),
-            "mon_priv": med(lambda s: s[0][2]),
-            "ses_rss": med(lambda s: s[1][0]), "ses_pss": med(lambda s: s[1][1]),
-            "ses_priv": med(lambda s: s[1][2])}
+    names = [n for n, _ in samples[0]]
+    if any([n for n, _ in s] != names for s in samples):
+        return None
+    procs = []
+    for i, name in enumerate(names):
+        procs.append((name,) + tuple(
+            statistics.median(s[i][1][k] for s in samples)
+            for k in range(3)))
+    return {"procs": procs,
+            "rss": sum(p[1] for p in procs),
+            "pss": sum(p[2] for p in procs),
+            "priv": sum(p[3] for p in procs)}
 
 
 def postfix_idle_memory(post):

@@ -49,12 +49,10 @@ def summary(runs, n, size, levels, fct, post):
                     ("STARTTLS+EHLO", tls_res.get("mem"))):
         if m:
             say("  idle session memory (%s; VmRSS / Pss / private, kB): "
-                "monitor %d / %d / %d, session %d / %d / %d, "
-                "together %d / %d / %d"
-                % (what, m["mon_rss"], m["mon_pss"], m["mon_priv"],
-                   m["ses_rss"], m["ses_pss"], m["ses_priv"],
-                   m["mon_rss"] + m["ses_rss"], m["mon_pss"] + m["ses_pss"],
-                   m["mon_priv"] + m["ses_priv"]))
+                "%d process(es): %s; together %d / %d / %d"
+                % (what, len(m["procs"]),
+                   ", ".join("%s %d / %d / %d" % p for p in m["procs"]),
+                   m["rss"], m["pss"], m["priv"]))
     if pf_mem:
         say("  Postfix smtpd, one idle client (VmRSS / Pss / private, kB): "
             "%d / %d / %d" % pf_mem)

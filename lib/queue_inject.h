@@ -19,9 +19,12 @@
  *
  *   - Call it in a child made for the message (fork, no exec); the child
  *     _exit()s with the return value, and the parent reads that as it
- *     read enqueue's exit status.  Do not call it in a long-lived
- *     process: a failure leaves nothing behind, but an input that never
- *     ends holds the process for the whole timeout.
+ *     read enqueue's exit status.  Or call it in a long-lived process
+ *     that does nothing else, one message after another (the resident
+ *     smtpd's queue writers, smtpd/smtpd_qwriter.c): a failure leaves
+ *     nothing behind, but an input that never ends holds the process for
+ *     the whole timeout, so such a process must not be one that others
+ *     wait for.
  *   - Before calling, in the child: signal(SIGPIPE, SIG_IGN) and
  *     signal(SIGXFSZ, SIG_IGN) (a low RLIMIT_FSIZE must make write fail
  *     with EFBIG, not kill the child); umask(077); close every descriptor
