@@ -37,6 +37,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -250,6 +251,12 @@ resident_run(const struct conf *conf, struct smtpd_opts *opts, int chan)
 		fatal("resident: poll set");
 	/* The master retires us by closing the channel, not by signal. */
 	(void)signal(SIGHUP, SIG_IGN);
+	/*
+	 * Every session is forked from here and starts with the page tables
+	 * of this heap: give back what reading the configuration and the
+	 * certificate freed.
+	 */
+	(void)malloc_trim(0);
 	log_info("resident for %s connections ready",
 	    opts->mode == SMTPD_MX ? "mx" :
 	    opts->mode == SMTPD_SUBMISSION ? "submission" : "smtps");
