@@ -1,6 +1,5 @@
 /*
- * fdpass: short packets with one descriptor over SOCK_SEQPACKET; see
- * fdpass.h.
+ * fdpass: packets with one descriptor over SOCK_SEQPACKET; see fdpass.h.
  */
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -17,6 +16,13 @@
 int
 fdpass_send(int sock, const void *data, size_t len, int fd, int nonblock)
 {
+	return fdpass_send_max(sock, data, len, FDPASS_DATA_MAX, fd, nonblock);
+}
+
+int
+fdpass_send_max(int sock, const void *data, size_t len, size_t max, int fd,
+    int nonblock)
+{
 	struct msghdr	 mh;
 	struct iovec	 iov;
 	union {
@@ -27,7 +33,7 @@ fdpass_send(int sock, const void *data, size_t len, int fd, int nonblock)
 	ssize_t		 n;
 	int		 flags = MSG_NOSIGNAL | (nonblock ? MSG_DONTWAIT : 0);
 
-	if (len == 0 || len > FDPASS_DATA_MAX) {
+	if (len == 0 || len > max || max > FDPASS_LONG_MAX) {
 		errno = EMSGSIZE;
 		return -1;
 	}
@@ -81,6 +87,17 @@ fdpass_close_all(struct msghdr *mh)
 ssize_t
 fdpass_recv(int sock, char *buf, size_t cap, int *fdp)
 {
+	*fdp = -1;
+	if (cap < FDPASS_DATA_MAX + 1) {
+		errno = EINVAL;
+		return -1;
+	}
+	return fdpass_recv_max(sock, buf, FDPASS_DATA_MAX, fdp);
+}
+
+ssize_t
+fdpass_recv_max(int sock, char *buf, size_t max, int *fdp)
+{
 	struct msghdr	 mh;
 	struct iovec	 iov;
 	union {
@@ -92,14 +109,14 @@ fdpass_recv(int sock, char *buf, size_t cap, int *fdp)
 	int		 fd = -1;
 
 	*fdp = -1;
-	if (cap < FDPASS_DATA_MAX + 1) {
+	if (max == 0 || max > FDPASS_LONG_MAX) {
 		errno = EINVAL;
 		return -1;
 	}
 	memset(&mh, 0, sizeof(mh));
 	memset(&cm, 0, sizeof(cm));
 	iov.iov_base = buf;
-	iov.iov_len = FDPASS_DATA_MAX + 1;	/* one more: to see truncation */
+	iov.iov_len = max + 1;		/* one more: to see truncation */
 	mh.msg_iov = &iov;
 	mh.msg_iovlen = 1;
 	mh.msg_control = cm.buf;
@@ -110,7 +127,7 @@ fdpass_recv(int sock, char *buf, size_t cap, int *fdp)
 	if (n == -1)
 		return -1;
 	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0 ||
-	    (size_t)n > FDPASS_DATA_MAX) {
+	    (size_t)n > max) {
 		fdpass_close_all(&mh);
 		errno = EBADMSG;
 		return -1;

@@ -1,9 +1,12 @@
 /*
  * fdpass: one short packet, with at most one descriptor riding along
  * (SCM_RIGHTS), over a SOCK_SEQPACKET Unix socket.  The master hands
- * accepted connections to a resident server this way (smtpd -R).
+ * accepted connections to a resident server this way (smtpd -R), and
+ * lspawn hands jobs, with the message's descriptor, to its delivery
+ * workers (fdpass_send_max, fdpass_recv_max: longer packets).
  *
- * A packet is at most FDPASS_DATA_MAX bytes of text.  Received
+ * A packet is at most FDPASS_DATA_MAX bytes of text (the _max functions:
+ * at most the max they are given, up to FDPASS_LONG_MAX).  Received
  * descriptors are close-on-exec.  Anything unexpected on receipt (a
  * truncated packet, more than one descriptor, a control message of
  * another kind) closes every descriptor that came with it and is an
@@ -15,6 +18,7 @@
 #include <sys/types.h>
 
 #define FDPASS_DATA_MAX	256
+#define FDPASS_LONG_MAX	16384
 
 /*
  * Sends len bytes (1 to FDPASS_DATA_MAX) and, when fd != -1, the
@@ -32,5 +36,14 @@ int	fdpass_send(int sock, const void *data, size_t len, int fd,
  * whose descriptors are closed).
  */
 ssize_t	fdpass_recv(int sock, char *buf, size_t cap, int *fd);
+
+/*
+ * The same for packets of up to max bytes (1 to FDPASS_LONG_MAX); buf
+ * holds max + 1.  A longer packet is EMSGSIZE on sending and EBADMSG on
+ * receipt.
+ */
+int	fdpass_send_max(int sock, const void *data, size_t len, size_t max,
+	    int fd, int nonblock);
+ssize_t	fdpass_recv_max(int sock, char *buf, size_t max, int *fd);
 
 #endif

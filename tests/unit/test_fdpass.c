@@ -3,7 +3,8 @@
  * the descriptor usable and close-on-exec on arrival, lengths refused on
  * sending, end of file, EAGAIN on an empty non-blocking socket, and the
  * malformed packets a receiver refuses with EBADMSG (too long, two
- * descriptors, a descriptor without data), closing what came with them.
+ * descriptors, a descriptor without data), closing what came with them;
+ * the _max variants (lspawn's jobs) with their own limit.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -191,6 +192,66 @@ test_malformed_packets(void **state)
 	close(sv[1]);
 }
 
+/* Long packets: up to the given max, never more, never past the cap. */
+static void
+test_max_variants(void **state)
+{
+	static char	 buf[FDPASS_LONG_MAX + 1], big[FDPASS_LONG_MAX + 1];
+	char		 small[FDPASS_DATA_MAX + 1];
+	int		 sv[2], p[2], fd, before;
+
+	(void)state;
+	pair(sv);
+	assert_int_equal(pipe(p), 0);
+	before = open_fds();
+	memset(big, 'c', sizeof(big));
+	/* 8000 octets and a descriptor, where fdpass_send stops at 256 */
+	assert_int_equal(fdpass_send_max(sv[0], big, 8000, 8192, p[1], 0), 0);
+	assert_int_equal(fdpass_recv_max(sv[1], buf, 8192, &fd), 8000);
+	assert_int_equal(strlen(buf), 8000);
+	assert_true(fd >= 0);
+	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	close(fd);
+	assert_int_equal(open_fds(), before);
+	/* exactly max is fine; max + 1 is refused on both sides */
+	assert_int_equal(fdpass_send_max(sv[0], big, 8192, 8192, -1, 0), 0);
+	assert_int_equal(fdpass_recv_max(sv[1], buf, 8192, &fd), 8192);
+	errno = 0;
+	assert_int_equal(fdpass_send_max(sv[0], big, 8193, 8192, -1, 0), -1);
+	assert_int_equal(errno, EMSGSIZE);
+	assert_int_equal(fdpass_send_max(sv[0], big, 8193, 9000, p[1], 0), 0);
+	errno = 0;
+	assert_int_equal(fdpass_recv_max(sv[1], buf, 8192, &fd), -1);
+	assert_int_equal(errno, EBADMSG);
+	assert_int_equal(fd, -1);
+	assert_int_equal(open_fds(), before);
+	/* a long packet is refused by the short receiver */
+	assert_int_equal(fdpass_send_max(sv[0], big, 300, 8192, -1, 0), 0);
+	errno = 0;
+	assert_int_equal(fdpass_recv(sv[1], small, sizeof(small), &fd), -1);
+	assert_int_equal(errno, EBADMSG);
+	/* limits of the limits */
+	errno = 0;
+	assert_int_equal(fdpass_send_max(sv[0], big, FDPASS_LONG_MAX + 1,
+	    FDPASS_LONG_MAX + 1, -1, 0), -1);
+	assert_int_equal(errno, EMSGSIZE);
+	errno = 0;
+	assert_int_equal(fdpass_recv_max(sv[1], buf, 0, &fd), -1);
+	assert_int_equal(errno, EINVAL);
+	errno = 0;
+	assert_int_equal(fdpass_recv_max(sv[1], buf, FDPASS_LONG_MAX + 1,
+	    &fd), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(fdpass_send_max(sv[0], big, FDPASS_LONG_MAX,
+	    FDPASS_LONG_MAX, -1, 0), 0);
+	assert_int_equal(fdpass_recv_max(sv[1], buf, FDPASS_LONG_MAX, &fd),
+	    FDPASS_LONG_MAX);
+	close(p[0]);
+	close(p[1]);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 int
 main(void)
 {
@@ -200,6 +261,7 @@ main(void)
 		cmocka_unit_test(test_send_refuses_bad_lengths),
 		cmocka_unit_test(test_nonblocking_empty_and_small_buffer),
 		cmocka_unit_test(test_malformed_packets),
+		cmocka_unit_test(test_max_variants),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
