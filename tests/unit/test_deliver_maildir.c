@@ -1,10 +1,12 @@
 /*
- * Unit tests for lib/deliver_maildir.c, the delivery that lspawn's child
- * and deliver(8) share: the prefix bytes exact, the Maildir created, the
+ * Unit tests for lib/deliver_maildir.c, the delivery that lspawn's
+ * delivery workers and deliver(8) share: the prefix bytes exact, the Maildir created, the
  * Delivered-To loop check (header only, case-insensitive, CRLF), checks
  * of the values, a Maildir path that is a file (permanent), a full disk
  * (RLIMIT_FSIZE: EFBIG, temporary, nothing left in tmp/ or new/), root
- * refused; and users_cache_wipe, which lspawn's child calls first.
+ * refused; many deliveries in one process, as a worker makes them (no
+ * descriptor, umask or directory left changed, every name its own); and
+ * users_cache_wipe, which a worker calls first.
  * As root, each delivery runs in a child as nobody (deliver_maildir
  * refuses root).
  */
@@ -486,6 +488,100 @@ test_users_cache_wipe(void **state)
 	users_cache_wipe();
 }
 
+static int
+open_fds(void)
+{
+	int	 fd, n = 0;
+
+	for (fd = 0; fd < 1024; fd++)
+		if (fcntl(fd, F_GETFD) != -1)
+			n++;
+	return n;
+}
+
+/*
+ * Many deliveries in one process, as a delivery worker of lspawn makes
+ * them: every one lands, under a name of its own, with its own bytes; a
+ * failed one in between changes nothing for the next; no descriptor,
+ * umask or working directory is left changed by any of them.
+ */
+#define MANY	40
+
+static void
+test_many_in_one_process(void **state)
+{
+	struct fixture	*f = *state;
+	struct delivery	 d = { SENDER, RCPT, ID, f->md };
+	char		 text[DELIVER_TEXT_MAX + 1], msg[128], got[256],
+			 p[PATH_MAX], cwd[PATH_MAX];
+	struct dirent	*de;
+	struct stat	 st;
+	DIR		*dir;
+	pid_t		 pid;
+	int		 status, i, n, fd, fds, seen[MANY];
+
+	pid = fork();
+	assert_true(pid != -1);
+	if (pid == 0) {
+		if (geteuid() == 0 && (setgroups(0, NULL) == -1 ||
+		    setresgid(NOBODY, NOBODY, NOBODY) == -1 ||
+		    setresuid(NOBODY, NOBODY, NOBODY) == -1))
+			_exit(254);
+		umask(077);
+		if (chdir("/") == -1)
+			_exit(253);
+		fds = open_fds();
+		for (i = 0; i < MANY; i++) {
+			n = snprintf(msg, sizeof(msg), "%sSubject: %d\n\n"
+			    "body %d\n", i % 10 == 5 ? "Delivered-To: " RCPT
+			    "\n" : "", i, i);
+			fd = msg_fd(f, msg, (size_t)n);
+			d.rcpt = RCPT;
+			if (deliver_maildir(&d, fd, text, sizeof(text)) !=
+			    (i % 10 == 5 ? DELIVER_PERM : DELIVER_OK))
+				_exit(10);
+			close(fd);
+			if (open_fds() != fds)
+				_exit(11);
+			if (umask(077) != 077)
+				_exit(12);
+			if (getcwd(cwd, sizeof(cwd)) == NULL ||
+			    strcmp(cwd, "/") != 0)
+				_exit(13);
+		}
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	/* 36 messages, the loops refused; each one's bytes under its name */
+	assert_int_equal(count_in(f, "new"), MANY - MANY / 10);
+	assert_int_equal(count_in(f, "tmp"), 0);
+	memset(seen, 0, sizeof(seen));
+	assert_true(snprintf(p, sizeof(p), "%s/new", f->md) > 0);
+	assert_non_null(dir = opendir(p));
+	while ((de = readdir(dir)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		assert_true(snprintf(p, sizeof(p), "%s/new/%s", f->md,
+		    de->d_name) > 0);
+		assert_true((fd = open(p, O_RDONLY)) != -1);
+		assert_int_equal(fstat(fd, &st), 0);
+		n = (int)fd_read_full(fd, got, sizeof(got) - 1);
+		close(fd);
+		assert_true(n > 0);
+		got[n] = '\0';
+		assert_int_equal(sscanf(got, PREFIX "Subject: %d", &i), 1);
+		assert_true(i >= 0 && i < MANY && i % 10 != 5);
+		assert_int_equal(seen[i], 0);
+		seen[i] = 1;
+		assert_true(snprintf(msg, sizeof(msg), PREFIX "Subject: %d\n\n"
+		    "body %d\n", i, i) > 0);
+		assert_string_equal(got, msg);
+	}
+	closedir(dir);
+}
+
 int
 main(void)
 {
@@ -504,6 +600,7 @@ main(void)
 		T(test_root_refused),
 		T(test_text_capped),
 		T(test_users_cache_wipe),
+		T(test_many_in_one_process),
 	};
 #undef T
 
