@@ -1,8 +1,9 @@
 /*
  * deliver: local delivery of one message to one recipient's Maildir, as a
  * program of its own, for manual use (and, later, .forward and pipe
- * deliveries).  lspawn does not exec it: lspawn's child, already running
- * as the recipient, calls the same lib/deliver_maildir.c in-process.
+ * deliveries).  lspawn does not exec it: lspawn's delivery workers,
+ * already running as the recipient, call the same lib/deliver_maildir.c
+ * in-process.
  *
  * It runs as the user who starts it and never as root, with:
  *   fd 0     the message,

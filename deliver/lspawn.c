@@ -2,9 +2,9 @@
  * lspawn: the local delivery spawner.  queued starts it with a pipe pair:
  * fd 0 brings jobs, fd 1 takes results back; stderr is inherited.  It
  * stays root (it is, with the master, the only long-running root part)
- * so that it can fork a child per delivery that becomes the recipient
- * (setgroups, setgid, setuid) and delivers in-process, without an exec
- * (lspawn_job.c, lib/deliver_maildir.c); started by another user it
+ * so that it can fork delivery workers that become one recipient each
+ * (setgroups, setgid, setuid) and deliver in-process, without an exec
+ * (lspawn_worker.c, lib/deliver_maildir.c); started by another user it
  * delivers everything as that user (logged once).
  *
  * Frames are netstrings of NUL-separated fields (lib/netstring.h):
@@ -12,19 +12,22 @@
  *   out: R, slot, K|Z|D, text (one printable line, at most 500 octets)
  * A malformed frame means queued is broken or not queued: lspawn exits 111
  * at once (queued restarts it; jobs in flight become temporary failures).
- * At EOF on fd 0 it finishes every job it accepted, reports them, exits 0.
+ * At EOF on fd 0 it finishes every job it accepted, reports them, retires
+ * its workers, waits for them and exits 0.
  *
  * It trusts queued for the choice of user and address, not for their
- * form: every value is checked again before it reaches a path or an argv.
- * At most local_concurrency children run at once; more jobs wait, up to
- * LSPAWN_WAIT_MAX.  One poll(2) loop serves fd 0, the children's output
- * pipes and a SIGCHLD self-pipe.  Results are written with blocking
- * writes (each is small; queued reads them from its own poll loop).
+ * form: every value is checked again before it reaches a path or an argv
+ * (lspawn_job.c).  A job goes to a worker already running as its uid and
+ * gid, or to a new one; at most local_concurrency workers exist, busy or
+ * idle, and more jobs wait, up to LSPAWN_WAIT_MAX (lspawn_pool.c).  One
+ * poll(2) loop serves fd 0, the workers' channels and output pipes, and
+ * a SIGCHLD self-pipe, with a timeout for the next idle worker to
+ * retire.  Results are written with blocking writes (each is small;
+ * queued reads them from its own poll loop).
  *
  * usage: lspawn [-d] [-C config]
  */
 #include <sys/types.h>
-#include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -99,7 +102,7 @@ status_word(char status)
 	}
 }
 
-static void
+void
 result_send(const struct job *j, const struct job_result *res)
 {
 	static int	 warned;
@@ -121,12 +124,19 @@ result_send(const struct job *j, const struct job_result *res)
 }
 
 static int
-slot_in_use(const struct jobq *q, const char *slot)
+slot_in_use(const struct lspawn *ls, const char *slot)
 {
 	const struct job	*j;
+	const struct worker	*w;
 
-	TAILQ_FOREACH(j, q, entry)
+	TAILQ_FOREACH(j, &ls->waiting, entry)
 		if (strcmp(j->slot, slot) == 0)
+			return 1;
+	TAILQ_FOREACH(w, &ls->busy, entry)
+		if (w->job != NULL && strcmp(w->job->slot, slot) == 0)
+			return 1;
+	TAILQ_FOREACH(w, &ls->gone, entry)
+		if (w->job != NULL && strcmp(w->job->slot, slot) == 0)
 			return 1;
 	return 0;
 }
@@ -141,11 +151,11 @@ slot_check(struct lspawn *ls, const char *slot)
 	for (i = 0; i < n; i++)
 		if (slot[i] < '0' || slot[i] > '9')
 			protocol_fail("bad slot");
-	if (slot_in_use(&ls->waiting, slot) || slot_in_use(&ls->running, slot))
+	if (slot_in_use(ls, slot))
 		protocol_fail("slot already in use");
 }
 
-/* One frame from queued: a job, queued until a child slot is free. */
+/* One frame from queued: a job, waiting until a worker takes it. */
 static void
 frame_handle(struct lspawn *ls, const char *data, size_t dlen)
 {
@@ -157,8 +167,7 @@ frame_handle(struct lspawn *ls, const char *data, size_t dlen)
 	if ((j = calloc(1, sizeof(*j))) == NULL ||
 	    (j->frame = malloc(dlen + 1)) == NULL)
 		fatal("out of memory");
-	j->pid = -1;
-	j->outfd = -1;
+	j->msgfd = -1;
 	memcpy(j->frame, data, dlen);
 	j->frame[dlen] = '\0';
 	nf = frame_split(j->frame, dlen, f, LSPAWN_FIELDS + 1);
@@ -217,53 +226,12 @@ input_read(struct lspawn *ls, struct input *in)
 }
 
 static void
-jobs_start(struct lspawn *ls)
+sigchld_drain(void)
 {
-	struct job		*j;
-	struct job_result	 res;
-
-	while (ls->nrunning < ls->concurrency &&
-	    (j = TAILQ_FIRST(&ls->waiting)) != NULL) {
-		TAILQ_REMOVE(&ls->waiting, j, entry);
-		ls->nwaiting--;
-		if (job_start(ls, j, &res) == -1) {
-			result_send(j, &res);
-			job_free(j);
-			continue;
-		}
-		TAILQ_INSERT_TAIL(&ls->running, j, entry);
-		ls->nrunning++;
-	}
-}
-
-static void
-children_reap(struct lspawn *ls)
-{
-	struct job		*j;
-	struct job_result	 res;
-	char			 drain[64];
-	pid_t			 pid;
-	int			 status;
+	char	drain[64];
 
 	while (read(sigchld_pipe[0], drain, sizeof(drain)) > 0)
 		continue;
-	for (;;) {
-		pid = waitpid(-1, &status, WNOHANG);
-		if (pid == -1 && errno == EINTR)
-			continue;
-		if (pid <= 0)
-			break;
-		TAILQ_FOREACH(j, &ls->running, entry)
-			if (j->pid == pid)
-				break;
-		if (j == NULL)
-			continue;
-		TAILQ_REMOVE(&ls->running, j, entry);
-		ls->nrunning--;
-		job_finish(j, status, &res);
-		result_send(j, &res);
-		job_free(j);
-	}
 }
 
 static void
@@ -271,43 +239,45 @@ loop_run(struct lspawn *ls)
 {
 	static struct input	  in;
 	struct pollfd		 *pfd;
-	struct job		**pj, *j;
-	size_t			  max = (size_t)ls->concurrency + 2, n, i;
+	struct worker		**pw;
+	size_t			  max = 2 * (size_t)ls->concurrency + 2, n, i;
+	int			  timeout;
 
 	if ((pfd = reallocarray(NULL, max, sizeof(*pfd))) == NULL ||
-	    (pj = reallocarray(NULL, max, sizeof(*pj))) == NULL)
+	    (pw = reallocarray(NULL, max, sizeof(*pw))) == NULL)
 		fatal("out of memory");
 	for (;;) {
-		jobs_start(ls);
-		if (in.eof && ls->nrunning == 0 && ls->nwaiting == 0)
-			break;
+		pool_start_jobs(ls);
+		timeout = pool_expire(ls);
+		if (in.eof && ls->nwaiting == 0) {
+			pool_retire_idle(ls);
+			if (ls->nworkers == 0)
+				break;
+		}
 		n = 0;
 		pfd[n].fd = sigchld_pipe[0];
 		pfd[n++].events = POLLIN;
 		pfd[n].fd = in.eof ? -1 : STDIN_FILENO;
 		pfd[n++].events = POLLIN;
-		TAILQ_FOREACH(j, &ls->running, entry) {
-			if (j->outfd == -1 || n >= max)
-				continue;
-			pj[n] = j;
-			pfd[n].fd = j->outfd;
-			pfd[n++].events = POLLIN;
-		}
-		if (poll(pfd, n, -1) == -1) {
+		n += pool_pollfds(ls, pfd + n, pw + n, max - n);
+		if (poll(pfd, n, timeout) == -1) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll");
 		}
+		/* results before deaths: a worker may send one, then die */
 		for (i = 2; i < n; i++)
 			if (pfd[i].revents != 0)
-				job_read_output(pj[i]);
-		if (pfd[0].revents != 0)
-			children_reap(ls);
+				pool_ready(ls, pw[i], &pfd[i]);
+		if (pfd[0].revents != 0) {
+			sigchld_drain();
+			pool_reap(ls);
+		}
 		if (pfd[1].revents != 0)
 			input_read(ls, &in);
 	}
 	free(pfd);
-	free(pj);
+	free(pw);
 }
 
 static void
@@ -334,7 +304,9 @@ lspawn_setup(struct lspawn *ls, const struct conf *conf)
 {
 	memset(ls, 0, sizeof(*ls));
 	TAILQ_INIT(&ls->waiting);
-	TAILQ_INIT(&ls->running);
+	TAILQ_INIT(&ls->idle);
+	TAILQ_INIT(&ls->busy);
+	TAILQ_INIT(&ls->gone);
 	ls->queue_dir = conf_str(conf, "queue_dir");
 	ls->users_file = conf_str(conf, "users_file");
 	ls->virtual_user = conf_str(conf, "virtual_user");
@@ -342,6 +314,8 @@ lspawn_setup(struct lspawn *ls, const struct conf *conf)
 	ls->system_users = conf_bool(conf, "system_users");
 	ls->first_valid_uid = conf_int(conf, "first_valid_uid");
 	ls->concurrency = (int)conf_int(conf, "local_concurrency");
+	ls->max_jobs = (unsigned long)conf_int(conf, "local_worker_max_jobs");
+	ls->idle_ms = conf_int(conf, "local_worker_idle") * 1000;
 	ls->root = geteuid() == 0;
 	if ((ls->qfd = open(ls->queue_dir, O_RDONLY | O_DIRECTORY |
 	    O_CLOEXEC)) == -1)

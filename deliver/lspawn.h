@@ -1,7 +1,9 @@
 /*
- * lspawn: what lspawn.c (the loop: frames from queued, results back,
- * children) and lspawn_job.c (one job: checks, user lookup, the fork of a
- * child that delivers as the user, its exit status) share.
+ * lspawn: what lspawn.c (the loop: frames from queued, results back),
+ * lspawn_job.c (one job: checks, user lookup, the message),
+ * lspawn_pool.c (the delivery workers, from lspawn's side) and
+ * lspawn_worker.c (a worker's own process, running as one recipient)
+ * share.
  */
 #ifndef FACTEUR_LSPAWN_H
 #define FACTEUR_LSPAWN_H
@@ -9,13 +11,14 @@
 #include <sys/types.h>
 
 #include <limits.h>
+#include <poll.h>
 
 #define LSPAWN_FRAME_MAX	8192	/* octets in one frame from queued */
 #define LSPAWN_FIELD_MAX	1000	/* octets in one field (QUEUE_ADDR_MAX) */
 #define LSPAWN_SLOT_MAX		999999	/* largest slot number */
 #define LSPAWN_WAIT_MAX		10000	/* jobs queued beyond the concurrency */
 #define LSPAWN_TEXT_MAX		500	/* octets of result text */
-#define LSPAWN_OUT_MAX		1024	/* octets of a child's output kept */
+#define LSPAWN_OUT_MAX		1024	/* octets of a worker's output kept */
 
 struct job {
 	TAILQ_ENTRY(job) entry;
@@ -26,12 +29,36 @@ struct job {
 	char	*user;
 	char	*ext;
 	char	*frame;		/* a copy of the frame data */
-	pid_t	 pid;		/* -1 until started */
-	int	 outfd;		/* read end of the child's fd 1 and 2, or -1 */
-	size_t	 outlen;
-	char	 out[LSPAWN_OUT_MAX + 1];
+	int	 ready;		/* checked, user found, message open */
+	uid_t	 uid;		/* who delivers it (when ready) */
+	gid_t	 gid;
+	char	*maildir;	/* absolute path (when ready) */
+	int	 msgfd;		/* the message, read-only, or -1 */
 };
 TAILQ_HEAD(jobq, job);
+
+/*
+ * A delivery worker: a process forked from lspawn that runs as one
+ * uid and gid (groups: that gid only) and delivers that user's jobs, one
+ * at a time, until lspawn closes its channel.  It is idle (no job), busy
+ * (a job), or gone: retired or dead, no longer given jobs, and kept
+ * until it is reaped (it still counts against local_concurrency).
+ */
+struct worker {
+	TAILQ_ENTRY(worker) entry;
+	pid_t		 pid;
+	uid_t		 uid;
+	gid_t		 gid;
+	int		 state;		/* idle, busy or gone (lspawn_pool.c) */
+	int		 chan;		/* lspawn's end of the job socket, or -1 */
+	int		 outfd;		/* read end of its fd 1 and 2, or -1 */
+	struct job	*job;		/* the job it delivers, or NULL */
+	unsigned long	 jobs;		/* jobs given to it */
+	long long	 idle_since;	/* CLOCK_MONOTONIC, ms */
+	size_t		 outlen;
+	char		 out[LSPAWN_OUT_MAX + 1];
+};
+TAILQ_HEAD(workerq, worker);
 
 struct lspawn {
 	const char	*queue_dir;
@@ -40,13 +67,17 @@ struct lspawn {
 	const char	*maildir;
 	int		 system_users;
 	long long	 first_valid_uid;
-	int		 concurrency;
+	int		 concurrency;	/* workers at most, all states */
+	unsigned long	 max_jobs;	/* local_worker_max_jobs */
+	long long	 idle_ms;	/* local_worker_idle */
 	int		 root;		/* started as root: switch users */
 	int		 qfd;		/* queue_dir, O_DIRECTORY */
 	struct jobq	 waiting;
-	struct jobq	 running;
-	int		 nrunning;
 	size_t		 nwaiting;
+	struct workerq	 idle;		/* longest idle first */
+	struct workerq	 busy;
+	struct workerq	 gone;
+	int		 nworkers;	/* idle + busy + gone */
 };
 
 struct job_result {
@@ -54,16 +85,44 @@ struct job_result {
 	char	text[LSPAWN_TEXT_MAX + 1];
 };
 
+/* lspawn.c */
+/* Sends the job's result to queued and logs it. */
+void	result_send(const struct job *, const struct job_result *);
+
+/* lspawn_job.c */
 /*
- * Starts the job: checks its fields, looks the user up, opens the message,
- * forks the child that delivers as the user.  Returns 0 when the child runs, or -1 with the
- * result filled in (the job failed before any child).
+ * Checks the job's fields, looks the user up, opens the message: sets
+ * uid, gid, maildir, msgfd and ready.  Returns 0, or -1 with the result
+ * filled in (the job is over).
  */
-int	job_start(struct lspawn *, struct job *, struct job_result *);
-/* The result of a finished child from its wait status and output. */
-void	job_finish(struct job *, int wstatus, struct job_result *);
-/* Reads what the child wrote (non-blocking); closes outfd at EOF. */
-void	job_read_output(struct job *);
+int	job_prepare(struct lspawn *, struct job *, struct job_result *);
+/* Fills res; returns -1 (for "return result_set(...)"). */
+int	result_set(struct job_result *, char status, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
 void	job_free(struct job *);
+
+/* lspawn_pool.c */
+/* Hands waiting jobs to workers while the bound allows. */
+void	pool_start_jobs(struct lspawn *);
+/* Retires workers idle past local_worker_idle; ms until the next, or -1. */
+int	pool_expire(struct lspawn *);
+/* Retires every idle worker (at the end of input). */
+void	pool_retire_idle(struct lspawn *);
+/* Adds the descriptors to watch; returns how many (at most 2 per worker). */
+size_t	pool_pollfds(struct lspawn *, struct pollfd *, struct worker **,
+	    size_t max);
+/* A descriptor of w is ready. */
+void	pool_ready(struct lspawn *, struct worker *, const struct pollfd *);
+/* Reaps exited workers; fails the jobs they had. */
+void	pool_reap(struct lspawn *);
+long long now_ms(void);
+
+/* lspawn_worker.c */
+/*
+ * Forks a worker for uid and gid with one end of a job socket and an
+ * output pipe; returns its pid (with *chan and *outfd, lspawn's ends), or
+ * -1 with errno.
+ */
+pid_t	worker_fork(struct lspawn *, uid_t, gid_t, int *chan, int *outfd);
 
 #endif

@@ -1,9 +1,10 @@
 /*
  * deliver_maildir: the Maildir delivery of one message to one recipient,
- * shared by lspawn's per-delivery child (already running as the
- * recipient) and the standalone deliver(8).  Every path returns a
- * qmail-local exit code and one line of text; nothing here exits, logs
- * on success or keeps state between calls.
+ * shared by lspawn's delivery workers (already running as the
+ * recipient, many deliveries per process) and the standalone
+ * deliver(8).  Every path returns a qmail-local exit code and one line
+ * of text; nothing here exits, logs on success or keeps state between
+ * calls, and every descriptor it opens is closed before it returns.
  */
 #include <sys/stat.h>
 #include <sys/types.h>

@@ -1,8 +1,9 @@
 /*
  * deliver_maildir: local delivery of one queued message to one Maildir,
- * in the calling process.  lspawn's child calls it after dropping to the
- * recipient (no exec: see docs/architecture.md, Decisions); the standalone
- * deliver(8) program calls it for manual use.
+ * in the calling process.  lspawn's delivery workers call it, once per
+ * job, after dropping to the recipient (no exec: see
+ * docs/architecture.md, Decisions); the standalone deliver(8) program
+ * calls it for manual use.
  *
  * It checks its values again (no control bytes, a valid queue ID, an
  * absolute Maildir path), refuses to run as root, reads the header

@@ -35,8 +35,9 @@ int	users_lookup(const char *path, int use_system, const char *name,
 
 /*
  * Frees every cached passwd-file table, wiping it first (the values hold
- * password hashes).  lspawn's per-delivery child calls it before anything
- * else, so that the recipient's process keeps no copy of the table.
+ * password hashes).  Each of lspawn's delivery workers calls it before
+ * anything else, so that the recipient's process keeps no copy of the
+ * table.
  */
 void	users_cache_wipe(void);
 

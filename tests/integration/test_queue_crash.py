@@ -9,7 +9,7 @@ strace's fault injection (no hooks in the code):
   recovery.  Killed after it: delivered exactly once.
   queued: kill -9 with deliveries in flight; every message arrives at least
   once, duplicates only within the in-flight window.
-  delivery (lspawn's per-delivery child): killed before its fsync or its
+  delivery (a delivery worker of lspawn): killed before its fsync or its
   link into new/: retried, lands once, no partial file in new/.
 """
 import os
@@ -243,10 +243,10 @@ def _tracer_pid(pid):
     return 0
 
 
-# lspawn delivers in a forked child, without an exec of deliver: strace
+# lspawn delivers in forked workers, without an exec of deliver: strace
 # attaches to the running lspawn and follows its forks; injections count
-# per process, so the first child is killed at its first such call (lspawn
-# itself makes none).  strace detaches before queued's first retry.
+# per process, so the first worker is killed at its first such call
+# (lspawn itself makes none).  strace detaches before queued's first retry.
 @pytest.mark.parametrize("where", sorted(DELIVER_KILLS))
 @pytest.mark.facteur(conf={"queue_retry_min": "5s",
                            "queue_retry_max": "5s"})

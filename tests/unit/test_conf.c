@@ -69,6 +69,9 @@ test_defaults(void **state)
 	assert_string_equal(conf_str(c, "local_domains"),
 	    "$myhostname, localhost");
 	assert_int_equal(conf_int(c, "local_concurrency"), 10);
+	assert_int_equal(conf_int(c, "local_worker_max_jobs"), 100);
+	assert_int_equal(conf_int(c, "local_worker_idle"), 10);
+	assert_string_equal(conf_str(c, "local_worker_idle"), "10s");
 	assert_int_equal(conf_int(c, "first_valid_uid"), 1000);
 	assert_int_equal(conf_int(c, "queue_scan_interval"), 60);
 	assert_int_equal(conf_int(c, "queue_retry_min"), 300);
@@ -237,6 +240,52 @@ test_ints(void **state)
 	    "local_concurrency");
 	load_bad("local_concurrency = +5\n", &e);
 	assert_non_null(strstr(e.msg[0], "bad number"));
+}
+
+/* lspawn's delivery workers: a count of jobs and a duration. */
+static void
+test_local_worker_keys(void **state)
+{
+	struct errs	 e;
+	struct conf	*c;
+
+	(void)state;
+	c = load("local_worker_max_jobs = 1\nlocal_worker_idle = 1s\n", &e);
+	assert_non_null(c);
+	assert_int_equal(conf_int(c, "local_worker_max_jobs"), 1);
+	assert_int_equal(conf_int(c, "local_worker_idle"), 1);
+	conf_free(c);
+	c = load("local_worker_max_jobs = 1000000\nlocal_worker_idle = 1h\n",
+	    &e);
+	assert_non_null(c);
+	assert_int_equal(conf_int(c, "local_worker_max_jobs"), 1000000);
+	assert_int_equal(conf_int(c, "local_worker_idle"), 3600);
+	conf_free(c);
+	c = load("local_worker_idle = 2m\n", &e);
+	assert_non_null(c);
+	assert_int_equal(conf_int(c, "local_worker_idle"), 120);
+	conf_free(c);
+	c = load("local_worker_idle = 45\n", &e);	/* seconds */
+	assert_non_null(c);
+	assert_int_equal(conf_int(c, "local_worker_idle"), 45);
+	conf_free(c);
+
+	load_bad("local_worker_max_jobs = 0\n", &e);
+	assert_string_equal(e.msg[0], "t.conf:1: local_worker_max_jobs = 0 "
+	    "out of range (1 to 1000000)");
+	load_bad("local_worker_max_jobs = 1000001\n", &e);
+	assert_non_null(strstr(e.msg[0], "out of range"));
+	load_bad("local_worker_max_jobs = 10s\n", &e);
+	assert_non_null(strstr(e.msg[0], "bad suffix"));
+	load_bad("local_worker_idle = 0s\n", &e);
+	assert_string_equal(e.msg[0], "t.conf:1: local_worker_idle = 0s "
+	    "out of range (1 to 3600 seconds)");
+	load_bad("local_worker_idle = 2h\n", &e);
+	assert_non_null(strstr(e.msg[0], "out of range"));
+	load_bad("local_worker_idle = 10ms\n", &e);
+	assert_non_null(strstr(e.msg[0], "bad suffix"));
+	load_bad("local_worker_idle = -1\n", &e);
+	assert_non_null(strstr(e.msg[0], "out of range"));
 }
 
 static void
@@ -633,6 +682,7 @@ main(void)
 		cmocka_unit_test(test_sizes),
 		cmocka_unit_test(test_times),
 		cmocka_unit_test(test_ints),
+		cmocka_unit_test(test_local_worker_keys),
 		cmocka_unit_test(test_bools),
 		cmocka_unit_test(test_lists),
 		cmocka_unit_test(test_errors_all),

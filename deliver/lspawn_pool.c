@@ -1,0 +1,498 @@
+/*
+ * lspawn_pool: lspawn's delivery workers, from lspawn's side.  A job for
+ * uid U and gid G goes to an idle worker that already runs as exactly U
+ * and G; failing that, to a new worker forked for them
+ * (lspawn_worker.c).  Workers in every state (idle, busy, and gone:
+ * retired or dead but not yet reaped) count against local_concurrency;
+ * when that is reached and no idle worker fits, the worker idle longest
+ * is retired and the job waits for it to be reaped.  A worker is retired
+ * (its channel closed: it exits at EOF) after local_worker_max_jobs jobs
+ * or local_worker_idle without one.
+ *
+ * Workers run as users and are not trusted: a result that is malformed
+ * (lib/deliver_wire.h), a packet from an idle worker, or a descriptor
+ * sent back gets the worker killed, and its job, if any, is a temporary
+ * failure.  A worker that dies in a job (a crash, kill -9) costs that
+ * job only: it is reported Z with the worker's first line of output or
+ * its signal, as the per-delivery child was, and queued retries it.
+ */
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "deliver_wire.h"
+#include "fdpass.h"
+#include "log.h"
+#include "lspawn.h"
+
+enum { W_IDLE, W_BUSY, W_GONE };
+
+long long
+now_ms(void)
+{
+	struct timespec	 ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		fatal("clock_gettime");
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static struct workerq *
+worker_list(struct lspawn *ls, const struct worker *w)
+{
+	switch (w->state) {
+	case W_IDLE:
+		return &ls->idle;
+	case W_BUSY:
+		return &ls->busy;
+	default:
+		return &ls->gone;
+	}
+}
+
+static void
+worker_move(struct lspawn *ls, struct worker *w, int state)
+{
+	TAILQ_REMOVE(worker_list(ls, w), w, entry);
+	w->state = state;
+	TAILQ_INSERT_TAIL(worker_list(ls, w), w, entry);
+}
+
+/* Reads what the worker wrote on fd 1 and 2 (non-blocking), kept up to
+ * LSPAWN_OUT_MAX octets; closes outfd at EOF. */
+static void
+worker_out_read(struct worker *w)
+{
+	char	scratch[4096];
+	ssize_t	r;
+
+	while (w->outfd != -1) {
+		if (w->outlen < LSPAWN_OUT_MAX)
+			r = read(w->outfd, w->out + w->outlen,
+			    LSPAWN_OUT_MAX - w->outlen);
+		else
+			r = read(w->outfd, scratch, sizeof(scratch));
+		if (r > 0) {
+			if (w->outlen < LSPAWN_OUT_MAX)
+				w->outlen += (size_t)r;
+			continue;
+		}
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1 && errno == EAGAIN)
+			return;
+		if (r == -1)
+			log_warn("worker %ld: reading its output", (long)w->pid);
+		if (close(w->outfd) == -1)
+			log_warn("worker %ld: close", (long)w->pid);
+		w->outfd = -1;
+	}
+}
+
+/* The first line of what the worker wrote, sanitized; empties the
+ * buffer.  Returns 0 when there was nothing. */
+static int
+worker_out_line(struct worker *w, char *line, size_t n)
+{
+	char	*nl;
+	size_t	 len;
+
+	worker_out_read(w);
+	if (w->outlen == 0)
+		return 0;
+	w->out[w->outlen] = '\0';
+	if ((nl = memchr(w->out, '\n', w->outlen)) != NULL)
+		*nl = '\0';
+	len = strlen(w->out);
+	while (len > 0 && w->out[len - 1] == '\r')
+		w->out[--len] = '\0';
+	w->outlen = 0;
+	if (len == 0)
+		return 0;
+	log_sanitize(line, w->out, n);
+	return 1;
+}
+
+/* No more jobs for w: it exits at EOF on its channel (or was killed). */
+static void
+worker_retire(struct lspawn *ls, struct worker *w)
+{
+	if (w->chan != -1 && close(w->chan) == -1)
+		log_warn("worker %ld: close", (long)w->pid);
+	w->chan = -1;
+	worker_move(ls, w, W_GONE);
+}
+
+static void
+worker_kill(struct lspawn *ls, struct worker *w)
+{
+	if (kill(w->pid, SIGKILL) == -1 && errno != ESRCH)
+		log_warn("worker %ld: kill", (long)w->pid);
+	worker_retire(ls, w);
+}
+
+static void
+job_fail(struct job *j, const char *text)
+{
+	struct job_result	 res;
+
+	result_set(&res, 'Z', "%s", text);
+	result_send(j, &res);
+	job_free(j);
+}
+
+/* A job's result came from w. */
+static void
+worker_done(struct lspawn *ls, struct worker *w, char status,
+    const char *text)
+{
+	struct job_result	 res;
+	struct job		*j = w->job;
+	char			 line[LSPAWN_TEXT_MAX + 1];
+
+	if (worker_out_line(w, line, sizeof(line)))
+		log_warnx("%s: delivery worker %ld: %s", j->id, (long)w->pid,
+		    line);
+	res.status = status;
+	(void)strlcpy(res.text, text, sizeof(res.text));
+	result_send(j, &res);
+	job_free(j);
+	w->job = NULL;
+	if (w->jobs >= ls->max_jobs) {
+		worker_retire(ls, w);
+		return;
+	}
+	w->idle_since = now_ms();
+	worker_move(ls, w, W_IDLE);
+}
+
+/* A packet, or EOF, on w's channel. */
+static void
+worker_chan_read(struct lspawn *ls, struct worker *w)
+{
+	static char	 pkt[DELIVER_WIRE_MAX + 1];
+	const char	*text;
+	struct job	*j;
+	ssize_t		 n;
+	char		 status;
+	int		 fd;
+
+	n = fdpass_recv_max(w->chan, pkt, DELIVER_WIRE_MAX, &fd);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n == 0 || (n == -1 && errno != EBADMSG)) {
+		/* exiting or dead: pool_reap reports the job, if any */
+		worker_retire(ls, w);
+		return;
+	}
+	if (fd != -1 && close(fd) == -1)
+		log_warn("worker %ld: close", (long)w->pid);
+	if ((j = w->job) == NULL) {
+		log_warnx("delivery worker %ld (uid %lu) sent a packet while "
+		    "idle; killed", (long)w->pid, (unsigned long)w->uid);
+		worker_kill(ls, w);
+		return;
+	}
+	if (n == -1 || fd != -1 ||
+	    deliver_result_decode(pkt, (size_t)n, &status, &text) == -1) {
+		log_warnx("%s: malformed result from delivery worker %ld "
+		    "(uid %lu); killed", j->id, (long)w->pid,
+		    (unsigned long)w->uid);
+		w->job = NULL;
+		worker_kill(ls, w);
+		job_fail(j, "4.3.0 malformed result from the delivery worker");
+		return;
+	}
+	worker_done(ls, w, status, text);
+}
+
+static struct worker *
+worker_start(struct lspawn *ls, uid_t uid, gid_t gid)
+{
+	struct worker	*w;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return NULL;
+	if ((w->pid = worker_fork(ls, uid, gid, &w->chan, &w->outfd)) == -1) {
+		free(w);
+		return NULL;
+	}
+	w->uid = uid;
+	w->gid = gid;
+	w->state = W_BUSY;
+	TAILQ_INSERT_TAIL(&ls->busy, w, entry);
+	ls->nworkers++;
+	log_debug("delivery worker %ld started for uid %lu gid %lu",
+	    (long)w->pid, (unsigned long)uid, (unsigned long)gid);
+	return w;
+}
+
+/* Sends j to w; 0, or -1 with errno (j is then untouched). */
+static int
+worker_give(struct lspawn *ls, struct worker *w, struct job *j)
+{
+	struct delivery	 d = { j->sender, j->rcpt, j->id, j->maildir };
+	char		 pkt[DELIVER_WIRE_MAX], line[LSPAWN_TEXT_MAX + 1];
+	size_t		 len;
+
+	if (deliver_job_encode(&d, pkt, sizeof(pkt), &len) == -1 ||
+	    fdpass_send_max(w->chan, pkt, len, DELIVER_WIRE_MAX, j->msgfd,
+	    1) == -1)
+		return -1;
+	if (close(j->msgfd) == -1)
+		log_warn("%s: close", j->id);
+	j->msgfd = -1;
+	if (worker_out_line(w, line, sizeof(line)))	/* said between jobs */
+		log_warnx("delivery worker %ld: %s", (long)w->pid, line);
+	w->job = j;
+	w->jobs++;
+	if (w->state != W_BUSY)
+		worker_move(ls, w, W_BUSY);
+	log_debug("%s: delivery for %s as uid %lu by worker %ld, job %lu of it",
+	    j->id, j->user, (unsigned long)w->uid, (long)w->pid, w->jobs);
+	return 0;
+}
+
+/* The idle worker for uid and gid that was busy last, or NULL. */
+static struct worker *
+worker_find(struct lspawn *ls, uid_t uid, gid_t gid)
+{
+	struct worker	*w;
+
+	TAILQ_FOREACH_REVERSE(w, &ls->idle, workerq, entry)
+		if (w->uid == uid && w->gid == gid)
+			return w;
+	return NULL;
+}
+
+static int
+retiring(struct lspawn *ls)
+{
+	struct worker	*w;
+
+	TAILQ_FOREACH(w, &ls->gone, entry)
+		if (w->job == NULL)
+			return 1;
+	return 0;
+}
+
+/*
+ * Gives the first waiting job a worker.  Returns 1 when it is handed out
+ * or finished, 0 when it has to wait for a worker to free up.
+ */
+static int
+job_place(struct lspawn *ls, struct job *j)
+{
+	struct job_result	 res;
+	struct worker		*w;
+	char			 text[LSPAWN_TEXT_MAX + 1];
+	int			 fresh;
+
+	if (!j->ready && job_prepare(ls, j, &res) == -1) {
+		TAILQ_REMOVE(&ls->waiting, j, entry);
+		ls->nwaiting--;
+		result_send(j, &res);
+		job_free(j);
+		return 1;
+	}
+	if ((w = worker_find(ls, j->uid, j->gid)) == NULL &&
+	    ls->nworkers >= ls->concurrency) {
+		/* make room: the worker idle longest goes (one at a time) */
+		if (!retiring(ls) && (w = TAILQ_FIRST(&ls->idle)) != NULL)
+			worker_retire(ls, w);
+		return 0;
+	}
+	fresh = w == NULL;
+	if (fresh && (w = worker_start(ls, j->uid, j->gid)) == NULL) {
+		(void)snprintf(text, sizeof(text), "cannot start a delivery "
+		    "worker: %s", strerror(errno));
+		TAILQ_REMOVE(&ls->waiting, j, entry);
+		ls->nwaiting--;
+		log_warnx("%s: %s", j->id, text);
+		job_fail(j, text);
+		return 1;
+	}
+	TAILQ_REMOVE(&ls->waiting, j, entry);
+	ls->nwaiting--;
+	if (worker_give(ls, w, j) == 0)
+		return 1;
+	if (fresh) {
+		/* it died at once: pool_reap reports j with what it said */
+		log_warn("%s: cannot hand the job to worker %ld", j->id,
+		    (long)w->pid);
+		w->job = j;
+		w->jobs++;
+		worker_kill(ls, w);
+		return 1;
+	}
+	/* an idle worker that is gone: retire it, try the job again */
+	log_warn("%s: cannot hand the job to idle worker %ld", j->id,
+	    (long)w->pid);
+	worker_kill(ls, w);
+	TAILQ_INSERT_HEAD(&ls->waiting, j, entry);
+	ls->nwaiting++;
+	return 1;
+}
+
+void
+pool_start_jobs(struct lspawn *ls)
+{
+	struct job	*j;
+
+	while ((j = TAILQ_FIRST(&ls->waiting)) != NULL) {
+		if (ls->nworkers >= ls->concurrency && TAILQ_EMPTY(&ls->idle))
+			break;
+		if (!job_place(ls, j))
+			break;
+	}
+}
+
+int
+pool_expire(struct lspawn *ls)
+{
+	struct worker	*w;
+	long long	 now = now_ms(), left;
+
+	while ((w = TAILQ_FIRST(&ls->idle)) != NULL) {
+		left = w->idle_since + ls->idle_ms - now;
+		if (left > 0)
+			return left > 3600000 ? 3600000 : (int)left;
+		log_debug("delivery worker %ld (uid %lu) idle for %lld ms; "
+		    "retired", (long)w->pid, (unsigned long)w->uid,
+		    now - w->idle_since);
+		worker_retire(ls, w);
+	}
+	return -1;
+}
+
+void
+pool_retire_idle(struct lspawn *ls)
+{
+	struct worker	*w;
+
+	while ((w = TAILQ_FIRST(&ls->idle)) != NULL)
+		worker_retire(ls, w);
+}
+
+static size_t
+pollfds_add(struct workerq *q, struct pollfd *pfd, struct worker **pw,
+    size_t n, size_t max)
+{
+	struct worker	*w;
+
+	TAILQ_FOREACH(w, q, entry) {
+		if (w->chan != -1 && n < max) {
+			pw[n] = w;
+			pfd[n].fd = w->chan;
+			pfd[n++].events = POLLIN;
+		}
+		if (w->outfd != -1 && n < max) {
+			pw[n] = w;
+			pfd[n].fd = w->outfd;
+			pfd[n++].events = POLLIN;
+		}
+	}
+	return n;
+}
+
+size_t
+pool_pollfds(struct lspawn *ls, struct pollfd *pfd, struct worker **pw,
+    size_t max)
+{
+	size_t	 n;
+
+	n = pollfds_add(&ls->idle, pfd, pw, 0, max);
+	n = pollfds_add(&ls->busy, pfd, pw, n, max);
+	return pollfds_add(&ls->gone, pfd, pw, n, max);
+}
+
+void
+pool_ready(struct lspawn *ls, struct worker *w, const struct pollfd *pfd)
+{
+	if (pfd->fd == w->chan)
+		worker_chan_read(ls, w);
+	else if (pfd->fd == w->outfd)
+		worker_out_read(w);
+}
+
+/* w was reaped with status st: report its job, if any, and free it. */
+static void
+worker_reaped(struct lspawn *ls, struct worker *w, int st)
+{
+	struct job	*j;
+	char		 line[LSPAWN_TEXT_MAX + 1];
+	int		 said;
+
+	if (w->job != NULL && w->chan != -1)
+		worker_chan_read(ls, w);	/* a result sent before dying */
+	if ((j = w->job) != NULL) {
+		w->job = NULL;
+		if (worker_out_line(w, line, sizeof(line)))
+			job_fail(j, line);
+		else if (WIFSIGNALED(st)) {
+			(void)snprintf(line, sizeof(line),
+			    "deliver killed by signal %d", WTERMSIG(st));
+			job_fail(j, line);
+		} else {
+			(void)snprintf(line, sizeof(line), "deliver exited %d",
+			    WEXITSTATUS(st));
+			job_fail(j, line);
+		}
+	} else if ((said = worker_out_line(w, line, sizeof(line))) ||
+	    !WIFEXITED(st) || WEXITSTATUS(st) != 0 || w->state != W_GONE) {
+		log_warnx("delivery worker %ld (uid %lu) %s %d after %lu "
+		    "job(s)%s%s", (long)w->pid, (unsigned long)w->uid,
+		    WIFSIGNALED(st) ? "killed by signal" : "exited",
+		    WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st), w->jobs,
+		    said ? ": " : "", said ? line : "");
+	} else {
+		log_debug("delivery worker %ld (uid %lu) exited after %lu "
+		    "job(s)", (long)w->pid, (unsigned long)w->uid, w->jobs);
+	}
+	TAILQ_REMOVE(worker_list(ls, w), w, entry);
+	ls->nworkers--;
+	if (w->chan != -1 && close(w->chan) == -1)
+		log_warn("worker %ld: close", (long)w->pid);
+	if (w->outfd != -1 && close(w->outfd) == -1)
+		log_warn("worker %ld: close", (long)w->pid);
+	free(w);
+}
+
+static struct worker *
+worker_by_pid(struct lspawn *ls, pid_t pid)
+{
+	struct workerq	*qs[] = { &ls->idle, &ls->busy, &ls->gone };
+	struct worker	*w;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(qs) / sizeof(qs[0]); i++)
+		TAILQ_FOREACH(w, qs[i], entry)
+			if (w->pid == pid)
+				return w;
+	return NULL;
+}
+
+void
+pool_reap(struct lspawn *ls)
+{
+	struct worker	*w;
+	pid_t		 pid;
+	int		 st;
+
+	for (;;) {
+		pid = waitpid(-1, &st, WNOHANG);
+		if (pid == -1 && errno == EINTR)
+			continue;
+		if (pid <= 0)
+			break;
+		if ((w = worker_by_pid(ls, pid)) != NULL)
+			worker_reaped(ls, w, st);
+	}
+}

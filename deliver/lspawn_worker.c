@@ -1,0 +1,201 @@
+/*
+ * lspawn_worker: a delivery worker's own process.  lspawn (root) forks
+ * it for one uid and gid; it drops to them once, exactly as the former
+ * per-delivery child did, then delivers that user's jobs in a loop:
+ * a job packet with the message's descriptor arrives on fd 0 (a
+ * SOCK_SEQPACKET socket, lib/deliver_wire.h), lib/deliver_maildir.c
+ * delivers it, the result packet (K/Z/D and one line) goes back on fd 0.
+ * fd 1 and 2 are a pipe to lspawn, for what it has to say when it fails.
+ *
+ * It exits 0 at EOF on fd 0 (lspawn retires it: local_worker_max_jobs
+ * reached, idle past local_worker_idle, room for another user, or lspawn
+ * gone), and 111 when anything goes wrong: a malformed job, a failed
+ * send, any step of the drop.  It is forked from lspawn only, never from
+ * another worker, so it holds no other user's mail; what it inherited
+ * from root's memory (the users tables) is wiped first.  It never
+ * returns into lspawn's loop: every path ends in _exit.
+ */
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "deliver_maildir.h"
+#include "deliver_wire.h"
+#include "fdio.h"
+#include "fdpass.h"
+#include "log.h"
+#include "users.h"
+#include "lspawn.h"
+
+static void __attribute__((noreturn))
+worker_fail(const char *what)
+{
+	char	line[256];
+	int	n;
+
+	n = snprintf(line, sizeof(line), "lspawn: %s: %s\n", what,
+	    strerror(errno));
+	/* stderr: the worker's pipe to lspawn after dup2, lspawn's own
+	 * stderr before (never stdout: queued's result pipe until then) */
+	if (n > 0 && (size_t)n < sizeof(line) &&
+	    fd_write_full(STDERR_FILENO, line, (size_t)n) == -1) {
+		/* lspawn reads the exit status anyway */
+	}
+	_exit(111);
+}
+
+/*
+ * Becomes uid and gid for good, with what it inherited dropped first:
+ * the users cache (password hashes), the syslog connection, every
+ * descriptor but the channel (fd 0) and the pipe (fd 1, 2), signal
+ * handlers and mask.  Not dumpable, so the user cannot ptrace it or read
+ * its memory (lspawn's heap came along with the fork).
+ */
+static void
+worker_drop(struct lspawn *ls, uid_t uid, gid_t gid, int chan, int out)
+{
+	sigset_t	 none;
+
+	users_cache_wipe();
+	closelog();
+	if (dup2(chan, STDIN_FILENO) == -1 ||
+	    dup2(out, STDOUT_FILENO) == -1 ||
+	    dup2(out, STDERR_FILENO) == -1)
+		worker_fail("dup2");
+	closefrom(3);
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+		worker_fail("prctl");
+	/* "lspawn-worker" in ps -o comm and top; argv stays lspawn's */
+	if (prctl(PR_SET_NAME, "lspawn-worker", 0, 0, 0) == -1)
+		worker_fail("prctl");
+	if (signal(SIGPIPE, SIG_DFL) == SIG_ERR ||
+	    signal(SIGCHLD, SIG_DFL) == SIG_ERR ||
+	    signal(SIGHUP, SIG_DFL) == SIG_ERR ||
+	    signal(SIGTERM, SIG_DFL) == SIG_ERR)
+		worker_fail("signal");
+	sigemptyset(&none);
+	if (sigprocmask(SIG_SETMASK, &none, NULL) == -1)
+		worker_fail("sigprocmask");
+	if (ls->root) {
+		if (setgroups(1, &gid) == -1)
+			worker_fail("setgroups");
+		if (setresgid(gid, gid, gid) == -1)
+			worker_fail("setresgid");
+		if (setresuid(uid, uid, uid) == -1)
+			worker_fail("setresuid");
+		if (getuid() != uid || geteuid() != uid ||
+		    getgid() != gid || getegid() != gid)
+			worker_fail("ids not changed");
+		if (setuid(0) != -1) {
+			errno = EPERM;
+			worker_fail("uid 0 could be regained");
+		}
+	}
+	if (prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0) {
+		errno = EPERM;
+		worker_fail("still dumpable");
+	}
+}
+
+/*
+ * One job.  Nothing of it outlives the call: deliver_maildir keeps no
+ * state between calls (lib/maildir.c's name counter only grows, which
+ * keeps names unique), and every descriptor the job brought or opened is
+ * closed with closefrom(3) after it, so a leak cannot pile up.  umask and
+ * working directory are set again each time.
+ */
+static void
+worker_job(char *pkt, size_t len, int msgfd)
+{
+	struct delivery	 d;
+	char		 text[DELIVER_TEXT_MAX + 1], res[DELIVER_WIRE_MAX];
+	size_t		 rlen;
+	int		 code;
+
+	if (msgfd == -1 || deliver_job_decode(pkt, len, &d) == -1) {
+		errno = EBADMSG;
+		worker_fail("malformed job from lspawn");
+	}
+	umask(077);
+	if (chdir("/") == -1)
+		worker_fail("chdir /");
+	code = deliver_maildir(&d, msgfd, text, sizeof(text));
+	closelog();		/* its descriptor goes with closefrom */
+	closefrom(3);
+	if (text[0] == '\0')
+		(void)strlcpy(text, "(no text)", sizeof(text));
+	if (deliver_result_encode(deliver_status(code), text, res,
+	    sizeof(res), &rlen) == -1)
+		worker_fail("result");
+	if (fdpass_send_max(STDIN_FILENO, res, rlen, DELIVER_WIRE_MAX, -1,
+	    0) == -1)
+		worker_fail("sending the result");
+}
+
+static void __attribute__((noreturn))
+worker_main(struct lspawn *ls, uid_t uid, gid_t gid, int chan, int out)
+{
+	static char	 pkt[DELIVER_WIRE_MAX + 1];
+	ssize_t		 n;
+	int		 msgfd;
+
+	worker_drop(ls, uid, gid, chan, out);
+	umask(077);
+	if (chdir("/") == -1)
+		worker_fail("chdir /");
+	for (;;) {
+		n = fdpass_recv_max(STDIN_FILENO, pkt, DELIVER_WIRE_MAX,
+		    &msgfd);
+		if (n == 0)
+			_exit(0);
+		if (n == -1)
+			worker_fail("receiving a job");
+		worker_job(pkt, (size_t)n, msgfd);
+	}
+}
+
+pid_t
+worker_fork(struct lspawn *ls, uid_t uid, gid_t gid, int *chan, int *outfd)
+{
+	int	 sv[2], p[2], saved;
+	pid_t	 pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
+		return -1;
+	if (pipe2(p, O_CLOEXEC) == -1) {
+		saved = errno;
+		(void)close(sv[0]);
+		(void)close(sv[1]);
+		errno = saved;
+		return -1;
+	}
+	if ((pid = fork()) == -1) {
+		saved = errno;
+		(void)close(sv[0]);
+		(void)close(sv[1]);
+		(void)close(p[0]);
+		(void)close(p[1]);
+		errno = saved;
+		return -1;
+	}
+	if (pid == 0)
+		worker_main(ls, uid, gid, sv[1], p[1]);
+	if (close(sv[1]) == -1 || close(p[1]) == -1)
+		log_warn("worker %ld: close", (long)pid);
+	if (fd_set_nonblock(sv[0], 1) == -1 || fd_set_nonblock(p[0], 1) == -1)
+		log_warn("worker %ld: nonblocking descriptors", (long)pid);
+	*chan = sv[0];
+	*outfd = p[0];
+	return pid;
+}
