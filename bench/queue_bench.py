@@ -19,16 +19,16 @@ before its injector starts.  Reported, as the median over the runs:
   latency     injection timestamp to the Maildir file's mtime (deliver
               writes the file, then links it into new/; its mtime is the
               end of the write), median and 99th percentile.
-  cpu/1000    CPU seconds (user+sys) of queued, lspawn and every deliver
-              per 1,000 messages.  Method: /proc/PID/stat fields 14-17
-              (utime, stime, cutime, cstime) of queued and of lspawn.
-              cutime/cstime hold the times of children that have exited
-              and been waited for, so lspawn's pair covers every deliver
-              it reaped, and queued's covers any helper it reaped (lspawn
-              itself is still running and is counted by its own fields).
-              Sampled once before the first injection and once after the
-              last delivery with the queue empty; the difference is
-              reported.  Injector processes (enqueue, sendmail) are not
+  cpu/1000    CPU seconds (user+sys) of queued, lspawn and every
+              delivery worker per 1,000 messages.  Method:
+              /proc/PID/stat fields 14-17 (utime, stime, cutime, cstime)
+              of queued and every live process under it (its keeper,
+              lspawn, the workers).  cutime/cstime hold the times of
+              children that have exited and been waited for, so lspawn's
+              pair covers every worker it reaped, and a live worker is
+              counted by its own fields.  Sampled once before the first
+              injection and once after the last delivery with the queue
+              empty; the difference is reported.  Injector processes (enqueue, sendmail) are not
               in it: they belong to the senders.
 """
 import os
@@ -52,11 +52,11 @@ def env_int(name, default):
 
 
 def tree_ticks(inst):
-    pids = [inst.queued.pid]
     try:
-        pids.append(inst.lspawn_pid(timeout=10))
+        inst.lspawn_pid(timeout=10)     # started, so that it is counted
     except AssertionError:
         pass
+    pids = [inst.queued.pid] + H.descendants(inst.queued.pid)
     return sum(H.cpu_ticks(p) for p in pids)
 
 
