@@ -36,6 +36,15 @@ log_init(const char *progname, int to_stderr)
 }
 
 void
+log_reopen(void)
+{
+	if (log_stderr)
+		return;
+	closelog();
+	openlog(log_prog, LOG_PID | LOG_NDELAY, LOG_MAIL);
+}
+
+void
 log_set_debug(int on)
 {
 	log_debug_on = on;

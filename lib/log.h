@@ -9,6 +9,11 @@
 #define FACTEUR_LOG_H
 
 void	log_init(const char *progname, int to_stderr);
+/*
+ * Opens the syslog connection again, as log_init did (for a child that
+ * closed every descriptor); the time zone stays loaded.
+ */
+void	log_reopen(void);
 void	log_set_debug(int on);
 void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));

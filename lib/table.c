@@ -5,6 +5,7 @@
  * normal).  Every error of the file is reported as "FILE:LINE: problem";
  * a table with any error is not loaded at all.
  */
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -74,6 +75,45 @@ table_lower(int c)
 	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
 }
 
+/*
+ * A passwd-file's arena holds password hashes: it gets pages of its own
+ * that a fork does not copy (MADV_DONTFORK) and a core dump leaves out,
+ * so that no child of a process holding the users table (a session, a
+ * delivery) has the hashes in its memory, and none pays for copying
+ * them.  Other tables use malloc.
+ */
+static char *
+table_arena_alloc(const struct table *t, size_t n)
+{
+	void	*p;
+
+	if (t->fmt != TABLE_PASSWD)
+		return malloc(n);
+	p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+	    -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	if (madvise(p, n, MADV_DONTFORK) == -1) {
+		(void)munmap(p, n);
+		return NULL;
+	}
+	(void)madvise(p, n, MADV_DONTDUMP);
+	return p;
+}
+
+/* Wipes and frees an arena of cap bytes. */
+static void
+table_arena_free(const struct table *t, char *a, size_t cap)
+{
+	if (a == NULL)
+		return;
+	explicit_bzero(a, cap);
+	if (t->fmt == TABLE_PASSWD)
+		(void)munmap(a, cap);
+	else
+		free(a);
+}
+
 static int
 table_arena_add(struct table *t, const char *s, size_t n, int lower,
     size_t *off)
@@ -88,12 +128,11 @@ table_arena_add(struct table *t, const char *s, size_t n, int lower,
 		while (ncap < t->alen + n + 1)
 			ncap *= 2;
 		/* Not realloc: the old arena may hold password hashes. */
-		if ((na = malloc(ncap)) == NULL)
+		if ((na = table_arena_alloc(t, ncap)) == NULL)
 			return -1;
 		if (t->arena != NULL) {
 			memcpy(na, t->arena, t->alen);
-			explicit_bzero(t->arena, t->acap);
-			free(t->arena);
+			table_arena_free(t, t->arena, t->acap);
 		}
 		t->arena = na;
 		t->acap = ncap;
@@ -545,9 +584,7 @@ table_free(struct table *t)
 	if (t == NULL)
 		return;
 	/* passwd-file values hold password hashes */
-	if (t->arena != NULL)
-		explicit_bzero(t->arena, t->acap);
-	free(t->arena);
+	table_arena_free(t, t->arena, t->acap);
 	free(t->ents);
 	free(t);
 }

@@ -32,6 +32,25 @@ struct users_cache {
 
 static struct users_cache	users_cache[USERS_CACHE_MAX];
 static unsigned long		users_tick;
+static pid_t			users_owner;	/* the process that loaded them */
+
+/*
+ * The tables' arenas are not inherited by a fork (table.c): in a child,
+ * the cache's pointers lead nowhere, so it is forgotten, never touched.
+ */
+static void
+users_cache_check_owner(void)
+{
+	pid_t	 me = getpid();
+
+	if (users_owner == me)
+		return;
+	if (users_owner != 0) {
+		explicit_bzero(users_cache, sizeof(users_cache));
+		users_tick = 0;
+	}
+	users_owner = me;
+}
 
 static void
 users_table_error(void *arg, const char *msg)
@@ -53,6 +72,7 @@ users_table(const char *path)
 		log_warnx("users: path too long");
 		return NULL;
 	}
+	users_cache_check_owner();
 	if (stat(path, &st) == -1) {
 		log_warn("users: %s", path);
 		return NULL;
@@ -96,6 +116,7 @@ users_cache_wipe(void)
 {
 	size_t	i;
 
+	users_cache_check_owner();
 	for (i = 0; i < USERS_CACHE_MAX; i++) {
 		table_free(users_cache[i].t);	/* wipes the table's data */
 		explicit_bzero(&users_cache[i], sizeof(users_cache[i]));

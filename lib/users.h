@@ -35,9 +35,10 @@ int	users_lookup(const char *path, int use_system, const char *name,
 
 /*
  * Frees every cached passwd-file table, wiping it first (the values hold
- * password hashes).  Each of lspawn's delivery workers calls it before
- * anything else, so that the recipient's process keeps no copy of the
- * table.
+ * password hashes).  The tables' memory is never inherited by a child
+ * (MADV_DONTFORK, lib/table.c), and a forked child forgets the cache
+ * instead of reading it; lspawn's delivery workers and smtpd's processes
+ * still call this first, so that nothing of it is left.
  */
 void	users_cache_wipe(void);
 

@@ -26,7 +26,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <syslog.h>
 #include <unistd.h>
 
 #include "auth.h"
@@ -107,10 +106,8 @@ rconn_session(struct rconn *rc, int fd, int sock)
 	    (sock != RCONN_SESSION_FD && dup2(sock, RCONN_SESSION_FD) == -1))
 		_exit(111);
 	/* Nothing of the other connections, the writers, the master. */
-	closelog();
 	closefrom(RCONN_SESSION_FD + 1);
-	log_init("smtpd", rc->opts.debug);
-	log_set_debug(conf_bool(conf, "log_debug"));
+	log_reopen();
 	/* The users table (password hashes) stays with the resident. */
 	users_cache_wipe();
 	if (fd_set_nonblock(0, 0) == -1)
@@ -266,10 +263,8 @@ rconn_auth_child(struct monitor *m, struct ipc_msg *msg, int out)
 	(void)sigaction(SIGHUP, &sa, NULL);
 	if (out != RCONN_SESSION_FD && dup2(out, RCONN_SESSION_FD) == -1)
 		_exit(111);
-	closelog();
 	closefrom(RCONN_SESSION_FD + 1);
-	log_init("smtpd", m->opts->debug);
-	log_set_debug(conf_bool(m->conf, "log_debug"));
+	log_reopen();
 	(void)prctl(PR_SET_DUMPABLE, 0);
 	st = auth_check(m->conf, msg->f[1], msg->f[2], m->opts->peer_addr,
 	    &res);

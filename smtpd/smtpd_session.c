@@ -86,7 +86,12 @@ session_end(struct smtpd_session *s)
 		tls_close(s->conn);
 	s->conn = NULL;
 	lineio_free(&s->io);
-	exit(0);
+	/*
+	 * _exit: nothing is buffered (replies are flushed, logs are written
+	 * as they come), and the exit handlers and library destructors would
+	 * only copy pages shared with the process that forked this one.
+	 */
+	_exit(0);
 }
 
 void

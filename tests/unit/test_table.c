@@ -9,6 +9,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <sys/mman.h>
+#include <sys/wait.h>
+
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -326,6 +329,58 @@ test_files(void **state)
 	assert_int_equal(table_count(NULL), 0);
 }
 
+/* 1 when the page holding p is mapped in this process. */
+static int
+mapped(const void *p)
+{
+	uintptr_t	 page = (uintptr_t)p & ~(uintptr_t)4095;
+
+	return msync((void *)page, 4096, MS_ASYNC) == 0;
+}
+
+/* 0 when a forked child sees p mapped as want says. */
+static int
+child_sees(const void *p, int want)
+{
+	pid_t	 pid;
+	int	 st;
+
+	if ((pid = fork()) == -1)
+		return -1;
+	if (pid == 0)
+		_exit(mapped(p) == want ? 0 : 1);
+	if (waitpid(pid, &st, 0) != pid)
+		return -1;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+/*
+ * A passwd-file's values (password hashes) are in memory a fork does not
+ * copy: a child has no such page.  Other tables are inherited as usual.
+ */
+static void
+test_passwd_not_inherited(void **state)
+{
+	struct errs	 e;
+	struct table	*t, *m;
+	const char	*v, *w;
+
+	(void)state;
+	t = load("bob:{PLAIN}secret:1000:1000::/home/bob::\n", TABLE_PASSWD,
+	    &e);
+	assert_non_null(t);
+	assert_non_null(v = table_get(t, "bob"));
+	assert_true(mapped(v));
+	assert_int_equal(child_sees(v, 0), 0);
+	assert_string_equal(v, "bob:{PLAIN}secret:1000:1000::/home/bob::");
+	m = load("key value\n", TABLE_MAP, &e);
+	assert_non_null(m);
+	assert_non_null(w = table_get(m, "key"));
+	assert_int_equal(child_sees(w, 1), 0);
+	table_free(m);
+	table_free(t);
+}
+
 static void
 test_big(void **state)
 {
@@ -376,6 +431,7 @@ main(void)
 		cmocka_unit_test(test_passwd),
 		cmocka_unit_test(test_list_map),
 		cmocka_unit_test(test_files),
+		cmocka_unit_test(test_passwd_not_inherited),
 		cmocka_unit_test(test_big),
 	};
 

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <sys/wait.h>
+
 #include <fcntl.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -101,6 +103,44 @@ test_passwd_file(void **state)
 	assert_int_equal(e.system, 0);
 	assert_int_equal(e.uid, 5000);
 	assert_string_equal(e.home, "/virtual/root");
+}
+
+/*
+ * A forked child does not inherit the tables (lib/table.c): it forgets
+ * the cache, loads the file again for its own lookups, and
+ * users_cache_wipe there touches nothing of the parent's.
+ */
+static void
+test_forked_child(void **state)
+{
+	struct user_entry	e;
+	pid_t			pid;
+	int			st;
+
+	(void)state;
+	assert_int_equal(users_lookup(path, 0, "alice", &e), 1);
+	if ((pid = fork()) == 0) {
+		if (users_lookup(path, 0, "bob", &e) != 1 ||
+		    strcmp(e.hash, "{PLAIN}secret") != 0)
+			_exit(1);
+		users_cache_wipe();
+		users_cache_wipe();
+		_exit(users_lookup(path, 0, "carol", &e) == 1 ? 0 : 1);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	/* the parent's cache is whole */
+	assert_int_equal(users_lookup(path, 0, "alice", &e), 1);
+	assert_string_equal(e.hash, "{SHA512-CRYPT}$6$salt$hash");
+	/* and a child that only wipes */
+	if ((pid = fork()) == 0) {
+		users_cache_wipe();
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
 static void
@@ -214,6 +254,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_passwd_file),
+		cmocka_unit_test(test_forked_child),
 		cmocka_unit_test(test_missing),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_reload),
