@@ -170,8 +170,17 @@ msg_create(struct inject_run *r)
 		if (path_set(r, r->msgpath, sizeof(r->msgpath), "msg") == -1)
 			return inject_fail(r, QMAIL_EXIT_INTERNAL,
 			    "queue path too long");
-		fd = openat(r->qi->dirfd, r->msgpath, O_CREAT | O_EXCL |
-		    O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+		fd = -1;
+		if (r->qi->spares != NULL) {
+			/* a file made ahead, renamed to msg/<id> */
+			fd = queue_spare_take(r->qi->dirfd,
+			    r->qi->spares->msg, r->msgpath);
+			if (fd == -1 && errno == EEXIST)
+				continue;
+		}
+		if (fd == -1)
+			fd = openat(r->qi->dirfd, r->msgpath, O_CREAT | O_EXCL |
+			    O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd == -1) {
 			if (errno == EEXIST)
 				continue;
@@ -299,8 +308,13 @@ env_write(struct inject_run *r, const struct qmail_env *e)
 		return inject_fail(r, QMAIL_EXIT_INTERNAL,
 		    "queue path too long");
 	}
-	fd = openat(r->qi->dirfd, r->tmppath, O_CREAT | O_TRUNC | O_WRONLY |
-	    O_NOFOLLOW | O_CLOEXEC, 0600);
+	fd = -1;
+	if (r->qi->spares != NULL)
+		fd = queue_spare_take(r->qi->dirfd, r->qi->spares->env,
+		    r->tmppath);
+	if (fd == -1)
+		fd = openat(r->qi->dirfd, r->tmppath, O_CREAT | O_TRUNC |
+		    O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd == -1) {
 		saved = errno;
 		buf_free(&b);

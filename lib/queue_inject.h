@@ -58,6 +58,7 @@
 #include <sys/types.h>
 
 #include "conf.h"
+#include "queue_spare.h"
 #include "queueid.h"
 
 struct queue_inject {
@@ -66,6 +67,8 @@ struct queue_inject {
 	const char	*wanted_id;	/* NULL, or an ID to use once if free */
 	uid_t		 uid;		/* the injector, for the U record */
 	int		 timeout;	/* seconds to read message + envelope */
+	/* NULL, or files made ahead to rename into place (queue_spare.h) */
+	struct queue_spares *spares;
 	/* out: id is "-" until one is taken; size and nrcpt once queued */
 	char		 id[QUEUEID_LEN + 1];
 	size_t		 size;

@@ -15,9 +15,11 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "queue_spare.h"
 #include "queued.h"
 
 static int
@@ -110,6 +112,28 @@ orphans_msg(struct queued *q)
 	(void)closedir(d);
 }
 
+/*
+ * A spare (lib/queue_spare.h) left by a queue writer that died: an empty
+ * file, removed once older than QUEUE_SPARE_MAX_AGE.  A live writer whose
+ * spare goes creates the file itself.
+ */
+static void
+spare_expire(int dfd, const char *name)
+{
+	struct stat	 st;
+
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
+	    !S_ISREG(st.st_mode) ||
+	    time(NULL) - st.st_mtime < QUEUE_SPARE_MAX_AGE)
+		return;
+	if (unlinkat(dfd, name, 0) == -1) {
+		if (errno != ENOENT)
+			log_warn("unlink tmp/%s", name);
+		return;
+	}
+	log_debug("removed tmp/%s (an old spare)", name);
+}
+
 static void
 orphans_tmp(void)
 {
@@ -122,6 +146,11 @@ orphans_tmp(void)
 		return;
 	}
 	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, QUEUE_SPARE_PREFIX,
+		    sizeof(QUEUE_SPARE_PREFIX) - 1) == 0) {
+			spare_expire(dirfd(d), de->d_name);
+			continue;
+		}
 		if (!queueid_valid(de->d_name))
 			continue;
 		if ((fd = msg_lock(de->d_name)) == -1)

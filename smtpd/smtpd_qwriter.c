@@ -16,6 +16,10 @@
  * A writer idle for QWRITER_IDLE seconds is told to go (end of file on
  * its channel); so is every writer when the resident ends.
  *
+ * Between messages a writer makes the two empty files its next message
+ * will be renamed into (lib/queue_spare.h), so that no file is created
+ * while a client waits for its 250.
+ *
  * A writer that dies, or says anything else, costs only the message it
  * had: the session is told 111 (451 to the client), so nothing it said
  * 250 to depends on the writer.  The writer holds nothing of the
@@ -52,6 +56,7 @@ qwriter_main(struct qpool *p, int fd)
 	struct ipc_chan		 chan;
 	struct ipc_msg		 msg;
 	struct queue_inject	 qi;
+	struct queue_spares	 spares;
 	struct sigaction	 sa;
 	const char		*f[2];
 	char			 num[16];
@@ -87,9 +92,14 @@ qwriter_main(struct qpool *p, int fd)
 	(void)prctl(PR_SET_DUMPABLE, 0);
 	umask(077);
 	ipc_init(&chan, QWRITER_FD);
+	/* the files of the next message, made while none is waiting */
+	queue_spares_init(&spares);
+	(void)queue_spares_make(dirfd, &spares);
 	for (;;) {
-		if ((r = ipc_recv(&chan, &msg)) == 0)
+		if ((r = ipc_recv(&chan, &msg)) == 0) {
+			queue_spares_drop(dirfd, &spares);
 			_exit(0);
+		}
 		if (r == -1 || msg.nf != 2 || strcmp(msg.f[0], "JOB") != 0 ||
 		    msg.nfds != 2 || !queueid_valid(msg.f[1])) {
 			log_warnx("queue writer: bad job from the resident");
@@ -99,13 +109,17 @@ qwriter_main(struct qpool *p, int fd)
 		qi.dirfd = dirfd;
 		qi.uid = injector;
 		qi.wanted_id = msg.f[1];
+		qi.spares = &spares;
 		code = queue_inject(p->conf, &qi, msg.fds[0], msg.fds[1]);
 		ipc_msg_close_fds(&msg);
 		(void)snprintf(num, sizeof(num), "%d", code);
 		f[0] = "DONE";
 		f[1] = num;
-		if (ipc_send(&chan, f, 2, NULL, 0) == -1)
+		if (ipc_send(&chan, f, 2, NULL, 0) == -1) {
+			queue_spares_drop(dirfd, &spares);
 			_exit(111);
+		}
+		(void)queue_spares_make(dirfd, &spares);
 	}
 }
 

@@ -154,3 +154,69 @@ def test_slow_auth_holds_no_other_session(fct, master_factory):
     code, lines = slow.reply()
     assert code == 535, (code, lines)
     slow.close()
+
+
+def spares(fct):
+    return sorted(n for n in os.listdir(os.path.join(fct.conf["queue_dir"],
+                                                     "tmp"))
+                  if n.startswith("spare."))
+
+
+@pytest.mark.facteur(start=False)
+def test_writer_makes_its_files_between_messages(fct, master_factory):
+    """A queue writer has the two empty files of its next message ready
+    in tmp/ (lib/queue_spare.h), renames them into place for it, makes
+    two more, and removes them when it ends."""
+    m = master_factory()
+    res = wait_resident(m)
+    c = Client(m.port)
+    assert c.mail("x@example.org", [ALICE], message("sp-1"))[0] == 250
+    c.close()
+    fct.wait_for_tag("alice", "sp-1")
+    (w,) = writers(res)
+    H.wait_until(lambda: len(spares(fct)) == 2, CHECK_TIMEOUT,
+                 "two spares")
+    first = spares(fct)
+    assert all(n.startswith("spare.%d." % w) for n in first), first
+    tmp = os.path.join(fct.conf["queue_dir"], "tmp")
+    inodes = {os.stat(os.path.join(tmp, n)).st_ino for n in first}
+    for n in first:
+        st = os.stat(os.path.join(tmp, n))
+        assert st.st_size == 0 and st.st_mode & 0o777 == 0o600
+    c = Client(m.port)
+    assert c.mail("x@example.org", [ALICE], message("sp-2"))[0] == 250
+    c.close()
+    body = fct.wait_for_tag("alice", "sp-2")
+    assert body.endswith(b"\nbody\n")
+    H.wait_until(lambda: len(spares(fct)) == 2 and spares(fct) != first,
+                 CHECK_TIMEOUT, "two new spares")
+    # the message went into the spares' inodes: they are gone from tmp/
+    assert not set(first) & set(spares(fct))
+    assert not inodes & {os.stat(os.path.join(tmp, n)).st_ino
+                         for n in spares(fct)}
+    m.stop()
+    assert spares(fct) == []
+
+
+@pytest.mark.facteur
+def test_queued_removes_old_spares(fct):
+    """Spares a writer left when it died are removed by queued's full
+    scan once an hour old; younger ones are left alone."""
+    tmp = os.path.join(fct.conf["queue_dir"], "tmp")
+    st = os.stat(fct.conf["queue_dir"])
+    old, young = "spare.999999.1", "spare.999999.2"
+    for n in (old, young):
+        p = os.path.join(tmp, n)
+        open(p, "w").close()
+        os.chmod(p, 0o600)
+        if H.IS_ROOT:
+            os.chown(p, st.st_uid, st.st_gid)
+    two_hours = os.stat(os.path.join(tmp, old)).st_mtime - 7200
+    os.utime(os.path.join(tmp, old), (two_hours, two_hours))
+    fct.stop_queued()
+    fct.start_queued()
+    # the start-up scan is done once a message has gone through
+    tag, data = H.make_message()
+    assert fct.enqueue_raw(data, H.envelope(ALICE, [ALICE])).returncode == 0
+    fct.wait_for_tag("alice", tag)
+    assert spares(fct) == [young]

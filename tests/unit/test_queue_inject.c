@@ -28,6 +28,7 @@
 #include "qmail_env.h"
 #include "queue_env.h"
 #include "queue_inject.h"
+#include "queue_spare.h"
 #include "queueid.h"
 
 struct fixture {
@@ -257,6 +258,143 @@ test_wanted_id(void **state)
 	assert_int_equal(count_entries(f, "env"), 2);
 }
 
+/* The inode of dirfd's path, or 0. */
+static ino_t
+inode_of(const struct fixture *f, const char *path)
+{
+	struct stat	 st;
+
+	if (fstatat(f->dirfd, path, &st, AT_SYMLINK_NOFOLLOW) == -1)
+		return 0;
+	return st.st_ino;
+}
+
+/*
+ * Files made ahead (lib/queue_spare.c): the message and the envelope go
+ * into the spares' inodes, renamed into place; none is left in tmp/.
+ */
+static void
+test_spares_used(void **state)
+{
+	struct fixture		*f = *state;
+	struct queue_inject	 qi;
+	struct queue_spares	 sp;
+	char			 mpath[64], spm[64], spe[64], buf[64];
+	ino_t			 mi, ei;
+
+	queue_spares_init(&sp);
+	assert_int_equal(queue_spares_make(f->dirfd, &sp), 0);
+	assert_int_equal(count_entries(f, "tmp"), 2);
+	assert_false(queueid_valid(sp.msg));
+	assert_false(queueid_valid(sp.env));
+	(void)snprintf(spm, sizeof(spm), "tmp/%s", sp.msg);
+	(void)snprintf(spe, sizeof(spe), "tmp/%s", sp.env);
+	assert_int_not_equal(mi = inode_of(f, spm), 0);
+	assert_int_not_equal(ei = inode_of(f, spe), 0);
+	/* making again makes nothing new while both are there */
+	assert_int_equal(queue_spares_make(f->dirfd, &sp), 0);
+	assert_int_equal(count_entries(f, "tmp"), 2);
+
+	queue_inject_init(&qi);
+	qi.spares = &sp;
+	assert_int_equal(inject(f, &qi, "m\n", 2, ENV_GOOD, sizeof(ENV_GOOD)),
+	    QMAIL_EXIT_OK);
+	assert_string_equal(sp.msg, "");
+	assert_string_equal(sp.env, "");
+	assert_int_equal(count_entries(f, "tmp"), 0);
+	(void)snprintf(mpath, sizeof(mpath), "msg/%s", qi.id);
+	assert_int_equal(inode_of(f, mpath), mi);
+	assert_file_0600(f, mpath);
+	assert_int_equal(slurp(f, mpath, buf, sizeof(buf)), 2);
+	(void)snprintf(mpath, sizeof(mpath), "env/%s", qi.id);
+	assert_int_equal(inode_of(f, mpath), ei);
+	assert_file_0600(f, mpath);
+	queue_spares_drop(f->dirfd, &sp);
+}
+
+/* A spare gone, changed or in the way: the file is created as before. */
+static void
+test_spares_fallback(void **state)
+{
+	struct fixture		*f = *state;
+	struct queue_inject	 qi;
+	struct queue_spares	 sp;
+	char			 path[64], want[QUEUEID_LEN + 1];
+	int			 fd;
+
+	/* gone: both were removed behind the writer's back */
+	queue_spares_init(&sp);
+	assert_int_equal(queue_spares_make(f->dirfd, &sp), 0);
+	(void)snprintf(path, sizeof(path), "tmp/%s", sp.msg);
+	assert_int_equal(unlinkat(f->dirfd, path, 0), 0);
+	(void)snprintf(path, sizeof(path), "tmp/%s", sp.env);
+	assert_int_equal(unlinkat(f->dirfd, path, 0), 0);
+	queue_inject_init(&qi);
+	qi.spares = &sp;
+	assert_int_equal(inject(f, &qi, "a\n", 2, ENV_GOOD, sizeof(ENV_GOOD)),
+	    QMAIL_EXIT_OK);
+	assert_int_equal(count_entries(f, "env"), 1);
+	assert_int_equal(count_entries(f, "tmp"), 0);
+
+	/* changed: a spare that is not empty is never used */
+	assert_int_equal(queue_spares_make(f->dirfd, &sp), 0);
+	(void)snprintf(path, sizeof(path), "tmp/%s", sp.msg);
+	assert_true((fd = openat(f->dirfd, path, O_WRONLY)) != -1);
+	assert_int_equal(write(fd, "old", 3), 3);
+	(void)close(fd);
+	queue_inject_init(&qi);
+	qi.spares = &sp;
+	assert_int_equal(inject(f, &qi, "b\n", 2, ENV_GOOD, sizeof(ENV_GOOD)),
+	    QMAIL_EXIT_OK);
+	(void)snprintf(path, sizeof(path), "msg/%s", qi.id);
+	{
+		char	 buf[16];
+
+		assert_int_equal(slurp(f, path, buf, sizeof(buf)), 2);
+		assert_memory_equal(buf, "b\n", 2);
+	}
+	assert_int_equal(count_entries(f, "env"), 2);
+	assert_int_equal(count_entries(f, "tmp"), 0);
+
+	/* in the way: the wanted ID is taken, the spare waits for the next */
+	assert_int_equal(queue_spares_make(f->dirfd, &sp), 0);
+	(void)strlcpy(want, qi.id, sizeof(want));
+	queue_inject_init(&qi);
+	qi.spares = &sp;
+	qi.wanted_id = want;
+	assert_int_equal(inject(f, &qi, "c\n", 2, ENV_GOOD, sizeof(ENV_GOOD)),
+	    QMAIL_EXIT_OK);
+	assert_string_not_equal(qi.id, want);
+	assert_int_equal(count_entries(f, "env"), 3);
+	assert_int_equal(count_entries(f, "tmp"), 0);
+	queue_spares_drop(f->dirfd, &sp);
+	assert_int_equal(count_entries(f, "tmp"), 0);
+}
+
+/* A failure with spares leaves nothing, as without. */
+static void
+test_spares_failure(void **state)
+{
+	struct fixture		*f = *state;
+	struct queue_inject	 qi;
+	struct queue_spares	 sp;
+	char			 big[2049];
+
+	memset(big, 'x', sizeof(big));
+	queue_spares_init(&sp);
+	assert_int_equal(queue_spares_make(f->dirfd, &sp), 0);
+	queue_inject_init(&qi);
+	qi.spares = &sp;
+	assert_int_equal(inject(f, &qi, big, sizeof(big), ENV_GOOD,
+	    sizeof(ENV_GOOD)), QMAIL_EXIT_TOO_BIG);
+	/* the message's spare was used and removed; the envelope's stays */
+	assert_int_equal(count_entries(f, "msg"), 0);
+	assert_int_equal(count_entries(f, "env"), 0);
+	assert_int_equal(count_entries(f, "tmp"), 1);
+	queue_spares_drop(f->dirfd, &sp);
+	assert_queue_empty(f);
+}
+
 static void
 test_envelope_errors(void **state)
 {
@@ -410,6 +548,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_envelope_errors, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_envelope_limits, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_spares_used, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_spares_fallback, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_spares_failure, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_too_big, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
