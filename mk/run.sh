@@ -42,13 +42,18 @@ if [ "$(id -u)" = 0 ]; then
 	chmod 4711 "$RUN/libexec/enqueue"
 	progdir=$RUN/libexec
 	chown -R "$uid:$gid" "$RUN/mail/demo"
-	mkdir -p "$RUN/queue"
-	chown facteur-queue "$RUN/queue"
-	chmod 0700 "$RUN/queue"
 else
 	uid=$(id -u); gid=$(id -g)
 	progdir=$BUILD
 fi
+# The queue with its subdirectories, as queued makes them at start-up:
+# made here too, so that a mail sent the moment the port opens does not
+# find them missing (451) while queued is still starting.
+for d in "" /msg /tmp /env /state /corrupt; do
+	mkdir -p "$RUN/queue$d"
+	chmod 0700 "$RUN/queue$d"
+	chown "$queue_user" "$RUN/queue$d"
+done
 
 if [ ! -f "$RUN/tls/cert.pem" ]; then
 	openssl req -x509 -newkey rsa:2048 -nodes -days 365 \
