@@ -89,19 +89,27 @@ rconn_tables(struct resident *r)
 	    "sender_login_file"), TABLE_MAP, "only own addresses");
 }
 
-/* In the forked child: become the session of the connection on fd. */
-static void __attribute__((noreturn))
-rconn_session(struct rconn *rc, int fd, int sock)
+/* In a child of the resident: its name, and the signals as a program's. */
+static void
+rconn_child_start(const char *name)
 {
-	const struct conf	*conf = rc->res->conf;
 	struct sigaction	 sa;
 
-	(void)prctl(PR_SET_NAME, "smtpd");
+	(void)prctl(PR_SET_NAME, name);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
 	sigemptyset(&sa.sa_mask);
 	(void)sigaction(SIGCHLD, &sa, NULL);
 	(void)sigaction(SIGHUP, &sa, NULL);
+}
+
+/* In the forked child: become the session of the connection on fd. */
+static void __attribute__((noreturn))
+rconn_session(struct rconn *rc, int fd, int sock)
+{
+	const struct conf	*conf = rc->res->conf;
+
+	rconn_child_start("smtpd");
 	if (dup2(fd, 0) == -1 || dup2(fd, 1) == -1 ||
 	    (sock != RCONN_SESSION_FD && dup2(sock, RCONN_SESSION_FD) == -1))
 		_exit(111);
@@ -253,14 +261,8 @@ rconn_auth_child(struct monitor *m, struct ipc_msg *msg, int out)
 	struct auth_result	 res;
 	enum auth_status	 st;
 	char			 v[USER_NAME_MAX + 2];
-	struct sigaction	 sa;
 
-	(void)prctl(PR_SET_NAME, "smtpd-auth");
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	sigemptyset(&sa.sa_mask);
-	(void)sigaction(SIGCHLD, &sa, NULL);
-	(void)sigaction(SIGHUP, &sa, NULL);
+	rconn_child_start("smtpd-auth");
 	if (out != RCONN_SESSION_FD && dup2(out, RCONN_SESSION_FD) == -1)
 		_exit(111);
 	closefrom(RCONN_SESSION_FD + 1);
