@@ -81,6 +81,8 @@ int	monitor_reap(struct monitor *);
  * a child.  Each returns -1 when the session must be killed.
  */
 int	rconn_queue_start(struct monitor *, int msg_r, int env_r);
+/* 1 while a message of this connection is being queued. */
+int	rconn_queue_busy(const struct monitor *);
 int	rconn_queue_end(struct monitor *, int abort);
 int	rconn_auth(struct monitor *, struct ipc_msg *);
 

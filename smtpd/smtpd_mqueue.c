@@ -189,7 +189,9 @@ monitor_msgstart(struct monitor *m, struct ipc_msg *msg)
 	int	 pm[2] = { -1, -1 }, pe[2] = { -1, -1 }, fds[2];
 	pid_t	 pid;
 
-	if (m->enqueue != -1 || !queueid_valid(msg->f[1]))
+	/* one message at a time: another MSGSTART now is a broken session */
+	if (m->enqueue != -1 || (m->rc != NULL && rconn_queue_busy(m)) ||
+	    !queueid_valid(msg->f[1]))
 		return -1;
 	(void)strlcpy(m->id, msg->f[1], sizeof(m->id));
 	if (pipe2(pm, O_CLOEXEC) == -1 || pipe2(pe, O_CLOEXEC) == -1) {

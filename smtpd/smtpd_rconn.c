@@ -198,6 +198,12 @@ rconn_queue_reply(struct rconn *rc)
 }
 
 int
+rconn_queue_busy(const struct monitor *m)
+{
+	return m->rc->q_on;
+}
+
+int
 rconn_queue_start(struct monitor *m, int msg_r, int env_r)
 {
 	struct rconn	*rc = m->rc;
