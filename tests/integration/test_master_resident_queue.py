@@ -119,6 +119,37 @@ def test_no_writers_a_child_per_message(fct, master_factory):
                      "no queue process left")
 
 
+@pytest.mark.facteur(start=False)
+def test_all_writers_busy_a_child_takes_the_message(fct, master_factory):
+    """With every writer busy (one, held by a client in the middle of its
+    DATA), another message is queued by a child of its own, at once."""
+    m = master_factory(smtpd_queue_writers="1")
+    res = wait_resident(m)
+    slow = Client(m.port)
+    assert slow.code("EHLO slow.test") == 250
+    assert slow.code("MAIL FROM:<x@example.org>") == 250
+    assert slow.code("RCPT TO:<%s>" % ALICE) == 250
+    assert slow.code("DATA") == 354
+    slow.send(b"Subject: s\r\nX-Facteur-Test: held-writer\r\n\r\nfirst")
+    H.wait_until(lambda: len(writers(res)) == 1, CHECK_TIMEOUT,
+                 "the only writer")
+    (w,) = writers(res)
+    fast = Client(m.port)
+    code = fast.mail("x@example.org", [ALICE], message("beside-writer"))
+    assert code[0] == 250, code
+    fast.close()
+    fct.wait_for_tag("alice", "beside-writer")
+    # the writer is still the slow client's (the child is gone), and its
+    # message arrives whole
+    H.wait_until(lambda: writers(res) == [w], CHECK_TIMEOUT,
+                 "the child to be gone, the writer to stay")
+    slow.send(b" half\r\n.\r\n")
+    assert slow.reply()[0] == 250
+    slow.close()
+    body = fct.wait_for_tag("alice", "held-writer")
+    assert body.endswith(b"\nfirst half\n"), body[-40:]
+
+
 def auth_line(user, password):
     return "AUTH PLAIN " + b64("\0%s\0%s" % (user, password))
 
