@@ -30,6 +30,15 @@ def message(tag):
             % (tag.encode(), tag.encode()))
 
 
+def deliver_one(fct, port, tag):
+    """One message on a connection of its own, accepted and delivered."""
+    c = Client(port)
+    code = c.mail("x@example.org", [ALICE], message(tag))
+    assert code[0] == 250, code
+    c.close()
+    return fct.wait_for_tag("alice", tag)
+
+
 @pytest.mark.facteur(start=False)
 def test_one_writer_queues_message_after_message(fct, master_factory):
     m = master_factory()
@@ -72,10 +81,7 @@ def test_killed_writer_costs_only_its_message(fct, master_factory):
     m = master_factory()
     res = wait_resident(m)
     # a first message starts the writer
-    c = Client(m.port)
-    assert c.mail("x@example.org", [ALICE], message("first"))[0] == 250
-    c.close()
-    fct.wait_for_tag("alice", "first")
+    deliver_one(fct, m.port, "first")
     (w,) = writers(res)
     # the next message is in the writer's hands when it dies
     c = Client(m.port)
@@ -94,10 +100,7 @@ def test_killed_writer_costs_only_its_message(fct, master_factory):
     c.close()
     # nothing of it queued or delivered; the next message gets a new
     # writer and arrives
-    c = Client(m.port)
-    assert c.mail("x@example.org", [ALICE], message("after"))[0] == 250
-    c.close()
-    fct.wait_for_tag("alice", "after")
+    deliver_one(fct, m.port, "after")
     assert not [b for b in fct.messages("alice")
                 if b"killed-writer" in b]
     H.wait_until(fct.queue_is_empty, CHECK_TIMEOUT, "the queue to be empty")
@@ -109,11 +112,7 @@ def test_no_writers_a_child_per_message(fct, master_factory):
     m = master_factory(smtpd_queue_writers="0")
     res = wait_resident(m)
     for i in range(3):
-        c = Client(m.port)
-        assert c.mail("x@example.org", [ALICE],
-                      message("nw-%d" % i))[0] == 250
-        c.close()
-        fct.wait_for_tag("alice", "nw-%d" % i)
+        deliver_one(fct, m.port, "nw-%d" % i)
         # the child queued it and is gone
         H.wait_until(lambda: not writers(res), CHECK_TIMEOUT,
                      "no queue process left")
@@ -200,10 +199,7 @@ def test_writer_makes_its_files_between_messages(fct, master_factory):
     two more, and removes them when it ends."""
     m = master_factory()
     res = wait_resident(m)
-    c = Client(m.port)
-    assert c.mail("x@example.org", [ALICE], message("sp-1"))[0] == 250
-    c.close()
-    fct.wait_for_tag("alice", "sp-1")
+    deliver_one(fct, m.port, "sp-1")
     (w,) = writers(res)
     H.wait_until(lambda: len(spares(fct)) == 2, CHECK_TIMEOUT,
                  "two spares")
@@ -214,10 +210,7 @@ def test_writer_makes_its_files_between_messages(fct, master_factory):
     for n in first:
         st = os.stat(os.path.join(tmp, n))
         assert st.st_size == 0 and st.st_mode & 0o777 == 0o600
-    c = Client(m.port)
-    assert c.mail("x@example.org", [ALICE], message("sp-2"))[0] == 250
-    c.close()
-    body = fct.wait_for_tag("alice", "sp-2")
+    body = deliver_one(fct, m.port, "sp-2")
     assert body.endswith(b"\nbody\n")
     H.wait_until(lambda: len(spares(fct)) == 2 and spares(fct) != first,
                  CHECK_TIMEOUT, "two new spares")
