@@ -316,6 +316,7 @@ lspawn_setup(struct lspawn *ls, const struct conf *conf)
 	ls->concurrency = (int)conf_int(conf, "local_concurrency");
 	ls->max_jobs = (unsigned long)conf_int(conf, "local_worker_max_jobs");
 	ls->idle_ms = conf_int(conf, "local_worker_idle") * 1000;
+	ls->job_ms = conf_int(conf, "local_delivery_timeout") * 1000;
 	ls->root = geteuid() == 0;
 	if ((ls->qfd = open(ls->queue_dir, O_RDONLY | O_DIRECTORY |
 	    O_CLOEXEC)) == -1)

@@ -55,6 +55,7 @@ struct worker {
 	struct job	*job;		/* the job it delivers, or NULL */
 	unsigned long	 jobs;		/* jobs given to it */
 	long long	 idle_since;	/* CLOCK_MONOTONIC, ms */
+	long long	 busy_since;	/* when it was given its job, ms */
 	size_t		 outlen;
 	char		 out[LSPAWN_OUT_MAX + 1];
 };
@@ -70,6 +71,7 @@ struct lspawn {
 	int		 concurrency;	/* workers at most, all states */
 	unsigned long	 max_jobs;	/* local_worker_max_jobs */
 	long long	 idle_ms;	/* local_worker_idle */
+	long long	 job_ms;	/* local_delivery_timeout */
 	int		 root;		/* started as root: switch users */
 	int		 qfd;		/* queue_dir, O_DIRECTORY */
 	struct jobq	 waiting;

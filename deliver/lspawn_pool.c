@@ -253,6 +253,7 @@ worker_give(struct lspawn *ls, struct worker *w, struct job *j)
 		log_warnx("delivery worker %ld: %s", (long)w->pid, line);
 	w->job = j;
 	w->jobs++;
+	w->busy_since = now_ms();
 	if (w->state != W_BUSY)
 		worker_move(ls, w, W_BUSY);
 	log_debug("%s: delivery for %s as uid %lu by worker %ld, job %lu of it",
@@ -354,22 +355,57 @@ pool_start_jobs(struct lspawn *ls)
 	}
 }
 
+/*
+ * Kills the workers whose job has run past local_delivery_timeout (a
+ * Maildir on a hung file system, say): the job becomes a temporary
+ * failure when the worker is reaped, and queued tries it again later.
+ * Returns the ms until the next job reaches its limit, or -1.
+ */
+static long long
+pool_expire_busy(struct lspawn *ls, long long now)
+{
+	struct worker	*w, *next;
+	long long	 left, first = -1;
+
+	for (w = TAILQ_FIRST(&ls->busy); w != NULL; w = next) {
+		next = TAILQ_NEXT(w, entry);
+		left = w->busy_since + ls->job_ms - now;
+		if (left > 0) {
+			if (first == -1 || left < first)
+				first = left;
+			continue;
+		}
+		log_warnx("%s: delivery by worker %ld (uid %lu) still running "
+		    "after %lld s (local_delivery_timeout); killed",
+		    w->job != NULL ? w->job->id : "-", (long)w->pid,
+		    (unsigned long)w->uid, ls->job_ms / 1000);
+		worker_kill(ls, w);
+	}
+	return first;
+}
+
 int
 pool_expire(struct lspawn *ls)
 {
 	struct worker	*w;
-	long long	 now = now_ms(), left;
+	long long	 now = now_ms(), left, busy;
 
+	busy = pool_expire_busy(ls, now);
 	while ((w = TAILQ_FIRST(&ls->idle)) != NULL) {
 		left = w->idle_since + ls->idle_ms - now;
 		if (left > 0)
-			return left > 3600000 ? 3600000 : (int)left;
+			break;
 		log_debug("delivery worker %ld (uid %lu) idle for %lld ms; "
 		    "retired", (long)w->pid, (unsigned long)w->uid,
 		    now - w->idle_since);
 		worker_retire(ls, w);
 	}
-	return -1;
+	left = w != NULL ? w->idle_since + ls->idle_ms - now : -1;
+	if (busy != -1 && (left == -1 || busy < left))
+		left = busy;
+	if (left == -1)
+		return -1;
+	return left > 3600000 ? 3600000 : (int)left;
 }
 
 void

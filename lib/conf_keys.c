@@ -46,6 +46,8 @@ const struct conf_key conf_keys[] = {
 	  "deliveries one local delivery worker makes before it exits" },
 	{ "local_worker_idle", CONF_TIME, "10s", 1, 3600,
 	  "how long an idle local delivery worker waits for a job" },
+	{ "local_delivery_timeout", CONF_TIME, "1h", 1, 86400,
+	  "longest one local delivery may take before its worker is killed" },
 	{ "queue_scan_interval", CONF_TIME, "60s", 1, TIME_MAX,
 	  "how often queued rescans the queue without a trigger" },
 	{ "queue_retry_min", CONF_TIME, "5m", 1, TIME_MAX,

@@ -237,3 +237,33 @@ def test_idle_worker_exits(fct):
     # the next message gets a new worker
     send_one_by_one(fct, "bob", 1)
     assert given(fct)[1][3] != pid
+
+
+# A delivery that never ends (here: its worker is stopped; in life, a
+# Maildir on a hung file system) holds its worker for local_delivery_timeout
+# at most: lspawn kills the worker, the job is a temporary failure, and
+# queued's retry delivers it once with a new worker.
+@pytest.mark.facteur(conf={"queue_retry_min": "2s", "queue_retry_max": "2s",
+                           "local_worker_idle": "1h",
+                           "local_delivery_timeout": "2s"})
+def test_stuck_delivery_is_killed(fct):
+    send_one_by_one(fct, "bob", 1)
+    first = given(fct)[0][3]
+    os.kill(first, signal.SIGSTOP)
+    try:
+        tag, data = send(fct, [BOB])
+        H.wait_until(lambda: "local_delivery_timeout); killed" in fct.log(),
+                     30, "lspawn to kill the stuck worker")
+    finally:
+        if H.alive(first):
+            os.kill(first, signal.SIGCONT)
+    assert re.search(r"to=<%s>, user=bob, status=deferred \(deliver killed "
+                     r"by signal 9\)" % re.escape(BOB), fct.log())
+    got = fct.wait_for_tag("bob", tag, timeout=60)
+    fct.assert_queue_empty(60)
+    assert got == expected(BOB, data)
+    assert fct.count_tags()[tag] == 1
+    g = given(fct)
+    tries = [x for x in g if x[0] == g[1][0]]
+    assert len(tries) == 2 and tries[0][3] == first and tries[1][3] != first
+    H.wait_until(lambda: not H.alive(first), 30, "the stuck worker to go")
