@@ -16,6 +16,7 @@ TLS material (a CA and a certificate for localhost and 127.0.0.1) is made
 once per test session with the openssl command; the key is copied into
 each instance as root 0600.  Every user's password is PASSWORD.
 """
+import atexit
 import os
 import shutil
 import socket
@@ -72,9 +73,13 @@ _tls_dir = None
 
 
 def tls_dir():
+    """A CA, a server certificate and its key, made once per test run
+    in a temporary directory that is removed when the run ends."""
     global _tls_dir
     if _tls_dir is None:
-        _tls_dir = make_tls_material(tempfile.mkdtemp(prefix="facteur-tls-"))
+        d = tempfile.mkdtemp(prefix="facteur-tls-")
+        atexit.register(shutil.rmtree, d, True)
+        _tls_dir = make_tls_material(d)
     return _tls_dir
 
 
