@@ -308,15 +308,20 @@ qpool_read(struct qpool *p, int i)
 void
 qpool_events(struct qpool *p, const struct pollfd *pfd, int n)
 {
-	int	 i, k = 0;
+	int	 i, k;
 
-	for (i = 0; i < p->max && k < n; i++) {
-		if (p->w[i].pid == -1)
+	/*
+	 * By descriptor, not by position: between poll and now a message may
+	 * have started a writer in a free slot or failed one.
+	 */
+	for (k = 0; k < n; k++) {
+		if (!(pfd[k].revents & (POLLIN | POLLHUP | POLLERR)))
 			continue;
-		if (pfd[k].fd == p->w[i].chan.fd &&
-		    (pfd[k].revents & (POLLIN | POLLHUP | POLLERR)))
-			(void)qpool_read(p, i);
-		k++;
+		for (i = 0; i < p->max; i++)
+			if (p->w[i].pid != -1 && p->w[i].chan.fd == pfd[k].fd) {
+				(void)qpool_read(p, i);
+				break;
+			}
 	}
 }
 

@@ -117,7 +117,7 @@ int	qpool_submit(struct qpool *, struct rconn *, const char *id,
 void	qpool_detach(struct qpool *, int i);
 /* Adds the writers' channels; the number added. */
 int	qpool_pollfds(struct qpool *, struct pollfd *, int max);
-/* Handles what poll said of them (same order as qpool_pollfds). */
+/* Handles what poll said of the writers' channels. */
 void	qpool_events(struct qpool *, const struct pollfd *, int n);
 /* 1 if pid was a writer (then it is forgotten). */
 int	qpool_reaped(struct qpool *, pid_t);
