@@ -52,6 +52,7 @@ rconn_table_refresh(struct rtable *rt, const char *path,
     enum table_format fmt, const char *what)
 {
 	struct stat	 st;
+	int		 have_st;
 
 	if (path[0] == '\0') {
 		if (rt->t != NULL)
@@ -59,7 +60,8 @@ rconn_table_refresh(struct rtable *rt, const char *path,
 		memset(rt, 0, sizeof(*rt));
 		return;
 	}
-	if (stat(path, &st) == 0 && rt->loaded && !rt->broken &&
+	have_st = stat(path, &st) == 0;
+	if (have_st && rt->t != NULL &&
 	    st.st_dev == rt->dev && st.st_ino == rt->ino &&
 	    st.st_size == rt->size &&
 	    st.st_mtim.tv_sec == rt->mtime.tv_sec &&
@@ -68,16 +70,18 @@ rconn_table_refresh(struct rtable *rt, const char *path,
 	if (rt->t != NULL)
 		table_free(rt->t);
 	memset(rt, 0, sizeof(*rt));
-	rt->loaded = 1;
 	if ((rt->t = table_load(path, fmt, rconn_table_error, NULL)) == NULL) {
 		log_warnx("%s: cannot load; %s", path, what);
 		rt->broken = 1;
 		return;
 	}
-	rt->dev = st.st_dev;
-	rt->ino = st.st_ino;
-	rt->size = st.st_size;
-	rt->mtime = st.st_mtim;
+	/* without a stat the identity stays zero: loaded again next time */
+	if (have_st) {
+		rt->dev = st.st_dev;
+		rt->ino = st.st_ino;
+		rt->size = st.st_size;
+		rt->mtime = st.st_mtim;
+	}
 }
 
 void

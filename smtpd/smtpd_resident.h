@@ -65,8 +65,7 @@ struct rconn {
 /* A table beside facteur.conf, loaded again when its file changes. */
 struct rtable {
 	struct table	*t;
-	int		 broken;
-	int		 loaded;
+	int		 broken;	/* the last load failed */
 	dev_t		 dev;
 	ino_t		 ino;
 	off_t		 size;

@@ -244,3 +244,23 @@ def test_queued_removes_old_spares(fct):
     assert fct.enqueue_raw(data, H.envelope(ALICE, [ALICE])).returncode == 0
     fct.wait_for_tag("alice", tag)
     assert spares(fct) == [young]
+
+
+@pytest.mark.facteur(start=False)
+def test_resident_reads_a_changed_aliases_file(fct, master_factory):
+    """The resident loads aliases_file once and again when it changes:
+    a new alias is known at the next connection, without SIGHUP."""
+    m = master_factory()
+    wait_resident(m)
+    c = Client(m.port)
+    assert c.code("EHLO client.test") == 250
+    assert c.code("MAIL FROM:<x@example.org>") == 250
+    assert c.code("RCPT TO:<newalias@%s>" % H.DOMAIN) == 550
+    c.close()
+    fct.write_aliases("newalias: alice\n")
+    c2 = Client(m.port)
+    code = c2.mail("x@example.org", ["newalias@" + H.DOMAIN],
+                               message("via-new-alias"))
+    assert code[0] == 250, code
+    c2.close()
+    fct.wait_for_tag("alice", "via-new-alias")
