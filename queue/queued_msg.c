@@ -152,8 +152,16 @@ msg_make_ready(struct queued *q, struct qmsg *m)
 	m->cursor = 0;
 }
 
+/*
+ * On the ready list if a job is due by now, else into the wait tree.  At
+ * the end of a pass, now must be the time msg_dispatch judged the jobs due
+ * by: with a later reading (a state write that outlasts a second), a job
+ * it skipped as not yet due would be due here, and the message would go
+ * back on the ready list to be skipped again, forever, never returning to
+ * poll().
+ */
 static void
-msg_wait(struct queued *q, struct qmsg *m)
+msg_wait(struct queued *q, struct qmsg *m, long long now)
 {
 	long long	 w = 0;
 	size_t		 i;
@@ -166,7 +174,7 @@ msg_wait(struct queued *q, struct qmsg *m)
 		if (w == 0 || j->next_try < w)
 			w = j->next_try;
 	}
-	if (w <= now_wall()) {
+	if (w <= now) {
 		msg_make_ready(q, m);
 		return;
 	}
@@ -293,9 +301,12 @@ msg_bounces(struct queued *q, struct qmsg *m)
 	}
 }
 
-/* No job in flight and none left to hand out in this pass. */
+/*
+ * No job in flight and none left to hand out in this pass; now is the
+ * time the pass judged its jobs due by (see msg_wait).
+ */
 static void
-msg_pass_end(struct queued *q, struct qmsg *m)
+msg_pass_end(struct queued *q, struct qmsg *m, long long now)
 {
 	if (!q->stopping)
 		msg_bounces(q, m);
@@ -308,7 +319,7 @@ msg_pass_end(struct queued *q, struct qmsg *m)
 	if (q->stopping)
 		m->where = QM_NONE;
 	else
-		msg_wait(q, m);
+		msg_wait(q, m, now);
 }
 
 static long long
@@ -377,7 +388,7 @@ msg_result(struct queued *q, struct qmsg *m, size_t job, int status,
 	m->inflight--;
 	job_outcome(q, m, job, status, text, "local");
 	if (m->inflight == 0 && m->where == QM_NONE)
-		msg_pass_end(q, m);
+		msg_pass_end(q, m, now_wall());
 }
 
 /*
@@ -409,7 +420,7 @@ msg_dispatch(struct queued *q)
 		TAILQ_REMOVE(&q->readyq, m, ready);
 		m->where = QM_NONE;
 		if (m->inflight == 0)
-			msg_pass_end(q, m);
+			msg_pass_end(q, m, now);
 	}
 }
 
@@ -504,7 +515,7 @@ msg_load(struct queued *q, const char *id)
 	q->nmsgs++;
 	m->seen = 1;
 	m->where = QM_NONE;
-	msg_wait(q, m);
+	msg_wait(q, m, now_wall());
 	return 0;
 }
 
