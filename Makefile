@@ -38,7 +38,7 @@ LIBS     = $(PKG_LIBS) $(PAM_LIBS)
 # A program P is built from DIR/P.c and every DIR/P_*.c, plus lib/.
 PROG_DIRS = enqueue:queue queued:queue sendmail:queue \
             lspawn:deliver deliver:deliver \
-            smtpd:smtpd pop3d:pop3d pop3session:pop3d imapd:imapd \
+            smtpd:smtpd smtpsession:smtpd pop3d:pop3d pop3session:pop3d imapd:imapd \
             facteur:master facteurctl:master
 PROGS := $(foreach p,$(PROG_DIRS),$(if $(wildcard $(word 2,$(subst :, ,$(p)))/$(word 1,$(subst :, ,$(p))).c),$(word 1,$(subst :, ,$(p)))))
 progsrcs = $(wildcard $(1)/$(2).c $(1)/$(2)_*.c)
@@ -80,12 +80,20 @@ LDFLAGS_pop3session = $(STATIC_PIE)
 LIBS_pop3session = $(shell pkg-config $(if $(STATIC_PIE),--static) --libs \
                    libbsd-overlay 2>/dev/null)
 
+# smtpsession, which forks a resident smtpd's plaintext sessions, is
+# built the same way, from smtpd's session files and its own.
+LDFLAGS_smtpsession = $(STATIC_PIE)
+LIBS_smtpsession = $(shell pkg-config $(if $(STATIC_PIE),--static) --libs \
+                   libbsd-overlay libcares 2>/dev/null)
+SRCS_smtpsession = $(addprefix smtpd/smtpd_,session.c cmd.c data.c auth.c \
+                   ipc.c dns.c conn.c)
+
 # With sanitizers, the programs also get mk/san_options.c (leak checks
 # off in the programs only; see that file).
 SAN_OBJS = $(if $(SAN),$(BUILD)/obj/mk/san_options.o)
 
 define prog_rule
-$(BUILD)/$(1): $(patsubst %.c,$(BUILD)/obj/%.o,$(call progsrcs,$(2),$(1))) $(SAN_OBJS) $(LIBA)
+$(BUILD)/$(1): $(patsubst %.c,$(BUILD)/obj/%.o,$(call progsrcs,$(2),$(1)) $(SRCS_$(1))) $(SAN_OBJS) $(LIBA)
 	$(CC) $(LDFLAGS_ALL) $(LDFLAGS_$(1)) -o $$@ $$^ $(or $(LIBS_$(1)),$(LIBS))
 endef
 $(foreach p,$(PROG_DIRS),$(eval $(call prog_rule,$(word 1,$(subst :, ,$(p))),$(word 2,$(subst :, ,$(p))))))

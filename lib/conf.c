@@ -213,13 +213,13 @@ conf_load_buf(const char *data, size_t len, const char *name,
 	return c;
 }
 
-struct conf *
-conf_load(const char *path, conf_error_fn *errfn, void *arg)
+int
+conf_read_text(const char *path, conf_error_fn *errfn, void *arg,
+    char **text, size_t *textlen)
 {
 	struct conf_parse	 p = { path, errfn, arg, 0 };
-	struct conf		*c;
 	struct stat		 st;
-	char			*data;
+	char			*data, *shrunk;
 	size_t			 len;
 	ssize_t			 r;
 	int			 fd, saved;
@@ -227,23 +227,23 @@ conf_load(const char *path, conf_error_fn *errfn, void *arg)
 	/* O_NONBLOCK: a FIFO put in the file's place must not hang us. */
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) == -1) {
 		conf_error(&p, 0, "%s", strerror(errno));
-		return NULL;
+		return -1;
 	}
 	if (fstat(fd, &st) == -1) {
 		saved = errno;
 		(void)close(fd);
 		conf_error(&p, 0, "%s", strerror(saved));
-		return NULL;
+		return -1;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		(void)close(fd);
 		conf_error(&p, 0, "not a regular file");
-		return NULL;
+		return -1;
 	}
 	if ((data = malloc(CONF_FILE_MAX + 1)) == NULL) {
 		(void)close(fd);
 		conf_error(&p, 0, "out of memory");
-		return NULL;
+		return -1;
 	}
 	/* Read one byte past the limit to tell a too large file. */
 	if ((r = fd_read_full(fd, data, CONF_FILE_MAX + 1)) == -1) {
@@ -251,15 +251,33 @@ conf_load(const char *path, conf_error_fn *errfn, void *arg)
 		free(data);
 		(void)close(fd);
 		conf_error(&p, 0, "read: %s", strerror(saved));
-		return NULL;
+		return -1;
 	}
 	len = (size_t)r;
 	(void)close(fd);	/* read-only: nothing to lose */
 	if (len > CONF_FILE_MAX) {
 		free(data);
 		conf_error(&p, 0, "file larger than %d bytes", CONF_FILE_MAX);
-		return NULL;
+		return -1;
 	}
+	/* Keep only what was read (never NULL for an empty file). */
+	if ((shrunk = realloc(data, len + 1)) != NULL)
+		data = shrunk;
+	data[len] = '\0';
+	*text = data;
+	*textlen = len;
+	return 0;
+}
+
+struct conf *
+conf_load(const char *path, conf_error_fn *errfn, void *arg)
+{
+	struct conf	*c;
+	char		*data;
+	size_t		 len;
+
+	if (conf_read_text(path, errfn, arg, &data, &len) == -1)
+		return NULL;
 	c = conf_load_buf(data, len, path, errfn, arg);
 	free(data);
 	return c;

@@ -47,6 +47,13 @@ void		 conf_vreport(conf_error_fn *errfn, void *arg, const char *name,
 /* NULL (after reporting every error through errfn) or the config. */
 struct conf	*conf_load(const char *path, conf_error_fn *errfn, void *arg);
 /*
+ * The file's text, as conf_load reads it (a regular file of at most
+ * CONF_FILE_MAX bytes), NUL-terminated in *text (free it): 0, or -1
+ * after reporting through errfn.  conf_load is this, then conf_load_buf.
+ */
+int		 conf_read_text(const char *path, conf_error_fn *errfn,
+		    void *arg, char **text, size_t *textlen);
+/*
  * The same from memory: `data` (len bytes, need not be NUL-terminated) is
  * the file text and `name` is used in error messages.  For tests and fuzzing.
  */

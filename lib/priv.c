@@ -25,26 +25,6 @@ priv_is_root(void)
 	return geteuid() == 0;
 }
 
-int
-priv_lookup(const char *user, uid_t *uid, gid_t *gid)
-{
-	struct passwd	*pw;
-
-	if (user == NULL || *user == '\0') {
-		errno = EINVAL;
-		return -1;
-	}
-	errno = 0;
-	if ((pw = getpwnam(user)) == NULL) {
-		if (errno == 0)
-			errno = ENOENT;
-		return -1;
-	}
-	*uid = pw->pw_uid;
-	*gid = pw->pw_gid;
-	return 0;
-}
-
 static int
 priv_skip(void)
 {
@@ -102,15 +82,3 @@ priv_drop(uid_t uid, gid_t gid, const char *chroot_dir)
 	priv_verify(uid, gid);
 }
 
-void
-priv_drop_user(const char *user, const char *chroot_dir)
-{
-	uid_t	 uid;
-	gid_t	 gid;
-
-	if (priv_skip())
-		return;
-	if (priv_lookup(user, &uid, &gid) == -1)
-		fatalx("priv: no such user: %s", user != NULL ? user : "(null)");
-	priv_drop(uid, gid, chroot_dir);
-}

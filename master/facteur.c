@@ -115,6 +115,7 @@ master_reap(const struct conf *conf)
 		/* else queued, or a process orphaned to us (subreaper) */
 		(void)queue_group_reap(pid, status, conf);
 	}
+	session_forget_vanished();
 }
 
 static void

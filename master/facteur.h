@@ -54,6 +54,8 @@ void	session_started(long long seq, pid_t pid);
 void	session_ended(long long seq);
 /* The resident in slot is gone: forget what it never reported. */
 void	session_resident_gone(int slot);
+/* Forgets sessions of a gone resident whose pid no process has. */
+void	session_forget_vanished(void);
 
 /* facteur_resident.c */
 int	resident_wanted(const struct service *, const struct conf *);

@@ -213,13 +213,17 @@ session_reap(pid_t pid, int status)
 	return 0;
 }
 
+/*
+ * The resident reports the pid serving seq, and again when another
+ * process takes the connection over (STARTTLS handed from smtpsession).
+ */
 void
 session_started(long long seq, pid_t pid)
 {
 	int	 i;
 
 	for (i = 0; i < nsessions; i++)
-		if (sessions[i].seq == seq && sessions[i].pid == 0) {
+		if (sessions[i].seq == seq && sessions[i].seq != 0) {
 			sessions[i].pid = pid;
 			return;
 		}
@@ -253,6 +257,24 @@ session_resident_gone(int slot)
 		/* reparented to the master, reaped by pid */
 		sessions[i].slot = -1;
 	}
+}
+
+/*
+ * A session whose resident is gone is waited for by pid (reparented to
+ * us, the subreaper).  One that was reaped before it could be (by the
+ * smtpsession that forked it, or by the resident, as they died) is never
+ * ours to reap: forget it once no process has its pid.
+ */
+void
+session_forget_vanished(void)
+{
+	int	 i;
+
+	for (i = 0; i < nsessions; i++)
+		if (sessions[i].slot == -1 && sessions[i].seq != 0 &&
+		    sessions[i].pid > 0 && kill(sessions[i].pid, 0) == -1 &&
+		    errno == ESRCH)
+			session_remove(i--);
 }
 
 int

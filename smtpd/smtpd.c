@@ -76,37 +76,6 @@ smtpd_usage(void)
 	exit(64);
 }
 
-void
-smtpd_peer_of(int fd, char *out, size_t outlen)
-{
-	struct sockaddr_storage	 ss;
-	socklen_t		 len = sizeof(ss);
-	const void		*a = NULL;
-
-	(void)strlcpy(out, "unknown", outlen);
-	if (getpeername(fd, (struct sockaddr *)&ss, &len) == -1)
-		return;
-	if (ss.ss_family == AF_INET)
-		a = &((struct sockaddr_in *)&ss)->sin_addr;
-	else if (ss.ss_family == AF_INET6)
-		a = &((struct sockaddr_in6 *)&ss)->sin6_addr;
-	else if (ss.ss_family == AF_UNIX) {
-		(void)strlcpy(out, "local", outlen);
-		return;
-	}
-	if (a == NULL || inet_ntop(ss.ss_family, a, out, (socklen_t)outlen) ==
-	    NULL)
-		(void)strlcpy(out, "unknown", outlen);
-}
-
-/* A short reply straight on fd 1, before any session exists. */
-static void __attribute__((noreturn))
-smtpd_refuse(const char *line, int code)
-{
-	(void)fd_write_full(1, line, strlen(line));
-	_exit(code);
-}
-
 /* Checks a per-connection smtpd makes before it talks: 0, or -1 (logged). */
 static int
 smtpd_conf_check(const struct conf *conf, const char *path)
@@ -183,36 +152,6 @@ smtpd_ids(const struct conf *conf, struct smtpd_opts *opts)
 	return 0;
 }
 
-void
-smtpd_prepare(const struct conf *conf, struct smtpd_opts *opts)
-{
-	if (opts->overloaded)
-		smtpd_refuse("421 4.3.2 Too many connections, try later\r\n",
-		    0);
-	smtpd_peer_of(0, opts->peer_addr, sizeof(opts->peer_addr));
-	/*
-	 * Replies are written a batch at a time (session_flush), so Nagle's
-	 * algorithm only delays them: with TLS, whose records after the
-	 * handshake (session tickets) and replies are separate writes, it
-	 * waited for the client's delayed ACK, 40 ms per exchange.  Not a
-	 * TCP socket (a pipe, a Unix socket under inetd): nothing to do.
-	 */
-	{
-		int one = 1;
-
-		(void)setsockopt(0, IPPROTO_TCP, TCP_NODELAY, &one,
-		    sizeof(one));
-	}
-	if (opts->tls == NULL && opts->mode == SMTPD_SMTPS) {
-		if (conf_str(conf, "tls_cert_file")[0] == '\0')
-			log_warnx("smtps mode needs tls_cert_file");
-		smtpd_refuse("421 4.3.3 TLS not available\r\n", 111);
-	}
-	if (opts->tls == NULL && opts->mode == SMTPD_SUBMISSION &&
-	    conf_str(conf, "tls_cert_file")[0] != '\0')
-		smtpd_refuse("421 4.3.3 TLS not available\r\n", 111);
-}
-
 int
 smtpd_connection(const struct conf *conf, struct smtpd_opts *opts)
 {
@@ -250,6 +189,8 @@ main(int argc, char *argv[])
 	struct smtpd_opts	 opts;
 	struct conf		*conf;
 	const char		*path, *mode = "mx";
+	char			*text = NULL;
+	size_t			 textlen = 0;
 	int			 ch, resident = 0;
 
 	memset(&opts, 0, sizeof(opts));
@@ -293,7 +234,11 @@ main(int argc, char *argv[])
 		smtpd_usage();
 
 	path = conf_find_path(opts.confpath, 1);
-	conf = conf_load(path, smtpd_conf_error, NULL);
+	/* A resident keeps the text: its smtpsession parses the same bytes. */
+	conf = NULL;
+	if (conf_read_text(path, smtpd_conf_error, NULL, &text, &textlen) == 0)
+		conf = conf_load_buf(text, textlen, path, smtpd_conf_error,
+		    NULL);
 	if (conf == NULL)
 		log_warnx("%s: configuration errors", path);
 	opts.confpath = path;
@@ -307,8 +252,11 @@ main(int argc, char *argv[])
 	}
 	if (resident) {
 		smtpd_tls_setup(conf, &opts, 1);
-		return resident_run(conf, &opts, SMTPD_RESIDENT_FD);
+		/* resident_run frees the text */
+		return resident_run(conf, &opts, SMTPD_RESIDENT_FD, text,
+		    textlen);
 	}
+	free(text);
 	if (!opts.overloaded)
 		smtpd_tls_setup(conf, &opts, 0);
 	ch = smtpd_connection(conf, &opts);

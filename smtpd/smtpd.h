@@ -32,6 +32,11 @@ struct smtpd_opts {
 	/* NULL: no TLS; in mx mode loaded only, built at STARTTLS */
 	struct tls_server *tls;
 	/*
+	 * smtpsession: no TLS context in this process; STARTTLS hands the
+	 * connection to the resident, which continues it with TLS.
+	 */
+	int		 tls_handoff;
+	/*
 	 * Looked up once, as root, before the split (a resident: once for
 	 * all its connections), so that no child parses the passwd database:
 	 * smtpd_user's ids, and the queue owner's (for the queue child).
@@ -43,8 +48,12 @@ struct smtpd_opts {
 	gid_t		 queue_gid;
 };
 
+/* A short reply straight on fd 1, before any session exists; exits. */
+void	smtpd_refuse(const char *line, int code) __attribute__((noreturn));
+/* 1 when the connection can have TLS (a context, or the handoff). */
+int	smtpd_tls_usable(const struct smtpd_opts *);
 /*
- * Before a session talks on fds 0 and 1 (smtpd.c): 421 and exit when
+ * Before a session talks on fds 0 and 1 (smtpd_conn.c): 421 and exit when
  * overloaded or when the mode's TLS is missing; the client's address into
  * opts; TCP_NODELAY.
  */
@@ -62,8 +71,13 @@ int	smtpd_connection(const struct conf *, struct smtpd_opts *);
 #define SMTPD_RESIDENT_FD	3	/* the master's channel */
 #define SMTPD_RESIDENT_MAX	10000	/* connections open at once */
 
-/* Serves the connections the master hands over chan; the exit code. */
-int	resident_run(const struct conf *, struct smtpd_opts *, int chan);
+/*
+ * Serves the connections the master hands over chan; the exit code.
+ * conftext: the configuration's text, as parsed, for smtpsession (NULL:
+ * sessions are all forked here); freed.
+ */
+int	resident_run(const struct conf *, struct smtpd_opts *, int chan,
+	    char *conftext, size_t conflen);
 
 /* ---- relay control (smtpd_relay.c) ---- */
 
@@ -153,7 +167,8 @@ struct smtpd_session {
 	int			 esmtp;		/* EHLO (not HELO) */
 	int			 tls;		/* TLS is active */
 	int			 authed;	/* AUTH done */
-	struct tls_server	*tlsctx;	/* NULL: no STARTTLS */
+	struct tls_server	*tlsctx;	/* NULL: none in this process */
+	int			 starttls;	/* STARTTLS may be offered */
 	int			 tls_broken;	/* the context failed to build */
 	struct tls_conn		*conn;		/* the TLS connection */
 	char			 tls_desc[128];	/* tls_describe() */
@@ -181,6 +196,40 @@ struct smtpd_session {
 };
 
 void	session_run(const struct conf *, const struct smtpd_opts *, int sock);
+/*
+ * The parts of session_run: session_start fills s, drops the privileges
+ * (chroot, smtpd_user) and sets up the lineio; session_loop reads and
+ * runs commands until the session ends.
+ */
+void	session_start(struct smtpd_session *, const struct conf *,
+	    const struct smtpd_opts *, int sock);
+void	session_loop(struct smtpd_session *) __attribute__((noreturn));
+
+/*
+ * TLS in the session, one file per program: smtpd_tls.c (OpenSSL, in
+ * this process) and smtpsession_tls.c (no TLS library: the handoff).
+ *   session_tls_accept: smtps, the handshake before the greeting;
+ *   session_starttls: STARTTLS once auth_starttls allowed it;
+ *   session_tls_end: close_notify at the end, if TLS is on.
+ */
+void	session_tls_accept(struct smtpd_session *);
+void	session_starttls(struct smtpd_session *);
+void	session_tls_end(struct smtpd_session *);
+
+/*
+ * What a session that said STARTTLS in smtpsession hands on to the one
+ * that continues it in the resident (smtpd_rconn.c), which says 220 and
+ * does the handshake.
+ */
+struct session_handoff {
+	int	 errors;
+	time_t	 deadline;
+	char	 peer_name[256];
+};
+/* In smtpd: continue a handed-over session with the TLS handshake. */
+void	session_resume_tls(const struct conf *, const struct smtpd_opts *,
+	    int sock, const struct session_handoff *)
+	    __attribute__((noreturn));
 /* Queues a reply line; "code enh text" (enh may be NULL). */
 void	session_reply(struct smtpd_session *, int code, const char *enh,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));

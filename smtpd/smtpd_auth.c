@@ -2,12 +2,11 @@
  * smtpd_auth: STARTTLS (RFC 3207) and AUTH (RFC 4954) in the session, and
  * the sender check of an authenticated client.
  *
- * STARTTLS first builds the TLS context when it is not yet (mx mode
- * builds it only then): if that fails, 454 and the session goes on in
- * plaintext without offering STARTTLS again (RFC 3207).  Then it hands the
- * connection to lib/tls, which discards any plaintext pipelined behind the
- * command before the handshake (those bytes are never executed), then
- * forgets everything the client said before: HELO, the transaction.  AUTH runs the SASL exchange (PLAIN, LOGIN) here and
+ * STARTTLS is checked here (not twice, not after AUTH, only when offered)
+ * and then started by session_starttls: in smtpd (smtpd_tls.c) in this
+ * process, in smtpsession (smtpsession_tls.c) by handing the connection
+ * to the resident.  Either way any plaintext pipelined behind the command
+ * is discarded, never executed, and the client starts again from EHLO.  AUTH runs the SASL exchange (PLAIN, LOGIN) here and
  * sends only the user name and the password to the monitor, which checks
  * them against the users table, applies the failure delays and counts the
  * failures; the session never sees the table.  The password is wiped from
@@ -23,13 +22,10 @@
 #include "log.h"
 #include "sasl.h"
 #include "smtpd.h"
-#include "tls.h"
 
 void
 auth_starttls(struct smtpd_session *s)
 {
-	char	 err[256];
-
 	if (s->tls) {
 		session_error(s, 503, "5.5.1", "TLS already active");
 		return;
@@ -38,7 +34,7 @@ auth_starttls(struct smtpd_session *s)
 		session_reply(s, 454, "4.7.0", "TLS not available");
 		return;
 	}
-	if (s->tlsctx == NULL) {
+	if (!s->starttls) {
 		session_error(s, 502, "5.5.1", "Command not implemented");
 		return;
 	}
@@ -46,30 +42,7 @@ auth_starttls(struct smtpd_session *s)
 		session_error(s, 503, "5.5.1", "Already authenticated");
 		return;
 	}
-	if (tls_server_build(s->tlsctx, err, sizeof(err)) == -1) {
-		log_warnx("%s: STARTTLS: TLS not available: %s", s->peer_addr,
-		    err);
-		/* EHLO offers STARTTLS no more. */
-		s->tls_broken = 1;
-		s->tlsctx = NULL;
-		session_reply(s, 454, "4.7.0", "TLS not available");
-		return;
-	}
-	session_reset(s);
-	session_reply(s, 220, "2.0.0", "Ready to start TLS");
-	if (tls_starttls(&s->io, s->tlsctx, &s->conn, err, sizeof(err)) == -1) {
-		log_info("%s: STARTTLS failed: %s", s->peer_addr, err);
-		data_abort(s);
-		exit(0);
-	}
-	s->tls = 1;
-	if (tls_describe(s->conn, s->tls_desc, sizeof(s->tls_desc)) == -1)
-		s->tls_desc[0] = '\0';
-	log_info("%s: STARTTLS: %s", s->peer_addr, s->tls_desc);
-	/* RFC 3207 4.2: the client starts again from EHLO. */
-	s->helo[0] = '\0';
-	s->esmtp = 0;
-	session_reset(s);
+	session_starttls(s);
 }
 
 /* A reply of sasl_smtp_reply(): "501 5.5.2 text". */

@@ -125,7 +125,7 @@ ehlo_always(const struct smtpd_session *s)
 static int
 ehlo_starttls(const struct smtpd_session *s)
 {
-	return s->tlsctx != NULL && !s->tls;
+	return s->starttls && !s->tls && !s->tls_broken;
 }
 
 /* EHLO keywords, each with the condition it is offered on. */

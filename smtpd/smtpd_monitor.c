@@ -51,22 +51,25 @@
 struct monitor_req {
 	const char	*name;
 	int		 nf;		/* fields, the name included */
+	int		 nfds;		/* descriptors that come with it */
 	int		(*fn)(struct monitor *, struct ipc_msg *);
 };
 
 static int	mon_rcpt(struct monitor *, struct ipc_msg *);
 static int	mon_auth(struct monitor *, struct ipc_msg *);
 static int	mon_sender(struct monitor *, struct ipc_msg *);
+static int	mon_starttls(struct monitor *, struct ipc_msg *);
 
 /* Adding a request is adding a row. */
 static const struct monitor_req monitor_reqs[] = {
-	{ "RCPT",	3, mon_rcpt },
-	{ "MSGSTART",	2, monitor_msgstart },
-	{ "MSGEND",	1, monitor_msgend },
-	{ "MSGABORT",	1, monitor_msgabort },
-	{ "AUTH",	3, mon_auth },
-	{ "SENDER",	3, mon_sender },
-	{ NULL,		0, NULL }
+	{ "RCPT",	3, 0, mon_rcpt },
+	{ "MSGSTART",	2, 0, monitor_msgstart },
+	{ "MSGEND",	1, 0, monitor_msgend },
+	{ "MSGABORT",	1, 0, monitor_msgabort },
+	{ "AUTH",	3, 0, mon_auth },
+	{ "SENDER",	3, 0, mon_sender },
+	{ "STARTTLS",	3, 1, mon_starttls },
+	{ NULL,		0, 0, NULL }
 };
 
 int
@@ -218,6 +221,17 @@ mon_owner_listed(const char *list, const char *user)
  * domain, or what sender_login_file lists for it (by the address, then
  * by "@domain"), keys matched as given and in lower case.
  */
+/* Only a session of smtpsession hands STARTTLS over, to a resident. */
+static int
+mon_starttls(struct monitor *m, struct ipc_msg *msg)
+{
+	if (m->rc == NULL) {
+		ipc_msg_close_fds(msg);
+		return -1;
+	}
+	return rconn_starttls(m, msg);
+}
+
 static int
 mon_sender(struct monitor *m, struct ipc_msg *msg)
 {
@@ -268,15 +282,16 @@ monitor_request(struct monitor *m, struct ipc_msg *msg)
 {
 	const struct monitor_req	*rq;
 
-	if (msg->nfds > 0) {
+	for (rq = monitor_reqs; rq->name != NULL; rq++)
+		if (strcmp(rq->name, msg->f[0]) == 0)
+			break;
+	if (rq->name != NULL && rq->nfds != msg->nfds) {
 		ipc_msg_close_fds(msg);
 		log_warnx("descriptors from the session; killing it");
 		return -1;
 	}
-	for (rq = monitor_reqs; rq->name != NULL; rq++)
-		if (strcmp(rq->name, msg->f[0]) == 0)
-			break;
 	if (rq->name == NULL || rq->nf != msg->nf) {
+		ipc_msg_close_fds(msg);
 		explicit_bzero(msg->data, sizeof(msg->data));
 		log_warnx("bad request from the session; killing it");
 		return -1;

@@ -85,5 +85,11 @@ int	rconn_queue_start(struct monitor *, int msg_r, int env_r);
 int	rconn_queue_busy(const struct monitor *);
 int	rconn_queue_end(struct monitor *, int abort);
 int	rconn_auth(struct monitor *, struct ipc_msg *);
+/*
+ * STARTTLS from a session of smtpsession, with the client's descriptor:
+ * the session goes on in a process of the resident's own image ("OK"),
+ * or stays in plaintext ("NOTLS"); -1 from any other session.
+ */
+int	rconn_starttls(struct monitor *, struct ipc_msg *);
 
 #endif

@@ -16,7 +16,9 @@
  *    anything that is not a request, is killed, as a monitor of its own
  *    would kill it.
  */
+#include <sys/pidfd.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -26,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "auth.h"
@@ -35,6 +38,7 @@
 #include "smtpd.h"
 #include "smtpd_resident.h"
 #include "table.h"
+#include "tls.h"
 #include "users.h"
 
 #define RCONN_SESSION_FD	3	/* the session's end of its channel */
@@ -129,6 +133,23 @@ rconn_session(struct rconn *rc, int fd, int sock)
 	_exit(111);
 }
 
+/* Forks, here, a session for fd talking on sock[1]: its pid, or -1. */
+static pid_t
+rconn_fork_session(struct rconn *rc, int fd, const int sock[2])
+{
+	pid_t	 pid;
+
+	if ((pid = fork()) == -1) {
+		log_warn("resident: fork");
+		return -1;
+	}
+	if (pid == 0) {
+		(void)close(sock[0]);
+		rconn_session(rc, fd, sock[1]);
+	}
+	return pid;
+}
+
 struct rconn *
 rconn_open(struct resident *r, int fd, long long seq, int over)
 {
@@ -146,23 +167,23 @@ rconn_open(struct resident *r, int fd, long long seq, int over)
 	smtpd_peer_of(fd, rc->opts.peer_addr, sizeof(rc->opts.peer_addr));
 	rc->res = r;
 	rc->seq = seq;
+	rc->start = time(NULL);
 	rc->auth_pid = rc->q_child = -1;
-	rc->auth_fd = rc->q_writer = -1;
+	rc->auth_fd = rc->q_writer = rc->pidfd = -1;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
 		log_warn("resident: socketpair");
 		free(rc);
 		return NULL;
 	}
-	if ((pid = fork()) == -1) {
-		log_warn("resident: fork");
+	/* plaintext sessions come from smtpsession, when there is one */
+	pid = spawn_session(r, fd, sp[1], over, &rc->pidfd);
+	if (pid == -1)
+		pid = rconn_fork_session(rc, fd, sp);
+	if (pid <= 0) {
 		(void)close(sp[0]);
 		(void)close(sp[1]);
 		free(rc);
 		return NULL;
-	}
-	if (pid == 0) {
-		(void)close(sp[0]);
-		rconn_session(rc, fd, sp[1]);
 	}
 	(void)close(sp[1]);
 	(void)fd_set_nonblock(sp[0], 1);
@@ -180,8 +201,95 @@ rconn_open(struct resident *r, int fd, long long seq, int over)
 void
 rconn_kill(struct rconn *rc)
 {
-	if (rc->pid > 0)
+	if (rc->pidfd != -1)
+		(void)pidfd_send_signal(rc->pidfd, SIGKILL, NULL, 0);
+	else if (rc->pid > 0)
 		(void)kill(rc->pid, SIGKILL);
+}
+
+/* In the child: the session that goes on after a handed-over STARTTLS. */
+static void __attribute__((noreturn))
+rconn_resumed(struct rconn *rc, int fd, int sock,
+    const struct session_handoff *h)
+{
+	rconn_child_start("smtpd");
+	if (dup2(fd, 0) == -1 || dup2(fd, 1) == -1 ||
+	    (sock != RCONN_SESSION_FD && dup2(sock, RCONN_SESSION_FD) == -1))
+		_exit(111);
+	closefrom(RCONN_SESSION_FD + 1);
+	log_reopen();
+	users_cache_wipe();
+	if (fd_set_nonblock(0, 0) == -1)
+		_exit(111);
+	session_resume_tls(rc->res->conf, &rc->opts, RCONN_SESSION_FD, h);
+}
+
+int
+rconn_starttls(struct monitor *m, struct ipc_msg *msg)
+{
+	struct rconn		*rc = m->rc;
+	struct session_handoff	 h;
+	struct stat		 st;
+	const char		*errstr = NULL;
+	char			 err[256];
+	int			 fd = msg->fds[0], sp[2];
+	pid_t			 pid;
+
+	memset(&h, 0, sizeof(h));
+	h.errors = (int)strtonum(msg->f[1], 0,
+	    conf_int(m->conf, "smtpd_error_limit"), &errstr);
+	/* Only once, from smtpsession, outside a transaction, not after AUTH. */
+	if (rc->pidfd == -1 || rc->q_on || m->authed || errstr != NULL ||
+	    msg->f[2][0] != 'H' ||
+	    !monitor_field_ok(msg->f[2] + 1, sizeof(h.peer_name) - 1) ||
+	    fstat(fd, &st) == -1 || !S_ISSOCK(st.st_mode)) {
+		ipc_msg_close_fds(msg);
+		return -1;
+	}
+	if (rc->opts.tls == NULL ||
+	    tls_server_build(rc->opts.tls, err, sizeof(err)) == -1) {
+		ipc_msg_close_fds(msg);
+		log_warnx("%s: STARTTLS: TLS not available: %s",
+		    rc->opts.peer_addr, rc->opts.tls == NULL ? "no context" :
+		    err);
+		return monitor_reply(m, "NOTLS", NULL);
+	}
+	(void)strlcpy(h.peer_name, msg->f[2] + 1, sizeof(h.peer_name));
+	/* the session's time counts from the connection, not from now */
+	h.deadline = rc->start + (time_t)conf_int(m->conf,
+	    "smtpd_session_timeout");
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
+		log_warn("resident: socketpair");
+		ipc_msg_close_fds(msg);
+		return -1;
+	}
+	if ((pid = fork()) == -1) {
+		log_warn("resident: fork");
+		ipc_msg_close_fds(msg);
+		(void)close(sp[0]);
+		(void)close(sp[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		(void)close(sp[0]);
+		rconn_resumed(rc, fd, sp[1], &h);
+	}
+	ipc_msg_close_fds(msg);
+	(void)close(sp[1]);
+	/* The old session exits at OK; this connection is the new one's. */
+	if (monitor_reply(m, "OK", NULL) == -1)
+		log_debug("STARTTLS: the plaintext session is gone");
+	(void)close(rc->pidfd);
+	rc->pidfd = -1;
+	(void)close(m->chan.fd);
+	buf_wipe(&m->chan.in);
+	(void)fd_set_nonblock(sp[0], 1);
+	ipc_init(&m->chan, sp[0]);
+	rc->pid = pid;
+	m->session = pid;
+	rc->eof = 0;
+	resident_report_started(rc->res, rc->seq, pid);
+	return 0;
 }
 
 /* Sends the reply owed for the message, if it is due. */
@@ -418,6 +526,8 @@ rconn_close(struct rconn *rc)
 		(void)kill(rc->auth_pid, SIGKILL);
 	if (rc->auth_fd != -1)
 		(void)close(rc->auth_fd);
+	if (rc->pidfd != -1)
+		(void)close(rc->pidfd);
 	if (rc->q_writer != -1)
 		qpool_detach(&rc->res->pool, rc->q_writer);
 	/* a child queueing for it sees end of file and fails on its own */

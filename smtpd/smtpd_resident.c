@@ -82,6 +82,12 @@ resident_report(struct resident *r, const char *fmt, long long seq,
 }
 
 void
+resident_report_started(struct resident *r, long long seq, pid_t pid)
+{
+	resident_report(r, "S %lld %lld", seq, (long long)pid);
+}
+
+void
 resident_report_end(struct resident *r, long long seq)
 {
 	resident_report(r, "E %lld", seq, 0);
@@ -150,7 +156,7 @@ resident_take(struct resident *r)
 	}
 	(void)close(fd);
 	r->conns[r->nconns++] = rc;
-	resident_report(r, "S %lld %lld", seq, (long long)rc->pid);
+	resident_report_started(r, seq, rc->pid);
 	return 1;
 }
 
@@ -173,7 +179,7 @@ resident_reap(struct resident *r)
 	int		 st;
 
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
-		if (qpool_reaped(&r->pool, pid))
+		if (qpool_reaped(&r->pool, pid) || spawn_reaped(r, pid, st))
 			continue;
 		for (i = 0; i < r->nconns; i++) {
 			rc = r->conns[i];
@@ -199,8 +205,20 @@ resident_reap(struct resident *r)
 	}
 }
 
+/* A session of smtpsession ended (its pidfd is readable). */
+static void
+resident_session_gone(struct resident *r, size_t i)
+{
+	struct rconn	*rc = r->conns[i];
+
+	rc->pid = -1;
+	rconn_close(rc);
+	r->conns[i] = r->conns[--r->nconns];
+}
+
 int
-resident_run(const struct conf *conf, struct smtpd_opts *opts, int chan)
+resident_run(const struct conf *conf, struct smtpd_opts *opts, int chan,
+    char *conftext, size_t conflen)
 {
 	static struct resident	 r;	/* big: not on the stack */
 	struct pollfd		*pfd;
@@ -210,7 +228,7 @@ resident_run(const struct conf *conf, struct smtpd_opts *opts, int chan)
 	char			 drain[64];
 	size_t			 cap, n, k, pool_at;
 	long			*who;
-	int			 type, master_at, np;
+	int			 type, master_at, np, gone;
 	socklen_t		 tlen = sizeof(type);
 
 	if (fstat(chan, &st) == -1 || !S_ISSOCK(st.st_mode) ||
@@ -245,7 +263,9 @@ resident_run(const struct conf *conf, struct smtpd_opts *opts, int chan)
 	}
 	qpool_init(&r.pool, conf, opts);
 	rconn_tables(&r);
-	cap = 2 + 2 * (size_t)SMTPD_RESIDENT_MAX + (size_t)r.pool.max;
+	(void)spawn_start(&r, conftext, conflen);
+	free(conftext);
+	cap = 2 + 3 * (size_t)SMTPD_RESIDENT_MAX + (size_t)r.pool.max;
 	if ((pfd = reallocarray(NULL, cap, sizeof(*pfd))) == NULL ||
 	    (who = reallocarray(NULL, cap, sizeof(*who))) == NULL)
 		fatal("resident: poll set");
@@ -280,12 +300,17 @@ resident_run(const struct conf *conf, struct smtpd_opts *opts, int chan)
 			if (!rc->eof) {
 				pfd[n].fd = rc->mon.chan.fd;
 				pfd[n].events = POLLIN;
-				who[n++] = (long)k * 2;
+				who[n++] = (long)k * 3;
 			}
 			if (rc->auth_fd != -1) {
 				pfd[n].fd = rc->auth_fd;
 				pfd[n].events = POLLIN;
-				who[n++] = (long)k * 2 + 1;
+				who[n++] = (long)k * 3 + 1;
+			}
+			if (rc->pidfd != -1) {
+				pfd[n].fd = rc->pidfd;
+				pfd[n].events = POLLIN;
+				who[n++] = (long)k * 3 + 2;
 			}
 		}
 		pool_at = n;
@@ -300,15 +325,33 @@ resident_run(const struct conf *conf, struct smtpd_opts *opts, int chan)
 			while (read(resident_sigpipe[0], drain,
 			    sizeof(drain)) > 0)
 				;
+		gone = 0;
 		for (k = 0; k < pool_at; k++) {
 			if (who[k] < 0 ||
 			    !(pfd[k].revents & (POLLIN | POLLHUP | POLLERR)))
 				continue;
-			rc = r.conns[who[k] / 2];
-			if ((who[k] % 2 == 0 ? rconn_readable(rc) :
-			    rconn_auth_readable(rc)) == -1)
-				rconn_kill(rc);
+			rc = r.conns[who[k] / 3];
+			switch (who[k] % 3) {
+			case 0:
+				if (rconn_readable(rc) == -1)
+					rconn_kill(rc);
+				break;
+			case 1:
+				if (rconn_auth_readable(rc) == -1)
+					rconn_kill(rc);
+				break;
+			default:
+				/* after its channel's last frames, above */
+				rc->gone = 1;
+				gone = 1;
+			}
 		}
+		/* Closed after the loop: closing moves connections in conns. */
+		for (k = 0; gone && k < r.nconns; )
+			if (r.conns[k]->gone && r.conns[k]->pidfd != -1)
+				resident_session_gone(&r, k);
+			else
+				k++;
 		qpool_events(&r.pool, pfd + pool_at, np);
 		if (master_at != -1 && (pfd[master_at].revents &
 		    (POLLIN | POLLHUP | POLLERR)) && resident_take(&r) == 0) {
@@ -320,6 +363,7 @@ resident_run(const struct conf *conf, struct smtpd_opts *opts, int chan)
 		qpool_tick(&r.pool, time(NULL));
 	}
 	qpool_close(&r.pool);
+	spawn_stop(&r);
 	free(pfd);
 	free(who);
 	return 0;

@@ -47,7 +47,10 @@ struct rconn {
 	struct resident		*res;
 	long long		 seq;		/* the master's number */
 	pid_t			 pid;		/* the session */
+	int			 pidfd;		/* forked by smtpsession, or -1 */
+	time_t			 start;		/* when the connection came */
 	int			 eof;		/* its channel ended */
+	int			 gone;		/* its pidfd said it exited */
 	/* AUTH, checked in a child */
 	pid_t			 auth_pid;	/* -1: none */
 	int			 auth_fd;	/* its verdict, -1 */
@@ -82,9 +85,12 @@ struct resident {
 	struct qpool		 pool;
 	struct rtable		 aliases;
 	struct rtable		 senders;
+	struct ipc_chan		 spawn;		/* smtpsession's; fd -1: none */
+	pid_t			 spawn_pid;
 };
 
-/* smtpd_resident.c: "E seq" to the master (nothing once it is gone). */
+/* smtpd_resident.c: "S seq pid" and "E seq" to the master. */
+void	resident_report_started(struct resident *, long long seq, pid_t);
 void	resident_report_end(struct resident *, long long seq);
 
 /* smtpd_rconn.c */
@@ -102,6 +108,24 @@ void	rconn_kill(struct rconn *);
 void	rconn_close(struct rconn *);
 /* Sets the tables of a connection from the resident's (reloading). */
 void	rconn_tables(struct resident *);
+
+/* smtpd_spawn.c */
+/*
+ * Starts smtpsession with the configuration text the resident parsed:
+ * 0, or -1 (then, and in smtps mode, sessions are forked here).
+ */
+int	spawn_start(struct resident *, const char *text, size_t len);
+/*
+ * A session from smtpsession for the client on fd, talking on sock: its
+ * pid with *pidfd; 0 when it could not fork; -1 when there is no
+ * smtpsession (any more): fork here.
+ */
+pid_t	spawn_session(struct resident *, int fd, int sock, int over,
+	    int *pidfd);
+/* Closes its channel: it exits. */
+void	spawn_stop(struct resident *);
+/* 1 if pid was smtpsession (then it is forgotten). */
+int	spawn_reaped(struct resident *, pid_t pid, int status);
 
 /* smtpd_qwriter.c */
 void	qpool_init(struct qpool *, const struct conf *,

@@ -13,6 +13,8 @@
  * dropped and before the greeting; in the other modes STARTTLS
  * (smtpd_auth.c) starts it.  Either way the lineio then reads and writes
  * through TLS, and the rest of the session does not know the difference.
+ * This file calls no TLS function: smtpd's are in smtpd_tls.c, and
+ * smtpsession, which links no TLS library, has smtpsession_tls.c.
  */
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -38,7 +40,6 @@
 #include "priv.h"
 #include "sasl.h"
 #include "smtpd.h"
-#include "tls.h"
 
 void
 session_reply(struct smtpd_session *s, int code, const char *enh,
@@ -82,9 +83,7 @@ static void __attribute__((noreturn))
 session_end(struct smtpd_session *s)
 {
 	(void)lineio_flush(&s->io);
-	if (s->conn != NULL)
-		tls_close(s->conn);
-	s->conn = NULL;
+	session_tls_end(s);
 	lineio_free(&s->io);
 	/*
 	 * _exit: nothing is buffered (replies are flushed, logs are written
@@ -134,25 +133,6 @@ session_read_sasl(struct smtpd_session *s, struct buf *line)
 		session_close(s, 0, NULL, NULL);
 	}
 	return line->len - (crlf ? 2 : 1);
-}
-
-/* smtps: the handshake before the greeting. */
-static void
-session_tls_accept(struct smtpd_session *s)
-{
-	char	 err[256];
-
-	s->conn = tls_accept(s->tlsctx, 0, 1, tls_server_timeout_ms(s->tlsctx),
-	    err, sizeof(err));
-	if (s->conn == NULL) {
-		log_info("%s: smtps: %s", s->peer_addr, err);
-		exit(0);
-	}
-	tls_attach(&s->io, s->conn);
-	s->tls = 1;
-	if (tls_describe(s->conn, s->tls_desc, sizeof(s->tls_desc)) == -1)
-		s->tls_desc[0] = '\0';
-	log_info("%s: TLS established: %s", s->peer_addr, s->tls_desc);
 }
 
 void
@@ -245,24 +225,24 @@ session_read_command(struct smtpd_session *s)
 }
 
 void
-session_run(const struct conf *conf, const struct smtpd_opts *opts, int sock)
+session_start(struct smtpd_session *s, const struct conf *conf,
+    const struct smtpd_opts *opts, int sock)
 {
-	struct smtpd_session	 s;
-	ssize_t			 n;
-
-	memset(&s, 0, sizeof(s));
-	s.conf = conf;
-	s.opts = opts;
-	s.msg_fd = s.env_fd = -1;
-	s.state = ST_GREETED;
-	s.bare_normalize = strcmp(conf_str(conf, "smtpd_bare_lf"),
+	memset(s, 0, sizeof(*s));
+	s->conf = conf;
+	s->opts = opts;
+	s->msg_fd = s->env_fd = -1;
+	s->state = ST_GREETED;
+	s->bare_normalize = strcmp(conf_str(conf, "smtpd_bare_lf"),
 	    "normalize") == 0;
-	s.size_limit = (unsigned long long)conf_int(conf, "message_size_limit");
-	s.deadline = time(NULL) + (time_t)conf_int(conf,
+	s->size_limit = (unsigned long long)conf_int(conf,
+	    "message_size_limit");
+	s->deadline = time(NULL) + (time_t)conf_int(conf,
 	    "smtpd_session_timeout");
-	s.tlsctx = opts->tls;
-	ipc_init(&s.ipc, sock);
-	(void)strlcpy(s.peer_addr, opts->peer_addr, sizeof(s.peer_addr));
+	s->tlsctx = opts->tls;
+	s->starttls = smtpd_tls_usable(opts);
+	ipc_init(&s->ipc, sock);
+	(void)strlcpy(s->peer_addr, opts->peer_addr, sizeof(s->peer_addr));
 
 #if defined(__SANITIZE_ADDRESS__)
 	/* LeakSanitizer needs /proc, which the chroot hides: check now. */
@@ -270,24 +250,47 @@ session_run(const struct conf *conf, const struct smtpd_opts *opts, int sock)
 		__lsan_do_leak_check();
 #endif
 	/* Nothing from the client is read before this point. */
-	if (opts->ids_known)
-		priv_drop(opts->user_uid, opts->user_gid,
-		    conf_str(conf, "smtpd_chroot"));
-	else
-		priv_drop_user(conf_str(conf, "smtpd_user"),
-		    conf_str(conf, "smtpd_chroot"));
+	/* As root the ids were looked up before (smtpd_ids); else a no-op. */
+	if (!opts->ids_known && priv_is_root())
+		fatalx("session: smtpd_user's ids are not known");
+	priv_drop(opts->user_uid, opts->user_gid,
+	    conf_str(conf, "smtpd_chroot"));
 	/*
-	 * The session must not outlive its monitor.  Set after the uid
-	 * change, which clears it.
+	 * The session must not outlive its monitor (or, forked by
+	 * smtpsession, its parent).  Set after the uid change, which clears
+	 * it.
 	 */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
 		fatal("prctl");
 	if (getppid() != opts->monitor)
 		exit(111);
 
-	lineio_init(&s.io, 0, 1, (int)(conf_int(conf, "smtpd_timeout") * 1000));
-	buf_init(&s.line, SMTP_CMD_LINE_MAX);
-	buf_init(&s.out, 256 * 1024);
+	lineio_init(&s->io, 0, 1, (int)(conf_int(conf, "smtpd_timeout") *
+	    1000));
+	buf_init(&s->line, SMTP_CMD_LINE_MAX);
+	buf_init(&s->out, 256 * 1024);
+}
+
+void
+session_loop(struct smtpd_session *s)
+{
+	ssize_t	 n;
+
+	for (;;) {
+		if ((n = session_read_command(s)) == -1)
+			continue;
+		cmd_dispatch(s, s->line.data, (size_t)n);
+		if (s->quit)
+			session_close(s, 0, NULL, NULL);
+	}
+}
+
+void
+session_run(const struct conf *conf, const struct smtpd_opts *opts, int sock)
+{
+	struct smtpd_session	 s;
+
+	session_start(&s, conf, opts, sock);
 	if (conf_bool(conf, "smtpd_reverse_lookup"))
 		dns_reverse(conf_str(conf, "dns_resolver"), s.peer_addr,
 		    s.peer_name, sizeof(s.peer_name));
@@ -299,11 +302,5 @@ session_run(const struct conf *conf, const struct smtpd_opts *opts, int sock)
 		session_early_talker(&s);
 	session_reply(&s, 220, NULL, "%s ESMTP facteur",
 	    conf_myhostname(conf));
-	for (;;) {
-		if ((n = session_read_command(&s)) == -1)
-			continue;
-		cmd_dispatch(&s, s.line.data, (size_t)n);
-		if (s.quit)
-			session_close(&s, 0, NULL, NULL);
-	}
+	session_loop(&s);
 }

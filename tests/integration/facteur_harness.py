@@ -58,7 +58,7 @@ QUEUE_USER = "facteur-queue"
 TEST_USERS = ("alice", "bob", "carol")
 LOGIN_PREFIX = "fct-"
 PROGRAMS = ("enqueue", "queued", "sendmail", "lspawn", "deliver",
-            "smtpd", "facteur", "facteurctl", "pop3d", "pop3session",
+            "smtpd", "facteur", "facteurctl", "pop3d", "pop3session", "smtpsession",
             "imapd")
 QUEUE_SUBDIRS = ("msg", "tmp", "env", "state")
 

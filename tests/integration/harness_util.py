@@ -71,14 +71,22 @@ def descendants(pid):
 def smtpd_monitors(master_pid):
     """The per-connection smtpd processes (monitors) under a master: its
     own children named smtpd (started per connection, or orphaned by a
-    retired resident) and the smtpd children of its resident servers."""
+    retired resident) and the sessions of its resident servers: their
+    smtpd children (smtps, and sessions that went on after STARTTLS)
+    and those of their smtpsession."""
     out = []
     for p in children(master_pid):
         comm = proc_comm(p)
         if comm == "smtpd":
             out.append(p)
         elif comm == "smtpd-resident":
-            out.extend(c for c in children(p) if proc_comm(c) == "smtpd")
+            for c in children(p):
+                cc = proc_comm(c)
+                if cc == "smtpd":
+                    out.append(c)
+                elif cc == "smtpsession":
+                    out.extend(g for g in children(c)
+                               if proc_comm(g) == "smtpd")
     return out
 
 

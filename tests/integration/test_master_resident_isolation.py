@@ -16,6 +16,8 @@ import facteur_harness as H
 from smtpd_fixtures import Client
 from test_master import CHECK_TIMEOUT, master_factory  # noqa: F401
 from test_master_resident import wait_resident
+from test_smtpd_tls_fixtures import TlsClient, tls_conf
+from pop3d_fixtures import tls_dir
 
 SYS_PIDFD_GETFD = 438
 SESSION_CHANNEL_FD = 3     # smtpd_rconn.c: RCONN_SESSION_FD
@@ -39,12 +41,33 @@ def netstring(*fields):
     return b"%d:%s," % (len(data), data)
 
 
-def session_of(m, res, known):
-    H.wait_until(lambda: set(H.children(res)) - known - {None},
-                 CHECK_TIMEOUT, "the new session")
-    (pid,) = [p for p in H.children(res)
-              if p not in known and H.proc_comm(p) == "smtpd"]
+def session_of(m, known):
+    """The one session of m not in known (the resident's, or its
+    smtpsession's)."""
+    H.wait_until(lambda: set(m.sessions()) - known, CHECK_TIMEOUT,
+                 "the new session")
+    (pid,) = set(m.sessions()) - known
     return pid
+
+
+def check_killed_alone(fct, m, res, bad, bad_pid, good):
+    """bad's session was killed and its client saw the end; the resident
+    and good's session go on, and new connections are served."""
+    H.wait_until(lambda: not H.alive(bad_pid), CHECK_TIMEOUT,
+                 "the bad session to be killed")
+    assert bad.eof()
+    assert "killing" in fct.log() or "ending the session" in fct.log()
+    assert H.alive(res)
+    code = good.mail("x@example.org", ["alice@" + H.DOMAIN],
+                     b"Subject: g\r\nX-Facteur-Test: iso-good\r\n\r\ng\r\n.\r\n",
+                     ehlo="good.test")
+    assert code[0] == 250, code
+    assert good.code("QUIT") == 221
+    good.close()
+    fct.wait_for_tag("alice", "iso-good")
+    c = Client(m.port)
+    assert c.greeting[0] == 220
+    c.close()
 
 
 @pytest.mark.root_only
@@ -60,30 +83,87 @@ def session_of(m, res, known):
 def test_bad_request_kills_only_its_session(fct, master_factory, frame):
     m = master_factory()
     res = wait_resident(m)
-    known = set(H.children(res))
     bad = Client(m.port)
     assert bad.code("EHLO bad.test") == 250
-    bad_pid = session_of(m, res, known)
+    bad_pid = session_of(m, set())
     good = Client(m.port)
     assert good.code("EHLO good.test") == 250
     chan = steal_channel(bad_pid)
     chan.sendall(frame)
     chan.close()
-    # the resident kills the sender; its client sees the connection end
-    H.wait_until(lambda: not H.alive(bad_pid), CHECK_TIMEOUT,
-                 "the bad session to be killed")
-    assert bad.eof()
-    assert "killing" in fct.log() or "ending the session" in fct.log()
-    # the other session and the resident are untouched
-    assert H.alive(res)
-    code = good.mail("x@example.org", ["alice@" + H.DOMAIN],
-                     b"Subject: g\r\nX-Facteur-Test: iso-good\r\n\r\ng\r\n.\r\n",
-                     ehlo="good.test")
-    assert code[0] == 250, code
-    assert good.code("QUIT") == 221
-    good.close()
-    fct.wait_for_tag("alice", "iso-good")
-    # and it still takes new connections
-    c = Client(m.port)
-    assert c.greeting[0] == 220
-    c.close()
+    check_killed_alone(fct, m, res, bad, bad_pid, good)
+
+
+def handoff_fd(kind):
+    """A descriptor a subverted session could pass with STARTTLS, and
+    what else must be closed afterwards."""
+    if kind == "pipe":
+        r, w = os.pipe()
+        return r, [r, w]
+    a, b = socket.socketpair()
+    return a.fileno(), [a, b]
+
+
+# STARTTLS hands the connection to the resident (smtpsession_tls.c); it
+# must come with exactly one socket, a sane error count, from a session
+# of smtpsession, once.
+@pytest.mark.root_only
+@pytest.mark.facteur(start=False)
+@pytest.mark.parametrize("fields,fd", [
+    (("STARTTLS", "0", "H"), None),            # no descriptor
+    (("STARTTLS", "0", "H"), "pipe"),          # not a socket
+    (("STARTTLS", "99999", "H"), "socket"),    # past smtpd_error_limit
+    (("STARTTLS", "-1", "H"), "socket"),
+    (("STARTTLS", "0", "no-H-prefix"), "socket"),
+    (("STARTTLS", "0", "H\x01ctl"), "socket"),
+    (("STARTTLS", "0"), "socket"),             # a field short
+    (("MSGEND",), "socket"),                   # a descriptor with another
+])
+def test_bad_starttls_handoff_kills_only_its_session(fct, master_factory,
+                                                     fields, fd):
+    tls_conf(fct)
+    m = master_factory()
+    res = wait_resident(m)
+    bad = Client(m.port)
+    assert bad.code("EHLO bad.test") == 250
+    bad_pid = session_of(m, set())
+    good = Client(m.port)
+    assert good.code("EHLO good.test") == 250
+    chan = steal_channel(bad_pid)
+    keep = []
+    if fd is None:
+        chan.sendall(netstring(*fields))
+    else:
+        num, keep = handoff_fd(fd)
+        socket.send_fds(chan, [netstring(*fields)], [num])
+    chan.close()
+    for k in keep:
+        k.close() if hasattr(k, "close") else os.close(k)
+    check_killed_alone(fct, m, res, bad, bad_pid, good)
+
+
+@pytest.mark.root_only
+@pytest.mark.facteur(start=False)
+def test_second_starttls_handoff_kills_the_session(fct, master_factory):
+    """A session that already went on with TLS in the resident cannot
+    hand a connection over again."""
+    tls_conf(fct)
+    m = master_factory()
+    res = wait_resident(m)
+    bad = TlsClient(m.port, os.path.join(tls_dir(), "ca.pem"))
+    bad.ehlo("bad.test")
+    first = session_of(m, set())
+    bad.starttls()
+    H.wait_until(lambda: not H.alive(first), CHECK_TIMEOUT,
+                 "the plaintext session to exit")
+    tls_pid = session_of(m, set())
+    assert int(H.proc_stat(tls_pid)[1]) == res
+    good = Client(m.port)
+    assert good.code("EHLO good.test") == 250
+    chan = steal_channel(tls_pid)
+    a, b = socket.socketpair()
+    socket.send_fds(chan, [netstring("STARTTLS", "0", "H")], [a.fileno()])
+    chan.close()
+    a.close()
+    b.close()
+    check_killed_alone(fct, m, res, bad, tls_pid, good)

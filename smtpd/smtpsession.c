@@ -1,0 +1,301 @@
+/*
+ * smtpsession: the plaintext SMTP sessions of a resident smtpd (mx and
+ * submission modes), forked from a process that maps no TLS library.
+ *
+ * A session forked straight from the resident kept everything the
+ * resident had mapped: libcrypto's relocated data (392 kB), libssl, PAM,
+ * crypt, c-ares and the resident's heap with the OpenSSL context; an idle
+ * one was 2.4 MB VmRSS.  So the resident executes this program once, as
+ * root, and has it fork the sessions: it links libc, libbsd and c-ares,
+ * statically, and its heap holds little more than the configuration.
+ * The session code is smtpd's own (smtpd_session.c, smtpd_cmd.c,
+ * smtpd_data.c, smtpd_auth.c); only TLS differs: STARTTLS hands the
+ * connection back to the resident, which continues it in a session of
+ * its own image (smtpsession_tls.c, smtpd_rconn.c).  The sessions'
+ * monitor stays the resident: they talk to it over the channel it made.
+ *
+ * Started by the resident (smtpd_spawn.c) with
+ *   fd 3  its channel (SOCK_STREAM, smtpd_ipc frames);
+ *   fd 4  the configuration text the resident parsed (a memfd), read
+ *         once: both parse the same bytes, whatever the file holds now;
+ * and its arguments: -C the configuration's name (for messages), -m the
+ * mode, -u/-g smtpd_user's ids (as root), -T when STARTTLS is offered,
+ * -d to log to stderr.  Frames:
+ *
+ *   smtpsession -> resident  "R"                 ready
+ *   resident -> smtpsession  "C over" + 2 fds    a session for the client
+ *                                                (first fd) talking to the
+ *                                                resident on the second
+ *   smtpsession -> resident  "P pid" + a pidfd   forked, or
+ *                            "F"                 not (the fds are closed)
+ *
+ * At end of file on fd 3 it exits: the resident is going and has no
+ * session left.  Its sessions die with it (PR_SET_PDEATHSIG), and it
+ * dies with the resident.
+ */
+#include <sys/pidfd.h>
+#include <sys/prctl.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "fdio.h"
+#include "log.h"
+#include "smtpd.h"
+
+#define SPAWN_CHAN_FD	3
+#define SPAWN_CONF_FD	4
+
+static int	sigpipe_fds[2] = { -1, -1 };
+
+static void
+on_sigchld(int sig)
+{
+	int	 saved = errno;
+
+	(void)sig;
+	if (write(sigpipe_fds[1], "c", 1) == -1) {
+		/* full: a wake-up is already pending */
+	}
+	errno = saved;
+}
+
+static void
+conf_error(void *arg, const char *msg)
+{
+	(void)arg;
+	log_warnx("%s", msg);
+}
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr, "usage: smtpsession [-dT] -C conf -m mx|submission "
+	    "[-u uid -g gid]\n");
+	exit(64);
+}
+
+static long long
+number(const char *s, long long max)
+{
+	const char	*err = NULL;
+	long long	 v;
+
+	v = strtonum(s, 0, max, &err);
+	if (err != NULL)
+		usage();
+	return v;
+}
+
+/* The configuration the resident parsed, from fd 4. */
+static struct conf *
+read_conf(const char *name)
+{
+	struct conf	*conf;
+	char		*text;
+	ssize_t		 n;
+
+	if ((text = malloc(CONF_FILE_MAX + 1)) == NULL)
+		fatal("smtpsession: configuration");
+	if ((n = fd_read_full(SPAWN_CONF_FD, text, CONF_FILE_MAX + 1)) == -1)
+		fatal("smtpsession: configuration");
+	if (n > CONF_FILE_MAX)
+		fatalx("smtpsession: configuration too long");
+	(void)close(SPAWN_CONF_FD);
+	conf = conf_load_buf(text, (size_t)n, name, conf_error, NULL);
+	free(text);
+	if (conf == NULL)
+		fatalx("%s: configuration errors", name);
+	return conf;
+}
+
+/* In the child: become the session of the client on fd. */
+static void __attribute__((noreturn))
+child_session(const struct conf *conf, struct smtpd_opts *opts, int fd,
+    int sock)
+{
+	struct sigaction	 sa;
+
+	(void)prctl(PR_SET_NAME, "smtpd");
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	(void)sigaction(SIGCHLD, &sa, NULL);
+	if (dup2(fd, 0) == -1 || dup2(fd, 1) == -1 ||
+	    (sock != SPAWN_CHAN_FD && dup2(sock, SPAWN_CHAN_FD) == -1))
+		_exit(111);
+	closefrom(SPAWN_CHAN_FD + 1);
+	log_reopen();
+	if (fd_set_nonblock(0, 0) == -1)
+		_exit(111);
+	smtpd_prepare(conf, opts);
+	session_run(conf, opts, SPAWN_CHAN_FD);
+	_exit(111);
+}
+
+/* One request: fork the session it asks for and answer. */
+static void
+serve(const struct conf *conf, struct smtpd_opts *opts, struct ipc_chan *ch,
+    struct ipc_msg *m)
+{
+	const char	*fail[1] = { "F" };
+	const char	*ok[2];
+	char		 num[24];
+	pid_t		 pid;
+	int		 pidfd;
+
+	if (m->nf != 2 || strcmp(m->f[0], "C") != 0 || m->nfds != 2 ||
+	    (strcmp(m->f[1], "0") != 0 && strcmp(m->f[1], "1") != 0))
+		fatalx("smtpsession: bad request from the resident");
+	opts->overloaded = m->f[1][0] == '1';
+	opts->monitor = getpid();
+	if ((pid = fork()) == -1) {
+		log_warn("smtpsession: fork");
+		ipc_msg_close_fds(m);
+		if (ipc_send(ch, fail, 1, NULL, 0) == -1)
+			fatal("smtpsession: channel");
+		return;
+	}
+	if (pid == 0) {
+		(void)close(ch->fd);
+		child_session(conf, opts, m->fds[0], m->fds[1]);
+	}
+	ipc_msg_close_fds(m);
+	/* Not reaped before the pidfd exists: the pid cannot be reused. */
+	if ((pidfd = pidfd_open(pid, 0)) == -1) {
+		log_warn("smtpsession: pidfd_open");
+		(void)kill(pid, SIGKILL);
+		if (ipc_send(ch, fail, 1, NULL, 0) == -1)
+			fatal("smtpsession: channel");
+		return;
+	}
+	(void)snprintf(num, sizeof(num), "%ld", (long)pid);
+	ok[0] = "P";
+	ok[1] = num;
+	if (ipc_send(ch, ok, 2, &pidfd, 1) == -1)
+		fatal("smtpsession: channel");
+	(void)close(pidfd);
+}
+
+static void
+reap(void)
+{
+	pid_t	 pid;
+	int	 st;
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
+		if (WIFSIGNALED(st) && WTERMSIG(st) != SIGTERM &&
+		    WTERMSIG(st) != SIGKILL)
+			log_warnx("session %ld killed by signal %d",
+			    (long)pid, WTERMSIG(st));
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct smtpd_opts	 opts;
+	struct conf		*conf;
+	struct ipc_chan		 ch;
+	struct ipc_msg		 m;
+	struct sigaction	 sa;
+	struct pollfd		 pfd[2];
+	const char		*name = NULL, *mode = NULL, *ready[1] = { "R" };
+	char			 drain[64];
+	int			 c, debug = 0, have_u = 0, have_g = 0, r;
+
+	memset(&opts, 0, sizeof(opts));
+	while ((c = getopt(argc, argv, "C:dg:m:Tu:")) != -1) {
+		switch (c) {
+		case 'C':
+			name = optarg;
+			break;
+		case 'd':
+			debug = 1;
+			break;
+		case 'g':
+			opts.user_gid = (gid_t)number(optarg, INT_MAX);
+			have_g = 1;
+			break;
+		case 'm':
+			mode = optarg;
+			break;
+		case 'T':
+			opts.tls_handoff = 1;
+			break;
+		case 'u':
+			opts.user_uid = (uid_t)number(optarg, INT_MAX);
+			have_u = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc || name == NULL || mode == NULL || have_u != have_g)
+		usage();
+	if (strcmp(mode, "mx") == 0)
+		opts.mode = SMTPD_MX;
+	else if (strcmp(mode, "submission") == 0)
+		opts.mode = SMTPD_SUBMISSION;
+	else
+		usage();
+	log_init("smtpd", debug);
+	opts.debug = debug;
+	opts.confpath = name;
+	opts.ids_known = have_u;
+	if (getppid() == 1)
+		exit(111);	/* the resident is already gone */
+	(void)signal(SIGPIPE, SIG_IGN);
+	(void)signal(SIGHUP, SIG_IGN);
+	conf = read_conf(name);
+	log_set_debug(conf_bool(conf, "log_debug"));
+	if (pipe2(sigpipe_fds, O_CLOEXEC | O_NONBLOCK) == -1)
+		fatal("pipe");
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigchld;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+	if (sigaction(SIGCHLD, &sa, NULL) == -1)
+		fatal("sigaction");
+	if (fd_set_cloexec(SPAWN_CHAN_FD, 1) == -1)
+		fatal("smtpsession: channel");
+	ipc_init(&ch, SPAWN_CHAN_FD);
+	if (ipc_send(&ch, ready, 1, NULL, 0) == -1)
+		fatal("smtpsession: channel");
+
+	for (;;) {
+		pfd[0].fd = SPAWN_CHAN_FD;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = sigpipe_fds[0];
+		pfd[1].events = POLLIN;
+		if (poll(pfd, 2, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal("poll");
+		}
+		if (pfd[1].revents & POLLIN) {
+			while (read(sigpipe_fds[0], drain, sizeof(drain)) > 0)
+				;
+			reap();
+		}
+		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+			if ((r = ipc_recv(&ch, &m)) == 0)
+				break;
+			if (r == -1)
+				fatalx("smtpsession: bad frame from the "
+				    "resident");
+			serve(conf, &opts, &ch, &m);
+		}
+	}
+	conf_free(conf);
+	return 0;
+}
