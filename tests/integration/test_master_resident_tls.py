@@ -273,3 +273,31 @@ def test_killed_smtpsession_costs_its_sessions_only(fct, resident_tls):
     assert code == 250
     assert d.code("QUIT") == 221
     fct.wait_for_tag("alice", tag)
+
+
+@pytest.mark.parametrize("starttls", [False, True])
+def test_reverse_name_in_smtpsession_and_after_handoff(fct, resident_tls,
+                                                       starttls):
+    """smtpsession looks the client up (its static c-ares, in the chroot)
+    and the name it found goes with the connection at STARTTLS."""
+    from test_smtpd_dns import PTR, TinyDNS
+    d = TinyDNS({PTR: "client.example.test"},
+                {"client.example.test": "127.0.0.1"})
+    try:
+        r = resident_tls(smtpd_reverse_lookup="yes",
+                         dns_resolver="127.0.0.1:%d" % d.port)
+        c = r.client()
+        c.ehlo()
+        if starttls:
+            c.starttls()
+        tag, msg = H.make_message()
+        code, _ = c.mail(ALICE, [ALICE], msg.replace(b"\n", b"\r\n") +
+                         b".\r\n")
+        assert code == 250
+        assert c.code("QUIT") == 221
+        _, _, rcv, _ = split_delivered(fct.wait_for_tag("alice", tag))
+        assert b"(client.example.test [127.0.0.1])" in rcv, rcv
+        assert (b"ESMTPS" in rcv) == starttls
+        assert (PTR, 12) in d.questions
+    finally:
+        d.close()

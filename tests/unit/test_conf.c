@@ -539,6 +539,50 @@ test_load_file(void **state)
 	assert_int_equal(rmdir(tmpdir), 0);
 }
 
+/* conf_read_text: the exact bytes conf_load parses, with its refusals. */
+static void
+test_read_text(void **state)
+{
+	struct errs	 e;
+	char		 dir[64], path[128], *text = NULL;
+	size_t		 len = 99;
+	static const char body[] = "myhostname = a\0b\n# x\n";
+
+	(void)state;
+	(void)strlcpy(dir, "/tmp/test_conf_text.XXXXXX", sizeof(dir));
+	assert_non_null(mkdtemp(dir));
+	(void)snprintf(path, sizeof(path), "%s/facteur.conf", dir);
+	write_file(path, body, sizeof(body) - 1);
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(conf_read_text(path, errs_add, &e, &text, &len), 0);
+	assert_int_equal(e.n, 0);
+	assert_int_equal(len, sizeof(body) - 1);
+	/* a NUL inside is kept: the parser, not the reader, refuses it */
+	assert_memory_equal(text, body, len);
+	assert_int_equal(text[len], '\0');
+	free(text);
+
+	/* An empty file is an empty text, not a failure. */
+	write_file(path, "", 0);
+	assert_int_equal(conf_read_text(path, errs_add, &e, &text, &len), 0);
+	assert_int_equal(len, 0);
+	assert_int_equal(text[0], '\0');
+	free(text);
+
+	/* Refused as conf_load refuses: nothing is handed back. */
+	text = NULL;
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(conf_read_text(dir, errs_add, &e, &text, &len), -1);
+	assert_null(text);
+	assert_non_null(strstr(e.msg[0], "not a regular file"));
+	assert_int_equal(unlink(path), 0);
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(conf_read_text(path, errs_add, &e, &text, &len), -1);
+	assert_null(text);
+	assert_int_equal(e.n, 1);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 static void
 test_myhostname(void **state)
 {
@@ -688,6 +732,7 @@ main(void)
 		cmocka_unit_test(test_errors_all),
 		cmocka_unit_test(test_errors_more),
 		cmocka_unit_test(test_load_file),
+		cmocka_unit_test(test_read_text),
 		cmocka_unit_test(test_myhostname),
 		cmocka_unit_test(test_find_path),
 		cmocka_unit_test(test_keys_table),
