@@ -35,6 +35,8 @@ spare_make(int dirfd, struct queue_spares *s, char *name)
 			errno = ENAMETOOLONG;
 			return -1;
 		}
+		if (queue_free_take(dirfd, &s->free, path) == 0)
+			return 0;
 		fd = openat(dirfd, path, O_CREAT | O_EXCL | O_WRONLY |
 		    O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd != -1) {

@@ -7,7 +7,9 @@
  * files that message will need (tmp/spare.<pid>.<n>, empty, 0600), and
  * queue_inject() renames them into place (msg/<id>, tmp/<id>) instead of
  * creating files while a client waits for its 250.  The work is the
- * same; it is done between messages.  See docs/queue.md (E1, E4).
+ * same; it is done between messages.  A spare is taken from the files
+ * queued gave back (free/, lib/queue_free.h) before one is created.  See
+ * docs/queue.md (E1, E4).
  *
  * A spare is an empty file whose name is no queue ID: queued's scans
  * ignore it, and its full scan removes spares older than an hour (a
@@ -17,6 +19,8 @@
 #ifndef FACTEUR_QUEUE_SPARE_H
 #define FACTEUR_QUEUE_SPARE_H
 
+#include "queue_free.h"
+
 #define QUEUE_SPARE_NAME_MAX	48	/* "spare.<pid>.<n>" and its NUL */
 #define QUEUE_SPARE_PREFIX	"spare."
 #define QUEUE_SPARE_MAX_AGE	3600	/* seconds before queued removes one */
@@ -25,6 +29,7 @@ struct queue_spares {
 	char		 msg[QUEUE_SPARE_NAME_MAX];	/* in tmp/; "" when none */
 	char		 env[QUEUE_SPARE_NAME_MAX];
 	unsigned long	 n;				/* names made so far */
+	struct queue_free_cache free;	/* files queued gave back */
 };
 
 void	queue_spares_init(struct queue_spares *);

@@ -49,7 +49,7 @@ fi
 # The queue with its subdirectories, as queued makes them at start-up:
 # made here too, so that a mail sent the moment the port opens does not
 # find them missing (451) while queued is still starting.
-for d in "" /msg /tmp /env /state /corrupt; do
+for d in "" /msg /tmp /env /state /corrupt /free; do
 	mkdir -p "$RUN/queue$d"
 	chmod 0700 "$RUN/queue$d"
 	chown "$queue_user" "$RUN/queue$d"

@@ -219,7 +219,7 @@ static void
 queue_layout(struct queued *q)
 {
 	static const char *const dirs[] = { "msg", "tmp", "env", "state",
-	    "corrupt" };
+	    "corrupt", "free" };
 	struct stat	sb;
 	size_t		i;
 	int		fd;
@@ -236,6 +236,8 @@ queue_layout(struct queued *q)
 		fatal("flock queued.lock");
 	}
 	/* fd stays open: the lock lives as long as the process */
+	/* what a crash left in free/ is not trusted to be empty or free */
+	queue_free_purge(AT_FDCWD);
 	if (mkfifo("trigger", 0600) == -1 && errno != EEXIST)
 		fatal("mkfifo trigger");
 	if (lstat("trigger", &sb) == -1)
@@ -380,6 +382,13 @@ timeout_ms(struct queued *q, long long next_scan_ms, int scan_pending,
 		t = (q->restart_at - wall) * 1000;
 	if (q->stopping && t > 200)
 		t = 200;
+	/* files put in free/ are released within a second or so */
+	if (q->free.npending > 0) {
+		w = q->free.durable > q->free.head ? 0 :
+		    q->free.first_ms + 1000 - now;
+		if (w < t)
+			t = w;
+	}
 	if (t < 0)
 		t = 0;
 	if (t > 3600 * 1000)
@@ -420,6 +429,9 @@ loop_run(struct queued *q)
 		msg_wake_due(q, now_wall());
 		if (!q->stopping)
 			msg_dispatch(q);
+		/* a few at a time: deliveries wait while this runs */
+		if (queue_free_due(&q->free, now_ms()))
+			queue_free_release(AT_FDCWD, &q->free, 32);
 		if (q->to_fd != -1 && q->out.len > 0)
 			(void)spawn_flush(q);
 

@@ -16,6 +16,7 @@
 
 #include "buf.h"
 #include "conf.h"
+#include "queue_free.h"
 #include "queue_state.h"
 #include "queueid.h"
 #include "table.h"
@@ -89,6 +90,7 @@ struct queued {
 	struct qmsg_times wait;
 	struct qmsg_list readyq;
 	int		 scan_full;	/* last scan stopped at ACTIVE_MAX */
+	struct queue_free_pool free;	/* finished files kept for reuse */
 
 	/* events */
 	int		 trigger_fd, trigger_wfd;

@@ -22,6 +22,7 @@
 #include "bounce.h"
 #include "fdio.h"
 #include "log.h"
+#include "queue_free.h"
 #include "queue_env.h"
 #include "queued.h"
 
@@ -209,7 +210,10 @@ msg_remove(struct queued *q, struct qmsg *m)
 	char	path[64];
 
 	qpath(path, sizeof(path), "env", m->st.id);
-	if (unlink(path) == -1 && errno != ENOENT) {
+	/* the files go to free/ for a queue writer, or are removed */
+	if (queue_free_put(AT_FDCWD, &q->free, "env", m->st.id, 'e',
+	    now_ms()) == -1 &&
+	    errno != ENOENT) {
 		/* still queued on disk: keep it in memory, try again later */
 		log_warn("%s: unlink %s", m->st.id, path);
 		return;
@@ -220,7 +224,9 @@ msg_remove(struct queued *q, struct qmsg *m)
 			log_warn("%s: unlink %s", m->st.id, path);
 	}
 	qpath(path, sizeof(path), "msg", m->st.id);
-	if (unlink(path) == -1 && errno != ENOENT)
+	if (queue_free_put(AT_FDCWD, &q->free, "msg", m->st.id, 'm',
+	    now_ms()) == -1 &&
+	    errno != ENOENT)
 		log_warn("%s: unlink %s (left for orphan recovery)", m->st.id,
 		    path);
 	log_info("%s: removed", m->st.id);

@@ -8,6 +8,7 @@ so that a slow AUTH never holds the resident's other sessions.
 import os
 import signal
 import socket
+import stat
 
 import pytest
 
@@ -264,3 +265,34 @@ def test_resident_reads_a_changed_aliases_file(fct, master_factory):
     assert code[0] == 250, code
     c2.close()
     fct.wait_for_tag("alice", "via-new-alias")
+
+
+@pytest.mark.facteur(start=False)
+def test_finished_files_are_reused(fct, master_factory):
+    """queued moves a finished message's files to free/, and, once their
+    removal is durable, empties them for the writers, whose next messages
+    are written into them: no create, no unlink (lib/queue_free.h)."""
+    m = master_factory()
+    wait_resident(m)
+    free = os.path.join(fct.conf["queue_dir"], "free")
+    for i in range(3):
+        deliver_one(fct, m.port, "reuse-a%d" % i)
+
+    def released():
+        names = os.listdir(free)
+        return names and not any(n.endswith("~") for n in names)
+    H.wait_until(released, CHECK_TIMEOUT, "finished files to be released")
+    pool = {}
+    for n in os.listdir(free):
+        st = os.stat(os.path.join(free, n))
+        assert st.st_size == 0 and stat.S_IMODE(st.st_mode) == 0o600
+        pool[st.st_ino] = n
+    for i in range(3):
+        deliver_one(fct, m.port, "reuse-b%d" % i)
+    # the files taken from free/ are gone from it; each message arrived
+    # whole (deliver_one checked it), in a reused inode or a new one
+    left = {os.stat(os.path.join(free, n)).st_ino for n in os.listdir(free)
+            if not n.endswith("~")}
+    assert set(pool) - left, (pool, left)
+    for i in range(3):
+        fct.wait_for_tag("alice", "reuse-b%d" % i)

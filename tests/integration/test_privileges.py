@@ -56,7 +56,8 @@ def test_deliver_runs_as_recipient(fct):
 @pytest.mark.root_only
 def test_queue_modes_and_owner(fct):
     q = fct.queue
-    for d in [q] + [os.path.join(q, s) for s in H.QUEUE_SUBDIRS]:
+    for d in [q] + [os.path.join(q, s) for s in H.QUEUE_SUBDIRS +
+                    ("corrupt", "free")]:
         st = os.stat(d)
         assert stat.S_ISDIR(st.st_mode), d
         assert stat.S_IMODE(st.st_mode) == 0o700, (d, oct(st.st_mode))

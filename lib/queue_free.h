@@ -1,0 +1,78 @@
+/*
+ * queue_free: finished queue files kept for reuse.  On ext4 without a
+ * journal, as on this project's build machines, every file create scans
+ * the inode table past each inode freed in the last minutes, and every
+ * unlink adds one to that list: at a thousand messages a second, creating
+ * and removing the two queue files of each message cost more CPU than
+ * anything else the queue does.  So queued, instead of removing a
+ * finished message's files, moves them to free/ (queue_free_put) and,
+ * once their removal from msg/ and env/ is on disk, empties them and
+ * makes them takeable (queue_free_release); the resident smtpd's queue
+ * writers take their spares from there (queue_free_take) before they
+ * create any.  A file in
+ * free/ is empty and never read: its name is no queue ID.  The pool is
+ * bounded (QUEUE_FREE_MAX files); past it, files are removed as before.
+ * See docs/queue.md (layout, Q7, Q9).
+ */
+#ifndef FACTEUR_QUEUE_FREE_H
+#define FACTEUR_QUEUE_FREE_H
+#include <stddef.h>
+#include <time.h>
+
+#define QUEUE_FREE_MAX		4096	/* files in free/ */
+#define QUEUE_FREE_RECOUNT	512	/* puts between two counts of free/ */
+#define QUEUE_FREE_NAME_MAX	32	/* "<queue ID>.<letter>" and its NUL */
+#define QUEUE_FREE_CACHE	64	/* names a taker reads at a time */
+#define QUEUE_FREE_PENDING	1024	/* files put, not yet released */
+
+/* queued's side. */
+struct queue_free_pool {
+	size_t	 since_count;	/* puts since the last count of free/ */
+	int	 full;		/* free/ was full then */
+	/* put since the last release: "<id>.<tag>~" in free/ */
+	char	 pending[QUEUE_FREE_PENDING][QUEUE_FREE_NAME_MAX];
+	size_t	 npending;
+	size_t	 head;		/* pending[head..npending) are left */
+	size_t	 durable;	/* pending[head..durable) may be released */
+	long long first_ms;	/* when the oldest of them was put */
+};
+
+/* A taker's side: names read from free/, not yet tried. */
+struct queue_free_cache {
+	char	 names[QUEUE_FREE_CACHE][QUEUE_FREE_NAME_MAX];
+	size_t	 n;
+	time_t	 empty_at;	/* free/ was found empty then */
+};
+
+/*
+ * Instead of unlink(sub/id) relative to dirfd: moves the file to
+ * free/<id>.<tag>~ (tag, one letter, tells the two files of a message
+ * apart), where no taker looks, or removes it when the pool is full.  0,
+ * or -1 with errno (ENOENT: there was no such file), as unlink.  now_ms:
+ * the caller's clock, for queue_free_due.
+ */
+int	queue_free_put(int dirfd, struct queue_free_pool *, const char *sub,
+	    const char *id, char tag, long long now_ms);
+/* 1 when files put should be released now (a second, or many). */
+int	queue_free_due(const struct queue_free_pool *, long long now_ms);
+/*
+ * Releases at most max of the files put (0: all): first makes the
+ * removal of all those put so far from msg/ and env/ durable (one fsync
+ * of each directory), so that no name a crash could bring back there
+ * ever points to a file that holds another message; then empties each
+ * and renames it to its takeable name.  A file that is not a plain one
+ * of ours (another link, not regular) is removed instead.  A caller
+ * with other work releases a few at a time.
+ */
+void	queue_free_release(int dirfd, struct queue_free_pool *, size_t max);
+/* At start-up: removes everything in free/ (what a crash left). */
+void	queue_free_purge(int dirfd);
+/*
+ * Moves a file of free/ to dst (relative to dirfd, never over an
+ * existing file).  0, or -1 when free/ had none to give (errno ENOENT)
+ * or dst exists (EEXIST).  The caller checks the file as it checks any
+ * spare (queue_spare_take).
+ */
+int	queue_free_take(int dirfd, struct queue_free_cache *, const char *dst);
+
+#endif

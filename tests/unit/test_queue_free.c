@@ -1,0 +1,292 @@
+/*
+ * Unit tests for lib/queue_free.c against a temporary queue directory:
+ * a finished file goes to free/ under a name no taker reads, and only
+ * after the release is it emptied and takeable, keeping its inode; a
+ * writer's spare comes from there; a file with another link, or one that is not
+ * regular, is removed, not kept; a full pool removes; an empty pool gives
+ * nothing and is not read again within the second; a missing file is
+ * ENOENT as for unlink.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "queue_free.h"
+#include "queue_spare.h"
+
+#define ID	"0123456789ABCD"
+
+static char	dir[64];
+static int	dirfd_q = -1;
+
+static int
+rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int
+setup(void **state)
+{
+	static const char *const subs[] = { "msg", "env", "tmp", "free" };
+	size_t	 i;
+
+	(void)state;
+	(void)strlcpy(dir, "/tmp/test_queue_free.XXXXXX", sizeof(dir));
+	if (mkdtemp(dir) == NULL)
+		return -1;
+	if ((dirfd_q = open(dir, O_RDONLY | O_DIRECTORY)) == -1)
+		return -1;
+	for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
+		if (mkdirat(dirfd_q, subs[i], 0700) == -1)
+			return -1;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	(void)close(dirfd_q);
+	return nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void
+make_file(const char *path, const char *data)
+{
+	int	 fd;
+
+	fd = openat(dirfd_q, path, O_CREAT | O_EXCL | O_WRONLY, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, strlen(data)), (ssize_t)strlen(data));
+	assert_int_equal(close(fd), 0);
+}
+
+static size_t
+count(const char *sub)
+{
+	DIR		*d;
+	struct dirent	*de;
+	size_t		 n = 0;
+	char		 path[128];
+
+	(void)snprintf(path, sizeof(path), "%s/%s", dir, sub);
+	assert_non_null(d = opendir(path));
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			n++;
+	(void)closedir(d);
+	return n;
+}
+
+static void
+test_put_then_take(void **state)
+{
+	struct queue_free_pool	 pool;
+	struct queue_spares	 sp;
+	struct stat		 before, st;
+	int			 fd;
+
+	(void)state;
+	memset(&pool, 0, sizeof(pool));
+	make_file("msg/" ID, "the message\n");
+	assert_int_equal(fstatat(dirfd_q, "msg/" ID, &before, 0), 0);
+	assert_int_equal(queue_free_put(dirfd_q, &pool, "msg", ID, 'm', 1000),
+	    0);
+	assert_int_equal(fstatat(dirfd_q, "msg/" ID, &st, 0), -1);
+	/* put: out of msg/, not yet takeable, not yet emptied */
+	assert_int_equal(fstatat(dirfd_q, "free/" ID ".m~", &st, 0), 0);
+	assert_int_equal(st.st_size, 12);
+	queue_spares_init(&sp);
+	assert_int_equal(queue_free_take(dirfd_q, &sp.free, "tmp/x"), -1);
+	assert_int_equal(errno, ENOENT);
+	sp.free.empty_at = 0;
+	/* released after a second (or many): emptied and takeable */
+	assert_false(queue_free_due(&pool, 1999));
+	assert_true(queue_free_due(&pool, 2000));
+	queue_free_release(dirfd_q, &pool, 0);
+	assert_false(queue_free_due(&pool, 5000));
+	assert_int_equal(fstatat(dirfd_q, "free/" ID ".m", &st, 0), 0);
+	assert_int_equal(st.st_size, 0);
+	assert_int_equal(st.st_ino, before.st_ino);
+
+	/* a writer's spare is that inode; the usual checks pass */
+	assert_int_equal(queue_spares_make(dirfd_q, &sp), 0);
+	assert_int_equal(count("free"), 0);
+	fd = queue_spare_take(dirfd_q, sp.msg, "msg/" ID);
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_int_equal(st.st_ino, before.st_ino);
+	assert_int_equal(close(fd), 0);
+	/* the other spare was created: the pool had only one */
+	assert_true(sp.env[0] != '\0');
+	queue_spares_drop(dirfd_q, &sp);
+	assert_int_equal(unlinkat(dirfd_q, "msg/" ID, 0), 0);
+	assert_int_equal(count("tmp"), 0);
+}
+
+static void
+test_put_refuses(void **state)
+{
+	struct queue_free_pool	 pool;
+
+	(void)state;
+	memset(&pool, 0, sizeof(pool));
+	/* no such file: as unlink */
+	errno = 0;
+	assert_int_equal(queue_free_put(dirfd_q, &pool, "env", ID, 'e', 0),
+	    -1);
+	assert_int_equal(errno, ENOENT);
+	/* another link: removed, never emptied (the other name keeps it) */
+	make_file("env/" ID, "data");
+	assert_int_equal(linkat(dirfd_q, "env/" ID, dirfd_q, "tmp/keep", 0), 0);
+	assert_int_equal(queue_free_put(dirfd_q, &pool, "env", ID, 'e', 0), 0);
+	queue_free_release(dirfd_q, &pool, 0);
+	assert_int_equal(count("free"), 0);
+	assert_int_equal(count("env"), 0);
+	{
+		struct stat st;
+
+		assert_int_equal(fstatat(dirfd_q, "tmp/keep", &st, 0), 0);
+		assert_int_equal(st.st_size, 4);
+	}
+	assert_int_equal(unlinkat(dirfd_q, "tmp/keep", 0), 0);
+	/* a symbolic link is removed, its target untouched */
+	make_file("tmp/target", "x");
+	assert_int_equal(symlinkat("../tmp/target", dirfd_q, "env/" ID), 0);
+	assert_int_equal(queue_free_put(dirfd_q, &pool, "env", ID, 'e', 0), 0);
+	queue_free_release(dirfd_q, &pool, 0);
+	assert_int_equal(count("free"), 0);
+	assert_int_equal(count("env"), 0);
+	assert_int_equal(unlinkat(dirfd_q, "tmp/target", 0), 0);
+}
+
+static void
+test_full_pool_removes(void **state)
+{
+	struct queue_free_pool	 pool;
+	char			 name[64];
+	int			 i;
+
+	(void)state;
+	for (i = 0; i < QUEUE_FREE_MAX; i++) {
+		(void)snprintf(name, sizeof(name), "free/f%d", i);
+		make_file(name, "");
+	}
+	memset(&pool, 0, sizeof(pool));
+	make_file("msg/" ID, "m");
+	assert_int_equal(queue_free_put(dirfd_q, &pool, "msg", ID, 'm', 0), 0);
+	assert_int_equal(pool.npending, 0);
+	assert_int_equal(count("msg"), 0);
+	assert_int_equal(count("free"), QUEUE_FREE_MAX);
+	for (i = 0; i < QUEUE_FREE_MAX; i++) {
+		(void)snprintf(name, sizeof(name), "free/f%d", i);
+		assert_int_equal(unlinkat(dirfd_q, name, 0), 0);
+	}
+}
+
+/* A few at a time: the fsync covers all put so far; the rest wait. */
+static void
+test_release_in_parts(void **state)
+{
+	struct queue_free_pool	 pool;
+	struct stat		 st;
+
+	(void)state;
+	memset(&pool, 0, sizeof(pool));
+	make_file("msg/A0000000000001", "1");
+	make_file("msg/A0000000000002", "2");
+	make_file("env/A0000000000002", "e");
+	assert_int_equal(queue_free_put(dirfd_q, &pool, "msg",
+	    "A0000000000001", 'm', 0), 0);
+	assert_int_equal(queue_free_put(dirfd_q, &pool, "msg",
+	    "A0000000000002", 'm', 0), 0);
+	assert_true(queue_free_due(&pool, 1000));
+	queue_free_release(dirfd_q, &pool, 1);
+	assert_int_equal(fstatat(dirfd_q, "free/A0000000000001.m", &st, 0), 0);
+	assert_int_equal(fstatat(dirfd_q, "free/A0000000000002.m~", &st, 0),
+	    0);
+	/* one made durable and left: due at once, whatever the clock */
+	assert_true(queue_free_due(&pool, 0));
+	/* one put after the fsync waits for the next one */
+	assert_int_equal(queue_free_put(dirfd_q, &pool, "env",
+	    "A0000000000002", 'e', 0), 0);
+	queue_free_release(dirfd_q, &pool, 1);
+	assert_int_equal(fstatat(dirfd_q, "free/A0000000000002.m", &st, 0), 0);
+	assert_int_equal(fstatat(dirfd_q, "free/A0000000000002.e~", &st, 0),
+	    0);
+	queue_free_release(dirfd_q, &pool, 0);
+	assert_int_equal(fstatat(dirfd_q, "free/A0000000000002.e", &st, 0), 0);
+	assert_int_equal(pool.npending, 0);
+	queue_free_purge(dirfd_q);
+}
+
+/* Start-up: free/ emptied, whatever a crash left (pending or not). */
+static void
+test_purge(void **state)
+{
+	(void)state;
+	make_file("free/a.m", "");
+	make_file("free/b.e~", "leftover");
+	queue_free_purge(dirfd_q);
+	assert_int_equal(count("free"), 0);
+}
+
+static void
+test_take_from_empty(void **state)
+{
+	struct queue_free_cache	 c;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	errno = 0;
+	assert_int_equal(queue_free_take(dirfd_q, &c, "tmp/s1"), -1);
+	assert_int_equal(errno, ENOENT);
+	/* within the same second, free/ is not read again */
+	make_file("free/x.m", "");
+	if (c.empty_at == time(NULL)) {
+		assert_int_equal(queue_free_take(dirfd_q, &c, "tmp/s1"), -1);
+		assert_int_equal(count("free"), 1);
+	}
+	c.empty_at = 0;
+	assert_int_equal(queue_free_take(dirfd_q, &c, "tmp/s1"), 0);
+	assert_int_equal(count("free"), 0);
+	/* never over an existing file */
+	make_file("free/y.m", "");
+	c.empty_at = 0;
+	assert_int_equal(queue_free_take(dirfd_q, &c, "tmp/s1"), -1);
+	assert_int_equal(errno, EEXIST);
+	assert_int_equal(count("free"), 1);
+	assert_int_equal(unlinkat(dirfd_q, "tmp/s1", 0), 0);
+	assert_int_equal(unlinkat(dirfd_q, "free/y.m", 0), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_put_then_take),
+		cmocka_unit_test(test_put_refuses),
+		cmocka_unit_test(test_full_pool_removes),
+		cmocka_unit_test(test_take_from_empty),
+		cmocka_unit_test(test_purge),
+		cmocka_unit_test(test_release_in_parts),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
