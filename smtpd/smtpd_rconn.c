@@ -111,12 +111,13 @@ rconn_child_start(const char *name)
 	(void)sigaction(SIGHUP, &sa, NULL);
 }
 
-/* In the forked child: become the session of the connection on fd. */
-static void __attribute__((noreturn))
-rconn_session(struct rconn *rc, int fd, int sock)
+/*
+ * In a forked child about to be a session: the client on fds 0 and 1,
+ * its channel on RCONN_SESSION_FD, nothing else.
+ */
+static void
+rconn_child_session_fds(int fd, int sock)
 {
-	const struct conf	*conf = rc->res->conf;
-
 	rconn_child_start("smtpd");
 	if (dup2(fd, 0) == -1 || dup2(fd, 1) == -1 ||
 	    (sock != RCONN_SESSION_FD && dup2(sock, RCONN_SESSION_FD) == -1))
@@ -128,6 +129,15 @@ rconn_session(struct rconn *rc, int fd, int sock)
 	users_cache_wipe();
 	if (fd_set_nonblock(0, 0) == -1)
 		_exit(111);
+}
+
+/* In the forked child: become the session of the connection on fd. */
+static void __attribute__((noreturn))
+rconn_session(struct rconn *rc, int fd, int sock)
+{
+	const struct conf	*conf = rc->res->conf;
+
+	rconn_child_session_fds(fd, sock);
 	smtpd_prepare(conf, &rc->opts);
 	session_run(conf, &rc->opts, RCONN_SESSION_FD);
 	_exit(111);
@@ -212,15 +222,7 @@ static void __attribute__((noreturn))
 rconn_resumed(struct rconn *rc, int fd, int sock,
     const struct session_handoff *h)
 {
-	rconn_child_start("smtpd");
-	if (dup2(fd, 0) == -1 || dup2(fd, 1) == -1 ||
-	    (sock != RCONN_SESSION_FD && dup2(sock, RCONN_SESSION_FD) == -1))
-		_exit(111);
-	closefrom(RCONN_SESSION_FD + 1);
-	log_reopen();
-	users_cache_wipe();
-	if (fd_set_nonblock(0, 0) == -1)
-		_exit(111);
+	rconn_child_session_fds(fd, sock);
 	session_resume_tls(rc->res->conf, &rc->opts, RCONN_SESSION_FD, h);
 }
 
