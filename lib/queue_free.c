@@ -135,7 +135,10 @@ queue_free_release(int dirfd, struct queue_free_pool *p, size_t max)
 		p->head = p->durable = p->npending = 0;
 		return;
 	}
-	/* keep the rest at the front; the next put times from now */
+	/*
+	 * Keep the rest at the front.  They were put after the fsync; their
+	 * wait counts from the oldest put before it, so they are due soon.
+	 */
 	memmove(p->pending, p->pending + p->head,
 	    (p->npending - p->head) * sizeof(p->pending[0]));
 	p->npending -= p->head;

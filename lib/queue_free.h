@@ -11,7 +11,8 @@
  * writers take their spares from there (queue_free_take) before they
  * create any.  A file in
  * free/ is empty and never read: its name is no queue ID.  The pool is
- * bounded (QUEUE_FREE_MAX files); past it, files are removed as before.
+ * bounded: counted every QUEUE_FREE_RECOUNT puts, and while it holds
+ * QUEUE_FREE_MAX files or more, files are removed as before.
  * See docs/queue.md (layout, Q7, Q9).
  */
 #ifndef FACTEUR_QUEUE_FREE_H

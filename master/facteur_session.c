@@ -223,7 +223,7 @@ session_started(long long seq, pid_t pid)
 	int	 i;
 
 	for (i = 0; i < nsessions; i++)
-		if (sessions[i].seq == seq && sessions[i].seq != 0) {
+		if (seq != 0 && sessions[i].seq == seq) {
 			sessions[i].pid = pid;
 			return;
 		}

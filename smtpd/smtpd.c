@@ -31,8 +31,10 @@
  * Resident mode (-R, smtpd_resident.c): started once per service by the
  * master, which hands it each accepted connection over fd 3; it does all
  * of the above once (configuration, certificate, key and the OpenSSL
- * context) and forks for each connection, whose child then runs exactly
- * what a per-connection smtpd runs after its start (smtpd_connection).
+ * context) and has a session forked for each connection (by smtpsession,
+ * which maps no TLS library, in mx and submission modes; by itself in
+ * smtps mode), running the session code a per-connection smtpd runs; it
+ * is the monitor of all of them.
  *
  * Usage: smtpd [-d] [-O] [-C facteur.conf] [-m mx|submission|smtps]
  *        smtpd -R [-d] [-C facteur.conf] [-m mx|submission|smtps]
@@ -40,10 +42,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 
 #include <errno.h>
 #include <fcntl.h>

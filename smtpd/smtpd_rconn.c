@@ -131,33 +131,31 @@ rconn_child_session_fds(int fd, int sock)
 		_exit(111);
 }
 
-/* In the forked child: become the session of the connection on fd. */
-static void __attribute__((noreturn))
-rconn_session(struct rconn *rc, int fd, int sock)
+/*
+ * Forks, here, a session for the client on fd talking on sock[1]: a new
+ * one, or, with h, one that goes on after a handed-over STARTTLS.  Its
+ * pid, or -1.
+ */
+static pid_t
+rconn_fork_session(struct rconn *rc, int fd, const int sock[2],
+    const struct session_handoff *h)
 {
 	const struct conf	*conf = rc->res->conf;
-
-	rconn_child_session_fds(fd, sock);
-	smtpd_prepare(conf, &rc->opts);
-	session_run(conf, &rc->opts, RCONN_SESSION_FD);
-	_exit(111);
-}
-
-/* Forks, here, a session for fd talking on sock[1]: its pid, or -1. */
-static pid_t
-rconn_fork_session(struct rconn *rc, int fd, const int sock[2])
-{
-	pid_t	 pid;
+	pid_t			 pid;
 
 	if ((pid = fork()) == -1) {
 		log_warn("resident: fork");
 		return -1;
 	}
-	if (pid == 0) {
-		(void)close(sock[0]);
-		rconn_session(rc, fd, sock[1]);
-	}
-	return pid;
+	if (pid != 0)
+		return pid;
+	(void)close(sock[0]);
+	rconn_child_session_fds(fd, sock[1]);
+	if (h != NULL)
+		session_resume_tls(conf, &rc->opts, RCONN_SESSION_FD, h);
+	smtpd_prepare(conf, &rc->opts);
+	session_run(conf, &rc->opts, RCONN_SESSION_FD);
+	_exit(111);
 }
 
 struct rconn *
@@ -188,7 +186,7 @@ rconn_open(struct resident *r, int fd, long long seq, int over)
 	/* plaintext sessions come from smtpsession, when there is one */
 	pid = spawn_session(r, fd, sp[1], over, &rc->pidfd);
 	if (pid == -1)
-		pid = rconn_fork_session(rc, fd, sp);
+		pid = rconn_fork_session(rc, fd, sp, NULL);
 	if (pid <= 0) {
 		(void)close(sp[0]);
 		(void)close(sp[1]);
@@ -215,15 +213,6 @@ rconn_kill(struct rconn *rc)
 		(void)pidfd_send_signal(rc->pidfd, SIGKILL, NULL, 0);
 	else if (rc->pid > 0)
 		(void)kill(rc->pid, SIGKILL);
-}
-
-/* In the child: the session that goes on after a handed-over STARTTLS. */
-static void __attribute__((noreturn))
-rconn_resumed(struct rconn *rc, int fd, int sock,
-    const struct session_handoff *h)
-{
-	rconn_child_session_fds(fd, sock);
-	session_resume_tls(rc->res->conf, &rc->opts, RCONN_SESSION_FD, h);
 }
 
 int
@@ -265,18 +254,13 @@ rconn_starttls(struct monitor *m, struct ipc_msg *msg)
 		ipc_msg_close_fds(msg);
 		return -1;
 	}
-	if ((pid = fork()) == -1) {
-		log_warn("resident: fork");
-		ipc_msg_close_fds(msg);
+	pid = rconn_fork_session(rc, fd, sp, &h);
+	ipc_msg_close_fds(msg);
+	if (pid == -1) {
 		(void)close(sp[0]);
 		(void)close(sp[1]);
 		return -1;
 	}
-	if (pid == 0) {
-		(void)close(sp[0]);
-		rconn_resumed(rc, fd, sp[1], &h);
-	}
-	ipc_msg_close_fds(msg);
 	(void)close(sp[1]);
 	/* The old session exits at OK; this connection is the new one's. */
 	if (monitor_reply(m, "OK", NULL) == -1)

@@ -35,12 +35,14 @@
 
 /* In the child: becomes smtpsession; never returns. */
 static void __attribute__((noreturn))
-spawn_exec(const char *path, char *const argv[], int chan, int text)
+spawn_exec(const char *path, char *const argv[], int chan, int text,
+    pid_t resident)
 {
 	int	 null;
 
+	/* dies with the resident; kept across the exec */
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() == 1)
+	if (getppid() != resident)
 		_exit(111);
 	(void)signal(SIGCHLD, SIG_DFL);
 	(void)signal(SIGHUP, SIG_DFL);
@@ -84,7 +86,7 @@ spawn_start(struct resident *r, const char *text, size_t len)
 	char			*argv[16];
 	struct ipc_msg		 m;
 	int			 sp[2], tfd, n = 0, got;
-	pid_t			 pid;
+	pid_t			 pid, self = getpid();
 
 	ipc_init(&r->spawn, -1);
 	r->spawn_pid = -1;
@@ -134,7 +136,7 @@ spawn_start(struct resident *r, const char *text, size_t len)
 	}
 	if (pid == 0) {
 		(void)close(sp[0]);
-		spawn_exec(path, argv, sp[1], tfd);
+		spawn_exec(path, argv, sp[1], tfd, self);
 	}
 	(void)close(sp[1]);
 	(void)close(tfd);
@@ -204,9 +206,6 @@ spawn_reaped(struct resident *r, pid_t pid, int st)
 		log_warnx("resident: smtpsession %ld ended (status %d); "
 		    "sessions are forked here", (long)pid, st);
 	r->spawn_pid = -1;
-	if (r->spawn.fd != -1)
-		(void)close(r->spawn.fd);
-	buf_wipe(&r->spawn.in);
-	ipc_init(&r->spawn, -1);
+	spawn_stop(r);
 	return 1;
 }

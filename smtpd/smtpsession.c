@@ -252,8 +252,6 @@ main(int argc, char *argv[])
 	opts.debug = debug;
 	opts.confpath = name;
 	opts.ids_known = have_u;
-	if (getppid() == 1)
-		exit(111);	/* the resident is already gone */
 	(void)signal(SIGPIPE, SIG_IGN);
 	(void)signal(SIGHUP, SIG_IGN);
 	conf = read_conf(name);

@@ -50,6 +50,17 @@ def session_of(m, known):
     return pid
 
 
+def bad_and_good(m):
+    """Two sessions after EHLO: the one to subvert (with its pid), and a
+    bystander."""
+    bad = Client(m.port)
+    assert bad.code("EHLO bad.test") == 250
+    bad_pid = session_of(m, set())
+    good = Client(m.port)
+    assert good.code("EHLO good.test") == 250
+    return bad, bad_pid, good
+
+
 def check_killed_alone(fct, m, res, bad, bad_pid, good):
     """bad's session was killed and its client saw the end; the resident
     and good's session go on, and new connections are served."""
@@ -83,11 +94,7 @@ def check_killed_alone(fct, m, res, bad, bad_pid, good):
 def test_bad_request_kills_only_its_session(fct, master_factory, frame):
     m = master_factory()
     res = wait_resident(m)
-    bad = Client(m.port)
-    assert bad.code("EHLO bad.test") == 250
-    bad_pid = session_of(m, set())
-    good = Client(m.port)
-    assert good.code("EHLO good.test") == 250
+    bad, bad_pid, good = bad_and_good(m)
     chan = steal_channel(bad_pid)
     chan.sendall(frame)
     chan.close()
@@ -124,11 +131,7 @@ def test_bad_starttls_handoff_kills_only_its_session(fct, master_factory,
     tls_conf(fct)
     m = master_factory()
     res = wait_resident(m)
-    bad = Client(m.port)
-    assert bad.code("EHLO bad.test") == 250
-    bad_pid = session_of(m, set())
-    good = Client(m.port)
-    assert good.code("EHLO good.test") == 250
+    bad, bad_pid, good = bad_and_good(m)
     chan = steal_channel(bad_pid)
     keep = []
     if fd is None:
