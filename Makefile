@@ -28,26 +28,34 @@ OPT     ?= -O2 -g
 CFLAGS  ?=
 CFLAGS_ALL = -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
            -Wformat=2 -Wno-format-nonliteral $(OPT) $(HARDEN) $(SAN) \
-           -Ilib $(PKG_CFLAGS) $(PAM_CFLAGS) \
+           $(addprefix -I,$(LIB_DIRS)) $(PROG_INCS) $(PKG_CFLAGS) $(PAM_CFLAGS) \
            -DFACTEUR_CONF_DEFAULT='"$(SYSCONFDIR)/facteur.conf"' \
            -DFACTEUR_LIBEXEC_DEFAULT='"$(LIBEXECDIR)"' \
            -DFACTEUR_QUEUE_DEFAULT='"$(QUEUEDIR)"' $(CFLAGS)
 LDFLAGS_ALL = -pie -Wl,-z,relro,-z,now -Wl,--as-needed $(SAN) $(LDFLAGS)
 LIBS     = $(PKG_LIBS) $(PAM_LIBS)
 
-# A program P is built from DIR/P.c and every DIR/P_*.c, plus lib/.
-PROG_DIRS = enqueue:queue queued:queue sendmail:queue \
-            lspawn:deliver deliver:deliver \
-            smtpd:smtpd smtpsession:smtpd pop3d:pop3d pop3session:pop3d imapd:imapd \
-            facteur:master facteurctl:master
-PROGS := $(foreach p,$(PROG_DIRS),$(if $(wildcard $(word 2,$(subst :, ,$(p)))/$(word 1,$(subst :, ,$(p))).c),$(word 1,$(subst :, ,$(p)))))
-progsrcs = $(wildcard $(1)/$(2).c $(1)/$(2)_*.c)
-
-LIB_SRCS  := $(wildcard lib/*.c)
+# lib/ is shared code in folders by subject (docs/architecture.md has the
+# map); header names are unique across it, so every folder is on the
+# include path and a source names a header, not where it lives.
+LIB_DIRS  := $(sort $(dir $(wildcard lib/*/*.c lib/*/*.h)))
+LIB_SRCS  := $(wildcard lib/*/*.c)
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 LIBA      := $(BUILD)/libfacteur.a
 
+# Each program folder's sources.mk adds its programs to PROGS and lists
+# each program's files in SRCS_<program> (and any LDFLAGS_ or LIBS_ of its
+# own).
+STATIC_PIE ?= $(if $(SAN),,-static-pie)
+PROGS :=
+PROG_DIRS := $(patsubst %/sources.mk,%,$(sort $(wildcard */sources.mk)))
+include $(PROG_DIRS:%=%/sources.mk)
+
+# Tests and fuzz targets may also include a program's own headers.
+$(BUILD)/obj/tests/%.o: PROG_INCS = $(addprefix -I,$(PROG_DIRS))
+
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+include tests/unit/sources.mk
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
@@ -60,7 +68,7 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
         install clean fuzz
 all: $(addprefix $(BUILD)/,$(PROGS))
 
-HEADERS := $(wildcard lib/*.h */*.h)
+HEADERS := $(wildcard lib/*/*.h */*.h)
 $(BUILD)/obj/%.o: %.c $(HEADERS) | $(BUILD)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c -o $@ $<
@@ -72,35 +80,26 @@ $(LIBA): $(LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-# pop3session, a POP3 session's own program, links libc and libbsd only,
-# statically unless a sanitizer is on (STATIC_PIE= links it dynamically):
-# a session then maps no page it does not run (docs/architecture.md).
-STATIC_PIE ?= $(if $(SAN),,-static-pie)
-LDFLAGS_pop3session = $(STATIC_PIE)
-LIBS_pop3session = $(shell pkg-config $(if $(STATIC_PIE),--static) --libs \
-                   libbsd-overlay 2>/dev/null)
-
-# smtpsession, which forks a resident smtpd's plaintext sessions, is
-# built the same way, from smtpd's session files and its own.
-LDFLAGS_smtpsession = $(STATIC_PIE)
-LIBS_smtpsession = $(shell pkg-config $(if $(STATIC_PIE),--static) --libs \
-                   libbsd-overlay libcares 2>/dev/null)
-SRCS_smtpsession = $(addprefix smtpd/smtpd_,session.c cmd.c data.c auth.c \
-                   ipc.c dns.c conn.c)
-
 # With sanitizers, the programs also get mk/san_options.c (leak checks
 # off in the programs only; see that file).
 SAN_OBJS = $(if $(SAN),$(BUILD)/obj/mk/san_options.o)
 
+objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
 define prog_rule
-$(BUILD)/$(1): $(patsubst %.c,$(BUILD)/obj/%.o,$(call progsrcs,$(2),$(1)) $(SRCS_$(1))) $(SAN_OBJS) $(LIBA)
+$(BUILD)/$(1): $(call objs,$(SRCS_$(1))) $(SAN_OBJS) $(LIBA)
 	$(CC) $(LDFLAGS_ALL) $(LDFLAGS_$(1)) -o $$@ $$^ $(or $(LIBS_$(1)),$(LIBS))
 endef
-$(foreach p,$(PROG_DIRS),$(eval $(call prog_rule,$(word 1,$(subst :, ,$(p))),$(word 2,$(subst :, ,$(p))))))
+$(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))
 
-$(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(LIBA)
-	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lcmocka $(LIBS)
+# A unit test links lib/ and, when it tests program code, the files named
+# in tests/unit/sources.mk (TEST_SRCS_test_<name>).
+define unit_rule
+$(BUILD)/tests/$(1): $(BUILD)/obj/tests/unit/$(1).o $(call objs,$(TEST_SRCS_$(1))) $(LIBA)
+	@mkdir -p $$(dir $$@)
+	$(CC) $(LDFLAGS_ALL) -o $$@ $$^ -lcmocka $(LIBS)
+endef
+$(foreach t,$(UNIT_SRCS:tests/unit/%.c=%),$(eval $(call unit_rule,$(t))))
 
 # `make deps` installs (as root on Debian) or names what is missing.
 deps:

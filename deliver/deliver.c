@@ -2,7 +2,7 @@
  * deliver: local delivery of one message to one recipient's Maildir, as a
  * program of its own, for manual use (and, later, .forward and pipe
  * deliveries).  lspawn does not exec it: lspawn's delivery workers,
- * already running as the recipient, call the same lib/deliver_maildir.c
+ * already running as the recipient, call the same lib/maildir/deliver_maildir.c
  * in-process.
  *
  * It runs as the user who starts it and never as root, with:

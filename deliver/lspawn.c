@@ -4,10 +4,10 @@
  * stays root (it is, with the master, the only long-running root part)
  * so that it can fork delivery workers that become one recipient each
  * (setgroups, setgid, setuid) and deliver in-process, without an exec
- * (lspawn_worker.c, lib/deliver_maildir.c); started by another user it
+ * (lspawn_worker.c, lib/maildir/deliver_maildir.c); started by another user it
  * delivers everything as that user (logged once).
  *
- * Frames are netstrings of NUL-separated fields (lib/netstring.h):
+ * Frames are netstrings of NUL-separated fields (lib/base/netstring.h):
  *   in:  J, slot, queue id, sender, recipient, user, extension
  *   out: R, slot, K|Z|D, text (one printable line, at most 500 octets)
  * A malformed frame means queued is broken or not queued: lspawn exits 111

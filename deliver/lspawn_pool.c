@@ -10,7 +10,7 @@
  * or local_worker_idle without one.
  *
  * Workers run as users and are not trusted: a result that is malformed
- * (lib/deliver_wire.h), a packet from an idle worker, or a descriptor
+ * (deliver/deliver_wire.h), a packet from an idle worker, or a descriptor
  * sent back gets the worker killed, and its job, if any, is a temporary
  * failure.  A worker that dies in a job (a crash, kill -9) costs that
  * job only: it is reported Z with the worker's first line of output or

@@ -3,7 +3,7 @@
  * it for one uid and gid; it drops to them once, exactly as the former
  * per-delivery child did, then delivers that user's jobs in a loop:
  * a job packet with the message's descriptor arrives on fd 0 (a
- * SOCK_SEQPACKET socket, lib/deliver_wire.h), lib/deliver_maildir.c
+ * SOCK_SEQPACKET socket, deliver/deliver_wire.h), lib/maildir/deliver_maildir.c
  * delivers it, the result packet (K/Z/D and one line) goes back on fd 0.
  * fd 1 and 2 are a pipe to lspawn, for what it has to say when it fails.
  *
@@ -110,7 +110,7 @@ worker_drop(struct lspawn *ls, uid_t uid, gid_t gid, int chan, int out)
 
 /*
  * One job.  Nothing of it outlives the call: deliver_maildir keeps no
- * state between calls (lib/maildir.c's name counter only grows, which
+ * state between calls (lib/maildir/maildir.c's name counter only grows, which
  * keeps names unique), and every descriptor the job brought or opened is
  * closed with closefrom(3) after it, so a leak cannot pile up.  umask and
  * working directory are set again each time.

@@ -1,7 +1,8 @@
 #!/bin/sh
 # `make fuzz`: builds every tests/fuzz/fuzz_*.c as a libFuzzer target with
-# clang (-fsanitize=fuzzer,address,undefined), linked against lib/*.c
-# compiled by clang into build-fuzz/, and runs each for FUZZ_SECONDS
+# clang (-fsanitize=fuzzer,address,undefined), linked against lib/*/*.c
+# and the program files that have a target (PROG_SRCS below) compiled by
+# clang into build-fuzz/, and runs each for FUZZ_SECONDS
 # (default 30) on its seed corpus tests/fuzz/corpus/<name>/, where <name> is
 # the file name without "fuzz_" and ".c".
 #
@@ -50,14 +51,18 @@ if ! PKG_CFLAGS=$(pkg-config --cflags $PKGS) ||
 fi
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 CFLAGS="-std=c17 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Wno-unused-command-line-argument \
-    $SAN -Ilib $PKG_CFLAGS \
+    $SAN $(for d in lib/*/ deliver pop3d queue smtpd master; do printf -- '-I%s ' "$d"; done) $PKG_CFLAGS \
     -DFACTEUR_CONF_DEFAULT=\"/etc/facteur/facteur.conf\" \
     -DFACTEUR_LIBEXEC_DEFAULT=\"/usr/local/libexec/facteur\" \
     -DFACTEUR_QUEUE_DEFAULT=\"/var/spool/facteur\""
 
-echo "== fuzz: compiling lib/*.c with $CC"
+# Program code that has a fuzz target of its own (a channel or a parser
+# that lives with its program).
+PROG_SRCS="deliver/deliver_wire.c pop3d/pop3_cmd.c"
+
+echo "== fuzz: compiling lib/*/*.c and $PROG_SRCS with $CC"
 objs=""
-for src in lib/*.c; do
+for src in lib/*/*.c $PROG_SRCS; do
 	[ -f "$src" ] || continue
 	obj="$OUT/obj/$(basename "$src" .c).o"
 	# shellcheck disable=SC2086

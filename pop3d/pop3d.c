@@ -15,7 +15,7 @@
  * for the TRANSACTION and UPDATE states (pop3d_session.c).
  *
  * It trusts the config and the users table; everything from the network
- * is checked by the command table of lib/pop3_cmd.c.
+ * is checked by the command table of pop3d/pop3_cmd.c.
  *
  * Usage: pop3d [-dOs] [-C facteur.conf]
  *   -d  log to stderr;  -O  over a limit: answer busy and exit;

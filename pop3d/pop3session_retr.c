@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "crlf.h"
 #include "maildir_list.h"
 #include "pop3session.h"
 

@@ -3,7 +3,7 @@
  * so that qmail filters that exec qmail-queue can exec it: the message on
  * fd 0, the envelope on fd 1 (`F<sender>\0T<rcpt>\0...\0`), exit 0 once
  * the message is durable, 11-40 for a permanent refusal, anything else for
- * a temporary one (lib/qmail_env.h names the codes).
+ * a temporary one (lib/queue/qmail_env.h names the codes).
  *
  * Started by smtpd, sendmail and filters; runs as facteur-queue, either
  * installed set-uid to it or started by a parent that already runs as it.
@@ -18,7 +18,7 @@
  *   rename tmp/<id> -> env/<id> (the commit), fsync(env/)
  *   one byte into the trigger FIFO to wake queued.
  * Any failure before the rename removes tmp/<id> and msg/<id>.  That work
- * is lib/queue_inject.c (the smtpd monitor calls it without an exec);
+ * is lib/queue/queue_inject.c (the smtpd monitor calls it without an exec);
  * this file keeps the program: arguments, the config and whom to trust
  * for it, the identity, and the exit code.
  */

@@ -3,7 +3,7 @@
  * of a message (those owing a bounce, QJ_BOUNCE) to its sender, by
  * running program_dir/enqueue like any other injector: the report on
  * fd 0, the envelope `F\0T<sender>\0\0` (null sender) on fd 1, success
- * only on exit 0.  The report text comes from lib/bounce.c; the original
+ * only on exit 0.  The report text comes from lib/mail/bounce.c; the original
  * header section is read from msg/<id>.  Only a bounce that enqueue
  * accepted lets queued record the recipients as failed.
  */

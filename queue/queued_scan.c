@@ -113,7 +113,7 @@ orphans_msg(struct queued *q)
 }
 
 /*
- * A spare (lib/queue_spare.h) left by a queue writer that died: an empty
+ * A spare (lib/queue/queue_spare.h) left by a queue writer that died: an empty
  * file, removed once older than QUEUE_SPARE_MAX_AGE.  A live writer whose
  * spare goes creates the file itself.
  */

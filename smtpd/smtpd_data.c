@@ -1,7 +1,7 @@
 /*
  * smtpd_data: DATA and BDAT.  A message starts with a MSGSTART request:
  * the monitor starts enqueue and hands over its two pipes.  The session
- * writes a Received header, then the content as lib/smtp_data.c decodes
+ * writes a Received header, then the content as lib/smtp/smtp_data.c decodes
  * it (LF line endings), then, only when the whole message was accepted,
  * the envelope; MSGEND returns enqueue's exit code and only 0 becomes 250.
  * A refused or broken message closes both pipes with no envelope, so
@@ -11,7 +11,7 @@
  * Date field are added when the client's header section has none: the
  * decoded content is held back until its header section ended or the
  * first flush (DATA_FLUSH octets), and the decision is made on what the
- * header section shows by then (lib/header_scan.h).
+ * header section shows by then (lib/mail/header_scan.h).
  */
 #include <errno.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /*
  * smtpd_ipc: typed, length-framed messages between the smtpd session and
  * its monitor over a socketpair.  A frame is a netstring of NUL-separated
- * fields (lib/netstring.h); descriptors ride along with SCM_RIGHTS.  The
+ * fields (lib/base/netstring.h); descriptors ride along with SCM_RIGHTS.  The
  * reader never holds more than one frame's worth of bytes, and any frame
  * that does not decode breaks the channel: the caller then ends the peer.
  * Frames may carry a password (AUTH): every copy made here is wiped.

@@ -17,7 +17,7 @@
  * its channel); so is every writer when the resident ends.
  *
  * Between messages a writer makes the two empty files its next message
- * will be renamed into (lib/queue_spare.h), so that no file is created
+ * will be renamed into (lib/queue/queue_spare.h), so that no file is created
  * while a client waits for its 250.
  *
  * A writer that dies, or says anything else, costs only the message it

@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for lib/addr_list.c (and its tokenizer, addr_token.c):
+ * libFuzzer target for lib/mail/addr_list.c (and its tokenizer, addr_token.c):
  * parses the input as an address list with and without PATH_ALLOW_UTF8 /
  * PATH_ALLOW_NO_DOMAIN, checks each address handed to the callback
  * (limits, no control bytes, reads back through path_parse unchanged),

@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for lib/addr_path.c: parses the input as a path under
+ * libFuzzer target for lib/mail/addr_path.c: parses the input as a path under
  * every combination of flags and checks what a caller relies on: *used
  * within the input, parts within their limits and free of control bytes,
  * no 8-bit bytes without PATH_ALLOW_UTF8, a zeroed result on failure, and

@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for lib/auth_state.c's record parser: the input is one
+ * libFuzzer target for lib/auth/auth_state.c's record parser: the input is one
  * per-address failure record as read from auth_state_dir, parsed by
  * auth_state_parse in a buffer of exactly its size, so ASan sees any byte
  * read outside it.

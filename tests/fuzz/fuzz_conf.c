@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for lib/conf.c and lib/conf_value.c: parses the input
+ * libFuzzer target for lib/conf/conf.c and lib/conf/conf_value.c: parses the input
  * as facteur.conf with conf_load_buf and checks what callers rely on:
  * every error message is one clean line naming the file, a config comes
  * back only when no error was reported, and every key of a loaded config

@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for lib/deliver_wire.c: the input is one packet, as
+ * libFuzzer target for deliver/deliver_wire.c: the input is one packet, as
  * lspawn receives it from a delivery worker (which it does not trust)
  * and as a worker receives a job.  Whatever decodes must re-encode to the
  * same bytes, and a decoded result must be what lspawn may pass on.

@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for lib/header_scan.c: walks every field of the input
+ * libFuzzer target for lib/mail/header_scan.c: walks every field of the input
  * as a header section, checks that each field lies inside the input and
  * before the end the section end says, and that unfolding and comparing
  * a value agree with each other.

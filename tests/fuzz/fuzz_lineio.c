@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for lib/lineio.c: lineio_read and lineio_read_raw over
+ * libFuzzer target for lib/base/lineio.c: lineio_read and lineio_read_raw over
  * an in-memory transport.  The first bytes of the input choose the line
  * maximum, the line buffer's own maximum, how the transport splits what
  * it delivers (including EINTR and EAGAIN), and a sequence of line and

@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for lib/login_split.c's frame parser: the input is one
+ * libFuzzer target for lib/login/login_split.c's frame parser: the input is one
  * SOCK_SEQPACKET frame as the monitor (4 fields at most) and the login
  * process (3) receive it, parsed by login_split_parse in a buffer of
  * exactly its size, so ASan sees any byte read or written outside it.

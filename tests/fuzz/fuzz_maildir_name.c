@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for lib/maildir_name.c, the file names of a Maildir's
+ * libFuzzer target for lib/maildir/maildir_name.c, the file names of a Maildir's
  * cur/ as other programs write them.  The input's first byte picks the
  * flag to add (a letter), the next two the sizes of the output buffers;
  * the rest, up to a NUL, is the file name.  Every buffer handed over is

@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for lib/maildir_sizes.c's cache parser: the input is
+ * libFuzzer target for lib/maildir/maildir_sizes.c's cache parser: the input is
  * the whole facteur-sizes file, parsed by maildir_sizes_parse from a
  * buffer of exactly its size, so ASan sees any byte read outside it.
  *

@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for lib/netstring.c: decodes a stream of netstrings
+ * libFuzzer target for lib/base/netstring.c: decodes a stream of netstrings
  * from the input with a small and a large maximum, splits every frame
  * into fields, and checks that what decodes re-encodes to the same bytes.
  */

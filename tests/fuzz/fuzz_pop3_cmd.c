@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for lib/pop3_cmd.c: the input is what a client sends,
+ * libFuzzer target for pop3d/pop3_cmd.c: the input is what a client sends,
  * run through pop3_loop twice over an in-memory transport, once in the
  * AUTHORIZATION state with pop3d's login buffer and once in TRANSACTION
  * with pop3session's, each with handlers for that state's verbs only (as

@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for lib/qmail_env.c: feeds the input to the envelope
+ * libFuzzer target for lib/queue/qmail_env.c: feeds the input to the envelope
  * reader whole and in pieces of varying size (the first byte picks the
  * size), checks that both agree, that a whole envelope re-encodes to the
  * bytes it was read from, and that every error has a code and a reason.

@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for lib/queue_env.c: decodes the input as an envelope
+ * libFuzzer target for lib/queue/queue_env.c: decodes the input as an envelope
  * file.  A failure must carry a reason and leave nothing allocated; a
  * success must hold only values fit for a record, and, the format having
  * one spelling per envelope, encode back to exactly the input bytes.

@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for lib/queue_state.c: decodes the input as a state
+ * libFuzzer target for lib/queue/queue_state.c: decodes the input as a state
  * file; whatever decodes must encode back to exactly the input bytes (the
  * format has one spelling per state).
  */

@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for lib/sasl.c.  Base64: whatever the strict decoder
+ * libFuzzer target for lib/auth/sasl.c.  Base64: whatever the strict decoder
  * accepts must encode back to the very same text (it accepts only the
  * canonical form), and the raw input must survive an encode/decode round
  * trip.  The exchange: byte 0 picks PLAIN, LOGIN or another mechanism and

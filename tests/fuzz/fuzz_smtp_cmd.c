@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for lib/smtp_cmd.c: splits the input as a command line,
+ * libFuzzer target for lib/smtp/smtp_cmd.c: splits the input as a command line,
  * then feeds the argument to every argument parser, and checks what they
  * promise: the verb is upper-case letters, the argument lies inside the
  * line, parsed paths carry no control bytes, sizes respect their maximum.

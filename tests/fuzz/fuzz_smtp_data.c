@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for lib/smtp_data.c.  The first input byte picks the
+ * libFuzzer target for lib/smtp/smtp_data.c.  The first input byte picks the
  * mode (DATA or BDAT), the bare CR/LF policy, BINARYMIME and a chunk size;
  * the rest is decoded once whole and once in chunks, and both runs must
  * agree exactly (consumed octets, output, flags, end seen).  Outside

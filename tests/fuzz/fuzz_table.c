@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for lib/table.c and lib/aliases.c: writes the input to
+ * libFuzzer target for lib/conf/table.c and lib/conf/aliases.c: writes the input to
  * a temporary file, loads it in each table format, and checks that every
  * error is one clean line naming the file, that a table comes back only
  * without errors, and that an aliases table expands without crashing,

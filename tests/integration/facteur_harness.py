@@ -557,7 +557,7 @@ class Instance:
 
     def queue_is_empty(self):
         """No message in the queue.  The empty spare files a resident
-        smtpd's queue writer keeps in tmp/ (lib/queue_spare.h) are no
+        smtpd's queue writer keeps in tmp/ (lib/queue/queue_spare.h) are no
         message."""
         return all(not [n for n in v or []
                         if not (sub == "tmp" and n.startswith("spare."))]

@@ -196,7 +196,7 @@ def spares(fct):
 @pytest.mark.facteur(start=False)
 def test_writer_makes_its_files_between_messages(fct, master_factory):
     """A queue writer has the two empty files of its next message ready
-    in tmp/ (lib/queue_spare.h), renames them into place for it, makes
+    in tmp/ (lib/queue/queue_spare.h), renames them into place for it, makes
     two more, and removes them when it ends."""
     m = master_factory()
     res = wait_resident(m)
@@ -271,7 +271,7 @@ def test_resident_reads_a_changed_aliases_file(fct, master_factory):
 def test_finished_files_are_reused(fct, master_factory):
     """queued moves a finished message's files to free/, and, once their
     removal is durable, empties them for the writers, whose next messages
-    are written into them: no create, no unlink (lib/queue_free.h)."""
+    are written into them: no create, no unlink (lib/queue/queue_free.h)."""
     m = master_factory()
     wait_resident(m)
     free = os.path.join(fct.conf["queue_dir"], "free")

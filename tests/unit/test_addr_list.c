@@ -1,5 +1,5 @@
 /*
- * Unit tests for lib/addr_list.c and its tokenizer lib/addr_token.c: RFC
+ * Unit tests for lib/mail/addr_list.c and its tokenizer lib/mail/addr_token.c: RFC
  * 5322 address lists as found in To, Cc and Bcc.  Each case lists the
  * addresses the parser must hand over, joined by '|', or the reason it
  * must refuse.

@@ -1,5 +1,5 @@
 /*
- * Unit tests for lib/addr_path.c: RFC 5321 paths, good forms beside the
+ * Unit tests for lib/mail/addr_path.c: RFC 5321 paths, good forms beside the
  * malformed ones, the limits at and one past the edge, UTF-8 validation,
  * and the relay tricks parsed as exactly what they are.
  */

@@ -1,5 +1,5 @@
 /*
- * Unit tests for lib/atomic.c: a new file, a replacement, the mode, and
+ * Unit tests for lib/base/atomic.c: a new file, a replacement, the mode, and
  * that no temporary file is left behind when a step fails.
  */
 #include <stdarg.h>

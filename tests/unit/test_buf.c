@@ -1,5 +1,5 @@
 /*
- * Unit tests for lib/buf.c: appends up to the limit and one byte past it,
+ * Unit tests for lib/base/buf.c: appends up to the limit and one byte past it,
  * E2BIG keeping the old content, size overflow, printf (fitting and not),
  * consume, reset, strdup and wipe.
  */

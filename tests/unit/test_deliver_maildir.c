@@ -1,5 +1,5 @@
 /*
- * Unit tests for lib/deliver_maildir.c, the delivery that lspawn's
+ * Unit tests for lib/maildir/deliver_maildir.c, the delivery that lspawn's
  * delivery workers and deliver(8) share: the prefix bytes exact, the Maildir created, the
  * Delivered-To loop check (header only, case-insensitive, CRLF), checks
  * of the values, a Maildir path that is a file (permanent), a full disk

@@ -1,5 +1,5 @@
 /*
- * Unit tests for lib/deliver_wire.c: job and result packets round trip
+ * Unit tests for deliver/deliver_wire.c: job and result packets round trip
  * (the null sender too), and the decoders refuse what a broken or
  * hostile peer could send: wrong field counts, a wrong tag or status, an
  * empty, over-long or control-byte text, packets past DELIVER_WIRE_MAX.

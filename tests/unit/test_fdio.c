@@ -1,5 +1,5 @@
 /*
- * Unit tests for lib/fdio.c: whole writes and reads across short counts
+ * Unit tests for lib/base/fdio.c: whole writes and reads across short counts
  * (pipes bigger than their buffer), EOF, bad descriptors, the flag
  * helpers, fd_ensure_std with closed standard descriptors, fsync_dir.
  */

@@ -1,5 +1,5 @@
 /*
- * Unit tests for lib/fdpass.c: a packet with and without a descriptor,
+ * Unit tests for lib/ipc/fdpass.c: a packet with and without a descriptor,
  * the descriptor usable and close-on-exec on arrival, lengths refused on
  * sending, end of file, EAGAIN on an empty non-blocking socket, and the
  * malformed packets a receiver refuses with EBADMSG (too long, two

@@ -1,5 +1,5 @@
 /*
- * Unit tests for lib/lineio.c over a socketpair (and a pipe): line endings,
+ * Unit tests for lib/base/lineio.c over a socketpair (and a pipe): line endings,
  * NUL and bare CR inside lines, the length limit at max and max+1, the
  * discard of an over-long line, EOF and partial lines, timeouts against a
  * silent peer, raw reads after lines, discard_input, buffered writes, and

@@ -1,5 +1,5 @@
 /*
- * Unit tests for lib/log.c: log_sanitize (CR, LF, the other control
+ * Unit tests for lib/base/log.c: log_sanitize (CR, LF, the other control
  * bytes and DEL replaced, bytes >= 0x80 kept, the size bound honoured),
  * and the stderr output: one line per call whatever the message holds,
  * log_warn's strerror suffix, debug on and off, errno kept, fatal's exit.

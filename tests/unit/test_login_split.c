@@ -1,5 +1,5 @@
 /*
- * Unit tests for lib/login_split.c: the monitor, login and session
+ * Unit tests for lib/login/login_split.c: the monitor, login and session
  * processes with a toy protocol.  A good login starts the session, whose
  * stream reaches the login process and whose exit code the monitor
  * returns; bad credentials and too many failures are answered; a

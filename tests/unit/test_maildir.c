@@ -1,5 +1,5 @@
 /*
- * Unit tests for lib/maildir.c: creating a Maildir, unique names (and the
+ * Unit tests for lib/maildir/maildir.c: creating a Maildir, unique names (and the
  * escaping of the host part), delivery of head plus body byte for byte
  * into new/ with nothing left in tmp/, empty and 5 MB messages, and
  * failures (unwritable Maildir, file size limit, unreadable message) that

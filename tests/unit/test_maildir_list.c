@@ -1,5 +1,5 @@
 /*
- * Unit tests for lib/maildir_list.c and the files behind the same header
+ * Unit tests for lib/maildir/maildir_list.c and the files behind the same header
  * (maildir_name.c, maildir_sizes.c, maildir_msg.c, maildir_wire.c): wire
  * sizes and conversion (LF, CRLF, bare CR, no final newline, dot-stuffing
  * across chunk boundaries), new/ taken into cur/, listing order, ,W=
@@ -25,6 +25,7 @@
 #include "buf.h"
 #include "fdio.h"
 #include "maildir.h"
+#include "crlf.h"
 #include "maildir_list.h"
 
 static char	 dir[64];

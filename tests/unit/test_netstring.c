@@ -1,5 +1,5 @@
 /*
- * Unit tests for lib/netstring.c: strict decoding (the good forms beside
+ * Unit tests for lib/base/netstring.c: strict decoding (the good forms beside
  * every malformed one), encoding, and the NUL-separated frame fields.
  */
 #include <stdarg.h>

@@ -1,5 +1,5 @@
 /*
- * Unit tests for lib/pop3_cmd.c: the command loop over pipes, with
+ * Unit tests for pop3d/pop3_cmd.c: the command loop over pipes, with
  * handlers that record what reached them.  Commands and their arguments
  * in both states, then what is refused before any handler runs: verbs of
  * the other state, bad message numbers and argument counts, NUL, a bare

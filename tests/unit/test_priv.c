@@ -1,5 +1,5 @@
 /*
- * Unit tests for lib/priv.c.  User lookup runs anywhere; the drops run in
+ * Unit tests for lib/base/priv.c.  User lookup runs anywhere; the drops run in
  * forked children (a dropped process cannot come back), as root for the
  * real thing and as nobody for the logged no-op.  The root-only tests are
  * skipped when not run as root.

@@ -1,5 +1,5 @@
 /*
- * Unit tests for lib/qmail_env.c: the qmail-queue envelope reader, fed
+ * Unit tests for lib/queue/qmail_env.c: the qmail-queue envelope reader, fed
  * whole and one byte at a time, with each bad input and its exit code,
  * and the encoder round-tripping through the reader.
  */

@@ -1,5 +1,5 @@
 /*
- * Unit tests for lib/queue_free.c against a temporary queue directory:
+ * Unit tests for lib/queue/queue_free.c against a temporary queue directory:
  * a finished file goes to free/ under a name no taker reads, and only
  * after the release is it emptied and takeable, keeping its inode; a
  * writer's spare comes from there; a file with another link, or one that is not

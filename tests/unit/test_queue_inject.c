@@ -1,5 +1,5 @@
 /*
- * Unit tests for lib/queue_inject.c against a temporary queue directory:
+ * Unit tests for lib/queue/queue_inject.c against a temporary queue directory:
  * a good message (files, modes, the envelope record by record, the
  * trigger byte), the caller's wanted ID, envelope errors and their exit
  * codes, an over-size message and a read timeout, each failure leaving
@@ -270,7 +270,7 @@ inode_of(const struct fixture *f, const char *path)
 }
 
 /*
- * Files made ahead (lib/queue_spare.c): the message and the envelope go
+ * Files made ahead (lib/queue/queue_spare.c): the message and the envelope go
  * into the spares' inodes, renamed into place; none is left in tmp/.
  */
 static void

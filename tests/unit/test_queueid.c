@@ -1,5 +1,5 @@
 /*
- * Unit tests for lib/queueid.c: the form (length, alphabet), the validity
+ * Unit tests for lib/queue/queueid.c: the form (length, alphabet), the validity
  * check against bad IDs, and uniqueness over 100,000 IDs in one process.
  */
 #include <stdarg.h>

@@ -1,7 +1,7 @@
 /*
  * Unit tests for sendmail's message handling (queue/sendmail_input.c,
- * sendmail_header.c, sendmail_fields.c, compiled in here since they are
- * part of the sendmail program, not of lib/): the header section and
+ * sendmail_header.c, sendmail_fields.c, linked in through
+ * tests/unit/sources.mk since they are program code): the header section and
  * where it ends, the dot rule, the added fields, Bcc removal, -t
  * recipients, and the limits.
  */
@@ -17,9 +17,8 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include "../../queue/sendmail_input.c"
-#include "../../queue/sendmail_header.c"
-#include "../../queue/sendmail_fields.c"
+#include "buf.h"
+#include "sendmail.h"
 
 /* An input reading from a temporary file holding data. */
 static int

@@ -1,5 +1,5 @@
 /*
- * Unit tests for lib/sha256.c: the FIPS 180-4 example vectors, the
+ * Unit tests for lib/base/sha256.c: the FIPS 180-4 example vectors, the
  * padding edges (55, 56 and 64 bytes), a million bytes fed in odd-sized
  * pieces, and a UIDL digest as OpenSSL's SHA-256 gave it.
  */

@@ -1,5 +1,5 @@
 /*
- * Unit tests for lib/smtp_cmd.c: command split, MAIL and RCPT arguments
+ * Unit tests for lib/smtp/smtp_cmd.c: command split, MAIL and RCPT arguments
  * with ESMTP parameters, BDAT and HELO arguments; refused inputs beside
  * accepted ones.
  */

@@ -1,5 +1,5 @@
 /*
- * Unit tests for lib/smtp_data.c: end of data, dot-unstuffing, bare CR/LF
+ * Unit tests for lib/smtp/smtp_data.c: end of data, dot-unstuffing, bare CR/LF
  * in both policies, the SMTP smuggling sequences, line length, BDAT mode,
  * and that any split of the input gives the same result.
  */

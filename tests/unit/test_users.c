@@ -106,7 +106,7 @@ test_passwd_file(void **state)
 }
 
 /*
- * A forked child does not inherit the tables (lib/table.c): it forgets
+ * A forked child does not inherit the tables (lib/conf/table.c): it forgets
  * the cache, loads the file again for its own lookups, and
  * users_cache_wipe there touches nothing of the parent's.
  */

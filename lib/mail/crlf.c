@@ -1,16 +1,14 @@
 /*
- * maildir_wire: a stored message as POP3 (and IMAP's RFC822.SIZE) sees it
- * on the wire: every LF that has no CR before it becomes CRLF, a CRLF is
- * added after a last line without one, and with dot-stuffing for RETR and
- * TOP.  Counting and converting share one state so that the sizes LIST
- * announces are the octets RETR sends (see maildir_list.h).
+ * crlf: a stored message as the wire sees it (crlf.h): every LF that has
+ * no CR before it becomes CRLF, a CRLF is added after a last line without
+ * one, and dot-stuffing when asked (POP3 RETR and TOP, SMTP DATA).
  */
 #include <errno.h>
 #include <limits.h>
 #include <unistd.h>
 
 #include "buf.h"
-#include "maildir_list.h"
+#include "crlf.h"
 
 #define READ_CHUNK	(64 * 1024)
 

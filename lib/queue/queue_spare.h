@@ -8,7 +8,7 @@
  * queue_inject() renames them into place (msg/<id>, tmp/<id>) instead of
  * creating files while a client waits for its 250.  The work is the
  * same; it is done between messages.  A spare is taken from the files
- * queued gave back (free/, lib/queue_free.h) before one is created.  See
+ * queued gave back (free/, lib/queue/queue_free.h) before one is created.  See
  * docs/queue.md (E1, E4).
  *
  * A spare is an empty file whose name is no queue ID: queued's scans

@@ -3,7 +3,7 @@
  * enqueue(8) as a function, so that a process that already runs (the
  * smtpd monitor's child) can queue a message without an exec.  It reads
  * the message from msgfd and a qmail-queue envelope (`F<sender>\0
- * T<rcpt>\0...\0`, lib/qmail_env.h) from envfd, with every limit of
+ * T<rcpt>\0...\0`, lib/queue/qmail_env.h) from envfd, with every limit of
  * enqueue (message_size_limit, QUEUE_ADDR_MAX, QUEUE_RCPT_MAX, a total
  * read timeout), writes and commits in the order of docs/queue.md (E1-E8:
  * msg/<id> O_EXCL and locked, written, fsync; tmp/<id> written, fsync,

@@ -36,7 +36,7 @@ int	users_lookup(const char *path, int use_system, const char *name,
 /*
  * Frees every cached passwd-file table, wiping it first (the values hold
  * password hashes).  The tables' memory is never inherited by a child
- * (MADV_DONTFORK, lib/table.c), and a forked child forgets the cache
+ * (MADV_DONTFORK, lib/conf/table.c), and a forked child forgets the cache
  * instead of reading it; lspawn's delivery workers and smtpd's processes
  * still call this first, so that nothing of it is left.
  */

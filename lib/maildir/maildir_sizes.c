@@ -18,6 +18,7 @@
 
 #include "buf.h"
 #include "fdio.h"
+#include "crlf.h"
 #include "maildir_list_int.h"
 
 #define CACHE_MAX	(64 * 1024 * 1024)	/* bytes of the size cache */

@@ -1,7 +1,7 @@
 /*
  * deliver_wire: the packets between lspawn (root) and its delivery
  * workers (each running as one recipient, deliver/lspawn_worker.c), one
- * SOCK_SEQPACKET packet each (lib/fdpass.h), fields separated by NUL:
+ * SOCK_SEQPACKET packet each (lib/ipc/fdpass.h), fields separated by NUL:
  *
  *   job     J, queue id, sender, recipient, maildir   + the message's fd
  *   result  R, K|Z|D, text

@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for lib/maildir_wire.c: a stored message, which anyone
+ * libFuzzer target for lib/mail/crlf.c: a stored message, which anyone
  * who can send mail writes, counted and converted to its wire form.
  * Byte 0 picks the chunk size, the rest is the message.  Checks the
  * promise LIST relies on, that the size counted is the octets RETR sends;
@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "buf.h"
-#include "maildir_list.h"
+#include "crlf.h"
 
 #define WIRE_OUT_MAX	(1024 * 1024)
 

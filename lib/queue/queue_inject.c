@@ -5,7 +5,7 @@
  * rename tmp/<id> -> env/<id> (the commit); fsync(env/); unlock; poke the
  * trigger FIFO.  Every failure before the commit removes tmp/<id> and
  * msg/<id>, logs, and becomes a QMAIL_EXIT_* code; nothing exits here.
- * Callers and their duties: lib/queue_inject.h.
+ * Callers and their duties: lib/queue/queue_inject.h.
  */
 #include <sys/file.h>
 #include <sys/stat.h>

@@ -6,7 +6,7 @@
  *
  * The reader is incremental: feed it the bytes as they arrive.  Limits:
  * QUEUE_ADDR_MAX octets per address, QUEUE_RCPT_MAX recipients (from
- * lib/queue_env.h); an address may not hold a control byte (below 0x20,
+ * lib/queue/queue_env.h); an address may not hold a control byte (below 0x20,
  * or 0x7f), since it ends up in a queue record and in log lines.
  */
 #ifndef FACTEUR_QMAIL_ENV_H

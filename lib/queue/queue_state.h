@@ -1,6 +1,6 @@
 /*
  * queue_state: queued's per-recipient state of one message
- * (queue/state/<id>), written atomically (lib/atomic.h) only when a
+ * (queue/state/<id>), written atomically (lib/base/atomic.h) only when a
  * message is not finished in one pass, and read back at start-up so a
  * restart honours what was delivered and the next-try times.
  *

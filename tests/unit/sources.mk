@@ -1,0 +1,7 @@
+# Unit tests of program code: the program files each test links besides
+# lib/ (libfacteur.a).  A test of lib/ alone needs no line here.
+
+TEST_SRCS_test_sendmail_header = $(addprefix queue/,sendmail_input.c \
+                                 sendmail_header.c sendmail_fields.c)
+TEST_SRCS_test_deliver_wire    = deliver/deliver_wire.c
+TEST_SRCS_test_pop3_cmd        = pop3d/pop3_cmd.c
