@@ -318,8 +318,7 @@ lspawn_setup(struct lspawn *ls, const struct conf *conf)
 	ls->idle_ms = conf_int(conf, "local_worker_idle") * 1000;
 	ls->job_ms = conf_int(conf, "local_delivery_timeout") * 1000;
 	ls->root = geteuid() == 0;
-	if ((ls->qfd = open(ls->queue_dir, O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) == -1)
+	if (queue_open(&ls->queue, ls->queue_dir) == -1)
 		fatal("queue directory %s", ls->queue_dir);
 	if (!ls->root)
 		log_info("not running as root: delivering everything as "

@@ -218,40 +218,27 @@ queue_dir_own(const char *dir, const char *user)
 static void
 queue_layout(struct queued *q)
 {
-	static const char *const dirs[] = { "msg", "tmp", "env", "state",
-	    "corrupt", "free" };
-	struct stat	sb;
-	size_t		i;
-	int		fd;
-
-	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
-		if (mkdir(dirs[i], 0700) == -1 && errno != EEXIST)
-			fatal("mkdir %s", dirs[i]);
-	if ((fd = open("queued.lock", O_RDWR | O_CREAT | O_CLOEXEC |
-	    O_NOFOLLOW, 0600)) == -1)
-		fatal("open queued.lock");
-	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+	queue_init(&q->queue, AT_FDCWD);
+	if (queue_layout_make(&q->queue) == -1)
+		fatalx("cannot make the queue's folders in %s",
+		    conf_str(q->conf, "queue_dir"));
+	/* the descriptor stays open: the lock lives as long as the process */
+	if (queue_lock_take(&q->queue) == -1) {
 		if (errno == EWOULDBLOCK)
 			fatalx("another queued runs on this queue");
-		fatal("flock queued.lock");
+		fatal("queued's lock in %s", conf_str(q->conf, "queue_dir"));
 	}
-	/* fd stays open: the lock lives as long as the process */
 	/* what a crash left in free/ is not trusted to be empty or free */
-	queue_free_purge(AT_FDCWD);
-	if (mkfifo("trigger", 0600) == -1 && errno != EEXIST)
-		fatal("mkfifo trigger");
-	if (lstat("trigger", &sb) == -1)
-		fatal("stat trigger");
-	if (!S_ISFIFO(sb.st_mode))
-		fatalx("%s/trigger is not a FIFO", conf_str(q->conf,
-		    "queue_dir"));
-	if ((q->trigger_fd = open("trigger", O_RDONLY | O_NONBLOCK |
-	    O_CLOEXEC)) == -1)
-		fatal("open trigger");
+	queue_free_purge(&q->queue);
+	if ((q->trigger_fd = queue_trigger_open(&q->queue, O_RDONLY)) == -1) {
+		if (errno == EINVAL)
+			fatalx("%s: the trigger is not a FIFO",
+			    conf_str(q->conf, "queue_dir"));
+		fatal("open the trigger");
+	}
 	/* our own writer, so that the FIFO never reads as EOF */
-	if ((q->trigger_wfd = open("trigger", O_WRONLY | O_NONBLOCK |
-	    O_CLOEXEC)) == -1)
-		fatal("open trigger for writing");
+	if ((q->trigger_wfd = queue_trigger_open(&q->queue, O_WRONLY)) == -1)
+		fatal("open the trigger for writing");
 }
 
 static void
@@ -431,7 +418,8 @@ loop_run(struct queued *q)
 			msg_dispatch(q);
 		/* a few at a time: deliveries wait while this runs */
 		if (queue_free_due(&q->free, now_ms()))
-			queue_free_release(AT_FDCWD, &q->free, 32);
+			queue_free_release(&q->queue, &q->free,
+			    QUEUED_FREE_BATCH);
 		if (q->to_fd != -1 && q->out.len > 0)
 			(void)spawn_flush(q);
 

@@ -17,6 +17,7 @@
 #include "buf.h"
 #include "conf.h"
 #include "queue_free.h"
+#include "queue_path.h"
 #include "queue_state.h"
 #include "queueid.h"
 #include "table.h"
@@ -33,6 +34,8 @@
 #define QUEUED_SCAN_GAP_MAX_MS	100	/* most, for a very long env/ */
 #define QUEUED_SCAN_COST	10
 #define QUEUED_RESTART_DELAY	5	/* seconds before lspawn is restarted */
+/* Files of free/ released per turn of the loop (docs/queue.md Q10). */
+#define QUEUED_FREE_BATCH	32
 #define QUEUED_STOP_WAIT	10	/* seconds to wait for jobs on SIGTERM */
 #define QUEUED_FRAME_MAX	8192	/* octets in one lspawn result frame */
 #define QUEUED_MSG_MAX_READ	(64 * 1024)	/* bytes read for a bounce */
@@ -71,6 +74,7 @@ struct qslot {
 
 struct queued {
 	struct conf	*conf;
+	struct queue	 queue;		/* queue_dir: the working directory */
 	const char	*confpath;
 	int		 foreground;
 	struct table	*aliases;	/* NULL when none */

@@ -25,16 +25,17 @@
 
 /* The first QUEUED_MSG_MAX_READ bytes of msg/<id>, for the headers. */
 static char *
-msg_head(const char *id, size_t *len)
+msg_head(const struct queue *qu, const char *id, size_t *len)
 {
-	char	 path[64], *p;
-	ssize_t	 n;
-	int	 fd, r;
+	struct queue_loc l;
+	char		*p;
+	ssize_t		 n;
+	int		 fd;
 
-	r = snprintf(path, sizeof(path), "msg/%s", id);
-	if (r < 0 || (size_t)r >= sizeof(path))
+	if (queue_path(qu, QUEUE_MSG, id, &l) == -1)
 		return NULL;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+	if ((fd = openat(l.at, l.name, O_RDONLY | O_CLOEXEC |
+	    O_NOFOLLOW)) == -1)
 		return NULL;
 	if ((p = malloc(QUEUED_MSG_MAX_READ)) == NULL) {
 		(void)close(fd);
@@ -139,7 +140,7 @@ bounce_send(struct queued *q, struct qmsg *m, const size_t *job, size_t n)
 		br[i].diag = j->reason[0] != '\0' ? j->reason :
 		    "5.0.0 delivery failed";
 	}
-	head = msg_head(m->st.id, &hlen);
+	head = msg_head(&q->queue, m->st.id, &hlen);
 	bounce_boundary(boundary, sizeof(boundary), m->st.id);
 	memset(&bi, 0, sizeof(bi));
 	bi.id = m->st.id;

@@ -45,7 +45,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,8 +129,6 @@ smtpd_tls_setup(const struct conf *conf, struct smtpd_opts *opts, int build)
 static int
 smtpd_ids(const struct conf *conf, struct smtpd_opts *opts)
 {
-	struct passwd	*pw;
-	struct stat	 st;
 	const char	*user = conf_str(conf, "smtpd_user");
 
 	if (!priv_is_root())
@@ -140,12 +137,8 @@ smtpd_ids(const struct conf *conf, struct smtpd_opts *opts)
 		log_warnx("smtpd_user %s: no such user", user);
 		return -1;
 	}
-	opts->queue_uid = (uid_t)-1;
-	if (stat(conf_str(conf, "queue_dir"), &st) == 0 &&
-	    (pw = getpwuid(st.st_uid)) != NULL) {
-		opts->queue_uid = st.st_uid;
-		opts->queue_gid = pw->pw_gid;
-	}
+	(void)queue_owner_lookup(conf_str(conf, "queue_dir"),
+	    &opts->queue_owner);
 	opts->ids_known = 1;
 	return 0;
 }

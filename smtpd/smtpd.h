@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "conf.h"
 #include "lineio.h"
+#include "queue_owner.h"
 #include "queueid.h"
 #include "smtp_cmd.h"
 #include "smtp_data.h"
@@ -44,8 +45,7 @@ struct smtpd_opts {
 	int		 ids_known;
 	uid_t		 user_uid;
 	gid_t		 user_gid;
-	uid_t		 queue_uid;
-	gid_t		 queue_gid;
+	struct queue_owner queue_owner;
 };
 
 /* A short reply straight on fd 1, before any session exists; exits. */

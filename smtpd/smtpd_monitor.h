@@ -16,6 +16,7 @@
 #include <sys/types.h>
 
 #include "conf.h"
+#include "queue_path.h"
 #include "queueid.h"
 #include "smtpd.h"
 #include "table.h"
@@ -54,13 +55,13 @@ int	monitor_field_ok(const char *, size_t max);
  */
 int	monitor_queue_in_process(const struct conf *);
 /*
- * In a process about to queue messages: opens queue_dir, takes the
- * identity of its owner (as enqueue does; a root-owned queue_dir keeps
- * root) and tells the uid to record as the injector.  Returns the
- * directory descriptor, or -1 when this process cannot queue in place.
+ * In a process about to queue messages: opens queue_dir into q, takes
+ * the identity of its owner (queue_identity, as enqueue does) and tells
+ * the uid to record as the injector.  0, or -1 when this process cannot
+ * queue in place (q is then closed).
  */
-int	monitor_queue_identity(const struct conf *, const struct smtpd_opts *,
-	    uid_t *injector);
+int	monitor_queue_open(const struct conf *, const struct smtpd_opts *,
+	    struct queue *q, uid_t *injector);
 /* In the child made for one message: queue it; never returns. */
 void	monitor_queue_child(struct monitor *, int msg_r, int env_r)
 	    __attribute__((noreturn));

@@ -19,7 +19,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,42 +95,28 @@ monitor_queue_in_process(const struct conf *conf)
 }
 
 int
-monitor_queue_identity(const struct conf *conf, const struct smtpd_opts *opts,
-    uid_t *injector)
+monitor_queue_open(const struct conf *conf, const struct smtpd_opts *opts,
+    struct queue *q, uid_t *injector)
 {
-	struct passwd	*pw;
-	struct stat	 st;
-	gid_t		 gid;
-	int		 dirfd;
+	gid_t	 gid;
 
 	*injector = getuid();
-	dirfd = open(conf_str(conf, "queue_dir"),
-	    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dirfd == -1 || fstat(dirfd, &st) == -1 ||
-	    (!priv_is_root() && st.st_uid != geteuid())) {
-		if (dirfd != -1)
-			(void)close(dirfd);
+	if (queue_open(q, conf_str(conf, "queue_dir")) == -1)
 		return -1;
-	}
+	/* The U record names smtpd_user, as an exec of enqueue did. */
 	if (priv_is_root()) {
-		/* The U record names smtpd_user, as an exec of enqueue did. */
 		if (opts->ids_known)
 			*injector = opts->user_uid;
 		else if (priv_lookup(conf_str(conf, "smtpd_user"), injector,
-		    &gid) == -1) {
-			(void)close(dirfd);
-			return -1;
-		}
-		if (st.st_uid != 0) {
-			gid = st.st_gid;
-			if (opts->ids_known && st.st_uid == opts->queue_uid)
-				gid = opts->queue_gid;
-			else if ((pw = getpwuid(st.st_uid)) != NULL)
-				gid = pw->pw_gid;
-			priv_drop(st.st_uid, gid, NULL);
-		}
+		    &gid) == -1)
+			goto fail;
 	}
-	return dirfd;
+	if (queue_identity(q, &opts->queue_owner, NULL) == -1)
+		goto fail;
+	return 0;
+fail:
+	queue_close(q);
+	return -1;
 }
 
 /*
@@ -150,8 +135,8 @@ monitor_queue_child(struct monitor *m, int msg_r, int env_r)
 	char			 path[1024];
 	const char		*filter = conf_str(m->conf, "smtpd_queue_filter");
 	struct queue_inject	 qi;
+	struct queue		 queue;
 	uid_t			 injector;
-	int			 dirfd;
 
 	(void)signal(SIGCHLD, SIG_DFL);
 	if (dup2(msg_r, 0) == -1 || dup2(env_r, 1) == -1)
@@ -168,7 +153,7 @@ monitor_queue_child(struct monitor *m, int msg_r, int env_r)
 	if ((size_t)snprintf(path, sizeof(path), "%s/enqueue",
 	    conf_str(m->conf, "program_dir")) >= sizeof(path))
 		_exit(111);
-	if ((dirfd = monitor_queue_identity(m->conf, m->opts, &injector)) == -1)
+	if (monitor_queue_open(m->conf, m->opts, &queue, &injector) == -1)
 		mon_exec_queue_program(m, path, 0);
 	queue_inject_init(&qi);
 	qi.uid = injector;
@@ -178,7 +163,7 @@ monitor_queue_child(struct monitor *m, int msg_r, int env_r)
 	    signal(SIGXFSZ, SIG_IGN) == SIG_ERR)
 		_exit(111);
 	umask(077);
-	qi.dirfd = dirfd;
+	qi.queue = &queue;
 	qi.wanted_id = m->id;
 	_exit(queue_inject(m->conf, &qi, 0, 1));
 }

@@ -60,8 +60,9 @@ qwriter_main(struct qpool *p, int fd)
 	struct sigaction	 sa;
 	const char		*f[2];
 	char			 num[16];
+	struct queue		 queue;
 	uid_t			 injector;
-	int			 dirfd, code, r;
+	int			 code, r;
 
 	(void)prctl(PR_SET_NAME, "enqueue", 0, 0, 0);
 	memset(&sa, 0, sizeof(sa));
@@ -84,8 +85,7 @@ qwriter_main(struct qpool *p, int fd)
 	users_cache_wipe();
 	if (p->opts->tls != NULL)
 		tls_server_free(p->opts->tls);
-	if ((dirfd = monitor_queue_identity(p->conf, p->opts,
-	    &injector)) == -1) {
+	if (monitor_queue_open(p->conf, p->opts, &queue, &injector) == -1) {
 		log_warnx("queue writer: cannot take the queue's identity");
 		_exit(111);
 	}
@@ -94,10 +94,10 @@ qwriter_main(struct qpool *p, int fd)
 	ipc_init(&chan, QWRITER_FD);
 	/* the files of the next message, made while none is waiting */
 	queue_spares_init(&spares);
-	(void)queue_spares_make(dirfd, &spares);
+	(void)queue_spares_make(&queue, &spares);
 	for (;;) {
 		if ((r = ipc_recv(&chan, &msg)) == 0) {
-			queue_spares_drop(dirfd, &spares);
+			queue_spares_drop(&queue, &spares);
 			_exit(0);
 		}
 		if (r == -1 || msg.nf != 2 || strcmp(msg.f[0], "JOB") != 0 ||
@@ -106,7 +106,7 @@ qwriter_main(struct qpool *p, int fd)
 			_exit(111);
 		}
 		queue_inject_init(&qi);
-		qi.dirfd = dirfd;
+		qi.queue = &queue;
 		qi.uid = injector;
 		qi.wanted_id = msg.f[1];
 		qi.spares = &spares;
@@ -116,10 +116,10 @@ qwriter_main(struct qpool *p, int fd)
 		f[0] = "DONE";
 		f[1] = num;
 		if (ipc_send(&chan, f, 2, NULL, 0) == -1) {
-			queue_spares_drop(dirfd, &spares);
+			queue_spares_drop(&queue, &spares);
 			_exit(111);
 		}
-		(void)queue_spares_make(dirfd, &spares);
+		(void)queue_spares_make(&queue, &spares);
 	}
 }
 

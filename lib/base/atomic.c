@@ -47,9 +47,9 @@ toolong:
 	return -1;
 }
 
-/* Creates the temporary file; its name goes into tmp. */
+/* Creates the temporary file, relative to at; its name goes into tmp. */
 static int
-atomic_open_tmp(const char *path, char *tmp, size_t n, mode_t mode)
+atomic_open_tmp(int at, const char *path, char *tmp, size_t n, mode_t mode)
 {
 	struct timespec	 ts;
 	int		 fd, r, i;
@@ -63,7 +63,7 @@ atomic_open_tmp(const char *path, char *tmp, size_t n, mode_t mode)
 			errno = ENAMETOOLONG;
 			return -1;
 		}
-		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
+		fd = openat(at, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
 		    O_NOFOLLOW, mode);
 		if (fd != -1)
 			return fd;
@@ -73,15 +73,38 @@ atomic_open_tmp(const char *path, char *tmp, size_t n, mode_t mode)
 	return -1;				/* errno EEXIST */
 }
 
+/* fsync of the directory dir, relative to at. */
+static int
+atomic_sync_dir(int at, const char *dir)
+{
+	int	 fd, r, saved;
+
+	if ((fd = openat(at, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	r = fsync(fd);
+	saved = errno;
+	if (close(fd) == -1 && r == 0)
+		return -1;
+	errno = saved;
+	return r;
+}
+
 int
 atomic_write(const char *path, const void *data, size_t n, mode_t mode)
+{
+	return atomic_writeat(AT_FDCWD, path, data, n, mode);
+}
+
+int
+atomic_writeat(int at, const char *path, const void *data, size_t n,
+    mode_t mode)
 {
 	char	 tmp[PATH_MAX], dir[PATH_MAX];
 	int	 fd, saved;
 
 	if (atomic_dirname(path, dir, sizeof(dir)) == -1)
 		return -1;
-	if ((fd = atomic_open_tmp(path, tmp, sizeof(tmp), mode)) == -1)
+	if ((fd = atomic_open_tmp(at, path, tmp, sizeof(tmp), mode)) == -1)
 		return -1;
 	/* open() applied the umask; the caller asked for exactly mode. */
 	if (fchmod(fd, mode) == -1 ||
@@ -95,16 +118,16 @@ atomic_write(const char *path, const void *data, size_t n, mode_t mode)
 		saved = errno;
 		goto fail;
 	}
-	if (rename(tmp, path) == -1) {
+	if (renameat(at, tmp, at, path) == -1) {
 		saved = errno;
 		goto fail;
 	}
 	/* The new content is in place; only its durability is in doubt. */
-	if (fsync_dir(dir) == -1)
+	if (atomic_sync_dir(at, dir) == -1)
 		return -1;
 	return 0;
 fail:
-	(void)unlink(tmp);
+	(void)unlinkat(at, tmp, 0);
 	errno = saved;
 	return -1;
 }

@@ -9,5 +9,7 @@
 #include <sys/types.h>
 
 int	atomic_write(const char *path, const void *, size_t, mode_t);
+/* The same with path relative to the directory descriptor at. */
+int	atomic_writeat(int at, const char *path, const void *, size_t, mode_t);
 
 #endif
