@@ -28,13 +28,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "fdio.h"
 #include "log.h"
 #include "priv.h"
 #include "queued.h"
 
 static pid_t	 keeper_pid = -1;
-static int	 sig_wfd = -1;
 
 long long
 now_wall(void)
@@ -83,39 +83,13 @@ conf_err(void *arg, const char *msg)
 }
 
 static void
-sig_handler(int sig)
+signals_setup(void)
 {
-	int		saved = errno;
-	unsigned char	c = (unsigned char)sig;
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1,
+	    SIGCHLD };
 
-	/* a full pipe already holds a wake-up; nothing is lost */
-	if (write(sig_wfd, &c, 1) == -1) {
-		/* nothing to do in a handler */
-	}
-	errno = saved;
-}
-
-static void
-signals_setup(struct queued *q)
-{
-	struct sigaction sa;
-
-	if (pipe2(q->sig_fd, O_CLOEXEC | O_NONBLOCK) == -1)
-		fatal("pipe");
-	sig_wfd = q->sig_fd[1];
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = sig_handler;
-	sa.sa_flags = SA_RESTART;
-	if (sigaction(SIGTERM, &sa, NULL) == -1 ||
-	    sigaction(SIGINT, &sa, NULL) == -1 ||
-	    sigaction(SIGHUP, &sa, NULL) == -1 ||
-	    sigaction(SIGUSR1, &sa, NULL) == -1 ||
-	    sigaction(SIGCHLD, &sa, NULL) == -1)
-		fatal("sigaction");
-	sa.sa_handler = SIG_IGN;
-	if (sigaction(SIGPIPE, &sa, NULL) == -1)
-		fatal("sigaction");
+	child_sigpipe(sigs, 5);
+	(void)signal(SIGPIPE, SIG_IGN);
 }
 
 /* Loads (or reloads) the aliases table; 0, or -1 keeping the old one. */
@@ -281,10 +255,9 @@ keeper_wait(void)
 static void
 signals_read(struct queued *q)
 {
-	unsigned char	buf[64];
-	ssize_t		n, i;
+	int	 buf[8], n, i;
 
-	while ((n = read(q->sig_fd[0], buf, sizeof(buf))) > 0) {
+	while ((n = child_sigpipe_read(buf, 8)) > 0) {
 		for (i = 0; i < n; i++) {
 			switch (buf[i]) {
 			case SIGTERM:
@@ -364,7 +337,7 @@ timeout_ms(struct queued *q, long long next_scan_ms, int scan_pending,
 	}
 	if ((w = msg_next_wake(q)) != 0 && (w - wall) * 1000 < t)
 		t = (w - wall) * 1000;
-	if (q->to_fd == -1 && q->restart_at != 0 &&
+	if (q->to.fd == -1 && q->restart_at != 0 &&
 	    (q->restart_at - wall) * 1000 < t)
 		t = (q->restart_at - wall) * 1000;
 	if (q->stopping && t > 200)
@@ -400,7 +373,7 @@ loop_run(struct queued *q)
 			if (q->nbusy == 0 || now >= stop_at)
 				break;
 		}
-		if (q->to_fd == -1 && q->restart_at != 0 &&
+		if (q->to.fd == -1 && q->restart_at != 0 &&
 		    now >= q->restart_at && !q->stopping)
 			(void)spawn_start(q);
 		if (now_ms() >= next_scan_ms) {
@@ -420,17 +393,17 @@ loop_run(struct queued *q)
 		if (queue_free_due(&q->free, now_ms()))
 			queue_free_release(&q->queue, &q->free,
 			    QUEUED_FREE_BATCH);
-		if (q->to_fd != -1 && q->out.len > 0)
+		if (q->to.fd != -1 && chan_pending(&q->to) > 0)
 			(void)spawn_flush(q);
 
 		memset(pfd, 0, sizeof(pfd));
-		pfd[0].fd = q->sig_fd[0];
+		pfd[0].fd = child_sigpipe_fd();
 		pfd[0].events = POLLIN;
 		pfd[1].fd = q->trigger_fd;
 		pfd[1].events = POLLIN;
-		pfd[2].fd = q->from_fd;
+		pfd[2].fd = q->from.fd;
 		pfd[2].events = POLLIN;
-		pfd[3].fd = q->out.len > 0 ? q->to_fd : -1;
+		pfd[3].fd = chan_pending(&q->to) > 0 ? q->to.fd : -1;
 		pfd[3].events = POLLOUT;
 		n = poll(pfd, 4, timeout_ms(q, next_scan_ms, scan_pending,
 		    next_trigger_ms));
@@ -444,10 +417,10 @@ loop_run(struct queued *q)
 		if (pfd[1].revents & (POLLIN | POLLHUP))
 			if (trigger_drain(q))
 				scan_pending = 1;
-		if (q->from_fd != -1 && pfd[2].fd == q->from_fd &&
+		if (q->from.fd != -1 && pfd[2].fd == q->from.fd &&
 		    (pfd[2].revents & (POLLIN | POLLHUP | POLLERR)))
 			(void)spawn_read(q);
-		if (q->to_fd != -1 && pfd[3].fd == q->to_fd &&
+		if (q->to.fd != -1 && pfd[3].fd == q->to.fd &&
 		    (pfd[3].revents & (POLLOUT | POLLERR | POLLHUP)))
 			(void)spawn_flush(q);
 		if (q->scan_full && q->nmsgs < QUEUED_ACTIVE_MAX / 2)
@@ -481,13 +454,13 @@ main(int argc, char *argv[])
 	if (optind != argc)
 		usage();
 	log_init("queued", q->foreground);
-	q->keeper = q->to_fd = q->from_fd = -1;
+	chan_init(&q->keeper, -1, CHAN_PACKET, CHAN_SMALL_MAX);
+	chan_init(&q->to, -1, CHAN_STREAM, QUEUED_FRAME_MAX);
+	chan_init(&q->from, -1, CHAN_STREAM, QUEUED_FRAME_MAX);
 	q->trigger_fd = q->trigger_wfd = -1;
 	RB_INIT(&q->msgs);
 	RB_INIT(&q->wait);
 	TAILQ_INIT(&q->readyq);
-	buf_init(&q->out, 16 * 1024 * 1024);
-	buf_init(&q->in, 1024 * 1024);
 
 	q->confpath = conf_find_path(confopt, 1);
 	if ((q->conf = conf_load(q->confpath, conf_err, NULL)) == NULL)
@@ -509,7 +482,7 @@ main(int argc, char *argv[])
 	if (aliases_reload(q, q->conf) == -1)
 		fatalx("cannot load aliases_file");
 	conf_apply(q);
-	signals_setup(q);
+	signals_setup();
 	log_info("started: queue_dir=%s, lspawn=%s, concurrency=%zu",
 	    conf_str(q->conf, "queue_dir"), lspawn, q->nslot);
 
@@ -524,8 +497,7 @@ main(int argc, char *argv[])
 	spawn_stop(q, NULL);
 	msg_free_all(q);
 	/* the keeper ends at EOF on its socket; do not leave a zombie */
-	if (q->keeper != -1)
-		(void)close(q->keeper);
+	chan_close(&q->keeper);
 	if (keeper_pid != -1)
 		keeper_wait();
 	log_info("stopped");

@@ -15,6 +15,7 @@
 #include <sys/tree.h>
 
 #include "buf.h"
+#include "chan.h"
 #include "conf.h"
 #include "queue_free.h"
 #include "queue_path.h"
@@ -81,10 +82,9 @@ struct queued {
 	long long	 retry_min, retry_max, lifetime, scan_interval;
 
 	/* lspawn */
-	int		 keeper;	/* socket to the keeper, -1 if none */
-	int		 to_fd, from_fd;	/* -1 when lspawn is down */
+	struct chan	 keeper;	/* to the keeper; fd -1 if none */
+	struct chan	 to, from;	/* the pipes; fd -1 when lspawn is down */
 	long long	 restart_at;	/* wall seconds; 0: none pending */
-	struct buf	 out, in;
 	struct qslot	*slot;
 	size_t		 nslot, nbusy;
 
@@ -98,7 +98,6 @@ struct queued {
 
 	/* events */
 	int		 trigger_fd, trigger_wfd;
-	int		 sig_fd[2];
 	int		 stopping;
 };
 

@@ -19,6 +19,7 @@
 
 #include "bounce.h"
 #include "queue_env.h"
+#include "child.h"
 #include "fdio.h"
 #include "log.h"
 #include "queued.h"
@@ -55,7 +56,6 @@ msg_head(const struct queue *qu, const char *id, size_t *len)
 static int
 enqueue_run(struct queued *q, const struct buf *msg, const struct buf *env)
 {
-	struct sigaction sa;
 	char		 path[PATH_MAX];
 	char		*argv[5];
 	int		 mp[2], ep[2], st, r, werr = 0;
@@ -72,7 +72,7 @@ enqueue_run(struct queued *q, const struct buf *msg, const struct buf *env)
 		(void)close(mp[1]);
 		return -1;
 	}
-	if ((pid = fork()) == -1) {
+	if ((pid = child_fork(NULL, 0)) == -1) {
 		log_warn("fork for enqueue");
 		(void)close(mp[0]);
 		(void)close(mp[1]);
@@ -81,13 +81,11 @@ enqueue_run(struct queued *q, const struct buf *msg, const struct buf *env)
 		return -1;
 	}
 	if (pid == 0) {
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = SIG_DFL;
-		sigemptyset(&sa.sa_mask);
-		(void)sigaction(SIGPIPE, &sa, NULL);
-		if (dup2(mp[0], 0) == -1 || dup2(ep[0], 1) == -1)
+		const int	 fds[3] = { mp[0], ep[0], 2 };
+
+		(void)signal(SIGPIPE, SIG_DFL);
+		if (child_fds(fds, 3) == -1)
 			_exit(111);
-		closefrom(3);
 		argv[0] = (char *)"enqueue";
 		argv[1] = (char *)"-C";
 		argv[2] = (char *)q->confpath;

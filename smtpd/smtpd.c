@@ -51,6 +51,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "chan.h"
+#include "child.h"
 #include "conf.h"
 #include "fdio.h"
 #include "log.h"
@@ -150,10 +152,10 @@ smtpd_connection(const struct conf *conf, struct smtpd_opts *opts)
 	pid_t	 pid;
 
 	smtpd_prepare(conf, opts);
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1)
+	if (chan_pair(sp) == -1)
 		fatal("socketpair");
 	opts->monitor = getpid();
-	if ((pid = fork()) == -1)
+	if ((pid = child_fork(NULL, 0)) == -1)
 		fatal("fork");
 	if (pid == 0) {
 		(void)close(sp[0]);

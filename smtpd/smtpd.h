@@ -10,6 +10,7 @@
 
 #include "addr.h"
 #include "buf.h"
+#include "chan.h"
 #include "conf.h"
 #include "lineio.h"
 #include "queue_owner.h"
@@ -90,50 +91,26 @@ int	relay_domain_local(const struct conf *, const char *domain);
 /* 1 if the local part routes elsewhere: '@', '%' or '!' in it. */
 int	relay_local_trick(const char *local);
 
-/* ---- IPC between session and monitor (smtpd_ipc.c) ---- */
-
-#define IPC_FRAME_MAX	2048	/* data of one frame */
-#define IPC_FIELDS_MAX	8
-#define IPC_FDS_MAX	2
+/* ---- the channel between session and monitor (lib/ipc/chan.h) ---- */
 
 /*
- * Requests (first field) and their replies.  Adding a request is adding a
- * row to the monitor's table (smtpd_monitor.c) and a caller here.
+ * A SOCK_SEQPACKET pair (chan_pair); frames of at most SMTPD_CHAN_MAX
+ * octets.  Requests (first field) and their replies; adding a request is
+ * adding a row to the monitor's table (smtpd_monitor.c) and a caller in
+ * the session:
  *   RCPT local domain        -> OK | NOUSER | NODOMAIN | TEMP
  *   MSGSTART queueid         -> OK + 2 fds (message, envelope) | TEMP
  *   MSGEND                   -> EXIT code
  *   MSGABORT                 -> OK (enqueue killed and reaped)
  *   AUTH user password       -> OK | BAD | CLOSE (bad, too many) | TEMP
  *   SENDER local domain      -> OK | DENIED  (after AUTH only)
+ *   STARTTLS errors Hname    -> OK | NOTLS   (+ the client's fd; only
+ *                               from a session of smtpsession)
  * RCPT also answers RELAY (a remote domain, the client may relay) and
- * TRICK (routing in the local part); NODOMAIN is a refused relay.
+ * TRICK (routing in the local part); NODOMAIN is a refused relay.  A
+ * frame the monitor cannot take gets the session killed.
  */
-struct ipc_msg {
-	char	*f[IPC_FIELDS_MAX];
-	int	 nf;
-	int	 fds[IPC_FDS_MAX];
-	int	 nfds;
-	char	 data[IPC_FRAME_MAX + 1];
-};
-
-struct ipc_chan {
-	int		 fd;
-	struct buf	 in;	/* bytes received, not yet a whole frame */
-};
-
-void	ipc_init(struct ipc_chan *, int fd);
-/* Sends one frame of nf fields with nfds descriptors; 0 or -1. */
-int	ipc_send(struct ipc_chan *, const char *const *fields, int nf,
-	    const int *fds, int nfds);
-/* Receives one frame: 1, 0 on EOF, -1 on error or a malformed frame. */
-int	ipc_recv(struct ipc_chan *, struct ipc_msg *);
-/*
- * The same without waiting: 2 when no whole frame has arrived yet (the
- * bytes so far are kept for the next call).  Descriptors that come with
- * part of a frame are an error.
- */
-int	ipc_recv_nb(struct ipc_chan *, struct ipc_msg *);
-void	ipc_msg_close_fds(struct ipc_msg *);
+#define SMTPD_CHAN_MAX	2048	/* octets of a frame's payload */
 
 /* ---- the monitor (smtpd_monitor.c) ---- */
 
@@ -159,7 +136,7 @@ struct smtpd_rcpt {
 struct smtpd_session {
 	const struct conf	*conf;
 	const struct smtpd_opts	*opts;
-	struct ipc_chan		 ipc;
+	struct chan		 ipc;		/* to the monitor */
 	struct lineio		 io;
 	struct buf		 line;
 	enum smtpd_state	 state;

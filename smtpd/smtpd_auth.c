@@ -70,12 +70,12 @@ static void
 auth_check_creds(struct smtpd_session *s, struct sasl *x)
 {
 	const char	*req[3] = { "AUTH", x->creds.authcid, x->creds.password };
-	struct ipc_msg	 m;
+	struct chan_msg	 m;
 	int		 r;
 
-	r = ipc_send(&s->ipc, req, 3, NULL, 0);
+	r = chan_send(&s->ipc, req, 3, NULL, 0);
 	sasl_clear(x);
-	if (r == -1 || ipc_recv(&s->ipc, &m) != 1 || m.nfds != 0 || m.nf != 1)
+	if (r == -1 || chan_recv(&s->ipc, &m) != 1 || m.nfds != 0 || m.nf != 1)
 		session_close(s, 421, "4.3.0", "Internal error, closing");
 	if (strcmp(m.f[0], "OK") == 0) {
 		s->authed = 1;
@@ -168,12 +168,12 @@ int
 auth_sender_check(struct smtpd_session *s, const struct mailpath *p)
 {
 	const char	*req[3] = { "SENDER", p->local, p->domain };
-	struct ipc_msg	 m;
+	struct chan_msg	 m;
 
 	if (!s->authed || p->null)
 		return 0;
-	if (ipc_send(&s->ipc, req, 3, NULL, 0) == -1 ||
-	    ipc_recv(&s->ipc, &m) != 1 || m.nfds != 0 || m.nf != 1)
+	if (chan_send(&s->ipc, req, 3, NULL, 0) == -1 ||
+	    chan_recv(&s->ipc, &m) != 1 || m.nfds != 0 || m.nf != 1)
 		session_close(s, 421, "4.3.0", "Internal error, closing");
 	if (strcmp(m.f[0], "OK") == 0)
 		return 0;

@@ -215,7 +215,7 @@ static void
 cmd_rcpt(struct smtpd_session *s, union cmd_arg *a)
 {
 	struct mailpath	*p = &a->rcpt;
-	struct ipc_msg	 m;
+	struct chan_msg	 m;
 	const char	*req[3] = { "RCPT", p->local, p->domain };
 	size_t		 limit;
 
@@ -228,8 +228,8 @@ cmd_rcpt(struct smtpd_session *s, union cmd_arg *a)
 		session_error(s, 501, "5.1.3", "Address needs a domain");
 		return;
 	}
-	if (ipc_send(&s->ipc, req, 3, NULL, 0) == -1 ||
-	    ipc_recv(&s->ipc, &m) != 1 || m.nfds != 0)
+	if (chan_send(&s->ipc, req, 3, NULL, 0) == -1 ||
+	    chan_recv(&s->ipc, &m) != 1 || m.nfds != 0)
 		session_close(s, 421, "4.3.0", "Internal error, closing");
 	if (strcmp(m.f[0], "NOUSER") == 0) {
 		log_info("%s: reject: RCPT to=<%s>: no such user",

@@ -87,16 +87,16 @@ data_received(struct smtpd_session *s)
 static int
 data_start(struct smtpd_session *s, enum smtp_data_mode mode, int binary)
 {
-	struct ipc_msg	 m;
+	struct chan_msg	 m;
 	const char	*req[2] = { "MSGSTART", NULL };
 
 	queueid_new(s->id);
 	req[1] = s->id;
-	if (ipc_send(&s->ipc, req, 2, NULL, 0) == -1 ||
-	    ipc_recv(&s->ipc, &m) != 1)
+	if (chan_send(&s->ipc, req, 2, NULL, 0) == -1 ||
+	    chan_recv(&s->ipc, &m) != 1)
 		session_close(s, 421, "4.3.0", "Internal error, closing");
 	if (strcmp(m.f[0], "OK") != 0 || m.nfds != 2) {
-		ipc_msg_close_fds(&m);
+		chan_msg_close_fds(&m);
 		s->id[0] = '\0';
 		log_warnx("%s: could not start enqueue", s->peer_addr);
 		return -1;
@@ -184,7 +184,7 @@ data_write(struct smtpd_session *s, int force)
 void
 data_abort(struct smtpd_session *s)
 {
-	struct ipc_msg	 m;
+	struct chan_msg	 m;
 	const char	*req[1] = { "MSGABORT" };
 
 	if (s->msg_fd != -1)
@@ -195,8 +195,8 @@ data_abort(struct smtpd_session *s)
 	if (s->id[0] == '\0')
 		return;
 	s->id[0] = '\0';
-	if (ipc_send(&s->ipc, req, 1, NULL, 0) == -1 ||
-	    ipc_recv(&s->ipc, &m) != 1) {
+	if (chan_send(&s->ipc, req, 1, NULL, 0) == -1 ||
+	    chan_recv(&s->ipc, &m) != 1) {
 		log_warnx("monitor gone");
 		exit(1);
 	}
@@ -207,7 +207,7 @@ static int
 data_commit(struct smtpd_session *s)
 {
 	struct buf	 env;
-	struct ipc_msg	 m;
+	struct chan_msg	 m;
 	const char	*req[1] = { "MSGEND" };
 	const char	*errstr = NULL;
 	size_t		 i;
@@ -243,8 +243,8 @@ data_commit(struct smtpd_session *s)
 		return 111;
 	}
 	s->env_fd = -1;
-	if (ipc_send(&s->ipc, req, 1, NULL, 0) == -1 ||
-	    ipc_recv(&s->ipc, &m) != 1 || m.nf != 2 ||
+	if (chan_send(&s->ipc, req, 1, NULL, 0) == -1 ||
+	    chan_recv(&s->ipc, &m) != 1 || m.nf != 2 ||
 	    strcmp(m.f[0], "EXIT") != 0)
 		session_close(s, 421, "4.3.0", "Internal error, closing");
 	s->id[0] = '\0';

@@ -27,7 +27,7 @@ struct rconn;
 struct monitor {
 	const struct conf	*conf;
 	const struct smtpd_opts	*opts;
-	struct ipc_chan		 chan;
+	struct chan		 chan;
 	pid_t			 session;
 	const struct table	*aliases;
 	int			 aliases_broken;
@@ -43,7 +43,7 @@ struct monitor {
 };
 
 /* Answers one request from the session; -1: it must be killed. */
-int	monitor_request(struct monitor *, struct ipc_msg *);
+int	monitor_request(struct monitor *, struct chan_msg *);
 /* Sends a reply of one or two fields (b may be NULL). */
 int	monitor_reply(struct monitor *, const char *a, const char *b);
 /* A field from the session: printable, no control byte, bounded. */
@@ -67,9 +67,9 @@ void	monitor_queue_child(struct monitor *, int msg_r, int env_r)
 	    __attribute__((noreturn));
 
 /* The queue requests (smtpd_mqueue.c); -1: kill the session. */
-int	monitor_msgstart(struct monitor *, struct ipc_msg *);
-int	monitor_msgend(struct monitor *, struct ipc_msg *);
-int	monitor_msgabort(struct monitor *, struct ipc_msg *);
+int	monitor_msgstart(struct monitor *, struct chan_msg *);
+int	monitor_msgend(struct monitor *, struct chan_msg *);
+int	monitor_msgabort(struct monitor *, struct chan_msg *);
 /* Waits for the queue child: its exit code (111 if killed), -1 if none. */
 int	monitor_reap(struct monitor *);
 
@@ -85,12 +85,12 @@ int	rconn_queue_start(struct monitor *, int msg_r, int env_r);
 /* 1 while a message of this connection is being queued. */
 int	rconn_queue_busy(const struct monitor *);
 int	rconn_queue_end(struct monitor *, int abort);
-int	rconn_auth(struct monitor *, struct ipc_msg *);
+int	rconn_auth(struct monitor *, struct chan_msg *);
 /*
  * STARTTLS from a session of smtpsession, with the client's descriptor:
  * the session goes on in a process of the resident's own image ("OK"),
  * or stays in plaintext ("NOTLS"); -1 from any other session.
  */
-int	rconn_starttls(struct monitor *, struct ipc_msg *);
+int	rconn_starttls(struct monitor *, struct chan_msg *);
 
 #endif

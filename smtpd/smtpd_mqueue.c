@@ -26,6 +26,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "conf.h"
 #include "log.h"
 #include "priv.h"
@@ -132,18 +133,17 @@ fail:
 void
 monitor_queue_child(struct monitor *m, int msg_r, int env_r)
 {
+	const int		 fds[3] = { msg_r, env_r, 2 };
 	char			 path[1024];
 	const char		*filter = conf_str(m->conf, "smtpd_queue_filter");
 	struct queue_inject	 qi;
 	struct queue		 queue;
 	uid_t			 injector;
 
-	(void)signal(SIGCHLD, SIG_DFL);
-	if (dup2(msg_r, 0) == -1 || dup2(env_r, 1) == -1)
-		_exit(111);
-	/* closefrom takes the log's socket too: open it again */
+	/* child_fds closes the log's socket too: open it again */
 	closelog();
-	closefrom(3);
+	if (child_fds(fds, 3) == -1)
+		_exit(111);
 	log_init("enqueue", m->opts->debug);
 	log_set_debug(conf_bool(m->conf, "log_debug"));
 	/* Nothing of the monitor's tables may reach another identity. */
@@ -169,7 +169,7 @@ monitor_queue_child(struct monitor *m, int msg_r, int env_r)
 }
 
 int
-monitor_msgstart(struct monitor *m, struct ipc_msg *msg)
+monitor_msgstart(struct monitor *m, struct chan_msg *msg)
 {
 	int	 pm[2] = { -1, -1 }, pe[2] = { -1, -1 }, fds[2];
 	pid_t	 pid;
@@ -192,7 +192,7 @@ monitor_msgstart(struct monitor *m, struct ipc_msg *msg)
 			return monitor_reply(m, "TEMP", NULL);
 		}
 	} else {
-		if ((pid = fork()) == -1) {
+		if ((pid = child_fork(NULL, 0)) == -1) {
 			log_warn("%s: fork", m->id);
 			goto temp;
 		}
@@ -206,7 +206,7 @@ monitor_msgstart(struct monitor *m, struct ipc_msg *msg)
 	fds[1] = pe[1];
 	{
 		const char	*f[1] = { "OK" };
-		int		 r = ipc_send(&m->chan, f, 1, fds, 2);
+		int		 r = chan_send(&m->chan, f, 1, fds, 2);
 
 		(void)close(pm[1]);
 		(void)close(pe[1]);
@@ -251,7 +251,7 @@ monitor_reap(struct monitor *m)
 }
 
 int
-monitor_msgend(struct monitor *m, struct ipc_msg *msg)
+monitor_msgend(struct monitor *m, struct chan_msg *msg)
 {
 	char	 num[16];
 	int	 code;
@@ -266,7 +266,7 @@ monitor_msgend(struct monitor *m, struct ipc_msg *msg)
 }
 
 int
-monitor_msgabort(struct monitor *m, struct ipc_msg *msg)
+monitor_msgabort(struct monitor *m, struct chan_msg *msg)
 {
 	(void)msg;
 	/*

@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "child.h"
 #include "fdio.h"
 #include "log.h"
 #include "queue_inject.h"
@@ -53,32 +54,30 @@
 static void __attribute__((noreturn))
 qwriter_main(struct qpool *p, int fd)
 {
-	struct ipc_chan		 chan;
-	struct ipc_msg		 msg;
+	const int		 fds[QWRITER_FD + 1] = { 0, 1, 2, fd };
+	struct chan		 chan;
+	struct chan_msg		 msg;
 	struct queue_inject	 qi;
 	struct queue_spares	 spares;
+	struct queue		 queue;
 	struct sigaction	 sa;
 	const char		*f[2];
 	char			 num[16];
-	struct queue		 queue;
 	uid_t			 injector;
 	int			 code, r;
 
-	(void)prctl(PR_SET_NAME, "enqueue", 0, 0, 0);
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
 	sigemptyset(&sa.sa_mask);
-	(void)sigaction(SIGCHLD, &sa, NULL);
+	sa.sa_handler = SIG_DFL;
 	(void)sigaction(SIGTERM, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	(void)sigaction(SIGHUP, &sa, NULL);
 	(void)sigaction(SIGPIPE, &sa, NULL);
 	/* a low RLIMIT_FSIZE must make write fail, not kill the writer */
 	(void)sigaction(SIGXFSZ, &sa, NULL);
-	if (fd != QWRITER_FD && dup2(fd, QWRITER_FD) == -1)
-		_exit(111);
 	closelog();
-	closefrom(QWRITER_FD + 1);
+	if (child_fds(fds, QWRITER_FD + 1) == -1)
+		_exit(111);
 	log_init("enqueue", p->opts->debug);
 	log_set_debug(conf_bool(p->conf, "log_debug"));
 	/* Nothing of the resident's secrets stays in a writer. */
@@ -91,12 +90,12 @@ qwriter_main(struct qpool *p, int fd)
 	}
 	(void)prctl(PR_SET_DUMPABLE, 0);
 	umask(077);
-	ipc_init(&chan, QWRITER_FD);
+	chan_init(&chan, QWRITER_FD, CHAN_PACKET, SMTPD_CHAN_MAX);
 	/* the files of the next message, made while none is waiting */
 	queue_spares_init(&spares);
 	(void)queue_spares_make(&queue, &spares);
 	for (;;) {
-		if ((r = ipc_recv(&chan, &msg)) == 0) {
+		if ((r = chan_recv(&chan, &msg)) == 0) {
 			queue_spares_drop(&queue, &spares);
 			_exit(0);
 		}
@@ -111,11 +110,11 @@ qwriter_main(struct qpool *p, int fd)
 		qi.wanted_id = msg.f[1];
 		qi.spares = &spares;
 		code = queue_inject(p->conf, &qi, msg.fds[0], msg.fds[1]);
-		ipc_msg_close_fds(&msg);
+		chan_msg_close_fds(&msg);
 		(void)snprintf(num, sizeof(num), "%d", code);
 		f[0] = "DONE";
 		f[1] = num;
-		if (ipc_send(&chan, f, 2, NULL, 0) == -1) {
+		if (chan_send(&chan, f, 2, NULL, 0) == -1) {
 			queue_spares_drop(&queue, &spares);
 			_exit(111);
 		}
@@ -146,7 +145,7 @@ qpool_init(struct qpool *p, const struct conf *conf,
 	for (i = 0; i < p->max; i++) {
 		p->w[i].pid = -1;
 		p->w[i].owner = NULL;
-		ipc_init(&p->w[i].chan, -1);
+		chan_init(&p->w[i].chan, -1, CHAN_PACKET, SMTPD_CHAN_MAX);
 	}
 }
 
@@ -156,10 +155,7 @@ qpool_free_slot(struct qpool *p, int i)
 {
 	struct qwriter	*w = &p->w[i];
 
-	if (w->chan.fd != -1)
-		(void)close(w->chan.fd);
-	buf_free(&w->chan.in);
-	ipc_init(&w->chan, -1);
+	chan_close(&w->chan);
 	w->pid = -1;
 	w->owner = NULL;
 }
@@ -186,11 +182,12 @@ qpool_spawn(struct qpool *p, int i)
 	int		 sp[2];
 	pid_t		 pid;
 
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
+	if (chan_pair(sp) == -1) {
 		log_warn("queue writer: socketpair");
 		return -1;
 	}
-	if ((pid = fork()) == -1) {
+	/* "enqueue" in ps, as the program whose work it does */
+	if ((pid = child_fork("enqueue", 0)) == -1) {
 		log_warn("queue writer: fork");
 		(void)close(sp[0]);
 		(void)close(sp[1]);
@@ -206,7 +203,7 @@ qpool_spawn(struct qpool *p, int i)
 		(void)kill(pid, SIGKILL);
 		return -1;
 	}
-	ipc_init(&w->chan, sp[0]);
+	chan_init(&w->chan, sp[0], CHAN_PACKET, SMTPD_CHAN_MAX);
 	w->pid = pid;
 	w->owner = NULL;
 	w->idle_since = time(NULL);
@@ -236,7 +233,7 @@ qpool_submit(struct qpool *p, struct rconn *rc, const char *id, int msg_r,
 			return -1;
 		idle = free_slot;
 	}
-	if (ipc_send(&p->w[idle].chan, f, 2, fds, 2) == -1) {
+	if (chan_send(&p->w[idle].chan, f, 2, fds, 2) == -1) {
 		qpool_fail(p, idle, "cannot hand it a job");
 		return -1;
 	}
@@ -274,12 +271,12 @@ qpool_read(struct qpool *p, int i)
 {
 	struct qwriter	*w = &p->w[i];
 	struct rconn	*owner;
-	struct ipc_msg	 msg;
+	struct chan_msg	 msg;
 	const char	*err = NULL;
 	int		 r, code;
 
 	for (;;) {
-		r = ipc_recv_nb(&w->chan, &msg);
+		r = chan_recv_nowait(&w->chan, &msg);
 		if (r == 2)
 			return 0;
 		if (r == 0) {
@@ -288,7 +285,7 @@ qpool_read(struct qpool *p, int i)
 		}
 		if (r == -1 || msg.nf != 2 || msg.nfds != 0 ||
 		    strcmp(msg.f[0], "DONE") != 0 || w->owner == NULL) {
-			ipc_msg_close_fds(&msg);
+			chan_msg_close_fds(&msg);
 			qpool_fail(p, i, "unexpected frame");
 			return -1;
 		}

@@ -7,8 +7,9 @@
  * one process, not two, and the resident never waits for it:
  *
  *  - AUTH is checked in a child (auth_check may take a while: crypt(3),
- *    PAM, the failure delay), which writes its verdict on a pipe:
- *    "O<user>", "B" (bad; the child slept the failure delay) or "T";
+ *    PAM, the failure delay), which sends its verdict as one frame on a
+ *    channel of its own: [O, user], [B] (bad; the child slept the failure
+ *    delay) or [T];
  *  - a message is read by a queue writer (smtpd_qwriter.c) or, failing
  *    that, by a child of its own (monitor_queue_child); MSGEND and
  *    MSGABORT are answered when it is done;
@@ -32,6 +33,8 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "chan.h"
+#include "child.h"
 #include "conf.h"
 #include "fdio.h"
 #include "log.h"
@@ -97,33 +100,19 @@ rconn_tables(struct resident *r)
 	    "sender_login_file"), TABLE_MAP, "only own addresses");
 }
 
-/* In a child of the resident: its name, and the signals as a program's. */
-static void
-rconn_child_start(const char *name)
-{
-	struct sigaction	 sa;
-
-	(void)prctl(PR_SET_NAME, name);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	sigemptyset(&sa.sa_mask);
-	(void)sigaction(SIGCHLD, &sa, NULL);
-	(void)sigaction(SIGHUP, &sa, NULL);
-}
-
 /*
  * In a forked child about to be a session: the client on fds 0 and 1,
- * its channel on RCONN_SESSION_FD, nothing else.
+ * stderr as it was, its channel on RCONN_SESSION_FD, nothing else.
  */
 static void
 rconn_child_session_fds(int fd, int sock)
 {
-	rconn_child_start("smtpd");
-	if (dup2(fd, 0) == -1 || dup2(fd, 1) == -1 ||
-	    (sock != RCONN_SESSION_FD && dup2(sock, RCONN_SESSION_FD) == -1))
-		_exit(111);
+	const int	 fds[RCONN_SESSION_FD + 1] = { fd, fd, 2, sock };
+
+	(void)signal(SIGHUP, SIG_DFL);
 	/* Nothing of the other connections, the writers, the master. */
-	closefrom(RCONN_SESSION_FD + 1);
+	if (child_fds(fds, RCONN_SESSION_FD + 1) == -1)
+		_exit(111);
 	log_reopen();
 	/* The users table (password hashes) stays with the resident. */
 	users_cache_wipe();
@@ -143,7 +132,7 @@ rconn_fork_session(struct rconn *rc, int fd, const int sock[2],
 	const struct conf	*conf = rc->res->conf;
 	pid_t			 pid;
 
-	if ((pid = fork()) == -1) {
+	if ((pid = child_fork("smtpd", 0)) == -1) {
 		log_warn("resident: fork");
 		return -1;
 	}
@@ -178,7 +167,7 @@ rconn_open(struct resident *r, int fd, long long seq, int over)
 	rc->start = time(NULL);
 	rc->auth_pid = rc->q_child = -1;
 	rc->auth_fd = rc->q_writer = rc->pidfd = -1;
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
+	if (chan_pair(sp) == -1) {
 		log_warn("resident: socketpair");
 		free(rc);
 		return NULL;
@@ -202,7 +191,7 @@ rconn_open(struct resident *r, int fd, long long seq, int over)
 	rc->mon.enqueue = -1;
 	rc->mon.mynet = relay_in_mynetworks(r->conf, rc->opts.peer_addr);
 	rc->mon.rc = rc;
-	ipc_init(&rc->mon.chan, sp[0]);
+	chan_init(&rc->mon.chan, sp[0], CHAN_PACKET, SMTPD_CHAN_MAX);
 	return rc;
 }
 
@@ -216,7 +205,7 @@ rconn_kill(struct rconn *rc)
 }
 
 int
-rconn_starttls(struct monitor *m, struct ipc_msg *msg)
+rconn_starttls(struct monitor *m, struct chan_msg *msg)
 {
 	struct rconn		*rc = m->rc;
 	struct session_handoff	 h;
@@ -234,12 +223,12 @@ rconn_starttls(struct monitor *m, struct ipc_msg *msg)
 	    msg->f[2][0] != 'H' ||
 	    !monitor_field_ok(msg->f[2] + 1, sizeof(h.peer_name) - 1) ||
 	    fstat(fd, &st) == -1 || !S_ISSOCK(st.st_mode)) {
-		ipc_msg_close_fds(msg);
+		chan_msg_close_fds(msg);
 		return -1;
 	}
 	if (rc->opts.tls == NULL ||
 	    tls_server_build(rc->opts.tls, err, sizeof(err)) == -1) {
-		ipc_msg_close_fds(msg);
+		chan_msg_close_fds(msg);
 		log_warnx("%s: STARTTLS: TLS not available: %s",
 		    rc->opts.peer_addr, rc->opts.tls == NULL ? "no context" :
 		    err);
@@ -249,13 +238,13 @@ rconn_starttls(struct monitor *m, struct ipc_msg *msg)
 	/* the session's time counts from the connection, not from now */
 	h.deadline = rc->start + (time_t)conf_int(m->conf,
 	    "smtpd_session_timeout");
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
+	if (chan_pair(sp) == -1) {
 		log_warn("resident: socketpair");
-		ipc_msg_close_fds(msg);
+		chan_msg_close_fds(msg);
 		return -1;
 	}
 	pid = rconn_fork_session(rc, fd, sp, &h);
-	ipc_msg_close_fds(msg);
+	chan_msg_close_fds(msg);
 	if (pid == -1) {
 		(void)close(sp[0]);
 		(void)close(sp[1]);
@@ -267,10 +256,9 @@ rconn_starttls(struct monitor *m, struct ipc_msg *msg)
 		log_debug("STARTTLS: the plaintext session is gone");
 	(void)close(rc->pidfd);
 	rc->pidfd = -1;
-	(void)close(m->chan.fd);
-	buf_wipe(&m->chan.in);
+	chan_close(&m->chan);
 	(void)fd_set_nonblock(sp[0], 1);
-	ipc_init(&m->chan, sp[0]);
+	chan_init(&m->chan, sp[0], CHAN_PACKET, SMTPD_CHAN_MAX);
 	rc->pid = pid;
 	m->session = pid;
 	rc->eof = 0;
@@ -320,7 +308,7 @@ rconn_queue_start(struct monitor *m, int msg_r, int env_r)
 		rc->q_on = 1;
 		return 0;
 	}
-	if ((pid = fork()) == -1) {
+	if ((pid = child_fork(NULL, 0)) == -1) {
 		log_warn("%s: fork", m->id);
 		(void)close(msg_r);
 		(void)close(env_r);
@@ -358,52 +346,55 @@ rconn_job_done(struct rconn *rc, int code)
 	return rconn_queue_reply(rc);
 }
 
-/* The AUTH child: checks, sleeps the failure delay, writes the verdict. */
+/* The AUTH child: checks, sleeps the failure delay, sends the verdict. */
 static void __attribute__((noreturn))
-rconn_auth_child(struct monitor *m, struct ipc_msg *msg, int out)
+rconn_auth_child(struct monitor *m, struct chan_msg *msg, int out)
 {
+	const int		 fds[RCONN_SESSION_FD + 1] = { -1, -1, 2, out };
+	const char		*v[2] = { "T", NULL };
 	struct auth_result	 res;
 	enum auth_status	 st;
-	char			 v[USER_NAME_MAX + 2];
+	struct chan		 c;
 
-	rconn_child_start("smtpd-auth");
-	if (out != RCONN_SESSION_FD && dup2(out, RCONN_SESSION_FD) == -1)
+	(void)signal(SIGHUP, SIG_DFL);
+	if (child_fds(fds, RCONN_SESSION_FD + 1) == -1)
 		_exit(111);
-	closefrom(RCONN_SESSION_FD + 1);
 	log_reopen();
 	(void)prctl(PR_SET_DUMPABLE, 0);
 	st = auth_check(m->conf, msg->f[1], msg->f[2], m->opts->peer_addr,
 	    &res);
-	explicit_bzero(msg->data, sizeof(msg->data));
-	if (st == AUTH_OK)
-		(void)snprintf(v, sizeof(v), "O%s", res.user.name);
-	else if (st == AUTH_BAD) {
+	chan_msg_wipe(msg);
+	if (st == AUTH_OK) {
+		v[0] = "O";
+		v[1] = res.user.name;
+	} else if (st == AUTH_BAD) {
 		auth_sleep_ms(auth_fail_delay_ms(m->conf, m->fails + 1, &res));
-		(void)strlcpy(v, "B", sizeof(v));
-	} else
-		(void)strlcpy(v, "T", sizeof(v));
+		v[0] = "B";
+	}
+	chan_init(&c, RCONN_SESSION_FD, CHAN_PACKET, CHAN_SMALL_MAX);
+	st = chan_send(&c, v, v[1] != NULL ? 2 : 1, NULL, 0) == -1 ? 111 : 0;
 	explicit_bzero(&res, sizeof(res));
-	_exit(fd_write_full(RCONN_SESSION_FD, v, strlen(v)) == -1 ? 111 : 0);
+	_exit(st);
 }
 
 int
-rconn_auth(struct monitor *m, struct ipc_msg *msg)
+rconn_auth(struct monitor *m, struct chan_msg *msg)
 {
 	struct rconn	*rc = m->rc;
 	int		 p[2];
 	pid_t		 pid;
 
 	if (rc->auth_fd != -1) {
-		explicit_bzero(msg->data, sizeof(msg->data));
+		chan_msg_wipe(msg);
 		return -1;
 	}
-	if (pipe2(p, O_CLOEXEC) == -1) {
-		explicit_bzero(msg->data, sizeof(msg->data));
-		log_warn("auth: pipe");
+	if (chan_pair(p) == -1) {
+		chan_msg_wipe(msg);
+		log_warn("auth: socketpair");
 		return monitor_reply(m, "TEMP", NULL);
 	}
-	if ((pid = fork()) == -1) {
-		explicit_bzero(msg->data, sizeof(msg->data));
+	if ((pid = child_fork("smtpd-auth", 0)) == -1) {
+		chan_msg_wipe(msg);
 		log_warn("auth: fork");
 		(void)close(p[0]);
 		(void)close(p[1]);
@@ -413,12 +404,11 @@ rconn_auth(struct monitor *m, struct ipc_msg *msg)
 		(void)close(p[0]);
 		rconn_auth_child(m, msg, p[1]);
 	}
-	explicit_bzero(msg->data, sizeof(msg->data));
+	chan_msg_wipe(msg);
 	(void)close(p[1]);
 	(void)fd_set_nonblock(p[0], 1);
 	rc->auth_pid = pid;
 	rc->auth_fd = p[0];
-	rc->auth_len = 0;
 	return 0;
 }
 
@@ -426,44 +416,34 @@ int
 rconn_auth_readable(struct rconn *rc)
 {
 	struct monitor	*m = &rc->mon;
-	ssize_t		 n;
-	int		 r;
+	struct chan_msg	 v;
+	struct chan	 c;
+	int		 n, r;
 
-	for (;;) {
-		n = read(rc->auth_fd, rc->auth_buf + rc->auth_len,
-		    sizeof(rc->auth_buf) - 1 - rc->auth_len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return 0;
-		if (n > 0) {
-			rc->auth_len += (size_t)n;
-			if (rc->auth_len < sizeof(rc->auth_buf) - 1)
-				continue;
-		}
-		break;
-	}
-	/* end of file (or a verdict too long): the child is done */
+	chan_init(&c, rc->auth_fd, CHAN_PACKET, CHAN_SMALL_MAX);
+	if ((n = chan_recv_nowait(&c, &v)) == 2)
+		return 0;
+	/* one verdict, or nothing: the child is done either way */
 	(void)close(rc->auth_fd);
 	rc->auth_fd = -1;
 	rc->auth_pid = -1;	/* reaped by the loop, as any child */
-	rc->auth_buf[rc->auth_len] = '\0';
-	if (rc->auth_buf[0] == 'O' && rc->auth_len > 1 &&
-	    monitor_field_ok(rc->auth_buf + 1, USER_NAME_MAX)) {
+	if (n == 1 && v.nfds == 0 && v.nf == 2 && strcmp(v.f[0], "O") == 0 &&
+	    v.f[1][0] != '\0' && monitor_field_ok(v.f[1], USER_NAME_MAX)) {
 		m->authed = 1;
-		(void)strlcpy(m->user, rc->auth_buf + 1, sizeof(m->user));
+		(void)strlcpy(m->user, v.f[1], sizeof(m->user));
 		r = monitor_reply(m, "OK", NULL);
-	} else if (rc->auth_len == 1 && rc->auth_buf[0] == 'B') {
+	} else if (n == 1 && v.nfds == 0 && v.nf == 1 &&
+	    strcmp(v.f[0], "B") == 0) {
 		m->fails++;
 		r = monitor_reply(m, auth_fail_too_many(m->conf, m->fails) ?
 		    "CLOSE" : "BAD", NULL);
 	} else {
-		if (!(rc->auth_len == 1 && rc->auth_buf[0] == 'T'))
+		if (!(n == 1 && v.nf == 1 && strcmp(v.f[0], "T") == 0))
 			log_warnx("auth: no verdict from the checking process");
 		r = monitor_reply(m, "TEMP", NULL);
 	}
-	explicit_bzero(rc->auth_buf, sizeof(rc->auth_buf));
-	rc->auth_len = 0;
+	if (n == 1)
+		chan_msg_wipe(&v);
 	return r;
 }
 
@@ -471,11 +451,11 @@ int
 rconn_readable(struct rconn *rc)
 {
 	struct resident	*r = rc->res;
-	struct ipc_msg	 msg;
+	struct chan_msg	 msg;
 	int		 n;
 
 	for (;;) {
-		n = ipc_recv_nb(&rc->mon.chan, &msg);
+		n = chan_recv_nowait(&rc->mon.chan, &msg);
 		if (n == 2)
 			return 0;
 		if (n == 0) {
@@ -489,8 +469,8 @@ rconn_readable(struct rconn *rc)
 			return -1;
 		}
 		if (rc->auth_fd != -1 || rc->q_owed != 0) {
-			ipc_msg_close_fds(&msg);
-			explicit_bzero(msg.data, sizeof(msg.data));
+			chan_msg_close_fds(&msg);
+			chan_msg_wipe(&msg);
 			log_warnx("request while another is pending; "
 			    "killing the session");
 			return -1;
@@ -517,9 +497,7 @@ rconn_close(struct rconn *rc)
 	if (rc->q_writer != -1)
 		qpool_detach(&rc->res->pool, rc->q_writer);
 	/* a child queueing for it sees end of file and fails on its own */
-	if (rc->mon.chan.fd != -1)
-		(void)close(rc->mon.chan.fd);
-	buf_wipe(&rc->mon.chan.in);
+	chan_close(&rc->mon.chan);
 	resident_report_end(rc->res, rc->seq);
 	explicit_bzero(rc, sizeof(*rc));
 	free(rc);

@@ -27,7 +27,7 @@ struct resident;
 
 struct qwriter {
 	pid_t		 pid;		/* -1: the slot is free */
-	struct ipc_chan	 chan;		/* SOCK_STREAM, frames with fds */
+	struct chan	 chan;		/* frames with fds (lib/ipc/chan.h) */
 	struct rconn	*owner;		/* NULL: idle */
 	time_t		 idle_since;
 };
@@ -53,9 +53,7 @@ struct rconn {
 	int			 gone;		/* its pidfd said it exited */
 	/* AUTH, checked in a child */
 	pid_t			 auth_pid;	/* -1: none */
-	int			 auth_fd;	/* its verdict, -1 */
-	char			 auth_buf[USER_NAME_MAX + 16];
-	size_t			 auth_len;
+	int			 auth_fd;	/* its verdict's channel, -1 */
 	/* the message being queued */
 	int			 q_on;		/* a writer or child has it */
 	int			 q_writer;	/* its slot, or -1 */
@@ -78,14 +76,14 @@ struct rtable {
 struct resident {
 	const struct conf	*conf;
 	struct smtpd_opts	*opts;
-	int			 chan;		/* the master's */
+	struct chan		 chan;		/* the master's */
 	int			 eof;		/* it retired us */
 	struct rconn		*conns[SMTPD_RESIDENT_MAX];
 	size_t			 nconns;
 	struct qpool		 pool;
 	struct rtable		 aliases;
 	struct rtable		 senders;
-	struct ipc_chan		 spawn;		/* smtpsession's; fd -1: none */
+	struct chan		 spawn;		/* smtpsession's; fd -1: none */
 	pid_t			 spawn_pid;
 };
 

@@ -241,7 +241,7 @@ session_start(struct smtpd_session *s, const struct conf *conf,
 	    "smtpd_session_timeout");
 	s->tlsctx = opts->tls;
 	s->starttls = smtpd_tls_usable(opts);
-	ipc_init(&s->ipc, sock);
+	chan_init(&s->ipc, sock, CHAN_PACKET, SMTPD_CHAN_MAX);
 	(void)strlcpy(s->peer_addr, opts->peer_addr, sizeof(s->peer_addr));
 
 #if defined(__SANITIZE_ADDRESS__)

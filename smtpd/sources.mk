@@ -5,7 +5,7 @@ PROGS += smtpd smtpsession
 
 # The session's files: the SMTP dialogue, run by both programs.
 SMTPD_SESSION_SRCS = $(addprefix smtpd/smtpd_,session.c cmd.c data.c auth.c \
-                     ipc.c dns.c conn.c)
+                     dns.c conn.c)
 
 SRCS_smtpd       = $(SMTPD_SESSION_SRCS) $(addprefix smtpd/smtpd_,monitor.c \
                    mqueue.c qwriter.c rconn.c relay.c resident.c spawn.c \
