@@ -119,7 +119,6 @@ size_t	pool_pollfds(struct lspawn *, struct pollfd *, struct worker **,
 void	pool_ready(struct lspawn *, struct worker *, const struct pollfd *);
 /* Reaps exited workers; fails the jobs they had. */
 void	pool_reap(struct lspawn *);
-long long now_ms(void);
 
 /* lspawn_worker.c */
 /*

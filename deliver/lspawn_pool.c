@@ -29,20 +29,11 @@
 
 #include "deliver_wire.h"
 #include "chan.h"
+#include "fdio.h"
 #include "log.h"
 #include "lspawn.h"
 
 enum { W_IDLE, W_BUSY, W_GONE };
-
-long long
-now_ms(void)
-{
-	struct timespec	 ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
-		fatal("clock_gettime");
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static struct workerq *
 worker_list(struct lspawn *ls, const struct worker *w)
@@ -169,7 +160,7 @@ worker_done(struct lspawn *ls, struct worker *w, char status,
 		worker_retire(ls, w);
 		return;
 	}
-	w->idle_since = now_ms();
+	w->idle_since = fd_now_ms();
 	worker_move(ls, w, W_IDLE);
 }
 
@@ -257,7 +248,7 @@ worker_give(struct lspawn *ls, struct worker *w, struct job *j)
 		log_warnx("delivery worker %ld: %s", (long)w->pid, line);
 	w->job = j;
 	w->jobs++;
-	w->busy_since = now_ms();
+	w->busy_since = fd_now_ms();
 	if (w->state != W_BUSY)
 		worker_move(ls, w, W_BUSY);
 	log_debug("%s: delivery for %s as uid %lu by worker %ld, job %lu of it",
@@ -392,7 +383,7 @@ int
 pool_expire(struct lspawn *ls)
 {
 	struct worker	*w;
-	long long	 now = now_ms(), left, busy;
+	long long	 now = fd_now_ms(), left, busy;
 
 	busy = pool_expire_busy(ls, now);
 	while ((w = TAILQ_FIRST(&ls->idle)) != NULL) {

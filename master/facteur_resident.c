@@ -3,7 +3,7 @@
  * resident (smtpd, with smtpd_resident = yes) is not started once per
  * connection: the master starts the program once, with -R and a
  * SOCK_SEQPACKET channel on fd 3, and hands it each accepted connection
- * (lib/ipc/chan.h; the frames are described in smtpd/smtpd_resident.c).  The
+ * (lib/ipc/chan.h; the frames are described in smtpd/resident.c).  The
  * resident forks a child per connection and reports the child's pid and,
  * later, its end, so that the master's per-service and per-client counts
  * stay exact.

@@ -37,13 +37,13 @@
 static pid_t	 keeper_pid = -1;
 
 long long
-now_wall(void)
+queued_time(void)
 {
 	return (long long)time(NULL);
 }
 
 double
-now_precise(void)
+queued_time_precise(void)
 {
 	struct timespec	ts;
 
@@ -53,19 +53,13 @@ now_precise(void)
 }
 
 long long
-now_us(void)
+queued_clock_us(void)
 {
 	struct timespec	ts;
 
 	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
 		fatal("clock_gettime");
 	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-long long
-now_ms(void)
-{
-	return now_us() / 1000;
 }
 
 static void
@@ -145,7 +139,7 @@ conf_apply(struct queued *q)
 	q->lifetime = conf_int(q->conf, "queue_lifetime");
 	q->scan_interval = conf_int(q->conf, "queue_scan_interval");
 	log_set_debug(conf_bool(q->conf, "log_debug"));
-	if (spawn_resize(q, (size_t)conf_int(q->conf, "local_concurrency"))
+	if (local_resize(q, (size_t)conf_int(q->conf, "local_concurrency"))
 	    == -1)
 		fatalx("local_concurrency out of range");
 }
@@ -309,13 +303,13 @@ trigger_drain(struct queued *q)
 static long long
 scan_timed(struct queued *q, int full)
 {
-	long long	t0 = now_us(), gap;
+	long long	t0 = queued_clock_us(), gap;
 
 	aliases_refresh(q);
 	if (full)
 		scan_orphans(q);
 	(void)scan_queue(q, full);
-	gap = (now_us() - t0) * QUEUED_SCAN_COST / 1000;
+	gap = (queued_clock_us() - t0) * QUEUED_SCAN_COST / 1000;
 	if (gap < QUEUED_SCAN_GAP_MIN_MS)
 		gap = QUEUED_SCAN_GAP_MIN_MS;
 	if (gap > QUEUED_SCAN_GAP_MAX_MS)
@@ -327,7 +321,7 @@ static int
 timeout_ms(struct queued *q, long long next_scan_ms, int scan_pending,
     long long next_trigger_ms)
 {
-	long long	now = now_ms(), wall = now_wall(), t, w;
+	long long	now = fd_now_ms(), wall = queued_time(), t, w;
 
 	t = next_scan_ms - now;
 	if (scan_pending) {
@@ -363,10 +357,10 @@ loop_run(struct queued *q)
 	long long	 next_trigger_ms, next_scan_ms, stop_at = 0, now, gap;
 	int		 scan_pending = 0, n;
 
-	next_trigger_ms = now_ms();
+	next_trigger_ms = fd_now_ms();
 	next_scan_ms = next_trigger_ms + q->scan_interval * 1000;
 	for (;;) {
-		now = now_wall();
+		now = queued_time();
 		if (q->stopping) {
 			if (stop_at == 0)
 				stop_at = now + QUEUED_STOP_WAIT;
@@ -375,26 +369,26 @@ loop_run(struct queued *q)
 		}
 		if (q->to.fd == -1 && q->restart_at != 0 &&
 		    now >= q->restart_at && !q->stopping)
-			(void)spawn_start(q);
-		if (now_ms() >= next_scan_ms) {
+			(void)local_start(q);
+		if (fd_now_ms() >= next_scan_ms) {
 			gap = scan_timed(q, 1);
-			next_scan_ms = now_ms() + q->scan_interval * 1000;
-			next_trigger_ms = now_ms() + gap;
+			next_scan_ms = fd_now_ms() + q->scan_interval * 1000;
+			next_trigger_ms = fd_now_ms() + gap;
 			scan_pending = 0;
-		} else if (scan_pending && now_ms() >= next_trigger_ms) {
+		} else if (scan_pending && fd_now_ms() >= next_trigger_ms) {
 			gap = scan_timed(q, 0);
-			next_trigger_ms = now_ms() + gap;
+			next_trigger_ms = fd_now_ms() + gap;
 			scan_pending = 0;
 		}
-		msg_wake_due(q, now_wall());
+		msg_wake_due(q, queued_time());
 		if (!q->stopping)
 			msg_dispatch(q);
 		/* a few at a time: deliveries wait while this runs */
-		if (queue_free_due(&q->free, now_ms()))
+		if (queue_free_due(&q->free, fd_now_ms()))
 			queue_free_release(&q->queue, &q->free,
 			    QUEUED_FREE_BATCH);
 		if (q->to.fd != -1 && chan_pending(&q->to) > 0)
-			(void)spawn_flush(q);
+			(void)local_flush(q);
 
 		memset(pfd, 0, sizeof(pfd));
 		pfd[0].fd = child_sigpipe_fd();
@@ -419,10 +413,10 @@ loop_run(struct queued *q)
 				scan_pending = 1;
 		if (q->from.fd != -1 && pfd[2].fd == q->from.fd &&
 		    (pfd[2].revents & (POLLIN | POLLHUP | POLLERR)))
-			(void)spawn_read(q);
+			(void)local_read(q);
 		if (q->to.fd != -1 && pfd[3].fd == q->to.fd &&
 		    (pfd[3].revents & (POLLOUT | POLLERR | POLLHUP)))
-			(void)spawn_flush(q);
+			(void)local_flush(q);
 		if (q->scan_full && q->nmsgs < QUEUED_ACTIVE_MAX / 2)
 			scan_pending = 1;
 	}
@@ -488,13 +482,13 @@ main(int argc, char *argv[])
 
 	scan_orphans(q);
 	(void)scan_queue(q, 1);
-	(void)spawn_start(q);
+	(void)local_start(q);
 	loop_run(q);
 
 	if (q->nbusy > 0)
 		log_warnx("exiting with %zu jobs unfinished; they are retried "
 		    "at the next start", q->nbusy);
-	spawn_stop(q, NULL);
+	local_stop(q, NULL);
 	msg_free_all(q);
 	/* the keeper ends at EOF on its socket; do not leave a zombie */
 	chan_close(&q->keeper);

@@ -2,7 +2,7 @@
  * queued.h: the queue manager's internal interfaces, shared by
  * queued.c (main loop), queued_scan.c (directory scan and orphan
  * recovery), queued_msg.c (messages in memory, scheduling, results),
- * queued_resolve.c (recipients to delivery jobs), queued_spawn.c (the
+ * queued_resolve.c (recipients to delivery jobs), queued_local.c (the
  * pipes to lspawn), queued_keeper.c (the process that starts lspawn
  * with the privileges queued gave up) and queued_bounce.c (bounces
  * through enqueue).
@@ -101,11 +101,14 @@ struct queued {
 	int		 stopping;
 };
 
-/* queued.c */
-long long	 now_wall(void);
-double		 now_precise(void);
-long long	 now_ms(void);
-long long	 now_us(void);
+/*
+ * queued.c: the wall clock in seconds, and with its fractions (the
+ * delays in log lines); the monotonic clock in microseconds (in
+ * milliseconds: fd_now_ms, lib/base/fdio.h).
+ */
+long long	 queued_time(void);
+double		 queued_time_precise(void);
+long long	 queued_clock_us(void);
 
 /* queued_scan.c */
 int	 scan_queue(struct queued *, int recover);
@@ -137,13 +140,13 @@ void	 msg_free_all(struct queued *);
 int	 resolve_all(struct queued *, struct queue_state *,
 	    char *const *rcpt, size_t nrcpt);
 
-/* queued_spawn.c */
-int	 spawn_start(struct queued *);
-void	 spawn_stop(struct queued *, const char *why);
-int	 spawn_job(struct queued *, struct qmsg *, size_t job);
-int	 spawn_read(struct queued *);
-int	 spawn_flush(struct queued *);
-int	 spawn_resize(struct queued *, size_t nslot);
+/* queued_local.c */
+int	 local_start(struct queued *);
+void	 local_stop(struct queued *, const char *why);
+int	 local_job(struct queued *, struct qmsg *, size_t job);
+int	 local_read(struct queued *);
+int	 local_flush(struct queued *);
+int	 local_resize(struct queued *, size_t nslot);
 
 /* queued_keeper.c */
 pid_t	 keeper_start(struct queued *, const char *lspawn, int debug);

@@ -146,7 +146,7 @@ bounce_send(struct queued *q, struct qmsg *m, const size_t *job, size_t n)
 	bi.sender = m->sender;
 	bi.boundary = boundary;
 	bi.arrival = m->arrival;
-	bi.now = now_wall();
+	bi.now = queued_time();
 	bi.rcpt = br;
 	bi.nrcpt = n;
 	bi.headers = head;

@@ -211,7 +211,7 @@ msg_remove(struct queued *q, struct qmsg *m)
 	qpath(q, QUEUE_ENV, m->st.id, &l);
 	/* the files go to free/ for a queue writer, or are removed */
 	if (queue_free_put(&q->queue, &q->free, QUEUE_ENV, m->st.id, 'e',
-	    now_ms()) == -1 &&
+	    fd_now_ms()) == -1 &&
 	    errno != ENOENT) {
 		/* still queued on disk: keep it in memory, try again later */
 		log_warn("%s: unlink %s", m->st.id, l.path);
@@ -224,7 +224,7 @@ msg_remove(struct queued *q, struct qmsg *m)
 	}
 	qpath(q, QUEUE_MSG, m->st.id, &l);
 	if (queue_free_put(&q->queue, &q->free, QUEUE_MSG, m->st.id, 'm',
-	    now_ms()) == -1 &&
+	    fd_now_ms()) == -1 &&
 	    errno != ENOENT)
 		log_warn("%s: unlink %s (left for orphan recovery)", m->st.id,
 		    l.path);
@@ -263,7 +263,7 @@ msg_bounces(struct queued *q, struct qmsg *m)
 {
 	struct queue_job *j;
 	size_t		 i, k, n, *idx;
-	long long	 now = now_wall();
+	long long	 now = queued_time();
 	int		 ok = 1;
 
 	for (i = 0, n = 0; i < m->st.njob; i++)
@@ -345,8 +345,8 @@ job_outcome(struct queued *q, struct qmsg *m, size_t i, int status,
 {
 	struct queue_job *j = &m->st.job[i];
 	char		 orig[QUEUE_ADDR_MAX + 16] = "";
-	double		 delay = now_precise() - (double)m->arrival;
-	long long	 now = now_wall();
+	double		 delay = queued_time_precise() - (double)m->arrival;
+	long long	 now = queued_time();
 
 	if (delay < 0)
 		delay = 0;
@@ -393,7 +393,7 @@ msg_result(struct queued *q, struct qmsg *m, size_t job, int status,
 	m->inflight--;
 	job_outcome(q, m, job, status, text, "local");
 	if (m->inflight == 0 && m->where == QM_NONE)
-		msg_pass_end(q, m, now_wall());
+		msg_pass_end(q, m, queued_time());
 }
 
 /*
@@ -406,7 +406,7 @@ msg_dispatch(struct queued *q)
 {
 	struct qmsg	*m;
 	struct queue_job *j;
-	long long	 now = now_wall();
+	long long	 now = queued_time();
 
 	while ((m = TAILQ_FIRST(&q->readyq)) != NULL) {
 		for (; m->cursor < m->st.njob; m->cursor++) {
@@ -419,7 +419,7 @@ msg_dispatch(struct queued *q)
 				    "4.4.0 no remote transport", "none");
 				continue;
 			}
-			if (spawn_job(q, m, m->cursor) == -1)
+			if (local_job(q, m, m->cursor) == -1)
 				return;		/* no free slot: later */
 		}
 		TAILQ_REMOVE(&q->readyq, m, ready);
@@ -521,7 +521,7 @@ msg_load(struct queued *q, const char *id)
 	q->nmsgs++;
 	m->seen = 1;
 	m->where = QM_NONE;
-	msg_wait(q, m, now_wall());
+	msg_wait(q, m, queued_time());
 	return 0;
 }
 

@@ -7,12 +7,12 @@
  * facteur.conf, then splits in two, as OpenSSH's privilege separation does:
  *
  *   monitor (this process, stays root, not chrooted, reads no network byte):
- *     answers the session's requests over a socketpair (smtpd_monitor.c):
+ *     answers the session's requests over a socketpair (monitor.c):
  *     recipient checks against local domains, aliases and users, relay
  *     control, the password check of AUTH, and starting enqueue for a
  *     message.
  *   session (the child; chroot to smtpd_chroot, runs as smtpd_user): speaks
- *     SMTP with the client (smtpd_session.c, smtpd_cmd.c, smtpd_data.c) and
+ *     SMTP with the client (session.c, session_cmd.c, session_data.c) and
  *     streams each accepted message into the enqueue pipes it was handed.
  *
  * Writes nothing itself: the message goes to the queue only through
@@ -28,7 +28,7 @@
  * short session); submission and smtps sessions all need it, so it is
  * built here, and a bad certificate is refused at once with 421.
  *
- * Resident mode (-R, smtpd_resident.c): started once per service by the
+ * Resident mode (-R, resident.c): started once per service by the
  * master, which hands it each accepted connection over fd 3; it does all
  * of the above once (configuration, certificate, key and the OpenSSL
  * context) and has a session forked for each connection (by smtpsession,
@@ -88,7 +88,7 @@ smtpd_conf_check(const struct conf *conf, const char *path)
 		    path);
 		return -1;
 	}
-	if (relay_mynetworks_check(conf, err, sizeof(err)) == -1) {
+	if (monitor_relay_conf_check(conf, err, sizeof(err)) == -1) {
 		log_warnx("%s: %s", path, err);
 		return -1;
 	}

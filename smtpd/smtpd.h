@@ -1,7 +1,22 @@
 /*
- * smtpd: declarations shared by the files of the SMTP server: the monitor
- * (smtpd_monitor.c), the session (smtpd_session.c, smtpd_cmd.c,
- * smtpd_data.c) and the framed messages between them (smtpd_ipc.c).
+ * smtpd: declarations shared by the files of the SMTP server and the
+ * processes that run them (file names say which: smtpd/sources.mk):
+ *
+ *   smtpd (per connection)  smtpd.c; the monitor, root, no network byte:
+ *                           monitor*.c
+ *   session                 chrooted, smtpd_user: session*.c and
+ *                           smtpd_conn.c, forked by a per-connection
+ *                           smtpd, by the resident, or by smtpsession
+ *   per-message queue child forked by a monitor: monitor_queue.c
+ *   smtpd -R, the resident  resident*.c, the monitor of all its sessions
+ *                           (monitor*.c)
+ *   AUTH child              forked by the resident per AUTH:
+ *                           resident_auth.c
+ *   queue writer            a resident's long-lived child: qwriter.c
+ *   smtpsession             smtpsession.c: forks a resident's plaintext
+ *                           sessions (session_handoff.c is their TLS)
+ *
+ * A session and its monitor talk over lib/ipc/chan.h (below).
  */
 #ifndef FACTEUR_SMTPD_H
 #define FACTEUR_SMTPD_H
@@ -67,7 +82,7 @@ void	smtpd_peer_of(int fd, char *out, size_t outlen);
  */
 int	smtpd_connection(const struct conf *, struct smtpd_opts *);
 
-/* ---- resident mode (smtpd_resident.c) ---- */
+/* ---- resident mode (resident.c) ---- */
 
 #define SMTPD_RESIDENT_FD	3	/* the master's channel */
 #define SMTPD_RESIDENT_MAX	10000	/* connections open at once */
@@ -80,23 +95,23 @@ int	smtpd_connection(const struct conf *, struct smtpd_opts *);
 int	resident_run(const struct conf *, struct smtpd_opts *, int chan,
 	    char *conftext, size_t conflen);
 
-/* ---- relay control (smtpd_relay.c) ---- */
+/* ---- relay control (monitor_relay.c) ---- */
 
 /* 0, or -1 with the offending word in err: mynetworks is checked. */
-int	relay_mynetworks_check(const struct conf *, char *err, size_t errlen);
+int	monitor_relay_conf_check(const struct conf *, char *err, size_t errlen);
 /* 1 if the numeric address addr is in mynetworks. */
-int	relay_in_mynetworks(const struct conf *, const char *addr);
+int	monitor_relay_mynetworks(const struct conf *, const char *addr);
 /* 1 if domain may be a local one: never an address literal. */
-int	relay_domain_local(const struct conf *, const char *domain);
+int	monitor_relay_domain_local(const struct conf *, const char *domain);
 /* 1 if the local part routes elsewhere: '@', '%' or '!' in it. */
-int	relay_local_trick(const char *local);
+int	monitor_relay_local_trick(const char *local);
 
 /* ---- the channel between session and monitor (lib/ipc/chan.h) ---- */
 
 /*
  * A SOCK_SEQPACKET pair (chan_pair); frames of at most SMTPD_CHAN_MAX
  * octets.  Requests (first field) and their replies; adding a request is
- * adding a row to the monitor's table (smtpd_monitor.c) and a caller in
+ * adding a row to the monitor's table (monitor.c) and a caller in
  * the session:
  *   RCPT local domain        -> OK | NOUSER | NODOMAIN | TEMP
  *   MSGSTART queueid         -> OK + 2 fds (message, envelope) | TEMP
@@ -111,14 +126,18 @@ int	relay_local_trick(const char *local);
  * frame the monitor cannot take gets the session killed.
  */
 #define SMTPD_CHAN_MAX	2048	/* octets of a frame's payload */
+#define SMTPD_SESSION_CHAN_FD	3	/* a session's end of its channel */
+/* smtpsession's descriptors (smtpsession.c, resident_smtpsession.c) */
+#define SMTPSESSION_CHAN_FD	3	/* its channel to the resident */
+#define SMTPSESSION_CONF_FD	4	/* the configuration text, read once */
 
-/* ---- the monitor (smtpd_monitor.c) ---- */
+/* ---- the monitor (monitor.c) ---- */
 
 /* Runs the monitor for the session child `pid`; returns the exit code. */
 int	monitor_run(const struct conf *, const struct smtpd_opts *, int sock,
 	    pid_t session);
 
-/* ---- the session (smtpd_session.c, smtpd_cmd.c, smtpd_data.c) ---- */
+/* ---- the session (session.c, session_cmd.c, session_data.c) ---- */
 
 enum smtpd_state {
 	ST_GREETED	= 0x01,	/* no HELO/EHLO yet */
@@ -160,7 +179,7 @@ struct smtpd_session {
 	struct smtp_mail_args	 mail;
 	struct smtpd_rcpt	*rcpts;
 	size_t			 nrcpt;
-	/* message in progress (smtpd_data.c) */
+	/* message in progress (session_data.c) */
 	char			 id[QUEUEID_LEN + 1];
 	int			 msg_fd, env_fd;
 	struct smtp_data	 dec;
@@ -183,10 +202,10 @@ void	session_start(struct smtpd_session *, const struct conf *,
 void	session_loop(struct smtpd_session *) __attribute__((noreturn));
 
 /*
- * TLS in the session, one file per program: smtpd_tls.c (OpenSSL, in
- * this process) and smtpsession_tls.c (no TLS library: the handoff).
+ * TLS in the session, one file per program: session_tls.c (OpenSSL, in
+ * this process) and session_handoff.c (no TLS library: the handoff).
  *   session_tls_accept: smtps, the handshake before the greeting;
- *   session_starttls: STARTTLS once auth_starttls allowed it;
+ *   session_starttls: STARTTLS once session_auth_starttls allowed it;
  *   session_tls_end: close_notify at the end, if TLS is on.
  */
 void	session_tls_accept(struct smtpd_session *);
@@ -195,7 +214,7 @@ void	session_tls_end(struct smtpd_session *);
 
 /*
  * What a session that said STARTTLS in smtpsession hands on to the one
- * that continues it in the resident (smtpd_rconn.c), which says 220 and
+ * that continues it in the resident (resident_conn.c), which says 220 and
  * does the handshake.
  */
 struct session_handoff {
@@ -228,22 +247,22 @@ int	session_auth_offered(const struct smtpd_session *);
  */
 size_t	session_read_sasl(struct smtpd_session *, struct buf *line);
 
-/* STARTTLS and AUTH (smtpd_auth.c). */
-void	auth_starttls(struct smtpd_session *);
-void	auth_cmd(struct smtpd_session *, const char *arg, size_t n);
+/* STARTTLS and AUTH (session_auth.c). */
+void	session_auth_starttls(struct smtpd_session *);
+void	session_auth_cmd(struct smtpd_session *, const char *arg, size_t n);
 /* MAIL FROM check for an authenticated client: 0, or -1 (replied). */
-int	auth_sender_check(struct smtpd_session *, const struct mailpath *);
+int	session_auth_sender_check(struct smtpd_session *, const struct mailpath *);
 
 /* Dispatches one command line (terminator removed) through the table. */
-void	cmd_dispatch(struct smtpd_session *, const char *line, size_t n);
+void	session_cmd_dispatch(struct smtpd_session *, const char *line, size_t n);
 
-/* The client's verified host name, or "" (smtpd_dns.c). */
-void	dns_reverse(const char *resolver, const char *addr, char *out,
+/* The client's verified host name, or "" (session_dns.c). */
+void	session_dns_reverse(const char *resolver, const char *addr, char *out,
 	    size_t outlen);
 
-/* DATA and BDAT (smtpd_data.c). */
-void	data_cmd(struct smtpd_session *);
-void	bdat_cmd(struct smtpd_session *, unsigned long long size, int last);
-void	data_abort(struct smtpd_session *);
+/* DATA and BDAT (session_data.c). */
+void	session_data_cmd(struct smtpd_session *);
+void	session_bdat_cmd(struct smtpd_session *, unsigned long long size, int last);
+void	session_data_abort(struct smtpd_session *);
 
 #endif

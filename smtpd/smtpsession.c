@@ -8,13 +8,13 @@
  * one was 2.4 MB VmRSS.  So the resident executes this program once, as
  * root, and has it fork the sessions: it links libc, libbsd and c-ares,
  * statically, and its heap holds little more than the configuration.
- * The session code is smtpd's own (smtpd_session.c, smtpd_cmd.c,
- * smtpd_data.c, smtpd_auth.c); only TLS differs: STARTTLS hands the
+ * The session code is smtpd's own (session.c, session_cmd.c,
+ * session_data.c, session_auth.c); only TLS differs: STARTTLS hands the
  * connection back to the resident, which continues it in a session of
- * its own image (smtpsession_tls.c, smtpd_rconn.c).  The sessions'
+ * its own image (session_handoff.c, resident_conn.c).  The sessions'
  * monitor stays the resident: they talk to it over the channel it made.
  *
- * Started by the resident (smtpd_spawn.c) with
+ * Started by the resident (resident_smtpsession.c) with
  *   fd 3  its channel (lib/ipc/chan.h, SOCK_SEQPACKET);
  *   fd 4  the configuration text the resident parsed (a memfd), read
  *         once: both parse the same bytes, whatever the file holds now;
@@ -55,8 +55,6 @@
 #include "log.h"
 #include "smtpd.h"
 
-#define SPAWN_CHAN_FD	3
-#define SPAWN_CONF_FD	4
 
 static void
 conf_error(void *arg, const char *msg)
@@ -95,11 +93,11 @@ read_conf(const char *name)
 
 	if ((text = malloc(CONF_FILE_MAX + 1)) == NULL)
 		fatal("smtpsession: configuration");
-	if ((n = fd_read_full(SPAWN_CONF_FD, text, CONF_FILE_MAX + 1)) == -1)
+	if ((n = fd_read_full(SMTPSESSION_CONF_FD, text, CONF_FILE_MAX + 1)) == -1)
 		fatal("smtpsession: configuration");
 	if (n > CONF_FILE_MAX)
 		fatalx("smtpsession: configuration too long");
-	(void)close(SPAWN_CONF_FD);
+	(void)close(SMTPSESSION_CONF_FD);
 	conf = conf_load_buf(text, (size_t)n, name, conf_error, NULL);
 	free(text);
 	if (conf == NULL)
@@ -112,15 +110,15 @@ static void __attribute__((noreturn))
 child_session(const struct conf *conf, struct smtpd_opts *opts, int fd,
     int sock)
 {
-	const int	 fds[SPAWN_CHAN_FD + 1] = { fd, fd, 2, sock };
+	const int	 fds[SMTPD_SESSION_CHAN_FD + 1] = { fd, fd, 2, sock };
 
-	if (child_fds(fds, SPAWN_CHAN_FD + 1) == -1)
+	if (child_fds(fds, SMTPD_SESSION_CHAN_FD + 1) == -1)
 		_exit(111);
 	log_reopen();
 	if (fd_set_nonblock(0, 0) == -1)
 		_exit(111);
 	smtpd_prepare(conf, opts);
-	session_run(conf, opts, SPAWN_CHAN_FD);
+	session_run(conf, opts, SMTPD_SESSION_CHAN_FD);
 	_exit(111);
 }
 
@@ -237,14 +235,14 @@ main(int argc, char *argv[])
 	conf = read_conf(name);
 	log_set_debug(conf_bool(conf, "log_debug"));
 	child_sigpipe(sigs, 1);
-	if (fd_set_cloexec(SPAWN_CHAN_FD, 1) == -1)
+	if (fd_set_cloexec(SMTPSESSION_CHAN_FD, 1) == -1)
 		fatal("smtpsession: channel");
-	chan_init(&ch, SPAWN_CHAN_FD, CHAN_PACKET, SMTPD_CHAN_MAX);
+	chan_init(&ch, SMTPSESSION_CHAN_FD, CHAN_PACKET, SMTPD_CHAN_MAX);
 	if (chan_send(&ch, ready, 1, NULL, 0) == -1)
 		fatal("smtpsession: channel");
 
 	for (;;) {
-		pfd[0].fd = SPAWN_CHAN_FD;
+		pfd[0].fd = SMTPSESSION_CHAN_FD;
 		pfd[0].events = POLLIN;
 		pfd[1].fd = child_sigpipe_fd();
 		pfd[1].events = POLLIN;

@@ -182,8 +182,8 @@ users_parse(const char *line, struct user_entry *e)
 	return 0;
 }
 
-static int
-users_system(const char *name, struct user_entry *e)
+int
+users_system_lookup(const char *name, struct user_entry *e)
 {
 	struct passwd	 pw, *res = NULL;
 	char		*buf = NULL, *nb;
@@ -265,6 +265,6 @@ users_lookup(const char *path, int use_system, const char *name,
 		}
 	}
 	if (use_system)
-		return users_system(name, e);
+		return users_system_lookup(name, e);
 	return 0;
 }

@@ -34,6 +34,13 @@ int	users_lookup(const char *path, int use_system, const char *name,
 	    struct user_entry *);
 
 /*
+ * A system account only (getpwnam_r(3), the one reentrant passwd lookup
+ * of facteur): 1 found (e filled, no hash), 0 not found, -1 error
+ * (logged).
+ */
+int	users_system_lookup(const char *name, struct user_entry *);
+
+/*
  * Frees every cached passwd-file table, wiping it first (the values hold
  * password hashes).  The tables' memory is never inherited by a child
  * (MADV_DONTFORK, lib/conf/table.c), and a forked child forgets the cache

@@ -21,7 +21,7 @@
  *     _exit()s with the return value, and the parent reads that as it
  *     read enqueue's exit status.  Or call it in a long-lived process
  *     that does nothing else, one message after another (the resident
- *     smtpd's queue writers, smtpd/smtpd_qwriter.c): a failure leaves
+ *     smtpd's queue writers, smtpd/qwriter.c): a failure leaves
  *     nothing behind, but an input that never ends holds the process for
  *     the whole timeout, so such a process must not be one that others
  *     wait for.

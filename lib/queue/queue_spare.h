@@ -1,6 +1,6 @@
 /*
  * queue_spare: empty queue files made ahead of time.  A long-lived queue
- * writer (a resident smtpd's, smtpd/smtpd_qwriter.c) makes, while it
+ * writer (a resident smtpd's, smtpd/qwriter.c) makes, while it
  * waits for its next message, the two files that message will need
  * (tmp/spare.<pid>.<n>, empty, 0600), and queue_inject() renames them
  * into place (msg/<id>, tmp/<id>) instead of creating files while a

@@ -1,16 +1,14 @@
 /*
- * smtpd_rconn: one connection of the resident smtpd.  The resident forks
+ * resident_conn: one connection of the resident smtpd.  The resident forks
  * the session for it (the same chrooted, unprivileged session_run as a
  * per-connection smtpd's) and is its monitor: the session's requests
- * arrive on a socketpair and are answered by monitor_request
- * (smtpd_monitor.c), from the resident's poll loop.  So a connection is
- * one process, not two, and the resident never waits for it:
+ * arrive on its channel (lib/ipc/chan.h) and are answered by
+ * monitor_request (monitor.c), from the resident's poll loop.  So a
+ * connection is one process, not two, and the resident never waits for
+ * it:
  *
- *  - AUTH is checked in a child (auth_check may take a while: crypt(3),
- *    PAM, the failure delay), which sends its verdict as one frame on a
- *    channel of its own: [O, user], [B] (bad; the child slept the failure
- *    delay) or [T];
- *  - a message is read by a queue writer (smtpd_qwriter.c) or, failing
+ *  - AUTH is checked in a child (resident_auth.c);
+ *  - a message is read by a queue writer (resident_qpool.c) or, failing
  *    that, by a child of its own (monitor_queue_child); MSGEND and
  *    MSGABORT are answered when it is done;
  *  - a session that sends a request while one of these is pending, or
@@ -44,10 +42,9 @@
 #include "tls.h"
 #include "users.h"
 
-#define RCONN_SESSION_FD	3	/* the session's end of its channel */
 
 static void
-rconn_table_error(void *arg, const char *msg)
+resident_conn_table_error(void *arg, const char *msg)
 {
 	(void)arg;
 	log_warnx("%s", msg);
@@ -55,7 +52,7 @@ rconn_table_error(void *arg, const char *msg)
 
 /* Loads the table at path again when its file changed since the last time. */
 static void
-rconn_table_refresh(struct rtable *rt, const char *path,
+resident_conn_table_refresh(struct rtable *rt, const char *path,
     enum table_format fmt, const char *what)
 {
 	struct stat	 st;
@@ -77,7 +74,7 @@ rconn_table_refresh(struct rtable *rt, const char *path,
 	if (rt->t != NULL)
 		table_free(rt->t);
 	memset(rt, 0, sizeof(*rt));
-	if ((rt->t = table_load(path, fmt, rconn_table_error, NULL)) == NULL) {
+	if ((rt->t = table_load(path, fmt, resident_conn_table_error, NULL)) == NULL) {
 		log_warnx("%s: cannot load; %s", path, what);
 		rt->broken = 1;
 		return;
@@ -92,26 +89,26 @@ rconn_table_refresh(struct rtable *rt, const char *path,
 }
 
 void
-rconn_tables(struct resident *r)
+resident_conn_tables(struct resident *r)
 {
-	rconn_table_refresh(&r->aliases, conf_str(r->conf, "aliases_file"),
+	resident_conn_table_refresh(&r->aliases, conf_str(r->conf, "aliases_file"),
 	    TABLE_ALIASES, "recipients get 451");
-	rconn_table_refresh(&r->senders, conf_str(r->conf,
+	resident_conn_table_refresh(&r->senders, conf_str(r->conf,
 	    "sender_login_file"), TABLE_MAP, "only own addresses");
 }
 
 /*
  * In a forked child about to be a session: the client on fds 0 and 1,
- * stderr as it was, its channel on RCONN_SESSION_FD, nothing else.
+ * stderr as it was, its channel on SMTPD_SESSION_CHAN_FD, nothing else.
  */
 static void
-rconn_child_session_fds(int fd, int sock)
+resident_conn_child_session_fds(int fd, int sock)
 {
-	const int	 fds[RCONN_SESSION_FD + 1] = { fd, fd, 2, sock };
+	const int	 fds[SMTPD_SESSION_CHAN_FD + 1] = { fd, fd, 2, sock };
 
 	(void)signal(SIGHUP, SIG_DFL);
 	/* Nothing of the other connections, the writers, the master. */
-	if (child_fds(fds, RCONN_SESSION_FD + 1) == -1)
+	if (child_fds(fds, SMTPD_SESSION_CHAN_FD + 1) == -1)
 		_exit(111);
 	log_reopen();
 	/* The users table (password hashes) stays with the resident. */
@@ -126,7 +123,7 @@ rconn_child_session_fds(int fd, int sock)
  * pid, or -1.
  */
 static pid_t
-rconn_fork_session(struct rconn *rc, int fd, const int sock[2],
+resident_conn_fork_session(struct rconn *rc, int fd, const int sock[2],
     const struct session_handoff *h)
 {
 	const struct conf	*conf = rc->res->conf;
@@ -139,16 +136,16 @@ rconn_fork_session(struct rconn *rc, int fd, const int sock[2],
 	if (pid != 0)
 		return pid;
 	(void)close(sock[0]);
-	rconn_child_session_fds(fd, sock[1]);
+	resident_conn_child_session_fds(fd, sock[1]);
 	if (h != NULL)
-		session_resume_tls(conf, &rc->opts, RCONN_SESSION_FD, h);
+		session_resume_tls(conf, &rc->opts, SMTPD_SESSION_CHAN_FD, h);
 	smtpd_prepare(conf, &rc->opts);
-	session_run(conf, &rc->opts, RCONN_SESSION_FD);
+	session_run(conf, &rc->opts, SMTPD_SESSION_CHAN_FD);
 	_exit(111);
 }
 
 struct rconn *
-rconn_open(struct resident *r, int fd, long long seq, int over)
+resident_conn_open(struct resident *r, int fd, long long seq, int over)
 {
 	struct rconn	*rc;
 	int		 sp[2];
@@ -173,9 +170,9 @@ rconn_open(struct resident *r, int fd, long long seq, int over)
 		return NULL;
 	}
 	/* plaintext sessions come from smtpsession, when there is one */
-	pid = spawn_session(r, fd, sp[1], over, &rc->pidfd);
+	pid = smtpsession_fork(r, fd, sp[1], over, &rc->pidfd);
 	if (pid == -1)
-		pid = rconn_fork_session(rc, fd, sp, NULL);
+		pid = resident_conn_fork_session(rc, fd, sp, NULL);
 	if (pid <= 0) {
 		(void)close(sp[0]);
 		(void)close(sp[1]);
@@ -189,14 +186,14 @@ rconn_open(struct resident *r, int fd, long long seq, int over)
 	rc->mon.opts = &rc->opts;
 	rc->mon.session = pid;
 	rc->mon.enqueue = -1;
-	rc->mon.mynet = relay_in_mynetworks(r->conf, rc->opts.peer_addr);
+	rc->mon.mynet = monitor_relay_mynetworks(r->conf, rc->opts.peer_addr);
 	rc->mon.rc = rc;
 	chan_init(&rc->mon.chan, sp[0], CHAN_PACKET, SMTPD_CHAN_MAX);
 	return rc;
 }
 
 void
-rconn_kill(struct rconn *rc)
+resident_conn_kill(struct rconn *rc)
 {
 	if (rc->pidfd != -1)
 		(void)pidfd_send_signal(rc->pidfd, SIGKILL, NULL, 0);
@@ -205,7 +202,7 @@ rconn_kill(struct rconn *rc)
 }
 
 int
-rconn_starttls(struct monitor *m, struct chan_msg *msg)
+resident_conn_starttls(struct monitor *m, struct chan_msg *msg)
 {
 	struct rconn		*rc = m->rc;
 	struct session_handoff	 h;
@@ -243,7 +240,7 @@ rconn_starttls(struct monitor *m, struct chan_msg *msg)
 		chan_msg_close_fds(msg);
 		return -1;
 	}
-	pid = rconn_fork_session(rc, fd, sp, &h);
+	pid = resident_conn_fork_session(rc, fd, sp, &h);
 	chan_msg_close_fds(msg);
 	if (pid == -1) {
 		(void)close(sp[0]);
@@ -268,7 +265,7 @@ rconn_starttls(struct monitor *m, struct chan_msg *msg)
 
 /* Sends the reply owed for the message, if it is due. */
 static int
-rconn_queue_reply(struct rconn *rc)
+resident_conn_queue_reply(struct rconn *rc)
 {
 	char	 num[16];
 	int	 owed = rc->q_owed;
@@ -284,13 +281,13 @@ rconn_queue_reply(struct rconn *rc)
 }
 
 int
-rconn_queue_busy(const struct monitor *m)
+resident_conn_queue_busy(const struct monitor *m)
 {
 	return m->rc->q_on;
 }
 
 int
-rconn_queue_start(struct monitor *m, int msg_r, int env_r)
+resident_conn_queue_start(struct monitor *m, int msg_r, int env_r)
 {
 	struct rconn	*rc = m->rc;
 	pid_t		 pid;
@@ -324,18 +321,18 @@ rconn_queue_start(struct monitor *m, int msg_r, int env_r)
 }
 
 int
-rconn_queue_end(struct monitor *m, int abort)
+resident_conn_queue_end(struct monitor *m, int abort)
 {
 	struct rconn	*rc = m->rc;
 
 	if (!rc->q_on || rc->q_owed != 0)
 		return -1;
 	rc->q_owed = abort ? 'A' : 'E';
-	return rconn_queue_reply(rc);
+	return resident_conn_queue_reply(rc);
 }
 
 int
-rconn_job_done(struct rconn *rc, int code)
+resident_conn_job_done(struct rconn *rc, int code)
 {
 	if (!rc->q_on)
 		return 0;
@@ -343,112 +340,11 @@ rconn_job_done(struct rconn *rc, int code)
 	rc->q_code = code;
 	rc->q_writer = -1;
 	rc->q_child = -1;
-	return rconn_queue_reply(rc);
-}
-
-/* The AUTH child: checks, sleeps the failure delay, sends the verdict. */
-static void __attribute__((noreturn))
-rconn_auth_child(struct monitor *m, struct chan_msg *msg, int out)
-{
-	const int		 fds[RCONN_SESSION_FD + 1] = { -1, -1, 2, out };
-	const char		*v[2] = { "T", NULL };
-	struct auth_result	 res;
-	enum auth_status	 st;
-	struct chan		 c;
-
-	(void)signal(SIGHUP, SIG_DFL);
-	if (child_fds(fds, RCONN_SESSION_FD + 1) == -1)
-		_exit(111);
-	log_reopen();
-	(void)prctl(PR_SET_DUMPABLE, 0);
-	st = auth_check(m->conf, msg->f[1], msg->f[2], m->opts->peer_addr,
-	    &res);
-	chan_msg_wipe(msg);
-	if (st == AUTH_OK) {
-		v[0] = "O";
-		v[1] = res.user.name;
-	} else if (st == AUTH_BAD) {
-		auth_sleep_ms(auth_fail_delay_ms(m->conf, m->fails + 1, &res));
-		v[0] = "B";
-	}
-	chan_init(&c, RCONN_SESSION_FD, CHAN_PACKET, CHAN_SMALL_MAX);
-	st = chan_send(&c, v, v[1] != NULL ? 2 : 1, NULL, 0) == -1 ? 111 : 0;
-	explicit_bzero(&res, sizeof(res));
-	_exit(st);
+	return resident_conn_queue_reply(rc);
 }
 
 int
-rconn_auth(struct monitor *m, struct chan_msg *msg)
-{
-	struct rconn	*rc = m->rc;
-	int		 p[2];
-	pid_t		 pid;
-
-	if (rc->auth_fd != -1) {
-		chan_msg_wipe(msg);
-		return -1;
-	}
-	if (chan_pair(p) == -1) {
-		chan_msg_wipe(msg);
-		log_warn("auth: socketpair");
-		return monitor_reply(m, "TEMP", NULL);
-	}
-	if ((pid = child_fork("smtpd-auth", 0)) == -1) {
-		chan_msg_wipe(msg);
-		log_warn("auth: fork");
-		(void)close(p[0]);
-		(void)close(p[1]);
-		return monitor_reply(m, "TEMP", NULL);
-	}
-	if (pid == 0) {
-		(void)close(p[0]);
-		rconn_auth_child(m, msg, p[1]);
-	}
-	chan_msg_wipe(msg);
-	(void)close(p[1]);
-	(void)fd_set_nonblock(p[0], 1);
-	rc->auth_pid = pid;
-	rc->auth_fd = p[0];
-	return 0;
-}
-
-int
-rconn_auth_readable(struct rconn *rc)
-{
-	struct monitor	*m = &rc->mon;
-	struct chan_msg	 v;
-	struct chan	 c;
-	int		 n, r;
-
-	chan_init(&c, rc->auth_fd, CHAN_PACKET, CHAN_SMALL_MAX);
-	if ((n = chan_recv_nowait(&c, &v)) == 2)
-		return 0;
-	/* one verdict, or nothing: the child is done either way */
-	(void)close(rc->auth_fd);
-	rc->auth_fd = -1;
-	rc->auth_pid = -1;	/* reaped by the loop, as any child */
-	if (n == 1 && v.nfds == 0 && v.nf == 2 && strcmp(v.f[0], "O") == 0 &&
-	    v.f[1][0] != '\0' && monitor_field_ok(v.f[1], USER_NAME_MAX)) {
-		m->authed = 1;
-		(void)strlcpy(m->user, v.f[1], sizeof(m->user));
-		r = monitor_reply(m, "OK", NULL);
-	} else if (n == 1 && v.nfds == 0 && v.nf == 1 &&
-	    strcmp(v.f[0], "B") == 0) {
-		m->fails++;
-		r = monitor_reply(m, auth_fail_too_many(m->conf, m->fails) ?
-		    "CLOSE" : "BAD", NULL);
-	} else {
-		if (!(n == 1 && v.nf == 1 && strcmp(v.f[0], "T") == 0))
-			log_warnx("auth: no verdict from the checking process");
-		r = monitor_reply(m, "TEMP", NULL);
-	}
-	if (n == 1)
-		chan_msg_wipe(&v);
-	return r;
-}
-
-int
-rconn_readable(struct rconn *rc)
+resident_conn_readable(struct rconn *rc)
 {
 	struct resident	*r = rc->res;
 	struct chan_msg	 msg;
@@ -486,7 +382,7 @@ rconn_readable(struct rconn *rc)
 }
 
 void
-rconn_close(struct rconn *rc)
+resident_conn_close(struct rconn *rc)
 {
 	if (rc->auth_pid > 0)
 		(void)kill(rc->auth_pid, SIGKILL);

@@ -1,5 +1,5 @@
 /*
- * smtpd_mqueue: how the monitor has a message queued.  For each message
+ * monitor_queue: how the monitor has a message queued.  For each message
  * the session asks MSGSTART with the queue ID it chose; the monitor makes
  * two pipes, has their read ends read by enqueue's code (lib/queue_inject
  * or the enqueue program), hands the write ends to the session
@@ -8,7 +8,7 @@
  *
  *  - a monitor of its own (one process per connection) forks a child per
  *    message (monitor_queue_child) and waits for it at MSGEND;
- *  - the resident's monitors (m->rc set) leave it to smtpd_rconn.c, which
+ *  - the resident's monitors (m->rc set) leave it to resident_conn.c, which
  *    hands the pipes to a long-lived queue writer or, failing that, to the
  *    same child, and answers when the result comes.
  */
@@ -169,13 +169,13 @@ monitor_queue_child(struct monitor *m, int msg_r, int env_r)
 }
 
 int
-monitor_msgstart(struct monitor *m, struct chan_msg *msg)
+monitor_queue_start(struct monitor *m, struct chan_msg *msg)
 {
 	int	 pm[2] = { -1, -1 }, pe[2] = { -1, -1 }, fds[2];
 	pid_t	 pid;
 
 	/* one message at a time: another MSGSTART now is a broken session */
-	if (m->enqueue != -1 || (m->rc != NULL && rconn_queue_busy(m)) ||
+	if (m->enqueue != -1 || (m->rc != NULL && resident_conn_queue_busy(m)) ||
 	    !queueid_valid(msg->f[1]))
 		return -1;
 	(void)strlcpy(m->id, msg->f[1], sizeof(m->id));
@@ -185,7 +185,7 @@ monitor_msgstart(struct monitor *m, struct chan_msg *msg)
 	}
 	if (m->rc != NULL) {
 		/* the resident: a queue writer or a child reads them */
-		if (rconn_queue_start(m, pm[0], pe[0]) == -1) {
+		if (resident_conn_queue_start(m, pm[0], pe[0]) == -1) {
 			pm[0] = pe[0] = -1;
 			(void)close(pm[1]);
 			(void)close(pe[1]);
@@ -226,7 +226,7 @@ temp:
 
 /* Waits for enqueue; its exit code, or 111 (temporary) when killed. */
 int
-monitor_reap(struct monitor *m)
+monitor_queue_reap(struct monitor *m)
 {
 	int	 st, code;
 
@@ -251,22 +251,22 @@ monitor_reap(struct monitor *m)
 }
 
 int
-monitor_msgend(struct monitor *m, struct chan_msg *msg)
+monitor_queue_end(struct monitor *m, struct chan_msg *msg)
 {
 	char	 num[16];
 	int	 code;
 
 	(void)msg;
 	if (m->rc != NULL)
-		return rconn_queue_end(m, 0);
-	if ((code = monitor_reap(m)) == -1)
+		return resident_conn_queue_end(m, 0);
+	if ((code = monitor_queue_reap(m)) == -1)
 		return -1;
 	(void)snprintf(num, sizeof(num), "%d", code);
 	return monitor_reply(m, "EXIT", num);
 }
 
 int
-monitor_msgabort(struct monitor *m, struct chan_msg *msg)
+monitor_queue_abort(struct monitor *m, struct chan_msg *msg)
 {
 	(void)msg;
 	/*
@@ -274,8 +274,8 @@ monitor_msgabort(struct monitor *m, struct chan_msg *msg)
 	 * fails and removes what it wrote; we only collect it.
 	 */
 	if (m->rc != NULL)
-		return rconn_queue_end(m, 1);
-	if (monitor_reap(m) == -1)
+		return resident_conn_queue_end(m, 1);
+	if (monitor_queue_reap(m) == -1)
 		return -1;
 	return monitor_reply(m, "OK", NULL);
 }

@@ -1,5 +1,5 @@
 /*
- * smtpsession_tls: TLS in smtpsession, which links no TLS library.  A
+ * session_handoff: TLS in smtpsession, which links no TLS library.  A
  * session that says STARTTLS sends the replies before it, then hands the
  * connection to the resident over its channel ("STARTTLS errors H<name>"
  * with the client's descriptor).  The resident forks a session of its
@@ -20,7 +20,7 @@
 void
 session_tls_accept(struct smtpd_session *s)
 {
-	/* smtps sessions are never started here (smtpd_resident.c). */
+	/* smtps sessions are never started here (resident.c). */
 	fatalx("%s: smtps in smtpsession", s->peer_addr);
 }
 

@@ -1,5 +1,5 @@
 /*
- * smtpd_monitor: the privileged half of smtpd.  It keeps the identity smtpd
+ * monitor: the privileged half of smtpd.  It keeps the identity smtpd
  * was started with (root when installed), is not chrooted, and never reads
  * a byte from the network: it only answers the session's framed requests
  * over the socketpair.  Each request is a row of monitor_reqs with its
@@ -63,9 +63,9 @@ static int	mon_starttls(struct monitor *, struct chan_msg *);
 /* Adding a request is adding a row. */
 static const struct monitor_req monitor_reqs[] = {
 	{ "RCPT",	3, 0, mon_rcpt },
-	{ "MSGSTART",	2, 0, monitor_msgstart },
-	{ "MSGEND",	1, 0, monitor_msgend },
-	{ "MSGABORT",	1, 0, monitor_msgabort },
+	{ "MSGSTART",	2, 0, monitor_queue_start },
+	{ "MSGEND",	1, 0, monitor_queue_end },
+	{ "MSGABORT",	1, 0, monitor_queue_abort },
 	{ "AUTH",	3, 0, mon_auth },
 	{ "SENDER",	3, 0, mon_sender },
 	{ "STARTTLS",	3, 1, mon_starttls },
@@ -142,8 +142,8 @@ mon_rcpt(struct monitor *m, struct chan_msg *msg)
 	if (!monitor_field_ok(local, ADDR_LOCAL_MAX) || local[0] == '\0' ||
 	    !monitor_field_ok(domain, ADDR_DOMAIN_MAX) || mon_needs_auth(m))
 		return -1;
-	local_domain = relay_domain_local(m->conf, domain);
-	if (relay_local_trick(local))
+	local_domain = monitor_relay_domain_local(m->conf, domain);
+	if (monitor_relay_local_trick(local))
 		return monitor_reply(m, "TRICK", NULL);
 	if (smtp_is_postmaster(local) && (domain[0] == '\0' || local_domain))
 		return monitor_reply(m, "OK", NULL);
@@ -182,7 +182,7 @@ mon_auth(struct monitor *m, struct chan_msg *msg)
 		return -1;
 	}
 	if (m->rc != NULL)
-		return rconn_auth(m, msg);
+		return resident_auth_start(m, msg);
 	st = auth_check(m->conf, user, msg->f[2], m->opts->peer_addr, &res);
 	chan_msg_wipe(msg);
 	if (st == AUTH_OK) {
@@ -229,7 +229,7 @@ mon_starttls(struct monitor *m, struct chan_msg *msg)
 		chan_msg_close_fds(msg);
 		return -1;
 	}
-	return rconn_starttls(m, msg);
+	return resident_conn_starttls(m, msg);
 }
 
 static int
@@ -243,7 +243,7 @@ mon_sender(struct monitor *m, struct chan_msg *msg)
 	if (!m->authed || !monitor_field_ok(local, ADDR_LOCAL_MAX) ||
 	    !monitor_field_ok(domain, ADDR_DOMAIN_MAX))
 		return -1;
-	if (relay_domain_local(m->conf, domain) &&
+	if (monitor_relay_domain_local(m->conf, domain) &&
 	    strcasecmp(local, m->user) == 0)
 		return monitor_reply(m, "OK", NULL);
 	if (m->senders_broken)
@@ -326,7 +326,7 @@ monitor_run(const struct conf *conf, const struct smtpd_opts *opts, int sock,
 		m.aliases_broken = 1;
 	}
 	m.aliases = aliases;
-	m.mynet = relay_in_mynetworks(conf, opts->peer_addr);
+	m.mynet = monitor_relay_mynetworks(conf, opts->peer_addr);
 	afile = conf_str(conf, "sender_login_file");
 	if (afile[0] != '\0' && (senders = table_load(afile, TABLE_MAP,
 	    mon_table_error, NULL)) == NULL) {
@@ -348,7 +348,7 @@ monitor_run(const struct conf *conf, const struct smtpd_opts *opts, int sock,
 	code = mon_wait_session(&m);
 	if (r != 0)
 		code = 1;
-	(void)monitor_reap(&m);
+	(void)monitor_queue_reap(&m);
 	if (aliases != NULL)
 		table_free(aliases);
 	if (senders != NULL)

@@ -1,6 +1,6 @@
 /*
- * queued_spawn: queued's end of the pipes to lspawn, a channel each way
- * (lib/ipc/chan.h, CHAN_STREAM).  Jobs go out as frames
+ * queued_local: queued's local transport, its end of the pipes to lspawn
+ * (local_*), a channel each way (lib/ipc/chan.h, CHAN_STREAM).  Jobs go out as frames
  * ["J", slot, id, sender, recipient, user, extension];
  * results come back as ["R", slot, K|Z|D, text].  A frame that is not
  * exactly that (unknown slot, slot not in use, bad status, control bytes
@@ -29,7 +29,7 @@ static size_t	 nfree;
 static int	 slots_ready;
 
 int
-spawn_resize(struct queued *q, size_t n)
+local_resize(struct queued *q, size_t n)
 {
 	size_t	i;
 
@@ -49,7 +49,7 @@ spawn_resize(struct queued *q, size_t n)
 }
 
 int
-spawn_start(struct queued *q)
+local_start(struct queued *q)
 {
 	int	jp[2], rp[2];
 
@@ -81,7 +81,7 @@ spawn_start(struct queued *q)
 	return 0;
 fail:
 	log_warn("starting lspawn");
-	q->restart_at = now_wall() + QUEUED_RESTART_DELAY;
+	q->restart_at = queued_time() + QUEUED_RESTART_DELAY;
 	return -1;
 }
 
@@ -94,7 +94,7 @@ slot_release(struct queued *q, size_t s)
 }
 
 void
-spawn_stop(struct queued *q, const char *why)
+local_stop(struct queued *q, const char *why)
 {
 	struct qmsg	*m;
 	size_t		 s, job;
@@ -102,7 +102,7 @@ spawn_stop(struct queued *q, const char *why)
 	if (why != NULL && !q->stopping) {
 		log_warnx("lspawn: %s; restarting it in %d s", why,
 		    QUEUED_RESTART_DELAY);
-		q->restart_at = now_wall() + QUEUED_RESTART_DELAY;
+		q->restart_at = queued_time() + QUEUED_RESTART_DELAY;
 	}
 	chan_close(&q->to);
 	chan_close(&q->from);
@@ -122,7 +122,7 @@ spawn_stop(struct queued *q, const char *why)
 }
 
 int
-spawn_job(struct queued *q, struct qmsg *m, size_t job)
+local_job(struct queued *q, struct qmsg *m, size_t job)
 {
 	const struct queue_job *j = &m->st.job[job];
 	const char	*f[7];
@@ -157,11 +157,11 @@ spawn_job(struct queued *q, struct qmsg *m, size_t job)
 }
 
 int
-spawn_flush(struct queued *q)
+local_flush(struct queued *q)
 {
 	if (q->to.fd == -1 || chan_flush(&q->to) != -1)
 		return 0;
-	spawn_stop(q, "cannot write to lspawn");
+	local_stop(q, "cannot write to lspawn");
 	return -1;
 }
 
@@ -176,7 +176,7 @@ text_ok(const char *s)
 
 /* One result frame; -1 when it is malformed. */
 static int
-spawn_frame(struct queued *q, const struct chan_msg *fr)
+local_frame(struct queued *q, const struct chan_msg *fr)
 {
 	const char	*err;
 	struct qmsg	*m;
@@ -201,26 +201,26 @@ spawn_frame(struct queued *q, const struct chan_msg *fr)
 }
 
 int
-spawn_read(struct queued *q)
+local_read(struct queued *q)
 {
 	struct chan_msg	 m;
 	int		 r;
 
-	/* spawn_frame may end the connection */
+	/* local_frame may end the connection */
 	while (q->from.fd != -1) {
 		r = chan_recv_nowait(&q->from, &m);
 		if (r == 2)
 			break;
 		if (r == 0) {
-			spawn_stop(q, "lspawn exited");
+			local_stop(q, "lspawn exited");
 			return -1;
 		}
 		if (r == -1 && errno != EBADMSG) {
-			spawn_stop(q, "read error");
+			local_stop(q, "read error");
 			return -1;
 		}
-		if (r == -1 || spawn_frame(q, &m) == -1) {
-			spawn_stop(q, "malformed frame from lspawn");
+		if (r == -1 || local_frame(q, &m) == -1) {
+			local_stop(q, "malformed frame from lspawn");
 			return -1;
 		}
 	}

@@ -1,5 +1,5 @@
 /*
- * smtpd_spawn: the resident's smtpsession (smtpsession.c), the process
+ * resident_smtpsession: the resident's smtpsession (smtpsession.c), the process
  * that forks its plaintext sessions (mx and submission modes) from an
  * image without OpenSSL, so that an idle session maps no TLS library
  * and none of the resident's heap.  Started once, when the resident
@@ -31,17 +31,15 @@
 #include "smtpd_resident.h"
 #include "tls.h"
 
-#define SPAWN_CHAN_FD	3
-#define SPAWN_CONF_FD	4
 
 /* In the child: becomes smtpsession; never returns. */
 static void __attribute__((noreturn))
-spawn_exec(const char *path, char *const argv[], int chan, int text)
+smtpsession_exec(const char *path, char *const argv[], int chan, int text)
 {
-	const int	 fds[SPAWN_CONF_FD + 1] = { -1, -1, 2, chan, text };
+	const int	 fds[SMTPSESSION_CONF_FD + 1] = { -1, -1, 2, chan, text };
 
 	(void)signal(SIGHUP, SIG_DFL);
-	if (child_fds(fds, SPAWN_CONF_FD + 1) == -1)
+	if (child_fds(fds, SMTPSESSION_CONF_FD + 1) == -1)
 		_exit(111);
 	execv(path, argv);
 	log_warn("resident: %s", path);
@@ -50,7 +48,7 @@ spawn_exec(const char *path, char *const argv[], int chan, int text)
 
 /* A memfd holding the configuration text; -1 (logged). */
 static int
-spawn_conf_fd(const char *text, size_t len)
+smtpsession_conf_fd(const char *text, size_t len)
 {
 	int	 fd;
 
@@ -68,7 +66,7 @@ spawn_conf_fd(const char *text, size_t len)
 }
 
 int
-spawn_start(struct resident *r, const char *text, size_t len)
+smtpsession_start(struct resident *r, const char *text, size_t len)
 {
 	const struct smtpd_opts	*o = r->opts;
 	char			 path[PATH_MAX], uid[24], gid[24];
@@ -109,7 +107,7 @@ spawn_start(struct resident *r, const char *text, size_t len)
 	if (o->debug)
 		argv[n++] = "-d";
 	argv[n] = NULL;
-	if ((tfd = spawn_conf_fd(text, len)) == -1)
+	if ((tfd = smtpsession_conf_fd(text, len)) == -1)
 		return -1;
 	if (chan_pair(sp) == -1) {
 		log_warn("resident: socketpair");
@@ -126,7 +124,7 @@ spawn_start(struct resident *r, const char *text, size_t len)
 	}
 	if (pid == 0) {
 		(void)close(sp[0]);
-		spawn_exec(path, argv, sp[1], tfd);
+		smtpsession_exec(path, argv, sp[1], tfd);
 	}
 	(void)close(sp[1]);
 	(void)close(tfd);
@@ -138,14 +136,14 @@ spawn_start(struct resident *r, const char *text, size_t len)
 	if (got != 1 || m.nf != 1 || strcmp(m.f[0], "R") != 0) {
 		log_warnx("resident: smtpsession did not start; sessions are "
 		    "forked here");
-		spawn_stop(r);
+		smtpsession_stop(r);
 		return -1;
 	}
 	return 0;
 }
 
 pid_t
-spawn_session(struct resident *r, int fd, int sock, int over, int *pidfd)
+smtpsession_fork(struct resident *r, int fd, int sock, int over, int *pidfd)
 {
 	const char	*f[2] = { "C", over ? "1" : "0" };
 	const char	*errstr = NULL;
@@ -160,7 +158,7 @@ spawn_session(struct resident *r, int fd, int sock, int over, int *pidfd)
 	    chan_recv(&r->spawn, &m) != 1) {
 		log_warnx("resident: smtpsession is gone; sessions are forked "
 		    "here");
-		spawn_stop(r);
+		smtpsession_stop(r);
 		return -1;
 	}
 	if (m.nf == 1 && strcmp(m.f[0], "F") == 0 && m.nfds == 0)
@@ -169,7 +167,7 @@ spawn_session(struct resident *r, int fd, int sock, int over, int *pidfd)
 	    (pid = strtonum(m.f[1], 1, INT_MAX, &errstr), errstr != NULL)) {
 		chan_msg_close_fds(&m);
 		log_warnx("resident: bad answer from smtpsession");
-		spawn_stop(r);
+		smtpsession_stop(r);
 		return -1;
 	}
 	*pidfd = m.fds[0];
@@ -178,14 +176,14 @@ spawn_session(struct resident *r, int fd, int sock, int over, int *pidfd)
 }
 
 void
-spawn_stop(struct resident *r)
+smtpsession_stop(struct resident *r)
 {
 	chan_close(&r->spawn);
 	/* at end of file it exits, and any session it still had with it */
 }
 
 int
-spawn_reaped(struct resident *r, pid_t pid, int st)
+smtpsession_reaped(struct resident *r, pid_t pid, int st)
 {
 	if (pid != r->spawn_pid || pid <= 0)
 		return 0;
@@ -193,6 +191,6 @@ spawn_reaped(struct resident *r, pid_t pid, int st)
 		log_warnx("resident: smtpsession %ld ended (status %d); "
 		    "sessions are forked here", (long)pid, st);
 	r->spawn_pid = -1;
-	spawn_stop(r);
+	smtpsession_stop(r);
 	return 1;
 }

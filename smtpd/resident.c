@@ -1,17 +1,18 @@
 /*
- * smtpd_resident: smtpd as a long-lived server under the master
+ * resident: smtpd as a long-lived server under the master
  * (smtpd -R).
  *
  * The master starts one resident per SMTP service, with a SOCK_SEQPACKET
  * channel on fd 3.  The resident has read facteur.conf, the certificate
  * and the key and built the OpenSSL context once (smtpd.c).  For each
  * connection the master hands over it forks the chrooted session and is
- * that session's monitor (smtpd_rconn.c): one process per connection,
+ * that session's monitor (resident_conn.c): one process per connection,
  * where a per-connection smtpd has two.  What a connection no longer
  * pays for: an exec, the dynamic linking of a dozen libraries, parsing
  * the configuration, building the TLS context, and the monitor's fork
  * and exit; what a message no longer pays for: the fork of its queue
- * child (smtpd_qwriter.c).  Reasons and figures: docs/architecture.md.
+ * child (resident_qpool.c, qwriter.c).  The reasons are in
+ * docs/architecture.md.
  *
  * The resident reads no network byte: it receives descriptors, forks,
  * and answers the sessions' framed requests, from one poll(2) loop that
@@ -132,8 +133,8 @@ resident_take(struct resident *r)
 		resident_report_end(r, seq);
 		return 1;
 	}
-	rconn_tables(r);
-	if ((rc = rconn_open(r, fd, seq, over)) == NULL) {
+	resident_conn_tables(r);
+	if ((rc = resident_conn_open(r, fd, seq, over)) == NULL) {
 		(void)close(fd);
 		resident_report_end(r, seq);
 		return 1;
@@ -163,7 +164,7 @@ resident_reap(struct resident *r)
 	int		 st;
 
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
-		if (qpool_reaped(&r->pool, pid) || spawn_reaped(r, pid, st))
+		if (qpool_reaped(&r->pool, pid) || smtpsession_reaped(r, pid, st))
 			continue;
 		for (i = 0; i < r->nconns; i++) {
 			rc = r->conns[i];
@@ -174,14 +175,14 @@ resident_reap(struct resident *r)
 					    "signal %d", (long)pid,
 					    WTERMSIG(st));
 				rc->pid = -1;
-				rconn_close(rc);
+				resident_conn_close(rc);
 				r->conns[i] = r->conns[--r->nconns];
 				break;
 			}
 			if (rc->q_child == pid) {
-				if (rconn_job_done(rc,
+				if (resident_conn_job_done(rc,
 				    resident_queue_code(pid, st)) == -1)
-					rconn_kill(rc);
+					resident_conn_kill(rc);
 				break;
 			}
 		}
@@ -196,7 +197,7 @@ resident_session_gone(struct resident *r, size_t i)
 	struct rconn	*rc = r->conns[i];
 
 	rc->pid = -1;
-	rconn_close(rc);
+	resident_conn_close(rc);
 	r->conns[i] = r->conns[--r->nconns];
 }
 
@@ -228,7 +229,7 @@ resident_run(const struct conf *conf, struct smtpd_opts *opts, int chan,
 	/*
 	 * Load the users table now, so that the first recipient lookup and
 	 * every AUTH child find it cached (it is read again only when it
-	 * changes).  The sessions drop it (smtpd_rconn.c).
+	 * changes).  The sessions drop it (resident_conn.c).
 	 */
 	if (conf_str(conf, "users_file")[0] != '\0') {
 		struct user_entry ue;
@@ -238,8 +239,8 @@ resident_run(const struct conf *conf, struct smtpd_opts *opts, int chan,
 		explicit_bzero(&ue, sizeof(ue));
 	}
 	qpool_init(&r.pool, conf, opts);
-	rconn_tables(&r);
-	(void)spawn_start(&r, conftext, conflen);
+	resident_conn_tables(&r);
+	(void)smtpsession_start(&r, conftext, conflen);
 	free(conftext);
 	cap = 2 + 3 * (size_t)SMTPD_RESIDENT_MAX + (size_t)r.pool.max;
 	if ((pfd = reallocarray(NULL, cap, sizeof(*pfd))) == NULL ||
@@ -307,12 +308,12 @@ resident_run(const struct conf *conf, struct smtpd_opts *opts, int chan,
 			rc = r.conns[who[k] / 3];
 			switch (who[k] % 3) {
 			case 0:
-				if (rconn_readable(rc) == -1)
-					rconn_kill(rc);
+				if (resident_conn_readable(rc) == -1)
+					resident_conn_kill(rc);
 				break;
 			case 1:
-				if (rconn_auth_readable(rc) == -1)
-					rconn_kill(rc);
+				if (resident_auth_readable(rc) == -1)
+					resident_conn_kill(rc);
 				break;
 			default:
 				/* after its channel's last frames, above */
@@ -337,7 +338,7 @@ resident_run(const struct conf *conf, struct smtpd_opts *opts, int chan,
 		qpool_tick(&r.pool, time(NULL));
 	}
 	qpool_close(&r.pool);
-	spawn_stop(&r);
+	smtpsession_stop(&r);
 	free(pfd);
 	free(who);
 	return 0;
