@@ -73,22 +73,6 @@ atomic_open_tmp(int at, const char *path, char *tmp, size_t n, mode_t mode)
 	return -1;				/* errno EEXIST */
 }
 
-/* fsync of the directory dir, relative to at. */
-static int
-atomic_sync_dir(int at, const char *dir)
-{
-	int	 fd, r, saved;
-
-	if ((fd = openat(at, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return -1;
-	r = fsync(fd);
-	saved = errno;
-	if (close(fd) == -1 && r == 0)
-		return -1;
-	errno = saved;
-	return r;
-}
-
 int
 atomic_write(const char *path, const void *data, size_t n, mode_t mode)
 {
@@ -123,7 +107,7 @@ atomic_writeat(int at, const char *path, const void *data, size_t n,
 		goto fail;
 	}
 	/* The new content is in place; only its durability is in doubt. */
-	if (atomic_sync_dir(at, dir) == -1)
+	if (fsync_dirat(at, dir) == -1)
 		return -1;
 	return 0;
 fail:

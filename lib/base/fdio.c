@@ -135,9 +135,15 @@ fd_wait_until(int fd, short events, long long deadline)
 int
 fsync_dir(const char *path)
 {
+	return fsync_dirat(AT_FDCWD, path);
+}
+
+int
+fsync_dirat(int at, const char *path)
+{
 	int	 fd, r, saved;
 
-	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+	if ((fd = openat(at, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
 		return -1;
 	r = fsync(fd);
 	saved = errno;

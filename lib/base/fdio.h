@@ -24,7 +24,8 @@ long long fd_now_ms(void);
  * -1 with errno ETIMEDOUT or poll's error.
  */
 int	fd_wait_until(int fd, short events, long long deadline);
-/* fsync of a directory by path. */
+/* fsync of a directory by path; relative to the directory descriptor at. */
 int	fsync_dir(const char *path);
+int	fsync_dirat(int at, const char *path);
 
 #endif

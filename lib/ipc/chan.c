@@ -238,15 +238,6 @@ chan_take_fds(struct msghdr *mh, struct chan_msg *m)
 	return bad ? -1 : 0;
 }
 
-static void
-chan_msg_start(struct chan_msg *m)
-{
-	m->nf = 0;
-	m->nfds = 0;
-	m->len = 0;
-	m->data[0] = '\0';
-}
-
 /* One packet: 1, 0 at end of file, 2 (nothing yet), -1. */
 static int
 chan_recv_packet(struct chan *c, struct chan_msg *m, int flags)
@@ -352,30 +343,32 @@ bad:
 	return -1;
 }
 
-int
-chan_recv(struct chan *c, struct chan_msg *m)
+static int
+chan_recv_mode(struct chan *c, struct chan_msg *m, int nowait)
 {
-	chan_msg_start(m);
+	m->nf = 0;
+	m->nfds = 0;
+	m->len = 0;
+	m->data[0] = '\0';
 	if (c->fd == -1) {
 		errno = EBADF;
 		return -1;
 	}
 	if (c->kind == CHAN_STREAM)
-		return chan_recv_stream(c, m, 0);
-	return chan_recv_packet(c, m, 0);
+		return chan_recv_stream(c, m, nowait);
+	return chan_recv_packet(c, m, nowait ? MSG_DONTWAIT : 0);
+}
+
+int
+chan_recv(struct chan *c, struct chan_msg *m)
+{
+	return chan_recv_mode(c, m, 0);
 }
 
 int
 chan_recv_nowait(struct chan *c, struct chan_msg *m)
 {
-	chan_msg_start(m);
-	if (c->fd == -1) {
-		errno = EBADF;
-		return -1;
-	}
-	if (c->kind == CHAN_STREAM)
-		return chan_recv_stream(c, m, 1);
-	return chan_recv_packet(c, m, MSG_DONTWAIT);
+	return chan_recv_mode(c, m, 1);
 }
 
 int

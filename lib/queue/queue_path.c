@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "log.h"
 #include "queue_path.h"
 
@@ -159,16 +160,13 @@ queue_sub_fd(const struct queue *q, enum queue_sub sub)
 int
 queue_sub_sync(const struct queue *q, enum queue_sub sub)
 {
-	int	 fd, r, saved;
-
-	if ((fd = queue_sub_fd(q, sub)) == -1)
+	if ((unsigned)sub >= QUEUE_NSUB) {
+		errno = EINVAL;
 		return -1;
-	r = fsync(fd);
-	saved = errno;
-	if (close(fd) == -1 && r == 0)
-		return -1;
-	errno = saved;
-	return r;
+	}
+	if (q->subfd[sub] != -1)
+		return fsync(q->subfd[sub]);
+	return fsync_dirat(q->dirfd, queue_sub_names[sub]);
 }
 
 DIR *
