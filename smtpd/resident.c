@@ -5,14 +5,14 @@
  * The master starts one resident per SMTP service, with a SOCK_SEQPACKET
  * channel on fd 3.  The resident has read facteur.conf, the certificate
  * and the key and built the OpenSSL context once (smtpd.c).  For each
- * connection the master hands over it forks the chrooted session and is
- * that session's monitor (resident_conn.c): one process per connection,
- * where a per-connection smtpd has two.  What a connection no longer
- * pays for: an exec, the dynamic linking of a dozen libraries, parsing
- * the configuration, building the TLS context, and the monitor's fork
- * and exit; what a message no longer pays for: the fork of its queue
- * child (resident_qpool.c, qwriter.c).  The reasons are in
- * docs/architecture.md.
+ * connection the master hands over it has the chrooted session forked
+ * (by smtpsession, resident_smtpsession.c, or here) and is that
+ * session's monitor (resident_conn.c): one process per connection, where
+ * a per-connection smtpd has two.  A connection pays for no exec, no
+ * dynamic linking, no parsing of the configuration and no TLS context of
+ * its own; a message is queued by a long-lived queue writer
+ * (resident_qpool.c, qwriter.c) rather than a child of its own.  The
+ * reasons are in docs/architecture.md.
  *
  * The resident reads no network byte: it receives descriptors, forks,
  * and answers the sessions' framed requests, from one poll(2) loop that

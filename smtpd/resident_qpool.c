@@ -14,7 +14,8 @@
  * time.  When
  * none is idle a new one is started, up to smtpd_queue_writers; beyond
  * that (or when smtpd_queue_filter is set, or this smtpd cannot take the
- * queue owner's identity) the message gets a child of its own, as before.
+ * queue owner's identity) the message gets a child of its own
+ * (monitor_queue_child), as under a per-connection monitor.
  * A writer idle for QWRITER_IDLE seconds is told to go (end of file on
  * its channel); so is every writer when the resident ends.
  *

@@ -1,5 +1,8 @@
 /*
- * smtpd: the SMTP server (RFC 5321), one process pair per connection.
+ * smtpd: the SMTP server (RFC 5321): per connection (a monitor and a
+ * session), or resident under the master (-R: one process for all
+ * connections' monitors, a session per connection).  smtpd.h lists every
+ * process and the files that hold its code.
  *
  * Started by the master, inetd (`nowait`), systemd (Accept=yes) or
  * tcpserver with the client on fd 0 and fd 1, as root (or as anyone, for
@@ -7,10 +10,10 @@
  * facteur.conf, then splits in two, as OpenSSH's privilege separation does:
  *
  *   monitor (this process, stays root, not chrooted, reads no network byte):
- *     answers the session's requests over a socketpair (monitor.c):
- *     recipient checks against local domains, aliases and users, relay
- *     control, the password check of AUTH, and starting enqueue for a
- *     message.
+ *     answers the session's requests over its channel (monitor.c,
+ *     lib/ipc/chan.h): recipient checks against local domains, aliases
+ *     and users, relay control, the password check of AUTH, and a child
+ *     per message that queues it (monitor_queue.c).
  *   session (the child; chroot to smtpd_chroot, runs as smtpd_user): speaks
  *     SMTP with the client (session.c, session_cmd.c, session_data.c) and
  *     streams each accepted message into the enqueue pipes it was handed.
@@ -126,7 +129,7 @@ smtpd_tls_setup(const struct conf *conf, struct smtpd_opts *opts, int build)
 /*
  * As root: smtpd_user's ids and the queue owner's, once.  0, or -1 when
  * smtpd_user does not exist (logged).  A queue directory that cannot be
- * read now is looked up again by the queue child, as before.
+ * read now is looked up again by the queue child (queue_identity).
  */
 static int
 smtpd_ids(const struct conf *conf, struct smtpd_opts *opts)

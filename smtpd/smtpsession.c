@@ -2,12 +2,13 @@
  * smtpsession: the plaintext SMTP sessions of a resident smtpd (mx and
  * submission modes), forked from a process that maps no TLS library.
  *
- * A session forked straight from the resident kept everything the
- * resident had mapped: libcrypto's relocated data (392 kB), libssl, PAM,
- * crypt, c-ares and the resident's heap with the OpenSSL context; an idle
- * one was 2.4 MB VmRSS.  So the resident executes this program once, as
- * root, and has it fork the sessions: it links libc, libbsd and c-ares,
- * statically, and its heap holds little more than the configuration.
+ * A session forked straight from the resident keeps everything the
+ * resident has mapped (libcrypto, libssl, PAM, crypt and the heap with
+ * the OpenSSL context); the figures are in docs/architecture.md ("A
+ * resident's plaintext sessions come from smtpsession").  So the
+ * resident executes this program once, as root, and has it fork the
+ * sessions: it links libc, libbsd and c-ares, statically, and its heap
+ * holds little more than the configuration.
  * The session code is smtpd's own (session.c, session_cmd.c,
  * session_data.c, session_auth.c); only TLS differs: STARTTLS hands the
  * connection back to the resident, which continues it in a session of

@@ -7,6 +7,11 @@
  * attempt.  Every way of failing costs one password check and gives the
  * same answer, so that an attacker cannot tell a user who does not exist
  * from a wrong password.
+ *
+ * Trust: the name and password are the network client's, through a less
+ * privileged process: bounded by the caller, never logged (the name
+ * sanitized and cut), the password wiped by the caller; the users table
+ * and PAM are trusted.
  */
 #include <errno.h>
 #include <pwd.h>

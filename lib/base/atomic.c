@@ -6,6 +6,9 @@
  * written whole, fsynced, closed with the result checked, renamed over the
  * target, and the directory is fsynced so that the rename itself is on disk
  * (Linux does not order metadata the way BSD's soft updates do).
+ *
+ * Trust: the caller's directory; the temporary name is created O_EXCL |
+ * O_NOFOLLOW, so nothing placed there by another writer is used.
  */
 #include <errno.h>
 #include <fcntl.h>

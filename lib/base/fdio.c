@@ -1,5 +1,8 @@
 /*
  * fdio: whole reads and writes on descriptors, and descriptor hygiene.
+ *
+ * Trust: the caller's descriptors; the peer at the other end is not
+ * trusted to finish (callers set deadlines: fd_wait_until).
  */
 #include <errno.h>
 #include <fcntl.h>

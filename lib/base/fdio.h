@@ -1,6 +1,8 @@
 /*
  * fdio: whole reads and writes on file descriptors, retrying on EINTR and
  * short counts, and small descriptor helpers.
+ *
+ * Trust: see fdio.c.
  */
 #ifndef FACTEUR_FDIO_H
 #define FACTEUR_FDIO_H

@@ -3,9 +3,13 @@
  * chroot while still root, then the supplementary groups, the gids and the
  * uids (setresuid last, since it takes away the right to do the rest), and
  * finally a check that the real, effective and saved ids all changed and
- * that setuid(0) now fails.  Any failure is fatal: a process that is half
- * dropped must not read a byte from a client.  When not started as root
+ * that setuid(0) now fails.  In priv_drop any failure is fatal: a process
+ * that is half dropped must not read a byte from a client; priv_setids
+ * says -1 and its caller must end the process.  When not started as root
  * (tests, the embedded default) nothing changes and that is logged once.
+ *
+ * Trust: the ids the caller gives (looked up by the caller as root); the
+ * kernel's answers are checked after each step.
  */
 #include <errno.h>
 #include <grp.h>

@@ -2,6 +2,8 @@
  * priv: dropping privileges, checked at every step.
  * When the process is not root, nothing is changed and the fact is logged
  * once (tests and the embedded default run unprivileged).
+ *
+ * Trust: see priv.c.
  */
 #ifndef FACTEUR_PRIV_H
 #define FACTEUR_PRIV_H

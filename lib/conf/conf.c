@@ -4,6 +4,10 @@
  * giving up; a key not in the file takes its default, parsed by the same
  * code as a written value (conf_value.c).  The lookups are in
  * conf_lookup.c.
+ *
+ * Trust: the file is the administrator's, but a set-id caller checks
+ * whose it is first (enqueue.c); every line and value is parsed
+ * strictly, whatever its origin.
  */
 #include <sys/stat.h>
 

@@ -11,6 +11,8 @@
  * number; SIZE a number with an optional k, m or g suffix (powers of 1024);
  * TIME a number with an optional s, m, h, d or w suffix (seconds); BOOL
  * yes/no/true/false/on/off/1/0; LIST words separated by commas and/or blanks.
+ *
+ * Trust: see conf.c.
  */
 #ifndef FACTEUR_CONF_H
 #define FACTEUR_CONF_H

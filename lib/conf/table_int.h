@@ -2,6 +2,8 @@
  * table_int.h: what table.c (loading, sorting, lookups) and
  * table_parse.c (the line formats and the string arena) share; private
  * to lib/conf.
+ *
+ * Trust: private to lib/conf; see table.c and table_parse.c.
  */
 #ifndef FACTEUR_TABLE_INT_H
 #define FACTEUR_TABLE_INT_H

@@ -3,6 +3,10 @@
  * when allowed, in the system accounts.  Loaded tables are kept per path
  * and reloaded when the file changes, because lspawn and the POP3/IMAP
  * monitor run for days and look a user up per delivery or login.
+ *
+ * Trust: the users table (root's file, parsed strictly by table.c) and
+ * the system's passwd database; the name asked for may be a stranger's
+ * and is checked before it is looked up.
  */
 #include <sys/stat.h>
 

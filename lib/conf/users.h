@@ -8,6 +8,8 @@
  * account named by virtual_user".  A passwd-file is loaded once per path
  * and loaded again when its inode, size or mtime change, so a long-running
  * caller may call users_lookup for every delivery.
+ *
+ * Trust: see users.c.
  */
 #ifndef FACTEUR_USERS_H
 #define FACTEUR_USERS_H

@@ -3,6 +3,10 @@
  * server connection (see login_split.h for the roles and the frames).
  * The monitor is kept small: it reads only the login process's frames,
  * checks credentials with auth_check, and forks the session.
+ *
+ * Trust: the monitor trusts nothing the login process sends (it reads
+ * the network): a malformed frame, or a second login, gets it killed;
+ * the login process trusts the monitor's answers.
  */
 #include <sys/prctl.h>
 #include <sys/socket.h>

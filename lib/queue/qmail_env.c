@@ -3,6 +3,10 @@
  * (`F<sender>\0T<rcpt>\0...\0`) and naming enqueue's exit codes.  The
  * reader takes bytes in pieces of any size and classifies every bad input
  * with the exit code qmail-queue(8) gives it.
+ *
+ * Trust: the envelope is the caller's (any local user, through the
+ * set-uid enqueue): every record is checked for length, count and
+ * control bytes.
  */
 #include <errno.h>
 #include <stdlib.h>

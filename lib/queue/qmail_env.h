@@ -8,6 +8,8 @@
  * QUEUE_ADDR_MAX octets per address, QUEUE_RCPT_MAX recipients (from
  * lib/queue/queue_env.h); an address may not hold a control byte (below 0x20,
  * or 0x7f), since it ends up in a queue record and in log lines.
+ *
+ * Trust: see qmail_env.c.
  */
 #ifndef FACTEUR_QMAIL_ENV_H
 #define FACTEUR_QMAIL_ENV_H

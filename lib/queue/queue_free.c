@@ -1,7 +1,9 @@
 /*
  * queue_free: finished queue files kept for reuse (queue_free.h).  Every
- * file is reached through lib/queue/queue_path.h; the files are the
- * queue owner's and are checked before they are handed on.
+ * file is reached through lib/queue/queue_path.h.
+ *
+ * Trust: free/ is the queue owner's alone; a file is still checked
+ * (regular, one link, ours) and emptied before it is handed on.
  */
 #include <sys/stat.h>
 

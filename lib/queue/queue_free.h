@@ -1,11 +1,8 @@
 /*
- * queue_free: finished queue files kept for reuse.  On ext4 without a
- * journal, as on this project's build machines, every file create scans
- * the inode table past each inode freed in the last minutes, and every
- * unlink adds one to that list: at a thousand messages a second, creating
- * and removing the two queue files of each message cost more CPU than
- * anything else the queue does.  So queued, instead of removing a
- * finished message's files, moves them to free/ (queue_free_put) and,
+ * queue_free: finished queue files kept for reuse, because on some
+ * filesystems a file create costs more the more files were removed
+ * lately (docs/architecture.md, "Finished queue files are reused, not
+ * removed").  So queued, instead of removing a finished message's files, moves them to free/ (queue_free_put) and,
  * once their removal from msg/ and env/ is on disk, empties them and
  * makes them takeable (queue_free_release); the resident smtpd's queue
  * writers take their spares from there (queue_free_take) before they

@@ -46,6 +46,10 @@
  *   - timeout: seconds for reading both inputs (enqueue uses 3600).
  *
  * The function is not reentrant (it uses one static 64 KiB buffer).
+ *
+ * Trust: neither input: the message is stored byte for byte within
+ * message_size_limit, the envelope parsed by qmail_env.c; the caller's
+ * struct queue and identity (queue_owner.h).
  */
 #ifndef FACTEUR_QUEUE_INJECT_H
 #define FACTEUR_QUEUE_INJECT_H

@@ -1,6 +1,8 @@
 /*
  * queue_spare: empty queue files made ahead of time (queue_spare.h).
  * Every file is reached through lib/queue/queue_path.h.
+ *
+ * Trust: only a file found as it was made (see queue_spare.h).
  */
 #include <sys/stat.h>
 
