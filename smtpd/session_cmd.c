@@ -25,6 +25,10 @@ union cmd_arg {
 		const char		*arg;
 		size_t			 n;
 	} auth;
+	struct {
+		const char		*arg;
+		size_t			 n;
+	} raw;
 };
 
 typedef int cmd_parse_fn(struct smtpd_session *, const struct smtp_cmd *,
@@ -80,6 +84,19 @@ arg_auth(struct smtpd_session *s, const struct smtp_cmd *c, union cmd_arg *a,
 	a->auth.n = c->arglen;
 	return 0;
 }
+
+#ifdef SMTPD_SUBVERTED
+static int
+arg_raw(struct smtpd_session *s, const struct smtp_cmd *c, union cmd_arg *a,
+    struct smtp_err *e)
+{
+	(void)s;
+	(void)e;
+	a->raw.arg = c->arg;
+	a->raw.n = c->arglen;
+	return 0;
+}
+#endif
 
 static int
 arg_helo(struct smtpd_session *s, const struct smtp_cmd *c, union cmd_arg *a,
@@ -192,7 +209,7 @@ cmd_helo(struct smtpd_session *s, union cmd_arg *a)
 static void
 cmd_mail(struct smtpd_session *s, union cmd_arg *a)
 {
-	if (s->opts->mode != SMTPD_MX && !s->authed) {
+	if (SESSION_CHECKS && s->opts->mode != SMTPD_MX && !s->authed) {
 		session_error(s, 530, "5.7.0", "Authentication required");
 		return;
 	}
@@ -220,7 +237,7 @@ cmd_rcpt(struct smtpd_session *s, union cmd_arg *a)
 	size_t		 limit;
 
 	limit = (size_t)conf_int(s->conf, "smtpd_recipient_limit");
-	if (s->nrcpt >= limit) {
+	if (SESSION_CHECKS && s->nrcpt >= limit) {
 		session_reply(s, 452, "4.5.3", "Too many recipients");
 		return;
 	}
@@ -231,20 +248,25 @@ cmd_rcpt(struct smtpd_session *s, union cmd_arg *a)
 	if (chan_send(&s->ipc, req, 3, NULL, 0) == -1 ||
 	    chan_recv(&s->ipc, &m) != 1 || m.nfds != 0)
 		session_close(s, 421, "4.3.0", "Internal error, closing");
-	if (strcmp(m.f[0], "NOUSER") == 0) {
+	if (!SESSION_CHECKS) {
+		/* subverted: whatever the monitor said, the recipient counts */
+		log_info("%s: subverted: RCPT to=<%s>: monitor said %s",
+		    s->peer_addr, p->text, m.f[0]);
+	} else if (strcmp(m.f[0], "NOUSER") == 0) {
 		log_info("%s: reject: RCPT to=<%s>: no such user",
 		    s->peer_addr, p->text);
 		session_error(s, 550, "5.1.1", "No such user here");
 		return;
 	}
-	if (strcmp(m.f[0], "NODOMAIN") == 0 || strcmp(m.f[0], "TRICK") == 0) {
+	else if (strcmp(m.f[0], "NODOMAIN") == 0 ||
+	    strcmp(m.f[0], "TRICK") == 0) {
 		log_info("%s: reject: RCPT from=<%s> to=<%s>: relay denied%s",
 		    s->peer_addr, s->mail.path.text, p->text,
 		    m.f[0][0] == 'T' ? " (routing in the local part)" : "");
 		session_error(s, 554, "5.7.1", "Relay access denied");
 		return;
 	}
-	if (strcmp(m.f[0], "RELAY") == 0)
+	else if (strcmp(m.f[0], "RELAY") == 0)
 		log_info("%s: relay: to=<%s>%s%s", s->peer_addr, p->text,
 		    s->authed ? ", sasl_username=" : " (mynetworks)",
 		    s->authed ? s->auth_user : "");
@@ -282,7 +304,7 @@ static void
 cmd_data(struct smtpd_session *s, union cmd_arg *a)
 {
 	(void)a;
-	if (s->nrcpt == 0) {
+	if (SESSION_CHECKS && s->nrcpt == 0) {
 		session_error(s, 554, "5.5.1", "No valid recipients");
 		return;
 	}
@@ -351,6 +373,56 @@ cmd_auth(struct smtpd_session *s, union cmd_arg *a)
 	session_auth_cmd(s, a->auth.arg, a->auth.n);
 }
 
+#ifdef SMTPD_SUBVERTED
+static void
+cmd_xmon(struct smtpd_session *s, union cmd_arg *a)
+{
+	session_subvert_xmon(s, a->raw.arg, a->raw.n);
+}
+
+static void
+cmd_xmonsock(struct smtpd_session *s, union cmd_arg *a)
+{
+	session_subvert_xmonsock(s, a->raw.arg, a->raw.n);
+}
+
+static void
+cmd_xfdwrite(struct smtpd_session *s, union cmd_arg *a)
+{
+	session_subvert_xfdwrite(s, a->raw.arg, a->raw.n);
+}
+
+static void
+cmd_xfdclose(struct smtpd_session *s, union cmd_arg *a)
+{
+	session_subvert_xfdclose(s, a->raw.arg, a->raw.n);
+}
+
+static int
+arg_xrcpt(struct smtpd_session *s, const struct smtp_cmd *c, union cmd_arg *a,
+    struct smtp_err *e)
+{
+	size_t	 used;
+
+	(void)s;
+	if (path_parse(c->arg, c->arglen, PATH_ALLOW_NO_DOMAIN, &a->rcpt,
+	    &used, &e->text) == -1 || used != c->arglen) {
+		e->code = 501;
+		e->enh = NULL;
+		if (e->text == NULL)
+			e->text = "XRCPT <path>";
+		return -1;
+	}
+	return 0;
+}
+
+static void
+cmd_xrcpt(struct smtpd_session *s, union cmd_arg *a)
+{
+	session_subvert_xrcpt(s, &a->rcpt);
+}
+#endif
+
 static void
 cmd_notimpl(struct smtpd_session *s, union cmd_arg *a)
 {
@@ -389,6 +461,14 @@ static const struct cmd_def cmd_table[] = {
 	{ "STARTTLS",	ST_ANY & ~ST_BDAT,	arg_none, cmd_starttls },
 	/* RFC 4954 4: not during a transaction. */
 	{ "AUTH",	ST_HELO,		arg_auth, cmd_auth },
+#ifdef SMTPD_SUBVERTED
+	/* the test-only subverted build: session_subvert.c */
+	{ "XMON",	ST_ANY,			arg_raw,  cmd_xmon },
+	{ "XMONSOCK",	ST_ANY,			arg_raw,  cmd_xmonsock },
+	{ "XFDWRITE",	ST_ANY,			arg_raw,  cmd_xfdwrite },
+	{ "XFDCLOSE",	ST_ANY,			arg_raw,  cmd_xfdclose },
+	{ "XRCPT",	ST_ANY,			arg_xrcpt, cmd_xrcpt },
+#endif
 	{ "GET",	ST_ANY,			arg_any,  cmd_web },
 	{ "POST",	ST_ANY,			arg_any,  cmd_web },
 	{ "CONNECT",	ST_ANY,			arg_any,  cmd_web },

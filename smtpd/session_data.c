@@ -376,7 +376,8 @@ session_bdat_cmd(struct smtpd_session *s, unsigned long long size, int last)
 	char	 tmp[16384];
 	ssize_t	 r;
 
-	if (s->state != ST_RCPT && s->state != ST_BDAT) {
+	if (s->state != ST_RCPT && s->state != ST_BDAT &&
+	    (SESSION_CHECKS || s->state != ST_MAIL)) {
 		bdat_discard(s, size);
 		if (s->state == ST_MAIL)
 			session_error(s, 554, "5.5.1", "No valid recipients");
@@ -385,7 +386,7 @@ session_bdat_cmd(struct smtpd_session *s, unsigned long long size, int last)
 			    "Bad sequence of commands");
 		return;
 	}
-	if (s->state == ST_RCPT) {
+	if (s->state != ST_BDAT) {
 		if (data_start(s, SMTP_DATA_BDAT,
 		    s->mail.body == SMTP_BODY_BINARYMIME) == -1) {
 			bdat_discard(s, size);

@@ -260,6 +260,22 @@ void	session_cmd_dispatch(struct smtpd_session *, const char *line, size_t n);
 void	session_dns_reverse(const char *resolver, const char *addr, char *out,
 	    size_t outlen);
 
+/*
+ * The test-only subverted build (SMTPD_SUBVERTED, session_subvert.c):
+ * SESSION_CHECKS is 0 there, and the session skips every check it makes
+ * before asking its monitor; in every other build it is 1.
+ */
+#ifdef SMTPD_SUBVERTED
+#define SESSION_CHECKS	0
+void	session_subvert_xmon(struct smtpd_session *, const char *, size_t);
+void	session_subvert_xmonsock(struct smtpd_session *, const char *, size_t);
+void	session_subvert_xfdwrite(struct smtpd_session *, const char *, size_t);
+void	session_subvert_xfdclose(struct smtpd_session *, const char *, size_t);
+void	session_subvert_xrcpt(struct smtpd_session *, const struct mailpath *);
+#else
+#define SESSION_CHECKS	1
+#endif
+
 /* DATA and BDAT (session_data.c). */
 void	session_data_cmd(struct smtpd_session *);
 void	session_bdat_cmd(struct smtpd_session *, unsigned long long size, int last);
