@@ -1,16 +1,22 @@
 /*
  * monitor_queue: how the monitor has a message queued.  For each message
- * the session asks MSGSTART with the queue ID it chose; the monitor makes
- * two pipes, has their read ends read by enqueue's code (lib/queue_inject
- * or the enqueue program), hands the write ends to the session
- * (SCM_RIGHTS) and, at MSGEND, tells it enqueue's exit code: 250 is said
- * only for 0.  Who reads the pipes:
+ * the session asks MSGSTART with the queue ID it chose, once a sender and
+ * a recipient were approved (monitor_tx.c); the monitor makes two pipes,
+ * has their read ends read by enqueue's code (lib/queue_inject or the
+ * enqueue program), hands the session the write end of the message pipe
+ * only (SCM_RIGHTS), and keeps the envelope pipe's.  At MSGEND it writes
+ * the envelope it approved into that pipe (monitor_tx_flush) and tells the
+ * session enqueue's exit code: 250 is said only for 0.  At MSGABORT, or
+ * when the session dies, the envelope pipe is closed empty, and enqueue
+ * removes what it wrote.  Who reads the pipes:
  *
  *  - a monitor of its own (one process per connection) forks a child per
  *    message (monitor_queue_child) and waits for it at MSGEND;
  *  - the resident's monitors (m->rc set) leave it to resident_conn.c, which
  *    hands the pipes to a long-lived queue writer or, failing that, to the
- *    same child, and answers when the result comes.
+ *    same child, and answers when the result comes; the envelope pipe is
+ *    non-blocking there, and what it cannot take at once is written from
+ *    the resident's poll loop.
  */
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -28,6 +34,7 @@
 
 #include "child.h"
 #include "conf.h"
+#include "fdio.h"
 #include "log.h"
 #include "priv.h"
 #include "queue_inject.h"
@@ -171,11 +178,14 @@ monitor_queue_child(struct monitor *m, int msg_r, int env_r)
 int
 monitor_queue_start(struct monitor *m, struct chan_msg *msg)
 {
-	int	 pm[2] = { -1, -1 }, pe[2] = { -1, -1 }, fds[2];
+	int	 pm[2] = { -1, -1 }, pe[2] = { -1, -1 };
 	pid_t	 pid;
 
-	/* one message at a time: another MSGSTART now is a broken session */
-	if (m->enqueue != -1 || (m->rc != NULL && resident_conn_queue_busy(m)) ||
+	/*
+	 * One message at a time, and only of an approved transaction: the
+	 * honest session asks for nothing else.
+	 */
+	if (monitor_queue_busy(m) || !monitor_tx_ready(m) ||
 	    !queueid_valid(msg->f[1]))
 		return -1;
 	(void)strlcpy(m->id, msg->f[1], sizeof(m->id));
@@ -202,14 +212,16 @@ monitor_queue_start(struct monitor *m, struct chan_msg *msg)
 		(void)close(pm[0]);
 		(void)close(pe[0]);
 	}
-	fds[0] = pm[1];
-	fds[1] = pe[1];
+	/* the envelope is ours to write; the session gets the message's */
+	m->env_w = pe[1];
+	m->env_off = 0;
+	if (m->rc != NULL && fd_set_nonblock(m->env_w, 1) == -1)
+		log_warn("%s: envelope pipe", m->id);
 	{
 		const char	*f[1] = { "OK" };
-		int		 r = chan_send(&m->chan, f, 1, fds, 2);
+		int		 r = chan_send(&m->chan, f, 1, &pm[1], 1);
 
 		(void)close(pm[1]);
-		(void)close(pe[1]);
 		return r;
 	}
 temp:
@@ -257,10 +269,19 @@ monitor_queue_end(struct monitor *m, struct chan_msg *msg)
 	int	 code;
 
 	(void)msg;
-	if (m->rc != NULL)
+	if (!monitor_queue_busy(m))
+		return -1;	/* no message in progress */
+	/* the envelope as approved; without one, nothing is queued */
+	(void)monitor_tx_seal(m);
+	if (m->rc != NULL) {
+		(void)monitor_tx_flush(m);
 		return resident_conn_queue_end(m, 0);
+	}
+	/* blocking: the child reads it once the session closed the message */
+	(void)monitor_tx_flush(m);
 	if ((code = monitor_queue_reap(m)) == -1)
 		return -1;
+	monitor_tx_reset(m);
 	(void)snprintf(num, sizeof(num), "%d", code);
 	return monitor_reply(m, "EXIT", num);
 }
@@ -269,14 +290,18 @@ int
 monitor_queue_abort(struct monitor *m, struct chan_msg *msg)
 {
 	(void)msg;
+	if (!monitor_queue_busy(m))
+		return -1;
 	/*
-	 * The session closed both pipes without an envelope, so enqueue
-	 * fails and removes what it wrote; we only collect it.
+	 * No envelope: enqueue fails and removes what it wrote; we only
+	 * collect it.
 	 */
+	monitor_tx_drop(m);
 	if (m->rc != NULL)
 		return resident_conn_queue_end(m, 1);
 	if (monitor_queue_reap(m) == -1)
 		return -1;
+	monitor_tx_reset(m);
 	return monitor_reply(m, "OK", NULL);
 }
 

@@ -242,7 +242,7 @@ resident_run(const struct conf *conf, struct smtpd_opts *opts, int chan,
 	resident_conn_tables(&r);
 	(void)smtpsession_start(&r, conftext, conflen);
 	free(conftext);
-	cap = 2 + 3 * (size_t)SMTPD_RESIDENT_MAX + (size_t)r.pool.max;
+	cap = 2 + 4 * (size_t)SMTPD_RESIDENT_MAX + (size_t)r.pool.max;
 	if ((pfd = reallocarray(NULL, cap, sizeof(*pfd))) == NULL ||
 	    (who = reallocarray(NULL, cap, sizeof(*who))) == NULL)
 		fatal("resident: poll set");
@@ -277,17 +277,23 @@ resident_run(const struct conf *conf, struct smtpd_opts *opts, int chan,
 			if (!rc->eof) {
 				pfd[n].fd = rc->mon.chan.fd;
 				pfd[n].events = POLLIN;
-				who[n++] = (long)k * 3;
+				who[n++] = (long)k * 4;
 			}
 			if (rc->auth_fd != -1) {
 				pfd[n].fd = rc->auth_fd;
 				pfd[n].events = POLLIN;
-				who[n++] = (long)k * 3 + 1;
+				who[n++] = (long)k * 4 + 1;
 			}
 			if (rc->pidfd != -1) {
 				pfd[n].fd = rc->pidfd;
 				pfd[n].events = POLLIN;
-				who[n++] = (long)k * 3 + 2;
+				who[n++] = (long)k * 4 + 2;
+			}
+			/* an envelope the pipe could not take at once */
+			if (rc->mon.env_w != -1 && rc->q_owed != 0) {
+				pfd[n].fd = rc->mon.env_w;
+				pfd[n].events = POLLOUT;
+				who[n++] = (long)k * 4 + 3;
 			}
 		}
 		pool_at = n;
@@ -303,10 +309,11 @@ resident_run(const struct conf *conf, struct smtpd_opts *opts, int chan,
 		gone = 0;
 		for (k = 0; k < pool_at; k++) {
 			if (who[k] < 0 ||
-			    !(pfd[k].revents & (POLLIN | POLLHUP | POLLERR)))
+			    !(pfd[k].revents & (POLLIN | POLLOUT | POLLHUP |
+			    POLLERR)))
 				continue;
-			rc = r.conns[who[k] / 3];
-			switch (who[k] % 3) {
+			rc = r.conns[who[k] / 4];
+			switch (who[k] % 4) {
 			case 0:
 				if (resident_conn_readable(rc) == -1)
 					resident_conn_kill(rc);
@@ -315,10 +322,13 @@ resident_run(const struct conf *conf, struct smtpd_opts *opts, int chan,
 				if (resident_auth_readable(rc) == -1)
 					resident_conn_kill(rc);
 				break;
-			default:
+			case 2:
 				/* after its channel's last frames, above */
 				rc->gone = 1;
 				gone = 1;
+				break;
+			default:
+				(void)monitor_tx_flush(&rc->mon);
 			}
 		}
 		/* Closed after the loop: closing moves connections in conns. */

@@ -188,6 +188,7 @@ resident_conn_open(struct resident *r, int fd, long long seq, int over)
 	rc->mon.enqueue = -1;
 	rc->mon.mynet = monitor_relay_mynetworks(r->conf, rc->opts.peer_addr);
 	rc->mon.rc = rc;
+	monitor_tx_init(&rc->mon);
 	chan_init(&rc->mon.chan, sp[0], CHAN_PACKET, SMTPD_CHAN_MAX);
 	return rc;
 }
@@ -253,6 +254,8 @@ resident_conn_starttls(struct monitor *m, struct chan_msg *msg)
 		log_debug("STARTTLS: the plaintext session is gone");
 	(void)close(rc->pidfd);
 	rc->pidfd = -1;
+	/* RFC 3207 4.2: nothing of the plaintext transaction goes on */
+	monitor_tx_reset(m);
 	chan_close(&m->chan);
 	(void)fd_set_nonblock(sp[0], 1);
 	chan_init(&m->chan, sp[0], CHAN_PACKET, SMTPD_CHAN_MAX);
@@ -274,6 +277,9 @@ resident_conn_queue_reply(struct rconn *rc)
 		return 0;
 	rc->q_on = rc->q_done = rc->q_owed = 0;
 	rc->mon.id[0] = '\0';
+	/* a writer that died may have left some of the envelope unread */
+	monitor_tx_drop(&rc->mon);
+	monitor_tx_reset(&rc->mon);
 	if (owed == 'A')
 		return monitor_reply(&rc->mon, "OK", NULL);
 	(void)snprintf(num, sizeof(num), "%d", rc->q_code);
@@ -392,6 +398,8 @@ resident_conn_close(struct rconn *rc)
 		(void)close(rc->pidfd);
 	if (rc->q_writer != -1)
 		qpool_detach(&rc->res->pool, rc->q_writer);
+	/* no envelope: the writer refuses the message and goes on */
+	monitor_tx_free(&rc->mon);
 	/* a child queueing for it sees end of file and fails on its own */
 	chan_close(&rc->mon.chan);
 	resident_report_end(rc->res, rc->seq);

@@ -206,19 +206,44 @@ cmd_helo(struct smtpd_session *s, union cmd_arg *a)
 	    conf_myhostname(s->conf), s->helo, s->peer_addr);
 }
 
+/* Asks the monitor to approve a path: its verdict (the frame's field). */
+static const char *
+session_ask(struct smtpd_session *s, const char *req, const char *path,
+    const char *flag, struct chan_msg *m)
+{
+	char		 bracketed[ADDR_TEXT_MAX + 3];
+	const char	*f[3] = { req, bracketed, flag };
+
+	(void)snprintf(bracketed, sizeof(bracketed), "<%s>", path);
+	if (chan_send(&s->ipc, f, flag != NULL ? 3 : 2, NULL, 0) == -1 ||
+	    chan_recv(&s->ipc, m) != 1 || m->nfds != 0 || m->nf != 1)
+		session_close(s, 421, "4.3.0", "Internal error, closing");
+	return m->f[0];
+}
+
 static void
 cmd_mail(struct smtpd_session *s, union cmd_arg *a)
 {
+	struct chan_msg	 m;
+
 	if (SESSION_CHECKS && s->opts->mode != SMTPD_MX && !s->authed) {
 		session_error(s, 530, "5.7.0", "Authentication required");
 		return;
 	}
-	if (session_auth_sender_check(s, &a->mail.path) == -1)
-		return;
 	if (a->mail.size >= 0 &&
 	    (unsigned long long)a->mail.size > s->size_limit) {
 		session_error(s, 552, "5.3.4",
 		    "Message size exceeds fixed limit");
+		return;
+	}
+	/* the monitor records the sender it approves: the envelope's */
+	if (strcmp(session_ask(s, "MAIL", a->mail.path.text,
+	    a->mail.smtputf8 ? "UTF8" : "ASCII", &m), "OK") != 0 &&
+	    SESSION_CHECKS) {
+		log_info("%s: reject: MAIL from=<%s>: not owned by user %s",
+		    s->peer_addr, a->mail.path.text, s->auth_user);
+		session_error(s, 553, "5.7.1", "Sender address rejected: "
+		    "not owned by the authenticated user");
 		return;
 	}
 	s->mail = a->mail;
@@ -233,7 +258,6 @@ cmd_rcpt(struct smtpd_session *s, union cmd_arg *a)
 {
 	struct mailpath	*p = &a->rcpt;
 	struct chan_msg	 m;
-	const char	*req[3] = { "RCPT", p->local, p->domain };
 	size_t		 limit;
 
 	limit = (size_t)conf_int(s->conf, "smtpd_recipient_limit");
@@ -245,9 +269,7 @@ cmd_rcpt(struct smtpd_session *s, union cmd_arg *a)
 		session_error(s, 501, "5.1.3", "Address needs a domain");
 		return;
 	}
-	if (chan_send(&s->ipc, req, 3, NULL, 0) == -1 ||
-	    chan_recv(&s->ipc, &m) != 1 || m.nfds != 0)
-		session_close(s, 421, "4.3.0", "Internal error, closing");
+	(void)session_ask(s, "RCPT", p->text, NULL, &m);
 	if (!SESSION_CHECKS) {
 		/* subverted: whatever the monitor said, the recipient counts */
 		log_info("%s: subverted: RCPT to=<%s>: monitor said %s",

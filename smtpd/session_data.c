@@ -1,11 +1,13 @@
 /*
  * session_data: DATA and BDAT.  A message starts with a MSGSTART request:
- * the monitor starts enqueue and hands over its two pipes.  The session
- * writes a Received header, then the content as lib/smtp/smtp_data.c decodes
- * it (LF line endings), then, only when the whole message was accepted,
- * the envelope; MSGEND returns enqueue's exit code and only 0 becomes 250.
- * A refused or broken message closes both pipes with no envelope, so
- * enqueue removes what it wrote: nothing partial is ever queued.
+ * the monitor starts enqueue and hands over the message pipe.  The session
+ * writes a Received header, then the content as lib/smtp/smtp_data.c
+ * decodes it (LF line endings), closes the pipe and, only when the whole
+ * message was accepted, says MSGEND: the monitor writes the envelope it
+ * approved (the session never writes one) and returns enqueue's exit
+ * code, and only 0 becomes 250.  A refused or broken message ends with
+ * MSGABORT: no envelope, so enqueue removes what it wrote and nothing
+ * partial is ever queued.
  *
  * In submission and smtps modes (RFC 6409 8.2, 8.3) a Message-ID and a
  * Date field are added when the client's header section has none: the
@@ -95,14 +97,13 @@ data_start(struct smtpd_session *s, enum smtp_data_mode mode, int binary)
 	if (chan_send(&s->ipc, req, 2, NULL, 0) == -1 ||
 	    chan_recv(&s->ipc, &m) != 1)
 		session_close(s, 421, "4.3.0", "Internal error, closing");
-	if (strcmp(m.f[0], "OK") != 0 || m.nfds != 2) {
+	if (strcmp(m.f[0], "OK") != 0 || m.nfds != 1) {
 		chan_msg_close_fds(&m);
 		s->id[0] = '\0';
 		log_warnx("%s: could not start enqueue", s->peer_addr);
 		return -1;
 	}
 	s->msg_fd = m.fds[0];
-	s->env_fd = m.fds[1];
 	s->failed = 0;
 	data_huge = data_bare = 0;
 	buf_reset(&s->out);
@@ -189,9 +190,7 @@ session_data_abort(struct smtpd_session *s)
 
 	if (s->msg_fd != -1)
 		(void)close(s->msg_fd);
-	if (s->env_fd != -1)
-		(void)close(s->env_fd);
-	s->msg_fd = s->env_fd = -1;
+	s->msg_fd = -1;
 	if (s->id[0] == '\0')
 		return;
 	s->id[0] = '\0';
@@ -202,47 +201,23 @@ session_data_abort(struct smtpd_session *s)
 	}
 }
 
-/* Closes the content, writes the envelope, waits for enqueue's code. */
+/* Closes the content; MSGEND: the monitor's envelope, enqueue's code. */
 static int
 data_commit(struct smtpd_session *s)
 {
-	struct buf	 env;
 	struct chan_msg	 m;
 	const char	*req[1] = { "MSGEND" };
 	const char	*errstr = NULL;
-	size_t		 i;
-	int		 r = 0, code;
+	int		 code;
 
-	if (close(s->msg_fd) == -1)
-		r = -1;
+	if (close(s->msg_fd) == -1) {
+		/* the content may be short: no envelope, nothing queued */
+		log_warn("%s: close message", s->id);
+		s->msg_fd = -1;
+		session_data_abort(s);
+		return 111;
+	}
 	s->msg_fd = -1;
-	buf_init(&env, (SMTP_PARAMS_MAX + 1001) * (ADDR_TEXT_MAX + 3));
-	if (buf_putc(&env, 'F') == -1 ||
-	    buf_append(&env, s->mail.path.text,
-	    strlen(s->mail.path.text) + 1) == -1)
-		r = -1;
-	for (i = 0; r == 0 && i < s->nrcpt; i++)
-		if (buf_putc(&env, 'T') == -1 ||
-		    buf_append(&env, s->rcpts[i].text,
-		    strlen(s->rcpts[i].text) + 1) == -1)
-			r = -1;
-	if (r == 0 && (buf_putc(&env, '\0') == -1 ||
-	    fd_write_full(s->env_fd, env.data, env.len) == -1))
-		r = -1;
-	buf_free(&env);
-	if (r == -1) {
-		/* No whole envelope: enqueue refuses, nothing is queued. */
-		log_warn("%s: writing the envelope", s->id);
-		session_data_abort(s);
-		return 111;
-	}
-	if (close(s->env_fd) == -1) {
-		log_warn("%s: close envelope", s->id);
-		s->env_fd = -1;
-		session_data_abort(s);
-		return 111;
-	}
-	s->env_fd = -1;
 	if (chan_send(&s->ipc, req, 1, NULL, 0) == -1 ||
 	    chan_recv(&s->ipc, &m) != 1 || m.nf != 2 ||
 	    strcmp(m.f[0], "EXIT") != 0)

@@ -113,12 +113,13 @@ int	monitor_relay_local_trick(const char *local);
  * octets.  Requests (first field) and their replies; adding a request is
  * adding a row to the monitor's table (monitor.c) and a caller in
  * the session:
- *   RCPT local domain        -> OK | NOUSER | NODOMAIN | TEMP
- *   MSGSTART queueid         -> OK + 2 fds (message, envelope) | TEMP
- *   MSGEND                   -> EXIT code
- *   MSGABORT                 -> OK (enqueue killed and reaped)
+ *   MAIL <path> UTF8|ASCII   -> OK | DENIED  (the sender; monitor_tx.c)
+ *   RCPT <path>              -> OK | NOUSER | NODOMAIN | TEMP
+ *   MSGSTART queueid         -> OK + 1 fd (the message pipe) | TEMP
+ *   MSGEND                   -> EXIT code    (the monitor wrote the
+ *                               envelope it approved)
+ *   MSGABORT                 -> OK (no envelope: nothing queued)
  *   AUTH user password       -> OK | BAD | CLOSE (bad, too many) | TEMP
- *   SENDER local domain      -> OK | DENIED  (after AUTH only)
  *   STARTTLS errors Hname    -> OK | NOTLS   (+ the client's fd; only
  *                               from a session of smtpsession)
  * RCPT also answers RELAY (a remote domain, the client may relay) and
@@ -181,7 +182,7 @@ struct smtpd_session {
 	size_t			 nrcpt;
 	/* message in progress (session_data.c) */
 	char			 id[QUEUEID_LEN + 1];
-	int			 msg_fd, env_fd;
+	int			 msg_fd;	/* the message pipe, or -1 */
 	struct smtp_data	 dec;
 	struct buf		 out;
 	unsigned long long	 size_limit;
@@ -250,8 +251,6 @@ size_t	session_read_sasl(struct smtpd_session *, struct buf *line);
 /* STARTTLS and AUTH (session_auth.c). */
 void	session_auth_starttls(struct smtpd_session *);
 void	session_auth_cmd(struct smtpd_session *, const char *arg, size_t n);
-/* MAIL FROM check for an authenticated client: 0, or -1 (replied). */
-int	session_auth_sender_check(struct smtpd_session *, const struct mailpath *);
 
 /* Dispatches one command line (terminator removed) through the table. */
 void	session_cmd_dispatch(struct smtpd_session *, const char *line, size_t n);

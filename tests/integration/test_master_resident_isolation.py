@@ -86,7 +86,10 @@ def check_killed_alone(fct, m, res, bad, bad_pid, good):
 @pytest.mark.parametrize("frame", [
     b"garbage that is no netstring",
     netstring("NOSUCHREQUEST", "x"),
-    netstring("RCPT", "only-one-field"),
+    netstring("RCPT", "<alice@facteur.test>", "a-field-too-many"),
+    netstring("RCPT", "<alice@facteur.test>"),   # before MAIL
+    netstring("MAIL", "not-a-path", "ASCII"),
+    netstring("MAIL", "<x@example.org>", "NEITHER"),
     netstring("MSGEND"),                      # no message started
     netstring("MSGSTART", "not-a-queue-id"),
     b"999999999:",                            # a length past any limit
