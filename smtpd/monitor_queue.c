@@ -274,7 +274,9 @@ monitor_queue_end(struct monitor *m, struct chan_msg *msg)
 	/* the envelope as approved; without one, nothing is queued */
 	(void)monitor_tx_seal(m);
 	if (m->rc != NULL) {
-		(void)monitor_tx_flush(m);
+		if (monitor_tx_flush(m) == 0)
+			log_debug("%s: envelope: %zu octets wait for the pipe",
+			    m->id, m->tx_env.len - m->env_off);
 		return resident_conn_queue_end(m, 0);
 	}
 	/* blocking: the child reads it once the session closed the message */
