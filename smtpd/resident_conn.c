@@ -144,6 +144,42 @@ resident_conn_fork_session(struct rconn *rc, int fd, const int sock[2],
 	_exit(111);
 }
 
+/* Records what identifies the client's socket (0), or -1. */
+static int
+resident_conn_identify(struct rconn *rc, int fd)
+{
+	struct stat	 st;
+
+	if (fstat(fd, &st) == -1 || !S_ISSOCK(st.st_mode))
+		return -1;
+	rc->sock_dev = st.st_dev;
+	rc->sock_ino = st.st_ino;
+	rc->peerlen = sizeof(rc->peer);
+	if (getpeername(fd, (struct sockaddr *)&rc->peer, &rc->peerlen) == -1)
+		rc->peerlen = 0;
+	return 0;
+}
+
+/*
+ * 1 if fd is the connection's own socket: the same socket (sockfs
+ * device and inode) with the same peer address and port.
+ */
+static int
+resident_conn_same_client(const struct rconn *rc, int fd)
+{
+	struct sockaddr_storage	 peer;
+	struct stat		 st;
+	socklen_t		 len = sizeof(peer);
+
+	if (fstat(fd, &st) == -1 || !S_ISSOCK(st.st_mode) ||
+	    st.st_dev != rc->sock_dev || st.st_ino != rc->sock_ino)
+		return 0;
+	memset(&peer, 0, sizeof(peer));
+	if (getpeername(fd, (struct sockaddr *)&peer, &len) == -1)
+		len = 0;
+	return len == rc->peerlen && memcmp(&peer, &rc->peer, len) == 0;
+}
+
 struct rconn *
 resident_conn_open(struct resident *r, int fd, long long seq, int over)
 {
@@ -164,6 +200,11 @@ resident_conn_open(struct resident *r, int fd, long long seq, int over)
 	rc->start = time(NULL);
 	rc->auth_pid = rc->q_child = -1;
 	rc->auth_fd = rc->q_writer = rc->pidfd = -1;
+	if (resident_conn_identify(rc, fd) == -1) {
+		log_warnx("resident: the connection is not a socket");
+		free(rc);
+		return NULL;
+	}
 	if (chan_pair(sp) == -1) {
 		log_warn("resident: socketpair");
 		free(rc);
@@ -207,7 +248,6 @@ resident_conn_starttls(struct monitor *m, struct chan_msg *msg)
 {
 	struct rconn		*rc = m->rc;
 	struct session_handoff	 h;
-	struct stat		 st;
 	const char		*errstr = NULL;
 	char			 err[256];
 	int			 fd = msg->fds[0], sp[2];
@@ -216,11 +256,20 @@ resident_conn_starttls(struct monitor *m, struct chan_msg *msg)
 	memset(&h, 0, sizeof(h));
 	h.errors = (int)strtonum(msg->f[1], 0,
 	    conf_int(m->conf, "smtpd_error_limit"), &errstr);
-	/* Only once, from smtpsession, outside a transaction, not after AUTH. */
+	/*
+	 * Only once, from smtpsession, outside a transaction, not after
+	 * AUTH, and with the connection's own socket: never another one the
+	 * session opened or was given.
+	 */
 	if (rc->pidfd == -1 || rc->q_on || m->authed || errstr != NULL ||
 	    msg->f[2][0] != 'H' ||
-	    !monitor_field_ok(msg->f[2] + 1, sizeof(h.peer_name) - 1) ||
-	    fstat(fd, &st) == -1 || !S_ISSOCK(st.st_mode)) {
+	    !monitor_field_ok(msg->f[2] + 1, sizeof(h.peer_name) - 1)) {
+		chan_msg_close_fds(msg);
+		return -1;
+	}
+	if (!resident_conn_same_client(rc, fd)) {
+		log_warnx("%s: STARTTLS: the handed descriptor is not the "
+		    "client's connection", rc->opts.peer_addr);
 		chan_msg_close_fds(msg);
 		return -1;
 	}

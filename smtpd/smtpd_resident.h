@@ -10,6 +10,7 @@
  */
 #ifndef FACTEUR_SMTPD_RESIDENT_H
 #define FACTEUR_SMTPD_RESIDENT_H
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -50,6 +51,11 @@ struct rconn {
 	pid_t			 pid;		/* the session */
 	int			 pidfd;		/* forked by smtpsession, or -1 */
 	time_t			 start;		/* when the connection came */
+	/* the client's socket, to know it again at a STARTTLS handoff */
+	dev_t			 sock_dev;
+	ino_t			 sock_ino;
+	struct sockaddr_storage	 peer;
+	socklen_t		 peerlen;
 	int			 eof;		/* its channel ended */
 	int			 gone;		/* its pidfd said it exited */
 	/* AUTH, checked in a child */
