@@ -102,8 +102,16 @@ mon_auth(struct monitor *m, struct chan_msg *msg)
 	const char		*user = msg->f[1];
 	int			 r;
 
-	/* sasl.c allows 255 octets without control bytes. */
-	if (m->authed || !monitor_field_ok(user, 255)) {
+	/*
+	 * sasl.c allows 255 octets without control bytes.  After CLOSE (too
+	 * many failures) the honest session has closed: one more AUTH is a
+	 * subverted session trying past auth_fail_limit.
+	 */
+	if (m->authed || auth_fail_too_many(m->conf, m->fails) ||
+	    !monitor_field_ok(user, 255)) {
+		if (!m->authed && auth_fail_too_many(m->conf, m->fails))
+			log_warnx("%s: AUTH after too many failures",
+			    m->opts->peer_addr);
 		chan_msg_wipe(msg);
 		return -1;
 	}

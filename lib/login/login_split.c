@@ -184,6 +184,20 @@ monitor_serve(struct login_split *s, pid_t login)
 			break;
 		if (fd != -1)
 			(void)close(fd);
+		/*
+		 * After "close" (too many failures) the honest login process
+		 * has closed the connection: more credentials are a
+		 * subverted one trying past auth_fail_limit.
+		 */
+		if (nf == 3 && strcmp(f[0], "A") == 0 && session == -1 &&
+		    auth_fail_too_many(s->conf, fails)) {
+			chan_msg_wipe(&m);
+			log_warnx("credentials after too many failures; killing "
+			    "the login process");
+			(void)kill(login, SIGKILL);
+			code = 1;
+			break;
+		}
 		if (nf != 3 || strcmp(f[0], "A") != 0 || session != -1) {
 			chan_msg_wipe(&m);
 			log_warnx("malformed frame from the login process; "
