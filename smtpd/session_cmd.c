@@ -125,9 +125,14 @@ static int
 arg_bdat(struct smtpd_session *s, const struct smtp_cmd *c, union cmd_arg *a,
     struct smtp_err *e)
 {
-	(void)s;
-	return smtp_bdat_parse(c->arg, c->arglen, ~0ULL, &a->bdat.size,
-	    &a->bdat.last, e);
+	/*
+	 * A chunk larger than the whole message may be is refused before
+	 * any byte of it is read: 552 at once, then the connection closes
+	 * (session_cmd_dispatch), since the rest of the chunk cannot be told
+	 * from commands and is not worth reading.
+	 */
+	return smtp_bdat_parse(c->arg, c->arglen, s->size_limit,
+	    &a->bdat.size, &a->bdat.last, e);
 }
 
 /* ---- handlers ---- */
@@ -527,7 +532,10 @@ session_cmd_dispatch(struct smtpd_session *s, const char *line, size_t n)
 	memset(&a, 0, sizeof(a));
 	if (d->parse(s, &c, &a, &e) == -1) {
 		if (d->handle == cmd_bdat)
-			/* The chunk size is unknown: the stream is lost. */
+			/*
+			 * The chunk is unknown or too large to read: the stream
+			 * is lost.
+			 */
 			session_close(s, e.code, e.enh, e.text);
 		session_error(s, e.code, e.enh, e.text);
 		return;

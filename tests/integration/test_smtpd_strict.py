@@ -347,6 +347,50 @@ def test_bdat_without_recipients_reads_the_chunk(fct, smtpd):
     assert c.eof()
 
 
+@pytest.mark.parametrize("size", ["999999999999999999", "52428801",
+                                  "99999999999999999999999"])
+@pytest.mark.parametrize("last", [" LAST", ""])
+def test_bdat_chunk_over_the_size_limit(fct, smtpd, size, last):
+    """A chunk larger than message_size_limit (50 MiB by default) gets
+    552 5.3.4 at once, before any byte of it is read, and the connection
+    closes: the rest of the chunk is never read."""
+    c = Client(smtpd.port)
+    assert c.code("EHLO x") == 250
+    assert c.code("MAIL FROM:<s@example.org>") == 250
+    assert c.code("RCPT TO:<%s>" % BOB) == 250
+    c.send(b"BDAT %s%s\r\n" % (size.encode(), last.encode()))
+    code, text = c.reply()
+    assert code == 552 and text[0].startswith("5.3.4"), (code, text)
+    assert c.eof()
+    t = sentinel(fct, smtpd.port)
+    assert_only(fct, {"bob": [t]})
+
+
+def test_bdat_chunk_of_exactly_the_limit_is_read(fct, smtpd):
+    """A chunk of exactly message_size_limit is read (the message with
+    smtpd's Received field is then over the limit: 552 at the end), and
+    the session stays in step."""
+    fct.write_conf(message_size_limit="2048")
+    c = Client(smtpd.port)
+    assert c.code("EHLO x") == 250
+    assert c.code("MAIL FROM:<s@example.org>") == 250
+    assert c.code("RCPT TO:<%s>" % BOB) == 250
+    tag, msg = H.make_message(body=b"x" * 100 + b"\n")
+    data = crlf(msg)
+    while 2048 - len(data) > 72:
+        data += b"y" * 70 + b"\r\n"
+    data += b"z" * (2048 - len(data) - 2) + b"\r\n"
+    assert len(data) == 2048
+    c.send(b"BDAT 2048 LAST\r\n" + data)
+    code, text = c.reply()
+    assert code == 552 and text[0] == "5.3.4 Message size exceeds fixed " \
+        "limit", text
+    assert c.code("NOOP") == 250
+    assert c.code("QUIT") == 221
+    t = sentinel(fct, smtpd.port)
+    assert_only(fct, {"bob": [t]})
+
+
 # -------------------------------------------------------- enqueue failures
 
 @pytest.mark.parametrize("code,reply", [(75, 451), (111, 451), (31, 552),
