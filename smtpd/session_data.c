@@ -36,55 +36,6 @@ static struct buf	data_line;
 static int		data_huge;	/* a line over DATA_LINE_READ */
 static int		data_bare;	/* bare CR/LF refused (BDAT) */
 
-static const char *
-data_proto(const struct smtpd_session *s)
-{
-	static const char *const names[2][2][2] = {
-		/* [utf8][tls][auth] */
-		{ { "ESMTP", "ESMTPA" }, { "ESMTPS", "ESMTPSA" } },
-		{ { "UTF8SMTP", "UTF8SMTPA" }, { "UTF8SMTPS", "UTF8SMTPSA" } }
-	};
-
-	if (!s->esmtp)
-		return "SMTP";
-	return names[s->mail.smtputf8 != 0][s->tls != 0][s->authed != 0];
-}
-
-static int
-data_date(char *date, size_t len)
-{
-	struct tm	 tm;
-	time_t		 now = time(NULL);
-
-	if (gmtime_r(&now, &tm) == NULL ||
-	    strftime(date, len, "%a, %d %b %Y %H:%M:%S +0000", &tm) == 0)
-		return -1;
-	return 0;
-}
-
-static int
-data_received(struct smtpd_session *s)
-{
-	char		 date[64];
-	int		 r;
-
-	if (data_date(date, sizeof(date)) == -1)
-		return -1;
-	r = buf_printf(&s->out, "Received: from %s (%s%s[%s])\n",
-	    s->helo[0] != '\0' ? s->helo : "unknown", s->peer_name,
-	    s->peer_name[0] != '\0' ? " " : "", s->peer_addr);
-	if (r != -1 && s->tls && s->tls_desc[0] != '\0')
-		r = buf_printf(&s->out, "\t(using %s)\n", s->tls_desc);
-	if (r != -1)
-		r = buf_printf(&s->out, "\tby %s (facteur) with %s id %s",
-		    conf_myhostname(s->conf), data_proto(s), s->id);
-	if (r != -1 && s->nrcpt == 1)
-		r = buf_printf(&s->out, "\n\tfor <%s>", s->rcpts[0].text);
-	if (r != -1)
-		r = buf_printf(&s->out, "; %s\n", date);
-	return r == -1 ? -1 : 0;
-}
-
 /* MSGSTART: enqueue started, pipes in hand.  0, or -1 (reply 451). */
 static int
 data_start(struct smtpd_session *s, enum smtp_data_mode mode, int binary)
@@ -111,7 +62,7 @@ data_start(struct smtpd_session *s, enum smtp_data_mode mode, int binary)
 		buf_init(&data_line, DATA_LINE_READ);
 	smtp_data_init(&s->dec, mode, s->bare_normalize ? SMTP_BARE_NORMALIZE :
 	    SMTP_BARE_REJECT, binary);
-	if (data_received(s) == -1)
+	if (session_received(s, session_proto(s), &s->out) == -1)
 		s->failed = 1;
 	s->hdr_start = s->out.len;
 	s->hdr_pending = s->opts->mode != SMTPD_MX;
@@ -147,7 +98,7 @@ data_add_headers(struct smtpd_session *s)
 		r = buf_printf(&add, "Message-ID: <%s.%lld@%s>\n", s->id,
 		    (long long)time(NULL), conf_myhostname(s->conf));
 	if (r != -1 && !dat)
-		r = data_date(date, sizeof(date)) == -1 ? -1 :
+		r = session_date(date, sizeof(date)) == -1 ? -1 :
 		    buf_printf(&add, "Date: %s\n", date);
 	if (r == -1 || buf_reserve(&s->out, add.len) == -1) {
 		s->failed = 1;
@@ -260,7 +211,7 @@ data_finish(struct smtpd_session *s)
 			log_info("%s: from=<%s>, size=%llu, nrcpt=%zu, "
 			    "client=%s, proto=%s", id, s->mail.path.text,
 			    s->dec.out_total, s->nrcpt, s->peer_addr,
-			    data_proto(s));
+			    session_proto(s));
 			session_reply(s, 250, "2.0.0", "Ok: queued as %s", id);
 		} else {
 			log_warnx("%s: enqueue exited %d", id, code);

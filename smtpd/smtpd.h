@@ -275,6 +275,20 @@ void	session_subvert_xrcpt(struct smtpd_session *, const struct mailpath *);
 #define SESSION_CHECKS	1
 #endif
 
+/*
+ * The Received field (session_received.c): written into out for the
+ * message in progress; 0, or -1.  session_received_helo: the HELO
+ * argument as the field shows it, into out (outlen > 0): 1 when it is a
+ * domain or an address literal, written as is; 0 when it is written
+ * with every octet a comment cannot hold replaced by '?'.
+ */
+int	session_received(const struct smtpd_session *, const char *proto,
+	    struct buf *out);
+int	session_received_helo(const char *helo, char *out, size_t outlen);
+/* The protocol name (ESMTPSA...), and today's date as RFC 5322 has it. */
+const char *session_proto(const struct smtpd_session *);
+int	session_date(char *date, size_t len);
+
 /* DATA and BDAT (session_data.c). */
 void	session_data_cmd(struct smtpd_session *);
 void	session_bdat_cmd(struct smtpd_session *, unsigned long long size, int last);

@@ -13,7 +13,8 @@ PROGS += smtpd smtpsession
 # The session's files: the SMTP dialogue, run by both programs.
 SMTPD_SESSION_SRCS = $(addprefix smtpd/,session.c session_auth.c \
                      session_cmd.c session_data.c session_dns.c \
-                     session_subvert.c smtpd_conn.c)
+                     session_subvert.c session_received.c \
+                     smtpd_conn.c)
 
 SRCS_smtpd       = $(SMTPD_SESSION_SRCS) $(addprefix smtpd/,smtpd.c \
                    session_tls.c monitor.c monitor_queue.c monitor_relay.c monitor_tx.c \

@@ -4,6 +4,7 @@ checked afterwards: what landed, byte for byte, and that nothing else did.
 A refused message is followed by a sentinel message; once the sentinel is
 delivered and the queue is empty, anything else would have landed too.
 """
+import re
 import socket
 
 import pytest
@@ -317,6 +318,77 @@ def test_data_timeout_queues_nothing(fct, smtpd):
     assert c.eof()
     t = sentinel(fct, smtpd.port)
     assert_only(fct, {"bob": [t]})
+
+
+# ------------------------------------------------------ HELO in Received
+
+LABEL = rb"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+DOMAIN_RE = re.compile(LABEL + rb"(?:\." + LABEL + rb")*")
+LITERAL_RE = re.compile(rb"\[[\x21-\x5a\x5e-\x7e]+\]")
+
+
+def received_from(helo):
+    """The first line of smtpd's Received field for this HELO argument
+    (smtpd/session_received.c): the word itself when it is a domain or
+    an address literal, else "unknown" and a comment with every octet a
+    comment cannot hold turned into '?'."""
+    if DOMAIN_RE.fullmatch(helo) or LITERAL_RE.fullmatch(helo):
+        return b"Received: from " + helo + b" ([127.0.0.1])\n"
+    neutered = bytes(c if 33 <= c <= 126 and c not in b"()\\" else 63
+                     for c in helo)
+    return b"Received: from unknown (helo=" + neutered + b") ([127.0.0.1])\n"
+
+
+def test_helo_every_byte_in_received(fct, smtpd):
+    """Every octet in an EHLO argument: refused by the parser (501; bare
+    CR or LF 521 and the end), or accepted and shown in Received as a
+    token or inside a comment it cannot break out of."""
+    fct.write_conf(smtpd_error_limit="1000")
+    sent = {}
+    c = Client(smtpd.port)
+    for b in range(256):
+        helo = b"a" + bytes([b]) + b"b.test"
+        c.send(b"EHLO " + helo + b"\r\n")
+        code, _ = c.reply()
+        if b in (0x0a, 0x0d):
+            assert code == 521 and c.eof(), (b, code)
+            c = Client(smtpd.port)
+            continue
+        if b <= 0x20 or b >= 0x7f:
+            # a control byte is refused by the command split (500), a
+            # blank or a non-ASCII octet by the HELO parser (501)
+            assert code in (500, 501), (b, code)
+            continue
+        assert code == 250, (b, code)
+        tag, msg = H.make_message(body=b"helo %d\n" % b)
+        assert c.code("MAIL FROM:<s@example.org>") == 250
+        assert c.code("RCPT TO:<%s>" % BOB) == 250
+        assert c.code("DATA") == 354
+        c.send(crlf(msg) + b".\r\n")
+        assert c.reply()[0] == 250, b
+        sent[tag] = helo
+    for n, ok in ((1, True), (254, True), (255, True), (256, False)):
+        helo = b"(" * n if n % 2 else b"x" * n
+        code, _ = c.cmd(b"EHLO " + helo)
+        if not ok:
+            assert code == 501, n
+            continue
+        assert code == 250, n
+        tag, msg = H.make_message(body=b"len %d\n" % n)
+        assert c.code("MAIL FROM:<s@example.org>") == 250
+        assert c.code("RCPT TO:<%s>" % BOB) == 250
+        assert c.code("DATA") == 354
+        c.send(crlf(msg) + b".\r\n")
+        assert c.reply()[0] == 250, n
+        sent[tag] = helo
+    c.cmd("QUIT")
+    assert len(sent) == 94 + 3
+    for tag, helo in sent.items():
+        rcv = split_delivered(fct.wait_for_tag("bob", tag))[2]
+        first = rcv.split(b"\n\t", 1)[0].split(b"\n", 1)[0] + b"\n"
+        assert first == received_from(helo), (helo, rcv)
+        # one field: every line after the first is a continuation
+        assert all(ln.startswith(b"\t") for ln in rcv.split(b"\n")[1:-1])
 
 
 # ------------------------------------------------------------------ BDAT
