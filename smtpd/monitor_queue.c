@@ -37,7 +37,9 @@
 #include "fdio.h"
 #include "log.h"
 #include "priv.h"
+#include "queue_env.h"
 #include "queue_inject.h"
+#include "queue_path.h"
 #include "queueid.h"
 #include "smtpd.h"
 #include "smtpd_monitor.h"
@@ -257,8 +259,69 @@ monitor_queue_reap(struct monitor *m)
 	else {
 		log_warnx("%s: enqueue killed by signal %d", m->id,
 		    WTERMSIG(st));
-		code = 111;
+		code = monitor_queue_lost(m);
 	}
+	return code;
+}
+
+/* 1 if the envelope file e is the one m wrote (sealed in m->tx_env). */
+static int
+mon_queue_same_envelope(const struct monitor *m, const struct queue_env *e)
+{
+	const char	*p = m->tx_env.data, *end = p + m->tx_env.len;
+	size_t		 i = 0;
+
+	if (strcmp(e->id, m->id) != 0 || p >= end || *p != 'F' ||
+	    strcmp(p + 1, e->sender) != 0)
+		return 0;
+	for (p += strlen(p) + 1; p < end && *p == 'T'; p += strlen(p) + 1)
+		if (i >= e->nrcpt || strcmp(p + 1, e->rcpt[i++]) != 0)
+			return 0;
+	return i == e->nrcpt;
+}
+
+int
+monitor_queue_lost(struct monitor *m)
+{
+	struct queue		 q;
+	struct queue_loc	 loc;
+	struct queue_env	 e;
+	struct buf		 b;
+	const char		*why = NULL;
+	char			 chunk[8192];
+	ssize_t			 n;
+	int			 fd = -1, code = 111;
+
+	/* without its whole envelope the writer cannot have committed */
+	if (!m->env_sent || m->id[0] == '\0')
+		return 111;
+	if (queue_open(&q, conf_str(m->conf, "queue_dir")) == -1)
+		return 111;
+	buf_init(&b, m->tx_env.len + 4096);
+	if (queue_path(&q, QUEUE_ENV, m->id, &loc) == -1 ||
+	    (fd = openat(loc.at, loc.name, O_RDONLY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1)
+		goto out;
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+		if (buf_append(&b, chunk, (size_t)n) == -1)
+			goto out;
+	if (n == -1 || queue_env_decode(b.data, b.len, &e, &why) == -1)
+		goto out;
+	if (mon_queue_same_envelope(m, &e)) {
+		/* the rename was done; the fsync of env/ maybe not */
+		if (queue_sub_sync(&q, QUEUE_ENV) == 0) {
+			log_warnx("%s: the queue writer died after its commit; "
+			    "the message is queued", m->id);
+			code = 0;
+		} else
+			log_warn("%s: fsync env/", m->id);
+	}
+	queue_env_free(&e);
+out:
+	if (fd != -1)
+		(void)close(fd);
+	buf_free(&b);
+	queue_close(&q);
 	return code;
 }
 

@@ -53,6 +53,7 @@ monitor_tx_init(struct monitor *m)
 	buf_init(&m->tx_env, (limit + 1) * TX_REC_MAX + 1);
 	m->env_w = -1;
 	m->env_off = 0;
+	m->env_sent = 0;
 }
 
 void
@@ -60,6 +61,7 @@ monitor_tx_reset(struct monitor *m)
 {
 	m->tx_open = m->tx_utf8 = 0;
 	m->tx_nrcpt = 0;
+	m->env_sent = 0;
 	buf_reset(&m->tx_env);
 }
 
@@ -287,6 +289,7 @@ monitor_tx_seal(struct monitor *m)
 		return -1;
 	}
 	m->env_off = 0;
+	m->env_sent = 0;
 	return 0;
 }
 
@@ -311,6 +314,7 @@ monitor_tx_flush(struct monitor *m)
 		}
 		m->env_off += (size_t)n;
 	}
+	m->env_sent = m->env_off == m->tx_env.len;
 	(void)close(m->env_w);
 	m->env_w = -1;
 	m->env_off = 0;

@@ -145,16 +145,6 @@ resident_take(struct resident *r)
 	return 1;
 }
 
-/* Exit status of a queue child as enqueue's code. */
-static int
-resident_queue_code(pid_t pid, int st)
-{
-	if (WIFEXITED(st))
-		return WEXITSTATUS(st);
-	log_warnx("enqueue %ld killed by signal %d", (long)pid, WTERMSIG(st));
-	return 111;
-}
-
 static void
 resident_reap(struct resident *r)
 {
@@ -180,8 +170,12 @@ resident_reap(struct resident *r)
 				break;
 			}
 			if (rc->q_child == pid) {
-				if (resident_conn_job_done(rc,
-				    resident_queue_code(pid, st)) == -1)
+				if (!WIFEXITED(st))
+					log_warnx("enqueue %ld killed by signal "
+					    "%d", (long)pid, WTERMSIG(st));
+				if ((WIFEXITED(st) ? resident_conn_job_done(rc,
+				    WEXITSTATUS(st)) : resident_conn_job_lost(rc))
+				    == -1)
 					resident_conn_kill(rc);
 				break;
 			}

@@ -399,6 +399,14 @@ resident_conn_job_done(struct rconn *rc, int code)
 }
 
 int
+resident_conn_job_lost(struct rconn *rc)
+{
+	if (!rc->q_on)
+		return 0;
+	return resident_conn_job_done(rc, monitor_queue_lost(&rc->mon));
+}
+
+int
 resident_conn_readable(struct rconn *rc)
 {
 	struct resident	*r = rc->res;

@@ -19,9 +19,12 @@
  * A writer idle for QWRITER_IDLE seconds is told to go (end of file on
  * its channel); so is every writer when the resident ends.
  *
- * A writer that dies, or says anything else, costs only the message it
- * had: the session is told 111 (451 to the client), so nothing it said
- * 250 to depends on the writer.  The writer holds nothing of the
+ * A writer that dies, or says anything else, costs at most the message
+ * it had: if the queue shows that message committed (env/<id> with the
+ * envelope the monitor wrote), the session is told 0 and the client 250;
+ * else 111 (451), and nothing of it stays in the queue.  So nothing it
+ * said 250 to depends on the writer, and nothing it said 451 to is
+ * delivered.  The writer holds nothing of the
  * resident's but the configuration: it drops the users table and the TLS
  * key before it takes the queue owner's identity.
  */
@@ -86,7 +89,11 @@ qpool_free_slot(struct qpool *p, int i)
 	w->owner = NULL;
 }
 
-/* A writer that failed: kill it, give its message 111, free the slot. */
+/*
+ * A writer that failed: kill it, free the slot, and give its message the
+ * result the queue shows (resident_conn_job_lost: 0 if it was committed
+ * before the writer went, else 111).
+ */
 static void
 qpool_fail(struct qpool *p, int i, const char *why)
 {
@@ -97,7 +104,7 @@ qpool_fail(struct qpool *p, int i, const char *why)
 	if (w->pid > 0)
 		(void)kill(w->pid, SIGKILL);
 	qpool_free_slot(p, i);
-	if (owner != NULL && resident_conn_job_done(owner, 111) == -1)
+	if (owner != NULL && resident_conn_job_lost(owner) == -1)
 		resident_conn_kill(owner);
 }
 

@@ -53,6 +53,7 @@ struct monitor {
 	/* the envelope pipe's write end while a message is queued, or -1 */
 	int			 env_w;
 	size_t			 env_off;	/* octets of tx_env written */
+	int			 env_sent;	/* all of it, and closed */
 };
 
 /* The transaction (monitor_tx.c). */
@@ -109,6 +110,13 @@ int	monitor_queue_end(struct monitor *, struct chan_msg *);
 int	monitor_queue_abort(struct monitor *, struct chan_msg *);
 /* Waits for the queue child: its exit code (111 if killed), -1 if none. */
 int	monitor_queue_reap(struct monitor *);
+/*
+ * The process that queued m's message died without telling its result:
+ * 0 when the message was committed all the same (env/<id> holds the
+ * envelope this monitor wrote; made durable here with an fsync of env/),
+ * so the client may be told 250; else 111.
+ */
+int	monitor_queue_lost(struct monitor *);
 
 /*
  * Resident mode (resident_conn.c), for the requests that cannot be answered

@@ -107,6 +107,8 @@ int	resident_conn_readable(struct rconn *);
 int	resident_auth_readable(struct rconn *);
 /* The queueing of its message ended with code: -1, kill the session. */
 int	resident_conn_job_done(struct rconn *, int code);
+/* Its writer or child died without a result (monitor_queue_lost). */
+int	resident_conn_job_lost(struct rconn *);
 /* Kills the session (it is reaped and closed later). */
 void	resident_conn_kill(struct rconn *);
 /* After the session was reaped: frees everything; reports the end. */
