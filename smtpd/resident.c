@@ -206,7 +206,8 @@ resident_run(const struct conf *conf, struct smtpd_opts *opts, int chan,
 	struct rconn		*rc;
 	size_t			 cap, n, k, pool_at;
 	long			*who;
-	int			 type, master_at, np, gone, got[2];
+	int			 type, master_at, spawn_at, np, gone, got[2];
+	int			 timeout;
 	socklen_t		 tlen = sizeof(type);
 
 	if (fstat(chan, &st) == -1 || !S_ISSOCK(st.st_mode) ||
@@ -235,8 +236,7 @@ resident_run(const struct conf *conf, struct smtpd_opts *opts, int chan,
 	qpool_init(&r.pool, conf, opts);
 	resident_conn_tables(&r);
 	(void)smtpsession_start(&r, conftext, conflen);
-	free(conftext);
-	cap = 2 + 4 * (size_t)SMTPD_RESIDENT_MAX + (size_t)r.pool.max;
+	cap = 3 + 4 * (size_t)SMTPD_RESIDENT_MAX + (size_t)r.pool.max;
 	if ((pfd = reallocarray(NULL, cap, sizeof(*pfd))) == NULL ||
 	    (who = reallocarray(NULL, cap, sizeof(*who))) == NULL)
 		fatal("resident: poll set");
@@ -290,10 +290,21 @@ resident_run(const struct conf *conf, struct smtpd_opts *opts, int chan,
 				who[n++] = (long)k * 4 + 3;
 			}
 		}
+		/* a restarted smtpsession, until it says it is ready */
+		spawn_at = -1;
+		if (r.spawn.fd != -1 && !r.spawn_ready) {
+			spawn_at = (int)n;
+			pfd[n].fd = r.spawn.fd;
+			pfd[n].events = POLLIN;
+			who[n++] = -1;
+		}
 		pool_at = n;
 		np = qpool_pollfds(&r.pool, pfd + n, (int)(cap - n));
 		n += (size_t)np;
-		if (poll(pfd, n, 5000) == -1) {
+		timeout = smtpsession_poll_ms(&r, time(NULL));
+		if (timeout == -1 || timeout > 5000)
+			timeout = 5000;
+		if (poll(pfd, n, timeout) == -1) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll");
@@ -338,11 +349,15 @@ resident_run(const struct conf *conf, struct smtpd_opts *opts, int chan,
 			log_debug("resident: retired; %zu connections go on",
 			    r.nconns);
 		}
+		if (spawn_at != -1 && (pfd[spawn_at].revents &
+		    (POLLIN | POLLHUP | POLLERR)))
+			smtpsession_readable(&r);
 		resident_reap(&r);
 		qpool_tick(&r.pool, time(NULL));
+		smtpsession_tick(&r, time(NULL));
 	}
 	qpool_close(&r.pool);
-	smtpsession_stop(&r);
+	smtpsession_free(&r);
 	free(pfd);
 	free(who);
 	return 0;

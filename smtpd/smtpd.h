@@ -89,8 +89,8 @@ int	smtpd_connection(const struct conf *, struct smtpd_opts *);
 
 /*
  * Serves the connections the master hands over chan; the exit code.
- * conftext: the configuration's text, as parsed, for smtpsession (NULL:
- * sessions are all forked here); freed.
+ * conftext: the configuration's text, as parsed, for smtpsession and
+ * its restarts (NULL: sessions are all forked here); freed at the end.
  */
 int	resident_run(const struct conf *, struct smtpd_opts *, int chan,
 	    char *conftext, size_t conflen);
