@@ -102,3 +102,23 @@ def test_attack_pop3_login_past_the_limit(fct, pop3):
     assert "auth ok: user=<alice>" not in fct.log()
     chan.close()
     assert c.eof()
+
+
+def test_attack_smtpd_auth_while_one_is_checked(fct, attack):
+    """Under the resident an AUTH is checked in a child, one at a time: a
+    second AUTH sent while the first is checked (to run checks side by
+    side) gets the session killed, before any check of it starts."""
+    from test_master_resident_isolation import netstring as ns
+    from test_master_resident_isolation import session_of, steal_channel
+    fct.write_conf(auth_fail_delay_max="2s")
+    c = attack.open("mx")
+    pid = session_of(attack.master, set())
+    chan = steal_channel(pid)
+    chan.sendall(ns("AUTH", "alice", "wrong-1"))
+    chan.sendall(ns("AUTH", "alice", PASSWORD))
+    H.wait_until(lambda: not H.alive(pid), CHECK_TIMEOUT,
+                 "the session to be killed")
+    assert "request while another is pending" in fct.log()
+    assert "auth ok: user=<alice>" not in fct.log()
+    chan.close()
+    assert c.eof()
