@@ -232,6 +232,8 @@ monitor_run(const struct conf *conf, const struct smtpd_opts *opts, int sock,
 	code = mon_wait_session(&m);
 	if (r != 0)
 		code = 1;
+	/* a message in progress gets no envelope: enqueue gives up */
+	monitor_tx_drop(&m);
 	(void)monitor_queue_reap(&m);
 	monitor_tx_free(&m);
 	if (aliases != NULL)

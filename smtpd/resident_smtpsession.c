@@ -253,7 +253,7 @@ smtpsession_fork(struct resident *r, int fd, int sock, int over, int *pidfd)
 		return -1;
 	if (chan_send(&r->spawn, f, 2, fds, 2) == -1 ||
 	    chan_recv(&r->spawn, &m) != 1) {
-		log_warnx("resident: smtpsession is gone; sessions are forked "
+		log_warn("resident: smtpsession is gone; sessions are forked "
 		    "here");
 		smtpsession_lost(r);
 		return -1;

@@ -13,7 +13,6 @@ finding 7).
 In each case the right password comes last: before the fix the monitor
 said yes to it.
 """
-import ctypes
 import os
 import pwd
 import socket
@@ -25,11 +24,12 @@ from attack_fixtures import attack, xmon  # noqa: F401
 from pop3d_fixtures import (LOGIN_USER, PASSWORD, Raw,  # noqa: F401
                             pop3)
 from test_master import CHECK_TIMEOUT
+from test_master_resident_isolation import (netstring, session_of,
+                                            steal_channel)
 
 pytestmark = [pytest.mark.facteur(start=False), pytest.mark.root_only]
 
 LIMIT = 3
-SYS_PIDFD_GETFD = 438
 
 
 @pytest.mark.parametrize("service", ["mx-tls", "smtps", "inetd-mx",
@@ -47,11 +47,6 @@ def test_attack_smtpd_auth_past_the_limit(fct, attack, service):
     assert "auth ok: user=<alice>" not in fct.log()
 
 
-def netstring(*fields):
-    data = b"\0".join(f.encode() for f in fields)
-    return b"%d:%s," % (len(data), data)
-
-
 def login_channel(monitor):
     """The login process of a pop3d monitor and a socket on its end of
     the channel to the monitor (the socket that is not its client)."""
@@ -64,15 +59,7 @@ def login_channel(monitor):
               if os.readlink("/proc/%d/fd/%s" % (login, n)).startswith(
                   "socket:") and
               os.readlink("/proc/%d/fd/%s" % (login, n)) != client]
-    libc = ctypes.CDLL(None, use_errno=True)
-    pidfd = os.pidfd_open(login)
-    try:
-        fd = libc.syscall(SYS_PIDFD_GETFD, pidfd, num, 0)
-        if fd < 0:
-            raise OSError(ctypes.get_errno(), "pidfd_getfd")
-    finally:
-        os.close(pidfd)
-    return login, socket.socket(fileno=fd)
+    return login, steal_channel(login, num)
 
 
 def test_attack_pop3_login_past_the_limit(fct, pop3):
@@ -108,14 +95,12 @@ def test_attack_smtpd_auth_while_one_is_checked(fct, attack):
     """Under the resident an AUTH is checked in a child, one at a time: a
     second AUTH sent while the first is checked (to run checks side by
     side) gets the session killed, before any check of it starts."""
-    from test_master_resident_isolation import netstring as ns
-    from test_master_resident_isolation import session_of, steal_channel
     fct.write_conf(auth_fail_delay_max="2s")
     c = attack.open("mx")
     pid = session_of(attack.master, set())
     chan = steal_channel(pid)
-    chan.sendall(ns("AUTH", "alice", "wrong-1"))
-    chan.sendall(ns("AUTH", "alice", PASSWORD))
+    chan.sendall(netstring("AUTH", "alice", "wrong-1"))
+    chan.sendall(netstring("AUTH", "alice", PASSWORD))
     H.wait_until(lambda: not H.alive(pid), CHECK_TIMEOUT,
                  "the session to be killed")
     assert "request while another is pending" in fct.log()

@@ -46,6 +46,19 @@ def gone_or(code, ok):
     return code is None or code in ok
 
 
+def try_to_send(c, steps, tag):
+    """Each (command, good replies) in turn while the session lives,
+    then the message; the final reply must not be 250."""
+    for line, ok in steps:
+        code, _ = c.cmd(line)
+        assert gone_or(code, ok), (line, code)
+        if code is None:
+            return
+    c.send(message(tag) + b".\r\n")
+    code, lines = c.reply()
+    assert code != 250, lines
+
+
 @pytest.mark.parametrize("service", ["mx", "mx-tls", "inetd-mx"])
 @pytest.mark.parametrize("rcpt", [VICTIM, "user%remote.example@" + H.DOMAIN,
                                   "user@[127.0.0.1]"])
@@ -127,18 +140,9 @@ def test_attack_no_auth_on_submission(fct, attack, service):
     start_queued_if_inetd(fct, service)
     sender, tag = attacker(), H.uuid.uuid4().hex
     c = attack.open(service)
-    steps = [("MAIL FROM:<%s>" % sender, (250,)),
-             ("XRCPT <%s>" % ALICE, (250,)),
-             ("DATA", (354,))]
-    for line, ok in steps:
-        code, _ = c.cmd(line)
-        assert gone_or(code, ok), (line, code)
-        if code is None:
-            break
-    else:
-        c.send(message(tag) + b".\r\n")
-        code, lines = c.reply()
-        assert code != 250, lines
+    try_to_send(c, [("MAIL FROM:<%s>" % sender, (250,)),
+                    ("XRCPT <%s>" % ALICE, (250,)),
+                    ("DATA", (354,))], tag)
     c.close()
     assert commits(fct, sender) == [], fct.log_tail()
 
@@ -152,18 +156,8 @@ def test_attack_sender_refused_after_auth(fct, attack, service):
     spoofed = "bob@" + H.DOMAIN
     c = attack.open(service)
     assert c.cmd("AUTH PLAIN " + plain_ir("alice"))[0] == 235
-    code, _ = c.cmd("MAIL FROM:<%s>" % spoofed)
-    assert gone_or(code, (250,))
-    if code is not None:
-        for line, ok in (("RCPT TO:<%s>" % ALICE, (250,)),
-                         ("DATA", (354,))):
-            code, _ = c.cmd(line)
-            assert gone_or(code, ok), (line, code)
-            if code is None:
-                break
-        else:
-            c.send(message(tag) + b".\r\n")
-            code, lines = c.reply()
-            assert code != 250, lines
+    try_to_send(c, [("MAIL FROM:<%s>" % spoofed, (250,)),
+                    ("RCPT TO:<%s>" % ALICE, (250,)),
+                    ("DATA", (354,))], tag)
     c.close()
     assert commits(fct, spoofed) == [], fct.log_tail()

@@ -49,23 +49,28 @@ class Event:
         return "%s#%d %s" % (self.name, self.nth, self.line[:120])
 
 
-def parse_trace(path):
-    """Events of the first process, each with its ordinal among the calls
-    of the same name (what strace's when=N counts)."""
-    events, counts, main = [], {}, None
+def parse_trace_by_pid(path):
+    """{pid: events}, each event with its ordinal among that process's
+    calls of the same name (strace counts injections per process)."""
+    out, counts = {}, {}
     with open(path, errors="replace") as f:
         for line in f:
             m = LINE_RE.match(line)
             if not m:
                 continue
             pid, name = int(m.group(1)), m.group(2)
-            if main is None:
-                main = pid
-            if pid != main:
-                continue
-            counts[name] = counts.get(name, 0) + 1
-            events.append(Event(pid, name, line.rstrip("\n"), counts[name]))
-    return events
+            n = counts.setdefault(pid, {})
+            n[name] = n.get(name, 0) + 1
+            out.setdefault(pid, []).append(
+                Event(pid, name, line.rstrip("\n"), n[name]))
+    return out
+
+
+def parse_trace(path):
+    """Events of the first process, each with its ordinal among the calls
+    of the same name (what strace's when=N counts)."""
+    by_pid = parse_trace_by_pid(path)
+    return next(iter(by_pid.values()), [])
 
 
 def step_finders(queue, spares=False):
@@ -465,31 +470,19 @@ def test_writer_killed_at(fct, strace, resident, step):
 # ---- the queue child of a monitor: a resident without writers
 # (smtpd_queue_writers = 0) and a per-connection smtpd ----
 
-def parse_trace_by_pid(path):
-    """{pid: events}, each event with its ordinal among that process's
-    calls of the same name (strace counts injections per process)."""
-    out, counts = {}, {}
-    with open(path, errors="replace") as f:
-        for line in f:
-            m = LINE_RE.match(line)
-            if not m:
-                continue
-            pid, name = int(m.group(1)), m.group(2)
-            n = counts.setdefault(pid, {})
-            n[name] = n.get(name, 0) + 1
-            out.setdefault(pid, []).append(
-                Event(pid, name, line.rstrip("\n"), n[name]))
-    return out
-
-
-def monitor_of(m, how, c):
-    """The process that forks the queue child of client c's message."""
+def monitor_of(m, how, before):
+    """The process that forks the queue child of the client that came
+    after the per-connection smtpds in before."""
     from test_master_resident import wait_resident
     if how == "resident":
         return wait_resident(m)
-    H.wait_until(lambda: m.sessions(), 30, "the per-connection smtpd")
-    (pid,) = m.sessions()
-    return pid
+    box = []
+
+    def new():
+        box[:] = [p for p in m.sessions() if p not in before]
+        return len(box) == 1
+    H.wait_until(new, 30, "the per-connection smtpd")
+    return box[0]
 
 
 def child_send(fct, strace, m, how, tag, out, inject=None):
@@ -497,9 +490,10 @@ def child_send(fct, strace, m, how, tag, out, inject=None):
     monitor from EHLO on; the final reply."""
     from smtpd_fixtures import Client
     from test_master_resident_queue import message
+    before = set(m.sessions())
     c = Client(m.port)
     assert c.code("EHLO client.test") == 250
-    pid = monitor_of(m, how, c)
+    pid = monitor_of(m, how, before)
     names = TRACE if inject is None else inject[0]
     with Attached(strace, pid, out, names, inject):
         assert c.code("MAIL FROM:<x@example.org>") == 250
