@@ -93,7 +93,7 @@ tx_path(const char *s, int flags, struct mailpath *p)
 	const char	*why = NULL;
 	size_t		 n = strlen(s), used = 0;
 
-	if (n > ADDR_PATH_MAX + 2 || path_parse(s, n, flags, p, &used,
+	if (n > ADDR_TEXT_MAX + 2 || path_parse(s, n, flags, p, &used,
 	    &why) == -1 || used != n)
 		return -1;
 	return 0;
