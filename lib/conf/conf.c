@@ -41,6 +41,8 @@ struct conf_parse {
 
 static void conf_error(struct conf_parse *, size_t, const char *, ...)
     __attribute__((format(printf, 3, 4)));
+static void conf_warning(struct conf_parse *, size_t, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /*
  * The one place that formats "FILE:LINE: problem" (or "FILE: problem" for
@@ -76,6 +78,31 @@ conf_error(struct conf_parse *p, size_t line, const char *fmt, ...)
 	va_start(ap, fmt);
 	conf_vreport(p->errfn, p->arg, p->name, line, fmt, ap);
 	va_end(ap);
+}
+
+static void __attribute__((format(printf, 5, 6)))
+conf_report(conf_error_fn *errfn, void *arg, const char *name, size_t line,
+    const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	conf_vreport(errfn, arg, name, line, fmt, ap);
+	va_end(ap);
+}
+
+/* Reported like an error ("FILE:LINE: warning: ..."), not counted. */
+static void
+conf_warning(struct conf_parse *p, size_t line, const char *fmt, ...)
+{
+	char	w[CONF_MSG_MAX];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	if (vsnprintf(w, sizeof(w), fmt, ap) < 0)
+		(void)strlcpy(w, "warning", sizeof(w));
+	va_end(ap);
+	conf_report(p->errfn, p->arg, p->name, line, "%s%s", CONF_WARNING, w);
 }
 
 static struct conf *
@@ -169,9 +196,11 @@ conf_parse_line(struct conf *c, struct conf_parse *p, const char *s,
 			return;
 		}
 	if (c->vals[i].line != 0) {
-		conf_error(p, lineno, "duplicate key %s (first set at line %zu)",
-		    conf_keys[i].name, c->vals[i].line);
-		return;
+		/* The last value counts, as in Postfix's main.cf. */
+		conf_warning(p, lineno, "%s set again (first at line %zu); "
+		    "this value counts", conf_keys[i].name, c->vals[i].line);
+		conf_val_clear(&c->vals[i]);
+		c->vals[i].line = 0;
 	}
 	memcpy(value, vs, (size_t)(ve - vs));
 	value[ve - vs] = '\0';
@@ -179,7 +208,7 @@ conf_parse_line(struct conf *c, struct conf_parse *p, const char *s,
 	    sizeof(err)) == -1) {
 		conf_val_clear(&c->vals[i]);
 		conf_error(p, lineno, "%s", err);
-		/* Keep later duplicates from looking like the first. */
+		/* a later line of the key is still a repeat */
 		c->vals[i].line = lineno;
 		return;
 	}

@@ -3,9 +3,12 @@
  * blank lines are ignored; a value runs to the end of the line with
  * surrounding blanks removed.  Every key is declared once in conf_keys.c
  * (name, type, default, limits, one line of documentation) and documented
- * in facteur.conf(5); an unknown key, a malformed or out-of-range value or
- * a repeated key is an error reported as "FILE:LINE: problem".  All errors
- * of a file are reported, not only the first.
+ * in facteur.conf(5); an unknown key or a malformed or out-of-range value
+ * is an error reported as "FILE:LINE: problem".  All errors of a file are
+ * reported, not only the first.  A key set twice takes its last value
+ * (so settings appended to a file win, as in Postfix's main.cf) and is
+ * reported as "FILE:LINE: warning: ..." through the same callback; a
+ * warning does not stop the file from loading.
  *
  * Value syntax by type: STR any text without control bytes; INT a decimal
  * number; SIZE a number with an optional k, m or g suffix (powers of 1024);
@@ -21,6 +24,8 @@
 
 #define CONF_FILE_MAX	(1024 * 1024)	/* bytes in facteur.conf */
 #define CONF_LINE_MAX	4096		/* bytes in one line, without the newline */
+/* What a warning's text starts with, after "FILE:LINE: ". */
+#define CONF_WARNING	"warning: "
 
 enum conf_type { CONF_STR, CONF_INT, CONF_SIZE, CONF_TIME, CONF_BOOL, CONF_LIST };
 

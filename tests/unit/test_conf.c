@@ -402,8 +402,8 @@ test_errors_all(void **state)
 	assert_string_equal(e.msg[1], "t.conf:3: missing '=' (lines are "
 	    "key = value)");
 	assert_string_equal(e.msg[2], "t.conf:4: empty key before '='");
-	assert_string_equal(e.msg[3], "t.conf:6: duplicate key "
-	    "local_concurrency (first set at line 5)");
+	assert_string_equal(e.msg[3], "t.conf:6: warning: local_concurrency "
+	    "set again (first at line 5); this value counts");
 	assert_string_equal(e.msg[4], "t.conf:7: bad suffix \"x\" for "
 	    "message_size_limit (use k, m or g)");
 	assert_string_equal(e.msg[5], "t.conf:8: bad number \"abc\" for "
@@ -431,12 +431,22 @@ test_errors_more(void **state)
 	struct conf	*c;
 
 	(void)state;
-	/* A bad value still counts as set: the repeat is a duplicate. */
+	/* A bad value is an error even when a later line sets the key. */
 	c = load("log_debug = maybe\nlog_debug = yes\n", &e);
 	assert_null(c);
 	assert_int_equal(e.n, 2);
-	assert_string_equal(e.msg[1], "t.conf:2: duplicate key log_debug "
-	    "(first set at line 1)");
+	assert_string_equal(e.msg[1], "t.conf:2: warning: log_debug set "
+	    "again (first at line 1); this value counts");
+
+	/* A key set twice: the last value counts, with a warning. */
+	c = load("local_concurrency = 3\nmyhostname = a\n"
+	    "local_concurrency = 7\n", &e);
+	assert_non_null(c);
+	assert_int_equal(e.n, 1);
+	assert_string_equal(e.msg[0], "t.conf:3: warning: local_concurrency "
+	    "set again (first at line 1); this value counts");
+	assert_int_equal(conf_int(c, "local_concurrency"), 7);
+	conf_free(c);
 
 	/* Keys are case-sensitive. */
 	load_bad("MyHostname = x\n", &e);
