@@ -28,9 +28,15 @@ check_error(void *arg, const char *msg)
 {
 	struct check	*c = arg;
 
-	/* "FILE:LINE: warning: ..." (a repeated key) is said, not counted */
-	if (strstr(msg, ": " CONF_WARNING) == NULL)
-		c->nerr++;
+	c->nerr++;
+	fprintf(stderr, "%s\n", msg);
+}
+
+/* "FILE:LINE: warning: ..." (a key set twice): said, not counted. */
+static void
+check_warning(void *arg, const char *msg)
+{
+	(void)arg;
 	fprintf(stderr, "%s\n", msg);
 }
 
@@ -166,7 +172,8 @@ ctl_check(const char *conf_path, int argc, char **argv)
 		fprintf(stderr, "usage: facteurctl [-C file] check\n");
 		return CTL_EX_USAGE;
 	}
-	if ((conf = conf_load(conf_path, check_error, &c)) == NULL) {
+	if ((conf = conf_load_warn(conf_path, check_error, check_warning,
+	    &c)) == NULL) {
 		if (c.nerr == 0)
 			check_error(&c, "facteur.conf could not be loaded");
 		return CTL_EX_FAIL;

@@ -37,6 +37,7 @@ struct conf_parse {
 	conf_error_fn	*errfn;
 	void		*arg;
 	size_t		 nerr;
+	conf_error_fn	*warnfn;	/* NULL: warnings go to errfn */
 };
 
 static void conf_error(struct conf_parse *, size_t, const char *, ...)
@@ -102,7 +103,8 @@ conf_warning(struct conf_parse *p, size_t line, const char *fmt, ...)
 	if (vsnprintf(w, sizeof(w), fmt, ap) < 0)
 		(void)strlcpy(w, "warning", sizeof(w));
 	va_end(ap);
-	conf_report(p->errfn, p->arg, p->name, line, "%s%s", CONF_WARNING, w);
+	conf_report(p->warnfn != NULL ? p->warnfn : p->errfn, p->arg, p->name,
+	    line, "%s%s", CONF_WARNING, w);
 }
 
 static struct conf *
@@ -219,7 +221,14 @@ struct conf *
 conf_load_buf(const char *data, size_t len, const char *name,
     conf_error_fn *errfn, void *arg)
 {
-	struct conf_parse	 p = { name, errfn, arg, 0 };
+	return conf_load_buf_warn(data, len, name, errfn, NULL, arg);
+}
+
+struct conf *
+conf_load_buf_warn(const char *data, size_t len, const char *name,
+    conf_error_fn *errfn, conf_error_fn *warnfn, void *arg)
+{
+	struct conf_parse	 p = { name, errfn, arg, 0, warnfn };
 	struct conf		*c;
 	const char		*s, *nl, *end = data + len;
 	size_t			 lineno = 0;
@@ -250,7 +259,7 @@ int
 conf_read_text(const char *path, conf_error_fn *errfn, void *arg,
     char **text, size_t *textlen)
 {
-	struct conf_parse	 p = { path, errfn, arg, 0 };
+	struct conf_parse	 p = { path, errfn, arg, 0, NULL };
 	struct stat		 st;
 	char			*data, *shrunk;
 	size_t			 len;
@@ -305,13 +314,20 @@ conf_read_text(const char *path, conf_error_fn *errfn, void *arg,
 struct conf *
 conf_load(const char *path, conf_error_fn *errfn, void *arg)
 {
+	return conf_load_warn(path, errfn, NULL, arg);
+}
+
+struct conf *
+conf_load_warn(const char *path, conf_error_fn *errfn, conf_error_fn *warnfn,
+    void *arg)
+{
 	struct conf	*c;
 	char		*data;
 	size_t		 len;
 
 	if (conf_read_text(path, errfn, arg, &data, &len) == -1)
 		return NULL;
-	c = conf_load_buf(data, len, path, errfn, arg);
+	c = conf_load_buf_warn(data, len, path, errfn, warnfn, arg);
 	free(data);
 	return c;
 }
@@ -319,7 +335,7 @@ conf_load(const char *path, conf_error_fn *errfn, void *arg)
 struct conf *
 conf_defaults(void)
 {
-	struct conf_parse	 p = { "defaults", NULL, NULL, 0 };
+	struct conf_parse	 p = { "defaults", NULL, NULL, 0, NULL };
 	struct conf		*c;
 
 	if ((c = conf_alloc("")) == NULL)

@@ -11,6 +11,8 @@
 struct errs {
 	size_t	n;
 	char	msg[ERRS_MAX][512];
+	size_t	nwarn;
+	char	warn[ERRS_MAX][512];
 };
 
 static void
@@ -21,6 +23,17 @@ errs_add(void *arg, const char *msg)
 	if (e->n < ERRS_MAX)
 		(void)strlcpy(e->msg[e->n], msg, sizeof(e->msg[0]));
 	e->n++;
+}
+
+/* conf_load_buf_warn's warnings, apart from the errors. */
+static void __attribute__((unused))
+errs_add_warn(void *arg, const char *msg)
+{
+	struct errs	*e = arg;
+
+	if (e->nwarn < ERRS_MAX)
+		(void)strlcpy(e->warn[e->nwarn], msg, sizeof(e->warn[0]));
+	e->nwarn++;
 }
 
 static struct conf *

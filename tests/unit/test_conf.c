@@ -108,6 +108,22 @@ test_errors_more(void **state)
 	assert_int_equal(conf_int(c, "local_concurrency"), 7);
 	conf_free(c);
 
+	/* With a warning function, warnings go there and errors do not. */
+	{
+		static const char	 text[] = "log_debug = yes\n"
+		    "log_debug = no\nbogus = 1\n";
+
+		memset(&e, 0, sizeof(e));
+		c = conf_load_buf_warn(text, sizeof(text) - 1, "t.conf",
+		    errs_add, errs_add_warn, &e);
+		assert_null(c);
+		assert_int_equal(e.n, 1);
+		assert_string_equal(e.msg[0], "t.conf:3: unknown key \"bogus\"");
+		assert_int_equal(e.nwarn, 1);
+		assert_string_equal(e.warn[0], "t.conf:2: warning: log_debug set "
+		    "again (first at line 1); this value counts");
+	}
+
 	/* Keys are case-sensitive. */
 	load_bad("MyHostname = x\n", &e);
 	assert_string_equal(e.msg[0], "t.conf:1: unknown key \"MyHostname\"");
