@@ -329,8 +329,12 @@ chan_recv_stream(struct chan *c, struct chan_msg *m, int nowait)
 			return -1;
 		}
 		if (n == 0) {
-			if (c->in.len > 0)
-				goto bad;
+			if (c->in.len > 0) {
+				/* the peer ended in the middle of a frame */
+				buf_wipe(&c->in);
+				errno = ECONNRESET;
+				return -1;
+			}
 			return 0;
 		}
 		c->in.len += (size_t)n;
