@@ -16,7 +16,8 @@
  *                           the monitor; reply "250 nfds hex..." with its
  *                           answer; descriptors that come with it are kept
  *   XMONSOCK port hex...    the same frame with a new TCP socket connected
- *                           to 127.0.0.1:port (a handed "client")
+ *                           to 127.0.0.1:port (a handed "client"); with
+ *                           "fdN" for port, with its own descriptor N
  *   XFDWRITE i hex          write bytes to kept descriptor i
  *   XFDCLOSE i              close kept descriptor i
  *
@@ -157,6 +158,10 @@ session_subvert_xmonsock(struct smtpd_session *s, const char *arg, size_t n)
 	}
 	memcpy(port, arg, (size_t)(sp - arg));
 	port[sp - arg] = '\0';
+	if (strncmp(port, "fd", 2) == 0) {
+		x_exchange(s, f, nf, atoi(port + 2));
+		return;
+	}
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_port = htons((uint16_t)atoi(port));

@@ -143,8 +143,9 @@ def xmon(c, *fields):
 
 
 def xmonsock(c, port, *fields):
-    """The same frame, with a socket connected to 127.0.0.1:port."""
-    return _parse(*c.cmd("XMONSOCK %d " % port +
+    """The same frame, with a socket connected to 127.0.0.1:port, or
+    with the session's own descriptor N for port "fdN"."""
+    return _parse(*c.cmd("XMONSOCK %s " % port +
                          " ".join(_hex(f) for f in fields)))
 
 

@@ -293,12 +293,14 @@ def test_smtpsession_restarts_back_off(fct, resident_tls):
     (restart_delay, doubled each time); meanwhile the resident forks the
     sessions itself, and once the program works again it is back."""
     r = resident_tls()
+    # the real one is up before its program is replaced
+    first = session_parent(r.res)
     real = fct.program("smtpsession")
     os.rename(real, real + ".real")
     with open(real, "w") as f:
         f.write("#!/bin/sh\nexit 3\n")
     os.chmod(real, 0o755)
-    os.kill(session_parent(r.res), signal.SIGKILL)
+    os.kill(first, signal.SIGKILL)
     for delay in (1, 2, 4):
         H.wait_until(lambda: "smtpsession restarting in %d s" % delay
                      in fct.log(), CHECK_TIMEOUT,
