@@ -305,8 +305,12 @@ element_read(struct lexer *lx, struct addr_out *ao, int in_group)
 	if (tok_is(lx, '<')) {
 		if (angle_addr(lx, ao) == -1)
 			return -1;
-	} else if (tok_is(lx, ':') && !in_group) {
-		return group_read(lx, ao);
+	} else if (tok_is(lx, ':')) {
+		if (!in_group)
+			return group_read(lx, ao);
+		/* A group in a group (RFC 5322 has none): its name dropped. */
+		lex_next(lx);
+		return 0;
 	} else if (tok_is(lx, '@')) {
 		lex_next(lx);
 		lx->comment = NULL;

@@ -56,12 +56,19 @@ text_match(struct mime_search *s, const struct buf *t, struct buf *scratch)
 static int
 field_match(struct mime_search *s, const struct header_field *f, int name)
 {
+	const char	*v = f->value;
+	size_t		 n = f->valuelen;
+
+	while (n > 0 && (*v == ' ' || *v == '\t')) {
+		v++;
+		n--;
+	}
 	buf_reset(&s->b);
 	/* TEXT: "Subject: x" is text too, so the name is searched with it. */
 	if (name && (buf_append(&s->b, f->name, f->namelen) == -1 ||
 	    buf_append(&s->b, ": ", 2) == -1))
 		return -1;
-	if (rfc2047_decode(f->value, f->valuelen, &s->b) == -1)
+	if (rfc2047_decode(v, n, &s->b) == -1)
 		return -1;
 	return text_match(s, &s->b, &s->a);
 }
