@@ -11,7 +11,7 @@
 #include "buf.h"
 #include "crlf.h"
 
-static char *
+static __attribute__((unused)) char *
 fixture_read(const char *path, size_t *len)
 {
 	FILE	*f;
@@ -37,7 +37,7 @@ fixture_read(const char *path, size_t *len)
 }
 
 /* The wire form of a stored message; 0, or -1. */
-static int
+static __attribute__((unused)) int
 fixture_wire(const char *msg, size_t len, struct buf *out)
 {
 	struct crlf_state	cs;
