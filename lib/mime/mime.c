@@ -174,13 +174,17 @@ parts_close(struct parser *ps, struct mime_part *stop, size_t end,
 				continue;
 			}
 		}
-		if (end > p->body_off) {
-			p->body_len = end - p->body_off;
-			p->body_lines = end_lines - p->body_lines;
-		} else {
-			p->body_len = 0;
-			p->body_lines = 0;
+		/*
+		 * A body that ends before it starts (a header's empty line
+		 * right before the delimiter) is empty, and the parts around
+		 * it end where it starts, not before.
+		 */
+		if (end < p->body_off) {
+			end = p->body_off;
+			end_lines = p->body_lines;
 		}
+		p->body_len = end - p->body_off;
+		p->body_lines = end_lines - p->body_lines;
 		if (ps->nb > 0 && ps->stack[ps->nb - 1].mp == p) {
 			p->flags |= MIME_F_NO_END;
 			ps->nb--;

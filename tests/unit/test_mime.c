@@ -272,6 +272,27 @@ test_header_cut_by_delimiter(void **state)
 }
 
 static void
+test_message_header_then_delimiter(void **state)
+{
+	static const char	 msg[] =
+	    "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+	    "--b\r\nContent-Type: message/rfc822\r\n\r\n"
+	    "Subject: x\r\n\r\n--b--\r\n";
+	struct mime_tree	*t;
+	const struct mime_part	*m;
+
+	(void)state;
+	/* The inner header's empty line is also the CRLF before "--b--". */
+	t = parse_ok(S(msg));
+	m = t->root->child;
+	assert_int_equal(m->child->hdr_len, 14);
+	assert_int_equal(m->child->body_len, 0);
+	assert_int_equal(m->body_len, 14);
+	assert_int_equal(m->body_lines, 2);
+	mime_free(t);
+}
+
+static void
 test_no_boundary_gets_empty_part(void **state)
 {
 	struct mime_tree	*t;
@@ -660,6 +681,7 @@ main(void)
 		cmocka_unit_test(test_unbalanced_boundaries),
 		cmocka_unit_test(test_boundary_lookalikes),
 		cmocka_unit_test(test_header_cut_by_delimiter),
+		cmocka_unit_test(test_message_header_then_delimiter),
 		cmocka_unit_test(test_no_boundary_gets_empty_part),
 		cmocka_unit_test(test_message_rfc822),
 		cmocka_unit_test(test_encoded_message_not_parsed),
