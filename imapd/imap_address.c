@@ -30,16 +30,24 @@ struct lexer {
 
 #define addr_out imap_address_list
 
+/* Character classes: 1 special, 2 blank or line end. */
+static const unsigned char cclass[256] = {
+	['('] = 1, [')'] = 1, ['<'] = 1, ['>'] = 1, ['['] = 1, [']'] = 1,
+	[':'] = 1, [';'] = 1, ['@'] = 1, ['\\'] = 1, [','] = 1, ['.'] = 1,
+	['"'] = 1,
+	[' '] = 2, ['\t'] = 2, ['\r'] = 2, ['\n'] = 2,
+};
+
 static int
 is_special(int c)
 {
-	return c != 0 && strchr("()<>[]:;@\\,.\"", c) != NULL;
+	return cclass[c] == 1;
 }
 
 static int
 is_wsp(int c)
 {
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+	return cclass[c] == 2;
 }
 
 static void
@@ -108,8 +116,7 @@ lex_next(struct lexer *lx)
 			return;
 		}
 	}
-	while (lx->i < lx->n && !is_wsp((unsigned char)s[lx->i]) &&
-	    !is_special((unsigned char)s[lx->i]))
+	while (lx->i < lx->n && cclass[(unsigned char)s[lx->i]] == 0)
 		lx->i++;
 	lx->t.type = T_ATOM;
 	lx->t.p = s + start;
@@ -126,19 +133,26 @@ tok_is(const struct lexer *lx, int ch)
 static int
 word_append(struct buf *b, const struct tok *t)
 {
-	size_t	i;
+	size_t	i, run = 0;
 
 	if (t->type != T_QSTR)
 		return buf_append(b, t->p, t->len);
 	for (i = 0; i < t->len; i++) {
-		if (t->p[i] == '\\' && i + 1 < t->len)
-			i++;
-		else if (t->p[i] == '\r' || t->p[i] == '\n')
+		if (t->p[i] != '\\' && t->p[i] != '\r' && t->p[i] != '\n')
 			continue;
-		if (buf_putc(b, (unsigned char)t->p[i]) == -1)
+		if (buf_append(b, t->p + run, i - run) == -1)
 			return -1;
+		if (t->p[i] == '\\' && i + 1 < t->len)
+			i++;		/* the escaped byte starts the next run */
+		else if (t->p[i] == '\\')
+			i++;		/* a final lone backslash is dropped */
+		else {
+			run = i + 1;
+			continue;
+		}
+		run = i;
 	}
-	return 0;
+	return buf_append(b, t->p + run, t->len > run ? t->len - run : 0);
 }
 
 /*

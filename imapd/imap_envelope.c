@@ -18,9 +18,13 @@ enum env_field {
 	E_IN_REPLY_TO, E_MESSAGE_ID, E_COUNT
 };
 
-static const char *const env_names[E_COUNT] = {
-	"date", "subject", "from", "sender", "reply-to", "to", "cc", "bcc",
-	"in-reply-to", "message-id",
+static const struct {
+	const char	*name;
+	size_t		 len;
+} env_names[E_COUNT] = {
+	{ "date", 4 }, { "subject", 7 }, { "from", 4 }, { "sender", 6 },
+	{ "reply-to", 8 }, { "to", 2 }, { "cc", 2 }, { "bcc", 3 },
+	{ "in-reply-to", 11 }, { "message-id", 10 },
 };
 
 static int
@@ -36,8 +40,8 @@ env_which(const struct header_field *f)
 		return -1;
 	}
 	for (k = 0; k < E_COUNT; k++)
-		if (strlen(env_names[k]) == f->namelen &&
-		    strncasecmp(f->name, env_names[k], f->namelen) == 0)
+		if (env_names[k].len == f->namelen &&
+		    strncasecmp(f->name, env_names[k].name, f->namelen) == 0)
 			return k;
 	return -1;
 }
