@@ -9,6 +9,7 @@
 #include "header_scan.h"
 #include "imap_section.h"
 #include "mime.h"
+#include "mime_decode.h"
 
 static const char crlf[] = "\r\n";
 
@@ -339,4 +340,36 @@ imap_section_copy(const struct imap_section_result *res, size_t off,
 		off = 0;
 	}
 	return 0;
+}
+
+int
+imap_section_binary(const struct mime_tree *t, const struct imap_section *sec,
+    struct buf *out, int *has_nul)
+{
+	const struct mime_part	*p;
+	size_t			 start = out->len;
+	int			 r;
+
+	*has_nul = 0;
+	if (sec->kind != IMAP_SECTION_ALL)
+		return 0;
+	if (sec->nparts == 0) {
+		if (buf_append(out, t->msg, t->len) == -1)
+			return -1;
+	} else {
+		if ((p = part_find(t, sec)) == NULL)
+			return 0;
+		r = mime_part_decode(t, p, MIME_DECODE_STRICT, out);
+		if (r == MIME_DECODE_ECTE || r == MIME_DECODE_EDATA) {
+			out->len = start;
+			if (out->data != NULL)
+				out->data[start] = '\0';
+			return IMAP_BINARY_UNKNOWN_CTE;
+		}
+		if (r != 0)
+			return -1;
+	}
+	*has_nul = out->len > start &&
+	    memchr(out->data + start, '\0', out->len - start) != NULL;
+	return 1;
 }

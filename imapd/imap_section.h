@@ -97,4 +97,20 @@ void	imap_section_result_free(struct imap_section_result *);
 int	imap_section_copy(const struct imap_section_result *, size_t off,
 	    size_t count, struct buf *out);
 
+/* imap_section_binary results, besides 1 (found) and 0 (nothing there). */
+#define IMAP_BINARY_UNKNOWN_CTE	(-2)	/* NO [UNKNOWN-CTE] */
+
+/*
+ * BINARY[section] (RFC 3516): appends the content of the part the
+ * section names to out, decoded from its Content-Transfer-Encoding;
+ * BINARY[] is the whole message as it is.  *has_nul says whether the
+ * content holds a NUL (then it must go as literal8, ~{n}).  Returns 1;
+ * 0 when the section names nothing; IMAP_BINARY_UNKNOWN_CTE when the
+ * encoding is unknown or the data is not valid in it (RFC 3516 names
+ * only UNKNOWN-CTE; Dovecot says [PARSE] for bad data); -1 when out is
+ * full or memory ran out (errno).  BINARY.SIZE is out's length after.
+ */
+int	imap_section_binary(const struct mime_tree *t,
+	    const struct imap_section *sec, struct buf *out, int *has_nul);
+
 #endif

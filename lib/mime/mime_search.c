@@ -74,6 +74,14 @@ field_match(struct mime_search *s, const struct header_field *f, int name)
 }
 
 int
+mime_search_value(struct mime_search *s, const char *value, size_t n)
+{
+	struct header_field	f = { "", 0, value, n };
+
+	return field_match(s, &f, 0);
+}
+
+int
 mime_search_header(struct mime_search *s, const char *hdr, size_t len,
     const char *field)
 {

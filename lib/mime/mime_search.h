@@ -50,6 +50,12 @@ void	mime_search_free(struct mime_search *);
  */
 int	mime_search_header(struct mime_search *, const char *hdr, size_t len,
 	    const char *field);
+/*
+ * 1 if one header field's raw value value[0..n) (as header_scan gives
+ * it: folds kept, RFC 2047 words encoded) contains the string, else 0;
+ * -1 on error.  For a caller that walks the header itself.
+ */
+int	mime_search_value(struct mime_search *, const char *value, size_t n);
 /* The same for the body (BODY) and for the whole message (TEXT). */
 int	mime_search_body(struct mime_search *, const struct mime_tree *);
 int	mime_search_text(struct mime_search *, const struct mime_tree *);

@@ -286,6 +286,61 @@ test_bad_sections(void **state)
 }
 
 static void
+test_binary(void **state)
+{
+	static const char	 msg[] =
+	    "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+	    "--b\r\nContent-Transfer-Encoding: base64\r\n\r\nQQBC\r\n"
+	    "--b\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+	    "caf=C3=A9\r\n"
+	    "--b\r\nContent-Transfer-Encoding: x-uuencode\r\n\r\nbegin\r\n"
+	    "--b\r\nContent-Transfer-Encoding: base64\r\n\r\nQU@JD\r\n"
+	    "--b--\r\n";
+	struct imap_section	 s;
+	struct mime_tree	*t;
+	struct buf		 out;
+	const char		*why;
+	int			 nul;
+
+	(void)state;
+	assert_non_null(t = mime_parse(msg, sizeof(msg) - 1));
+	buf_init(&out, 1024);
+	assert_int_equal(imap_section_parse("1", 1, IMAP_SECTION_BINARY, &s,
+	    &why), 0);
+	assert_int_equal(imap_section_binary(t, &s, &out, &nul), 1);
+	assert_int_equal(out.len, 3);
+	assert_memory_equal(out.data, "A\0B", 3);
+	assert_true(nul);
+	buf_reset(&out);
+	assert_int_equal(imap_section_parse("2", 1, IMAP_SECTION_BINARY, &s,
+	    &why), 0);
+	assert_int_equal(imap_section_binary(t, &s, &out, &nul), 1);
+	assert_string_equal(out.data, "caf\xc3\xa9");
+	assert_false(nul);
+	buf_reset(&out);
+	/* Unknown encoding, and base64 that is not: NO [UNKNOWN-CTE]. */
+	assert_int_equal(imap_section_parse("3", 1, IMAP_SECTION_BINARY, &s,
+	    &why), 0);
+	assert_int_equal(imap_section_binary(t, &s, &out, &nul),
+	    IMAP_BINARY_UNKNOWN_CTE);
+	assert_int_equal(imap_section_parse("4", 1, IMAP_SECTION_BINARY, &s,
+	    &why), 0);
+	assert_int_equal(imap_section_binary(t, &s, &out, &nul),
+	    IMAP_BINARY_UNKNOWN_CTE);
+	assert_int_equal(out.len, 0);
+	assert_int_equal(imap_section_parse("5", 1, IMAP_SECTION_BINARY, &s,
+	    &why), 0);
+	assert_int_equal(imap_section_binary(t, &s, &out, &nul), 0);
+	/* BINARY[]: the whole message, as it is. */
+	assert_int_equal(imap_section_parse("", 0, IMAP_SECTION_BINARY, &s,
+	    &why), 0);
+	assert_int_equal(imap_section_binary(t, &s, &out, &nul), 1);
+	assert_int_equal(out.len, sizeof(msg) - 1);
+	buf_free(&out);
+	mime_free(t);
+}
+
+static void
 test_deep_part_numbers(void **state)
 {
 	struct imap_section		 s;
@@ -325,6 +380,7 @@ main(void)
 		cmocka_unit_test(test_single_part_messages),
 		cmocka_unit_test(test_partial),
 		cmocka_unit_test(test_bad_sections),
+		cmocka_unit_test(test_binary),
 		cmocka_unit_test(test_deep_part_numbers),
 	};
 

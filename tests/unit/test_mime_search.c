@@ -136,6 +136,19 @@ test_text(void **state)
 }
 
 static void
+test_value(void **state)
+{
+	struct mime_search	ms;
+
+	(void)state;
+	assert_int_equal(mime_search_init(&ms, "caf\xc3\xa9 OK", 8, 1024), 0);
+	assert_int_equal(mime_search_value(&ms, " =?utf-8?q?CAF=C3=89?=\r\n"
+	    " ok", 27), 1);
+	assert_int_equal(mime_search_value(&ms, " cafe ok", 8), 0);
+	mime_search_free(&ms);
+}
+
+static void
 test_bad_needle(void **state)
 {
 	struct mime_search	ms;
@@ -172,6 +185,7 @@ main(void)
 		cmocka_unit_test(test_header),
 		cmocka_unit_test(test_body),
 		cmocka_unit_test(test_text),
+		cmocka_unit_test(test_value),
 		cmocka_unit_test(test_bad_needle),
 		cmocka_unit_test(test_part_too_large),
 	};
