@@ -95,10 +95,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 			buf_free(&out);
 		}
 	decode_all(t, t->root);
-	if (mime_search_init(&ms, "caf\xc3\xa9", 5, 4 * n + 64) == -1)
+	/* Decoding and case mapping may grow a text (U+FDFA: 18 code
+	 * points); past the maximum the search says E2BIG, never a guess. */
+	if (mime_search_init(&ms, "caf\xc3\xa9", 5, 16 * n + 64) == -1)
 		abort();
+	errno = 0;
 	r = mime_search_text(&ms, t);
-	if (r != 0 && r != 1)
+	if (r != 0 && r != 1 && !(r == -1 && errno == E2BIG))
 		abort();
 	mime_search_free(&ms);
 	mime_free(t);
