@@ -278,7 +278,8 @@ parse(struct parser *ps)
 			next = ps->n;
 			next_lines = ps->lines;
 		}
-		if (ps->nb > 0 && len >= 2 && s[pos] == '-' && s[pos + 1] == '-') {
+		if (ps->nb > 0 && len >= 2 && s[pos] == '-' &&
+		    s[pos + 1] == '-') {
 			for (i = ps->nb; i-- > 0;) {
 				kind = boundary_match(&ps->stack[i], s + pos,
 				    len);

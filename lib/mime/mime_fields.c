@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "charset.h"
 #include "header_scan.h"
+#include "mime_decode.h"
 #include "mime_int.h"
 #include "utf8.h"
 
@@ -248,37 +249,6 @@ is_attr_char(int c)
 	return is_token(c) && c != '*' && c != '\'' && c != '%';
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c |= 0x20;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-/* Decodes %XX of an extended value (bad escapes stay as written). */
-static int
-pct_decode(const char *s, size_t n, struct buf *out)
-{
-	size_t	i;
-	int	h, l;
-
-	for (i = 0; i < n; i++) {
-		if (s[i] == '%' && n - i >= 3 &&
-		    (h = hexval((unsigned char)s[i + 1])) >= 0 &&
-		    (l = hexval((unsigned char)s[i + 2])) >= 0) {
-			if (buf_putc(out, h << 4 | l) == -1)
-				return -1;
-			i += 2;
-		} else if (buf_putc(out, (unsigned char)s[i]) == -1)
-			return -1;
-	}
-	return 0;
-}
-
 /* The UTF-8 form of an extended value charset'language'text. */
 static int
 extended_utf8(struct mime_tree *t, struct mime_str v, struct mime_str *u)
@@ -295,7 +265,7 @@ extended_utf8(struct mime_tree *t, struct mime_str v, struct mime_str *u)
 	tlen = v.len - (size_t)(text - v.p);
 	buf_init(&raw, v.len + 1);
 	buf_init(&dec, 4 * v.len + 16);
-	if (pct_decode(text, tlen, &raw) == -1)
+	if (mime_unescape_hex(text, tlen, '%', 0, &raw) == -1)
 		goto out;
 	if (q2 == NULL || q1 == v.p ||
 	    charset_to_utf8(v.p, (size_t)(q1 - v.p), raw.data == NULL ? "" :
