@@ -23,8 +23,11 @@
  *  - No Content-Type, or one that is not `type/subtype` of tokens: the
  *    default, text/plain; charset=us-ascii (RFC 2045 5.2), and
  *    message/rfc822 for a body part of multipart/digest (RFC 2046 5.1.5).
- *    MIME-Version is not required (mailers forget it; Dovecot doesn't
- *    require it either).  The first of repeated fields counts.
+ *    A message's header (the root's, or an encapsulated message's)
+ *    without MIME-Version is MIME only if it has a Content-Type (mailers
+ *    forget MIME-Version; Dovecot has the same rule): otherwise its
+ *    Content-Transfer-Encoding and the rest are not read.  The first of
+ *    repeated fields counts.
  *  - A delimiter line is "--" boundary, optionally "--" (the close
  *    delimiter), then only blanks; it ends the part before it, whose
  *    body stops before the line end that precedes the delimiter (RFC 2046

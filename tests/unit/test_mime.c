@@ -436,6 +436,37 @@ test_fields(void **state)
 }
 
 static void
+test_mime_version(void **state)
+{
+	struct mime_tree	*t;
+
+	(void)state;
+	/* Neither MIME-Version nor Content-Type: not MIME. */
+	t = parse_ok(S("Content-Transfer-Encoding: base64\n"
+	    "Content-Disposition: inline\n\nQUJD\n"));
+	assert_int_equal(t->root->cte, MIME_CTE_7BIT);
+	assert_null(t->root->cte_name.p);
+	assert_null(t->root->disposition.p);
+	mime_free(t);
+	t = parse_ok(S("Content-Transfer-Encoding: base64\n"
+	    "MIME-Version: 1.0\n\nQUJD\n"));
+	assert_int_equal(t->root->cte, MIME_CTE_BASE64);
+	mime_free(t);
+	t = parse_ok(S("Content-Transfer-Encoding: base64\n"
+	    "Content-Type: text/plain\n\nQUJD\n"));
+	assert_int_equal(t->root->cte, MIME_CTE_BASE64);
+	mime_free(t);
+	/* A body part needs neither; an encapsulated message does. */
+	t = parse_ok(S("Content-Type: multipart/mixed; boundary=b\n\n--b\n"
+	    "Content-Transfer-Encoding: base64\n\nQUJD\n--b\n"
+	    "Content-Type: message/rfc822\n\n"
+	    "Content-Transfer-Encoding: base64\n\nQUJD\n--b--\n"));
+	assert_int_equal(t->root->child->cte, MIME_CTE_BASE64);
+	assert_int_equal(t->root->child->next->child->cte, MIME_CTE_7BIT);
+	mime_free(t);
+}
+
+static void
 test_bad_content_type(void **state)
 {
 	static const char *const bad[] = {
@@ -687,6 +718,7 @@ main(void)
 		cmocka_unit_test(test_encoded_message_not_parsed),
 		cmocka_unit_test(test_digest_default),
 		cmocka_unit_test(test_fields),
+		cmocka_unit_test(test_mime_version),
 		cmocka_unit_test(test_bad_content_type),
 		cmocka_unit_test(test_rfc2231),
 		cmocka_unit_test(test_extended_boundary),
