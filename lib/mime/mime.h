@@ -34,7 +34,10 @@
  *    5.1.1).  Boundaries are tried innermost first, then outward, so an
  *    outer delimiter also ends unterminated inner multiparts.  A missing
  *    close delimiter ends at the end of the enclosing part (MIME_F_NO_END).
- *  - A part header cut off by a delimiter line ends there (empty body).
+ *  - A part header cut off by a delimiter line ends there (empty body),
+ *    and so does one whose empty line is the line end before a delimiter
+ *    (that line end is the delimiter's): its range then has no empty
+ *    line, as Dovecot has it.
  *  - A multipart with no boundary parameter, or in which no body part was
  *    found, gets one empty text/plain child (MIME_F_SYNTHETIC), as
  *    Dovecot does, so that its BODYSTRUCTURE has the one body IMAP's
@@ -178,7 +181,8 @@ struct mime_tree {
 	const char		*msg;		/* the input, not copied */
 	size_t			 len;
 	struct mime_part	*root;
-	size_t			 nparts;	/* synthetic parts included */
+	size_t			 nparts;	/* synthetic parts included:
+						 * at most 2 * MIME_PARTS_MAX */
 	unsigned		 limits;
 	struct mime_arena	*arena;		/* private */
 };
