@@ -11,7 +11,10 @@ An instance is a directory tree:
       etc/users          passwd-file: alice, bob, carol (+ extras)
       etc/aliases        sendmail format
       libexec/           copies of $FACTEUR_BUILD programs; as root,
-                         enqueue is owned by facteur-queue, mode 4711
+                         enqueue is owned by facteur-queue, mode 4711,
+                         and libexec/facteur.conf -> ../etc/facteur.conf
+                         is the configuration it reads for any user
+                         (its installed one: enqueue(8))
       queue/             queue_dir (0700, owner queue_user)
       home/<user>/       0700, owned by the user
       log/queued.log     stderr of queued and everything it starts
@@ -210,6 +213,11 @@ class Instance:
                 os.chmod(dst, 0o4711)
             else:
                 os.chmod(dst, 0o755)
+        if IS_ROOT:
+            # The set-uid enqueue reads, for an ordinary caller, only the
+            # configuration installed beside it (enqueue(8)).
+            os.symlink(os.path.relpath(self.conf_path, self.libexec),
+                       os.path.join(self.libexec, "facteur.conf"))
         if os.path.exists(os.path.join(self.libexec, "sendmail")):
             for alias in ("mailq", "newaliases"):
                 os.symlink("sendmail", os.path.join(self.libexec, alias))
