@@ -183,6 +183,21 @@ reserve_check(struct inject_run *r, const struct conf *conf)
 	return 0;
 }
 
+/*
+ * Reads fd to its end (or the deadline) and throws it away: a message
+ * refused before it was read is still taken whole, so that its writer
+ * (a session streaming into a pipe) sees the refusal as an exit code,
+ * not as a broken pipe.
+ */
+static void
+input_drain(const struct inject_run *r, int fd)
+{
+	size_t	 got;
+
+	while (input_read(r, fd, &got) == READ_DATA)
+		;
+}
+
 /* E1: creates and locks msg/<id> under a fresh id; 0 or an exit code. */
 static int
 msg_create(struct inject_run *r)
@@ -456,8 +471,12 @@ queue_inject(const struct conf *conf, struct queue_inject *qi, int msgfd,
 		    "clock_gettime: %s", strerror(errno));
 	r.deadline.tv_sec += qi->timeout;
 
-	if ((code = reserve_check(&r, conf)) != 0 ||
-	    (code = msg_create(&r)) != 0)
+	if ((code = reserve_check(&r, conf)) != 0) {
+		input_drain(&r, msgfd);
+		input_drain(&r, envfd);
+		return code;
+	}
+	if ((code = msg_create(&r)) != 0)
 		return code;
 	if ((code = msg_copy(&r, msgfd, conf_int(conf,
 	    "message_size_limit"))) != 0)

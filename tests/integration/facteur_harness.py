@@ -229,10 +229,13 @@ class Instance:
                                % (name, self.build))
         return p
 
-    def mount_tmpfs(self, path, size):
-        """Mounts a tmpfs of `size` on path (root only)."""
+    def mount_tmpfs(self, path, size, nr_inodes=None):
+        """Mounts a tmpfs of `size` (and nr_inodes inodes) on path (root
+        only)."""
         opts = "size=%s,mode=0700,uid=%d,gid=%d" % (
             size, self.queue_uid, self.queue_gid)
+        if nr_inodes is not None:
+            opts += ",nr_inodes=%d" % nr_inodes
         r = subprocess.run(["mount", "-t", "tmpfs", "-o", opts, "tmpfs",
                             path], capture_output=True, text=True)
         if r.returncode != 0:
