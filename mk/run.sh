@@ -40,20 +40,16 @@ if [ "$(id -u)" = 0 ]; then
 	done
 	chown facteur-queue "$RUN/libexec/enqueue"
 	chmod 4711 "$RUN/libexec/enqueue"
+	# For any user, the set-uid enqueue reads only the configuration
+	# installed beside it (enqueue(8)).
+	ln -sf ../facteur.conf "$RUN/libexec/facteur.conf"
 	progdir=$RUN/libexec
 	chown -R "$uid:$gid" "$RUN/mail/demo"
 else
 	uid=$(id -u); gid=$(id -g)
 	progdir=$BUILD
 fi
-# The queue with its subdirectories, as queued makes them at start-up:
-# made here too, so that a mail sent the moment the port opens does not
-# find them missing (451) while queued is still starting.
-for d in "" /msg /tmp /env /state /corrupt /free; do
-	mkdir -p "$RUN/queue$d"
-	chmod 0700 "$RUN/queue$d"
-	chown "$queue_user" "$RUN/queue$d"
-done
+# The queue (run/queue) is made by the master before it listens.
 
 if [ ! -f "$RUN/tls/cert.pem" ]; then
 	openssl req -x509 -newkey rsa:2048 -nodes -days 365 \
