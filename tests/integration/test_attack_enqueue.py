@@ -430,6 +430,9 @@ def test_caller_umask_environment_and_signals_are_not_inherited(fct, atk,
         assert st.st_uid == fct.queue_uid
     with open(os.path.join(fct.queue, "msg", eid), "rb") as f:
         assert f.read() == data
+    # the envelope names the caller, whatever else it changed
+    with open(os.path.join(fct.queue, "env", eid), "rb") as f:
+        assert b"\0U%d\0" % atk.uid in f.read()
     victim_intact_and_delivered(fct, victim, own=[data])
 
 
