@@ -452,18 +452,22 @@ class Instance:
                         timeout=timeout)
 
     def enqueue_raw(self, msg, env_bytes, user="alice", timeout=120,
-                    argv=None, expect_signal=None, env=None):
+                    argv=None, expect_signal=None, env=None, cwd="/",
+                    preexec=None):
         """Runs enqueue (or argv) with msg on fd 0 and env_bytes on fd 1,
-        both pipes written by threads, as qmail-queue is fed.
+        both pipes written by threads, as qmail-queue is fed; preexec runs
+        in the child before the exec (a caller's hostile set-up).
         CompletedProcess with stderr."""
         argv = argv or [self.program("enqueue")]
         mr, mw = os.pipe()
         er, ew = os.pipe()
         kw = self._creds(user)
+        if preexec is not None:
+            kw["preexec_fn"] = preexec
         try:
             p = subprocess.Popen(argv, stdin=mr, stdout=er,
                                  stderr=subprocess.PIPE,
-                                 env=self._env_for(user, env), cwd="/",
+                                 env=self._env_for(user, env), cwd=cwd,
                                  **kw)
         finally:
             os.close(mr)

@@ -26,7 +26,7 @@ import os
 import resource
 import signal
 import subprocess
-import threading
+import time
 import uuid
 
 import pytest
@@ -60,7 +60,7 @@ def attacker_account():
         if r.returncode in (0, 6):      # 6: no such user
             break
         # 1 or 10: /etc/passwd locked by a concurrent useradd
-        threading.Event().wait(0.25)
+        time.sleep(0.25)
 
 
 @pytest.fixture
@@ -87,49 +87,16 @@ def atk(fct, attacker_account):
 
 
 def as_attacker(fct, a, args=(), msg=b"", env_bytes=b"", env=None,
-                preexec=None, close_fds_of_caller=(), timeout=60):
+                preexec=None):
     """Runs the installed enqueue as the attacker, with its message on
-    fd 0 and envelope on fd 1 (threads feed both), the environment the
-    attacker chose (by default only the installed FACTEUR_CONF, as the
-    harness gives every caller), the attacker's own directory as working
-    directory, and preexec run in the child before the exec."""
-    argv = [fct.program("enqueue")] + list(args)
-    e = {"FACTEUR_CONF": fct.conf_path, "HOME": a.home, "USER": a.login}
-    e.update(env or {})
-    mr, mw = os.pipe()
-    er, ew = os.pipe()
-
-    def child():
-        if preexec is not None:
-            preexec()
-
-    try:
-        p = subprocess.Popen(argv, stdin=mr, stdout=er,
-                             stderr=subprocess.PIPE, env=H.base_env(e),
-                             cwd=a.scratch, user=a.uid, group=a.gid,
-                             extra_groups=[], preexec_fn=child)
-    finally:
-        os.close(mr)
-        os.close(er)
-
-    def feed(fd, data):
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view[:65536]):]
-        except OSError:
-            pass
-        finally:
-            os.close(fd)
-    ts = [threading.Thread(target=feed, args=(mw, msg), daemon=True),
-          threading.Thread(target=feed, args=(ew, env_bytes), daemon=True)]
-    for t in ts:
-        t.start()
-    err = p.communicate(timeout=timeout)[1]
-    for t in ts:
-        t.join(10)
-    fct._record(argv, p.returncode, err)
-    return p.returncode, err.decode(errors="replace")
+    fd 0 and envelope on fd 1, the environment the attacker chose (the
+    harness's FACTEUR_CONF, the installed file, unless env says other),
+    the attacker's own directory as working directory, and preexec run
+    in the child before the exec.  (exit code, stderr text)."""
+    r = fct.enqueue_raw(msg, env_bytes, user=a, env=env,
+                        argv=[fct.program("enqueue")] + list(args),
+                        cwd=a.scratch, preexec=preexec, timeout=60)
+    return r.returncode, r.stderr.decode(errors="replace")
 
 
 def attacker_run(fct, a, argv, timeout=60):
