@@ -217,12 +217,15 @@ enqueue_caller_conf(const struct enqueue_caller *c, char *path,
 		(void)strlcpy(path, conf_find_path(asked, 0), pathsz);
 		return 0;
 	}
-	if (c->wanted_id != NULL || c->reserve) {
-		log_warnx("-: %s refused: a set-id enqueue takes it only "
-		    "from root or the queue's owner, not from uid %lu",
-		    c->wanted_id != NULL ? "-i" : "-B", (unsigned long)c->uid);
-		return QMAIL_EXIT_CALLER;
-	}
+	/* hints: the message is queued without them (a fresh ID, the reserve) */
+	if (c->wanted_id != NULL)
+		log_warnx("-: ignoring -i: a set-id enqueue takes it only from "
+		    "root or the queue's owner, not from uid %lu",
+		    (unsigned long)c->uid);
+	if (c->reserve)
+		log_warnx("-: ignoring -B: a set-id enqueue takes it only from "
+		    "root or the queue's owner, not from uid %lu",
+		    (unsigned long)c->uid);
 	if ((fd = conf_installed_open(&name)) == -1)
 		return QMAIL_EXIT_CONF;
 	/* A caller may name the installed file (sendmail -C does), no other. */

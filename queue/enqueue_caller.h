@@ -11,9 +11,12 @@
  *                    queue's owner: queued injecting a bounce).  -C,
  *                    $FACTEUR_CONF, -i and -B are taken.
  *   any other caller (a set-id run by a local user) gets the installed
- *                    configuration (enqueue_conf_installed) and no
- *                    choice: -C or $FACTEUR_CONF naming another file,
- *                    -i and -B are refused with QMAIL_EXIT_CALLER.
+ *                    configuration and no choice: -C or $FACTEUR_CONF
+ *                    naming another file is refused (QMAIL_EXIT_CALLER:
+ *                    the caller meant another queue or policy); -i and
+ *                    -B, hints, are ignored with a warning (a fresh ID;
+ *                    the reserve applies), so that a qmail-queue filter
+ *                    run as smtpd_user still queues.
  *
  * For every set-id run, before anything is read: the environment is
  * emptied, the working directory is /, every signal is back to its

@@ -30,7 +30,7 @@ qmail_exit_text(int code)
 	case QMAIL_EXIT_ENV_BAD:	return "envelope malformed";
 	case QMAIL_EXIT_RCPT_MANY:	return "too many recipients";
 	case QMAIL_EXIT_TOO_BIG:	return "message too large";
-	case QMAIL_EXIT_CALLER:		return "option not allowed for this caller";
+	case QMAIL_EXIT_CALLER:		return "configuration not allowed for this caller";
 	case QMAIL_EXIT_NOMEM:		return "out of memory";
 	case QMAIL_EXIT_TIMEOUT:	return "timeout reading input";
 	case QMAIL_EXIT_WRITE:		return "write error or disk full";

@@ -22,7 +22,7 @@
 #define QMAIL_EXIT_ENV_BAD	12	/* envelope malformed */
 #define QMAIL_EXIT_RCPT_MANY	13	/* too many recipients */
 #define QMAIL_EXIT_TOO_BIG	31	/* message over message_size_limit */
-#define QMAIL_EXIT_CALLER	32	/* an option this caller may not give */
+#define QMAIL_EXIT_CALLER	32	/* a config this caller may not choose */
 #define QMAIL_EXIT_NOMEM	51	/* out of memory */
 #define QMAIL_EXIT_TIMEOUT	52	/* timeout reading input */
 #define QMAIL_EXIT_WRITE	53	/* write error or disk full */

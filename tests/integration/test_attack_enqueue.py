@@ -257,15 +257,19 @@ def test_attacker_message_body_as_config_is_refused(fct, atk, victim):
 
 
 @pytest.mark.parametrize("which", ["victim", "fresh"])
-def test_attacker_chosen_queue_id_is_refused(fct, atk, victim, which):
+def test_attacker_chosen_queue_id_is_ignored(fct, atk, victim, which):
+    """-i is a hint: from a local user it is ignored (with a warning),
+    and the message is queued under a fresh ID."""
     qid = victim["id"] if which == "victim" else "0" * 14
-    tag, data = H.make_message()
+    tag, data = H.make_message(to=MALLORY)
     code, err = as_attacker(fct, atk, ["-i", qid], data,
                             H.envelope(MALLORY, [MALLORY]))
-    assert_refused(code, err, EXIT_CALLER, "-i refused",
-                   "only from root or the queue's owner")
-    nothing_queued_by(fct, atk)
-    victim_intact_and_delivered(fct, victim)
+    assert code == 0, err
+    assert "ignoring -i" in err and "only from root or the queue's owner" \
+        in err, err
+    ids = os.listdir(os.path.join(fct.queue, "env"))
+    assert len(ids) == 2 and qid not in (set(ids) - {victim["id"]}), ids
+    victim_intact_and_delivered(fct, victim, own=[data])
 
 
 @pytest.mark.parametrize("sub", ["tmp", "msg", "env"])
@@ -335,8 +339,8 @@ def test_rewrite_of_deferred_envelope_fails(fct, atk, victim):
     code, err = as_attacker(fct, atk, ["-C", planted, "-i", victim["id"]],
                             data, H.envelope(MALLORY, [MALLORY]))
     victim_envelope_unchanged(fct, victim)
-    assert code == EXIT_CALLER, (code, err)
-    assert "refused" in err, err
+    assert_refused(code, err, EXIT_CALLER, "-C %s refused" % planted,
+                   "ignoring -i")
     assert tree(q) == []
     victim_intact_and_delivered(fct, victim, own=[text.encode()])
 

@@ -189,10 +189,11 @@ def test_bounces_may_use_the_reserve(fct):
     r = fct.enqueue_raw(data, H.envelope(ALICE, ["nobody-here@" + D]))
     assert r.returncode == 0, r.stderr
     filler = fill_blocks(fct, 2)
-    # an ordinary caller cannot ask for the reserve
+    # an ordinary caller cannot ask for the reserve: -B is ignored
     r = fct.enqueue_raw(data, H.envelope(ALICE, [BOB]), argv=[
         fct.program("enqueue"), "-B"])
-    assert r.returncode == 32, (r.returncode, r.stderr)
+    assert r.returncode == EXIT_NOSPACE, (r.returncode, r.stderr)
+    assert b"ignoring -B" in r.stderr, r.stderr
     fct.start_queued()
     (bounce,) = fct.wait_for_delivery("alice", 1)
     assert H.is_bounce(bounce) and tag.encode() in bounce
