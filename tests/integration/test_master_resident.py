@@ -294,8 +294,8 @@ def settled_fds(m, res):
     def no_pidfd():
         for fd in os.listdir("/proc/%d/fd" % res):
             try:
-                if os.readlink("/proc/%d/fd/%s" % (res, fd)) == \
-                        "anon_inode:[pidfd]":
+                # anon_inode:[pidfd], or pidfd:[N] on kernels with pidfs
+                if "pidfd" in os.readlink("/proc/%d/fd/%s" % (res, fd)):
                     return False
             except OSError:
                 pass
