@@ -442,6 +442,80 @@ def test_caller_cannot_signal_or_stop_a_running_enqueue(fct, atk, victim):
     victim_intact_and_delivered(fct, victim, own=[head])
 
 
+def test_callers_terminal_cannot_stop_enqueue(fct, atk, victim):
+    """The message typed on a terminal, as a job of a shell, and ^Z in the
+    middle of it: the tty's SIGTSTP reaches the foreground job whatever
+    its uids, so enqueue ignores it rather than stop with msg/<id>
+    locked.  A session leader stands in for the shell (a job of an
+    orphaned process group would never get the signal)."""
+    import pty
+    er, ew = os.pipe()
+    part1 = b"Subject: typed\n\nline one\n"
+    pid, master = pty.fork()
+    if pid == 0:                                # the "shell"
+        try:
+            job = os.fork()
+            if job == 0:
+                os.setpgid(0, 0)
+                signal.signal(signal.SIGTTOU, signal.SIG_IGN)
+                os.tcsetpgrp(0, os.getpgrp())   # the foreground job
+                signal.signal(signal.SIGTTOU, signal.SIG_DFL)
+                os.dup2(er, 1)
+                os.setgroups([])
+                os.setgid(atk.gid)
+                os.setuid(atk.uid)
+                os.execve(fct.program("enqueue"), ["enqueue"], H.base_env(
+                    {"FACTEUR_CONF": fct.conf_path}))
+            os.close(er)
+            _, st = os.waitpid(job, os.WUNTRACED)
+            if os.WIFSTOPPED(st):
+                os.kill(job, signal.SIGKILL)
+                os._exit(3)
+            os._exit(os.WEXITSTATUS(st) if os.WIFEXITED(st) else 4)
+        finally:
+            os._exit(127)
+    os.close(er)
+    status = None
+    try:
+        os.write(master, part1)
+        msgdir = os.path.join(fct.queue, "msg")
+
+        def read_part1():
+            for n in os.listdir(msgdir):
+                if n != victim["id"] and os.stat(
+                        os.path.join(msgdir, n)).st_size == len(part1):
+                    return True
+            return False
+        # ^Z flushes the tty's input: enqueue has read part1 first
+        H.wait_until(read_part1, 30, "enqueue to read the first lines")
+        os.write(master, b"\x1a")              # ^Z
+        os.write(master, b"line two\n\x04")    # then the end, ^D
+        os.write(ew, H.envelope(MALLORY, [MALLORY]))
+        os.close(ew)
+        ew = None
+        deadline = time.monotonic() + 30
+        while status is None:
+            done, st = os.waitpid(pid, os.WNOHANG)
+            if done:
+                status = st
+                break
+            assert time.monotonic() < deadline, "the job did not end"
+            try:
+                os.read(master, 4096)           # the echo
+            except OSError:
+                pass
+    finally:
+        if ew is not None:
+            os.close(ew)
+        if status is None:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        os.close(master)
+    assert os.WEXITSTATUS(status) != 3, "^Z stopped the set-uid enqueue"
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, status
+    victim_intact_and_delivered(fct, victim, own=[part1 + b"line two\n"])
+
+
 @pytest.mark.parametrize("limit", ["fsize", "nofile"])
 def test_caller_resource_limits_only_make_it_fail_cleanly(fct, atk, victim,
                                                           limit):
