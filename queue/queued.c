@@ -1,7 +1,8 @@
 /*
  * queued: the queue manager.  Started by the master (or by hand) as root
  * or as the queue user, with `-C facteur.conf` and `-d` for the
- * foreground.  As root it creates queue_dir for queue_user, forks the
+ * foreground; `-L` only makes queue_dir and its folders, as at start-up,
+ * and exits (mk/run.sh, INSTALL).  As root it creates queue_dir for queue_user, forks the
  * keeper (which stays with the privileges queued started with and starts
  * lspawn on request, see queued_keeper.c), then drops to queue_user.
  *
@@ -65,7 +66,7 @@ queued_clock_us(void)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: queued [-d] [-C file]\n");
+	fprintf(stderr, "usage: queued [-dL] [-C file]\n");
 	exit(100);
 }
 
@@ -428,17 +429,21 @@ main(int argc, char *argv[])
 	struct queued		*q = &qs;
 	const char		*confopt = NULL, *user;
 	char			 lspawn[PATH_MAX];
-	int			 ch, r;
+	int			 ch, r, layout_only = 0;
 
 	if (fd_ensure_std() == -1)
 		exit(111);
 	signals_setup();
-	while ((ch = getopt(argc, argv, "C:d")) != -1) {
+	while ((ch = getopt(argc, argv, "C:dL")) != -1) {
 		switch (ch) {
 		case 'C':
 			confopt = optarg;
 			break;
 		case 'd':
+			q->foreground = 1;
+			break;
+		case 'L':
+			layout_only = 1;
 			q->foreground = 1;
 			break;
 		default:
@@ -470,6 +475,9 @@ main(int argc, char *argv[])
 		    conf_str(q->conf, "queue_dir"));
 	if (chdir(conf_str(q->conf, "queue_dir")) == -1)
 		fatal("chdir %s", conf_str(q->conf, "queue_dir"));
+	/* -L: the queue, made above as at start-up; no more */
+	if (layout_only)
+		return 0;
 	keeper_pid = keeper_start(q, lspawn, q->foreground);
 	if (keeper_pid == -1)
 		fatalx("cannot start the lspawn keeper");
