@@ -298,9 +298,10 @@ monitor_queue_lost(struct monitor *m)
 	if (queue_open(&q, conf_str(m->conf, "queue_dir")) == -1)
 		return 111;
 	buf_init(&b, m->tx_env.len + 4096);
+	/* no FIFO to block on, no link to another user's file */
 	if (queue_path(&q, QUEUE_ENV, m->id, &loc) == -1 ||
 	    (fd = openat(loc.at, loc.name, O_RDONLY | O_NOFOLLOW |
-	    O_CLOEXEC)) == -1)
+	    O_NONBLOCK | O_CLOEXEC)) == -1 || !queue_file_ok(&q, fd))
 		goto out;
 	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
 		if (buf_append(&b, chunk, (size_t)n) == -1)
