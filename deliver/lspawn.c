@@ -41,6 +41,7 @@
 #include "chan.h"
 #include "child.h"
 #include "conf.h"
+#include "conf_log.h"
 #include "fdio.h"
 #include "log.h"
 #include "lspawn.h"
@@ -316,6 +317,7 @@ main(int argc, char *argv[])
 	    NULL)) == NULL)
 		fatalx("cannot load the configuration");
 	log_set_debug(conf_bool(conf, "log_debug"));
+	(void)conf_log_open(conf);
 	lspawn_setup(&ls, conf);
 	signals_setup();
 	loop_run(&ls);

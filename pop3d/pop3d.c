@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "conf_log.h"
 #include "fdio.h"
 #include "log.h"
 #include "login_split.h"
@@ -105,6 +106,7 @@ main(int argc, char *argv[])
 		    111);
 	}
 	log_set_debug(conf_bool(conf, "log_debug"));
+	(void)conf_log_open(conf);
 	if (opts.overloaded && !opts.implicit_tls)
 		pop3d_refuse(&opts, "-ERR [SYS/TEMP] busy, try later\r\n", 0);
 

@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "conf_log.h"
 #include "enqueue_caller.h"
 #include "fdio.h"
 #include "log.h"
@@ -99,6 +100,7 @@ main(int argc, char *argv[])
 		enqueue_exit(QMAIL_EXIT_CONF, "cannot load config %s",
 		    confpath);
 	log_set_debug(conf_bool(conf, "log_debug"));
+	(void)conf_log_open(conf);
 	/* O_NOFOLLOW, owner and mode of queue_dir and every folder */
 	if (queue_open(&queue, conf_str(conf, "queue_dir")) == -1)
 		enqueue_exit(QMAIL_EXIT_QUEUE, "cannot use the queue %s",

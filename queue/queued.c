@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "conf_log.h"
 #include "fdio.h"
 #include "log.h"
 #include "priv.h"
@@ -464,6 +465,8 @@ main(int argc, char *argv[])
 	q->confpath = conf_find_path(confopt, 1);
 	if ((q->conf = conf_load(q->confpath, conf_err, NULL)) == NULL)
 		fatalx("%s: errors in the config", q->confpath);
+	(void)conf_log_create(q->conf);
+	(void)conf_log_open(q->conf);
 	r = snprintf(lspawn, sizeof(lspawn), "%s/lspawn",
 	    conf_str(q->conf, "program_dir"));
 	if (r < 0 || (size_t)r >= sizeof(lspawn))
