@@ -40,6 +40,7 @@
 #include "fdio.h"
 #include "log.h"
 #include "qmail_env.h"
+#include "queue_env.h"
 #include "queue_inject.h"
 #include "queue_owner.h"
 #include "queue_path.h"
@@ -116,6 +117,9 @@ main(int argc, char *argv[])
 	    queueid_valid(caller.wanted_id))
 		qi.wanted_id = caller.wanted_id;
 	qi.reserve = caller.trusted && caller.reserve;
+	/* queued's notices; a trusted writer (smtpd) may say smtp */
+	qi.origin = qi.reserve ? QUEUE_ORIGIN_BOUNCE : QUEUE_ORIGIN_LOCAL;
+	qi.trust_origin = caller.trusted;
 	code = queue_inject(conf, &qi, 0, 1);
 	queue_close(&queue);
 	conf_free(conf);

@@ -28,6 +28,7 @@
 #include "child.h"
 #include "conf.h"
 #include "log.h"
+#include "queue_env.h"
 #include "queue_inject.h"
 #include "queue_spare.h"
 #include "queueid.h"
@@ -96,6 +97,7 @@ qwriter_run(const struct conf *conf, const struct smtpd_opts *opts, int fd)
 		qi.uid = injector;
 		qi.wanted_id = msg.f[1];
 		qi.spares = &spares;
+		qi.origin = QUEUE_ORIGIN_SMTP;
 		code = queue_inject(conf, &qi, msg.fds[0], msg.fds[1]);
 		chan_msg_close_fds(&msg);
 		(void)snprintf(num, sizeof(num), "%d", code);

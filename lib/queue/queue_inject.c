@@ -60,6 +60,7 @@ queue_inject_init(struct queue_inject *qi)
 	qi->wanted_id = NULL;
 	qi->uid = getuid();
 	qi->timeout = INJECT_TIMEOUT;
+	qi->origin = QUEUE_ORIGIN_LOCAL;
 	(void)strlcpy(qi->id, "-", sizeof(qi->id));
 }
 
@@ -366,6 +367,13 @@ env_write(struct inject_run *r, const struct qmail_env *e)
 	qe.sender = e->sender;
 	qe.rcpt = e->rcpt;
 	qe.nrcpt = e->nrcpt;
+	qe.origin = r->qi->origin;
+	if (r->qi->trust_origin && e->origin != QUEUE_ORIGIN_NONE)
+		qe.origin = e->origin;
+	qe.ret = e->ret;
+	qe.envid = e->envid;
+	qe.notify = e->notify;
+	qe.orcpt = e->orcpt;
 	buf_init(&b, INJECT_ENV_MAX);
 	if (queue_env_encode(&b, &qe) == -1) {
 		saved = errno;
@@ -481,6 +489,10 @@ queue_inject(const struct conf *conf, struct queue_inject *qi, int msgfd,
 	    (code = env_write(&r, &e)) == 0 &&
 	    (code = inject_commit(&r)) == 0) {
 		qi->nrcpt = e.nrcpt;
+		if (qi->origin == QUEUE_ORIGIN_LOCAL && !(qi->trust_origin &&
+		    e.origin == QUEUE_ORIGIN_SMTP))
+			log_info_as("pickup", "%s: uid=%lld from=<%s>", qi->id,
+			    (long long)qi->uid, e.sender);
 		log_info("%s: from=<%s>, size=%zu, nrcpt=%zu, uid=%lld",
 		    qi->id, e.sender, qi->size, e.nrcpt, (long long)qi->uid);
 	}

@@ -80,6 +80,20 @@ struct queue_inject {
 	 * percent of its inodes, free.
 	 */
 	int		 reserve;
+	/*
+	 * How the message came (enum queue_origin, the envelope's P
+	 * record): QUEUE_ORIGIN_LOCAL (the default, enqueue run by a local
+	 * program), _SMTP (smtpd's queue writers) or _BOUNCE (queued's
+	 * notices).  With trust_origin, a P record in the envelope
+	 * extension (lib/queue/qmail_env.h) says smtp instead: enqueue sets
+	 * it only for root and the queue's owner, so a local user cannot
+	 * pass a message of its own for one that came by SMTP.  A local
+	 * message is logged as Postfix's pickup logs one ("ID: uid=N
+	 * from=<sender>", as facteur/pickup), which pflogsumm counts as
+	 * received.
+	 */
+	int		 origin;
+	int		 trust_origin;
 	/* out: id is "-" until one is taken; size and nrcpt once queued */
 	char		 id[QUEUEID_LEN + 1];
 	size_t		 size;
