@@ -153,6 +153,7 @@ conf_apply(struct queued *q)
 	if (q->retry_max < q->retry_min)
 		q->retry_max = q->retry_min;
 	q->lifetime = conf_int(q->conf, "queue_lifetime");
+	q->delay_warning = conf_int(q->conf, "delay_warning_time");
 	q->scan_interval = conf_int(q->conf, "queue_scan_interval");
 	log_set_debug(conf_bool(q->conf, "log_debug"));
 	if (local_resize(q, (size_t)conf_int(q->conf, "local_concurrency"))
@@ -354,9 +355,11 @@ timeout_ms(struct queued *q, long long next_scan_ms, int scan_pending,
 static void
 loop_run(struct queued *q)
 {
-	struct pollfd	 pfd[4];
+	struct pollfd	 pfd[4 + CTL_POLL_MAX];
 	long long	 next_trigger_ms, next_scan_ms, stop_at = 0, now, gap;
-	int		 scan_pending = 0, n;
+	long long	 ct;
+	size_t		 nctl;
+	int		 scan_pending = 0, n, t;
 
 	next_trigger_ms = fd_now_ms();
 	next_scan_ms = next_trigger_ms + q->scan_interval * 1000;
@@ -400,8 +403,11 @@ loop_run(struct queued *q)
 		pfd[2].events = POLLIN;
 		pfd[3].fd = chan_pending(&q->to) > 0 ? q->to.fd : -1;
 		pfd[3].events = POLLOUT;
-		n = poll(pfd, 4, timeout_ms(q, next_scan_ms, scan_pending,
-		    next_trigger_ms));
+		nctl = ctl_pollfds(q, pfd + 4, CTL_POLL_MAX);
+		t = timeout_ms(q, next_scan_ms, scan_pending, next_trigger_ms);
+		if ((ct = ctl_timeout_ms(q)) != -1 && ct < t)
+			t = (int)ct;
+		n = poll(pfd, 4 + nctl, t);
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
@@ -418,6 +424,8 @@ loop_run(struct queued *q)
 		if (q->to.fd != -1 && pfd[3].fd == q->to.fd &&
 		    (pfd[3].revents & (POLLOUT | POLLERR | POLLHUP)))
 			(void)local_flush(q);
+		/* the control socket: facteurctl, mailq */
+		ctl_events(q, pfd + 4, nctl);
 		if (q->scan_full && q->nmsgs < QUEUED_ACTIVE_MAX / 2)
 			scan_pending = 1;
 	}
@@ -484,6 +492,8 @@ main(int argc, char *argv[])
 	keeper_pid = keeper_start(q, lspawn, q->foreground);
 	if (keeper_pid == -1)
 		fatalx("cannot start the lspawn keeper");
+	/* as root (the keeper never holds it): the control socket */
+	ctl_open(q);
 	priv_drop_user(user, NULL);
 	queue_layout(q);
 	if (aliases_reload(q, q->conf) == -1)
@@ -501,6 +511,7 @@ main(int argc, char *argv[])
 		log_warnx("exiting with %zu jobs unfinished; they are retried "
 		    "at the next start", q->nbusy);
 	local_stop(q, NULL);
+	ctl_close(q);
 	msg_free_all(q);
 	/* the keeper ends at EOF on its socket; do not leave a zombie */
 	chan_close(&q->keeper);

@@ -55,8 +55,8 @@ static int	mon_starttls(struct monitor *, struct chan_msg *);
 
 /* Adding a request is adding a row. */
 static const struct monitor_req monitor_reqs[] = {
-	{ "MAIL",	3, 0, monitor_tx_mail },
-	{ "RCPT",	2, 0, monitor_tx_rcpt },
+	{ "MAIL",	5, 0, monitor_tx_mail },
+	{ "RCPT",	4, 0, monitor_tx_rcpt },
 	{ "MSGSTART",	2, 0, monitor_queue_start },
 	{ "MSGEND",	1, 0, monitor_queue_end },
 	{ "MSGABORT",	1, 0, monitor_queue_abort },
