@@ -480,7 +480,7 @@ arg_xrcpt(struct smtpd_session *s, const struct smtp_cmd *c, union cmd_arg *a,
 	size_t	 used;
 
 	(void)s;
-	if (path_parse(c->arg, c->arglen, PATH_ALLOW_NO_DOMAIN, &a->rcpt,
+	if (path_parse(c->arg, c->arglen, PATH_ALLOW_NO_DOMAIN, &a->rcpt.path,
 	    &used, &e->text) == -1 || used != c->arglen) {
 		e->code = 501;
 		e->enh = NULL;
@@ -494,7 +494,7 @@ arg_xrcpt(struct smtpd_session *s, const struct smtp_cmd *c, union cmd_arg *a,
 static void
 cmd_xrcpt(struct smtpd_session *s, union cmd_arg *a)
 {
-	session_subvert_xrcpt(s, &a->rcpt);
+	session_subvert_xrcpt(s, &a->rcpt.path);
 }
 #endif
 
