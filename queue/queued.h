@@ -66,6 +66,8 @@ struct qmsg {
 	int		 seen;		/* found by the current scan */
 	int		 deleting;	/* removed once its jobs in flight end */
 	long long	 warn_retry;	/* a failed delay warning: not before */
+	double		 loaded;	/* when queued took it (precise) */
+	double		*jstart;	/* per job: its attempt began (0: none) */
 	long long	 uid;		/* who injected it (the envelope's U) */
 	int		 origin;	/* enum queue_origin */
 	/* DSN (RFC 3461), from the envelope; all NULL/0 when none given */

@@ -145,6 +145,7 @@ msg_free(struct qmsg *m)
 	queue_state_free(&m->st);
 	msg_dsn_free(m);
 	free(m->envid);
+	free(m->jstart);
 	free(m->busy);
 	free(m->sender);
 	free(m);
@@ -227,12 +228,19 @@ int
 msg_jobs_changed(struct qmsg *m)
 {
 	unsigned char	*nb;
+	double		*ns;
 	size_t		 i;
 
 	if ((nb = calloc(m->st.njob ? m->st.njob : 1, 1)) == NULL)
 		return -1;
+	if ((ns = calloc(m->st.njob ? m->st.njob : 1, sizeof(*ns))) == NULL) {
+		free(nb);
+		return -1;
+	}
 	free(m->busy);
 	m->busy = nb;
+	free(m->jstart);
+	m->jstart = ns;
 	m->inflight = 0;
 	m->cursor = 0;
 	m->left = 0;
@@ -416,14 +424,60 @@ retry_delay(struct queued *q, unsigned attempts)
 	return d < q->retry_max ? d : q->retry_max;
 }
 
+/* A delay as Postfix writes it: "0", "0.2", "1.25". */
+static void
+delay_text(double d, char *out, size_t n)
+{
+	size_t	 len;
+
+	if (d < 0.005) {
+		(void)strlcpy(out, "0", n);
+		return;
+	}
+	(void)snprintf(out, n, "%.2f", d);
+	len = strlen(out);
+	while (len > 0 && out[len - 1] == '0')
+		out[--len] = '\0';
+	if (len > 0 && out[len - 1] == '.')
+		out[--len] = '\0';
+}
+
+/*
+ * Postfix's delays=a/b/c/d of an attempt: before queued saw the message,
+ * in queued until the attempt, connection set-up (none here), the
+ * delivery itself; and dsn=, the enhanced status of text, or the
+ * class's.
+ */
+static void
+outcome_fields(const struct qmsg *m, size_t i, int status, const char *text,
+    double now, char *out, size_t n)
+{
+	char	 a[16], b[16], d[16], code[16];
+	double	 start = m->jstart != NULL && m->jstart[i] > 0 ?
+		    m->jstart[i] : now;
+	double	 seen = m->loaded > 0 ? m->loaded : now;
+
+	delay_text(seen - (double)m->arrival, a, sizeof(a));
+	delay_text(start - seen, b, sizeof(b));
+	delay_text(now - start, d, sizeof(d));
+	(void)bounce_status_class(text, status == 'K' ? '2' :
+	    status == 'Z' ? '4' : '5', code, sizeof(code));
+	if ((text[0] == '2' || text[0] == '4' || text[0] == '5') &&
+	    text[1] == '.' && strncmp(text + 1, code + 1,
+	    strlen(code) - 1) == 0)
+		code[0] = text[0];
+	(void)snprintf(out, n, ", delays=%s/%s/0/%s, dsn=%s", a, b, d, code);
+}
+
 /* The outcome of one job; relay says where it went. */
 static void
 job_outcome(struct queued *q, struct qmsg *m, size_t i, int status,
     const char *text, const char *relay)
 {
 	struct queue_job *j = &m->st.job[i];
-	char		 orig[QUEUE_ADDR_MAX + 16] = "";
-	double		 delay = queued_time_precise() - (double)m->arrival;
+	char		 orig[QUEUE_ADDR_MAX + 16] = "", extra[96];
+	double		 at = queued_time_precise();
+	double		 delay = at - (double)m->arrival;
 	long long	 now = queued_time();
 
 	if (delay < 0)
@@ -435,12 +489,6 @@ job_outcome(struct queued *q, struct qmsg *m, size_t i, int status,
 	m->dirty = 1;
 	if (queue_job_set_reason(j, text) == -1)
 		log_warn("%s: reason", m->st.id);
-	if (status == 'K') {
-		log_info("%s: to=<%s>%s, relay=%s, delay=%.2f, status=sent (%s)",
-		    m->st.id, j->rcpt, orig, relay, delay, text);
-		msg_job_done(q, m, i, DONE_DELIVERED);
-		return;
-	}
 	if (status == 'Z' && now - m->arrival >= q->lifetime) {
 		char	expired[QUEUE_REASON_MAX + 1];
 
@@ -450,16 +498,26 @@ job_outcome(struct queued *q, struct qmsg *m, size_t i, int status,
 		    "expired in the queue; last error: %s", text);
 		(void)queue_job_set_reason(j, expired);
 	}
+	outcome_fields(m, i, status, status == 'D' ? j->reason : text, at,
+	    extra, sizeof(extra));
+	if (m->jstart != NULL)
+		m->jstart[i] = 0;
+	if (status == 'K') {
+		log_info("%s: to=<%s>%s, relay=%s, delay=%.2f%s, status=sent "
+		    "(%s)", m->st.id, j->rcpt, orig, relay, delay, extra, text);
+		msg_job_done(q, m, i, DONE_DELIVERED);
+		return;
+	}
 	if (status == 'Z') {
 		j->next_try = now + retry_delay(q, j->attempts);
-		log_info("%s: to=<%s>%s, relay=%s, delay=%.2f, status=deferred "
-		    "(%s)", m->st.id, j->rcpt, orig, relay, delay, text);
+		log_info("%s: to=<%s>%s, relay=%s, delay=%.2f%s, status=deferred "
+		    "(%s)", m->st.id, j->rcpt, orig, relay, delay, extra, text);
 		return;
 	}
 	j->status = QJ_BOUNCE;
 	j->next_try = 0;
-	log_info("%s: to=<%s>%s, relay=%s, delay=%.2f, status=bounced (%s)",
-	    m->st.id, j->rcpt, orig, relay, delay, j->reason);
+	log_info("%s: to=<%s>%s, relay=%s, delay=%.2f%s, status=bounced (%s)",
+	    m->st.id, j->rcpt, orig, relay, delay, extra, j->reason);
 }
 
 void
@@ -598,6 +656,7 @@ msg_load(struct queued *q, const char *id)
 	m->size = (long long)sb.st_size;
 	m->uid = env.uid;
 	m->origin = env.origin;
+	m->loaded = queued_time_precise();
 	m->ret = env.ret;
 	if (env.envid != NULL && (m->envid = strdup(env.envid)) == NULL) {
 		log_warn("%s: out of memory", id);

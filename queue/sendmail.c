@@ -38,6 +38,9 @@ struct sm_opts {
 	int		 extract;	/* -t */
 	int		 verbose;	/* -v */
 	int		 newaliases;	/* -bi, or run as newaliases */
+	int		 listq;		/* -bp, or run as mailq */
+	int		 flush;		/* -q */
+	const char	*flush_arg;	/* -q's: "", Rsite, Iid, an interval */
 	const char	*sender;	/* -f / -r */
 	const char	*fullname;	/* -F */
 	const char	*confpath;	/* -C */
@@ -102,6 +105,10 @@ opt_b(struct sm_opts *o, const char *a)
 		o->newaliases = 1;
 		return;
 	}
+	if (strcmp(a, "p") == 0) {
+		o->listq = 1;
+		return;
+	}
 	sm_unsupported("-b", a);
 }
 
@@ -140,7 +147,11 @@ opts_parse(struct sm_opts *o, int argc, char *argv[])
 			case 'b':
 				break;
 			case 'q':
-				sm_unsupported("-q", "");
+				/* -q, -qRsite, -qIid, -q30m: the rest is its */
+				o->flush = 1;
+				o->flush_arg = p + 1;
+				p += strlen(p) - 1;
+				continue;
 			default: {
 				char opt[3] = { '-', c, '\0' };
 
@@ -422,7 +433,7 @@ main(int argc, char *argv[])
 	base = basename(argv0);
 	if (strcmp(base, "mailq") == 0) {
 		sm_prog = "mailq";
-		sm_die(EX_UNAVAILABLE, "not supported yet");
+		o.listq = 1;
 	}
 	if (strcmp(base, "newaliases") == 0) {
 		sm_prog = "newaliases";
@@ -435,6 +446,14 @@ main(int argc, char *argv[])
 		sm_die(EX_CONFIG, "cannot load %s", confpath);
 	if (o.newaliases) {
 		code = newaliases_run(conf);
+		conf_free(conf);
+		free(argv0);
+		return code;
+	}
+	/* the queue, through queued (sendmail_queue.c) */
+	if (o.listq || o.flush) {
+		code = o.listq ? sm_mailq(conf, sm_prog) :
+		    sm_flush(conf, sm_prog, o.flush_arg);
 		conf_free(conf);
 		free(argv0);
 		return code;

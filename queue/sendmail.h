@@ -101,4 +101,9 @@ struct sm_run {
 
 int	enqueue_run(const struct sm_run *, int *code, char *err, size_t errsz);
 
+struct conf;
+/* sendmail_queue.c: -bp (mailq) and -q, through queued */
+int	sm_mailq(const struct conf *, const char *prog);
+int	sm_flush(const struct conf *, const char *prog, const char *arg);
+
 #endif

@@ -9,4 +9,5 @@ SRCS_queued   = $(addprefix queue/,queued.c queued_bounce.c queued_keeper.c \
                 queued_notice.c queued_admin.c queued_ctl.c \
                 queued_ctl_answer.c)
 SRCS_sendmail = $(addprefix queue/,sendmail.c sendmail_fields.c \
-                sendmail_header.c sendmail_input.c sendmail_run.c)
+                sendmail_header.c sendmail_input.c sendmail_run.c \
+                sendmail_queue.c)
