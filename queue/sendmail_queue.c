@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sysexits.h>
 
+#include "conf.h"
 #include "queue_ctl.h"
 #include "queue_list.h"
 #include "sendmail.h"
