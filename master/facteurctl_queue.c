@@ -250,16 +250,21 @@ ctl_queue(const char *conf_path, int argc, char **argv)
 
 	if (argc < 2)
 		return queue_usage();
+	for (i = 0; i < sizeof(acts) / sizeof(acts[0]); i++)
+		if (strcmp(argv[1], acts[i].name) == 0)
+			break;
+	if (!(strcmp(argv[1], "list") == 0 && (argc == 2 || (argc == 3 &&
+	    strcmp(argv[2], "--json") == 0))) &&
+	    !(strcmp(argv[1], "show") == 0 && argc == 3) &&
+	    !(strcmp(argv[1], "flush") == 0 && argc <= 3) &&
+	    !(i < sizeof(acts) / sizeof(acts[0]) && argc >= 3))
+		return queue_usage();
 	if ((conf = conf_load(conf_path, conf_error_print, NULL)) == NULL) {
 		fprintf(stderr, "facteurctl: %s has errors\n", conf_path);
 		return CTL_EX_FAIL;
 	}
 	dir = conf_str(conf, "control_dir");
 	if (strcmp(argv[1], "list") == 0) {
-		if (argc > 3 || (argc == 3 && strcmp(argv[2], "--json") != 0)) {
-			conf_free(conf);
-			return queue_usage();
-		}
 		k = qlist_print(dir, argc == 3, stdout, err, sizeof(err));
 		st = queue_status(k, "", err);
 	} else if (strcmp(argv[1], "show") == 0 && argc == 3)
@@ -267,13 +272,6 @@ ctl_queue(const char *conf_path, int argc, char **argv)
 	else if (strcmp(argv[1], "flush") == 0 && argc <= 3)
 		st = queue_act(dir, QCTL_FLUSH, argc == 3 ? argv[2] : NULL);
 	else {
-		for (i = 0; i < sizeof(acts) / sizeof(acts[0]); i++)
-			if (strcmp(argv[1], acts[i].name) == 0)
-				break;
-		if (i == sizeof(acts) / sizeof(acts[0]) || argc < 3) {
-			conf_free(conf);
-			return queue_usage();
-		}
 		for (k = 2; k < argc; k++)
 			if ((r = queue_act(dir, acts[i].verb, argv[k])) !=
 			    CTL_EX_OK && st == CTL_EX_OK)

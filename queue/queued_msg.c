@@ -287,6 +287,7 @@ msg_wait(struct queued *q, struct qmsg *m, long long now)
 {
 	long long	 w = 0, d;
 	size_t		 i;
+	int		 have = 0;
 
 	if (m->where == QM_WAIT)
 		RB_REMOVE(qmsg_times, &q->wait, m);
@@ -300,11 +301,12 @@ msg_wait(struct queued *q, struct qmsg *m, long long now)
 
 		if (j->status == QJ_DELIVERED || j->status == QJ_FAILED)
 			continue;
-		if (w == 0 || j->next_try < w)
+		if (!have || j->next_try < w)
 			w = j->next_try;
+		have = 1;
 	}
 	/* the delay warning is a reason to wake too */
-	if ((d = notice_delay_due(q, m)) != 0 && (w == 0 || d < w))
+	if ((d = notice_delay_due(q, m)) != 0 && (!have || d < w))
 		w = d;
 	if (w <= now) {
 		msg_make_ready(q, m);

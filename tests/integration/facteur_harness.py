@@ -18,6 +18,7 @@ An instance is a directory tree:
       queue/             queue_dir (0700, owner queue_user)
       home/<user>/       0700, owned by the user
       log/queued.log     stderr of queued and everything it starts
+      control/queued     queued's control socket (control_dir)
       log/commands.log   argv, exit code and stderr of every helper run
       run/               1777 scratch space (wrappers' marker files)
 
@@ -138,6 +139,9 @@ class Instance:
             "queue_retry_max": "2s",
             "queue_lifetime": "1h",
             "log_debug": "yes",
+            # queued's control socket (facteurctl queue, mailq): one
+            # directory per instance
+            "control_dir": os.path.join(self.root, "control"),
         }
         self.conf.update(conf or {})
         self.write_conf()
