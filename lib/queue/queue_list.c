@@ -311,10 +311,12 @@ static int
 qlist_frame(void *arg, const struct chan_msg *m)
 {
 	struct qlist_out *o = arg;
+	struct qlist_msg next;
 
-	if (qlist_msg_parse(m, &o->msg) == 0) {
+	if (qlist_msg_parse(m, &next) == 0) {
 		if (qlist_msg_end(o) == -1)
 			return -1;
+		o->msg = next;
 		if (!o->json && o->count == 0 &&
 		    fprintf(o->out, "%-15s %8s %-20s %s\n", "-Queue ID-",
 		    "--Size--", "----Arrival Time----",
