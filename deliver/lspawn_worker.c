@@ -35,6 +35,7 @@
 #include "fdio.h"
 #include "fdpass.h"
 #include "log.h"
+#include "sandbox.h"
 #include "users.h"
 #include "lspawn.h"
 
@@ -59,7 +60,8 @@ worker_fail(const char *what)
  * Becomes uid and gid for good, with what it inherited dropped first:
  * the users cache (password hashes), the syslog connection, every
  * descriptor but the channel (fd 0) and the pipe (fd 1, 2), signal
- * handlers and mask.  Not dumpable, so the user cannot ptrace it or read
+ * handlers and mask.  Its log lines go to the pipe, which lspawn logs
+ * (its sandbox allows no new syslog connection).  Not dumpable, so the user cannot ptrace it or read
  * its memory (lspawn's heap came along with the fork).
  */
 static void
@@ -73,6 +75,7 @@ worker_drop(struct lspawn *ls, uid_t uid, gid_t gid, int chan, int out)
 	    dup2(out, STDOUT_FILENO) == -1 ||
 	    dup2(out, STDERR_FILENO) == -1)
 		worker_fail("dup2");
+	log_init("lspawn", 1);
 	closefrom(3);
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
 		worker_fail("prctl");
@@ -131,7 +134,6 @@ worker_job(char *pkt, size_t len, int msgfd)
 	if (chdir("/") == -1)
 		worker_fail("chdir /");
 	code = deliver_maildir(&d, msgfd, text, sizeof(text));
-	closelog();		/* its descriptor goes with closefrom */
 	closefrom(3);
 	if (text[0] == '\0')
 		(void)strlcpy(text, "(no text)", sizeof(text));
@@ -154,6 +156,7 @@ worker_main(struct lspawn *ls, uid_t uid, gid_t gid, int chan, int out)
 	umask(077);
 	if (chdir("/") == -1)
 		worker_fail("chdir /");
+	sandbox_enter(SANDBOX_DELIVERY);
 	for (;;) {
 		n = fdpass_recv_max(STDIN_FILENO, pkt, DELIVER_WIRE_MAX,
 		    &msgfd);

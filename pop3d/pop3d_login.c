@@ -18,6 +18,7 @@
 #include "log.h"
 #include "login_split.h"
 #include "pop3d.h"
+#include "sandbox.h"
 #include "sasl.h"
 #include "tls.h"
 
@@ -216,6 +217,7 @@ pop3_login_main(struct login_split *ls, void *arg)
 	char		 err[256], desc[128];
 	int		 r;
 
+	sandbox_enter(SANDBOX_POP3_LOGIN);
 	memset(&p, 0, sizeof(p));
 	p.opts = arg;
 	p.conf = ls->conf;

@@ -32,6 +32,7 @@
 
 #include "log.h"
 #include "pop3session.h"
+#include "sandbox.h"
 
 static void __attribute__((noreturn))
 pop3session_usage(void)
@@ -57,7 +58,7 @@ int
 main(int argc, char *argv[])
 {
 	struct pop3		 p;
-	const char		*user, *home, *maildir;
+	const char		*user, *home, *maildir, *sandbox = "enforce";
 	size_t			 n;
 	unsigned long long	 octets;
 	long long		 timeout = 0;
@@ -65,7 +66,7 @@ main(int argc, char *argv[])
 
 	memset(&p, 0, sizeof(p));
 	p.lockfd = -1;
-	while ((ch = getopt(argc, argv, "dDe:St:")) != -1) {
+	while ((ch = getopt(argc, argv, "dDe:Ss:t:")) != -1) {
 		switch (ch) {
 		case 'd':
 			debug = 1;
@@ -79,6 +80,9 @@ main(int argc, char *argv[])
 			break;
 		case 'S':
 			p.mark_seen = 1;
+			break;
+		case 's':
+			sandbox = optarg;
 			break;
 		case 't':
 			timeout = pop3session_num(optarg, 86400);
@@ -94,12 +98,15 @@ main(int argc, char *argv[])
 	maildir = argv[optind + 2];
 	log_init("pop3session", debug);
 	log_set_debug(verbose);
+	if (sandbox_configure(sandbox) == -1)
+		pop3session_usage();
 	(void)signal(SIGPIPE, SIG_IGN);
 
 	p.c.state = POP3_TRANS;
 	buf_init(&p.c.line, POP3_LINE_MAX);
 	lineio_init(&p.c.io, 0, 1, (int)timeout * 1000);
 	if (pop3_open_box(&p, user, home, maildir) == 0) {
+		sandbox_enter(SANDBOX_POP3_SESSION);
 		pop3_totals(&p, &n, &octets);
 		log_info("session: user=<%s>, messages=%zu, octets=%llu",
 		    user, n, octets);

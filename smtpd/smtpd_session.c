@@ -38,6 +38,7 @@
 #include "conf.h"
 #include "log.h"
 #include "priv.h"
+#include "sandbox.h"
 #include "sasl.h"
 #include "smtpd.h"
 
@@ -294,6 +295,7 @@ session_run(const struct conf *conf, const struct smtpd_opts *opts, int sock)
 	if (conf_bool(conf, "smtpd_reverse_lookup"))
 		dns_reverse(conf_str(conf, "dns_resolver"), s.peer_addr,
 		    s.peer_name, sizeof(s.peer_name));
+	sandbox_enter(SANDBOX_SMTP_SESSION);
 	log_info("connect from %s[%s]", s.peer_name[0] != '\0' ?
 	    s.peer_name : "unknown", s.peer_addr);
 	if (opts->mode == SMTPD_SMTPS)

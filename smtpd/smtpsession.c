@@ -51,6 +51,7 @@
 #include "conf.h"
 #include "fdio.h"
 #include "log.h"
+#include "sandbox.h"
 #include "smtpd.h"
 
 #define SPAWN_CHAN_FD	3
@@ -255,6 +256,9 @@ main(int argc, char *argv[])
 	(void)signal(SIGPIPE, SIG_IGN);
 	(void)signal(SIGHUP, SIG_IGN);
 	conf = read_conf(name);
+	if (sandbox_configure(conf_str(conf, "sandbox")) == -1)
+		fatalx("%s: configuration errors", name);
+	sandbox_prepare(SANDBOX_SMTP_SESSION);
 	log_set_debug(conf_bool(conf, "log_debug"));
 	if (pipe2(sigpipe_fds, O_CLOEXEC | O_NONBLOCK) == -1)
 		fatal("pipe");
