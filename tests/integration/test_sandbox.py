@@ -13,6 +13,7 @@ report names the forbidden call before the process dies, off keeps only
 NoNewPrivs, and a bad value is a configuration error.
 """
 import os
+import signal
 import ssl
 import subprocess
 import threading
@@ -364,7 +365,10 @@ def test_off_keeps_no_new_privs(fct, master_factory):
     assert a.code("QUIT") == 221
 
 
+@pytest.mark.facteur(start=False)
 def test_bad_value_is_a_configuration_error(fct, smtpd):
+    """A word that is not a mode: smtpd refuses with 421, the master does
+    not start, facteurctl check names it."""
     fct.write_conf(sandbox="maybe")
     c = Client(smtpd.port, greet=False)
     code, lines = c.reply()
@@ -373,4 +377,28 @@ def test_bad_value_is_a_configuration_error(fct, smtpd):
     r = subprocess.run([fct.program("facteurctl"), "-C", fct.conf_path,
                         "check"], capture_output=True, text=True)
     assert r.returncode != 0
-    assert "sandbox" in r.stderr and "maybe" in r.stderr, r.stderr
+    assert 'sandbox: "maybe" is not enforce, report or off' in r.stderr, \
+        r.stderr
+    fct.write_conf(smtp_listen="127.0.0.1:%d" % free_port())
+    r = subprocess.run([fct.program("facteur"), "-d", "-C", fct.conf_path],
+                       capture_output=True, text=True, timeout=60,
+                       env=H.base_env(), cwd="/")
+    assert r.returncode != 0
+    assert "configuration has errors" in r.stderr, r.stderr
+
+
+@pytest.mark.facteur(start=False)
+def test_bad_value_at_sighup_is_kept_out(fct, master_factory):
+    """The master keeps its running configuration when a reload brings a
+    sandbox mode the children would refuse, and sessions go on."""
+    m = master_factory()
+    res = wait_resident(m)
+    fct.write_conf(sandbox="none")
+    m.proc.send_signal(signal.SIGHUP)
+    H.wait_until(lambda: "has errors; keeping the running configuration"
+                 in fct.log(), CHECK_TIMEOUT, "the master to refuse it")
+    c = Client(m.port)
+    tag, msg = H.make_message()
+    assert c.mail("x@example.org", [ALICE], crlf(msg) + b".\r\n")[0] == 250
+    fct.wait_for_tag("alice", tag)
+    assert wait_resident(m) == res
