@@ -7,6 +7,10 @@
  * delivers it, the result packet (K/Z/D and one line) goes back on fd 0.
  * fd 1 and 2 are a pipe to lspawn, for what it has to say when it fails.
  *
+ * Between the drop and its first job it enters its sandbox (lib/sandbox,
+ * role delivery): from then on a system call that a Maildir delivery
+ * does not make (executing a program, a network socket) kills it.
+ *
  * It exits 0 at EOF on fd 0 (lspawn retires it: local_worker_max_jobs
  * reached, idle past local_worker_idle, room for another user, or lspawn
  * gone), and 111 when anything goes wrong: a malformed job, a failed
@@ -61,8 +65,9 @@ worker_fail(const char *what)
  * the users cache (password hashes), the syslog connection, every
  * descriptor but the channel (fd 0) and the pipe (fd 1, 2), signal
  * handlers and mask.  Its log lines go to the pipe, which lspawn logs
- * (its sandbox allows no new syslog connection).  Not dumpable, so the user cannot ptrace it or read
- * its memory (lspawn's heap came along with the fork).
+ * (its sandbox allows no new syslog connection).  Not dumpable, so the
+ * user cannot ptrace it or read its memory (lspawn's heap came along
+ * with the fork).
  */
 static void
 worker_drop(struct lspawn *ls, uid_t uid, gid_t gid, int chan, int out)

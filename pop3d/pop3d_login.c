@@ -5,7 +5,8 @@
  * monitor (lib/login_split); on success this process becomes a relay
  * between the client and the session process, whose first line answers
  * the PASS or AUTH.  Logins are refused on a connection without TLS
- * unless pop3_plaintext_login says otherwise ([AUTH], RFC 3206).
+ * unless pop3_plaintext_login says otherwise ([AUTH], RFC 3206).  It all
+ * runs in the pop3-login sandbox (lib/sandbox), entered first.
  */
 #include <errno.h>
 #include <stdio.h>

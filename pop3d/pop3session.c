@@ -13,13 +13,17 @@
  * it reads no configuration and no password database.
  *
  * It reads and writes the user's Maildir (cur/, new/, tmp/, the size
- * cache and POP3_LOCK_FILE) and nothing else.  It trusts its arguments
+ * cache and POP3_LOCK_FILE) and nothing else; once the mailbox is open,
+ * its sandbox (lib/sandbox, role pop3-session) lets it only read, rename
+ * and remove files.  It trusts its arguments
  * (from the monitor and facteur.conf); every byte from the client is
  * checked by lib/pop3_cmd's command table.
  *
- * Usage: pop3session [-dDS] -e error_limit -t timeout user home maildir
+ * Usage: pop3session [-dDS] -e error_limit [-s sandbox] -t timeout
+ *                   user home maildir
  *   -d  log to stderr;  -D  log debugging detail (log_debug);
  *   -S  add the seen flag on RETR (pop3_mark_seen);
+ *   -s  enforce, report or off (sandbox);
  *   -e  -ERR replies before closing (pop3_error_limit);
  *   -t  seconds of client silence before closing (pop3_timeout);
  *   maildir is relative to home (facteur.conf's maildir).
@@ -37,8 +41,8 @@
 static void __attribute__((noreturn))
 pop3session_usage(void)
 {
-	fprintf(stderr, "usage: pop3session [-dDS] -e error_limit -t timeout "
-	    "user home maildir\n");
+	fprintf(stderr, "usage: pop3session [-dDS] -e error_limit [-s sandbox] "
+	    "-t timeout user home maildir\n");
 	exit(64);
 }
 

@@ -1,7 +1,9 @@
 /*
  * smtpd_session: the unprivileged half of smtpd.  Chroots to smtpd_chroot
  * and drops to smtpd_user (when started as root) before it reads a byte
- * from the client, then greets and runs the command loop: read a line
+ * from the client, and enters its sandbox (lib/sandbox, role
+ * smtp-session: no file, no socket, no program; a forbidden call kills
+ * it), then greets and runs the command loop: read a line
  * (at most 512 octets with its CRLF), check its ending, hand it to the
  * command table (smtpd_cmd.c).  It holds no file and no privilege; what
  * it needs from outside it asks of the monitor.
