@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -273,6 +274,12 @@ sandbox_prepare(enum sandbox_role role)
 	if (sandbox_compile(def, SCMP_ACT_KILL_PROCESS, 0,
 	    &sandbox_progs[role]) == -1)
 		fatalx("sandbox: %s: the filter cannot be built", def->name);
+	/*
+	 * libseccomp's many small allocations, freed, would otherwise stay
+	 * in the heap that every child inherits, and the child's first large
+	 * malloc would consolidate them (and copy their pages).
+	 */
+	(void)malloc_trim(0);
 }
 
 void
