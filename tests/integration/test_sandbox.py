@@ -26,6 +26,7 @@ from pop3d_fixtures import (PASSWORD, Raw, pop3,  # noqa: F401
 from smtpd_fixtures import Client, smtpd  # noqa: F401
 from test_master import CHECK_TIMEOUT, free_port, master_factory  # noqa
 from test_master_resident import session_parent, wait_resident
+from test_master_resident_tls import the_session
 from test_smtpd_tls_fixtures import TlsClient, tls_conf
 
 ALICE = "alice@" + H.DOMAIN
@@ -44,17 +45,6 @@ def sandboxed(pid):
     assert H.proc_sandbox(pid) == (2, 1), \
         "pid %d (%s): Seccomp, NoNewPrivs = %r" % (
             pid, H.proc_comm(pid), H.proc_sandbox(pid))
-
-
-def new_session(m, known):
-    """The one session of master m that is not in known."""
-    box = []
-
-    def found():
-        box[:] = [p for p in m.sessions() if p not in known]
-        return len(box) == 1
-    H.wait_until(found, CHECK_TIMEOUT, "a new session")
-    return box[0]
 
 
 def crlf(msg):
@@ -81,9 +71,9 @@ def test_smtp_session_plaintext(fct, master_factory, call, inject):
     res = wait_resident(m)
     spawner = session_parent(res)
     a = Client(m.port)
-    sa = new_session(m, [])
+    sa = the_session(m, [])
     b = Client(m.port)
-    sb = new_session(m, [sa])
+    sb = the_session(m, [sa])
     for s in (sa, sb):
         assert int(H.proc_stat(s)[1]) == spawner
         sandboxed(s)
@@ -126,12 +116,12 @@ def test_smtp_session_tls(fct, master_factory, inject):
     ca = os.path.join(tls_dir(), "ca.pem")
     c = TlsClient(m.port, ca)
     c.ehlo()
-    plain = new_session(m, [])
+    plain = the_session(m, [])
     c.starttls()
     c.ehlo()
     H.wait_until(lambda: not H.alive(plain), CHECK_TIMEOUT,
                  "the plaintext session to hand over")
-    tls = new_session(m, [])
+    tls = the_session(m, [])
     assert int(H.proc_stat(tls)[1]) == res
     sandboxed(tls)
     tag, msg = H.make_message()
@@ -141,7 +131,7 @@ def test_smtp_session_tls(fct, master_factory, inject):
 
     s = TlsClient(smtps, ca, implicit=True)
     assert s.greeting[0] == 220
-    implicit = new_session(m, [tls])
+    implicit = the_session(m, [tls])
     sandboxed(implicit)
     s.ehlo()
 
@@ -313,7 +303,7 @@ def test_report_mode_names_the_call(fct, master_factory, inject):
     m = master_factory(sandbox="report")
     wait_resident(m)
     a = Client(m.port)
-    sa = new_session(m, [])
+    sa = the_session(m, [])
     sandboxed(sa)
     kill_with(fct, sa, "execve")
     assert a.eof()
@@ -355,7 +345,7 @@ def test_off_keeps_no_new_privs(fct, master_factory):
     m = master_factory(sandbox="off")
     wait_resident(m)
     a = Client(m.port)
-    sa = new_session(m, [])
+    sa = the_session(m, [])
     assert H.proc_sandbox(sa) == (0, 1)
     assert "sandbox = off: sessions run without their system call " \
         "filters" in fct.log()
