@@ -116,6 +116,7 @@ sandbox_add(scmp_filter_ctx ctx, const struct sandbox_call *c, pid_t self)
 	size_t			 i;
 	int			 r;
 
+	/* EQ ignores the second datum; it is given for -Wextra's sake */
 	switch (c->arg) {
 	case SB_ANY:
 		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, c->nr, 0);
@@ -131,24 +132,24 @@ sandbox_add(scmp_filter_ctx ctx, const struct sandbox_call *c, pid_t self)
 		    AT_EMPTY_PATH));
 	case SB_SELF:
 		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, c->nr, 1,
-		    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)self));
+		    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)self, 0));
 	case SB_FCNTL:
 		for (i = 0; i < sizeof(fcntl_cmds) / sizeof(fcntl_cmds[0]);
 		    i++)
 			if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, c->nr, 1,
 			    SCMP_A1(SCMP_CMP_EQ,
-			    (scmp_datum_t)fcntl_cmds[i]))) < 0)
+			    (scmp_datum_t)fcntl_cmds[i], 0))) < 0)
 				return r;
 		return 0;
 	case SB_SOCK_UNIX_EACCES:
 		return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), c->nr, 1,
-		    SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
+		    SCMP_A0(SCMP_CMP_EQ, AF_UNIX, 0));
 	case SB_SOCK_INET:
 		if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, c->nr, 1,
-		    SCMP_A0(SCMP_CMP_EQ, AF_INET))) < 0)
+		    SCMP_A0(SCMP_CMP_EQ, AF_INET, 0))) < 0)
 			return r;
 		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, c->nr, 1,
-		    SCMP_A0(SCMP_CMP_EQ, AF_INET6));
+		    SCMP_A0(SCMP_CMP_EQ, AF_INET6, 0));
 	}
 	return -EINVAL;
 }
