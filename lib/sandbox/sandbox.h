@@ -13,7 +13,9 @@
  *     at any other (SCMP_ACT_KILL_PROCESS).  Calls of another ABI (i386 or
  *     x32 on x86_64) are killed too.
  * There is no way back: a filter cannot be removed or widened, and it is
- * inherited by every child.
+ * inherited by every child.  A process that calls abort(3) inside its
+ * sandbox dies of SIGSYS rather than SIGABRT (signalling itself is not
+ * allowed): dead either way.
  *
  * The roles and their lists are in one file each (sandbox_role_*.c), so
  * that each program's developer adjusts its own; the lists every role
