@@ -66,7 +66,7 @@ struct sandbox_role_def {
 
 /* Shared lists (sandbox_lists.c). */
 extern const struct sandbox_list sandbox_list_base;	/* every role */
-extern const struct sandbox_list sandbox_list_fdpass;	/* SCM_RIGHTS */
+extern const struct sandbox_list sandbox_list_chan;	/* lib/ipc/chan */
 extern const struct sandbox_list sandbox_list_tls;	/* OpenSSL */
 extern const struct sandbox_list sandbox_list_sanitizer; /* ASan, UBSan */
 extern const struct sandbox_list sandbox_list_raise;	/* report mode */

@@ -43,8 +43,8 @@ SB_LIST(sandbox_list_base, "base",
 	/* the end */
 	SB(exit), SB(exit_group));
 
-/* Descriptors passed over a Unix socket (SCM_RIGHTS), both ways. */
-SB_LIST(sandbox_list_fdpass, "fdpass",
+/* Frames and descriptors over a Unix socket (lib/ipc/chan: SCM_RIGHTS). */
+SB_LIST(sandbox_list_chan, "chan",
 	SB(sendmsg), SB(recvmsg));
 
 /*

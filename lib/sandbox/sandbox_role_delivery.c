@@ -24,5 +24,5 @@ SB_LIST_PRIVATE(delivery_maildir, "maildir-write",
 
 const struct sandbox_role_def sandbox_role_delivery = {
 	"delivery",
-	{ &sandbox_list_base, &sandbox_list_fdpass, &delivery_maildir, NULL }
+	{ &sandbox_list_base, &sandbox_list_chan, &delivery_maildir, NULL }
 };

@@ -14,5 +14,5 @@
 
 const struct sandbox_role_def sandbox_role_pop3_login = {
 	"pop3-login",
-	{ &sandbox_list_base, &sandbox_list_fdpass, &sandbox_list_tls, NULL }
+	{ &sandbox_list_base, &sandbox_list_chan, &sandbox_list_tls, NULL }
 };

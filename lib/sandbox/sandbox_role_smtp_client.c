@@ -19,6 +19,6 @@ SB_LIST_PRIVATE(smtp_client_net, "inet-client",
 
 const struct sandbox_role_def sandbox_role_smtp_client = {
 	"smtp-client",
-	{ &sandbox_list_base, &sandbox_list_fdpass, &sandbox_list_tls,
+	{ &sandbox_list_base, &sandbox_list_chan, &sandbox_list_tls,
 	  &smtp_client_net, NULL }
 };

@@ -1,5 +1,5 @@
 /*
- * sandbox_role_smtp_session: smtpd's session (smtpd_session.c), entered
+ * sandbox_role_smtp_session: smtpd's session (smtpd/session.c), entered
  * after the chroot to smtpd_chroot, the drop to smtpd_user and the
  * client's reverse lookup, before the first byte is read from the
  * client.  The same role for every session: forked by smtpsession
@@ -19,5 +19,5 @@
 
 const struct sandbox_role_def sandbox_role_smtp_session = {
 	"smtp-session",
-	{ &sandbox_list_base, &sandbox_list_fdpass, &sandbox_list_tls, NULL }
+	{ &sandbox_list_base, &sandbox_list_chan, &sandbox_list_tls, NULL }
 };
