@@ -6,12 +6,14 @@
  *
  * Building a filter costs more than loading it (about 70 and 30 us of
  * CPU here), so a process that forks sessions builds it once
- * (sandbox_prepare) and each session only loads the BPF it inherited.
+ * (sandbox_prepare, in a child of its own) and each session only loads
+ * the BPF it inherited.
  */
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -26,9 +28,23 @@
 #include "log.h"
 #include "sandbox_int.h"
 
+/* Far more than a role needs (they are about 100 instructions). */
+#define SANDBOX_BPF_MAX	1024
+
+struct sandbox_bpf {
+	unsigned short		 len;		/* 0: not built */
+	struct sock_filter	 insns[SANDBOX_BPF_MAX];
+};
+
 static enum sandbox_mode	 sandbox_current = SANDBOX_ENFORCE;
-/* enforce: each role's filter as BPF, built once (sandbox_prepare) */
-static struct sock_fprog	 sandbox_progs[SANDBOX_ROLES];
+/*
+ * enforce: each role's filter, built once (sandbox_prepare or the first
+ * sandbox_enter); in static storage, so that a session forked after
+ * sandbox_prepare reads a page or two its parent shares.  report: the
+ * process's own.
+ */
+static struct sandbox_bpf	 sandbox_progs[SANDBOX_ROLES];
+static struct sandbox_bpf	 sandbox_own;
 
 static const char *const sandbox_mode_names[] = {
 	[SANDBOX_ENFORCE] = "enforce",
@@ -219,46 +235,111 @@ fail:
 	return NULL;
 }
 
-/* The role's filter as BPF, into prog (allocated).  0, or -1 (logged). */
+/* Reads a BPF program from fd (to its end) into b.  0, or -1. */
 static int
-sandbox_compile(const struct sandbox_role_def *def, unsigned int def_action,
-    pid_t self, struct sock_fprog *prog)
+sandbox_bpf_read(int fd, struct sandbox_bpf *b)
+{
+	char	*p = (char *)b->insns;
+	size_t	 got = 0, cap = sizeof(b->insns);
+	ssize_t	 n;
+
+	for (;;) {
+		n = read(fd, p + got, cap - got);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if ((got += (size_t)n) == cap) {
+			errno = E2BIG;
+			return -1;
+		}
+	}
+	if (n == -1 || got == 0 || got % sizeof(struct sock_filter) != 0) {
+		if (n != -1)
+			errno = EINVAL;
+		return -1;
+	}
+	b->len = (unsigned short)(got / sizeof(struct sock_filter));
+	return 0;
+}
+
+/* The role's filter as BPF, written to fd.  0, or -1 (logged). */
+static int
+sandbox_export(const struct sandbox_role_def *def, unsigned int def_action,
+    pid_t self, int fd)
 {
 	scmp_filter_ctx	 ctx;
-	off_t		 len;
-	void		*insns = NULL;
-	int		 fd = -1, r = -1;
+	int		 r;
 
 	if ((ctx = sandbox_filter(def, def_action, self)) == NULL)
 		return -1;
-	/* libseccomp 2.5 writes BPF only to a descriptor */
-	if ((fd = memfd_create("sandbox", MFD_CLOEXEC)) == -1) {
-		log_warn("sandbox: %s: memfd_create", def->name);
-		goto done;
-	}
 	if ((r = seccomp_export_bpf(ctx, fd)) < 0) {
 		errno = -r;
-		r = -1;
 		log_warn("sandbox: %s: seccomp_export_bpf", def->name);
-		goto done;
 	}
-	r = -1;
-	if ((len = lseek(fd, 0, SEEK_END)) <= 0 ||
-	    len % (off_t)sizeof(struct sock_filter) != 0 ||
-	    len / (off_t)sizeof(struct sock_filter) > BPF_MAXINSNS ||
-	    (insns = malloc((size_t)len)) == NULL ||
-	    pread(fd, insns, (size_t)len, 0) != len) {
-		log_warn("sandbox: %s: reading the filter back", def->name);
-		free(insns);
-		goto done;
-	}
-	prog->len = (unsigned short)(len / (off_t)sizeof(struct sock_filter));
-	prog->filter = insns;
-	r = 0;
-done:
-	if (fd != -1)
-		(void)close(fd);
 	seccomp_release(ctx);
+	return r < 0 ? -1 : 0;
+}
+
+/*
+ * The role's filter as BPF, into b, built here (libseccomp 2.5 writes
+ * BPF only to a descriptor).  0, or -1 (logged).
+ */
+static int
+sandbox_compile(const struct sandbox_role_def *def, unsigned int def_action,
+    pid_t self, struct sandbox_bpf *b)
+{
+	int	 fd, r = -1;
+
+	if ((fd = memfd_create("sandbox", MFD_CLOEXEC)) == -1) {
+		log_warn("sandbox: %s: memfd_create", def->name);
+		return -1;
+	}
+	if (sandbox_export(def, def_action, self, fd) == 0) {
+		if (lseek(fd, 0, SEEK_SET) == 0 && sandbox_bpf_read(fd, b) == 0)
+			r = 0;
+		else
+			log_warn("sandbox: %s: reading the filter back",
+			    def->name);
+	}
+	(void)close(fd);
+	return r;
+}
+
+/*
+ * The same, built in a child: libseccomp's many small allocations then
+ * never touch this process's heap, which the sessions forked from it
+ * inherit (they would copy its pages and consolidate its free chunks).
+ */
+static int
+sandbox_compile_apart(const struct sandbox_role_def *def,
+    struct sandbox_bpf *b)
+{
+	pid_t	 pid;
+	int	 p[2], r, saved;
+
+	if (pipe2(p, O_CLOEXEC) == -1)
+		return -1;
+	if ((pid = fork()) == -1) {
+		saved = errno;
+		(void)close(p[0]);
+		(void)close(p[1]);
+		errno = saved;
+		return -1;
+	}
+	if (pid == 0) {
+		(void)close(p[0]);
+		_exit(sandbox_export(def, SCMP_ACT_KILL_PROCESS, 0,
+		    p[1]) == 0 ? 0 : 1);
+	}
+	(void)close(p[1]);
+	r = sandbox_bpf_read(p[0], b);
+	saved = errno;
+	(void)close(p[0]);
+	/* the program is judged by what came through the pipe; reaped here
+	 * unless SIGCHLD is ignored */
+	(void)waitpid(pid, NULL, 0);
+	errno = saved;
 	return r;
 }
 
@@ -270,48 +351,50 @@ sandbox_prepare(enum sandbox_role role)
 	if (def == NULL)
 		fatalx("sandbox: no role %d", (int)role);
 	if (sandbox_current != SANDBOX_ENFORCE ||
-	    sandbox_progs[role].filter != NULL)
+	    sandbox_progs[role].len != 0)
 		return;
-	if (sandbox_compile(def, SCMP_ACT_KILL_PROCESS, 0,
-	    &sandbox_progs[role]) == -1)
-		fatalx("sandbox: %s: the filter cannot be built", def->name);
-	/*
-	 * libseccomp's many small allocations, freed, would otherwise stay
-	 * in the heap that every child inherits, and the child's first large
-	 * malloc would consolidate them (and copy their pages).
-	 */
-	(void)malloc_trim(0);
+	if (sandbox_compile_apart(def, &sandbox_progs[role]) == -1)
+		fatal("sandbox: %s: the filter cannot be built", def->name);
 }
 
 void
 sandbox_enter(enum sandbox_role role)
 {
-	const struct sandbox_role_def	*def = sandbox_role_def(role);
-	struct sock_fprog		 own, *prog = &own;
+	const struct sandbox_role_def	*def;
+	struct sandbox_bpf		*b;
+	struct sock_fprog		 prog;
 
-	if (def == NULL)
-		fatalx("sandbox: no role %d", (int)role);
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
-		fatal("sandbox: %s: PR_SET_NO_NEW_PRIVS", def->name);
-	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
-		fatalx("sandbox: %s: NoNewPrivs did not stick", def->name);
-	switch (sandbox_current) {
-	case SANDBOX_OFF:
+	/*
+	 * The path of a prepared filter touches as little as it can (two
+	 * prctl calls and the program, in pages the parent shares): it runs
+	 * in every session.
+	 */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1 ||
+	    prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
+		fatal("sandbox: %s: PR_SET_NO_NEW_PRIVS",
+		    sandbox_role_name(role));
+	if (sandbox_current == SANDBOX_OFF)
 		return;
-	case SANDBOX_REPORT:
+	if ((def = sandbox_role_def(role)) == NULL)
+		fatalx("sandbox: no role %d", (int)role);
+	if (sandbox_current == SANDBOX_REPORT) {
 		/* built here: the handler's raise(3) names this process */
+		b = &sandbox_own;
 		if (sandbox_report_install(def->name) == -1 ||
-		    sandbox_compile(def, SCMP_ACT_TRAP, getpid(), &own) == -1)
+		    sandbox_compile(def, SCMP_ACT_TRAP, getpid(), b) == -1)
 			fatalx("sandbox: %s: the filter cannot be built",
 			    def->name);
-		break;
-	case SANDBOX_ENFORCE:
-		sandbox_prepare(role);
-		prog = &sandbox_progs[role];
-		break;
+	} else if ((b = &sandbox_progs[role])->len == 0) {
+		if (sandbox_compile(def, SCMP_ACT_KILL_PROCESS, 0, b) == -1)
+			fatalx("sandbox: %s: the filter cannot be built",
+			    def->name);
+		/* libseccomp's garbage: this process forks nothing after */
+		(void)malloc_trim(0);
 	}
+	prog.len = b->len;
+	prog.filter = b->insns;
 	/* nothing is logged on success: a delivery worker's output is the
 	 * text of its job's result */
-	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, prog, 0, 0) == -1)
+	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) == -1)
 		fatal("sandbox: %s: loading the filter", def->name);
 }
