@@ -10,6 +10,13 @@
  * keywords, subscriptions: temp file, fsync, rename).  It never executes
  * anything, makes no socket (syslog's reconnection gets EACCES) and
  * connects nowhere.
+ *
+ * Beware iconv(3): for a charset lib/mime does not convert by hand, glibc
+ * loads a gconv module at run time (reads gconv-modules, then maps the
+ * module's code executable), and no role allows PROT_EXEC: such a
+ * session would be killed at its first iconv_open.  Open the converters
+ * the session may need before sandbox_enter (or have lib/mime do so),
+ * rather than allowing executable mappings here.
  */
 #include "sandbox_int.h"
 
