@@ -169,13 +169,23 @@ session_reset(struct smtpd_session *s)
 	s->state = s->helo[0] != '\0' ? ST_HELO : ST_GREETED;
 }
 
-/* A client that talks before the greeting is a spam engine's tell. */
+/*
+ * A client that talks before the greeting is a spam engine's tell.  With
+ * smtpd_greet_pause the session watches for its bytes that long before
+ * greeting (sendmail's greet_pause, Postfix's postscreen_greet_wait);
+ * without it, only bytes that are already here count.
+ */
 static void
 session_early_talker(struct smtpd_session *s)
 {
-	char	 c;
-	ssize_t	 r;
+	struct pollfd	 pfd = { .fd = 0, .events = POLLIN };
+	long long	 pause = conf_int(s->conf, "smtpd_greet_pause");
+	char		 c;
+	ssize_t		 r;
 
+	if (pause > 0 && poll(&pfd, 1, (int)(pause * 1000)) == -1 &&
+	    errno != EINTR)
+		return;
 	r = recv(0, &c, 1, MSG_PEEK | MSG_DONTWAIT);
 	if (r <= 0)
 		return;
