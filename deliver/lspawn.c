@@ -44,6 +44,7 @@
 #include "conf_log.h"
 #include "fdio.h"
 #include "log.h"
+#include "sandbox.h"
 #include "lspawn.h"
 
 #define LSPAWN_FIELDS	7
@@ -318,6 +319,9 @@ main(int argc, char *argv[])
 		fatalx("cannot load the configuration");
 	log_set_debug(conf_bool(conf, "log_debug"));
 	(void)conf_log_open(conf);
+	if (sandbox_configure(conf_str(conf, "sandbox")) == -1)
+		fatalx("cannot load the configuration");
+	sandbox_prepare(SANDBOX_DELIVERY);
 	lspawn_setup(&ls, conf);
 	signals_setup();
 	loop_run(&ls);
