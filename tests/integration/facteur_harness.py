@@ -198,7 +198,12 @@ class Instance:
         self._write_root_file(self.aliases_path, text)
 
     def write_conf(self, **over):
+        """Writes etc/facteur.conf; "@ROOT@" in a value is the instance's
+        root (a test's conf={"log_file": "@ROOT@/log/maillog"})."""
         self.conf.update(over)
+        for k, v in self.conf.items():
+            if isinstance(v, str) and "@ROOT@" in v:
+                self.conf[k] = v.replace("@ROOT@", self.root)
         text = "# written by facteur_harness\n" + "".join(
             "%s = %s\n" % (k, v) for k, v in self.conf.items()
             if v is not None)
