@@ -47,8 +47,10 @@ xstate_frame(void *arg, const struct chan_msg *m)
 {
 	struct xstate	*s = arg;
 	struct qlist_job *nj;
+	struct qlist_msg msg;
 
-	if (qlist_msg_parse(m, &s->msg) == 0) {
+	if (qlist_msg_parse(m, &msg) == 0) {
+		s->msg = msg;
 		s->found = 1;
 		return 0;
 	}
@@ -175,10 +177,12 @@ x_attempts(const struct xlog *x, const char *rcpt)
 	for (i = 0; i < x->n; i++) {
 		const struct xlog_line *l = &x->v[i];
 
+		/* queued's lines (lspawn's say the same, without relay=) */
 		if (strcmp(l->id, x->ids[0]) != 0 ||
 		    strncmp(l->text, "to=<", 4) != 0 ||
 		    xlog_field(l->text, "to", r, sizeof(r)) == -1 ||
-		    strcmp(r, rcpt) != 0)
+		    strcmp(r, rcpt) != 0 || (strcmp(l->prog, "queued") != 0 &&
+		    strstr(l->text, ", relay=") == NULL))
 			continue;
 		if (strstr(l->text, "no non-delivery notification") != NULL) {
 			printf("          %s  no bounce: the sender's NOTIFY "

@@ -102,7 +102,7 @@ static int
 show_frame(void *arg, const struct chan_msg *m)
 {
 	struct show	*s = arg;
-	struct qlist_msg msg;
+	struct qlist_msg msg;	/* parsed here: a failed parse clears it */
 	struct qlist_job j;
 	char		 t[64], a[QUEUE_ADDR_MAX + 1], b[QUEUE_ADDR_MAX + 1];
 	char		 text[QCTL_HEADER_CHUNK + 1];
