@@ -301,7 +301,9 @@ queue_env_head_dsn(struct queue_env *e, struct queue_env_rd *r,
 			return -1;
 	}
 	if (r->tag == 'R') {
-		if (dsn_ret_parse(r->val, r->vlen, &e->ret) == -1) {
+		/* one spelling: as queue_env_encode writes it */
+		if (dsn_ret_parse(r->val, r->vlen, &e->ret) == -1 ||
+		    strncmp(r->val, dsn_ret_text(e->ret), r->vlen) != 0) {
 			*why = "bad RET record";
 			return -1;
 		}
@@ -328,12 +330,16 @@ static int
 queue_env_rcpt_dsn(struct queue_env *e, struct queue_env_rd *r,
     const char **why)
 {
-	char	 v[DSN_ORCPT_MAX + 1];
+	char	 v[DSN_ORCPT_MAX + 1], canon[DSN_NOTIFY_TEXT_MAX];
 	size_t	 i = e->nrcpt - 1;
 	int	 f;
 
 	if (r->tag == 'N') {
-		if (dsn_notify_parse(r->val, r->vlen, &f) == -1) {
+		/* one spelling: the canonical list queue_env_encode writes */
+		if (dsn_notify_parse(r->val, r->vlen, &f) == -1 ||
+		    (dsn_notify_text(f, canon, sizeof(canon)),
+		    strlen(canon) != r->vlen ||
+		    memcmp(canon, r->val, r->vlen) != 0)) {
 			*why = "bad NOTIFY record";
 			return -1;
 		}

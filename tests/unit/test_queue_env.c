@@ -379,6 +379,15 @@ test_malformed(void **state)
 	    "NNEVER,SUCCESS", "E", NULL }, "bad NOTIFY record");
 	bad((const char *[]){ "V1", "I" ID, "A1", "U0", "Fa@b", "Tc@d", "N",
 	    "E", NULL }, "bad NOTIFY record");
+	/* one spelling per envelope: the canonical forms only */
+	bad((const char *[]){ "V1", "I" ID, "A1", "U0", "Fa@b", "Tc@d",
+	    "NDELAY,SUCCESS", "E", NULL }, "bad NOTIFY record");
+	bad((const char *[]){ "V1", "I" ID, "A1", "U0", "Fa@b", "Tc@d",
+	    "Nsuccess", "E", NULL }, "bad NOTIFY record");
+	bad((const char *[]){ "V1", "I" ID, "A1", "U0", "Fa@b", "rhdrs",
+	    "Tc@d", "E", NULL }, "unknown record");
+	bad((const char *[]){ "V1", "I" ID, "A1", "U0", "Fa@b", "Rhdrs",
+	    "Tc@d", "E", NULL }, "bad RET record");
 	bad((const char *[]){ "V1", "I" ID, "A1", "U0", "Fa@b", "Tc@d",
 	    "Oc@d", "E", NULL }, "bad ORCPT record");
 	bad((const char *[]){ "V1", "I" ID, "A1", "U0", "Fa@b", "Tc@d",
