@@ -584,8 +584,12 @@ msg_dispatch(struct queued *q)
 	}
 }
 
-int
-msg_env_read(struct queued *q, const char *id, struct queue_env *env)
+/*
+ * env/<id> decoded into env: 0; -1 when it cannot be read (errno; a
+ * missing file is not logged), -2 when it is corrupt (logged).
+ */
+static int
+env_read(struct queued *q, const char *id, struct queue_env *env)
 {
 	struct queue_loc l;
 	const char	*why;
@@ -594,16 +598,28 @@ msg_env_read(struct queued *q, const char *id, struct queue_env *env)
 
 	qpath(q, QUEUE_ENV, id, &l);
 	if ((p = file_slurp(&l, ENV_FILE_MAX, &len)) == NULL) {
-		log_warn("%s: read %s", id, l.path);
+		if (errno != ENOENT)
+			log_warn("%s: read %s", id, l.path);
 		return -1;
 	}
 	if (queue_env_decode(p, len, env, &why) == -1) {
-		log_warnx("%s: corrupt envelope: %s", id, why);
 		free(p);
-		return -1;
+		log_warnx("%s: corrupt envelope: %s", id, why);
+		return -2;
 	}
 	free(p);
+	if (strcmp(env->id, id) != 0) {
+		log_warnx("%s: corrupt envelope: holds ID %s", id, env->id);
+		queue_env_free(env);
+		return -2;
+	}
 	return 0;
+}
+
+int
+msg_env_read(struct queued *q, const char *id, struct queue_env *env)
+{
+	return env_read(q, id, env) == 0 ? 0 : -1;
 }
 
 /* Loads env/<id> (and state/<id>); 0, or -1 when it is not taken. */
@@ -617,24 +633,11 @@ msg_load(struct queued *q, const char *id)
 	const char	*why;
 	char		*p;
 	size_t		 len;
+	int		 r;
 
-	qpath(q, QUEUE_ENV, id, &l);
-	if ((p = file_slurp(&l, ENV_FILE_MAX, &len)) == NULL) {
-		if (errno != ENOENT)
-			log_warn("%s: read %s", id, l.path);
-		return -1;
-	}
-	if (queue_env_decode(p, len, &env, &why) == -1) {
-		free(p);
-		log_warnx("%s: corrupt envelope: %s", id, why);
-		file_set_aside(&q->queue, id, QUEUE_ENV, "");
-		return -1;
-	}
-	free(p);
-	if (strcmp(env.id, id) != 0) {
-		log_warnx("%s: corrupt envelope: holds ID %s", id, env.id);
-		queue_env_free(&env);
-		file_set_aside(&q->queue, id, QUEUE_ENV, "");
+	if ((r = env_read(q, id, &env)) != 0) {
+		if (r == -2)
+			file_set_aside(&q->queue, id, QUEUE_ENV, "");
 		return -1;
 	}
 	qpath(q, QUEUE_MSG, id, &l);

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "dsn.h"
+#include "mime_decode.h"
 
 static const struct {
 	const char	*word;
@@ -110,18 +111,6 @@ dsn_ret_text(int ret)
 	}
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 int
 xtext_decode(const char *s, size_t n, char *out, size_t outsz)
 {
@@ -138,8 +127,8 @@ xtext_decode(const char *s, size_t n, char *out, size_t outsz)
 		if (c == '+') {
 			if (i + 2 >= n)
 				return -1;
-			if ((hi = hexval(s[i + 1])) == -1 ||
-			    (lo = hexval(s[i + 2])) == -1)
+			if ((hi = mime_hexval((unsigned char)s[i + 1])) == -1 ||
+			    (lo = mime_hexval((unsigned char)s[i + 2])) == -1)
 				return -1;
 			out[o++] = (char)(hi * 16 + lo);
 			i += 2;
