@@ -106,8 +106,10 @@ pop3_sasl(struct pop3 *p, struct sasl *s, enum sasl_status st)
 			st = SASL_ERROR;
 			break;
 		}
-		if (ls != LINE_OK)
+		if (ls != LINE_OK) {
+			pop3_read_failed(&p->c, ls);
 			return -1;
+		}
 		p->c.line.len -= crlf ? 2 : 1;
 		st = sasl_step(s, p->c.line.data, p->c.line.len);
 		explicit_bzero(p->c.line.data, p->c.line.len);

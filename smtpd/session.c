@@ -9,6 +9,13 @@
  * Replies are buffered and sent when the client has nothing more
  * pipelined (RFC 2920), so replies always go out in command order.
  *
+ * Time: a command line must arrive whole within smtpd_timeout of the
+ * server being ready for it (a DATA line within smtpd_data_timeout),
+ * however the client spreads its bytes, and the whole session within
+ * smtpd_session_timeout: lineio bounds each line, session_timeout the
+ * sum.  A line over its limit is refused (500) if its LF comes within
+ * LINEIO_DRAIN_MAX more bytes, and closes the connection otherwise.
+ *
  * In smtps mode the TLS handshake comes first, after the privileges are
  * dropped and before the greeting; in the other modes STARTTLS
  * (session_auth.c) starts it.  Either way the lineio then reads and writes
@@ -125,6 +132,9 @@ session_read_sasl(struct smtpd_session *s, struct buf *line)
 		break;
 	case LINE_TOOLONG:
 		return SIZE_MAX;
+	case LINE_OVERFLOW:
+		session_close(s, 500, "5.5.2", "Line too long, closing");
+		/* NOTREACHED */
 	case LINE_TIMEOUT:
 		session_close(s, 421, "4.4.2", "Timeout, closing");
 		/* NOTREACHED */
@@ -203,6 +213,9 @@ session_read_command(struct smtpd_session *s)
 	case LINE_TOOLONG:
 		session_error(s, 500, "5.5.2", "Line too long");
 		return -1;
+	case LINE_OVERFLOW:
+		session_close(s, 500, "5.5.2", "Line too long, closing");
+		/* NOTREACHED */
 	case LINE_TIMEOUT:
 		session_close(s, 421, "4.4.2", "Timeout, closing");
 		/* NOTREACHED */
