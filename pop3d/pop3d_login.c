@@ -216,7 +216,8 @@ pop3_login_main(struct login_split *ls, void *arg)
 {
 	struct pop3	 p;
 	char		 err[256], desc[128];
-	int		 r;
+	long long	 left;
+	int		 r, hs;
 
 	memset(&p, 0, sizeof(p));
 	p.opts = arg;
@@ -228,13 +229,16 @@ pop3_login_main(struct login_split *ls, void *arg)
 	buf_init(&p.c.line, SASL_LINE_MAX + 2);
 	lineio_init(&p.c.io, 0, 1,
 	    (int)conf_int(p.conf, "pop3_timeout") * 1000);
+	left = login_split_deadline(ls, &p.c.io);
 	if (p.opts->implicit_tls) {
 		if (p.tls == NULL) {
 			log_warnx("POP3S without tls_cert_file");
 			return 1;
 		}
-		p.conn = tls_accept(p.tls, 0, 1, tls_server_timeout_ms(p.tls),
-		    err, sizeof(err));
+		hs = tls_server_timeout_ms(p.tls);
+		if (hs < 0 || hs > left)
+			hs = (int)left;
+		p.conn = tls_accept(p.tls, 0, 1, hs, err, sizeof(err));
 		if (p.conn == NULL) {
 			log_warnx("client=[%s]: TLS handshake: %s",
 			    ls->client_addr, err);
