@@ -75,6 +75,7 @@ pop3_err(struct pop3_conn *p, const char *fmt, ...)
 		(void)lineio_printf(&p->io,
 		    "-ERR too many errors, closing\r\n");
 		p->done = 1;
+		p->closing = 1;
 	}
 	return r;
 }
@@ -237,6 +238,7 @@ pop3_read_failed(struct pop3_conn *p, enum line_status st)
 		line = "-ERR autologout: idle for too long";
 	else
 		return;		/* the client is gone */
+	p->closing = 1;
 	/* Sent even when the deadline is what passed (lineio_grace). */
 	lineio_grace(&p->io);
 	(void)lineio_printf(&p->io, "%s\r\n", line);

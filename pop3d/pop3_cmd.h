@@ -52,6 +52,7 @@ struct pop3_conn {
 	unsigned	 errors;
 	unsigned	 error_limit;	/* pop3_error_limit */
 	int		 done;		/* close after this reply */
+	int		 closing;	/* the server ends it: lineio_linger */
 };
 
 /* The program's own state (pop3d's login process, or pop3session). */

@@ -43,6 +43,9 @@ pop3_login(struct pop3 *p, const char *user, const char *pass)
 		r = login_split_relay(&p->c.io, fd);
 		(void)close(fd);
 		p->c.done = 1;
+		/* the session ended it (QUIT, or a limit): the client may
+		 * still be sending */
+		p->c.closing = r == 0;
 		return r;
 	case LOGIN_BAD:
 		return pop3_err(&p->c, "[AUTH] authentication failed");
@@ -50,6 +53,7 @@ pop3_login(struct pop3 *p, const char *user, const char *pass)
 		(void)lineio_printf(&p->c.io,
 		    "-ERR [AUTH] too many failed logins, closing\r\n");
 		p->c.done = 1;
+		p->c.closing = 1;
 		return 0;
 	default:
 		return pop3_err(&p->c, "[SYS/TEMP] cannot check credentials "
@@ -260,6 +264,8 @@ pop3_login_main(struct login_split *ls, void *arg)
 	}
 	if (p.conn != NULL)
 		tls_close(p.conn);
+	if (p.c.closing)
+		lineio_linger(&p.c.io);
 	lineio_free(&p.c.io);
 	buf_wipe(&p.c.line);
 	return r == -1 ? 1 : 0;

@@ -85,12 +85,18 @@ session_flush(struct smtpd_session *s)
 	return 0;
 }
 
-/* Ends the session: the last replies, TLS close_notify, exit. */
+/*
+ * Ends the session: the last replies, TLS close_notify, exit.  linger:
+ * the server is the one closing, and the client may still be sending;
+ * its last reply must not be lost to a reset (lineio_linger).
+ */
 static void __attribute__((noreturn))
-session_end(struct smtpd_session *s)
+session_end(struct smtpd_session *s, int linger)
 {
 	(void)lineio_flush(&s->io);
 	session_tls_end(s);
+	if (linger)
+		lineio_linger(&s->io);
 	lineio_free(&s->io);
 	/*
 	 * _exit: nothing is buffered (replies are flushed, logs are written
@@ -109,7 +115,7 @@ session_close(struct smtpd_session *s, int code, const char *enh,
 		session_reply(s, code, enh, "%s", text);
 		log_info("%s: closing: %d %s", s->peer_addr, code, text);
 	}
-	session_end(s);
+	session_end(s, code != 0);
 }
 
 int

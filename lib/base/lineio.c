@@ -354,3 +354,21 @@ lineio_flush(struct lineio *l)
 	}
 	return 0;
 }
+
+void
+lineio_linger(struct lineio *l)
+{
+	char		 b[4096];
+	long long	 end = fd_now_ms() + LINEIO_GRACE_MS;
+	ssize_t		 r;
+
+	if (shutdown(l->fd_out, SHUT_WR) == -1)
+		return;		/* not a socket, or already gone */
+	while (fd_wait_until(l->fd_in, POLLIN, end) == 0) {
+		r = recv(l->fd_in, b, sizeof(b), MSG_DONTWAIT);
+		if (r == 0 || (r == -1 && errno != EINTR && errno != EAGAIN &&
+		    errno != EWOULDBLOCK))
+			break;
+	}
+	explicit_bzero(b, sizeof(b));
+}

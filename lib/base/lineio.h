@@ -96,5 +96,15 @@ int	lineio_write(struct lineio *, const void *, size_t);	/* buffered */
 int	lineio_printf(struct lineio *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 int	lineio_flush(struct lineio *);	/* 0, or -1 (timeout/error) */
+/*
+ * Closing on a peer that may still be sending (a limit ran out): a
+ * socket closed with unread input is reset, and the reset can make the
+ * peer's system drop the last reply unread.  So this shuts the sending
+ * side (the peer sees the end after everything sent) and reads and drops
+ * what comes until the peer closes too, for at most LINEIO_GRACE_MS.
+ * Call it after the last flush (and after a TLS close); nothing is sent
+ * after it.  Does nothing when fd_out is not a socket.
+ */
+void	lineio_linger(struct lineio *);
 
 #endif
