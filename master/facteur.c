@@ -14,7 +14,12 @@
  *   SIGHUP   re-read facteur.conf (kept as it was if the new one has
  *            errors), rebind changed listeners, rotate the TLS session
  *            ticket keys, start new resident servers (the old ones'
- *            sessions go on), pass SIGHUP to queued
+ *            sessions go on), hand queued the new configuration
+ *
+ * Every program it starts runs on the configuration the master accepted,
+ * handed over in a sealed memfd (-F 4, lib/conf/conf_handoff.c), never on
+ * the file as it may be now: a file refused at SIGHUP reaches no session
+ * and no restarted server.
  *   SIGTERM  stop accepting, stop queued, let sessions finish for
  *   SIGINT   shutdown_grace, then end those left
  *
@@ -51,6 +56,7 @@ struct service master_services[] = {
 };
 
 int		 master_debug;
+int		 master_conf_fd = -1;
 
 static void
 master_conf_error(void *arg, const char *msg)
@@ -58,6 +64,37 @@ master_conf_error(void *arg, const char *msg)
 	(void)arg;
 	log_warnx("%s", msg);
 }
+
+/*
+ * Loads path; on success the text goes into a new sealed memfd that
+ * replaces master_conf_fd, so that every program started from now on
+ * runs on it.  NULL when the file has errors or cannot be handed on
+ * (then master_conf_fd is unchanged).
+ */
+static struct conf *
+master_conf_load(const char *path)
+{
+	struct conf	*c;
+	char		*text;
+	size_t		 len;
+	int		 fd;
+
+	c = conf_load_start(path, -1, master_conf_error, NULL, &text, &len);
+	if (c == NULL)
+		return NULL;
+	fd = conf_text_fd(text, len);
+	free(text);
+	if (fd == -1) {
+		log_warn("%s: a copy for the programs", path);
+		conf_free(c);
+		return NULL;
+	}
+	if (master_conf_fd != -1)
+		(void)close(master_conf_fd);
+	master_conf_fd = fd;
+	return c;
+}
+
 
 /*
  * Session ticket keys are shared by every per-connection process through
@@ -176,7 +213,7 @@ main(int argc, char *argv[])
 	if (fd_ensure_std() == -1)
 		fatal("standard descriptors");
 	confpath = conf_find_path(confpath, 1);
-	if ((conf = conf_load(confpath, master_conf_error, NULL)) == NULL)
+	if ((conf = master_conf_load(confpath)) == NULL)
 		fatalx("%s: configuration has errors", confpath);
 	log_set_debug(conf_bool(conf, "log_debug"));
 	if (!(geteuid() == 0))
@@ -224,8 +261,13 @@ main(int argc, char *argv[])
 					master_reap(conf);
 					break;
 				case SIGHUP:
-					nconf = conf_load(confpath,
-					    master_conf_error, NULL);
+					/*
+					 * A refused file is never seen by
+					 * the programs: they are all handed
+					 * master_conf_fd, which changes only
+					 * here, on success.
+					 */
+					nconf = master_conf_load(confpath);
 					if (nconf == NULL) {
 						log_warnx("%s has errors; "
 						    "keeping the running "
@@ -239,7 +281,7 @@ main(int argc, char *argv[])
 					listen_apply(conf);
 					master_rotate_tickets(conf);
 					resident_apply(conf, confpath);
-					queue_group_signal(SIGHUP);
+					queue_group_reload();
 					log_info("configuration re-read");
 					break;
 				case SIGTERM:

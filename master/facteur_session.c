@@ -60,11 +60,12 @@ session_count_peer(const struct service *svc,
 
 pid_t
 master_spawn(const struct conf *conf, const char *confpath, int sock,
-    int chan, const char *program, const char *arg, int overloaded, int debug)
+    int chan, const char *chanopt, const char *program, const char *arg,
+    int overloaded, int debug)
 {
-	char	 path[1024];
-	char	*argv[8];
-	int	 argc = 0, fds[4];
+	char	 path[1024], conffd[8];
+	char	*argv[10];
+	int	 argc = 0, fds[MASTER_CONF_FD + 1], resident;
 	pid_t	 pid;
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s",
@@ -72,15 +73,18 @@ master_spawn(const struct conf *conf, const char *confpath, int sock,
 		log_warnx("program path too long for %s", program);
 		return -1;
 	}
+	(void)snprintf(conffd, sizeof(conffd), "%d", MASTER_CONF_FD);
 	argv[argc++] = (char *)program;
 	argv[argc++] = "-C";
 	argv[argc++] = (char *)confpath;
+	argv[argc++] = "-F";
+	argv[argc++] = conffd;
 	if (debug)
 		argv[argc++] = "-d";
 	if (overloaded)
 		argv[argc++] = "-O";
 	if (chan != -1)
-		argv[argc++] = "-R";
+		argv[argc++] = (char *)chanopt;
 	if (arg != NULL)
 		argv[argc++] = (char *)arg;
 	argv[argc] = NULL;
@@ -93,14 +97,16 @@ master_spawn(const struct conf *conf, const char *confpath, int sock,
 		return pid;
 	/*
 	 * The child: the client on fds 0 and 1 (a resident gets /dev/null
-	 * there and its channel on fd 3; queued keeps the master's), stderr
-	 * to /dev/null unless -d.
+	 * there; queued keeps the master's), stderr to /dev/null unless -d,
+	 * the channel (if any) on fd 3, the configuration on fd 4.
 	 */
-	fds[0] = chan != -1 ? -1 : sock != -1 ? sock : 0;
-	fds[1] = chan != -1 ? -1 : sock != -1 ? sock : 1;
+	resident = chan != -1 && strcmp(chanopt, "-R") == 0;
+	fds[0] = resident ? -1 : sock != -1 ? sock : 0;
+	fds[1] = resident ? -1 : sock != -1 ? sock : 1;
 	fds[2] = debug ? 2 : -1;
 	fds[3] = chan;
-	if (child_fds(fds, chan != -1 ? 4 : 3) == -1 ||
+	fds[MASTER_CONF_FD] = master_conf_fd;
+	if (child_fds(fds, MASTER_CONF_FD + 1) == -1 ||
 	    (sock != -1 && chan == -1 && fd_set_nonblock(0, 0) == -1) ||
 	    (chan != -1 && fd_set_nonblock(3, 0) == -1))
 		_exit(111);
@@ -155,7 +161,7 @@ session_accept(struct service *svc, int lfd, const struct conf *conf,
 	if (seq != 0)
 		pid = 0;	/* the resident reports it */
 	else
-		pid = master_spawn(conf, confpath, fd, -1, svc->program,
+		pid = master_spawn(conf, confpath, fd, -1, NULL, svc->program,
 		    svc->arg, over, master_debug);
 	close(fd);
 	if (pid == -1)

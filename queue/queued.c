@@ -1,7 +1,13 @@
 /*
  * queued: the queue manager.  Started by the master (or by hand) as root
  * or as the queue user, with `-C facteur.conf` and `-d` for the
- * foreground.  As root it creates queue_dir for queue_user, forks the
+ * foreground.  The master also gives `-F fd`, the text of the
+ * configuration it accepted (queued then never reads the file), and
+ * `-M`: its channel is on fd 3 (QUEUED_MASTER_FD), and each reload it
+ * accepts comes as the frame "C" with the new text; SIGHUP is then the
+ * master's to receive.  Started by
+ * hand, queued reads the file, and again on SIGHUP.  lspawn runs on the
+ * text queued runs on (handed through the keeper).  As root it creates queue_dir for queue_user, forks the
  * keeper (which stays with the privileges queued started with and starts
  * lspawn on request, see queued_keeper.c), then drops to queue_user.
  *
@@ -65,7 +71,7 @@ queued_clock_us(void)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: queued [-d] [-C file]\n");
+	fprintf(stderr, "usage: queued [-dM] [-C file] [-F fd]\n");
 	exit(100);
 }
 
@@ -144,25 +150,89 @@ conf_apply(struct queued *q)
 		fatalx("local_concurrency out of range");
 }
 
-static void
-conf_reload(struct queued *q)
+/*
+ * Loads the configuration from fd (a text the master handed over), or
+ * from the file when fd is -1, and keeps its text in q->conf_fd for the
+ * keeper, so that lspawn runs on what queued runs on.  NULL on errors
+ * (reported).
+ */
+static struct conf *
+conf_take(struct queued *q, int fd)
 {
 	struct conf	*c;
+	char		*text;
+	size_t		 len;
+	int		 tfd;
 
-	if ((c = conf_load(q->confpath, conf_err, NULL)) == NULL) {
-		log_warnx("SIGHUP: %s has errors; keeping the old config",
+	c = conf_load_start(q->confpath, fd, conf_err, NULL, &text, &len);
+	if (c == NULL)
+		return NULL;
+	tfd = conf_text_fd(text, len);
+	free(text);
+	if (tfd == -1) {
+		log_warn("a copy of the configuration for lspawn");
+		conf_free(c);
+		return NULL;
+	}
+	if (q->conf_fd != -1)
+		(void)close(q->conf_fd);
+	q->conf_fd = tfd;
+	return c;
+}
+
+/* A reload: from the master's text (fd), or from the file (fd -1). */
+static void
+conf_reload(struct queued *q, int fd)
+{
+	const char	*why = fd != -1 ? "reload" : "SIGHUP";
+	struct conf	*c;
+
+	if ((c = conf_take(q, fd)) == NULL) {
+		log_warnx("%s: %s has errors; keeping the old config", why,
 		    q->confpath);
 		return;
 	}
 	if (strcmp(conf_str(c, "queue_dir"), conf_str(q->conf, "queue_dir"))
 	    != 0)
-		log_warnx("SIGHUP: queue_dir changed; takes effect at restart");
+		log_warnx("%s: queue_dir changed; takes effect at restart",
+		    why);
 	if (aliases_reload(q, c) == -1)
-		log_warnx("SIGHUP: keeping the old aliases");
+		log_warnx("%s: keeping the old aliases", why);
 	conf_free(q->conf);
 	q->conf = c;
 	conf_apply(q);
-	log_info("config reloaded from %s", q->confpath);
+	if (keeper_conf(q) == -1)
+		log_warn("%s: the new configuration to the keeper", why);
+	log_info("config reloaded from %s%s", fd != -1 ? "the master's copy "
+	    "of " : "", q->confpath);
+}
+
+/*
+ * A frame from the master (-M): "C" with the memfd of the configuration
+ * it has just accepted.  At end of file (the master is gone) the channel
+ * is closed.  The master is trusted: a frame of another shape is
+ * ignored, logged.
+ */
+static void
+master_read(struct queued *q)
+{
+	struct chan_msg	 m;
+	int		 r;
+
+	while ((r = chan_recv_nowait(&q->master, &m)) == 1) {
+		if (m.nf == 1 && strcmp(m.f[0], "C") == 0 && m.nfds == 1) {
+			m.nfds = 0;
+			conf_reload(q, m.fds[0]);
+			continue;
+		}
+		log_warnx("an unknown frame from the master; ignored");
+		chan_msg_close_fds(&m);
+	}
+	if (r != 2) {
+		if (r == -1)
+			log_warn("the channel from the master");
+		chan_close(&q->master);
+	}
 }
 
 /* As root: queue_dir exists, belongs to queue_user, mode 0700. */
@@ -262,7 +332,13 @@ signals_read(struct queued *q)
 				q->stopping = 1;
 				break;
 			case SIGHUP:
-				conf_reload(q);
+				/* under the master, its reload is the one */
+				if (q->master.fd != -1)
+					log_info("SIGHUP: the configuration "
+					    "comes from the master; send it "
+					    "SIGHUP");
+				else
+					conf_reload(q, -1);
 				break;
 			case SIGUSR1:
 				msg_flush(q);
@@ -353,7 +429,7 @@ timeout_ms(struct queued *q, long long next_scan_ms, int scan_pending,
 static void
 loop_run(struct queued *q)
 {
-	struct pollfd	 pfd[4];
+	struct pollfd	 pfd[5];
 	long long	 next_trigger_ms, next_scan_ms, stop_at = 0, now, gap;
 	int		 scan_pending = 0, n;
 
@@ -399,7 +475,9 @@ loop_run(struct queued *q)
 		pfd[2].events = POLLIN;
 		pfd[3].fd = chan_pending(&q->to) > 0 ? q->to.fd : -1;
 		pfd[3].events = POLLOUT;
-		n = poll(pfd, 4, timeout_ms(q, next_scan_ms, scan_pending,
+		pfd[4].fd = q->master.fd;
+		pfd[4].events = POLLIN;
+		n = poll(pfd, 5, timeout_ms(q, next_scan_ms, scan_pending,
 		    next_trigger_ms));
 		if (n == -1) {
 			if (errno == EINTR)
@@ -417,6 +495,8 @@ loop_run(struct queued *q)
 		if (q->to.fd != -1 && pfd[3].fd == q->to.fd &&
 		    (pfd[3].revents & (POLLOUT | POLLERR | POLLHUP)))
 			(void)local_flush(q);
+		if (q->master.fd != -1 && pfd[4].revents != 0)
+			master_read(q);
 		if (q->scan_full && q->nmsgs < QUEUED_ACTIVE_MAX / 2)
 			scan_pending = 1;
 	}
@@ -429,17 +509,24 @@ main(int argc, char *argv[])
 	struct queued		*q = &qs;
 	const char		*confopt = NULL, *user;
 	char			 lspawn[PATH_MAX];
-	int			 ch, r;
+	int			 ch, r, conffd = -1, masterfd = -1;
 
 	if (fd_ensure_std() == -1)
 		exit(111);
-	while ((ch = getopt(argc, argv, "C:d")) != -1) {
+	while ((ch = getopt(argc, argv, "C:dF:M")) != -1) {
 		switch (ch) {
 		case 'C':
 			confopt = optarg;
 			break;
 		case 'd':
 			q->foreground = 1;
+			break;
+		case 'F':
+			if ((conffd = conf_fd_option(optarg)) == -1)
+				usage();
+			break;
+		case 'M':
+			masterfd = QUEUED_MASTER_FD;
 			break;
 		default:
 			usage();
@@ -449,6 +536,11 @@ main(int argc, char *argv[])
 		usage();
 	log_init("queued", q->foreground);
 	chan_init(&q->keeper, -1, CHAN_PACKET, CHAN_SMALL_MAX);
+	chan_init(&q->master, masterfd, CHAN_PACKET, CHAN_SMALL_MAX);
+	if (masterfd != -1 && (fd_set_cloexec(masterfd, 1) == -1 ||
+	    fd_set_nonblock(masterfd, 1) == -1))
+		fatal("the master's channel");
+	q->conf_fd = -1;
 	chan_init(&q->to, -1, CHAN_STREAM, QUEUED_FRAME_MAX);
 	chan_init(&q->from, -1, CHAN_STREAM, QUEUED_FRAME_MAX);
 	q->trigger_fd = q->trigger_wfd = -1;
@@ -457,7 +549,7 @@ main(int argc, char *argv[])
 	TAILQ_INIT(&q->readyq);
 
 	q->confpath = conf_find_path(confopt, 1);
-	if ((q->conf = conf_load(q->confpath, conf_err, NULL)) == NULL)
+	if ((q->conf = conf_take(q, conffd)) == NULL)
 		fatalx("%s: errors in the config", q->confpath);
 	r = snprintf(lspawn, sizeof(lspawn), "%s/lspawn",
 	    conf_str(q->conf, "program_dir"));
@@ -469,7 +561,7 @@ main(int argc, char *argv[])
 	if (chdir(conf_str(q->conf, "queue_dir")) == -1)
 		fatal("chdir %s", conf_str(q->conf, "queue_dir"));
 	keeper_pid = keeper_start(q, lspawn, q->foreground);
-	if (keeper_pid == -1)
+	if (keeper_pid == -1 || keeper_conf(q) == -1)
 		fatalx("cannot start the lspawn keeper");
 	priv_drop_user(user, NULL);
 	queue_layout(q);
