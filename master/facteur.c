@@ -68,8 +68,8 @@ master_conf_error(void *arg, const char *msg)
 /*
  * Loads path; on success the text goes into a new sealed memfd that
  * replaces master_conf_fd, so that every program started from now on
- * runs on it.  NULL when the file has errors or cannot be handed on
- * (then master_conf_fd is unchanged).
+ * runs on it.  NULL when the file has errors, names an unfit chroot
+ * directory, or cannot be handed on (then master_conf_fd is unchanged).
  */
 static struct conf *
 master_conf_load(const char *path)
@@ -82,6 +82,12 @@ master_conf_load(const char *path)
 	c = conf_load_start(path, -1, master_conf_error, NULL, &text, &len);
 	if (c == NULL)
 		return NULL;
+	/* A chroot the programs would refuse is an error of the file. */
+	if (chroot_check_all(c, master_conf_error, NULL) > 0) {
+		free(text);
+		conf_free(c);
+		return NULL;
+	}
 	fd = conf_text_fd(text, len);
 	free(text);
 	if (fd == -1) {

@@ -73,6 +73,13 @@ int	resident_reap(pid_t, int status, const struct conf *);	/* 1 if ours */
 int	resident_count(void);	/* residents not yet gone */
 void	resident_signal_all(int sig);
 
+/*
+ * facteur_chroot.c: checks the chroot directory of every configured
+ * service (as root); each unfit one is reported.  The number of them.
+ */
+int	chroot_check_all(const struct conf *, void (*report)(void *,
+	    const char *), void *arg);
+
 /* facteur_queue.c */
 void	queue_group_start(const struct conf *, const char *confpath, int debug);
 int	queue_group_reap(pid_t, int status, const struct conf *);	/* 1 if ours */

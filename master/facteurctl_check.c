@@ -3,7 +3,9 @@
  * it names (users_file, aliases_file) with the same parsers the daemons
  * use, and prints each mistake as "FILE:LINE: problem" on standard error.
  * It also reads users_file's password fields the way the login monitors
- * will (lib/passwd_check) and names the entries that could never log in.
+ * will (lib/passwd_check) and names the entries that could never log in,
+ * and, as root, checks the chroot directories of the configured services
+ * (facteur_chroot.c).
  * Exit 0 and "PATH: ok" on standard output when there is no error, else 1.
  * Warnings (accounts that are refused by design) do not change the exit.
  */
@@ -13,6 +15,7 @@
 #include <string.h>
 
 #include "conf.h"
+#include "facteur.h"
 #include "facteurctl.h"
 #include "passwd_check.h"
 #include "netaddr.h"
@@ -28,6 +31,14 @@ check_error(void *arg, const char *msg)
 	struct check	*c = arg;
 
 	c->nerr++;
+	fprintf(stderr, "%s\n", msg);
+}
+
+/* A problem counted by its caller. */
+static void
+check_report(void *arg, const char *msg)
+{
+	(void)arg;
 	fprintf(stderr, "%s\n", msg);
 }
 
@@ -179,6 +190,7 @@ ctl_check(const char *conf_path, int argc, char **argv)
 	if (conf_str(conf, "sender_login_file")[0] != '\0')
 		check_table(&c, conf_str(conf, "sender_login_file"), TABLE_MAP);
 	check_networks(&c, conf);
+	c.nerr += (unsigned)chroot_check_all(conf, check_report, NULL);
 	conf_free(conf);
 	if (c.nerr > 0)
 		return CTL_EX_FAIL;

@@ -113,6 +113,11 @@ main(int argc, char *argv[])
 		    111);
 	}
 	log_set_debug(conf_bool(conf, "log_debug"));
+	if (login_split_check(conf, err, sizeof(err)) == -1) {
+		log_warnx("%s: %s; refusing to start", path, err);
+		pop3d_refuse(&opts, "-ERR [SYS/TEMP] configuration error\r\n",
+		    111);
+	}
 	if (opts.overloaded && !opts.implicit_tls)
 		pop3d_refuse(&opts, "-ERR [SYS/TEMP] busy, try later\r\n", 0);
 

@@ -99,6 +99,13 @@ smtpd_conf_check(const struct conf *conf, const char *path)
 		log_warnx("%s: %s", path, err);
 		return -1;
 	}
+	/* Refused here, with the reason, rather than in each session. */
+	if (priv_is_root() && priv_chroot_check(conf_str(conf,
+	    "smtpd_chroot"), err, sizeof(err)) == -1) {
+		log_warnx("%s: smtpd_chroot is unfit for a chroot: %s; "
+		    "refusing to start", path, err);
+		return -1;
+	}
 	return 0;
 }
 

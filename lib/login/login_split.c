@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <malloc.h>
 #include <netdb.h>
 #include <poll.h>
@@ -240,6 +241,22 @@ monitor_serve(struct login_split *s, pid_t login)
 			code = WEXITSTATUS(status);
 	}
 	return code;
+}
+
+int
+login_split_check(const struct conf *conf, char *err, size_t errlen)
+{
+	const char	*dir = conf_str(conf, "login_chroot");
+	char		 why[PATH_MAX + 64];
+
+	if (!priv_is_root() || dir[0] == '\0')
+		return 0;
+	if (priv_chroot_check(dir, why, sizeof(why)) == -1) {
+		(void)snprintf(err, errlen, "login_chroot is unfit for a "
+		    "chroot: %s", why);
+		return -1;
+	}
+	return 0;
 }
 
 int

@@ -87,6 +87,12 @@ struct login_split {
 };
 
 /*
+ * The checks a server makes before it talks: login_chroot, when set and
+ * running as root, is fit for a chroot (priv_chroot_check).  0, or -1
+ * with the reason in err; the server then answers that it cannot serve.
+ */
+int	login_split_check(const struct conf *, char *err, size_t errlen);
+/*
  * Runs a connection: fills client_addr from fd 0, forks the login
  * process (which owns tls from then on; the monitor frees its copy),
  * serves it, and returns the exit code once both children are done.
