@@ -68,7 +68,7 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
         install clean fuzz
 all: $(addprefix $(BUILD)/,$(PROGS))
 
-HEADERS := $(wildcard lib/*/*.h */*.h)
+HEADERS := $(wildcard lib/*/*.h */*.h tests/unit/*.h)
 $(BUILD)/obj/%.o: %.c $(HEADERS) | $(BUILD)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c -o $@ $<

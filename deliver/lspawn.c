@@ -191,10 +191,10 @@ input_read(struct lspawn *ls)
 		}
 		if (r == -1 && errno == EBADMSG)
 			protocol_fail("bad netstring");
-		if (r == -1)
-			log_warn("reading jobs from queued");
-		if (jobs_in.in.len > 0)
+		if (r == -1 && errno == ECONNRESET)
 			log_warnx("partial frame at end of input ignored");
+		else if (r == -1)
+			log_warn("reading jobs from queued");
 		return 1;
 	}
 }

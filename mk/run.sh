@@ -20,6 +20,27 @@ chmod 0755 "$RUN" "$RUN/mail" "$RUN/empty"
 smtpd_user=$(id -un)
 queue_user=$(id -un)
 login_user=$(id -un)
+empty=$RUN/empty
+
+# 0 when every directory of $1 is root's and writable by no one else
+# (a sticky one above may be), as the programs check a chroot
+# (priv_chroot_check in lib/base/priv.c).
+chroot_fit() {
+	p=$1
+	last=1
+	while :; do
+		set -- $(stat -c '%u %a' "$p") || return 1
+		[ "$1" = 0 ] || return 1
+		m=$2
+		if [ $(( 0$m & 022 )) != 0 ] && { [ $last = 1 ] ||
+		    [ $(( 0$m & 01000 )) = 0 ]; }; then
+			return 1
+		fi
+		[ "$p" = / ] && return 0
+		p=$(dirname "$p")
+		last=0
+	done
+}
 
 if [ "$(id -u)" = 0 ]; then
 	for u in facteur-queue facteur-smtpd facteur-login; do
@@ -42,18 +63,20 @@ if [ "$(id -u)" = 0 ]; then
 	chmod 4711 "$RUN/libexec/enqueue"
 	progdir=$RUN/libexec
 	chown -R "$uid:$gid" "$RUN/mail/demo"
+	# A chroot must be root's all the way down: inside a clone that
+	# an ordinary user owns, use the system's empty directory instead.
+	chown root:root "$empty"
+	if ! chroot_fit "$(cd "$empty" && pwd -P)"; then
+		empty=/var/lib/facteur/empty
+		install -d -o root -g root -m 0755 /var/lib/facteur "$empty"
+	fi
 else
 	uid=$(id -u); gid=$(id -g)
 	progdir=$BUILD
 fi
-# The queue with its subdirectories, as queued makes them at start-up:
-# made here too, so that a mail sent the moment the port opens does not
-# find them missing (451) while queued is still starting.
-for d in "" /msg /tmp /env /state /corrupt /free; do
-	mkdir -p "$RUN/queue$d"
-	chmod 0700 "$RUN/queue$d"
-	chown "$queue_user" "$RUN/queue$d"
-done
+mkdir -p "$RUN/queue"
+chmod 0700 "$RUN/queue"
+chown "$queue_user" "$RUN/queue"
 
 if [ ! -f "$RUN/tls/cert.pem" ]; then
 	openssl req -x509 -newkey rsa:2048 -nodes -days 365 \
@@ -72,7 +95,8 @@ chmod 0700 "$RUN/auth"
 [ -f "$RUN/aliases" ] || printf 'postmaster: demo\nroot: demo\n' > "$RUN/aliases"
 
 cat > "$RUN/facteur.conf" <<CONF
-# Written by \`make run\` at every start; edit mk/run.sh, not this file.
+# Written by \`make run\` at every start; edit mk/run.sh, or put your own
+# settings in run/local.conf, which is appended below (its keys win).
 myhostname = localhost
 local_domains = localhost, example.test
 program_dir = $progdir
@@ -85,18 +109,29 @@ smtp_listen = 127.0.0.1:$SMTP_PORT
 submission_listen = 127.0.0.1:$SUBMISSION_PORT
 smtps_listen = 127.0.0.1:$SMTPS_PORT
 smtpd_user = $smtpd_user
-smtpd_chroot = $RUN/empty
+smtpd_chroot = $empty
 pop3_listen = 127.0.0.1:$POP3_PORT
 pop3s_listen = 127.0.0.1:$POP3S_PORT
 login_user = $login_user
-login_chroot = $RUN/empty
+login_chroot = $empty
 auth_state_dir = $RUN/auth
 queue_user = $queue_user
 tls_cert_file = $RUN/tls/cert.pem
 tls_key_file = $RUN/tls/key.pem
 queue_retry_min = 30s
 CONF
+# run/local.conf, when it exists, comes last: its keys win (a repeated
+# key takes the last value, facteur.conf(5)).
+if [ -f "$RUN/local.conf" ]; then
+	printf '\n# From %s (make run appends it; its keys win):\n' \
+	    "$RUN/local.conf" >> "$RUN/facteur.conf"
+	cat "$RUN/local.conf" >> "$RUN/facteur.conf"
+fi
 chmod 0644 "$RUN/facteur.conf"
+# The queue's folders, as queued makes them at start-up: made now, so
+# that a mail sent the moment the port opens does not find them missing
+# (451) while queued is still starting.
+"$progdir/queued" -L -C "$RUN/facteur.conf"
 
 # Keys of services that are not built yet are left out above; add them as
 # they land (imap 2143, imaps 2993).

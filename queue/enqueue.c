@@ -58,12 +58,7 @@ enqueue_exit(int code, const char *fmt, ...)
 	if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
 		(void)strlcpy(msg, "(message format error)", sizeof(msg));
 	va_end(ap);
-	if (qmail_exit_permanent(code))
-		log_info("-: refused: %s (exit %d, %s)", msg, code,
-		    qmail_exit_text(code));
-	else
-		log_warnx("-: failed: %s (exit %d, %s)", msg, code,
-		    qmail_exit_text(code));
+	qmail_exit_log("-", code, msg);
 	exit(code);
 }
 

@@ -1,15 +1,17 @@
 /*
  * queued: the queue manager.  Started by the master (or by hand) as root
  * or as the queue user, with `-C facteur.conf` and `-d` for the
- * foreground.  The master also gives `-F fd`, the text of the
- * configuration it accepted (queued then never reads the file), and
- * `-M`: its channel is on fd 3 (QUEUED_MASTER_FD), and each reload it
- * accepts comes as the frame "C" with the new text; SIGHUP is then the
- * master's to receive.  Started by
- * hand, queued reads the file, and again on SIGHUP.  lspawn runs on the
- * text queued runs on (handed through the keeper).  As root it creates queue_dir for queue_user, forks the
- * keeper (which stays with the privileges queued started with and starts
- * lspawn on request, see queued_keeper.c), then drops to queue_user.
+ * foreground; `-L` only makes queue_dir and its folders, as at start-up,
+ * and exits (mk/run.sh, INSTALL).  The master also gives `-F fd`, the
+ * text of the configuration it accepted (queued then never reads the
+ * file), and `-M`: its channel is on fd 3 (QUEUED_MASTER_FD), and each
+ * reload it accepts comes as the frame "C" with the new text; SIGHUP is
+ * then the master's to receive.  Started by hand, queued reads the file,
+ * and again on SIGHUP.  lspawn runs on the text queued runs on (handed
+ * through the keeper).  As root it creates queue_dir for queue_user,
+ * forks the keeper (which stays with the privileges queued started with
+ * and starts lspawn on request, see queued_keeper.c), then drops to
+ * queue_user.
  *
  * It reads the committed envelopes in queue_dir/env, the messages in msg
  * (only the header section, for bounces) and its own state files in
@@ -71,7 +73,7 @@ queued_clock_us(void)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: queued [-dM] [-C file] [-F fd]\n");
+	fprintf(stderr, "usage: queued [-dLM] [-C file] [-F fd]\n");
 	exit(100);
 }
 
@@ -509,11 +511,12 @@ main(int argc, char *argv[])
 	struct queued		*q = &qs;
 	const char		*confopt = NULL, *user;
 	char			 lspawn[PATH_MAX];
-	int			 ch, r, conffd = -1, masterfd = -1;
+	int			 ch, r, layout_only = 0, conffd = -1;
+	int			 masterfd = -1;
 
 	if (fd_ensure_std() == -1)
 		exit(111);
-	while ((ch = getopt(argc, argv, "C:dF:M")) != -1) {
+	while ((ch = getopt(argc, argv, "C:dF:LM")) != -1) {
 		switch (ch) {
 		case 'C':
 			confopt = optarg;
@@ -524,6 +527,10 @@ main(int argc, char *argv[])
 		case 'F':
 			if ((conffd = conf_fd_option(optarg)) == -1)
 				usage();
+			break;
+		case 'L':
+			layout_only = 1;
+			q->foreground = 1;
 			break;
 		case 'M':
 			masterfd = QUEUED_MASTER_FD;
@@ -560,6 +567,12 @@ main(int argc, char *argv[])
 		queue_dir_own(conf_str(q->conf, "queue_dir"), user);
 	if (chdir(conf_str(q->conf, "queue_dir")) == -1)
 		fatal("chdir %s", conf_str(q->conf, "queue_dir"));
+	if (layout_only) {
+		/* -L: the queue's folders and FIFO, as at start-up; no more */
+		priv_drop_user(user, NULL);
+		queue_init(&q->queue, AT_FDCWD);
+		return queue_layout_make(&q->queue) == -1 ? 111 : 0;
+	}
 	keeper_pid = keeper_start(q, lspawn, q->foreground);
 	if (keeper_pid == -1 || keeper_conf(q) == -1)
 		fatalx("cannot start the lspawn keeper");

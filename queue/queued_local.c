@@ -211,7 +211,7 @@ local_read(struct queued *q)
 		r = chan_recv_nowait(&q->from, &m);
 		if (r == 2)
 			break;
-		if (r == 0) {
+		if (r == 0 || (r == -1 && errno == ECONNRESET)) {
 			local_stop(q, "lspawn exited");
 			return -1;
 		}

@@ -238,6 +238,15 @@ chan_take_fds(struct msghdr *mh, struct chan_msg *m)
 	return bad ? -1 : 0;
 }
 
+/* A malformed frame: nothing of it is kept, its descriptors closed. */
+static int
+chan_refuse(struct chan_msg *m)
+{
+	chan_msg_wipe(m);
+	errno = EBADMSG;
+	return -1;
+}
+
 /* One packet: 1, 0 at end of file, 2 (nothing yet), -1. */
 static int
 chan_recv_packet(struct chan *c, struct chan_msg *m, int flags)
@@ -283,9 +292,7 @@ chan_recv_packet(struct chan *c, struct chan_msg *m, int flags)
 		goto bad;
 	return 1;
 bad:
-	chan_msg_wipe(m);
-	errno = EBADMSG;
-	return -1;
+	return chan_refuse(m);
 }
 
 /* One frame from a stream: 1, 0 at end of file, 2 (not yet), -1. */
@@ -322,8 +329,12 @@ chan_recv_stream(struct chan *c, struct chan_msg *m, int nowait)
 			return -1;
 		}
 		if (n == 0) {
-			if (c->in.len > 0)
-				goto bad;
+			if (c->in.len > 0) {
+				/* the peer ended in the middle of a frame */
+				buf_wipe(&c->in);
+				errno = ECONNRESET;
+				return -1;
+			}
 			return 0;
 		}
 		c->in.len += (size_t)n;
@@ -338,9 +349,7 @@ chan_recv_stream(struct chan *c, struct chan_msg *m, int nowait)
 		goto bad;
 	return 1;
 bad:
-	chan_msg_wipe(m);
-	errno = EBADMSG;
-	return -1;
+	return chan_refuse(m);
 }
 
 static int

@@ -83,7 +83,8 @@ int	chan_send_nowait(struct chan *, const char *const *f, int nf,
 	    const int *fds, int nfds);
 /*
  * Receives one frame into m.  1; 0 at end of file; -1 with errno EBADMSG
- * (a malformed frame: see above) or a system error.
+ * (a malformed frame: see above), ECONNRESET (a stream that ended in the
+ * middle of a frame) or a system error.
  */
 int	chan_recv(struct chan *, struct chan_msg *);
 /* The same without waiting: also 2 when no whole frame is there yet. */

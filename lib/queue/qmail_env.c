@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "qmail_env.h"
 #include "queue_env.h"
 
@@ -19,6 +20,17 @@ int
 qmail_exit_permanent(int code)
 {
 	return code >= 11 && code <= 40;
+}
+
+void
+qmail_exit_log(const char *id, int code, const char *why)
+{
+	if (qmail_exit_permanent(code))
+		log_info("%s: refused: %s (exit %d, %s)", id, why, code,
+		    qmail_exit_text(code));
+	else
+		log_warnx("%s: failed: %s (exit %d, %s)", id, why, code,
+		    qmail_exit_text(code));
 }
 
 const char *

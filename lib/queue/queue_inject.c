@@ -82,12 +82,7 @@ inject_fail(struct inject_run *r, int code, const char *fmt, ...)
 		(void)close(r->msgfd);
 		r->msgfd = -1;
 	}
-	if (qmail_exit_permanent(code))
-		log_info("%s: refused: %s (exit %d, %s)", r->qi->id, msg,
-		    code, qmail_exit_text(code));
-	else
-		log_warnx("%s: failed: %s (exit %d, %s)", r->qi->id, msg,
-		    code, qmail_exit_text(code));
+	qmail_exit_log(r->qi->id, code, msg);
 	return code;
 }
 
