@@ -36,6 +36,7 @@ import pytest
 import facteur_harness as H
 import pop3d_fixtures as F
 from pop3d_fixtures import PASSWORD, pop3_conf, put_message
+from smtpd_fixtures import Client
 from test_master import Master, free_port
 
 ATTACKERS = 100
@@ -296,19 +297,11 @@ def test_pop3_dribble_after_login_is_cut_by_pop3_timeout(fct):
 def test_smtp_dribble_in_data_is_cut_by_smtpd_data_timeout(fct):
     m = Master(fct, smtpd_data_timeout="3s")
     try:
-        s = socket.create_connection(("127.0.0.1", m.port), timeout=30)
-        f = s.makefile("rb")
-        assert f.readline().startswith(b"220")
-        for line, code in ((b"HELO client.test", b"250"),
-                           (b"MAIL FROM:<x@example.org>", b"250"),
-                           (b"RCPT TO:<alice@facteur.test>", b"250"),
-                           (b"DATA", b"354")):
-            s.sendall(line + b"\r\n")
-            assert f.readline().startswith(code), line
-        took, got = dribble_one(s, b"Subject: a line that never ends",
+        c = Client(m.port, timeout=30)
+        c.to_data("x@example.org", ["alice@facteur.test"])
+        took, got = dribble_one(c.s, b"Subject: a line that never ends",
                                 ATTACK)
-        f.close()
-        s.close()
+        c.close()
         assert took >= 2.5
         assert got == b"421 4.4.2 Timeout, closing\r\n"
     finally:

@@ -18,6 +18,7 @@ import socket
 import pytest
 
 from pop3d_fixtures import pop3_conf
+from smtpd_fixtures import Client
 from test_master import Master, free_port
 
 DRAIN_MAX = 64 * 1024
@@ -93,19 +94,12 @@ def test_smtp_data_line_without_end_closes(fct):
     and nothing is queued."""
     m = Master(fct, smtpd_data_timeout="10m")
     try:
-        s, f = connect(m.port)
-        assert f.readline().startswith(b"220")
-        for line, code in ((b"HELO client.test", b"250"),
-                           (b"MAIL FROM:<x@example.org>", b"250"),
-                           (b"RCPT TO:<alice@facteur.test>", b"250"),
-                           (b"DATA", b"354")):
-            s.sendall(line + b"\r\n")
-            assert f.readline().startswith(code), line
-        s.sendall(b"x" * (65536 + DRAIN_MAX + 1000))
-        assert read_to_eof(f) == \
+        c = Client(m.port, timeout=WAIT)
+        c.to_data("x@example.org", ["alice@facteur.test"])
+        c.send(b"x" * (65536 + DRAIN_MAX + 1000))
+        assert read_to_eof(c.f) == \
             b"554 5.6.0 Message refused: line too long, closing\r\n"
-        f.close()
-        s.close()
+        c.close()
     finally:
         m.stop()
     assert os.listdir(os.path.join(fct.queue, "env")) == []
