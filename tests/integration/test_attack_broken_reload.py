@@ -69,8 +69,8 @@ def lspawn_pid(m):
 
 
 def kill_and_wait_new(m, find, what):
+    H.wait_until(lambda: find() is not None, CHECK_TIMEOUT, what)
     old = find()
-    assert old is not None, what
     os.kill(old, signal.SIGKILL)
     H.wait_until(lambda: find() not in (None, old), CHECK_TIMEOUT,
                  "a new " + what)
