@@ -15,13 +15,13 @@
  *            errors), rebind changed listeners, rotate the TLS session
  *            ticket keys, start new resident servers (the old ones'
  *            sessions go on), hand queued the new configuration
+ *   SIGTERM  stop accepting, stop queued, let sessions finish for
+ *   SIGINT   shutdown_grace, then end those left
  *
  * Every program it starts runs on the configuration the master accepted,
  * handed over in a sealed memfd (-F 4, lib/conf/conf_handoff.c), never on
  * the file as it may be now: a file refused at SIGHUP reaches no session
  * and no restarted server.
- *   SIGTERM  stop accepting, stop queued, let sessions finish for
- *   SIGINT   shutdown_grace, then end those left
  *
  * Usage: facteur [-d] [-C file]
  */
@@ -100,7 +100,6 @@ master_conf_load(const char *path)
 	master_conf_fd = fd;
 	return c;
 }
-
 
 /*
  * Session ticket keys are shared by every per-connection process through
@@ -234,6 +233,7 @@ main(int argc, char *argv[])
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
 		fatal("prctl PR_SET_CHILD_SUBREAPER");
 	master_rotate_tickets(conf);
+	queue_group_prepare(conf);
 	listen_apply(conf);
 	resident_apply(conf, confpath);
 	queue_group_start(conf, confpath, master_debug);
