@@ -86,8 +86,8 @@ conf_err(void *arg, const char *msg)
 
 /*
  * The first thing queued does: from here on a signal is a byte in the
- * self-pipe, read by the loop (a SIGHUP that comes during start-up is a
- * reload once the loop runs, never a death).  The master starts queued
+ * self-pipe, read by the loop (a SIGHUP that comes during start-up is
+ * taken once the loop runs, never a death).  The master starts queued
  * with SIGHUP and SIGUSR1 blocked (master_spawn, CHILD_HOLD_RELOAD), so
  * one that comes between the exec and this point waits; they are
  * unblocked here, once the handlers are in place.
