@@ -42,6 +42,7 @@
 #include "facteur.h"
 #include "fdio.h"
 #include "log.h"
+#include "sandbox.h"
 #include "tls.h"
 
 struct service master_services[] = {
@@ -69,7 +70,8 @@ master_conf_error(void *arg, const char *msg)
  * Loads path; on success the text goes into a new sealed memfd that
  * replaces master_conf_fd, so that every program started from now on
  * runs on it.  NULL when the file has errors, names an unfit chroot
- * directory, or cannot be handed on (then master_conf_fd is unchanged).
+ * directory or an unknown sandbox mode, or cannot be handed on (then
+ * master_conf_fd is unchanged).
  */
 static struct conf *
 master_conf_load(const char *path)
@@ -82,8 +84,12 @@ master_conf_load(const char *path)
 	c = conf_load_start(path, -1, master_conf_error, NULL, &text, &len);
 	if (c == NULL)
 		return NULL;
-	/* A chroot the programs would refuse is an error of the file. */
-	if (chroot_check_all(c, master_conf_error, NULL) > 0) {
+	/*
+	 * A chroot or a sandbox mode the programs would refuse is an error
+	 * of the file.
+	 */
+	if (chroot_check_all(c, master_conf_error, NULL) > 0 ||
+	    sandbox_configure(conf_str(c, "sandbox")) == -1) {
 		free(text);
 		conf_free(c);
 		return NULL;

@@ -36,6 +36,7 @@
 #include "log.h"
 #include "login_split.h"
 #include "pop3d.h"
+#include "sandbox.h"
 #include "tls.h"
 
 static void
@@ -107,7 +108,8 @@ main(int argc, char *argv[])
 
 	path = conf_find_path(opts.confpath, 1);
 	if ((conf = conf_load_start(path, conffd, pop3d_conf_error, NULL,
-	    NULL, NULL)) == NULL) {
+	    NULL, NULL)) == NULL ||
+	    sandbox_configure(conf_str(conf, "sandbox")) == -1) {
 		log_warnx("%s: configuration errors", path);
 		pop3d_refuse(&opts, "-ERR [SYS/TEMP] configuration error\r\n",
 		    111);
