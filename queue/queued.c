@@ -32,6 +32,7 @@
 #include "child.h"
 #include "fdio.h"
 #include "log.h"
+#include "lroute.h"
 #include "priv.h"
 #include "queued.h"
 
@@ -128,6 +129,7 @@ static void
 aliases_refresh(struct queued *q)
 {
 	(void)aliases_reload(q, q->conf);
+	(void)valias_reload(q, q->conf);
 }
 
 static void
@@ -149,10 +151,17 @@ static void
 conf_reload(struct queued *q)
 {
 	struct conf	*c;
+	char		 err[256];
 
 	if ((c = conf_load(q->confpath, conf_err, NULL)) == NULL) {
 		log_warnx("SIGHUP: %s has errors; keeping the old config",
 		    q->confpath);
+		return;
+	}
+	if (lroute_conf_check(c, err, sizeof(err)) == -1) {
+		log_warnx("SIGHUP: %s: %s; keeping the old config",
+		    q->confpath, err);
+		conf_free(c);
 		return;
 	}
 	if (strcmp(conf_str(c, "queue_dir"), conf_str(q->conf, "queue_dir"))
@@ -160,6 +169,8 @@ conf_reload(struct queued *q)
 		log_warnx("SIGHUP: queue_dir changed; takes effect at restart");
 	if (aliases_reload(q, c) == -1)
 		log_warnx("SIGHUP: keeping the old aliases");
+	if (valias_reload(q, c) == -1)
+		log_warnx("SIGHUP: keeping the old virtual_alias_maps");
 	conf_free(q->conf);
 	q->conf = c;
 	conf_apply(q);
@@ -429,7 +440,7 @@ main(int argc, char *argv[])
 	static struct queued	 qs;
 	struct queued		*q = &qs;
 	const char		*confopt = NULL, *user;
-	char			 lspawn[PATH_MAX];
+	char			 lspawn[PATH_MAX], err[256];
 	int			 ch, r, layout_only = 0;
 
 	if (fd_ensure_std() == -1)
@@ -464,6 +475,8 @@ main(int argc, char *argv[])
 	q->confpath = conf_find_path(confopt, 1);
 	if ((q->conf = conf_load(q->confpath, conf_err, NULL)) == NULL)
 		fatalx("%s: errors in the config", q->confpath);
+	if (lroute_conf_check(q->conf, err, sizeof(err)) == -1)
+		fatalx("%s: %s", q->confpath, err);
 	r = snprintf(lspawn, sizeof(lspawn), "%s/lspawn",
 	    conf_str(q->conf, "program_dir"));
 	if (r < 0 || (size_t)r >= sizeof(lspawn))
@@ -486,6 +499,8 @@ main(int argc, char *argv[])
 	queue_layout(q);
 	if (aliases_reload(q, q->conf) == -1)
 		fatalx("cannot load aliases_file");
+	if (valias_reload(q, q->conf) == -1)
+		fatalx("cannot load virtual_alias_maps");
 	conf_apply(q);
 	signals_setup();
 	log_info("started: queue_dir=%s, lspawn=%s, concurrency=%zu",
