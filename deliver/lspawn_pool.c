@@ -538,7 +538,15 @@ worker_reaped(struct lspawn *ls, struct worker *w, int st)
 		worker_chan_read(ls, w);	/* a result sent before dying */
 	if ((j = w->job) != NULL) {
 		w->job = NULL;
-		if (worker_out_line(w, line, sizeof(line)))
+		if (w->oneshot) {
+			/* its lines went to the log; the job says how it died */
+			worker_out_log(w);
+			(void)snprintf(line, sizeof(line), "4.3.0 local delivery "
+			    "child %s %d", WIFSIGNALED(st) ? "killed by signal" :
+			    "exited", WIFSIGNALED(st) ? WTERMSIG(st) :
+			    WEXITSTATUS(st));
+			job_fail(j, line);
+		} else if (worker_out_line(w, line, sizeof(line)))
 			job_fail(j, line);
 		else if (WIFSIGNALED(st)) {
 			(void)snprintf(line, sizeof(line),
@@ -551,14 +559,16 @@ worker_reaped(struct lspawn *ls, struct worker *w, int st)
 		}
 	} else if ((said = worker_out_line(w, line, sizeof(line))) ||
 	    !WIFEXITED(st) || WEXITSTATUS(st) != 0 || w->state != W_GONE) {
-		log_warnx("delivery worker %ld (uid %lu) %s %d after %lu "
-		    "job(s)%s%s", (long)w->pid, (unsigned long)w->uid,
+		log_warnx("%s %ld (uid %lu) %s %d after %lu job(s)%s%s",
+		    w->oneshot ? "local delivery child" : "delivery worker",
+		    (long)w->pid, (unsigned long)w->uid,
 		    WIFSIGNALED(st) ? "killed by signal" : "exited",
 		    WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st), w->jobs,
 		    said ? ": " : "", said ? line : "");
 	} else {
-		log_debug("delivery worker %ld (uid %lu) exited after %lu "
-		    "job(s)", (long)w->pid, (unsigned long)w->uid, w->jobs);
+		log_debug("%s %ld (uid %lu) exited after %lu job(s)",
+		    w->oneshot ? "local delivery child" : "delivery worker",
+		    (long)w->pid, (unsigned long)w->uid, w->jobs);
 	}
 	TAILQ_REMOVE(worker_list(ls, w), w, entry);
 	ls->nworkers--;

@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "lroute.h"
 #include "auth.h"
 #include "conf.h"
 #include "log.h"
@@ -101,29 +102,6 @@ monitor_field_ok(const char *s, size_t max)
 	return 1;
 }
 
-static int
-mon_user_exists(struct monitor *m, const char *name, int *temp)
-{
-	struct user_entry	 ue;
-	const char		*file = conf_str(m->conf, "users_file");
-	int			 r;
-
-	if (strlen(name) > USER_NAME_MAX)
-		return 0;
-	r = users_lookup(file, conf_bool(m->conf, "system_users"), name, &ue);
-	if (r == -1) {
-		log_warnx("users lookup of %s failed", name);
-		*temp = 1;
-		return 0;
-	}
-	if (r == 0)
-		return 0;
-	/* root, daemons and other system ids never receive mail directly. */
-	if (ue.uid < (uid_t)conf_int(m->conf, "first_valid_uid") && ue.system)
-		return 0;
-	return 1;
-}
-
 /* Submission and smtps accept nothing before AUTH. */
 static int
 mon_needs_auth(const struct monitor *m)
@@ -134,10 +112,8 @@ mon_needs_auth(const struct monitor *m)
 static int
 mon_rcpt(struct monitor *m, struct chan_msg *msg)
 {
-	const char	*local = msg->f[1], *domain = msg->f[2];
-	char		 lower[ADDR_LOCAL_MAX + 1];
-	size_t		 i;
-	int		 temp = 0, local_domain;
+	const char	*local = msg->f[1], *domain = msg->f[2], *answer;
+	int		 local_domain;
 
 	if (!monitor_field_ok(local, ADDR_LOCAL_MAX) || local[0] == '\0' ||
 	    !monitor_field_ok(domain, ADDR_DOMAIN_MAX) || mon_needs_auth(m))
@@ -149,23 +125,11 @@ mon_rcpt(struct monitor *m, struct chan_msg *msg)
 		return monitor_reply(m, "OK", NULL);
 	if (domain[0] == '\0')
 		return monitor_reply(m, "NOUSER", NULL);
-	if (!local_domain)
-		return monitor_reply(m, m->authed || m->mynet ? "RELAY" :
-		    "NODOMAIN", NULL);
-	if (m->aliases_broken)
-		return monitor_reply(m, "TEMP", NULL);
-	if (m->aliases != NULL && table_get(m->aliases, local) != NULL)
-		return monitor_reply(m, "OK", NULL);
-	if (mon_user_exists(m, local, &temp))
-		return monitor_reply(m, "OK", NULL);
-	/* Local parts are matched as given, then in lower case. */
-	for (i = 0; local[i] != '\0'; i++)
-		lower[i] = (char)tolower((unsigned char)local[i]);
-	lower[i] = '\0';
-	if (strcmp(lower, local) != 0 && !temp &&
-	    mon_user_exists(m, lower, &temp))
-		return monitor_reply(m, "OK", NULL);
-	return monitor_reply(m, temp ? "TEMP" : "NOUSER", NULL);
+	/* virtual aliases, virtual domains, local users (monitor_local.c) */
+	if ((answer = monitor_local_rcpt(m, local, domain)) != NULL)
+		return monitor_reply(m, answer, NULL);
+	return monitor_reply(m, m->authed || m->mynet ? "RELAY" :
+	    "NODOMAIN", NULL);
 }
 
 static int
@@ -309,7 +273,7 @@ monitor_run(const struct conf *conf, const struct smtpd_opts *opts, int sock,
 {
 	struct monitor	 m;
 	struct chan_msg	 msg;
-	struct table	*aliases = NULL, *senders = NULL;
+	struct table	*aliases = NULL, *senders = NULL, *valias;
 	const char	*afile;
 	int		 r, code;
 
@@ -326,6 +290,10 @@ monitor_run(const struct conf *conf, const struct smtpd_opts *opts, int sock,
 		m.aliases_broken = 1;
 	}
 	m.aliases = aliases;
+	m.valias = valias = lroute_virtual_load(conf, mon_table_error, NULL,
+	    &m.valias_broken);
+	if (m.valias_broken)
+		log_warnx("virtual_alias_maps: cannot load; recipients get 451");
 	m.mynet = monitor_relay_mynetworks(conf, opts->peer_addr);
 	afile = conf_str(conf, "sender_login_file");
 	if (afile[0] != '\0' && (senders = table_load(afile, TABLE_MAP,
@@ -351,6 +319,7 @@ monitor_run(const struct conf *conf, const struct smtpd_opts *opts, int sock,
 	(void)monitor_queue_reap(&m);
 	if (aliases != NULL)
 		table_free(aliases);
+	table_free(valias);
 	if (senders != NULL)
 		table_free(senders);
 	chan_close(&m.chan);
