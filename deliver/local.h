@@ -34,8 +34,6 @@
 
 #define LOCAL_TARGETS_MAX	1000	/* commands, files, addresses per job */
 #define LOCAL_OUTPUT_MAX	300	/* octets of a command's output kept */
-#define LOCAL_LOCK_TRIES	20	/* lock attempts, one second apart */
-#define LOCAL_LOCK_STALE	500	/* seconds after which a dotlock is stale */
 #define LOCAL_TEXT_MAX		500	/* octets of the result line */
 #define LOCAL_PATH_MAX		4096
 

@@ -8,10 +8,9 @@
  * write or fsync that fails truncates it to its former length.
  *
  * Locking, both kinds, as Debian's liblockfile and Postfix do: first a
- * dotlock, PATH.lock created with O_EXCL (retried every second,
- * LOCAL_LOCK_TRIES times; one older than LOCAL_LOCK_STALE seconds is
- * removed as stale), then fcntl(F_SETLK) on the whole file (retried the
- * same way).  For the user's mailbox in mail_spool_directory (Debian's
+ * dotlock, PATH.lock created with O_EXCL (deliver_lock_attempts tries,
+ * deliver_lock_delay apart; one older than stale_lock_time is removed as
+ * stale), then fcntl(F_SETLK) on the whole file (tried the same way).  For the user's mailbox in mail_spool_directory (Debian's
  * /var/mail: root:mail, mode 2775) the dotlock is made as Postfix makes
  * it in a group-writable spool: with the recipient's uid and the spool's
  * group as effective gid (local.c kept that group as the saved gid), the
@@ -166,9 +165,12 @@ mbox_dotlock(const struct local_job *lj, const char *lock, int required)
 {
 	struct stat	st;
 	char		pid[32];
-	int		fd, i, n;
+	int		fd, i, n, removed = 0;
 
-	for (i = 0; i < LOCAL_LOCK_TRIES; i++) {
+	for (i = 0; i < conf_int(lj->conf, "deliver_lock_attempts"); i++) {
+		if (i > 0)
+			(void)sleep((unsigned)conf_int(lj->conf,
+			    "deliver_lock_delay"));
 		fd = open(lock, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 		    O_CLOEXEC, 0600);
 		if (fd != -1) {
@@ -184,13 +186,13 @@ mbox_dotlock(const struct local_job *lj, const char *lock, int required)
 				return 0;
 			return -1;
 		}
-		if (lstat(lock, &st) == 0 &&
-		    time(NULL) - st.st_mtime > LOCAL_LOCK_STALE) {
+		if (!removed && lstat(lock, &st) == 0 && time(NULL) -
+		    st.st_mtime > conf_int(lj->conf, "stale_lock_time")) {
 			local_log(lj, "removing stale lock %s", lock);
-			(void)unlink(lock);
-			continue;
+			removed = 1;
+			if (unlink(lock) == 0)
+				i--;	/* not a try */
 		}
-		(void)sleep(1);
 	}
 	errno = EAGAIN;
 	return -1;
@@ -236,14 +238,17 @@ mbox_open(const struct local_job *lj, const char *path, int spool,
 	return fd;
 }
 
-/* fcntl(F_SETLK) on the whole file, LOCAL_LOCK_TRIES times. */
+/* fcntl(F_SETLK) on the whole file, deliver_lock_attempts times. */
 static int
-mbox_fcntl_lock(int fd)
+mbox_fcntl_lock(const struct local_job *lj, int fd)
 {
 	struct flock	fl;
 	int		i;
 
-	for (i = 0; i < LOCAL_LOCK_TRIES; i++) {
+	for (i = 0; i < conf_int(lj->conf, "deliver_lock_attempts"); i++) {
+		if (i > 0)
+			(void)sleep((unsigned)conf_int(lj->conf,
+			    "deliver_lock_delay"));
 		memset(&fl, 0, sizeof(fl));
 		fl.l_type = F_WRLCK;
 		fl.l_whence = SEEK_SET;
@@ -251,7 +256,6 @@ mbox_fcntl_lock(int fd)
 			return 0;
 		if (errno != EAGAIN && errno != EACCES && errno != EINTR)
 			return -1;
-		(void)sleep(1);
 	}
 	errno = EAGAIN;
 	return -1;
@@ -329,7 +333,7 @@ local_mbox(const struct local_job *lj, const char *path, int spool,
 		fd = -1;
 	}
 	if (fd != -1) {
-		if (mbox_fcntl_lock(fd) == -1)
+		if (mbox_fcntl_lock(lj, fd) == -1)
 			local_set(res, 'Z', "4.2.0 cannot lock %s: %s", path,
 			    errno == EAGAIN ? "locked by another process" :
 			    strerror(errno));

@@ -60,6 +60,12 @@ const struct conf_key conf_keys[] = {
 	  "account for commands and files of root's aliases and :include:s" },
 	{ "command_time_limit", CONF_TIME, "1000s", 1, 86400,
 	  "longest time a command destination may run" },
+	{ "deliver_lock_attempts", CONF_INT, "20", 1, 1000,
+	  "tries to lock an mbox file (dotlock, then fcntl) before deferring" },
+	{ "deliver_lock_delay", CONF_TIME, "1s", 1, 60,
+	  "time between two tries to lock an mbox file" },
+	{ "stale_lock_time", CONF_TIME, "500s", 1, 86400,
+	  "age after which an mbox dotlock is removed as stale" },
 
 	/* the queue */
 	{ "queue_dir", CONF_STR, FACTEUR_QUEUE_DEFAULT, 0, 0,
