@@ -149,6 +149,10 @@ alias_items_next(struct alias_items *it, char *buf, size_t bufsz,
 		if (c == '\n' && quoted)
 			return item_fail(it, why, "unbalanced quote in an alias "
 			    "target");
+		if ((c < 0x20 && c != '\t' && !(c == '\r' && it->file &&
+		    p[1] == '\n')) || c == 0x7f)
+			return item_fail(it, why, "control byte in an alias "
+			    "target");
 		if (c == '"') {
 			quoted = !quoted;
 			keep = n;	/* "" keeps what came before */

@@ -103,6 +103,11 @@ test_bad(void **state)
 	expect(":include:/a b", 0, "!blank inside an :include: path");
 	expect("\\", 0, "!bad alias target \\");
 	expect("\\a@b", 0, "!bad alias target \\");
+	/* a line end inside an alias value, a stray CR, other controls */
+	expect("a\nb", 0, "!control byte in an alias target");
+	expect("a\rb\n", 1, "!control byte in an alias target");
+	expect("ok\r\n", 1, "a:ok\n");
+	expect("|cmd \001", 0, "!control byte in an alias target");
 	memset(text, 'a', ALIAS_ITEM_MAX);
 	text[ALIAS_ITEM_MAX] = '\0';
 	items(text, 0, text, sizeof(text));	/* exactly the limit: fine */
