@@ -103,8 +103,12 @@ resubmit_run(const struct local_job *lj, const struct buf *env, int msgfd)
 			_exit(QMAIL_EXIT_INTERNAL);
 		closefrom(3);
 		(void)signal(SIGPIPE, SIG_DFL);
-		execle(path, "enqueue", "-C", conf_path(lj->conf), (char *)NULL,
-		    noenv);
+		/* lspawn's own configuration, when it was read from a file */
+		if (conf_path(lj->conf)[0] != '\0')
+			execle(path, "enqueue", "-C", conf_path(lj->conf),
+			    (char *)NULL, noenv);
+		else
+			execle(path, "enqueue", (char *)NULL, noenv);
 		_exit(QMAIL_EXIT_INTERNAL);
 	}
 	(void)close(mp[0]);
