@@ -162,6 +162,14 @@ size_t	pool_pollfds(struct lspawn *, struct pollfd *, struct worker **,
 void	pool_ready(struct lspawn *, struct worker *, const struct pollfd *);
 /* Reaps exited workers; fails the jobs they had. */
 void	pool_reap(struct lspawn *);
+/*
+ * Forks a worker or local child named name with a job channel and an
+ * output pipe: in the parent its pid, with lspawn's ends in *chan and
+ * *outfd (non-blocking); in the child 0, with its ends in *cchan and
+ * *cout; -1 with errno.
+ */
+pid_t	pool_fork(const char *name, int *chan, int *outfd, int *cchan,
+	    int *cout);
 
 /* lspawn_worker.c */
 /*

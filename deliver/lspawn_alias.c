@@ -42,6 +42,7 @@
 #include "log.h"
 #include "lroute.h"
 #include "lspawn.h"
+#include "table_ref.h"
 
 #define ALIAS_GROUPS_MAX	256	/* lspawn's own supplementary groups */
 
@@ -67,30 +68,26 @@ struct alias_check {
 	int			 failed;	/* memory */
 };
 
-static struct table	*alias_table;
-static struct stat	 alias_table_st;
+static struct table_ref	 alias_table;
 
-/* aliases_file, loaded again when it changed; NULL when none or broken. */
-static struct table *
+/*
+ * aliases_file, loaded again when it changed (a file with errors leaves
+ * the table read before, as in queued), and its owner in st; NULL when
+ * there is none.
+ */
+static const struct table *
 alias_table_get(struct lspawn *ls, struct stat *st)
 {
 	const char	*path = conf_str(ls->conf, "aliases_file");
-	struct table	*t;
 
-	if (path[0] == '\0' || stat(path, st) == -1)
+	if (path[0] == '\0')
 		return NULL;
-	if (alias_table != NULL && st->st_ino == alias_table_st.st_ino &&
-	    st->st_dev == alias_table_st.st_dev &&
-	    st->st_size == alias_table_st.st_size &&
-	    st->st_mtim.tv_sec == alias_table_st.st_mtim.tv_sec &&
-	    st->st_mtim.tv_nsec == alias_table_st.st_mtim.tv_nsec)
-		return alias_table;
-	if ((t = table_load(path, TABLE_ALIASES, NULL, NULL)) == NULL)
+	if (table_ref_refresh(&alias_table, path, TABLE_ALIASES, NULL,
+	    NULL) == -1)
+		log_warnx("aliases_file %s not loaded again", path);
+	if (stat(path, st) == -1)
 		return NULL;
-	table_free(alias_table);
-	alias_table = t;
-	alias_table_st = *st;
-	return t;
+	return alias_table.t;
 }
 
 /* default_privs' identity; -1 when it does not exist or is root. */

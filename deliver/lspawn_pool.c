@@ -26,6 +26,7 @@
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,7 @@
 
 #include "deliver_wire.h"
 #include "chan.h"
+#include "child.h"
 #include "fdio.h"
 #include "log.h"
 #include "lspawn.h"
@@ -253,6 +255,44 @@ worker_start(struct lspawn *ls, uid_t uid, gid_t gid)
 	log_debug("delivery worker %ld started for uid %lu gid %lu",
 	    (long)w->pid, (unsigned long)uid, (unsigned long)gid);
 	return w;
+}
+
+pid_t
+pool_fork(const char *name, int *chan, int *outfd, int *cchan, int *cout)
+{
+	int	 sv[2], p[2], saved;
+	pid_t	 pid;
+
+	if (chan_pair(sv) == -1)
+		return -1;
+	if (pipe2(p, O_CLOEXEC) == -1) {
+		saved = errno;
+		(void)close(sv[0]);
+		(void)close(sv[1]);
+		errno = saved;
+		return -1;
+	}
+	if ((pid = child_fork(name, 0)) == -1) {
+		saved = errno;
+		(void)close(sv[0]);
+		(void)close(sv[1]);
+		(void)close(p[0]);
+		(void)close(p[1]);
+		errno = saved;
+		return -1;
+	}
+	if (pid == 0) {
+		*cchan = sv[1];
+		*cout = p[1];
+		return 0;
+	}
+	if (close(sv[1]) == -1 || close(p[1]) == -1)
+		log_warn("%s %ld: close", name, (long)pid);
+	if (fd_set_nonblock(sv[0], 1) == -1 || fd_set_nonblock(p[0], 1) == -1)
+		log_warn("%s %ld: nonblocking descriptors", name, (long)pid);
+	*chan = sv[0];
+	*outfd = p[0];
+	return pid;
 }
 
 /* A local delivery child for j, busy with it; NULL with errno. */

@@ -35,6 +35,7 @@
 #include "lroute.h"
 #include "priv.h"
 #include "queued.h"
+#include "table_ref.h"
 
 static pid_t	 keeper_pid = -1;
 
@@ -92,35 +93,19 @@ signals_setup(void)
 static int
 aliases_reload(struct queued *q, const struct conf *c)
 {
-	static struct timespec	 mtime;
-	static char		 path_seen[PATH_MAX];
-	struct table		*t = NULL;
-	struct stat		 sb;
+	static struct table_ref	 ref;
 	const char		*path = conf_str(c, "aliases_file");
+	int			 r;
 
-	if (*path == '\0') {
-		table_free(q->aliases);
-		q->aliases = NULL;
-		path_seen[0] = '\0';
-		return 0;
-	}
-	if (stat(path, &sb) == -1) {
-		log_warn("aliases_file %s", path);
-		return -1;
-	}
-	if (q->aliases != NULL && strcmp(path, path_seen) == 0 &&
-	    sb.st_mtim.tv_sec == mtime.tv_sec &&
-	    sb.st_mtim.tv_nsec == mtime.tv_nsec)
-		return 0;
-	if ((t = table_load(path, TABLE_ALIASES, conf_err, NULL)) == NULL) {
+	r = table_ref_refresh(&ref, path, TABLE_ALIASES, conf_err, NULL);
+	q->aliases = ref.t;
+	if (r == -1) {
 		log_warnx("aliases_file %s not loaded", path);
 		return -1;
 	}
-	table_free(q->aliases);
-	q->aliases = t;
-	mtime = sb.st_mtim;
-	strlcpy(path_seen, path, sizeof(path_seen));
-	log_debug("aliases loaded from %s, %zu entries", path, table_count(t));
+	if (r == 1)
+		log_debug("aliases loaded from %s, %zu entries", path,
+		    table_count(ref.t));
 	return 0;
 }
 

@@ -27,8 +27,6 @@
  * anyone's (lib/conf/alias_item.c checks them); recipients are a
  * stranger's and only looked up.
  */
-#include <sys/stat.h>
-
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -45,6 +43,7 @@
 #include "lroute.h"
 #include "queue_env.h"
 #include "queued_resolve.h"
+#include "table_ref.h"
 #include "users.h"
 
 #define VALIAS_OUT_MAX	(64 * 1024)	/* octets of one entry's targets */
@@ -216,36 +215,18 @@ valias_error(void *arg, const char *msg)
 int
 valias_reload(struct queued *q, const struct conf *c)
 {
-	static struct timespec	 mtime;
-	static char		 path_seen[PATH_MAX];
-	struct table		*t;
-	struct stat		 sb;
+	static struct table_ref	 ref;
 	const char		*path = conf_str(c, "virtual_alias_maps");
-	int			 failed;
+	int			 r;
 
-	if (*path == '\0') {
-		table_free(q->valias);
-		q->valias = NULL;
-		path_seen[0] = '\0';
-		return 0;
-	}
-	if (stat(path, &sb) == -1) {
-		log_warn("virtual_alias_maps %s", path);
-		return -1;
-	}
-	if (q->valias != NULL && strcmp(path, path_seen) == 0 &&
-	    sb.st_mtim.tv_sec == mtime.tv_sec &&
-	    sb.st_mtim.tv_nsec == mtime.tv_nsec)
-		return 0;
-	if ((t = lroute_virtual_load(c, valias_error, NULL, &failed)) == NULL) {
+	r = table_ref_refresh(&ref, path, TABLE_ADDRS, valias_error, NULL);
+	q->valias = ref.t;
+	if (r == -1) {
 		log_warnx("virtual_alias_maps %s not loaded", path);
 		return -1;
 	}
-	table_free(q->valias);
-	q->valias = t;
-	mtime = sb.st_mtim;
-	(void)strlcpy(path_seen, path, sizeof(path_seen));
-	log_debug("virtual_alias_maps loaded from %s, %zu entries", path,
-	    table_count(t));
+	if (r == 1)
+		log_debug("virtual_alias_maps loaded from %s, %zu entries",
+		    path, table_count(ref.t));
 	return 0;
 }
