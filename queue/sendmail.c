@@ -434,6 +434,11 @@ enqueue_code(int st, const struct conf *conf, char *err, size_t errsz)
 		    conf_int(conf, "message_size_limit"));
 		return EX_CANTCREAT;
 	}
+	if (st == QMAIL_EXIT_CALLER) {
+		(void)snprintf(err, errsz, "not queued: %s (enqueue exit %d)",
+		    qmail_exit_text(st), st);
+		return EX_NOPERM;
+	}
 	if (qmail_exit_permanent(st)) {
 		(void)snprintf(err, errsz, "message refused: %s (enqueue exit "
 		    "%d)", qmail_exit_text(st), st);
