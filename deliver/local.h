@@ -50,7 +50,7 @@ struct local_job {
 	/* who: the identity the child runs as */
 	uid_t		 uid;
 	gid_t		 gid;
-	gid_t		 spool_gid;	/* saved gid for the mbox spool, or gid */
+	gid_t		 spool_gid;	/* saved gid for the spool, or gid */
 	char		 user[USER_NAME_MAX + 1];	/* USER, LOGNAME */
 	char		 home[USER_PATH_MAX];
 	char		 shell[USER_PATH_MAX];

@@ -132,7 +132,8 @@ fwd_text(struct fwd_read *f, const char *text, int include)
 	struct alias_items	 it;
 	enum alias_item_kind	 kind;
 	struct local_plan	*p = f->plan;
-	char			 item[ALIAS_ITEM_MAX + 1], addr[2 * ALIAS_ITEM_MAX];
+	char			 item[ALIAS_ITEM_MAX + 1];
+	char			 addr[2 * ALIAS_ITEM_MAX];
 	const char		*value, *why = NULL;
 	const char		*where = include ? "include" : "forward";
 	int			 n, rc = 0, cmd;

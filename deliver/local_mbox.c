@@ -10,10 +10,11 @@
  * Locking, both kinds, as Debian's liblockfile and Postfix do: first a
  * dotlock, PATH.lock created with O_EXCL (deliver_lock_attempts tries,
  * deliver_lock_delay apart; one older than stale_lock_time is removed as
- * stale), then fcntl(F_SETLK) on the whole file (tried the same way).  For the user's mailbox in mail_spool_directory (Debian's
- * /var/mail: root:mail, mode 2775) the dotlock is made as Postfix makes
- * it in a group-writable spool: with the recipient's uid and the spool's
- * group as effective gid (local.c kept that group as the saved gid), the
+ * stale), then fcntl(F_SETLK) on the whole file (tried the same way).
+ * For the user's mailbox in mail_spool_directory (Debian's /var/mail:
+ * root:mail, mode 2775) the dotlock is made as Postfix makes it in a
+ * group-writable spool: with the recipient's uid and the spool's group
+ * as effective gid (local.c kept that group as the saved gid), the
  * mailbox is opened or created likewise, and written with the
  * recipient's own gid.  A spool that is neither world- nor
  * group-writable is refused by lspawn.  For other files (/file targets)
@@ -134,7 +135,8 @@ mbox_copy(struct mbox_out *o, int msgfd)
 				carry = n - i;
 				break;
 			}
-			if (bol && n - i >= 5 && memcmp(in + i, "From ", 5) == 0) {
+			if (bol && n - i >= 5 &&
+			    memcmp(in + i, "From ", 5) == 0) {
 				mbox_put(o, in + start, i - start);
 				mbox_put(o, ">", 1);
 				start = i;

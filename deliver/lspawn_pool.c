@@ -579,12 +579,12 @@ worker_reaped(struct lspawn *ls, struct worker *w, int st)
 	if ((j = w->job) != NULL) {
 		w->job = NULL;
 		if (w->oneshot) {
-			/* its lines went to the log; the job says how it died */
+			/* its lines went to the log; the job says how */
 			worker_out_log(w);
-			(void)snprintf(line, sizeof(line), "4.3.0 local delivery "
-			    "child %s %d", WIFSIGNALED(st) ? "killed by signal" :
-			    "exited", WIFSIGNALED(st) ? WTERMSIG(st) :
-			    WEXITSTATUS(st));
+			(void)snprintf(line, sizeof(line), "4.3.0 local "
+			    "delivery child %s %d", WIFSIGNALED(st) ?
+			    "killed by signal" : "exited", WIFSIGNALED(st) ?
+			    WTERMSIG(st) : WEXITSTATUS(st));
 			job_fail(j, line);
 		} else if (worker_out_line(w, line, sizeof(line)))
 			job_fail(j, line);

@@ -177,7 +177,8 @@ check_routing(struct check *c, const struct conf *conf)
 	char		 err[256], msg[512];
 
 	if (lroute_conf_check(conf, err, sizeof(err)) == -1) {
-		(void)snprintf(msg, sizeof(msg), "%s: %s", conf_path(conf), err);
+		(void)snprintf(msg, sizeof(msg), "%s: %s", conf_path(conf),
+		    err);
 		check_error(c, msg);
 	}
 	if (conf_str(conf, "virtual_alias_maps")[0] != '\0')

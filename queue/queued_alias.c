@@ -53,7 +53,8 @@ static void
 alias_job(struct resolve *r, const struct alias_target *t)
 {
 	char		 user[USER_NAME_MAX + 2], rcpt[QUEUE_ADDR_MAX + 1];
-	const char	*what = t->kind == ALIAS_COMMAND ? "a command" : "a file";
+	const char	*what = t->kind == ALIAS_COMMAND ? "a command" :
+			    "a file";
 	size_t		 i;
 	int		 n;
 

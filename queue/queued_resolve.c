@@ -217,7 +217,8 @@ resolve_addr(struct resolve *r, const char *addr, int flags)
 		return;
 	}
 	class = lroute_class(r->q->conf, domain);
-	if (at != NULL && (class == LROUTE_VALIAS || class == LROUTE_VMAILBOX)) {
+	if (at != NULL && (class == LROUTE_VALIAS ||
+	    class == LROUTE_VMAILBOX)) {
 		resolve_local_part(addr, (size_t)(at - addr), local,
 		    sizeof(local));
 		if (class == LROUTE_VALIAS)

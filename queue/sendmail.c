@@ -130,8 +130,8 @@ opt_dsn(char c, const char *a)
 			else if (strcasecmp(w, "success") != 0 &&
 			    strcasecmp(w, "delay") != 0 &&
 			    strcasecmp(w, "failure") != 0)
-				sm_die(EX_USAGE, "-N: %s is not never, success, "
-				    "delay or failure", w);
+				sm_die(EX_USAGE, "-N: %s is not never, "
+				    "success, delay or failure", w);
 		}
 		if (words == 0 || (never && words > 1))
 			sm_die(EX_USAGE, "-N: never goes alone");

@@ -327,7 +327,8 @@ bs_data(struct bs *b, const struct smtp_cmd *cmd)
 	    NULL) {
 		(void)close(fd);
 		bs_reset(b);
-		return bs_error(b, 451, "4.3.0", "cannot read the message back");
+		return bs_error(b, 451, "4.3.0", "cannot read the message "
+		    "back");
 	}
 	input_init(in, fd);
 	code = sm_submit(b->c, b->sender, &b->rcpts, in, 0, 0, err,

@@ -293,7 +293,8 @@ monitor_run(const struct conf *conf, const struct smtpd_opts *opts, int sock,
 	m.valias = valias = lroute_virtual_load(conf, mon_table_error, NULL,
 	    &m.valias_broken);
 	if (m.valias_broken)
-		log_warnx("virtual_alias_maps: cannot load; recipients get 451");
+		log_warnx("virtual_alias_maps: cannot load; recipients get "
+		    "451");
 	m.mynet = monitor_relay_mynetworks(conf, opts->peer_addr);
 	afile = conf_str(conf, "sender_login_file");
 	if (afile[0] != '\0' && (senders = table_load(afile, TABLE_MAP,

@@ -147,8 +147,8 @@ alias_items_next(struct alias_items *it, char *buf, size_t bufsz,
 		if (!quoted && (c == ',' || (c == '\n' && it->file)))
 			break;
 		if (c == '\n' && quoted)
-			return item_fail(it, why, "unbalanced quote in an alias "
-			    "target");
+			return item_fail(it, why, "unbalanced quote in an "
+			    "alias target");
 		if ((c < 0x20 && c != '\t' && !(c == '\r' && it->file &&
 		    p[1] == '\n')) || c == 0x7f)
 			return item_fail(it, why, "control byte in an alias "
@@ -167,7 +167,8 @@ alias_items_next(struct alias_items *it, char *buf, size_t bufsz,
 			keep = n;
 	}
 	if (quoted)
-		return item_fail(it, why, "unbalanced quote in an alias target");
+		return item_fail(it, why, "unbalanced quote in an alias "
+		    "target");
 	it->p = p;
 	buf[keep] = '\0';
 	if (keep == 0)

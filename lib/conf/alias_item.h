@@ -26,8 +26,8 @@
 #define FACTEUR_ALIAS_ITEM_H
 #include <stddef.h>
 
-#define ALIAS_ITEM_MAX	1000		/* octets of an item, as QUEUE_ADDR_MAX */
-#define ALIAS_FILE_MAX	(1024 * 1024)	/* octets of an :include: file or .forward */
+#define ALIAS_ITEM_MAX	1000		/* octets of an item (QUEUE_ADDR_MAX) */
+#define ALIAS_FILE_MAX	(1024 * 1024)	/* octets of a file of items */
 
 enum alias_item_kind {
 	ALIAS_ITEM_ADDRESS,	/* a name or an address */

@@ -28,7 +28,7 @@ struct aliases_run {
 	const char		**why;
 	struct aliases_level	 stack[ALIASES_DEPTH_MAX + 1];
 	size_t			 depth;
-	char			*seen[ALIASES_EXPAND_MAX];	/* targets given */
+	char			*seen[ALIASES_EXPAND_MAX];	/* given */
 	size_t			 nseen;
 };
 
@@ -50,9 +50,9 @@ aliases_emit(struct aliases_run *r, const struct alias_target *t)
 	if (t->kind == ALIAS_ADDRESS)
 		n = asprintf(&key, "a%s", t->value);
 	else
-		n = asprintf(&key, "%c%s\001%s\001%s", t->kind == ALIAS_COMMAND ?
-		    'c' : 'f', t->alias, t->include != NULL ? t->include : "",
-		    t->value);
+		n = asprintf(&key, "%c%s\001%s\001%s", t->kind ==
+		    ALIAS_COMMAND ? 'c' : 'f', t->alias, t->include != NULL ?
+		    t->include : "", t->value);
 	if (n == -1)
 		return aliases_fail(r, "out of memory expanding an alias");
 	for (i = 0; i < r->nseen; i++)
@@ -119,7 +119,8 @@ aliases_include(struct aliases_run *r, const char *alias,
 		return aliases_fail(r, "unsupported alias form :include:");
 	if (aliases_push(r, path, 1) == -1)
 		return -1;
-	if (r->how->include(r->how->arg, alias, from, path, &text, &why) == -1) {
+	if (r->how->include(r->how->arg, alias, from, path, &text, &why) ==
+	    -1) {
 		free(text);
 		r->depth--;
 		return aliases_fail(r, why != NULL ? why :

@@ -31,7 +31,7 @@ struct alias_target {
 	const char	*value;		/* name or address; command; path */
 	int		 self;		/* \name: the local user itself */
 	const char	*alias;		/* the alias whose entry leads to it */
-	const char	*include;	/* the :include: file it is in, or NULL */
+	const char	*include;	/* its :include: file, or NULL */
 };
 
 /* Do not expand names that are aliases (one alias's own targets only). */

@@ -39,7 +39,7 @@ const struct conf_key conf_keys[] = {
 
 	/* local routing (lib/route: queued, lspawn, smtpd's recipient check) */
 	{ "recipient_delimiter", CONF_STR, "+", 0, 0,
-	  "characters that start an address extension (user+ext); empty: none" },
+	  "characters that start an address extension (user+ext); \"\": none" },
 	{ "virtual_alias_domains", CONF_LIST, "", 0, 0,
 	  "domains whose addresses exist only in virtual_alias_maps" },
 	{ "virtual_alias_maps", CONF_STR, "", 0, 0,

@@ -115,7 +115,8 @@ lroute_targets(const struct conf *c, const char *value, const char *ext,
 			*why = "too many targets in virtual_alias_maps";
 			return -1;
 		}
-		if (lroute_put(out, outsz, &used, s, len, c, ext, delim) == -1) {
+		if (lroute_put(out, outsz, &used, s, len, c, ext, delim) ==
+		    -1) {
 			*why = "virtual_alias_maps target too long";
 			return -1;
 		}
@@ -190,10 +191,11 @@ lroute_words_ok(const struct conf *c, const char *key, char *err,
 
 	w = conf_list(c, key, &n);
 	for (i = 0; i < n; i++)
-		if (strcmp(w[i], "alias") != 0 && strcmp(w[i], "forward") != 0 &&
+		if (strcmp(w[i], "alias") != 0 &&
+		    strcmp(w[i], "forward") != 0 &&
 		    strcmp(w[i], "include") != 0) {
-			(void)snprintf(err, errsz, "%s: %s is not alias, forward "
-			    "or include", key, w[i]);
+			(void)snprintf(err, errsz, "%s: %s is not alias, "
+			    "forward or include", key, w[i]);
 			return -1;
 		}
 	return 0;

@@ -240,14 +240,15 @@ test_conf_check(void **state)
 	conf_free(c);
 	c = conf_of("allow_mail_to_files = alias, everywhere\n");
 	assert_int_equal(lroute_conf_check(c, err, sizeof(err)), -1);
-	assert_string_equal(err, "allow_mail_to_files: everywhere is not alias, "
-	    "forward or include");
+	assert_string_equal(err, "allow_mail_to_files: everywhere is not "
+	    "alias, forward or include");
 	conf_free(c);
 	c = conf_of("virtual_alias_domains = a.test\n"
 	    "virtual_mailbox_domains = a.test\n");
 	assert_int_equal(lroute_conf_check(c, err, sizeof(err)), -1);
 	conf_free(c);
-	c = conf_of("local_domains = b.test\nvirtual_mailbox_domains = b.test\n");
+	c = conf_of("local_domains = b.test\n"
+	    "virtual_mailbox_domains = b.test\n");
 	assert_int_equal(lroute_conf_check(c, err, sizeof(err)), -1);
 	assert_string_equal(err, "b.test is in virtual_mailbox_domains and in "
 	    "local_domains");
