@@ -1,8 +1,8 @@
 /*
  * lspawn_route: where a user's job goes, once lspawn_job.c found the
  * user.  A plain Maildir delivery goes to the user's delivery worker
- * (lspawn_pool.c), a long-lived process that only writes Maildirs (and
- * is to run in a sandbox that forbids executing anything).  Everything
+ * (lspawn_pool.c), a long-lived process that only writes Maildirs (in
+ * a sandbox that forbids executing anything, lib/sandbox).  Everything
  * else is a local delivery child's (local.c), a process forked for this
  * job alone, as the user:
  *
