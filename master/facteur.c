@@ -42,6 +42,7 @@
 #include "facteur.h"
 #include "fdio.h"
 #include "log.h"
+#include "lroute.h"
 #include "sandbox.h"
 #include "tls.h"
 
@@ -70,26 +71,32 @@ master_conf_error(void *arg, const char *msg)
  * Loads path; on success the text goes into a new sealed memfd that
  * replaces master_conf_fd, so that every program started from now on
  * runs on it.  NULL when the file has errors, names an unfit chroot
- * directory or an unknown sandbox mode, or cannot be handed on (then
- * master_conf_fd is unchanged).
+ * directory or an unknown sandbox mode, has keys of local routing that
+ * do not agree, or cannot be handed on (then master_conf_fd is
+ * unchanged).
  */
 static struct conf *
 master_conf_load(const char *path)
 {
 	struct conf	*c;
-	char		*text;
+	char		*text, err[256];
 	size_t		 len;
 	int		 fd;
 
+	err[0] = '\0';
 	c = conf_load_start(path, -1, master_conf_error, NULL, &text, &len);
 	if (c == NULL)
 		return NULL;
 	/*
-	 * A chroot or a sandbox mode the programs would refuse is an error
-	 * of the file.
+	 * A chroot, a sandbox mode or keys of local routing that the
+	 * programs would refuse are errors of the file: queued must not
+	 * refuse what the master accepted.
 	 */
 	if (chroot_check_all(c, master_conf_error, NULL) > 0 ||
-	    sandbox_configure(conf_str(c, "sandbox")) == -1) {
+	    sandbox_configure(conf_str(c, "sandbox")) == -1 ||
+	    lroute_conf_check(c, err, sizeof(err)) == -1) {
+		if (err[0] != '\0')
+			log_warnx("%s: %s", path, err);
 		free(text);
 		conf_free(c);
 		return NULL;

@@ -39,8 +39,10 @@
 #include "child.h"
 #include "fdio.h"
 #include "log.h"
+#include "lroute.h"
 #include "priv.h"
 #include "queued.h"
+#include "table_ref.h"
 
 static pid_t	 keeper_pid = -1;
 
@@ -112,35 +114,19 @@ signals_setup(void)
 static int
 aliases_reload(struct queued *q, const struct conf *c)
 {
-	static struct timespec	 mtime;
-	static char		 path_seen[PATH_MAX];
-	struct table		*t = NULL;
-	struct stat		 sb;
+	static struct table_ref	 ref;
 	const char		*path = conf_str(c, "aliases_file");
+	int			 r;
 
-	if (*path == '\0') {
-		table_free(q->aliases);
-		q->aliases = NULL;
-		path_seen[0] = '\0';
-		return 0;
-	}
-	if (stat(path, &sb) == -1) {
-		log_warn("aliases_file %s", path);
-		return -1;
-	}
-	if (q->aliases != NULL && strcmp(path, path_seen) == 0 &&
-	    sb.st_mtim.tv_sec == mtime.tv_sec &&
-	    sb.st_mtim.tv_nsec == mtime.tv_nsec)
-		return 0;
-	if ((t = table_load(path, TABLE_ALIASES, conf_err, NULL)) == NULL) {
+	r = table_ref_refresh(&ref, path, TABLE_ALIASES, conf_err, NULL);
+	q->aliases = ref.t;
+	if (r == -1) {
 		log_warnx("aliases_file %s not loaded", path);
 		return -1;
 	}
-	table_free(q->aliases);
-	q->aliases = t;
-	mtime = sb.st_mtim;
-	strlcpy(path_seen, path, sizeof(path_seen));
-	log_debug("aliases loaded from %s, %zu entries", path, table_count(t));
+	if (r == 1)
+		log_debug("aliases loaded from %s, %zu entries", path,
+		    table_count(ref.t));
 	return 0;
 }
 
@@ -149,6 +135,7 @@ static void
 aliases_refresh(struct queued *q)
 {
 	(void)aliases_reload(q, q->conf);
+	(void)valias_reload(q, q->conf);
 }
 
 static void
@@ -168,32 +155,45 @@ conf_apply(struct queued *q)
 
 /*
  * Loads the configuration from fd (a text the master handed over), or
- * from the file when fd is -1, and keeps its text in q->conf_fd for the
- * keeper, so that lspawn runs on what queued runs on.  NULL on errors
- * (reported).
+ * from the file when fd is -1, and checks its keys of local routing.  On
+ * success *tfd is a sealed memfd of its text, for the keeper (lspawn runs
+ * on what queued runs on).  NULL on errors (reported).
  */
 static struct conf *
-conf_take(struct queued *q, int fd)
+conf_take(struct queued *q, int fd, int *tfd)
 {
 	struct conf	*c;
-	char		*text;
+	char		*text, err[256];
 	size_t		 len;
-	int		 tfd;
 
 	c = conf_load_start(q->confpath, fd, conf_err, NULL, &text, &len);
 	if (c == NULL)
 		return NULL;
-	tfd = conf_text_fd(text, len);
+	if (lroute_conf_check(c, err, sizeof(err)) == -1) {
+		log_warnx("%s: %s", q->confpath, err);
+		free(text);
+		conf_free(c);
+		return NULL;
+	}
+	*tfd = conf_text_fd(text, len);
 	free(text);
-	if (tfd == -1) {
+	if (*tfd == -1) {
 		log_warn("a copy of the configuration for lspawn");
 		conf_free(c);
 		return NULL;
 	}
+	return c;
+}
+
+/* Makes c, whose text is in tfd, the configuration queued runs on. */
+static void
+conf_set(struct queued *q, struct conf *c, int tfd)
+{
 	if (q->conf_fd != -1)
 		(void)close(q->conf_fd);
 	q->conf_fd = tfd;
-	return c;
+	conf_free(q->conf);
+	q->conf = c;
 }
 
 /* A reload: from the master's text (fd), or from the file (fd -1). */
@@ -202,8 +202,9 @@ conf_reload(struct queued *q, int fd)
 {
 	const char	*why = fd != -1 ? "reload" : "SIGHUP";
 	struct conf	*c;
+	int		 tfd;
 
-	if ((c = conf_take(q, fd)) == NULL) {
+	if ((c = conf_take(q, fd, &tfd)) == NULL) {
 		log_warnx("%s: %s has errors; keeping the old config", why,
 		    q->confpath);
 		return;
@@ -214,8 +215,9 @@ conf_reload(struct queued *q, int fd)
 		    why);
 	if (aliases_reload(q, c) == -1)
 		log_warnx("%s: keeping the old aliases", why);
-	conf_free(q->conf);
-	q->conf = c;
+	if (valias_reload(q, c) == -1)
+		log_warnx("%s: keeping the old virtual_alias_maps", why);
+	conf_set(q, c, tfd);
 	conf_apply(q);
 	if (keeper_conf(q) == -1)
 		log_warn("%s: the new configuration to the keeper", why);
@@ -511,7 +513,7 @@ main(int argc, char *argv[])
 	const char		*confopt = NULL, *user;
 	char			 lspawn[PATH_MAX];
 	int			 ch, r, layout_only = 0, conffd = -1;
-	int			 masterfd = -1;
+	int			 masterfd = -1, tfd;
 
 	if (fd_ensure_std() == -1)
 		exit(111);
@@ -556,8 +558,9 @@ main(int argc, char *argv[])
 	TAILQ_INIT(&q->readyq);
 
 	q->confpath = conf_find_path(confopt, 1);
-	if ((q->conf = conf_take(q, conffd)) == NULL)
+	if ((q->conf = conf_take(q, conffd, &tfd)) == NULL)
 		fatalx("%s: errors in the config", q->confpath);
+	q->conf_fd = tfd;
 	r = snprintf(lspawn, sizeof(lspawn), "%s/lspawn",
 	    conf_str(q->conf, "program_dir"));
 	if (r < 0 || (size_t)r >= sizeof(lspawn))
@@ -579,6 +582,8 @@ main(int argc, char *argv[])
 	queue_layout(q);
 	if (aliases_reload(q, q->conf) == -1)
 		fatalx("cannot load aliases_file");
+	if (valias_reload(q, q->conf) == -1)
+		fatalx("cannot load virtual_alias_maps");
 	conf_apply(q);
 	log_info("started: queue_dir=%s, lspawn=%s, concurrency=%zu",
 	    conf_str(q->conf, "queue_dir"), lspawn, q->nslot);
