@@ -103,66 +103,67 @@ xspan(long long s, char *out, size_t n)
 	return out;
 }
 
+/*
+ * How the message arrived.  The lines are looked for in the whole log,
+ * not in their order: enqueue logs its pickup line once the message is
+ * committed, and queued, woken by the commit, may log its own first.
+ */
 static void
 x_arrival(const struct xlog *x)
 {
+	const struct xlog_line *smtp = NULL, *local = NULL, *from = NULL, *l;
 	char		 t[40], v[512], w[512];
 	size_t		 i;
-	int		 said = 0, from = 0;
 
 	for (i = 0; i < x->n; i++) {
-		const struct xlog_line *l = &x->v[i];
-
+		l = &x->v[i];
 		if (strcmp(l->id, x->ids[0]) != 0)
 			continue;
-		if (strncmp(l->text, "client=", 7) == 0 && !said) {
-			said = 1;
-			printf("Arrived   %s  by SMTP", xtime(l->t, t,
-			    sizeof(t)));
-			if (xlog_field(l->text, "client", v, sizeof(v)) == 0)
-				printf(" from %s", v);
-			if (xlog_field(l->text, "helo", v, sizeof(v)) == 0)
-				printf(", HELO %s", v);
-			if (xlog_field(l->text, "proto", v, sizeof(v)) == 0)
-				printf(", %s", v);
-			printf("\n");
-			if (xlog_field(l->text, "tls", v, sizeof(v)) == 0)
-				printf("          TLS: %s\n", v);
-			else
-				printf("          without TLS\n");
-			if (xlog_field(l->text, "sasl_username", v,
-			    sizeof(v)) == 0) {
-				if (xlog_field(l->text, "sasl_method", w,
-				    sizeof(w)) == -1)
-					(void)strlcpy(w, "?", sizeof(w));
-				printf("          AUTH %s as %s\n", w, v);
-			}
-		} else if (strncmp(l->text, "uid=", 4) == 0 && !said) {
-			said = 1;
-			printf("Arrived   %s  submitted locally (sendmail) by "
-			    "uid ", xtime(l->t, t, sizeof(t)));
-			printf("%.*s\n", (int)strcspn(l->text + 4, " "),
-			    l->text + 4);
-		} else if (strncmp(l->text, "from=<", 6) == 0 && !from &&
-		    strstr(l->text, ", size=") != NULL) {
-			from = 1;
-			if (!said) {
-				said = 1;
-				printf("Arrived   %s  (how is not in the log)\n",
-				    xtime(l->t, t, sizeof(t)));
-			}
-			(void)xlog_field(l->text, "from", v, sizeof(v));
-			printf("          sender <%s>", v);
-			if (xlog_field(l->text, "size", w, sizeof(w)) == 0)
-				printf(", %s octets", w);
-			if (xlog_field(l->text, "nrcpt", w, sizeof(w)) == 0)
-				printf(", %.*s recipient(s)",
-				    (int)strcspn(w, " ,"), w);
-			printf("\n");
-		}
+		if (strncmp(l->text, "client=", 7) == 0 && smtp == NULL)
+			smtp = l;
+		else if (strncmp(l->text, "uid=", 4) == 0 && local == NULL)
+			local = l;
+		else if (strncmp(l->text, "from=<", 6) == 0 && from == NULL &&
+		    strstr(l->text, ", size=") != NULL)
+			from = l;
 	}
-	if (!said)
+	if ((l = smtp) != NULL) {
+		printf("Arrived   %s  by SMTP", xtime(l->t, t, sizeof(t)));
+		if (xlog_field(l->text, "client", v, sizeof(v)) == 0)
+			printf(" from %s", v);
+		if (xlog_field(l->text, "helo", v, sizeof(v)) == 0)
+			printf(", HELO %s", v);
+		if (xlog_field(l->text, "proto", v, sizeof(v)) == 0)
+			printf(", %s", v);
+		printf("\n");
+		if (xlog_field(l->text, "tls", v, sizeof(v)) == 0)
+			printf("          TLS: %s\n", v);
+		else
+			printf("          without TLS\n");
+		if (xlog_field(l->text, "sasl_username", v, sizeof(v)) == 0) {
+			if (xlog_field(l->text, "sasl_method", w,
+			    sizeof(w)) == -1)
+				(void)strlcpy(w, "?", sizeof(w));
+			printf("          AUTH %s as %s\n", w, v);
+		}
+	} else if ((l = local) != NULL) {
+		printf("Arrived   %s  submitted locally (sendmail) by uid ",
+		    xtime(l->t, t, sizeof(t)));
+		printf("%.*s\n", (int)strcspn(l->text + 4, " "), l->text + 4);
+	} else if (from != NULL)
+		printf("Arrived   %s  (how is not in the log)\n",
+		    xtime(from->t, t, sizeof(t)));
+	else
 		printf("Arrived   (not in this log)\n");
+	if ((l = from) == NULL)
+		return;
+	(void)xlog_field(l->text, "from", v, sizeof(v));
+	printf("          sender <%s>", v);
+	if (xlog_field(l->text, "size", w, sizeof(w)) == 0)
+		printf(", %s octets", w);
+	if (xlog_field(l->text, "nrcpt", w, sizeof(w)) == 0)
+		printf(", %.*s recipient(s)", (int)strcspn(w, " ,"), w);
+	printf("\n");
 }
 
 /* The delivery attempts for recipient rcpt, as the log has them. */

@@ -7,8 +7,10 @@
  * with the privileges queued gave up), queued_bounce.c (notices to the
  * sender through enqueue), queued_notice.c (which notices a message
  * owes: failures, delay warnings, successes), queued_admin.c (hold,
- * release, delete, requeue, flush) and queued_ctl*.c (the control
- * socket of facteurctl and mailq).
+ * release, delete, requeue, flush), queued_ctl*.c (the control
+ * socket of facteurctl and mailq) and queued_alias.c (aliases'
+ * commands, files and :include: files, virtual_alias_maps; with
+ * queued_resolve.h).
  */
 #ifndef FACTEUR_QUEUED_H
 #define FACTEUR_QUEUED_H
@@ -44,6 +46,7 @@
 #define QUEUED_STOP_WAIT	10	/* seconds to wait for jobs on SIGTERM */
 #define QUEUED_FRAME_MAX	8192	/* octets in one lspawn result frame */
 #define QUEUED_MSG_MAX_READ	(64 * 1024)	/* bytes read for a bounce */
+#define QUEUED_MASTER_FD	3	/* -M: the channel from the master */
 
 enum qmsg_where { QM_NONE, QM_READY, QM_WAIT };
 
@@ -94,8 +97,11 @@ struct queued {
 	struct conf	*conf;
 	struct queue	 queue;		/* queue_dir: the working directory */
 	const char	*confpath;
+	int		 conf_fd;	/* conf's text, a sealed memfd */
+	struct chan	 master;	/* -M: texts from the master, or fd -1 */
 	int		 foreground;
 	struct table	*aliases;	/* NULL when none */
+	struct table	*valias;	/* virtual_alias_maps; NULL when none */
 	long long	 retry_min, retry_max, lifetime, scan_interval;
 
 	/* lspawn */
@@ -194,6 +200,10 @@ void	 msg_free_all(struct queued *);
 int	 resolve_all(struct queued *, struct queue_state *,
 	    char *const *rcpt, size_t nrcpt);
 
+/* queued_alias.c */
+/* (Re)loads virtual_alias_maps when it changed; 0, or -1 keeping the old. */
+int	 valias_reload(struct queued *, const struct conf *);
+
 /* queued_local.c */
 int	 local_start(struct queued *);
 void	 local_stop(struct queued *, const char *why);
@@ -206,6 +216,8 @@ int	 local_resize(struct queued *, size_t nslot);
 pid_t	 keeper_start(struct queued *, const char *lspawn, int debug);
 /* Asks the keeper to start lspawn on these two pipe ends. */
 int	 keeper_exec(struct queued *, int job_fd, int result_fd);
+/* Hands the keeper q->conf_fd: the lspawn it starts next runs on it. */
+int	 keeper_conf(struct queued *);
 
 /* queued_bounce.c */
 /*

@@ -41,6 +41,7 @@ import pwd
 import re  # noqa: F401 (tests use H.re)
 import shutil
 import signal
+import socket
 import stat
 import subprocess
 import tempfile
@@ -275,6 +276,10 @@ class Instance:
         self.queued_pids.append(self.queued.pid)
         if wait:
             trig = os.path.join(self.queue, "trigger")
+            # queued makes the FIFO before it binds its control socket
+            # (that is done after the keeper starts): wait for both, so
+            # that a test may talk to the socket at once
+            sock = os.path.join(self.conf.get("control_dir", ""), "queued")
 
             def ready():
                 if self.queued.poll() is not None:
@@ -282,10 +287,23 @@ class Instance:
                         "queued exited with %s at start-up; log:\n%s"
                         % (self.queued.returncode, self.log_tail()))
                 try:
-                    return stat.S_ISFIFO(os.stat(trig).st_mode)
+                    if not stat.S_ISFIFO(os.stat(trig).st_mode):
+                        return False
                 except OSError:
                     return False
-            wait_until(ready, 30, "queued to create queue/trigger")
+                if not os.path.isabs(sock):
+                    return True
+                # one a queued before this one left refuses: connect
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                try:
+                    s.connect(sock)
+                    return True
+                except OSError:
+                    return False
+                finally:
+                    s.close()
+            wait_until(ready, 30, "queued to create queue/trigger and "
+                       "its control socket")
         return self.queued
 
     def lspawn_pid(self, timeout=30):
