@@ -15,8 +15,9 @@ obey them:
     here to 2 s), once, only for recipients whose NOTIFY allows DELAY;
   - a local user's enqueue keeps the DSN parameters of the envelope
     extension but not the origin only smtpd's writers may claim.
-The remote side (NOTIFY passed to a peer, "relayed" notices) is in the
-remote delivery's tests.
+sendmail's -N, -R and -V, and MAIL and RCPT parameters of sendmail -bs,
+reach the queue the same way.  The remote side (NOTIFY passed to a
+peer, "relayed" notices) is in the remote delivery's tests.
 """
 import os
 import re
@@ -238,3 +239,67 @@ def test_local_enqueue_extension(fct):
     assert r.returncode == 12, r.stderr
     r = fct.enqueue_raw(data, H.envelope(ALICE, [BOB]) + b"junk")
     assert r.returncode == 12, r.stderr
+
+
+# ------------------------------------------------ sendmail's DSN requests
+
+def test_sendmail_dsn_options(fct):
+    """sendmail -N, -R and -V reach the queue as an SMTP client's RCPT
+    NOTIFY, MAIL RET and ENVID do (Postfix's sendmail takes them so)."""
+    broken_dave(fct)
+    # -N success: a success notice, with -V's envelope ID; -R hdrs
+    tag, data = H.make_message(body=b"dsn body\n")
+    r = fct.sendmail(["-N", "Success,failure", "-R", "hdrs", "-V", "env-7",
+                      "-f", ALICE, BOB], data)
+    assert r.returncode == 0, r.stderr
+    fct.wait_for_tag("bob", tag)
+    (n,) = wait_notices(fct, 1)
+    assert field(n, "Subject") == "Successful Mail Delivery Report"
+    assert b"Action: delivered\n" in n
+    assert b"Original-Envelope-Id: env-7\n" in n
+    assert b"Content-Type: text/rfc822-headers\n" in n
+    assert b"dsn body" not in n
+    # -N never: no bounce for dave's failure
+    tag, data = H.make_message()
+    assert fct.sendmail(["-N", "never", "-f", ALICE, DAVE],
+                        data).returncode == 0
+    H.wait_until(lambda: "(NOTIFY=NEVER)" in fct.log(), 30,
+                 "dave's failure")
+    fct.assert_queue_empty()
+    time.sleep(0.5)
+    assert len(notices(fct)) == 1
+    # -N failure -R full (and -t: every recipient found gets -N)
+    tag, data = H.make_message(body=b"whole body\n")
+    data = b"To: " + DAVE.encode() + b"\n" + data
+    assert fct.sendmail(["-N", "failure", "-R", "full", "-t", "-f", ALICE],
+                        data).returncode == 0
+    bounce = [m for m in wait_notices(fct, 2) if b"Action: failed\n" in m]
+    assert len(bounce) == 1, notices(fct)
+    assert b"Content-Type: message/rfc822\n" in bounce[0]
+    assert b"whole body" in bounce[0]
+
+
+def test_sendmail_bs_dsn(fct):
+    """sendmail -bs offers DSN and passes each RCPT's NOTIFY and ORCPT and
+    MAIL's RET and ENVID on, as smtpd does."""
+    tag, data = H.make_message(body=b"dsn body\n")
+    conv = (b"EHLO x\r\nMAIL FROM:<alice> RET=HDRS ENVID=bs+2B1\r\n"
+            b"RCPT TO:<bob> NOTIFY=SUCCESS ORCPT=rfc822;Bob+2Bx@example.net"
+            b"\r\nRCPT TO:<carol>\r\n"
+            b"RCPT TO:<carol> NOTIFY=NEVER,SUCCESS\r\n"
+            b"DATA\r\n" + data.replace(b"\n", b"\r\n") + b".\r\nQUIT\r\n")
+    r = fct.sendmail(["-bs"], conv, user="alice")
+    replies = r.stdout.decode().split("\r\n")
+    assert "250-DSN" in replies, replies
+    assert [int(x[:3]) for x in replies if x[3:4] == " "] == \
+        [220, 250, 250, 250, 250, 501, 354, 250, 221], replies
+    fct.wait_for_tag("bob", tag)
+    fct.wait_for_tag("carol", tag)
+    (n,) = wait_notices(fct, 1)
+    assert b"Action: delivered\n" in n
+    assert b"Final-Recipient: rfc822; %s\n" % BOB.encode() in n
+    assert CAROL.encode() not in n
+    assert b"Original-Envelope-Id: bs+1\n" in n
+    assert b"Original-Recipient: rfc822;Bob+x@example.net\n" in n
+    assert b"dsn body" not in n
+    fct.assert_queue_empty()

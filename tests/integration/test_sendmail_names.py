@@ -3,7 +3,7 @@ The names and modes a sendmail replacement answers to: `make install`
 puts mailq and newaliases beside sendmail, each working by its name;
 sendmail -bi; sendmail -bs (SMTP on standard input, as cron daemons and
 some MUAs submit, with the sender rules of sendmail -f); the DSN options
--N, -R and -V, checked and accepted.
+-N, -R and -V, checked (test_dsn.py follows them into the notices).
 """
 import os
 import shutil
