@@ -214,6 +214,39 @@ def test_hold_release(fct):
 
 
 @needs_root
+def test_queue_owner_is_an_administrator(fct):
+    """The queue's owner (queue_user), as root: sees every message, and
+    may hold and release them, by ID or ALL."""
+    block_bob(fct)
+    qa, _ = submit(fct, "alice", ALICE)
+    qc, _ = submit(fct, "carol", CAROL)
+
+    def as_owner(*args):
+        return subprocess.run([fct.program("facteurctl"), "-C",
+                               fct.conf_path] + list(args),
+                              capture_output=True, cwd="/",
+                              user=fct.queue_uid, group=fct.queue_gid,
+                              extra_groups=[],
+                              env={"PATH": "/usr/bin:/bin"}, timeout=60)
+    r = as_owner("queue", "list")
+    assert r.returncode == 0, r.stderr
+    assert msg_line(r.stdout, qa) and msg_line(r.stdout, qc), r.stdout
+    r = as_owner("queue", "hold", "ALL")
+    assert r.returncode == 0 and b"2 message(s) held" in r.stdout, r
+    assert re.search(r"control: uid %d asked HOLD ALL" % fct.queue_uid,
+                     fct.log())
+    out = ctl(fct, "queue", "list").stdout
+    assert msg_line(out, qa)[14] == "!" and msg_line(out, qc)[14] == "!"
+    r = as_owner("queue", "release", qc)
+    assert r.returncode == 0 and b"%s: released" % qc.encode() in r.stdout
+    out = ctl(fct, "queue", "list").stdout
+    assert msg_line(out, qa)[14] == "!" and msg_line(out, qc)[14] == " "
+    r = as_owner("queue", "show", qa)
+    assert r.returncode == 0 and b"Sender:       <%s>" % ALICE.encode() \
+        in r.stdout
+
+
+@needs_root
 def test_delete(fct):
     block_bob(fct)
     qa, _ = submit(fct, "alice", ALICE)
@@ -247,6 +280,13 @@ def test_flush(fct):
     qa, ta = submit(fct, "alice", ALICE)
     qc, tc = submit(fct, "carol", CAROL)
     unblock_bob(fct)
+    # alice's message by its ID, flushed by carol: as if it did not exist
+    r = ctl(fct, "queue", "flush", qa, user="carol")
+    assert r.returncode == 1 and b"no such message" in r.stderr, r
+    r = fct.sendmail(["-qI" + qa], b"", user="carol")
+    assert r.returncode != 0 and b"no such message" in r.stderr, r
+    time.sleep(0.5)
+    assert fct.messages("bob") == []
     # carol's flush: her own message only (queue_retry_min is an hour)
     r = fct.sendmail(["-q"], b"", user="carol")
     assert r.returncode == 0, r.stderr
@@ -350,6 +390,44 @@ def test_socket_mode_and_owner(fct):
     assert st.st_uid == fct.queue_uid
     d = os.stat(fct.conf["control_dir"])
     assert d.st_mode & 0o022 == 0
+
+
+@needs_root
+@pytest.mark.parametrize("how", ["group-writable", "world-writable",
+                                 "alice's", "a file in its place"])
+def test_control_dir_others_could_swap_is_refused(fct, how):
+    """queued binds its socket only in a control_dir of root's (or its
+    own) that no one else may write, and never removes anything but a
+    socket there: else a local user could put a socket of its own in
+    queued's place, and root's facteurctl would tell it what it asks and
+    believe its answers."""
+    d = fct.conf["control_dir"]
+    fct.stop_queued()
+    os.unlink(sock_path(fct))
+    if how == "group-writable":
+        os.chmod(d, 0o775)
+    elif how == "world-writable":
+        os.chmod(d, 0o1777)
+    elif how == "alice's":
+        os.chown(d, fct.users["alice"].uid, fct.users["alice"].gid)
+    else:
+        with open(sock_path(fct), "w") as f:
+            f.write("not a socket\n")
+    fct.start_queued(wait=False)
+    want = ("is not a socket; no control socket" if how.startswith("a file")
+            else "not a directory of root's that only its owner may write")
+    H.wait_until(lambda: want in fct.log(), 30, "queued's refusal")
+    if how.startswith("a file"):
+        with open(sock_path(fct)) as f:
+            assert f.read() == "not a socket\n"
+    else:
+        assert not os.path.exists(sock_path(fct))
+    r = ctl(fct, "queue", "list")
+    assert r.returncode == 69, r
+    # queued goes on delivering without it
+    tag, data = H.make_message()
+    assert fct.sendmail(["-f", ALICE, BOB], data).returncode == 0
+    fct.wait_for_tag("bob", tag)
 
 
 def test_hostile_frames(fct):
