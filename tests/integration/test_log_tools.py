@@ -244,3 +244,23 @@ def test_pflogsumm_counts(fct):
                    "bounced": 1, "rejected": 2, "senders": 2,
                    "recipients": 2}, r.stdout
     assert erin is not None
+
+
+def test_explain_arrival_line_in_any_order(fct, tmp_path):
+    """enqueue logs its pickup line after the commit, and queued, woken by
+    it, may log first: the arrival is found wherever it is."""
+    qid = "0123456789ABCD"
+    log = tmp_path / "maillog"
+    pre = "2026-12-07T10:11:12.%06d+00:00 h facteur/%s[%d]: " + qid + ": "
+    log.write_text("\n".join([
+        pre % (100, "queued", 7) + "from=<a@x.test>, size=300, nrcpt=1",
+        pre % (200, "queued", 7) + "to=<b@x.test>, relay=local, delay=0.1,"
+        " delays=0.1/0/0/0, dsn=2.0.0, status=sent (delivered to maildir)",
+        pre % (300, "pickup", 9) + "uid=1234 from=<a@x.test>",
+        pre % (400, "queued", 7) + "removed", ""]))
+    r = fct.run([fct.program("facteurctl"), "-C", fct.conf_path, "explain",
+                 "-f", str(log), qid], user=None)
+    out = r.stdout.decode()
+    assert "submitted locally (sendmail) by uid 1234\n" in out, out
+    assert "sender <a@x.test>, 300 octets, 1 recipient(s)" in out, out
+    assert "how is not in the log" not in out
