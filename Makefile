@@ -58,17 +58,24 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 include tests/unit/sources.mk
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
+# Fuzz targets: every tests/fuzz/fuzz_*.c is a libFuzzer program, built
+# (by mk/fuzz.sh, with clang) into $(BUILD)-fuzz/fuzz/.  Each links lib/
+# and what tests/fuzz/sources.mk names for it: programs (FUZZ_PROGS_, all
+# of SRCS_<program> but the file with main, as an archive) and files
+# (FUZZ_SRCS_).
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+include tests/fuzz/sources.mk
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
 # Keep unit-test objects (make would delete them as intermediates).
 .SECONDARY:
 
 .PHONY: all deps check check-unit check-asan check-integration \
-        check-integration-asan run bench \
-        install clean fuzz
+        check-integration-asan check-fuzz run bench \
+        install clean fuzz fuzz-bins
 all: $(addprefix $(BUILD)/,$(PROGS))
 
-HEADERS := $(wildcard lib/*/*.h */*.h tests/unit/*.h)
+HEADERS := $(wildcard lib/*/*.h */*.h tests/unit/*.h tests/fuzz/*.h)
 $(BUILD)/obj/%.o: %.c $(HEADERS) | $(BUILD)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c -o $@ $<
@@ -101,6 +108,27 @@ $(BUILD)/tests/$(1): $(BUILD)/obj/tests/unit/$(1).o $(call objs,$(TEST_SRCS_$(1)
 	$(CC) $(LDFLAGS_ALL) $(TEST_LDFLAGS_$(1)) -o $$@ $$^ -lcmocka $(LIBS)
 endef
 $(foreach t,$(UNIT_SRCS:tests/unit/%.c=%),$(eval $(call unit_rule,$(t))))
+
+# A program's objects for the fuzz targets that drive its code: an
+# archive, so a target takes only the files it needs, without the one
+# that defines main (libFuzzer has its own).  Objects are named by their
+# path, so two programs' files of one name never collide.
+define fuzz_prog_rule
+$(BUILD)/fuzz/prog_$(1).a: $(call objs,$(SRCS_$(1))) mk/fuzz_archive.sh
+	@mkdir -p $$(dir $$@)
+	@sh mk/fuzz_archive.sh $$@ $(call objs,$(SRCS_$(1)))
+endef
+$(foreach p,$(sort $(foreach t,$(FUZZ_SRCS:tests/fuzz/%.c=%),$(FUZZ_PROGS_$(t)))),$(eval $(call fuzz_prog_rule,$(p))))
+
+define fuzz_rule
+$(BUILD)/fuzz/$(1): $(BUILD)/obj/tests/fuzz/$(1).o $(call objs,$(FUZZ_SRCS_$(1))) $(foreach p,$(FUZZ_PROGS_$(1)),$(BUILD)/fuzz/prog_$(p).a) $(LIBA)
+	@mkdir -p $$(dir $$@)
+	$(CC) $(LDFLAGS_ALL) -fsanitize=fuzzer -o $$@ $$^ $(LIBS)
+endef
+$(foreach t,$(FUZZ_SRCS:tests/fuzz/%.c=%),$(eval $(call fuzz_rule,$(t))))
+
+# Only with clang and SAN=-fsanitize=fuzzer-no-link,...: mk/fuzz.sh.
+fuzz-bins: $(FUZZ_BINS)
 
 # `make deps` installs (as root on Debian) or names what is missing.
 deps:
@@ -136,8 +164,14 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@FACTEUR_BUILD=$(abspath $(BUILD)) sh bench/run.sh
 
+# libFuzzer targets (clang): `make fuzz` runs each for FUZZ_SECONDS
+# (mk/fuzz.sh); `make check-fuzz`, part of `make check`, runs each a fixed
+# number of times over its seed corpus, so that a run is repeatable.
 fuzz:
-	@sh mk/fuzz.sh
+	@FUZZ_BUILD=$(BUILD)-fuzz sh mk/fuzz.sh
+
+check-fuzz:
+	@FUZZ_BUILD=$(BUILD)-fuzz sh mk/fuzz.sh -c
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR) \
@@ -164,4 +198,4 @@ install: all
 	done
 
 clean:
-	rm -rf $(BUILD) $(BUILD)-asan build-fuzz
+	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-fuzz

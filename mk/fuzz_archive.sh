@@ -1,0 +1,18 @@
+#!/bin/sh
+# mk/fuzz_archive.sh ARCHIVE OBJECT...: an archive of a program's objects
+# for the fuzz targets (Makefile, FUZZ_PROGS_), without the object that
+# defines main: libFuzzer brings its own, and a program's main pulled in
+# by the linker would run instead of the fuzzer.
+set -eu
+archive=$1
+shift
+rm -f "$archive"
+keep=""
+for o in "$@"; do
+	if nm --defined-only "$o" | grep -q ' [TW] main$'; then
+		continue
+	fi
+	keep="$keep $o"
+done
+# shellcheck disable=SC2086
+ar rcs "$archive" $keep
