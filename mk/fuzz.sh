@@ -143,7 +143,8 @@ for t in $names; do
 	bins="$bins $OUT/fuzz/fuzz_$t"
 	rm -f "$OUT/result/fuzz_$t"
 done
-echo "== fuzz: building$(echo "$names" | tr '\n' ' ' | sed 's/ *$//;s/^/ /') with $CC into $OUT"
+# shellcheck disable=SC2086
+echo "== fuzz: building" $names "with $CC into $OUT"
 # -k: a target that does not build fails alone, the others still run.
 # shellcheck disable=SC2086
 $MAKE --no-print-directory -k -j"$JOBS" BUILD="$OUT" CC="$CC" \

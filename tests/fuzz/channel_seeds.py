@@ -1,0 +1,97 @@
+#!/usr/bin/python3
+"""Writes the seed corpora of the channel fuzz targets (docs/security-fuzz.md)
+into tests/fuzz/corpus/<target>/: a few inputs per frame each channel takes
+and per way it can be wrong, in the input format each target's header
+comment gives.  Run it again after a channel changes:
+
+    /usr/bin/python3 tests/fuzz/channel_seeds.py [target ...]
+
+Files it did not write are left alone; the ones it writes are named
+after what they hold."""
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def frame(*fields):
+    """A frame as chan_send writes it: a netstring of the fields joined
+    by NUL, with one more NUL when the last field is empty."""
+    fs = [f.encode() if isinstance(f, str) else f for f in fields]
+    payload = b"\0".join(fs)
+    if fs and fs[-1] == b"":
+        payload += b"\0"
+    return str(len(payload)).encode() + b":" + payload + b","
+
+
+def raw(payload):
+    return str(len(payload)).encode() + b":" + payload + b","
+
+
+# Descriptor bytes of fuzz_chan.h's fz_fds_from: how many (low nibble).
+NOFD, ONEFD, TWOFD, THREEFD, TENFD = 0x00, 0x06, 0x0a, 0x0d, 0x0f
+# Kinds byte: the first descriptor's kind in the low nibble, the
+# second's in the high one (0 AF_UNIX, 1 AF_INET, 2 pipe, 3 file).
+UNIX, INET, PIPE, FILE = 0, 1, 2, 3
+
+
+def kinds(a, b=UNIX):
+    return bytes([a | (b << 4)])
+
+
+SEEDS = {}
+
+
+def seed(target, name, data):
+    SEEDS.setdefault(target, {})[name] = data
+
+
+def chan_seeds():
+    t = "chan"
+    good = frame("RCPT", "alice", "example.org")
+    for lim, mbits in (("256", 0), ("2048", 2), ("8192", 4)):
+        seed(t, "packet_%s_rcpt" % lim, bytes([mbits, NOFD, 0, 0]) + good)
+        seed(t, "stream_%s_two" % lim, bytes([mbits | 1, 0, 0]) + good +
+             frame("J", "0", "id", "", "bob", "bob", ""))
+    seed(t, "packet_fd", bytes([0, ONEFD, 0, 0]) + frame("C", "1", "0"))
+    seed(t, "packet_two_fds", bytes([0, TWOFD, kinds(PIPE, UNIX)[0], 0]) +
+         frame("S"))
+    seed(t, "packet_three_fds", bytes([0, THREEFD, 0, 0]) + frame("S"))
+    seed(t, "packet_ten_fds", bytes([0, TENFD, 0, 0]) + frame("S"))
+    seed(t, "packet_passcred", bytes([8, NOFD, 0, 0]) + frame("S"))
+    seed(t, "packet_nowait", bytes([16, NOFD, 0, 0]) + frame("OK"))
+    seed(t, "packet_empty", bytes([0, NOFD, 0, 0]))
+    seed(t, "packet_empty_fd", bytes([0, ONEFD, 0, 0]))
+    seed(t, "packet_small_limit", bytes([6, NOFD, 0, 9]) + frame("AB", "CDEFG"))
+    seed(t, "packet_over_limit", bytes([6, NOFD, 0, 3]) + frame("AB", "CDEFG"))
+    seed(t, "packet_nine_fields", bytes([0, NOFD, 0, 0]) +
+         frame(*"abcdefghi"))
+    seed(t, "packet_final_nul", bytes([0, NOFD, 0, 0]) + raw(b"a\0"))
+    seed(t, "packet_empty_fields", bytes([0, NOFD, 0, 0]) + raw(b"\0\0\0"))
+    seed(t, "packet_zero", bytes([0, NOFD, 0, 0]) + b"0:,")
+    seed(t, "packet_leading_zero", bytes([0, NOFD, 0, 0]) + b"05:hello,")
+    seed(t, "packet_no_comma", bytes([0, NOFD, 0, 0]) + b"5:hello;")
+    seed(t, "packet_trailing", bytes([0, NOFD, 0, 0]) + b"5:hello,5:hello,")
+    seed(t, "packet_long_digits", bytes([0, NOFD, 0, 0]) + b"00000000001:a,")
+    seed(t, "stream_chunks_1", bytes([1, 1, 0]) + good + good)
+    seed(t, "stream_chunks_7", bytes([1, 7, 0]) + good * 3)
+    seed(t, "stream_cut", bytes([1, 0, 0]) + good + good[:-3])
+    seed(t, "stream_bad_second", bytes([1, 0, 0]) + good + b"x:")
+    seed(t, "stream_zero_frame", bytes([1, 0, 0]) + good + b"0:,")
+    seed(t, "stream_over_limit", bytes([7, 0, 4]) + frame("abcdef"))
+
+
+def main(argv):
+    chan_seeds()
+    targets = argv[1:] or sorted(SEEDS)
+    for t in targets:
+        d = os.path.join(HERE, "corpus", t)
+        os.makedirs(d, exist_ok=True)
+        for name, data in sorted(SEEDS[t].items()):
+            with open(os.path.join(d, name), "wb") as f:
+                f.write(data)
+        print("%s: %d seeds" % (t, len(SEEDS[t])))
+
+
+if __name__ == "__main__":
+    main(sys.argv)
