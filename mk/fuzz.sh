@@ -49,8 +49,8 @@ if [ "${1:-}" = "--run" ]; then
 	log="$OUT/log/fuzz_$name.log"
 	res="$OUT/result/fuzz_$name"
 	new="$OUT/corpus/$name"
-	if [ ! -x "$bin" ]; then
-		echo "fuzz: fuzz_$name: FAILED (not built)"
+	if [ ! -x "$bin" ] || [ -f "$res.stale" ]; then
+		echo "fuzz: fuzz_$name: FAILED (did not build; $OUT/log/build.log)"
 		echo failed > "$res"
 		exit 0
 	fi
@@ -141,15 +141,24 @@ fi
 bins=""
 for t in $names; do
 	bins="$bins $OUT/fuzz/fuzz_$t"
-	rm -f "$OUT/result/fuzz_$t"
+	rm -f "$OUT/result/fuzz_$t" "$OUT/result/fuzz_$t.stale"
 done
 # shellcheck disable=SC2086
 echo "== fuzz: building" $names "with $CC into $OUT"
+fuzz_make() {
+	$MAKE --no-print-directory BUILD="$OUT" CC="$CC" OPT="-O1 -g" \
+	    SAN="$SAN" "$@"
+}
 # -k: a target that does not build fails alone, the others still run.
 # shellcheck disable=SC2086
-$MAKE --no-print-directory -k -j"$JOBS" BUILD="$OUT" CC="$CC" \
-    OPT="-O1 -g" SAN="$SAN" $bins > "$OUT/log/build.log" 2>&1 ||
+if ! fuzz_make -k -j"$JOBS" $bins > "$OUT/log/build.log" 2>&1; then
 	grep -v '^clang \|^ar \|^cc ' "$OUT/log/build.log" >&2
+	# a binary left from an earlier build is not this source's: it fails
+	for t in $names; do
+		fuzz_make -q "$OUT/fuzz/fuzz_$t" > /dev/null 2>&1 ||
+			: > "$OUT/result/fuzz_$t.stale"
+	done
+fi
 
 if [ "$mode" = check ]; then
 	echo "== fuzz: running each target $RUNS times, seed 1, $JOBS at once"

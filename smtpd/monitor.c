@@ -2,9 +2,10 @@
  * monitor: the privileged half of smtpd.  It keeps the identity smtpd
  * was started with (root when installed), is not chrooted, and never reads
  * a byte from the network: it only answers the session's framed requests
- * over the socketpair.  Each request is a row of monitor_reqs with its
- * field count; a request that is malformed, unknown or out of order means
- * the session is not behaving, and it is killed.
+ * over the socketpair.  Each request is checked first by monitor_check
+ * (monitor_check.c: its fields, descriptors and the state it is allowed
+ * in); a request that is malformed, unknown or out of order means the
+ * session is not behaving, and it is killed.
  *
  * It can do what the chrooted session cannot: look recipients up (local
  * domains, aliases_file, users_file and system accounts), check AUTH
@@ -48,28 +49,24 @@
 #include "users.h"
 
 
-struct monitor_req {
-	const char	*name;
-	int		 nf;		/* fields, the name included */
-	int		 nfds;		/* descriptors that come with it */
-	int		(*fn)(struct monitor *, struct chan_msg *);
-};
-
 static int	mon_rcpt(struct monitor *, struct chan_msg *);
 static int	mon_auth(struct monitor *, struct chan_msg *);
 static int	mon_sender(struct monitor *, struct chan_msg *);
 static int	mon_starttls(struct monitor *, struct chan_msg *);
 
-/* Adding a request is adding a row. */
-static const struct monitor_req monitor_reqs[] = {
-	{ "RCPT",	3, 0, mon_rcpt },
-	{ "MSGSTART",	2, 0, monitor_queue_start },
-	{ "MSGEND",	1, 0, monitor_queue_end },
-	{ "MSGABORT",	1, 0, monitor_queue_abort },
-	{ "AUTH",	3, 0, mon_auth },
-	{ "SENDER",	3, 0, mon_sender },
-	{ "STARTTLS",	3, 1, mon_starttls },
-	{ NULL,		0, 0, NULL }
+/*
+ * The handler of each request, which monitor_check (monitor_check.c)
+ * has checked: adding a request is adding a row there and here.
+ */
+static int (*const monitor_handlers[MREQ_COUNT])(struct monitor *,
+    struct chan_msg *) = {
+	[MREQ_RCPT] =		mon_rcpt,
+	[MREQ_MSGSTART] =	monitor_queue_start,
+	[MREQ_MSGEND] =		monitor_queue_end,
+	[MREQ_MSGABORT] =	monitor_queue_abort,
+	[MREQ_AUTH] =		mon_auth,
+	[MREQ_SENDER] =		mon_sender,
+	[MREQ_STARTTLS] =	mon_starttls,
 };
 
 int
@@ -85,20 +82,6 @@ mon_table_error(void *arg, const char *msg)
 {
 	(void)arg;
 	log_warnx("%s", msg);
-}
-
-int
-monitor_field_ok(const char *s, size_t max)
-{
-	size_t	 i;
-
-	for (i = 0; s[i] != '\0'; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (i >= max || c < 0x20 || c == 0x7f)
-			return 0;
-	}
-	return 1;
 }
 
 static int
@@ -124,13 +107,6 @@ mon_user_exists(struct monitor *m, const char *name, int *temp)
 	return 1;
 }
 
-/* Submission and smtps accept nothing before AUTH. */
-static int
-mon_needs_auth(const struct monitor *m)
-{
-	return m->opts->mode != SMTPD_MX && !m->authed;
-}
-
 static int
 mon_rcpt(struct monitor *m, struct chan_msg *msg)
 {
@@ -139,9 +115,6 @@ mon_rcpt(struct monitor *m, struct chan_msg *msg)
 	size_t		 i;
 	int		 temp = 0, local_domain;
 
-	if (!monitor_field_ok(local, ADDR_LOCAL_MAX) || local[0] == '\0' ||
-	    !monitor_field_ok(domain, ADDR_DOMAIN_MAX) || mon_needs_auth(m))
-		return -1;
 	local_domain = monitor_relay_domain_local(m->conf, domain);
 	if (monitor_relay_local_trick(local))
 		return monitor_reply(m, "TRICK", NULL);
@@ -176,11 +149,6 @@ mon_auth(struct monitor *m, struct chan_msg *msg)
 	const char		*user = msg->f[1];
 	int			 r;
 
-	/* sasl.c allows 255 octets without control bytes. */
-	if (m->authed || !monitor_field_ok(user, 255)) {
-		chan_msg_wipe(msg);
-		return -1;
-	}
 	if (m->rc != NULL)
 		return resident_auth_start(m, msg);
 	st = auth_check(m->conf, user, msg->f[2], m->opts->peer_addr, &res);
@@ -225,10 +193,6 @@ mon_owner_listed(const char *list, const char *user)
 static int
 mon_starttls(struct monitor *m, struct chan_msg *msg)
 {
-	if (m->rc == NULL) {
-		chan_msg_close_fds(msg);
-		return -1;
-	}
 	return resident_conn_starttls(m, msg);
 }
 
@@ -240,9 +204,6 @@ mon_sender(struct monitor *m, struct chan_msg *msg)
 	size_t		 i;
 	int		 k;
 
-	if (!m->authed || !monitor_field_ok(local, ADDR_LOCAL_MAX) ||
-	    !monitor_field_ok(domain, ADDR_DOMAIN_MAX))
-		return -1;
 	if (monitor_relay_domain_local(m->conf, domain) &&
 	    strcasecmp(local, m->user) == 0)
 		return monitor_reply(m, "OK", NULL);
@@ -280,24 +241,18 @@ mon_wait_session(struct monitor *m)
 int
 monitor_request(struct monitor *m, struct chan_msg *msg)
 {
-	const struct monitor_req	*rq;
+	const char	*why;
+	int		 t;
 
-	for (rq = monitor_reqs; rq->name != NULL; rq++)
-		if (strcmp(rq->name, msg->f[0]) == 0)
-			break;
-	if (rq->name != NULL && rq->nfds != msg->nfds) {
-		chan_msg_close_fds(msg);
-		log_warnx("descriptors from the session; killing it");
-		return -1;
-	}
-	if (rq->name == NULL || rq->nf != msg->nf) {
-		chan_msg_close_fds(msg);
+	if ((t = monitor_check(m, msg, &why)) == -1) {
+		/* a password in a refused AUTH goes too */
 		chan_msg_wipe(msg);
-		log_warnx("bad request from the session; killing it");
+		log_warnx("%s from the session; killing it", why);
 		return -1;
 	}
-	if (rq->fn(m, msg) == -1) {
-		log_warnx("request %s failed; ending the session", rq->name);
+	if (monitor_handlers[t](m, msg) == -1) {
+		log_warnx("request %s failed; ending the session",
+		    monitor_reqname(t));
 		return -1;
 	}
 	return 0;

@@ -174,10 +174,7 @@ monitor_queue_start(struct monitor *m, struct chan_msg *msg)
 	int	 pm[2] = { -1, -1 }, pe[2] = { -1, -1 }, fds[2];
 	pid_t	 pid;
 
-	/* one message at a time: another MSGSTART now is a broken session */
-	if (m->enqueue != -1 || (m->rc != NULL && resident_conn_queue_busy(m)) ||
-	    !queueid_valid(msg->f[1]))
-		return -1;
+	/* monitor_check saw one message at a time and a valid queue ID */
 	(void)strlcpy(m->id, msg->f[1], sizeof(m->id));
 	if (pipe2(pm, O_CLOEXEC) == -1 || pipe2(pe, O_CLOEXEC) == -1) {
 		log_warn("%s: pipe", m->id);

@@ -47,8 +47,40 @@ struct monitor {
 int	monitor_request(struct monitor *, struct chan_msg *);
 /* Sends a reply of one or two fields (b may be NULL). */
 int	monitor_reply(struct monitor *, const char *a, const char *b);
-/* A field from the session: printable, no control byte, bounded. */
+
+/*
+ * The requests (smtpd.h lists them with their replies), checked by
+ * monitor_check (monitor_check.c) before monitor_request hands them to
+ * their handlers.
+ */
+enum monitor_reqtype {
+	MREQ_RCPT,
+	MREQ_MSGSTART,
+	MREQ_MSGEND,
+	MREQ_MSGABORT,
+	MREQ_AUTH,
+	MREQ_SENDER,
+	MREQ_STARTTLS,
+	MREQ_COUNT
+};
+/*
+ * The request a received frame is, when the monitor may take it in its
+ * state (its fields and descriptors of the right count and form): its
+ * type, or -1 with *why (for the log): the session must be killed.
+ * Changes nothing; the caller closes the frame's descriptors on -1.
+ */
+int	monitor_check(const struct monitor *, const struct chan_msg *,
+	    const char **why);
+/* The name of a request type, for logs. */
+const char *monitor_reqname(int);
+/* A field from the session: printable, no control byte, at most max. */
 int	monitor_field_ok(const char *, size_t max);
+/* STARTTLS's error count: 0 with *errors, or -1 (malformed, too many). */
+int	monitor_starttls_errors(const struct monitor *, const char *,
+	    long long *errors);
+/* The client's host name a STARTTLS hands on, at most this long. */
+#define MONITOR_PEER_NAME_MAX \
+	(sizeof(((struct session_handoff *)0)->peer_name) - 1)
 
 /*
  * 1 when a message can be queued by a process of this identity without
@@ -83,8 +115,6 @@ int	monitor_queue_reap(struct monitor *);
  * a child.  Each returns -1 when the session must be killed.
  */
 int	resident_conn_queue_start(struct monitor *, int msg_r, int env_r);
-/* 1 while a message of this connection is being queued. */
-int	resident_conn_queue_busy(const struct monitor *);
 int	resident_conn_queue_end(struct monitor *, int abort);
 int	resident_auth_start(struct monitor *, struct chan_msg *);
 /*

@@ -81,8 +81,68 @@ def chan_seeds():
     seed(t, "stream_over_limit", bytes([7, 0, 4]) + frame("abcdef"))
 
 
+QID = "0RJ4V1K3A5B7C9"
+
+
+def smtpd_monitor_seeds():
+    t = "smtpd_monitor"
+    MX, SUB, SMTPS, AUTHED, RES, QUEUE, HANDOFF, AUTHP, OWED = (
+        0, 1, 2, 4, 8, 16, 32, 64, 128)
+
+    def s(name, state, fr, fdb=NOFD, k=UNIX):
+        seed(t, name, bytes([state, fdb, kinds(k)[0]]) + fr)
+
+    s("rcpt_mx", MX, frame("RCPT", "alice", "example.org"))
+    s("rcpt_postmaster", MX, frame("RCPT", "postmaster", ""))
+    s("rcpt_empty_local", MX, frame("RCPT", "", "example.org"))
+    s("rcpt_control", MX, frame("RCPT", "al\x01ice", "example.org"))
+    s("rcpt_long_local", MX, frame("RCPT", "a" * 65, "example.org"))
+    s("rcpt_two_fields", MX, frame("RCPT", "alice"))
+    s("rcpt_with_fd", MX, frame("RCPT", "alice", "example.org"), ONEFD)
+    s("rcpt_submission_no_auth", SUB, frame("RCPT", "bob", "example.net"))
+    s("rcpt_submission_authed", SUB | AUTHED,
+      frame("RCPT", "bob", "example.net"))
+    s("rcpt_resident_pending", RES | AUTHP,
+      frame("RCPT", "alice", "example.org"))
+    s("msgstart", MX, frame("MSGSTART", QID))
+    s("msgstart_bad_id", MX, frame("MSGSTART", "0RJ4V1K3A5B7CI"))
+    s("msgstart_queueing", MX | QUEUE, frame("MSGSTART", QID))
+    s("msgend", MX | QUEUE, frame("MSGEND"))
+    s("msgabort", MX | QUEUE, frame("MSGABORT"))
+    s("msgend_idle", MX, frame("MSGEND"))
+    s("msgend_resident_owed", RES | QUEUE | OWED, frame("MSGEND"))
+    s("msgend_resident", RES | QUEUE, frame("MSGEND"))
+    s("auth", SUB, frame("AUTH", "alice", "secret"))
+    s("auth_again", SUB | AUTHED, frame("AUTH", "alice", "secret"))
+    s("auth_resident", RES | SMTPS, frame("AUTH", "alice", "secret"))
+    s("sender", SUB | AUTHED, frame("SENDER", "alice", "example.org"))
+    s("sender_no_auth", MX, frame("SENDER", "alice", "example.org"))
+    s("starttls", RES | HANDOFF, frame("STARTTLS", "0", "Hmail.example"),
+      ONEFD, UNIX)
+    s("starttls_inet", RES | HANDOFF, frame("STARTTLS", "3", "H"),
+      ONEFD, INET)
+    s("starttls_pipe", RES | HANDOFF, frame("STARTTLS", "0", "Hx"),
+      ONEFD, PIPE)
+    s("starttls_no_fd", RES | HANDOFF, frame("STARTTLS", "0", "Hx"))
+    s("starttls_two_fds", RES | HANDOFF, frame("STARTTLS", "0", "Hx"),
+      TWOFD)
+    s("starttls_errors_over", RES | HANDOFF,
+      frame("STARTTLS", "11", "Hx"), ONEFD)
+    s("starttls_errors_zero", RES | HANDOFF,
+      frame("STARTTLS", "07", "Hx"), ONEFD)
+    s("starttls_no_h", RES | HANDOFF, frame("STARTTLS", "0", "mail"), ONEFD)
+    s("starttls_not_handoff", RES, frame("STARTTLS", "0", "Hx"), ONEFD)
+    s("starttls_per_connection", MX, frame("STARTTLS", "0", "Hx"), ONEFD)
+    s("starttls_authed", RES | HANDOFF | AUTHED,
+      frame("STARTTLS", "0", "Hx"), ONEFD)
+    s("unknown", MX, frame("HELO", "x"))
+    s("not_a_frame", MX, b"RCPT alice example.org\r\n")
+    s("empty", MX, b"")
+
+
 def main(argv):
     chan_seeds()
+    smtpd_monitor_seeds()
     targets = argv[1:] or sorted(SEEDS)
     for t in targets:
         d = os.path.join(HERE, "corpus", t)

@@ -12,3 +12,6 @@ FUZZ_PROGS_fuzz_pop3_cmd      = pop3d
 FUZZ_SRCS_fuzz_imap_envelope  = $(IMAP_MIME_SRCS)
 FUZZ_SRCS_fuzz_imap_section   = $(IMAP_MIME_SRCS)
 FUZZ_SRCS_fuzz_mime           = $(IMAP_MIME_SRCS)
+
+# The channels into a more privileged process (docs/security-fuzz.md).
+FUZZ_PROGS_fuzz_smtpd_monitor = smtpd

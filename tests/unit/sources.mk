@@ -14,3 +14,7 @@ TEST_LDFLAGS_test_queue_spare_norename = -Wl,--wrap=renameat2
 TEST_SRCS_test_imap_bodystructure = $(IMAP_MIME_SRCS)
 TEST_SRCS_test_imap_envelope      = $(IMAP_MIME_SRCS)
 TEST_SRCS_test_imap_section       = $(IMAP_MIME_SRCS)
+
+# The checks of the channels into a more privileged process (their fuzz
+# targets are in tests/fuzz/sources.mk).
+TEST_SRCS_test_monitor_check   = smtpd/monitor_check.c

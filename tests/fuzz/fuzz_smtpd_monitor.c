@@ -1,0 +1,242 @@
+/*
+ * libFuzzer target for what an smtpd session can ask its monitor (root):
+ * the frames of smtpd.h's session <-> monitor channel, as a per-connection
+ * monitor and as the resident receive them (RCPT, MSGSTART, MSGEND,
+ * MSGABORT, AUTH, SENDER, and STARTTLS with the client's descriptor,
+ * the handoff from smtpsession).  Each frame goes through a real
+ * SOCK_SEQPACKET pair and chan_recv at SMTPD_CHAN_MAX (fuzz_chan.h), then
+ * through monitor_check (smtpd/monitor_check.c), the function
+ * monitor_request runs before any handler: its verdict is the request's
+ * type, or -1, and then the session is killed.
+ *
+ * Input: a state byte, a descriptor byte, a kinds byte (fuzz_chan.h),
+ * then the frame.  State bits: 0-1 the mode (0 mx, 1 submission, 2
+ * smtps, 3 mx), 2 AUTH done, 3 in the resident (else a monitor of its
+ * own), 4 a message being queued, 5 the session came from smtpsession,
+ * 6 an AUTH check pending, 7 a queue reply owed (5-7: resident only).
+ *
+ * Checked against a reference written here from smtpd.h's table: bytes
+ * that are not one frame within SMTPD_CHAN_MAX, or that come with more
+ * than two descriptors, never reach a handler (chan_recv refuses them,
+ * and the monitor kills on that); a frame is accepted exactly when it is
+ * a request of the table with its field count and descriptors, allowed in
+ * the state, with fields of the documented form: a local part of 1 to 64
+ * printable octets and a domain of at most 255, a queue ID of 14
+ * Crockford base32 characters, a user name of at most 255, a STARTTLS
+ * error count in decimal without sign or leading zero up to
+ * smtpd_error_limit, "H" and a host name of at most 255, and a socket.
+ * No descriptor stays open.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chan.h"
+#include "conf.h"
+#include "fuzz_chan.h"
+#include "smtpd.h"
+#include "smtpd_monitor.h"
+#include "smtpd_resident.h"
+
+static struct chan_msg	 msg;
+
+/* Printable as the monitor means it: no control byte, at most max. */
+static int
+ref_text(const struct fz_frame *fr, int i, size_t skip, size_t max)
+{
+	size_t	 k;
+
+	if (fr->len[i] < skip || fr->len[i] - skip > max)
+		return 0;
+	for (k = skip; k < fr->len[i]; k++)
+		if (fr->f[i][k] < 0x20 || fr->f[i][k] == 0x7f)
+			return 0;
+	return 1;
+}
+
+static int
+ref_queueid(const struct fz_frame *fr, int i)
+{
+	static const char	 b32[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+	size_t			 k;
+
+	if (fr->len[i] != 14)
+		return 0;
+	for (k = 0; k < 14; k++)
+		if (fr->f[i][k] == '\0' || strchr(b32, fr->f[i][k]) == NULL)
+			return 0;
+	return 1;
+}
+
+/* Decimal, no sign, space or leading zero, at most max. */
+static int
+ref_number(const struct fz_frame *fr, int i, long long max)
+{
+	long long	 v = 0;
+	size_t		 k;
+
+	if (fr->len[i] == 0 || fr->len[i] > 18 ||
+	    (fr->f[i][0] == '0' && fr->len[i] > 1))
+		return 0;
+	for (k = 0; k < fr->len[i]; k++) {
+		if (fr->f[i][k] < '0' || fr->f[i][k] > '9')
+			return 0;
+		v = v * 10 + (fr->f[i][k] - '0');
+	}
+	return v <= max;
+}
+
+struct ref_state {
+	int	 mode, authed, resident, queueing, handoff, auth_pending, owed;
+};
+
+/* The type the reference accepts the frame as, or -1. */
+static int
+ref_request(const struct ref_state *st, const struct fz_frame *fr,
+    const struct fz_fds *d, long long error_limit)
+{
+	static const struct {
+		const char	*name;
+		int		 type, nf, nfds;
+	} table[] = {
+		{ "RCPT", MREQ_RCPT, 3, 0 },
+		{ "MSGSTART", MREQ_MSGSTART, 2, 0 },
+		{ "MSGEND", MREQ_MSGEND, 1, 0 },
+		{ "MSGABORT", MREQ_MSGABORT, 1, 0 },
+		{ "AUTH", MREQ_AUTH, 3, 0 },
+		{ "SENDER", MREQ_SENDER, 3, 0 },
+		{ "STARTTLS", MREQ_STARTTLS, 3, 1 },
+	};
+	size_t	 i;
+	int	 t = -1;
+
+	if (st->resident && (st->auth_pending || st->owed))
+		return -1;
+	for (i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+		if (fz_field_is(fr, 0, table[i].name)) {
+			if (fr->nf != table[i].nf || d->n != table[i].nfds)
+				return -1;
+			t = table[i].type;
+		}
+	switch (t) {
+	case MREQ_RCPT:
+		if (st->mode != SMTPD_MX && !st->authed)
+			return -1;
+		if (fr->len[1] == 0 || !ref_text(fr, 1, 0, 64) ||
+		    !ref_text(fr, 2, 0, 255))
+			return -1;
+		break;
+	case MREQ_MSGSTART:
+		if (st->queueing || !ref_queueid(fr, 1))
+			return -1;
+		break;
+	case MREQ_MSGEND:
+	case MREQ_MSGABORT:
+		if (!st->queueing)
+			return -1;
+		break;
+	case MREQ_AUTH:
+		if (st->authed || !ref_text(fr, 1, 0, 255))
+			return -1;
+		break;
+	case MREQ_SENDER:
+		if (!st->authed || !ref_text(fr, 1, 0, 64) ||
+		    !ref_text(fr, 2, 0, 255))
+			return -1;
+		break;
+	case MREQ_STARTTLS:
+		if (!st->resident || !st->handoff || st->queueing ||
+		    st->authed || !ref_number(fr, 1, error_limit) ||
+		    fr->len[2] < 1 || fr->f[2][0] != 'H' ||
+		    !ref_text(fr, 2, 1, 255) ||
+		    (d->kind[0] != FZ_FD_UNIX && d->kind[0] != FZ_FD_INET))
+			return -1;
+		break;
+	default:
+		return -1;
+	}
+	return t;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct conf	*conf;
+	static struct rconn	 rc;
+	struct monitor		 m;
+	struct smtpd_opts	 opts;
+	struct ref_state	 st;
+	struct fz_fdset		 fdset;
+	struct fz_frame		 fr;
+	struct fz_fds		 d;
+	const char		*why = NULL;
+	uint8_t			 sb, fdb, kinds;
+	int			 r, want, t, ref;
+
+	if (size > FZ_INPUT_MAX)
+		return 0;
+	if (conf == NULL && (conf = conf_defaults()) == NULL)
+		abort();
+	(void)fz_pair(0);
+	fz_fds_take(&fdset);
+	sb = fz_byte(&data, &size);
+	fdb = fz_byte(&data, &size);
+	kinds = fz_byte(&data, &size);
+	fz_fds_from(fdb, kinds, &d);
+
+	memset(&st, 0, sizeof(st));
+	st.mode = (sb & 3) == 1 ? SMTPD_SUBMISSION : (sb & 3) == 2 ?
+	    SMTPD_SMTPS : SMTPD_MX;
+	st.authed = (sb >> 2) & 1;
+	st.resident = (sb >> 3) & 1;
+	st.queueing = (sb >> 4) & 1;
+	if (st.resident) {
+		st.handoff = (sb >> 5) & 1;
+		st.auth_pending = (sb >> 6) & 1;
+		st.owed = st.queueing && ((sb >> 7) & 1);
+	}
+	memset(&opts, 0, sizeof(opts));
+	opts.mode = st.mode;
+	memset(&m, 0, sizeof(m));
+	memset(&rc, 0, sizeof(rc));
+	m.conf = conf;
+	m.opts = &opts;
+	m.authed = st.authed;
+	m.enqueue = -1;
+	rc.auth_pid = rc.q_child = -1;
+	rc.pidfd = rc.auth_fd = rc.q_writer = -1;
+	if (st.resident) {
+		/* numbers only: monitor_check never uses them as descriptors */
+		rc.q_on = st.queueing;
+		rc.pidfd = st.handoff ? 1000 : -1;
+		rc.auth_fd = st.auth_pending ? 1001 : -1;
+		rc.q_owed = st.owed ? 'E' : 0;
+		m.rc = &rc;
+	} else if (st.queueing)
+		m.enqueue = 99999;
+
+	r = fz_packet_recv(data, size, &d, SMTPD_CHAN_MAX, &msg);
+	if (d.n > CHAN_FDS_MAX)
+		want = -1;
+	else if (size == 0)
+		want = d.n == 0 ? 0 : -1;
+	else
+		want = fz_ref_frame(data, size, SMTPD_CHAN_MAX, &fr) > 0 ? 1 : -1;
+	if (r != want)
+		abort();
+	if (r == 1) {
+		if (!fz_same_fields(&msg, &fr))
+			abort();
+		t = monitor_check(&m, &msg, &why);
+		ref = ref_request(&st, &fr, &d,
+		    conf_int(conf, "smtpd_error_limit"));
+		if (t != ref || (t == -1 && (why == NULL || why[0] == '\0')))
+			abort();
+		if (t != -1 && strcmp(monitor_reqname(t), msg.f[0]) != 0)
+			abort();
+		/* what monitor_request and the handlers do with descriptors */
+		chan_msg_wipe(&msg);
+	}
+	fz_fds_same(&fdset);
+	return 0;
+}
