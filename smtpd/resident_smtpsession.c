@@ -133,7 +133,7 @@ smtpsession_start(struct resident *r, const char *text, size_t len)
 	got = chan_recv(&r->spawn, &m);
 	if (got == 1)
 		chan_msg_close_fds(&m);
-	if (got != 1 || m.nf != 1 || strcmp(m.f[0], "R") != 0) {
+	if (got != 1 || resident_wire_ready(&m) == -1) {
 		log_warnx("resident: smtpsession did not start; sessions are "
 		    "forked here");
 		smtpsession_stop(r);
@@ -146,10 +146,10 @@ pid_t
 smtpsession_fork(struct resident *r, int fd, int sock, int over, int *pidfd)
 {
 	const char	*f[2] = { "C", over ? "1" : "0" };
-	const char	*errstr = NULL;
 	int		 fds[2] = { fd, sock };
 	struct chan_msg	 m;
-	long long	 pid;
+	pid_t		 pid;
+	int		 got;
 
 	*pidfd = -1;
 	if (r->spawn.fd == -1)
@@ -161,10 +161,9 @@ smtpsession_fork(struct resident *r, int fd, int sock, int over, int *pidfd)
 		smtpsession_stop(r);
 		return -1;
 	}
-	if (m.nf == 1 && strcmp(m.f[0], "F") == 0 && m.nfds == 0)
+	if ((got = resident_wire_spawned(&m, &pid)) == 0)
 		return 0;	/* it could not fork: this connection fails */
-	if (m.nf != 2 || strcmp(m.f[0], "P") != 0 || m.nfds != 1 ||
-	    (pid = strtonum(m.f[1], 1, INT_MAX, &errstr), errstr != NULL)) {
+	if (got == -1) {
 		chan_msg_close_fds(&m);
 		log_warnx("resident: bad answer from smtpsession");
 		smtpsession_stop(r);
@@ -172,7 +171,7 @@ smtpsession_fork(struct resident *r, int fd, int sock, int over, int *pidfd)
 	}
 	*pidfd = m.fds[0];
 	(void)fd_set_cloexec(*pidfd, 1);
-	return (pid_t)pid;
+	return pid;
 }
 
 void

@@ -140,9 +140,103 @@ def smtpd_monitor_seeds():
     s("empty", MX, b"")
 
 
+def resident_master_seeds():
+    t = "resident_master"
+
+    def s(name, direction, fr, fdb=NOFD, k=UNIX):
+        seed(t, name, bytes([direction, fdb, kinds(k)[0]]) + fr)
+
+    s("conn", 0, frame("C", "1", "0"), ONEFD, INET)
+    s("conn_over", 0, frame("C", "9223372036854775807", "1"), ONEFD)
+    s("conn_seq_zero", 0, frame("C", "0", "0"), ONEFD)
+    s("conn_seq_over", 0, frame("C", "9223372036854775808", "0"), ONEFD)
+    s("conn_seq_sign", 0, frame("C", "+1", "0"), ONEFD)
+    s("conn_over_2", 0, frame("C", "1", "2"), ONEFD)
+    s("conn_no_fd", 0, frame("C", "1", "0"))
+    s("conn_two_fds", 0, frame("C", "1", "0"), TWOFD)
+    s("started", 1, frame("S", "1", "4242"))
+    s("started_pid_1", 1, frame("S", "1", "1"))
+    s("started_pid_big", 1, frame("S", "1", "2147483648"))
+    s("ended", 1, frame("E", "12"))
+    s("ended_pid", 1, frame("E", "12", "4242"))
+    s("ended_fd", 1, frame("E", "12"), ONEFD)
+    s("report_leading_zero", 1, frame("S", "012", "4242"))
+    s("report_unknown", 1, frame("X", "1"))
+
+
+def resident_peers_seeds():
+    t = "smtpsession_answer"
+
+    def s(name, which, fr, fdb=NOFD, k=UNIX):
+        seed(t, name, bytes([which, fdb, kinds(k)[0]]) + fr)
+
+    s("ready", 0, frame("R"))
+    s("ready_fd", 0, frame("R"), ONEFD)
+    s("ready_extra", 0, frame("R", "x"))
+    s("pid", 1, frame("P", "4242"), ONEFD)
+    s("pid_no_fd", 1, frame("P", "4242"))
+    s("pid_zero", 1, frame("P", "0"), ONEFD)
+    s("pid_big", 1, frame("P", "2147483648"), ONEFD)
+    s("pid_space", 1, frame("P", " 42"), ONEFD)
+    s("failed", 1, frame("F"))
+    s("failed_fd", 1, frame("F"), ONEFD)
+    s("ready_as_answer", 1, frame("R"))
+
+    t = "qwriter_answer"
+    for name, fr, fdb in (("done_0", frame("DONE", "0"), NOFD),
+                          ("done_111", frame("DONE", "111"), NOFD),
+                          ("done_255", frame("DONE", "255"), NOFD),
+                          ("done_256", frame("DONE", "256"), NOFD),
+                          ("done_minus", frame("DONE", "-1"), NOFD),
+                          ("done_zero_pad", frame("DONE", "00"), NOFD),
+                          ("done_fd", frame("DONE", "0"), ONEFD),
+                          ("done_extra", frame("DONE", "0", "x"), NOFD),
+                          ("job", frame("JOB", QID), TWOFD),
+                          ("empty", b"", NOFD)):
+        seed(t, name, bytes([fdb, 0]) + fr)
+
+    t = "auth_verdict"
+    for name, fr, fdb in (("ok", frame("O", "alice"), NOFD),
+                          ("ok_empty_user", frame("O", ""), NOFD),
+                          ("ok_control", frame("O", "ali\nce"), NOFD),
+                          ("ok_long", frame("O", "u" * 65), NOFD),
+                          ("ok_no_user", frame("O"), NOFD),
+                          ("ok_fd", frame("O", "alice"), ONEFD),
+                          ("bad", frame("B"), NOFD),
+                          ("bad_extra", frame("B", "x"), NOFD),
+                          ("temp", frame("T"), NOFD),
+                          ("other", frame("OK"), NOFD),
+                          ("empty", b"", NOFD),
+                          ("raw", b"O alice", NOFD)):
+        seed(t, name, bytes([fdb, 0]) + fr)
+
+
+def login_monitor_seeds():
+    t = "login_monitor"
+
+    def s(name, state, fr, fdb=NOFD, k=UNIX):
+        seed(t, name, bytes([state, fdb, kinds(k)[0]]) + fr)
+
+    s("credentials", 0, frame("A", "alice", "secret"))
+    s("credentials_empty", 0, frame("A", "", ""))
+    s("credentials_after_session", 1, frame("A", "alice", "secret"))
+    s("credentials_fd", 0, frame("A", "alice", "secret"), ONEFD, PIPE)
+    s("credentials_two_fields", 0, frame("A", "alice"))
+    s("credentials_four_fields", 0, frame("A", "alice", "secret", "x"))
+    s("long_password", 0, frame("A", "alice", "p" * 2030))
+    s("too_long", 0, frame("A", "alice", "p" * 2050))
+    s("not_a", 0, frame("K"))
+    s("eof", 0, b"")
+    s("eof_fd", 0, b"", ONEFD)
+    s("raw_user", 0, b"USER alice\r\n")
+
+
 def main(argv):
     chan_seeds()
     smtpd_monitor_seeds()
+    resident_master_seeds()
+    resident_peers_seeds()
+    login_monitor_seeds()
     targets = argv[1:] or sorted(SEEDS)
     for t in targets:
         d = os.path.join(HERE, "corpus", t)

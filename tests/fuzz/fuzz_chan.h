@@ -136,6 +136,45 @@ fz_field_is(const struct fz_frame *fr, int i, const char *s)
 	    memcmp(fr->f[i], s, fr->len[i]) == 0;
 }
 
+/*
+ * Field i as a number the way senders write one ("%d"): decimal digits,
+ * no sign, space or leading zero, from min to max.  1 with *v, or 0.
+ */
+static inline int
+fz_field_num(const struct fz_frame *fr, int i, long long min, long long max,
+    long long *v)
+{
+	unsigned __int128	 n = 0;
+	size_t			 k;
+
+	if (i >= fr->nf || fr->len[i] == 0 || fr->len[i] > 20 ||
+	    (fr->f[i][0] == '0' && fr->len[i] > 1))
+		return 0;
+	for (k = 0; k < fr->len[i]; k++) {
+		if (fr->f[i][k] < '0' || fr->f[i][k] > '9')
+			return 0;
+		n = n * 10 + (unsigned)(fr->f[i][k] - '0');
+	}
+	if (n < (unsigned __int128)min || n > (unsigned __int128)max)
+		return 0;
+	*v = (long long)n;
+	return 1;
+}
+
+/* 1 if field i is 1 to max octets with no control byte (0x00-0x1f, 0x7f). */
+static inline int
+fz_field_text(const struct fz_frame *fr, int i, size_t min, size_t max)
+{
+	size_t	 k;
+
+	if (i >= fr->nf || fr->len[i] < min || fr->len[i] > max)
+		return 0;
+	for (k = 0; k < fr->len[i]; k++)
+		if (fr->f[i][k] < 0x20 || fr->f[i][k] == 0x7f)
+			return 0;
+	return 1;
+}
+
 /* 1 if m holds exactly the reference frame's fields. */
 static inline int
 fz_same_fields(const struct chan_msg *m, const struct fz_frame *fr)

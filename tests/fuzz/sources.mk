@@ -15,3 +15,7 @@ FUZZ_SRCS_fuzz_mime           = $(IMAP_MIME_SRCS)
 
 # The channels into a more privileged process (docs/security-fuzz.md).
 FUZZ_PROGS_fuzz_smtpd_monitor = smtpd
+FUZZ_PROGS_fuzz_resident_master = smtpd facteur
+FUZZ_PROGS_fuzz_smtpsession_answer = smtpd
+FUZZ_PROGS_fuzz_qwriter_answer = smtpd
+FUZZ_PROGS_fuzz_auth_verdict  = smtpd

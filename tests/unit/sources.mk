@@ -18,3 +18,5 @@ TEST_SRCS_test_imap_section       = $(IMAP_MIME_SRCS)
 # The checks of the channels into a more privileged process (their fuzz
 # targets are in tests/fuzz/sources.mk).
 TEST_SRCS_test_monitor_check   = smtpd/monitor_check.c
+TEST_SRCS_test_resident_wire   = smtpd/resident_wire.c smtpd/monitor_check.c \
+                                 master/facteur_report.c
