@@ -41,6 +41,7 @@
 struct conf;
 struct tls_server;
 struct lineio;
+struct chan_msg;
 
 enum login_status {
 	LOGIN_OK,		/* *session_fd is the session's stream */
@@ -93,6 +94,15 @@ enum login_status login_split_auth(struct login_split *, const char *user,
  * -1 when malformed.  Writes only inside data[0..n).
  */
 int	login_split_parse(char *data, size_t n, char **fields, int maxf);
+/*
+ * The monitor's verdict on what it received from the login process: r
+ * is chan_recv's answer and m the frame; session is 1 once a session was
+ * started.  1: credentials to check, [A, user, password] with no
+ * descriptor and no session yet; 0: end of file; -1 with *why (for the
+ * log): anything else, and the login process must be killed.
+ */
+int	login_split_take(int r, const struct chan_msg *m, int session,
+	    const char **why);
 /*
  * In the login process after LOGIN_OK: relays bytes both ways between
  * the client (l, plain or TLS) and the session until either side ends.
