@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <poll.h>
 
+#include "chan.h"
 #include "queue_path.h"
 
 #define LSPAWN_FRAME_MAX	8192	/* octets in one frame from queued */
@@ -94,10 +95,26 @@ struct job_result {
 void	result_send(const struct job *, const struct job_result *);
 
 /* lspawn_job.c */
+#define JOB_FIELDS	7	/* J, slot, id, sender, recipient, user, ext */
 /*
- * Checks the job's fields, looks the user up, opens the message: sets
- * uid, gid, maildir, msgfd and ready.  Returns 0, or -1 with the result
- * filled in (the job is over).
+ * Takes a frame from queued, which must be a job [J, slot, id, sender,
+ * recipient, user, extension] whose slot (decimal, 1 to 6 digits, no
+ * leading zero) no job of lspawn holds.  0: the job (its own copy of the
+ * frame) waits in ls->waiting; 1: too many wait already, *jp is to be
+ * answered Z and freed; -1 with *why: queued is broken (lspawn exits).
+ */
+int	job_take(struct lspawn *, const struct chan_msg *, struct job **jp,
+	    const char **why);
+/*
+ * The values of a job as queued sent them, before anything is looked up:
+ * a valid queue ID, a recipient, no control byte anywhere.  0, or -1
+ * with the result (D) filled in.
+ */
+int	job_check(const struct job *, struct job_result *);
+/*
+ * Checks the job's fields (job_check), looks the user up, opens the
+ * message: sets uid, gid, maildir, msgfd and ready.  Returns 0, or -1
+ * with the result filled in (the job is over).
  */
 int	job_prepare(struct lspawn *, struct job *, struct job_result *);
 /* Fills res; returns -1 (for "return result_set(...)"). */

@@ -170,32 +170,33 @@ worker_chan_read(struct lspawn *ls, struct worker *w)
 {
 	static struct chan_msg	 m;
 	struct chan		 c;
-	const char		*text;
+	const char		*text = NULL;
 	struct job		*j;
-	char			 status;
-	int			 n, fds;
+	char			 status = 'Z';
+	enum deliver_wire_verdict v;
+	int			 n;
 
 	chan_init(&c, w->chan, CHAN_PACKET, DELIVER_WIRE_MAX);
 	n = chan_recv_nowait(&c, &m);
 	if (n == 2)
 		return;
-	if (n == 0 || (n == -1 && errno != EBADMSG)) {
+	v = deliver_result_take(n, n == -1 ? errno : 0, m.f, m.nf, m.nfds,
+	    w->job != NULL, &status, &text);
+	/* a worker sends no descriptor (deliver_result_take refused one) */
+	if (n == 1)
+		chan_msg_close_fds(&m);
+	if (v == WIRE_END) {
 		/* exiting or dead: pool_reap reports the job, if any */
 		worker_retire(ls, w);
 		return;
 	}
-	/* a worker sends no descriptor */
-	fds = n == 1 ? m.nfds : 0;
-	if (n == 1)
-		chan_msg_close_fds(&m);
 	if ((j = w->job) == NULL) {
 		log_warnx("delivery worker %ld (uid %lu) sent a packet while "
 		    "idle; killed", (long)w->pid, (unsigned long)w->uid);
 		worker_kill(ls, w);
 		return;
 	}
-	if (n == -1 || fds != 0 ||
-	    deliver_result_decode(m.f, m.nf, &status, &text) == -1) {
+	if (v == WIRE_KILL) {
 		log_warnx("%s: malformed result from delivery worker %ld "
 		    "(uid %lu); killed", j->id, (long)w->pid,
 		    (unsigned long)w->uid);

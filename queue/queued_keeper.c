@@ -6,10 +6,13 @@
  * sends it two descriptors (the read end of the job pipe and the write
  * end of the result pipe) with the frame [S] over its channel
  * (lib/ipc/chan.h, SOCK_SEQPACKET), it starts program_dir/lspawn
- * with them as fd 0 and 1.  It reads nothing else, trusts nothing else,
- * and exits when queued closes the socket.  This way queued can restart
- * a dead lspawn after it gave up root.
+ * with them as fd 0 and 1, once keeper_take has seen that they are the
+ * ends of pipes, open for reading and for writing.  It reads nothing
+ * else, trusts nothing else, and exits when queued closes the socket.
+ * This way queued can restart a dead lspawn after it gave up root.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -42,9 +45,33 @@ keeper_reap(void)
 	}
 }
 
+/* 1 if fd is a pipe's end open for mode (O_RDONLY or O_WRONLY) only. */
+static int
+keeper_pipe_end(int fd, int mode)
+{
+	struct stat	 st;
+	int		 fl;
+
+	return fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) &&
+	    (fl = fcntl(fd, F_GETFL)) != -1 && (fl & O_ACCMODE) == mode;
+}
+
+int
+keeper_take(int r, const struct chan_msg *m)
+{
+	if (r != 1)
+		return r == 0 ? 0 : -1;
+	if (m->nf != 1 || strcmp(m->f[0], "S") != 0 || m->nfds != 2 ||
+	    !keeper_pipe_end(m->fds[0], O_RDONLY) ||
+	    !keeper_pipe_end(m->fds[1], O_WRONLY))
+		return -1;
+	return 1;
+}
+
 /*
- * Receives one request: exactly the frame [S] with two descriptors.  1,
- * 0 at end of file, -1 for anything else (whatever came is closed).
+ * Receives one request: the frame [S] with the job pipe's read end and
+ * the result pipe's write end (keeper_take).  1, 0 at end of file, -1
+ * for anything else (whatever came is closed).
  */
 static int
 keeper_recv(struct chan *c, int fds[2])
@@ -54,7 +81,7 @@ keeper_recv(struct chan *c, int fds[2])
 
 	if ((r = chan_recv(c, &m)) != 1)
 		return r;
-	if (m.nf != 1 || strcmp(m.f[0], "S") != 0 || m.nfds != 2) {
+	if (keeper_take(r, &m) != 1) {
 		chan_msg_close_fds(&m);
 		errno = EBADMSG;
 		return -1;

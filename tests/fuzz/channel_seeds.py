@@ -31,8 +31,9 @@ def raw(payload):
 # Descriptor bytes of fuzz_chan.h's fz_fds_from: how many (low nibble).
 NOFD, ONEFD, TWOFD, THREEFD, TENFD = 0x00, 0x06, 0x0a, 0x0d, 0x0f
 # Kinds byte: the first descriptor's kind in the low nibble, the
-# second's in the high one (0 AF_UNIX, 1 AF_INET, 2 pipe, 3 file).
-UNIX, INET, PIPE, FILE = 0, 1, 2, 3
+# second's in the high one (0 AF_UNIX, 1 AF_INET, 2 a pipe's read end,
+# 3 a file, 4 a pipe's write end).
+UNIX, INET, PIPE, FILE, PIPE_W = 0, 1, 2, 3, 4
 
 
 def kinds(a, b=UNIX):
@@ -231,12 +232,88 @@ def login_monitor_seeds():
     s("raw_user", 0, b"USER alice\r\n")
 
 
+def job(slot, qid=QID, sender="bob@example.net", rcpt="alice@example.org",
+        user="alice", ext=""):
+    return frame("J", slot, qid, sender, rcpt, user, ext)
+
+
+def lspawn_job_seeds():
+    t = "lspawn_job"
+
+    def s(name, chunk, stream):
+        seed(t, name, bytes([chunk]) + stream)
+
+    s("one", 0, job("0"))
+    s("three", 0, job("0") + job("1", sender="") + job("999999", ext="box"))
+    s("chunks_1", 1, job("0") + job("1"))
+    s("chunks_13", 13, job("7") + job("8") + job("9"))
+    s("slot_reused", 0, job("3") + job("3"))
+    s("slot_leading_zero", 0, job("03"))
+    s("slot_seven_digits", 0, job("1000000"))
+    s("slot_sign", 0, job("+1"))
+    s("slot_empty", 0, job(""))
+    s("six_fields", 0, frame("J", "0", QID, "", "alice@example.org", "alice"))
+    s("not_a_job", 0, frame("R", "0", "K", "ok"))
+    s("bad_id", 0, job("0", qid="../../etc/shadow"))
+    s("control_sender", 0, job("0", sender="bob\r\nX: y"))
+    s("control_user", 0, job("0", user="al\x00ice"))
+    s("control_ext", 0, job("0", ext="\x7f"))
+    s("empty_rcpt", 0, job("0", rcpt=""))
+    s("long_rcpt", 0, job("0", rcpt="a" * 1001))
+    s("cut", 0, job("0") + job("1")[:-5])
+    s("garbage_after", 0, job("0") + b"J 1 id\n")
+    s("over_limit", 0, b"8193:" + b"x" * 20)
+
+
+def lspawn_result_seeds():
+    t = "lspawn_result"
+
+    def s(name, busy, fr, fdb=NOFD, k=UNIX):
+        seed(t, name, bytes([busy, fdb, kinds(k)[0]]) + fr)
+
+    s("delivered", 1, frame("R", "K", "delivered to Maildir/new/x"))
+    s("deferred", 1, frame("R", "Z", "4.2.2 over quota"))
+    s("bounced", 1, frame("R", "D", "5.1.1 no such mailbox"))
+    s("idle", 0, frame("R", "K", "ok"))
+    s("status_two", 1, frame("R", "KZ", "ok"))
+    s("status_other", 1, frame("R", "X", "ok"))
+    s("text_empty", 1, frame("R", "K", ""))
+    s("text_newline", 1, frame("R", "K", "ok\nR K forged"))
+    s("text_long", 1, frame("R", "K", "t" * 501))
+    s("text_max", 1, frame("R", "K", "t" * 500))
+    s("fd", 1, frame("R", "K", "ok"), ONEFD, FILE)
+    s("job_back", 1, frame("J", QID, "", "a@b", "/home/a/Maildir"), ONEFD)
+    s("eof", 1, b"")
+    s("eof_idle", 0, b"")
+
+
+def keeper_seeds():
+    t = "keeper"
+
+    def s(name, fr, fdb=NOFD, k=kinds(PIPE, PIPE_W)):
+        seed(t, name, bytes([fdb, k[0]]) + fr)
+
+    s("start", frame("S"), TWOFD)
+    s("start_swapped", frame("S"), TWOFD, kinds(PIPE_W, PIPE))
+    s("start_socket", frame("S"), TWOFD, kinds(UNIX, PIPE_W))
+    s("start_file", frame("S"), TWOFD, kinds(PIPE, FILE))
+    s("start_one_fd", frame("S"), ONEFD)
+    s("start_no_fd", frame("S"))
+    s("start_three_fds", frame("S"), THREEFD)
+    s("start_extra", frame("S", "lspawn"), TWOFD)
+    s("rspawn", frame("R"), TWOFD)
+    s("eof", b"")
+
+
 def main(argv):
     chan_seeds()
     smtpd_monitor_seeds()
     resident_master_seeds()
     resident_peers_seeds()
     login_monitor_seeds()
+    lspawn_job_seeds()
+    lspawn_result_seeds()
+    keeper_seeds()
     targets = argv[1:] or sorted(SEEDS)
     for t in targets:
         d = os.path.join(HERE, "corpus", t)

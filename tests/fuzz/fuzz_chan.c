@@ -154,97 +154,49 @@ resend_stream(const struct chan_msg *m, size_t max)
 	chan_close(&rx);
 }
 
-/*
- * What the reference makes of the bytes left after the last frame the
- * receiver took: EBADMSG when they start with something that can never
- * be a frame within max (a frame of no field or too many included),
- * ECONNRESET when they are the start of one, cut off.
- */
-static int
-stream_rest(const uint8_t *p, size_t n, size_t max)
-{
-	struct fz_frame	 fr;
-	size_t		 i, len = 0;
+/* The stream so far: the input and how much of it the frames took. */
+struct stream {
+	const uint8_t	*p;
+	size_t		 n, at, max;
+};
 
-	for (i = 0; i < n && p[i] != ':'; i++) {
-		if (p[i] < '0' || p[i] > '9' || i >= 10 ||
-		    (i == 1 && p[0] == '0'))
-			return EBADMSG;
-		len = len * 10 + (size_t)(p[i] - '0');
-		if (len > max)
-			return EBADMSG;
-	}
-	if (i == n)
-		return ECONNRESET;
-	if (i == 0)
-		return EBADMSG;
-	if (n - (i + 1) < len + 1)
-		return ECONNRESET;
-	if (p[i + 1 + len] != ',')
-		return EBADMSG;
-	/* a whole netstring the receiver refused: its fields are wrong */
-	if (fz_ref_frame(p, i + 1 + len + 1, max, &fr) > 0)
+static int
+stream_take(void *arg, struct chan_msg *m)
+{
+	struct stream	*st = arg;
+	struct fz_frame	 fr;
+	size_t		 used;
+
+	if (fz_ref_stream(st->p + st->at, st->n - st->at, st->max, &fr,
+	    &used) != 1 || !fz_same_fields(m, &fr) || m->nfds != 0)
 		abort();
-	return EBADMSG;
+	st->at += used;
+	resend_stream(m, st->max);
+	return 0;
 }
 
 static void
 fuzz_stream(uint8_t mode, const uint8_t *p, size_t n)
 {
 	struct fz_frame	 fr;
-	struct chan	 c;
-	size_t		 max, chunk, sent = 0, at = 0, i, len;
-	uint8_t		 cb;
-	int		 pp[2], r, ref;
+	struct stream	 st;
+	size_t		 used;
+	uint8_t		 chunk;
+	int		 r, ref;
 
-	cb = fz_byte(&p, &n);
-	max = limit_of(mode, fz_byte(&p, &n));
-	chunk = cb == 0 ? n : cb;
-	if (pipe2(pp, O_NONBLOCK) == -1)
+	chunk = fz_byte(&p, &n);
+	st.max = limit_of(mode, fz_byte(&p, &n));
+	st.p = p;
+	st.n = n;
+	st.at = 0;
+	r = fz_stream_feed(p, n, chunk, st.max, &msg, stream_take, &st);
+	/* how the reference ends the stream after the last frame taken */
+	ref = fz_ref_stream(p + st.at, n - st.at, st.max, &fr, &used);
+	if (ref == 1)
 		abort();
-	chan_init(&c, pp[0], CHAN_STREAM, max);
-	for (;;) {
-		r = chan_recv_nowait(&c, &msg);
-		if (r == 2) {
-			if (sent == n) {
-				(void)close(pp[1]);
-				pp[1] = -1;
-				continue;
-			}
-			len = n - sent < chunk ? n - sent : chunk;
-			if (write(pp[1], p + sent, len) != (ssize_t)len)
-				abort();
-			sent += len;
-			continue;
-		}
-		if (r != 1)
-			break;
-		/* the next frame of the reference, from `at` */
-		for (i = at; i < n && p[i] != ':'; i++)
-			;
-		if (i == n)
-			abort();
-		{
-			size_t	 dl = 0, k;
-
-			for (k = at; k < i; k++)
-				dl = dl * 10 + (size_t)(p[k] - '0');
-			if (i + 1 + dl + 1 > n)
-				abort();
-			len = i + 1 + dl + 1 - at;
-		}
-		if (fz_ref_frame(p + at, len, max, &fr) < 1 ||
-		    !fz_same_fields(&msg, &fr) || msg.nfds != 0)
-			abort();
-		at += len;
-		resend_stream(&msg, max);
-	}
-	ref = at == n ? 0 : stream_rest(p + at, n - at, max);
-	if (ref == 0 ? r != 0 : (r != -1 || errno != ref))
+	if (ref == 0 && st.at == n ? r != 0 :
+	    (r != -1 || errno != (ref == 0 ? ECONNRESET : EBADMSG)))
 		abort();
-	if (pp[1] != -1)
-		(void)close(pp[1]);
-	chan_close(&c);
 }
 
 int

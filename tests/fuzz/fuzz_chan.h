@@ -41,6 +41,7 @@ enum fz_fd {
 	FZ_FD_INET,		/* an AF_INET stream socket */
 	FZ_FD_PIPE,		/* the read end of a pipe */
 	FZ_FD_FILE,		/* /dev/null */
+	FZ_FD_PIPE_W,		/* the write end of a pipe */
 	FZ_FD_KINDS
 };
 /* Descriptors an input can attach: more than chan's room (8) for them. */
@@ -126,6 +127,85 @@ fz_ref_frame(const uint8_t *p, size_t n, size_t max, struct fz_frame *fr)
 		start = i + 1;
 	}
 	return fr->nf;
+}
+
+/*
+ * The reference on a stream (frames one after the other, as on a pipe):
+ * 1 with the next frame and *used, its octets; 0 when p[0..n) is the
+ * start of a frame, cut off (or nothing); -1 when it starts with
+ * something that can never be a frame within max (a whole netstring of
+ * no field or too many included).
+ */
+static inline int
+fz_ref_stream(const uint8_t *p, size_t n, size_t max, struct fz_frame *fr,
+    size_t *used)
+{
+	size_t	 i, len = 0;
+
+	for (i = 0; i < n && p[i] != ':'; i++) {
+		if (p[i] < '0' || p[i] > '9' || i >= 10 ||
+		    (i == 1 && p[0] == '0'))
+			return -1;
+		len = len * 10 + (size_t)(p[i] - '0');
+		if (len > max)
+			return -1;
+	}
+	if (i == n)
+		return 0;
+	if (i == 0)
+		return -1;
+	if (n - (i + 1) < len + 1)
+		return 0;
+	if (p[i + 1 + len] != ',')
+		return -1;
+	*used = i + 1 + len + 1;
+	return fz_ref_frame(p, *used, max, fr) > 0 ? 1 : -1;
+}
+
+/*
+ * Writes p[0..n) into a pipe in chunks of `chunk` octets (all at once
+ * for 0), receiving from the other end with chan_recv_nowait on a
+ * stream channel of limit max as a poll loop would: each frame goes to
+ * take(arg, m), which returns 0 to go on, -1 to stop (the receiver gives
+ * up on its peer).  Returns chan_recv_nowait's last answer: 0 (end of
+ * file), -1 (errno EBADMSG or ECONNRESET), or 1 when take stopped.
+ */
+static inline int
+fz_stream_feed(const uint8_t *p, size_t n, size_t chunk, size_t max,
+    struct chan_msg *m, int (*take)(void *, struct chan_msg *), void *arg)
+{
+	struct chan	 c;
+	size_t		 sent = 0, len;
+	int		 pp[2], r, saved;
+
+	if (chunk == 0)
+		chunk = n;
+	if (pipe2(pp, O_NONBLOCK) == -1)
+		abort();
+	chan_init(&c, pp[0], CHAN_STREAM, max);
+	for (;;) {
+		r = chan_recv_nowait(&c, m);
+		if (r == 2) {
+			if (sent == n) {
+				(void)close(pp[1]);
+				pp[1] = -1;
+				continue;
+			}
+			len = n - sent < chunk ? n - sent : chunk;
+			if (write(pp[1], p + sent, len) != (ssize_t)len)
+				abort();
+			sent += len;
+			continue;
+		}
+		if (r != 1 || take(arg, m) == -1)
+			break;
+	}
+	saved = errno;
+	if (pp[1] != -1)
+		(void)close(pp[1]);
+	chan_close(&c);
+	errno = saved;
+	return r;
 }
 
 /* 1 if field i of the reference frame is the string s. */
@@ -247,6 +327,12 @@ fz_fd_new(int kind)
 		(void)close(p[1]);
 		fd = p[0];
 		break;
+	case FZ_FD_PIPE_W:
+		if (pipe(p) == -1)
+			abort();
+		(void)close(p[0]);
+		fd = p[1];
+		break;
 	default:
 		fd = open("/dev/null", O_RDONLY);
 	}
@@ -270,6 +356,7 @@ fz_fd_is(int fd, int kind)
 	case FZ_FD_INET:
 		return S_ISSOCK(st.st_mode);
 	case FZ_FD_PIPE:
+	case FZ_FD_PIPE_W:
 		return S_ISFIFO(st.st_mode);
 	default:
 		return S_ISCHR(st.st_mode);

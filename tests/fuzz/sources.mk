@@ -19,3 +19,6 @@ FUZZ_PROGS_fuzz_resident_master = smtpd facteur
 FUZZ_PROGS_fuzz_smtpsession_answer = smtpd
 FUZZ_PROGS_fuzz_qwriter_answer = smtpd
 FUZZ_PROGS_fuzz_auth_verdict  = smtpd
+FUZZ_PROGS_fuzz_lspawn_job    = lspawn
+FUZZ_PROGS_fuzz_lspawn_result = lspawn
+FUZZ_PROGS_fuzz_keeper        = queued

@@ -20,3 +20,5 @@ TEST_SRCS_test_imap_section       = $(IMAP_MIME_SRCS)
 TEST_SRCS_test_monitor_check   = smtpd/monitor_check.c
 TEST_SRCS_test_resident_wire   = smtpd/resident_wire.c smtpd/monitor_check.c \
                                  master/facteur_report.c
+TEST_SRCS_test_lspawn_job      = deliver/lspawn_job.c
+TEST_SRCS_test_queued_keeper   = queue/queued_keeper.c

@@ -1,0 +1,67 @@
+/*
+ * libFuzzer target for what queued (facteur-queue after it drops root)
+ * can send its keeper (root), which starts lspawn for it: [S] with the
+ * read end of the job pipe and the write end of the result pipe
+ * (queue/queued_keeper.c).  Each frame goes through a real SOCK_SEQPACKET
+ * pair and chan_recv at CHAN_SMALL_MAX (fuzz_chan.h), with descriptors of
+ * every kind, then through keeper_take, the keeper's verdict: start
+ * lspawn on the two descriptors, end of file, or exit.
+ *
+ * Input: a descriptor byte and a kinds byte (fuzz_chan.h), the frame.
+ *
+ * Checked against a reference written here: lspawn is started exactly
+ * for one frame [S] within CHAN_SMALL_MAX with two descriptors, the first
+ * a pipe's read end and the second a pipe's write end; an empty packet
+ * without descriptor is the end; anything else ends the keeper.  No
+ * descriptor stays open.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chan.h"
+#include "fuzz_chan.h"
+#include "queued.h"
+
+static struct chan_msg	 msg;
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct fz_fdset	 fdset;
+	struct fz_frame	 fr;
+	struct fz_fds	 d;
+	uint8_t		 fdb, kinds;
+	int		 r, ref, v, want;
+
+	if (size > FZ_INPUT_MAX)
+		return 0;
+	(void)fz_pair(0);
+	fz_fds_take(&fdset);
+	fdb = fz_byte(&data, &size);
+	kinds = fz_byte(&data, &size);
+	fz_fds_from(fdb, kinds, &d);
+	r = fz_packet_recv(data, size, &d, CHAN_SMALL_MAX, &msg);
+	if (d.n > CHAN_FDS_MAX)
+		ref = -1;
+	else if (size == 0)
+		ref = d.n == 0 ? 0 : -1;
+	else
+		ref = fz_ref_frame(data, size, CHAN_SMALL_MAX, &fr) > 0 ? 1 : -1;
+	if (r != ref || (r == 1 && !fz_same_fields(&msg, &fr)))
+		abort();
+	v = keeper_take(r, &msg);
+	if (r == 0)
+		want = 0;
+	else if (r == 1 && fr.nf == 1 && fz_field_is(&fr, 0, "S") &&
+	    d.n == 2 && d.kind[0] == FZ_FD_PIPE && d.kind[1] == FZ_FD_PIPE_W)
+		want = 1;
+	else
+		want = -1;
+	if (v != want)
+		abort();
+	if (r == 1)
+		chan_msg_close_fds(&msg);
+	fz_fds_same(&fdset);
+	return 0;
+}
