@@ -11,7 +11,7 @@
 #   sh mk/fuzz.sh addr_path ...   only the named targets
 #   sh mk/fuzz.sh -c [name...]    the check (`make check-fuzz`, part of
 #                                 `make check`): each target FUZZ_RUNS
-#                                 times (default 2000) with -seed=1 over
+#                                 times (default 10000) with -seed=1 over
 #                                 its seeds alone, so that a run is
 #                                 repeatable; FUZZ_JOBS (default 2) at once
 #   FUZZ_ARGS=-max_len=70000 sh mk/fuzz.sh addr_list   more libFuzzer flags
@@ -31,7 +31,7 @@ CC=${FUZZ_CC:-clang}
 MAKE=${MAKE:-make}
 OUT=${FUZZ_BUILD:-build-fuzz}
 SECONDS_EACH=${FUZZ_SECONDS:-30}
-RUNS=${FUZZ_RUNS:-2000}
+RUNS=${FUZZ_RUNS:-10000}
 JOBS=${FUZZ_JOBS:-2}
 EXTRA=${FUZZ_ARGS:-}
 # A whole target may take this long (seconds) before it counts as hung.
