@@ -1,0 +1,119 @@
+#!/usr/bin/python3
+"""Shows that each channel fuzz target fails when the check it guards is
+broken (docs/security-fuzz.md, "Each target fails without its check").
+For each mutant below it changes one line of the receiving code, runs
+that target as `make check` does (sh mk/fuzz.sh -c TARGET: the fixed
+number of runs, seed 1, over the seeds), puts the file back, and prints
+whether the target failed ("caught") or passed ("MISSED": a hole in the
+target).  A mutant whose text is no longer in its file is reported
+"gone": the code moved, and the mutant must be written again.
+
+    /usr/bin/python3 tests/fuzz/mutants.py [number ...]
+
+Run it from a clean worktree: it rewrites the files it mutates (and
+restores them, also on ^C).  Not part of `make check`."""
+import os
+import subprocess
+import sys
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+
+# (file, text, mutated text, target, what the mutant lets through)
+MUTANTS = [
+    ("lib/ipc/chan.c",
+     "\t\tif (m->nfds > 0)\n\t\t\tgoto bad;\n\t\treturn 0;",
+     "\t\treturn 0;",
+     "chan", "an empty packet with a descriptor taken as end of file"),
+    ("lib/ipc/chan.c",
+     "\t\t\t\t(void)close(fd);\n\t\t\t\tbad = 1;",
+     "\t\t\t\t(void)close(fd);",
+     "chan", "a frame with a third descriptor taken with two"),
+    ("smtpd/monitor_check.c",
+     "\tif (check_needs_auth(m))\n\t\treturn \"RCPT before AUTH\";",
+     "\tif (check_needs_auth(m) && 0)\n\t\treturn \"RCPT before AUTH\";",
+     "smtpd_monitor", "RCPT before AUTH in submission and smtps"),
+    ("smtpd/monitor_check.c",
+     "\tif (!m->authed)\n\t\treturn \"SENDER before AUTH\";",
+     "\tif (!m->authed && 0)\n\t\treturn \"SENDER before AUTH\";",
+     "smtpd_monitor", "SENDER before AUTH"),
+    ("smtpd/monitor_check.c",
+     "\tif (!check_queueing(m) || (m->rc != NULL && m->rc->q_owed != 0))",
+     "\tif (m->rc != NULL && m->rc->q_owed != 0)",
+     "smtpd_monitor", "MSGEND or MSGABORT with no message"),
+    ("smtpd/monitor_check.c",
+     "!S_ISSOCK(st.st_mode)", "S_ISCHR(st.st_mode)",
+     "smtpd_monitor", "STARTTLS handing over a descriptor that is no socket"),
+    ("smtpd/resident_wire.c",
+     "chan_field_num(m->f[2], 0, 1, &o)", "chan_field_num(m->f[2], 0, 2, &o)",
+     "resident_master", "a connection from the master with over = 2"),
+    ("master/facteur_report.c",
+     "chan_field_num(m->f[2], 2, INT32_MAX, &p)",
+     "chan_field_num(m->f[2], 1, INT32_MAX, &p)",
+     "resident_master", "a resident reporting pid 1 for a session"),
+    ("smtpd/resident_wire.c",
+     "\tif (m->nf == 1 && m->nfds == 0 && strcmp(m->f[0], \"F\") == 0)",
+     "\tif (m->nf == 1 && strcmp(m->f[0], \"F\") == 0)",
+     "smtpsession_answer", "smtpsession's [F] with a descriptor"),
+    ("smtpd/resident_wire.c",
+     "chan_field_num(m->f[1], 0, 255, &c)",
+     "chan_field_num(m->f[1], 0, 256, &c)",
+     "qwriter_answer", "a queue writer's DONE 256"),
+    ("smtpd/resident_wire.c",
+     "m->f[1][0] != '\\0' &&\n", "",
+     "auth_verdict", "the AUTH child's [O] with an empty user"),
+    ("lib/login/login_split.c",
+     "strcmp(m->f[0], \"A\") != 0 || m->nfds != 0)",
+     "strcmp(m->f[0], \"A\") != 0)",
+     "login_monitor", "credentials with a descriptor"),
+    ("deliver/lspawn_job.c",
+     "\tif (slot_in_use(ls, slot))\n\t\treturn \"slot already in use\";",
+     "\tif (slot_in_use(ls, slot) && 0)\n\t\treturn \"slot already in use\";",
+     "lspawn_job", "a job in a slot another job holds"),
+    ("deliver/lspawn_job.c",
+     "!field_ok(j->user) || !field_ok(j->ext))",
+     "!field_ok(j->user))",
+     "lspawn_job", "control bytes in a job's extension"),
+    ("deliver/deliver_wire.c",
+     "\tif (r != 1 || !busy || nfds != 0 ||",
+     "\tif (r != 1 || (!busy && 0) || nfds != 0 ||",
+     "lspawn_result", "a result from a worker that has no job"),
+    ("queue/queued_keeper.c",
+     "\t    !keeper_pipe_end(m->fds[0], O_RDONLY) ||\n", "",
+     "keeper", "lspawn started on a job descriptor that is no pipe"),
+]
+
+
+def main(argv):
+    os.chdir(ROOT)
+    chosen = {int(a) for a in argv[1:]}
+    missed = 0
+    for i, (path, text, mutant, target, what) in enumerate(MUTANTS):
+        if chosen and i not in chosen:
+            continue
+        with open(path) as f:
+            orig = f.read()
+        if orig.count(text) != 1:
+            print("%2d %-18s gone: %s" % (i, target, what))
+            missed += 1
+            continue
+        try:
+            with open(path, "w") as f:
+                f.write(orig.replace(text, mutant))
+            r = subprocess.run(["sh", "mk/fuzz.sh", "-c", target],
+                               stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+        finally:
+            with open(path, "w") as f:
+                f.write(orig)
+        built = "did not build" not in r.stdout
+        if r.returncode != 0 and built:
+            print("%2d %-18s caught: %s" % (i, target, what))
+        else:
+            print("%2d %-18s MISSED: %s%s" % (i, target, what,
+                  "" if built else " (the mutant did not build)"))
+            missed += 1
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
