@@ -38,26 +38,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct fz_fds		 d;
 	enum resident_verdict	 v, want;
 	char			 user[USER_NAME_MAX + 1];
-	uint8_t			 fdb, kinds;
-	int			 r, ref;
+	int			 r;
 
 	if (size > FZ_INPUT_MAX)
 		return 0;
 	(void)fz_pair(0);
 	fz_fds_take(&fdset);
-	fdb = fz_byte(&data, &size);
-	kinds = fz_byte(&data, &size);
-	fz_fds_from(fdb, kinds, &d);
 	memset(user, 'x', sizeof(user));
-	r = fz_packet_recv(data, size, &d, CHAN_SMALL_MAX, &msg);
-	if (d.n > CHAN_FDS_MAX)
-		ref = -1;
-	else if (size == 0)
-		ref = d.n == 0 ? 0 : -1;
-	else
-		ref = fz_ref_frame(data, size, CHAN_SMALL_MAX, &fr) > 0 ? 1 : -1;
-	if (r != ref)
-		abort();
+	r = fz_packet_input(data, size, CHAN_SMALL_MAX, &d, &msg, &fr);
 	v = resident_wire_verdict(r, &msg, user);
 	want = VERDICT_NONE;
 	if (r == 1 && d.n == 0) {

@@ -255,6 +255,21 @@ fz_field_text(const struct fz_frame *fr, int i, size_t min, size_t max)
 	return 1;
 }
 
+/* 1 if field i is a queue ID: 14 characters of Crockford base32. */
+static inline int
+fz_field_queueid(const struct fz_frame *fr, int i)
+{
+	static const char	 b32[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+	size_t			 k;
+
+	if (i >= fr->nf || fr->len[i] != 14)
+		return 0;
+	for (k = 0; k < 14; k++)
+		if (fr->f[i][k] == '\0' || strchr(b32, fr->f[i][k]) == NULL)
+			return 0;
+	return 1;
+}
+
 /* 1 if m holds exactly the reference frame's fields. */
 static inline int
 fz_same_fields(const struct chan_msg *m, const struct fz_frame *fr)
@@ -444,6 +459,37 @@ fz_packet_recv(const uint8_t *data, size_t n, const struct fz_fds *d,
 	r = chan_recv(&c, m);
 	c.fd = -1;
 	chan_close(&c);
+	return r;
+}
+
+/*
+ * What a packet target does first: takes the descriptor and kinds bytes,
+ * sends the rest of the input as one packet with those descriptors,
+ * receives it with chan_recv at max into m, and checks chan_recv's answer
+ * against the reference: refused (-1) for more than CHAN_FDS_MAX
+ * descriptors or bytes that are not one frame within max, end of file (0)
+ * for an empty packet without descriptor, else 1 with the reference's
+ * fields in m and fr.  Returns that answer; d says what was sent.
+ */
+static inline int
+fz_packet_input(const uint8_t *data, size_t size, size_t max,
+    struct fz_fds *d, struct chan_msg *m, struct fz_frame *fr)
+{
+	uint8_t	 fdb, kinds;
+	int	 r, want;
+
+	fdb = fz_byte(&data, &size);
+	kinds = fz_byte(&data, &size);
+	fz_fds_from(fdb, kinds, d);
+	r = fz_packet_recv(data, size, d, max, m);
+	if (d->n > CHAN_FDS_MAX)
+		want = -1;
+	else if (size == 0)
+		want = d->n == 0 ? 0 : -1;
+	else
+		want = fz_ref_frame(data, size, max, fr) > 0 ? 1 : -1;
+	if (r != want || (r == 1 && !fz_same_fields(m, fr)))
+		abort();
 	return r;
 }
 

@@ -34,28 +34,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct fz_frame	 fr;
 	struct fz_fds	 d;
 	const char	*why = NULL;
-	uint8_t		 sb, fdb, kinds;
+	uint8_t		 sb;
 	size_t		 i, len;
-	int		 session, r, ref, v, want;
+	int		 session, r, v, want;
 
 	if (size > FZ_INPUT_MAX)
 		return 0;
 	(void)fz_pair(0);
 	fz_fds_take(&fdset);
 	sb = fz_byte(&data, &size);
-	fdb = fz_byte(&data, &size);
-	kinds = fz_byte(&data, &size);
 	session = sb & 1;
-	fz_fds_from(fdb, kinds, &d);
-	r = fz_packet_recv(data, size, &d, LOGIN_FRAME_MAX, &msg);
-	if (d.n > CHAN_FDS_MAX)
-		ref = -1;
-	else if (size == 0)
-		ref = d.n == 0 ? 0 : -1;
-	else
-		ref = fz_ref_frame(data, size, LOGIN_FRAME_MAX, &fr) > 0 ? 1 : -1;
-	if (r != ref || (r == 1 && !fz_same_fields(&msg, &fr)))
-		abort();
+	r = fz_packet_input(data, size, LOGIN_FRAME_MAX, &d, &msg, &fr);
 	v = login_split_take(r, &msg, session, &why);
 	if (r == 0)
 		want = 0;

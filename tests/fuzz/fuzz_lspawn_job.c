@@ -41,20 +41,6 @@ struct state {
 	int		 gave_up;
 };
 
-static int
-ref_queueid(const struct fz_frame *fr, int i)
-{
-	static const char	 b32[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-	size_t			 k;
-
-	if (fr->len[i] != 14)
-		return 0;
-	for (k = 0; k < 14; k++)
-		if (strchr(b32, fr->f[i][k]) == NULL || fr->f[i][k] == '\0')
-			return 0;
-	return 1;
-}
-
 /* 1 if a waiting job holds the slot of field 1. */
 static int
 ref_slot_used(const struct lspawn *ls, const struct fz_frame *fr)
@@ -100,7 +86,7 @@ take(void *arg, struct chan_msg *m)
 	    strlen(j->sender) != fr.len[3] ||
 	    memcmp(j->rcpt, fr.f[4], fr.len[4]) != 0)
 		abort();
-	ok = ref_queueid(&fr, 2) && fr.len[4] > 0 &&
+	ok = fz_field_queueid(&fr, 2) && fr.len[4] > 0 &&
 	    fz_field_text(&fr, 3, 0, 1000) && fz_field_text(&fr, 4, 1, 1000) &&
 	    fz_field_text(&fr, 5, 0, 1000) && fz_field_text(&fr, 6, 0, 1000);
 	memset(&res, 0, sizeof(res));

@@ -38,27 +38,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	enum deliver_wire_verdict	 v, want;
 	const char			*text = NULL;
 	char				 status = 0;
-	uint8_t				 sb, fdb, kinds;
-	int				 busy, r, ref;
+	uint8_t				 sb;
+	int				 busy, r;
 
 	if (size > FZ_INPUT_MAX)
 		return 0;
 	(void)fz_pair(0);
 	fz_fds_take(&fdset);
 	sb = fz_byte(&data, &size);
-	fdb = fz_byte(&data, &size);
-	kinds = fz_byte(&data, &size);
 	busy = sb & 1;
-	fz_fds_from(fdb, kinds, &d);
-	r = fz_packet_recv(data, size, &d, DELIVER_WIRE_MAX, &msg);
-	if (d.n > CHAN_FDS_MAX)
-		ref = -1;
-	else if (size == 0)
-		ref = d.n == 0 ? 0 : -1;
-	else
-		ref = fz_ref_frame(data, size, DELIVER_WIRE_MAX, &fr) > 0 ? 1 : -1;
-	if (r != ref || (r == 1 && !fz_same_fields(&msg, &fr)))
-		abort();
+	r = fz_packet_input(data, size, DELIVER_WIRE_MAX, &d, &msg, &fr);
 	v = deliver_result_take(r, r == -1 ? errno : 0, msg.f, msg.nf,
 	    msg.nfds, busy, &status, &text);
 	if (r == 0)

@@ -34,28 +34,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct fz_frame	 fr;
 	struct fz_fds	 d;
 	long long	 rcode = 0;
-	uint8_t		 fdb, kinds;
 	int		 r, want, code = -1, got;
 
 	if (size > FZ_INPUT_MAX)
 		return 0;
 	(void)fz_pair(0);
 	fz_fds_take(&fdset);
-	fdb = fz_byte(&data, &size);
-	kinds = fz_byte(&data, &size);
-	fz_fds_from(fdb, kinds, &d);
-	r = fz_packet_recv(data, size, &d, SMTPD_CHAN_MAX, &msg);
-	if (d.n > CHAN_FDS_MAX)
-		want = -1;
-	else if (size == 0)
-		want = d.n == 0 ? 0 : -1;
-	else
-		want = fz_ref_frame(data, size, SMTPD_CHAN_MAX, &fr) > 0 ? 1 : -1;
-	if (r != want)
-		abort();
+	r = fz_packet_input(data, size, SMTPD_CHAN_MAX, &d, &msg, &fr);
 	if (r == 1) {
-		if (!fz_same_fields(&msg, &fr))
-			abort();
 		got = resident_wire_done(&msg, &code);
 		want = fr.nf == 2 && d.n == 0 && fz_field_is(&fr, 0, "DONE") &&
 		    fz_field_num(&fr, 1, 0, 255, &rcode) ? 0 : -1;

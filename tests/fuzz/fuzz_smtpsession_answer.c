@@ -41,7 +41,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct fz_fds	 d;
 	long long	 rpid = 0;
 	pid_t		 pid = -1;
-	uint8_t		 which, fdb, kinds;
+	uint8_t		 which;
 	int		 r, want, got;
 
 	if (size > FZ_INPUT_MAX)
@@ -49,21 +49,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)fz_pair(0);
 	fz_fds_take(&fdset);
 	which = fz_byte(&data, &size) & 1;
-	fdb = fz_byte(&data, &size);
-	kinds = fz_byte(&data, &size);
-	fz_fds_from(fdb, kinds, &d);
-	r = fz_packet_recv(data, size, &d, SMTPD_CHAN_MAX, &msg);
-	if (d.n > CHAN_FDS_MAX)
-		want = -1;
-	else if (size == 0)
-		want = d.n == 0 ? 0 : -1;
-	else
-		want = fz_ref_frame(data, size, SMTPD_CHAN_MAX, &fr) > 0 ? 1 : -1;
-	if (r != want)
-		abort();
+	r = fz_packet_input(data, size, SMTPD_CHAN_MAX, &d, &msg, &fr);
 	if (r == 1) {
-		if (!fz_same_fields(&msg, &fr))
-			abort();
 		if (which == 0) {
 			got = resident_wire_ready(&msg);
 			want = fr.nf == 1 && d.n == 0 && fz_field_is(&fr, 0, "R") ?
