@@ -75,7 +75,7 @@ ref_request(const struct ref_state *st, const struct fz_frame *fr,
 		{ "SENDER", MREQ_SENDER, 3, 0 },
 		{ "STARTTLS", MREQ_STARTTLS, 3, 1 },
 	};
-	long long errors;
+	long long	 errors;
 	size_t	 i;
 	int	 t = -1;
 
