@@ -76,8 +76,8 @@ ref_request(const struct ref_state *st, const struct fz_frame *fr,
 		{ "STARTTLS", MREQ_STARTTLS, 3, 1 },
 	};
 	long long	 errors;
-	size_t	 i;
-	int	 t = -1;
+	size_t		 i;
+	int		 t = -1;
 
 	if (st->resident && (st->auth_pending || st->owed))
 		return -1;
