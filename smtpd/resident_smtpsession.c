@@ -72,7 +72,7 @@ smtpsession_start(struct resident *r, const char *text, size_t len)
 	char			 path[PATH_MAX], uid[24], gid[24];
 	char			*argv[16];
 	struct chan_msg		 m;
-	int			 sp[2], tfd, n = 0, got;
+	int			 sp[2], tfd, n = 0, got, ready = 0;
 	pid_t			 pid;
 
 	chan_init(&r->spawn, -1, CHAN_PACKET, SMTPD_CHAN_MAX);
@@ -130,10 +130,12 @@ smtpsession_start(struct resident *r, const char *text, size_t len)
 	(void)close(tfd);
 	chan_init(&r->spawn, sp[0], CHAN_PACKET, SMTPD_CHAN_MAX);
 	r->spawn_pid = pid;
-	got = chan_recv(&r->spawn, &m);
-	if (got == 1)
+	/* checked before its descriptors (none allowed) are closed */
+	if ((got = chan_recv(&r->spawn, &m)) == 1) {
+		ready = resident_wire_ready(&m) == 0;
 		chan_msg_close_fds(&m);
-	if (got != 1 || resident_wire_ready(&m) == -1) {
+	}
+	if (got != 1 || !ready) {
 		log_warnx("resident: smtpsession did not start; sessions are "
 		    "forked here");
 		smtpsession_stop(r);
