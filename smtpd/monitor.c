@@ -7,33 +7,28 @@
  * in); a request that is malformed, unknown or out of order means the
  * session is not behaving, and it is killed.
  *
- * It can do what the chrooted session cannot: look recipients up (local
- * domains, aliases_file, users_file and system accounts), check AUTH
- * credentials (lib/auth: the only process that opens users_file for a
- * password) and the senders an authenticated user may use, and start
- * a child that queues a message (in-process with lib/queue_inject as the
- * queue's owner, or by exec of the set-uid enqueue), handing the two pipe
- * ends to the session with SCM_RIGHTS, then report its exit code.
- *
- * Relay control lives here, so that a subverted session cannot relay: a
- * remote recipient is accepted only after AUTH succeeded here or for a
- * client in mynetworks; in submission and smtps modes no recipient and no
- * sender is accepted before AUTH.
+ * It can do what the chrooted session cannot: approve the sender and each
+ * recipient (monitor_tx.c: local domains, aliases_file, users_file and
+ * system accounts; relay control), check AUTH credentials (lib/auth: the
+ * only process that opens users_file for a password), and have a message
+ * queued (monitor_queue.c): the session gets only the message pipe and
+ * the monitor writes the envelope from what it approved, so a subverted
+ * session can neither relay nor queue for a recipient it was refused.
+ * A remote recipient is approved only after AUTH succeeded here or for a
+ * client in mynetworks; in submission and smtps modes no sender and no
+ * recipient is approved before AUTH.
  */
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
-#include <ctype.h>
-#include <pwd.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -49,9 +44,7 @@
 #include "users.h"
 
 
-static int	mon_rcpt(struct monitor *, struct chan_msg *);
 static int	mon_auth(struct monitor *, struct chan_msg *);
-static int	mon_sender(struct monitor *, struct chan_msg *);
 static int	mon_starttls(struct monitor *, struct chan_msg *);
 
 /*
@@ -60,12 +53,12 @@ static int	mon_starttls(struct monitor *, struct chan_msg *);
  */
 static int (*const monitor_handlers[MREQ_COUNT])(struct monitor *,
     struct chan_msg *) = {
-	[MREQ_RCPT] =		mon_rcpt,
+	[MREQ_MAIL] =		monitor_tx_mail,
+	[MREQ_RCPT] =		monitor_tx_rcpt,
 	[MREQ_MSGSTART] =	monitor_queue_start,
 	[MREQ_MSGEND] =		monitor_queue_end,
 	[MREQ_MSGABORT] =	monitor_queue_abort,
 	[MREQ_AUTH] =		mon_auth,
-	[MREQ_SENDER] =		mon_sender,
 	[MREQ_STARTTLS] =	mon_starttls,
 };
 
@@ -85,63 +78,6 @@ mon_table_error(void *arg, const char *msg)
 }
 
 static int
-mon_user_exists(struct monitor *m, const char *name, int *temp)
-{
-	struct user_entry	 ue;
-	const char		*file = conf_str(m->conf, "users_file");
-	int			 r;
-
-	if (strlen(name) > USER_NAME_MAX)
-		return 0;
-	r = users_lookup(file, conf_bool(m->conf, "system_users"), name, &ue);
-	if (r == -1) {
-		log_warnx("users lookup of %s failed", name);
-		*temp = 1;
-		return 0;
-	}
-	if (r == 0)
-		return 0;
-	/* root, daemons and other system ids never receive mail directly. */
-	if (ue.uid < (uid_t)conf_int(m->conf, "first_valid_uid") && ue.system)
-		return 0;
-	return 1;
-}
-
-static int
-mon_rcpt(struct monitor *m, struct chan_msg *msg)
-{
-	const char	*local = msg->f[1], *domain = msg->f[2];
-	char		 lower[ADDR_LOCAL_MAX + 1];
-	size_t		 i;
-	int		 temp = 0, local_domain;
-
-	local_domain = monitor_relay_domain_local(m->conf, domain);
-	if (monitor_relay_local_trick(local))
-		return monitor_reply(m, "TRICK", NULL);
-	if (smtp_is_postmaster(local) && (domain[0] == '\0' || local_domain))
-		return monitor_reply(m, "OK", NULL);
-	if (domain[0] == '\0')
-		return monitor_reply(m, "NOUSER", NULL);
-	if (!local_domain)
-		return monitor_reply(m, m->authed || m->mynet ? "RELAY" :
-		    "NODOMAIN", NULL);
-	if (m->aliases_broken)
-		return monitor_reply(m, "TEMP", NULL);
-	if (m->aliases != NULL && table_get(m->aliases, local) != NULL)
-		return monitor_reply(m, "OK", NULL);
-	if (mon_user_exists(m, local, &temp))
-		return monitor_reply(m, "OK", NULL);
-	/* Local parts are matched as given, then in lower case. */
-	for (i = 0; local[i] != '\0'; i++)
-		lower[i] = (char)tolower((unsigned char)local[i]);
-	lower[i] = '\0';
-	if (strcmp(lower, local) != 0 && !temp &&
-	    mon_user_exists(m, lower, &temp))
-		return monitor_reply(m, "OK", NULL);
-	return monitor_reply(m, temp ? "TEMP" : "NOUSER", NULL);
-}
-
-static int
 mon_auth(struct monitor *m, struct chan_msg *msg)
 {
 	struct auth_result	 res;
@@ -149,6 +85,7 @@ mon_auth(struct monitor *m, struct chan_msg *msg)
 	const char		*user = msg->f[1];
 	int			 r;
 
+	/* monitor_check saw no AUTH before, nor CLOSE, and the user's form */
 	if (m->rc != NULL)
 		return resident_auth_start(m, msg);
 	st = auth_check(m->conf, user, msg->f[2], m->opts->peer_addr, &res);
@@ -168,59 +105,11 @@ mon_auth(struct monitor *m, struct chan_msg *msg)
 	return r;
 }
 
-/* 1 if the comma-separated list names the user (case-insensitive). */
-static int
-mon_owner_listed(const char *list, const char *user)
-{
-	size_t	 n = strlen(user);
-	const char *p = list, *e;
-
-	while (*p != '\0') {
-		e = p + strcspn(p, ", \t");
-		if ((size_t)(e - p) == n && strncasecmp(p, user, n) == 0)
-			return 1;
-		p = e + strspn(e, ", \t");
-	}
-	return 0;
-}
-
-/*
- * MAIL FROM of an authenticated client: its own address in every local
- * domain, or what sender_login_file lists for it (by the address, then
- * by "@domain"), keys matched as given and in lower case.
- */
 /* Only a session of smtpsession hands STARTTLS over, to a resident. */
 static int
 mon_starttls(struct monitor *m, struct chan_msg *msg)
 {
 	return resident_conn_starttls(m, msg);
-}
-
-static int
-mon_sender(struct monitor *m, struct chan_msg *msg)
-{
-	const char	*local = msg->f[1], *domain = msg->f[2], *v;
-	char		 key[ADDR_LOCAL_MAX + ADDR_DOMAIN_MAX + 2];
-	size_t		 i;
-	int		 k;
-
-	if (monitor_relay_domain_local(m->conf, domain) &&
-	    strcasecmp(local, m->user) == 0)
-		return monitor_reply(m, "OK", NULL);
-	if (m->senders_broken)
-		return monitor_reply(m, "DENIED", NULL);
-	for (k = 0; m->senders != NULL && k < 4; k++) {
-		if ((size_t)snprintf(key, sizeof(key), "%s@%s",
-		    k < 2 ? local : "", domain) >= sizeof(key))
-			break;
-		if (k % 2 == 1)
-			for (i = 0; key[i] != '\0'; i++)
-				key[i] = (char)tolower((unsigned char)key[i]);
-		if ((v = table_get(m->senders, key)) != NULL &&
-		    mon_owner_listed(v, m->user))
-			return monitor_reply(m, "OK", NULL);
-	}
-	return monitor_reply(m, "DENIED", NULL);
 }
 
 static int
@@ -247,7 +136,8 @@ monitor_request(struct monitor *m, struct chan_msg *msg)
 	if ((t = monitor_check(m, msg, &why)) == -1) {
 		/* a password in a refused AUTH goes too */
 		chan_msg_wipe(msg);
-		log_warnx("%s from the session; killing it", why);
+		log_warnx("%s: %s from the session; killing it",
+		    m->opts->peer_addr, why);
 		return -1;
 	}
 	if (monitor_handlers[t](m, msg) == -1) {
@@ -273,6 +163,7 @@ monitor_run(const struct conf *conf, const struct smtpd_opts *opts, int sock,
 	m.opts = opts;
 	m.session = session;
 	m.enqueue = -1;
+	monitor_tx_init(&m);
 	chan_init(&m.chan, sock, CHAN_PACKET, SMTPD_CHAN_MAX);
 	afile = conf_str(conf, "aliases_file");
 	if (afile[0] != '\0' && (aliases = table_load(afile, TABLE_ALIASES,
@@ -303,7 +194,10 @@ monitor_run(const struct conf *conf, const struct smtpd_opts *opts, int sock,
 	code = mon_wait_session(&m);
 	if (r != 0)
 		code = 1;
+	/* a message in progress gets no envelope: enqueue gives up */
+	monitor_tx_drop(&m);
 	(void)monitor_queue_reap(&m);
+	monitor_tx_free(&m);
 	if (aliases != NULL)
 		table_free(aliases);
 	if (senders != NULL)

@@ -1,26 +1,34 @@
 /*
  * monitor_check: whether a monitor takes a session's request at all,
- * before anything is looked up, forked or answered.  The session reads
- * the network, so a frame it sends is a stranger's until checked here:
- * the request must be one of the table below with exactly its fields and
- * descriptors, be allowed in the connection's state (nothing while an
- * AUTH check or a queue reply is pending in the resident, MSGEND and
- * MSGABORT only while a message is being queued, AUTH only once, SENDER
- * only after it, STARTTLS only from a session of smtpsession, outside a
- * transaction and before AUTH, with a socket), and its fields must be of
- * the documented form and length.  monitor_request (monitor.c) kills the
- * session for anything refused here; the handlers act on what passed.
- * The same function is driven by the fuzz target fuzz_smtpd_monitor.
+ * before anything is looked up, forked, written or answered.  The session
+ * reads the network, so a frame it sends is a stranger's until checked
+ * here: the request must be one of the table below with exactly its
+ * fields and descriptors, be allowed in the connection's state (nothing
+ * while an AUTH check or a queue reply is pending in the resident; MAIL
+ * and RCPT only after AUTH where it is required and never while a
+ * message is being queued, RCPT only after MAIL and up to
+ * smtpd_recipient_limit; MSGSTART only for an approved transaction;
+ * MSGEND and MSGABORT only while a message is being queued; AUTH only
+ * once and never after CLOSE; STARTTLS only from a session of
+ * smtpsession, outside a transaction and before AUTH, with the
+ * connection's own socket), and its fields must be of the documented
+ * form and length (a path that parses, a queue ID, a user name, an error
+ * count).  monitor_request (monitor.c) kills the session for anything
+ * refused here; the handlers act on what passed.  The same function is
+ * driven by the fuzz target fuzz_smtpd_monitor.
  *
  * Trust: nothing of the frame; the monitor's own state.  It reads the
- * frame and fstat()s its descriptor, and changes nothing.
+ * frame and fstat()s and getpeername()s its descriptor, and changes
+ * nothing.
  */
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <stddef.h>
 #include <string.h>
 
 #include "addr.h"
+#include "auth.h"
 #include "chan.h"
 #include "conf.h"
 #include "queueid.h"
@@ -40,6 +48,8 @@ struct monitor_rule {
 			    const struct chan_msg *);
 };
 
+static const char	*check_mail(const struct monitor *,
+			    const struct chan_msg *);
 static const char	*check_rcpt(const struct monitor *,
 			    const struct chan_msg *);
 static const char	*check_msgstart(const struct monitor *,
@@ -48,19 +58,17 @@ static const char	*check_msgend(const struct monitor *,
 			    const struct chan_msg *);
 static const char	*check_auth(const struct monitor *,
 			    const struct chan_msg *);
-static const char	*check_sender(const struct monitor *,
-			    const struct chan_msg *);
 static const char	*check_starttls(const struct monitor *,
 			    const struct chan_msg *);
 
 /* Indexed by enum monitor_reqtype: adding a request is adding a row. */
 static const struct monitor_rule monitor_rules[MREQ_COUNT] = {
-	[MREQ_RCPT] =		{ "RCPT",	3, 0, check_rcpt },
+	[MREQ_MAIL] =		{ "MAIL",	3, 0, check_mail },
+	[MREQ_RCPT] =		{ "RCPT",	2, 0, check_rcpt },
 	[MREQ_MSGSTART] =	{ "MSGSTART",	2, 0, check_msgstart },
 	[MREQ_MSGEND] =		{ "MSGEND",	1, 0, check_msgend },
 	[MREQ_MSGABORT] =	{ "MSGABORT",	1, 0, check_msgend },
 	[MREQ_AUTH] =		{ "AUTH",	3, 0, check_auth },
-	[MREQ_SENDER] =		{ "SENDER",	3, 0, check_sender },
 	[MREQ_STARTTLS] =	{ "STARTTLS",	3, 1, check_starttls },
 };
 
@@ -78,28 +86,77 @@ monitor_field_ok(const char *s, size_t max)
 	return 1;
 }
 
-/* Submission and smtps accept nothing before AUTH. */
-static int
-check_needs_auth(const struct monitor *m)
+int
+monitor_needs_auth(const struct monitor *m)
 {
 	return m->opts->mode != SMTPD_MX && !m->authed;
 }
 
-/* 1 while a message of this connection is being queued. */
-static int
-check_queueing(const struct monitor *m)
+int
+monitor_queue_busy(const struct monitor *m)
 {
-	return m->enqueue != -1 || (m->rc != NULL && m->rc->q_on);
+	return m->enqueue != -1 || m->env_w != -1 ||
+	    (m->rc != NULL && m->rc->q_on);
+}
+
+int
+monitor_tx_ready(const struct monitor *m)
+{
+	return m->tx_open && m->tx_nrcpt > 0 && !monitor_needs_auth(m);
+}
+
+int
+monitor_path(const struct monitor *m, const struct chan_msg *msg, int t,
+    struct mailpath *p)
+{
+	const char	*why = NULL, *s = msg->f[1];
+	size_t		 n = strlen(s), used = 0;
+	int		 flags;
+
+	if (t == MREQ_MAIL)
+		flags = PATH_ALLOW_NULL | (strcmp(msg->f[2], "UTF8") == 0 ?
+		    PATH_ALLOW_UTF8 : 0);
+	else
+		flags = PATH_ALLOW_NO_DOMAIN |
+		    (m->tx_utf8 ? PATH_ALLOW_UTF8 : 0);
+	if (n > ADDR_TEXT_MAX + 2 || path_parse(s, n, flags, p, &used,
+	    &why) == -1 || used != n)
+		return -1;
+	if (t == MREQ_RCPT && (p->null || p->local[0] == '\0'))
+		return -1;
+	return 0;
+}
+
+static const char *
+check_mail(const struct monitor *m, const struct chan_msg *msg)
+{
+	struct mailpath	 p;
+
+	if (monitor_needs_auth(m))
+		return "MAIL before AUTH";
+	if (monitor_queue_busy(m))
+		return "MAIL while a message is being queued";
+	if ((strcmp(msg->f[2], "UTF8") != 0 &&
+	    strcmp(msg->f[2], "ASCII") != 0) ||
+	    monitor_path(m, msg, MREQ_MAIL, &p) == -1)
+		return "a malformed sender";
+	return NULL;
 }
 
 static const char *
 check_rcpt(const struct monitor *m, const struct chan_msg *msg)
 {
-	if (check_needs_auth(m))
+	struct mailpath	 p;
+
+	if (monitor_needs_auth(m))
 		return "RCPT before AUTH";
-	if (msg->f[1][0] == '\0' ||
-	    !monitor_field_ok(msg->f[1], ADDR_LOCAL_MAX) ||
-	    !monitor_field_ok(msg->f[2], ADDR_DOMAIN_MAX))
+	if (!m->tx_open)
+		return "RCPT before MAIL";
+	if (monitor_queue_busy(m))
+		return "RCPT while a message is being queued";
+	if (m->tx_nrcpt >= (size_t)conf_int(m->conf, "smtpd_recipient_limit"))
+		return "RCPT past smtpd_recipient_limit";
+	if (monitor_path(m, msg, MREQ_RCPT, &p) == -1)
 		return "a malformed recipient";
 	return NULL;
 }
@@ -107,8 +164,10 @@ check_rcpt(const struct monitor *m, const struct chan_msg *msg)
 static const char *
 check_msgstart(const struct monitor *m, const struct chan_msg *msg)
 {
-	if (check_queueing(m))
+	if (monitor_queue_busy(m))
 		return "MSGSTART while a message is being queued";
+	if (!monitor_tx_ready(m))
+		return "MSGSTART without an approved sender and recipient";
 	if (!queueid_valid(msg->f[1]))
 		return "a malformed queue ID";
 	return NULL;
@@ -119,7 +178,7 @@ static const char *
 check_msgend(const struct monitor *m, const struct chan_msg *msg)
 {
 	(void)msg;
-	if (!check_queueing(m) || (m->rc != NULL && m->rc->q_owed != 0))
+	if (!monitor_queue_busy(m) || (m->rc != NULL && m->rc->q_owed != 0))
 		return "the end of no message";
 	return NULL;
 }
@@ -129,31 +188,47 @@ check_auth(const struct monitor *m, const struct chan_msg *msg)
 {
 	if (m->authed)
 		return "AUTH after AUTH";
+	/*
+	 * After CLOSE (too many failures) the honest session has closed:
+	 * one more AUTH is a subverted session trying past auth_fail_limit.
+	 */
+	if (auth_fail_too_many(m->conf, m->fails))
+		return "AUTH after too many failures";
 	if (!monitor_field_ok(msg->f[1], CHECK_AUTH_USER_MAX))
 		return "a malformed user name";
 	return NULL;
 }
 
-static const char *
-check_sender(const struct monitor *m, const struct chan_msg *msg)
+/*
+ * 1 if fd is the connection's own socket: the same socket (sockfs
+ * device and inode, recorded when the connection came) with the same
+ * peer address and port.
+ */
+static int
+check_same_client(const struct rconn *rc, int fd)
 {
-	if (!m->authed)
-		return "SENDER before AUTH";
-	if (!monitor_field_ok(msg->f[1], ADDR_LOCAL_MAX) ||
-	    !monitor_field_ok(msg->f[2], ADDR_DOMAIN_MAX))
-		return "a malformed sender";
-	return NULL;
+	struct sockaddr_storage	 peer;
+	struct stat		 st;
+	socklen_t		 len = sizeof(peer);
+
+	if (fstat(fd, &st) == -1 || !S_ISSOCK(st.st_mode) ||
+	    st.st_dev != rc->sock_dev || st.st_ino != rc->sock_ino)
+		return 0;
+	memset(&peer, 0, sizeof(peer));
+	if (getpeername(fd, (struct sockaddr *)&peer, &len) == -1)
+		len = 0;
+	return len == rc->peerlen && memcmp(&peer, &rc->peer, len) == 0;
 }
 
 /*
  * STARTTLS errors Hname + the client's socket: only in the resident,
  * from a session of smtpsession (one with a pidfd), once, outside a
- * transaction and before AUTH.
+ * transaction and before AUTH, and with the connection's own socket:
+ * never another one the session opened or was given.
  */
 static const char *
 check_starttls(const struct monitor *m, const struct chan_msg *msg)
 {
-	struct stat	 st;
 	long long	 errors;
 
 	if (m->rc == NULL || m->rc->pidfd == -1)
@@ -164,8 +239,9 @@ check_starttls(const struct monitor *m, const struct chan_msg *msg)
 	    msg->f[2][0] != 'H' ||
 	    !monitor_field_ok(msg->f[2] + 1, MONITOR_PEER_NAME_MAX))
 		return "a malformed STARTTLS";
-	if (fstat(msg->fds[0], &st) == -1 || !S_ISSOCK(st.st_mode))
-		return "STARTTLS without a socket";
+	if (!check_same_client(m->rc, msg->fds[0]))
+		return "STARTTLS handing over a descriptor that is not the "
+		    "client's connection";
 	return NULL;
 }
 

@@ -116,7 +116,7 @@ split_session(struct login_split *s, const struct user_entry *u, int fd)
 /* ---- the monitor ---- */
 
 int
-login_split_take(int r, const struct chan_msg *m, int session,
+login_split_take(int r, const struct chan_msg *m, int session, int closed,
     const char **why)
 {
 	if (r == 0)
@@ -131,6 +131,15 @@ login_split_take(int r, const struct chan_msg *m, int session,
 	}
 	if (session) {
 		*why = "credentials after a login from the login process";
+		return -1;
+	}
+	/*
+	 * After "close" (too many failures) the honest login process has
+	 * closed the connection: more credentials are a subverted one trying
+	 * past auth_fail_limit.
+	 */
+	if (closed) {
+		*why = "credentials after too many failures";
 		return -1;
 	}
 	return 1;
@@ -204,11 +213,12 @@ monitor_serve(struct login_split *s, pid_t login)
 	chan_init(&c, s->mon_fd, CHAN_PACKET, LOGIN_FRAME_MAX);
 	for (;;) {
 		r = chan_recv(&c, &m);
-		if ((r = login_split_take(r, &m, session != -1, &why)) == 0)
+		if ((r = login_split_take(r, &m, session != -1,
+		    auth_fail_too_many(s->conf, fails), &why)) == 0)
 			break;
 		if (r == -1) {
 			chan_msg_wipe(&m);
-			log_warnx("%s; killing it", why);
+			log_warnx("%s; killing the login process", why);
 			(void)kill(login, SIGKILL);
 			code = 1;
 			break;

@@ -97,12 +97,14 @@ int	login_split_parse(char *data, size_t n, char **fields, int maxf);
 /*
  * The monitor's verdict on what it received from the login process: r
  * is chan_recv's answer and m the frame; session is 1 once a session was
- * started.  1: credentials to check, [A, user, password] with no
- * descriptor and no session yet; 0: end of file; -1 with *why (for the
- * log): anything else, and the login process must be killed.
+ * started, closed 1 once the monitor answered "close" (too many
+ * failures).  1: credentials to check, [A, user, password] with no
+ * descriptor, no session yet and not closed; 0: end of file; -1 with
+ * *why (for the log): anything else, and the login process must be
+ * killed.
  */
 int	login_split_take(int r, const struct chan_msg *m, int session,
-	    const char **why);
+	    int closed, const char **why);
 /*
  * In the login process after LOGIN_OK: relays bytes both ways between
  * the client (l, plain or TLS) and the session until either side ends.

@@ -32,8 +32,8 @@ def raw(payload):
 NOFD, ONEFD, TWOFD, THREEFD, TENFD = 0x00, 0x06, 0x0a, 0x0d, 0x0f
 # Kinds byte: the first descriptor's kind in the low nibble, the
 # second's in the high one (0 AF_UNIX, 1 AF_INET, 2 a pipe's read end,
-# 3 a file, 4 a pipe's write end).
-UNIX, INET, PIPE, FILE, PIPE_W = 0, 1, 2, 3, 4
+# 3 a file, 4 a pipe's write end, 5 the target's client connection).
+UNIX, INET, PIPE, FILE, PIPE_W, CONN = 0, 1, 2, 3, 4, 5
 
 
 def kinds(a, b=UNIX):
@@ -87,58 +87,89 @@ QID = "0RJ4V1K3A5B7C9"
 
 def smtpd_monitor_seeds():
     t = "smtpd_monitor"
+    # first state byte
     MX, SUB, SMTPS, AUTHED, RES, QUEUE, HANDOFF, AUTHP, OWED = (
         0, 1, 2, 4, 8, 16, 32, 64, 128)
+    # second state byte
+    TX, UTF8, ONE, LIMIT_1, LIMIT, FAILS, ENVW = 1, 2, 4, 8, 12, 16, 32
 
-    def s(name, state, fr, fdb=NOFD, k=UNIX):
-        seed(t, name, bytes([state, fdb, kinds(k)[0]]) + fr)
+    def s(name, state, state2, fr, fdb=NOFD, k=UNIX):
+        seed(t, name, bytes([state, state2, fdb, kinds(k)[0]]) + fr)
 
-    s("rcpt_mx", MX, frame("RCPT", "alice", "example.org"))
-    s("rcpt_postmaster", MX, frame("RCPT", "postmaster", ""))
-    s("rcpt_empty_local", MX, frame("RCPT", "", "example.org"))
-    s("rcpt_control", MX, frame("RCPT", "al\x01ice", "example.org"))
-    s("rcpt_long_local", MX, frame("RCPT", "a" * 65, "example.org"))
-    s("rcpt_two_fields", MX, frame("RCPT", "alice"))
-    s("rcpt_with_fd", MX, frame("RCPT", "alice", "example.org"), ONEFD)
-    s("rcpt_submission_no_auth", SUB, frame("RCPT", "bob", "example.net"))
-    s("rcpt_submission_authed", SUB | AUTHED,
-      frame("RCPT", "bob", "example.net"))
-    s("rcpt_resident_pending", RES | AUTHP,
-      frame("RCPT", "alice", "example.org"))
-    s("msgstart", MX, frame("MSGSTART", QID))
-    s("msgstart_bad_id", MX, frame("MSGSTART", "0RJ4V1K3A5B7CI"))
-    s("msgstart_queueing", MX | QUEUE, frame("MSGSTART", QID))
-    s("msgend", MX | QUEUE, frame("MSGEND"))
-    s("msgabort", MX | QUEUE, frame("MSGABORT"))
-    s("msgend_idle", MX, frame("MSGEND"))
-    s("msgend_resident_owed", RES | QUEUE | OWED, frame("MSGEND"))
-    s("msgend_resident", RES | QUEUE, frame("MSGEND"))
-    s("auth", SUB, frame("AUTH", "alice", "secret"))
-    s("auth_again", SUB | AUTHED, frame("AUTH", "alice", "secret"))
-    s("auth_resident", RES | SMTPS, frame("AUTH", "alice", "secret"))
-    s("sender", SUB | AUTHED, frame("SENDER", "alice", "example.org"))
-    s("sender_no_auth", MX, frame("SENDER", "alice", "example.org"))
-    s("starttls", RES | HANDOFF, frame("STARTTLS", "0", "Hmail.example"),
-      ONEFD, UNIX)
-    s("starttls_inet", RES | HANDOFF, frame("STARTTLS", "3", "H"),
+    s("mail", MX, 0, frame("MAIL", "<bob@example.net>", "ASCII"))
+    s("mail_null", MX, 0, frame("MAIL", "<>", "ASCII"))
+    s("mail_utf8", MX, 0, frame("MAIL", "<j\xc3\xb6rg@example.net>",
+                                "UTF8"))
+    s("mail_utf8_as_ascii", MX, 0, frame("MAIL", "<j\xc3\xb6rg@example.net>",
+                                         "ASCII"))
+    s("mail_bad_flag", MX, 0, frame("MAIL", "<bob@example.net>", "utf8"))
+    s("mail_no_brackets", MX, 0, frame("MAIL", "bob@example.net", "ASCII"))
+    s("mail_trailing", MX, 0, frame("MAIL", "<bob@example.net> x", "ASCII"))
+    s("mail_submission", SUB, 0, frame("MAIL", "<bob@example.net>", "ASCII"))
+    s("mail_submission_authed", SUB | AUTHED, 0,
+      frame("MAIL", "<alice@example.org>", "ASCII"))
+    s("mail_queueing", MX | QUEUE, TX | ONE,
+      frame("MAIL", "<bob@example.net>", "ASCII"))
+    s("rcpt", MX, TX, frame("RCPT", "<alice@example.org>"))
+    s("rcpt_postmaster", MX, TX, frame("RCPT", "<postmaster>"))
+    s("rcpt_null", MX, TX, frame("RCPT", "<>"))
+    s("rcpt_before_mail", MX, 0, frame("RCPT", "<alice@example.org>"))
+    s("rcpt_at_limit", MX, TX | LIMIT, frame("RCPT", "<alice@example.org>"))
+    s("rcpt_below_limit", MX, TX | LIMIT_1,
+      frame("RCPT", "<alice@example.org>"))
+    s("rcpt_utf8", MX, TX | UTF8, frame("RCPT", "<j\xc3\xb6rg@example.org>"))
+    s("rcpt_control", MX, TX, frame("RCPT", "<al\x01ice@example.org>"))
+    s("rcpt_route", MX, TX, frame("RCPT", "<@relay:alice@example.org>"))
+    s("rcpt_two_fields", MX, TX, frame("RCPT", "<alice@example.org>", "x"))
+    s("rcpt_with_fd", MX, TX, frame("RCPT", "<alice@example.org>"), ONEFD)
+    s("rcpt_submission_no_auth", SUB, TX, frame("RCPT", "<bob@example.net>"))
+    s("rcpt_resident_pending", RES | AUTHP, TX,
+      frame("RCPT", "<alice@example.org>"))
+    s("msgstart", MX, TX | ONE, frame("MSGSTART", QID))
+    s("msgstart_no_rcpt", MX, TX, frame("MSGSTART", QID))
+    s("msgstart_no_mail", MX, 0, frame("MSGSTART", QID))
+    s("msgstart_bad_id", MX, TX | ONE, frame("MSGSTART", "0RJ4V1K3A5B7CI"))
+    s("msgstart_queueing", MX | QUEUE, TX | ONE, frame("MSGSTART", QID))
+    s("msgstart_envelope_open", MX, TX | ONE | ENVW, frame("MSGSTART", QID))
+    s("msgstart_submission", SUB, TX | ONE, frame("MSGSTART", QID))
+    s("msgend", MX | QUEUE, TX | ONE, frame("MSGEND"))
+    s("msgabort", MX, TX | ONE | ENVW, frame("MSGABORT"))
+    s("msgend_idle", MX, TX | ONE, frame("MSGEND"))
+    s("msgend_resident_owed", RES | QUEUE | OWED, TX | ONE, frame("MSGEND"))
+    s("msgend_resident", RES | QUEUE, TX | ONE, frame("MSGEND"))
+    s("auth", SUB, 0, frame("AUTH", "alice", "secret"))
+    s("auth_again", SUB | AUTHED, 0, frame("AUTH", "alice", "secret"))
+    s("auth_after_close", SUB, FAILS, frame("AUTH", "alice", "secret"))
+    s("auth_resident", RES | SMTPS, 0, frame("AUTH", "alice", "secret"))
+    s("auth_long_user", SUB, 0, frame("AUTH", "u" * 256, "secret"))
+    s("starttls", RES | HANDOFF, 0, frame("STARTTLS", "0", "Hmail.example"),
+      ONEFD, CONN)
+    s("starttls_other_socket", RES | HANDOFF, 0,
+      frame("STARTTLS", "0", "Hmail.example"), ONEFD, UNIX)
+    s("starttls_inet", RES | HANDOFF, 0, frame("STARTTLS", "3", "H"),
       ONEFD, INET)
-    s("starttls_pipe", RES | HANDOFF, frame("STARTTLS", "0", "Hx"),
+    s("starttls_pipe", RES | HANDOFF, 0, frame("STARTTLS", "0", "Hx"),
       ONEFD, PIPE)
-    s("starttls_no_fd", RES | HANDOFF, frame("STARTTLS", "0", "Hx"))
-    s("starttls_two_fds", RES | HANDOFF, frame("STARTTLS", "0", "Hx"),
-      TWOFD)
-    s("starttls_errors_over", RES | HANDOFF,
-      frame("STARTTLS", "11", "Hx"), ONEFD)
-    s("starttls_errors_zero", RES | HANDOFF,
-      frame("STARTTLS", "07", "Hx"), ONEFD)
-    s("starttls_no_h", RES | HANDOFF, frame("STARTTLS", "0", "mail"), ONEFD)
-    s("starttls_not_handoff", RES, frame("STARTTLS", "0", "Hx"), ONEFD)
-    s("starttls_per_connection", MX, frame("STARTTLS", "0", "Hx"), ONEFD)
-    s("starttls_authed", RES | HANDOFF | AUTHED,
-      frame("STARTTLS", "0", "Hx"), ONEFD)
-    s("unknown", MX, frame("HELO", "x"))
-    s("not_a_frame", MX, b"RCPT alice example.org\r\n")
-    s("empty", MX, b"")
+    s("starttls_no_fd", RES | HANDOFF, 0, frame("STARTTLS", "0", "Hx"))
+    s("starttls_two_fds", RES | HANDOFF, 0, frame("STARTTLS", "0", "Hx"),
+      TWOFD, CONN)
+    s("starttls_errors_over", RES | HANDOFF, 0,
+      frame("STARTTLS", "11", "Hx"), ONEFD, CONN)
+    s("starttls_errors_zero", RES | HANDOFF, 0,
+      frame("STARTTLS", "07", "Hx"), ONEFD, CONN)
+    s("starttls_no_h", RES | HANDOFF, 0, frame("STARTTLS", "0", "mail"),
+      ONEFD, CONN)
+    s("starttls_not_handoff", RES, 0, frame("STARTTLS", "0", "Hx"),
+      ONEFD, CONN)
+    s("starttls_per_connection", MX, 0, frame("STARTTLS", "0", "Hx"),
+      ONEFD, CONN)
+    s("starttls_authed", RES | HANDOFF | AUTHED, 0,
+      frame("STARTTLS", "0", "Hx"), ONEFD, CONN)
+    s("unknown", MX, 0, frame("HELO", "x"))
+    s("sender_gone", SUB | AUTHED, TX, frame("SENDER", "alice",
+                                             "example.org"))
+    s("not_a_frame", MX, 0, b"RCPT <alice@example.org>\r\n")
+    s("empty", MX, 0, b"")
 
 
 def resident_master_seeds():
@@ -221,6 +252,7 @@ def login_monitor_seeds():
     s("credentials", 0, frame("A", "alice", "secret"))
     s("credentials_empty", 0, frame("A", "", ""))
     s("credentials_after_session", 1, frame("A", "alice", "secret"))
+    s("credentials_after_close", 2, frame("A", "alice", "secret"))
     s("credentials_fd", 0, frame("A", "alice", "secret"), ONEFD, PIPE)
     s("credentials_two_fields", 0, frame("A", "alice"))
     s("credentials_four_fields", 0, frame("A", "alice", "secret", "x"))

@@ -42,6 +42,7 @@ enum fz_fd {
 	FZ_FD_PIPE,		/* the read end of a pipe */
 	FZ_FD_FILE,		/* /dev/null */
 	FZ_FD_PIPE_W,		/* the write end of a pipe */
+	FZ_FD_CONN,		/* the same socket as fz_conn() (a dup) */
 	FZ_FD_KINDS
 };
 /* Descriptors an input can attach: more than chan's room (8) for them. */
@@ -321,6 +322,22 @@ fz_fds_same(const struct fz_fdset *s)
 			abort();
 }
 
+/*
+ * "The client's connection" of targets that need one: a socket made once
+ * (one end of an AF_UNIX pair whose other end stays open, so that it has
+ * a peer); FZ_FD_CONN sends a duplicate of it.
+ */
+static inline int
+fz_conn(void)
+{
+	static int	 sv[2] = { -1, -1 };
+
+	if (sv[0] == -1 && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
+	    sv) == -1)
+		abort();
+	return sv[0];
+}
+
 static inline int
 fz_fd_new(int kind)
 {
@@ -348,6 +365,9 @@ fz_fd_new(int kind)
 		(void)close(p[0]);
 		fd = p[1];
 		break;
+	case FZ_FD_CONN:
+		fd = dup(fz_conn());
+		break;
 	default:
 		fd = open("/dev/null", O_RDONLY);
 	}
@@ -369,6 +389,7 @@ fz_fd_is(int fd, int kind)
 	switch (kind) {
 	case FZ_FD_UNIX:
 	case FZ_FD_INET:
+	case FZ_FD_CONN:
 		return S_ISSOCK(st.st_mode);
 	case FZ_FD_PIPE:
 	case FZ_FD_PIPE_W:
@@ -395,6 +416,8 @@ fz_pair(int end)
 		/* room for the longest input sent (FZ_INPUT_MAX) */
 		(void)setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
 		(void)setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+		/* made before a target counts its descriptors, as the pair */
+		(void)fz_conn();
 	}
 	return sv[end];
 }

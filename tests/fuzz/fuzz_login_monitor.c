@@ -7,12 +7,13 @@
  * (fuzz_chan.h), then through login_split_take, the monitor's verdict:
  * credentials to check, end of file, or kill.
  *
- * Input: a state byte (bit 0: a session was already started), a
- * descriptor byte and a kinds byte (fuzz_chan.h), the frame.
+ * Input: a state byte (bit 0: a session was already started; bit 1: the
+ * monitor answered "close", too many failures), a descriptor byte and a
+ * kinds byte (fuzz_chan.h), the frame.
  *
  * Checked against a reference: credentials exactly for one frame within
  * LOGIN_FRAME_MAX of three fields, the first "A", with no descriptor,
- * before any session; end of file exactly for an empty packet without
+ * before any session and before "close"; end of file exactly for an empty packet without
  * descriptor; anything else kills the login process, with a reason for
  * the log.  After the monitor wipes the frame, nothing of it (the
  * password) is left in the receive buffer, and no descriptor stays open.
@@ -36,7 +37,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char	*why = NULL;
 	uint8_t		 sb;
 	size_t		 i, len;
-	int		 session, r, v, want;
+	int		 session, closed, r, v, want;
 
 	if (size > FZ_INPUT_MAX)
 		return 0;
@@ -44,12 +45,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fz_fds_take(&fdset);
 	sb = fz_byte(&data, &size);
 	session = sb & 1;
+	closed = (sb >> 1) & 1;
 	r = fz_packet_input(data, size, LOGIN_FRAME_MAX, &d, &msg, &fr);
-	v = login_split_take(r, &msg, session, &why);
+	v = login_split_take(r, &msg, session, closed, &why);
 	if (r == 0)
 		want = 0;
 	else if (r == 1 && fr.nf == 3 && fz_field_is(&fr, 0, "A") &&
-	    d.n == 0 && !session)
+	    d.n == 0 && !session && !closed)
 		want = 1;
 	else
 		want = -1;

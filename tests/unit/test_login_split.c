@@ -299,26 +299,28 @@ test_take(void **state)
 	m.f[1] = (char *)"alice";
 	m.f[2] = (char *)"secret";
 	m.nf = 3;
-	assert_int_equal(login_split_take(1, &m, 0, &why), 1);
+	assert_int_equal(login_split_take(1, &m, 0, 0, &why), 1);
 	why = NULL;
-	assert_int_equal(login_split_take(1, &m, 1, &why), -1);
+	assert_int_equal(login_split_take(1, &m, 1, 0, &why), -1);
 	assert_non_null(why);
+	/* after "close": more credentials are a subverted login process */
+	assert_int_equal(login_split_take(1, &m, 0, 1, &why), -1);
 	/* a descriptor with credentials: the login process never sends one */
 	m.nfds = 1;
 	m.fds[0] = -1;
-	assert_int_equal(login_split_take(1, &m, 0, &why), -1);
+	assert_int_equal(login_split_take(1, &m, 0, 0, &why), -1);
 	m.nfds = 0;
 	m.nf = 2;
-	assert_int_equal(login_split_take(1, &m, 0, &why), -1);
+	assert_int_equal(login_split_take(1, &m, 0, 0, &why), -1);
 	m.nf = 4;
 	m.f[3] = (char *)"x";
-	assert_int_equal(login_split_take(1, &m, 0, &why), -1);
+	assert_int_equal(login_split_take(1, &m, 0, 0, &why), -1);
 	m.nf = 3;
 	m.f[0] = (char *)"K";
-	assert_int_equal(login_split_take(1, &m, 0, &why), -1);
+	assert_int_equal(login_split_take(1, &m, 0, 0, &why), -1);
 	/* end of file; a frame the channel refused */
-	assert_int_equal(login_split_take(0, &m, 0, &why), 0);
-	assert_int_equal(login_split_take(-1, &m, 0, &why), -1);
+	assert_int_equal(login_split_take(0, &m, 0, 0, &why), 0);
+	assert_int_equal(login_split_take(-1, &m, 0, 0, &why), -1);
 }
 
 extern char **environ;

@@ -1,13 +1,16 @@
 /*
  * Unit tests for smtpd/monitor_check.c, the check every request from an
  * smtpd session passes before its handler: each request of the table is
- * taken in the state it is allowed in and refused in the others (RCPT
- * before AUTH in submission, MSGSTART while queueing, MSGEND with no
- * message, AUTH twice, SENDER before AUTH, STARTTLS but from a resident's
- * smtpsession session outside a transaction and before AUTH, anything
- * while the resident owes a reply); wrong field and descriptor counts,
- * unknown names, fields with control bytes or too long, malformed queue
- * IDs and error counts, and a STARTTLS descriptor that is not a socket.
+ * taken in the state it is allowed in and refused in the others (MAIL and
+ * RCPT before AUTH in submission, RCPT before MAIL or past
+ * smtpd_recipient_limit, either while a message is being queued,
+ * MSGSTART without an approved sender and recipient, MSGEND with no
+ * message, AUTH twice or after CLOSE, STARTTLS but from a resident's
+ * smtpsession session outside a transaction and before AUTH with the
+ * connection's own socket, anything while the resident owes a reply);
+ * wrong field and descriptor counts, unknown names, paths that do not
+ * parse, fields with control bytes or too long, malformed queue IDs and
+ * error counts.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +21,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "chan.h"
@@ -25,6 +29,8 @@
 #include "smtpd.h"
 #include "smtpd_monitor.h"
 #include "smtpd_resident.h"
+
+#define QID	"0RJ4V1K3A5B7C9"
 
 static struct conf		*conf;
 static struct smtpd_opts	 opts;
@@ -42,7 +48,7 @@ fresh(enum smtpd_mode mode, int resident)
 	memset(&rc, 0, sizeof(rc));
 	mon.conf = conf;
 	mon.opts = &opts;
-	mon.enqueue = -1;
+	mon.enqueue = mon.env_w = -1;
 	rc.pidfd = rc.auth_fd = rc.q_writer = -1;
 	rc.auth_pid = rc.q_child = -1;
 	if (resident)
@@ -92,36 +98,56 @@ teardown(void **state)
 }
 
 static void
-test_rcpt(void **state)
+test_mail(void **state)
 {
-	char	 local[66];
-
 	(void)state;
 	fresh(SMTPD_MX, 0);
-	assert_int_equal(CHECK(-1, "RCPT", "alice", "example.org"), MREQ_RCPT);
-	assert_int_equal(CHECK(-1, "RCPT", "postmaster", ""), MREQ_RCPT);
-	assert_int_equal(CHECK(-1, "RCPT", "", "example.org"), -1);
-	assert_int_equal(CHECK(-1, "RCPT", "al\tice", "example.org"), -1);
-	assert_int_equal(CHECK(-1, "RCPT", "alice", "exa\x7fmple"), -1);
-	assert_int_equal(CHECK(-1, "RCPT", "alice"), -1);
-	assert_int_equal(CHECK(-1, "RCPT", "alice", "example.org", "x"), -1);
-	memset(local, 'a', 64);
-	local[64] = '\0';
-	assert_int_equal(CHECK(-1, "RCPT", local, "example.org"), MREQ_RCPT);
-	local[64] = 'a';
-	local[65] = '\0';
-	assert_int_equal(CHECK(-1, "RCPT", local, "example.org"), -1);
-	/* 8-bit octets are not control bytes */
-	assert_int_equal(CHECK(-1, "RCPT", "j\xc3\xb6rg", "example.org"),
-	    MREQ_RCPT);
-
-	/* submission and smtps: nothing before AUTH */
+	assert_int_equal(CHECK(-1, "MAIL", "<bob@example.net>", "ASCII"),
+	    MREQ_MAIL);
+	assert_int_equal(CHECK(-1, "MAIL", "<>", "ASCII"), MREQ_MAIL);
+	assert_int_equal(CHECK(-1, "MAIL", "<j\xc3\xb6rg@example.net>",
+	    "UTF8"), MREQ_MAIL);
+	assert_int_equal(CHECK(-1, "MAIL", "<j\xc3\xb6rg@example.net>",
+	    "ASCII"), -1);
+	assert_int_equal(CHECK(-1, "MAIL", "<bob@example.net>", "utf8"), -1);
+	assert_int_equal(CHECK(-1, "MAIL", "bob@example.net", "ASCII"), -1);
+	assert_int_equal(CHECK(-1, "MAIL", "<bob@example.net> x", "ASCII"),
+	    -1);
+	assert_int_equal(CHECK(-1, "MAIL", "<bob@example.net>"), -1);
+	/* a new MAIL while a message is being queued */
+	mon.env_w = 9;
+	assert_int_equal(CHECK(-1, "MAIL", "<bob@example.net>", "ASCII"), -1);
+	/* submission: nothing before AUTH */
 	fresh(SMTPD_SUBMISSION, 0);
-	assert_int_equal(CHECK(-1, "RCPT", "bob", "example.net"), -1);
+	assert_int_equal(CHECK(-1, "MAIL", "<bob@example.net>", "ASCII"), -1);
 	mon.authed = 1;
-	assert_int_equal(CHECK(-1, "RCPT", "bob", "example.net"), MREQ_RCPT);
+	assert_int_equal(CHECK(-1, "MAIL", "<bob@example.net>", "ASCII"),
+	    MREQ_MAIL);
+}
+
+static void
+test_rcpt(void **state)
+{
+	(void)state;
+	fresh(SMTPD_MX, 0);
+	assert_int_equal(CHECK(-1, "RCPT", "<alice@example.org>"), -1);
+	mon.tx_open = 1;
+	assert_int_equal(CHECK(-1, "RCPT", "<alice@example.org>"), MREQ_RCPT);
+	assert_int_equal(CHECK(-1, "RCPT", "<postmaster>"), MREQ_RCPT);
+	assert_int_equal(CHECK(-1, "RCPT", "<>"), -1);
+	assert_int_equal(CHECK(-1, "RCPT", "<al\tice@example.org>"), -1);
+	assert_int_equal(CHECK(-1, "RCPT", "<alice@example.org>", "x"), -1);
+	assert_int_equal(CHECK(-1, "RCPT", "<j\xc3\xb6rg@example.org>"), -1);
+	mon.tx_utf8 = 1;
+	assert_int_equal(CHECK(-1, "RCPT", "<j\xc3\xb6rg@example.org>"),
+	    MREQ_RCPT);
+	mon.tx_nrcpt = (size_t)conf_int(conf, "smtpd_recipient_limit") - 1;
+	assert_int_equal(CHECK(-1, "RCPT", "<alice@example.org>"), MREQ_RCPT);
+	mon.tx_nrcpt++;
+	assert_int_equal(CHECK(-1, "RCPT", "<alice@example.org>"), -1);
 	fresh(SMTPD_SMTPS, 1);
-	assert_int_equal(CHECK(-1, "RCPT", "bob", "example.net"), -1);
+	mon.tx_open = 1;
+	assert_int_equal(CHECK(-1, "RCPT", "<bob@example.net>"), -1);
 }
 
 static void
@@ -129,39 +155,44 @@ test_message(void **state)
 {
 	(void)state;
 	fresh(SMTPD_MX, 0);
-	assert_int_equal(CHECK(-1, "MSGSTART", "0RJ4V1K3A5B7C9"),
-	    MREQ_MSGSTART);
+	/* only for an approved sender and recipient */
+	assert_int_equal(CHECK(-1, "MSGSTART", QID), -1);
+	mon.tx_open = 1;
+	assert_int_equal(CHECK(-1, "MSGSTART", QID), -1);
+	mon.tx_nrcpt = 1;
+	assert_int_equal(CHECK(-1, "MSGSTART", QID), MREQ_MSGSTART);
 	assert_int_equal(CHECK(-1, "MSGSTART", "0RJ4V1K3A5B7CI"), -1);
 	assert_int_equal(CHECK(-1, "MSGSTART", "../../etc/passw"), -1);
-	assert_int_equal(CHECK(-1, "MSGSTART", ""), -1);
 	assert_int_equal(CHECK(-1, "MSGEND"), -1);
 	assert_int_equal(CHECK(-1, "MSGABORT"), -1);
 	mon.enqueue = 4242;
-	assert_int_equal(CHECK(-1, "MSGSTART", "0RJ4V1K3A5B7C9"), -1);
+	assert_int_equal(CHECK(-1, "MSGSTART", QID), -1);
 	assert_int_equal(CHECK(-1, "MSGEND"), MREQ_MSGEND);
 	assert_int_equal(CHECK(-1, "MSGABORT"), MREQ_MSGABORT);
 	assert_int_equal(CHECK(-1, "MSGEND", "0"), -1);
+	assert_int_equal(CHECK(-1, "RCPT", "<alice@example.org>"), -1);
 
 	/* the resident: by its queue state, one reply owed at a time */
 	fresh(SMTPD_MX, 1);
+	mon.tx_open = 1;
+	mon.tx_nrcpt = 1;
 	assert_int_equal(CHECK(-1, "MSGEND"), -1);
 	rc.q_on = 1;
-	assert_int_equal(CHECK(-1, "MSGSTART", "0RJ4V1K3A5B7C9"), -1);
+	assert_int_equal(CHECK(-1, "MSGSTART", QID), -1);
 	assert_int_equal(CHECK(-1, "MSGEND"), MREQ_MSGEND);
 	rc.q_owed = 'E';
 	assert_int_equal(CHECK(-1, "MSGEND"), -1);
 	assert_int_equal(CHECK(-1, "MSGABORT"), -1);
-	assert_int_equal(CHECK(-1, "RCPT", "alice", "example.org"), -1);
+	assert_int_equal(CHECK(-1, "MAIL", "<>", "ASCII"), -1);
 }
 
 static void
-test_auth_sender(void **state)
+test_auth(void **state)
 {
 	char	 user[257];
 
 	(void)state;
 	fresh(SMTPD_SUBMISSION, 0);
-	assert_int_equal(CHECK(-1, "SENDER", "alice", "example.org"), -1);
 	assert_int_equal(CHECK(-1, "AUTH", "alice", "secret"), MREQ_AUTH);
 	assert_int_equal(CHECK(-1, "AUTH", "alice"), -1);
 	assert_int_equal(CHECK(-1, "AUTH", "al\nice", "secret"), -1);
@@ -170,54 +201,80 @@ test_auth_sender(void **state)
 	assert_int_equal(CHECK(-1, "AUTH", user, "secret"), -1);
 	user[255] = '\0';
 	assert_int_equal(CHECK(-1, "AUTH", user, "secret"), MREQ_AUTH);
+	/* after CLOSE, more AUTH is a subverted session */
+	mon.fails = (unsigned)conf_int(conf, "auth_fail_limit");
+	assert_int_equal(CHECK(-1, "AUTH", "alice", "secret"), -1);
+	mon.fails = 0;
 	mon.authed = 1;
 	assert_int_equal(CHECK(-1, "AUTH", "alice", "secret"), -1);
-	assert_int_equal(CHECK(-1, "SENDER", "alice", "example.org"),
-	    MREQ_SENDER);
-	assert_int_equal(CHECK(-1, "SENDER", "", "example.org"), MREQ_SENDER);
-	assert_int_equal(CHECK(-1, "SENDER", "alice", "exa\rmple"), -1);
-
 	/* the resident takes nothing while an AUTH check is pending */
 	fresh(SMTPD_SUBMISSION, 1);
 	rc.auth_fd = 7;
 	assert_int_equal(CHECK(-1, "AUTH", "alice", "secret"), -1);
 }
 
+/* The resident's record of the client's connection, as resident_conn.c. */
+static void
+identify(int fd)
+{
+	struct stat	 st;
+
+	assert_int_equal(fstat(fd, &st), 0);
+	rc.sock_dev = st.st_dev;
+	rc.sock_ino = st.st_ino;
+	rc.peerlen = sizeof(rc.peer);
+	assert_int_equal(getpeername(fd, (struct sockaddr *)&rc.peer,
+	    &rc.peerlen), 0);
+}
+
 static void
 test_starttls(void **state)
 {
-	int	 sv[2], pp[2];
+	int	 conn[2], other[2], pp[2], dup_conn;
 
 	(void)state;
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, conn), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, other), 0);
 	assert_int_equal(pipe(pp), 0);
+	assert_true((dup_conn = dup(conn[0])) != -1);
 	fresh(SMTPD_MX, 1);
+	identify(conn[0]);
 	/* a session the resident forked itself cannot hand over */
-	assert_int_equal(CHECK(sv[0], "STARTTLS", "0", "Hmail.example"), -1);
+	assert_int_equal(CHECK(dup_conn, "STARTTLS", "0", "Hmail.example"),
+	    -1);
 	rc.pidfd = 9;
-	assert_int_equal(CHECK(sv[0], "STARTTLS", "0", "Hmail.example"),
+	assert_int_equal(CHECK(dup_conn, "STARTTLS", "0", "Hmail.example"),
 	    MREQ_STARTTLS);
-	assert_int_equal(CHECK(sv[0], "STARTTLS", "10", "H"), MREQ_STARTTLS);
-	assert_int_equal(CHECK(sv[0], "STARTTLS", "11", "H"), -1);
-	assert_int_equal(CHECK(sv[0], "STARTTLS", "07", "H"), -1);
-	assert_int_equal(CHECK(sv[0], "STARTTLS", "+1", "H"), -1);
-	assert_int_equal(CHECK(sv[0], "STARTTLS", "", "H"), -1);
-	assert_int_equal(CHECK(sv[0], "STARTTLS", "0", "mail.example"), -1);
-	assert_int_equal(CHECK(sv[0], "STARTTLS", "0", "Hmail\x01"), -1);
+	assert_int_equal(CHECK(dup_conn, "STARTTLS", "10", "H"),
+	    MREQ_STARTTLS);
+	assert_int_equal(CHECK(dup_conn, "STARTTLS", "11", "H"), -1);
+	assert_int_equal(CHECK(dup_conn, "STARTTLS", "07", "H"), -1);
+	assert_int_equal(CHECK(dup_conn, "STARTTLS", "+1", "H"), -1);
+	assert_int_equal(CHECK(dup_conn, "STARTTLS", "", "H"), -1);
+	assert_int_equal(CHECK(dup_conn, "STARTTLS", "0", "mail.example"), -1);
+	assert_int_equal(CHECK(dup_conn, "STARTTLS", "0", "Hmail\x01"), -1);
+	/* only the connection's own socket */
+	assert_int_equal(CHECK(other[0], "STARTTLS", "0", "Hmail.example"),
+	    -1);
+	assert_int_equal(CHECK(conn[1], "STARTTLS", "0", "Hmail.example"),
+	    -1);
 	assert_int_equal(CHECK(pp[0], "STARTTLS", "0", "Hmail.example"), -1);
 	assert_int_equal(CHECK(-1, "STARTTLS", "0", "Hmail.example"), -1);
 	rc.q_on = 1;
-	assert_int_equal(CHECK(sv[0], "STARTTLS", "0", "H"), -1);
+	assert_int_equal(CHECK(dup_conn, "STARTTLS", "0", "H"), -1);
 	rc.q_on = 0;
 	mon.authed = 1;
-	assert_int_equal(CHECK(sv[0], "STARTTLS", "0", "H"), -1);
+	assert_int_equal(CHECK(dup_conn, "STARTTLS", "0", "H"), -1);
 	/* never to a monitor of its own */
 	fresh(SMTPD_MX, 0);
-	assert_int_equal(CHECK(sv[0], "STARTTLS", "0", "H"), -1);
-	(void)close(sv[0]);
-	(void)close(sv[1]);
+	assert_int_equal(CHECK(dup_conn, "STARTTLS", "0", "H"), -1);
+	(void)close(conn[0]);
+	(void)close(conn[1]);
+	(void)close(other[0]);
+	(void)close(other[1]);
 	(void)close(pp[0]);
 	(void)close(pp[1]);
+	(void)close(dup_conn);
 }
 
 static void
@@ -228,11 +285,13 @@ test_unknown(void **state)
 	(void)state;
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	fresh(SMTPD_MX, 0);
+	mon.tx_open = 1;
 	assert_int_equal(CHECK(-1, "HELO", "x"), -1);
-	assert_int_equal(CHECK(-1, "rcpt", "alice", "example.org"), -1);
+	assert_int_equal(CHECK(-1, "SENDER", "alice", "example.org"), -1);
+	assert_int_equal(CHECK(-1, "rcpt", "<alice@example.org>"), -1);
 	assert_int_equal(CHECK(-1, ""), -1);
 	/* a descriptor with a request that takes none */
-	assert_int_equal(CHECK(sv[0], "RCPT", "alice", "example.org"), -1);
+	assert_int_equal(CHECK(sv[0], "RCPT", "<alice@example.org>"), -1);
 	assert_string_equal(monitor_reqname(MREQ_STARTTLS), "STARTTLS");
 	(void)close(sv[0]);
 	(void)close(sv[1]);
@@ -242,9 +301,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_mail),
 		cmocka_unit_test(test_rcpt),
 		cmocka_unit_test(test_message),
-		cmocka_unit_test(test_auth_sender),
+		cmocka_unit_test(test_auth),
 		cmocka_unit_test(test_starttls),
 		cmocka_unit_test(test_unknown),
 	};
