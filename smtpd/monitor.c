@@ -136,8 +136,8 @@ monitor_request(struct monitor *m, struct chan_msg *msg)
 	if ((t = monitor_check(m, msg, &why)) == -1) {
 		/* a password in a refused AUTH goes too */
 		chan_msg_wipe(msg);
-		log_warnx("%s: %s from the session; killing it",
-		    m->opts->peer_addr, why);
+		log_warnx("%s: %s; killing the session", m->opts->peer_addr,
+		    why);
 		return -1;
 	}
 	if (monitor_handlers[t](m, msg) == -1) {

@@ -240,8 +240,8 @@ check_starttls(const struct monitor *m, const struct chan_msg *msg)
 	    !monitor_field_ok(msg->f[2] + 1, MONITOR_PEER_NAME_MAX))
 		return "a malformed STARTTLS";
 	if (!check_same_client(m->rc, msg->fds[0]))
-		return "STARTTLS handing over a descriptor that is not the "
-		    "client's connection";
+		return "STARTTLS: the handed descriptor is not the client's "
+		    "connection";
 	return NULL;
 }
 
