@@ -14,5 +14,7 @@ for o in "$@"; do
 	fi
 	keep="$keep $o"
 done
+# One ar call into a new archive: two objects of one name (x.c of two
+# folders) are both kept as members, and the linker finds each symbol.
 # shellcheck disable=SC2086
 ar rcs "$archive" $keep
