@@ -40,10 +40,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char			 user[USER_NAME_MAX + 1];
 	int			 r;
 
-	if (size > FZ_INPUT_MAX)
+	if (!fz_begin(size, &fdset))
 		return 0;
-	(void)fz_pair(0);
-	fz_fds_take(&fdset);
 	memset(user, 'x', sizeof(user));
 	r = fz_packet_input(data, size, CHAN_SMALL_MAX, &d, &msg, &fr);
 	v = resident_wire_verdict(r, &msg, user);

@@ -205,10 +205,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct fz_fdset	 fds;
 	uint8_t		 mode;
 
-	if (size > FZ_INPUT_MAX)
+	if (!fz_begin(size, &fds))
 		return 0;
-	(void)fz_pair(0);
-	fz_fds_take(&fds);
 	mode = fz_byte(&data, &size);
 	if (mode & 1)
 		fuzz_stream(mode, data, size);

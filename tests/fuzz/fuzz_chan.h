@@ -486,6 +486,21 @@ fz_packet_recv(const uint8_t *data, size_t n, const struct fz_fds *d,
 }
 
 /*
+ * The start of every channel target: 0 for an input too long to send,
+ * else 1 with the pair made and the descriptors open now noted in s
+ * (fz_fds_same checks them at the end).
+ */
+static inline int
+fz_begin(size_t size, struct fz_fdset *s)
+{
+	if (size > FZ_INPUT_MAX)
+		return 0;
+	(void)fz_pair(0);
+	fz_fds_take(s);
+	return 1;
+}
+
+/*
  * What a packet target does first: takes the descriptor and kinds bytes,
  * sends the rest of the input as one packet with those descriptors,
  * receives it with chan_recv at max into m, and checks chan_recv's answer

@@ -33,10 +33,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct fz_fds	 d;
 	int		 r, v, want;
 
-	if (size > FZ_INPUT_MAX)
+	if (!fz_begin(size, &fdset))
 		return 0;
-	(void)fz_pair(0);
-	fz_fds_take(&fdset);
 	r = fz_packet_input(data, size, CHAN_SMALL_MAX, &d, &msg, &fr);
 	v = keeper_take(r, &msg);
 	if (r == 0)

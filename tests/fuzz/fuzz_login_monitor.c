@@ -39,10 +39,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t		 i, len;
 	int		 session, closed, r, v, want;
 
-	if (size > FZ_INPUT_MAX)
+	if (!fz_begin(size, &fdset))
 		return 0;
-	(void)fz_pair(0);
-	fz_fds_take(&fdset);
 	sb = fz_byte(&data, &size);
 	session = sb & 1;
 	closed = (sb >> 1) & 1;

@@ -107,9 +107,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t			 chunk;
 	int			 r, ref;
 
-	if (size > FZ_INPUT_MAX)
+	if (!fz_begin(size, &fdset))
 		return 0;
-	fz_fds_take(&fdset);
 	chunk = fz_byte(&data, &size);
 	memset(&st, 0, sizeof(st));
 	TAILQ_INIT(&st.ls.waiting);

@@ -41,10 +41,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t				 sb;
 	int				 busy, r;
 
-	if (size > FZ_INPUT_MAX)
+	if (!fz_begin(size, &fdset))
 		return 0;
-	(void)fz_pair(0);
-	fz_fds_take(&fdset);
 	sb = fz_byte(&data, &size);
 	busy = sb & 1;
 	r = fz_packet_input(data, size, DELIVER_WIRE_MAX, &d, &msg, &fr);

@@ -36,10 +36,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	long long	 rcode = 0;
 	int		 r, want, code = -1, got;
 
-	if (size > FZ_INPUT_MAX)
+	if (!fz_begin(size, &fdset))
 		return 0;
-	(void)fz_pair(0);
-	fz_fds_take(&fdset);
 	r = fz_packet_input(data, size, SMTPD_CHAN_MAX, &d, &msg, &fr);
 	if (r == 1) {
 		got = resident_wire_done(&msg, &code);

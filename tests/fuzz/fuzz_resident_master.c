@@ -81,10 +81,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t		 dir;
 	int		 r;
 
-	if (size > FZ_INPUT_MAX)
+	if (!fz_begin(size, &fdset))
 		return 0;
-	(void)fz_pair(0);
-	fz_fds_take(&fdset);
 	dir = fz_byte(&data, &size) & 1;
 	r = fz_packet_input(data, size, CHAN_SMALL_MAX, &d, &msg, &fr);
 	if (r == 1) {

@@ -192,12 +192,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t			 sb, sb2;
 	int			 r, t, ref;
 
-	if (size > FZ_INPUT_MAX)
-		return 0;
 	if (conf == NULL && (conf = conf_defaults()) == NULL)
 		abort();
-	(void)fz_pair(0);
-	fz_fds_take(&fdset);
+	if (!fz_begin(size, &fdset))
+		return 0;
 	sb = fz_byte(&data, &size);
 	sb2 = fz_byte(&data, &size);
 

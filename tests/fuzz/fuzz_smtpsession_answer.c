@@ -44,10 +44,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t		 which;
 	int		 r, want, got;
 
-	if (size > FZ_INPUT_MAX)
+	if (!fz_begin(size, &fdset))
 		return 0;
-	(void)fz_pair(0);
-	fz_fds_take(&fdset);
 	which = fz_byte(&data, &size) & 1;
 	r = fz_packet_input(data, size, SMTPD_CHAN_MAX, &d, &msg, &fr);
 	if (r == 1) {
