@@ -138,6 +138,7 @@ if ! "$CC" -fsanitize=fuzzer,address,undefined -o "$OUT/probe" "$probe" \
 	cannot "$CC has no libFuzzer runtime; install libclang-rt-14-dev (Debian 12) or the libclang-rt-dev matching your clang"
 fi
 
+began=$(date +%s)
 bins=""
 for t in $names; do
 	bins="$bins $OUT/fuzz/fuzz_$t"
@@ -180,5 +181,6 @@ for t in $names; do
 	fi
 done
 [ -z "$failures" ] || echo "fuzz: failed:$failures"
+echo "fuzz: built and ran in $(($(date +%s) - began)) s"
 echo "fuzz: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
