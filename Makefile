@@ -119,29 +119,32 @@ $(foreach v,$(TEST_VARIANTS),$(eval $(call variant_rule,$(v))) \
 TEST_VARIANT_BINS := $(foreach v,$(TEST_VARIANTS),$(addprefix $(BUILD)/$(v)/,$(VARIANT_PROGS_$(v))))
 test-variants: $(TEST_VARIANT_BINS)
 
-# A unit test links lib/ and, when it tests program code, the files named
-# in tests/unit/sources.mk (TEST_SRCS_test_<name>, and TEST_LDFLAGS_ of
-# its own).
+# A program's objects for the unit tests and fuzz targets that drive its
+# code: an archive (mk/prog_archive.sh), so a test takes only the files
+# it needs, whatever they need in turn, and never the one that defines
+# main.  Objects are named by their path, so two programs' files of one
+# name never collide.
+progs_a = $(foreach p,$(1),$(BUILD)/progs/$(p).a)
+define prog_archive_rule
+$(BUILD)/progs/$(1).a: $(call objs,$(SRCS_$(1))) mk/prog_archive.sh
+	@mkdir -p $$(dir $$@)
+	@sh mk/prog_archive.sh $$@ $(call objs,$(SRCS_$(1)))
+endef
+$(foreach p,$(PROGS),$(eval $(call prog_archive_rule,$(p))))
+
+# A unit test links lib/ and, when it tests program code, what
+# tests/unit/sources.mk names for it: files (TEST_SRCS_test_<name>) or
+# programs (TEST_PROGS_test_<name>, each program's archive above), and
+# TEST_LDFLAGS_ of its own.
 define unit_rule
-$(BUILD)/tests/$(1): $(BUILD)/obj/tests/unit/$(1).o $(call objs,$(TEST_SRCS_$(1))) $(LIBA)
+$(BUILD)/tests/$(1): $(BUILD)/obj/tests/unit/$(1).o $(call objs,$(TEST_SRCS_$(1))) $(call progs_a,$(TEST_PROGS_$(1))) $(LIBA)
 	@mkdir -p $$(dir $$@)
 	$(CC) $(LDFLAGS_ALL) $(TEST_LDFLAGS_$(1)) -o $$@ $$^ -lcmocka $(LIBS)
 endef
 $(foreach t,$(UNIT_SRCS:tests/unit/%.c=%),$(eval $(call unit_rule,$(t))))
 
-# A program's objects for the fuzz targets that drive its code: an
-# archive, so a target takes only the files it needs, without the one
-# that defines main (libFuzzer has its own).  Objects are named by their
-# path, so two programs' files of one name never collide.
-define fuzz_prog_rule
-$(BUILD)/fuzz/prog_$(1).a: $(call objs,$(SRCS_$(1))) mk/fuzz_archive.sh
-	@mkdir -p $$(dir $$@)
-	@sh mk/fuzz_archive.sh $$@ $(call objs,$(SRCS_$(1)))
-endef
-$(foreach p,$(sort $(foreach t,$(FUZZ_SRCS:tests/fuzz/%.c=%),$(FUZZ_PROGS_$(t)))),$(eval $(call fuzz_prog_rule,$(p))))
-
 define fuzz_rule
-$(BUILD)/fuzz/$(1): $(BUILD)/obj/tests/fuzz/$(1).o $(call objs,$(FUZZ_SRCS_$(1))) $(foreach p,$(FUZZ_PROGS_$(1)),$(BUILD)/fuzz/prog_$(p).a) $(LIBA)
+$(BUILD)/fuzz/$(1): $(BUILD)/obj/tests/fuzz/$(1).o $(call objs,$(FUZZ_SRCS_$(1))) $(call progs_a,$(FUZZ_PROGS_$(1))) $(LIBA)
 	@mkdir -p $$(dir $$@)
 	$(CC) $(LDFLAGS_ALL) -fsanitize=fuzzer -o $$@ $$^ $(LIBS)
 endef

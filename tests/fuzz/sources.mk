@@ -2,7 +2,8 @@
 # besides lib/ (libfacteur.a).  A target of lib/ alone needs no line here.
 #   FUZZ_PROGS_fuzz_<name> = programs: each program's own source list
 #       (SRCS_<program> in its folder's sources.mk), less the file with
-#       main, so a target follows the program as files move in it;
+#       main, as an archive (mk/prog_archive.sh), so a target follows the
+#       program as files move in it;
 #   FUZZ_SRCS_fuzz_<name>  = files (code that is no program's yet).
 
 FUZZ_PROGS_fuzz_deliver_wire  = lspawn

@@ -6,6 +6,9 @@ TEST_SRCS_test_sendmail_header = $(addprefix queue/,sendmail_input.c \
 TEST_SRCS_test_deliver_wire    = deliver/deliver_wire.c
 TEST_SRCS_test_pop3_cmd        = pop3d/pop3_cmd.c
 TEST_SRCS_test_session_received = smtpd/session_received.c
+TEST_SRCS_test_local           = deliver/deliver_wire.c $(addprefix deliver/,\
+                                 local.c local_command.c local_forward.c \
+                                 local_mbox.c local_resubmit.c)
 
 # A filesystem that refuses renameat2(RENAME_NOREPLACE), as some FUSE
 # filesystems do: the test supplies __wrap_renameat2.
@@ -17,9 +20,9 @@ TEST_SRCS_test_imap_envelope      = $(IMAP_MIME_SRCS)
 TEST_SRCS_test_imap_section       = $(IMAP_MIME_SRCS)
 
 # The checks of the channels into a more privileged process (their fuzz
-# targets are in tests/fuzz/sources.mk).
-TEST_SRCS_test_monitor_check   = smtpd/monitor_check.c
-TEST_SRCS_test_resident_wire   = smtpd/resident_wire.c smtpd/monitor_check.c \
-                                 master/facteur_report.c
-TEST_SRCS_test_lspawn_job      = deliver/lspawn_job.c
-TEST_SRCS_test_queued_keeper   = queue/queued_keeper.c
+# targets are in tests/fuzz/sources.mk): TEST_PROGS_ links the program's
+# files but the one with main (Makefile), whatever the check needs.
+TEST_PROGS_test_monitor_check  = smtpd
+TEST_PROGS_test_resident_wire  = smtpd facteur
+TEST_PROGS_test_lspawn_job     = lspawn
+TEST_PROGS_test_queued_keeper  = queued

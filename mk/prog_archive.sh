@@ -1,8 +1,9 @@
 #!/bin/sh
-# mk/fuzz_archive.sh ARCHIVE OBJECT...: an archive of a program's objects
-# for the fuzz targets (Makefile, FUZZ_PROGS_), without the object that
-# defines main: libFuzzer brings its own, and a program's main pulled in
-# by the linker would run instead of the fuzzer.
+# mk/prog_archive.sh ARCHIVE OBJECT...: an archive of a program's objects
+# for the unit tests and fuzz targets that drive its code (Makefile,
+# TEST_PROGS_ and FUZZ_PROGS_), without the object that defines main: a
+# test and libFuzzer bring their own, and a program's main pulled in by
+# the linker would run instead.
 set -eu
 archive=$1
 shift
