@@ -41,6 +41,7 @@
 #define QUEUED_STOP_WAIT	10	/* seconds to wait for jobs on SIGTERM */
 #define QUEUED_FRAME_MAX	8192	/* octets in one lspawn result frame */
 #define QUEUED_MSG_MAX_READ	(64 * 1024)	/* bytes read for a bounce */
+#define QUEUED_MASTER_FD	3	/* -M: the channel from the master */
 
 enum qmsg_where { QM_NONE, QM_READY, QM_WAIT };
 
@@ -78,6 +79,8 @@ struct queued {
 	struct conf	*conf;
 	struct queue	 queue;		/* queue_dir: the working directory */
 	const char	*confpath;
+	int		 conf_fd;	/* conf's text, a sealed memfd */
+	struct chan	 master;	/* -M: texts from the master, or fd -1 */
 	int		 foreground;
 	struct table	*aliases;	/* NULL when none */
 	struct table	*valias;	/* virtual_alias_maps; NULL when none */
@@ -159,12 +162,16 @@ pid_t	 keeper_start(struct queued *, const char *lspawn, int debug);
 /*
  * The keeper's verdict on what it received from queued: r is chan_recv's
  * answer.  1: [S] with the read end of the job pipe and the write end of
- * the result pipe (start lspawn on them); 0: end of file; -1: anything
- * else (the keeper exits, and queued with it).
+ * the result pipe (start lspawn on them); 2: [C] with the configuration
+ * for the next lspawn, a regular file open read-only or sealed against
+ * writing (a memfd of conf_text_fd); 0: end of file; -1: anything else
+ * (the keeper exits, and queued with it).
  */
 int	 keeper_take(int r, const struct chan_msg *);
 /* Asks the keeper to start lspawn on these two pipe ends. */
 int	 keeper_exec(struct queued *, int job_fd, int result_fd);
+/* Hands the keeper q->conf_fd: the lspawn it starts next runs on it. */
+int	 keeper_conf(struct queued *);
 
 /* queued_bounce.c */
 /*

@@ -7,9 +7,13 @@
  * end of the result pipe) with the frame [S] over its channel
  * (lib/ipc/chan.h, SOCK_SEQPACKET), it starts program_dir/lspawn
  * with them as fd 0 and 1, once keeper_take has seen that they are the
- * ends of pipes, open for reading and for writing.  It reads nothing
- * else, trusts nothing else, and exits when queued closes the socket.
- * This way queued can restart a dead lspawn after it gave up root.
+ * ends of pipes, open for reading and for writing, and the configuration
+ * queued runs on as fd 3 (-F 3): the memfd that came with the last frame
+ * [C], replaced at each reload, once keeper_take has seen that it is a
+ * regular file lspawn can read and nobody can change through it.  It
+ * reads nothing else, trusts nothing else, and exits when queued closes
+ * the socket.  This way queued can restart a dead lspawn after it gave
+ * up root, and lspawn never reads a file queued refused.
  */
 #include <sys/stat.h>
 
@@ -56,22 +60,51 @@ keeper_pipe_end(int fd, int mode)
 	    (fl = fcntl(fd, F_GETFL)) != -1 && (fl & O_ACCMODE) == mode;
 }
 
+/*
+ * 1 if fd is a configuration lspawn can take on -F: a regular file (the
+ * memfd of conf_text_fd) that can be read, and cannot be written through
+ * it: open read-only, or sealed against writing, growing and shrinking
+ * (a memfd is open for reading and writing; its seals are what keep it
+ * as queued accepted it).
+ */
+static int
+keeper_conf_file(int fd)
+{
+	const int	 seals = F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK;
+	struct stat	 st;
+	int		 fl, sl;
+
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    (fl = fcntl(fd, F_GETFL)) == -1)
+		return 0;
+	if ((fl & O_ACCMODE) == O_RDONLY)
+		return 1;
+	return (fl & O_ACCMODE) == O_RDWR &&
+	    (sl = fcntl(fd, F_GET_SEALS)) != -1 && (sl & seals) == seals;
+}
+
 int
 keeper_take(int r, const struct chan_msg *m)
 {
 	if (r != 1)
 		return r == 0 ? 0 : -1;
-	if (m->nf != 1 || strcmp(m->f[0], "S") != 0 || m->nfds != 2 ||
-	    !keeper_pipe_end(m->fds[0], O_RDONLY) ||
-	    !keeper_pipe_end(m->fds[1], O_WRONLY))
+	if (m->nf != 1)
 		return -1;
-	return 1;
+	if (strcmp(m->f[0], "S") == 0 && m->nfds == 2 &&
+	    keeper_pipe_end(m->fds[0], O_RDONLY) &&
+	    keeper_pipe_end(m->fds[1], O_WRONLY))
+		return 1;
+	if (strcmp(m->f[0], "C") == 0 && m->nfds == 1 &&
+	    keeper_conf_file(m->fds[0]))
+		return 2;
+	return -1;
 }
 
 /*
- * Receives one request: the frame [S] with the job pipe's read end and
- * the result pipe's write end (keeper_take).  1, 0 at end of file, -1
- * for anything else (whatever came is closed).
+ * Receives one request (keeper_take): the frame [S] with the job pipe's
+ * read end and the result pipe's write end (1), or [C] with the new
+ * configuration (2: fds[0]).  0 at end of file, -1 for anything else
+ * (whatever came is closed).
  */
 static int
 keeper_recv(struct chan *c, int fds[2])
@@ -81,20 +114,20 @@ keeper_recv(struct chan *c, int fds[2])
 
 	if ((r = chan_recv(c, &m)) != 1)
 		return r;
-	if (keeper_take(r, &m) != 1) {
+	if ((r = keeper_take(r, &m)) == -1) {
 		chan_msg_close_fds(&m);
 		errno = EBADMSG;
 		return -1;
 	}
 	fds[0] = m.fds[0];
-	fds[1] = m.fds[1];
-	return 1;
+	fds[1] = r == 1 ? m.fds[1] : -1;
+	return r;
 }
 
 static void
-keeper_spawn(const char *path, char *const argv[], int fds[2])
+keeper_spawn(const char *path, char *const argv[], int fds[2], int conf)
 {
-	const int	 layout[3] = { fds[0], fds[1], 2 };
+	const int	 layout[4] = { fds[0], fds[1], 2, conf };
 	struct sigaction sa;
 	pid_t		 pid;
 
@@ -111,7 +144,7 @@ keeper_spawn(const char *path, char *const argv[], int fds[2])
 		(void)sigaction(SIGHUP, &sa, NULL);
 		(void)sigaction(SIGINT, &sa, NULL);
 		(void)sigaction(SIGTERM, &sa, NULL);
-		if (child_fds(layout, 3) == -1)
+		if (conf == -1 || child_fds(layout, 4) == -1)
 			_exit(111);
 		execv(path, argv);
 		log_warn("keeper: exec %s", path);
@@ -126,8 +159,8 @@ keeper_main(int sock, const char *path, const char *confpath, int debug)
 	struct sigaction sa;
 	struct pollfd	 pfd;
 	struct chan	 c;
-	char		*argv[5];
-	int		 fds[2], r, argc = 0;
+	char		*argv[7];
+	int		 fds[2], r, argc = 0, conf = -1;
 
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
@@ -148,6 +181,8 @@ keeper_main(int sock, const char *path, const char *confpath, int debug)
 	argv[argc++] = (char *)"lspawn";
 	argv[argc++] = (char *)"-C";
 	argv[argc++] = (char *)confpath;
+	argv[argc++] = (char *)"-F";
+	argv[argc++] = (char *)"3";
 	if (debug)
 		argv[argc++] = (char *)"-d";
 	argv[argc] = NULL;
@@ -175,7 +210,13 @@ keeper_main(int sock, const char *path, const char *confpath, int debug)
 			log_warn("keeper: bad request from queued");
 			_exit(111);
 		}
-		keeper_spawn(path, argv, fds);
+		if (r == 2) {
+			if (conf != -1)
+				(void)close(conf);
+			conf = fds[0];
+			continue;
+		}
+		keeper_spawn(path, argv, fds, conf);
 		(void)close(fds[0]);
 		(void)close(fds[1]);
 	}
@@ -204,6 +245,18 @@ keeper_start(struct queued *q, const char *lspawn, int debug)
 	(void)close(sv[1]);
 	chan_init(&q->keeper, sv[0], CHAN_PACKET, CHAN_SMALL_MAX);
 	return pid;
+}
+
+int
+keeper_conf(struct queued *q)
+{
+	const char	*f[1] = { "C" };
+
+	if (q->keeper.fd == -1 || q->conf_fd == -1) {
+		errno = ENOTCONN;
+		return -1;
+	}
+	return chan_send(&q->keeper, f, 1, &q->conf_fd, 1);
 }
 
 int

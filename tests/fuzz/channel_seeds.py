@@ -32,8 +32,10 @@ def raw(payload):
 NOFD, ONEFD, TWOFD, THREEFD, TENFD = 0x00, 0x06, 0x0a, 0x0d, 0x0f
 # Kinds byte: the first descriptor's kind in the low nibble, the
 # second's in the high one (0 AF_UNIX, 1 AF_INET, 2 a pipe's read end,
-# 3 a file, 4 a pipe's write end, 5 the target's client connection).
+# 3 /dev/null, 4 a pipe's write end, 5 the target's client connection,
+# 6 a sealed memfd, 7 a memfd without seals, 8 a regular file read-only).
 UNIX, INET, PIPE, FILE, PIPE_W, CONN = 0, 1, 2, 3, 4, 5
+MEMFD, MEMFD_OPEN, FILE_RO = 6, 7, 8
 
 
 def kinds(a, b=UNIX):
@@ -334,6 +336,15 @@ def keeper_seeds():
     s("start_three_fds", frame("S"), THREEFD)
     s("start_extra", frame("S", "lspawn"), TWOFD)
     s("rspawn", frame("R"), TWOFD)
+    s("conf", frame("C"), ONEFD, kinds(MEMFD))
+    s("conf_read_only", frame("C"), ONEFD, kinds(FILE_RO))
+    s("conf_unsealed", frame("C"), ONEFD, kinds(MEMFD_OPEN))
+    s("conf_devnull", frame("C"), ONEFD, kinds(FILE))
+    s("conf_pipe", frame("C"), ONEFD, kinds(PIPE))
+    s("conf_no_fd", frame("C"))
+    s("conf_two_fds", frame("C"), TWOFD, kinds(MEMFD, MEMFD))
+    s("conf_extra", frame("C", "/etc/facteur.conf"), ONEFD, kinds(MEMFD))
+    s("start_memfd", frame("S"), TWOFD, kinds(MEMFD, PIPE_W))
     s("eof", b"")
 
 

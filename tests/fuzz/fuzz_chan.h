@@ -22,6 +22,7 @@
 #ifndef FACTEUR_FUZZ_CHAN_H
 #define FACTEUR_FUZZ_CHAN_H
 
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -34,6 +35,7 @@
 #include <unistd.h>
 
 #include "chan.h"
+#include "conf.h"
 
 /* Kinds of descriptor a peer may attach. */
 enum fz_fd {
@@ -43,6 +45,10 @@ enum fz_fd {
 	FZ_FD_FILE,		/* /dev/null */
 	FZ_FD_PIPE_W,		/* the write end of a pipe */
 	FZ_FD_CONN,		/* the same socket as fz_conn() (a dup) */
+	FZ_FD_MEMFD,		/* a memfd sealed against writing, as
+				   conf_text_fd makes one */
+	FZ_FD_MEMFD_OPEN,	/* a memfd without seals: writable */
+	FZ_FD_FILE_RO,		/* a regular file open read-only */
 	FZ_FD_KINDS
 };
 /* Descriptors an input can attach: more than chan's room (8) for them. */
@@ -368,6 +374,16 @@ fz_fd_new(int kind)
 	case FZ_FD_CONN:
 		fd = dup(fz_conn());
 		break;
+	case FZ_FD_MEMFD:
+		if ((fd = conf_text_fd("queue_dir /q\n", 13)) == -1)
+			abort();
+		break;
+	case FZ_FD_MEMFD_OPEN:
+		fd = memfd_create("fz", 0);
+		break;
+	case FZ_FD_FILE_RO:
+		fd = open("/proc/self/exe", O_RDONLY);
+		break;
 	default:
 		fd = open("/dev/null", O_RDONLY);
 	}
@@ -394,6 +410,10 @@ fz_fd_is(int fd, int kind)
 	case FZ_FD_PIPE:
 	case FZ_FD_PIPE_W:
 		return S_ISFIFO(st.st_mode);
+	case FZ_FD_MEMFD:
+	case FZ_FD_MEMFD_OPEN:
+	case FZ_FD_FILE_RO:
+		return S_ISREG(st.st_mode);
 	default:
 		return S_ISCHR(st.st_mode);
 	}

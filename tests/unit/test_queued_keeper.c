@@ -3,7 +3,10 @@
  * (queue/queued_keeper.c, keeper_take): [S] with a pipe's read end and a
  * pipe's write end starts lspawn; the two swapped, a socket, a file, one
  * descriptor or three, another frame, or a frame the channel refused end
- * the keeper; end of file is the end.
+ * the keeper; end of file is the end.  [C] with a sealed memfd (what
+ * queued sends) or a regular file open read-only is the configuration
+ * for the next lspawn; a writable memfd or file, /dev/null, a pipe, a
+ * socket, no descriptor or two end the keeper.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,11 +15,15 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "chan.h"
+#include "conf.h"
 #include "queued.h"
 
 static struct chan_msg	 msg;
@@ -67,11 +74,55 @@ test_take(void **state)
 	(void)close(null);
 }
 
+static void
+test_take_conf(void **state)
+{
+	const char	 text[] = "queue_dir /var/spool/facteur\n";
+	char		 path[64], tmp[] = "/tmp/test_queued_keeper.XXXXXX";
+	int		 sealed, open_memfd, ro, rw, wo, reg, jp[2], null;
+
+	(void)state;
+	assert_true((sealed = conf_text_fd(text, sizeof(text) - 1)) != -1);
+	assert_true((open_memfd = memfd_create("t", 0)) != -1);
+	(void)snprintf(path, sizeof(path), "/proc/self/fd/%d", open_memfd);
+	/* the same memfd, unsealed, open read-only: nobody writes through it */
+	assert_true((ro = open(path, O_RDONLY)) != -1);
+	assert_true((wo = open(path, O_WRONLY)) != -1);
+	assert_true((reg = mkstemp(tmp)) != -1);
+	assert_int_equal(unlink(tmp), 0);
+	assert_true((rw = dup(reg)) != -1);
+	assert_int_equal(pipe(jp), 0);
+	assert_true((null = open("/dev/null", O_RDONLY)) != -1);
+
+	assert_int_equal(take("C", 1, sealed, -1, 1), 2);
+	assert_int_equal(take("C", 1, ro, -1, 1), 2);
+	assert_int_equal(take("C", 1, open_memfd, -1, 1), -1);
+	assert_int_equal(take("C", 1, wo, -1, 1), -1);
+	assert_int_equal(take("C", 1, rw, -1, 1), -1);
+	assert_int_equal(take("C", 1, null, -1, 1), -1);
+	assert_int_equal(take("C", 1, jp[0], -1, 1), -1);
+	assert_int_equal(take("C", 1, sealed, -1, 0), -1);
+	assert_int_equal(take("C", 1, sealed, sealed, 2), -1);
+	assert_int_equal(take("C", 2, sealed, -1, 1), -1);
+	/* [S] with the configuration instead of a pipe */
+	assert_int_equal(take("S", 1, sealed, jp[1], 2), -1);
+	(void)close(sealed);
+	(void)close(open_memfd);
+	(void)close(ro);
+	(void)close(wo);
+	(void)close(rw);
+	(void)close(reg);
+	(void)close(jp[0]);
+	(void)close(jp[1]);
+	(void)close(null);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_take),
+		cmocka_unit_test(test_take_conf),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
