@@ -91,8 +91,23 @@ MUTANTS = [
      "\tif (r != 1 || (!busy && 0) || nfds != 0 ||",
      "lspawn_result", "a result from a worker that has no job"),
     ("queue/queued_keeper.c",
-     "\t    !keeper_pipe_end(m->fds[0], O_RDONLY) ||\n", "",
+     "\t    keeper_pipe_end(m->fds[0], O_RDONLY) &&\n", "",
      "keeper", "lspawn started on a job descriptor that is no pipe"),
+    ("queue/queued_keeper.c",
+     "(sl & seals) == seals;", "(sl & seals) == 0;",
+     "keeper", "a writable memfd taken as lspawn's configuration"),
+    ("queue/queued_keeper.c",
+     "!S_ISREG(st.st_mode) ||\n\t    (fl", "\n\t    (fl",
+     "keeper", "a pipe or /dev/null taken as lspawn's configuration"),
+    # bound checks of the frame parsers under the channel targets
+    ("lib/base/netstring.c",
+     "\t\tif (nf >= maxf)\n\t\t\treturn -1;\n", "",
+     "login_split", "more fields than the caller has room for (written "
+     "past its array)"),
+    ("deliver/deliver_wire.c",
+     "\t\tif (i >= max || (unsigned char)s[i] < 0x20",
+     "\t\tif ((i >= max && 0) || (unsigned char)s[i] < 0x20",
+     "deliver_wire", "a worker's result text over DELIVER_TEXT_MAX"),
 ]
 
 
