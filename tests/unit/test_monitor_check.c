@@ -8,9 +8,10 @@
  * message, AUTH twice or after CLOSE, STARTTLS but from a resident's
  * smtpsession session outside a transaction and before AUTH with the
  * connection's own socket, anything while the resident owes a reply);
- * wrong field and descriptor counts, unknown names, paths that do not
- * parse, fields with control bytes or too long, malformed queue IDs and
- * error counts.
+ * wrong field and descriptor counts for every request, unknown names,
+ * paths that do not parse, fields with control bytes or too long (each
+ * limit from both sides: a local part, a path, a user name, the host
+ * name STARTTLS hands on), malformed queue IDs and error counts.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,11 +20,13 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "chan.h"
 #include "conf.h"
 #include "smtpd.h"
@@ -297,6 +300,130 @@ test_unknown(void **state)
 	(void)close(sv[1]);
 }
 
+/* Every request, in a state that takes it, with a field too few or more. */
+static void
+test_counts(void **state)
+{
+	int	 conn[2], fds[2];
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, conn), 0);
+	fresh(SMTPD_MX, 1);
+	identify(conn[0]);
+	rc.pidfd = 9;
+	assert_int_equal(CHECK(-1, "MAIL", "<>", "ASCII"), MREQ_MAIL);
+	assert_int_equal(CHECK(-1, "MAIL", "<>"), -1);
+	assert_int_equal(CHECK(-1, "MAIL", "<>", "ASCII", "x"), -1);
+	assert_int_equal(CHECK(-1, "AUTH", "alice", "secret"), MREQ_AUTH);
+	assert_int_equal(CHECK(-1, "AUTH", "alice", "secret", "x"), -1);
+	assert_int_equal(CHECK(conn[0], "STARTTLS", "0", "H"), MREQ_STARTTLS);
+	assert_int_equal(CHECK(conn[0], "STARTTLS", "0"), -1);
+	assert_int_equal(CHECK(conn[0], "STARTTLS", "0", "H", "x"), -1);
+	assert_int_equal(CHECK(conn[0], "STARTTLS"), -1);
+	/* the connection's socket twice */
+	memset(&msg, 0, sizeof(msg));
+	msg.f[0] = (char *)"STARTTLS";
+	msg.f[1] = (char *)"0";
+	msg.f[2] = (char *)"H";
+	msg.nf = 3;
+	fds[0] = fds[1] = conn[0];
+	memcpy(msg.fds, fds, sizeof(fds));
+	msg.nfds = 2;
+	{
+		const char	*why = NULL;
+
+		assert_int_equal(monitor_check(&mon, &msg, &why), -1);
+		assert_non_null(why);
+	}
+	mon.tx_open = 1;
+	mon.tx_nrcpt = 1;
+	assert_int_equal(CHECK(-1, "MSGSTART", QID), MREQ_MSGSTART);
+	assert_int_equal(CHECK(-1, "MSGSTART"), -1);
+	assert_int_equal(CHECK(-1, "MSGSTART", QID, QID), -1);
+	assert_int_equal(CHECK(-1, "RCPT", "<a@b.example>"), MREQ_RCPT);
+	assert_int_equal(CHECK(-1, "RCPT"), -1);
+	rc.q_on = 1;
+	assert_int_equal(CHECK(-1, "MSGEND"), MREQ_MSGEND);
+	assert_int_equal(CHECK(-1, "MSGABORT"), MREQ_MSGABORT);
+	assert_int_equal(CHECK(-1, "MSGABORT", ""), -1);
+	(void)close(conn[0]);
+	(void)close(conn[1]);
+}
+
+/* In the resident, nothing while an AUTH check or a queue reply is owed. */
+static void
+test_pending(void **state)
+{
+	int	 conn[2];
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, conn), 0);
+	fresh(SMTPD_MX, 1);
+	identify(conn[0]);
+	rc.pidfd = 9;
+	rc.auth_fd = 7;
+	assert_int_equal(CHECK(-1, "MAIL", "<>", "ASCII"), -1);
+	assert_int_equal(CHECK(conn[0], "STARTTLS", "0", "H"), -1);
+	rc.auth_fd = -1;
+	mon.tx_open = 1;
+	mon.tx_nrcpt = 1;
+	rc.q_owed = 'E';
+	assert_int_equal(CHECK(-1, "RCPT", "<a@b.example>"), -1);
+	assert_int_equal(CHECK(-1, "MSGSTART", QID), -1);
+	assert_int_equal(CHECK(-1, "AUTH", "alice", "secret"), -1);
+	rc.q_owed = 0;
+	assert_int_equal(CHECK(-1, "RCPT", "<a@b.example>"), MREQ_RCPT);
+	(void)close(conn[0]);
+	(void)close(conn[1]);
+}
+
+/* Each limit of a field from both sides. */
+static void
+test_limits(void **state)
+{
+	char	 local[ADDR_LOCAL_MAX + 2], path[ADDR_TEXT_MAX + 16];
+	char	 host[MONITOR_PEER_NAME_MAX + 3];
+	int	 conn[2];
+
+	(void)state;
+	fresh(SMTPD_MX, 0);
+	memset(local, 'l', sizeof(local) - 1);
+	local[ADDR_LOCAL_MAX] = '\0';
+	(void)snprintf(path, sizeof(path), "<%s@example.net>", local);
+	assert_int_equal(CHECK(-1, "MAIL", path, "ASCII"), MREQ_MAIL);
+	local[ADDR_LOCAL_MAX] = 'l';
+	local[ADDR_LOCAL_MAX + 1] = '\0';
+	(void)snprintf(path, sizeof(path), "<%s@example.net>", local);
+	assert_int_equal(CHECK(-1, "MAIL", path, "ASCII"), -1);
+	/* longer than any path the parser gives back */
+	memset(path, 'a', sizeof(path) - 1);
+	path[0] = '<';
+	path[sizeof(path) - 2] = '>';
+	path[sizeof(path) - 1] = '\0';
+	assert_int_equal(CHECK(-1, "MAIL", path, "ASCII"), -1);
+	/* a recipient needs a local part; <> is a sender's only */
+	mon.tx_open = 1;
+	assert_int_equal(CHECK(-1, "RCPT", "<\"\"@example.org>"), -1);
+	assert_int_equal(CHECK(-1, "RCPT", "<@example.org>"), -1);
+	assert_int_equal(CHECK(-1, "RCPT", "<alice@example.org"), -1);
+	assert_int_equal(CHECK(-1, "RCPT", "alice@example.org>"), -1);
+	/* STARTTLS: "H" and a host name of at most MONITOR_PEER_NAME_MAX */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, conn), 0);
+	fresh(SMTPD_MX, 1);
+	identify(conn[0]);
+	rc.pidfd = 9;
+	host[0] = 'H';
+	memset(host + 1, 'h', MONITOR_PEER_NAME_MAX);
+	host[MONITOR_PEER_NAME_MAX + 1] = '\0';
+	assert_int_equal(CHECK(conn[0], "STARTTLS", "0", host), MREQ_STARTTLS);
+	host[MONITOR_PEER_NAME_MAX + 1] = 'h';
+	host[MONITOR_PEER_NAME_MAX + 2] = '\0';
+	assert_int_equal(CHECK(conn[0], "STARTTLS", "0", host), -1);
+	assert_int_equal(CHECK(conn[0], "STARTTLS", "0", "H\x7f"), -1);
+	(void)close(conn[0]);
+	(void)close(conn[1]);
+}
+
 int
 main(void)
 {
@@ -307,6 +434,9 @@ main(void)
 		cmocka_unit_test(test_auth),
 		cmocka_unit_test(test_starttls),
 		cmocka_unit_test(test_unknown),
+		cmocka_unit_test(test_counts),
+		cmocka_unit_test(test_pending),
+		cmocka_unit_test(test_limits),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
