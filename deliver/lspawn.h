@@ -27,6 +27,8 @@
 #define LSPAWN_WAIT_MAX		10000	/* jobs queued beyond the concurrency */
 #define LSPAWN_TEXT_MAX		500	/* octets of result text */
 #define LSPAWN_OUT_MAX		1024	/* octets of a worker's output kept */
+/* octets of a worker's output read at one wake-up at most */
+#define LSPAWN_OUT_DRAIN	65536
 
 enum job_kind {
 	JOB_WORKER,	/* a Maildir write: a delivery worker of its uid */
@@ -85,6 +87,20 @@ struct worker {
 	char		 out[LSPAWN_OUT_MAX + 1];
 };
 TAILQ_HEAD(workerq, worker);
+
+/*
+ * lspawn_out.c: a worker's output (its fds 1 and 2, any octets).
+ * worker_out_read reads what is there, up to LSPAWN_OUT_DRAIN octets
+ * (the poll loop calls again), keeping LSPAWN_OUT_MAX (closes outfd at
+ * EOF); worker_out_line gives its first line, control
+ * bytes made '?' and at most n - 1 octets, 0 when there was none;
+ * worker_out_lines gives each non-empty line so to emit.  Both empty
+ * the output.
+ */
+void	worker_out_read(struct worker *);
+int	worker_out_line(struct worker *, char *line, size_t n);
+void	worker_out_lines(struct worker *, void (*emit)(void *, const char *),
+	    void *arg);
 
 struct lspawn {
 	const struct conf *conf;

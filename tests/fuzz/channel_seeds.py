@@ -321,6 +321,31 @@ def lspawn_result_seeds():
     s("eof_idle", 0, b"")
 
 
+def lspawn_output_seeds():
+    t = "lspawn_output"
+    FIRST, ALL = 0, 1
+
+    def s(name, data, chunk=0, mode=FIRST, every=0, size=0):
+        seed(t, name, bytes([chunk, mode | (every << 1), size]) + data)
+
+    s("nothing", b"")
+    s("first_line", b"deliver: cannot open Maildir/tmp\n")
+    s("first_line_crs", b"4.2.2 over quota\r\r\nsecond\n")
+    s("first_line_nul", b"before\0after\n")
+    s("first_line_control", b"\x1b[31mred\x7f\x01\n")
+    s("first_line_empty", b"\r\r\nsecond\n")
+    s("first_line_cut", b"x" * 40 + b"\n", size=10)
+    s("first_line_long", b"y" * 2000)
+    s("first_each_chunk", b"one\ntwo\nthree\n" * 5, chunk=7, every=2)
+    s("lines", b"procmail: delivered\nwarning: x\n", mode=ALL)
+    s("lines_empty", b"\n\n\r\n\na\n", mode=ALL)
+    s("lines_nul", b"one\ntwo\0three\nfour\n", mode=ALL)
+    s("lines_control", b"a\tb\x1bc\n\x7f\n", mode=ALL)
+    s("lines_no_newline", b"last words", mode=ALL)
+    s("lines_over", (b"z" * 99 + b"\n") * 30, chunk=255, mode=ALL)
+    s("lines_each_chunk", b"line\n" * 40, chunk=3, mode=ALL, every=5)
+
+
 def deliver_wire_seeds():
     # the older seeds of this target are hand-written files; these are
     # the text bound's two sides
@@ -366,6 +391,7 @@ def main(argv):
     lspawn_result_seeds()
     keeper_seeds()
     deliver_wire_seeds()
+    lspawn_output_seeds()
     targets = argv[1:] or sorted(SEEDS)
     for t in targets:
         d = os.path.join(HERE, "corpus", t)

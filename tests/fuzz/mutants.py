@@ -99,6 +99,12 @@ MUTANTS = [
     ("queue/queued_keeper.c",
      "!S_ISREG(st.st_mode) ||\n\t    (fl", "\n\t    (fl",
      "keeper", "a pipe or /dev/null taken as lspawn's configuration"),
+    ("deliver/lspawn_out.c",
+     "\tlog_sanitize(line, w->out, n);", "\t(void)strlcpy(line, w->out, n);",
+     "lspawn_output", "a worker's control bytes reach lspawn's log"),
+    ("deliver/lspawn_out.c",
+     "LSPAWN_OUT_MAX - w->outlen);", "LSPAWN_OUT_MAX + 1 - w->outlen);",
+     "lspawn_output", "a worker's output kept past its buffer"),
     # bound checks of the frame parsers under the channel targets
     ("lib/base/netstring.c",
      "\t\tif (nf >= maxf)\n\t\t\treturn -1;\n", "",

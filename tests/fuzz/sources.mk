@@ -22,4 +22,5 @@ FUZZ_PROGS_fuzz_qwriter_answer = smtpd
 FUZZ_PROGS_fuzz_auth_verdict  = smtpd
 FUZZ_PROGS_fuzz_lspawn_job    = lspawn
 FUZZ_PROGS_fuzz_lspawn_result = lspawn
+FUZZ_PROGS_fuzz_lspawn_output = lspawn
 FUZZ_PROGS_fuzz_keeper        = queued

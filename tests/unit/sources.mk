@@ -25,4 +25,5 @@ TEST_SRCS_test_imap_section       = $(IMAP_MIME_SRCS)
 TEST_PROGS_test_monitor_check  = smtpd
 TEST_PROGS_test_resident_wire  = smtpd facteur
 TEST_PROGS_test_lspawn_job     = lspawn
+TEST_PROGS_test_lspawn_out     = lspawn
 TEST_PROGS_test_queued_keeper  = queued
