@@ -114,6 +114,25 @@ MUTANTS = [
      "\t\tif (i >= max || (unsigned char)s[i] < 0x20",
      "\t\tif ((i >= max && 0) || (unsigned char)s[i] < 0x20",
      "deliver_wire", "a worker's result text over DELIVER_TEXT_MAX"),
+    # the parsers' own targets: a bound check removed
+    ("lib/base/netstring.c",
+     "\t\tif (len > max)\n", "\t\tif (len > max && 0)\n",
+     "netstring", "a netstring longer than its maximum"),
+    ("lib/queue/qmail_env.c",
+     "buf_init(&e->rec, 1 + QUEUE_ADDR_MAX);",
+     "buf_init(&e->rec, 2 + QUEUE_ADDR_MAX);",
+     "qmail_env", "an envelope address over QUEUE_ADDR_MAX read"),
+    ("lib/smtp/smtp_cmd.c",
+     "\tif (n > SMTP_HELO_MAX)\n", "\tif (n > SMTP_HELO_MAX && 0)\n",
+     "smtp_cmd", "a HELO name over SMTP_HELO_MAX"),
+    ("lib/auth/sasl.c",
+     "\tif (len > SASL_NAME_MAX)\n\t\treturn SASL_ERR_TOO_LONG;\n", "",
+     "sasl", "a SASL user name over SASL_NAME_MAX"),
+    ("lib/queue/queue_env.c",
+     "\tif (n > QUEUE_ADDR_MAX)\n\t\treturn 0;\n\tfor (i = 0; i < n; i++)\n"
+     "\t\tif ((unsigned char)s[i] < 0x20",
+     "\tfor (i = 0; i < n; i++)\n\t\tif ((unsigned char)s[i] < 0x20",
+     "queue_env", "an envelope file's address over QUEUE_ADDR_MAX"),
 ]
 
 
