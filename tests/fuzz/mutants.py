@@ -133,6 +133,28 @@ MUTANTS = [
      "\t\tif ((unsigned char)s[i] < 0x20",
      "\tfor (i = 0; i < n; i++)\n\t\tif ((unsigned char)s[i] < 0x20",
      "queue_env", "an envelope file's address over QUEUE_ADDR_MAX"),
+    ("lib/mail/addr_path.c",
+     "\tif (*len >= ADDR_LOCAL_MAX)\n", "\tif (*len >= ADDR_LOCAL_MAX + 1)\n",
+     "addr_path", "a local part of ADDR_LOCAL_MAX + 1 octets"),
+    ("lib/mail/addr_list.c",
+     "\t\tp->ret = r;\n", "",
+     "addr_list", "a caller's stop from the callback lost"),
+    ("lib/conf/alias_item.c",
+     "\tmax = bufsz - 1 < ALIAS_ITEM_MAX ? bufsz - 1 : ALIAS_ITEM_MAX;",
+     "\tmax = bufsz < ALIAS_ITEM_MAX ? bufsz : ALIAS_ITEM_MAX + 1;",
+     "alias_item", "an alias item one octet over ALIAS_ITEM_MAX (its NUL "
+     "past the buffer)"),
+    ("lib/auth/auth_state.c",
+     "strtonum(c, 0, STATE_COUNT_MAX, &err)",
+     "strtonum(c, 0, STATE_COUNT_MAX + 1, &err)",
+     "auth_state", "a failure count over AUTH_STATE_COUNT_MAX"),
+    ("lib/mail/crlf.c",
+     "\t\tif (c->bol && stuff && p[i] == '.') {",
+     "\t\tif (stuff && p[i] == '.') {",
+     "crlf", "a dot stuffed inside a line"),
+    ("lib/mail/header_scan.c",
+     "\t\tif (o + 1 >= outsz) {", "\t\tif (o >= outsz) {",
+     "header_scan", "an unfolded value's NUL past its buffer"),
 ]
 
 
