@@ -3,8 +3,9 @@
  * reader whole and in pieces of varying size (the first byte picks the
  * size), checks that both agree, that a whole envelope re-encodes to
  * what it was read as (the envelope byte for byte; its extension of DSN
- * parameters field for field, re-encoded and read again), and that every
- * error has a code and a reason.
+ * parameters field for field, re-encoded and read again), that no
+ * address is over QUEUE_ADDR_MAX octets, and that every error has a
+ * code and a reason.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -70,8 +71,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    (const char *const *)a.rcpt, a.nrcpt) != 0 ||
 		    out.len > ta || memcmp(out.data, data, out.len) != 0)
 			abort();
+		if (strlen(a.sender) > QUEUE_ADDR_MAX)
+			abort();
 		for (i = 0; i < a.nrcpt; i++)
-			if (strcmp(a.rcpt[i], b.rcpt[i]) != 0)
+			if (strcmp(a.rcpt[i], b.rcpt[i]) != 0 ||
+			    strlen(a.rcpt[i]) > QUEUE_ADDR_MAX)
 				abort();
 		/* the extension, written again and read back */
 		memset(&d, 0, sizeof(d));
