@@ -268,6 +268,30 @@ qlist_on_msg(struct qlist_out *o)
 	    o->msg.size, when, sender) < 0 ? -1 : 0;
 }
 
+const char *
+qlist_reason_text(const char *reason)
+{
+	const char	*p = reason;
+	size_t		 n;
+	int		 part;
+
+	/* class.subject.detail: [245] "." 1-3 digits "." 1-3 digits, blank */
+	if (*p != '2' && *p != '4' && *p != '5')
+		return reason;
+	p++;
+	for (part = 0; part < 2; part++) {
+		if (*p++ != '.')
+			return reason;
+		n = strspn(p, "0123456789");
+		if (n == 0 || n > 3)
+			return reason;
+		p += n;
+	}
+	if (*p != ' ' || p[1] == '\0')
+		return reason;
+	return p + 1;
+}
+
 static int
 qlist_on_job(struct qlist_out *o)
 {
@@ -288,7 +312,7 @@ qlist_on_job(struct qlist_out *o)
 			r = buf_append_str(&o->rcpts, ", \"delay_reason\": ");
 			if (r != -1)
 				r = qlist_json_string(&o->rcpts,
-				    o->job.reason);
+				    qlist_reason_text(o->job.reason));
 		}
 		if (r != -1)
 			r = buf_putc(&o->rcpts, '}');
@@ -298,7 +322,7 @@ qlist_on_job(struct qlist_out *o)
 	if (o->job.attempts > 0 && o->job.reason[0] != '\0' &&
 	    strcmp(o->job.reason, o->reason) != 0) {
 		(void)strlcpy(o->reason, o->job.reason, sizeof(o->reason));
-		qlist_safe(o->job.reason, s, sizeof(s));
+		qlist_safe(qlist_reason_text(o->job.reason), s, sizeof(s));
 		if (fprintf(o->out, "(%s)\n", s) < 0)
 			return -1;
 	}

@@ -54,6 +54,12 @@ int	qlist_msg_parse(const struct chan_msg *, struct qlist_msg *);
 int	qlist_job_parse(const struct chan_msg *, struct qlist_job *);
 /* s with each control byte as '?', into out (n octets). */
 void	qlist_safe(const char *s, char *out, size_t n);
+/*
+ * A reason as mailq and postqueue -j show it, as Postfix's do: without
+ * the enhanced status code it starts with ("4.2.2 mailbox full" ->
+ * "mailbox full"; a reason without one as it is).
+ */
+const char *qlist_reason_text(const char *reason);
 /* s as a JSON string, quotes included, appended to out. */
 int	qlist_json_string(struct buf *out, const char *s);
 

@@ -154,6 +154,21 @@ test_text(void **state)
 	buf_free(&b);
 	qlist_safe("a\x1b[31mb\tc", out, sizeof(out));
 	assert_string_equal(out, "a?[31mb?c");
+	/* mailq's reasons, as Postfix's: without the status code */
+	assert_string_equal(qlist_reason_text("4.2.2 mailbox full"),
+	    "mailbox full");
+	assert_string_equal(qlist_reason_text("4.4.1 host x[192.0.2.1] said: "
+	    "451 4.3.0 later (in reply to MAIL FROM command)"),
+	    "host x[192.0.2.1] said: 451 4.3.0 later (in reply to MAIL FROM "
+	    "command)");
+	assert_string_equal(qlist_reason_text("5.123.999 x"), "x");
+	assert_string_equal(qlist_reason_text("no code here"), "no code here");
+	assert_string_equal(qlist_reason_text("4.2.2"), "4.2.2");
+	assert_string_equal(qlist_reason_text("4.2.2 "), "4.2.2 ");
+	assert_string_equal(qlist_reason_text("3.2.2 x"), "3.2.2 x");
+	assert_string_equal(qlist_reason_text("4.2222.2 x"), "4.2222.2 x");
+	assert_string_equal(qlist_reason_text("4..2 x"), "4..2 x");
+	assert_string_equal(qlist_reason_text(""), "");
 }
 
 int
