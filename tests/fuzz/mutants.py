@@ -10,6 +10,10 @@ target).  A mutant whose text is no longer in its file is reported
 
     /usr/bin/python3 tests/fuzz/mutants.py [number ...]
 
+With FUZZ_RUNS=0 the targets run their seeds alone, no mutation: every
+mutant here is caught that way too, by a seed on the bound it breaks,
+so that catching it does not hang on what the fuzzer happens to try.
+
 Run it from a clean worktree: it rewrites the files it mutates (and
 restores them, also on ^C).  Not part of `make check`."""
 import os
@@ -184,6 +188,16 @@ MUTANTS = [
      "v->num < k->min || v->num > k->max) {",
      "v->num < k->min || v->num > k->max + 1) {",
      "conf", "a number one over its key's maximum"),
+    ("imapd/imap_quote.c",
+     "['\"'] = 1, ['\\\\'] = 1,", "['\"'] = 0, ['\\\\'] = 1,",
+     "imap_envelope", "a '\"' in a header left unescaped in ENVELOPE"),
+    ("lib/maildir/maildir_name.c",
+     "\tif (nf + 1 > sizeof(fl) - 2) {", "\tif (nf + 1 > sizeof(fl) - 1) {",
+     "maildir_name", "a 63rd flag written (62 are read back)"),
+    ("lib/conf/aliases.c",
+     "\tif (r->nseen >= ALIASES_EXPAND_MAX) {",
+     "\tif (r->nseen >= ALIASES_EXPAND_MAX + 1) {",
+     "table", "an alias expanding to ALIASES_EXPAND_MAX + 1 targets"),
 ]
 
 
