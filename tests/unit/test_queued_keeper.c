@@ -3,18 +3,22 @@
  * (queue/queued_keeper.c, keeper_take): [S] with a pipe's read end and a
  * pipe's write end starts lspawn; the two swapped, a socket, a file, one
  * descriptor or three, another frame, or a frame the channel refused end
- * the keeper; end of file is the end.  [C] with a sealed memfd (what
- * queued sends) or a regular file open read-only is the configuration
- * for the next lspawn; a writable memfd or file, /dev/null, a pipe, a
- * socket, no descriptor or two end the keeper.
+ * the keeper; end of file is the end.  [C] with a sealed memfd of the
+ * keeper's own user (the master's text, which queued hands on) is the
+ * configuration for the next lspawn; a memfd or file open read-only, a
+ * writable one, /dev/null, a pipe, a socket, no descriptor or two end
+ * the keeper, and so does a sealed memfd another user made (queued after
+ * it gave up root: test_take_conf_other, as root only, the user changed
+ * with setfsuid).
  *
  * And the keeper process itself (keeper_start), as a subverted queued
  * would talk to it: it starts "lspawn" (here a script that writes down
  * its arguments and the configuration on its fd 3, from its start as
- * lspawn's pread reads it) only for [S] with two
- * pipe ends after a [C], with the configuration queued sent; for a
- * socket as the job pipe, a writable memfd, a pipe as the configuration
- * or an unknown frame it exits 111 without starting anything.
+ * lspawn's pread reads it) only for [S] with two pipe ends after a [C],
+ * with the configuration queued sent; for a socket as the job pipe, a
+ * writable memfd, a pipe or another user's sealed memfd as the
+ * configuration, or an unknown frame it exits 111 without starting
+ * anything.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +26,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <sys/fsuid.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <fcntl.h>
@@ -96,7 +102,8 @@ test_take_conf(void **state)
 	assert_true((sealed = conf_text_fd(text, sizeof(text) - 1)) != -1);
 	assert_true((open_memfd = memfd_create("t", 0)) != -1);
 	(void)snprintf(path, sizeof(path), "/proc/self/fd/%d", open_memfd);
-	/* the same memfd, unsealed, open read-only: nobody writes through it */
+	/* the same memfd, unsealed, open read-only: queued could still
+	 * change it through the descriptor it kept */
 	assert_true((ro = open(path, O_RDONLY)) != -1);
 	assert_true((wo = open(path, O_WRONLY)) != -1);
 	assert_true((reg = mkstemp(tmp)) != -1);
@@ -106,7 +113,7 @@ test_take_conf(void **state)
 	assert_true((null = open("/dev/null", O_RDONLY)) != -1);
 
 	assert_int_equal(take("C", 1, sealed, -1, 1), 2);
-	assert_int_equal(take("C", 1, ro, -1, 1), 2);
+	assert_int_equal(take("C", 1, ro, -1, 1), -1);
 	assert_int_equal(take("C", 1, open_memfd, -1, 1), -1);
 	assert_int_equal(take("C", 1, wo, -1, 1), -1);
 	assert_int_equal(take("C", 1, rw, -1, 1), -1);
@@ -126,6 +133,36 @@ test_take_conf(void **state)
 	(void)close(jp[0]);
 	(void)close(jp[1]);
 	(void)close(null);
+}
+
+/* A sealed memfd of text made by uid (the memfd's owner is the fsuid). */
+static int
+sealed_memfd_of(uid_t uid, const char *text)
+{
+	int	 fd;
+
+	(void)setfsuid(uid);
+	fd = conf_text_fd(text, strlen(text));
+	(void)setfsuid(geteuid());
+	assert_true(fd != -1);
+	return fd;
+}
+
+/* queued after the drop makes a sealed memfd of its own text: refused. */
+static void
+test_take_conf_other(void **state)
+{
+	struct stat	 st;
+	int		 fd;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	fd = sealed_memfd_of(65534, "mailbox_command = /tmp/x\n");
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_int_equal(st.st_uid, 65534);
+	assert_int_equal(take("C", 1, fd, -1, 1), -1);
+	(void)close(fd);
 }
 
 static char	 kdir[] = "/tmp/test_keeper.XXXXXX";
@@ -260,7 +297,9 @@ test_keeper_refuses(void **state)
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	assert_true((conf = conf_text_fd(text, sizeof(text) - 1)) != -1);
 	assert_true((open_memfd = memfd_create("t", 0)) != -1);
-	for (k = 0; k < 5; k++) {
+	for (k = 0; k < 6; k++) {
+		if (k == 5 && geteuid() != 0)
+			break;	/* as root only (test_take_conf_other) */
 		pid = keeper_up();
 		fds[0] = conf;
 		keeper_send("C", fds, 1);
@@ -282,6 +321,12 @@ test_keeper_refuses(void **state)
 		case 3:	/* a pipe as the configuration */
 			fds[0] = jp[0];
 			keeper_send("C", fds, 1);
+			break;
+		case 5:	/* a text queued wrote after giving up root */
+			fds[0] = sealed_memfd_of(65534,
+			    "mailbox_command = /tmp/x\n");
+			keeper_send("C", fds, 1);
+			(void)close(fds[0]);
 			break;
 		default:	/* a frame the keeper has no use for */
 			fds[0] = jp[0];
@@ -312,6 +357,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_take),
 		cmocka_unit_test(test_take_conf),
+		cmocka_unit_test(test_take_conf_other),
 		cmocka_unit_test(test_keeper_starts_lspawn),
 		cmocka_unit_test(test_keeper_refuses),
 	};
