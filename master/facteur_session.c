@@ -4,11 +4,12 @@
  * handing the connection to the service's resident server
  * (facteur_resident.c), which reports the pid that serves it.
  * Limits: max_sessions per service and max_sessions_per_client per client
- * address and service.  Over a limit, overload_action = reply starts the
+ * address and service (clients in mynetworks are exempt from the second).  Over a limit, overload_action = reply starts the
  * program anyway with -O, and it answers "busy" in its own protocol
  * (SMTP 421, POP3 -ERR [SYS/TEMP], IMAP * BYE) and exits; overload_action
  * = close closes the connection without a word.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -22,6 +23,7 @@
 #include "facteur.h"
 #include "fdio.h"
 #include "log.h"
+#include "netaddr.h"
 
 static struct session	 sessions[MASTER_SESSIONS_MAX];
 static int		 nsessions;
@@ -53,6 +55,35 @@ session_count_peer(const struct service *svc,
 		if (sessions[i].svc == svc && peer_same(&sessions[i].peer, peer))
 			n++;
 	return n;
+}
+
+/*
+ * 1 if the client is in mynetworks: such clients (a site's own relays and
+ * programs, a benchmark on loopback) are not held to
+ * max_sessions_per_client, as Postfix exempts $mynetworks from
+ * smtpd_client_connection_count_limit.  max_sessions still holds.
+ */
+static int
+session_peer_exempt(const struct conf *conf,
+    const struct sockaddr_storage *peer)
+{
+	const char *const	*w;
+	char			 addr[INET6_ADDRSTRLEN];
+	const void		*a;
+	size_t			 nw;
+
+	w = conf_list(conf, "mynetworks", &nw);
+	if (nw == 0)
+		return 0;
+	if (peer->ss_family == AF_INET)
+		a = &((const struct sockaddr_in *)peer)->sin_addr;
+	else if (peer->ss_family == AF_INET6)
+		a = &((const struct sockaddr_in6 *)peer)->sin6_addr;
+	else
+		return 0;
+	if (inet_ntop(peer->ss_family, a, addr, sizeof(addr)) == NULL)
+		return 0;
+	return netaddr_list_match(w, nw, addr);
 }
 
 pid_t
@@ -134,7 +165,8 @@ session_accept(struct service *svc, int lfd, const struct conf *conf,
 		log_warnx("%s: max_sessions reached", svc->name);
 		over = 1;
 	} else if (session_count_peer(svc, &peer) >=
-	    conf_int(conf, "max_sessions_per_client")) {
+	    conf_int(conf, "max_sessions_per_client") &&
+	    !session_peer_exempt(conf, &peer)) {
 		log_warnx("%s: max_sessions_per_client reached", svc->name);
 		over = 1;
 	}

@@ -83,8 +83,9 @@ const struct conf_key conf_keys[] = {
 	  "addresses for IMAP over implicit TLS" },
 	{ "max_sessions", CONF_INT, "100", 1, 10000,
 	  "sessions at once per service" },
-	{ "max_sessions_per_client", CONF_INT, "10", 1, 10000,
-	  "sessions at once per service from one client address" },
+	{ "max_sessions_per_client", CONF_INT, "50", 1, 10000,
+	  "sessions at once per service from one client address outside "
+	  "mynetworks" },
 	{ "overload_action", CONF_STR, "reply", 0, 0,
 	  "over a limit: reply (the program says busy) or close" },
 	{ "shutdown_grace", CONF_TIME, "10s", 0, 3600,
