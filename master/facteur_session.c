@@ -25,8 +25,9 @@
 #include "log.h"
 #include "netaddr.h"
 
-static struct session	 sessions[MASTER_SESSIONS_MAX];
-static int		 nsessions;
+/* grown by doubling as sessions come, up to MASTER_SESSIONS_MAX */
+static struct session	*sessions;
+static int		 nsessions, sessions_cap;
 static long long	 session_seq;	/* numbers for residents */
 
 static int
@@ -55,6 +56,27 @@ session_count_peer(const struct service *svc,
 		if (sessions[i].svc == svc && peer_same(&sessions[i].peer, peer))
 			n++;
 	return n;
+}
+
+/* Makes room for more sessions in the table; 0, or -1 (errno set). */
+static int
+sessions_grow(void)
+{
+	struct session	*n;
+	int		 cap;
+
+	if (sessions_cap >= MASTER_SESSIONS_MAX) {
+		errno = ENOSPC;
+		return -1;
+	}
+	cap = sessions_cap == 0 ? 256 : sessions_cap * 2;
+	if (cap > MASTER_SESSIONS_MAX)
+		cap = MASTER_SESSIONS_MAX;
+	if ((n = reallocarray(sessions, (size_t)cap, sizeof(*n))) == NULL)
+		return -1;
+	sessions = n;
+	sessions_cap = cap;
+	return 0;
 }
 
 /*
@@ -158,6 +180,11 @@ session_accept(struct service *svc, int lfd, const struct conf *conf,
 	if (fd == -1) {
 		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
 			log_warn("%s: accept", svc->name);
+		return;
+	}
+	if (nsessions == sessions_cap && sessions_grow() == -1) {
+		log_warn("%s: no room for one more session", svc->name);
+		close(fd);
 		return;
 	}
 	if (svc->nsessions >= conf_int(conf, "max_sessions") ||

@@ -81,9 +81,9 @@ const struct conf_key conf_keys[] = {
 	  "addresses for IMAP" },
 	{ "imaps_listen", CONF_LIST, "", 0, 0,
 	  "addresses for IMAP over implicit TLS" },
-	{ "max_sessions", CONF_INT, "100", 1, 10000,
+	{ "max_sessions", CONF_INT, "100", 1, 100000,
 	  "sessions at once per service" },
-	{ "max_sessions_per_client", CONF_INT, "50", 1, 10000,
+	{ "max_sessions_per_client", CONF_INT, "50", 1, 100000,
 	  "sessions at once per service from one client address outside "
 	  "mynetworks" },
 	{ "overload_action", CONF_STR, "reply", 0, 0,
