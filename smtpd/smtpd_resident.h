@@ -40,6 +40,12 @@ struct qpool {
 	int			 usable;	/* queue in place is possible */
 	int			 max;		/* smtpd_queue_writers */
 	struct qwriter		*w;		/* max slots */
+	/*
+	 * The writers' group commit (lib/base/gsync.h): a memfd the
+	 * resident makes and never maps; each writer gets it as fd 4.
+	 * -1: none (each writer fsyncs msg/ and env/ for itself).
+	 */
+	int			 gsync_fd;
 };
 
 /* One connection the resident serves. */
@@ -193,8 +199,11 @@ void	qpool_tick(struct qpool *, time_t now);
 /* Closes every writer's channel (they exit at end of file). */
 void	qpool_close(struct qpool *);
 
-/* qwriter.c: a queue writer's process, on its channel fd. */
-void	qwriter_run(const struct conf *, const struct smtpd_opts *, int fd)
-	    __attribute__((noreturn));
+/*
+ * qwriter.c: a queue writer's process, on its channel fd, with the group
+ * commit's region on gsync_fd (-1: none).
+ */
+void	qwriter_run(const struct conf *, const struct smtpd_opts *, int fd,
+	    int gsync_fd) __attribute__((noreturn));
 
 #endif

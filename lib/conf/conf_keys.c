@@ -102,6 +102,9 @@ const struct conf_key conf_keys[] = {
 	  "master: one long-lived smtpd per service forks per connection" },
 	{ "smtpd_queue_writers", CONF_INT, "16", 0, 1000,
 	  "resident smtpd: long-lived queue writers at most (0: a child each)" },
+	{ "queue_commit_window_ms", CONF_INT, "2", 0, 1000,
+	  "milliseconds a queue writer's fsync of msg/ or env/ may wait for "
+	  "writers about to commit (group commit; 0: no wait)" },
 	{ "smtpd_recipient_limit", CONF_INT, "1000", 1, 100000,
 	  "recipients in one SMTP transaction (more get 452 4.5.3)" },
 	{ "smtpd_error_limit", CONF_INT, "10", 1, 1000,
