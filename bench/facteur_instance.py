@@ -45,6 +45,10 @@ class Facteur:
             "tls_ticket_key_file": os.path.join(inst.etc, "tickets"),
             "restart_delay": "1s",
             "shutdown_grace": "5s",
+            # SMTP_BENCH_FACTEUR_CONF="key=value,key=value": settings
+            # to compare (docs/performance.md)
+            **dict(kv.split("=", 1) for kv in os.environ.get(
+                "SMTP_BENCH_FACTEUR_CONF", "").split(",") if "=" in kv),
         })
         log = open(inst.log_path, "ab")
         self.proc = subprocess.Popen(

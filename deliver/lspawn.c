@@ -8,7 +8,9 @@
  * delivers everything as that user (logged once).
  *
  * Frames on the two pipes (lib/ipc/chan.h, CHAN_STREAM):
- *   in:  J, slot, queue id, sender, recipient, user, extension
+ *   in:  J, slot, queue id, sender, recipient, user, extension, check
+ *        (check "1": the result of an earlier attempt may have been lost;
+ *        the worker looks in the Maildir first)
  *   out: R, slot, K|Z|D, text (one printable line, at most 500 octets)
  * A malformed frame means queued is broken or not queued: lspawn exits 111
  * at once (queued restarts it; jobs in flight become temporary failures).
@@ -45,7 +47,7 @@
 #include "log.h"
 #include "lspawn.h"
 
-#define LSPAWN_FIELDS	7
+#define LSPAWN_FIELDS	8
 
 static struct chan	jobs_in, results_out;	/* fd 0, fd 1 */
 
@@ -160,6 +162,9 @@ frame_handle(struct lspawn *ls, const struct chan_msg *m)
 	j->rcpt = f[4];
 	j->user = f[5];
 	j->ext = f[6];
+	if (strcmp(f[7], "0") != 0 && strcmp(f[7], "1") != 0)
+		protocol_fail("bad check field");
+	j->check = f[7][0] == '1';
 	if (ls->nwaiting >= LSPAWN_WAIT_MAX) {
 		res.status = 'Z';
 		(void)strlcpy(res.text, "too many jobs waiting in lspawn",
@@ -279,6 +284,7 @@ lspawn_setup(struct lspawn *ls, const struct conf *conf)
 	ls->max_jobs = (unsigned long)conf_int(conf, "local_worker_max_jobs");
 	ls->idle_ms = conf_int(conf, "local_worker_idle") * 1000;
 	ls->job_ms = conf_int(conf, "local_delivery_timeout") * 1000;
+	ls->window_ms = (int)conf_int(conf, "local_commit_window_ms");
 	ls->root = geteuid() == 0;
 	if (queue_open(&ls->queue, ls->queue_dir) == -1)
 		fatal("queue directory %s", ls->queue_dir);

@@ -30,6 +30,7 @@ struct job {
 	char	*rcpt;
 	char	*user;
 	char	*ext;
+	int	 check;		/* look in the Maildir first */
 	char	*frame;		/* a copy of the frame data */
 	int	 ready;		/* checked, user found, message open */
 	uid_t	 uid;		/* who delivers it (when ready) */
@@ -74,6 +75,7 @@ struct lspawn {
 	unsigned long	 max_jobs;	/* local_worker_max_jobs */
 	long long	 idle_ms;	/* local_worker_idle */
 	long long	 job_ms;	/* local_delivery_timeout */
+	int		 window_ms;	/* local_commit_window_ms */
 	int		 root;		/* started as root: switch users */
 	struct queue	 queue;		/* queue_dir, open */
 	struct jobq	 waiting;

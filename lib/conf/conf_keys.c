@@ -57,6 +57,9 @@ const struct conf_key conf_keys[] = {
 	  "how long an idle local delivery worker waits for a job" },
 	{ "local_delivery_timeout", CONF_TIME, "1h", 1, 86400,
 	  "longest one local delivery may take before its worker is killed" },
+	{ "local_commit_window_ms", CONF_INT, "2", 0, 1000,
+	  "milliseconds a delivery's fsync of a Maildir's new/ may wait for "
+	  "deliveries to it about to commit (group commit; 0: no wait)" },
 	{ "queue_scan_interval", CONF_TIME, "60s", 1, TIME_MAX,
 	  "how often queued rescans the queue without a trigger" },
 	{ "queue_retry_min", CONF_TIME, "5m", 1, TIME_MAX,
