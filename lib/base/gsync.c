@@ -1,8 +1,11 @@
 /*
- * gsync: group commit of directory fsyncs (see gsync.h).  One mutex and
- * one condition variable, process-shared, in a memfd; the mutex is
- * robust, so a process killed while it holds it (a few instructions at a
- * time, never across an fsync) does not stop the others.
+ * gsync: group commit of directory fsyncs (see gsync.h).  One mutex,
+ * process-shared and robust, in a memfd, so that a process killed while
+ * it holds it (a few instructions at a time, never across an fsync) does
+ * not stop the others; waiting is a futex on a sequence number that
+ * every change bumps, not a condition variable: glibc's condition
+ * variables keep counts of their waiters, and one killed while it waits
+ * would leave the next broadcast waiting for it forever.
  *
  * Per directory (slot): tickets.  An asker takes ticket t = ++asked; the
  * leader, when it starts an fsync, takes target = asked, and when the
@@ -14,11 +17,16 @@
  */
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include <linux/futex.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -47,8 +55,8 @@ struct gsync_slot {
 
 struct gsync {
 	uint32_t	 magic;
+	uint32_t	 seq;		/* bumped at every change; the futex */
 	pthread_mutex_t	 lock;
-	pthread_cond_t	 cond;
 	struct gsync_slot slot[GSYNC_SLOTS];
 };
 
@@ -57,7 +65,6 @@ gsync_create(void)
 {
 	struct gsync		*g;
 	pthread_mutexattr_t	 ma;
-	pthread_condattr_t	 ca;
 	int			 fd, saved;
 
 	if ((fd = memfd_create("gsync", MFD_CLOEXEC)) == -1)
@@ -71,11 +78,7 @@ gsync_create(void)
 	if (pthread_mutexattr_init(&ma) != 0 ||
 	    pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED) != 0 ||
 	    pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST) != 0 ||
-	    pthread_mutex_init(&g->lock, &ma) != 0 ||
-	    pthread_condattr_init(&ca) != 0 ||
-	    pthread_condattr_setpshared(&ca, PTHREAD_PROCESS_SHARED) != 0 ||
-	    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
-	    pthread_cond_init(&g->cond, &ca) != 0) {
+	    pthread_mutex_init(&g->lock, &ma) != 0) {
 		(void)munmap(g, sizeof(*g));
 		errno = ENOMEM;
 		goto fail;
@@ -135,12 +138,29 @@ gsync_unlock(struct gsync *g)
 	(void)pthread_mutex_unlock(&g->lock);
 }
 
-/* Waits on the condition until abs (CLOCK_MONOTONIC), holding the lock. */
+/*
+ * Waits, the lock released meanwhile, until the next change or abs
+ * (CLOCK_MONOTONIC); holds the lock again when it returns.
+ */
 static void
 gsync_wait(struct gsync *g, const struct timespec *abs)
 {
-	if (pthread_cond_timedwait(&g->cond, &g->lock, abs) == EOWNERDEAD)
-		(void)pthread_mutex_consistent(&g->lock);
+	uint32_t	 seen = __atomic_load_n(&g->seq, __ATOMIC_SEQ_CST);
+
+	gsync_unlock(g);
+	/* returns at once if seq moved since: no change is missed */
+	(void)syscall(SYS_futex, &g->seq, FUTEX_WAIT_BITSET, seen, abs, NULL,
+	    FUTEX_BITSET_MATCH_ANY);
+	gsync_lock(g);
+}
+
+/* Wakes every waiter: something changed. */
+static void
+gsync_wake(struct gsync *g)
+{
+	(void)__atomic_add_fetch(&g->seq, 1, __ATOMIC_SEQ_CST);
+	(void)syscall(SYS_futex, &g->seq, FUTEX_WAKE, INT32_MAX, NULL, NULL,
+	    0);
 }
 
 static void
@@ -165,10 +185,31 @@ gsync_passed(const struct timespec *ts)
 	    (now.tv_sec == ts->tv_sec && now.tv_nsec >= ts->tv_nsec);
 }
 
+/*
+ * 1 if pid is a live process: not gone, and not a zombie (a leader
+ * killed in its fsync is one until its parent reaps it).
+ */
 static int
 gsync_alive(pid_t pid)
 {
-	return pid > 0 && (kill(pid, 0) == 0 || errno != ESRCH);
+	char	 path[64], buf[128], *p;
+	ssize_t	 n;
+	int	 fd;
+
+	if (pid <= 0 || (kill(pid, 0) == -1 && errno == ESRCH))
+		return 0;
+	(void)snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return errno != ENOENT;
+	n = read(fd, buf, sizeof(buf) - 1);
+	(void)close(fd);
+	if (n <= 0)
+		return 1;
+	buf[n] = '\0';
+	/* "pid (comm) S ...": the state follows the last ')' */
+	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ')
+		return 1;
+	return p[2] != 'Z' && p[2] != 'X';
 }
 
 /* The slot of dirfd's directory, made if new; NULL when none is free. */
@@ -259,7 +300,7 @@ gsync_cancel(struct gsync *g, int dirfd)
 		return;
 	gsync_lock(g);
 	if ((s = gsync_slot(g, dirfd, 0)) != NULL && gsync_unintend(s, getpid()))
-		(void)pthread_cond_broadcast(&g->cond);
+		gsync_wake(g);
 	gsync_unlock(g);
 }
 
@@ -304,7 +345,7 @@ gsync_lead(struct gsync *g, struct gsync_slot *s, int dirfd, int window_ms)
 	if (target > s->done)
 		s->done = target;
 	s->leader = 0;
-	(void)pthread_cond_broadcast(&g->cond);
+	gsync_wake(g);
 }
 
 int
@@ -328,7 +369,7 @@ gsync_dir(struct gsync *g, int dirfd, int window_ms)
 	}
 	if (gsync_unintend(s, getpid()))
 		/* a leader waiting for us stops waiting */
-		(void)pthread_cond_broadcast(&g->cond);
+		gsync_wake(g);
 	t = ++s->asked;
 	for (;;) {
 		if (s->done >= t) {

@@ -261,6 +261,57 @@ test_leader_killed(void **state)
 	(void)close(p[1]);
 }
 
+/*
+ * A waiter killed while it waits leaves nothing behind that the others
+ * wait for (a condition variable would: its broadcast waits for every
+ * waiter it counted).
+ */
+static void
+test_waiter_killed(void **state)
+{
+	struct fixture	*f = *state;
+	struct gsync	*g;
+	pid_t		 sleeper, leader, waiter, last;
+	long long	 t0;
+
+	assert_non_null(g = gsync_attach(f->fd));
+	if ((sleeper = fork()) == 0) {
+		struct gsync *g2 = gsync_attach(f->fd);
+
+		(void)gsync_intend(g2, f->dirfd);
+		(void)pause();
+		_exit(0);
+	}
+	(void)usleep(50 * 1000);
+	/* leads, and waits up to 500 ms for the sleeper */
+	if ((leader = fork()) == 0) {
+		struct gsync *g2 = gsync_attach(f->fd);
+
+		_exit(gsync_dir(g2, f->dirfd, 500) == 0 ? 0 : 1);
+	}
+	(void)usleep(50 * 1000);
+	if ((waiter = fork()) == 0) {
+		struct gsync *g2 = gsync_attach(f->fd);
+
+		_exit(gsync_dir(g2, f->dirfd, 0) == 0 ? 0 : 1);
+	}
+	(void)usleep(100 * 1000);
+	assert_int_equal(kill(waiter, SIGKILL), 0);
+	assert_int_equal(waitpid(waiter, NULL, 0), waiter);
+	assert_int_equal(reap(leader), 0);
+	t0 = now_ms();
+	if ((last = fork()) == 0) {
+		struct gsync *g2 = gsync_attach(f->fd);
+
+		_exit(gsync_dir(g2, f->dirfd, 0) == 0 ? 0 : 1);
+	}
+	assert_int_equal(reap(last), 0);
+	assert_true(now_ms() - t0 < 400);
+	assert_int_equal(kill(sleeper, SIGKILL), 0);
+	assert_int_equal(waitpid(sleeper, NULL, 0), sleeper);
+	gsync_detach(g);
+}
+
 int
 main(void)
 {
@@ -270,6 +321,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_window, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_leader_killed, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_waiter_killed, setup,
 		    teardown),
 	};
 
