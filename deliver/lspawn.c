@@ -45,6 +45,7 @@
 #include "conf.h"
 #include "fdio.h"
 #include "log.h"
+#include "sandbox.h"
 #include "lspawn.h"
 
 #define LSPAWN_FIELDS	8
@@ -270,6 +271,7 @@ static void
 lspawn_setup(struct lspawn *ls, const struct conf *conf)
 {
 	memset(ls, 0, sizeof(*ls));
+	ls->conf = conf;
 	TAILQ_INIT(&ls->waiting);
 	TAILQ_INIT(&ls->idle);
 	TAILQ_INIT(&ls->busy);
@@ -322,6 +324,9 @@ main(int argc, char *argv[])
 	    NULL)) == NULL)
 		fatalx("cannot load the configuration");
 	log_set_debug(conf_bool(conf, "log_debug"));
+	if (sandbox_configure(conf_str(conf, "sandbox")) == -1)
+		fatalx("cannot load the configuration");
+	sandbox_prepare(SANDBOX_DELIVERY);
 	lspawn_setup(&ls, conf);
 	signals_setup();
 	loop_run(&ls);

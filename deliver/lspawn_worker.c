@@ -9,6 +9,10 @@
  * fd 3, at start, the region its user's workers share the fsyncs of
  * their Maildirs' new/ with (lib/base/gsync.h; mapped, then closed).
  *
+ * Between the drop and its first job it enters its sandbox (lib/sandbox,
+ * role delivery): from then on a system call that a Maildir delivery
+ * does not make (executing a program, a network socket) kills it.
+ *
  * It exits 0 at EOF on fd 0 (lspawn retires it: local_worker_max_jobs
  * reached, idle past local_worker_idle, room for another user, or lspawn
  * gone), and 111 when anything goes wrong: a malformed job, a failed
@@ -39,6 +43,7 @@
 #include "chan.h"
 #include "child.h"
 #include "log.h"
+#include "sandbox.h"
 #include "users.h"
 #include "lspawn.h"
 
@@ -66,8 +71,10 @@ worker_fail(const char *what)
  * Becomes uid and gid for good, with what it inherited dropped first:
  * the users cache (password hashes), the syslog connection, every
  * descriptor but the channel (fd 0) and the pipe (fd 1, 2), signal
- * handlers and mask.  Not dumpable, so the user cannot ptrace it or read
- * its memory (lspawn's heap came along with the fork).
+ * handlers and mask.  Its log lines go to the pipe, which lspawn logs
+ * (its sandbox allows no new syslog connection).  Not dumpable, so the
+ * user cannot ptrace it or read its memory (lspawn's heap came along
+ * with the fork).
  */
 static void
 worker_drop(struct lspawn *ls, uid_t uid, gid_t gid, int chan, int out,
@@ -79,6 +86,7 @@ worker_drop(struct lspawn *ls, uid_t uid, gid_t gid, int chan, int out,
 	closelog();
 	if (child_fds(fds, WORKER_GSYNC_FD + 1) == -1)
 		worker_fail("descriptors");
+	log_init("lspawn", 1);
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
 		worker_fail("prctl");
 	/* child_fork reset SIGCHLD; lspawn ignores these two */
@@ -133,7 +141,6 @@ worker_job(struct lspawn *ls, struct gsync *g, struct chan *c,
 	if (chdir("/") == -1)
 		worker_fail("chdir /");
 	code = deliver_maildir(&d, msgfd, text, sizeof(text));
-	closelog();		/* its descriptor goes with closefrom */
 	closefrom(3);
 	if (text[0] == '\0')
 		(void)strlcpy(text, "(no text)", sizeof(text));
@@ -161,6 +168,7 @@ worker_main(struct lspawn *ls, uid_t uid, gid_t gid, int chan, int out,
 	if (chdir("/") == -1)
 		worker_fail("chdir /");
 	chan_init(&c, STDIN_FILENO, CHAN_PACKET, DELIVER_WIRE_MAX);
+	sandbox_enter(SANDBOX_DELIVERY);
 	for (;;) {
 		n = chan_recv(&c, &m);
 		if (n == 0)
@@ -215,35 +223,12 @@ worker_gsync_fd(uid_t uid)
 pid_t
 worker_fork(struct lspawn *ls, uid_t uid, gid_t gid, int *chan, int *outfd)
 {
-	int	 sv[2], p[2], saved, gsync = worker_gsync_fd(uid);
+	int	 cchan, cout, gsync = worker_gsync_fd(uid);
 	pid_t	 pid;
 
-	if (chan_pair(sv) == -1)
-		return -1;
-	if (pipe2(p, O_CLOEXEC) == -1) {
-		saved = errno;
-		(void)close(sv[0]);
-		(void)close(sv[1]);
-		errno = saved;
-		return -1;
-	}
 	/* "lspawn-worker" in ps -o comm and top; argv stays lspawn's */
-	if ((pid = child_fork("lspawn-worker", 0)) == -1) {
-		saved = errno;
-		(void)close(sv[0]);
-		(void)close(sv[1]);
-		(void)close(p[0]);
-		(void)close(p[1]);
-		errno = saved;
-		return -1;
-	}
-	if (pid == 0)
-		worker_main(ls, uid, gid, sv[1], p[1], gsync);
-	if (close(sv[1]) == -1 || close(p[1]) == -1)
-		log_warn("worker %ld: close", (long)pid);
-	if (fd_set_nonblock(sv[0], 1) == -1 || fd_set_nonblock(p[0], 1) == -1)
-		log_warn("worker %ld: nonblocking descriptors", (long)pid);
-	*chan = sv[0];
-	*outfd = p[0];
+	if ((pid = pool_fork("lspawn-worker", chan, outfd, &cchan, &cout)) ==
+	    0)
+		worker_main(ls, uid, gid, cchan, cout, gsync);
 	return pid;
 }

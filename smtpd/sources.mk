@@ -17,8 +17,9 @@ SMTPD_SESSION_SRCS = $(addprefix smtpd/,session.c session_auth.c \
                      smtpd_conn.c)
 
 SRCS_smtpd       = $(SMTPD_SESSION_SRCS) $(addprefix smtpd/,smtpd.c \
-                   session_tls.c monitor.c monitor_queue.c monitor_relay.c monitor_tx.c \
-                   resident.c resident_auth.c resident_conn.c \
+                   session_tls.c monitor.c monitor_local.c monitor_queue.c \
+                   monitor_relay.c monitor_tx.c resident.c resident_auth.c \
+                   resident_conn.c \
                    resident_qpool.c resident_smtpsession.c qwriter.c)
 SRCS_smtpsession = $(SMTPD_SESSION_SRCS) smtpd/smtpsession.c \
                    smtpd/session_handoff.c
@@ -26,7 +27,7 @@ SRCS_smtpsession = $(SMTPD_SESSION_SRCS) smtpd/smtpsession.c \
 # smtpsession is linked like pop3session: statically, without OpenSSL.
 LDFLAGS_smtpsession = $(STATIC_PIE)
 LIBS_smtpsession = $(shell pkg-config $(if $(STATIC_PIE),--static) --libs \
-                   libbsd-overlay libcares 2>/dev/null)
+                   libbsd-overlay libcares libseccomp 2>/dev/null)
 
 # A test-only build, never installed and never in `all`: both programs
 # with a deliberately subverted session (session_subvert.c), into

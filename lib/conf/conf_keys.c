@@ -37,6 +37,36 @@ const struct conf_key conf_keys[] = {
 	{ "maildir", CONF_STR, "Maildir", 0, 0,
 	  "Maildir of a user, relative to the home directory" },
 
+	/* local routing (lib/route: queued, lspawn, smtpd's recipient check) */
+	{ "recipient_delimiter", CONF_STR, "+", 0, 0,
+	  "characters that start an address extension (user+ext); \"\": none" },
+	{ "virtual_alias_domains", CONF_LIST, "", 0, 0,
+	  "domains whose addresses exist only in virtual_alias_maps" },
+	{ "virtual_alias_maps", CONF_STR, "", 0, 0,
+	  "table `address targets` (`@domain` catch-all); empty for none" },
+	{ "virtual_mailbox_domains", CONF_LIST, "", 0, 0,
+	  "domains whose users are users_file entries named user@domain" },
+	{ "mailbox_format", CONF_STR, "maildir", 0, 0,
+	  "a local user's mailbox: maildir (home/maildir) or mbox (spool)" },
+	{ "mail_spool_directory", CONF_STR, "/var/mail", 0, 0,
+	  "directory of the mbox mailboxes (mailbox_format = mbox)" },
+	{ "mailbox_command", CONF_STR, "", 0, 0,
+	  "command a local user's mail is piped to instead of the mailbox" },
+	{ "allow_mail_to_commands", CONF_LIST, "alias, forward", 0, 0,
+	  "where |command targets count: alias, forward, include" },
+	{ "allow_mail_to_files", CONF_LIST, "alias, forward", 0, 0,
+	  "where /file targets count: alias, forward, include" },
+	{ "default_privs", CONF_STR, "nobody", 0, 0,
+	  "account for commands and files of root's aliases and :include:s" },
+	{ "command_time_limit", CONF_TIME, "1000s", 1, 86400,
+	  "longest time a command destination may run" },
+	{ "deliver_lock_attempts", CONF_INT, "20", 1, 1000,
+	  "tries to lock an mbox file (dotlock, then fcntl) before deferring" },
+	{ "deliver_lock_delay", CONF_TIME, "1s", 1, 60,
+	  "time between two tries to lock an mbox file" },
+	{ "stale_lock_time", CONF_TIME, "500s", 1, 86400,
+	  "age after which an mbox dotlock is removed as stale" },
+
 	/* the queue */
 	{ "queue_dir", CONF_STR, FACTEUR_QUEUE_DEFAULT, 0, 0,
 	  "the queue directory" },
@@ -122,6 +152,8 @@ const struct conf_key conf_keys[] = {
 	  "bare CR or LF from an SMTP client: reject (close) or normalize" },
 	{ "smtpd_reject_early_talkers", CONF_BOOL, "no", 0, 0,
 	  "close the connection of a client that talks before the greeting" },
+	{ "smtpd_greet_pause", CONF_TIME, "0s", 0, 60,
+	  "wait before the greeting, watching for early talkers (mx, submission)" },
 	{ "smtpd_queue_filter", CONF_STR, "", 0, 0,
 	  "qmail-queue filter smtpd runs per message; empty: queue directly" },
 	{ "smtpd_reverse_lookup", CONF_BOOL, "no", 0, 0,
@@ -190,6 +222,11 @@ const struct conf_key conf_keys[] = {
 	  "time after which a client address's failures are forgotten" },
 	{ "auth_state_dir", CONF_STR, "/var/lib/facteur/auth", 0, 0,
 	  "directory of per-client-address failure records; empty for none" },
+
+	/* sandboxes (lib/sandbox): the processes that handle untrusted bytes */
+	{ "sandbox", CONF_STR, "enforce", 0, 0,
+	  "their system call filters: enforce, report (name the forbidden "
+	  "call, then die) or off" },
 
 	{ NULL, CONF_STR, NULL, 0, 0, NULL }
 };
