@@ -8,10 +8,11 @@ loads (the counters are system-wide):
 It starts facteur (bench/facteur_instance.py) and a private Postfix
 (bench/postfix_instance.py) as smtp_bench.py does, warms both up, and for
 each, in turns, sends SMTP_BENCH_N messages (2000) of 4 KB with
-smtp-source at c=10, one message per connection, under `perf stat -a`,
+smtp-source at c=SMTP_BENCH_PROFILE_C (10), one message per connection, under `perf stat -a`,
 waiting for the last delivery inside the measured time.  It prints, per
-message: CPU time of the whole machine (task-clock, the client included),
-context switches, forks, execs, system calls, fsync+fdatasync calls, and
+message: the server's CPU (every process under its master, as
+smtp_compare.py counts it), and, for the whole machine (the client
+included), context switches, forks, execs, system calls, fsync+fdatasync calls, and
 renames and links.  Then one `perf record -a -g` of facteur under the
 same load: the CPU by process name and the top symbols
 (SMTP_BENCH_PROFILE_TOP, 25).  SMTP_BENCH_PROFILE_RECORD=0 skips it.
@@ -28,12 +29,11 @@ import facteur_harness as H
 from facteur_instance import Facteur
 from postfix_instance import Postfix
 from smtp_drive import BUILD, RCPT, RCPT_USER, clear_maildir, \
-    maildir_count, warm_up
+    maildir_count, tree_cpu, warm_up
 
 SMTP_SOURCE = shutil.which("smtp-source") or "/usr/sbin/smtp-source"
 PERF = shutil.which("perf") or "/usr/bin/perf"
 EVENTS = [
-    ("task-clock", "CPU ms (machine, client included)"),
     ("context-switches", "context switches"),
     ("sched:sched_process_fork", "forks"),
     ("sched:sched_process_exec", "execs"),
@@ -47,8 +47,11 @@ EVENTS = [
 ]
 
 
+CONC = env_int("SMTP_BENCH_PROFILE_C", 10)
+
+
 def source_argv(port, n):
-    return [SMTP_SOURCE, "-s", "10", "-m", str(n), "-l", "4096",
+    return [SMTP_SOURCE, "-s", str(CONC), "-m", str(n), "-l", "4096",
             "-f", "bench@bench.test", "-t", RCPT, "127.0.0.1:%d" % port]
 
 
@@ -65,8 +68,9 @@ def load_and_wait(port, maildir, n):
             "sys.exit(r.returncode)\n" % (source_argv(port, n), maildir, n)]
 
 
-def perf_stat(port, maildir, n):
+def perf_stat(port, root, maildir, n):
     clear_maildir(maildir)
+    cpu0 = tree_cpu(root)
     with tempfile.NamedTemporaryFile("r", suffix=".perf") as out:
         argv = [PERF, "stat", "-a", "-x", ",", "-o", out.name]
         for ev, _ in EVENTS:
@@ -75,6 +79,7 @@ def perf_stat(port, maildir, n):
         r = subprocess.run(argv + ["--"] + load_and_wait(port, maildir, n),
                            capture_output=True, text=True, timeout=900)
         wall = time.monotonic() - t0
+        cpu = (tree_cpu(root) - cpu0) * 1000.0 / n
         if r.returncode != 0:
             return None, "perf stat: rc %d %s" % (r.returncode,
                                                   r.stderr[-300:])
@@ -85,7 +90,7 @@ def perf_stat(port, maildir, n):
                 counts[f[2]] = float(f[0])
     if maildir_count(maildir) < n:
         return None, "only %d of %d delivered" % (maildir_count(maildir), n)
-    return {"wall": wall, "counts": counts}, None
+    return {"wall": wall, "cpu": cpu, "counts": counts}, None
 
 
 def perf_record(port, maildir, n, top):
@@ -127,17 +132,19 @@ def main():
         if note is None:
             u = fct.inst.users[RCPT_USER]
             post = Postfix(u.uid, u.gid)
-        servers = [("facteur", fct.port, fct.maildir)]
+        servers = [("facteur", fct.port, lambda: fct.proc.pid, fct.maildir)]
         if post is not None:
-            servers.append(("postfix", post.port, post.maildir))
-        for _, port, maildir in servers:
+            servers.append(("postfix", post.port, post.master_pid,
+                            post.maildir))
+        for _, port, _, maildir in servers:
             warm_up(port, maildir, 4096)
         say("")
-        say("smtp profile: smtp-source c=10, %d messages of 4 KB, one per "
-            "connection, per message (perf stat -a, whole machine):" % n)
+        say("smtp profile: smtp-source c=%d, %d messages of 4 KB, one per "
+            "connection, per message (perf stat -a, whole machine):"
+            % (CONC, n))
         res = {}
-        for name, port, maildir in servers:
-            r, err = perf_stat(port, maildir, n)
+        for name, port, root, maildir in servers:
+            r, err = perf_stat(port, root(), maildir, n)
             if r is None:
                 say("  %s: %s" % (name, err))
                 continue
@@ -146,6 +153,8 @@ def main():
         say("  %-38s %s" % ("", "  ".join("%12s" % x for x in names)))
         say("  %-38s %s" % ("messages/s, end to end", "  ".join(
             "%12.0f" % (n / res[x]["wall"]) for x in names)))
+        say("  %-38s %s" % ("server CPU ms (user+sys)", "  ".join(
+            "%12.3f" % res[x]["cpu"] for x in names)))
         for ev, label in EVENTS:
             say("  %-38s %s" % (label, "  ".join(
                 "%12.3f" % (res[x]["counts"].get(ev, float("nan")) / n)

@@ -135,7 +135,7 @@ const struct conf_key conf_keys[] = {
 	  "empty directory the smtpd session is chrooted to" },
 	{ "smtpd_resident", CONF_BOOL, "yes", 0, 0,
 	  "master: one long-lived smtpd per service forks per connection" },
-	{ "smtpd_queue_writers", CONF_INT, "16", 0, 1000,
+	{ "smtpd_queue_writers", CONF_INT, "100", 0, 1000,
 	  "resident smtpd: long-lived queue writers at most (0: a child each)" },
 	{ "queue_commit_window_ms", CONF_INT, "2", 0, 1000,
 	  "milliseconds a queue writer's fsync of msg/ or env/ may wait for "
