@@ -26,17 +26,10 @@ from smtpd_fixtures import Client
 from test_master import master_factory  # noqa: F401
 from test_master_resident import wait_resident
 from test_master_resident_queue import deliver_one, message, writers
+from test_queue_crash import _tracer_pid
 
 ALICE = "alice@" + H.DOMAIN
 HOLD_US = 8000000       # the leader's fsync of env/ waits this long
-
-
-def _tracer_pid(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("TracerPid:"):
-                return int(line.split()[1])
-    return 0
 
 
 class Send(threading.Thread):
