@@ -9,9 +9,11 @@ TEST_PKGS="python3 python3-pytest openssl swaks libnet-ssleay-perl curl procps s
 # test_power_loss.py: the disk that loses power (a FUSE file under a loop
 # device; e2fsprogs and util-linux are already on every Debian system)
 TEST_PKGS="$TEST_PKGS python3-fuse"
+# The fuzz targets (mk/fuzz.sh, run by `make check`): clang and libFuzzer.
+FUZZ_PKGS="clang libclang-rt-14-dev"
 
 missing=""
-for p in $BUILD_PKGS $TEST_PKGS; do
+for p in $BUILD_PKGS $TEST_PKGS $FUZZ_PKGS; do
 	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)
 	case "$st" in
 	*" installed") ;;
