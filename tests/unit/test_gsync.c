@@ -209,6 +209,38 @@ test_failure(void **state)
 	(void)close(p[1]);
 }
 
+/* A child that says it will ask for the directory's fsync, and never does. */
+static pid_t
+fork_sleeper(struct fixture *f)
+{
+	pid_t	 pid;
+
+	if ((pid = fork()) == 0) {
+		struct gsync *g2 = gsync_attach(f->fd);
+
+		(void)gsync_intend(g2, f->dirfd);
+		(void)pause();
+		_exit(0);
+	}
+	assert_true(pid > 0);
+	return pid;
+}
+
+/* A child that asks for one (window_ms); exits 0 when it was made. */
+static pid_t
+fork_asker(struct fixture *f, int window_ms)
+{
+	pid_t	 pid;
+
+	if ((pid = fork()) == 0) {
+		struct gsync *g2 = gsync_attach(f->fd);
+
+		_exit(gsync_dir(g2, f->dirfd, window_ms) == 0 ? 0 : 1);
+	}
+	assert_true(pid > 0);
+	return pid;
+}
+
 /*
  * A leader killed while it waits in its window (for one that said it
  * would ask and never does) is replaced by a waiter.
@@ -225,13 +257,7 @@ test_leader_killed(void **state)
 	assert_int_equal(pipe(p), 0);
 	assert_non_null(g = gsync_attach(f->fd));
 	/* says it will ask, then sleeps: the leader waits for it */
-	if ((sleeper = fork()) == 0) {
-		struct gsync *g2 = gsync_attach(f->fd);
-
-		(void)gsync_intend(g2, f->dirfd);
-		(void)pause();
-		_exit(0);
-	}
+	sleeper = fork_sleeper(f);
 	(void)usleep(50 * 1000);
 	if ((leader = fork()) == 0) {
 		struct gsync *g2 = gsync_attach(f->fd);
@@ -243,11 +269,7 @@ test_leader_killed(void **state)
 	}
 	assert_int_equal(read(p[0], &c, 1), 1);
 	(void)usleep(100 * 1000);
-	if ((waiter = fork()) == 0) {
-		struct gsync *g2 = gsync_attach(f->fd);
-
-		_exit(gsync_dir(g2, f->dirfd, 0) == 0 ? 0 : 1);
-	}
+	waiter = fork_asker(f, 0);
 	(void)usleep(50 * 1000);
 	assert_int_equal(kill(leader, SIGKILL), 0);
 	assert_int_equal(waitpid(leader, NULL, 0), leader);
@@ -275,36 +297,18 @@ test_waiter_killed(void **state)
 	long long	 t0;
 
 	assert_non_null(g = gsync_attach(f->fd));
-	if ((sleeper = fork()) == 0) {
-		struct gsync *g2 = gsync_attach(f->fd);
-
-		(void)gsync_intend(g2, f->dirfd);
-		(void)pause();
-		_exit(0);
-	}
+	sleeper = fork_sleeper(f);
 	(void)usleep(50 * 1000);
 	/* leads, and waits up to 500 ms for the sleeper */
-	if ((leader = fork()) == 0) {
-		struct gsync *g2 = gsync_attach(f->fd);
-
-		_exit(gsync_dir(g2, f->dirfd, 500) == 0 ? 0 : 1);
-	}
+	leader = fork_asker(f, 500);
 	(void)usleep(50 * 1000);
-	if ((waiter = fork()) == 0) {
-		struct gsync *g2 = gsync_attach(f->fd);
-
-		_exit(gsync_dir(g2, f->dirfd, 0) == 0 ? 0 : 1);
-	}
+	waiter = fork_asker(f, 0);
 	(void)usleep(100 * 1000);
 	assert_int_equal(kill(waiter, SIGKILL), 0);
 	assert_int_equal(waitpid(waiter, NULL, 0), waiter);
 	assert_int_equal(reap(leader), 0);
 	t0 = now_ms();
-	if ((last = fork()) == 0) {
-		struct gsync *g2 = gsync_attach(f->fd);
-
-		_exit(gsync_dir(g2, f->dirfd, 0) == 0 ? 0 : 1);
-	}
+	last = fork_asker(f, 0);
 	assert_int_equal(reap(last), 0);
 	assert_true(now_ms() - t0 < 400);
 	assert_int_equal(kill(sleeper, SIGKILL), 0);
