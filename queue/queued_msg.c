@@ -57,7 +57,8 @@ msg_find(struct queued *q, const char *id)
 
 /* Reads a whole small file into a malloc'd buffer (NUL-ended). */
 static char *
-file_slurp(const struct queue_loc *l, size_t max, size_t *len)
+file_slurp(const struct queue_loc *l, size_t max, size_t *len,
+    struct stat *out)
 {
 	struct stat	 sb;
 	char		*p;
@@ -86,6 +87,8 @@ file_slurp(const struct queue_loc *l, size_t max, size_t *len)
 	(void)close(fd);
 	p[n] = '\0';
 	*len = (size_t)n;
+	if (out != NULL)
+		*out = sb;
 	return p;
 fail:
 	saved = errno;
@@ -585,11 +588,13 @@ msg_dispatch(struct queued *q)
 }
 
 /*
- * env/<id> decoded into env: 0; -1 when it cannot be read (errno; a
- * missing file is not logged), -2 when it is corrupt (logged).
+ * env/<id> decoded into env (and its stat into sb, when not NULL): 0;
+ * -1 when it cannot be read (errno; a missing file is not logged), -2
+ * when it is corrupt (logged).
  */
 static int
-env_read(struct queued *q, const char *id, struct queue_env *env)
+env_read(struct queued *q, const char *id, struct queue_env *env,
+    struct stat *sb)
 {
 	struct queue_loc l;
 	const char	*why;
@@ -597,7 +602,7 @@ env_read(struct queued *q, const char *id, struct queue_env *env)
 	size_t		 len;
 
 	qpath(q, QUEUE_ENV, id, &l);
-	if ((p = file_slurp(&l, ENV_FILE_MAX, &len)) == NULL) {
+	if ((p = file_slurp(&l, ENV_FILE_MAX, &len, sb)) == NULL) {
 		if (errno != ENOENT)
 			log_warn("%s: read %s", id, l.path);
 		return -1;
@@ -619,7 +624,7 @@ env_read(struct queued *q, const char *id, struct queue_env *env)
 int
 msg_env_read(struct queued *q, const char *id, struct queue_env *env)
 {
-	return env_read(q, id, env) == 0 ? 0 : -1;
+	return env_read(q, id, env, NULL) == 0 ? 0 : -1;
 }
 
 /* Loads env/<id> (and state/<id>); 0, or -1 when it is not taken. */
@@ -628,14 +633,14 @@ msg_load(struct queued *q, const char *id)
 {
 	struct queue_env env;
 	struct qmsg	*m;
-	struct stat	 sb;
+	struct stat	 sb, esb;
 	struct queue_loc l;
 	const char	*why;
 	char		*p;
 	size_t		 len;
 	int		 r;
 
-	if ((r = env_read(q, id, &env)) != 0) {
+	if ((r = env_read(q, id, &env, &esb)) != 0) {
 		if (r == -2)
 			file_set_aside(&q->queue, id, QUEUE_ENV, "");
 		return -1;
@@ -669,10 +674,16 @@ msg_load(struct queued *q, const char *id)
 		msg_free(m);
 		return -1;
 	}
+	/*
+	 * Renamed into env/ before this queued started (the rename sets
+	 * ctime; a second of margin for the clocks' grain): the last queued
+	 * may have delivered some of it without recording it.
+	 */
+	m->recovered = (long long)esb.st_ctim.tv_sec <= q->started + 1;
 	queue_state_init(&m->st, id);
 
 	qpath(q, QUEUE_STATE, id, &l);
-	if ((p = file_slurp(&l, QUEUE_STATE_MAX, &len)) != NULL) {
+	if ((p = file_slurp(&l, QUEUE_STATE_MAX, &len, NULL)) != NULL) {
 		if (queue_state_decode(p, len, &m->st, &why) == -1 ||
 		    strcmp(m->st.id, id) != 0) {
 			log_warnx("%s: corrupt state file: %s; recipients "

@@ -33,9 +33,10 @@ NOFD, ONEFD, TWOFD, THREEFD, TENFD = 0x00, 0x06, 0x0a, 0x0d, 0x0f
 # Kinds byte: the first descriptor's kind in the low nibble, the
 # second's in the high one (0 AF_UNIX, 1 AF_INET, 2 a pipe's read end,
 # 3 /dev/null, 4 a pipe's write end, 5 the target's client connection,
-# 6 a sealed memfd, 7 a memfd without seals, 8 a regular file read-only).
+# 6 a sealed memfd, 7 a memfd without seals, 8 a regular file read-only,
+# 9 a sealed memfd of another user's).
 UNIX, INET, PIPE, FILE, PIPE_W, CONN = 0, 1, 2, 3, 4, 5
-MEMFD, MEMFD_OPEN, FILE_RO = 6, 7, 8
+MEMFD, MEMFD_OPEN, FILE_RO, MEMFD_OTHER = 6, 7, 8, 9
 
 
 def kinds(a, b=UNIX):
@@ -288,8 +289,8 @@ def login_monitor_seeds():
 
 
 def job(slot, qid=QID, sender="bob@example.net", rcpt="alice@example.org",
-        user="alice", ext=""):
-    return frame("J", slot, qid, sender, rcpt, user, ext)
+        user="alice", ext="", check="0"):
+    return frame("J", slot, qid, sender, rcpt, user, ext, check)
 
 
 def lspawn_job_seeds():
@@ -299,6 +300,9 @@ def lspawn_job_seeds():
         seed(t, name, bytes([chunk]) + stream)
 
     s("one", 0, job("0"))
+    s("check_1", 0, job("0", check="1"))
+    s("check_2", 0, job("0", check="2"))
+    s("check_empty", 0, job("0", check=""))
     s("three", 0, job("0") + job("1", sender="") + job("999999", ext="box"))
     s("chunks_1", 1, job("0") + job("1"))
     s("chunks_13", 13, job("7") + job("8") + job("9"))
@@ -308,6 +312,9 @@ def lspawn_job_seeds():
     s("slot_sign", 0, job("+1"))
     s("slot_empty", 0, job(""))
     s("six_fields", 0, frame("J", "0", QID, "", "alice@example.org", "alice"))
+    # the job of before exactly-once delivery, without its check field
+    s("seven_fields", 0, frame("J", "0", QID, "", "alice@example.org",
+                               "alice", ""))
     s("not_a_job", 0, frame("R", "0", "K", "ok"))
     s("bad_id", 0, job("0", qid="../../etc/shadow"))
     s("control_sender", 0, job("0", sender="bob\r\nX: y"))
@@ -393,6 +400,7 @@ def keeper_seeds():
     s("conf", frame("C"), ONEFD, kinds(MEMFD))
     s("conf_read_only", frame("C"), ONEFD, kinds(FILE_RO))
     s("conf_unsealed", frame("C"), ONEFD, kinds(MEMFD_OPEN))
+    s("conf_other_user", frame("C"), ONEFD, kinds(MEMFD_OTHER))
     s("conf_devnull", frame("C"), ONEFD, kinds(FILE))
     s("conf_pipe", frame("C"), ONEFD, kinds(PIPE))
     s("conf_no_fd", frame("C"))
