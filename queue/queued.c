@@ -154,11 +154,12 @@ aliases_reload(struct queued *q, const struct conf *c)
 	return 0;
 }
 
-/* Re-reads the aliases table when the file changed (called per scan). */
+/* Re-reads the aliases and transport tables when they changed (per scan). */
 static void
 aliases_refresh(struct queued *q)
 {
 	(void)aliases_reload(q, q->conf);
+	(void)route_reload(q, q->conf);
 }
 
 static void
@@ -174,16 +175,23 @@ conf_apply(struct queued *q)
 	if (spawn_resize(q, (size_t)conf_int(q->conf, "local_concurrency"))
 	    == -1)
 		fatalx("local_concurrency out of range");
+	remote_conf(q);
 }
 
 static void
 conf_reload(struct queued *q)
 {
 	struct conf	*c;
+	char		 err[512];
 
 	if ((c = conf_load(q->confpath, conf_err, NULL)) == NULL) {
 		log_warnx("SIGHUP: %s has errors; keeping the old config",
 		    q->confpath);
+		return;
+	}
+	if (route_conf_check(c, err, sizeof(err)) == -1) {
+		log_warnx("SIGHUP: %s; keeping the old config", err);
+		conf_free(c);
 		return;
 	}
 	if (strcmp(conf_str(c, "queue_dir"), conf_str(q->conf, "queue_dir"))
@@ -191,6 +199,8 @@ conf_reload(struct queued *q)
 		log_warnx("SIGHUP: queue_dir changed; takes effect at restart");
 	if (aliases_reload(q, c) == -1)
 		log_warnx("SIGHUP: keeping the old aliases");
+	if (route_reload(q, c) == -1)
+		log_warnx("SIGHUP: keeping the old transport_file");
 	conf_free(q->conf);
 	q->conf = c;
 	conf_apply(q);
@@ -380,6 +390,8 @@ timeout_ms(struct queued *q, long long next_scan_ms, int scan_pending,
 	if (q->to_fd == -1 && q->restart_at != 0 &&
 	    (q->restart_at - wall) * 1000 < t)
 		t = (q->restart_at - wall) * 1000;
+	if ((w = remote_restart_at(q)) != 0 && (w - wall) * 1000 < t)
+		t = (w - wall) * 1000;
 	if (q->stopping && t > 200)
 		t = 200;
 	/* files put in free/ are released within a second or so */
@@ -399,7 +411,7 @@ timeout_ms(struct queued *q, long long next_scan_ms, int scan_pending,
 static void
 loop_run(struct queued *q)
 {
-	struct pollfd	 pfd[4];
+	struct pollfd	 pfd[5];
 	long long	 next_trigger_ms, next_scan_ms, stop_at = 0, now, gap;
 	int		 scan_pending = 0, n;
 
@@ -410,12 +422,18 @@ loop_run(struct queued *q)
 		if (q->stopping) {
 			if (stop_at == 0)
 				stop_at = now + QUEUED_STOP_WAIT;
-			if (q->nbusy == 0 || now >= stop_at)
+			/* jobs not yet sent to rspawn go back to pending */
+			remote_release(q);
+			if ((q->nbusy == 0 && remote_busy(q) == 0) ||
+			    now >= stop_at)
 				break;
 		}
 		if (q->to_fd == -1 && q->restart_at != 0 &&
 		    now >= q->restart_at && !q->stopping)
 			(void)spawn_start(q);
+		if (remote_restart_at(q) != 0 && now >= remote_restart_at(q) &&
+		    !q->stopping)
+			(void)remote_start(q);
 		if (now_ms() >= next_scan_ms) {
 			gap = scan_timed(q, 1);
 			next_scan_ms = now_ms() + q->scan_interval * 1000;
@@ -427,8 +445,10 @@ loop_run(struct queued *q)
 			scan_pending = 0;
 		}
 		msg_wake_due(q, now_wall());
-		if (!q->stopping)
+		if (!q->stopping) {
 			msg_dispatch(q);
+			remote_dispatch(q);
+		}
 		/* a few at a time: deliveries wait while this runs */
 		if (queue_free_due(&q->free, now_ms()))
 			queue_free_release(AT_FDCWD, &q->free, 32);
@@ -444,7 +464,8 @@ loop_run(struct queued *q)
 		pfd[2].events = POLLIN;
 		pfd[3].fd = q->out.len > 0 ? q->to_fd : -1;
 		pfd[3].events = POLLOUT;
-		n = poll(pfd, 4, timeout_ms(q, next_scan_ms, scan_pending,
+		pfd[4].fd = remote_fd(q, &pfd[4].events);
+		n = poll(pfd, 5, timeout_ms(q, next_scan_ms, scan_pending,
 		    next_trigger_ms));
 		if (n == -1) {
 			if (errno == EINTR)
@@ -462,6 +483,12 @@ loop_run(struct queued *q)
 		if (q->to_fd != -1 && pfd[3].fd == q->to_fd &&
 		    (pfd[3].revents & (POLLOUT | POLLERR | POLLHUP)))
 			(void)spawn_flush(q);
+		if (pfd[4].fd != -1 && pfd[4].fd == remote_fd(q, &pfd[4].events)) {
+			if (pfd[4].revents & POLLOUT)
+				remote_flush(q);
+			if (pfd[4].revents & (POLLIN | POLLHUP | POLLERR))
+				remote_read(q);
+		}
 		if (q->scan_full && q->nmsgs < QUEUED_ACTIVE_MAX / 2)
 			scan_pending = 1;
 	}
@@ -473,7 +500,7 @@ main(int argc, char *argv[])
 	static struct queued	 qs;
 	struct queued		*q = &qs;
 	const char		*confopt = NULL, *user;
-	char			 lspawn[PATH_MAX];
+	char			 lspawn[PATH_MAX], rspawn[PATH_MAX], err[512];
 	int			 ch, r;
 
 	if (fd_ensure_std() == -1)
@@ -508,18 +535,27 @@ main(int argc, char *argv[])
 	    conf_str(q->conf, "program_dir"));
 	if (r < 0 || (size_t)r >= sizeof(lspawn))
 		fatalx("program_dir too long");
+	r = snprintf(rspawn, sizeof(rspawn), "%s/rspawn",
+	    conf_str(q->conf, "program_dir"));
+	if (r < 0 || (size_t)r >= sizeof(rspawn))
+		fatalx("program_dir too long");
+	if (route_conf_check(q->conf, err, sizeof(err)) == -1)
+		fatalx("%s: %s", q->confpath, err);
 	user = conf_str(q->conf, "queue_user");
 	if (priv_is_root())
 		queue_dir_own(conf_str(q->conf, "queue_dir"), user);
 	if (chdir(conf_str(q->conf, "queue_dir")) == -1)
 		fatal("chdir %s", conf_str(q->conf, "queue_dir"));
-	keeper_pid = keeper_start(q, lspawn, q->foreground);
+	keeper_pid = keeper_start(q, lspawn, rspawn, q->foreground);
 	if (keeper_pid == -1)
 		fatalx("cannot start the lspawn keeper");
 	priv_drop_user(user, NULL);
 	queue_layout(q);
 	if (aliases_reload(q, q->conf) == -1)
 		fatalx("cannot load aliases_file");
+	if (route_reload(q, q->conf) == -1)
+		fatalx("cannot load transport_file");
+	remote_init(q);
 	conf_apply(q);
 	signals_setup(q);
 	log_info("started: queue_dir=%s, lspawn=%s, concurrency=%zu",
@@ -528,12 +564,14 @@ main(int argc, char *argv[])
 	scan_orphans(q);
 	(void)scan_queue(q, 1);
 	(void)spawn_start(q);
+	(void)remote_start(q);
 	loop_run(q);
 
 	if (q->nbusy > 0)
 		log_warnx("exiting with %zu jobs unfinished; they are retried "
 		    "at the next start", q->nbusy);
 	spawn_stop(q, NULL);
+	remote_stop(q, NULL);
 	msg_free_all(q);
 	/* the keeper ends at EOF on its socket; do not leave a zombie */
 	if (q->keeper != -1)

@@ -2,12 +2,15 @@
  * queued_keeper: the small process that starts lspawn for queued.
  * queued forks it before dropping to queue_user, so it keeps the
  * privileges queued started with (root on a normal install: lspawn must
- * be root to run deliver as each user).  It does one thing: when queued
- * sends it two descriptors (the read end of the job pipe and the write
- * end of the result pipe) over a socketpair, it starts program_dir/lspawn
- * with them as fd 0 and 1.  It reads nothing else, trusts nothing else,
- * and exits when queued closes the socket.  This way queued can restart
- * a dead lspawn after it gave up root.
+ * be root to run deliver as each user, rspawn to chroot and take its
+ * relay passwords).  It does two things: when queued sends it 'S' and two
+ * descriptors (the read end of the job pipe and the write end of the
+ * result pipe) over a socketpair, it starts program_dir/lspawn with them
+ * as fd 0 and 1; when queued sends 'R' and one descriptor (an end of a
+ * socketpair), it starts program_dir/rspawn with it as fd 0.  It reads
+ * nothing else, trusts nothing else, and exits when queued closes the
+ * socket.  This way queued can restart a dead spawner after it gave up
+ * root.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,9 +42,9 @@ keeper_reap(void)
 	}
 }
 
-/* Receives one request: exactly one byte and two descriptors. */
+/* Receives one request: 'S' and two descriptors, or 'R' and one. */
 static int
-keeper_recv(int sock, int fds[2])
+keeper_recv(int sock, int fds[2], char *what)
 {
 	union {
 		struct cmsghdr	hdr;
@@ -63,9 +66,10 @@ keeper_recv(int sock, int fds[2])
 	if ((n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)) <= 0)
 		return n == 0 ? 0 : -1;
 	c = CMSG_FIRSTHDR(&msg);
-	if (byte != 'S' || (msg.msg_flags & MSG_CTRUNC) || c == NULL ||
-	    c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
-	    c->cmsg_len != CMSG_LEN(2 * sizeof(int))) {
+	if ((byte != 'S' && byte != 'R') || (msg.msg_flags & MSG_CTRUNC) ||
+	    c == NULL || c->cmsg_level != SOL_SOCKET ||
+	    c->cmsg_type != SCM_RIGHTS ||
+	    c->cmsg_len != CMSG_LEN((byte == 'S' ? 2 : 1) * sizeof(int))) {
 		/* close whatever came with it */
 		for (; c != NULL; c = CMSG_NXTHDR(&msg, c)) {
 			size_t	i, k;
@@ -83,7 +87,9 @@ keeper_recv(int sock, int fds[2])
 		errno = EPROTO;
 		return -1;
 	}
-	memcpy(fds, CMSG_DATA(c), 2 * sizeof(int));
+	fds[1] = -1;
+	memcpy(fds, CMSG_DATA(c), (byte == 'S' ? 2 : 1) * sizeof(int));
+	*what = byte;
 	return 1;
 }
 
@@ -109,22 +115,25 @@ keeper_spawn(const char *path, char *const argv[], int fds[2])
 		(void)sigaction(SIGTERM, &sa, NULL);
 		sigemptyset(&none);
 		(void)sigprocmask(SIG_SETMASK, &none, NULL);
-		if (dup2(fds[0], 0) == -1 || dup2(fds[1], 1) == -1)
+		if (dup2(fds[0], 0) == -1 ||
+		    (fds[1] != -1 && dup2(fds[1], 1) == -1))
 			_exit(111);
 		closefrom(3);
 		execv(path, argv);
 		log_warn("keeper: exec %s", path);
 		_exit(111);
 	}
-	log_debug("keeper: started lspawn, pid %ld", (long)pid);
+	log_debug("keeper: started %s, pid %ld", argv[0], (long)pid);
 }
 
 static void __attribute__((noreturn))
-keeper_main(int sock, const char *path, const char *confpath, int debug)
+keeper_main(int sock, const char *path, const char *rpath,
+    const char *confpath, int debug)
 {
 	struct sigaction sa;
 	struct pollfd	 pfd;
 	char		*argv[5];
+	char		 what;
 	int		 fds[2], r, argc = 0;
 
 	memset(&sa, 0, sizeof(sa));
@@ -159,7 +168,7 @@ keeper_main(int sock, const char *path, const char *confpath, int debug)
 			_exit(111);
 		if (r <= 0)
 			continue;
-		r = keeper_recv(sock, fds);
+		r = keeper_recv(sock, fds, &what);
 		if (r == 0) {
 			/*
 			 * queued is gone; lspawn sees EOF too and finishes
@@ -173,14 +182,17 @@ keeper_main(int sock, const char *path, const char *confpath, int debug)
 			log_warn("keeper: bad request from queued");
 			_exit(111);
 		}
-		keeper_spawn(path, argv, fds);
+		argv[0] = (char *)(what == 'S' ? "lspawn" : "rspawn");
+		keeper_spawn(what == 'S' ? path : rpath, argv, fds);
 		(void)close(fds[0]);
-		(void)close(fds[1]);
+		if (fds[1] != -1)
+			(void)close(fds[1]);
 	}
 }
 
 pid_t
-keeper_start(struct queued *q, const char *lspawn, int debug)
+keeper_start(struct queued *q, const char *lspawn, const char *rspawn,
+    int debug)
 {
 	int	sv[2];
 	pid_t	pid;
@@ -197,15 +209,16 @@ keeper_start(struct queued *q, const char *lspawn, int debug)
 	}
 	if (pid == 0) {
 		(void)close(sv[0]);
-		keeper_main(sv[1], lspawn, q->confpath, debug);
+		keeper_main(sv[1], lspawn, rspawn, q->confpath, debug);
 	}
 	(void)close(sv[1]);
 	q->keeper = sv[0];
 	return pid;
 }
 
-int
-keeper_exec(struct queued *q, int job_fd, int result_fd)
+/* Sends the request byte with nfd descriptors (1 or 2). */
+static int
+keeper_send(struct queued *q, char byte, const int *fds, size_t nfd)
 {
 	union {
 		struct cmsghdr	hdr;
@@ -214,8 +227,6 @@ keeper_exec(struct queued *q, int job_fd, int result_fd)
 	struct msghdr	 msg;
 	struct cmsghdr	*c;
 	struct iovec	 iov;
-	int		 fds[2] = { job_fd, result_fd };
-	char		 byte = 'S';
 
 	if (q->keeper == -1) {
 		errno = ENOTCONN;
@@ -228,15 +239,29 @@ keeper_exec(struct queued *q, int job_fd, int result_fd)
 	msg.msg_iov = &iov;
 	msg.msg_iovlen = 1;
 	msg.msg_control = cm.buf;
-	msg.msg_controllen = sizeof(cm.buf);
+	msg.msg_controllen = CMSG_SPACE(nfd * sizeof(int));
 	c = CMSG_FIRSTHDR(&msg);
 	c->cmsg_level = SOL_SOCKET;
 	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(fds));
-	memcpy(CMSG_DATA(c), fds, sizeof(fds));
+	c->cmsg_len = CMSG_LEN(nfd * sizeof(int));
+	memcpy(CMSG_DATA(c), fds, nfd * sizeof(int));
 	while (sendmsg(q->keeper, &msg, MSG_NOSIGNAL) == -1) {
 		if (errno != EINTR)
 			return -1;
 	}
 	return 0;
+}
+
+int
+keeper_exec(struct queued *q, int job_fd, int result_fd)
+{
+	int	fds[2] = { job_fd, result_fd };
+
+	return keeper_send(q, 'S', fds, 2);
+}
+
+int
+keeper_exec_remote(struct queued *q, int sock)
+{
+	return keeper_send(q, 'R', &sock, 1);
 }

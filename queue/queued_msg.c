@@ -339,13 +339,18 @@ retry_delay(struct queued *q, unsigned attempts)
 	return d < q->retry_max ? d : q->retry_max;
 }
 
-/* The outcome of one job; relay says where it went. */
-static void
-job_outcome(struct queued *q, struct qmsg *m, size_t i, int status,
-    const char *text, const char *relay)
+/*
+ * The outcome of one job, logged in Postfix's form.  With o->dsn, text
+ * is what the remote server said and the reason kept (for the bounce and
+ * mailq) is "dsn text", as a local delivery's text already is.
+ */
+void
+msg_outcome(struct queued *q, struct qmsg *m, size_t i, int status,
+    const char *text, const struct outcome *o)
 {
 	struct queue_job *j = &m->st.job[i];
 	char		 orig[QUEUE_ADDR_MAX + 16] = "";
+	char		 extra[128] = "", reason[QUEUE_REASON_MAX + 1];
 	double		 delay = now_precise() - (double)m->arrival;
 	long long	 now = now_wall();
 
@@ -354,15 +359,25 @@ job_outcome(struct queued *q, struct qmsg *m, size_t i, int status,
 	/* both fit: addresses are at most QUEUE_ADDR_MAX */
 	if (strcmp(j->orig, j->rcpt) != 0)
 		(void)snprintf(orig, sizeof(orig), ", orig_to=<%s>", j->orig);
+	if (o->delays != NULL || o->dsn != NULL)
+		(void)snprintf(extra, sizeof(extra), "%s%s%s%s",
+		    o->delays != NULL ? ", delays=" : "",
+		    o->delays != NULL ? o->delays : "",
+		    o->dsn != NULL ? ", dsn=" : "", o->dsn != NULL ? o->dsn : "");
 	j->attempts++;
 	m->dirty = 1;
-	if (queue_job_set_reason(j, text) == -1)
+	if (o->dsn != NULL)
+		(void)snprintf(reason, sizeof(reason), "%s %s", o->dsn, text);
+	else
+		strlcpy(reason, text, sizeof(reason));
+	if (queue_job_set_reason(j, reason) == -1)
 		log_warn("%s: reason", m->st.id);
 	if (status == 'K') {
 		j->status = QJ_DELIVERED;
 		m->left--;
-		log_info("%s: to=<%s>%s, relay=%s, delay=%.2f, status=sent (%s)",
-		    m->st.id, j->rcpt, orig, relay, delay, text);
+		log_info("%s: to=<%s>%s, relay=%s, delay=%.2f%s, status=sent "
+		    "(%s)", m->st.id, j->rcpt, orig, o->relay, delay, extra,
+		    text);
 		return;
 	}
 	if (status == 'Z' && now - m->arrival >= q->lifetime) {
@@ -371,36 +386,60 @@ job_outcome(struct queued *q, struct qmsg *m, size_t i, int status,
 		status = 'D';
 		/* cut to QUEUE_REASON_MAX, as every reason is */
 		(void)snprintf(expired, sizeof(expired), "5.4.7 message "
-		    "expired in the queue; last error: %s", text);
+		    "expired in the queue; last error: %.*s",
+		    QUEUE_REASON_MAX - 48, reason);
 		(void)queue_job_set_reason(j, expired);
+		text = j->reason;
 	}
 	if (status == 'Z') {
 		j->next_try = now + retry_delay(q, j->attempts);
-		log_info("%s: to=<%s>%s, relay=%s, delay=%.2f, status=deferred "
-		    "(%s)", m->st.id, j->rcpt, orig, relay, delay, text);
+		if (j->next_try < o->not_before)
+			j->next_try = o->not_before;
+		log_info("%s: to=<%s>%s, relay=%s, delay=%.2f%s, status=deferred "
+		    "(%s)", m->st.id, j->rcpt, orig, o->relay, delay, extra,
+		    text);
 		return;
 	}
 	j->status = QJ_BOUNCE;
 	j->next_try = 0;
-	log_info("%s: to=<%s>%s, relay=%s, delay=%.2f, status=bounced (%s)",
-	    m->st.id, j->rcpt, orig, relay, delay, j->reason);
+	log_info("%s: to=<%s>%s, relay=%s, delay=%.2f%s, status=bounced (%s)",
+	    m->st.id, j->rcpt, orig, o->relay, delay, extra,
+	    o->dsn != NULL ? text : j->reason);
+}
+
+void
+msg_result_via(struct queued *q, struct qmsg *m, size_t job, int status,
+    const char *text, const struct outcome *o)
+{
+	m->busy[job] = 0;
+	m->inflight--;
+	msg_outcome(q, m, job, status, text, o);
+	if (m->inflight == 0 && m->where == QM_NONE)
+		msg_pass_end(q, m, now_wall());
 }
 
 void
 msg_result(struct queued *q, struct qmsg *m, size_t job, int status,
     const char *text)
 {
+	struct outcome	o = { "local", NULL, NULL, 0 };
+
+	msg_result_via(q, m, job, status, text, &o);
+}
+
+void
+msg_release(struct queued *q, struct qmsg *m, size_t job)
+{
 	m->busy[job] = 0;
 	m->inflight--;
-	job_outcome(q, m, job, status, text, "local");
 	if (m->inflight == 0 && m->where == QM_NONE)
 		msg_pass_end(q, m, now_wall());
 }
 
 /*
- * Hands out the due jobs of the ready messages, in order, while lspawn
- * has free slots.  Non-local jobs need no slot: they are deferred on the
- * spot (there is no remote transport yet).
+ * Hands out the due jobs of the ready messages, in order: local ones to
+ * lspawn while it has free slots, remote ones to their destinations
+ * (queued_remote.c), which send them out as their limits allow.
  */
 void
 msg_dispatch(struct queued *q)
@@ -416,8 +455,8 @@ msg_dispatch(struct queued *q)
 			    j->next_try > now)
 				continue;
 			if (j->user[0] == '\0') {
-				job_outcome(q, m, m->cursor, 'Z',
-				    "4.4.0 no remote transport", "none");
+				if (remote_job(q, m, m->cursor) == -1)
+					return;		/* no memory: later */
 				continue;
 			}
 			if (spawn_job(q, m, m->cursor) == -1)

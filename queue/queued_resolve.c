@@ -1,8 +1,8 @@
 /*
  * queued_resolve: envelope recipients to delivery jobs.
  *
- * A recipient whose domain is in local_domains (or that has no domain)
- * is local: its local part goes through the aliases table; targets with
+ * A recipient whose domain is in local_domains, or routed `local` by
+ * transport_file (queued_route.c), or that has no domain, is local: its local part goes through the aliases table; targets with
  * a domain are resolved again (at most ALIASES_DEPTH_MAX times, so a
  * loop through domains ends), bare names are local users.  Without an
  * alias, a local part "user+ext" is tried as an alias "user" and then
@@ -184,7 +184,7 @@ alias_target(void *arg, const char *target)
 	/* name@localdomain where name is the alias itself: final, no loop */
 	if ((size_t)(at - target) == strlen(r->name) &&
 	    strncasecmp(target, r->name, (size_t)(at - target)) == 0 &&
-	    conf_is_local_domain(r->q->conf, at + 1)) {
+	    route_is_local(r->q, at + 1)) {
 		resolve_user(r, r->name, target);
 		return 0;
 	}
@@ -235,7 +235,7 @@ resolve_addr(struct resolve *r, const char *addr)
 	at = strrchr(addr, '@');
 	domain = at != NULL ? at + 1 : "";
 	if (at != NULL && *domain != '\0' &&
-	    !conf_is_local_domain(r->q->conf, domain)) {
+	    !route_is_local(r->q, domain)) {
 		job_add(r, addr, "", "");
 		r->depth--;
 		return;

@@ -56,12 +56,21 @@ lineio_free(struct lineio *l)
 	buf_wipe(&l->wbuf);
 }
 
-/* Waits for fd within the connection's timeout (see fd_wait_until). */
+void
+lineio_set_deadline(struct lineio *l, long long deadline_ms)
+{
+	l->deadline_ms = deadline_ms;
+}
+
+/* Waits for fd within the timeout and the deadline (fd_wait_until). */
 static int
 lineio_wait(const struct lineio *l, int fd, short events)
 {
-	return fd_wait_until(fd, events,
-	    l->timeout_ms >= 0 ? fd_now_ms() + l->timeout_ms : 0);
+	long long	t = l->timeout_ms >= 0 ? fd_now_ms() + l->timeout_ms : 0;
+
+	if (l->deadline_ms > 0 && (t == 0 || l->deadline_ms < t))
+		t = l->deadline_ms;
+	return fd_wait_until(fd, events, t);
 }
 
 /* One read from the transport, waiting as needed: >0, 0 at EOF, or -1. */

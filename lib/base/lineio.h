@@ -36,6 +36,7 @@ struct line_transport {
 struct lineio {
 	int	 fd_in, fd_out;
 	int	 timeout_ms;		/* per read or write wait; <0 = none */
+	long long deadline_ms;		/* fd_now_ms() time no wait passes; 0 none */
 	struct line_transport tr;	/* plain fds when tr.read == NULL */
 	char	 rbuf[LINEIO_RBUF];
 	size_t	 rpos, rlen;
@@ -45,6 +46,12 @@ struct lineio {
 
 void	lineio_init(struct lineio *, int fd_in, int fd_out, int timeout_ms);
 void	lineio_set_transport(struct lineio *, const struct line_transport *);
+/*
+ * An absolute deadline (fd_now_ms() time; 0 for none) on top of the
+ * per-wait timeout: no read or write waits past it, however the peer
+ * dribbles its bytes.  A wait that reaches it fails as a timeout does.
+ */
+void	lineio_set_deadline(struct lineio *, long long deadline_ms);
 void	lineio_free(struct lineio *);
 /*
  * Reads one line into `line` (reset first), at most `max` bytes including

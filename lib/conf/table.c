@@ -87,7 +87,7 @@ table_arena_alloc(const struct table *t, size_t n)
 {
 	void	*p;
 
-	if (t->fmt != TABLE_PASSWD)
+	if (t->fmt != TABLE_PASSWD && t->fmt != TABLE_SECRETS)
 		return malloc(n);
 	p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
 	    -1, 0);
@@ -108,10 +108,18 @@ table_arena_free(const struct table *t, char *a, size_t cap)
 	if (a == NULL)
 		return;
 	explicit_bzero(a, cap);
-	if (t->fmt == TABLE_PASSWD)
+	if (t->fmt == TABLE_PASSWD || t->fmt == TABLE_SECRETS)
 		(void)munmap(a, cap);
 	else
 		free(a);
+}
+
+/* Keys matched ASCII case-insensitively (stored in lower case). */
+static int
+table_nocase(const struct table *t)
+{
+	return t->fmt == TABLE_ALIASES || t->fmt == TABLE_DOMAINS ||
+	    t->fmt == TABLE_SECRETS;
 }
 
 static int
@@ -165,7 +173,7 @@ table_add(struct table_parse *p, size_t line, const char *k, size_t klen,
 		t->cap = t->cap == 0 ? 256 : t->cap * 2;
 	}
 	e.line = line;
-	if (table_arena_add(t, k, klen, t->fmt == TABLE_ALIASES, &e.key) == -1 ||
+	if (table_arena_add(t, k, klen, table_nocase(t), &e.key) == -1 ||
 	    table_arena_add(t, v, vlen, 0, &e.val) == -1)
 		goto nomem;
 	t->ents[t->n++] = e;
@@ -399,6 +407,8 @@ table_line(struct table_parse *p, const char *s, size_t len, size_t line)
 		return table_line_passwd(p, s, len, line);
 	case TABLE_LIST:
 	case TABLE_MAP:
+	case TABLE_DOMAINS:
+	case TABLE_SECRETS:
 		return table_line_word(p, s, len, line);
 	}
 	return 0;
@@ -598,7 +608,7 @@ table_get(const struct table *t, const char *key)
 
 	if (t == NULL || t->n == 0)
 		return NULL;
-	if (t->fmt == TABLE_ALIASES) {
+	if (table_nocase(t)) {
 		if ((n = strlen(key)) > TABLE_LINE_MAX)
 			return NULL;
 		for (i = 0; i <= n; i++)
@@ -623,4 +633,15 @@ size_t
 table_count(const struct table *t)
 {
 	return t == NULL ? 0 : t->n;
+}
+
+int
+table_entry(const struct table *t, size_t i, const char **key,
+    const char **value)
+{
+	if (t == NULL || i >= t->n)
+		return -1;
+	*key = t->arena + t->ents[i].key;
+	*value = t->arena + t->ents[i].val;
+	return 0;
 }

@@ -86,6 +86,11 @@ tls_client_new(const struct conf *conf, int verify, char *err, size_t errlen)
 	}
 	SSL_CTX_set_verify(cl->ctx, verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE,
 	    NULL);
+	/* DANE is switched on per connection (tls_peer.c) */
+	if (SSL_CTX_dane_enable(cl->ctx) <= 0) {
+		tls_seterr(err, errlen, "TLS: DANE support");
+		goto fail;
+	}
 	(void)SSL_CTX_set_session_cache_mode(cl->ctx, SSL_SESS_CACHE_CLIENT |
 	    SSL_SESS_CACHE_NO_INTERNAL_STORE);
 	SSL_CTX_sess_set_new_cb(cl->ctx, tls_client_session_cb);

@@ -1,0 +1,177 @@
+"""
+Remote delivery through relayhost and transport_file to scripted peers
+(python3-aiosmtpd) on loopback: what the peer receives is the queued
+message byte for byte (CRLF on the wire, dots unstuffed by the peer);
+several recipients go in one transaction; the log lines have Postfix's
+form; a 5xx bounces with the remote reply as Diagnostic-Code: smtp; a 4xx
+defers and the retry delivers; routing by transport_file (error:, local,
+smtp:[host]:port, .subdomain, *).
+"""
+import re
+
+import pytest
+
+import facteur_harness as H
+from conftest import _finish as conftest_finish
+from remote_fixtures import (Peer, crlf, log_lines, remote_instance, send,
+                             wait_log)
+
+D = H.DOMAIN
+ALICE = "alice@" + D
+
+
+@pytest.fixture
+def peers():
+    made = []
+
+    def make(**kw):
+        p = Peer(**kw)
+        made.append(p)
+        return p
+    yield make
+    for p in made:
+        p.stop()
+
+
+@pytest.fixture
+def inst(request):
+    made = []
+
+    def make(**kw):
+        i = remote_instance(**kw)
+        made.append(i)
+        return i
+    yield make
+    for i in made:
+        conftest_finish(request, i)
+
+
+def test_relayhost_byte_for_byte(peers, inst):
+    p = peers()
+    f = inst(relayhost="[127.0.0.1]:%d" % p.port)
+    body = (b"caf\xc3\xa9 8-bit line\n"
+            b".leading dot\n..two dots\n.\n"
+            + b"x" * 5000 + b"\n"
+            + b"no final newline")
+    msg = (b"From: alice@" + D.encode() + b"\nTo: a@remote.test\n"
+           b"Subject: bytes\n\n" + body)
+    r = f.enqueue_raw(msg, H.envelope(ALICE, ["a@remote.test",
+                                              "b@remote.test"]))
+    assert r.returncode == 0, r.stderr
+    got = p.wait_messages(1)[0]
+    # the wire form of the stored bytes, a final CRLF added
+    assert got["data"] == crlf(msg) + b"\r\n"
+    assert got["from"] == ALICE
+    assert sorted(got["to"]) == ["a@remote.test", "b@remote.test"]
+    assert "BODY=8BITMIME" in got["options"]
+    lines = wait_log(f, "status=sent", 2)
+    for ln in lines:
+        assert re.search(r": to=<[ab]@remote\.test>, relay=127\.0\.0\.1"
+                         r"\[127\.0\.0\.1\]:%d, delay=[0-9.]+, "
+                         r"delays=[0-9.e-]+/[0-9.e-]+/[0-9.e-]+/[0-9.e-]+, "
+                         r"dsn=2\.0\.0, status=sent \(250 2\.0\.0 Ok: "
+                         r"queued as PEER1\)$" % p.port, ln), ln
+    f.assert_queue_empty()
+
+
+def test_rcpt_5xx_bounces_with_the_remote_reply(peers, inst):
+    p = peers(rcpt_replies={"gone@remote.test":
+                            "550 5.1.1 <gone@remote.test>: no such user"})
+    f = inst(relayhost="[127.0.0.1]:%d" % p.port)
+    tag, _ = send(f, ["gone@remote.test", "ok@remote.test"])
+    p.wait_messages(1)
+    assert p.messages[0]["to"] == ["ok@remote.test"]
+    bounce = f.wait_for_delivery("alice", 1)[0]
+    assert H.is_bounce(bounce)
+    assert b"Final-Recipient: rfc822; gone@remote.test" in bounce
+    assert b"Status: 5.1.1" in bounce
+    assert b"Remote-MTA: dns; 127.0.0.1" in bounce
+    assert (b"Diagnostic-Code: smtp; 550 5.1.1 <gone@remote.test>: "
+            b"no such user") in bounce
+    assert b"ok@remote.test" not in bounce.split(b"text/rfc822-headers")[0]
+    ln = wait_log(f, "to=<gone@remote.test>")[0]
+    assert "dsn=5.1.1, status=bounced (host 127.0.0.1[127.0.0.1] said: " \
+        "550 5.1.1 <gone@remote.test>: no such user (in reply to RCPT " \
+        "TO command))" in ln
+    f.assert_queue_empty()
+
+
+def test_4xx_defers_then_the_retry_delivers(peers, inst):
+    p = peers(replies={"MAIL": "451 4.3.0 try later"})
+    f = inst(relayhost="[127.0.0.1]:%d" % p.port)
+    send(f, ["later@remote.test"])
+    ln = wait_log(f, "status=deferred")[0]
+    assert "dsn=4.3.0" in ln and "451 4.3.0 try later (in reply to MAIL " \
+        "FROM command)" in ln
+    assert p.messages == []
+    p.replies.clear()
+    p.wait_messages(1, timeout=60)
+    wait_log(f, "status=sent")
+    f.assert_queue_empty()
+    assert f.messages("alice") == [], "no bounce for a deferral"
+
+
+def test_null_sender_is_never_bounced(peers, inst):
+    p = peers(replies={"RCPT": "550 5.7.1 no"})
+    f = inst(relayhost="[127.0.0.1]:%d" % p.port)
+    tag, msg = H.make_message()
+    r = f.enqueue_raw(msg, H.envelope("", ["x@remote.test"]))
+    assert r.returncode == 0, r.stderr
+    wait_log(f, "status=bounced")
+    wait_log(f, "discarded (null sender)")
+    f.assert_queue_empty()
+    assert f.messages("alice") == []
+
+
+def test_transport_routes(peers, inst):
+    a, b = peers(), peers()
+    f = inst(relayhost="[127.0.0.1]:%d" % a.port, transport={
+        "refused.test": "error:5.7.1 we do not send there",
+        "here.test": "local",
+        ".sub.test": "smtp:[127.0.0.1]:%d" % b.port,
+        "plain.test": "relay:",
+    })
+    send(f, ["x@refused.test"])
+    ln = wait_log(f, "to=<x@refused.test>")[0]
+    assert "relay=none" in ln and "status=bounced (5.7.1 we do not send " \
+        "there)" in ln
+    bounce = f.wait_for_delivery("alice", 1)[0]
+    assert b"Diagnostic-Code: X-Facteur; we do not send there" in bounce
+    send(f, ["bob@here.test"])
+    f.wait_for_delivery("bob", 1)
+    send(f, ["y@deep.sub.test", "z@plain.test", "w@sub.test"])
+    b.wait_messages(1)
+    assert b.messages[0]["to"] == ["y@deep.sub.test"]
+    # plain.test: relay: without a nexthop takes relayhost; sub.test itself
+    # is not a subdomain of sub.test; both in one transaction
+    a.wait_messages(1)
+    assert sorted(a.messages[0]["to"]) == ["w@sub.test", "z@plain.test"]
+    f.assert_queue_empty()
+
+
+def test_bad_transport_file_is_refused(peers):
+    i = H.Instance()
+    try:
+        path = i.etc + "/transport"
+        with open(path, "w") as fh:
+            fh.write("ok.test smtp:[127.0.0.1]:25\nbad.test smtp:[x:1\n")
+        i.write_conf(transport_file=path)
+        p = i.start_queued(wait=False)
+        p.wait(30)
+        assert p.returncode != 0
+        assert "entry \"bad.test\": missing ']'" in i.log()
+        assert "cannot load transport_file" in i.log()
+    finally:
+        i.close()
+
+
+def test_recipients_beyond_the_limit_go_in_another_request(peers, inst):
+    p = peers()
+    f = inst(relayhost="[127.0.0.1]:%d" % p.port,
+             conf={"smtp_destination_recipient_limit": "2"})
+    rcpts = ["r%d@remote.test" % k for k in range(5)]
+    send(f, rcpts)
+    p.wait_messages(3)
+    assert sorted(len(m["to"]) for m in p.messages) == [1, 2, 2]
+    assert sorted(r for m in p.messages for r in m["to"]) == sorted(rcpts)
+    assert len(log_lines(f, "status=sent")) == 5
