@@ -171,7 +171,9 @@ dns_new(const char *servers, int timeout_ms, char *err, size_t errlen)
 	o.timeout = timeout_ms / 2 > 0 ? timeout_ms / 2 : 1;
 	o.tries = 2;
 	o.lookups = lookups;
-	o.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES;
+	/* SERVFAIL and REFUSED answers come to dns_answered, which says so */
+	o.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES |
+	    ARES_FLAG_NOCHECKRESP;
 	if ((r = ares_init_options(&d->ch, &o, ARES_OPT_TIMEOUTMS |
 	    ARES_OPT_TRIES | ARES_OPT_LOOKUPS | ARES_OPT_FLAGS)) !=
 	    ARES_SUCCESS) {
@@ -370,7 +372,7 @@ dns_answered(void *arg, int status, int timeouts, unsigned char *abuf,
 	else {
 		(void)snprintf(q->error, sizeof(q->error), "%s",
 		    a->rcode == DNS_R_SERVFAIL ? "server failure" :
-		    "error answer");
+		    a->rcode == 5 ? "refused" : "error answer");
 		goto queue;
 	}
 	q->res.secure = a->ad && d->trust_ad;

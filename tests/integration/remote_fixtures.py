@@ -304,13 +304,13 @@ class Conn:
 class RawPeer:
     """Runs script(conn) for every connection (a thread each)."""
 
-    def __init__(self, script, host="127.0.0.1"):
+    def __init__(self, script, host="127.0.0.1", port=0):
         self.script = script
         self.host = host
         self.sock = socket.socket(socket.AF_INET6 if ":" in host
                                   else socket.AF_INET)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind((host, 0))
+        self.sock.bind((host, port))
         self.sock.listen(16)
         self.port = self.sock.getsockname()[1]
         self.conns = []
