@@ -184,7 +184,7 @@ class Peer:
                 with peer.lock:
                     peer.auths.append((mechanism, data.login.decode(),
                                        data.password.decode(), ok))
-                return AuthResult(success=ok)
+                return AuthResult(success=ok, handled=False)
             kwargs["authenticator"] = authenticator
             kwargs["auth_require_tls"] = True
         else:
