@@ -1,0 +1,243 @@
+"""
+Remote delivery to real receiving MTAs on loopback, byte for byte: a
+second facteur (its smtpd started the inetd way, local delivery into its
+own Maildirs) and Postfix's smtpd (a private instance of Debian's Postfix,
+virtual(8) into a Maildir; root only).  The bodies carry 8-bit text, a
+5000-octet line, lines that start with dots and, to facteur, 30 MB; what
+lands in the peer's Maildir ends with exactly the queued message.
+"""
+import os
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+
+import pytest
+
+import facteur_harness as H
+from conftest import _finish as conftest_finish
+from remote_fixtures import free_port, remote_instance, wait_log
+from smtpd_fixtures import SmtpdServer, smtpd_conf
+
+BODIES = [
+    b"plain text\n.leading dot\n..two dots\n.\n",
+    b"8-bit: caf\xc3\xa9 na\xc3\xafve \xff\xfe\n",
+    b"a long line: " + b"L" * 5000 + b"\nand after it\n",
+]
+
+
+def big_body(size=30 * 1024 * 1024):
+    line = b"".join(b"%c" % (65 + i % 26) for i in range(75)) + b"\n"
+    out = line * (size // len(line))
+    return out + b".dot at the end of 30 MB\n"
+
+
+def queue_message(f, rcpt, body, tag):
+    tag, msg = H.make_message(tag=tag, body=body, to=rcpt)
+    r = f.enqueue_raw(msg, H.envelope("alice@" + H.DOMAIN, [rcpt]),
+                      timeout=300)
+    assert r.returncode == 0, r.stderr
+    return msg
+
+
+@pytest.fixture
+def second(request):
+    """Instance B (local domain b.test, smtpd per connection) and
+    instance A, whose transport sends b.test to B's smtpd."""
+    made = []
+    b = H.Instance(conf={"local_domains": "$myhostname, localhost, b.test",
+                         "message_size_limit": "64m"})
+    made.append(b)
+    srv = None
+    try:
+        smtpd_conf(b)
+        b.start_queued()
+        srv = SmtpdServer(b)
+        a = remote_instance(transport={
+            "b.test": "smtp:[127.0.0.1]:%d" % srv.port},
+            conf={"smtp_data_done_timeout": "120s",
+                  "smtp_data_xfer_timeout": "120s"})
+        made.append(a)
+        yield a, b
+    finally:
+        if srv is not None:
+            srv.close()
+        for i in made:
+            conftest_finish(request, i)
+
+
+def test_to_a_second_facteur_byte_for_byte(second):
+    a, b = second
+    sent = {}
+    # facteur's smtpd takes lines of at most 998 octets (RFC 5321 4.5.3.1.6)
+    bodies = BODIES[:2] + [b"a line at the limit: " + b"L" * 977 + b"\n",
+                           big_body()]
+    for i, body in enumerate(bodies):
+        tag = "peer%d" % i
+        sent[tag] = queue_message(a, "alice@b.test", body, tag)
+    for tag, msg in sent.items():
+        got = b.wait_for_tag("alice", tag, timeout=240)
+        # B added its trace fields on top; the rest is the message
+        assert got.endswith(msg), (tag, got[:400])
+        head = got[:len(got) - len(msg)]
+        assert b"Return-Path: <alice@" + H.DOMAIN.encode() + b">" in head
+        assert b"Received: from " in head
+    a.assert_queue_empty(60)
+    lines = wait_log(a, "status=sent", len(sent))
+    assert all("relay=127.0.0.1[127.0.0.1]:" in ln for ln in lines)
+    # a longer line is refused by that smtpd, and the refusal comes back
+    queue_message(a, "alice@b.test", BODIES[2], "toolong")
+    ln = wait_log(a, "status=bounced")[0]
+    assert "dsn=5.6.0" in ln and "line longer than 1000 octets (in reply " \
+        "to end of DATA command)" in ln
+
+
+class Postfix:
+    """A private Postfix receiving on 127.0.0.1:port into one Maildir."""
+
+    def __init__(self, base, uid, gid, domain):
+        self.dir = os.path.join(base, "postfix")
+        self.conf = os.path.join(self.dir, "etc")
+        self.queue = os.path.join(self.dir, "spool")
+        self.data = os.path.join(self.dir, "data")
+        self.vmail = os.path.join(self.dir, "vmail")
+        self.log = os.path.join(self.dir, "maillog")
+        self.port = free_port()
+        for d in (self.conf, self.queue, self.data, self.vmail):
+            os.makedirs(d, exist_ok=True)
+        shutil.chown(self.data, "postfix")
+        box = os.path.join(self.vmail, "Maildir")
+        for sub in ("", "/new", "/cur", "/tmp"):
+            os.makedirs(box + sub, exist_ok=True)
+        for dp, _, _ in os.walk(self.vmail):
+            os.chown(dp, uid, gid)
+        self.maildir = box + "/new"
+        src = "/usr/share/postfix/master.cf.dist"
+        if not os.path.exists(src):
+            src = "/etc/postfix/master.cf"
+        out = ["127.0.0.1:%d inet n - n - - smtpd" % self.port]
+        with open(src) as f:
+            for ln in f.read().splitlines():
+                if re.match(r"^(smtp|submission|smtps)\s+inet\b", ln):
+                    continue
+                m = re.match(r"^(\S+\s+\S+\s+\S+\s+\S+\s+)(\S+)(\s.*)$", ln)
+                if m and not ln.startswith("#") and m.group(2) in ("y", "-"):
+                    ln = m.group(1) + "n" + m.group(3)
+                out.append(ln)
+        with open(os.path.join(self.conf, "master.cf"), "w") as f:
+            f.write("\n".join(out) + "\n")
+        main = {
+            "compatibility_level": "3.6",
+            "queue_directory": self.queue,
+            "data_directory": self.data,
+            "myhostname": "postfix.test",
+            "mydomain": "postfix.test",
+            "mydestination": "",
+            "inet_interfaces": "loopback-only",
+            "inet_protocols": "ipv4",
+            "mynetworks": "127.0.0.0/8",
+            "disable_dns_lookups": "yes",
+            "smtp_host_lookup": "native",
+            "maillog_file": self.log,
+            "maillog_file_prefixes": self.dir,
+            "alias_maps": "",
+            "alias_database": "",
+            "smtputf8_enable": "yes",
+            "virtual_mailbox_domains": domain,
+            "virtual_mailbox_base": self.vmail,
+            "virtual_mailbox_maps": "static:Maildir/",
+            "virtual_uid_maps": "static:%d" % uid,
+            "virtual_gid_maps": "static:%d" % gid,
+            "virtual_minimum_uid": "100",
+            "smtpd_recipient_restrictions":
+                "permit_mynetworks, reject_unauth_destination",
+        }
+        with open(os.path.join(self.conf, "main.cf"), "w") as f:
+            for k, v in main.items():
+                f.write("%s = %s\n" % (k, v))
+        self.run("check")
+        self.run("start")
+        H.wait_until(self.listening, 30, "postfix to listen")
+
+    def listening(self):
+        try:
+            socket.create_connection(("127.0.0.1", self.port), 1).close()
+            return True
+        except OSError:
+            return False
+
+    def run(self, *args):
+        r = subprocess.run(["/usr/sbin/postfix", "-c", self.conf] +
+                           list(args), capture_output=True, text=True,
+                           timeout=120)
+        if r.returncode != 0:
+            raise AssertionError("postfix %s: %s %s" % (args, r.stdout,
+                                                        r.stderr))
+
+    def messages(self):
+        out = []
+        for n in sorted(os.listdir(self.maildir)):
+            with open(os.path.join(self.maildir, n), "rb") as f:
+                out.append(f.read())
+        return out
+
+    def maillog(self):
+        try:
+            with open(self.log, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def stop(self):
+        pid = None
+        try:
+            with open(os.path.join(self.queue, "pid", "master.pid")) as f:
+                pid = int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            pass
+        subprocess.run(["/usr/sbin/postfix", "-c", self.conf, "stop"],
+                       capture_output=True, timeout=120)
+        if pid is not None:
+            try:
+                H.wait_until(lambda: not H.alive(pid), 30, "postfix to stop")
+            except AssertionError:
+                os.kill(pid, 9)
+
+
+@pytest.mark.root_only
+def test_to_postfix_byte_for_byte(request):
+    why = H.postfix_install()
+    if why is not None:
+        pytest.skip(why)
+    # Postfix's own users must reach its directories
+    base = tempfile.mkdtemp(prefix="facteur-pf-", dir=H.reachable_tmpdir())
+    os.chmod(base, 0o755)
+    u = H.ensure_user(H.LOGIN_PREFIX + "alice")
+    pf = Postfix(base, u.pw_uid, u.pw_gid, "pf.test")
+    f = None
+    try:
+        f = remote_instance(transport={
+            "pf.test": "smtp:[127.0.0.1]:%d" % pf.port})
+        sent = {}
+        for i, body in enumerate(BODIES):
+            tag = "pf%d" % i
+            sent[tag] = queue_message(f, "someone@pf.test", body, tag)
+        H.wait_until(lambda: len(pf.messages()) >= len(sent), 30,
+                     "Postfix to deliver %d messages" % len(sent))
+        got = {H.tag_of(m): m for m in pf.messages()}
+        for tag, msg in sent.items():
+            assert got[tag].endswith(msg), (tag, got[tag][:400])
+            assert b"Received: from " + H.DOMAIN.encode() in got[tag]
+        lines = wait_log(f, "status=sent", len(sent))
+        assert all(re.search(r"dsn=2\.0\.0, status=sent \(250 2\.0\.0 Ok: "
+                             r"queued as \w+\)", ln) for ln in lines), lines
+        f.assert_queue_empty()
+    except BaseException:
+        print("---- postfix maillog ----\n" + pf.maillog()[-5000:])
+        raise
+    finally:
+        if f is not None:
+            conftest_finish(request, f)
+        pf.stop()
+        shutil.rmtree(base, ignore_errors=True)
