@@ -179,6 +179,7 @@ ctl_check(const char *conf_path, int argc, char **argv)
 	if (conf_str(conf, "sender_login_file")[0] != '\0')
 		check_table(&c, conf_str(conf, "sender_login_file"), TABLE_MAP);
 	check_networks(&c, conf);
+	c.nerr += ctl_check_remote(conf);
 	conf_free(conf);
 	if (c.nerr > 0)
 		return CTL_EX_FAIL;

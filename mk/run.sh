@@ -20,9 +20,10 @@ chmod 0755 "$RUN" "$RUN/mail" "$RUN/empty"
 smtpd_user=$(id -un)
 queue_user=$(id -un)
 login_user=$(id -un)
+remote_user=$(id -un)
 
 if [ "$(id -u)" = 0 ]; then
-	for u in facteur-queue facteur-smtpd facteur-login; do
+	for u in facteur-queue facteur-smtpd facteur-login facteur-remote; do
 		id "$u" >/dev/null 2>&1 ||
 		    useradd --system --no-create-home --shell /usr/sbin/nologin "$u"
 	done
@@ -32,6 +33,7 @@ if [ "$(id -u)" = 0 ]; then
 	smtpd_user=facteur-smtpd
 	queue_user=facteur-queue
 	login_user=facteur-login
+	remote_user=facteur-remote
 	# The programs run from a root-owned copy so that enqueue can be
 	# set-uid facteur-queue, as INSTALL does on a real host.
 	mkdir -p "$RUN/libexec"
@@ -71,8 +73,9 @@ mkdir -p "$RUN/auth"
 chmod 0700 "$RUN/auth"
 [ -f "$RUN/aliases" ] || printf 'postmaster: demo\nroot: demo\n' > "$RUN/aliases"
 
-cat > "$RUN/facteur.conf" <<CONF
-# Written by \`make run\` at every start; edit mk/run.sh, not this file.
+cat > "$RUN/facteur.conf.new" <<CONF
+# Written by \`make run\` at every start; edit mk/run.sh, or put keys
+# in run/local.conf, which take the place of these.
 myhostname = localhost
 local_domains = localhost, example.test
 program_dir = $progdir
@@ -95,7 +98,27 @@ queue_user = $queue_user
 tls_cert_file = $RUN/tls/cert.pem
 tls_key_file = $RUN/tls/key.pem
 queue_retry_min = 30s
+# Remote delivery: the resolver stays on loopback, so that nothing leaves
+# this machine unless run/local.conf says so (a relayhost, a resolver).
+dns_resolver = 127.0.0.1
+smtp_user = $remote_user
+smtp_chroot = $RUN/empty
 CONF
+if [ -f "$RUN/local.conf" ]; then
+	# a key of local.conf replaces the same key above (a key given twice
+	# is an error in facteur.conf)
+	awk 'FNR == NR { if (match($0, /^[ \t]*[a-z0-9_]+[ \t]*=/)) {
+		k = substr($0, RSTART, RLENGTH); gsub(/[ \t=]/, "", k); seen[k] = 1 }
+		next }
+	    { k = $0; if (match(k, /^[ \t]*[a-z0-9_]+[ \t]*=/)) {
+		k = substr(k, RSTART, RLENGTH); gsub(/[ \t=]/, "", k)
+		if (k in seen) next } print }' \
+	    "$RUN/local.conf" "$RUN/facteur.conf.new" > "$RUN/facteur.conf"
+	{ echo "# from run/local.conf"; cat "$RUN/local.conf"; } >> "$RUN/facteur.conf"
+	rm -f "$RUN/facteur.conf.new"
+else
+	mv "$RUN/facteur.conf.new" "$RUN/facteur.conf"
+fi
 chmod 0644 "$RUN/facteur.conf"
 
 # Keys of services that are not built yet are left out above; add them as
@@ -115,6 +138,11 @@ password demo; the certificate is self-signed, hence -k):
     curl -k pop3s://demo:demo@127.0.0.1:$POP3S_PORT/1
 
 POP3 with STLS listens on $POP3_PORT.
+
+Mail for other domains is deferred: dns_resolver is 127.0.0.1, so
+nothing leaves this machine.  To send it out, put a relayhost (and
+smtp_sasl_password_file) or a dns_resolver in $RUN/local.conf; README.md
+says how.
 
 Submission (STARTTLS, then AUTH) listens on $SUBMISSION_PORT and SMTPS
 (implicit TLS) on $SMTPS_PORT; both relay for authenticated users:

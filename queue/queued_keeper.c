@@ -34,10 +34,10 @@ keeper_reap(void)
 
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
 		if (WIFSIGNALED(st))
-			log_warnx("lspawn %ld killed by signal %d", (long)pid,
+			log_warnx("spawner %ld killed by signal %d", (long)pid,
 			    WTERMSIG(st));
 		else if (WIFEXITED(st) && WEXITSTATUS(st) != 0)
-			log_warnx("lspawn %ld exited with status %d",
+			log_warnx("spawner %ld exited with status %d",
 			    (long)pid, WEXITSTATUS(st));
 	}
 }

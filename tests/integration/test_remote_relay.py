@@ -7,6 +7,7 @@ form; a 5xx bounces with the remote reply as Diagnostic-Code: smtp; a 4xx
 defers and the retry delivers; routing by transport_file (error:, local,
 smtp:[host]:port, .subdomain, *).
 """
+import os
 import re
 
 import pytest
@@ -175,3 +176,35 @@ def test_recipients_beyond_the_limit_go_in_another_request(peers, inst):
     assert sorted(len(m["to"]) for m in p.messages) == [1, 2, 2]
     assert sorted(r for m in p.messages for r in m["to"]) == sorted(rcpts)
     assert len(log_lines(f, "status=sent")) == 5
+
+
+def test_facteurctl_check_finds_remote_mistakes():
+    i = H.Instance()
+    try:
+        tr = os.path.join(i.etc, "transport")
+        with open(tr, "w") as fh:
+            fh.write("a.test smtp:[127.0.0.1]:25\nb.test lmtp:x\n")
+        pol = os.path.join(i.etc, "tls_policy")
+        with open(pol, "w") as fh:
+            fh.write("a.test verify\nb.test sometimes\n")
+        sec = os.path.join(i.etc, "passwords")
+        with open(sec, "w") as fh:
+            fh.write("[a.test]:587 no-colon-here\n")
+        os.chmod(sec, 0o644)
+        i.write_conf(relayhost="[bad", transport_file=tr,
+                     smtp_tls_policy_file=pol, smtp_sasl_password_file=sec,
+                     smtp_tls_security_level="strict")
+        r = i.run([i.program("facteurctl"), "-C", i.conf_path, "check"],
+                  user=None)
+        err = r.stderr.decode()
+        assert r.returncode == 1, err
+        assert "relayhost \"[bad\": missing ']'" in err
+        assert "smtp_tls_security_level: \"strict\" is not" in err
+        assert "\"b.test\": unknown transport" in err
+        assert "\"b.test\": \"sometimes\" is not a TLS level" in err
+        assert "must belong to root, mode 0600" in err
+        if H.IS_ROOT:
+            assert "\"[a.test]:587\": not user:password" in err
+        assert "no-colon-here" not in err
+    finally:
+        i.close()
