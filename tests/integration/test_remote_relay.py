@@ -9,11 +9,12 @@ smtp:[host]:port, .subdomain, *).
 """
 import os
 import re
+import subprocess
 
 import pytest
 
 import facteur_harness as H
-from conftest import _finish as conftest_finish
+from conftest import _finish as conftest_finish, need_package
 from remote_fixtures import (Peer, crlf, log_lines, remote_instance, send,
                              wait_log)
 
@@ -208,3 +209,40 @@ def test_facteurctl_check_finds_remote_mistakes():
         assert "no-colon-here" not in err
     finally:
         i.close()
+
+
+def test_pflogsumm_reads_the_log(peers, inst):
+    """The log lines are Postfix's: pflogsumm counts them right once each
+    carries a syslog prefix (foreground logs have none)."""
+    pflogsumm = need_package("pflogsumm")
+    p = peers(rcpt_replies={"no@remote.test": "550 5.1.1 no such user",
+                            "later@remote.test": "450 4.2.1 try later"})
+    f = inst(relayhost="[127.0.0.1]:%d" % p.port,
+             conf={"queue_retry_min": "1h"})
+    for r in ("a@remote.test", "b@remote.test", "c@remote.test"):
+        send(f, [r])
+    send(f, ["no@remote.test"])
+    send(f, ["later@remote.test"])
+    wait_log(f, "status=sent", 3 + 1)       # and the bounce, delivered here
+    wait_log(f, "status=deferred")
+    wait_log(f, "status=bounced")
+    lines = []
+    for ln in f.log().splitlines():
+        m = re.match(r"queued\[(\d+)\]: (.*)$", ln)
+        if m:
+            lines.append("Dec  7 12:00:00 mx facteur/qmgr[%s]: %s\n"
+                         % m.groups())
+    path = os.path.join(f.rundir, "maillog")
+    with open(path, "w") as fh:
+        fh.writelines(lines)
+    r = subprocess.run([pflogsumm, "--syslog-name=facteur", path],
+                       capture_output=True, text=True, timeout=60)
+    out = r.stdout
+    assert r.returncode == 0, r.stderr
+    counts = dict((m.group(2), int(m.group(1))) for m in re.finditer(
+        r"^\s+(\d+)\s+(received|delivered|deferred|bounced)\b", out, re.M))
+    assert counts["delivered"] == 4, out      # 3 remote + the bounce
+    assert counts["bounced"] == 1, out
+    assert counts["deferred"] == 1, out
+    assert re.search(r"^\s+3\s+\S+\s+\d+\s+\d+\.?\d*\s*s?\s+.*remote\.test",
+                     out, re.M), out
