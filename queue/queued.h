@@ -126,6 +126,7 @@ struct outcome {
 	const char	*relay;		/* "local", "none", "mx.b[192.0.2.1]:25" */
 	const char	*dsn;		/* shown as dsn= when not NULL */
 	const char	*delays;	/* "a/b/c/d", shown as delays= when set */
+	unsigned long	 conn_use;	/* shown as conn_use= when above 1 */
 	long long	 not_before;	/* deferred: no retry before (wall s) */
 };
 /*

@@ -25,6 +25,7 @@
 #include "queue_free.h"
 #include "queue_env.h"
 #include "queued.h"
+#include "remote_job.h"
 
 #define ENV_FILE_MAX	((size_t)QUEUE_RCPT_MAX * (QUEUE_ADDR_MAX + 2) + 4096)
 
@@ -351,6 +352,7 @@ msg_outcome(struct queued *q, struct qmsg *m, size_t i, int status,
 	struct queue_job *j = &m->st.job[i];
 	char		 orig[QUEUE_ADDR_MAX + 16] = "";
 	char		 extra[128] = "", reason[QUEUE_REASON_MAX + 1];
+	char		 relay[RJOB_RELAY_MAX + 32];
 	double		 delay = now_precise() - (double)m->arrival;
 	long long	 now = now_wall();
 
@@ -364,6 +366,12 @@ msg_outcome(struct queued *q, struct qmsg *m, size_t i, int status,
 		    o->delays != NULL ? ", delays=" : "",
 		    o->delays != NULL ? o->delays : "",
 		    o->dsn != NULL ? ", dsn=" : "", o->dsn != NULL ? o->dsn : "");
+	/* Postfix's conn_use=N: the Nth delivery over one connection */
+	if (o->conn_use > 1)
+		(void)snprintf(relay, sizeof(relay), "%s, conn_use=%lu",
+		    o->relay, o->conn_use);
+	else
+		strlcpy(relay, o->relay, sizeof(relay));
 	j->attempts++;
 	m->dirty = 1;
 	if (o->dsn != NULL)
@@ -376,7 +384,7 @@ msg_outcome(struct queued *q, struct qmsg *m, size_t i, int status,
 		j->status = QJ_DELIVERED;
 		m->left--;
 		log_info("%s: to=<%s>%s, relay=%s, delay=%.2f%s, status=sent "
-		    "(%s)", m->st.id, j->rcpt, orig, o->relay, delay, extra,
+		    "(%s)", m->st.id, j->rcpt, orig, relay, delay, extra,
 		    text);
 		return;
 	}
@@ -396,14 +404,14 @@ msg_outcome(struct queued *q, struct qmsg *m, size_t i, int status,
 		if (j->next_try < o->not_before)
 			j->next_try = o->not_before;
 		log_info("%s: to=<%s>%s, relay=%s, delay=%.2f%s, status=deferred "
-		    "(%s)", m->st.id, j->rcpt, orig, o->relay, delay, extra,
+		    "(%s)", m->st.id, j->rcpt, orig, relay, delay, extra,
 		    text);
 		return;
 	}
 	j->status = QJ_BOUNCE;
 	j->next_try = 0;
 	log_info("%s: to=<%s>%s, relay=%s, delay=%.2f%s, status=bounced (%s)",
-	    m->st.id, j->rcpt, orig, o->relay, delay, extra,
+	    m->st.id, j->rcpt, orig, relay, delay, extra,
 	    o->dsn != NULL ? text : j->reason);
 }
 
@@ -422,7 +430,7 @@ void
 msg_result(struct queued *q, struct qmsg *m, size_t job, int status,
     const char *text)
 {
-	struct outcome	o = { "local", NULL, NULL, 0 };
+	struct outcome	o = { .relay = "local" };
 
 	msg_result_via(q, m, job, status, text, &o);
 }

@@ -261,7 +261,8 @@ static void
 job_defer(struct queued *q, struct qmsg *m, size_t job, const char *text,
     long long not_before, int held)
 {
-	struct outcome	 o = { "none", "4.4.1", NULL, not_before };
+	struct outcome	 o = { .relay = "none", .dsn = "4.4.1",
+	    .not_before = not_before };
 
 	if (held) {
 		q->remote->held--;
@@ -301,7 +302,7 @@ remote_job(struct queued *q, struct qmsg *m, size_t job)
 {
 	struct remote	*r = q->remote;
 	struct route	 rt;
-	struct outcome	 o = { "none", NULL, NULL, 0 };
+	struct outcome	 o = { .relay = "none" };
 	struct rentry	*e;
 	struct rdest	*d;
 	char		 text[QUEUE_REASON_MAX + 1];
@@ -529,6 +530,7 @@ req_finish(struct queued *q, unsigned slot, const struct rjob_end *end,
 		    a < 0 ? 0 : a, b, (double)end->conn_ms / 1000.0,
 		    (double)end->xfer_ms / 1000.0);
 		o.delays = delays;
+		o.conn_use = end->conn_use;
 	}
 	d->inflight--;
 	if (site) {

@@ -144,12 +144,12 @@ req_answer_all(struct rspawn *rs, struct rreq *r, char status,
 		r->answered[i] = 1;
 		r->nanswered++;
 	}
-	req_end(rs, r, site, 0, 0);
+	req_end(rs, r, site, 0, 0, 0);
 }
 
 void
 req_end(struct rspawn *rs, struct rreq *r, int site, unsigned long conn_ms,
-    unsigned long xfer_ms)
+    unsigned long xfer_ms, unsigned long conn_use)
 {
 	char		 pkt[RJOB_PACKET_MAX];
 	struct rjob_end	 e;
@@ -163,6 +163,7 @@ req_end(struct rspawn *rs, struct rreq *r, int site, unsigned long conn_ms,
 	/* DNS counts as connection set-up, as in Postfix's delays= */
 	e.conn_ms = conn_ms + (unsigned long)(dns > 0 ? dns : 0);
 	e.xfer_ms = xfer_ms;
+	e.conn_use = conn_use;
 	if (rjob_end_encode(&e, pkt, sizeof(pkt), &len) == -1)
 		fatal("%s: end for queued", r->rj.id);
 	rspawn_to_queued(pkt, len);

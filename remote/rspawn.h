@@ -122,7 +122,8 @@ void	req_answer_all(struct rspawn *, struct rreq *, char status,
 	    const char *dsn, const char *relay, const char *text, int site);
 /* Sends the end of req and frees it (every recipient answered). */
 void	req_end(struct rspawn *, struct rreq *, int site,
-	    unsigned long conn_ms, unsigned long xfer_ms);
+	    unsigned long conn_ms, unsigned long xfer_ms,
+	    unsigned long conn_use);
 /* A resolved request: answered at once, or on to a client. */
 void	req_resolved(struct rspawn *, struct rreq *);
 long long now_ms(void);

@@ -336,7 +336,7 @@ wpacket(struct rspawn *rs, struct rworker *w, char *pkt, size_t n)
 		return -1;
 	w->req = NULL;
 	r->w = NULL;
-	req_end(rs, r, end.site, end.conn_ms, end.xfer_ms);
+	req_end(rs, r, end.site, end.conn_ms, end.xfer_ms, end.conn_use);
 	w->idle_since = now_ms();
 	if (w->jobs >= RSPAWN_WORKER_JOBS || rs->cache_ms == 0)
 		wretire(rs, w);

@@ -58,6 +58,7 @@ struct smtp_job {
 	long long		 t0;		/* fd_now_ms() at the start */
 	long long		 deadline;	/* smtp_delivery_timeout */
 	long long		 conn_ms, xfer_ms;
+	unsigned long		 conn_use;	/* deliveries over the connection */
 	/* the message (smtp_body.c) */
 	long long		 wire_size;	/* octets with CRLF, unstuffed */
 	int			 eightbit;	/* a byte >= 0x80 anywhere */
@@ -84,7 +85,8 @@ struct smtp_conn {
 	struct smtp_ext		 ext;
 	int			 esmtp;
 	int			 usable;	/* may carry another transaction */
-	unsigned		 uses;
+	unsigned		 uses;		/* transactions */
+	unsigned long		 requests;	/* deliveries (requests) */
 	const struct smtp_host	*host;		/* while delivering */
 	char			 name[DNS_NAME_MAX + 1];
 	char			 addr[SMTP_ADDR_TEXT];

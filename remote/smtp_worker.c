@@ -167,6 +167,7 @@ results_send(int chan, const struct smtp_job *j)
 	e.site = j->site;
 	e.conn_ms = (unsigned long)(j->conn_ms > 0 ? j->conn_ms : 0);
 	e.xfer_ms = (unsigned long)(j->xfer_ms > 0 ? j->xfer_ms : 0);
+	e.conn_use = j->conn_use;
 	if (rjob_end_encode(&e, pkt, sizeof(pkt), &len) == -1 ||
 	    fdpass_send_max(chan, pkt, len, RJOB_PACKET_MAX, -1, 0) == -1)
 		worker_fail("cannot send the end of a request");
@@ -204,6 +205,8 @@ deliver(struct smtp_conn *c, const struct smtp_settings *s,
 	if (c->fd != -1 && smtp_conn_reset(c, s, j->deadline) == 0)
 		smtp_log("%s: reusing the connection to %s", j->rj.id,
 		    c->relay);
+	else if (c->fd != -1)
+		smtp_close(c, s, 0);
 	for (h = 0; c->fd == -1 && h < j->nhost; h++) {
 		if (fd_now_ms() >= j->deadline) {
 			(void)snprintf(why, sizeof(why), "delivery timed out "
@@ -227,6 +230,8 @@ deliver(struct smtp_conn *c, const struct smtp_settings *s,
 			smtp_log("%s: %s", j->rj.id, why);
 	}
 	j->conn_ms = fd_now_ms() - j->t0;
+	if (c->fd != -1)
+		j->conn_use = ++c->requests;
 	if (c->fd == -1) {
 		j->site = 1;
 		all_results(j, 'Z', dsn, relay, why[0] != '\0' ? why :

@@ -12,7 +12,7 @@
 #include "smtp_nexthop.h"
 
 #define RESULT_FIELDS	7
-#define END_FIELDS	6
+#define END_FIELDS	7
 
 /* 1 if s is at most max octets without a control byte (empty allowed). */
 static int
@@ -228,7 +228,7 @@ int
 rjob_end_encode(const struct rjob_end *e, char *buf, size_t cap,
     size_t *len)
 {
-	char	 f[4][16];
+	char	 f[5][16];
 
 	if (e->slot >= RJOB_SLOT_MAX || (e->site != 0 && e->site != 1)) {
 		errno = EINVAL;
@@ -241,11 +241,13 @@ rjob_end_encode(const struct rjob_end *e, char *buf, size_t cap,
 	    RJOB_MS_MAX : e->conn_ms);
 	(void)snprintf(f[3], sizeof(f[3]), "%lu", e->xfer_ms > RJOB_MS_MAX ?
 	    RJOB_MS_MAX : e->xfer_ms);
+	(void)snprintf(f[4], sizeof(f[4]), "%lu", e->conn_use > RJOB_MS_MAX ?
+	    RJOB_MS_MAX : e->conn_use);
 	*len = 0;
 	if (put(buf, cap, len, "E") == -1 || put(buf, cap, len, f[0]) == -1 ||
 	    put(buf, cap, len, e->site ? "1" : "0") == -1 ||
 	    put(buf, cap, len, f[1]) == -1 || put(buf, cap, len, f[2]) == -1 ||
-	    put(buf, cap, len, f[3]) == -1)
+	    put(buf, cap, len, f[3]) == -1 || put(buf, cap, len, f[4]) == -1)
 		return -1;
 	return 0;
 }
@@ -282,7 +284,8 @@ rjob_reply_decode(char *buf, size_t len, int *kind, struct rjob_result *r,
 		    (strcmp(f[2], "0") != 0 && strcmp(f[2], "1") != 0) ||
 		    num_parse(f[3], RJOB_MS_MAX, &e->wait_ms) == -1 ||
 		    num_parse(f[4], RJOB_MS_MAX, &e->conn_ms) == -1 ||
-		    num_parse(f[5], RJOB_MS_MAX, &e->xfer_ms) == -1)
+		    num_parse(f[5], RJOB_MS_MAX, &e->xfer_ms) == -1 ||
+		    num_parse(f[6], RJOB_MS_MAX, &e->conn_use) == -1)
 			goto bad;
 		e->site = f[2][0] == '1';
 		*kind = 'E';

@@ -5,7 +5,7 @@
  *   request  J, slot, queue id, sender, nexthop, rcpt[, rcpt...]
  *            with the message's descriptor (read-only)
  *   result   R, slot, index, K|Z|D, dsn, relay, text
- *   end      E, slot, site, wait ms, connect ms, transfer ms
+ *   end      E, slot, site, wait ms, connect ms, transfer ms, conn use
  *
  * queued sends requests to rspawn, one per destination (nexthop,
  * lib/smtp/smtp_nexthop.h) and message, at most RJOB_RCPT_MAX recipients
@@ -14,7 +14,9 @@
  * per recipient (index: its place in the request, each exactly once) and
  * then one end: site is 1 when no host of the destination could be
  * talked to (queued then backs the whole destination off), the times
- * split the delivery for the log's delays=.  dsn is the RFC 3463 code
+ * split the delivery for the log's delays=, and conn use is how many
+ * deliveries the connection has carried with this one (1: it was opened
+ * for it; 0: none was made), the log's conn_use=.  dsn is the RFC 3463 code
  * whose class matches the status (2 for K, 4 for Z, 5 for D); relay is
  * "host[address]:port" or "none"; text is one printable line.
  *
@@ -57,6 +59,7 @@ struct rjob_end {
 	unsigned	 slot;
 	int		 site;
 	unsigned long	 wait_ms, conn_ms, xfer_ms;
+	unsigned long	 conn_use;
 };
 
 /*

@@ -53,6 +53,11 @@ def test_connection_is_reused(made):
         p.wait_messages(k + 1)
     assert p.connections == 1
     assert len(log_lines(f, "reusing the connection to 127.0.0.1")) == 3
+    # Postfix's form: the Nth delivery over a connection says conn_use=N
+    sent = log_lines(f, "status=sent")
+    assert ["conn_use=%d, delay=" % k in sent[k - 1] for k in (2, 3, 4)] \
+        == [True] * 3, sent
+    assert "conn_use" not in sent[0]
 
 
 def test_no_reuse_without_a_cache(made):

@@ -106,7 +106,7 @@ test_replies(void **state)
 {
 	struct rjob_result	 r = { 3, 12, 'D', "5.1.1", "mx[192.0.2.1]:25",
 				    "host mx said: 550 no" }, rr;
-	struct rjob_end		 e = { 3, 1, 10, 20, 30 }, ee;
+	struct rjob_end		 e = { 3, 1, 10, 20, 30, 2 }, ee;
 	char			 buf[RJOB_PACKET_MAX];
 	size_t			 len;
 	int			 kind;
@@ -128,6 +128,7 @@ test_replies(void **state)
 	assert_int_equal(kind, 'E');
 	assert_int_equal(ee.site, 1);
 	assert_int_equal(ee.xfer_ms, 30);
+	assert_int_equal(ee.conn_use, 2);
 	/* the dsn's class must match the status */
 	r.dsn = "4.1.1";
 	assert_int_equal(rjob_result_encode(&r, buf, sizeof(buf), &len), -1);
@@ -170,9 +171,9 @@ test_reply_refusals(void **state)
 	REPLY_BAD("R\0" "0\0" "0\0K\0" "2.0.0\0\0ok");	/* relay */
 	REPLY_BAD("R\0" "0\0" "0\0K\0" "2.0.0\0r\0");	/* text */
 	REPLY_BAD("R\0" "0\0" "0\0K\0" "2.0.0\0r\0a\nb");
-	REPLY_BAD("E\0" "0\0" "2\0" "1\0" "1\0" "1");	/* site */
-	REPLY_BAD("E\0" "0\0" "1\0" "1\0" "1");	/* 5 fields */
-	REPLY_BAD("E\0" "0\0" "1\0" "1\0" "1\0" "9999999999");
+	REPLY_BAD("E\0" "0\0" "2\0" "1\0" "1\0" "1\0" "1");	/* site */
+	REPLY_BAD("E\0" "0\0" "1\0" "1\0" "1\0" "1");	/* 6 fields */
+	REPLY_BAD("E\0" "0\0" "1\0" "1\0" "1\0" "9999999999\0" "1");
 	REPLY_BAD("X\0" "0");
 	n = (size_t)snprintf(big, sizeof(big), "R%c0%c0%cK%c2.0.0%cr%c",
 	    0, 0, 0, 0, 0, 0);
