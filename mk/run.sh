@@ -48,14 +48,9 @@ else
 	uid=$(id -u); gid=$(id -g)
 	progdir=$BUILD
 fi
-# The queue with its subdirectories, as queued makes them at start-up:
-# made here too, so that a mail sent the moment the port opens does not
-# find them missing (451) while queued is still starting.
-for d in "" /msg /tmp /env /state /corrupt /free; do
-	mkdir -p "$RUN/queue$d"
-	chmod 0700 "$RUN/queue$d"
-	chown "$queue_user" "$RUN/queue$d"
-done
+mkdir -p "$RUN/queue"
+chmod 0700 "$RUN/queue"
+chown "$queue_user" "$RUN/queue"
 
 if [ ! -f "$RUN/tls/cert.pem" ]; then
 	openssl req -x509 -newkey rsa:2048 -nodes -days 365 \
@@ -73,9 +68,9 @@ mkdir -p "$RUN/auth"
 chmod 0700 "$RUN/auth"
 [ -f "$RUN/aliases" ] || printf 'postmaster: demo\nroot: demo\n' > "$RUN/aliases"
 
-cat > "$RUN/facteur.conf.new" <<CONF
-# Written by \`make run\` at every start; edit mk/run.sh, or put keys
-# in run/local.conf, which take the place of these.
+cat > "$RUN/facteur.conf" <<CONF
+# Written by \`make run\` at every start; edit mk/run.sh, or put your own
+# settings in run/local.conf, which is appended below (its keys win).
 myhostname = localhost
 local_domains = localhost, example.test
 program_dir = $progdir
@@ -104,22 +99,18 @@ dns_resolver = 127.0.0.1
 smtp_user = $remote_user
 smtp_chroot = $RUN/empty
 CONF
+# run/local.conf, when it exists, comes last: its keys win (a repeated
+# key takes the last value, facteur.conf(5)).
 if [ -f "$RUN/local.conf" ]; then
-	# a key of local.conf replaces the same key above (a key given twice
-	# is an error in facteur.conf)
-	awk 'FNR == NR { if (match($0, /^[ \t]*[a-z0-9_]+[ \t]*=/)) {
-		k = substr($0, RSTART, RLENGTH); gsub(/[ \t=]/, "", k); seen[k] = 1 }
-		next }
-	    { k = $0; if (match(k, /^[ \t]*[a-z0-9_]+[ \t]*=/)) {
-		k = substr(k, RSTART, RLENGTH); gsub(/[ \t=]/, "", k)
-		if (k in seen) next } print }' \
-	    "$RUN/local.conf" "$RUN/facteur.conf.new" > "$RUN/facteur.conf"
-	{ echo "# from run/local.conf"; cat "$RUN/local.conf"; } >> "$RUN/facteur.conf"
-	rm -f "$RUN/facteur.conf.new"
-else
-	mv "$RUN/facteur.conf.new" "$RUN/facteur.conf"
+	printf '\n# From %s (make run appends it; its keys win):\n' \
+	    "$RUN/local.conf" >> "$RUN/facteur.conf"
+	cat "$RUN/local.conf" >> "$RUN/facteur.conf"
 fi
 chmod 0644 "$RUN/facteur.conf"
+# The queue's folders, as queued makes them at start-up: made now, so
+# that a mail sent the moment the port opens does not find them missing
+# (451) while queued is still starting.
+"$progdir/queued" -L -C "$RUN/facteur.conf"
 
 # Keys of services that are not built yet are left out above; add them as
 # they land (imap 2143, imaps 2993).

@@ -25,7 +25,6 @@
  * after QUEUED_RESTART_DELAY, and the jobs it had are deferred (the
  * results it had sent are kept).
  */
-#include <sys/socket.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -36,7 +35,6 @@
 #include <unistd.h>
 
 #include "fdio.h"
-#include "fdpass.h"
 #include "log.h"
 #include "queued.h"
 #include "remote_job.h"
@@ -90,7 +88,7 @@ RB_HEAD(rdests, rdest);
 TAILQ_HEAD(rturns, rdest);
 
 struct remote {
-	int			 fd;		/* -1 when down */
+	struct chan		 chan;		/* to rspawn; fd -1 when down */
 	long long		 restart_at;
 	struct rdests		 dests;
 	struct rturns		 turns;
@@ -121,7 +119,7 @@ remote_init(struct queued *q)
 
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		fatal("calloc");
-	r->fd = -1;
+	chan_init(&r->chan, -1, CHAN_PACKET, RJOB_FRAME_MAX);
 	RB_INIT(&r->dests);
 	TAILQ_INIT(&r->turns);
 	for (i = 0; i < RJOB_SLOT_MAX; i++)
@@ -153,7 +151,7 @@ remote_start(struct queued *q)
 	int		 sv[2];
 
 	r->restart_at = 0;
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
+	if (chan_pair(sv) == -1)
 		goto fail;
 	if (keeper_exec_remote(q, sv[1]) == -1) {
 		log_warn("cannot ask the keeper to start rspawn");
@@ -162,22 +160,20 @@ remote_start(struct queued *q)
 		goto fail;
 	}
 	(void)close(sv[1]);
-	if (fd_set_nonblock(sv[0], 1) == -1)
-		fatal("fcntl");
-	r->fd = sv[0];
+	chan_init(&r->chan, sv[0], CHAN_PACKET, RJOB_FRAME_MAX);
 	r->blocked = 0;
 	log_debug("rspawn connection up");
 	return 0;
 fail:
 	log_warn("starting rspawn");
-	r->restart_at = now_wall() + QUEUED_RESTART_DELAY;
+	r->restart_at = queued_time() + QUEUED_RESTART_DELAY;
 	return -1;
 }
 
 long long
 remote_restart_at(const struct queued *q)
 {
-	return q->remote->fd == -1 ? q->remote->restart_at : 0;
+	return q->remote->chan.fd == -1 ? q->remote->restart_at : 0;
 }
 
 int
@@ -186,7 +182,7 @@ remote_fd(const struct queued *q, short *events)
 	const struct remote *r = q->remote;
 
 	*events = POLLIN | (r->blocked ? POLLOUT : 0);
-	return r->fd;
+	return r->chan.fd;
 }
 
 size_t
@@ -235,7 +231,7 @@ dest_sweep(struct queued *q)
 {
 	struct remote	*r = q->remote;
 	struct rdest	*d, *n;
-	long long	 now = now_wall();
+	long long	 now = queued_time();
 
 	if (now - r->swept < DEST_SWEEP_S)
 		return;
@@ -319,7 +315,7 @@ remote_job(struct queued *q, struct qmsg *m, size_t job)
 	}
 	if ((d = dest_get(r, rt.nexthop)) == NULL)
 		return -1;
-	if (d->backoff_until > now_wall()) {
+	if (d->backoff_until > queued_time()) {
 		suspended_text(d, text, sizeof(text));
 		job_defer(q, m, job, text, d->backoff_until, 0);
 		return 0;
@@ -329,7 +325,7 @@ remote_job(struct queued *q, struct qmsg *m, size_t job)
 		if ((e = calloc(1, sizeof(*e))) == NULL)
 			return -1;
 		e->m = m;
-		e->joined = now_precise();
+		e->joined = queued_time_precise();
 		TAILQ_INSERT_TAIL(&d->waiting, e, entry);
 	}
 	if (e->njob == e->cap) {
@@ -360,24 +356,23 @@ remote_job(struct queued *q, struct qmsg *m, size_t job)
 static int
 request_send(struct queued *q, struct rdest *d)
 {
-	static char	 pkt[RJOB_PACKET_MAX + 1];
-	struct remote	*r = q->remote;
-	struct rentry	*e = TAILQ_FIRST(&d->waiting);
-	struct rreq	*rq;
-	char		 path[64];
-	size_t		 len, n, i;
-	unsigned	 slot;
-	int		 fd;
+	static struct rjob_out	 o;
+	struct remote		*r = q->remote;
+	struct rentry		*e = TAILQ_FIRST(&d->waiting);
+	struct rreq		*rq;
+	char			 path[64];
+	size_t			 n, i;
+	unsigned		 slot;
+	int			 fd;
 
 	slot = r->free[r->nfree - 1];
-	if (rjob_begin(pkt, sizeof(pkt), &len, slot, e->m->st.id,
-	    e->m->sender, d->nexthop) == -1) {
+	if (rjob_begin(&o, slot, e->m->st.id, e->m->sender, d->nexthop) ==
+	    -1) {
 		log_warn("%s: request for %s", e->m->st.id, d->nexthop);
 		return -1;
 	}
 	for (n = 0; n < e->njob; n++)
-		if (rjob_add_rcpt(pkt, sizeof(pkt), &len,
-		    e->m->st.job[e->job[n]].rcpt) == -1)
+		if (rjob_add_rcpt(&o, e->m->st.job[e->job[n]].rcpt) == -1)
 			break;
 	if (n == 0) {
 		log_warn("%s: recipient for %s", e->m->st.id, d->nexthop);
@@ -396,7 +391,7 @@ request_send(struct queued *q, struct rdest *d)
 		entry_free(e);
 		return 0;
 	}
-	if (fdpass_send_max(r->fd, pkt, len, RJOB_PACKET_MAX, fd, 1) == -1) {
+	if (chan_send_nowait(&r->chan, o.f, 6, &fd, 1) == -1) {
 		int	saved = errno;
 
 		(void)close(fd);
@@ -417,7 +412,7 @@ request_send(struct queued *q, struct rdest *d)
 	rq->d = d;
 	rq->m = e->m;
 	rq->joined = e->joined;
-	rq->sent_ms = now_ms();
+	rq->sent_ms = fd_now_ms();
 	rq->used = 1;
 	r->nfree--;
 	r->nreq++;
@@ -443,12 +438,12 @@ remote_dispatch(struct queued *q)
 	int		 k;
 
 	dest_sweep(q);
-	if (r->fd == -1 || r->blocked || q->stopping)
+	if (r->chan.fd == -1 || r->blocked || q->stopping)
 		return;
 	while (r->nreq < r->conc && r->nfree > 0 &&
 	    (d = TAILQ_FIRST(&r->turns)) != NULL) {
 		turn_remove(r, d);
-		if (d->backoff_until > now_wall()) {
+		if (d->backoff_until > queued_time()) {
 			dest_defer_waiting(q, d);
 			continue;
 		}
@@ -515,14 +510,14 @@ req_finish(struct queued *q, unsigned slot, const struct rjob_end *end,
 	struct outcome	 o;
 	char		 delays[96];
 	double		 a, b;
-	long long	 now = now_wall(), step;
+	long long	 now = queued_time(), step;
 	size_t		 i;
 	int		 site = end != NULL && end->site;
 
 	memset(&o, 0, sizeof(o));
 	if (end != NULL) {
 		a = rq->joined - (double)m->arrival;
-		b = (double)(now_ms() - rq->sent_ms) / 1000.0 -
+		b = (double)(fd_now_ms() - rq->sent_ms) / 1000.0 -
 		    (double)(end->conn_ms + end->xfer_ms) / 1000.0;
 		if (b < 0)
 			b = 0;
@@ -588,11 +583,9 @@ remote_stop(struct queued *q, const char *why)
 	if (why != NULL && !q->stopping) {
 		log_warnx("rspawn: %s; restarting it in %d s", why,
 		    QUEUED_RESTART_DELAY);
-		r->restart_at = now_wall() + QUEUED_RESTART_DELAY;
+		r->restart_at = queued_time() + QUEUED_RESTART_DELAY;
 	}
-	if (r->fd != -1)
-		(void)close(r->fd);
-	r->fd = -1;
+	chan_close(&r->chan);
 	r->blocked = 0;
 	for (s = 0; s < RJOB_SLOT_MAX && r->nreq > 0; s++)
 		if (r->req[s].used)
@@ -610,9 +603,9 @@ dup_res(struct rres *res, const struct rjob_result *rr)
 	return 0;
 }
 
-/* One packet from rspawn; -1 when it breaks the protocol. */
+/* One frame from rspawn; -1 when it breaks the protocol. */
 static int
-reply_handle(struct queued *q, char *pkt, size_t len)
+reply_handle(struct queued *q, const struct chan_msg *m)
 {
 	struct remote		*r = q->remote;
 	struct rjob_result	 rr;
@@ -620,7 +613,7 @@ reply_handle(struct queued *q, char *pkt, size_t len)
 	struct rreq		*rq;
 	int			 kind;
 
-	if (rjob_reply_decode(pkt, len, &kind, &rr, &re) == -1)
+	if (m->nfds != 0 || rjob_reply_decode(m, &kind, &rr, &re) == -1)
 		return -1;
 	rq = &r->req[kind == 'R' ? rr.slot : re.slot];
 	if (!rq->used)
@@ -642,32 +635,28 @@ reply_handle(struct queued *q, char *pkt, size_t len)
 void
 remote_read(struct queued *q)
 {
-	static char	 pkt[RJOB_PACKET_MAX + 1];
-	struct remote	*r = q->remote;
-	ssize_t		 n;
-	int		 fd, k;
+	static struct chan_msg	 m;
+	struct remote		*r = q->remote;
+	int			 k, got;
 
-	for (k = 0; k < 256 && r->fd != -1; k++) {
-		n = fdpass_recv_max(r->fd, pkt, RJOB_PACKET_MAX, &fd);
-		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
-		    errno == EINTR))
+	for (k = 0; k < 256 && r->chan.fd != -1; k++) {
+		got = chan_recv_nowait(&r->chan, &m);
+		if (got == 2)
 			return;
-		if (n == -1) {
-			remote_stop(q, errno == EBADMSG ? "malformed packet" :
-			    "read error");
-			return;
-		}
-		if (n == 0) {
+		if (got == -1 && errno == EINTR)
+			continue;
+		if (got == 0) {
 			remote_stop(q, "rspawn exited");
 			return;
 		}
-		if (fd != -1) {
-			(void)close(fd);
-			remote_stop(q, "a descriptor came from rspawn");
+		if (got == -1) {
+			remote_stop(q, errno == EBADMSG ? "malformed frame" :
+			    "read error");
 			return;
 		}
-		if (reply_handle(q, pkt, (size_t)n) == -1) {
-			remote_stop(q, "malformed packet from rspawn");
+		if (reply_handle(q, &m) == -1) {
+			chan_msg_close_fds(&m);
+			remote_stop(q, "malformed frame from rspawn");
 			return;
 		}
 	}

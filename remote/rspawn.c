@@ -39,7 +39,8 @@
 
 #include "conf.h"
 #include "fdio.h"
-#include "fdpass.h"
+#include "chan.h"
+#include "child.h"
 #include "log.h"
 #include "priv.h"
 #include "rspawn.h"
@@ -48,24 +49,12 @@
 #define QUEUED_FD	0
 #define PFD_FIXED	2
 
-static int	sigchld_pipe[2] = { -1, -1 };
+static struct chan qchan;	/* to queued, fd 0 */
 
 long long
 now_ms(void)
 {
 	return fd_now_ms();
-}
-
-static void
-on_sigchld(int sig)
-{
-	int	saved = errno;
-
-	(void)sig;
-	if (write(sigchld_pipe[1], "c", 1) == -1) {
-		/* a wakeup is pending already */
-	}
-	errno = saved;
 }
 
 static void __attribute__((noreturn))
@@ -83,18 +72,11 @@ conf_error(void *arg, const char *msg)
 }
 
 void
-rspawn_to_queued(const char *pkt, size_t len)
+rspawn_to_queued(const struct rjob_fields *o)
 {
-	while (fdpass_send_max(QUEUED_FD, pkt, len, RJOB_PACKET_MAX, -1, 0) ==
-	    -1) {
-		if (errno == EINTR)
-			continue;
-		if (errno == EAGAIN || errno == EWOULDBLOCK) {
-			(void)fd_wait_until(QUEUED_FD, POLLOUT, 0);
-			continue;
-		}
+	/* fd 0 blocks: queued reads its results in its own loop */
+	if (chan_send(&qchan, o->f, 7, NULL, 0) == -1)
 		fatal("sending results to queued");
-	}
 }
 
 static void
@@ -114,9 +96,9 @@ req_free(struct rspawn *rs, struct rreq *r)
 	free(r->mx);
 	free(r->host);
 	free(r->answered);
-	if (r->pkt != NULL)
-		explicit_bzero(r->pkt, r->len);
-	free(r->pkt);
+	if (r->msg != NULL)
+		chan_msg_wipe(r->msg);
+	free(r->msg);
 	free(r);
 }
 
@@ -124,9 +106,9 @@ void
 req_answer_all(struct rspawn *rs, struct rreq *r, char status,
     const char *dsn, const char *relay, const char *text, int site)
 {
-	char			 pkt[RJOB_PACKET_MAX];
+	struct rjob_fields	 o;
 	struct rjob_result	 res;
-	size_t			 i, len;
+	size_t			 i;
 
 	for (i = 0; i < r->rj.nrcpt; i++) {
 		if (r->answered[i])
@@ -138,9 +120,9 @@ req_answer_all(struct rspawn *rs, struct rreq *r, char status,
 		res.dsn = dsn;
 		res.relay = relay;
 		res.text = text;
-		if (rjob_result_encode(&res, pkt, sizeof(pkt), &len) == -1)
+		if (rjob_result_fields(&res, &o) == -1)
 			fatal("%s: result for queued", r->rj.id);
-		rspawn_to_queued(pkt, len);
+		rspawn_to_queued(&o);
 		r->answered[i] = 1;
 		r->nanswered++;
 	}
@@ -151,9 +133,8 @@ void
 req_end(struct rspawn *rs, struct rreq *r, int site, unsigned long conn_ms,
     unsigned long xfer_ms, unsigned long conn_use)
 {
-	char		 pkt[RJOB_PACKET_MAX];
+	struct rjob_fields o;
 	struct rjob_end	 e;
-	size_t		 len;
 	long long	 dns = r->t_resolved - r->t_recv;
 
 	memset(&e, 0, sizeof(e));
@@ -164,9 +145,9 @@ req_end(struct rspawn *rs, struct rreq *r, int site, unsigned long conn_ms,
 	e.conn_ms = conn_ms + (unsigned long)(dns > 0 ? dns : 0);
 	e.xfer_ms = xfer_ms;
 	e.conn_use = conn_use;
-	if (rjob_end_encode(&e, pkt, sizeof(pkt), &len) == -1)
+	if (rjob_end_fields(&e, &o) == -1)
 		fatal("%s: end for queued", r->rj.id);
-	rspawn_to_queued(pkt, len);
+	rspawn_to_queued(&o);
 	req_free(rs, r);
 }
 
@@ -190,29 +171,32 @@ protocol_fail(const char *why)
 	exit(111);
 }
 
-/* One request from queued. */
+/* One request from queued (a copy of m is kept with it). */
 static void
-request_take(struct rspawn *rs, const char *pkt, size_t n, int fd)
+request_take(struct rspawn *rs, const struct chan_msg *m)
 {
 	struct rreq	*r;
 	struct stat	 sb;
 	const char	*why;
-	int		 fl;
+	int		 fd, fl, i;
 
-	if (fd == -1)
+	if (m->nfds != 1)
 		protocol_fail("no message descriptor");
+	fd = m->fds[0];
 	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode) ||
 	    (fl = fcntl(fd, F_GETFL)) == -1 || (fl & O_ACCMODE) != O_RDONLY) {
 		(void)close(fd);
 		protocol_fail("the descriptor is not a read-only file");
 	}
 	if ((r = calloc(1, sizeof(*r))) == NULL ||
-	    (r->pkt = malloc(n + 1)) == NULL)
+	    (r->msg = malloc(sizeof(*r->msg))) == NULL)
 		fatal("out of memory");
-	memcpy(r->pkt, pkt, n + 1);
-	r->len = n;
+	*r->msg = *m;
+	for (i = 0; i < m->nf; i++)
+		r->msg->f[i] = r->msg->data + (m->f[i] - m->data);
+	r->msg->nfds = 0;		/* the descriptor is r->msgfd's now */
 	r->msgfd = fd;
-	if (rjob_decode(r->pkt, n, &r->rj) == -1)
+	if (rjob_decode(r->msg, &r->rj) == -1)
 		protocol_fail("bad request");
 	if (rs->slot[r->rj.slot] != NULL)
 		protocol_fail("slot in use");
@@ -234,32 +218,21 @@ request_take(struct rspawn *rs, const char *pkt, size_t n, int fd)
 static int
 queued_read(struct rspawn *rs)
 {
-	static char	 pkt[RJOB_PACKET_MAX + 1];
-	ssize_t		 n;
-	int		 fd, k;
+	static struct chan_msg	 m;
+	int			 k, got;
 
 	for (k = 0; k < 64; k++) {
-		n = fdpass_recv_max(QUEUED_FD, pkt, RJOB_PACKET_MAX, &fd);
-		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
-		    errno == EINTR))
+		got = chan_recv_nowait(&qchan, &m);
+		if (got == 2 || (got == -1 && errno == EINTR))
 			return 1;
-		if (n == -1)
-			protocol_fail(errno == EBADMSG ? "bad packet" :
+		if (got == -1)
+			protocol_fail(errno == EBADMSG ? "bad frame" :
 			    strerror(errno));
-		if (n == 0)
+		if (got == 0)
 			return 0;
-		request_take(rs, pkt, (size_t)n, fd);
+		request_take(rs, &m);
 	}
 	return 1;
-}
-
-static void
-sigchld_drain(void)
-{
-	char	drain[64];
-
-	while (read(sigchld_pipe[0], drain, sizeof(drain)) > 0)
-		continue;
 }
 
 static int
@@ -278,7 +251,7 @@ loop_run(struct rspawn *rs)
 	struct pollfd	 *pfd;
 	struct rworker	**pw;
 	size_t		  max, n, i, ndns, wbase;
-	int		  timeout, eof = 0;
+	int		  timeout, eof = 0, sigs[1];
 
 	max = PFD_FIXED + DNS_PFD_MAX + rs->max_workers;
 	if ((pfd = reallocarray(NULL, max, sizeof(*pfd))) == NULL ||
@@ -294,7 +267,7 @@ loop_run(struct rspawn *rs)
 		}
 		timeout = min_timeout(timeout, dns_timeout_ms(rs->dns));
 		n = 0;
-		pfd[n].fd = sigchld_pipe[0];
+		pfd[n].fd = child_sigpipe_fd();
 		pfd[n++].events = POLLIN;
 		pfd[n].fd = eof ? -1 : QUEUED_FD;
 		pfd[n++].events = POLLIN;
@@ -313,7 +286,7 @@ loop_run(struct rspawn *rs)
 			if (pfd[i].revents != 0)
 				pool_ready(rs, pw[i], &pfd[i]);
 		if (pfd[0].revents != 0) {
-			sigchld_drain();
+			(void)child_sigpipe_read(sigs, 1);
 			pool_reap(rs);
 		}
 		if (pfd[1].revents != 0 && queued_read(rs) == 0) {
@@ -329,9 +302,8 @@ static void
 signals_setup(void)
 {
 	struct sigaction	sa;
+	const int		sigs[1] = { SIGCHLD };
 
-	if (pipe2(sigchld_pipe, O_NONBLOCK | O_CLOEXEC) == -1)
-		fatal("pipe");
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
 	sa.sa_handler = SIG_IGN;
@@ -339,10 +311,7 @@ signals_setup(void)
 	    sigaction(SIGHUP, &sa, NULL) == -1 ||
 	    sigaction(SIGINT, &sa, NULL) == -1)
 		fatal("sigaction");
-	sa.sa_handler = on_sigchld;
-	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
-	if (sigaction(SIGCHLD, &sa, NULL) == -1)
-		fatal("sigaction");
+	child_sigpipe(sigs, 1);
 }
 
 static int
@@ -426,8 +395,7 @@ main(int argc, char *argv[])
 	if ((rs.dns = dns_new(conf_str(conf, "dns_resolver"),
 	    ms(conf, "dns_timeout"), err, sizeof(err))) == NULL)
 		fatalx("DNS: %s", err);
-	if (fd_set_nonblock(QUEUED_FD, 1) == -1)
-		fatal("fd 0");
+	chan_init(&qchan, QUEUED_FD, CHAN_PACKET, RJOB_FRAME_MAX);
 	/* nothing past this line opens a file */
 	priv_drop_user(conf_str(conf, "smtp_user"),
 	    priv_is_root() ? conf_str(conf, "smtp_chroot") : NULL);

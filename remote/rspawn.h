@@ -11,6 +11,7 @@
 
 #include <poll.h>
 
+#include "chan.h"
 #include "dns.h"
 #include "remote_job.h"
 #include "smtp_client.h"
@@ -45,9 +46,8 @@ struct rmx {
 struct rreq {
 	TAILQ_ENTRY(rreq)	 entry;		/* waiting for a client */
 	unsigned		 slot;
-	char			*pkt;		/* the request as it came */
-	size_t			 len;
-	struct rjob		 rj;		/* points into pkt */
+	struct chan_msg		*msg;		/* the request as it came */
+	struct rjob		 rj;		/* points into msg */
 	int			 msgfd;
 	struct smtp_nexthop	 nh;
 	int			 level;		/* the destination's TLS level */
@@ -77,7 +77,7 @@ enum { RW_IDLE, RW_BUSY, RW_GONE };
 struct rworker {
 	TAILQ_ENTRY(rworker)	 entry;
 	pid_t			 pid;
-	int			 chan;		/* -1 once closed */
+	struct chan		 ch;		/* fd -1 once closed */
 	int			 state;
 	char			 nexthop[NEXTHOP_TEXT_MAX + 1];
 	struct rreq		*req;
@@ -115,8 +115,8 @@ struct rspawn {
 };
 
 /* rspawn.c */
-/* Sends a packet to queued (blocking); a failure ends rspawn. */
-void	rspawn_to_queued(const char *pkt, size_t len);
+/* Sends a frame to queued (blocking); a failure ends rspawn. */
+void	rspawn_to_queued(const struct rjob_fields *);
 /* Answers every recipient of req not yet answered, then the end. */
 void	req_answer_all(struct rspawn *, struct rreq *, char status,
 	    const char *dsn, const char *relay, const char *text, int site);

@@ -33,8 +33,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "chan.h"
+#include "child.h"
 #include "fdio.h"
-#include "fdpass.h"
 #include "log.h"
 #include "rspawn.h"
 #include "smtp_policy.h"
@@ -75,10 +76,7 @@ pool_init(struct rspawn *rs)
 static void
 wretire(struct rspawn *rs, struct rworker *w)
 {
-	if (w->chan != -1) {
-		(void)close(w->chan);
-		w->chan = -1;
-	}
+	chan_close(&w->ch);
 	if (w->state != RW_GONE)
 		wmove(rs, w, RW_GONE);
 }
@@ -89,7 +87,7 @@ wfail(struct rspawn *rs, struct rworker *w, const char *why)
 {
 	struct rreq	*r = w->req;
 
-	if (w->pid > 0 && w->chan != -1)
+	if (w->pid > 0 && w->ch.fd != -1)
 		(void)kill(w->pid, SIGKILL);
 	wretire(rs, w);
 	if (r == NULL)
@@ -107,8 +105,8 @@ rspawn_forget(struct rspawn *rs)
 	size_t	i;
 
 	for (i = 0; i < RJOB_SLOT_MAX; i++)
-		if (rs->slot[i] != NULL && rs->slot[i]->pkt != NULL)
-			explicit_bzero(rs->slot[i]->pkt, rs->slot[i]->len);
+		if (rs->slot[i] != NULL && rs->slot[i]->msg != NULL)
+			chan_msg_wipe(rs->slot[i]->msg);
 }
 
 static void __attribute__((noreturn))
@@ -116,24 +114,12 @@ child_run(struct rspawn *rs, int chan, char *cred)
 {
 	static char		 user[512], pass[512];
 	struct smtp_settings	 s = rs->set;
-	struct sigaction	 sa;
 	const char		*colon;
-	int			 fd;
+	/* stderr on 0 to 2 (no /dev/null in the chroot), the channel on 3 */
+	const int		 layout[CHILD_CHAN + 1] = { 2, 2, 2, chan };
 
-	if (dup2(chan, CHILD_CHAN) == -1)
+	if (child_fds(layout, CHILD_CHAN + 1) == -1)
 		_exit(111);
-	/* fd 0 and 1 were rspawn's socket to queued and whatever: stderr */
-	if (dup2(2, 0) == -1 || dup2(2, 1) == -1)
-		_exit(111);
-	closefrom(CHILD_CHAN + 1);
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = SIG_DFL;
-	(void)sigaction(SIGCHLD, &sa, NULL);
-	(void)sigaction(SIGHUP, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	(void)sigaction(SIGPIPE, &sa, NULL);
-	(void)prctl(PR_SET_NAME, "smtp", 0, 0, 0);
 	rspawn_forget(rs);
 	log_init("smtp", 1);
 	s.auth_user = s.auth_pass = NULL;
@@ -148,8 +134,7 @@ child_run(struct rspawn *rs, int chan, char *cred)
 	}
 	if (cred != NULL)
 		explicit_bzero(cred, strlen(cred));
-	fd = CHILD_CHAN;
-	smtp_worker_main(fd, &s);
+	smtp_worker_main(CHILD_CHAN, &s);
 }
 
 static struct rworker *
@@ -162,13 +147,14 @@ wfork(struct rspawn *rs, const struct rreq *r)
 
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		return NULL;
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
+	if (chan_pair(sv) == -1) {
 		log_warn("socketpair");
 		free(w);
 		return NULL;
 	}
 	has = policy_credential(rs, &r->nh, cred, sizeof(cred));
-	if ((pid = fork()) == -1) {
+	/* SIGPIPE stays ignored; a client dies with rspawn */
+	if ((pid = child_fork("smtp", CHILD_PDEATH)) == -1) {
 		log_warn("fork");
 		explicit_bzero(cred, sizeof(cred));
 		(void)close(sv[0]);
@@ -182,10 +168,8 @@ wfork(struct rspawn *rs, const struct rreq *r)
 	}
 	explicit_bzero(cred, sizeof(cred));
 	(void)close(sv[1]);
-	if (fd_set_nonblock(sv[0], 1) == -1)
-		fatal("fcntl");
 	w->pid = pid;
-	w->chan = sv[0];
+	chan_init(&w->ch, sv[0], CHAN_PACKET, RJOB_FRAME_MAX);
 	w->state = RW_IDLE;
 	strlcpy(w->nexthop, r->rj.nexthop, sizeof(w->nexthop));
 	w->idle_since = now_ms();
@@ -196,36 +180,45 @@ wfork(struct rspawn *rs, const struct rreq *r)
 	return w;
 }
 
-/* Sends one packet to a client without waiting; -1 when it cannot. */
+/* Sends one frame to a client without waiting; -1 when it cannot. */
 static int
-wsend(struct rworker *w, const char *pkt, size_t len, int fd)
+wsend(struct rworker *w, const char *const *f, int nf, int fd)
 {
-	return fdpass_send_max(w->chan, pkt, len, RJOB_PACKET_MAX, fd, 1);
+	return chan_send_nowait(&w->ch, f, nf, fd != -1 ? &fd : NULL,
+	    fd != -1);
 }
 
 /* Hands r to the idle client w; -1 when the client is broken. */
 static int
 wgive(struct rspawn *rs, struct rworker *w, struct rreq *r)
 {
-	char	 pkt[RJOB_PACKET_MAX];
-	size_t	 i, k, len;
+	static struct rjob_out	 o;
+	struct smtp_wire_fields	 wf;
+	const char		*go[1] = { "G" };
+	size_t			 i, k;
 
-	if (wsend(w, r->pkt, r->len, r->msgfd) == -1)
+	/* the request again, as slot 0: the client knows no other */
+	if (rjob_begin(&o, 0, r->rj.id, r->rj.sender, r->rj.nexthop) == -1)
+		return -1;
+	for (i = 0; i < r->rj.nrcpt; i++)
+		if (rjob_add_rcpt(&o, r->rj.rcpt[i]) == -1)
+			return -1;
+	if (wsend(w, o.f, 6, r->msgfd) == -1)
 		return -1;
 	for (i = 0; i < r->nhost; i++) {
 		const struct smtp_host *h = &r->host[i];
 
-		if (smtp_host_encode(h, pkt, sizeof(pkt), &len) == -1 ||
-		    wsend(w, pkt, len, -1) == -1)
+		if (smtp_host_fields(h, &wf) == -1 ||
+		    wsend(w, wf.f, 5, -1) == -1)
 			return -1;
 		for (k = 0; k < h->ntlsa; k++)
-			if (smtp_tlsa_encode(h->tlsa[k].usage,
+			if (smtp_tlsa_fields(h->tlsa[k].usage,
 			    h->tlsa[k].selector, h->tlsa[k].mtype,
-			    h->tlsa[k].data, h->tlsa[k].len, pkt, sizeof(pkt),
-			    &len) == -1 || wsend(w, pkt, len, -1) == -1)
+			    h->tlsa[k].data, h->tlsa[k].len, &wf) == -1 ||
+			    wsend(w, wf.f, 5, -1) == -1)
 				return -1;
 	}
-	if (wsend(w, "G", 1, -1) == -1)
+	if (wsend(w, go, 1, -1) == -1)
 		return -1;
 	/* the client has its own copy of the descriptor now */
 	(void)close(r->msgfd);
@@ -288,9 +281,9 @@ pool_pollfds(struct rspawn *rs, struct pollfd *pfd, struct rworker **pw,
 
 	for (l = 0; l < 2; l++)
 		TAILQ_FOREACH(w, lists[l], entry) {
-			if (n >= max || w->chan == -1)
+			if (n >= max || w->ch.fd == -1)
 				continue;
-			pfd[n].fd = w->chan;
+			pfd[n].fd = w->ch.fd;
 			pfd[n].events = POLLIN;
 			pfd[n].revents = 0;
 			pw[n++] = w;
@@ -298,36 +291,37 @@ pool_pollfds(struct rspawn *rs, struct pollfd *pfd, struct rworker **pw,
 	return n;
 }
 
-/* One packet from a client; -1 when it breaks the protocol. */
+/* One frame from a client; -1 when it breaks the protocol. */
 static int
-wpacket(struct rspawn *rs, struct rworker *w, char *pkt, size_t n)
+wframe(struct rspawn *rs, struct rworker *w, const struct chan_msg *m)
 {
 	struct rreq		*r = w->req;
 	struct rjob_result	 res;
 	struct rjob_end		 end;
+	struct rjob_fields	 o;
 	const char		*text;
-	char			 out[RJOB_PACKET_MAX];
-	size_t			 len;
 	int			 kind;
 
-	if (n > 0 && pkt[0] == 'L') {
-		if (smtp_log_decode(pkt, n, &text) == -1)
+	if (m->nfds != 0)
+		return -1;
+	if (m->nf > 0 && strcmp(m->f[0], "L") == 0) {
+		if (smtp_log_decode(m, &text) == -1)
 			return -1;
 		if (r != NULL && r->nlogs++ >= RSPAWN_LOG_LINES)
 			return 0;
 		log_info("smtp[%ld]: %s", (long)w->pid, text);
 		return 0;
 	}
-	if (r == NULL || rjob_reply_decode(pkt, n, &kind, &res, &end) == -1)
+	if (r == NULL || rjob_reply_decode(m, &kind, &res, &end) == -1)
 		return -1;
 	if (kind == 'R') {
 		if (res.slot != 0 || res.index >= r->rj.nrcpt ||
 		    r->answered[res.index])
 			return -1;
 		res.slot = r->slot;
-		if (rjob_result_encode(&res, out, sizeof(out), &len) == -1)
+		if (rjob_result_fields(&res, &o) == -1)
 			return -1;
-		rspawn_to_queued(out, len);
+		rspawn_to_queued(&o);
 		r->answered[res.index] = 1;
 		r->nanswered++;
 		return 0;
@@ -348,22 +342,15 @@ wpacket(struct rspawn *rs, struct rworker *w, char *pkt, size_t n)
 void
 pool_ready(struct rspawn *rs, struct rworker *w, const struct pollfd *p)
 {
-	static char	 pkt[RJOB_PACKET_MAX + 1];
-	ssize_t		 n;
-	int		 fd, k;
+	static struct chan_msg	 m;
+	int			 k, got;
 
 	(void)p;
-	for (k = 0; k < 64 && w->chan != -1; k++) {
-		n = fdpass_recv_max(w->chan, pkt, RJOB_PACKET_MAX, &fd);
-		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
-		    errno == EINTR))
+	for (k = 0; k < 64 && w->ch.fd != -1; k++) {
+		got = chan_recv_nowait(&w->ch, &m);
+		if (got == 2 || (got == -1 && errno == EINTR))
 			return;
-		if (fd != -1) {
-			(void)close(fd);
-			wfail(rs, w, "SMTP client sent a descriptor");
-			return;
-		}
-		if (n <= 0) {
+		if (got == 0) {
 			/* EOF: it exited; its request, if any, is lost */
 			if (w->req != NULL)
 				wfail(rs, w, "SMTP client exited during the "
@@ -372,8 +359,10 @@ pool_ready(struct rspawn *rs, struct rworker *w, const struct pollfd *p)
 				wretire(rs, w);
 			return;
 		}
-		if (wpacket(rs, w, pkt, (size_t)n) == -1) {
-			wfail(rs, w, "malformed packet from the SMTP client");
+		if (got == -1 || wframe(rs, w, &m) == -1) {
+			if (got == 1)
+				chan_msg_close_fds(&m);
+			wfail(rs, w, "malformed frame from the SMTP client");
 			return;
 		}
 	}
@@ -414,8 +403,7 @@ pool_reap(struct rspawn *rs)
 		if (w->state != RW_GONE)
 			wmove(rs, w, RW_GONE);
 		TAILQ_REMOVE(&rs->gone, w, entry);
-		if (w->chan != -1)
-			(void)close(w->chan);
+		chan_close(&w->ch);
 		free(w);
 		rs->nworkers--;
 	}

@@ -48,8 +48,8 @@ struct smtp_rres {
 };
 
 struct smtp_job {
-	struct rjob		 rj;		/* points into pkt */
-	char			*pkt;
+	struct rjob		 rj;		/* points into msg */
+	struct chan_msg		*msg;
 	int			 msgfd;
 	struct smtp_host	*host;
 	size_t			 nhost;

@@ -1,5 +1,5 @@
 /*
- * smtp_wire: host, TLSA, go and log packets between rspawn and its SMTP
+ * smtp_wire: host, TLSA, go and log frames between rspawn and its SMTP
  * client processes; see smtp_wire.h.
  */
 #include <errno.h>
@@ -9,45 +9,6 @@
 #include "dns_wire.h"
 #include "smtp_policy.h"
 #include "smtp_wire.h"
-
-#define WIRE_MAX	RJOB_PACKET_MAX
-
-static int
-put(char *buf, size_t cap, size_t *len, const char *s)
-{
-	size_t	n = strlen(s), need = n + (*len > 0);
-
-	if (cap > WIRE_MAX)
-		cap = WIRE_MAX;
-	if (need > cap - *len) {
-		errno = EMSGSIZE;
-		return -1;
-	}
-	if (*len > 0)
-		buf[(*len)++] = '\0';
-	memcpy(buf + *len, s, n);
-	*len += n;
-	return 0;
-}
-
-static int
-split(char *buf, size_t len, char **f, int max)
-{
-	size_t	 i;
-	int	 n = 0;
-
-	if (len == 0 || len > WIRE_MAX || buf[len] != '\0')
-		return -1;
-	f[n++] = buf;
-	for (i = 0; i < len; i++) {
-		if (buf[i] != '\0')
-			continue;
-		if (n >= max)
-			return -1;
-		f[n++] = buf + i + 1;
-	}
-	return n;
-}
 
 static int
 num(const char *s, unsigned long max, unsigned long *out)
@@ -69,70 +30,70 @@ num(const char *s, unsigned long max, unsigned long *out)
 }
 
 int
-smtp_host_encode(const struct smtp_host *h, char *buf, size_t cap,
-    size_t *len)
+smtp_host_fields(const struct smtp_host *h, struct smtp_wire_fields *o)
 {
-	char	 port[8];
-
-	(void)snprintf(port, sizeof(port), "%u", h->port);
-	*len = 0;
-	if (put(buf, cap, len, "H") == -1 || put(buf, cap, len, h->name) == -1 ||
-	    put(buf, cap, len, h->addr) == -1 || put(buf, cap, len, port) == -1 ||
-	    put(buf, cap, len, tls_level_name(h->level)) == -1)
+	if (h->name[0] == '\0' || h->addr[0] == '\0' || h->port == 0 ||
+	    h->port > 65535) {
+		errno = EINVAL;
 		return -1;
+	}
+	(void)snprintf(o->num[0], sizeof(o->num[0]), "%u", h->port);
+	o->f[0] = "H";
+	o->f[1] = h->name;
+	o->f[2] = h->addr;
+	o->f[3] = o->num[0];
+	o->f[4] = tls_level_name(h->level);
 	return 0;
 }
 
 int
-smtp_host_decode(char *buf, size_t len, struct smtp_host *h)
+smtp_host_decode(const struct chan_msg *m, struct smtp_host *h)
 {
-	char		*f[6];
+	char *const	*f = m->f;
 	unsigned long	 port;
 	int		 level;
 
-	if (split(buf, len, f, 6) != 5 || strcmp(f[0], "H") != 0 ||
+	if (m->nf != 5 || strcmp(f[0], "H") != 0 ||
 	    strlen(f[1]) > DNS_NAME_MAX || f[1][0] == '\0' ||
 	    strlen(f[2]) >= sizeof(h->addr) || f[2][0] == '\0' ||
 	    num(f[3], 65535, &port) == -1 || port == 0 ||
-	    (level = tls_level_parse(f[4])) == -1)
-		goto bad;
+	    (level = tls_level_parse(f[4])) == -1) {
+		errno = EBADMSG;
+		return -1;
+	}
 	strlcpy(h->name, f[1], sizeof(h->name));
 	strlcpy(h->addr, f[2], sizeof(h->addr));
 	h->port = (unsigned)port;
 	h->level = level;
 	h->ntlsa = 0;
 	return 0;
-bad:
-	errno = EBADMSG;
-	return -1;
 }
 
 int
-smtp_tlsa_encode(unsigned usage, unsigned selector, unsigned mtype,
-    const unsigned char *data, size_t dlen, char *buf, size_t cap,
-    size_t *len)
+smtp_tlsa_fields(unsigned usage, unsigned selector, unsigned mtype,
+    const unsigned char *data, size_t dlen, struct smtp_wire_fields *o)
 {
 	static const char hex[] = "0123456789abcdef";
-	char	 f[3][8], h[2 * DNS_TLSA_DATA_MAX + 1];
 	size_t	 i;
 
-	if (dlen == 0 || dlen > DNS_TLSA_DATA_MAX) {
+	if (dlen == 0 || dlen > DNS_TLSA_DATA_MAX || usage > 255 ||
+	    selector > 255 || mtype > 255) {
 		errno = EINVAL;
 		return -1;
 	}
 	for (i = 0; i < dlen; i++) {
-		h[2 * i] = hex[data[i] >> 4];
-		h[2 * i + 1] = hex[data[i] & 15];
+		o->hex[2 * i] = hex[data[i] >> 4];
+		o->hex[2 * i + 1] = hex[data[i] & 15];
 	}
-	h[2 * dlen] = '\0';
-	(void)snprintf(f[0], sizeof(f[0]), "%u", usage & 255);
-	(void)snprintf(f[1], sizeof(f[1]), "%u", selector & 255);
-	(void)snprintf(f[2], sizeof(f[2]), "%u", mtype & 255);
-	*len = 0;
-	if (put(buf, cap, len, "A") == -1 || put(buf, cap, len, f[0]) == -1 ||
-	    put(buf, cap, len, f[1]) == -1 || put(buf, cap, len, f[2]) == -1 ||
-	    put(buf, cap, len, h) == -1)
-		return -1;
+	o->hex[2 * dlen] = '\0';
+	(void)snprintf(o->num[0], sizeof(o->num[0]), "%u", usage);
+	(void)snprintf(o->num[1], sizeof(o->num[1]), "%u", selector);
+	(void)snprintf(o->num[2], sizeof(o->num[2]), "%u", mtype);
+	o->f[0] = "A";
+	o->f[1] = o->num[0];
+	o->f[2] = o->num[1];
+	o->f[3] = o->num[2];
+	o->f[4] = o->hex;
 	return 0;
 }
 
@@ -147,17 +108,17 @@ hexval(int c)
 }
 
 int
-smtp_tlsa_decode(char *buf, size_t len, struct tls_tlsa *t,
+smtp_tlsa_decode(const struct chan_msg *m, struct tls_tlsa *t,
     unsigned char *data, size_t cap)
 {
-	char		*f[6];
-	unsigned long	 u, s, m;
+	char *const	*f = m->f;
+	unsigned long	 u, s, mt;
 	size_t		 n, i;
 	int		 hi, lo;
 
-	if (split(buf, len, f, 6) != 5 || strcmp(f[0], "A") != 0 ||
+	if (m->nf != 5 || strcmp(f[0], "A") != 0 ||
 	    num(f[1], 255, &u) == -1 || num(f[2], 255, &s) == -1 ||
-	    num(f[3], 255, &m) == -1)
+	    num(f[3], 255, &mt) == -1)
 		goto bad;
 	n = strlen(f[4]);
 	if (n == 0 || n % 2 != 0 || n / 2 > cap)
@@ -170,7 +131,7 @@ smtp_tlsa_decode(char *buf, size_t len, struct tls_tlsa *t,
 	}
 	t->usage = (unsigned char)u;
 	t->selector = (unsigned char)s;
-	t->mtype = (unsigned char)m;
+	t->mtype = (unsigned char)mt;
 	t->data = data;
 	t->len = n / 2;
 	return 0;
@@ -180,17 +141,19 @@ bad:
 }
 
 int
-smtp_log_decode(char *buf, size_t len, const char **text)
+smtp_log_decode(const struct chan_msg *m, const char **text)
 {
-	size_t	i;
+	size_t	i, n;
 
-	if (len < 3 || len > SMTP_LOG_MAX + 2 || buf[len] != '\0' ||
-	    buf[0] != 'L' || buf[1] != '\0')
+	if (m->nf != 2 || strcmp(m->f[0], "L") != 0)
 		goto bad;
-	for (i = 2; i < len; i++)
-		if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f)
+	n = strlen(m->f[1]);
+	if (n == 0 || n > SMTP_LOG_MAX)
+		goto bad;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)m->f[1][i] < 0x20 || m->f[1][i] == 0x7f)
 			goto bad;
-	*text = buf + 2;
+	*text = m->f[1];
 	return 0;
 bad:
 	errno = EBADMSG;

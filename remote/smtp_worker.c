@@ -30,33 +30,29 @@
 #include <unistd.h>
 
 #include "fdio.h"
-#include "fdpass.h"
+#include "chan.h"
 #include "log.h"
 #include "smtp_client.h"
 #include "smtp_wire.h"
 
-static int	worker_chan = -1;
+static struct chan	worker_chan;	/* to rspawn, fd 3 */
 
 void
 smtp_log(const char *fmt, ...)
 {
-	char	 buf[SMTP_LOG_MAX + 3];
-	va_list	 ap;
-	int	 n;
+	char		 buf[SMTP_LOG_MAX + 1];
+	const char	*f[2] = { "L", buf };
+	va_list		 ap;
+	int		 n;
 
-	buf[0] = 'L';
-	buf[1] = '\0';
 	va_start(ap, fmt);
-	n = vsnprintf(buf + 2, SMTP_LOG_MAX + 1, fmt, ap);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	if (n < 0)
+	if (n <= 0)
 		return;
-	if ((size_t)n > SMTP_LOG_MAX)
-		n = SMTP_LOG_MAX;
-	log_sanitize(buf + 2, buf + 2, (size_t)n + 1);
+	log_sanitize(buf, buf, sizeof(buf));
 	/* best effort: a full socket loses a log line, never a result */
-	(void)fdpass_send_max(worker_chan, buf, (size_t)n + 2, RJOB_PACKET_MAX,
-	    -1, 1);
+	(void)chan_send_nowait(&worker_chan, f, 2, NULL, 0);
 }
 
 static void __attribute__((noreturn))
@@ -78,59 +74,60 @@ job_clear(struct smtp_job *j)
 			free((void *)j->host[i].tlsa[k].data);
 	free(j->host);
 	free(j->res);
-	free(j->pkt);
+	if (j->msg != NULL)
+		chan_msg_wipe(j->msg);
+	free(j->msg);
 	memset(j, 0, sizeof(*j));
 	j->msgfd = -1;
 }
 
 /*
  * Reads one request (J, H..., A..., G).  1 when one is ready, 0 at EOF
- * before any packet of one; a malformed one ends the process.
+ * before any frame of one; a malformed one ends the process.
  */
 static int
-job_read(int chan, struct smtp_job *j)
+job_read(struct chan *c, struct smtp_job *j)
 {
-	static char	 pkt[RJOB_PACKET_MAX + 1];
-	struct smtp_host *h;
-	unsigned char	*data;
-	ssize_t		 n;
-	int		 fd;
+	static struct chan_msg	 m;
+	struct smtp_host	*h;
+	unsigned char		*data;
+	int			 got, i;
 
-	n = fdpass_recv_max(chan, pkt, RJOB_PACKET_MAX, &fd);
-	if (n == 0)
+	if ((got = chan_recv(c, &m)) == 0)
 		return 0;
-	if (n < 0 || fd == -1)
+	if (got != 1 || m.nfds != 1)
 		worker_fail("bad request");
-	if ((j->pkt = malloc((size_t)n + 1)) == NULL)
+	if ((j->msg = malloc(sizeof(*j->msg))) == NULL)
 		worker_fail("out of memory");
-	memcpy(j->pkt, pkt, (size_t)n + 1);
-	j->msgfd = fd;
-	if (rjob_decode(j->pkt, (size_t)n, &j->rj) == -1)
+	*j->msg = m;
+	for (i = 0; i < m.nf; i++)
+		j->msg->f[i] = j->msg->data + (m.f[i] - m.data);
+	j->msgfd = m.fds[0];
+	j->msg->nfds = 0;
+	if (rjob_decode(j->msg, &j->rj) == -1)
 		worker_fail("bad request");
 	if ((j->res = calloc(j->rj.nrcpt, sizeof(*j->res))) == NULL ||
 	    (j->host = calloc(SMTP_HOSTS_MAX, sizeof(*j->host))) == NULL)
 		worker_fail("out of memory");
 	for (;;) {
-		n = fdpass_recv_max(chan, pkt, RJOB_PACKET_MAX, &fd);
-		if (n <= 0 || fd != -1)
+		if (chan_recv(c, &m) != 1 || m.nfds != 0)
 			worker_fail("bad request");
-		if (n == 1 && pkt[0] == 'G')
+		if (m.nf == 1 && strcmp(m.f[0], "G") == 0)
 			break;
-		if (pkt[0] == 'H') {
+		if (strcmp(m.f[0], "H") == 0) {
 			if (j->nhost >= SMTP_HOSTS_MAX ||
-			    smtp_host_decode(pkt, (size_t)n,
-			    &j->host[j->nhost]) == -1)
+			    smtp_host_decode(&m, &j->host[j->nhost]) == -1)
 				worker_fail("bad host");
 			j->nhost++;
 			continue;
 		}
-		if (pkt[0] != 'A' || j->nhost == 0)
-			worker_fail("bad packet");
+		if (strcmp(m.f[0], "A") != 0 || j->nhost == 0)
+			worker_fail("bad frame");
 		h = &j->host[j->nhost - 1];
 		if (h->ntlsa >= SMTP_TLSA_MAX ||
 		    (data = malloc(DNS_TLSA_DATA_MAX)) == NULL)
 			worker_fail("too many TLSA records");
-		if (smtp_tlsa_decode(pkt, (size_t)n, &h->tlsa[h->ntlsa], data,
+		if (smtp_tlsa_decode(&m, &h->tlsa[h->ntlsa], data,
 		    DNS_TLSA_DATA_MAX) == -1) {
 			free(data);
 			worker_fail("bad TLSA record");
@@ -143,12 +140,12 @@ job_read(int chan, struct smtp_job *j)
 }
 
 static void
-results_send(int chan, const struct smtp_job *j)
+results_send(struct chan *c, const struct smtp_job *j)
 {
-	char			 pkt[RJOB_PACKET_MAX];
+	struct rjob_fields	 o;
 	struct rjob_result	 r;
 	struct rjob_end		 e;
-	size_t			 i, len;
+	size_t			 i;
 
 	for (i = 0; i < j->rj.nrcpt; i++) {
 		memset(&r, 0, sizeof(r));
@@ -158,9 +155,8 @@ results_send(int chan, const struct smtp_job *j)
 		r.dsn = j->res[i].dsn;
 		r.relay = j->res[i].relay;
 		r.text = j->res[i].text;
-		if (rjob_result_encode(&r, pkt, sizeof(pkt), &len) == -1 ||
-		    fdpass_send_max(chan, pkt, len, RJOB_PACKET_MAX, -1, 0) ==
-		    -1)
+		if (rjob_result_fields(&r, &o) == -1 ||
+		    chan_send(c, o.f, 7, NULL, 0) == -1)
 			worker_fail("cannot send a result");
 	}
 	memset(&e, 0, sizeof(e));
@@ -168,8 +164,7 @@ results_send(int chan, const struct smtp_job *j)
 	e.conn_ms = (unsigned long)(j->conn_ms > 0 ? j->conn_ms : 0);
 	e.xfer_ms = (unsigned long)(j->xfer_ms > 0 ? j->xfer_ms : 0);
 	e.conn_use = j->conn_use;
-	if (rjob_end_encode(&e, pkt, sizeof(pkt), &len) == -1 ||
-	    fdpass_send_max(chan, pkt, len, RJOB_PACKET_MAX, -1, 0) == -1)
+	if (rjob_end_fields(&e, &o) == -1 || chan_send(c, o.f, 7, NULL, 0) == -1)
 		worker_fail("cannot send the end of a request");
 }
 
@@ -276,17 +271,17 @@ smtp_worker_main(int chan, const struct smtp_settings *s)
 	struct smtp_conn	 c;
 	struct smtp_job		 j;
 
-	worker_chan = chan;
+	chan_init(&worker_chan, chan, CHAN_PACKET, RJOB_FRAME_MAX);
 	memset(&c, 0, sizeof(c));
 	c.fd = -1;
 	memset(&j, 0, sizeof(j));
 	j.msgfd = -1;
 	for (;;) {
 		(void)idle_wait(chan, &c, s);
-		if (job_read(chan, &j) == 0)
+		if (job_read(&worker_chan, &j) == 0)
 			break;
 		deliver(&c, s, &j);
-		results_send(chan, &j);
+		results_send(&worker_chan, &j);
 		job_clear(&j);
 	}
 	smtp_close(&c, s, 1);

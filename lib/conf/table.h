@@ -19,6 +19,8 @@
  *                 when freed.
  *
  * '#' at the start of a line is a comment in every format.
+ *
+ * Trust: see table.c and table_parse.c.
  */
 #ifndef FACTEUR_TABLE_H
 #define FACTEUR_TABLE_H

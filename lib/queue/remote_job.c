@@ -1,5 +1,5 @@
 /*
- * remote_job: request, result and end packets between queued, rspawn
+ * remote_job: request, result and end frames between queued, rspawn
  * and the SMTP client processes; see remote_job.h.
  */
 #include <errno.h>
@@ -10,9 +10,6 @@
 #include "queueid.h"
 #include "remote_job.h"
 #include "smtp_nexthop.h"
-
-#define RESULT_FIELDS	7
-#define END_FIELDS	7
 
 /* 1 if s is at most max octets without a control byte (empty allowed). */
 static int
@@ -46,91 +43,10 @@ num_parse(const char *s, unsigned long max, unsigned long *out)
 	return 0;
 }
 
-/* Appends a field (with a NUL before it unless it is the first). */
-static int
-put(char *buf, size_t cap, size_t *len, const char *s)
-{
-	size_t	n = strlen(s), need = n + (*len > 0);
-
-	if (cap > RJOB_PACKET_MAX)
-		cap = RJOB_PACKET_MAX;
-	if (need > cap - *len) {
-		errno = EMSGSIZE;
-		return -1;
-	}
-	if (*len > 0)
-		buf[(*len)++] = '\0';
-	memcpy(buf + *len, s, n);
-	*len += n;
-	return 0;
-}
-
 static int
 addr_ok(const char *s, int empty_ok)
 {
 	return (empty_ok || s[0] != '\0') && text_ok(s, QUEUE_ADDR_MAX);
-}
-
-int
-rjob_begin(char *buf, size_t cap, size_t *len, unsigned slot, const char *id,
-    const char *sender, const char *nexthop)
-{
-	struct smtp_nexthop	 nh;
-	const char		*why;
-	char			 s[16];
-
-	if (slot >= RJOB_SLOT_MAX || !queueid_valid(id) ||
-	    !addr_ok(sender, 1) ||
-	    smtp_nexthop_parse(nexthop, &nh, &why) == -1) {
-		errno = EINVAL;
-		return -1;
-	}
-	(void)snprintf(s, sizeof(s), "%u", slot);
-	*len = 0;
-	if (put(buf, cap, len, "J") == -1 || put(buf, cap, len, s) == -1 ||
-	    put(buf, cap, len, id) == -1 || put(buf, cap, len, sender) == -1 ||
-	    put(buf, cap, len, nexthop) == -1)
-		return -1;
-	return 0;
-}
-
-int
-rjob_add_rcpt(char *buf, size_t cap, size_t *len, const char *rcpt)
-{
-	size_t	 n = 0, i;
-
-	if (!addr_ok(rcpt, 0)) {
-		errno = EINVAL;
-		return -1;
-	}
-	for (i = 0; i < *len; i++)
-		n += buf[i] == '\0';
-	/* five fixed fields: four NULs; then one per recipient */
-	if (n < 4 || n - 4 >= RJOB_RCPT_MAX) {
-		errno = EMSGSIZE;
-		return -1;
-	}
-	return put(buf, cap, len, rcpt);
-}
-
-/* Splits buf[0..len) into at most max fields; the count, or -1. */
-static int
-split(char *buf, size_t len, char **f, int max)
-{
-	size_t	 i;
-	int	 n = 0;
-
-	if (len == 0 || len > RJOB_PACKET_MAX || buf[len] != '\0')
-		return -1;
-	f[n++] = buf;
-	for (i = 0; i < len; i++) {
-		if (buf[i] != '\0')
-			continue;
-		if (n >= max)
-			return -1;
-		f[n++] = buf + i + 1;
-	}
-	return n;
 }
 
 static int
@@ -145,26 +61,79 @@ slot_parse(const char *s, unsigned *slot)
 }
 
 int
-rjob_decode(char *buf, size_t len, struct rjob *j)
+rjob_begin(struct rjob_out *o, unsigned slot, const char *id,
+    const char *sender, const char *nexthop)
 {
-	static char		*f[RJOB_RCPT_MAX + 5];
 	struct smtp_nexthop	 nh;
 	const char		*why;
-	int			 n, i;
+	int			 i;
+
+	if (slot >= RJOB_SLOT_MAX || !queueid_valid(id) ||
+	    !addr_ok(sender, 1) ||
+	    smtp_nexthop_parse(nexthop, &nh, &why) == -1) {
+		errno = EINVAL;
+		return -1;
+	}
+	memset(o, 0, sizeof(*o));
+	(void)snprintf(o->slot, sizeof(o->slot), "%u", slot);
+	o->f[0] = "J";
+	o->f[1] = o->slot;
+	o->f[2] = id;
+	o->f[3] = sender;
+	o->f[4] = nexthop;
+	o->f[5] = o->rcpts;
+	/* five fields and the five NULs after them */
+	for (i = 0; i < 5; i++)
+		o->fixed += strlen(o->f[i]) + 1;
+	return 0;
+}
+
+int
+rjob_add_rcpt(struct rjob_out *o, const char *rcpt)
+{
+	size_t	n = strlen(rcpt), need = n + (o->rlen > 0);
+
+	if (!addr_ok(rcpt, 0)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (o->nrcpt >= RJOB_RCPT_MAX ||
+	    o->fixed + o->rlen + need > RJOB_FRAME_MAX) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	if (o->rlen > 0)
+		o->rcpts[o->rlen++] = '\n';
+	memcpy(o->rcpts + o->rlen, rcpt, n);
+	o->rlen += n;
+	o->rcpts[o->rlen] = '\0';
+	o->nrcpt++;
+	return 0;
+}
+
+int
+rjob_decode(struct chan_msg *m, struct rjob *j)
+{
+	struct smtp_nexthop	 nh;
+	const char		*why;
+	char			*p, *lf;
 
 	memset(j, 0, sizeof(*j));
-	if ((n = split(buf, len, f, RJOB_RCPT_MAX + 5)) < 6 ||
-	    strcmp(f[0], "J") != 0 || slot_parse(f[1], &j->slot) == -1 ||
-	    !queueid_valid(f[2]) || !addr_ok(f[3], 1) ||
-	    smtp_nexthop_parse(f[4], &nh, &why) == -1)
+	if (m->nf != 6 || strcmp(m->f[0], "J") != 0 ||
+	    slot_parse(m->f[1], &j->slot) == -1 || !queueid_valid(m->f[2]) ||
+	    !addr_ok(m->f[3], 1) ||
+	    smtp_nexthop_parse(m->f[4], &nh, &why) == -1 ||
+	    m->f[5][0] == '\0')
 		goto bad;
-	j->id = f[2];
-	j->sender = f[3];
-	j->nexthop = f[4];
-	for (i = 5; i < n; i++) {
-		if (!addr_ok(f[i], 0))
+	j->id = m->f[2];
+	j->sender = m->f[3];
+	j->nexthop = m->f[4];
+	for (p = m->f[5]; p != NULL; p = lf != NULL ? lf + 1 : NULL) {
+		if ((lf = strchr(p, '\n')) != NULL)
+			*lf = '\0';
+		if (!addr_ok(p, 0) || j->nrcpt >= RJOB_RCPT_MAX)
 			goto bad;
-		j->rcpt[j->nrcpt++] = f[i];
+		j->rcpt[j->nrcpt++] = p;
 	}
 	return 0;
 bad:
@@ -200,11 +169,8 @@ status_ok(char c)
 }
 
 int
-rjob_result_encode(const struct rjob_result *r, char *buf, size_t cap,
-    size_t *len)
+rjob_result_fields(const struct rjob_result *r, struct rjob_fields *o)
 {
-	char	 slot[16], idx[16], st[2] = { r->status, '\0' };
-
 	if (r->slot >= RJOB_SLOT_MAX || r->index >= RJOB_RCPT_MAX ||
 	    !status_ok(r->status) || !rjob_dsn_ok(r->dsn, r->status) ||
 	    r->relay[0] == '\0' || !text_ok(r->relay, RJOB_RELAY_MAX) ||
@@ -212,56 +178,56 @@ rjob_result_encode(const struct rjob_result *r, char *buf, size_t cap,
 		errno = EINVAL;
 		return -1;
 	}
-	(void)snprintf(slot, sizeof(slot), "%u", r->slot);
-	(void)snprintf(idx, sizeof(idx), "%zu", r->index);
-	*len = 0;
-	if (put(buf, cap, len, "R") == -1 || put(buf, cap, len, slot) == -1 ||
-	    put(buf, cap, len, idx) == -1 || put(buf, cap, len, st) == -1 ||
-	    put(buf, cap, len, r->dsn) == -1 ||
-	    put(buf, cap, len, r->relay) == -1 ||
-	    put(buf, cap, len, r->text) == -1)
-		return -1;
+	(void)snprintf(o->num[0], sizeof(o->num[0]), "%u", r->slot);
+	(void)snprintf(o->num[1], sizeof(o->num[1]), "%zu", r->index);
+	o->status[0] = r->status;
+	o->status[1] = '\0';
+	o->f[0] = "R";
+	o->f[1] = o->num[0];
+	o->f[2] = o->num[1];
+	o->f[3] = o->status;
+	o->f[4] = r->dsn;
+	o->f[5] = r->relay;
+	o->f[6] = r->text;
 	return 0;
 }
 
-int
-rjob_end_encode(const struct rjob_end *e, char *buf, size_t cap,
-    size_t *len)
+static unsigned long
+cap(unsigned long v)
 {
-	char	 f[5][16];
+	return v > RJOB_MS_MAX ? RJOB_MS_MAX : v;
+}
 
+int
+rjob_end_fields(const struct rjob_end *e, struct rjob_fields *o)
+{
 	if (e->slot >= RJOB_SLOT_MAX || (e->site != 0 && e->site != 1)) {
 		errno = EINVAL;
 		return -1;
 	}
-	(void)snprintf(f[0], sizeof(f[0]), "%u", e->slot);
-	(void)snprintf(f[1], sizeof(f[1]), "%lu", e->wait_ms > RJOB_MS_MAX ?
-	    RJOB_MS_MAX : e->wait_ms);
-	(void)snprintf(f[2], sizeof(f[2]), "%lu", e->conn_ms > RJOB_MS_MAX ?
-	    RJOB_MS_MAX : e->conn_ms);
-	(void)snprintf(f[3], sizeof(f[3]), "%lu", e->xfer_ms > RJOB_MS_MAX ?
-	    RJOB_MS_MAX : e->xfer_ms);
-	(void)snprintf(f[4], sizeof(f[4]), "%lu", e->conn_use > RJOB_MS_MAX ?
-	    RJOB_MS_MAX : e->conn_use);
-	*len = 0;
-	if (put(buf, cap, len, "E") == -1 || put(buf, cap, len, f[0]) == -1 ||
-	    put(buf, cap, len, e->site ? "1" : "0") == -1 ||
-	    put(buf, cap, len, f[1]) == -1 || put(buf, cap, len, f[2]) == -1 ||
-	    put(buf, cap, len, f[3]) == -1 || put(buf, cap, len, f[4]) == -1)
-		return -1;
+	(void)snprintf(o->num[0], sizeof(o->num[0]), "%u", e->slot);
+	(void)snprintf(o->num[1], sizeof(o->num[1]), "%lu", cap(e->wait_ms));
+	(void)snprintf(o->num[2], sizeof(o->num[2]), "%lu", cap(e->conn_ms));
+	(void)snprintf(o->num[3], sizeof(o->num[3]), "%lu", cap(e->xfer_ms));
+	(void)snprintf(o->num[4], sizeof(o->num[4]), "%lu", cap(e->conn_use));
+	o->f[0] = "E";
+	o->f[1] = o->num[0];
+	o->f[2] = e->site ? "1" : "0";
+	o->f[3] = o->num[1];
+	o->f[4] = o->num[2];
+	o->f[5] = o->num[3];
+	o->f[6] = o->num[4];
 	return 0;
 }
 
 int
-rjob_reply_decode(char *buf, size_t len, int *kind, struct rjob_result *r,
+rjob_reply_decode(const struct chan_msg *m, int *kind, struct rjob_result *r,
     struct rjob_end *e)
 {
-	char		*f[RESULT_FIELDS + 1];
+	char *const	*f = m->f;
 	unsigned long	 v;
-	int		 n;
 
-	n = split(buf, len, f, RESULT_FIELDS + 1);
-	if (n == RESULT_FIELDS && strcmp(f[0], "R") == 0) {
+	if (m->nf == 7 && strcmp(f[0], "R") == 0) {
 		memset(r, 0, sizeof(*r));
 		if (slot_parse(f[1], &r->slot) == -1 ||
 		    num_parse(f[2], RJOB_RCPT_MAX - 1, &v) == -1 ||
@@ -278,7 +244,7 @@ rjob_reply_decode(char *buf, size_t len, int *kind, struct rjob_result *r,
 		*kind = 'R';
 		return 0;
 	}
-	if (n == END_FIELDS && strcmp(f[0], "E") == 0) {
+	if (m->nf == 7 && strcmp(f[0], "E") == 0) {
 		memset(e, 0, sizeof(*e));
 		if (slot_parse(f[1], &e->slot) == -1 ||
 		    (strcmp(f[2], "0") != 0 && strcmp(f[2], "1") != 0) ||

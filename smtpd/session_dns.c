@@ -1,5 +1,5 @@
 /*
- * smtpd_dns: the client's host name for the Received header, when
+ * session_dns: the client's host name for the Received header, when
  * smtpd_reverse_lookup is on.  c-ares asks only the resolver named by
  * dns_resolver, or 127.0.0.1 when it is empty (the session is chrooted,
  * away from /etc/resolv.conf; /etc/hosts is never read), a PTR lookup then a
@@ -129,7 +129,7 @@ dns_wait(ares_channel ch, struct dns_query *q)
 }
 
 void
-dns_reverse(const char *resolver, const char *addr, char *out, size_t outlen)
+session_dns_reverse(const char *resolver, const char *addr, char *out, size_t outlen)
 {
 	struct ares_options	 o;
 	ares_channel		 ch;
