@@ -360,10 +360,10 @@ request_send(struct queued *q, struct rdest *d)
 	struct remote		*r = q->remote;
 	struct rentry		*e = TAILQ_FIRST(&d->waiting);
 	struct rreq		*rq;
-	char			 path[64];
+	struct queue_loc	 l;
 	size_t			 n, i;
 	unsigned		 slot;
-	int			 fd;
+	int			 fd = -1;
 
 	slot = r->free[r->nfree - 1];
 	if (rjob_begin(&o, slot, e->m->st.id, e->m->sender, d->nexthop) ==
@@ -378,11 +378,12 @@ request_send(struct queued *q, struct rdest *d)
 		log_warn("%s: recipient for %s", e->m->st.id, d->nexthop);
 		return -1;
 	}
-	(void)snprintf(path, sizeof(path), "msg/%s", e->m->st.id);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
+	if (queue_path(&q->queue, QUEUE_MSG, e->m->st.id, &l) == 0)
+		fd = openat(l.at, l.name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd == -1) {
 		char	text[128];
 
-		log_warn("%s: open %s", e->m->st.id, path);
+		log_warn("%s: open the message", e->m->st.id);
 		(void)snprintf(text, sizeof(text), "cannot open the message: "
 		    "%s", strerror(errno));
 		TAILQ_REMOVE(&d->waiting, e, entry);
