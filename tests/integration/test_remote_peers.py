@@ -17,7 +17,7 @@ import pytest
 
 import facteur_harness as H
 from conftest import _finish as conftest_finish
-from remote_fixtures import free_port, remote_instance, wait_log
+from remote_fixtures import free_port, make_cert, remote_instance, wait_log
 from smtpd_fixtures import SmtpdServer, smtpd_conf
 
 BODIES = [
@@ -51,13 +51,18 @@ def second(request):
     made.append(b)
     srv = None
     try:
+        # B offers STARTTLS; A requires it (encrypt)
+        crt, key = make_cert(b.etc, "b.test", ("b.test", "127.0.0.1"))
+        os.chmod(key, 0o600)
+        b.write_conf(tls_cert_file=crt, tls_key_file=key)
         smtpd_conf(b)
         b.start_queued()
         srv = SmtpdServer(b)
         a = remote_instance(transport={
             "b.test": "smtp:[127.0.0.1]:%d" % srv.port},
             conf={"smtp_data_done_timeout": "120s",
-                  "smtp_data_xfer_timeout": "120s"})
+                  "smtp_data_xfer_timeout": "120s",
+                  "smtp_tls_security_level": "encrypt"})
         made.append(a)
         yield a, b
     finally:
@@ -83,9 +88,15 @@ def test_to_a_second_facteur_byte_for_byte(second):
         head = got[:len(got) - len(msg)]
         assert b"Return-Path: <alice@" + H.DOMAIN.encode() + b">" in head
         assert b"Received: from " in head
+        # B's Received line records the TLS version and cipher A used
+        assert re.search(rb"\(using TLS1\.[23] with cipher \S+", head), head
     a.assert_queue_empty(60)
     lines = wait_log(a, "status=sent", len(sent))
     assert all("relay=127.0.0.1[127.0.0.1]:" in ln for ln in lines)
+    # and so does A's log
+    assert re.search(r"Untrusted TLS connection established to 127\.0\.0\.1"
+                     r"\[127\.0\.0\.1\]:\d+: TLS1\.[23] with cipher",
+                     a.log())
     # a longer line is refused by that smtpd, and the refusal comes back
     queue_message(a, "alice@b.test", BODIES[2], "toolong")
     ln = wait_log(a, "status=bounced")[0]

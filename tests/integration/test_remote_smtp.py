@@ -216,6 +216,18 @@ def test_greeting_refusals_defer(setup, greeting, word):
     assert word in ln and "dsn=4." in ln
 
 
+def test_ehlo_421_defers(setup):
+    def script(c):
+        c.send(b"220 raw.test\r\n")
+        c.readline()
+        c.send(b"421 4.3.2 shutting down\r\n")
+    f, p = setup(raw=script)
+    send(f, ["a@remote.test"])
+    ln = wait_log(f, "status=deferred")[0]
+    assert "said: 421 4.3.2 shutting down (in reply to EHLO/HELO command)" \
+        in ln and "dsn=4.3.2" in ln
+
+
 def test_data_command_refused(setup):
     def script(c):
         c.send(b"220 raw.test\r\n")
