@@ -41,19 +41,17 @@ Reported, medians over the runs:
                both MTAs write conn_use=N for the Nth) over N
 """
 import os
-import re
-import shutil
 import signal
 import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
 import facteur_harness as H  # noqa: E402
+from postfix_peer import PostfixPeer  # noqa: E402
 from smtpd_fixtures import SmtpdServer, smtpd_conf  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
@@ -171,113 +169,8 @@ def run_facteur(sink, n, size):
         inst.close()
 
 
-class Postfix:
-    """A private Postfix: smtpd on a free port puts mail on hold; the
-    smtp client relays to the sink."""
-
-    def __init__(self, sink_port):
-        self.dir = tempfile.mkdtemp(prefix="facteur-bench-remote-pf-",
-                                    dir=H.reachable_tmpdir())
-        os.chmod(self.dir, 0o755)
-        self.conf = os.path.join(self.dir, "etc")
-        self.queue = os.path.join(self.dir, "spool")
-        self.data = os.path.join(self.dir, "data")
-        self.log = os.path.join(self.dir, "maillog")
-        self.port = free_port()
-        for d in (self.conf, self.queue, self.data):
-            os.makedirs(d)
-        shutil.chown(self.data, "postfix")
-        src = "/usr/share/postfix/master.cf.dist"
-        if not os.path.exists(src):
-            src = "/etc/postfix/master.cf"
-        out = ["127.0.0.1:%d inet n - n - - smtpd" % self.port]
-        with open(src) as f:
-            for ln in f.read().splitlines():
-                if re.match(r"^(smtp|submission|smtps)\s+inet\b", ln):
-                    continue
-                m = re.match(r"^(\S+\s+\S+\s+\S+\s+\S+\s+)(\S+)(\s.*)$", ln)
-                if m and not ln.startswith("#") and m.group(2) in ("y", "-"):
-                    ln = m.group(1) + "n" + m.group(3)
-                out.append(ln)
-        with open(os.path.join(self.conf, "master.cf"), "w") as f:
-            f.write("\n".join(out) + "\n")
-        main = {
-            "compatibility_level": "3.6",
-            "queue_directory": self.queue,
-            "data_directory": self.data,
-            "myhostname": "postfix.test",
-            "mydestination": "",
-            "inet_interfaces": "loopback-only",
-            "inet_protocols": "ipv4",
-            "mynetworks": "127.0.0.0/8",
-            "disable_dns_lookups": "yes",
-            "smtp_host_lookup": "native",
-            "relayhost": "[127.0.0.1]:%d" % sink_port,
-            "smtp_tls_security_level": "none",
-            "maillog_file": self.log,
-            "maillog_file_prefixes": self.dir,
-            "alias_maps": "",
-            "alias_database": "",
-            "smtpd_recipient_restrictions":
-                "permit_mynetworks, reject_unauth_destination",
-            "smtpd_data_restrictions": "check_client_access static:HOLD",
-        }
-        with open(os.path.join(self.conf, "main.cf"), "w") as f:
-            for k, v in main.items():
-                f.write("%s = %s\n" % (k, v))
-        self.cmd("postfix", "check")
-        self.cmd("postfix", "start")
-        H.wait_until(self.up, 30, "postfix to listen")
-
-    def up(self):
-        try:
-            socket.create_connection(("127.0.0.1", self.port), 1).close()
-            return True
-        except OSError:
-            return False
-
-    def cmd(self, prog, *args):
-        r = subprocess.run(["/usr/sbin/" + prog, "-c", self.conf] +
-                           list(args), capture_output=True, text=True,
-                           timeout=600)
-        if r.returncode != 0:
-            raise H.HarnessError("%s %s: %s %s" % (prog, args, r.stdout,
-                                                   r.stderr))
-        return r.stdout
-
-    def read_log(self):
-        try:
-            with open(self.log, errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
-
-    def master_pid(self):
-        with open(os.path.join(self.queue, "pid", "master.pid")) as f:
-            return int(f.read().split()[0])
-
-    def held(self):
-        d = os.path.join(self.queue, "hold")
-        return sum(len(fs) for _, _, fs in os.walk(d))
-
-    def stop(self):
-        pid = None
-        try:
-            pid = self.master_pid()
-        except (OSError, ValueError, IndexError):
-            pass
-        subprocess.run(["/usr/sbin/postfix", "-c", self.conf, "stop"],
-                       capture_output=True, timeout=120)
-        if pid is not None:
-            try:
-                H.wait_until(lambda: not H.alive(pid), 30, "postfix to stop")
-            except AssertionError:
-                os.kill(pid, signal.SIGKILL)
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
 def run_postfix(sink, n, size):
-    pf = Postfix(sink.port)
+    pf = PostfixPeer(relayhost="[127.0.0.1]:%d" % sink.port, hold=True)
     try:
         inject(pf.port, n, size)
         H.wait_until(lambda: pf.held() >= n, 600, "Postfix to hold %d" % n)
@@ -288,9 +181,9 @@ def run_postfix(sink, n, size):
         t0 = time.monotonic()
         pf.cmd("postsuper", "-H", "ALL")
         pf.cmd("postqueue", "-f")
-        t1 = wait_sent(pf.read_log, n, 1800)
+        t1 = wait_sent(pf.maillog, n, 1800)
         ticks = tree_ticks(pid) - before
-        lines = sent_lines(pf.read_log())
+        lines = sent_lines(pf.maillog())
         return (t1 - t0, ticks / TICK,
                 sum("conn_use=" not in ln for ln in lines))
     finally:

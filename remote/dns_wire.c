@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "dns_wire.h"
+#include "smtp_nexthop.h"
 
 #define DNS_HDR		12
 #define F_QR		0x8000
@@ -43,27 +44,6 @@ ldh(int c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 	    (c >= '0' && c <= '9') || c == '-';
-}
-
-int
-dns_hostname_ok(const char *name)
-{
-	size_t	 n = strlen(name), i, label = 0;
-
-	if (n == 0 || n > DNS_NAME_MAX)
-		return 0;
-	for (i = 0; i < n; i++) {
-		if (name[i] == '.') {
-			if (label == 0 || name[i - 1] == '-')
-				return 0;
-			label = 0;
-			continue;
-		}
-		if (!ldh((unsigned char)name[i]) || (label == 0 &&
-		    name[i] == '-') || ++label > 63)
-			return 0;
-	}
-	return label > 0 && name[n - 1] != '-';
 }
 
 int
@@ -237,7 +217,7 @@ rr_decode(const unsigned char *msg, size_t len, const struct rrhead *h,
 		    off != h->rdoff + h->rdlen)
 			return -1;
 		/* "" is the null MX (RFC 7505); others must be host names */
-		return rr->name[0] == '\0' || dns_hostname_ok(rr->name) ? 0 : 1;
+		return rr->name[0] == '\0' || smtp_hostname_ok(rr->name) ? 0 : 1;
 	case DNS_T_TLSA:
 		if (h->rdlen < 4 || h->rdlen - 3 > DNS_TLSA_DATA_MAX)
 			return 1;

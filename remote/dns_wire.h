@@ -65,7 +65,7 @@ int	dns_query_build(const char *name, int type, unsigned char *out,
  * Reads an answer to the question (name, type).  NOERROR answers give the
  * records of the type owned by the name or by the end of a CNAME chain
  * that starts at it (others are ignored); MX exchanges and other names
- * must be host names (LDH labels; '_' refused), else the record is
+ * must be host names (smtp_hostname_ok), else the record is
  * skipped and counted in nskipped.  0, or -1 with *why for a message
  * that is not an answer to the question or breaks a bound.  Free with
  * dns_answer_free.
@@ -74,7 +74,5 @@ int	dns_answer_parse(const unsigned char *msg, size_t len,
 	    const char *name, int type, struct dns_answer *,
 	    const char **why);
 void	dns_answer_free(struct dns_answer *);
-/* 1 when name is a usable host name (LDH labels, at most 253 octets). */
-int	dns_hostname_ok(const char *name);
 
 #endif

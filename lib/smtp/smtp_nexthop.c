@@ -15,12 +15,12 @@
 static int
 ldh(int c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '-';
 }
 
-/* 1 when name (lower case) is LDH labels separated by single dots. */
-static int
-hostname_ok(const char *name)
+int
+smtp_hostname_ok(const char *name)
 {
 	size_t	 n = strlen(name), i, label = 0;
 
@@ -133,7 +133,7 @@ smtp_nexthop_parse(const char *s, struct smtp_nexthop *nh, const char **why)
 	/* one final dot is the root: "example.org." is "example.org" */
 	if ((n = strlen(host)) > 1 && host[n - 1] == '.')
 		host[n - 1] = '\0';
-	if (!hostname_ok(host)) {
+	if (!smtp_hostname_ok(host)) {
 		*why = "not a host name";
 		return -1;
 	}

@@ -27,6 +27,11 @@ struct smtp_nexthop {
 	int		 literal;	/* host is an IP address (mx is 0) */
 };
 
+/*
+ * 1 when name is a host name: LDH labels of 1 to 63 octets (no hyphen at
+ * either end) separated by single dots, at most 253 octets, no final dot.
+ */
+int	smtp_hostname_ok(const char *name);
 /* 0, or -1 with *why (a static string). */
 int	smtp_nexthop_parse(const char *s, struct smtp_nexthop *,
 	    const char **why);

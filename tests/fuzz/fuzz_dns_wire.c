@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "dns_wire.h"
+#include "smtp_nexthop.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -34,7 +35,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    a.rr[i].dlen > DNS_TLSA_DATA_MAX)
 			abort();
 		if (type == DNS_T_MX && a.rr[i].name[0] != '\0' &&
-		    !dns_hostname_ok(a.rr[i].name))
+		    !smtp_hostname_ok(a.rr[i].name))
 			abort();
 	}
 	dns_answer_free(&a);

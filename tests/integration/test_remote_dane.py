@@ -13,7 +13,6 @@ trust anchor (dnssec_fixtures).  smtp_tls_security_level = dane:
 """
 import pytest
 
-import facteur_harness as H
 from conftest import _finish as conftest_finish, need_package
 from dnssec_fixtures import DnssecWorld, spki_sha256
 from remote_fixtures import (Peer, make_cert, remote_instance, send,

@@ -8,16 +8,13 @@ lands in the peer's Maildir ends with exactly the queued message.
 """
 import os
 import re
-import shutil
-import socket
-import subprocess
-import tempfile
 
 import pytest
 
 import facteur_harness as H
 from conftest import _finish as conftest_finish
-from remote_fixtures import free_port, make_cert, remote_instance, wait_log
+from postfix_peer import PostfixPeer
+from remote_fixtures import make_cert, remote_instance, wait_log
 from smtpd_fixtures import SmtpdServer, smtpd_conf
 
 BODIES = [
@@ -104,128 +101,13 @@ def test_to_a_second_facteur_byte_for_byte(second):
         "to end of DATA command)" in ln
 
 
-class Postfix:
-    """A private Postfix receiving on 127.0.0.1:port into one Maildir."""
-
-    def __init__(self, base, uid, gid, domain):
-        self.dir = os.path.join(base, "postfix")
-        self.conf = os.path.join(self.dir, "etc")
-        self.queue = os.path.join(self.dir, "spool")
-        self.data = os.path.join(self.dir, "data")
-        self.vmail = os.path.join(self.dir, "vmail")
-        self.log = os.path.join(self.dir, "maillog")
-        self.port = free_port()
-        for d in (self.conf, self.queue, self.data, self.vmail):
-            os.makedirs(d, exist_ok=True)
-        shutil.chown(self.data, "postfix")
-        box = os.path.join(self.vmail, "Maildir")
-        for sub in ("", "/new", "/cur", "/tmp"):
-            os.makedirs(box + sub, exist_ok=True)
-        for dp, _, _ in os.walk(self.vmail):
-            os.chown(dp, uid, gid)
-        self.maildir = box + "/new"
-        src = "/usr/share/postfix/master.cf.dist"
-        if not os.path.exists(src):
-            src = "/etc/postfix/master.cf"
-        out = ["127.0.0.1:%d inet n - n - - smtpd" % self.port]
-        with open(src) as f:
-            for ln in f.read().splitlines():
-                if re.match(r"^(smtp|submission|smtps)\s+inet\b", ln):
-                    continue
-                m = re.match(r"^(\S+\s+\S+\s+\S+\s+\S+\s+)(\S+)(\s.*)$", ln)
-                if m and not ln.startswith("#") and m.group(2) in ("y", "-"):
-                    ln = m.group(1) + "n" + m.group(3)
-                out.append(ln)
-        with open(os.path.join(self.conf, "master.cf"), "w") as f:
-            f.write("\n".join(out) + "\n")
-        main = {
-            "compatibility_level": "3.6",
-            "queue_directory": self.queue,
-            "data_directory": self.data,
-            "myhostname": "postfix.test",
-            "mydomain": "postfix.test",
-            "mydestination": "",
-            "inet_interfaces": "loopback-only",
-            "inet_protocols": "ipv4",
-            "mynetworks": "127.0.0.0/8",
-            "disable_dns_lookups": "yes",
-            "smtp_host_lookup": "native",
-            "maillog_file": self.log,
-            "maillog_file_prefixes": self.dir,
-            "alias_maps": "",
-            "alias_database": "",
-            "smtputf8_enable": "yes",
-            "virtual_mailbox_domains": domain,
-            "virtual_mailbox_base": self.vmail,
-            "virtual_mailbox_maps": "static:Maildir/",
-            "virtual_uid_maps": "static:%d" % uid,
-            "virtual_gid_maps": "static:%d" % gid,
-            "virtual_minimum_uid": "100",
-            "smtpd_recipient_restrictions":
-                "permit_mynetworks, reject_unauth_destination",
-        }
-        with open(os.path.join(self.conf, "main.cf"), "w") as f:
-            for k, v in main.items():
-                f.write("%s = %s\n" % (k, v))
-        self.run("check")
-        self.run("start")
-        H.wait_until(self.listening, 30, "postfix to listen")
-
-    def listening(self):
-        try:
-            socket.create_connection(("127.0.0.1", self.port), 1).close()
-            return True
-        except OSError:
-            return False
-
-    def run(self, *args):
-        r = subprocess.run(["/usr/sbin/postfix", "-c", self.conf] +
-                           list(args), capture_output=True, text=True,
-                           timeout=120)
-        if r.returncode != 0:
-            raise AssertionError("postfix %s: %s %s" % (args, r.stdout,
-                                                        r.stderr))
-
-    def messages(self):
-        out = []
-        for n in sorted(os.listdir(self.maildir)):
-            with open(os.path.join(self.maildir, n), "rb") as f:
-                out.append(f.read())
-        return out
-
-    def maillog(self):
-        try:
-            with open(self.log, errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
-
-    def stop(self):
-        pid = None
-        try:
-            with open(os.path.join(self.queue, "pid", "master.pid")) as f:
-                pid = int(f.read().split()[0])
-        except (OSError, ValueError, IndexError):
-            pass
-        subprocess.run(["/usr/sbin/postfix", "-c", self.conf, "stop"],
-                       capture_output=True, timeout=120)
-        if pid is not None:
-            try:
-                H.wait_until(lambda: not H.alive(pid), 30, "postfix to stop")
-            except AssertionError:
-                os.kill(pid, 9)
-
-
 @pytest.mark.root_only
 def test_to_postfix_byte_for_byte(request):
     why = H.postfix_install()
     if why is not None:
         pytest.skip(why)
-    # Postfix's own users must reach its directories
-    base = tempfile.mkdtemp(prefix="facteur-pf-", dir=H.reachable_tmpdir())
-    os.chmod(base, 0o755)
     u = H.ensure_user(H.LOGIN_PREFIX + "alice")
-    pf = Postfix(base, u.pw_uid, u.pw_gid, "pf.test")
+    pf = PostfixPeer(domain="pf.test", owner=(u.pw_uid, u.pw_gid))
     f = None
     try:
         f = remote_instance(transport={
@@ -234,7 +116,7 @@ def test_to_postfix_byte_for_byte(request):
         for i, body in enumerate(BODIES):
             tag = "pf%d" % i
             sent[tag] = queue_message(f, "someone@pf.test", body, tag)
-        H.wait_until(lambda: len(pf.messages()) >= len(sent), 30,
+        H.wait_until(lambda: len(pf.messages()) >= len(sent), 60,
                      "Postfix to deliver %d messages" % len(sent))
         got = {H.tag_of(m): m for m in pf.messages()}
         for tag, msg in sent.items():
@@ -251,4 +133,3 @@ def test_to_postfix_byte_for_byte(request):
         if f is not None:
             conftest_finish(request, f)
         pf.stop()
-        shutil.rmtree(base, ignore_errors=True)

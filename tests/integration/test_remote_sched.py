@@ -7,7 +7,6 @@ cannot be reached is backed off as a whole: the other messages for it
 are deferred at once with "delivery temporarily suspended", without a
 connection, and it is tried again alone when the backoff ends.
 """
-import os
 import time
 
 import pytest

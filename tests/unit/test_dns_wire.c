@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "dns_wire.h"
+#include "smtp_nexthop.h"
 
 struct msg {
 	unsigned char	b[4096];
@@ -334,13 +335,13 @@ static void
 test_hostname(void **state)
 {
 	(void)state;
-	assert_true(dns_hostname_ok("mx1.example.org"));
-	assert_false(dns_hostname_ok(""));
-	assert_false(dns_hostname_ok("-a.org"));
-	assert_false(dns_hostname_ok("a-.org"));
-	assert_false(dns_hostname_ok("a..org"));
-	assert_false(dns_hostname_ok("a_b.org"));
-	assert_false(dns_hostname_ok("a.org."));
+	assert_true(smtp_hostname_ok("mx1.example.org"));
+	assert_false(smtp_hostname_ok(""));
+	assert_false(smtp_hostname_ok("-a.org"));
+	assert_false(smtp_hostname_ok("a-.org"));
+	assert_false(smtp_hostname_ok("a..org"));
+	assert_false(smtp_hostname_ok("a_b.org"));
+	assert_false(smtp_hostname_ok("a.org."));
 }
 
 int
