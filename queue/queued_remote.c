@@ -18,6 +18,9 @@
  * again (full concurrency) once a request reaches a host.  So a dead
  * destination is tried once per backoff, not once per message.
  *
+ * On SIGHUP rspawn is replaced, once the requests it has are answered:
+ * it read its settings and tables before it gave up root.
+ *
  * rspawn runs as smtp_user, chrooted: queued trusts it no more than it
  * must.  Every packet is checked (remote_job.c); a result for a slot not
  * in use, a recipient answered twice, an end before every answer, a
@@ -99,6 +102,7 @@ struct remote {
 	size_t			 held;		/* jobs waiting or out */
 	size_t			 conc, dest_conc, rcpt_max;
 	int			 blocked;	/* the socket was full */
+	int			 reload;	/* SIGHUP: a new rspawn when idle */
 	long long		 swept;
 };
 
@@ -142,6 +146,13 @@ remote_conf(struct queued *q)
 		r->conc = RJOB_SLOT_MAX - 1;
 	if (r->rcpt_max > RJOB_RCPT_MAX)
 		r->rcpt_max = RJOB_RCPT_MAX;
+	/*
+	 * A reload: rspawn read its settings and tables as root, before it
+	 * gave root up, so it is replaced, once the requests it has are
+	 * answered (remote_dispatch sends none meanwhile).
+	 */
+	if (r->chan.fd != -1)
+		r->reload = 1;
 }
 
 int
@@ -439,6 +450,16 @@ remote_dispatch(struct queued *q)
 	int		 k;
 
 	dest_sweep(q);
+	if (r->reload && r->chan.fd != -1) {
+		if (r->nreq > 0)
+			return;
+		log_info("rspawn started again for the new configuration");
+		chan_close(&r->chan);
+		r->blocked = 0;
+		r->reload = 0;
+		(void)remote_start(q);
+	}
+	r->reload = 0;
 	if (r->chan.fd == -1 || r->blocked || q->stopping)
 		return;
 	while (r->nreq < r->conc && r->nfree > 0 &&

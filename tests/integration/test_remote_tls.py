@@ -10,6 +10,7 @@ file readable by others refused.  The log records the TLS version and
 cipher.
 """
 import os
+import signal
 import re
 
 import pytest
@@ -206,3 +207,17 @@ def test_a_password_file_others_can_read_is_refused(setup):
     H.wait_until(lambda: len(log_lines(f, "must belong to root")) >= 2, 30,
                  "a second refusal")
     assert p.messages == []
+
+
+def test_sighup_gives_rspawn_the_new_settings(setup, certs):
+    f, p = setup(peer={"tls": server_tls(*certs["self"])}, level="none")
+    send(f, ["a@remote.test"])
+    p.wait_messages(1)
+    assert p.messages[0]["tls"] is False
+    f.write_conf(smtp_tls_security_level="may")
+    f.queued.send_signal(signal.SIGHUP)
+    wait_log(f, "rspawn started again for the new configuration")
+    send(f, ["b@remote.test"])
+    p.wait_messages(2)
+    assert p.messages[1]["tls"] is True
+    assert len(log_lines(f, "rspawn[")) >= 2
