@@ -22,7 +22,7 @@
  * it read its settings and tables before it gave up root.
  *
  * rspawn runs as smtp_user, chrooted: queued trusts it no more than it
- * must.  Every packet is checked (remote_job.c); a result for a slot not
+ * must.  Every frame is checked (remote_job.c); a result for a slot not
  * in use, a recipient answered twice, an end before every answer, a
  * descriptor sent back: the socket is closed, rspawn is started again
  * after QUEUED_RESTART_DELAY, and the jobs it had are deferred (the
@@ -66,7 +66,7 @@ struct rdest {
 	char			 nexthop[NEXTHOP_TEXT_MAX + 1];
 };
 
-/* One recipient's result, kept until the request's end packet. */
+/* One recipient's result, kept until the request's end frame. */
 struct rres {
 	char	 status;	/* 0 until answered */
 	char	*text;

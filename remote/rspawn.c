@@ -16,9 +16,9 @@
  * keeps its connection for the next request there and holds that
  * destination's relay credential and no other.  Results come back per
  * recipient and go on to queued; rspawn checks each (a client is not
- * trusted: a bad packet gets it killed and its request deferred).
+ * trusted: a bad frame gets it killed and its request deferred).
  *
- * A malformed packet from queued ends rspawn (exit 111); queued starts it
+ * A malformed frame from queued ends rspawn (exit 111); queued starts it
  * again.  At EOF from queued it finishes the requests it has, retires
  * its clients and exits.
  *

@@ -11,7 +11,7 @@
  * smtp_delivery_timeout by RSPAWN_WATCHDOG_MS.
  *
  * A client runs as smtp_user in the chroot, like rspawn, but rspawn
- * trusts none of what it sends: a packet that is not a result for a
+ * trusts none of what it sends: a frame that is not a result for a
  * recipient not yet answered, an end after every answer, or a log line,
  * gets the client killed; its request's open recipients are deferred.
  *

@@ -9,7 +9,7 @@
  * (nexthop) and runs as smtp_user in smtp_chroot; it delivers that
  * destination's requests one after the other and may keep its last
  * connection open for the next one (the connection cache).  Its inputs:
- * the request packets from rspawn (trusted: rspawn built them), the
+ * the request frames from rspawn (trusted: rspawn built them), the
  * message's descriptor (read-only), and the bytes of remote servers (not
  * trusted at all: every reply goes through lib/smtp/smtp_reply.c).
  */
@@ -39,7 +39,7 @@ struct smtp_host {
 	struct tls_tlsa	 tlsa[SMTP_TLSA_MAX];	/* level dane */
 };
 
-/* One recipient's outcome, sent back as an R packet. */
+/* One recipient's outcome, sent back as an R frame. */
 struct smtp_rres {
 	char	 status;		/* 0 until decided; K, Z or D */
 	char	 dsn[12];

@@ -7,7 +7,7 @@
  *
  *   in:  the request (remote_job.h) with the message's descriptor, then
  *        the hosts to try (smtp_wire.h), then G
- *   out: one R packet per recipient, then E; L packets to be logged
+ *   out: one R frame per recipient, then E; L frames to be logged
  *
  * Between requests it keeps its connection open, when the last one left
  * it usable, for the next request (rspawn gives this destination's
