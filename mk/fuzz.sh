@@ -58,7 +58,9 @@ CFLAGS="-std=c17 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Wno-unused-command-line-arg
 
 # Program code that has a fuzz target of its own (a channel or a parser
 # that lives with its program).
-PROG_SRCS="deliver/deliver_wire.c pop3d/pop3_cmd.c remote/dns_wire.c remote/smtp_wire.c"
+PROG_SRCS="deliver/deliver_wire.c pop3d/pop3_cmd.c imapd/imap_quote.c \
+    imapd/imap_address.c imapd/imap_envelope.c imapd/imap_bodystructure.c \
+    imapd/imap_section.c remote/dns_wire.c remote/smtp_wire.c"
 
 echo "== fuzz: compiling lib/*/*.c and $PROG_SRCS with $CC"
 objs=""

@@ -11,3 +11,8 @@ TEST_SRCS_test_smtp_wire       = remote/smtp_wire.c remote/dns_wire.c
 # A filesystem that refuses renameat2(RENAME_NOREPLACE), as some FUSE
 # filesystems do: the test supplies __wrap_renameat2.
 TEST_LDFLAGS_test_queue_spare_norename = -Wl,--wrap=renameat2
+
+# imapd's MIME side (IMAP_MIME_SRCS, imapd/sources.mk).
+TEST_SRCS_test_imap_bodystructure = $(IMAP_MIME_SRCS)
+TEST_SRCS_test_imap_envelope      = $(IMAP_MIME_SRCS)
+TEST_SRCS_test_imap_section       = $(IMAP_MIME_SRCS)
