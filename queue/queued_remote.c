@@ -5,11 +5,15 @@
  * sends them to rspawn as requests (lib/queue/remote_job.h): the jobs of
  * one message, at most smtp_destination_recipient_limit of them, with the
  * message's descriptor, since rspawn and its SMTP clients cannot open the
- * queue.  At most smtp_destination_concurrency_limit requests of one
- * destination, and smtp_concurrency in all, are out at once; destinations
- * take turns.
+ * queue.  At most twice smtp_destination_concurrency_limit requests of
+ * one destination, and twice smtp_concurrency in all, are out at once
+ * (REMOTE_AHEAD): rspawn opens no more connections than the limits, and
+ * puts a request beyond them behind a busy client of its destination,
+ * which begins it as soon as it is done, without a round trip through
+ * queued; destinations take turns.
  *
- * A request that reaches no host of its destination (rspawn says "site")
+ * A request that reaches no host of its destination (rspawn says "site",
+ * and defers untried the request waiting behind it at the same client)
  * backs the destination off: its waiting jobs, and those that come
  * during the backoff, are deferred at once with "delivery temporarily
  * suspended" and not retried before it ends (queue_retry_min, doubling
@@ -43,6 +47,7 @@
 #include "remote_job.h"
 
 #define DEST_SWEEP_S	60	/* how often idle destinations are freed */
+#define REMOTE_AHEAD	2	/* requests out per connection allowed */
 
 /* Jobs of one message waiting at a destination. */
 struct rentry {
@@ -100,7 +105,7 @@ struct remote {
 	size_t			 nfree;
 	size_t			 nreq;		/* requests out */
 	size_t			 held;		/* jobs waiting or out */
-	size_t			 conc, dest_conc, rcpt_max;
+	size_t			 conc, dest_conc, rcpt_max;	/* out at once */
 	int			 blocked;	/* the socket was full */
 	int			 reload;	/* SIGHUP: a new rspawn when idle */
 	long long		 swept;
@@ -137,8 +142,9 @@ remote_conf(struct queued *q)
 {
 	struct remote	*r = q->remote;
 
-	r->conc = (size_t)conf_int(q->conf, "smtp_concurrency");
-	r->dest_conc = (size_t)conf_int(q->conf,
+	r->conc = REMOTE_AHEAD * (size_t)conf_int(q->conf,
+	    "smtp_concurrency");
+	r->dest_conc = REMOTE_AHEAD * (size_t)conf_int(q->conf,
 	    "smtp_destination_concurrency_limit");
 	r->rcpt_max = (size_t)conf_int(q->conf,
 	    "smtp_destination_recipient_limit");
@@ -534,7 +540,7 @@ req_finish(struct queued *q, unsigned slot, const struct rjob_end *end,
 	double		 a, b;
 	long long	 now = queued_time(), step;
 	size_t		 i;
-	int		 site = end != NULL && end->site;
+	int		 site = end != NULL ? end->site : RJOB_SITE_UP;
 
 	memset(&o, 0, sizeof(o));
 	if (end != NULL) {
@@ -550,7 +556,7 @@ req_finish(struct queued *q, unsigned slot, const struct rjob_end *end,
 		o.conn_use = end->conn_use;
 	}
 	d->inflight--;
-	if (site) {
+	if (site == RJOB_SITE_DOWN) {
 		/* queue_retry_min, doubled per failure in a row, at most max */
 		d->fails++;
 		step = q->retry_min;
@@ -568,8 +574,9 @@ req_finish(struct queued *q, unsigned slot, const struct rjob_end *end,
 		log_info("%s: destination backed off for %lld s after %u "
 		    "failure(s) in a row: %s", d->nexthop, step, d->fails,
 		    d->reason);
-	} else if (end != NULL)
+	} else if (end != NULL && site == RJOB_SITE_UP)
 		d->fails = 0;
+	/* RJOB_SITE_UNTRIED: behind one that found it down; no news */
 	/* m may be freed by the last result: nothing of it is used after */
 	for (i = 0; i < rq->njob; i++) {
 		struct rres *res = &rq->res[i];
@@ -588,8 +595,8 @@ req_finish(struct queued *q, unsigned slot, const struct rjob_end *end,
 		}
 		o.relay = res->relay;
 		o.dsn = res->dsn;
-		o.not_before = site && res->status == 'Z' ? d->backoff_until :
-		    0;
+		o.not_before = site != RJOB_SITE_UP && res->status == 'Z' ?
+		    d->backoff_until : 0;
 		msg_result_via(q, m, rq->job[i], res->status, res->text, &o);
 	}
 	req_free(r, slot);

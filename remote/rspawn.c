@@ -388,6 +388,8 @@ main(int argc, char *argv[])
 	rs.addr_limit = (size_t)conf_int(conf, "smtp_mx_address_limit");
 	rs.max_workers = (size_t)conf_int(conf, "smtp_concurrency");
 	rs.cache_ms = conf_int(conf, "smtp_connection_cache_time") * 1000;
+	rs.dest_limit = (size_t)conf_int(conf,
+	    "smtp_destination_concurrency_limit");
 	TAILQ_INIT(&rs.waiting);
 	pool_init(&rs);
 	policy_load(&rs);

@@ -81,6 +81,10 @@ struct rworker {
 	int			 state;
 	char			 nexthop[NEXTHOP_TEXT_MAX + 1];
 	struct rreq		*req;
+	struct rreq		*next;		/* sent, waiting behind req */
+	/* req's first deferral, for next if req finds the site down */
+	char			 down_dsn[12];
+	char			 down_text[RJOB_TEXT_MAX + 1];
 	unsigned long		 jobs;
 	long long		 idle_since, busy_since;
 };
@@ -111,6 +115,7 @@ struct rspawn {
 	/* clients */
 	struct rworkerq		 idle, busy, gone;
 	size_t			 nworkers, max_workers;
+	size_t			 dest_limit;	/* clients per nexthop */
 	long long		 cache_ms;	/* smtp_connection_cache_time */
 };
 

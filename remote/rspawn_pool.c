@@ -2,10 +2,19 @@
  * rspawn_pool: the SMTP client processes, from rspawn's side.  A client
  * is forked for one destination (nexthop) and serves only its requests,
  * one at a time, keeping its connection between them: a resolved
- * request goes to an idle client of its destination, or to a new one.
- * Clients in every state (idle, busy, gone: retired or dead, not yet
- * reaped) count against smtp_concurrency; when it is reached, the client
- * idle longest is retired to make room.  A client is retired after
+ * request goes to an idle client of its destination, or to a new one
+ * while the destination has fewer than smtp_destination_concurrency_limit
+ * clients, or else behind a busy client of it that has none waiting
+ * (it is sent at once and read by the client when it is done with the
+ * one before: so the client never waits for rspawn and queued between
+ * two deliveries; queued hands a destination up to twice its limit of
+ * requests).  A request waiting behind a client that dies is not lost:
+ * it was not begun, and goes back to the front of the line.  One waiting
+ * behind a request that found the destination down is answered here,
+ * deferred, not tried (the client exits after such a request).  Clients in
+ * every state (idle, busy, gone: retired or dead, not yet reaped) count
+ * against smtp_concurrency; when it is reached, the client idle longest
+ * is retired to make room.  A client is retired after
  * smtp_connection_cache_time without a request, or after
  * RSPAWN_WORKER_JOBS requests; it is killed when a request outlasts
  * smtp_delivery_timeout by RSPAWN_WATCHDOG_MS.
@@ -81,7 +90,8 @@ wretire(struct rspawn *rs, struct rworker *w)
 		wmove(rs, w, RW_GONE);
 }
 
-/* Its request's open recipients are deferred with why. */
+/* Its request's open recipients are deferred with why; the one waiting
+ * behind it, not begun, goes back to the front of the line. */
 static void
 wfail(struct rspawn *rs, struct rworker *w, const char *why)
 {
@@ -90,6 +100,11 @@ wfail(struct rspawn *rs, struct rworker *w, const char *why)
 	if (w->pid > 0 && w->ch.fd != -1)
 		(void)kill(w->pid, SIGKILL);
 	wretire(rs, w);
+	if (w->next != NULL) {
+		w->next->w = NULL;
+		TAILQ_INSERT_HEAD(&rs->waiting, w->next, entry);
+		w->next = NULL;
+	}
 	if (r == NULL)
 		return;
 	w->req = NULL;
@@ -188,7 +203,8 @@ wsend(struct rworker *w, const char *const *f, int nf, int fd)
 	    fd != -1);
 }
 
-/* Hands r to the idle client w; -1 when the client is broken. */
+/* Hands r to the client w: to be begun now when w is idle, after its
+ * request when it is busy; -1 when the client is broken. */
 static int
 wgive(struct rspawn *rs, struct rworker *w, struct rreq *r)
 {
@@ -220,15 +236,56 @@ wgive(struct rspawn *rs, struct rworker *w, struct rreq *r)
 	}
 	if (wsend(w, go, 1, -1) == -1)
 		return -1;
+	r->w = w;
+	w->jobs++;
+	if (w->state == RW_BUSY) {
+		/* kept until it is begun: it may yet go to another client */
+		w->next = r;
+		log_debug("%s: waits behind %s at SMTP client %ld", r->rj.id,
+		    w->req->rj.id, (long)w->pid);
+		return 0;
+	}
 	/* the client has its own copy of the descriptor now */
 	(void)close(r->msgfd);
 	r->msgfd = -1;
 	w->req = r;
-	r->w = w;
-	w->jobs++;
 	w->busy_since = now_ms();
+	w->down_text[0] = '\0';
 	wmove(rs, w, RW_BUSY);
 	return 0;
+}
+
+/* The client w begins the request that waited behind the one it ended. */
+static void
+wbegin_next(struct rworker *w)
+{
+	struct rreq	*r = w->next;
+
+	w->next = NULL;
+	(void)close(r->msgfd);
+	r->msgfd = -1;
+	w->req = r;
+	w->busy_since = now_ms();
+	w->down_text[0] = '\0';
+}
+
+/* The request behind w's, whose destination w found down, is deferred
+ * untried, with the reason w's had. */
+static void
+wdown_next(struct rspawn *rs, struct rworker *w)
+{
+	struct rreq	*r = w->next;
+	char		 text[RJOB_TEXT_MAX + 1];
+
+	if (r == NULL)
+		return;
+	w->next = NULL;
+	r->w = NULL;
+	(void)snprintf(text, sizeof(text), "delivery temporarily suspended: "
+	    "%.*s", RJOB_TEXT_MAX - 40, w->down_text[0] != '\0' ?
+	    w->down_text : "no host answered");
+	req_answer_all(rs, r, 'Z', w->down_text[0] != '\0' ? w->down_dsn :
+	    "4.4.1", "none", text, RJOB_SITE_UNTRIED);
 }
 
 static struct rworker *
@@ -243,29 +300,73 @@ widle_for(struct rspawn *rs, const char *nexthop)
 	return NULL;
 }
 
+/* Clients of nexthop in every state. */
+static size_t
+wcount(struct rspawn *rs, const char *nexthop)
+{
+	struct rworkerq	*lists[3] = { &rs->idle, &rs->busy, &rs->gone };
+	struct rworker	*w;
+	size_t		 n = 0;
+	int		 l;
+
+	for (l = 0; l < 3; l++)
+		TAILQ_FOREACH(w, lists[l], entry)
+			if (strcmp(w->nexthop, nexthop) == 0)
+				n++;
+	return n;
+}
+
+/* A busy client of nexthop with no request waiting behind it, that will
+ * serve another after its own; NULL when there is none. */
+static struct rworker *
+wbehind_for(struct rspawn *rs, const char *nexthop)
+{
+	struct rworker	*w;
+
+	if (rs->cache_ms == 0)
+		return NULL;
+	/* the one busy longest first: it is the likeliest to end first */
+	TAILQ_FOREACH(w, &rs->busy, entry)
+		if (w->next == NULL && w->ch.fd != -1 &&
+		    w->jobs + 1 < RSPAWN_WORKER_JOBS &&
+		    strcmp(w->nexthop, nexthop) == 0)
+			return w;
+	return NULL;
+}
+
 void
 pool_start(struct rspawn *rs)
 {
-	struct rreq	*r;
+	struct rreq	*r, *rn;
 	struct rworker	*w;
 
-	while ((r = TAILQ_FIRST(&rs->waiting)) != NULL) {
-		if ((w = widle_for(rs, r->rj.nexthop)) == NULL) {
-			if (rs->nworkers >= rs->max_workers) {
-				/* make room: the one idle longest goes */
-				if ((w = TAILQ_FIRST(&rs->idle)) != NULL)
-					wretire(rs, w);
-				return;	/* wait for it to be reaped */
-			}
-			if ((w = wfork(rs, r)) == NULL)
-				return;	/* tried again at the next turn */
+	TAILQ_FOREACH_SAFE(r, &rs->waiting, entry, rn) {
+		if ((w = widle_for(rs, r->rj.nexthop)) == NULL &&
+		    wcount(rs, r->rj.nexthop) >= rs->dest_limit &&
+		    (w = wbehind_for(rs, r->rj.nexthop)) == NULL)
+			continue;	/* a client of it ends first */
+		if (w == NULL && rs->nworkers >= rs->max_workers &&
+		    (w = wbehind_for(rs, r->rj.nexthop)) == NULL) {
+			/* make room: the one idle longest goes */
+			if ((w = TAILQ_FIRST(&rs->idle)) != NULL)
+				wretire(rs, w);
+			return;	/* wait for it to be reaped */
 		}
+		if (w == NULL && (w = wfork(rs, r)) == NULL)
+			return;	/* tried again at the next turn */
 		TAILQ_REMOVE(&rs->waiting, r, entry);
 		if (wgive(rs, w, r) == -1) {
-			w->req = r;
-			r->w = w;
+			if (w->req == NULL) {
+				w->req = r;
+				r->w = w;
+			} else {
+				/* r goes back; the client's own is lost */
+				r->w = NULL;
+				TAILQ_INSERT_HEAD(&rs->waiting, r, entry);
+			}
 			wfail(rs, w, "cannot hand the request to the SMTP "
 			    "client");
+			return;	/* the line changed: the next turn */
 		}
 	}
 }
@@ -318,6 +419,10 @@ wframe(struct rspawn *rs, struct rworker *w, const struct chan_msg *m)
 		if (res.slot != 0 || res.index >= r->rj.nrcpt ||
 		    r->answered[res.index])
 			return -1;
+		if (res.status == 'Z' && w->down_text[0] == '\0') {
+			strlcpy(w->down_dsn, res.dsn, sizeof(w->down_dsn));
+			strlcpy(w->down_text, res.text, sizeof(w->down_text));
+		}
 		res.slot = r->slot;
 		if (rjob_result_fields(&res, &o) == -1)
 			return -1;
@@ -326,11 +431,22 @@ wframe(struct rspawn *rs, struct rworker *w, const struct chan_msg *m)
 		r->nanswered++;
 		return 0;
 	}
-	if (end.slot != 0 || r->nanswered != r->rj.nrcpt)
+	if (end.slot != 0 || end.site == RJOB_SITE_UNTRIED ||
+	    r->nanswered != r->rj.nrcpt)
 		return -1;
 	w->req = NULL;
 	r->w = NULL;
 	req_end(rs, r, end.site, end.conn_ms, end.xfer_ms, end.conn_use);
+	if (end.site == RJOB_SITE_DOWN) {
+		/* the client exits now, without beginning the next one */
+		wdown_next(rs, w);
+		wretire(rs, w);
+		return 0;
+	}
+	if (w->next != NULL) {
+		wbegin_next(w);
+		return 0;
+	}
 	w->idle_since = now_ms();
 	if (w->jobs >= RSPAWN_WORKER_JOBS || rs->cache_ms == 0)
 		wretire(rs, w);

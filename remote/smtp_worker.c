@@ -13,7 +13,13 @@
  * it usable, for the next request (rspawn gives this destination's
  * requests to an idle client of it first); a server that closes or
  * speaks meanwhile loses its place, and a reused connection is checked
- * with RSET.  At EOF on fd 3 it says QUIT and exits.
+ * with RSET.  At EOF on fd 3 it says QUIT and exits.  After a request
+ * that reached no host of the destination it begins no other: it reads
+ * and drops what comes until rspawn closes fd 3 (the request rspawn may
+ * have sent behind it, which rspawn answers itself, rspawn_pool.c), so
+ * that a destination found down is not tried again at once.  (It reads
+ * them rather than exit at once: a socket closed with frames unread
+ * makes the peer's next read fail, and the results with it.)
  *
  * A host is tried after the one before fails to connect, greet, take
  * EHLO, or meet the TLS level; once MAIL FROM was sent, what the server
@@ -197,10 +203,8 @@ deliver(struct smtp_conn *c, const struct smtp_settings *s,
 		all_results(j, 'Z', "4.3.0", "none", why);
 		return;
 	}
-	if (c->fd != -1 && smtp_conn_reset(c, s, j->deadline) == 0)
-		smtp_log("%s: reusing the connection to %s", j->rj.id,
-		    c->relay);
-	else if (c->fd != -1)
+	/* a reused connection is said by conn_use= in the result's line */
+	if (c->fd != -1 && smtp_conn_reset(c, s, j->deadline) == -1)
 		smtp_close(c, s, 0);
 	for (h = 0; c->fd == -1 && h < j->nhost; h++) {
 		if (fd_now_ms() >= j->deadline) {
@@ -265,11 +269,22 @@ idle_wait(int chan, struct smtp_conn *c, const struct smtp_settings *s)
 	}
 }
 
+/* Reads and drops frames until EOF. */
+static void
+drain(struct chan *c)
+{
+	static struct chan_msg	 m;
+
+	while (chan_recv(c, &m) == 1)
+		chan_msg_close_fds(&m);
+}
+
 void
 smtp_worker_main(int chan, const struct smtp_settings *s)
 {
 	struct smtp_conn	 c;
 	struct smtp_job		 j;
+	int			 down;
 
 	chan_init(&worker_chan, chan, CHAN_PACKET, RJOB_FRAME_MAX);
 	memset(&c, 0, sizeof(c));
@@ -282,7 +297,12 @@ smtp_worker_main(int chan, const struct smtp_settings *s)
 			break;
 		deliver(&c, s, &j);
 		results_send(&worker_chan, &j);
+		down = j.site;
 		job_clear(&j);
+		if (down) {
+			drain(&worker_chan);
+			break;
+		}
 	}
 	smtp_close(&c, s, 1);
 	_exit(0);

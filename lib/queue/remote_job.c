@@ -201,7 +201,10 @@ cap(unsigned long v)
 int
 rjob_end_fields(const struct rjob_end *e, struct rjob_fields *o)
 {
-	if (e->slot >= RJOB_SLOT_MAX || (e->site != 0 && e->site != 1)) {
+	static const char *const site[3] = { "0", "1", "2" };
+
+	if (e->slot >= RJOB_SLOT_MAX || e->site < RJOB_SITE_UP ||
+	    e->site > RJOB_SITE_UNTRIED) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -212,7 +215,7 @@ rjob_end_fields(const struct rjob_end *e, struct rjob_fields *o)
 	(void)snprintf(o->num[4], sizeof(o->num[4]), "%lu", cap(e->conn_use));
 	o->f[0] = "E";
 	o->f[1] = o->num[0];
-	o->f[2] = e->site ? "1" : "0";
+	o->f[2] = site[e->site];
 	o->f[3] = o->num[1];
 	o->f[4] = o->num[2];
 	o->f[5] = o->num[3];
@@ -247,13 +250,13 @@ rjob_reply_decode(const struct chan_msg *m, int *kind, struct rjob_result *r,
 	if (m->nf == 7 && strcmp(f[0], "E") == 0) {
 		memset(e, 0, sizeof(*e));
 		if (slot_parse(f[1], &e->slot) == -1 ||
-		    (strcmp(f[2], "0") != 0 && strcmp(f[2], "1") != 0) ||
+		    strlen(f[2]) != 1 || f[2][0] < '0' || f[2][0] > '2' ||
 		    num_parse(f[3], RJOB_MS_MAX, &e->wait_ms) == -1 ||
 		    num_parse(f[4], RJOB_MS_MAX, &e->conn_ms) == -1 ||
 		    num_parse(f[5], RJOB_MS_MAX, &e->xfer_ms) == -1 ||
 		    num_parse(f[6], RJOB_MS_MAX, &e->conn_use) == -1)
 			goto bad;
-		e->site = f[2][0] == '1';
+		e->site = f[2][0] - '0';
 		*kind = 'E';
 		return 0;
 	}

@@ -14,7 +14,10 @@
  * the SMTP client process that delivers it.  Back come one result per
  * recipient (index: its place in the request, each exactly once) and
  * then one end: site is 1 when no host of the destination could be
- * talked to (queued then backs the whole destination off), the times
+ * talked to (queued then backs the whole destination off), 2 when the
+ * request was not tried because the one before it at the same client
+ * found the destination down (its recipients are deferred; the
+ * destination's state stays as that one left it), else 0; the times
  * split the delivery for the log's delays=, and conn use is how many
  * deliveries the connection has carried with this one (1: it was opened
  * for it; 0: none was made), the log's conn_use=.  dsn is the RFC 3463
@@ -68,9 +71,13 @@ struct rjob_result {
 	const char	*text;
 };
 
+#define RJOB_SITE_UP		0
+#define RJOB_SITE_DOWN		1
+#define RJOB_SITE_UNTRIED	2
+
 struct rjob_end {
 	unsigned	 slot;
-	int		 site;
+	int		 site;		/* RJOB_SITE_* */
 	unsigned long	 wait_ms, conn_ms, xfer_ms;
 	unsigned long	 conn_use;
 };

@@ -151,9 +151,17 @@ test_replies(void **state)
 	assert_int_equal(rjob_reply_decode(fields(o.f, 7), &kind, &rr, &ee),
 	    0);
 	assert_int_equal(kind, 'E');
-	assert_int_equal(ee.site, 1);
+	assert_int_equal(ee.site, RJOB_SITE_DOWN);
 	assert_int_equal(ee.xfer_ms, 30);
 	assert_int_equal(ee.conn_use, 2);
+	e.site = RJOB_SITE_UNTRIED;
+	assert_int_equal(rjob_end_fields(&e, &o), 0);
+	assert_string_equal(o.f[2], "2");
+	assert_int_equal(rjob_reply_decode(fields(o.f, 7), &kind, &rr, &ee),
+	    0);
+	assert_int_equal(ee.site, RJOB_SITE_UNTRIED);
+	e.site = 3;
+	assert_int_equal(rjob_end_fields(&e, &o), -1);
 	/* the dsn's class must match the status */
 	r.dsn = "4.1.1";
 	assert_int_equal(rjob_result_fields(&r, &o), -1);
@@ -191,7 +199,8 @@ test_reply_refusals(void **state)
 	REPLY_BAD("R\0" "0\0" "0\0K\0" "5.0.0\0r\0ok");		/* class */
 	REPLY_BAD("R\0" "0\0" "0\0K\0" "2.0.0\0\0ok");		/* relay */
 	REPLY_BAD("R\0" "0\0" "0\0K\0" "2.0.0\0r\0a\nb");	/* text */
-	REPLY_BAD("E\0" "0\0" "2\0" "1\0" "1\0" "1\0" "1");	/* site */
+	REPLY_BAD("E\0" "0\0" "3\0" "1\0" "1\0" "1\0" "1");	/* site */
+	REPLY_BAD("E\0" "0\0" "01\0" "1\0" "1\0" "1\0" "1");
 	REPLY_BAD("E\0" "0\0" "1\0" "1\0" "1\0" "1");		/* 6 */
 	REPLY_BAD("E\0" "0\0" "1\0" "1\0" "1\0" "9999999999\0" "1");
 	REPLY_BAD("X\0" "0");
