@@ -33,6 +33,26 @@ def free_port():
     return p
 
 
+def write_master_cf(conf_dir, port):
+    """conf_dir/master.cf: Debian's services, smtpd on 127.0.0.1:port
+    only (no smtp, submission or smtps on the host's ports), no service
+    chrooted (a private queue_directory has no copies of /etc)."""
+    src = "/usr/share/postfix/master.cf.dist"
+    if not os.path.exists(src):
+        src = "/etc/postfix/master.cf"
+    out = ["127.0.0.1:%d inet n - n - - smtpd" % port]
+    with open(src) as f:
+        for ln in f.read().splitlines():
+            if re.match(r"^(smtp|submission|smtps)\s+inet\b", ln):
+                continue
+            m = re.match(r"^(\S+\s+\S+\s+\S+\s+\S+\s+)(\S+)(\s.*)$", ln)
+            if m and not ln.startswith("#") and m.group(2) in ("y", "-"):
+                ln = m.group(1) + "n" + m.group(3)
+            out.append(ln)
+    with open(os.path.join(conf_dir, "master.cf"), "w") as f:
+        f.write("\n".join(out) + "\n")
+
+
 class PostfixPeer:
     def __init__(self, domain=None, owner=None, relayhost=None, hold=False):
         self.dir = tempfile.mkdtemp(prefix="facteur-postfix-",
@@ -46,7 +66,7 @@ class PostfixPeer:
         for d in (self.conf, self.queue, self.data):
             os.makedirs(d)
         shutil.chown(self.data, "postfix")
-        self._master_cf()
+        write_master_cf(self.conf, self.port)
         main = {
             "compatibility_level": "3.6",
             "queue_directory": self.queue,
@@ -95,23 +115,6 @@ class PostfixPeer:
         self.cmd("postfix", "check")
         self.cmd("postfix", "start")
         H.wait_until(self.listening, 30, "postfix to listen")
-
-    def _master_cf(self):
-        src = "/usr/share/postfix/master.cf.dist"
-        if not os.path.exists(src):
-            src = "/etc/postfix/master.cf"
-        out = ["127.0.0.1:%d inet n - n - - smtpd" % self.port]
-        with open(src) as f:
-            for ln in f.read().splitlines():
-                if re.match(r"^(smtp|submission|smtps)\s+inet\b", ln):
-                    continue
-                # no chroot: a private queue_directory has no etc/ copies
-                m = re.match(r"^(\S+\s+\S+\s+\S+\s+\S+\s+)(\S+)(\s.*)$", ln)
-                if m and not ln.startswith("#") and m.group(2) in ("y", "-"):
-                    ln = m.group(1) + "n" + m.group(3)
-                out.append(ln)
-        with open(os.path.join(self.conf, "master.cf"), "w") as f:
-            f.write("\n".join(out) + "\n")
 
     def listening(self):
         try:
