@@ -7,7 +7,8 @@ data directories under a directory other users can reach, smtpd on a free
 
     PostfixPeer(domain="pf.test", owner=(uid, gid))
         receives mail for domain into one Maildir (virtual(8)), owned
-        by uid and gid: a receiving peer
+        by uid and gid: a receiving peer; host="127.0.0.25", port=25
+        puts its smtpd there instead of a free port on 127.0.0.1
     PostfixPeer(relayhost="[127.0.0.1]:PORT", hold=True)
         its smtpd puts every message on hold, its smtp client relays to
         relayhost once released: a sending MTA to compare with
@@ -33,14 +34,14 @@ def free_port():
     return p
 
 
-def write_master_cf(conf_dir, port):
-    """conf_dir/master.cf: Debian's services, smtpd on 127.0.0.1:port
-    only (no smtp, submission or smtps on the host's ports), no service
+def write_master_cf(conf_dir, port, host="127.0.0.1"):
+    """conf_dir/master.cf: Debian's services, smtpd on host:port only
+    (no smtp, submission or smtps on the host's ports), no service
     chrooted (a private queue_directory has no copies of /etc)."""
     src = "/usr/share/postfix/master.cf.dist"
     if not os.path.exists(src):
         src = "/etc/postfix/master.cf"
-    out = ["127.0.0.1:%d inet n - n - - smtpd" % port]
+    out = ["%s:%d inet n - n - - smtpd" % (host, port)]
     with open(src) as f:
         for ln in f.read().splitlines():
             if re.match(r"^(smtp|submission|smtps)\s+inet\b", ln):
@@ -54,7 +55,8 @@ def write_master_cf(conf_dir, port):
 
 
 class PostfixPeer:
-    def __init__(self, domain=None, owner=None, relayhost=None, hold=False):
+    def __init__(self, domain=None, owner=None, relayhost=None, hold=False,
+                 host="127.0.0.1", port=None):
         self.dir = tempfile.mkdtemp(prefix="facteur-postfix-",
                                     dir=H.reachable_tmpdir())
         os.chmod(self.dir, 0o755)
@@ -62,11 +64,11 @@ class PostfixPeer:
         self.queue = os.path.join(self.dir, "spool")
         self.data = os.path.join(self.dir, "data")
         self.log = os.path.join(self.dir, "maillog")
-        self.port = free_port()
+        self.host, self.port = host, port or free_port()
         for d in (self.conf, self.queue, self.data):
             os.makedirs(d)
         shutil.chown(self.data, "postfix")
-        write_master_cf(self.conf, self.port)
+        write_master_cf(self.conf, self.port, host)
         main = {
             "compatibility_level": "3.6",
             "queue_directory": self.queue,
@@ -74,6 +76,8 @@ class PostfixPeer:
             "myhostname": "postfix.test",
             "mydomain": "postfix.test",
             "mydestination": "",
+            # master.cf's host:port binds 127.0.0.x; inet_interfaces
+            # may name only addresses an interface has
             "inet_interfaces": "loopback-only",
             "inet_protocols": "ipv4",
             "mynetworks": "127.0.0.0/8",
@@ -118,7 +122,7 @@ class PostfixPeer:
 
     def listening(self):
         try:
-            socket.create_connection(("127.0.0.1", self.port), 1).close()
+            socket.create_connection((self.host, self.port), 1).close()
             return True
         except OSError:
             return False

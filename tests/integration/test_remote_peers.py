@@ -2,19 +2,22 @@
 Remote delivery to real receiving MTAs on loopback, byte for byte: a
 second facteur (its smtpd started the inetd way, local delivery into its
 own Maildirs) and Postfix's smtpd (a private instance of Debian's Postfix,
-virtual(8) into a Maildir; root only).  The bodies carry 8-bit text, a
-5000-octet line, lines that start with dots and, to facteur, 30 MB; what
-lands in the peer's Maildir ends with exactly the queued message.
+virtual(8) into a Maildir; root only), once as on the Internet: found
+by the domain's MX, on port 25 of 127.0.0.25.  The bodies carry 8-bit
+text, a 5000-octet line, lines that start with dots and, to facteur,
+30 MB; what lands in the peer's Maildir ends with exactly the queued
+message.
 """
 import os
 import re
+import socket
 
 import pytest
 
 import facteur_harness as H
 from conftest import _finish as conftest_finish
 from postfix_peer import PostfixPeer
-from remote_fixtures import make_cert, remote_instance, wait_log
+from remote_fixtures import DNS, make_cert, remote_instance, wait_log
 from smtpd_fixtures import SmtpdServer, smtpd_conf
 
 BODIES = [
@@ -133,3 +136,53 @@ def test_to_postfix_byte_for_byte(request):
         if f is not None:
             conftest_finish(request, f)
         pf.stop()
+
+
+PF25 = "127.0.0.25"
+
+
+def port_25_free(host):
+    s = socket.socket()
+    try:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((host, 25))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+@pytest.mark.root_only
+def test_to_postfix_on_port_25_by_its_mx(request):
+    """The way mail goes out on the Internet: no transport entry, no port;
+    the domain's MX (from the test's DNS server) names a host whose
+    address is 127.0.0.25, and Postfix's smtpd listens there on port 25."""
+    why = H.postfix_install()
+    if why is not None:
+        pytest.skip(why)
+    if not port_25_free(PF25):
+        pytest.skip("port 25 of %s is taken" % PF25)
+    u = H.ensure_user(H.LOGIN_PREFIX + "alice")
+    dns = DNS({("pf.test", "MX"): [(10, "mx.pf.test")],
+               ("mx.pf.test", "A"): [PF25]})
+    pf = PostfixPeer(domain="pf.test", owner=(u.pw_uid, u.pw_gid),
+                     host=PF25, port=25)
+    f = None
+    try:
+        f = remote_instance(conf={"dns_resolver": dns.resolver})
+        msg = queue_message(f, "someone@pf.test", BODIES[1], "pf25")
+        H.wait_until(lambda: len(pf.messages()) >= 1, 60,
+                     "Postfix on port 25 to deliver")
+        assert pf.messages()[0].endswith(msg)
+        ln = wait_log(f, "status=sent")[0]
+        assert "relay=mx.pf.test[%s]:25," % PF25 in ln, ln
+        assert dns.asked("pf.test", "MX") >= 1
+    except BaseException:
+        print("---- postfix maillog ----\n" + pf.maillog()[-5000:])
+        raise
+    finally:
+        if f is not None:
+            conftest_finish(request, f)
+        pf.stop()
+        dns.stop()
