@@ -44,6 +44,7 @@
 #include "log.h"
 #include "priv.h"
 #include "rspawn.h"
+#include "sandbox.h"
 #include "smtp_policy.h"
 
 #define QUEUED_FD	0
@@ -378,6 +379,10 @@ main(int argc, char *argv[])
 	    NULL)) == NULL)
 		fatalx("cannot load the configuration");
 	log_set_debug(conf_bool(conf, "log_debug"));
+	if (sandbox_configure(conf_str(conf, "sandbox")) == -1)
+		fatalx("cannot load the configuration");
+	/* the clients' filter, built once: each client only loads it */
+	sandbox_prepare(SANDBOX_SMTP_CLIENT);
 	rs.conf = conf;
 	rs.myhostname = conf_myhostname(conf);
 	if ((rs.default_level = tls_level_parse(conf_str(conf,

@@ -30,6 +30,8 @@
  * descriptors of other requests), and rspawn's memory of other requests
  * is wiped; the relay credentials table is in pages a fork does not copy,
  * so only its own destination's credential, copied for it, is there.
+ * Then it enters its sandbox (lib/sandbox, role smtp-client: sockets to
+ * servers, TLS, its message and fd 3; a forbidden call kills it).
  */
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -47,6 +49,7 @@
 #include "fdio.h"
 #include "log.h"
 #include "rspawn.h"
+#include "sandbox.h"
 #include "smtp_policy.h"
 #include "smtp_wire.h"
 
@@ -149,6 +152,8 @@ child_run(struct rspawn *rs, int chan, char *cred)
 	}
 	if (cred != NULL)
 		explicit_bzero(cred, strlen(cred));
+	/* from here: TCP to servers, TLS, the message, fd 3; nothing else */
+	sandbox_enter(SANDBOX_SMTP_CLIENT);
 	smtp_worker_main(CHILD_CHAN, &s);
 }
 
@@ -466,7 +471,8 @@ pool_ready(struct rspawn *rs, struct rworker *w, const struct pollfd *p)
 		got = chan_recv_nowait(&w->ch, &m);
 		if (got == 2 || (got == -1 && errno == EINTR))
 			return;
-		if (got == 0) {
+		/* a client that ends with frames unread: ECONNRESET */
+		if (got == 0 || (got == -1 && errno == ECONNRESET)) {
 			/* EOF: it exited; its request, if any, is lost */
 			if (w->req != NULL)
 				wfail(rs, w, "SMTP client exited during the "
