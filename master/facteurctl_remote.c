@@ -74,14 +74,14 @@ ctl_check_remote(const struct conf *conf)
 		    "may, encrypt, verify or dane", conf_path(conf),
 		    conf_str(conf, "smtp_tls_security_level"));
 	if ((p = conf_str(conf, "transport_file"))[0] != '\0' &&
-	    (t = load(p, TABLE_DOMAINS)) != NULL) {
+	    (t = load(p, TABLE_ADDRS)) != NULL) {
 		for (i = 0; table_entry(t, i, &key, &val) == 0; i++)
 			if (transport_parse(val, &e, &why) == -1)
 				remote_errorf("%s: \"%.64s\": %s", p, key, why);
 		table_free(t);
 	}
 	if ((p = conf_str(conf, "smtp_tls_policy_file"))[0] != '\0' &&
-	    (t = load(p, TABLE_DOMAINS)) != NULL) {
+	    (t = load(p, TABLE_ADDRS)) != NULL) {
 		for (i = 0; table_entry(t, i, &key, &val) == 0; i++)
 			if (tls_level_parse(val) == -1)
 				remote_errorf("%s: \"%.64s\": \"%.64s\" is not a "

@@ -5,8 +5,10 @@
  * queued_resolve.c (recipients to delivery jobs), queued_local.c (the
  * pipes to lspawn), queued_keeper.c (the process that starts lspawn and
  * rspawn with the privileges queued gave up), queued_bounce.c (bounces
- * through enqueue), queued_route.c (where a remote recipient's mail goes)
- * and queued_remote.c (destinations, and the socket to rspawn).
+ * through enqueue), queued_alias.c (aliases' commands, files and
+ * :include: files, virtual_alias_maps; with queued_resolve.h),
+ * queued_route.c (where a remote recipient's mail goes) and
+ * queued_remote.c (destinations, and the socket to rspawn).
  */
 #ifndef FACTEUR_QUEUED_H
 #define FACTEUR_QUEUED_H
@@ -83,6 +85,7 @@ struct queued {
 	struct table	*aliases;	/* NULL when none */
 	struct table	*transport;	/* transport_file; NULL when none */
 	struct remote	*remote;	/* queued_remote.c */
+	struct table	*valias;	/* virtual_alias_maps; NULL when none */
 	long long	 retry_min, retry_max, lifetime, scan_interval;
 
 	/* lspawn */
@@ -207,6 +210,9 @@ size_t	 remote_busy(const struct queued *);
 long long remote_restart_at(const struct queued *);
 /* Every job waiting at a destination goes back to pending (stopping). */
 void	 remote_release(struct queued *);
+/* queued_alias.c */
+/* (Re)loads virtual_alias_maps when it changed; 0, or -1 keeping the old. */
+int	 valias_reload(struct queued *, const struct conf *);
 
 /* queued_local.c */
 int	 local_start(struct queued *);

@@ -15,10 +15,7 @@
  * a bad entry is refused as a whole (at start queued exits; later the
  * old table stays), so a typo never sends mail somewhere unintended.
  */
-#include <sys/stat.h>
-
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,9 +25,9 @@
 #include "queued.h"
 #include "smtp_policy.h"
 #include "table.h"
+#include "table_ref.h"
 
-static struct timespec	 transport_mtime;
-static char		 transport_path[PATH_MAX];
+static struct table_ref	 transport_ref;
 
 static void
 route_conf_err(void *arg, const char *msg)
@@ -72,36 +69,19 @@ route_conf_check(const struct conf *c, char *err, size_t errlen)
 int
 route_reload(struct queued *q, const struct conf *c)
 {
-	struct table	*t;
-	struct stat	 sb;
 	const char	*path = conf_str(c, "transport_file");
+	int		 r;
 
-	if (*path == '\0') {
-		table_free(q->transport);
-		q->transport = NULL;
-		transport_path[0] = '\0';
-		return 0;
-	}
-	if (stat(path, &sb) == -1) {
-		log_warn("transport_file %s", path);
-		return -1;
-	}
-	if (q->transport != NULL && strcmp(path, transport_path) == 0 &&
-	    sb.st_mtim.tv_sec == transport_mtime.tv_sec &&
-	    sb.st_mtim.tv_nsec == transport_mtime.tv_nsec)
-		return 0;
-	if ((t = table_load(path, TABLE_DOMAINS, route_conf_err, NULL)) ==
-	    NULL || transport_check(t, path) == -1) {
-		table_free(t);
+	r = table_ref_refresh_check(&transport_ref, path, TABLE_ADDRS,
+	    route_conf_err, NULL, transport_check);
+	q->transport = transport_ref.t;
+	if (r == -1) {
 		log_warnx("transport_file %s not loaded", path);
 		return -1;
 	}
-	table_free(q->transport);
-	q->transport = t;
-	transport_mtime = sb.st_mtim;
-	strlcpy(transport_path, path, sizeof(transport_path));
-	log_debug("transport_file loaded from %s, %zu entries", path,
-	    table_count(t));
+	if (r == 1)
+		log_debug("transport_file loaded from %s, %zu entries", path,
+		    table_count(transport_ref.t));
 	return 0;
 }
 

@@ -146,7 +146,7 @@ policy_table_load(struct rspawn *rs, const char *path)
 	size_t		 i;
 	int		 bad = 0;
 
-	if ((rs->policy = table_load(path, TABLE_DOMAINS, policy_err,
+	if ((rs->policy = table_load(path, TABLE_ADDRS, policy_err,
 	    NULL)) == NULL)
 		fatalx("smtp_tls_policy_file %s has errors", path);
 	for (i = 0; table_entry(rs->policy, i, &key, &val) == 0; i++)

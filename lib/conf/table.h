@@ -11,9 +11,10 @@
  *                 the whole line.
  *  TABLE_LIST     one word per line (e.g. local domains); value is "".
  *  TABLE_MAP      `key value` separated by blanks.
- *  TABLE_DOMAINS  as TABLE_MAP, keys (domains, nexthops) matched ASCII
- *                 case-insensitively.
- *  TABLE_SECRETS  as TABLE_DOMAINS, for values that are secrets (relay
+ *  TABLE_ADDRS    as TABLE_MAP, keys (addresses, `@domain`, domains,
+ *                 nexthops) matched ASCII case-insensitively:
+ *                 virtual_alias_maps, transport_file, the TLS policy table.
+ *  TABLE_SECRETS  as TABLE_ADDRS, for values that are secrets (relay
  *                 passwords): kept like passwd-file hashes, in memory a
  *                 fork does not copy and a core dump leaves out, wiped
  *                 when freed.
@@ -31,7 +32,7 @@
 #define TABLE_ENTRIES_MAX	1000000
 
 enum table_format { TABLE_ALIASES, TABLE_PASSWD, TABLE_LIST, TABLE_MAP,
-	TABLE_DOMAINS, TABLE_SECRETS };
+	TABLE_ADDRS, TABLE_SECRETS };
 
 struct table;
 

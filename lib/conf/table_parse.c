@@ -40,10 +40,11 @@ table_lower(int c)
 	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
 }
 
+/* Keys matched ASCII case-insensitively (stored in lower case). */
 int
 table_nocase(const struct table *t)
 {
-	return t->fmt == TABLE_ALIASES || t->fmt == TABLE_DOMAINS ||
+	return t->fmt == TABLE_ALIASES || t->fmt == TABLE_ADDRS ||
 	    t->fmt == TABLE_SECRETS;
 }
 
@@ -379,7 +380,7 @@ table_line(struct table_parse *p, const char *s, size_t len, size_t line)
 		return table_line_passwd(p, s, len, line);
 	case TABLE_LIST:
 	case TABLE_MAP:
-	case TABLE_DOMAINS:
+	case TABLE_ADDRS:
 	case TABLE_SECRETS:
 		return table_line_word(p, s, len, line);
 	}
