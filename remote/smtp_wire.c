@@ -7,27 +7,9 @@
 #include <string.h>
 
 #include "dns_wire.h"
+#include "remote_job.h"
 #include "smtp_policy.h"
 #include "smtp_wire.h"
-
-static int
-num(const char *s, unsigned long max, unsigned long *out)
-{
-	unsigned long	v = 0;
-	size_t		i;
-
-	if (s[0] == '\0' || (s[0] == '0' && s[1] != '\0') || strlen(s) > 6)
-		return -1;
-	for (i = 0; s[i] != '\0'; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (unsigned long)(s[i] - '0');
-	}
-	if (v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
 
 int
 smtp_host_fields(const struct smtp_host *h, struct smtp_wire_fields *o)
@@ -56,7 +38,7 @@ smtp_host_decode(const struct chan_msg *m, struct smtp_host *h)
 	if (m->nf != 5 || strcmp(f[0], "H") != 0 ||
 	    strlen(f[1]) > DNS_NAME_MAX || f[1][0] == '\0' ||
 	    strlen(f[2]) >= sizeof(h->addr) || f[2][0] == '\0' ||
-	    num(f[3], 65535, &port) == -1 || port == 0 ||
+	    rjob_num_parse(f[3], 65535, &port) == -1 || port == 0 ||
 	    (level = tls_level_parse(f[4])) == -1) {
 		errno = EBADMSG;
 		return -1;
@@ -117,8 +99,9 @@ smtp_tlsa_decode(const struct chan_msg *m, struct tls_tlsa *t,
 	int		 hi, lo;
 
 	if (m->nf != 5 || strcmp(f[0], "A") != 0 ||
-	    num(f[1], 255, &u) == -1 || num(f[2], 255, &s) == -1 ||
-	    num(f[3], 255, &mt) == -1)
+	    rjob_num_parse(f[1], 255, &u) == -1 ||
+	    rjob_num_parse(f[2], 255, &s) == -1 ||
+	    rjob_num_parse(f[3], 255, &mt) == -1)
 		goto bad;
 	n = strlen(f[4]);
 	if (n == 0 || n % 2 != 0 || n / 2 > cap)

@@ -2,8 +2,9 @@
  * table_ref: a table that a long-running process keeps loaded and loads
  * again when its file changes (a new inode, size or modification time):
  * the aliases, virtual alias and transport tables of queued, the
- * aliases table of lspawn.  Stat first, load second: a change made while the file is read
- * leaves the old stat and is picked up at the next refresh.
+ * aliases table of lspawn.  Stat first, load second: a change made while
+ * the file is read leaves the old stat and is picked up at the next
+ * refresh.
  *
  * Trust: see table.c (the file is parsed strictly; a file with any error
  * is not used, and the table loaded before stays).

@@ -23,9 +23,8 @@ text_ok(const char *s, size_t max)
 	return 1;
 }
 
-/* A decimal without sign or leading zero, at most max. */
-static int
-num_parse(const char *s, unsigned long max, unsigned long *out)
+int
+rjob_num_parse(const char *s, unsigned long max, unsigned long *out)
 {
 	unsigned long	v = 0;
 	size_t		i;
@@ -54,7 +53,7 @@ slot_parse(const char *s, unsigned *slot)
 {
 	unsigned long	v;
 
-	if (num_parse(s, RJOB_SLOT_MAX - 1, &v) == -1)
+	if (rjob_num_parse(s, RJOB_SLOT_MAX - 1, &v) == -1)
 		return -1;
 	*slot = (unsigned)v;
 	return 0;
@@ -233,7 +232,7 @@ rjob_reply_decode(const struct chan_msg *m, int *kind, struct rjob_result *r,
 	if (m->nf == 7 && strcmp(f[0], "R") == 0) {
 		memset(r, 0, sizeof(*r));
 		if (slot_parse(f[1], &r->slot) == -1 ||
-		    num_parse(f[2], RJOB_RCPT_MAX - 1, &v) == -1 ||
+		    rjob_num_parse(f[2], RJOB_RCPT_MAX - 1, &v) == -1 ||
 		    strlen(f[3]) != 1 || !status_ok(f[3][0]) ||
 		    !rjob_dsn_ok(f[4], f[3][0]) || f[5][0] == '\0' ||
 		    !text_ok(f[5], RJOB_RELAY_MAX) || f[6][0] == '\0' ||
@@ -251,10 +250,10 @@ rjob_reply_decode(const struct chan_msg *m, int *kind, struct rjob_result *r,
 		memset(e, 0, sizeof(*e));
 		if (slot_parse(f[1], &e->slot) == -1 ||
 		    strlen(f[2]) != 1 || f[2][0] < '0' || f[2][0] > '2' ||
-		    num_parse(f[3], RJOB_MS_MAX, &e->wait_ms) == -1 ||
-		    num_parse(f[4], RJOB_MS_MAX, &e->conn_ms) == -1 ||
-		    num_parse(f[5], RJOB_MS_MAX, &e->xfer_ms) == -1 ||
-		    num_parse(f[6], RJOB_MS_MAX, &e->conn_use) == -1)
+		    rjob_num_parse(f[3], RJOB_MS_MAX, &e->wait_ms) == -1 ||
+		    rjob_num_parse(f[4], RJOB_MS_MAX, &e->conn_ms) == -1 ||
+		    rjob_num_parse(f[5], RJOB_MS_MAX, &e->xfer_ms) == -1 ||
+		    rjob_num_parse(f[6], RJOB_MS_MAX, &e->conn_use) == -1)
 			goto bad;
 		e->site = f[2][0] - '0';
 		*kind = 'E';

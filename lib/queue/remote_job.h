@@ -115,4 +115,8 @@ int	rjob_reply_decode(const struct chan_msg *m, int *kind,
 /* 1 when s is a dsn code of the class that status needs. */
 int	rjob_dsn_ok(const char *s, char status);
 
+/* A number field (here and in remote/smtp_wire.c): decimal, no sign, no
+ * leading zero, at most max; 0, or -1. */
+int	rjob_num_parse(const char *, unsigned long max, unsigned long *);
+
 #endif
