@@ -3,14 +3,16 @@
  * queued.  queued forks it before dropping to queue_user, so it keeps the
  * privileges queued started with (root on a normal install: lspawn must
  * be root to run deliver as each user, rspawn to chroot and to read the
- * relay passwords).  It does two things, over its channel
- * (lib/ipc/chan.h, SOCK_SEQPACKET): for the frame [S] with two
- * descriptors (the read end of the job pipe and the write end of the
- * result pipe) it starts program_dir/lspawn with them as fd 0 and 1; for
- * the frame [R] with one descriptor (an end of a socketpair) it starts
- * program_dir/rspawn with it as fd 0.  It reads nothing else, trusts
- * nothing else, and exits when queued closes the socket.  This way
- * queued can restart a dead spawner after it gave up root.
+ * relay passwords).  Over its channel (lib/ipc/chan.h, SOCK_SEQPACKET) it
+ * takes three frames: [C] with one descriptor, the configuration queued
+ * runs on (a sealed memfd, replaced at each reload); [S] with two (the
+ * read end of the job pipe and the write end of the result pipe), on
+ * which it starts program_dir/lspawn as fd 0 and 1; [R] with one (an end
+ * of a socketpair), on which it starts program_dir/rspawn as fd 0.  Both
+ * get the last [C] as fd 3 (-F 3), so neither reads a facteur.conf
+ * queued refused.  It reads nothing else, trusts nothing else, and exits
+ * when queued closes the socket.  This way queued can restart a dead
+ * spawner after it gave up root.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -45,9 +47,10 @@ keeper_reap(void)
 }
 
 /*
- * Receives one request: exactly the frame [S] with two descriptors, or
- * [R] with one (fds[1] is then -1); *what says which.  1, 0 at end of
- * file, -1 for anything else (whatever came is closed).
+ * Receives one request: exactly the frame [S] with two descriptors or
+ * [R] with one (1; fds[1] is -1 for [R]; *what says which), or [C] with
+ * one (2: fds[0] is the new configuration).  0 at end of file, -1 for
+ * anything else (whatever came is closed).
  */
 static int
 keeper_recv(struct chan *c, int fds[2], char *what)
@@ -57,6 +60,10 @@ keeper_recv(struct chan *c, int fds[2], char *what)
 
 	if ((r = chan_recv(c, &m)) != 1)
 		return r;
+	if (m.nf == 1 && strcmp(m.f[0], "C") == 0 && m.nfds == 1) {
+		fds[0] = m.fds[0];
+		return 2;
+	}
 	if (m.nf != 1 || !((strcmp(m.f[0], "S") == 0 && m.nfds == 2) ||
 	    (strcmp(m.f[0], "R") == 0 && m.nfds == 1))) {
 		chan_msg_close_fds(&m);
@@ -70,10 +77,11 @@ keeper_recv(struct chan *c, int fds[2], char *what)
 }
 
 static void
-keeper_spawn(const char *path, char *const argv[], int fds[2])
+keeper_spawn(const char *path, char *const argv[], int fds[2], int conf)
 {
 	/* rspawn: its socket on 0, stdout left where the keeper's goes */
-	const int	 layout[3] = { fds[0], fds[1] != -1 ? fds[1] : 1, 2 };
+	const int	 layout[4] = { fds[0], fds[1] != -1 ? fds[1] : 1, 2,
+			    conf };
 	struct sigaction sa;
 	pid_t		 pid;
 
@@ -90,7 +98,7 @@ keeper_spawn(const char *path, char *const argv[], int fds[2])
 		(void)sigaction(SIGHUP, &sa, NULL);
 		(void)sigaction(SIGINT, &sa, NULL);
 		(void)sigaction(SIGTERM, &sa, NULL);
-		if (child_fds(layout, 3) == -1)
+		if (conf == -1 || child_fds(layout, 4) == -1)
 			_exit(111);
 		execv(path, argv);
 		log_warn("keeper: exec %s", path);
@@ -106,9 +114,9 @@ keeper_main(int sock, const char *path, const char *rpath,
 	struct sigaction sa;
 	struct pollfd	 pfd;
 	struct chan	 c;
-	char		*argv[5];
-	char		 what;
-	int		 fds[2], r, argc = 0;
+	char		*argv[7];
+	char		 what = 0;
+	int		 fds[2], r, argc = 0, conf = -1;
 
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
@@ -129,6 +137,8 @@ keeper_main(int sock, const char *path, const char *rpath,
 	argv[argc++] = (char *)"lspawn";
 	argv[argc++] = (char *)"-C";
 	argv[argc++] = (char *)confpath;
+	argv[argc++] = (char *)"-F";
+	argv[argc++] = (char *)"3";
 	if (debug)
 		argv[argc++] = (char *)"-d";
 	argv[argc] = NULL;
@@ -156,8 +166,14 @@ keeper_main(int sock, const char *path, const char *rpath,
 			log_warn("keeper: bad request from queued");
 			_exit(111);
 		}
+		if (r == 2) {
+			if (conf != -1)
+				(void)close(conf);
+			conf = fds[0];
+			continue;
+		}
 		argv[0] = (char *)(what == 'S' ? "lspawn" : "rspawn");
-		keeper_spawn(what == 'S' ? path : rpath, argv, fds);
+		keeper_spawn(what == 'S' ? path : rpath, argv, fds, conf);
 		(void)close(fds[0]);
 		if (fds[1] != -1)
 			(void)close(fds[1]);
@@ -188,6 +204,18 @@ keeper_start(struct queued *q, const char *lspawn, const char *rspawn,
 	(void)close(sv[1]);
 	chan_init(&q->keeper, sv[0], CHAN_PACKET, CHAN_SMALL_MAX);
 	return pid;
+}
+
+int
+keeper_conf(struct queued *q)
+{
+	const char	*f[1] = { "C" };
+
+	if (q->keeper.fd == -1 || q->conf_fd == -1) {
+		errno = ENOTCONN;
+		return -1;
+	}
+	return chan_send(&q->keeper, f, 1, &q->conf_fd, 1);
 }
 
 int

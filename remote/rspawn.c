@@ -2,8 +2,10 @@
  * rspawn: the remote delivery spawner.  queued asks its keeper to start
  * it, as root, with one end of a SOCK_SEQPACKET pair on fd 0: requests
  * come in there (lib/queue/remote_job.h), each with the message's
- * descriptor, and results go back.  At start, as root, it reads
- * facteur.conf, smtp_tls_policy_file, smtp_sasl_password_file (which
+ * descriptor, and results go back.  At start, as root, it takes the
+ * configuration queued runs on (-F 3: the keeper hands it the text queued
+ * accepted; rspawn never reads facteur.conf itself), reads
+ * smtp_tls_policy_file, smtp_sasl_password_file (which
  * must be root's and unreadable by others), the CA certificates for TLS
  * and this host's listening addresses; then it chroots to smtp_chroot
  * (empty), drops to smtp_user and can no longer read the queue, smtpd's
@@ -22,7 +24,7 @@
  * again.  At EOF from queued it finishes the requests it has, retires
  * its clients and exits.
  *
- * usage: rspawn [-d] [-C config]
+ * usage: rspawn [-d] [-C config] [-F fd]
  */
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -61,7 +63,7 @@ now_ms(void)
 static void __attribute__((noreturn))
 usage(void)
 {
-	(void)fprintf(stderr, "usage: rspawn [-d] [-C config]\n");
+	(void)fprintf(stderr, "usage: rspawn [-d] [-C config] [-F fd]\n");
 	exit(111);
 }
 
@@ -356,12 +358,16 @@ main(int argc, char *argv[])
 	struct conf		*conf;
 	const char		*cpath = NULL;
 	char			 err[256];
-	int			 ch, debug = 0;
+	int			 ch, debug = 0, conffd = -1;
 
-	while ((ch = getopt(argc, argv, "C:d")) != -1) {
+	while ((ch = getopt(argc, argv, "C:dF:")) != -1) {
 		switch (ch) {
 		case 'C':
 			cpath = optarg;
+			break;
+		case 'F':
+			if ((conffd = conf_fd_option(optarg)) == -1)
+				usage();
 			break;
 		case 'd':
 			debug = 1;
@@ -375,8 +381,9 @@ main(int argc, char *argv[])
 	log_init("rspawn", debug);
 	if (fd_ensure_std() == -1)
 		fatal("standard descriptors");
-	if ((conf = conf_load(conf_find_path(cpath, 1), conf_error,
-	    NULL)) == NULL)
+	/* the text queued accepted (-F, from the keeper), never the file */
+	if ((conf = conf_load_start(conf_find_path(cpath, 1), conffd,
+	    conf_error, NULL, NULL, NULL)) == NULL)
 		fatalx("cannot load the configuration");
 	log_set_debug(conf_bool(conf, "log_debug"));
 	if (sandbox_configure(conf_str(conf, "sandbox")) == -1)

@@ -5,7 +5,8 @@
  * that dribbles a byte at a time still ends there; and by the deadline of
  * the whole delivery (smtp_delivery_timeout).  Replies are read line by
  * line through the strict parser of lib/smtp/smtp_reply.c; a line over
- * SMTP_REPLY_LINE_MAX is refused, never cut.
+ * SMTP_REPLY_LINE_MAX is refused, never cut (and not even drained past
+ * LINEIO_DRAIN_MAX more: the connection is dropped either way).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -46,6 +47,7 @@ smtp_read_reply(struct smtp_conn *c, struct smtp_reply *r, int ms,
 			(void)snprintf(err, errlen, "timed out");
 			goto fail;
 		case LINE_TOOLONG:
+		case LINE_OVERFLOW:
 			(void)snprintf(err, errlen, "malformed reply: a line "
 			    "longer than %d octets", SMTP_REPLY_LINE_MAX);
 			goto fail;

@@ -166,7 +166,9 @@ const struct conf_key conf_keys[] = {
 	{ "max_sessions", CONF_INT, "100", 1, 10000,
 	  "sessions at once per service" },
 	{ "max_sessions_per_client", CONF_INT, "10", 1, 10000,
-	  "sessions at once per service from one client address" },
+	  "sessions at once per service from one client (client_ipv6_prefix)" },
+	{ "client_ipv6_prefix", CONF_INT, "64", 0, 128,
+	  "IPv6 addresses in one /N are one client (session and login limits)" },
 	{ "overload_action", CONF_STR, "reply", 0, 0,
 	  "over a limit: reply (the program says busy) or close" },
 	{ "shutdown_grace", CONF_TIME, "10s", 0, 3600,
@@ -217,6 +219,8 @@ const struct conf_key conf_keys[] = {
 	  "account the pop3d/imapd login process (TLS, pre-auth) runs as" },
 	{ "login_chroot", CONF_STR, "/var/lib/facteur/empty", 0, 0,
 	  "empty directory the login process is chrooted to" },
+	{ "login_timeout", CONF_TIME, "60s", 1, 3600,
+	  "longest time from connection to login in the login process" },
 
 	/* pop3d */
 	{ "pop3_timeout", CONF_TIME, "10m", 1, 86400,
