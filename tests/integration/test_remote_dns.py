@@ -1,7 +1,7 @@
 """
 DNS for remote delivery, from a DNS server the test starts on loopback
 (remote_fixtures.DNS; never the system resolver): MX preference and
-fallback to the next MX, the implicit MX (no MX record: the domain's own
+fallback to the next MX, equal preferences shuffled, the implicit MX (no MX record: the domain's own
 address), a null MX bounced at once with 5.1.10, NXDOMAIN bounced,
 SERVFAIL and silence deferred, at most smtp_mx_address_limit addresses
 tried, IPv6 before IPv4, answers cached for their TTL (and NXDOMAIN for
@@ -89,6 +89,31 @@ def test_mx_order_and_next_mx_on_refused_connection(world):
     # mx1 was tried first: its refusal is logged before the delivery
     log = f.log()
     assert log.index(refused[0]) < log.index(ln)
+
+
+def test_equal_preferences_are_shuffled(world):
+    """Two MX hosts of one preference share the load: the order is drawn
+    again for each delivery (no connection cache, so each message makes
+    its own choice).  With 20 messages, all on one host by chance has a
+    probability of 2 in 2**20."""
+    zone = {(DOM, "MX"): [(10, "mx1." + DOM), (10, "mx2." + DOM),
+                          (20, "mx3." + DOM)],
+            ("mx1." + DOM, "A"): ["127.0.0.2"],
+            ("mx2." + DOM, "A"): ["127.0.0.3"],
+            ("mx3." + DOM, "A"): ["127.0.0.4"]}
+    f, dns, port, peers = world(
+        zone, peer_hosts=("127.0.0.2", "127.0.0.3", "127.0.0.4"),
+        port_hosts=("127.0.0.2", "127.0.0.3", "127.0.0.4"),
+        conf={"smtp_connection_cache_time": "0"})
+    for k in range(20):
+        send(f, ["r%d@%s" % (k, DOM)])
+    H.wait_until(lambda: len(log_lines(f, "status=sent")) == 20, 60,
+                 "20 deliveries")
+    n2 = len(peers["127.0.0.2"].messages)
+    n3 = len(peers["127.0.0.3"].messages)
+    assert n2 + n3 == 20 and n2 > 0 and n3 > 0, (n2, n3)
+    # the less preferred MX is never used while the others answer
+    assert peers["127.0.0.4"].messages == []
 
 
 def test_4xx_greeting_moves_to_the_next_mx(world):
