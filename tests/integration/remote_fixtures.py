@@ -394,19 +394,21 @@ class DNS:
     {(name, type): [rdata...]} with types "MX" (pref, host), "A", "AAAA"
     (address text), "TLSA" (usage, selector, mtype, hex); names in nx get
     NXDOMAIN, in servfail SERVFAIL, in silent no answer at all; ad=True
-    sets the AD bit.  questions lists (name, type) asked."""
+    sets the AD bit.  questions lists (name, type) asked.  host and port:
+    where it listens (a free port of 127.0.0.1 by default)."""
 
     TYPES = {"A": 1, "MX": 15, "AAAA": 28, "TLSA": 52, "SOA": 6}
 
     def __init__(self, zone=None, nx=(), servfail=(), silent=(), ad=False,
-                 ttl=300):
+                 ttl=300, host="127.0.0.1", port=0):
         self.zone = dict(zone or {})
         self.nx, self.servfail, self.silent = set(nx), set(servfail), \
             set(silent)
         self.ad, self.ttl = ad, ttl
         self.questions = []
         self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.udp.bind(("127.0.0.1", 0))
+        self.host = host
+        self.udp.bind((host, port))
         self.port = self.udp.getsockname()[1]
         self.udp.settimeout(0.2)
         self.stopped = False
@@ -415,7 +417,7 @@ class DNS:
 
     @property
     def resolver(self):
-        return "127.0.0.1:%d" % self.port
+        return "%s:%d" % (self.host, self.port)
 
     def asked(self, name, qtype):
         return sum(1 for n, t in self.questions
@@ -490,9 +492,11 @@ class DNS:
 
 # ------------------------------------------------------------ instances
 
-def remote_instance(relayhost=None, transport=None, conf=None, **kw):
-    """A started instance: relayhost and a transport_file (dict domain ->
-    value) as given, TLS off unless conf says otherwise, short timeouts."""
+def remote_instance(relayhost=None, transport=None, conf=None, start=True,
+                    **kw):
+    """A started instance (unless start is false): relayhost and a
+    transport_file (dict domain -> value) as given, TLS off unless conf
+    says otherwise, short timeouts."""
     c = {"smtp_tls_security_level": "none",
          "smtp_connect_timeout": "5s",
          "smtp_helo_timeout": "10s",
@@ -515,7 +519,8 @@ def remote_instance(relayhost=None, transport=None, conf=None, **kw):
             for k, v in transport.items():
                 f.write("%s %s\n" % (k, v))
         inst.write_conf(transport_file=path)
-    inst.start_queued()
+    if start:
+        inst.start_queued()
     return inst
 
 

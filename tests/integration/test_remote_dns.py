@@ -12,7 +12,9 @@ The MX hosts are loopback addresses (127.0.0.2, 127.0.0.3, ::1) that
 share one high port: transport_file sends the test domain to
 `smtp:example.test:PORT`, an MX lookup with that port.
 """
+import os
 import socket
+import subprocess
 
 import pytest
 
@@ -269,3 +271,53 @@ def test_our_listening_address_loops_but_a_better_mx_is_used(world):
     assert "dsn=5.4.6" in ln and "loops back to myself" in ln
     peers["127.0.0.3"].wait_messages(1)
     assert peers["127.0.0.3"].messages[0]["to"] == ["b@better." + DOM]
+
+
+def dns_on_port_53(zone):
+    """A DNS server on port 53 of some loopback address (resolv.conf
+    names no port), or skip when none is free."""
+    for last in range(53, 80):
+        try:
+            return DNS(zone, host="127.0.53.%d" % last, port=53)
+        except OSError:
+            continue
+    pytest.skip("no loopback address with port 53 free")
+
+
+@pytest.mark.root_only
+def test_unset_resolver_takes_resolv_conf(request):
+    """dns_resolver unset: the nameservers of /etc/resolv.conf, read by
+    rspawn as root before it chroots.  queued runs in a mount namespace
+    of its own where /etc/resolv.conf is a file of the test naming a
+    loopback server, so the host's resolver is never asked."""
+    dns = dns_on_port_53({(DOM, "MX"): [(10, "mx1." + DOM)],
+                          ("mx1." + DOM, "A"): ["127.0.0.2"]})
+    port = common_port(["127.0.0.2"])
+    peer = Peer(host="127.0.0.2", port=port)
+    f = remote_instance(conf={"dns_resolver": ""}, start=False,
+                        transport={DOM: "smtp:%s:%d" % (DOM, port)})
+    try:
+        resolv = os.path.join(f.etc, "resolv.conf")
+        with open(resolv, "w") as fh:
+            fh.write("nameserver %s\noptions timeout:1 attempts:2\n"
+                     % dns.host)
+        argv = ["unshare", "--mount", "--propagation", "private", "sh",
+                "-c", 'mount --bind "$0" /etc/resolv.conf && exec "$@"',
+                resolv, f.program("queued"), "-d", "-C", f.conf_path]
+        log = open(f.log_path, "ab")
+        f.queued = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+            env=H.base_env({"FACTEUR_CONF": f.conf_path}),
+            start_new_session=True, cwd="/")
+        log.close()
+        f.queued_pids.append(f.queued.pid)
+        assert wait_log(f, "DNS from /etc/resolv.conf")
+        send(f, ["a@" + DOM])
+        peer.wait_messages(1)
+        assert "relay=mx1.%s[127.0.0.2]:%d" % (DOM, port) in \
+            wait_log(f, "status=sent")[0]
+        assert dns.asked(DOM, "MX") >= 1
+    finally:
+        conftest_finish(request, f)
+        peer.stop()
+        dns.stop()
