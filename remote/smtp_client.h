@@ -99,6 +99,12 @@ struct smtp_conn {
 /* A log line, sent to rspawn to log (the process has no log of its own). */
 void	smtp_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The worker: serves jobs from rspawn on chan until EOF; never returns. */
+/*
+ * smtp_subvert.c: in the test-only build (SMTP_CLIENT_SUBVERTED), sends
+ * the frames a server's reply scripted instead of the results and
+ * returns 1; otherwise returns 0 and does nothing.
+ */
+int	smtp_subvert(struct chan *, const struct smtp_job *);
 void	smtp_worker_main(int chan, const struct smtp_settings *)
 	    __attribute__((noreturn));
 
