@@ -105,6 +105,8 @@ void	smtp_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * returns 1; otherwise returns 0 and does nothing.
  */
 int	smtp_subvert(struct chan *, const struct smtp_job *);
+/* The same build's rspawn: passes a client's "X" frame on to queued. */
+int	rspawn_subvert(const struct chan_msg *);
 void	smtp_worker_main(int chan, const struct smtp_settings *)
 	    __attribute__((noreturn));
 

@@ -14,12 +14,17 @@
  * the client sends rspawn exactly those frames instead of its honest
  * results: each frame is its fields hex-encoded and joined by '.', and a
  * frame that begins with "fd:" carries the message's descriptor too.
- * After them it sends nothing more for the request.  It is a test of
+ * After them it exits.  It is a test of
  * rspawn's checks: whatever a client sends, only an answer for its own
  * request's recipients, each once, reaches queued.
+ *
+ * The same build plays an rspawn taken over, to test queued's checks:
+ * a client's frame whose first field is "X" is not checked but passed
+ * to queued as it is, without that field (descriptors included).
  */
 #include <ctype.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "chan.h"
 #include "smtp_client.h"
@@ -72,8 +77,26 @@ x_frame(struct chan *c, const struct smtp_job *j, const char **p)
 	}
 	buf[n] = '\0';
 	*p = s;
-	(void)chan_send(c, f, nf, fd != -1 ? &fd : NULL, fd != -1 ? 1 : 0);
+	(void)chan_send(c, f, (int)nf, fd != -1 ? &fd : NULL,
+	    fd != -1 ? 1 : 0);
 	return 0;
+}
+
+int
+rspawn_subvert(const struct chan_msg *m)
+{
+	static struct chan	 qc;
+	static int		 init;
+
+	if (m->nf < 2 || strcmp(m->f[0], "X") != 0)
+		return 0;
+	if (!init) {
+		chan_init(&qc, 0, CHAN_PACKET, RJOB_FRAME_MAX);	/* queued */
+		init = 1;
+	}
+	(void)chan_send(&qc, (const char *const *)m->f + 1, (int)m->nf - 1,
+	    m->fds, (int)m->nfds);
+	return 1;
 }
 
 int
@@ -89,10 +112,17 @@ smtp_subvert(struct chan *c, const struct smtp_job *j)
 	p += strlen("XSUBVERT ");
 	while (x_frame(c, j, &p) == 0)
 		continue;
-	return 1;
+	_exit(0);	/* nothing honest after that */
 }
 
 #else
+
+int
+rspawn_subvert(const struct chan_msg *m)
+{
+	(void)m;
+	return 0;
+}
 
 int
 smtp_subvert(struct chan *c, const struct smtp_job *j)

@@ -135,3 +135,72 @@ def test_a_frame_of_another_kind(made):
     f, p = made(hx("J", 0, "NHCPAAAAAAAAAA", "a@b", "[127.0.0.1]:25", "x@y"))
     send(f, ["a@remote.test"])
     after_the_attack(f, p, ["a@remote.test"])
+
+
+# ------------------------------------------------------------------
+# rspawn taken over: the same build passes a client's frame that begins
+# with "X" to queued unchecked, as an rspawn under an attacker's control
+# would send it.  queued checks each frame (queued_remote.c
+# reply_handle): at the first one out of the protocol it drops rspawn,
+# the results it had count, the rest are deferred, and a new rspawn is
+# started after QUEUED_RESTART_DELAY.
+
+DROPPED = "malformed frame from rspawn"
+
+
+def raw(*frames):
+    return " ".join(hx("X") + "." + fr for fr in frames)
+
+
+def after_rspawn_dropped(f, p, honest):
+    wait_log(f, DROPPED)
+    for r in honest:
+        ln = wait_log(f, "to=<%s>" % r)[0]
+        assert "status=deferred" in ln, ln
+        assert not sent_to(f, r)
+    p.replies.pop("DATA")
+    for r in honest:
+        H.wait_until(lambda r=r: sent_to(f, r), 60, "%s delivered" % r)
+    f.assert_queue_empty()
+
+
+def test_rspawn_result_for_a_slot_not_in_use(made):
+    f, p = made(raw(result(0, slot=7)))
+    send(f, ["a@remote.test"])
+    after_rspawn_dropped(f, p, ["a@remote.test"])
+
+
+def test_rspawn_result_for_a_recipient_not_asked(made):
+    f, p = made(raw(result(3)))
+    send(f, ["a@remote.test"])
+    after_rspawn_dropped(f, p, ["a@remote.test"])
+
+
+def test_rspawn_recipient_answered_twice(made):
+    # the first answer counts (rspawn may lie about the mail it was
+    # given, as any server may); the second drops rspawn
+    f, p = made(raw(result(0), result(0, "D", "5.1.1", text="550 x")))
+    send(f, ["a@remote.test", "b@remote.test"])
+    after_rspawn_dropped(f, p, ["b@remote.test"])
+    assert len(sent_to(f, "a@remote.test")) == 1
+    assert not log_lines(f, "status=bounced")
+
+
+def test_rspawn_end_before_every_answer(made):
+    f, p = made(raw(result(0), end()))
+    send(f, ["a@remote.test", "b@remote.test"])
+    after_rspawn_dropped(f, p, ["b@remote.test"])
+    assert len(sent_to(f, "a@remote.test")) == 1
+
+
+def test_rspawn_frame_with_a_descriptor(made):
+    f, p = made("fd:" + raw(result(0)))
+    send(f, ["a@remote.test"])
+    after_rspawn_dropped(f, p, ["a@remote.test"])
+
+
+def test_rspawn_status_and_dsn_disagree(made):
+    # "delivered" with a 5.x.x code: not a result queued takes
+    f, p = made(raw(result(0, "K", "5.1.1")))
+    send(f, ["a@remote.test"])
+    after_rspawn_dropped(f, p, ["a@remote.test"])
