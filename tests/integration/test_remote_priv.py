@@ -9,7 +9,8 @@ sits on its reply to the final dot):
     the one message it delivers (read-only) and the log: not the queue,
     not smtpd's key, not the users table;
   - smtp_user cannot open the queue's files (they are facteur-queue's,
-    0700), and in the chroot their paths do not even exist;
+    0700), the relay password file or the users table (root's, 0600),
+    and in the chroot their paths do not even exist;
   - rspawn is not dumpable, so a client (same uid) cannot read its
     memory; the client's memory holds its own destination's relay
     password, not the other destination's that rspawn holds.
@@ -121,6 +122,8 @@ def test_the_client_process(request, tmp_path):
         assert sum(t.startswith("socket:") for t, _ in fds.values()) == 2
         # smtp_user cannot open the queue, and in the chroot there is none
         qid = os.path.basename(msg[0])
+        # the users table as INSTALL has it (the harness writes it 0644)
+        os.chmod(f.users_path, 0o600)
         r = os.fork()
         if r == 0:
             code = 0
@@ -128,7 +131,10 @@ def test_the_client_process(request, tmp_path):
                 os.setgroups([])
                 os.setgid(ru.pw_gid)
                 os.setuid(ru.pw_uid)
-                for q in (msg[0], os.path.join(f.queue, "env", qid)):
+                # the queue's files, the relay passwords (rspawn read
+                # them as root), the users table
+                for q in (msg[0], os.path.join(f.queue, "env", qid),
+                          path, f.users_path):
                     try:
                         open(q, "rb").close()
                         code |= 1
