@@ -108,8 +108,11 @@ def test_encrypt_skips_a_server_without_starttls(setup):
 
 def test_encrypt_with_a_handshake_failure_never_goes_plaintext(setup,
                                                                certs):
+    # no retry of the message while the test looks: the one connection
+    # is the attempt, and it never goes on in plaintext
     f, p = setup(peer={"tls": server_tls(*certs["self"]),
-                       "bad_starttls": True}, level="encrypt")
+                       "bad_starttls": True}, level="encrypt",
+                 conf={"queue_retry_min": "60s", "queue_retry_max": "120s"})
     send(f, ["a@remote.test"])
     ln = wait_log(f, "status=deferred")[0]
     assert "TLS handshake with" in ln and "failed" in ln
