@@ -22,25 +22,14 @@
  * a client's frame whose first field is "X" is not checked but passed
  * to queued as it is, without that field (descriptors included).
  */
-#include <ctype.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "chan.h"
+#include "mime_decode.h"
 #include "smtp_client.h"
 
 #ifdef SMTP_CLIENT_SUBVERTED
-
-static int
-x_hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
 
 /* One frame of the script at *p (moved past it); 0, or -1 at its end. */
 static int
@@ -70,7 +59,7 @@ x_frame(struct chan *c, const struct smtp_job *j, const char **p)
 			s++;
 			continue;
 		}
-		if ((hi = x_hexval(s[0])) == -1 || (lo = x_hexval(s[1])) == -1)
+		if ((hi = mime_hexval(s[0])) == -1 || (lo = mime_hexval(s[1])) == -1)
 			break;
 		buf[n++] = (char)(hi << 4 | lo);
 		s += 2;
