@@ -238,9 +238,18 @@ int	 keeper_conf(struct queued *);
 /* queued_bounce.c */
 /*
  * One report for the jobs job[0..n) of m (n <= BOUNCE_RCPT_MAX), queued
- * through enqueue.  0 once enqueue accepted it, else -1.
+ * through enqueue.  0 once enqueue accepted it, else -1.  The report goes
+ * to m's sender; for the null sender (a report that failed itself) it is
+ * a double bounce: to postmaster@myhostname, from
+ * double-bounce@myhostname.
  */
 int	 bounce_send(struct queued *, struct qmsg *, const size_t *job,
 	    size_t n);
+/*
+ * 1 when m's failures owe no report: its sender is
+ * double-bounce@myhostname (a double bounce that failed), as Postfix
+ * drops them; they are logged and dropped, so reports never loop.
+ */
+int	 bounce_dropped(const struct queued *, const struct qmsg *);
 
 #endif

@@ -257,7 +257,7 @@ msg_save(struct queued *q, struct qmsg *m)
 /*
  * Failures owed a bounce: one report per BOUNCE_RCPT_MAX of them, each
  * recorded failed only once enqueue took its report (or dropped, for a
- * null sender).  When enqueue fails, the rest wait queue_retry_min.
+ * double bounce that failed: bounce_dropped).  When enqueue fails, the rest wait queue_retry_min.
  */
 static void
 msg_bounces(struct queued *q, struct qmsg *m)
@@ -273,9 +273,9 @@ msg_bounces(struct queued *q, struct qmsg *m)
 			n++;
 	if (n == 0)
 		return;
-	if (m->sender[0] == '\0')
-		log_info("%s: undeliverable bounce for %zu recipient(s) "
-		    "discarded (null sender)", m->st.id, n);
+	if (bounce_dropped(q, m))
+		log_info("%s: undeliverable double bounce for %zu "
+		    "recipient(s) discarded", m->st.id, n);
 	if ((idx = calloc(BOUNCE_RCPT_MAX, sizeof(*idx))) == NULL)
 		ok = 0;
 	for (i = 0; ok && i < m->st.njob; ) {
@@ -285,7 +285,7 @@ msg_bounces(struct queued *q, struct qmsg *m)
 				idx[n++] = i;
 		if (n == 0)
 			break;
-		if (m->sender[0] != '\0' && bounce_send(q, m, idx, n) == -1) {
+		if (!bounce_dropped(q, m) && bounce_send(q, m, idx, n) == -1) {
 			ok = 0;
 			break;
 		}

@@ -114,15 +114,33 @@ def test_4xx_defers_then_the_retry_delivers(peers, inst):
 
 
 def test_null_sender_is_never_bounced(peers, inst):
+    """A failed message from the null sender (a report) is never bounced
+    to its sender: a double bounce goes to postmaster (alice here), from
+    double-bounce@myhostname, with the remote reply; and a double bounce
+    that fails in turn is dropped, so reports never loop."""
     p = peers(replies={"RCPT": "550 5.7.1 no"})
     f = inst(relayhost="[127.0.0.1]:%d" % p.port)
     tag, msg = H.make_message()
     r = f.enqueue_raw(msg, H.envelope("", ["x@remote.test"]))
     assert r.returncode == 0, r.stderr
     wait_log(f, "status=bounced")
-    wait_log(f, "discarded (null sender)")
+    wait_log(f, "postmaster notification (double bounce) sent to "
+             "<postmaster@%s>" % H.DOMAIN)
+    f.wait_for_delivery("alice", 1)
+    (dbl,) = f.messages("alice")
+    assert b"Return-Path: <double-bounce@%s>" % H.DOMAIN.encode() in dbl
+    assert b"Diagnostic-Code: smtp; 550 5.7.1 no" in dbl
+    assert tag.encode() in dbl
+    # a double bounce that fails is dropped
+    tag2, msg2 = H.make_message()
+    r = f.enqueue_raw(msg2, H.envelope("double-bounce@" + H.DOMAIN,
+                                       ["y@remote.test"]))
+    assert r.returncode == 0, r.stderr
+    wait_log(f, "undeliverable double bounce for 1 recipient(s) discarded")
     f.assert_queue_empty()
-    assert f.messages("alice") == []
+    assert len(f.messages("alice")) == 1
+    assert not log_lines(f, "non-delivery notification sent to "
+                         "<double-bounce@")
 
 
 def test_transport_routes(peers, inst):
