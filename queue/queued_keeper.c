@@ -14,6 +14,8 @@
  * when queued closes the socket.  This way queued can restart a dead
  * spawner after it gave up root.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -46,11 +48,79 @@ keeper_reap(void)
 	}
 }
 
+/* 1 if fd is a pipe's end open for mode (O_RDONLY or O_WRONLY) only. */
+static int
+keeper_pipe_end(int fd, int mode)
+{
+	struct stat	 st;
+	int		 fl;
+
+	return fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) &&
+	    (fl = fcntl(fd, F_GETFL)) != -1 && (fl & O_ACCMODE) == mode;
+}
+
+/* 1 if fd is a SOCK_SEQPACKET socket (queued's end for rspawn's). */
+static int
+keeper_seqpacket(int fd)
+{
+	struct stat	 st;
+	socklen_t	 len = sizeof(int);
+	int		 type;
+
+	return fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode) &&
+	    getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 &&
+	    type == SOCK_SEQPACKET;
+}
+
 /*
- * Receives one request: exactly the frame [S] with two descriptors or
- * [R] with one (1; fds[1] is -1 for [R]; *what says which), or [C] with
- * one (2: fds[0] is the new configuration).  0 at end of file, -1 for
- * anything else (whatever came is closed).
+ * 1 if fd is a configuration lspawn can take on -F: a regular file (the
+ * memfd of conf_text_fd) that can be read, and cannot be written through
+ * it: open read-only, or sealed against writing, growing and shrinking
+ * (a memfd is open for reading and writing; its seals are what keep it
+ * as queued accepted it).
+ */
+static int
+keeper_conf_file(int fd)
+{
+	const int	 seals = F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK;
+	struct stat	 st;
+	int		 fl, sl;
+
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    (fl = fcntl(fd, F_GETFL)) == -1)
+		return 0;
+	if ((fl & O_ACCMODE) == O_RDONLY)
+		return 1;
+	return (fl & O_ACCMODE) == O_RDWR &&
+	    (sl = fcntl(fd, F_GET_SEALS)) != -1 && (sl & seals) == seals;
+}
+
+int
+keeper_take(int r, const struct chan_msg *m)
+{
+	if (r != 1)
+		return r == 0 ? 0 : -1;
+	if (m->nf != 1)
+		return -1;
+	if (strcmp(m->f[0], "S") == 0 && m->nfds == 2 &&
+	    keeper_pipe_end(m->fds[0], O_RDONLY) &&
+	    keeper_pipe_end(m->fds[1], O_WRONLY))
+		return 1;
+	if (strcmp(m->f[0], "R") == 0 && m->nfds == 1 &&
+	    keeper_seqpacket(m->fds[0]))
+		return 1;
+	if (strcmp(m->f[0], "C") == 0 && m->nfds == 1 &&
+	    keeper_conf_file(m->fds[0]))
+		return 2;
+	return -1;
+}
+
+/*
+ * Receives one request (keeper_take): the frame [S] with the job pipe's
+ * read end and the result pipe's write end, or [R] with rspawn's socket
+ * (1; *what says which; fds[1] is -1 for [R]), or [C] with the new
+ * configuration (2: fds[0]).  0 at end of file, -1 for anything else
+ * (whatever came is closed).
  */
 static int
 keeper_recv(struct chan *c, int fds[2], char *what)
@@ -60,12 +130,7 @@ keeper_recv(struct chan *c, int fds[2], char *what)
 
 	if ((r = chan_recv(c, &m)) != 1)
 		return r;
-	if (m.nf == 1 && strcmp(m.f[0], "C") == 0 && m.nfds == 1) {
-		fds[0] = m.fds[0];
-		return 2;
-	}
-	if (m.nf != 1 || !((strcmp(m.f[0], "S") == 0 && m.nfds == 2) ||
-	    (strcmp(m.f[0], "R") == 0 && m.nfds == 1))) {
+	if ((r = keeper_take(r, &m)) == -1) {
 		chan_msg_close_fds(&m);
 		errno = EBADMSG;
 		return -1;
@@ -73,7 +138,7 @@ keeper_recv(struct chan *c, int fds[2], char *what)
 	*what = m.f[0][0];
 	fds[0] = m.fds[0];
 	fds[1] = m.nfds == 2 ? m.fds[1] : -1;
-	return 1;
+	return r;
 }
 
 static void

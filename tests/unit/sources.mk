@@ -20,3 +20,12 @@ TEST_LDFLAGS_test_queue_spare_norename = -Wl,--wrap=renameat2
 TEST_SRCS_test_imap_bodystructure = $(IMAP_MIME_SRCS)
 TEST_SRCS_test_imap_envelope      = $(IMAP_MIME_SRCS)
 TEST_SRCS_test_imap_section       = $(IMAP_MIME_SRCS)
+
+# The checks of the channels into a more privileged process (their fuzz
+# targets are in tests/fuzz/sources.mk): TEST_PROGS_ links the program's
+# files but the one with main (Makefile), whatever the check needs.
+TEST_PROGS_test_monitor_check  = smtpd
+TEST_PROGS_test_resident_wire  = smtpd facteur
+TEST_PROGS_test_lspawn_job     = lspawn
+TEST_PROGS_test_lspawn_out     = lspawn
+TEST_PROGS_test_queued_keeper  = queued
