@@ -131,6 +131,9 @@ def test_master_checks_smtp_chroot(fct):
     m = Master(fct, smtp_chroot=fct.empty)
     try:
         rs = H.wait_until(lambda: find_rspawn(m), CHECK_TIMEOUT, "rspawn")
+        # its start line comes once it has chrooted and dropped root
+        H.wait_until(lambda: "rspawn[%d]: started" % rs in fct.log(),
+                     CHECK_TIMEOUT, "rspawn in its chroot")
         fct.write_conf(smtp_chroot=bad)
         m.proc.send_signal(signal.SIGHUP)
         H.wait_until(lambda: "keeping the running configuration"
