@@ -159,7 +159,10 @@ conf_apply(struct queued *q)
  * Loads the configuration from fd (a text the master handed over), or
  * from the file when fd is -1, and checks its keys of local and remote
  * routing.  On success *tfd is a sealed memfd of its text, for the keeper
- * (lspawn and rspawn run on what queued runs on).  NULL on errors (reported).
+ * (lspawn and rspawn run on what queued runs on): the master's own when
+ * it came from the master (the keeper takes only a memfd of root's, so
+ * never one queued made after giving up root), else a copy made here.
+ * NULL on errors (reported).
  */
 static struct conf *
 conf_take(struct queued *q, int fd, int *tfd)
@@ -167,18 +170,30 @@ conf_take(struct queued *q, int fd, int *tfd)
 	struct conf	*c;
 	char		*text, err[512];
 	size_t		 len;
+	int		 keep = -1;
 
-	c = conf_load_start(q->confpath, fd, conf_err, NULL, &text, &len);
-	if (c == NULL)
+	/* conf_load_start closes fd once read */
+	if (fd != -1 && (keep = fcntl(fd, F_DUPFD_CLOEXEC, 3)) == -1) {
+		log_warn("the master's configuration");
+		(void)close(fd);
 		return NULL;
+	}
+	c = conf_load_start(q->confpath, fd, conf_err, NULL, &text, &len);
+	if (c == NULL) {
+		if (keep != -1)
+			(void)close(keep);
+		return NULL;
+	}
 	if (lroute_conf_check(c, err, sizeof(err)) == -1 ||
 	    route_conf_check(c, err, sizeof(err)) == -1) {
 		log_warnx("%s: %s", q->confpath, err);
 		free(text);
 		conf_free(c);
+		if (keep != -1)
+			(void)close(keep);
 		return NULL;
 	}
-	*tfd = conf_text_fd(text, len);
+	*tfd = keep != -1 ? keep : conf_text_fd(text, len);
 	free(text);
 	if (*tfd == -1) {
 		log_warn("a copy of the configuration for the spawners");
@@ -205,7 +220,7 @@ conf_reload(struct queued *q, int fd)
 {
 	const char	*why = fd != -1 ? "reload" : "SIGHUP";
 	struct conf	*c;
-	int		 tfd;
+	int		 tfd, kc;
 
 	if ((c = conf_take(q, fd, &tfd)) == NULL) {
 		log_warnx("%s: %s has errors; keeping the old config", why,
@@ -223,10 +238,21 @@ conf_reload(struct queued *q, int fd)
 	if (valias_reload(q, c) == -1)
 		log_warnx("%s: keeping the old virtual_alias_maps", why);
 	conf_set(q, c, tfd);
-	/* before conf_apply, which may ask for a new rspawn */
-	if (keeper_conf(q) == -1)
+	/* before conf_apply, which asks for a new rspawn */
+	switch ((kc = keeper_conf(q))) {
+	case -1:
 		log_warn("%s: the new configuration to the keeper", why);
+		break;
+	case 1:
+		log_warnx("%s: lspawn keeps the configuration it has, and so "
+		    "does rspawn: a text queued read after giving up root is "
+		    "not handed to root (the master's reloads are; else "
+		    "restart queued)", why);
+		break;
+	}
 	conf_apply(q);
+	if (kc == 1)
+		remote_keep(q);	/* a new rspawn would run on the old text */
 	log_info("config reloaded from %s%s", fd != -1 ? "the master's copy "
 	    "of " : "", q->confpath);
 }
@@ -604,7 +630,7 @@ main(int argc, char *argv[])
 	if (layout_only)
 		return 0;
 	keeper_pid = keeper_start(q, lspawn, rspawn, q->foreground);
-	if (keeper_pid == -1 || keeper_conf(q) == -1)
+	if (keeper_pid == -1 || keeper_conf(q) != 0)
 		fatalx("cannot start the keeper");
 	priv_drop_user(user, NULL);
 	queue_layout(q);

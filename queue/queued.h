@@ -93,6 +93,7 @@ struct queued {
 
 	/* lspawn */
 	struct chan	 keeper;	/* to the keeper; fd -1 if none */
+	uid_t		 keeper_uid;	/* the keeper's user (queued's at start) */
 	struct chan	 to, from;	/* the pipes; fd -1 when lspawn is down */
 	long long	 restart_at;	/* wall seconds; 0: none pending */
 	struct qslot	*slot;
@@ -189,6 +190,8 @@ int	 route_lookup(struct queued *, const char *rcpt, struct route *);
 void	 remote_init(struct queued *);
 /* Applies the smtp_* limits of q->conf. */
 void	 remote_conf(struct queued *);
+/* After a reload the keeper did not take: the running rspawn stays. */
+void	 remote_keep(struct queued *);
 /* Starts rspawn through the keeper; 0, or -1 (retried later). */
 int	 remote_start(struct queued *);
 /* Ends the connection to rspawn; its deliveries become deferrals. */
@@ -233,16 +236,21 @@ pid_t	 keeper_start(struct queued *, const char *lspawn,
  * answer.  1: [S] with the read end of the job pipe and the write end of
  * the result pipe (start lspawn on them), or [R] with a SOCK_SEQPACKET
  * socket (start rspawn on it); 2: [C] with the configuration for the
- * next spawner, a regular file open read-only or sealed against writing
- * (a memfd of conf_text_fd); 0: end of file; -1: anything else (the
- * keeper exits, and queued with it).
+ * next spawner, a memfd sealed against writing (conf_text_fd) that a
+ * process of the keeper's user made; 0: end of file; -1: anything else
+ * (the keeper exits, and queued with it).
  */
 int	 keeper_take(int r, const struct chan_msg *);
 /* Asks the keeper to start lspawn on these two pipe ends. */
 int	 keeper_exec(struct queued *, int job_fd, int result_fd);
 /* Asks the keeper to start rspawn on this end of a socketpair. */
 int	 keeper_exec_remote(struct queued *, int sock);
-/* Hands the keeper q->conf_fd: the lspawn it starts next runs on it. */
+/*
+ * Hands the keeper q->conf_fd: the lspawn and rspawn it starts next run
+ * on it.  0; 1 when it is not sent, made by another user than the
+ * keeper's (a text queued read itself after giving up root: the keeper
+ * would refuse it); -1 with errno.
+ */
 int	 keeper_conf(struct queued *);
 
 /* queued_bounce.c */

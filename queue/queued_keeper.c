@@ -4,15 +4,18 @@
  * privileges queued started with (root on a normal install: lspawn must
  * be root to run deliver as each user, rspawn to chroot and to read the
  * relay passwords).  Over its channel (lib/ipc/chan.h, SOCK_SEQPACKET) it
- * takes three frames: [C] with one descriptor, the configuration queued
- * runs on (a sealed memfd, replaced at each reload); [S] with two (the
- * read end of the job pipe and the write end of the result pipe), on
- * which it starts program_dir/lspawn as fd 0 and 1; [R] with one (an end
- * of a socketpair), on which it starts program_dir/rspawn as fd 0.  Both
- * get the last [C] as fd 3 (-F 3), so neither reads a facteur.conf
- * queued refused.  It reads nothing else, trusts nothing else, and exits
- * when queued closes the socket.  This way queued can restart a dead
- * spawner after it gave up root.
+ * takes three frames, each checked by keeper_take: [C] with one
+ * descriptor, the configuration queued runs on, replaced at each reload:
+ * a sealed memfd of root's (the master's accepted text, never one queued
+ * wrote after giving up root); [S] with two, the read end of the job
+ * pipe and the write end of the result pipe, on which it starts
+ * program_dir/lspawn as fd 0 and 1; [R] with one, an end of a
+ * SOCK_SEQPACKET pair, on which it starts program_dir/rspawn as fd 0.
+ * Both get the last [C] as fd 3 (-F 3), so neither reads a facteur.conf
+ * queued refused nor runs on a text queued chose (rspawn reads files as
+ * root and drops to the user its configuration names).  It reads nothing
+ * else, trusts nothing else, and exits when queued closes the socket.
+ * This way queued can restart a dead spawner after it gave up root.
  */
 #include <sys/stat.h>
 
@@ -73,25 +76,24 @@ keeper_seqpacket(int fd)
 }
 
 /*
- * 1 if fd is a configuration lspawn can take on -F: a regular file (the
- * memfd of conf_text_fd) that can be read, and cannot be written through
- * it: open read-only, or sealed against writing, growing and shrinking
- * (a memfd is open for reading and writing; its seals are what keep it
- * as queued accepted it).
+ * 1 if fd is a configuration lspawn may run on (-F): a memfd sealed
+ * against writing, growing and shrinking, as conf_text_fd makes one,
+ * and made by a process of the keeper's own user: the master, which
+ * accepted the text, or queued before it gave up root.  queued after
+ * the drop can make a sealed memfd of any text, but not one of root's,
+ * so lspawn (root) never runs on a configuration queued wrote: its
+ * mailbox_command, first_valid_uid or users_file would be queued's
+ * choice of what runs as whom.
  */
 static int
 keeper_conf_file(int fd)
 {
 	const int	 seals = F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK;
 	struct stat	 st;
-	int		 fl, sl;
+	int		 sl;
 
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    (fl = fcntl(fd, F_GETFL)) == -1)
-		return 0;
-	if ((fl & O_ACCMODE) == O_RDONLY)
-		return 1;
-	return (fl & O_ACCMODE) == O_RDWR &&
+	return fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_uid == geteuid() &&
 	    (sl = fcntl(fd, F_GET_SEALS)) != -1 && (sl & seals) == seals;
 }
 
@@ -268,6 +270,7 @@ keeper_start(struct queued *q, const char *lspawn, const char *rspawn,
 	}
 	(void)close(sv[1]);
 	chan_init(&q->keeper, sv[0], CHAN_PACKET, CHAN_SMALL_MAX);
+	q->keeper_uid = geteuid();
 	return pid;
 }
 
@@ -276,10 +279,17 @@ keeper_conf(struct queued *q)
 {
 	const char	*f[1] = { "C" };
 
+	struct stat	 st;
+
 	if (q->keeper.fd == -1 || q->conf_fd == -1) {
 		errno = ENOTCONN;
 		return -1;
 	}
+	/* what the keeper would refuse (keeper_conf_file) is not sent */
+	if (fstat(q->conf_fd, &st) == -1)
+		return -1;
+	if (st.st_uid != q->keeper_uid)
+		return 1;
 	return chan_send(&q->keeper, f, 1, &q->conf_fd, 1);
 }
 

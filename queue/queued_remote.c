@@ -161,6 +161,12 @@ remote_conf(struct queued *q)
 		r->reload = 1;
 }
 
+void
+remote_keep(struct queued *q)
+{
+	q->remote->reload = 0;
+}
+
 int
 remote_start(struct queued *q)
 {
