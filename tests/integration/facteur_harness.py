@@ -59,7 +59,7 @@ TEST_USERS = ("alice", "bob", "carol")
 LOGIN_PREFIX = "fct-"
 PROGRAMS = ("enqueue", "queued", "sendmail", "lspawn", "deliver",
             "smtpd", "facteur", "facteurctl", "pop3d", "pop3session", "smtpsession",
-            "imapd")
+            "imapd", "imapsession")
 QUEUE_SUBDIRS = ("msg", "tmp", "env", "state")
 
 

@@ -1,0 +1,334 @@
+/*
+ * imap_fetch_body: one message's data for FETCH (see imap_fetch.h).  The
+ * stored message has LF line ends; IMAP counts sizes and offsets in its
+ * wire form (CRLF, lib/mail/crlf.h), so sizes come from facteur-cache,
+ * from Dovecot's ",W=" in the name, or from reading the file once, and
+ * are then remembered.  Ranges are converted as they are streamed.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "crlf.h"
+#include "imap_fetch.h"
+#include "maildir_name.h"
+#include "store_cache.h"
+
+#define READ_CHUNK	(64 * 1024)
+
+void
+md_init(struct msgdata *md, struct imap_session *s, size_t i)
+{
+	struct mcache_rec	 r;
+
+	memset(md, 0, sizeof(*md));
+	md->s = s;
+	md->f = &s->box;
+	md->i = i;
+	md->fd = -1;
+	buf_init(&md->hdr, FETCH_HEADER_MAX + 2);
+	if (mcache_get(md->f, i, &r) == 1) {
+		md->have = r.have & (MCF_RAW | MCF_WIRE | MCF_HDR | MCF_DATE);
+		md->raw = r.raw;
+		md->wire = r.wire;
+		md->hdr_wire = r.hdr;
+		md->date = (time_t)r.date;
+	}
+}
+
+void
+md_free(struct msgdata *md)
+{
+	if (md->fd != -1)
+		(void)close(md->fd);
+	buf_free(&md->hdr);
+	free(md->all);
+	memset(md, 0, sizeof(*md));
+	md->fd = -1;
+}
+
+int
+md_open(struct msgdata *md)
+{
+	struct stat	 st;
+
+	if (md->fd != -1)
+		return 0;
+	if ((md->fd = folder_msg_open(md->f, md->i)) == -1)
+		return -1;
+	if (fstat(md->fd, &st) == 0) {
+		if ((md->have & MCF_RAW) && md->raw != (uint64_t)st.st_size) {
+			/* Not the file the cache knew: forget it all. */
+			md->have = 0;
+		}
+		md->raw = (uint64_t)st.st_size;
+		md->have |= MCF_RAW;
+		if (!(md->have & MCF_DATE)) {
+			md->date = st.st_mtime;
+			md->have |= MCF_DATE;
+			md->learnt = 1;
+		}
+	}
+	return 0;
+}
+
+int
+md_date(struct msgdata *md)
+{
+	off_t	 size;
+	time_t	 t;
+
+	if (md->have & MCF_DATE)
+		return 0;
+	if (folder_msg_stat(md->f, md->i, &t, &size) == -1)
+		return -1;
+	md->date = t;
+	md->raw = (uint64_t)size;
+	md->have |= MCF_DATE | MCF_RAW;
+	md->learnt = 1;
+	return 0;
+}
+
+int
+md_sizes(struct msgdata *md)
+{
+	size_t	 w;
+	ssize_t	 n;
+
+	if (md->have & MCF_WIRE)
+		return 0;
+	if (maildir_name_wire_size(folder_msg_name(md->f, md->i),
+	    md->f->msgs[md->i].ulen, &w)) {
+		md->wire = w;
+		md->have |= MCF_WIRE;
+		return 0;
+	}
+	if (md_open(md) == -1 || lseek(md->fd, 0, SEEK_SET) == -1 ||
+	    (n = crlf_size_fd(md->fd)) < 0)
+		return -1;
+	md->wire = (uint64_t)n;
+	md->have |= MCF_WIRE;
+	md->learnt = 1;
+	return 0;
+}
+
+/* Reads the header (through its blank line) in wire form into md->hdr. */
+int
+md_header(struct msgdata *md)
+{
+	struct crlf_state	 c;
+	char			 b[READ_CHUNK];
+	ssize_t			 r;
+	size_t			 k, raw = 0;
+	int			 bol = 1, done = 0;	/* 2: bol, then CR */
+
+	if (md->hdr_read)
+		return 0;
+	if (md_open(md) == -1 || lseek(md->fd, 0, SEEK_SET) == -1)
+		return -1;
+	crlf_init(&c);
+	buf_reset(&md->hdr);
+	while (!done) {
+		r = read(md->fd, b, sizeof(b));
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1)
+			return -1;
+		if (r == 0)
+			break;
+		/* The header ends at the first empty line (LF or CRLF). */
+		for (k = 0; k < (size_t)r && !done; k++) {
+			if (b[k] == '\n') {
+				if (bol != 0)
+					done = 1;
+				bol = 1;
+			} else if (b[k] == '\r' && bol == 1)
+				bol = 2;
+			else
+				bol = 0;
+		}
+		if (crlf_convert(&c, b, k, 0, &md->hdr) == -1) {
+			/* Too large to hold: the header is what fits. */
+			errno = EFBIG;
+			return -1;
+		}
+		raw += k;
+	}
+	if (!done && crlf_convert_end(&c, &md->hdr) == -1)
+		return -1;
+	md->hdr_raw = raw;
+	md->hdr_wire = md->hdr.len;
+	if (!(md->have & MCF_HDR)) {
+		md->have |= MCF_HDR;
+		md->learnt = 1;
+	}
+	md->hdr_read = 1;
+	return 0;
+}
+
+int
+md_load(struct msgdata *md)
+{
+	struct crlf_state	 c;
+	struct buf		 out;
+	char			 b[READ_CHUNK];
+	ssize_t			 r;
+
+	if (md->all != NULL)
+		return 0;
+	if (md_open(md) == -1 || lseek(md->fd, 0, SEEK_SET) == -1)
+		return -1;
+	crlf_init(&c);
+	buf_init(&out, SIZE_MAX / 4);
+	if (md->raw > 0 && buf_reserve(&out, md->raw + md->raw / 16 + 2) == -1)
+		goto fail;
+	for (;;) {
+		r = read(md->fd, b, sizeof(b));
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1)
+			goto fail;
+		if (r == 0)
+			break;
+		if (crlf_convert(&c, b, (size_t)r, 0, &out) == -1)
+			goto fail;
+	}
+	if (crlf_convert_end(&c, &out) == -1)
+		goto fail;
+	md->all = out.data;
+	md->all_len = out.len;
+	if (!(md->have & MCF_WIRE)) {
+		md->wire = out.len;
+		md->have |= MCF_WIRE;
+		md->learnt = 1;
+	}
+	return 0;
+fail:
+	buf_free(&out);
+	return -1;
+}
+
+int
+md_stream(struct msgdata *md, uint64_t raw_off, uint64_t skip, uint64_t len)
+{
+	struct crlf_state	 c;
+	struct buf		 out;
+	char			 b[READ_CHUNK];
+	ssize_t			 r;
+	size_t			 take;
+	int			 ret = -1, eof = 0;
+
+	if (len == 0)
+		return 0;
+	if (md_open(md) == -1 || lseek(md->fd, (off_t)raw_off, SEEK_SET) == -1)
+		return -1;
+	crlf_init(&c);
+	buf_init(&out, 3 * READ_CHUNK);
+	while (len > 0) {
+		buf_reset(&out);
+		if (!eof) {
+			r = read(md->fd, b, sizeof(b));
+			if (r == -1 && errno == EINTR)
+				continue;
+			if (r == -1)
+				goto out;
+			if (r == 0)
+				eof = 1;
+			else if (crlf_convert(&c, b, (size_t)r, 0, &out) == -1)
+				goto out;
+		}
+		if (eof && crlf_convert_end(&c, &out) == -1)
+			goto out;
+		if (skip >= out.len) {
+			skip -= out.len;
+			if (eof)
+				break;
+			continue;
+		}
+		take = out.len - (size_t)skip;
+		if (take > len)
+			take = (size_t)len;
+		if (lineio_write(&md->s->io, out.data + skip, take) == -1)
+			goto out;
+		skip = 0;
+		len -= take;
+		if (eof)
+			break;
+	}
+	/* A file shorter than its size said: the literal must still fill. */
+	while (len > 0) {
+		take = len < sizeof(b) ? (size_t)len : sizeof(b);
+		memset(b, ' ', take);
+		if (lineio_write(&md->s->io, b, take) == -1)
+			goto out;
+		len -= take;
+	}
+	ret = 0;
+out:
+	buf_free(&out);
+	return ret;
+}
+
+void
+md_remember(struct msgdata *md)
+{
+	struct mcache_rec	 r;
+
+	if (!md->learnt)
+		return;
+	memset(&r, 0, sizeof(r));
+	r.have = md->have & (MCF_RAW | MCF_WIRE | MCF_HDR | MCF_DATE);
+	r.raw = md->raw;
+	r.wire = md->wire;
+	r.hdr = md->hdr_wire;
+	r.date = (int64_t)md->date;
+	(void)mcache_put(md->f, md->i, &r);
+	md->learnt = 0;
+}
+
+/* 1 when the header line at p (name up to ':') is one of sec's fields. */
+static int
+field_listed(const char *p, size_t n, const struct fetch_section *sec)
+{
+	const char	*colon = memchr(p, ':', n);
+	size_t		 len, k;
+
+	if (colon == NULL)
+		return 0;
+	len = (size_t)(colon - p);
+	while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+		len--;
+	for (k = 0; k < sec->nfields; k++)
+		if (sec->flen[k] == len &&
+		    strncasecmp(sec->fields[k], p, len) == 0)
+			return 1;
+	return 0;
+}
+
+int
+md_header_fields(const char *hdr, size_t len, const struct fetch_section *sec,
+    int not, struct buf *out)
+{
+	const char	*p = hdr, *end = hdr + len, *lf, *fstart;
+	int		 keep = 0;
+
+	/* Field by field: a line and the folded lines after it. */
+	while (p < end) {
+		lf = memchr(p, '\n', (size_t)(end - p));
+		lf = lf != NULL ? lf + 1 : end;
+		if (lf - p <= 2 && (*p == '\r' || *p == '\n'))
+			break;		/* the blank line */
+		if (*p != ' ' && *p != '\t') {
+			fstart = p;
+			keep = field_listed(fstart, (size_t)(lf - p), sec) != not;
+		}
+		if (keep && buf_append(out, p, (size_t)(lf - p)) == -1)
+			return -1;
+		p = lf;
+	}
+	return buf_append(out, "\r\n", 2);
+}
