@@ -4,6 +4,12 @@
 
 PROGS += imapd imapsession
 
+# The MIME side of imapd (issue 13): IMAP string quoting, ENVELOPE,
+# BODYSTRUCTURE and BODY[section] lookup over lib/mime; in imapsession
+# and in the unit tests that check it.
+IMAP_MIME_SRCS = $(addprefix imapd/,imap_quote.c imap_address.c \
+                 imap_envelope.c imap_bodystructure.c imap_section.c)
+
 SRCS_imapd       = $(addprefix imapd/,imapd.c imapd_login.c imapd_session.c \
                    imap_read.c imap_parse.c)
 SRCS_imapsession = $(addprefix imapd/,imapsession.c imap_cmd.c imap_resp.c \
@@ -12,7 +18,7 @@ SRCS_imapsession = $(addprefix imapd/,imapsession.c imap_cmd.c imap_resp.c \
                    imap_fetch.c imap_fetch_body.c imap_mime.c imap_store.c \
                    imap_copy.c imap_search.c imap_idle.c store_folder.c \
                    store_scan.c store_uidlist.c store_keywords.c \
-                   store_cache.c store_flags.c)
+                   store_cache.c store_flags.c) $(IMAP_MIME_SRCS)
 
 # imapsession links libc and libbsd only, statically unless a sanitizer is
 # on (STATIC_PIE= links it dynamically): a session then maps no page it

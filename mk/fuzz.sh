@@ -51,14 +51,16 @@ if ! PKG_CFLAGS=$(pkg-config --cflags $PKGS) ||
 fi
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 CFLAGS="-std=c17 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Wno-unused-command-line-argument \
-    $SAN $(for d in lib/*/ deliver pop3d queue smtpd master; do printf -- '-I%s ' "$d"; done) $PKG_CFLAGS \
+    $SAN $(for d in lib/*/ deliver pop3d queue smtpd master imapd; do printf -- '-I%s ' "$d"; done) $PKG_CFLAGS \
     -DFACTEUR_CONF_DEFAULT=\"/etc/facteur/facteur.conf\" \
     -DFACTEUR_LIBEXEC_DEFAULT=\"/usr/local/libexec/facteur\" \
     -DFACTEUR_QUEUE_DEFAULT=\"/var/spool/facteur\""
 
 # Program code that has a fuzz target of its own (a channel or a parser
 # that lives with its program).
-PROG_SRCS="deliver/deliver_wire.c pop3d/pop3_cmd.c"
+PROG_SRCS="deliver/deliver_wire.c pop3d/pop3_cmd.c imapd/imap_quote.c \
+    imapd/imap_address.c imapd/imap_envelope.c imapd/imap_bodystructure.c \
+    imapd/imap_section.c"
 
 echo "== fuzz: compiling lib/*/*.c and $PROG_SRCS with $CC"
 objs=""

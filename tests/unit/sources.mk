@@ -5,3 +5,8 @@ TEST_SRCS_test_sendmail_header = $(addprefix queue/,sendmail_input.c \
                                  sendmail_header.c sendmail_fields.c)
 TEST_SRCS_test_deliver_wire    = deliver/deliver_wire.c
 TEST_SRCS_test_pop3_cmd        = pop3d/pop3_cmd.c
+
+# imapd's MIME side (IMAP_MIME_SRCS, imapd/sources.mk).
+TEST_SRCS_test_imap_bodystructure = $(IMAP_MIME_SRCS)
+TEST_SRCS_test_imap_envelope      = $(IMAP_MIME_SRCS)
+TEST_SRCS_test_imap_section       = $(IMAP_MIME_SRCS)
