@@ -18,6 +18,7 @@
 #include "store_cache.h"
 
 #define FETCH_ITEMS_MAX	64
+#define FETCH_BINARY_MAX	(256 * 1024 * 1024)	/* a decoded part */
 
 int
 seq_arg(struct imap_session *s, const struct imap_arg *a, struct imap_seq *idx)
@@ -92,73 +93,6 @@ seq_arg(struct imap_session *s, const struct imap_arg *a, struct imap_seq *idx)
 	return 0;
 }
 
-/* "1.2.HEADER.FIELDS (A B)" into sec.  0, or -1 with *why. */
-static int
-fetch_section(const char *p, size_t n, struct fetch_section *sec, int binary,
-    const char **why)
-{
-	const char	*end = p + n, *t;
-	unsigned long	 v;
-
-	memset(sec, 0, sizeof(*sec));
-	*why = "bad section";
-	while (p < end && *p >= '0' && *p <= '9') {
-		if (*p == '0' || sec->nparts == FETCH_PARTS_MAX)
-			return -1;
-		for (v = 0; p < end && *p >= '0' && *p <= '9'; p++) {
-			v = v * 10 + (unsigned long)(*p - '0');
-			if (v > 1000000)
-				return -1;
-		}
-		sec->part[sec->nparts++] = (uint32_t)v;
-		if (p == end)
-			return 0;
-		if (*p++ != '.' || p == end)
-			return -1;
-	}
-	if (p == end)
-		return 0;
-	if (binary)
-		return -1;	/* BINARY takes part numbers only */
-	if ((size_t)(end - p) == 6 && strncasecmp(p, "HEADER", 6) == 0)
-		sec->kind = SEC_HEADER;
-	else if ((size_t)(end - p) == 4 && strncasecmp(p, "TEXT", 4) == 0)
-		sec->kind = SEC_TEXT;
-	else if ((size_t)(end - p) == 4 && strncasecmp(p, "MIME", 4) == 0) {
-		if (sec->nparts == 0)
-			return -1;	/* MIME needs a part */
-		sec->kind = SEC_MIME;
-	} else if ((size_t)(end - p) > 15 &&
-	    strncasecmp(p, "HEADER.FIELDS ", 14) == 0) {
-		sec->kind = SEC_HEADER_FIELDS;
-		p += 14;
-	} else if ((size_t)(end - p) > 19 &&
-	    strncasecmp(p, "HEADER.FIELDS.NOT ", 18) == 0) {
-		sec->kind = SEC_HEADER_FIELDS_NOT;
-		p += 18;
-	} else
-		return -1;
-	if (sec->kind != SEC_HEADER_FIELDS && sec->kind != SEC_HEADER_FIELDS_NOT)
-		return 0;
-	/* "(" name *(SP name) ")": header field names are atoms here. */
-	if (*p != '(' || end[-1] != ')' || end - p < 3)
-		return -1;
-	for (p++, end--; p < end; ) {
-		for (t = p; t < end && *t != ' '; t++)
-			if ((unsigned char)*t <= 0x20 || *t == ':' ||
-			    *t == '(' || *t == ')' || (unsigned char)*t >= 0x7f)
-				return -1;
-		if (t == p || sec->nfields == FETCH_FIELDS_MAX)
-			return -1;
-		sec->fields[sec->nfields] = p;
-		sec->flen[sec->nfields++] = (size_t)(t - p);
-		if (t < end && (t + 1 == end || t[1] == ' '))
-			return -1;
-		p = t < end ? t + 1 : t;
-	}
-	return sec->nfields > 0 ? 0 : -1;
-}
-
 /* "<start.len>" */
 static int
 fetch_partial(const char *p, size_t n, struct fetch_item *it)
@@ -186,6 +120,16 @@ fetch_partial(const char *p, size_t n, struct fetch_item *it)
 	return 0;
 }
 
+static void
+fetch_items_free(struct fetch_item *items)
+{
+	size_t	 k;
+
+	for (k = 0; k <= FETCH_ITEMS_MAX; k++)
+		buf_free(&items[k].bin);
+	free(items);
+}
+
 /* One item: "BODY.PEEK[1.TEXT]<0.100>", "UID", ...  0 or -1. */
 static int
 fetch_item(const struct imap_arg *a, struct fetch_item *it, const char **why)
@@ -205,7 +149,11 @@ fetch_item(const struct imap_arg *a, struct fetch_item *it, const char **why)
 	const char	*p, *lb, *rb;
 	size_t		 k, n;
 
-	memset(it, 0, sizeof(*it));
+	it->kind = FETCH_UID;
+	it->peek = it->partial = 0;
+	it->spec = NULL;
+	it->speclen = 0;
+	it->pstart = it->plen = 0;
 	*why = "unknown FETCH item";
 	if (a->type != IMAP_ARG_ATOM)
 		return -1;
@@ -236,8 +184,8 @@ fetch_item(const struct imap_arg *a, struct fetch_item *it, const char **why)
 		return -1;
 	it->spec = lb + 1;
 	it->speclen = (size_t)(rb - lb - 1);
-	if (fetch_section(it->spec, it->speclen, &it->sec,
-	    it->kind != FETCH_SECTION, why) == -1)
+	if (imap_section_parse(it->spec, it->speclen, it->kind ==
+	    FETCH_SECTION ? 0 : IMAP_SECTION_BINARY, &it->sec, why) == -1)
 		return -1;
 	if (rb + 1 < p + n) {
 		if (it->kind == FETCH_BINARY_SIZE ||
@@ -254,8 +202,9 @@ fetch_add(struct fetch_item *items, size_t *n, enum fetch_kind k)
 {
 	if (*n == FETCH_ITEMS_MAX)
 		return -1;
-	memset(&items[*n], 0, sizeof(items[*n]));
-	items[(*n)++].kind = k;
+	items[*n].kind = k;
+	items[*n].partial = items[*n].peek = 0;
+	(*n)++;
 	return 0;
 }
 
@@ -313,7 +262,7 @@ fetch_item_name(struct buf *b, const struct fetch_item *it)
 }
 
 /* A literal of n bytes follows: send what the line holds so far. */
-static int
+int
 fetch_literal_head(struct imap_session *s, uint64_t n, int lit8)
 {
 	if (buf_printf(&s->out, "%s{%llu}\r\n", lit8 ? "~" : "",
@@ -323,7 +272,7 @@ fetch_literal_head(struct imap_session *s, uint64_t n, int lit8)
 }
 
 /* Applies <start.len> to a range [*off, *off+*len). */
-static void
+void
 fetch_clip(const struct fetch_item *it, uint64_t *off, uint64_t *len)
 {
 	if (!it->partial)
@@ -340,7 +289,7 @@ fetch_clip(const struct fetch_item *it, uint64_t *off, uint64_t *len)
 }
 
 /* Sends bytes of memory as the value of item it (partial applied). */
-static int
+int
 fetch_mem(struct imap_session *s, const struct fetch_item *it,
     const char *p, size_t n, int lit8)
 {
@@ -354,57 +303,31 @@ fetch_mem(struct imap_session *s, const struct fetch_item *it,
 }
 
 /*
- * A top-level section of the message (no part number): whole, HEADER,
- * TEXT, HEADER.FIELDS[.NOT].  Streamed from the file when it is big.
+ * BODY[] and BODY[TEXT] of the message itself: streamed from the file,
+ * however large.  Other sections are imap_mime.c's.
  */
 static int
 fetch_top_section(struct imap_session *s, struct msgdata *md,
     const struct fetch_item *it)
 {
-	struct buf	 b;
-	uint64_t	 off, len;
-	int		 r;
+	uint64_t	 off = 0, len;
 
-	if (md_open(md) == -1)
+	if (md_open(md) == -1 || md_sizes(md) == -1)
 		return -1;
-	switch (it->sec.kind) {
-	case SEC_ALL:
-		if (md_sizes(md) == -1)
-			return -1;
-		off = 0;
+	if (it->sec.kind == IMAP_SECTION_ALL) {
 		len = md->wire;
 		fetch_clip(it, &off, &len);
 		if (fetch_literal_head(s, len, 0) == -1)
 			return -1;
 		return md_stream(md, 0, off, len);
-	case SEC_TEXT:
-		if (md_header(md) == -1 || md_sizes(md) == -1)
-			return -1;
-		off = 0;
-		len = md->wire > md->hdr_wire ? md->wire - md->hdr_wire : 0;
-		fetch_clip(it, &off, &len);
-		if (fetch_literal_head(s, len, 0) == -1)
-			return -1;
-		return md_stream(md, md->hdr_raw, off, len);
-	case SEC_HEADER:
-		if (md_header(md) == -1)
-			return -1;
-		return fetch_mem(s, it, md->hdr.data, md->hdr.len, 0);
-	case SEC_HEADER_FIELDS:
-	case SEC_HEADER_FIELDS_NOT:
-		if (md_header(md) == -1)
-			return -1;
-		buf_init(&b, FETCH_HEADER_MAX + 2);
-		r = md_header_fields(md->hdr.data, md->hdr.len, &it->sec,
-		    it->sec.kind == SEC_HEADER_FIELDS_NOT, &b);
-		if (r == 0)
-			r = fetch_mem(s, it, b.data, b.len, 0);
-		buf_free(&b);
-		return r;
-	default:
-		errno = EINVAL;
-		return -1;
 	}
+	if (md_header(md) == -1)
+		return -1;
+	len = md->wire > md->hdr_wire ? md->wire - md->hdr_wire : 0;
+	fetch_clip(it, &off, &len);
+	if (fetch_literal_head(s, len, 0) == -1)
+		return -1;
+	return md_stream(md, md->hdr_raw, off, len);
 }
 
 /* 1 when fetching it sets \Seen. */
@@ -416,18 +339,37 @@ fetch_sets_seen(const struct fetch_item *it)
 	    it->kind == FETCH_RFC822_TEXT;
 }
 
-/* One message's FETCH response.  0; -1 when the client is gone; 1 gone. */
+/*
+ * One message's FETCH response.  0; -1 when the client is gone; 1 when
+ * the message is gone; 2 when BINARY met an unknown encoding (nothing of
+ * the response was sent); -2 on another error.
+ */
 static int
-fetch_one(struct imap_session *s, size_t i, const struct fetch_item *items,
-    size_t n, int want_uid)
+fetch_one(struct imap_session *s, size_t i, struct fetch_item *items,
+    size_t n, int want_uid, struct fetch_item *tmp)
 {
 	struct folder		*f = &s->box;
 	struct msgdata		 md;
-	struct fetch_item	 tmp;
 	size_t			 k;
 	int			 sp = 0, r = 0, seen = 0, flags_sent = 0;
 
 	md_init(&md, s, i);
+	/* BINARY first: an encoding it cannot undo is a NO, said whole. */
+	for (k = 0; k < n; k++) {
+		if (items[k].kind != FETCH_BINARY &&
+		    items[k].kind != FETCH_BINARY_SIZE)
+			continue;
+		r = mime_fetch_binary(s, &md, &items[k]);
+		if (r == IMAP_BINARY_UNKNOWN_CTE) {
+			md_free(&md);
+			return 2;
+		}
+		if (r == -1) {
+			r = errno;
+			md_free(&md);
+			return r == ENOENT ? 1 : -2;
+		}
+	}
 	if (!f->readonly && !(f->msgs[i].flags & MSG_SEEN))
 		for (k = 0; k < n; k++)
 			if (fetch_sets_seen(&items[k]))
@@ -483,31 +425,40 @@ fetch_one(struct imap_session *s, size_t i, const struct fetch_item *items,
 		case FETCH_RFC822:
 		case FETCH_RFC822_HEADER:
 		case FETCH_RFC822_TEXT:
-			memset(&tmp, 0, sizeof(tmp));
-			tmp.kind = FETCH_SECTION;
-			tmp.sec.kind = it->kind == FETCH_RFC822 ? SEC_ALL :
-			    it->kind == FETCH_RFC822_HEADER ? SEC_HEADER :
-			    SEC_TEXT;
+			tmp->kind = FETCH_SECTION;
+			tmp->partial = 0;
+			memset(&tmp->sec, 0, sizeof(tmp->sec));
+			tmp->sec.kind = it->kind == FETCH_RFC822 ?
+			    IMAP_SECTION_ALL : it->kind == FETCH_RFC822_HEADER ?
+			    IMAP_SECTION_HEADER : IMAP_SECTION_TEXT;
 			r = buf_append_str(&s->out, it->kind == FETCH_RFC822 ?
 			    "RFC822 " : it->kind == FETCH_RFC822_HEADER ?
 			    "RFC822.HEADER " : "RFC822.TEXT ");
 			if (r == 0)
-				r = fetch_top_section(s, &md, &tmp);
+				r = tmp->sec.kind == IMAP_SECTION_HEADER ?
+				    mime_fetch_section(s, &md, tmp) :
+				    fetch_top_section(s, &md, tmp);
 			break;
 		case FETCH_SECTION:
 			r = fetch_item_name(&s->out, it) == -1 ? -1 :
 			    buf_putc(&s->out, ' ');
 			if (r == 0)
-				r = it->sec.nparts == 0 ?
+				r = it->sec.nparts == 0 &&
+				    (it->sec.kind == IMAP_SECTION_ALL ||
+				    it->sec.kind == IMAP_SECTION_TEXT) ?
 				    fetch_top_section(s, &md, it) :
 				    mime_fetch_section(s, &md, it);
 			break;
 		case FETCH_BINARY:
-		case FETCH_BINARY_SIZE:
 			r = fetch_item_name(&s->out, it) == -1 ? -1 :
 			    buf_putc(&s->out, ' ');
 			if (r == 0)
-				r = mime_fetch_binary(s, &md, it);
+				r = fetch_mem(s, it, it->bin.data != NULL ?
+				    it->bin.data : "", it->bin.len, it->bin_nul);
+			break;
+		case FETCH_BINARY_SIZE:
+			r = fetch_item_name(&s->out, it) == -1 ? -1 :
+			    buf_printf(&s->out, " %zu", it->bin.len);
 			break;
 		case FETCH_ENVELOPE:
 		case FETCH_BODY:
@@ -541,27 +492,39 @@ fail:
 int
 cmd_fetch(struct imap_session *s)
 {
-	struct fetch_item	 items[FETCH_ITEMS_MAX];
+	struct fetch_item	*items;
 	struct imap_seq		 idx;
 	const struct imap_arg	*set = s->args;
 	const char		*why;
 	size_t			 n, k;
 	uint32_t		 i;
-	int			 r, gone = 0;
+	int			 r, gone = 0, cte = 0;
 
 	if (set == NULL || imap_arg_next(&s->cmd, set) == NULL)
 		return imap_bad(s, "FETCH takes a sequence set and items");
+	/* One more, for RFC822.* as BODY[] sections. */
+	if ((items = calloc(FETCH_ITEMS_MAX + 1, sizeof(*items))) == NULL)
+		return imap_no(s, "[SERVERBUG] out of memory");
+	for (k = 0; k <= FETCH_ITEMS_MAX; k++)
+		buf_init(&items[k].bin, FETCH_BINARY_MAX);
 	if (fetch_items(s, imap_arg_next(&s->cmd, set), items, &n,
-	    &why) == -1)
+	    &why) == -1) {
+		fetch_items_free(items);
 		return imap_bad(s, "%s", why);
-	if (seq_arg(s, set, &idx) == -1)
+	}
+	if (seq_arg(s, set, &idx) == -1) {
+		fetch_items_free(items);
 		return 0;
+	}
 	for (k = 0; k < idx.n; k++)
 		for (i = idx.r[k].lo; ; i++) {
 			if (s->box.msgs[i].state & MSGS_GONE)
 				gone = 1;
-			else if ((r = fetch_one(s, i, items, n, s->uid)) == 1)
+			else if ((r = fetch_one(s, i, items, n, s->uid,
+			    &items[FETCH_ITEMS_MAX])) == 1)
 				gone = 1;
+			else if (r == 2)
+				cte = 1;
 			else if (r == -2) {
 				/*
 				 * Some of the response may be out already:
@@ -570,12 +533,14 @@ cmd_fetch(struct imap_session *s)
 				log_warn("user=<%s>: fetch of %s", s->user,
 				    folder_msg_name(&s->box, i));
 				imap_seq_free(&idx);
+				fetch_items_free(items);
 				(void)lineio_printf(&s->io, "* BYE [SERVERBUG] "
 				    "cannot read a message\r\n");
 				s->done = 1;
 				return -1;
 			} else if (r == -1) {
 				imap_seq_free(&idx);
+				fetch_items_free(items);
 				return -1;
 			}
 			if (s->box.cache.pending.len > MCACHE_FLUSH_AT)
@@ -584,6 +549,10 @@ cmd_fetch(struct imap_session *s)
 				break;
 		}
 	imap_seq_free(&idx);
+	fetch_items_free(items);
+	if (cte)
+		return imap_no(s, "[UNKNOWN-CTE] a part's content transfer "
+		    "encoding cannot be decoded");
 	if (gone)
 		return imap_no(s, "[EXPUNGEISSUED] some messages were expunged "
 		    "meanwhile");

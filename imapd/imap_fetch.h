@@ -13,10 +13,11 @@
 #include <time.h>
 
 #include "buf.h"
+#include "imap_section.h"
 #include "imapsession.h"
 
-#define FETCH_PARTS_MAX		32	/* levels of a section's part number */
-#define FETCH_FIELDS_MAX	256	/* names in HEADER.FIELDS */
+struct mime_tree;
+
 #define FETCH_HEADER_MAX	(16 * 1024 * 1024)	/* header read whole */
 
 enum fetch_kind {
@@ -26,29 +27,18 @@ enum fetch_kind {
 	FETCH_RFC822_HEADER, FETCH_RFC822_TEXT
 };
 
-enum section_kind {
-	SEC_ALL,		/* BODY[] or BODY[1.2] */
-	SEC_HEADER, SEC_HEADER_FIELDS, SEC_HEADER_FIELDS_NOT, SEC_TEXT,
-	SEC_MIME
-};
-
-struct fetch_section {
-	uint32_t	 part[FETCH_PARTS_MAX];
-	size_t		 nparts;
-	enum section_kind kind;
-	const char	*fields[FETCH_FIELDS_MAX];	/* into the command */
-	size_t		 flen[FETCH_FIELDS_MAX];
-	size_t		 nfields;
-};
-
 struct fetch_item {
 	enum fetch_kind	 kind;
 	int		 peek;
 	const char	*spec;		/* the section as sent, for the reply */
 	size_t		 speclen;
-	struct fetch_section sec;
+	struct imap_section sec;
 	int		 partial;
 	uint64_t	 pstart, plen;
+	/* BINARY: decoded before the response starts (errors are NO). */
+	struct buf	 bin;
+	int		 bin_found;
+	int		 bin_nul;
 };
 
 /* One message's data, read as needed. */
@@ -65,8 +55,21 @@ struct msgdata {
 	int		 hdr_read;
 	char		*all;		/* the message, wire form, when loaded */
 	size_t		 all_len;
+	struct mime_tree *tree;		/* of all, or of hdr alone */
+	int		 tree_full;
 	int		 learnt;	/* new fields for the cache */
+	unsigned	 learnt_str;	/* MCF_ENV, MCF_BS, MCF_BODY below */
+	struct buf	 env, bs, body;
 };
+
+/* imap_fetch.c: literals in a FETCH response */
+/* Sends what s->out holds, then "{n}" CRLF ("~{n}" for literal8). */
+int	fetch_literal_head(struct imap_session *, uint64_t n, int lit8);
+/* Applies the item's <start.len> to the range [*off, *off + *len). */
+void	fetch_clip(const struct fetch_item *, uint64_t *off, uint64_t *len);
+/* Sends p[0..n) as the item's value, <partial> applied. */
+int	fetch_mem(struct imap_session *, const struct fetch_item *,
+	    const char *p, size_t n, int lit8);
 
 /* imap_fetch_body.c */
 void	md_init(struct msgdata *, struct imap_session *, size_t i);
@@ -83,10 +86,9 @@ int	md_load(struct msgdata *);
 /* Sends wire bytes [off, off+len) of the message (raw from raw_off). */
 int	md_stream(struct msgdata *, uint64_t raw_off, uint64_t skip,
 	    uint64_t len);
+/* The MIME tree of the message (full) or of its header alone. */
+int	md_tree(struct msgdata *, int full);
 /* Stores what was learnt in the folder's cache. */
 void	md_remember(struct msgdata *);
-/* The header lines named (or not named: not) in sec into out. */
-int	md_header_fields(const char *hdr, size_t len,
-	    const struct fetch_section *sec, int not, struct buf *out);
 
 #endif

@@ -16,6 +16,7 @@
 #include "crlf.h"
 #include "imap_fetch.h"
 #include "maildir_name.h"
+#include "mime.h"
 #include "store_cache.h"
 
 #define READ_CHUNK	(64 * 1024)
@@ -31,6 +32,9 @@ md_init(struct msgdata *md, struct imap_session *s, size_t i)
 	md->i = i;
 	md->fd = -1;
 	buf_init(&md->hdr, FETCH_HEADER_MAX + 2);
+	buf_init(&md->env, MCACHE_FIELD_MAX);
+	buf_init(&md->bs, MCACHE_FIELD_MAX);
+	buf_init(&md->body, MCACHE_FIELD_MAX);
 	if (mcache_get(md->f, i, &r) == 1) {
 		md->have = r.have & (MCF_RAW | MCF_WIRE | MCF_HDR | MCF_DATE);
 		md->raw = r.raw;
@@ -46,6 +50,11 @@ md_free(struct msgdata *md)
 	if (md->fd != -1)
 		(void)close(md->fd);
 	buf_free(&md->hdr);
+	buf_free(&md->env);
+	buf_free(&md->bs);
+	buf_free(&md->body);
+	if (md->tree != NULL)
+		mime_free(md->tree);
 	free(md->all);
 	memset(md, 0, sizeof(*md));
 	md->fd = -1;
@@ -278,7 +287,7 @@ md_remember(struct msgdata *md)
 {
 	struct mcache_rec	 r;
 
-	if (!md->learnt)
+	if (!md->learnt && md->learnt_str == 0)
 		return;
 	memset(&r, 0, sizeof(r));
 	r.have = md->have & (MCF_RAW | MCF_WIRE | MCF_HDR | MCF_DATE);
@@ -286,49 +295,45 @@ md_remember(struct msgdata *md)
 	r.wire = md->wire;
 	r.hdr = md->hdr_wire;
 	r.date = (int64_t)md->date;
+	if (md->learnt_str & MCF_ENV) {
+		r.have |= MCF_ENV;
+		r.env = md->env.data;
+		r.envlen = md->env.len;
+	}
+	if (md->learnt_str & MCF_BS) {
+		r.have |= MCF_BS;
+		r.bs = md->bs.data;
+		r.bslen = md->bs.len;
+	}
+	if (md->learnt_str & MCF_BODY) {
+		r.have |= MCF_BODY;
+		r.body = md->body.data;
+		r.bodylen = md->body.len;
+	}
 	(void)mcache_put(md->f, md->i, &r);
 	md->learnt = 0;
-}
-
-/* 1 when the header line at p (name up to ':') is one of sec's fields. */
-static int
-field_listed(const char *p, size_t n, const struct fetch_section *sec)
-{
-	const char	*colon = memchr(p, ':', n);
-	size_t		 len, k;
-
-	if (colon == NULL)
-		return 0;
-	len = (size_t)(colon - p);
-	while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
-		len--;
-	for (k = 0; k < sec->nfields; k++)
-		if (sec->flen[k] == len &&
-		    strncasecmp(sec->fields[k], p, len) == 0)
-			return 1;
-	return 0;
+	md->learnt_str = 0;
 }
 
 int
-md_header_fields(const char *hdr, size_t len, const struct fetch_section *sec,
-    int not, struct buf *out)
+md_tree(struct msgdata *md, int full)
 {
-	const char	*p = hdr, *end = hdr + len, *lf, *fstart;
-	int		 keep = 0;
-
-	/* Field by field: a line and the folded lines after it. */
-	while (p < end) {
-		lf = memchr(p, '\n', (size_t)(end - p));
-		lf = lf != NULL ? lf + 1 : end;
-		if (lf - p <= 2 && (*p == '\r' || *p == '\n'))
-			break;		/* the blank line */
-		if (*p != ' ' && *p != '\t') {
-			fstart = p;
-			keep = field_listed(fstart, (size_t)(lf - p), sec) != not;
-		}
-		if (keep && buf_append(out, p, (size_t)(lf - p)) == -1)
-			return -1;
-		p = lf;
+	if (md->tree != NULL && (md->tree_full || !full))
+		return 0;
+	if (md->tree != NULL) {
+		mime_free(md->tree);
+		md->tree = NULL;
 	}
-	return buf_append(out, "\r\n", 2);
+	if (full) {
+		if (md_load(md) == -1)
+			return -1;
+		md->tree = mime_parse(md->all, md->all_len);
+	} else {
+		if (md_header(md) == -1)
+			return -1;
+		md->tree = mime_parse(md->hdr.data != NULL ? md->hdr.data : "",
+		    md->hdr.len);
+	}
+	md->tree_full = full;
+	return md->tree == NULL ? -1 : 0;
 }

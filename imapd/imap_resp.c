@@ -8,42 +8,19 @@
 #include <time.h>
 
 #include "imap_parse.h"
+#include "imap_quote.h"
 #include "imapsession.h"
-
-#define QUOTED_MAX	1024	/* longer strings go as literals */
 
 int
 resp_string(struct buf *b, const char *s, size_t n, int utf8)
 {
-	size_t	 i;
-	int	 quote = n <= QUOTED_MAX;
-
-	for (i = 0; quote && i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '\0' || c == '\r' || c == '\n' || (c >= 0x80 && !utf8))
-			quote = 0;
-	}
-	if (quote && utf8 && !imap_utf8_valid(s, n))
-		quote = 0;
-	if (!quote)
-		return buf_printf(b, "{%zu}\r\n", n) == -1 ||
-		    buf_append(b, s, n) == -1 ? -1 : 0;
-	if (buf_putc(b, '"') == -1)
-		return -1;
-	for (i = 0; i < n; i++)
-		if (((s[i] == '"' || s[i] == '\\') && buf_putc(b, '\\') == -1) ||
-		    buf_putc(b, s[i]) == -1)
-			return -1;
-	return buf_putc(b, '"');
+	return imap_quote_string(b, s, n, utf8 ? IMAP_FMT_UTF8 : 0);
 }
 
 int
 resp_nstring(struct buf *b, const char *s, size_t n, int utf8)
 {
-	if (s == NULL)
-		return buf_append_str(b, "NIL");
-	return resp_string(b, s, n, utf8);
+	return imap_quote_nstring(b, s, n, utf8 ? IMAP_FMT_UTF8 : 0);
 }
 
 int

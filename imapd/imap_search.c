@@ -11,8 +11,8 @@
  * facteur-cache knows (sizes, dates, the header fields most searches
  * name), then the message file for other header fields and for text.
  * Text is matched after decoding (RFC 2047 words, base64 and
- * quoted-printable bodies, charsets), ASCII case-insensitively
- * (imap_mime.c).
+ * quoted-printable bodies, charsets) under i;unicode-casemap
+ * (lib/mime/mime_search.h).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -23,14 +23,15 @@
 
 #include "header_scan.h"
 #include "imap_fetch.h"
-#include "imap_mime.h"
 #include "imapsession.h"
 #include "log.h"
+#include "mime_search.h"
 #include "store_cache.h"
 
 #define SEARCH_NODES_MAX	1024
 #define SEARCH_STRING_MAX	(64 * 1024)
 #define SEARCH_FIELDS_MAX	(256 * 1024)	/* the cached fields */
+#define SEARCH_TEXT_MAX		(64 * 1024 * 1024)	/* text held at once */
 
 enum skind {
 	SK_ALL, SK_AND, SK_OR, SK_NOT, SK_FLAG, SK_NOFLAG, SK_KEYWORD,
@@ -50,6 +51,8 @@ struct snode {
 	struct imap_seq	 set;
 	const char	*field, *str;
 	size_t		 flen, slen;
+	char		*fname;		/* field, NUL-ended */
+	struct mime_search *ms;		/* the string, prepared */
 };
 
 struct sprog {
@@ -177,6 +180,25 @@ search_str(const struct imap_arg *a, const char **s, size_t *n)
 }
 
 static uint32_t search_key(struct sprog *, const struct imap_arg **, int);
+
+/* The node's string as a prepared search (and its field name). */
+static int
+search_prepare(struct sprog *p, struct snode *n)
+{
+	if (n->field != NULL && (n->fname = strndup(n->field,
+	    n->flen)) == NULL)
+		return -1;
+	if ((n->ms = calloc(1, sizeof(*n->ms))) == NULL)
+		return -1;
+	if (mime_search_init(n->ms, n->str, n->slen, SEARCH_TEXT_MAX) == -1) {
+		free(n->ms);
+		n->ms = NULL;
+		p->why = errno == EILSEQ ? "[BADCHARSET (UTF-8 US-ASCII)] "
+		    "the search string is not valid UTF-8" : "out of memory";
+		return -1;
+	}
+	return 0;
+}
 
 /* Keys up to the end of a's siblings: an AND node. */
 static uint32_t
@@ -352,7 +374,8 @@ search_key(struct sprog *p, const struct imap_arg **ap, int depth)
 
 		if ((id = node_new(p, SK_HEADER)) == UINT32_MAX ||
 		    search_str(v, &p->n[id].field, &p->n[id].flen) == -1 ||
-		    search_str(w, &p->n[id].str, &p->n[id].slen) == -1)
+		    search_str(w, &p->n[id].str, &p->n[id].slen) == -1 ||
+		    search_prepare(p, &p->n[id]) == -1)
 			goto bad;
 		*ap = imap_arg_next(&s->cmd, w);
 		return id;
@@ -364,13 +387,16 @@ search_key(struct sprog *p, const struct imap_arg **ap, int depth)
 				goto bad;
 			p->n[id].field = cached_fields[k];
 			p->n[id].flen = strlen(cached_fields[k]);
+			if (search_prepare(p, &p->n[id]) == -1)
+				goto bad;
 			*ap = imap_arg_next(&s->cmd, v);
 			return id;
 		}
 	if (imap_arg_is(a, "BODY") || imap_arg_is(a, "TEXT")) {
 		if ((id = node_new(p, imap_arg_is(a, "BODY") ? SK_BODY :
 		    SK_TEXT)) == UINT32_MAX ||
-		    search_str(v, &p->n[id].str, &p->n[id].slen) == -1)
+		    search_str(v, &p->n[id].str, &p->n[id].slen) == -1 ||
+		    search_prepare(p, &p->n[id]) == -1)
 			goto bad;
 		*ap = imap_arg_next(&s->cmd, v);
 		return id;
@@ -443,7 +469,7 @@ sctx_field_match(struct sprog *p, struct sctx *c, size_t i,
 	struct header_field	 hf;
 	const char		*q, *end, *name, *val;
 	size_t			 k, vlen;
-	int			 cached = 0;
+	int			 cached = 0, r;
 
 	for (k = 0; cached_fields[k] != NULL; k++)
 		if (strlen(cached_fields[k]) == n->flen &&
@@ -470,22 +496,25 @@ sctx_field_match(struct sprog *p, struct sctx *c, size_t i,
 				*day = rfc5322_day(val, vlen);
 				return 1;
 			}
-			if (n->slen == 0 || mime_match_header(val, vlen, n->str,
-			    n->slen))
+			if (n->slen == 0)
 				return 1;
+			if ((r = mime_search_value(n->ms, val, vlen)) != 0)
+				return r;
 		}
 		return 0;
 	}
 	if (md_header(&c->md) == -1)
 		return -1;
-	header_scan_init(&hs, c->md.hdr.data, c->md.hdr.len);
-	while (header_scan_next(&hs, &hf))
-		if (hf.namelen == n->flen &&
-		    strncasecmp(hf.name, n->field, n->flen) == 0 &&
-		    (n->slen == 0 || mime_match_header(hf.value, hf.valuelen,
-		    n->str, n->slen)))
-			return 1;
-	return 0;
+	if (n->slen == 0) {
+		header_scan_init(&hs, c->md.hdr.data, c->md.hdr.len);
+		while (header_scan_next(&hs, &hf))
+			if (hf.namelen == n->flen &&
+			    strncasecmp(hf.name, n->field, n->flen) == 0)
+				return 1;
+		return 0;
+	}
+	return mime_search_header(n->ms, c->md.hdr.data != NULL ?
+	    c->md.hdr.data : "", c->md.hdr.len, n->fname);
 }
 
 static int
@@ -570,8 +599,10 @@ search_eval(struct sprog *p, uint32_t id, struct sctx *c, size_t i)
 		return sctx_field_match(p, c, i, n, NULL);
 	case SK_BODY:
 	case SK_TEXT:
-		return mime_match_body(&c->md, n->str, n->slen,
-		    n->kind == SK_TEXT);
+		if (md_tree(&c->md, 1) == -1)
+			return -1;
+		return n->kind == SK_BODY ? mime_search_body(n->ms,
+		    c->md.tree) : mime_search_text(n->ms, c->md.tree);
 	case SK_NONE:
 		return 0;
 	}
@@ -600,8 +631,14 @@ search_free(struct sprog *p)
 {
 	size_t	 k;
 
-	for (k = 0; k < p->nn; k++)
+	for (k = 0; k < p->nn; k++) {
 		imap_seq_free(&p->n[k].set);
+		free(p->n[k].fname);
+		if (p->n[k].ms != NULL) {
+			mime_search_free(p->n[k].ms);
+			free(p->n[k].ms);
+		}
+	}
 }
 
 /* The results as "* SEARCH" or "* ESEARCH"; saves them with SAVE. */
