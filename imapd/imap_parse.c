@@ -250,6 +250,18 @@ parse_atom(struct parser *ps, struct imap_arg *a, unsigned depth)
 				c = (unsigned char)ps->t[q];
 				if (c == ']' && parens == 0)
 					break;
+				if (c == '"') {
+					/* A quoted field name: no escapes. */
+					for (q++; ps->t[q] != '"'; q++)
+						if (ps->t[q] == '\\' ||
+						    ps->t[q] == '\r' ||
+						    ps->t[q] == '\n' ||
+						    ps->t[q] == '\0')
+							return parse_fail(ps,
+							    "bad quoted name in "
+							    "section");
+					continue;
+				}
 				if (c == '(') {
 					if (depth + 2 + parens > IMAP_DEPTH_MAX)
 						return parse_fail(ps,

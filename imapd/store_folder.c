@@ -406,6 +406,22 @@ match_cb_none(void *arg, uint32_t uid, uint32_t sd, const char *u,
 
 static const struct scan *sort_scan;
 
+/* The microseconds of a name "<sec>.M<usec>P...", or 0. */
+static unsigned long
+name_usec(const char *n)
+{
+	unsigned long	 v = 0;
+
+	while (*n >= '0' && *n <= '9')
+		n++;
+	if (n[0] != '.' || n[1] != 'M')
+		return 0;
+	for (n += 2; *n >= '0' && *n <= '9' && v < 100000000UL; n++)
+		v = v * 10 + (unsigned long)(*n - '0');
+	return v;
+}
+
+/* Order of arrival: seconds, then microseconds, then the name. */
 static int
 arrival_cmp(const void *a, const void *b)
 {
@@ -419,6 +435,8 @@ arrival_cmp(const void *a, const void *b)
 
 	if (sx != sy)
 		return sx < sy ? -1 : 1;
+	if (name_usec(nx) != name_usec(ny))
+		return name_usec(nx) < name_usec(ny) ? -1 : 1;
 	c = memcmp(nx, ny, x->ulen < y->ulen ? x->ulen : y->ulen);
 	return c != 0 ? c : (int)x->ulen - (int)y->ulen;
 }
