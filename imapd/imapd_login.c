@@ -204,11 +204,17 @@ login_check(struct imap_login *l, const char *user, const char *pass)
 		/* The session answers the command: it needs its tag. */
 		r = snprintf(pre, sizeof(pre), "%s%s\r\n", IMAP_LOGIN_PREAMBLE,
 		    l->cmd.tag);
-		if (r < 0 || (size_t)r >= sizeof(pre) ||
-		    fd_write_full(fd, pre, (size_t)r) == -1) {
+		if (r < 0 || (size_t)r >= sizeof(pre)) {
 			(void)close(fd);
 			return -1;
 		}
+		/*
+		 * A session that could not start has said so and gone: the
+		 * relay still brings its BYE to the client.
+		 */
+		if (fd_write_full(fd, pre, (size_t)r) == -1)
+			log_debug("preamble to the session: %s",
+			    strerror(errno));
 		imap_read_wipe(&l->rd);
 		r = login_split_relay(&l->io, fd);
 		(void)close(fd);

@@ -1,0 +1,128 @@
+"""
+imapd's three processes as root: the monitor stays root and holds no
+client descriptor, the login process runs as facteur-login chrooted to
+login_chroot, the session as the mailbox owner, running
+program_dir/imapsession, which maps no OpenSSL and no PAM; the login
+process cannot open the Maildir and the session cannot open the private
+key (tried as their uids); uid 0 and uids below first_valid_uid never get
+a session; a missing imapsession is a clean BYE.
+"""
+import os
+import pwd
+import subprocess
+
+import pytest
+
+import facteur_harness as H
+from imapd_fixtures import (LOGIN_USER, Raw, imap,  # noqa: F401
+                            put_message)
+
+
+def can_open(uid, gid, path):
+    """Whether a process with uid/gid (no extra groups) can read path."""
+    r = subprocess.run(
+        ["/usr/bin/python3", "-c", "import sys; open(sys.argv[1], 'rb')",
+         path], user=uid, group=gid, extra_groups=[], capture_output=True,
+        cwd="/", timeout=60)
+    return r.returncode == 0
+
+
+def fd_targets(pid):
+    out = []
+    d = "/proc/%d/fd" % pid
+    for n in os.listdir(d):
+        try:
+            out.append(os.readlink(os.path.join(d, n)))
+        except OSError:
+            pass
+    return out
+
+
+def logged_in(imap, user="alice"):
+    r = Raw(imap.sport, tls=True, ca=imap.ca)
+    untagged, tagged = r.login(user)
+    return r, tagged
+
+
+@pytest.mark.root_only
+def test_process_identities(fct, imap):
+    name = put_message(fct, "alice", b"Subject: x\n\nbody\n", sub="cur")
+    r, tagged = logged_in(imap)
+    assert tagged.startswith(b"L OK")
+    r.cmd("SELECT INBOX")
+    (monitor,) = [p for p in imap.tls.pids() if H.alive(p)]
+    kids = H.children(monitor)
+    assert len(kids) == 2, kids
+    login_pw = pwd.getpwnam(LOGIN_USER)
+    alice = fct.user("alice")
+    by_uid = {H.proc_uids(k)[0]: k for k in kids}
+    assert set(by_uid) == {login_pw.pw_uid, alice.uid}
+    login, session = by_uid[login_pw.pw_uid], by_uid[alice.uid]
+
+    assert H.proc_uids(monitor) == (0, 0, 0, 0)
+    assert H.proc_uids(login) == (login_pw.pw_uid,) * 4
+    assert H.proc_uids(session) == (alice.uid,) * 4
+    assert os.readlink("/proc/%d/root" % login) == \
+        os.path.join(fct.root, "empty")
+    assert os.readlink("/proc/%d/root" % session) == "/"
+    assert os.readlink("/proc/%d/cwd" % session) == alice.home
+    assert os.readlink("/proc/%d/exe" % session) == \
+        fct.program("imapsession")
+
+    # only the login process holds the client socket; nobody the key
+    assert any(t.startswith("socket:") for t in fd_targets(login))
+    assert [os.readlink("/proc/%d/fd/%d" % (monitor, fd))
+            for fd in (0, 1)] == ["/dev/null"] * 2
+    key = fct.conf["tls_key_file"]
+    for pid in (login, session, monitor):
+        assert key not in fd_targets(pid)
+
+    # the session maps no TLS, PAM or crypt library
+    with open("/proc/%d/maps" % session) as f:
+        maps = f.read()
+    for lib in ("libssl", "libcrypto", "libpam", "libcrypt"):
+        assert lib not in maps, lib
+    with open("/proc/%d/status" % session) as f:
+        groups = [ln.split()[1:] for ln in f if ln.startswith("Groups:")]
+    assert groups == [[]] or groups == [[str(alice.gid)]], groups
+
+    # what each could open, tried with their ids
+    msg = os.path.join(fct.maildir("alice", "cur"), name)
+    assert not can_open(login_pw.pw_uid, login_pw.pw_gid, msg)
+    assert not can_open(alice.uid, alice.gid, key)
+    assert can_open(alice.uid, alice.gid, msg)
+    # the session's files are the owner's
+    st = os.stat(os.path.join(alice.home, "Maildir", "facteur-uidlist"))
+    assert (st.st_uid, st.st_mode & 0o777) == (alice.uid, 0o600)
+    r.cmd("LOGOUT")
+
+
+@pytest.mark.root_only
+@pytest.mark.facteur(extra_users={"zero": (0, 0), "low": (10, 10)})
+def test_low_uids_refused(fct, imap):
+    for u in ("zero", "low"):
+        os.makedirs(os.path.join(fct.home, u, "Maildir", "cur"),
+                    exist_ok=True)
+        r, tagged = logged_in(imap, u)
+        assert tagged.startswith(b"L NO [AUTHENTICATIONFAILED]"), (u, tagged)
+        r.close()
+
+
+def test_session_program_missing(fct, imap):
+    put_message(fct, "alice", b"Subject: x\n\nbody\n")
+    os.unlink(fct.program("imapsession"))
+    r = Raw(imap.sport, tls=True, ca=imap.ca)
+    r.send(b"L LOGIN alice secret-x\r\n")
+    assert r.line() == b"* BYE [UNAVAILABLE] cannot start the session"
+    assert r.eof()
+    assert "imapsession" in fct.log()
+    assert len(fct.maildir_files("alice", "new")) == 1
+
+
+def test_split_without_root(fct, imap):
+    """Whoever runs it, a login gives three processes."""
+    r, tagged = logged_in(imap)
+    assert tagged.startswith(b"L OK")
+    (monitor,) = [p for p in imap.tls.pids() if H.alive(p)]
+    assert len(H.children(monitor)) == 2
+    r.cmd("LOGOUT")
