@@ -16,6 +16,9 @@
  *   facteur-recent       the first UID that no session has shown as
  *                        \Recent yet (IMAP4rev1 only)
  *
+ * and in the Maildir itself, for all its folders: facteur-uidvalidity
+ * (the last UIDVALIDITY given) and facteur-subscriptions.
+ *
  * The system flags live in the file name's info ":2,DFRST" (Maildir), so
  * mutt, pop3d, deliver and Dovecot see the same flags.  A message's
  * unique name (the file name up to ':') never changes, whatever renames
@@ -44,6 +47,8 @@
 #define STORE_RECENT		"facteur-recent"	/* first UID not
 							   yet \Recent */
 #define STORE_SUBSCRIPTIONS	"facteur-subscriptions"
+#define STORE_UIDVALIDITY	"facteur-uidvalidity"	/* in the Maildir:
+							   the last given */
 #define STORE_MSGS_MAX		1000000	/* messages in one folder */
 #define STORE_KEYWORDS_MAX	26	/* letters a..z */
 #define STORE_KEYWORD_LEN	128	/* octets of a keyword */

@@ -18,6 +18,7 @@
  * A record cut short by a crash is ignored by readers and cut off by the
  * next append.
  */
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -211,16 +212,57 @@ uidlist_replace(struct folder *f, const struct buf *b)
 	return 0;
 }
 
+/*
+ * The next UIDVALIDITY of the user's Maildir: the time, but never one
+ * given before to any folder (STORE_UIDVALIDITY in the Maildir keeps the
+ * last, as Dovecot's dovecot-uidvalidity does), so that a folder made
+ * again under an old name, or a list rebuilt, never looks the same.
+ */
+static uint32_t
+uidlist_next_validity(struct folder *f)
+{
+	char		 b[16];
+	uint32_t	 v = (uint32_t)time(NULL), last = 0;
+	ssize_t		 n;
+	int		 rootfd, fd, i, own = 0;
+
+	if (v <= f->uidvalidity)
+		v = f->uidvalidity + 1;
+	if (f->name != NULL && strcmp(f->name, "INBOX") == 0)
+		rootfd = f->dirfd;
+	else if ((rootfd = openat(f->dirfd, "..", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1)
+		return v;
+	else
+		own = 1;
+	fd = openat(rootfd, STORE_UIDVALIDITY, O_RDWR | O_CREAT | O_CLOEXEC |
+	    O_NOFOLLOW, 0600);
+	if (fd != -1 && flock(fd, LOCK_EX) == 0 &&
+	    (n = pread(fd, b, sizeof(b) - 1, 0)) >= 0) {
+		for (i = 0; i < n && b[i] >= '0' && b[i] <= '9' &&
+		    last < 400000000U; i++)
+			last = last * 10 + (uint32_t)(b[i] - '0');
+		if (v <= last)
+			v = last + 1;
+		n = snprintf(b, sizeof(b), "%u", v);
+		/* A failed write costs little: the clock still moves on. */
+		if (ftruncate(fd, 0) == 0 && pwrite(fd, b, (size_t)n, 0) == n)
+			(void)fsync(fd);
+	}
+	if (fd != -1)
+		(void)close(fd);
+	if (own)
+		(void)close(rootfd);
+	return v;
+}
+
 int
 uidlist_create(struct folder *f)
 {
 	struct buf	 b;
-	uint32_t	 v = (uint32_t)time(NULL);
+	uint32_t	 v = uidlist_next_validity(f);
 	int		 r;
 
-	/* A new list must not reuse the UIDVALIDITY it replaces. */
-	if (v <= f->uidvalidity)
-		v = f->uidvalidity + 1;
 	buf_init(&b, 256);
 	r = buf_printf(&b, "F%c1%c%u%c1%c", 0, 0, v, 0, 0);
 	if (r == 0 && (r = uidlist_replace(f, &b)) == 0) {
