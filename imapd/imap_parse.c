@@ -254,9 +254,9 @@ parse_atom(struct parser *ps, struct imap_arg *a, unsigned depth)
 					/* A quoted field name: no escapes. */
 					for (q++; ps->t[q] != '"'; q++)
 						if (ps->t[q] == '\\' ||
-						    ps->t[q] == '\r' ||
-						    ps->t[q] == '\n' ||
-						    ps->t[q] == '\0')
+						    (unsigned char)ps->t[q] <
+						    0x20 || (unsigned char)
+						    ps->t[q] >= 0x7f)
 							return parse_fail(ps,
 							    "bad quoted name in "
 							    "section");

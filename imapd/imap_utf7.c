@@ -81,9 +81,9 @@ utf7_shift(const char *s, size_t n, char *out, size_t outlen, size_t *o)
 			high = 0;
 		} else if (unit >= 0xd800 && unit <= 0xdbff)
 			high = unit;
-		else if ((unit >= 0xdc00 && unit <= 0xdfff) ||
-		    (unit >= 0x20 && unit <= 0x7e))
-			return -1;	/* lone low surrogate; direct ASCII */
+		else if ((unit >= 0xdc00 && unit <= 0xdfff) || unit <= 0x7f)
+			return -1;	/* lone low surrogate; ASCII: direct,
+					   or a control no name may hold */
 		else if (put_utf8(unit, out, outlen, o) == -1)
 			return -1;
 	}

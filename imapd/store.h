@@ -199,6 +199,14 @@ struct uidlist_hdr {
 typedef int (*uidlist_cb)(void *arg, uint32_t uid, uint32_t savedate,
 	    const char *u, size_t ulen);
 /*
+ * Parses p[0..len), records of facteur-uidlist (the header first when
+ * header is set): whole records only, calling cb for each message
+ * record; *used gets the bytes of the whole records.  0; -2 when
+ * malformed (a bad field, UIDs not growing); -1 when cb failed.
+ */
+int	uidlist_parse(struct folder *, const char *p, size_t len, int header,
+	    uidlist_cb, void *arg, size_t *used);
+/*
  * Reads the records of facteur-uidlist from the folder's uoff (0: the
  * header too) to the end, calling cb for each; reloads from the start
  * when the file was replaced (*reloaded = 1).  0; -1 with errno (ENOENT:

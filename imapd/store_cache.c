@@ -51,9 +51,8 @@ cache_num(const char *s, size_t n)
 	return v;
 }
 
-/* Decodes a record's payload.  The unique name in *u; 0 or -1. */
-static int
-cache_decode(const char *p, size_t n, const char **u, size_t *ulen,
+int
+mcache_decode(const char *p, size_t n, const char **u, size_t *ulen,
     struct mcache_rec *r)
 {
 	const char	*v;
@@ -227,7 +226,7 @@ mcache_index(struct folder *f, size_t from)
 	}
 	while (pos < f->cache.maplen && netstring_decode(f->cache.map + pos,
 	    f->cache.maplen - pos, RECORD_MAX, &d, &dlen, &used) == 1) {
-		if (cache_decode(d, dlen, &u, &ulen, &r) == 0) {
+		if (mcache_decode(d, dlen, &u, &ulen, &r) == 0) {
 			h = 2166136261U;
 			for (k = 0; k < ulen; k++)
 				h = (h ^ (unsigned char)u[k]) * 16777619U;
@@ -268,7 +267,7 @@ mcache_get(const struct folder *f, size_t i, struct mcache_rec *r)
 	}
 	if (base == NULL || off >= len ||
 	    netstring_decode(base + off, len - off, RECORD_MAX, &d, &dlen,
-	    &used) != 1 || cache_decode(d, dlen, &u, &ulen, r) == -1)
+	    &used) != 1 || mcache_decode(d, dlen, &u, &ulen, r) == -1)
 		return 0;
 	return 1;
 }

@@ -50,6 +50,12 @@ struct mcache_rec {
 	size_t		 envlen, bslen, bodylen, searchlen;
 };
 
+/*
+ * Decodes a record's payload p[0..n): the unique name in *u, *ulen, the
+ * fields in *r (pointing into p).  0, or -1 when malformed.
+ */
+int	mcache_decode(const char *p, size_t n, const char **u, size_t *ulen,
+	    struct mcache_rec *r);
 /* Maps the folder's cache file (none is fine).  0, or -1. */
 int	mcache_load(struct folder *);
 /* Finds the records of messages from index `from` on.  0. */

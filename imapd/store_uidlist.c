@@ -57,11 +57,7 @@ uidlist_num(const char *s, size_t n, uint32_t *v)
 	return 0;
 }
 
-/*
- * Parses p[0..len): whole records only.  *used gets the bytes of the
- * complete records.  0, or -2 when malformed.
- */
-static int
+int
 uidlist_parse(struct folder *f, const char *p, size_t len, int header,
     uidlist_cb cb, void *arg, size_t *used)
 {
