@@ -355,9 +355,13 @@ imap_session_loop(struct imap_session *s)
 
 	while (!s->done) {
 		/* What this command learnt goes to the folder's cache. */
-		if (s->box.dirfd != -1 && s->box.cache.pending.len > 0 &&
-		    mcache_flush(&s->box) == -1)
-			log_warn("user=<%s>: cache of %s", s->user, s->box.name);
+		if (s->box.dirfd != -1) {
+			if (s->box.cache.pending.len > 0 &&
+			    mcache_flush(&s->box) == -1)
+				log_warn("user=<%s>: cache of %s", s->user,
+				    s->box.name);
+			mcache_release(&s->box);
+		}
 		if (lineio_flush(&s->io) == -1)
 			return -1;
 		s->tagged[0] = '\0';

@@ -58,9 +58,14 @@ struct msgdata {
 	struct mime_tree *tree;		/* of all, or of hdr alone */
 	int		 tree_full;
 	int		 learnt;	/* new fields for the cache */
-	unsigned	 learnt_str;	/* MCF_ENV, MCF_BS, MCF_BODY below */
+	unsigned	 learnt_str;	/* MCF_ENV, MCF_BS, MCF_BODY, MCF_SEARCH */
 	struct buf	 env, bs, body;
+	struct buf	 search;	/* the SEARCH fields, when known */
+	int		 search_ok;
 };
+
+/* The header fields SEARCH finds in facteur-cache (the common keys). */
+extern const char *const md_search_names[];
 
 /* imap_fetch.c: literals in a FETCH response */
 /* Sends what s->out holds, then "{n}" CRLF ("~{n}" for literal8). */
@@ -86,6 +91,12 @@ int	md_load(struct msgdata *);
 /* Sends wire bytes [off, off+len) of the message (raw from raw_off). */
 int	md_stream(struct msgdata *, uint64_t raw_off, uint64_t skip,
 	    uint64_t len);
+/*
+ * The values of the fields of md_search_names in md->search, as
+ * "name\0value\0..." (raw values, folds kept): from the cache, else from
+ * the header (and then remembered).  0, or -1.
+ */
+int	md_search_fields(struct msgdata *);
 /* The MIME tree of the message (full) or of its header alone. */
 int	md_tree(struct msgdata *, int full);
 /* Stores what was learnt in the folder's cache. */

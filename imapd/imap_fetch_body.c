@@ -14,12 +14,17 @@
 #include <unistd.h>
 
 #include "crlf.h"
+#include "header_scan.h"
 #include "imap_fetch.h"
 #include "maildir_name.h"
 #include "mime.h"
 #include "store_cache.h"
 
 #define READ_CHUNK	(64 * 1024)
+#define SEARCH_FIELDS_MAX	(256 * 1024)
+
+const char *const md_search_names[] = { "Subject", "From", "To", "Cc", "Bcc",
+	"Date", NULL };
 
 void
 md_init(struct msgdata *md, struct imap_session *s, size_t i)
@@ -35,6 +40,7 @@ md_init(struct msgdata *md, struct imap_session *s, size_t i)
 	buf_init(&md->env, MCACHE_FIELD_MAX);
 	buf_init(&md->bs, MCACHE_FIELD_MAX);
 	buf_init(&md->body, MCACHE_FIELD_MAX);
+	buf_init(&md->search, SEARCH_FIELDS_MAX);
 	if (mcache_get(md->f, i, &r) == 1) {
 		md->have = r.have & (MCF_RAW | MCF_WIRE | MCF_HDR | MCF_DATE);
 		md->raw = r.raw;
@@ -53,6 +59,7 @@ md_free(struct msgdata *md)
 	buf_free(&md->env);
 	buf_free(&md->bs);
 	buf_free(&md->body);
+	buf_free(&md->search);
 	if (md->tree != NULL)
 		mime_free(md->tree);
 	free(md->all);
@@ -125,6 +132,39 @@ md_sizes(struct msgdata *md)
 	return 0;
 }
 
+/*
+ * Scans p[0..n) for the empty line that ends a header, carrying the
+ * state across reads in *bol (0: inside a line, 1: at a line's start,
+ * 2: at a line's start after a CR).  Returns the bytes up to and with
+ * that line's LF (*done = 1), or n.
+ */
+static size_t
+header_end(const char *p, size_t n, int *bol, int *done)
+{
+	const char	*lf;
+	size_t		 k = 0;
+
+	while (k < n) {
+		if (*bol != 0) {
+			if (p[k] == '\n') {
+				*done = 1;
+				return k + 1;
+			}
+			if (p[k] == '\r' && *bol == 1) {
+				*bol = 2;
+				k++;
+				continue;
+			}
+			*bol = 0;
+		}
+		if ((lf = memchr(p + k, '\n', n - k)) == NULL)
+			return n;
+		k = (size_t)(lf - p) + 1;
+		*bol = 1;
+	}
+	return n;
+}
+
 /* Reads the header (through its blank line) in wire form into md->hdr. */
 int
 md_header(struct msgdata *md)
@@ -150,16 +190,7 @@ md_header(struct msgdata *md)
 		if (r == 0)
 			break;
 		/* The header ends at the first empty line (LF or CRLF). */
-		for (k = 0; k < (size_t)r && !done; k++) {
-			if (b[k] == '\n') {
-				if (bol != 0)
-					done = 1;
-				bol = 1;
-			} else if (b[k] == '\r' && bol == 1)
-				bol = 2;
-			else
-				bol = 0;
-		}
+		k = header_end(b, (size_t)r, &bol, &done);
 		if (crlf_convert(&c, b, k, 0, &md->hdr) == -1) {
 			/* Too large to hold: the header is what fits. */
 			errno = EFBIG;
@@ -310,9 +341,52 @@ md_remember(struct msgdata *md)
 		r.body = md->body.data;
 		r.bodylen = md->body.len;
 	}
+	if (md->learnt_str & MCF_SEARCH) {
+		r.have |= MCF_SEARCH;
+		r.search = md->search.data != NULL ? md->search.data : "";
+		r.searchlen = md->search.len;
+	}
 	(void)mcache_put(md->f, md->i, &r);
 	md->learnt = 0;
 	md->learnt_str = 0;
+}
+
+int
+md_search_fields(struct msgdata *md)
+{
+	struct mcache_rec	 r;
+	struct header_scan	 hs;
+	struct header_field	 hf;
+	size_t			 k;
+
+	if (md->search_ok)
+		return 0;
+	buf_reset(&md->search);
+	if (mcache_get(md->f, md->i, &r) == 1 && (r.have & MCF_SEARCH)) {
+		if (buf_append(&md->search, r.search, r.searchlen) == -1)
+			return -1;
+		md->search_ok = 1;
+		return 0;
+	}
+	if (md_header(md) == -1)
+		return -1;
+	header_scan_init(&hs, md->hdr.data != NULL ? md->hdr.data : "",
+	    md->hdr.len);
+	while (header_scan_next(&hs, &hf))
+		for (k = 0; md_search_names[k] != NULL; k++)
+			if (header_name_is(&hf, md_search_names[k])) {
+				if (buf_append_str(&md->search,
+				    md_search_names[k]) == -1 ||
+				    buf_putc(&md->search, 0) == -1 ||
+				    buf_append(&md->search, hf.value,
+				    hf.valuelen) == -1 ||
+				    buf_putc(&md->search, 0) == -1)
+					return -1;
+				break;
+			}
+	md->search_ok = 1;
+	md->learnt_str |= MCF_SEARCH;
+	return 0;
 }
 
 int

@@ -68,6 +68,8 @@ mime_fetch_structure(struct imap_session *s, struct msgdata *md,
 		    md->hdr.data != NULL ? md->hdr.data : "", md->hdr.len,
 		    0) == -1)
 			return -1;
+		/* The header is read: SEARCH's fields cost nothing more. */
+		(void)md_search_fields(md);
 	} else if (md_tree(md, 1) == -1 || imap_bodystructure_write(b,
 	    md->tree, md->tree->root, bit == MCF_BS, 0) == -1)
 		return -1;

@@ -30,7 +30,6 @@
 
 #define SEARCH_NODES_MAX	1024
 #define SEARCH_STRING_MAX	(64 * 1024)
-#define SEARCH_FIELDS_MAX	(256 * 1024)	/* the cached fields */
 #define SEARCH_TEXT_MAX		(64 * 1024 * 1024)	/* text held at once */
 
 enum skind {
@@ -68,12 +67,10 @@ struct sprog {
 struct sctx {
 	struct msgdata	 md;
 	int		 md_init;
-	int		 fields_ok;	/* fields holds the cached fields */
-	struct buf	 fields;	/* "name\0value\0..." */
+	int		 fields_ok;	/* md.search holds the fields */
 };
 
-static const char *const cached_fields[] = { "Subject", "From", "To", "Cc",
-	"Bcc", "Date", NULL };
+static const char *const *const cached_fields = md_search_names;
 
 /* "1-Feb-1994" (RFC 9051 date): yyyymmdd, or -1. */
 static long
@@ -381,7 +378,8 @@ search_key(struct sprog *p, const struct imap_arg **ap, int depth)
 		return id;
 	}
 	for (k = 0; cached_fields[k] != NULL; k++)
-		if (k != 5 && imap_arg_is(a, cached_fields[k])) {
+		if (strcmp(cached_fields[k], "Date") != 0 &&
+		    imap_arg_is(a, cached_fields[k])) {
 			if ((id = node_new(p, SK_HEADER)) == UINT32_MAX ||
 			    search_str(v, &p->n[id].str, &p->n[id].slen) == -1)
 				goto bad;
@@ -417,46 +415,17 @@ bad:
 	return UINT32_MAX;
 }
 
-/* The cached header fields of the message: "name\0value\0"... */
+/* The message's SEARCH fields (md_search_fields): 0 or -1. */
 static int
 sctx_fields(struct sprog *p, struct sctx *c, size_t i)
 {
-	struct mcache_rec	 r, add;
-	struct header_scan	 hs;
-	struct header_field	 hf;
-	size_t			 k;
-
+	(void)p;
+	(void)i;
 	if (c->fields_ok)
 		return 0;
-	if (mcache_get(&p->s->box, i, &r) == 1 && (r.have & MCF_SEARCH)) {
-		buf_reset(&c->fields);
-		if (buf_append(&c->fields, r.search, r.searchlen) == -1)
-			return -1;
-		c->fields_ok = 1;
-		return 0;
-	}
-	if (md_header(&c->md) == -1)
+	if (md_search_fields(&c->md) == -1)
 		return -1;
-	buf_reset(&c->fields);
-	header_scan_init(&hs, c->md.hdr.data, c->md.hdr.len);
-	while (header_scan_next(&hs, &hf))
-		for (k = 0; cached_fields[k] != NULL; k++)
-			if (header_name_is(&hf, cached_fields[k])) {
-				if (buf_append_str(&c->fields,
-				    cached_fields[k]) == -1 ||
-				    buf_putc(&c->fields, 0) == -1 ||
-				    buf_append(&c->fields, hf.value,
-				    hf.valuelen) == -1 ||
-				    buf_putc(&c->fields, 0) == -1)
-					return -1;
-				break;
-			}
 	c->fields_ok = 1;
-	memset(&add, 0, sizeof(add));
-	add.have = MCF_SEARCH;
-	add.search = c->fields.data != NULL ? c->fields.data : "";
-	add.searchlen = c->fields.len;
-	(void)mcache_put(&p->s->box, i, &add);
 	return 0;
 }
 
@@ -478,8 +447,8 @@ sctx_field_match(struct sprog *p, struct sctx *c, size_t i,
 	if (cached) {
 		if (sctx_fields(p, c, i) == -1)
 			return -1;
-		q = c->fields.data;
-		end = q + c->fields.len;
+		q = c->md.search.data;
+		end = q + c->md.search.len;
 		while (q != NULL && q < end) {
 			name = q;
 			if ((q = memchr(q, '\0', (size_t)(end - q))) == NULL)
@@ -780,7 +749,6 @@ cmd_search(struct imap_session *s)
 		return 0;
 	}
 	memset(&res, 0, sizeof(res));
-	buf_init(&c.fields, SEARCH_FIELDS_MAX);
 	for (i = 0; i < s->box.n; i++) {
 		if (s->box.msgs[i].state & MSGS_GONE)
 			continue;
@@ -804,7 +772,6 @@ cmd_search(struct imap_session *s)
 		if (s->box.cache.pending.len > MCACHE_FLUSH_AT)
 			(void)mcache_flush(&s->box);
 	}
-	buf_free(&c.fields);
 	search_free(p);
 	free(p);
 	imap_seq_normalize(&res);

@@ -92,6 +92,7 @@ struct mcache {
 	ino_t		 ino;
 	struct buf	 pending;	/* records to append */
 	size_t		 live;		/* bytes of records in use */
+	int		 loaded;	/* mapped and indexed once */
 };
 
 struct folder {

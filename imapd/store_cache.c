@@ -182,6 +182,7 @@ mcache_load(struct folder *f)
 	size_t	 good;
 	int	 fd, r;
 
+	f->cache.loaded = 1;
 	fd = openat(f->dirfd, STORE_CACHE, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd == -1)
 		return errno == ENOENT ? 0 : -1;
@@ -207,7 +208,7 @@ mcache_index(struct folder *f, size_t from)
 
 	for (i = from; i < f->n; i++)
 		f->msgs[i].cache = MCACHE_NONE;
-	if (from >= f->n || f->cache.map == NULL)
+	if (from >= f->n || f->cache.map == NULL || !f->cache.loaded)
 		return 0;
 	/* A small hash of the messages to index: unique name -> index. */
 	while (hcap < (f->n - from) * 2)
@@ -246,14 +247,37 @@ mcache_index(struct folder *f, size_t from)
 	return 0;
 }
 
+/* Maps and indexes the file at its first use in the session. */
+static void
+mcache_ensure(struct folder *f)
+{
+	if (f->cache.loaded)
+		return;
+	f->cache.loaded = 1;
+	if (mcache_load(f) == 0)
+		(void)mcache_index(f, 0);
+}
+
+void
+mcache_release(struct folder *f)
+{
+	/* The pages stay in the page cache; this process stops holding
+	   them, so an idle session costs no more for a big folder. */
+	if (f->cache.map != NULL)
+		(void)madvise((void *)f->cache.map, f->cache.maplen,
+		    MADV_DONTNEED);
+}
+
 int
-mcache_get(const struct folder *f, size_t i, struct mcache_rec *r)
+mcache_get(struct folder *f, size_t i, struct mcache_rec *r)
 {
 	const struct mcache	*c = &f->cache;
-	uint32_t		 off = f->msgs[i].cache;
+	uint32_t		 off;
 	const char		*base, *d, *u;
 	size_t			 len, dlen, used, ulen;
 
+	mcache_ensure(f);
+	off = f->msgs[i].cache;
 	memset(r, 0, sizeof(*r));
 	if (off == MCACHE_NONE)
 		return 0;
@@ -282,7 +306,7 @@ mcache_put(struct folder *f, size_t i, const struct mcache_rec *add)
 
 	if (f->cache.pending.len > MCACHE_PENDING_MAX - RECORD_MAX)
 		return -1;
-	(void)mcache_get(f, i, &r);
+	(void)mcache_get(f, i, &r);	/* loads the file first */
 	/* The merged record is built aside: r may point into pending. */
 	if (add->have & MCF_RAW)
 		r.raw = add->raw;
@@ -369,6 +393,7 @@ mcache_flush(struct folder *f)
 
 	if (c->pending.len == 0)
 		return 0;
+	mcache_ensure(f);
 	fd = openat(f->dirfd, STORE_CACHE, O_RDWR | O_CREAT | O_CLOEXEC |
 	    O_NOFOLLOW, 0600);
 	if (fd == -1)

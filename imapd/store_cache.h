@@ -11,8 +11,9 @@
  * Records are appended under flock(2) of the file; when most bytes are
  * records nobody uses, a session rewrites it (temporary file, rename).
  * A session maps the file read-only (shared with every other session of
- * the folder through the page cache) and keeps what it learns in memory
- * until it appends it, at the end of a command.
+ * the folder through the page cache) when it first needs it, lets the
+ * pages go at the end of each command, and keeps what it learns in
+ * memory until it appends it, at the end of the command.
  *
  * Keyed by unique name, a record stays valid whatever renames the file
  * (flags, new/ to cur/), since a Maildir file's content never changes; a
@@ -56,7 +57,11 @@ struct mcache_rec {
  */
 int	mcache_decode(const char *p, size_t n, const char **u, size_t *ulen,
 	    struct mcache_rec *r);
-/* Maps the folder's cache file (none is fine).  0, or -1. */
+/*
+ * Maps the folder's cache file (none is fine).  0, or -1.  mcache_get
+ * and mcache_put do it themselves the first time: a session that never
+ * asks for cached data never reads the file.
+ */
 int	mcache_load(struct folder *);
 /* Finds the records of messages from index `from` on.  0. */
 int	mcache_index(struct folder *, size_t from);
@@ -64,7 +69,13 @@ int	mcache_index(struct folder *, size_t from);
  * What is cached for message i: 1 with *r filled (pointers valid until
  * the next mcache_put, mcache_flush or sync), 0 when nothing is.
  */
-int	mcache_get(const struct folder *, size_t i, struct mcache_rec *r);
+int	mcache_get(struct folder *, size_t i, struct mcache_rec *r);
+/*
+ * Lets the pages of the mapping go from this process (they stay in the
+ * page cache): called when a command is done, so that an idle session
+ * holds none of a big folder's cache.
+ */
+void	mcache_release(struct folder *);
 /* Adds r's fields to message i's record (kept until mcache_flush). */
 int	mcache_put(struct folder *, size_t i, const struct mcache_rec *r);
 /* Appends what was learnt to the file and maps it again.  0 or -1. */

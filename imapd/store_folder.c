@@ -829,7 +829,6 @@ folder_open(struct folder *f, const char *name, const char *path,
 	if (keywords_load(f) == -1)
 		goto fail;
 	folder_watch(f);
-	(void)mcache_load(f);
 	if ((r = folder_sync(f)) != 0) {
 		if (r == 1)
 			errno = ESTALE;
