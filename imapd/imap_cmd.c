@@ -259,6 +259,20 @@ imap_updates(struct imap_session *s, int allow_expunge)
 			s->exists -= gone;
 		}
 	}
+	if (f->nkw != s->nkw_sent) {
+		/* New keywords: the flag lists first (RFC 9051 7.3.5). */
+		buf_reset(&s->out);
+		if (buf_append_str(&s->out, "* FLAGS ") == -1 ||
+		    resp_flag_list(s, &s->out, 0) == -1 ||
+		    (!f->readonly && (buf_append_str(&s->out,
+		    "\r\n* OK [PERMANENTFLAGS ") == -1 ||
+		    resp_flag_list(s, &s->out, 1) == -1 ||
+		    buf_append_str(&s->out, "] Flags permitted") == -1)) ||
+		    buf_append_str(&s->out, "\r\n") == -1 ||
+		    resp_send(s, &s->out) == -1)
+			return -1;
+		s->nkw_sent = f->nkw;
+	}
 	for (i = 0; i < f->n; i++)
 		if ((f->msgs[i].state & (MSGS_CHANGED | MSGS_GONE)) ==
 		    MSGS_CHANGED) {

@@ -26,7 +26,7 @@ select_close(struct imap_session *s)
 	s->box.dirfd = s->box.ifd = -1;
 	imap_seq_free(&s->saved);
 	s->saved_ok = 0;
-	s->exists = s->recent_sent = 0;
+	s->exists = s->recent_sent = s->nkw_sent = 0;
 	s->state = IMAP_AUTH;
 }
 
@@ -59,6 +59,7 @@ select_open(struct imap_session *s, int readonly)
 	s->state = IMAP_SELECTED;
 	s->exists = f->n;
 	s->recent_sent = f->recent;
+	s->nkw_sent = f->nkw;
 	buf_reset(&s->out);
 	if (buf_append_str(&s->out, "* FLAGS ") == -1 ||
 	    resp_flag_list(s, &s->out, 0) == -1 ||

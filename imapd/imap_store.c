@@ -170,6 +170,7 @@ cmd_store(struct imap_session *s)
 			imap_seq_free(&idx);
 			return -1;
 		}
+		s->nkw_sent = f->nkw;
 	}
 	for (k = 0; k < idx.n; k++)
 		for (i = idx.r[k].lo; ; i++) {

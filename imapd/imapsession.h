@@ -48,6 +48,7 @@ struct imap_session {
 	struct folder	 box;
 	size_t		 exists;	/* EXISTS last announced */
 	size_t		 recent_sent;	/* RECENT last announced */
+	size_t		 nkw_sent;	/* keywords in the last FLAGS */
 	struct imap_seq	 saved;		/* SEARCHRES "$", as UIDs */
 	int		 saved_ok;	/* a SAVE happened in this mailbox */
 

@@ -758,6 +758,12 @@ folder_sync(struct folder *f)
 		    0;
 	scan_free(&s);
 
+	/* Letters another session named since: their names, read again. */
+	for (i = 0; i < f->n; i++)
+		if (f->msgs[i].kw >> f->nkw) {
+			(void)keywords_load(f);
+			break;
+		}
 	if (!f->readonly)
 		for (i = 0; i < f->n; i++)
 			if (f->msgs[i].state & MSGS_NEW)

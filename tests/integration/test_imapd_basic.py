@@ -416,3 +416,61 @@ def test_pipelined_after_login(fct, imap):
     tags = [ln.split()[0] for ln in out if not ln.startswith(b"*")]
     assert tags == [b"L", b"a", b"b", b"c"], out
     assert b"* 1 FETCH (UID 1)" in out
+
+
+def test_large_append(fct, imap):
+    """An APPEND literal over 64 kB goes through a spool file, both as a
+    synchronizing literal and as a non-synchronizing one."""
+    body = b"".join(b"line %06d of a large message\r\n" % i
+                    for i in range(40000))
+    m = b"Subject: large\r\n\r\n" + body
+    r = Raw(imap.sport, tls=True, ca=imap.ca)
+    r.login()
+    r.send(b"a APPEND INBOX {%d}\r\n" % len(m))
+    assert r.line() == b"+ OK"
+    r.send(m + b"\r\n")
+    untagged, tagged = r.until(b"a")
+    assert tagged.startswith(b"a OK [APPENDUID ")
+    r.send(b"b APPEND INBOX (\\Seen) {%d+}\r\n" % len(m) + m + b"\r\n")
+    untagged, tagged = r.until(b"b")
+    assert tagged.startswith(b"b OK [APPENDUID ")
+    stored = fct.messages("alice", "cur")
+    assert stored == [m.replace(b"\r\n", b"\n")] * 2
+    untagged, tagged = r.cmd("SELECT INBOX", tag=b"c")
+    untagged, tagged = r.cmd("FETCH 2 (RFC822.SIZE)", tag=b"d")
+    assert untagged == [b"* 2 FETCH (RFC822.SIZE %d)" % len(m)]
+    untagged, tagged = r.cmd("STATUS INBOX (SIZE)", tag=b"e")
+    assert untagged == [b'* STATUS "INBOX" (SIZE %d)' % (2 * len(m))]
+    r.close()
+
+
+def test_keywords_between_sessions(fct, imap):
+    put_message(fct, "alice", msg(b"one"))
+    a, b = client(imap), client(imap)
+    a.select("INBOX")
+    b.select("INBOX")
+    a.store("1", "+FLAGS", "(Project-X)")
+    b.untagged_responses.clear()
+    b.noop()
+    flags = b.untagged_responses.get("FLAGS", [])
+    assert flags and b"Project-X" in flags[-1], b.untagged_responses
+    assert any(b"FLAGS (\\Recent Project-X)" in x or
+               b"Project-X" in x for x in b.untagged_responses["FETCH"])
+    typ, data = b.fetch("1", "(FLAGS)")
+    assert b"Project-X" in data[0]
+    a.logout()
+    b.logout()
+
+
+def test_uidvalidity_of_a_new_folder(fct, imap):
+    c = client(imap)
+    c.create("Box")
+    c.select("Box")
+    v1 = c.untagged_responses["UIDVALIDITY"][0]
+    c.close()
+    c.delete("Box")
+    c.create("Box")
+    c.select("Box")
+    v2 = c.untagged_responses["UIDVALIDITY"][-1]
+    assert v1 != v2
+    c.logout()
