@@ -272,6 +272,41 @@ fields_add(const char *hdr, size_t len, const struct imap_section *sec,
 }
 
 int
+imap_section_is_top(const struct imap_section *sec)
+{
+	return sec->nparts == 0;
+}
+
+int
+imap_section_find_top(const char *msg, size_t len,
+    const struct imap_section *sec, struct imap_section_result *res)
+{
+	size_t	hl;
+	int	r;
+
+	memset(res, 0, sizeof(*res));
+	if (sec->nparts != 0)
+		return 0;
+	hl = sec->kind == IMAP_SECTION_ALL ? len : mime_header_len(msg, len);
+	switch (sec->kind) {
+	case IMAP_SECTION_ALL:
+	case IMAP_SECTION_HEADER:
+		r = seg_add(res, msg, hl);
+		break;
+	case IMAP_SECTION_TEXT:
+		r = seg_add(res, msg + hl, len - hl);
+		break;
+	case IMAP_SECTION_FIELDS:
+	case IMAP_SECTION_FIELDS_NOT:
+		r = fields_add(msg, hl, sec, res);
+		break;
+	default:
+		return 0;
+	}
+	return r == -1 ? -1 : 1;
+}
+
+int
 imap_section_find(const struct mime_tree *t, const struct imap_section *sec,
     struct imap_section_result *res)
 {

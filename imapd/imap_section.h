@@ -91,6 +91,17 @@ int	imap_section_find(const struct mime_tree *t,
 void	imap_section_result_free(struct imap_section_result *);
 
 /*
+ * A section without part numbers (BODY[], HEADER, HEADER.FIELDS[.NOT],
+ * TEXT: what clients fetch for every message of a folder) needs no tree:
+ * imap_section_find_top serves it from the message alone, reading no
+ * further than its header.  1 if sec is such a section.
+ */
+int	imap_section_is_top(const struct imap_section *sec);
+/* As imap_section_find, for such a section, on msg[0..len). */
+int	imap_section_find_top(const char *msg, size_t len,
+	    const struct imap_section *sec, struct imap_section_result *res);
+
+/*
  * Appends octets [off, off + count) of the result (clipped to its size:
  * <partial> past the end is empty) to out; 0, or -1 (out full).
  */

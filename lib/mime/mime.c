@@ -175,13 +175,22 @@ parts_close(struct parser *ps, struct mime_part *stop, size_t end,
 			}
 		}
 		/*
-		 * A body that ends before it starts (a header's empty line
-		 * right before the delimiter) is empty, and the parts around
-		 * it end where it starts, not before.
+		 * A body that ends before it starts: the header's empty line
+		 * was the line end before the delimiter, which belongs to the
+		 * delimiter, so the header ends before it and the body is
+		 * empty (as Dovecot has it).  An encapsulated message already
+		 * placed after that line keeps it: then the parts around end
+		 * where the body starts, not before.
 		 */
 		if (end < p->body_off) {
-			end = p->body_off;
-			end_lines = p->body_lines;
+			if (p->child == NULL && end >= p->hdr_off) {
+				p->hdr_len = end - p->hdr_off;
+				p->body_off = end;
+				p->body_lines = end_lines;
+			} else {
+				end = p->body_off;
+				end_lines = p->body_lines;
+			}
 		}
 		p->body_len = end - p->body_off;
 		p->body_lines = end_lines - p->body_lines;
@@ -278,7 +287,8 @@ parse(struct parser *ps)
 			next = ps->n;
 			next_lines = ps->lines;
 		}
-		if (ps->nb > 0 && len >= 2 && s[pos] == '-' && s[pos + 1] == '-') {
+		if (ps->nb > 0 && len >= 2 && s[pos] == '-' &&
+		    s[pos + 1] == '-') {
 			for (i = ps->nb; i-- > 0;) {
 				kind = boundary_match(&ps->stack[i], s + pos,
 				    len);

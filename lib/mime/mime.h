@@ -23,15 +23,21 @@
  *  - No Content-Type, or one that is not `type/subtype` of tokens: the
  *    default, text/plain; charset=us-ascii (RFC 2045 5.2), and
  *    message/rfc822 for a body part of multipart/digest (RFC 2046 5.1.5).
- *    MIME-Version is not required (mailers forget it; Dovecot doesn't
- *    require it either).  The first of repeated fields counts.
+ *    A message's header (the root's, or an encapsulated message's)
+ *    without MIME-Version is MIME only if it has a Content-Type (mailers
+ *    forget MIME-Version; Dovecot has the same rule): otherwise its
+ *    Content-Transfer-Encoding and the rest are not read.  The first of
+ *    repeated fields counts.
  *  - A delimiter line is "--" boundary, optionally "--" (the close
  *    delimiter), then only blanks; it ends the part before it, whose
  *    body stops before the line end that precedes the delimiter (RFC 2046
  *    5.1.1).  Boundaries are tried innermost first, then outward, so an
  *    outer delimiter also ends unterminated inner multiparts.  A missing
  *    close delimiter ends at the end of the enclosing part (MIME_F_NO_END).
- *  - A part header cut off by a delimiter line ends there (empty body).
+ *  - A part header cut off by a delimiter line ends there (empty body),
+ *    and so does one whose empty line is the line end before a delimiter
+ *    (that line end is the delimiter's): its range then has no empty
+ *    line, as Dovecot has it.
  *  - A multipart with no boundary parameter, or in which no body part was
  *    found, gets one empty text/plain child (MIME_F_SYNTHETIC), as
  *    Dovecot does, so that its BODYSTRUCTURE has the one body IMAP's
@@ -175,7 +181,8 @@ struct mime_tree {
 	const char		*msg;		/* the input, not copied */
 	size_t			 len;
 	struct mime_part	*root;
-	size_t			 nparts;	/* synthetic parts included */
+	size_t			 nparts;	/* synthetic parts included:
+						 * at most 2 * MIME_PARTS_MAX */
 	unsigned		 limits;
 	struct mime_arena	*arena;		/* private */
 };

@@ -134,8 +134,8 @@ mime_qp_init(struct mime_qp *q, unsigned flags)
 	q->nblank = 0;
 }
 
-static int
-hexval(int c)
+int
+mime_hexval(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -144,6 +144,32 @@ hexval(int c)
 	if (c >= 'a' && c <= 'f')
 		return c - 'a' + 10;
 	return -1;
+}
+
+int
+mime_unescape_hex(const char *s, size_t n, int esc, int underscore,
+    struct buf *out)
+{
+	size_t	i, run = 0;
+	int	h, l;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] == '_' && underscore) {
+			if (buf_append(out, s + run, i - run) == -1 ||
+			    buf_putc(out, ' ') == -1)
+				return -1;
+			run = i + 1;
+		} else if (s[i] == esc && n - i >= 3 &&
+		    (h = mime_hexval((unsigned char)s[i + 1])) >= 0 &&
+		    (l = mime_hexval((unsigned char)s[i + 2])) >= 0) {
+			if (buf_append(out, s + run, i - run) == -1 ||
+			    buf_putc(out, h << 4 | l) == -1)
+				return -1;
+			i += 2;
+			run = i + 1;
+		}
+	}
+	return buf_append(out, s + run, n - run);
 }
 
 static int
@@ -180,6 +206,18 @@ qp_text(struct mime_qp *q, int c, struct buf *out)
 	return buf_putc(out, c) == -1 ? MIME_DECODE_EFULL : 0;
 }
 
+/* Byte c after a bad escape or a false soft break: read as if anew. */
+static int
+qp_restart(struct mime_qp *q, int c, struct buf *out)
+{
+	q->state = 0;
+	if (c == '=') {
+		q->state = 1;
+		return 0;
+	}
+	return qp_text(q, c, out);
+}
+
 int
 mime_qp_decode(struct mime_qp *q, const char *in, size_t n, struct buf *out)
 {
@@ -201,7 +239,7 @@ mime_qp_decode(struct mime_qp *q, const char *in, size_t n, struct buf *out)
 				return r;
 			continue;
 		case 1:
-			if (hexval(c) >= 0) {
+			if (mime_hexval(c) >= 0) {
 				q->hex1 = (char)c;
 				q->state = 2;
 				continue;
@@ -216,16 +254,13 @@ mime_qp_decode(struct mime_qp *q, const char *in, size_t n, struct buf *out)
 				return r;
 			if (buf_putc(out, '=') == -1)
 				return MIME_DECODE_EFULL;
-			q->state = 0;
-			if (c != '=') {
-				if ((r = qp_text(q, c, out)) != 0)
-					return r;
-			} else
-				q->state = 1;
+			if ((r = qp_restart(q, c, out)) != 0)
+				return r;
 			continue;
 		case 2:
-			if ((h = hexval(c)) >= 0) {
-				if (buf_putc(out, hexval(q->hex1) << 4 | h) == -1)
+			if ((h = mime_hexval(c)) >= 0) {
+				h |= mime_hexval(q->hex1) << 4;
+				if (buf_putc(out, h) == -1)
 					return MIME_DECODE_EFULL;
 				q->state = 0;
 				continue;
@@ -235,10 +270,7 @@ mime_qp_decode(struct mime_qp *q, const char *in, size_t n, struct buf *out)
 			if (buf_putc(out, '=') == -1 ||
 			    buf_putc(out, q->hex1) == -1)
 				return MIME_DECODE_EFULL;
-			q->state = 0;
-			if (c == '=')
-				q->state = 1;
-			else if ((r = qp_text(q, c, out)) != 0)
+			if ((r = qp_restart(q, c, out)) != 0)
 				return r;
 			continue;
 		case 3:
@@ -247,12 +279,8 @@ mime_qp_decode(struct mime_qp *q, const char *in, size_t n, struct buf *out)
 				q->state = 0;
 			else if (c != ' ' && c != '\t' && c != '\r') {
 				/* Not a soft break after all: text. */
-				if ((r = qp_bad(q)) != 0)
-					return r;
-				q->state = 0;
-				if (c == '=')
-					q->state = 1;
-				else if ((r = qp_text(q, c, out)) != 0)
+				if ((r = qp_bad(q)) != 0 ||
+				    (r = qp_restart(q, c, out)) != 0)
 					return r;
 			}
 			continue;

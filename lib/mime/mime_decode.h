@@ -62,6 +62,17 @@ int	mime_qp_decode(struct mime_qp *, const char *in, size_t n,
 	    struct buf *out);
 int	mime_qp_end(struct mime_qp *, struct buf *out);
 
+/* The value of a hex digit (either case), or -1. */
+int	mime_hexval(int c);
+/*
+ * Appends s[0..n) with each `esc` followed by two hex digits decoded (an
+ * escape that is not one stays as written), and with '_' as a blank when
+ * underscore is set: RFC 2231's %XX (esc '%') and RFC 2047's Q encoding
+ * (esc '=', underscore).  0, or -1 (out full).
+ */
+int	mime_unescape_hex(const char *s, size_t n, int esc, int underscore,
+	    struct buf *out);
+
 /*
  * Appends the body of part p of tree t, decoded by its
  * Content-Transfer-Encoding (7bit, 8bit and binary as they are), to out.

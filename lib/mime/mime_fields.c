@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "charset.h"
 #include "header_scan.h"
+#include "mime_decode.h"
 #include "mime_int.h"
 #include "utf8.h"
 
@@ -248,37 +249,6 @@ is_attr_char(int c)
 	return is_token(c) && c != '*' && c != '\'' && c != '%';
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c |= 0x20;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-/* Decodes %XX of an extended value (bad escapes stay as written). */
-static int
-pct_decode(const char *s, size_t n, struct buf *out)
-{
-	size_t	i;
-	int	h, l;
-
-	for (i = 0; i < n; i++) {
-		if (s[i] == '%' && n - i >= 3 &&
-		    (h = hexval((unsigned char)s[i + 1])) >= 0 &&
-		    (l = hexval((unsigned char)s[i + 2])) >= 0) {
-			if (buf_putc(out, h << 4 | l) == -1)
-				return -1;
-			i += 2;
-		} else if (buf_putc(out, (unsigned char)s[i]) == -1)
-			return -1;
-	}
-	return 0;
-}
-
 /* The UTF-8 form of an extended value charset'language'text. */
 static int
 extended_utf8(struct mime_tree *t, struct mime_str v, struct mime_str *u)
@@ -295,7 +265,7 @@ extended_utf8(struct mime_tree *t, struct mime_str v, struct mime_str *u)
 	tlen = v.len - (size_t)(text - v.p);
 	buf_init(&raw, v.len + 1);
 	buf_init(&dec, 4 * v.len + 16);
-	if (pct_decode(text, tlen, &raw) == -1)
+	if (mime_unescape_hex(text, tlen, '%', 0, &raw) == -1)
 		goto out;
 	if (q2 == NULL || q1 == v.p ||
 	    charset_to_utf8(v.p, (size_t)(q1 - v.p), raw.data == NULL ? "" :
@@ -558,7 +528,10 @@ language(struct mime_tree *t, struct mime_part *p, const char *s, size_t n)
 	return 0;
 }
 
-enum { F_TYPE, F_CTE, F_ID, F_DESC, F_DISP, F_LANG, F_LOC, F_MD5, F_COUNT };
+enum {
+	F_TYPE, F_CTE, F_ID, F_DESC, F_DISP, F_LANG, F_LOC, F_MD5, F_COUNT,
+	F_VERSION = F_COUNT
+};
 
 static int
 field_which(const struct header_field *f)
@@ -569,6 +542,8 @@ field_which(const struct header_field *f)
 	};
 	size_t	k, l;
 
+	if (f->namelen == 12 && strncasecmp(f->name, "mime-version", 12) == 0)
+		return F_VERSION;
 	if (f->namelen < 9 || strncasecmp(f->name, "content-", 8) != 0)
 		return -1;
 	for (k = 0; k < F_COUNT; k++) {
@@ -580,18 +555,46 @@ field_which(const struct header_field *f)
 	return -1;
 }
 
+static int
+field_read(struct mime_tree *t, struct mime_part *p, int k,
+    const struct header_field *f, int digest_child)
+{
+	switch (k) {
+	case F_TYPE:
+		return content_type(t, p, f->value, f->valuelen, digest_child);
+	case F_CTE:
+		transfer_encoding(p, f->value, f->valuelen);
+		return 0;
+	case F_ID:
+		return text_value(t, f->value, f->valuelen, &p->id);
+	case F_DESC:
+		return text_value(t, f->value, f->valuelen, &p->description);
+	case F_DISP:
+		return disposition(t, p, f->value, f->valuelen);
+	case F_LANG:
+		return language(t, p, f->value, f->valuelen);
+	case F_LOC:
+		return text_value(t, f->value, f->valuelen, &p->location);
+	case F_MD5:
+		return text_value(t, f->value, f->valuelen, &p->md5);
+	}
+	return 0;
+}
+
 int
 mime_fields_read(struct mime_tree *t, struct mime_part *p, int digest_child)
 {
 	struct header_scan	 hs;
-	struct header_field	 f;
+	struct header_field	 f, first[F_COUNT];
 	const char		*h = t->msg + p->hdr_off;
 	unsigned		 seen = 0;
-	int			 k, r = 0;
+	int			 k, r = 0, message;
 
+	/* A message's header, not a body part's: MIME only if it says so. */
+	message = p->parent == NULL || (p->parent->flags & MIME_F_MESSAGE);
 	mime_fields_default(p, digest_child);
 	header_scan_init(&hs, h, p->hdr_len);
-	while (r == 0 && header_scan_next(&hs, &f)) {
+	while (header_scan_next(&hs, &f)) {
 		if ((size_t)(f.value + f.valuelen - h) > MIME_HEADER_MAX) {
 			p->flags |= MIME_F_HEADER_LIMIT;
 			t->limits |= MIME_LIMIT_HEADER;
@@ -600,35 +603,14 @@ mime_fields_read(struct mime_tree *t, struct mime_part *p, int digest_child)
 		if ((k = field_which(&f)) < 0 || (seen & (1u << k)))
 			continue;
 		seen |= 1u << k;
-		switch (k) {
-		case F_TYPE:
-			r = content_type(t, p, f.value, f.valuelen,
-			    digest_child);
-			break;
-		case F_CTE:
-			transfer_encoding(p, f.value, f.valuelen);
-			break;
-		case F_ID:
-			r = text_value(t, f.value, f.valuelen, &p->id);
-			break;
-		case F_DESC:
-			r = text_value(t, f.value, f.valuelen,
-			    &p->description);
-			break;
-		case F_DISP:
-			r = disposition(t, p, f.value, f.valuelen);
-			break;
-		case F_LANG:
-			r = language(t, p, f.value, f.valuelen);
-			break;
-		case F_LOC:
-			r = text_value(t, f.value, f.valuelen, &p->location);
-			break;
-		case F_MD5:
-			r = text_value(t, f.value, f.valuelen, &p->md5);
-			break;
-		}
+		if (k < F_COUNT)
+			first[k] = f;
 	}
+	if (message && (seen & (1u << F_TYPE | 1u << F_VERSION)) == 0)
+		return 0;
+	for (k = 0; r == 0 && k < F_COUNT; k++)
+		if (seen & (1u << k))
+			r = field_read(t, p, k, &first[k], digest_child);
 	return r;
 }
 

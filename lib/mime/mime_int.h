@@ -28,9 +28,12 @@ char			*mime_arena_dup(struct mime_arena *, const char *p,
  * Reads the MIME fields of p's header section (p->hdr_off, p->hdr_len)
  * into p: Content-Type (or the default, digest_child saying the part is
  * a body part of multipart/digest), Content-Transfer-Encoding, -ID,
- * -Description, -MD5, -Location, -Disposition, -Language.  Returns 0, or
- * -1 when memory ran out.  Sets MIME_F_HEADER_LIMIT and MIME_LIMIT_*
- * bits in tree->limits as it finds them.
+ * -Description, -MD5, -Location, -Disposition, -Language.  The header
+ * of a message (the root, or one a message/rfc822 part holds) that has
+ * neither MIME-Version nor Content-Type is not MIME (RFC 2045 4, relaxed
+ * for Content-Type as Dovecot does): its other Content-* fields are not
+ * read.  Returns 0, or -1 when memory ran out.  Sets MIME_F_HEADER_LIMIT
+ * and MIME_LIMIT_* bits in tree->limits as it finds them.
  */
 int	mime_fields_read(struct mime_tree *, struct mime_part *,
 	    int digest_child);

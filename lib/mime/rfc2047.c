@@ -65,24 +65,11 @@ word_parse(const char *s, size_t n, struct word *w)
 	return w->cslen > 0;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c |= 0x20;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* The bytes of an encoded word's text. */
 static int
 word_bytes(const struct word *w, struct buf *out)
 {
 	struct mime_b64	b;
-	size_t		i;
-	int		h, l;
 
 	if (w->enc == 'B') {
 		mime_b64_init(&b, 0);
@@ -91,20 +78,7 @@ word_bytes(const struct word *w, struct buf *out)
 			return -1;
 		return 0;
 	}
-	for (i = 0; i < w->tlen; i++) {
-		if (w->text[i] == '_') {
-			if (buf_putc(out, ' ') == -1)
-				return -1;
-		} else if (w->text[i] == '=' && w->tlen - i >= 3 &&
-		    (h = hexval((unsigned char)w->text[i + 1])) >= 0 &&
-		    (l = hexval((unsigned char)w->text[i + 2])) >= 0) {
-			if (buf_putc(out, h << 4 | l) == -1)
-				return -1;
-			i += 2;
-		} else if (buf_putc(out, (unsigned char)w->text[i]) == -1)
-			return -1;
-	}
-	return 0;
+	return mime_unescape_hex(w->text, w->tlen, '=', 1, out);
 }
 
 static int
@@ -161,8 +135,8 @@ rfc2047_decode(const char *in, size_t n, struct buf *out)
 			continue;
 		}
 		/* Text before the word; mere blanks after a word are dropped. */
-		for (blanks = text; blanks < i && is_fws((unsigned char)in[blanks]);
-		    blanks++)
+		for (blanks = text; blanks < i &&
+		    is_fws((unsigned char)in[blanks]); blanks++)
 			;
 		if (!(after_word && blanks == i)) {
 			if (run_flush(&r, out) == -1 ||

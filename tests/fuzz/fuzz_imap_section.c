@@ -3,7 +3,8 @@
  * (up to the first NUL) and a message (the rest).  Checks that a parsed
  * section has its limits, that what it finds is segments inside the
  * message (or the CRLF that ends HEADER.FIELDS) adding up to the size,
- * and that partial copies give exactly the clipped byte counts.
+ * that partial copies give exactly the clipped byte counts, and that a
+ * section without part numbers gives the same bytes without a tree.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -65,6 +66,25 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 		    (res.size - off < 5 ? res.size - off : 5)))
 			abort();
 		buf_free(&out);
+	}
+	/* Without a tree, the same bytes. */
+	if (imap_section_is_top(&sec)) {
+		struct imap_section_result	top;
+		struct buf			a, b;
+
+		if (imap_section_find_top(msg, mlen, &sec, &top) != r ||
+		    top.size != res.size)
+			abort();
+		buf_init(&a, res.size + 1);
+		buf_init(&b, res.size + 1);
+		if (imap_section_copy(&res, 0, SIZE_MAX, &a) == -1 ||
+		    imap_section_copy(&top, 0, SIZE_MAX, &b) == -1 ||
+		    a.len != b.len || (a.len > 0 &&
+		    memcmp(a.data, b.data, a.len) != 0))
+			abort();
+		buf_free(&a);
+		buf_free(&b);
+		imap_section_result_free(&top);
 	}
 	imap_section_result_free(&res);
 	mime_free(t);

@@ -46,7 +46,8 @@ imap_wellformed(const char *s, size_t n, int utf8)
 			for (q = i + 1; q < n && s[q] != '"'; q++) {
 				if (s[q] == '\\') {
 					q++;
-					if (q >= n || (s[q] != '"' && s[q] != '\\'))
+					if (q >= n ||
+					    (s[q] != '"' && s[q] != '\\'))
 						return -1;
 				} else if (s[q] == '\r' || s[q] == '\n')
 					return -1;

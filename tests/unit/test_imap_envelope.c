@@ -127,7 +127,8 @@ test_addresses(void **state)
 	(void)state;
 	check_addr("\"Joe Q. Public\" <john.q.public@example.com>",
 	    "((\"Joe Q. Public\" NIL \"john.q.public\" \"example.com\"))");
-	check_addr("Joe Q. Public <j@x>", "((\"Joe Q. Public\" NIL \"j\" \"x\"))");
+	check_addr("Joe Q. Public <j@x>",
+	    "((\"Joe Q. Public\" NIL \"j\" \"x\"))");
 	check_addr("Pete(A nice \\) chap) <pete(his account)@silly.test(his "
 	    "host)>", "((\"Pete\" NIL \"pete\" \"silly.test\"))");
 	check_addr("jdoe@one.test (John Doe)",

@@ -286,6 +286,52 @@ test_bad_sections(void **state)
 }
 
 static void
+test_top_without_tree(void **state)
+{
+	static const char *const secs[] = {
+		"", "HEADER", "TEXT", "HEADER.FIELDS (content-type x)",
+		"HEADER.FIELDS.NOT (Content-Type)", "1", "2.HEADER",
+	};
+	struct imap_section		 s;
+	struct imap_section_result	 a, b;
+	struct mime_tree		*t;
+	struct buf			 w, x, y;
+	const char			*why;
+	size_t				 i;
+	int				 ra, rb;
+
+	(void)state;
+	assert_int_equal(fixture_wire(stored, sizeof(stored) - 1, &w), 0);
+	assert_non_null(t = mime_parse(w.data, w.len));
+	for (i = 0; i < sizeof(secs) / sizeof(secs[0]); i++) {
+		assert_int_equal(imap_section_parse(secs[i], strlen(secs[i]),
+		    0, &s, &why), 0);
+		ra = imap_section_find(t, &s, &a);
+		rb = imap_section_find_top(w.data, w.len, &s, &b);
+		if (!imap_section_is_top(&s)) {
+			assert_int_equal(rb, 0);
+			imap_section_result_free(&a);
+			imap_section_result_free(&b);
+			continue;
+		}
+		assert_int_equal(ra, 1);
+		assert_int_equal(rb, 1);
+		buf_init(&x, 1 << 20);
+		buf_init(&y, 1 << 20);
+		assert_int_equal(imap_section_copy(&a, 0, SIZE_MAX, &x), 0);
+		assert_int_equal(imap_section_copy(&b, 0, SIZE_MAX, &y), 0);
+		assert_int_equal(x.len, y.len);
+		assert_memory_equal(x.data, y.data, x.len);
+		buf_free(&x);
+		buf_free(&y);
+		imap_section_result_free(&a);
+		imap_section_result_free(&b);
+	}
+	mime_free(t);
+	buf_free(&w);
+}
+
+static void
 test_binary(void **state)
 {
 	static const char	 msg[] =
@@ -380,6 +426,7 @@ main(void)
 		cmocka_unit_test(test_single_part_messages),
 		cmocka_unit_test(test_partial),
 		cmocka_unit_test(test_bad_sections),
+		cmocka_unit_test(test_top_without_tree),
 		cmocka_unit_test(test_binary),
 		cmocka_unit_test(test_deep_part_numbers),
 	};

@@ -282,13 +282,16 @@ test_message_header_then_delimiter(void **state)
 	const struct mime_part	*m;
 
 	(void)state;
-	/* The inner header's empty line is also the CRLF before "--b--". */
+	/*
+	 * The inner header's empty line is the CRLF before "--b--", which
+	 * is the delimiter's: the inner message is its header line alone.
+	 */
 	t = parse_ok(S(msg));
 	m = t->root->child;
-	assert_int_equal(m->child->hdr_len, 14);
+	assert_int_equal(m->child->hdr_len, 12);
 	assert_int_equal(m->child->body_len, 0);
-	assert_int_equal(m->body_len, 14);
-	assert_int_equal(m->body_lines, 2);
+	assert_int_equal(m->body_len, 12);
+	assert_int_equal(m->body_lines, 1);
 	mime_free(t);
 }
 
@@ -432,6 +435,37 @@ test_fields(void **state)
 	assert_str(p->location, "http://example.org/x");
 	assert_str(p->md5, "Q2hlY2sgSW50ZWdyaXR5IQ==");
 	assert_null(mime_param_find(p->params, "junk"));
+	mime_free(t);
+}
+
+static void
+test_mime_version(void **state)
+{
+	struct mime_tree	*t;
+
+	(void)state;
+	/* Neither MIME-Version nor Content-Type: not MIME. */
+	t = parse_ok(S("Content-Transfer-Encoding: base64\n"
+	    "Content-Disposition: inline\n\nQUJD\n"));
+	assert_int_equal(t->root->cte, MIME_CTE_7BIT);
+	assert_null(t->root->cte_name.p);
+	assert_null(t->root->disposition.p);
+	mime_free(t);
+	t = parse_ok(S("Content-Transfer-Encoding: base64\n"
+	    "MIME-Version: 1.0\n\nQUJD\n"));
+	assert_int_equal(t->root->cte, MIME_CTE_BASE64);
+	mime_free(t);
+	t = parse_ok(S("Content-Transfer-Encoding: base64\n"
+	    "Content-Type: text/plain\n\nQUJD\n"));
+	assert_int_equal(t->root->cte, MIME_CTE_BASE64);
+	mime_free(t);
+	/* A body part needs neither; an encapsulated message does. */
+	t = parse_ok(S("Content-Type: multipart/mixed; boundary=b\n\n--b\n"
+	    "Content-Transfer-Encoding: base64\n\nQUJD\n--b\n"
+	    "Content-Type: message/rfc822\n\n"
+	    "Content-Transfer-Encoding: base64\n\nQUJD\n--b--\n"));
+	assert_int_equal(t->root->child->cte, MIME_CTE_BASE64);
+	assert_int_equal(t->root->child->next->child->cte, MIME_CTE_7BIT);
 	mime_free(t);
 }
 
@@ -687,6 +721,7 @@ main(void)
 		cmocka_unit_test(test_encoded_message_not_parsed),
 		cmocka_unit_test(test_digest_default),
 		cmocka_unit_test(test_fields),
+		cmocka_unit_test(test_mime_version),
 		cmocka_unit_test(test_bad_content_type),
 		cmocka_unit_test(test_rfc2231),
 		cmocka_unit_test(test_extended_boundary),
