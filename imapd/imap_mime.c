@@ -4,7 +4,7 @@
  * from the parsed message, each remembered in facteur-cache as sent;
  * sections other than BODY[] and BODY[TEXT] of the message itself (those
  * are streamed from the file by imap_fetch.c): the header's sections
- * from a tree of the header alone, part sections from the whole message;
+ * from the header alone, part sections from the whole message's tree;
  * BINARY decoded by imap_section_binary.
  *
  * Cached strings are written without UTF-8 (IMAP_FMT_UTF8 off): a
@@ -86,11 +86,17 @@ mime_fetch_section(struct imap_session *s, struct msgdata *md,
 	uint64_t			 off = 0, len;
 	int				 r;
 
-	/* The message's own header needs no more than the header. */
-	if (md_tree(md, it->sec.nparts > 0) == -1)
-		return -1;
 	memset(&res, 0, sizeof(res));
-	if (imap_section_find(md->tree, &it->sec, &res) == -1) {
+	if (imap_section_is_top(&it->sec)) {
+		/* The message's own header needs no more than the header. */
+		if (md_header(md) == -1)
+			return -1;
+		r = imap_section_find_top(md->hdr.data != NULL ? md->hdr.data :
+		    "", md->hdr.len, &it->sec, &res);
+	} else
+		r = md_tree(md, 1) == -1 ? -1 : imap_section_find(md->tree,
+		    &it->sec, &res);
+	if (r == -1) {
 		imap_section_result_free(&res);
 		return -1;
 	}
