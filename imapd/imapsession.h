@@ -2,10 +2,11 @@
  * imapsession: declarations shared by the files of the IMAP session
  * program (the authenticated and selected states, as the mailbox owner):
  * the command table and the untagged updates (imap_cmd.c), responses
- * (imap_resp.c), mailboxes (imap_mailbox.c, imap_list.c), the selected
- * folder (imap_select.c), FETCH (imap_fetch.c, imap_fetch_body.c), STORE
- * (imap_store.c), COPY, MOVE and APPEND (imap_copy.c), SEARCH
- * (imap_search.c) and IDLE (imap_idle.c).
+ * (imap_resp.c), mailboxes (imap_mailbox.c, imap_list.c,
+ * imap_folders.c), the selected folder (imap_select.c), FETCH
+ * (imap_fetch.c, imap_fetch_body.c, imap_mime.c), STORE (imap_store.c),
+ * COPY and MOVE (imap_copy.c), APPEND (imap_append.c), SEARCH
+ * (imap_search_keys.c, imap_search.c) and IDLE (imap_idle.c).
  */
 #ifndef FACTEUR_IMAPSESSION_H
 #define FACTEUR_IMAPSESSION_H
@@ -174,6 +175,16 @@ int	flags_arg(struct imap_session *, const struct imap_arg *a,
 /* imap_copy.c */
 int	cmd_copy(struct imap_session *);
 int	cmd_move(struct imap_session *);
+/*
+ * The destination folder of COPY, MOVE or APPEND, opened to add
+ * messages: 0, or -1 after a NO or BAD reply ([TRYCREATE] when missing).
+ */
+int	copy_dest(struct imap_session *, const struct imap_arg *a,
+	    struct folder *d);
+/* fsync of the directory sub of dirfd. */
+int	fsync_dir_at(int dirfd, const char *sub);
+
+/* imap_append.c */
 int	cmd_append(struct imap_session *);
 /* An fd for a big APPEND literal (imap_read's spool). */
 int	append_spool(void *arg);

@@ -15,10 +15,12 @@ SRCS_imapd       = $(addprefix imapd/,imapd.c imapd_login.c imapd_session.c \
 SRCS_imapsession = $(addprefix imapd/,imapsession.c imap_cmd.c imap_resp.c \
                    imap_read.c imap_parse.c imap_seq.c imap_utf7.c \
                    mailbox_name.c imap_mailbox.c imap_list.c imap_select.c \
-                   imap_fetch.c imap_fetch_body.c imap_mime.c imap_store.c \
-                   imap_copy.c imap_search.c imap_idle.c store_folder.c \
-                   store_scan.c store_uidlist.c store_keywords.c \
-                   store_cache.c store_flags.c) $(IMAP_MIME_SRCS)
+                   imap_folders.c imap_fetch.c imap_fetch_body.c \
+                   imap_mime.c imap_store.c imap_copy.c imap_append.c \
+                   imap_search_keys.c imap_search.c imap_idle.c \
+                   store_folder.c store_sync.c store_scan.c \
+                   store_uidlist.c store_keywords.c store_cache.c \
+                   store_flags.c) $(IMAP_MIME_SRCS)
 
 # imapsession links libc and libbsd only, statically unless a sanitizer is
 # on (STATIC_PIE= links it dynamically): a session then maps no page it

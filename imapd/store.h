@@ -124,7 +124,7 @@ struct folder {
 	size_t		 recent;	/* messages with MSG_RECENT */
 };
 
-/* store_folder.c: opening and syncing a folder */
+/* store_folder.c (and store_sync.c: folder_sync): a folder */
 int	folder_open(struct folder *, const char *name, const char *path,
 	    int readonly);
 void	folder_close(struct folder *);
@@ -166,6 +166,9 @@ int	folder_msg_stat(struct folder *, size_t i, time_t *mtime,
 int	folder_set_name(struct folder *, size_t i, const char *name);
 /* Index of the message with uid, or -1. */
 ssize_t	folder_find_uid(const struct folder *, uint32_t uid);
+/* Appends name to a names block; its offset in *off.  0 or -1. */
+int	store_names_append(char **blk, size_t *len, size_t *cap,
+	    const char *name, uint32_t *off);
 /* Lock and unlock the folder (facteur-uidlist.lock). */
 int	folder_lock(int dirfd);
 void	folder_unlock(int lockfd);
@@ -207,6 +210,9 @@ typedef int (*uidlist_cb)(void *arg, uint32_t uid, uint32_t savedate,
  */
 int	uidlist_parse(struct folder *, const char *p, size_t len, int header,
 	    uidlist_cb, void *arg, size_t *used);
+/* A uidlist_cb that keeps nothing (to read the list to its end). */
+int	uidlist_skip(void *arg, uint32_t uid, uint32_t savedate, const char *u,
+	    size_t ulen);
 /*
  * Reads the records of facteur-uidlist from the folder's uoff (0: the
  * header too) to the end, calling cb for each; reloads from the start

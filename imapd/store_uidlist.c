@@ -109,6 +109,18 @@ uidlist_parse(struct folder *f, const char *p, size_t len, int header,
 }
 
 int
+uidlist_skip(void *arg, uint32_t uid, uint32_t savedate, const char *u,
+    size_t ulen)
+{
+	(void)arg;
+	(void)uid;
+	(void)savedate;
+	(void)u;
+	(void)ulen;
+	return 0;
+}
+
+int
 uidlist_read(struct folder *f, uidlist_cb cb, void *arg, int *reloaded)
 {
 	struct stat	 st;

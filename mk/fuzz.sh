@@ -63,10 +63,12 @@ PROG_SRCS="deliver/deliver_wire.c pop3d/pop3_cmd.c imapd/imap_quote.c \
     imapd/imap_section.c imapd/imap_read.c imapd/imap_parse.c \
     imapd/imap_seq.c imapd/imap_utf7.c imapd/mailbox_name.c \
     imapd/imap_cmd.c imapd/imap_resp.c imapd/imap_mailbox.c \
-    imapd/imap_list.c imapd/imap_select.c imapd/imap_fetch.c \
-    imapd/imap_fetch_body.c imapd/imap_mime.c imapd/imap_store.c \
-    imapd/imap_copy.c imapd/imap_search.c imapd/imap_idle.c \
-    imapd/store_folder.c imapd/store_scan.c imapd/store_uidlist.c \
+    imapd/imap_list.c imapd/imap_folders.c imapd/imap_select.c \
+    imapd/imap_fetch.c imapd/imap_fetch_body.c imapd/imap_mime.c \
+    imapd/imap_store.c imapd/imap_copy.c imapd/imap_append.c \
+    imapd/imap_search_keys.c imapd/imap_search.c imapd/imap_idle.c \
+    imapd/store_folder.c imapd/store_sync.c imapd/store_scan.c \
+    imapd/store_uidlist.c \
     imapd/store_keywords.c imapd/store_cache.c imapd/store_flags.c"
 
 echo "== fuzz: compiling lib/*/*.c and $PROG_SRCS with $CC"

@@ -15,6 +15,7 @@ TEST_SRCS_test_imap_section       = $(IMAP_MIME_SRCS)
 TEST_SRCS_test_imap_parse = $(addprefix imapd/,imap_parse.c imap_read.c)
 TEST_SRCS_test_imap_names = $(addprefix imapd/,imap_seq.c imap_utf7.c \
                             imap_parse.c mailbox_name.c)
-TEST_SRCS_test_imap_store = $(addprefix imapd/,store_folder.c store_scan.c \
+TEST_SRCS_test_imap_store = $(addprefix imapd/,store_folder.c store_sync.c \
+                            store_scan.c \
                             store_uidlist.c store_keywords.c store_cache.c \
                             store_flags.c imap_parse.c)
