@@ -68,7 +68,7 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
         install clean fuzz
 all: $(addprefix $(BUILD)/,$(PROGS))
 
-HEADERS := $(wildcard lib/*/*.h */*.h)
+HEADERS := $(wildcard lib/*/*.h */*.h tests/unit/*.h)
 $(BUILD)/obj/%.o: %.c $(HEADERS) | $(BUILD)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c -o $@ $<
@@ -93,11 +93,12 @@ endef
 $(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))
 
 # A unit test links lib/ and, when it tests program code, the files named
-# in tests/unit/sources.mk (TEST_SRCS_test_<name>).
+# in tests/unit/sources.mk (TEST_SRCS_test_<name>, and TEST_LDFLAGS_ of
+# its own).
 define unit_rule
 $(BUILD)/tests/$(1): $(BUILD)/obj/tests/unit/$(1).o $(call objs,$(TEST_SRCS_$(1))) $(LIBA)
 	@mkdir -p $$(dir $$@)
-	$(CC) $(LDFLAGS_ALL) -o $$@ $$^ -lcmocka $(LIBS)
+	$(CC) $(LDFLAGS_ALL) $(TEST_LDFLAGS_$(1)) -o $$@ $$^ -lcmocka $(LIBS)
 endef
 $(foreach t,$(UNIT_SRCS:tests/unit/%.c=%),$(eval $(call unit_rule,$(t))))
 

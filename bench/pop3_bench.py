@@ -188,6 +188,10 @@ def report_mem(name, box, mem, summed):
           "%s: %d/%d/%d" % (
               name, box, ", ".join(fmt % ((role,) + m) for role, m in mem),
               "+".join(summed), tot[0], tot[1], tot[2]))
+    if name == "facteur":
+        # what one more idle logged-in session costs (issue 11)
+        print("         target, an idle login+session under 2 MB Pss: "
+              "%d kB, %s" % (tot[1], "met" if tot[1] < 2048 else "NOT met"))
 
 
 def bench_facteur(total, conc, n):

@@ -38,12 +38,13 @@ def pct(sorted_vals, p):
 
 def build_load():
     os.makedirs(os.path.dirname(LOAD), exist_ok=True)
-    src = os.path.join(HERE, "smtp_load.c")
-    if os.path.exists(LOAD) and os.stat(LOAD).st_mtime >= os.stat(src).st_mtime:
+    srcs = [os.path.join(HERE, f) for f in ("smtp_load.c", "smtp_load_conn.c")]
+    newest = max(os.stat(f).st_mtime for f in
+                 srcs + [os.path.join(HERE, "smtp_load.h")])
+    if os.path.exists(LOAD) and os.stat(LOAD).st_mtime >= newest:
         return
-    cmd = [os.environ.get("CC", "cc")] + HARDEN + ["-o", LOAD, src,
-                                                   "-lssl", "-lcrypto",
-                                                   "-pthread"]
+    cmd = [os.environ.get("CC", "cc")] + HARDEN + ["-o", LOAD] + srcs + [
+        "-lssl", "-lcrypto", "-pthread"]
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
         sys.exit("smtp bench: building smtp_load failed:\n%s" % r.stderr)

@@ -1,11 +1,13 @@
 /*
- * deliver_wire: the packets between lspawn (root) and its delivery
- * workers (each running as one recipient, deliver/lspawn_worker.c), one
- * SOCK_SEQPACKET packet each (lib/ipc/fdpass.h), fields separated by NUL:
+ * deliver_wire: the frames between lspawn (root) and its delivery
+ * workers (each running as one recipient, deliver/lspawn_worker.c), over
+ * a SOCK_SEQPACKET channel (lib/ipc/chan.h), payload at most
+ * DELIVER_WIRE_MAX octets:
  *
  *   job     J, queue id, sender, recipient, maildir   + the message's fd
  *   result  R, K|Z|D, text
  *
+ * This file gives the fields of each and checks the fields received.
  * The worker trusts lspawn (deliver_maildir checks the values again all
  * the same); lspawn does not trust the worker: a result that is not
  * exactly three fields, R, one status letter and 1 to DELIVER_TEXT_MAX
@@ -17,27 +19,27 @@
 
 #include "deliver_maildir.h"
 
-#define DELIVER_WIRE_MAX	8192	/* octets of one packet */
+#define DELIVER_WIRE_MAX	8192	/* octets of a frame's payload */
+#define DELIVER_JOB_FIELDS	5
+#define DELIVER_RESULT_FIELDS	3
 
 /*
- * Puts the job packet for d into buf (cap octets); *len gets its length.
- * 0, or -1 with errno EMSGSIZE (too long for cap or DELIVER_WIRE_MAX) or
- * EINVAL (a value missing).
+ * The fields of the job frame for d, pointing into d.  0, or -1 with
+ * errno EINVAL (a value missing).
  */
-int	deliver_job_encode(const struct delivery *d, char *buf, size_t cap,
-	    size_t *len);
-/*
- * Splits a job packet of len octets (buf holds len + 1, NUL-terminated,
- * as fdpass_recv_max leaves it) in place: d's pointers point into buf.
- * 0, or -1 with errno EBADMSG.
- */
-int	deliver_job_decode(char *buf, size_t len, struct delivery *d);
+int	deliver_job_fields(const struct delivery *d,
+	    const char *f[DELIVER_JOB_FIELDS]);
+/* Checks a job's fields: 0 with d's pointers into f, or -1 (EBADMSG). */
+int	deliver_job_decode(char *const *f, int nf, struct delivery *d);
 
-/* The result packet: status K, Z or D and one line of text. */
-int	deliver_result_encode(char status, const char *text, char *buf,
-	    size_t cap, size_t *len);
-/* 0 with *status and *text (pointing into buf), or -1 with EBADMSG. */
-int	deliver_result_decode(char *buf, size_t len, char *status,
+/*
+ * The fields of a result: status K, Z or D and one line of text (st
+ * holds the status as a string).  0, or -1 with EINVAL.
+ */
+int	deliver_result_fields(char status, const char *text, char st[2],
+	    const char *f[DELIVER_RESULT_FIELDS]);
+/* 0 with *status and *text (pointing into f), or -1 with EBADMSG. */
+int	deliver_result_decode(char *const *f, int nf, char *status,
 	    const char **text);
 /* K for DELIVER_OK, D for DELIVER_PERM, Z for anything else. */
 char	deliver_status(int code);

@@ -7,7 +7,7 @@
  * (lspawn_worker.c, lib/maildir/deliver_maildir.c); started by another user it
  * delivers everything as that user (logged once).
  *
- * Frames are netstrings of NUL-separated fields (lib/base/netstring.h):
+ * Frames on the two pipes (lib/ipc/chan.h, CHAN_STREAM):
  *   in:  J, slot, queue id, sender, recipient, user, extension
  *   out: R, slot, K|Z|D, text (one printable line, at most 500 octets)
  * A malformed frame means queued is broken or not queued: lspawn exits 111
@@ -38,35 +38,16 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "buf.h"
+#include "chan.h"
+#include "child.h"
 #include "conf.h"
 #include "fdio.h"
 #include "log.h"
-#include "netstring.h"
 #include "lspawn.h"
 
 #define LSPAWN_FIELDS	7
-#define INBUF_MAX	(LSPAWN_FRAME_MAX + NETSTRING_DIGITS_MAX + 2)
 
-static int	sigchld_pipe[2] = { -1, -1 };
-
-struct input {
-	char	buf[INBUF_MAX];
-	size_t	len;
-	int	eof;
-};
-
-static void
-on_sigchld(int sig)
-{
-	int	saved = errno;
-
-	(void)sig;
-	if (write(sigchld_pipe[1], "c", 1) == -1) {
-		/* full pipe: a wakeup is pending already */
-	}
-	errno = saved;
-}
+static struct chan	jobs_in, results_out;	/* fd 0, fd 1 */
 
 static void __attribute__((noreturn))
 usage(void)
@@ -106,21 +87,17 @@ void
 result_send(const struct job *j, const struct job_result *res)
 {
 	static int	 warned;
-	struct buf	 out;
 	char		 status[2] = { res->status, '\0' };
 	const char	*fields[] = { "R", j->slot, status, res->text };
 
 	log_info("%s: to=<%s>, user=%s%s%s, status=%s (%s)", j->id, j->rcpt,
 	    j->user, j->ext[0] != '\0' ? ", ext=" : "", j->ext,
 	    status_word(res->status), res->text);
-	buf_init(&out, LSPAWN_FRAME_MAX);
-	if (frame_encode(&out, fields, 4) == -1 ||
-	    fd_write_full(STDOUT_FILENO, out.data, out.len) == -1) {
+	if (chan_send(&results_out, fields, 4, NULL, 0) == -1) {
 		if (!warned)
 			log_warn("cannot send results to queued");
 		warned = 1;
 	}
-	buf_free(&out);
 }
 
 static int
@@ -157,22 +134,23 @@ slot_check(struct lspawn *ls, const char *slot)
 
 /* One frame from queued: a job, waiting until a worker takes it. */
 static void
-frame_handle(struct lspawn *ls, const char *data, size_t dlen)
+frame_handle(struct lspawn *ls, const struct chan_msg *m)
 {
 	struct job		*j;
 	struct job_result	 res;
-	char			*f[LSPAWN_FIELDS + 1];
-	int			 nf;
+	char			*f[LSPAWN_FIELDS];
+	int			 i;
 
+	if (m->nf != LSPAWN_FIELDS)
+		protocol_fail("wrong number of fields");
 	if ((j = calloc(1, sizeof(*j))) == NULL ||
-	    (j->frame = malloc(dlen + 1)) == NULL)
+	    (j->frame = malloc(m->len + 1)) == NULL)
 		fatal("out of memory");
 	j->msgfd = -1;
-	memcpy(j->frame, data, dlen);
-	j->frame[dlen] = '\0';
-	nf = frame_split(j->frame, dlen, f, LSPAWN_FIELDS + 1);
-	if (nf != LSPAWN_FIELDS)
-		protocol_fail("wrong number of fields");
+	/* the job keeps its own copy; its fields point into it */
+	memcpy(j->frame, m->data, m->len + 1);
+	for (i = 0; i < LSPAWN_FIELDS; i++)
+		f[i] = j->frame + (m->f[i] - m->data);
 	if (strcmp(f[0], "J") != 0)
 		protocol_fail("not a job");
 	slot_check(ls, f[1]);
@@ -194,54 +172,38 @@ frame_handle(struct lspawn *ls, const char *data, size_t dlen)
 	ls->nwaiting++;
 }
 
-static void
-input_read(struct lspawn *ls, struct input *in)
+/* The jobs waiting on fd 0; 1 at end of input. */
+static int
+input_read(struct lspawn *ls)
 {
-	const char	*data;
-	size_t		 dlen, used, off = 0;
-	ssize_t		 r;
-	int		 d;
+	struct chan_msg	 m;
+	int		 r;
 
-	r = read(STDIN_FILENO, in->buf + in->len, sizeof(in->buf) - in->len);
-	if (r == -1 && (errno == EINTR || errno == EAGAIN))
-		return;
-	if (r <= 0) {
-		if (r == -1)
-			log_warn("reading jobs from queued");
-		if (in->len > 0)
+	for (;;) {
+		r = chan_recv_nowait(&jobs_in, &m);
+		if (r == 2)
+			return 0;
+		if (r == 1) {
+			frame_handle(ls, &m);
+			continue;
+		}
+		if (r == -1 && errno == EBADMSG)
+			protocol_fail("bad netstring");
+		if (r == -1 && errno == ECONNRESET)
 			log_warnx("partial frame at end of input ignored");
-		in->eof = 1;
-		return;
+		else if (r == -1)
+			log_warn("reading jobs from queued");
+		return 1;
 	}
-	in->len += (size_t)r;
-	while ((d = netstring_decode(in->buf + off, in->len - off,
-	    LSPAWN_FRAME_MAX, &data, &dlen, &used)) == 1) {
-		frame_handle(ls, data, dlen);
-		off += used;
-	}
-	if (d == -1)
-		protocol_fail("bad netstring");
-	memmove(in->buf, in->buf + off, in->len - off);
-	in->len -= off;
-}
-
-static void
-sigchld_drain(void)
-{
-	char	drain[64];
-
-	while (read(sigchld_pipe[0], drain, sizeof(drain)) > 0)
-		continue;
 }
 
 static void
 loop_run(struct lspawn *ls)
 {
-	static struct input	  in;
 	struct pollfd		 *pfd;
 	struct worker		**pw;
 	size_t			  max = 2 * (size_t)ls->concurrency + 2, n, i;
-	int			  timeout;
+	int			  timeout, sigs[4], eof = 0;
 
 	if ((pfd = reallocarray(NULL, max, sizeof(*pfd))) == NULL ||
 	    (pw = reallocarray(NULL, max, sizeof(*pw))) == NULL)
@@ -249,15 +211,15 @@ loop_run(struct lspawn *ls)
 	for (;;) {
 		pool_start_jobs(ls);
 		timeout = pool_expire(ls);
-		if (in.eof && ls->nwaiting == 0) {
+		if (eof && ls->nwaiting == 0) {
 			pool_retire_idle(ls);
 			if (ls->nworkers == 0)
 				break;
 		}
 		n = 0;
-		pfd[n].fd = sigchld_pipe[0];
+		pfd[n].fd = child_sigpipe_fd();
 		pfd[n++].events = POLLIN;
-		pfd[n].fd = in.eof ? -1 : STDIN_FILENO;
+		pfd[n].fd = eof ? -1 : STDIN_FILENO;
 		pfd[n++].events = POLLIN;
 		n += pool_pollfds(ls, pfd + n, pw + n, max - n);
 		if (poll(pfd, n, timeout) == -1) {
@@ -269,12 +231,11 @@ loop_run(struct lspawn *ls)
 		for (i = 2; i < n; i++)
 			if (pfd[i].revents != 0)
 				pool_ready(ls, pw[i], &pfd[i]);
-		if (pfd[0].revents != 0) {
-			sigchld_drain();
+		if (pfd[0].revents != 0 &&
+		    child_sigpipe_read(sigs, 4) > 0)
 			pool_reap(ls);
-		}
-		if (pfd[1].revents != 0)
-			input_read(ls, &in);
+		if (pfd[1].revents != 0 && input_read(ls))
+			eof = 1;
 	}
 	free(pfd);
 	free(pw);
@@ -283,20 +244,21 @@ loop_run(struct lspawn *ls)
 static void
 signals_setup(void)
 {
-	struct sigaction	sa;
+	static const int	 sigs[] = { SIGCHLD };
+	struct sigaction	 sa;
 
-	if (pipe2(sigchld_pipe, O_NONBLOCK | O_CLOEXEC) == -1)
-		fatal("pipe");
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
 	sa.sa_handler = SIG_IGN;
 	if (sigaction(SIGPIPE, &sa, NULL) == -1 ||
 	    sigaction(SIGHUP, &sa, NULL) == -1)
 		fatal("sigaction");
-	sa.sa_handler = on_sigchld;
-	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
-	if (sigaction(SIGCHLD, &sa, NULL) == -1)
-		fatal("sigaction");
+	child_sigpipe(sigs, 1);
+	/* jobs are read from the poll loop: fd 0 must not block */
+	if (fd_set_nonblock(STDIN_FILENO, 1) == -1)
+		fatal("fd 0");
+	chan_init(&jobs_in, STDIN_FILENO, CHAN_STREAM, LSPAWN_FRAME_MAX);
+	chan_init(&results_out, STDOUT_FILENO, CHAN_STREAM, LSPAWN_FRAME_MAX);
 }
 
 static void
@@ -318,8 +280,7 @@ lspawn_setup(struct lspawn *ls, const struct conf *conf)
 	ls->idle_ms = conf_int(conf, "local_worker_idle") * 1000;
 	ls->job_ms = conf_int(conf, "local_delivery_timeout") * 1000;
 	ls->root = geteuid() == 0;
-	if ((ls->qfd = open(ls->queue_dir, O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) == -1)
+	if (queue_open(&ls->queue, ls->queue_dir) == -1)
 		fatal("queue directory %s", ls->queue_dir);
 	if (!ls->root)
 		log_info("not running as root: delivering everything as "

@@ -13,6 +13,8 @@
 #include <limits.h>
 #include <poll.h>
 
+#include "queue_path.h"
+
 #define LSPAWN_FRAME_MAX	8192	/* octets in one frame from queued */
 #define LSPAWN_FIELD_MAX	1000	/* octets in one field (QUEUE_ADDR_MAX) */
 #define LSPAWN_SLOT_MAX		999999	/* largest slot number */
@@ -73,7 +75,7 @@ struct lspawn {
 	long long	 idle_ms;	/* local_worker_idle */
 	long long	 job_ms;	/* local_delivery_timeout */
 	int		 root;		/* started as root: switch users */
-	int		 qfd;		/* queue_dir, O_DIRECTORY */
+	struct queue	 queue;		/* queue_dir, open */
 	struct jobq	 waiting;
 	size_t		 nwaiting;
 	struct workerq	 idle;		/* longest idle first */
@@ -117,7 +119,6 @@ size_t	pool_pollfds(struct lspawn *, struct pollfd *, struct worker **,
 void	pool_ready(struct lspawn *, struct worker *, const struct pollfd *);
 /* Reaps exited workers; fails the jobs they had. */
 void	pool_reap(struct lspawn *);
-long long now_ms(void);
 
 /* lspawn_worker.c */
 /*

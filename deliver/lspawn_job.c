@@ -129,14 +129,13 @@ target_find(struct lspawn *ls, struct job *j, struct target *t,
 static int
 message_open(struct lspawn *ls, struct job *j, struct job_result *res)
 {
-	char		path[32];
-	struct stat	st;
-	int		fd, n;
+	struct queue_loc l;
+	struct stat	 st;
+	int		 fd;
 
-	n = snprintf(path, sizeof(path), "msg/%s", j->id);
-	if (n < 0 || (size_t)n >= sizeof(path))
+	if (queue_path(&ls->queue, QUEUE_MSG, j->id, &l) == -1)
 		return result_set(res, 'D', "invalid queue id");
-	fd = openat(ls->qfd, path, O_RDONLY | O_NOFOLLOW | O_NOCTTY |
+	fd = openat(l.at, l.name, O_RDONLY | O_NOFOLLOW | O_NOCTTY |
 	    O_CLOEXEC | O_NONBLOCK);
 	if (fd == -1)
 		return result_set(res, 'Z', "cannot open message %s: %s",

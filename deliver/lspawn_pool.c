@@ -28,21 +28,12 @@
 #include <unistd.h>
 
 #include "deliver_wire.h"
-#include "fdpass.h"
+#include "chan.h"
+#include "fdio.h"
 #include "log.h"
 #include "lspawn.h"
 
 enum { W_IDLE, W_BUSY, W_GONE };
-
-long long
-now_ms(void)
-{
-	struct timespec	 ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
-		fatal("clock_gettime");
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static struct workerq *
 worker_list(struct lspawn *ls, const struct worker *w)
@@ -169,7 +160,7 @@ worker_done(struct lspawn *ls, struct worker *w, char status,
 		worker_retire(ls, w);
 		return;
 	}
-	w->idle_since = now_ms();
+	w->idle_since = fd_now_ms();
 	worker_move(ls, w, W_IDLE);
 }
 
@@ -177,31 +168,34 @@ worker_done(struct lspawn *ls, struct worker *w, char status,
 static void
 worker_chan_read(struct lspawn *ls, struct worker *w)
 {
-	static char	 pkt[DELIVER_WIRE_MAX + 1];
-	const char	*text;
-	struct job	*j;
-	ssize_t		 n;
-	char		 status;
-	int		 fd;
+	static struct chan_msg	 m;
+	struct chan		 c;
+	const char		*text;
+	struct job		*j;
+	char			 status;
+	int			 n, fds;
 
-	n = fdpass_recv_max(w->chan, pkt, DELIVER_WIRE_MAX, &fd);
-	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+	chan_init(&c, w->chan, CHAN_PACKET, DELIVER_WIRE_MAX);
+	n = chan_recv_nowait(&c, &m);
+	if (n == 2)
 		return;
 	if (n == 0 || (n == -1 && errno != EBADMSG)) {
 		/* exiting or dead: pool_reap reports the job, if any */
 		worker_retire(ls, w);
 		return;
 	}
-	if (fd != -1 && close(fd) == -1)
-		log_warn("worker %ld: close", (long)w->pid);
+	/* a worker sends no descriptor */
+	fds = n == 1 ? m.nfds : 0;
+	if (n == 1)
+		chan_msg_close_fds(&m);
 	if ((j = w->job) == NULL) {
 		log_warnx("delivery worker %ld (uid %lu) sent a packet while "
 		    "idle; killed", (long)w->pid, (unsigned long)w->uid);
 		worker_kill(ls, w);
 		return;
 	}
-	if (n == -1 || fd != -1 ||
-	    deliver_result_decode(pkt, (size_t)n, &status, &text) == -1) {
+	if (n == -1 || fds != 0 ||
+	    deliver_result_decode(m.f, m.nf, &status, &text) == -1) {
 		log_warnx("%s: malformed result from delivery worker %ld "
 		    "(uid %lu); killed", j->id, (long)w->pid,
 		    (unsigned long)w->uid);
@@ -239,12 +233,13 @@ static int
 worker_give(struct lspawn *ls, struct worker *w, struct job *j)
 {
 	struct delivery	 d = { j->sender, j->rcpt, j->id, j->maildir };
-	char		 pkt[DELIVER_WIRE_MAX], line[LSPAWN_TEXT_MAX + 1];
-	size_t		 len;
+	const char	*f[DELIVER_JOB_FIELDS];
+	char		 line[LSPAWN_TEXT_MAX + 1];
+	struct chan	 c;
 
-	if (deliver_job_encode(&d, pkt, sizeof(pkt), &len) == -1 ||
-	    fdpass_send_max(w->chan, pkt, len, DELIVER_WIRE_MAX, j->msgfd,
-	    1) == -1)
+	chan_init(&c, w->chan, CHAN_PACKET, DELIVER_WIRE_MAX);
+	if (deliver_job_fields(&d, f) == -1 ||
+	    chan_send_nowait(&c, f, DELIVER_JOB_FIELDS, &j->msgfd, 1) == -1)
 		return -1;
 	if (close(j->msgfd) == -1)
 		log_warn("%s: close", j->id);
@@ -253,7 +248,7 @@ worker_give(struct lspawn *ls, struct worker *w, struct job *j)
 		log_warnx("delivery worker %ld: %s", (long)w->pid, line);
 	w->job = j;
 	w->jobs++;
-	w->busy_since = now_ms();
+	w->busy_since = fd_now_ms();
 	if (w->state != W_BUSY)
 		worker_move(ls, w, W_BUSY);
 	log_debug("%s: delivery for %s as uid %lu by worker %ld, job %lu of it",
@@ -388,7 +383,7 @@ int
 pool_expire(struct lspawn *ls)
 {
 	struct worker	*w;
-	long long	 now = now_ms(), left, busy;
+	long long	 now = fd_now_ms(), left, busy;
 
 	busy = pool_expire_busy(ls, now);
 	while ((w = TAILQ_FIRST(&ls->idle)) != NULL) {

@@ -33,7 +33,8 @@
 #include "deliver_maildir.h"
 #include "deliver_wire.h"
 #include "fdio.h"
-#include "fdpass.h"
+#include "chan.h"
+#include "child.h"
 #include "log.h"
 #include "users.h"
 #include "lspawn.h"
@@ -65,28 +66,19 @@ worker_fail(const char *what)
 static void
 worker_drop(struct lspawn *ls, uid_t uid, gid_t gid, int chan, int out)
 {
-	sigset_t	 none;
+	const int	 fds[3] = { chan, out, out };
 
 	users_cache_wipe();
 	closelog();
-	if (dup2(chan, STDIN_FILENO) == -1 ||
-	    dup2(out, STDOUT_FILENO) == -1 ||
-	    dup2(out, STDERR_FILENO) == -1)
-		worker_fail("dup2");
-	closefrom(3);
+	if (child_fds(fds, 3) == -1)
+		worker_fail("descriptors");
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
 		worker_fail("prctl");
-	/* "lspawn-worker" in ps -o comm and top; argv stays lspawn's */
-	if (prctl(PR_SET_NAME, "lspawn-worker", 0, 0, 0) == -1)
-		worker_fail("prctl");
+	/* child_fork reset SIGCHLD; lspawn ignores these two */
 	if (signal(SIGPIPE, SIG_DFL) == SIG_ERR ||
-	    signal(SIGCHLD, SIG_DFL) == SIG_ERR ||
 	    signal(SIGHUP, SIG_DFL) == SIG_ERR ||
 	    signal(SIGTERM, SIG_DFL) == SIG_ERR)
 		worker_fail("signal");
-	sigemptyset(&none);
-	if (sigprocmask(SIG_SETMASK, &none, NULL) == -1)
-		worker_fail("sigprocmask");
 	if (ls->root) {
 		if (setgroups(1, &gid) == -1)
 			worker_fail("setgroups");
@@ -116,14 +108,14 @@ worker_drop(struct lspawn *ls, uid_t uid, gid_t gid, int chan, int out)
  * working directory are set again each time.
  */
 static void
-worker_job(char *pkt, size_t len, int msgfd)
+worker_job(struct chan *c, struct chan_msg *m)
 {
 	struct delivery	 d;
-	char		 text[DELIVER_TEXT_MAX + 1], res[DELIVER_WIRE_MAX];
-	size_t		 rlen;
-	int		 code;
+	const char	*rf[DELIVER_RESULT_FIELDS];
+	char		 text[DELIVER_TEXT_MAX + 1], st[2];
+	int		 code, msgfd = m->nfds == 1 ? m->fds[0] : -1;
 
-	if (msgfd == -1 || deliver_job_decode(pkt, len, &d) == -1) {
+	if (msgfd == -1 || deliver_job_decode(m->f, m->nf, &d) == -1) {
 		errno = EBADMSG;
 		worker_fail("malformed job from lspawn");
 	}
@@ -135,33 +127,31 @@ worker_job(char *pkt, size_t len, int msgfd)
 	closefrom(3);
 	if (text[0] == '\0')
 		(void)strlcpy(text, "(no text)", sizeof(text));
-	if (deliver_result_encode(deliver_status(code), text, res,
-	    sizeof(res), &rlen) == -1)
+	if (deliver_result_fields(deliver_status(code), text, st, rf) == -1)
 		worker_fail("result");
-	if (fdpass_send_max(STDIN_FILENO, res, rlen, DELIVER_WIRE_MAX, -1,
-	    0) == -1)
+	if (chan_send(c, rf, DELIVER_RESULT_FIELDS, NULL, 0) == -1)
 		worker_fail("sending the result");
 }
 
 static void __attribute__((noreturn))
 worker_main(struct lspawn *ls, uid_t uid, gid_t gid, int chan, int out)
 {
-	static char	 pkt[DELIVER_WIRE_MAX + 1];
-	ssize_t		 n;
-	int		 msgfd;
+	static struct chan_msg	 m;
+	struct chan		 c;
+	int			 n;
 
 	worker_drop(ls, uid, gid, chan, out);
 	umask(077);
 	if (chdir("/") == -1)
 		worker_fail("chdir /");
+	chan_init(&c, STDIN_FILENO, CHAN_PACKET, DELIVER_WIRE_MAX);
 	for (;;) {
-		n = fdpass_recv_max(STDIN_FILENO, pkt, DELIVER_WIRE_MAX,
-		    &msgfd);
+		n = chan_recv(&c, &m);
 		if (n == 0)
 			_exit(0);
-		if (n == -1)
+		if (n == -1 || m.nfds > 1)
 			worker_fail("receiving a job");
-		worker_job(pkt, (size_t)n, msgfd);
+		worker_job(&c, &m);
 	}
 }
 
@@ -171,7 +161,7 @@ worker_fork(struct lspawn *ls, uid_t uid, gid_t gid, int *chan, int *outfd)
 	int	 sv[2], p[2], saved;
 	pid_t	 pid;
 
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
+	if (chan_pair(sv) == -1)
 		return -1;
 	if (pipe2(p, O_CLOEXEC) == -1) {
 		saved = errno;
@@ -180,7 +170,8 @@ worker_fork(struct lspawn *ls, uid_t uid, gid_t gid, int *chan, int *outfd)
 		errno = saved;
 		return -1;
 	}
-	if ((pid = fork()) == -1) {
+	/* "lspawn-worker" in ps -o comm and top; argv stays lspawn's */
+	if ((pid = child_fork("lspawn-worker", 0)) == -1) {
 		saved = errno;
 		(void)close(sv[0]);
 		(void)close(sv[1]);

@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "conf.h"
 #include "facteur.h"
 #include "fdio.h"
@@ -50,19 +51,6 @@ struct service master_services[] = {
 };
 
 int		 master_debug;
-static int	 sigpipe_fds[2];
-
-static void
-master_on_signal(int sig)
-{
-	unsigned char	 c = (unsigned char)sig;
-	int		 saved = errno;
-
-	if (write(sigpipe_fds[1], &c, 1) == -1) {
-		/* the pipe is full: a wake-up is already pending */
-	}
-	errno = saved;
-}
 
 static void
 master_conf_error(void *arg, const char *msg)
@@ -121,19 +109,9 @@ master_reap(const struct conf *conf)
 static void
 master_setup_signals(void)
 {
-	struct sigaction sa;
+	static const int sigs[] = { SIGCHLD, SIGHUP, SIGTERM, SIGINT };
 
-	if (pipe2(sigpipe_fds, O_CLOEXEC | O_NONBLOCK) == -1)
-		fatal("pipe");
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = master_on_signal;
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = SA_RESTART;
-	if (sigaction(SIGCHLD, &sa, NULL) == -1 ||
-	    sigaction(SIGHUP, &sa, NULL) == -1 ||
-	    sigaction(SIGTERM, &sa, NULL) == -1 ||
-	    sigaction(SIGINT, &sa, NULL) == -1)
-		fatal("sigaction");
+	child_sigpipe(sigs, 4);
 	(void)signal(SIGPIPE, SIG_IGN);
 }
 
@@ -220,7 +198,7 @@ main(int argc, char *argv[])
 
 	while (!stop) {
 		n = 0;
-		pfd[n].fd = sigpipe_fds[0];
+		pfd[n].fd = child_sigpipe_fd();
 		pfd[n].events = POLLIN;
 		map[n++] = NULL;
 		for (struct service *svc = master_services; svc->name; svc++)
@@ -238,8 +216,7 @@ main(int argc, char *argv[])
 				break;
 			}
 		if (pfd[0].revents & POLLIN) {
-			unsigned char	 sigs[64];
-			ssize_t		 r = read(sigpipe_fds[0], sigs, sizeof(sigs));
+			int	 sigs[8], r = child_sigpipe_read(sigs, 8);
 
 			for (i = 0; i < r; i++) {
 				switch (sigs[i]) {

@@ -3,7 +3,7 @@
  * resident (smtpd, with smtpd_resident = yes) is not started once per
  * connection: the master starts the program once, with -R and a
  * SOCK_SEQPACKET channel on fd 3, and hands it each accepted connection
- * (lib/fdpass; the packets are described in smtpd/smtpd_resident.c).  The
+ * (lib/ipc/chan.h; the frames are described in smtpd/resident.c).  The
  * resident forks a child per connection and reports the child's pid and,
  * later, its end, so that the master's per-service and per-client counts
  * stay exact.
@@ -36,13 +36,13 @@
 
 #include "facteur.h"
 #include "fdio.h"
-#include "fdpass.h"
+#include "chan.h"
 #include "log.h"
 
 struct resident {
 	struct service	*svc;		/* NULL: the slot is free */
 	pid_t		 pid;		/* -1 once reaped */
-	int		 chan;		/* our end; -1 once closed */
+	struct chan	 chan;		/* our end; fd -1 once closed */
 	int		 retired;	/* told to go: no new connection */
 };
 
@@ -61,7 +61,7 @@ resident_active(const struct service *svc)
 
 	for (i = 0; i < MASTER_RESIDENTS_MAX; i++)
 		if (residents[i].svc == svc && !residents[i].retired &&
-		    residents[i].pid != -1 && residents[i].chan != -1)
+		    residents[i].pid != -1 && residents[i].chan.fd != -1)
 			return &residents[i];
 	return NULL;
 }
@@ -70,7 +70,7 @@ resident_active(const struct service *svc)
 static void
 resident_free_if_done(struct resident *r)
 {
-	if (r->pid == -1 && r->chan == -1) {
+	if (r->pid == -1 && r->chan.fd == -1) {
 		r->svc = NULL;
 		r->retired = 0;
 	}
@@ -93,7 +93,7 @@ resident_start(struct service *svc, const struct conf *conf,
 		log_warnx("%s: no slot for a resident server", svc->name);
 		return NULL;
 	}
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1) {
+	if (chan_pair(sp) == -1) {
 		log_warn("%s: socketpair for a resident", svc->name);
 		return NULL;
 	}
@@ -108,7 +108,7 @@ resident_start(struct service *svc, const struct conf *conf,
 	}
 	r->svc = svc;
 	r->pid = pid;
-	r->chan = sp[0];
+	chan_init(&r->chan, sp[0], CHAN_PACKET, CHAN_SMALL_MAX);
 	r->retired = 0;
 	log_info("%s: resident %s started, pid %ld", svc->name, svc->program,
 	    (long)pid);
@@ -121,7 +121,7 @@ resident_retire(struct resident *r)
 	if (r->retired)
 		return;
 	r->retired = 1;
-	if (r->chan != -1 && shutdown(r->chan, SHUT_WR) == -1)
+	if (r->chan.fd != -1 && shutdown(r->chan.fd, SHUT_WR) == -1)
 		log_warn("%s: shutdown of the resident's channel",
 		    r->svc->name);
 }
@@ -165,8 +165,8 @@ resident_hand(struct service *svc, const struct conf *conf,
     const char *confpath, int fd, int over, long long seq, int *slot)
 {
 	struct resident	*r;
-	char		 pkt[64];
-	int		 n;
+	const char	*f[3];
+	char		 num[24];
 
 	if ((r = resident_active(svc)) == NULL) {
 		if (time(NULL) < svc->resident_retry_at)
@@ -174,10 +174,12 @@ resident_hand(struct service *svc, const struct conf *conf,
 		if ((r = resident_start(svc, conf, confpath)) == NULL)
 			return -1;
 	}
-	n = snprintf(pkt, sizeof(pkt), "C %lld %d", seq, over ? 1 : 0);
-	if (n <= 0 || (size_t)n >= sizeof(pkt))
-		return -1;
-	if (fdpass_send(r->chan, pkt, (size_t)n, fd, 1) == -1) {
+	(void)snprintf(num, sizeof(num), "%lld", seq);
+	f[0] = "C";
+	f[1] = num;
+	f[2] = over ? "1" : "0";
+	/* a full channel: this connection is started the classic way */
+	if (chan_send_nowait(&r->chan, f, 3, &fd, 1) == -1) {
 		if (errno != EAGAIN)
 			log_warn("%s: handing a connection to the resident",
 			    svc->name);
@@ -187,37 +189,24 @@ resident_hand(struct service *svc, const struct conf *conf,
 	return 0;
 }
 
-/* "S seq pid" or "E seq": 0, or -1 for anything else. */
+/* ["S", seq, pid] or ["E", seq]: 0, or -1 for anything else. */
 static int
-resident_report(const char *pkt, char *kind, long long *seq, pid_t *pid)
+resident_report(const struct chan_msg *m, char *kind, long long *seq,
+    pid_t *pid)
 {
-	char		 f[3][24];
 	const char	*err = NULL;
-	int		 nf = 0;
-	size_t		 len;
 
-	while (nf < 3) {
-		len = strcspn(pkt, " ");
-		if (len == 0 || len >= sizeof(f[0]))
-			return -1;
-		memcpy(f[nf], pkt, len);
-		f[nf++][len] = '\0';
-		pkt += len;
-		if (*pkt == '\0')
-			break;
-		pkt++;
-	}
-	if (*pkt != '\0' || strlen(f[0]) != 1)
+	if (m->nfds != 0 || strlen(m->f[0]) != 1)
 		return -1;
-	*kind = f[0][0];
-	if (!((*kind == 'S' && nf == 3) || (*kind == 'E' && nf == 2)))
+	*kind = m->f[0][0];
+	if (!((*kind == 'S' && m->nf == 3) || (*kind == 'E' && m->nf == 2)))
 		return -1;
-	*seq = strtonum(f[1], 1, LLONG_MAX, &err);
+	*seq = strtonum(m->f[1], 1, LLONG_MAX, &err);
 	if (err != NULL)
 		return -1;
 	*pid = 0;
 	if (*kind == 'S') {
-		*pid = (pid_t)strtonum(f[2], 2, INT32_MAX, &err);
+		*pid = (pid_t)strtonum(m->f[2], 2, INT32_MAX, &err);
 		if (err != NULL)
 			return -1;
 	}
@@ -228,34 +217,32 @@ resident_report(const char *pkt, char *kind, long long *seq, pid_t *pid)
 static void
 resident_read(struct resident *r)
 {
-	char		 pkt[FDPASS_DATA_MAX + 1], kind;
+	struct chan_msg	 m;
+	char		 kind;
 	long long	 seq;
 	pid_t		 pid;
-	ssize_t		 n;
-	int		 fd, slot = (int)(r - residents);
+	int		 n, slot = (int)(r - residents);
 
-	while (r->chan != -1) {
-		n = fdpass_recv(r->chan, pkt, sizeof(pkt), &fd);
-		if (n == -1 && errno == EAGAIN)
+	while (r->chan.fd != -1) {
+		n = chan_recv_nowait(&r->chan, &m);
+		if (n == 2)
 			return;
-		if (fd != -1)
-			(void)close(fd);
-		if (n > 0 && fd == -1 &&
-		    resident_report(pkt, &kind, &seq, &pid) == 0) {
+		if (n == 1 && resident_report(&m, &kind, &seq, &pid) == 0) {
 			if (kind == 'S')
 				session_started(seq, pid);
 			else
 				session_ended(seq);
 			continue;
 		}
+		if (n == 1)
+			chan_msg_close_fds(&m);
 		if (n != 0) {
 			log_warnx("%s: bad report from the resident; "
 			    "retiring it", r->svc->name);
 			r->retired = 1;
 		}
 		/* end of file, or a resident we no longer trust */
-		(void)close(r->chan);
-		r->chan = -1;
+		chan_close(&r->chan);
 		session_resident_gone(slot);
 		resident_free_if_done(r);
 		return;
@@ -268,8 +255,8 @@ resident_pollfds(struct pollfd *pfd, int max)
 	int	 i, n = 0;
 
 	for (i = 0; i < MASTER_RESIDENTS_MAX && n < max; i++)
-		if (residents[i].svc != NULL && residents[i].chan != -1) {
-			pfd[n].fd = residents[i].chan;
+		if (residents[i].svc != NULL && residents[i].chan.fd != -1) {
+			pfd[n].fd = residents[i].chan.fd;
 			pfd[n].events = POLLIN;
 			pfd[n].revents = 0;
 			n++;
@@ -283,7 +270,7 @@ resident_drain(void)
 	int	 i;
 
 	for (i = 0; i < MASTER_RESIDENTS_MAX; i++)
-		if (residents[i].svc != NULL && residents[i].chan != -1)
+		if (residents[i].svc != NULL && residents[i].chan.fd != -1)
 			resident_read(&residents[i]);
 }
 

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "facteur.h"
 #include "fdio.h"
 #include "log.h"
@@ -60,7 +61,7 @@ master_spawn(const struct conf *conf, const char *confpath, int sock,
 {
 	char	 path[1024];
 	char	*argv[8];
-	int	 argc = 0;
+	int	 argc = 0, fds[4];
 	pid_t	 pid;
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s",
@@ -81,47 +82,26 @@ master_spawn(const struct conf *conf, const char *confpath, int sock,
 		argv[argc++] = (char *)arg;
 	argv[argc] = NULL;
 
-	if ((pid = fork()) == -1) {
+	if ((pid = child_fork(NULL, 0)) == -1) {
 		log_warn("fork for %s", program);
 		return -1;
 	}
 	if (pid != 0)
 		return pid;
-	/* child */
-	if (sock != -1) {
-		if (dup2(sock, 0) == -1 || dup2(sock, 1) == -1)
-			_exit(111);
-		if (fd_set_nonblock(0, 0) == -1)
-			_exit(111);
-	}
-	if (chan != -1) {
-		/* fd 3; dup2 onto itself would keep close-on-exec */
-		if (chan == 3 ? fd_set_cloexec(3, 0) == -1 :
-		    dup2(chan, 3) == -1)
-			_exit(111);
-		if (fd_set_nonblock(3, 0) == -1)
-			_exit(111);
-	}
-	{
-		int null = open("/dev/null", O_RDWR);
-		if (null == -1)
-			_exit(111);
-		if (chan != -1 && (dup2(null, 0) == -1 || dup2(null, 1) == -1))
-			_exit(111);
-		if (!debug && dup2(null, 2) == -1)
-			_exit(111);
-	}
-	closefrom(chan != -1 ? 4 : 3);
-	{
-		sigset_t none;
-		sigemptyset(&none);
-		(void)sigprocmask(SIG_SETMASK, &none, NULL);
-		(void)signal(SIGPIPE, SIG_DFL);
-		(void)signal(SIGCHLD, SIG_DFL);
-		(void)signal(SIGHUP, SIG_DFL);
-		(void)signal(SIGTERM, SIG_DFL);
-		(void)signal(SIGINT, SIG_DFL);
-	}
+	/*
+	 * The child: the client on fds 0 and 1 (a resident gets /dev/null
+	 * there and its channel on fd 3; queued keeps the master's), stderr
+	 * to /dev/null unless -d.
+	 */
+	fds[0] = chan != -1 ? -1 : sock != -1 ? sock : 0;
+	fds[1] = chan != -1 ? -1 : sock != -1 ? sock : 1;
+	fds[2] = debug ? 2 : -1;
+	fds[3] = chan;
+	if (child_fds(fds, chan != -1 ? 4 : 3) == -1 ||
+	    (sock != -1 && chan == -1 && fd_set_nonblock(0, 0) == -1) ||
+	    (chan != -1 && fd_set_nonblock(3, 0) == -1))
+		_exit(111);
+	(void)signal(SIGPIPE, SIG_DFL);
 	execv(path, argv);
 	_exit(111);
 }

@@ -51,7 +51,7 @@ if ! PKG_CFLAGS=$(pkg-config --cflags $PKGS) ||
 fi
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 CFLAGS="-std=c17 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Wno-unused-command-line-argument \
-    $SAN $(for d in lib/*/ deliver pop3d queue smtpd master imapd; do printf -- '-I%s ' "$d"; done) $PKG_CFLAGS \
+    $SAN $(for d in lib/*/ $(dirname */sources.mk); do printf -- '-I%s ' "$d"; done) $PKG_CFLAGS \
     -DFACTEUR_CONF_DEFAULT=\"/etc/facteur/facteur.conf\" \
     -DFACTEUR_LIBEXEC_DEFAULT=\"/usr/local/libexec/facteur\" \
     -DFACTEUR_QUEUE_DEFAULT=\"/var/spool/facteur\""

@@ -48,14 +48,9 @@ else
 	uid=$(id -u); gid=$(id -g)
 	progdir=$BUILD
 fi
-# The queue with its subdirectories, as queued makes them at start-up:
-# made here too, so that a mail sent the moment the port opens does not
-# find them missing (451) while queued is still starting.
-for d in "" /msg /tmp /env /state /corrupt /free; do
-	mkdir -p "$RUN/queue$d"
-	chmod 0700 "$RUN/queue$d"
-	chown "$queue_user" "$RUN/queue$d"
-done
+mkdir -p "$RUN/queue"
+chmod 0700 "$RUN/queue"
+chown "$queue_user" "$RUN/queue"
 
 if [ ! -f "$RUN/tls/cert.pem" ]; then
 	openssl req -x509 -newkey rsa:2048 -nodes -days 365 \
@@ -74,7 +69,8 @@ chmod 0700 "$RUN/auth"
 [ -f "$RUN/aliases" ] || printf 'postmaster: demo\nroot: demo\n' > "$RUN/aliases"
 
 cat > "$RUN/facteur.conf" <<CONF
-# Written by \`make run\` at every start; edit mk/run.sh, not this file.
+# Written by \`make run\` at every start; edit mk/run.sh, or put your own
+# settings in run/local.conf, which is appended below (its keys win).
 myhostname = localhost
 local_domains = localhost, example.test
 program_dir = $progdir
@@ -100,7 +96,18 @@ tls_cert_file = $RUN/tls/cert.pem
 tls_key_file = $RUN/tls/key.pem
 queue_retry_min = 30s
 CONF
+# run/local.conf, when it exists, comes last: its keys win (a repeated
+# key takes the last value, facteur.conf(5)).
+if [ -f "$RUN/local.conf" ]; then
+	printf '\n# From %s (make run appends it; its keys win):\n' \
+	    "$RUN/local.conf" >> "$RUN/facteur.conf"
+	cat "$RUN/local.conf" >> "$RUN/facteur.conf"
+fi
 chmod 0644 "$RUN/facteur.conf"
+# The queue's folders, as queued makes them at start-up: made now, so
+# that a mail sent the moment the port opens does not find them missing
+# (451) while queued is still starting.
+"$progdir/queued" -L -C "$RUN/facteur.conf"
 
 cat <<MSG
 

@@ -27,8 +27,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -41,6 +39,8 @@
 #include "log.h"
 #include "qmail_env.h"
 #include "queue_inject.h"
+#include "queue_owner.h"
+#include "queue_path.h"
 #include "queueid.h"
 
 /* Total time allowed for reading the message and the envelope. */
@@ -58,12 +58,7 @@ enqueue_exit(int code, const char *fmt, ...)
 	if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
 		(void)strlcpy(msg, "(message format error)", sizeof(msg));
 	va_end(ap);
-	if (qmail_exit_permanent(code))
-		log_info("-: refused: %s (exit %d, %s)", msg, code,
-		    qmail_exit_text(code));
-	else
-		log_warnx("-: failed: %s (exit %d, %s)", msg, code,
-		    qmail_exit_text(code));
+	qmail_exit_log("-", code, msg);
 	exit(code);
 }
 
@@ -112,39 +107,6 @@ conf_error_log(void *arg, const char *msg)
 }
 
 /*
- * Started as root (by hand or by a root parent): become the owner of the
- * queue directory, so that every file we create belongs to it.
- */
-static void
-enqueue_drop_root(const struct conf *conf)
-{
-	struct passwd *pw;
-	struct stat st;
-	gid_t gid;
-	uid_t uid;
-
-	if (stat(".", &st) == -1)
-		enqueue_exit(QMAIL_EXIT_QUEUE, "stat queue_dir: %s",
-		    strerror(errno));
-	if (st.st_uid == 0)
-		return;		/* a root-owned queue (tests): stay as we are */
-	uid = st.st_uid;
-	gid = st.st_gid;
-	if ((pw = getpwuid(uid)) != NULL) {
-		gid = pw->pw_gid;
-		if (strcmp(pw->pw_name, conf_str(conf, "queue_user")) != 0)
-			log_warnx("-: queue_dir belongs to %s, not queue_user "
-			    "%s", pw->pw_name, conf_str(conf, "queue_user"));
-	}
-	if (setgroups(1, &gid) == -1 || setresgid(gid, gid, gid) == -1 ||
-	    setresuid(uid, uid, uid) == -1)
-		enqueue_exit(QMAIL_EXIT_INTERNAL, "dropping root: %s",
-		    strerror(errno));
-	if (setuid(0) != -1)
-		enqueue_exit(QMAIL_EXIT_INTERNAL, "root could be regained");
-}
-
-/*
  * -C FILE: the config (see enqueue_conf_path for whom it is trusted).
  * -i ID: a queue ID the caller chose (smtpd puts it in the Received
  * header before the message exists); used when well formed and free.
@@ -175,6 +137,7 @@ main(int argc, char *argv[])
 {
 	char			 pinned[64];
 	struct queue_inject	 qi;
+	struct queue		 queue;
 	struct conf		*conf;
 	const char		*confpath, *wanted_id;
 	int			 code;
@@ -197,14 +160,19 @@ main(int argc, char *argv[])
 		enqueue_exit(QMAIL_EXIT_CONF, "cannot load config %s",
 		    confpath);
 	log_set_debug(conf_bool(conf, "log_debug"));
-	if (chdir(conf_str(conf, "queue_dir")) == -1)
-		enqueue_exit(QMAIL_EXIT_QUEUE, "chdir %s: %s",
+	if (queue_open(&queue, conf_str(conf, "queue_dir")) == -1)
+		enqueue_exit(QMAIL_EXIT_QUEUE, "open %s: %s",
 		    conf_str(conf, "queue_dir"), strerror(errno));
-	if (geteuid() == 0)
-		enqueue_drop_root(conf);
+	/* Started as root: become the owner of the queue before any file. */
+	if (geteuid() == 0 && queue_identity(&queue, NULL,
+	    conf_str(conf, "queue_user")) == -1)
+		enqueue_exit(QMAIL_EXIT_INTERNAL, "cannot take the identity "
+		    "of the owner of %s", conf_str(conf, "queue_dir"));
 
+	qi.queue = &queue;
 	qi.wanted_id = wanted_id;
 	code = queue_inject(conf, &qi, 0, 1);
+	queue_close(&queue);
 	conf_free(conf);
 	return code;
 }

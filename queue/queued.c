@@ -1,7 +1,8 @@
 /*
  * queued: the queue manager.  Started by the master (or by hand) as root
  * or as the queue user, with `-C facteur.conf` and `-d` for the
- * foreground.  As root it creates queue_dir for queue_user, forks the
+ * foreground; `-L` only makes queue_dir and its folders, as at start-up,
+ * and exits (mk/run.sh, INSTALL).  As root it creates queue_dir for queue_user, forks the
  * keeper (which stays with the privileges queued started with and starts
  * lspawn on request, see queued_keeper.c), then drops to queue_user.
  *
@@ -28,22 +29,22 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "fdio.h"
 #include "log.h"
 #include "priv.h"
 #include "queued.h"
 
 static pid_t	 keeper_pid = -1;
-static int	 sig_wfd = -1;
 
 long long
-now_wall(void)
+queued_time(void)
 {
 	return (long long)time(NULL);
 }
 
 double
-now_precise(void)
+queued_time_precise(void)
 {
 	struct timespec	ts;
 
@@ -53,7 +54,7 @@ now_precise(void)
 }
 
 long long
-now_us(void)
+queued_clock_us(void)
 {
 	struct timespec	ts;
 
@@ -62,16 +63,10 @@ now_us(void)
 	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-long long
-now_ms(void)
-{
-	return now_us() / 1000;
-}
-
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: queued [-d] [-C file]\n");
+	fprintf(stderr, "usage: queued [-dL] [-C file]\n");
 	exit(100);
 }
 
@@ -83,39 +78,13 @@ conf_err(void *arg, const char *msg)
 }
 
 static void
-sig_handler(int sig)
+signals_setup(void)
 {
-	int		saved = errno;
-	unsigned char	c = (unsigned char)sig;
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1,
+	    SIGCHLD };
 
-	/* a full pipe already holds a wake-up; nothing is lost */
-	if (write(sig_wfd, &c, 1) == -1) {
-		/* nothing to do in a handler */
-	}
-	errno = saved;
-}
-
-static void
-signals_setup(struct queued *q)
-{
-	struct sigaction sa;
-
-	if (pipe2(q->sig_fd, O_CLOEXEC | O_NONBLOCK) == -1)
-		fatal("pipe");
-	sig_wfd = q->sig_fd[1];
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = sig_handler;
-	sa.sa_flags = SA_RESTART;
-	if (sigaction(SIGTERM, &sa, NULL) == -1 ||
-	    sigaction(SIGINT, &sa, NULL) == -1 ||
-	    sigaction(SIGHUP, &sa, NULL) == -1 ||
-	    sigaction(SIGUSR1, &sa, NULL) == -1 ||
-	    sigaction(SIGCHLD, &sa, NULL) == -1)
-		fatal("sigaction");
-	sa.sa_handler = SIG_IGN;
-	if (sigaction(SIGPIPE, &sa, NULL) == -1)
-		fatal("sigaction");
+	child_sigpipe(sigs, 5);
+	(void)signal(SIGPIPE, SIG_IGN);
 }
 
 /* Loads (or reloads) the aliases table; 0, or -1 keeping the old one. */
@@ -171,7 +140,7 @@ conf_apply(struct queued *q)
 	q->lifetime = conf_int(q->conf, "queue_lifetime");
 	q->scan_interval = conf_int(q->conf, "queue_scan_interval");
 	log_set_debug(conf_bool(q->conf, "log_debug"));
-	if (spawn_resize(q, (size_t)conf_int(q->conf, "local_concurrency"))
+	if (local_resize(q, (size_t)conf_int(q->conf, "local_concurrency"))
 	    == -1)
 		fatalx("local_concurrency out of range");
 }
@@ -218,40 +187,27 @@ queue_dir_own(const char *dir, const char *user)
 static void
 queue_layout(struct queued *q)
 {
-	static const char *const dirs[] = { "msg", "tmp", "env", "state",
-	    "corrupt", "free" };
-	struct stat	sb;
-	size_t		i;
-	int		fd;
-
-	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
-		if (mkdir(dirs[i], 0700) == -1 && errno != EEXIST)
-			fatal("mkdir %s", dirs[i]);
-	if ((fd = open("queued.lock", O_RDWR | O_CREAT | O_CLOEXEC |
-	    O_NOFOLLOW, 0600)) == -1)
-		fatal("open queued.lock");
-	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+	queue_init(&q->queue, AT_FDCWD);
+	if (queue_layout_make(&q->queue) == -1)
+		fatalx("cannot make the queue's folders in %s",
+		    conf_str(q->conf, "queue_dir"));
+	/* the descriptor stays open: the lock lives as long as the process */
+	if (queue_lock_take(&q->queue) == -1) {
 		if (errno == EWOULDBLOCK)
 			fatalx("another queued runs on this queue");
-		fatal("flock queued.lock");
+		fatal("queued's lock in %s", conf_str(q->conf, "queue_dir"));
 	}
-	/* fd stays open: the lock lives as long as the process */
 	/* what a crash left in free/ is not trusted to be empty or free */
-	queue_free_purge(AT_FDCWD);
-	if (mkfifo("trigger", 0600) == -1 && errno != EEXIST)
-		fatal("mkfifo trigger");
-	if (lstat("trigger", &sb) == -1)
-		fatal("stat trigger");
-	if (!S_ISFIFO(sb.st_mode))
-		fatalx("%s/trigger is not a FIFO", conf_str(q->conf,
-		    "queue_dir"));
-	if ((q->trigger_fd = open("trigger", O_RDONLY | O_NONBLOCK |
-	    O_CLOEXEC)) == -1)
-		fatal("open trigger");
+	queue_free_purge(&q->queue);
+	if ((q->trigger_fd = queue_trigger_open(&q->queue, O_RDONLY)) == -1) {
+		if (errno == EINVAL)
+			fatalx("%s: the trigger is not a FIFO",
+			    conf_str(q->conf, "queue_dir"));
+		fatal("open the trigger");
+	}
 	/* our own writer, so that the FIFO never reads as EOF */
-	if ((q->trigger_wfd = open("trigger", O_WRONLY | O_NONBLOCK |
-	    O_CLOEXEC)) == -1)
-		fatal("open trigger for writing");
+	if ((q->trigger_wfd = queue_trigger_open(&q->queue, O_WRONLY)) == -1)
+		fatal("open the trigger for writing");
 }
 
 static void
@@ -294,10 +250,9 @@ keeper_wait(void)
 static void
 signals_read(struct queued *q)
 {
-	unsigned char	buf[64];
-	ssize_t		n, i;
+	int	 buf[8], n, i;
 
-	while ((n = read(q->sig_fd[0], buf, sizeof(buf))) > 0) {
+	while ((n = child_sigpipe_read(buf, 8)) > 0) {
 		for (i = 0; i < n; i++) {
 			switch (buf[i]) {
 			case SIGTERM:
@@ -349,13 +304,13 @@ trigger_drain(struct queued *q)
 static long long
 scan_timed(struct queued *q, int full)
 {
-	long long	t0 = now_us(), gap;
+	long long	t0 = queued_clock_us(), gap;
 
 	aliases_refresh(q);
 	if (full)
 		scan_orphans(q);
 	(void)scan_queue(q, full);
-	gap = (now_us() - t0) * QUEUED_SCAN_COST / 1000;
+	gap = (queued_clock_us() - t0) * QUEUED_SCAN_COST / 1000;
 	if (gap < QUEUED_SCAN_GAP_MIN_MS)
 		gap = QUEUED_SCAN_GAP_MIN_MS;
 	if (gap > QUEUED_SCAN_GAP_MAX_MS)
@@ -367,7 +322,7 @@ static int
 timeout_ms(struct queued *q, long long next_scan_ms, int scan_pending,
     long long next_trigger_ms)
 {
-	long long	now = now_ms(), wall = now_wall(), t, w;
+	long long	now = fd_now_ms(), wall = queued_time(), t, w;
 
 	t = next_scan_ms - now;
 	if (scan_pending) {
@@ -377,7 +332,7 @@ timeout_ms(struct queued *q, long long next_scan_ms, int scan_pending,
 	}
 	if ((w = msg_next_wake(q)) != 0 && (w - wall) * 1000 < t)
 		t = (w - wall) * 1000;
-	if (q->to_fd == -1 && q->restart_at != 0 &&
+	if (q->to.fd == -1 && q->restart_at != 0 &&
 	    (q->restart_at - wall) * 1000 < t)
 		t = (q->restart_at - wall) * 1000;
 	if (q->stopping && t > 200)
@@ -403,46 +358,47 @@ loop_run(struct queued *q)
 	long long	 next_trigger_ms, next_scan_ms, stop_at = 0, now, gap;
 	int		 scan_pending = 0, n;
 
-	next_trigger_ms = now_ms();
+	next_trigger_ms = fd_now_ms();
 	next_scan_ms = next_trigger_ms + q->scan_interval * 1000;
 	for (;;) {
-		now = now_wall();
+		now = queued_time();
 		if (q->stopping) {
 			if (stop_at == 0)
 				stop_at = now + QUEUED_STOP_WAIT;
 			if (q->nbusy == 0 || now >= stop_at)
 				break;
 		}
-		if (q->to_fd == -1 && q->restart_at != 0 &&
+		if (q->to.fd == -1 && q->restart_at != 0 &&
 		    now >= q->restart_at && !q->stopping)
-			(void)spawn_start(q);
-		if (now_ms() >= next_scan_ms) {
+			(void)local_start(q);
+		if (fd_now_ms() >= next_scan_ms) {
 			gap = scan_timed(q, 1);
-			next_scan_ms = now_ms() + q->scan_interval * 1000;
-			next_trigger_ms = now_ms() + gap;
+			next_scan_ms = fd_now_ms() + q->scan_interval * 1000;
+			next_trigger_ms = fd_now_ms() + gap;
 			scan_pending = 0;
-		} else if (scan_pending && now_ms() >= next_trigger_ms) {
+		} else if (scan_pending && fd_now_ms() >= next_trigger_ms) {
 			gap = scan_timed(q, 0);
-			next_trigger_ms = now_ms() + gap;
+			next_trigger_ms = fd_now_ms() + gap;
 			scan_pending = 0;
 		}
-		msg_wake_due(q, now_wall());
+		msg_wake_due(q, queued_time());
 		if (!q->stopping)
 			msg_dispatch(q);
 		/* a few at a time: deliveries wait while this runs */
-		if (queue_free_due(&q->free, now_ms()))
-			queue_free_release(AT_FDCWD, &q->free, 32);
-		if (q->to_fd != -1 && q->out.len > 0)
-			(void)spawn_flush(q);
+		if (queue_free_due(&q->free, fd_now_ms()))
+			queue_free_release(&q->queue, &q->free,
+			    QUEUED_FREE_BATCH);
+		if (q->to.fd != -1 && chan_pending(&q->to) > 0)
+			(void)local_flush(q);
 
 		memset(pfd, 0, sizeof(pfd));
-		pfd[0].fd = q->sig_fd[0];
+		pfd[0].fd = child_sigpipe_fd();
 		pfd[0].events = POLLIN;
 		pfd[1].fd = q->trigger_fd;
 		pfd[1].events = POLLIN;
-		pfd[2].fd = q->from_fd;
+		pfd[2].fd = q->from.fd;
 		pfd[2].events = POLLIN;
-		pfd[3].fd = q->out.len > 0 ? q->to_fd : -1;
+		pfd[3].fd = chan_pending(&q->to) > 0 ? q->to.fd : -1;
 		pfd[3].events = POLLOUT;
 		n = poll(pfd, 4, timeout_ms(q, next_scan_ms, scan_pending,
 		    next_trigger_ms));
@@ -456,12 +412,12 @@ loop_run(struct queued *q)
 		if (pfd[1].revents & (POLLIN | POLLHUP))
 			if (trigger_drain(q))
 				scan_pending = 1;
-		if (q->from_fd != -1 && pfd[2].fd == q->from_fd &&
+		if (q->from.fd != -1 && pfd[2].fd == q->from.fd &&
 		    (pfd[2].revents & (POLLIN | POLLHUP | POLLERR)))
-			(void)spawn_read(q);
-		if (q->to_fd != -1 && pfd[3].fd == q->to_fd &&
+			(void)local_read(q);
+		if (q->to.fd != -1 && pfd[3].fd == q->to.fd &&
 		    (pfd[3].revents & (POLLOUT | POLLERR | POLLHUP)))
-			(void)spawn_flush(q);
+			(void)local_flush(q);
 		if (q->scan_full && q->nmsgs < QUEUED_ACTIVE_MAX / 2)
 			scan_pending = 1;
 	}
@@ -474,16 +430,20 @@ main(int argc, char *argv[])
 	struct queued		*q = &qs;
 	const char		*confopt = NULL, *user;
 	char			 lspawn[PATH_MAX];
-	int			 ch, r;
+	int			 ch, r, layout_only = 0;
 
 	if (fd_ensure_std() == -1)
 		exit(111);
-	while ((ch = getopt(argc, argv, "C:d")) != -1) {
+	while ((ch = getopt(argc, argv, "C:dL")) != -1) {
 		switch (ch) {
 		case 'C':
 			confopt = optarg;
 			break;
 		case 'd':
+			q->foreground = 1;
+			break;
+		case 'L':
+			layout_only = 1;
 			q->foreground = 1;
 			break;
 		default:
@@ -493,13 +453,13 @@ main(int argc, char *argv[])
 	if (optind != argc)
 		usage();
 	log_init("queued", q->foreground);
-	q->keeper = q->to_fd = q->from_fd = -1;
+	chan_init(&q->keeper, -1, CHAN_PACKET, CHAN_SMALL_MAX);
+	chan_init(&q->to, -1, CHAN_STREAM, QUEUED_FRAME_MAX);
+	chan_init(&q->from, -1, CHAN_STREAM, QUEUED_FRAME_MAX);
 	q->trigger_fd = q->trigger_wfd = -1;
 	RB_INIT(&q->msgs);
 	RB_INIT(&q->wait);
 	TAILQ_INIT(&q->readyq);
-	buf_init(&q->out, 16 * 1024 * 1024);
-	buf_init(&q->in, 1024 * 1024);
 
 	q->confpath = conf_find_path(confopt, 1);
 	if ((q->conf = conf_load(q->confpath, conf_err, NULL)) == NULL)
@@ -513,6 +473,12 @@ main(int argc, char *argv[])
 		queue_dir_own(conf_str(q->conf, "queue_dir"), user);
 	if (chdir(conf_str(q->conf, "queue_dir")) == -1)
 		fatal("chdir %s", conf_str(q->conf, "queue_dir"));
+	if (layout_only) {
+		/* -L: the queue's folders and FIFO, as at start-up; no more */
+		priv_drop_user(user, NULL);
+		queue_init(&q->queue, AT_FDCWD);
+		return queue_layout_make(&q->queue) == -1 ? 111 : 0;
+	}
 	keeper_pid = keeper_start(q, lspawn, q->foreground);
 	if (keeper_pid == -1)
 		fatalx("cannot start the lspawn keeper");
@@ -521,23 +487,22 @@ main(int argc, char *argv[])
 	if (aliases_reload(q, q->conf) == -1)
 		fatalx("cannot load aliases_file");
 	conf_apply(q);
-	signals_setup(q);
+	signals_setup();
 	log_info("started: queue_dir=%s, lspawn=%s, concurrency=%zu",
 	    conf_str(q->conf, "queue_dir"), lspawn, q->nslot);
 
 	scan_orphans(q);
 	(void)scan_queue(q, 1);
-	(void)spawn_start(q);
+	(void)local_start(q);
 	loop_run(q);
 
 	if (q->nbusy > 0)
 		log_warnx("exiting with %zu jobs unfinished; they are retried "
 		    "at the next start", q->nbusy);
-	spawn_stop(q, NULL);
+	local_stop(q, NULL);
 	msg_free_all(q);
 	/* the keeper ends at EOF on its socket; do not leave a zombie */
-	if (q->keeper != -1)
-		(void)close(q->keeper);
+	chan_close(&q->keeper);
 	if (keeper_pid != -1)
 		keeper_wait();
 	log_info("stopped");

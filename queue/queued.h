@@ -2,7 +2,7 @@
  * queued.h: the queue manager's internal interfaces, shared by
  * queued.c (main loop), queued_scan.c (directory scan and orphan
  * recovery), queued_msg.c (messages in memory, scheduling, results),
- * queued_resolve.c (recipients to delivery jobs), queued_spawn.c (the
+ * queued_resolve.c (recipients to delivery jobs), queued_local.c (the
  * pipes to lspawn), queued_keeper.c (the process that starts lspawn
  * with the privileges queued gave up) and queued_bounce.c (bounces
  * through enqueue).
@@ -15,8 +15,10 @@
 #include <sys/tree.h>
 
 #include "buf.h"
+#include "chan.h"
 #include "conf.h"
 #include "queue_free.h"
+#include "queue_path.h"
 #include "queue_state.h"
 #include "queueid.h"
 #include "table.h"
@@ -33,6 +35,8 @@
 #define QUEUED_SCAN_GAP_MAX_MS	100	/* most, for a very long env/ */
 #define QUEUED_SCAN_COST	10
 #define QUEUED_RESTART_DELAY	5	/* seconds before lspawn is restarted */
+/* Files of free/ released per turn of the loop (docs/queue.md Q10). */
+#define QUEUED_FREE_BATCH	32
 #define QUEUED_STOP_WAIT	10	/* seconds to wait for jobs on SIGTERM */
 #define QUEUED_FRAME_MAX	8192	/* octets in one lspawn result frame */
 #define QUEUED_MSG_MAX_READ	(64 * 1024)	/* bytes read for a bounce */
@@ -71,16 +75,16 @@ struct qslot {
 
 struct queued {
 	struct conf	*conf;
+	struct queue	 queue;		/* queue_dir: the working directory */
 	const char	*confpath;
 	int		 foreground;
 	struct table	*aliases;	/* NULL when none */
 	long long	 retry_min, retry_max, lifetime, scan_interval;
 
 	/* lspawn */
-	int		 keeper;	/* socket to the keeper, -1 if none */
-	int		 to_fd, from_fd;	/* -1 when lspawn is down */
+	struct chan	 keeper;	/* to the keeper; fd -1 if none */
+	struct chan	 to, from;	/* the pipes; fd -1 when lspawn is down */
 	long long	 restart_at;	/* wall seconds; 0: none pending */
-	struct buf	 out, in;
 	struct qslot	*slot;
 	size_t		 nslot, nbusy;
 
@@ -94,15 +98,17 @@ struct queued {
 
 	/* events */
 	int		 trigger_fd, trigger_wfd;
-	int		 sig_fd[2];
 	int		 stopping;
 };
 
-/* queued.c */
-long long	 now_wall(void);
-double		 now_precise(void);
-long long	 now_ms(void);
-long long	 now_us(void);
+/*
+ * queued.c: the wall clock in seconds, and with its fractions (the
+ * delays in log lines); the monotonic clock in microseconds (in
+ * milliseconds: fd_now_ms, lib/base/fdio.h).
+ */
+long long	 queued_time(void);
+double		 queued_time_precise(void);
+long long	 queued_clock_us(void);
 
 /* queued_scan.c */
 int	 scan_queue(struct queued *, int recover);
@@ -134,13 +140,13 @@ void	 msg_free_all(struct queued *);
 int	 resolve_all(struct queued *, struct queue_state *,
 	    char *const *rcpt, size_t nrcpt);
 
-/* queued_spawn.c */
-int	 spawn_start(struct queued *);
-void	 spawn_stop(struct queued *, const char *why);
-int	 spawn_job(struct queued *, struct qmsg *, size_t job);
-int	 spawn_read(struct queued *);
-int	 spawn_flush(struct queued *);
-int	 spawn_resize(struct queued *, size_t nslot);
+/* queued_local.c */
+int	 local_start(struct queued *);
+void	 local_stop(struct queued *, const char *why);
+int	 local_job(struct queued *, struct qmsg *, size_t job);
+int	 local_read(struct queued *);
+int	 local_flush(struct queued *);
+int	 local_resize(struct queued *, size_t nslot);
 
 /* queued_keeper.c */
 pid_t	 keeper_start(struct queued *, const char *lspawn, int debug);

@@ -19,22 +19,24 @@
 
 #include "bounce.h"
 #include "queue_env.h"
+#include "child.h"
 #include "fdio.h"
 #include "log.h"
 #include "queued.h"
 
 /* The first QUEUED_MSG_MAX_READ bytes of msg/<id>, for the headers. */
 static char *
-msg_head(const char *id, size_t *len)
+msg_head(const struct queue *qu, const char *id, size_t *len)
 {
-	char	 path[64], *p;
-	ssize_t	 n;
-	int	 fd, r;
+	struct queue_loc l;
+	char		*p;
+	ssize_t		 n;
+	int		 fd;
 
-	r = snprintf(path, sizeof(path), "msg/%s", id);
-	if (r < 0 || (size_t)r >= sizeof(path))
+	if (queue_path(qu, QUEUE_MSG, id, &l) == -1)
 		return NULL;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+	if ((fd = openat(l.at, l.name, O_RDONLY | O_CLOEXEC |
+	    O_NOFOLLOW)) == -1)
 		return NULL;
 	if ((p = malloc(QUEUED_MSG_MAX_READ)) == NULL) {
 		(void)close(fd);
@@ -54,7 +56,6 @@ msg_head(const char *id, size_t *len)
 static int
 enqueue_run(struct queued *q, const struct buf *msg, const struct buf *env)
 {
-	struct sigaction sa;
 	char		 path[PATH_MAX];
 	char		*argv[5];
 	int		 mp[2], ep[2], st, r, werr = 0;
@@ -71,7 +72,7 @@ enqueue_run(struct queued *q, const struct buf *msg, const struct buf *env)
 		(void)close(mp[1]);
 		return -1;
 	}
-	if ((pid = fork()) == -1) {
+	if ((pid = child_fork(NULL, 0)) == -1) {
 		log_warn("fork for enqueue");
 		(void)close(mp[0]);
 		(void)close(mp[1]);
@@ -80,13 +81,11 @@ enqueue_run(struct queued *q, const struct buf *msg, const struct buf *env)
 		return -1;
 	}
 	if (pid == 0) {
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = SIG_DFL;
-		sigemptyset(&sa.sa_mask);
-		(void)sigaction(SIGPIPE, &sa, NULL);
-		if (dup2(mp[0], 0) == -1 || dup2(ep[0], 1) == -1)
+		const int	 fds[3] = { mp[0], ep[0], 2 };
+
+		(void)signal(SIGPIPE, SIG_DFL);
+		if (child_fds(fds, 3) == -1)
 			_exit(111);
-		closefrom(3);
 		argv[0] = (char *)"enqueue";
 		argv[1] = (char *)"-C";
 		argv[2] = (char *)q->confpath;
@@ -139,7 +138,7 @@ bounce_send(struct queued *q, struct qmsg *m, const size_t *job, size_t n)
 		br[i].diag = j->reason[0] != '\0' ? j->reason :
 		    "5.0.0 delivery failed";
 	}
-	head = msg_head(m->st.id, &hlen);
+	head = msg_head(&q->queue, m->st.id, &hlen);
 	bounce_boundary(boundary, sizeof(boundary), m->st.id);
 	memset(&bi, 0, sizeof(bi));
 	bi.id = m->st.id;
@@ -147,7 +146,7 @@ bounce_send(struct queued *q, struct qmsg *m, const size_t *job, size_t n)
 	bi.sender = m->sender;
 	bi.boundary = boundary;
 	bi.arrival = m->arrival;
-	bi.now = now_wall();
+	bi.now = queued_time();
 	bi.rcpt = br;
 	bi.nrcpt = n;
 	bi.headers = head;

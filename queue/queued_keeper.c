@@ -4,7 +4,8 @@
  * privileges queued started with (root on a normal install: lspawn must
  * be root to run deliver as each user).  It does one thing: when queued
  * sends it two descriptors (the read end of the job pipe and the write
- * end of the result pipe) over a socketpair, it starts program_dir/lspawn
+ * end of the result pipe) with the frame [S] over its channel
+ * (lib/ipc/chan.h, SOCK_SEQPACKET), it starts program_dir/lspawn
  * with them as fd 0 and 1.  It reads nothing else, trusts nothing else,
  * and exits when queued closes the socket.  This way queued can restart
  * a dead lspawn after it gave up root.
@@ -19,6 +20,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "chan.h"
+#include "child.h"
 #include "fdio.h"
 #include "log.h"
 #include "queued.h"
@@ -39,79 +42,50 @@ keeper_reap(void)
 	}
 }
 
-/* Receives one request: exactly one byte and two descriptors. */
+/*
+ * Receives one request: exactly the frame [S] with two descriptors.  1,
+ * 0 at end of file, -1 for anything else (whatever came is closed).
+ */
 static int
-keeper_recv(int sock, int fds[2])
+keeper_recv(struct chan *c, int fds[2])
 {
-	union {
-		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(2 * sizeof(int))];
-	} cm;
-	struct msghdr	 msg;
-	struct cmsghdr	*c;
-	struct iovec	 iov;
-	char		 byte;
-	ssize_t		 n;
+	struct chan_msg	 m;
+	int		 r;
 
-	memset(&msg, 0, sizeof(msg));
-	iov.iov_base = &byte;
-	iov.iov_len = 1;
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = cm.buf;
-	msg.msg_controllen = sizeof(cm.buf);
-	if ((n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)) <= 0)
-		return n == 0 ? 0 : -1;
-	c = CMSG_FIRSTHDR(&msg);
-	if (byte != 'S' || (msg.msg_flags & MSG_CTRUNC) || c == NULL ||
-	    c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
-	    c->cmsg_len != CMSG_LEN(2 * sizeof(int))) {
-		/* close whatever came with it */
-		for (; c != NULL; c = CMSG_NXTHDR(&msg, c)) {
-			size_t	i, k;
-			int	fd;
-
-			if (c->cmsg_type != SCM_RIGHTS)
-				continue;
-			k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-			for (i = 0; i < k; i++) {
-				memcpy(&fd, CMSG_DATA(c) + i * sizeof(int),
-				    sizeof(int));
-				(void)close(fd);
-			}
-		}
-		errno = EPROTO;
+	if ((r = chan_recv(c, &m)) != 1)
+		return r;
+	if (m.nf != 1 || strcmp(m.f[0], "S") != 0 || m.nfds != 2) {
+		chan_msg_close_fds(&m);
+		errno = EBADMSG;
 		return -1;
 	}
-	memcpy(fds, CMSG_DATA(c), 2 * sizeof(int));
+	fds[0] = m.fds[0];
+	fds[1] = m.fds[1];
 	return 1;
 }
 
 static void
 keeper_spawn(const char *path, char *const argv[], int fds[2])
 {
+	const int	 layout[3] = { fds[0], fds[1], 2 };
 	struct sigaction sa;
-	sigset_t	 none;
 	pid_t		 pid;
 
-	if ((pid = fork()) == -1) {
+	if ((pid = child_fork(NULL, 0)) == -1) {
 		log_warn("keeper: fork for lspawn");
 		return;
 	}
 	if (pid == 0) {
+		/* what the keeper ignores, lspawn starts with as default */
 		memset(&sa, 0, sizeof(sa));
 		sa.sa_handler = SIG_DFL;
 		sigemptyset(&sa.sa_mask);
-		(void)sigaction(SIGCHLD, &sa, NULL);
 		(void)sigaction(SIGPIPE, &sa, NULL);
 		(void)sigaction(SIGHUP, &sa, NULL);
 		(void)sigaction(SIGINT, &sa, NULL);
 		(void)sigaction(SIGTERM, &sa, NULL);
-		sigemptyset(&none);
-		(void)sigprocmask(SIG_SETMASK, &none, NULL);
-		if (dup2(fds[0], 0) == -1 || dup2(fds[1], 1) == -1)
+		if (child_fds(layout, 3) == -1)
 			_exit(111);
-		closefrom(3);
 		execv(path, argv);
 		log_warn("keeper: exec %s", path);
 		_exit(111);
@@ -124,6 +98,7 @@ keeper_main(int sock, const char *path, const char *confpath, int debug)
 {
 	struct sigaction sa;
 	struct pollfd	 pfd;
+	struct chan	 c;
 	char		*argv[5];
 	int		 fds[2], r, argc = 0;
 
@@ -139,10 +114,10 @@ keeper_main(int sock, const char *path, const char *confpath, int debug)
 	(void)sigaction(SIGINT, &sa, NULL);
 	(void)sigaction(SIGTERM, &sa, NULL);
 	(void)sigaction(SIGPIPE, &sa, NULL);
-	if (dup2(sock, 3) == -1)
+	if (child_fds((const int[]){ 0, 1, 2, sock }, 4) == -1)
 		_exit(111);
 	sock = 3;
-	closefrom(4);
+	chan_init(&c, sock, CHAN_PACKET, CHAN_SMALL_MAX);
 	argv[argc++] = (char *)"lspawn";
 	argv[argc++] = (char *)"-C";
 	argv[argc++] = (char *)confpath;
@@ -159,7 +134,7 @@ keeper_main(int sock, const char *path, const char *confpath, int debug)
 			_exit(111);
 		if (r <= 0)
 			continue;
-		r = keeper_recv(sock, fds);
+		r = keeper_recv(&c, fds);
 		if (r == 0) {
 			/*
 			 * queued is gone; lspawn sees EOF too and finishes
@@ -185,11 +160,11 @@ keeper_start(struct queued *q, const char *lspawn, int debug)
 	int	sv[2];
 	pid_t	pid;
 
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
+	if (chan_pair(sv) == -1) {
 		log_warn("socketpair");
 		return -1;
 	}
-	if ((pid = fork()) == -1) {
+	if ((pid = child_fork(NULL, 0)) == -1) {
 		log_warn("fork");
 		(void)close(sv[0]);
 		(void)close(sv[1]);
@@ -200,43 +175,19 @@ keeper_start(struct queued *q, const char *lspawn, int debug)
 		keeper_main(sv[1], lspawn, q->confpath, debug);
 	}
 	(void)close(sv[1]);
-	q->keeper = sv[0];
+	chan_init(&q->keeper, sv[0], CHAN_PACKET, CHAN_SMALL_MAX);
 	return pid;
 }
 
 int
 keeper_exec(struct queued *q, int job_fd, int result_fd)
 {
-	union {
-		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(2 * sizeof(int))];
-	} cm;
-	struct msghdr	 msg;
-	struct cmsghdr	*c;
-	struct iovec	 iov;
+	const char	*f[1] = { "S" };
 	int		 fds[2] = { job_fd, result_fd };
-	char		 byte = 'S';
 
-	if (q->keeper == -1) {
+	if (q->keeper.fd == -1) {
 		errno = ENOTCONN;
 		return -1;
 	}
-	memset(&msg, 0, sizeof(msg));
-	memset(&cm, 0, sizeof(cm));
-	iov.iov_base = &byte;
-	iov.iov_len = 1;
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = cm.buf;
-	msg.msg_controllen = sizeof(cm.buf);
-	c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(fds));
-	memcpy(CMSG_DATA(c), fds, sizeof(fds));
-	while (sendmsg(q->keeper, &msg, MSG_NOSIGNAL) == -1) {
-		if (errno != EINTR)
-			return -1;
-	}
-	return 0;
+	return chan_send(&q->keeper, f, 1, fds, 2);
 }

@@ -56,14 +56,15 @@ msg_find(struct queued *q, const char *id)
 
 /* Reads a whole small file into a malloc'd buffer (NUL-ended). */
 static char *
-file_slurp(const char *path, size_t max, size_t *len)
+file_slurp(const struct queue_loc *l, size_t max, size_t *len)
 {
 	struct stat	 sb;
 	char		*p;
 	ssize_t		 n;
 	int		 fd, saved;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+	if ((fd = openat(l->at, l->name, O_RDONLY | O_CLOEXEC |
+	    O_NOFOLLOW)) == -1)
 		return NULL;
 	if (fstat(fd, &sb) == -1)
 		goto fail;
@@ -94,31 +95,29 @@ fail:
 
 /* Moves a damaged file into corrupt/ for a human; never deletes it. */
 static void
-file_set_aside(const char *id, const char *dir, const char *suffix)
+file_set_aside(const struct queue *qu, const char *id, enum queue_sub sub,
+    const char *suffix)
 {
-	char	from[64], to[64];
-	int	r1, r2;
+	struct queue_loc from, to;
+	char		 name[QUEUE_NAME_MAX];
 
-	r1 = snprintf(from, sizeof(from), "%s/%s", dir, id);
-	r2 = snprintf(to, sizeof(to), "corrupt/%s%s", id, suffix);
-	if (r1 < 0 || (size_t)r1 >= sizeof(from) || r2 < 0 ||
-	    (size_t)r2 >= sizeof(to))
+	if ((size_t)snprintf(name, sizeof(name), "%s%s", id, suffix) >=
+	    sizeof(name) || queue_path(qu, sub, id, &from) == -1 ||
+	    queue_path(qu, QUEUE_CORRUPT, name, &to) == -1)
 		return;
-	if (rename(from, to) == -1)
-		log_warn("%s: cannot move %s to %s", id, from, to);
+	if (renameat(from.at, from.name, to.at, to.name) == -1)
+		log_warn("%s: cannot move %s to %s", id, from.path, to.path);
 	else
-		log_warnx("%s: moved %s to %s", id, from, to);
+		log_warnx("%s: moved %s to %s", id, from.path, to.path);
 }
 
-/* "dir/id"; IDs are short, so this cannot fail short of a bug. */
+/* sub/<id>; IDs are short and checked, so this cannot fail short of a bug. */
 static void
-qpath(char *out, size_t n, const char *dir, const char *id)
+qpath(const struct queued *q, enum queue_sub sub, const char *id,
+    struct queue_loc *l)
 {
-	int	r;
-
-	r = snprintf(out, n, "%s/%s", dir, id);
-	if (r < 0 || (size_t)r >= n)
-		fatalx("queue path too long: %s/%s", dir, id);
+	if (queue_path(&q->queue, sub, id, l) == -1)
+		fatalx("%s: no path in the queue for it", id);
 }
 
 static void
@@ -207,44 +206,44 @@ msg_next_wake(struct queued *q)
 static void
 msg_remove(struct queued *q, struct qmsg *m)
 {
-	char	path[64];
+	struct queue_loc l;
 
-	qpath(path, sizeof(path), "env", m->st.id);
+	qpath(q, QUEUE_ENV, m->st.id, &l);
 	/* the files go to free/ for a queue writer, or are removed */
-	if (queue_free_put(AT_FDCWD, &q->free, "env", m->st.id, 'e',
-	    now_ms()) == -1 &&
+	if (queue_free_put(&q->queue, &q->free, QUEUE_ENV, m->st.id, 'e',
+	    fd_now_ms()) == -1 &&
 	    errno != ENOENT) {
 		/* still queued on disk: keep it in memory, try again later */
-		log_warn("%s: unlink %s", m->st.id, path);
+		log_warn("%s: unlink %s", m->st.id, l.path);
 		return;
 	}
 	if (m->has_state) {
-		qpath(path, sizeof(path), "state", m->st.id);
-		if (unlink(path) == -1 && errno != ENOENT)
-			log_warn("%s: unlink %s", m->st.id, path);
+		qpath(q, QUEUE_STATE, m->st.id, &l);
+		if (unlinkat(l.at, l.name, 0) == -1 && errno != ENOENT)
+			log_warn("%s: unlink %s", m->st.id, l.path);
 	}
-	qpath(path, sizeof(path), "msg", m->st.id);
-	if (queue_free_put(AT_FDCWD, &q->free, "msg", m->st.id, 'm',
-	    now_ms()) == -1 &&
+	qpath(q, QUEUE_MSG, m->st.id, &l);
+	if (queue_free_put(&q->queue, &q->free, QUEUE_MSG, m->st.id, 'm',
+	    fd_now_ms()) == -1 &&
 	    errno != ENOENT)
 		log_warn("%s: unlink %s (left for orphan recovery)", m->st.id,
-		    path);
+		    l.path);
 	log_info("%s: removed", m->st.id);
 	msg_unlink(q, m);
 	msg_free(m);
 }
 
 static int
-msg_save(struct qmsg *m)
+msg_save(struct queued *q, struct qmsg *m)
 {
-	struct buf	b;
-	char		path[64];
+	struct queue_loc l;
+	struct buf	 b;
 
-	qpath(path, sizeof(path), "state", m->st.id);
+	qpath(q, QUEUE_STATE, m->st.id, &l);
 	buf_init(&b, QUEUE_STATE_MAX);
 	if (queue_state_encode(&b, &m->st) == -1 ||
-	    atomic_write(path, b.data, b.len, 0600) == -1) {
-		log_warn("%s: cannot write %s", m->st.id, path);
+	    atomic_writeat(l.at, l.name, b.data, b.len, 0600) == -1) {
+		log_warn("%s: cannot write %s", m->st.id, l.path);
 		buf_free(&b);
 		return -1;
 	}
@@ -264,7 +263,7 @@ msg_bounces(struct queued *q, struct qmsg *m)
 {
 	struct queue_job *j;
 	size_t		 i, k, n, *idx;
-	long long	 now = now_wall();
+	long long	 now = queued_time();
 	int		 ok = 1;
 
 	for (i = 0, n = 0; i < m->st.njob; i++)
@@ -321,7 +320,7 @@ msg_pass_end(struct queued *q, struct qmsg *m, long long now)
 		return;
 	}
 	if (m->dirty)
-		(void)msg_save(m);
+		(void)msg_save(q, m);
 	if (q->stopping)
 		m->where = QM_NONE;
 	else
@@ -346,8 +345,8 @@ job_outcome(struct queued *q, struct qmsg *m, size_t i, int status,
 {
 	struct queue_job *j = &m->st.job[i];
 	char		 orig[QUEUE_ADDR_MAX + 16] = "";
-	double		 delay = now_precise() - (double)m->arrival;
-	long long	 now = now_wall();
+	double		 delay = queued_time_precise() - (double)m->arrival;
+	long long	 now = queued_time();
 
 	if (delay < 0)
 		delay = 0;
@@ -394,7 +393,7 @@ msg_result(struct queued *q, struct qmsg *m, size_t job, int status,
 	m->inflight--;
 	job_outcome(q, m, job, status, text, "local");
 	if (m->inflight == 0 && m->where == QM_NONE)
-		msg_pass_end(q, m, now_wall());
+		msg_pass_end(q, m, queued_time());
 }
 
 /*
@@ -407,7 +406,7 @@ msg_dispatch(struct queued *q)
 {
 	struct qmsg	*m;
 	struct queue_job *j;
-	long long	 now = now_wall();
+	long long	 now = queued_time();
 
 	while ((m = TAILQ_FIRST(&q->readyq)) != NULL) {
 		for (; m->cursor < m->st.njob; m->cursor++) {
@@ -420,7 +419,7 @@ msg_dispatch(struct queued *q)
 				    "4.4.0 no remote transport", "none");
 				continue;
 			}
-			if (spawn_job(q, m, m->cursor) == -1)
+			if (local_job(q, m, m->cursor) == -1)
 				return;		/* no free slot: later */
 		}
 		TAILQ_REMOVE(&q->readyq, m, ready);
@@ -437,36 +436,37 @@ msg_load(struct queued *q, const char *id)
 	struct queue_env env;
 	struct qmsg	*m;
 	struct stat	 sb;
+	struct queue_loc l;
 	const char	*why;
-	char		 path[64], *p;
+	char		*p;
 	size_t		 len, i;
 
-	qpath(path, sizeof(path), "env", id);
-	if ((p = file_slurp(path, ENV_FILE_MAX, &len)) == NULL) {
+	qpath(q, QUEUE_ENV, id, &l);
+	if ((p = file_slurp(&l, ENV_FILE_MAX, &len)) == NULL) {
 		if (errno != ENOENT)
-			log_warn("%s: read %s", id, path);
+			log_warn("%s: read %s", id, l.path);
 		return -1;
 	}
 	if (queue_env_decode(p, len, &env, &why) == -1) {
 		free(p);
 		log_warnx("%s: corrupt envelope: %s", id, why);
-		file_set_aside(id, "env", "");
+		file_set_aside(&q->queue, id, QUEUE_ENV, "");
 		return -1;
 	}
 	free(p);
 	if (strcmp(env.id, id) != 0) {
 		log_warnx("%s: corrupt envelope: holds ID %s", id, env.id);
 		queue_env_free(&env);
-		file_set_aside(id, "env", "");
+		file_set_aside(&q->queue, id, QUEUE_ENV, "");
 		return -1;
 	}
-	qpath(path, sizeof(path), "msg", id);
-	if (stat(path, &sb) == -1) {
+	qpath(q, QUEUE_MSG, id, &l);
+	if (fstatat(l.at, l.name, &sb, 0) == -1) {
 		if (errno == ENOENT) {
 			log_warnx("%s: corrupt: envelope without message", id);
-			file_set_aside(id, "env", "");
+			file_set_aside(&q->queue, id, QUEUE_ENV, "");
 		} else
-			log_warn("%s: stat %s", id, path);
+			log_warn("%s: stat %s", id, l.path);
 		queue_env_free(&env);
 		return -1;
 	}
@@ -481,19 +481,19 @@ msg_load(struct queued *q, const char *id)
 	m->size = (long long)sb.st_size;
 	queue_state_init(&m->st, id);
 
-	qpath(path, sizeof(path), "state", id);
-	if ((p = file_slurp(path, QUEUE_STATE_MAX, &len)) != NULL) {
+	qpath(q, QUEUE_STATE, id, &l);
+	if ((p = file_slurp(&l, QUEUE_STATE_MAX, &len)) != NULL) {
 		if (queue_state_decode(p, len, &m->st, &why) == -1 ||
 		    strcmp(m->st.id, id) != 0) {
 			log_warnx("%s: corrupt state file: %s; recipients "
 			    "are resolved again", id, why);
-			file_set_aside(id, "state", ".state");
+			file_set_aside(&q->queue, id, QUEUE_STATE, ".state");
 			queue_state_init(&m->st, id);
 		} else
 			m->has_state = 1;
 		free(p);
 	} else if (errno != ENOENT)
-		log_warn("%s: read %s", id, path);
+		log_warn("%s: read %s", id, l.path);
 
 	if (!m->has_state) {
 		log_info("%s: from=<%s>, size=%lld, nrcpt=%zu", id, m->sender,
@@ -521,7 +521,7 @@ msg_load(struct queued *q, const char *id)
 	q->nmsgs++;
 	m->seen = 1;
 	m->where = QM_NONE;
-	msg_wait(q, m, now_wall());
+	msg_wait(q, m, queued_time());
 	return 0;
 }
 
@@ -551,14 +551,23 @@ msg_forget(struct queued *q, struct qmsg *m)
 	msg_free(m);
 }
 
+/*
+ * At shutdown (docs/queue.md Q6): every message whose state changed.  A
+ * write that fails is logged; those results are redone after the next
+ * start (a duplicate at worst, never a loss).
+ */
 void
 msg_save_all(struct queued *q)
 {
 	struct qmsg	*m;
+	size_t		 failed = 0;
 
 	RB_FOREACH(m, qmsg_ids, &q->msgs)
-		if (m->dirty)
-			(void)msg_save(m);
+		if (m->dirty && msg_save(q, m) == -1)
+			failed++;
+	if (failed > 0)
+		log_warnx("%zu state file(s) not written at shutdown; their "
+		    "last results are redone at the next start", failed);
 }
 
 void

@@ -116,7 +116,7 @@ job_add(struct resolve *r, const char *rcpt, const char *user,
 
 /* "local" without quotes: "a b"@x -> a b; backslash pairs kept simple. */
 static void
-local_unquote(const char *in, size_t n, char *out, size_t outsz)
+resolve_local_part(const char *in, size_t n, char *out, size_t outsz)
 {
 	size_t	i, o = 0;
 
@@ -240,7 +240,7 @@ resolve_addr(struct resolve *r, const char *addr)
 		r->depth--;
 		return;
 	}
-	local_unquote(addr, at != NULL ? (size_t)(at - addr) : strlen(addr),
+	resolve_local_part(addr, at != NULL ? (size_t)(at - addr) : strlen(addr),
 	    local, sizeof(local));
 	if (local[0] == '\0')
 		fail(r, "5.1.3 empty local part");

@@ -22,24 +22,16 @@
 #include "queue_spare.h"
 #include "queued.h"
 
+/* 1 when sub/<id> exists, or when that cannot be told. */
 static int
-path_make(char *out, size_t n, const char *dir, const char *id)
+exists(const struct queue *qu, enum queue_sub sub, const char *id)
 {
-	int	r;
+	struct queue_loc l;
+	struct stat	 sb;
 
-	r = snprintf(out, n, "%s/%s", dir, id);
-	return r < 0 || (size_t)r >= n ? -1 : 0;
-}
-
-static int
-exists(const char *dir, const char *id)
-{
-	struct stat	sb;
-	char		path[64];
-
-	if (path_make(path, sizeof(path), dir, id) == -1)
-		return 0;
-	if (lstat(path, &sb) == 0)
+	if (queue_path(qu, sub, id, &l) == -1)
+		return 1;
+	if (fstatat(l.at, l.name, &sb, AT_SYMLINK_NOFOLLOW) == 0)
 		return 1;
 	/* unsure (EACCES, EIO...): say it exists, so nothing is removed */
 	return errno == ENOENT ? 0 : 1;
@@ -50,14 +42,14 @@ exists(const char *dir, const char *id)
  * some enqueue holds it (or it cannot be opened), -2 when it is gone.
  */
 static int
-msg_lock(const char *id)
+msg_lock(const struct queue *qu, const char *id)
 {
-	char	path[64];
-	int	fd;
+	struct queue_loc l;
+	int		 fd;
 
-	if (path_make(path, sizeof(path), "msg", id) == -1)
+	if (queue_path(qu, QUEUE_MSG, id, &l) == -1)
 		return -1;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
+	if ((fd = openat(l.at, l.name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
 	    O_NONBLOCK)) == -1)
 		return errno == ENOENT ? -2 : -1;
 	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
@@ -68,44 +60,46 @@ msg_lock(const char *id)
 }
 
 static void
-unlink_logged(const char *dir, const char *name, const char *what)
+unlink_logged(const struct queue *qu, enum queue_sub sub, const char *name,
+    const char *what)
 {
-	char	path[300];
+	struct queue_loc l;
 
-	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >=
-	    (int)sizeof(path))
+	if (queue_path(qu, sub, name, &l) == -1)
 		return;
-	if (unlink(path) == -1) {
+	if (unlinkat(l.at, l.name, 0) == -1) {
 		if (errno != ENOENT)
-			log_warn("unlink %s", path);
+			log_warn("unlink %s", l.path);
 		return;
 	}
-	log_info("%s: removed %s (%s)", name, path, what);
+	log_info("%s: removed %s (%s)", name, l.path, what);
 }
 
 static void
 orphans_msg(struct queued *q)
 {
+	const struct queue *qu = &q->queue;
 	struct dirent	*de;
 	DIR		*d;
 	int		 fd;
 
-	if ((d = opendir("msg")) == NULL) {
-		log_warn("opendir msg");
+	if ((d = queue_sub_opendir(qu, QUEUE_MSG)) == NULL) {
+		log_warn("opendir %s", queue_sub_name(QUEUE_MSG));
 		return;
 	}
 	while ((de = readdir(d)) != NULL) {
 		if (!queueid_valid(de->d_name) ||
 		    msg_find(q, de->d_name) != NULL ||
-		    exists("env", de->d_name))
+		    exists(qu, QUEUE_ENV, de->d_name))
 			continue;
-		if ((fd = msg_lock(de->d_name)) < 0)
+		if ((fd = msg_lock(qu, de->d_name)) < 0)
 			continue;	/* an enqueue is writing it */
 		/* the lock shows no enqueue is left; did it commit? */
-		if (!exists("env", de->d_name)) {
-			unlink_logged("tmp", de->d_name, "orphan envelope");
-			unlink_logged("msg", de->d_name, "content without "
-			    "envelope");
+		if (!exists(qu, QUEUE_ENV, de->d_name)) {
+			unlink_logged(qu, QUEUE_TMP, de->d_name,
+			    "orphan envelope");
+			unlink_logged(qu, QUEUE_MSG, de->d_name,
+			    "content without envelope");
 		}
 		(void)close(fd);
 	}
@@ -118,44 +112,46 @@ orphans_msg(struct queued *q)
  * spare goes creates the file itself.
  */
 static void
-spare_expire(int dfd, const char *name)
+spare_expire(const struct queue *qu, const char *name)
 {
+	struct queue_loc l;
 	struct stat	 st;
 
-	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
+	if (queue_path(qu, QUEUE_TMP, name, &l) == -1 ||
+	    fstatat(l.at, l.name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
 	    !S_ISREG(st.st_mode) ||
 	    time(NULL) - st.st_mtime < QUEUE_SPARE_MAX_AGE)
 		return;
-	if (unlinkat(dfd, name, 0) == -1) {
+	if (unlinkat(l.at, l.name, 0) == -1) {
 		if (errno != ENOENT)
-			log_warn("unlink tmp/%s", name);
+			log_warn("unlink %s", l.path);
 		return;
 	}
-	log_debug("removed tmp/%s (an old spare)", name);
+	log_debug("removed %s (an old spare)", l.path);
 }
 
 static void
-orphans_tmp(void)
+orphans_tmp(const struct queue *qu)
 {
 	struct dirent	*de;
 	DIR		*d;
 	int		 fd;
 
-	if ((d = opendir("tmp")) == NULL) {
-		log_warn("opendir tmp");
+	if ((d = queue_sub_opendir(qu, QUEUE_TMP)) == NULL) {
+		log_warn("opendir %s", queue_sub_name(QUEUE_TMP));
 		return;
 	}
 	while ((de = readdir(d)) != NULL) {
 		if (strncmp(de->d_name, QUEUE_SPARE_PREFIX,
 		    sizeof(QUEUE_SPARE_PREFIX) - 1) == 0) {
-			spare_expire(dirfd(d), de->d_name);
+			spare_expire(qu, de->d_name);
 			continue;
 		}
 		if (!queueid_valid(de->d_name))
 			continue;
-		if ((fd = msg_lock(de->d_name)) == -1)
+		if ((fd = msg_lock(qu, de->d_name)) == -1)
 			continue;
-		unlink_logged("tmp", de->d_name, "orphan envelope");
+		unlink_logged(qu, QUEUE_TMP, de->d_name, "orphan envelope");
 		if (fd >= 0)
 			(void)close(fd);
 	}
@@ -165,11 +161,12 @@ orphans_tmp(void)
 static void
 orphans_state(struct queued *q)
 {
+	const struct queue *qu = &q->queue;
 	struct dirent	*de;
 	DIR		*d;
 
-	if ((d = opendir("state")) == NULL) {
-		log_warn("opendir state");
+	if ((d = queue_sub_opendir(qu, QUEUE_STATE)) == NULL) {
+		log_warn("opendir %s", queue_sub_name(QUEUE_STATE));
 		return;
 	}
 	while ((de = readdir(d)) != NULL) {
@@ -179,14 +176,15 @@ orphans_state(struct queued *q)
 			/* a temporary file of an interrupted atomic_write */
 			if (strncmp(de->d_name + strnlen(de->d_name,
 			    QUEUEID_LEN), ".tmp.", 5) == 0)
-				unlink_logged("state", de->d_name,
+				unlink_logged(qu, QUEUE_STATE, de->d_name,
 				    "interrupted write");
 			continue;
 		}
 		if (msg_find(q, de->d_name) != NULL ||
-		    exists("env", de->d_name))
+		    exists(qu, QUEUE_ENV, de->d_name))
 			continue;
-		unlink_logged("state", de->d_name, "state without envelope");
+		unlink_logged(qu, QUEUE_STATE, de->d_name,
+		    "state without envelope");
 	}
 	(void)closedir(d);
 }
@@ -195,7 +193,7 @@ void
 scan_orphans(struct queued *q)
 {
 	orphans_msg(q);
-	orphans_tmp();
+	orphans_tmp(&q->queue);
 	orphans_state(q);
 }
 
@@ -211,8 +209,8 @@ scan_queue(struct queued *q, int full)
 	DIR		*d;
 	size_t		 added = 0;
 
-	if ((d = opendir("env")) == NULL) {
-		log_warn("opendir env");
+	if ((d = queue_sub_opendir(&q->queue, QUEUE_ENV)) == NULL) {
+		log_warn("opendir %s", queue_sub_name(QUEUE_ENV));
 		return -1;
 	}
 	if (full)

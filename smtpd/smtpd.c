@@ -1,5 +1,8 @@
 /*
- * smtpd: the SMTP server (RFC 5321), one process pair per connection.
+ * smtpd: the SMTP server (RFC 5321): per connection (a monitor and a
+ * session), or resident under the master (-R: one process for all
+ * connections' monitors, a session per connection).  smtpd.h lists every
+ * process and the files that hold its code.
  *
  * Started by the master, inetd (`nowait`), systemd (Accept=yes) or
  * tcpserver with the client on fd 0 and fd 1, as root (or as anyone, for
@@ -7,12 +10,12 @@
  * facteur.conf, then splits in two, as OpenSSH's privilege separation does:
  *
  *   monitor (this process, stays root, not chrooted, reads no network byte):
- *     answers the session's requests over a socketpair (smtpd_monitor.c):
- *     recipient checks against local domains, aliases and users, relay
- *     control, the password check of AUTH, and starting enqueue for a
- *     message.
+ *     answers the session's requests over its channel (monitor.c,
+ *     lib/ipc/chan.h): recipient checks against local domains, aliases
+ *     and users, relay control, the password check of AUTH, and a child
+ *     per message that queues it (monitor_queue.c).
  *   session (the child; chroot to smtpd_chroot, runs as smtpd_user): speaks
- *     SMTP with the client (smtpd_session.c, smtpd_cmd.c, smtpd_data.c) and
+ *     SMTP with the client (session.c, session_cmd.c, session_data.c) and
  *     streams each accepted message into the enqueue pipes it was handed.
  *
  * Writes nothing itself: the message goes to the queue only through
@@ -28,7 +31,7 @@
  * short session); submission and smtps sessions all need it, so it is
  * built here, and a bad certificate is refused at once with 421.
  *
- * Resident mode (-R, smtpd_resident.c): started once per service by the
+ * Resident mode (-R, resident.c): started once per service by the
  * master, which hands it each accepted connection over fd 3; it does all
  * of the above once (configuration, certificate, key and the OpenSSL
  * context) and has a session forked for each connection (by smtpsession,
@@ -45,13 +48,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "chan.h"
+#include "child.h"
 #include "conf.h"
 #include "fdio.h"
 #include "log.h"
@@ -87,7 +91,7 @@ smtpd_conf_check(const struct conf *conf, const char *path)
 		    path);
 		return -1;
 	}
-	if (relay_mynetworks_check(conf, err, sizeof(err)) == -1) {
+	if (monitor_relay_conf_check(conf, err, sizeof(err)) == -1) {
 		log_warnx("%s: %s", path, err);
 		return -1;
 	}
@@ -125,13 +129,11 @@ smtpd_tls_setup(const struct conf *conf, struct smtpd_opts *opts, int build)
 /*
  * As root: smtpd_user's ids and the queue owner's, once.  0, or -1 when
  * smtpd_user does not exist (logged).  A queue directory that cannot be
- * read now is looked up again by the queue child, as before.
+ * read now is looked up again by the queue child (queue_identity).
  */
 static int
 smtpd_ids(const struct conf *conf, struct smtpd_opts *opts)
 {
-	struct passwd	*pw;
-	struct stat	 st;
 	const char	*user = conf_str(conf, "smtpd_user");
 
 	if (!priv_is_root())
@@ -140,12 +142,8 @@ smtpd_ids(const struct conf *conf, struct smtpd_opts *opts)
 		log_warnx("smtpd_user %s: no such user", user);
 		return -1;
 	}
-	opts->queue_uid = (uid_t)-1;
-	if (stat(conf_str(conf, "queue_dir"), &st) == 0 &&
-	    (pw = getpwuid(st.st_uid)) != NULL) {
-		opts->queue_uid = st.st_uid;
-		opts->queue_gid = pw->pw_gid;
-	}
+	(void)queue_owner_lookup(conf_str(conf, "queue_dir"),
+	    &opts->queue_owner);
 	opts->ids_known = 1;
 	return 0;
 }
@@ -157,10 +155,10 @@ smtpd_connection(const struct conf *conf, struct smtpd_opts *opts)
 	pid_t	 pid;
 
 	smtpd_prepare(conf, opts);
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1)
+	if (chan_pair(sp) == -1)
 		fatal("socketpair");
 	opts->monitor = getpid();
-	if ((pid = fork()) == -1)
+	if ((pid = child_fork(NULL, 0)) == -1)
 		fatal("fork");
 	if (pid == 0) {
 		(void)close(sp[0]);

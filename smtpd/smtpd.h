@@ -1,7 +1,22 @@
 /*
- * smtpd: declarations shared by the files of the SMTP server: the monitor
- * (smtpd_monitor.c), the session (smtpd_session.c, smtpd_cmd.c,
- * smtpd_data.c) and the framed messages between them (smtpd_ipc.c).
+ * smtpd: declarations shared by the files of the SMTP server and the
+ * processes that run them (file names say which: smtpd/sources.mk):
+ *
+ *   smtpd (per connection)  smtpd.c; the monitor, root, no network byte:
+ *                           monitor*.c
+ *   session                 chrooted, smtpd_user: session*.c and
+ *                           smtpd_conn.c, forked by a per-connection
+ *                           smtpd, by the resident, or by smtpsession
+ *   per-message queue child forked by a monitor: monitor_queue.c
+ *   smtpd -R, the resident  resident*.c, the monitor of all its sessions
+ *                           (monitor*.c)
+ *   AUTH child              forked by the resident per AUTH:
+ *                           resident_auth.c
+ *   queue writer            a resident's long-lived child: qwriter.c
+ *   smtpsession             smtpsession.c: forks a resident's plaintext
+ *                           sessions (session_handoff.c is their TLS)
+ *
+ * A session and its monitor talk over lib/ipc/chan.h (below).
  */
 #ifndef FACTEUR_SMTPD_H
 #define FACTEUR_SMTPD_H
@@ -10,8 +25,10 @@
 
 #include "addr.h"
 #include "buf.h"
+#include "chan.h"
 #include "conf.h"
 #include "lineio.h"
+#include "queue_owner.h"
 #include "queueid.h"
 #include "smtp_cmd.h"
 #include "smtp_data.h"
@@ -44,8 +61,7 @@ struct smtpd_opts {
 	int		 ids_known;
 	uid_t		 user_uid;
 	gid_t		 user_gid;
-	uid_t		 queue_uid;
-	gid_t		 queue_gid;
+	struct queue_owner queue_owner;
 };
 
 /* A short reply straight on fd 1, before any session exists; exits. */
@@ -66,7 +82,7 @@ void	smtpd_peer_of(int fd, char *out, size_t outlen);
  */
 int	smtpd_connection(const struct conf *, struct smtpd_opts *);
 
-/* ---- resident mode (smtpd_resident.c) ---- */
+/* ---- resident mode (resident.c) ---- */
 
 #define SMTPD_RESIDENT_FD	3	/* the master's channel */
 #define SMTPD_RESIDENT_MAX	10000	/* connections open at once */
@@ -79,69 +95,49 @@ int	smtpd_connection(const struct conf *, struct smtpd_opts *);
 int	resident_run(const struct conf *, struct smtpd_opts *, int chan,
 	    char *conftext, size_t conflen);
 
-/* ---- relay control (smtpd_relay.c) ---- */
+/* ---- relay control (monitor_relay.c) ---- */
 
 /* 0, or -1 with the offending word in err: mynetworks is checked. */
-int	relay_mynetworks_check(const struct conf *, char *err, size_t errlen);
+int	monitor_relay_conf_check(const struct conf *, char *err, size_t errlen);
 /* 1 if the numeric address addr is in mynetworks. */
-int	relay_in_mynetworks(const struct conf *, const char *addr);
+int	monitor_relay_mynetworks(const struct conf *, const char *addr);
 /* 1 if domain may be a local one: never an address literal. */
-int	relay_domain_local(const struct conf *, const char *domain);
+int	monitor_relay_domain_local(const struct conf *, const char *domain);
 /* 1 if the local part routes elsewhere: '@', '%' or '!' in it. */
-int	relay_local_trick(const char *local);
+int	monitor_relay_local_trick(const char *local);
 
-/* ---- IPC between session and monitor (smtpd_ipc.c) ---- */
-
-#define IPC_FRAME_MAX	2048	/* data of one frame */
-#define IPC_FIELDS_MAX	8
-#define IPC_FDS_MAX	2
+/* ---- the channel between session and monitor (lib/ipc/chan.h) ---- */
 
 /*
- * Requests (first field) and their replies.  Adding a request is adding a
- * row to the monitor's table (smtpd_monitor.c) and a caller here.
+ * A SOCK_SEQPACKET pair (chan_pair); frames of at most SMTPD_CHAN_MAX
+ * octets.  Requests (first field) and their replies; adding a request is
+ * adding a row to the monitor's table (monitor.c) and a caller in
+ * the session:
  *   RCPT local domain        -> OK | NOUSER | NODOMAIN | TEMP
  *   MSGSTART queueid         -> OK + 2 fds (message, envelope) | TEMP
  *   MSGEND                   -> EXIT code
  *   MSGABORT                 -> OK (enqueue killed and reaped)
  *   AUTH user password       -> OK | BAD | CLOSE (bad, too many) | TEMP
  *   SENDER local domain      -> OK | DENIED  (after AUTH only)
+ *   STARTTLS errors Hname    -> OK | NOTLS   (+ the client's fd; only
+ *                               from a session of smtpsession)
  * RCPT also answers RELAY (a remote domain, the client may relay) and
- * TRICK (routing in the local part); NODOMAIN is a refused relay.
+ * TRICK (routing in the local part); NODOMAIN is a refused relay.  A
+ * frame the monitor cannot take gets the session killed.
  */
-struct ipc_msg {
-	char	*f[IPC_FIELDS_MAX];
-	int	 nf;
-	int	 fds[IPC_FDS_MAX];
-	int	 nfds;
-	char	 data[IPC_FRAME_MAX + 1];
-};
+#define SMTPD_CHAN_MAX	2048	/* octets of a frame's payload */
+#define SMTPD_SESSION_CHAN_FD	3	/* a session's end of its channel */
+/* smtpsession's descriptors (smtpsession.c, resident_smtpsession.c) */
+#define SMTPSESSION_CHAN_FD	3	/* its channel to the resident */
+#define SMTPSESSION_CONF_FD	4	/* the configuration text, read once */
 
-struct ipc_chan {
-	int		 fd;
-	struct buf	 in;	/* bytes received, not yet a whole frame */
-};
-
-void	ipc_init(struct ipc_chan *, int fd);
-/* Sends one frame of nf fields with nfds descriptors; 0 or -1. */
-int	ipc_send(struct ipc_chan *, const char *const *fields, int nf,
-	    const int *fds, int nfds);
-/* Receives one frame: 1, 0 on EOF, -1 on error or a malformed frame. */
-int	ipc_recv(struct ipc_chan *, struct ipc_msg *);
-/*
- * The same without waiting: 2 when no whole frame has arrived yet (the
- * bytes so far are kept for the next call).  Descriptors that come with
- * part of a frame are an error.
- */
-int	ipc_recv_nb(struct ipc_chan *, struct ipc_msg *);
-void	ipc_msg_close_fds(struct ipc_msg *);
-
-/* ---- the monitor (smtpd_monitor.c) ---- */
+/* ---- the monitor (monitor.c) ---- */
 
 /* Runs the monitor for the session child `pid`; returns the exit code. */
 int	monitor_run(const struct conf *, const struct smtpd_opts *, int sock,
 	    pid_t session);
 
-/* ---- the session (smtpd_session.c, smtpd_cmd.c, smtpd_data.c) ---- */
+/* ---- the session (session.c, session_cmd.c, session_data.c) ---- */
 
 enum smtpd_state {
 	ST_GREETED	= 0x01,	/* no HELO/EHLO yet */
@@ -159,7 +155,7 @@ struct smtpd_rcpt {
 struct smtpd_session {
 	const struct conf	*conf;
 	const struct smtpd_opts	*opts;
-	struct ipc_chan		 ipc;
+	struct chan		 ipc;		/* to the monitor */
 	struct lineio		 io;
 	struct buf		 line;
 	enum smtpd_state	 state;
@@ -183,7 +179,7 @@ struct smtpd_session {
 	struct smtp_mail_args	 mail;
 	struct smtpd_rcpt	*rcpts;
 	size_t			 nrcpt;
-	/* message in progress (smtpd_data.c) */
+	/* message in progress (session_data.c) */
 	char			 id[QUEUEID_LEN + 1];
 	int			 msg_fd, env_fd;
 	struct smtp_data	 dec;
@@ -206,10 +202,10 @@ void	session_start(struct smtpd_session *, const struct conf *,
 void	session_loop(struct smtpd_session *) __attribute__((noreturn));
 
 /*
- * TLS in the session, one file per program: smtpd_tls.c (OpenSSL, in
- * this process) and smtpsession_tls.c (no TLS library: the handoff).
+ * TLS in the session, one file per program: session_tls.c (OpenSSL, in
+ * this process) and session_handoff.c (no TLS library: the handoff).
  *   session_tls_accept: smtps, the handshake before the greeting;
- *   session_starttls: STARTTLS once auth_starttls allowed it;
+ *   session_starttls: STARTTLS once session_auth_starttls allowed it;
  *   session_tls_end: close_notify at the end, if TLS is on.
  */
 void	session_tls_accept(struct smtpd_session *);
@@ -218,7 +214,7 @@ void	session_tls_end(struct smtpd_session *);
 
 /*
  * What a session that said STARTTLS in smtpsession hands on to the one
- * that continues it in the resident (smtpd_rconn.c), which says 220 and
+ * that continues it in the resident (resident_conn.c), which says 220 and
  * does the handshake.
  */
 struct session_handoff {
@@ -251,22 +247,22 @@ int	session_auth_offered(const struct smtpd_session *);
  */
 size_t	session_read_sasl(struct smtpd_session *, struct buf *line);
 
-/* STARTTLS and AUTH (smtpd_auth.c). */
-void	auth_starttls(struct smtpd_session *);
-void	auth_cmd(struct smtpd_session *, const char *arg, size_t n);
+/* STARTTLS and AUTH (session_auth.c). */
+void	session_auth_starttls(struct smtpd_session *);
+void	session_auth_cmd(struct smtpd_session *, const char *arg, size_t n);
 /* MAIL FROM check for an authenticated client: 0, or -1 (replied). */
-int	auth_sender_check(struct smtpd_session *, const struct mailpath *);
+int	session_auth_sender_check(struct smtpd_session *, const struct mailpath *);
 
 /* Dispatches one command line (terminator removed) through the table. */
-void	cmd_dispatch(struct smtpd_session *, const char *line, size_t n);
+void	session_cmd_dispatch(struct smtpd_session *, const char *line, size_t n);
 
-/* The client's verified host name, or "" (smtpd_dns.c). */
-void	dns_reverse(const char *resolver, const char *addr, char *out,
+/* The client's verified host name, or "" (session_dns.c). */
+void	session_dns_reverse(const char *resolver, const char *addr, char *out,
 	    size_t outlen);
 
-/* DATA and BDAT (smtpd_data.c). */
-void	data_cmd(struct smtpd_session *);
-void	bdat_cmd(struct smtpd_session *, unsigned long long size, int last);
-void	data_abort(struct smtpd_session *);
+/* DATA and BDAT (session_data.c). */
+void	session_data_cmd(struct smtpd_session *);
+void	session_bdat_cmd(struct smtpd_session *, unsigned long long size, int last);
+void	session_data_abort(struct smtpd_session *);
 
 #endif

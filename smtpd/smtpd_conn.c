@@ -67,7 +67,7 @@ smtpd_prepare(const struct conf *conf, struct smtpd_opts *opts)
 	 * Replies are written a batch at a time (session_flush), so Nagle's
 	 * algorithm only delays them: with TLS, whose records after the
 	 * handshake (session tickets) and replies are separate writes, it
-	 * waited for the client's delayed ACK, 40 ms per exchange.  Not a
+	 * would wait for the client's delayed ACK at each exchange.  Not a
 	 * TCP socket (a pipe, a Unix socket under inetd): nothing to do.
 	 */
 	{

@@ -1,21 +1,23 @@
 /*
  * smtpd_monitor.h: the monitor's state and the parts of it that the two
  * ways of running a monitor share.  A monitor answers one session's
- * requests (smtpd_monitor.c).  It runs either
+ * requests (monitor.c).  It runs either
  *   - in a process of its own per connection (monitor_run: smtpd started
  *     by inetd, systemd, tcpserver or the master per connection), where
  *     waiting is allowed: AUTH is checked in place and the queue child is
  *     waited for; or
  *   - inside the resident smtpd, one monitor per connection it serves
- *     (smtpd_rconn.c), where nothing may wait: AUTH is checked in a child
- *     and a message is queued by a long-lived queue writer
- *     (smtpd_qwriter.c) or a child, and the replies go out when they come.
+ *     (resident_conn.c), where nothing may wait: AUTH is checked in a
+ *     child (resident_auth.c) and a message is queued by a long-lived
+ *     queue writer (resident_qpool.c, qwriter.c) or a child, and the
+ *     replies go out when they come.
  */
 #ifndef FACTEUR_SMTPD_MONITOR_H
 #define FACTEUR_SMTPD_MONITOR_H
 #include <sys/types.h>
 
 #include "conf.h"
+#include "queue_path.h"
 #include "queueid.h"
 #include "smtpd.h"
 #include "table.h"
@@ -26,7 +28,7 @@ struct rconn;
 struct monitor {
 	const struct conf	*conf;
 	const struct smtpd_opts	*opts;
-	struct ipc_chan		 chan;
+	struct chan		 chan;
 	pid_t			 session;
 	const struct table	*aliases;
 	int			 aliases_broken;
@@ -42,7 +44,7 @@ struct monitor {
 };
 
 /* Answers one request from the session; -1: it must be killed. */
-int	monitor_request(struct monitor *, struct ipc_msg *);
+int	monitor_request(struct monitor *, struct chan_msg *);
 /* Sends a reply of one or two fields (b may be NULL). */
 int	monitor_reply(struct monitor *, const char *a, const char *b);
 /* A field from the session: printable, no control byte, bounded. */
@@ -54,42 +56,42 @@ int	monitor_field_ok(const char *, size_t max);
  */
 int	monitor_queue_in_process(const struct conf *);
 /*
- * In a process about to queue messages: opens queue_dir, takes the
- * identity of its owner (as enqueue does; a root-owned queue_dir keeps
- * root) and tells the uid to record as the injector.  Returns the
- * directory descriptor, or -1 when this process cannot queue in place.
+ * In a process about to queue messages: opens queue_dir into q, takes
+ * the identity of its owner (queue_identity, as enqueue does) and tells
+ * the uid to record as the injector.  0, or -1 when this process cannot
+ * queue in place (q is then closed).
  */
-int	monitor_queue_identity(const struct conf *, const struct smtpd_opts *,
-	    uid_t *injector);
+int	monitor_queue_open(const struct conf *, const struct smtpd_opts *,
+	    struct queue *q, uid_t *injector);
 /* In the child made for one message: queue it; never returns. */
 void	monitor_queue_child(struct monitor *, int msg_r, int env_r)
 	    __attribute__((noreturn));
 
-/* The queue requests (smtpd_mqueue.c); -1: kill the session. */
-int	monitor_msgstart(struct monitor *, struct ipc_msg *);
-int	monitor_msgend(struct monitor *, struct ipc_msg *);
-int	monitor_msgabort(struct monitor *, struct ipc_msg *);
+/* The queue requests (monitor_queue.c); -1: kill the session. */
+int	monitor_queue_start(struct monitor *, struct chan_msg *);
+int	monitor_queue_end(struct monitor *, struct chan_msg *);
+int	monitor_queue_abort(struct monitor *, struct chan_msg *);
 /* Waits for the queue child: its exit code (111 if killed), -1 if none. */
-int	monitor_reap(struct monitor *);
+int	monitor_queue_reap(struct monitor *);
 
 /*
- * Resident mode (smtpd_rconn.c), for the requests that cannot be answered
- * at once.  rconn_queue_start takes the two read ends (closes them in any
+ * Resident mode (resident_conn.c), for the requests that cannot be answered
+ * at once.  resident_conn_queue_start takes the two read ends (closes them in any
  * case): 0 when a writer or a child has them, -1 (reply TEMP).
- * rconn_queue_end: MSGEND (abort 0: "EXIT code" owed) or MSGABORT
- * ("OK" owed), sent when the queueing ends.  rconn_auth: AUTH, checked in
+ * resident_conn_queue_end: MSGEND (abort 0: "EXIT code" owed) or MSGABORT
+ * ("OK" owed), sent when the queueing ends.  resident_auth_start: AUTH, checked in
  * a child.  Each returns -1 when the session must be killed.
  */
-int	rconn_queue_start(struct monitor *, int msg_r, int env_r);
+int	resident_conn_queue_start(struct monitor *, int msg_r, int env_r);
 /* 1 while a message of this connection is being queued. */
-int	rconn_queue_busy(const struct monitor *);
-int	rconn_queue_end(struct monitor *, int abort);
-int	rconn_auth(struct monitor *, struct ipc_msg *);
+int	resident_conn_queue_busy(const struct monitor *);
+int	resident_conn_queue_end(struct monitor *, int abort);
+int	resident_auth_start(struct monitor *, struct chan_msg *);
 /*
  * STARTTLS from a session of smtpsession, with the client's descriptor:
  * the session goes on in a process of the resident's own image ("OK"),
  * or stays in plaintext ("NOTLS"); -1 from any other session.
  */
-int	rconn_starttls(struct monitor *, struct ipc_msg *);
+int	resident_conn_starttls(struct monitor *, struct chan_msg *);
 
 #endif

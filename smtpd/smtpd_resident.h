@@ -2,10 +2,11 @@
  * smtpd_resident.h: the parts of the resident smtpd (smtpd -R).  The
  * resident is the monitor of every connection it serves: it forks the
  * chrooted session for each connection and answers its requests from
- * one poll(2) loop (smtpd_resident.c), holding one struct rconn per
- * connection (smtpd_rconn.c); messages are queued by long-lived queue
- * writers (smtpd_qwriter.c).  Nothing in the loop may wait: AUTH runs in
- * a child, and a request whose answer is not ready is answered later.
+ * one poll(2) loop (resident.c), holding one struct rconn per
+ * connection (resident_conn.c); messages are queued by long-lived queue
+ * writers (resident_qpool.c, qwriter.c).  Nothing in the loop may wait:
+ * AUTH runs in a child (resident_auth.c), and a request whose answer is
+ * not ready is answered later.
  */
 #ifndef FACTEUR_SMTPD_RESIDENT_H
 #define FACTEUR_SMTPD_RESIDENT_H
@@ -27,7 +28,7 @@ struct resident;
 
 struct qwriter {
 	pid_t		 pid;		/* -1: the slot is free */
-	struct ipc_chan	 chan;		/* SOCK_STREAM, frames with fds */
+	struct chan	 chan;		/* frames with fds (lib/ipc/chan.h) */
 	struct rconn	*owner;		/* NULL: idle */
 	time_t		 idle_since;
 };
@@ -53,9 +54,7 @@ struct rconn {
 	int			 gone;		/* its pidfd said it exited */
 	/* AUTH, checked in a child */
 	pid_t			 auth_pid;	/* -1: none */
-	int			 auth_fd;	/* its verdict, -1 */
-	char			 auth_buf[USER_NAME_MAX + 16];
-	size_t			 auth_len;
+	int			 auth_fd;	/* its verdict's channel, -1 */
 	/* the message being queued */
 	int			 q_on;		/* a writer or child has it */
 	int			 q_writer;	/* its slot, or -1 */
@@ -78,56 +77,56 @@ struct rtable {
 struct resident {
 	const struct conf	*conf;
 	struct smtpd_opts	*opts;
-	int			 chan;		/* the master's */
+	struct chan		 chan;		/* the master's */
 	int			 eof;		/* it retired us */
 	struct rconn		*conns[SMTPD_RESIDENT_MAX];
 	size_t			 nconns;
 	struct qpool		 pool;
 	struct rtable		 aliases;
 	struct rtable		 senders;
-	struct ipc_chan		 spawn;		/* smtpsession's; fd -1: none */
+	struct chan		 spawn;		/* smtpsession's; fd -1: none */
 	pid_t			 spawn_pid;
 };
 
-/* smtpd_resident.c: "S seq pid" and "E seq" to the master. */
+/* resident.c: "S seq pid" and "E seq" to the master. */
 void	resident_report_started(struct resident *, long long seq, pid_t);
 void	resident_report_end(struct resident *, long long seq);
 
-/* smtpd_rconn.c */
+/* resident_conn.c */
 /* Forks the session for the connection fd; NULL when it cannot. */
-struct rconn *rconn_open(struct resident *, int fd, long long seq, int over);
+struct rconn *resident_conn_open(struct resident *, int fd, long long seq, int over);
 /* Frames from the session: -1 when it must be killed. */
-int	rconn_readable(struct rconn *);
+int	resident_conn_readable(struct rconn *);
 /* The AUTH child's verdict pipe is readable: -1, kill the session. */
-int	rconn_auth_readable(struct rconn *);
+int	resident_auth_readable(struct rconn *);
 /* The queueing of its message ended with code: -1, kill the session. */
-int	rconn_job_done(struct rconn *, int code);
+int	resident_conn_job_done(struct rconn *, int code);
 /* Kills the session (it is reaped and closed later). */
-void	rconn_kill(struct rconn *);
+void	resident_conn_kill(struct rconn *);
 /* After the session was reaped: frees everything; reports the end. */
-void	rconn_close(struct rconn *);
+void	resident_conn_close(struct rconn *);
 /* Sets the tables of a connection from the resident's (reloading). */
-void	rconn_tables(struct resident *);
+void	resident_conn_tables(struct resident *);
 
-/* smtpd_spawn.c */
+/* resident_smtpsession.c */
 /*
  * Starts smtpsession with the configuration text the resident parsed:
  * 0, or -1 (then, and in smtps mode, sessions are forked here).
  */
-int	spawn_start(struct resident *, const char *text, size_t len);
+int	smtpsession_start(struct resident *, const char *text, size_t len);
 /*
  * A session from smtpsession for the client on fd, talking on sock: its
  * pid with *pidfd; 0 when it could not fork; -1 when there is no
  * smtpsession (any more): fork here.
  */
-pid_t	spawn_session(struct resident *, int fd, int sock, int over,
+pid_t	smtpsession_fork(struct resident *, int fd, int sock, int over,
 	    int *pidfd);
 /* Closes its channel: it exits. */
-void	spawn_stop(struct resident *);
+void	smtpsession_stop(struct resident *);
 /* 1 if pid was smtpsession (then it is forgotten). */
-int	spawn_reaped(struct resident *, pid_t pid, int status);
+int	smtpsession_reaped(struct resident *, pid_t pid, int status);
 
-/* smtpd_qwriter.c */
+/* resident_qpool.c */
 void	qpool_init(struct qpool *, const struct conf *,
 	    const struct smtpd_opts *);
 /*
@@ -148,5 +147,9 @@ int	qpool_reaped(struct qpool *, pid_t);
 void	qpool_tick(struct qpool *, time_t now);
 /* Closes every writer's channel (they exit at end of file). */
 void	qpool_close(struct qpool *);
+
+/* qwriter.c: a queue writer's process, on its channel fd. */
+void	qwriter_run(const struct conf *, const struct smtpd_opts *, int fd)
+	    __attribute__((noreturn));
 
 #endif

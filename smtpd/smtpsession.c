@@ -2,20 +2,21 @@
  * smtpsession: the plaintext SMTP sessions of a resident smtpd (mx and
  * submission modes), forked from a process that maps no TLS library.
  *
- * A session forked straight from the resident kept everything the
- * resident had mapped: libcrypto's relocated data (392 kB), libssl, PAM,
- * crypt, c-ares and the resident's heap with the OpenSSL context; an idle
- * one was 2.4 MB VmRSS.  So the resident executes this program once, as
- * root, and has it fork the sessions: it links libc, libbsd and c-ares,
- * statically, and its heap holds little more than the configuration.
- * The session code is smtpd's own (smtpd_session.c, smtpd_cmd.c,
- * smtpd_data.c, smtpd_auth.c); only TLS differs: STARTTLS hands the
+ * A session forked straight from the resident keeps everything the
+ * resident has mapped (libcrypto, libssl, PAM, crypt and the heap with
+ * the OpenSSL context); the figures are in docs/architecture.md ("A
+ * resident's plaintext sessions come from smtpsession").  So the
+ * resident executes this program once, as root, and has it fork the
+ * sessions: it links libc, libbsd and c-ares, statically, and its heap
+ * holds little more than the configuration.
+ * The session code is smtpd's own (session.c, session_cmd.c,
+ * session_data.c, session_auth.c); only TLS differs: STARTTLS hands the
  * connection back to the resident, which continues it in a session of
- * its own image (smtpsession_tls.c, smtpd_rconn.c).  The sessions'
+ * its own image (session_handoff.c, resident_conn.c).  The sessions'
  * monitor stays the resident: they talk to it over the channel it made.
  *
- * Started by the resident (smtpd_spawn.c) with
- *   fd 3  its channel (SOCK_STREAM, smtpd_ipc frames);
+ * Started by the resident (resident_smtpsession.c) with
+ *   fd 3  its channel (lib/ipc/chan.h, SOCK_SEQPACKET);
  *   fd 4  the configuration text the resident parsed (a memfd), read
  *         once: both parse the same bytes, whatever the file holds now;
  * and its arguments: -C the configuration's name (for messages), -m the
@@ -48,27 +49,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "chan.h"
+#include "child.h"
 #include "conf.h"
 #include "fdio.h"
 #include "log.h"
 #include "smtpd.h"
 
-#define SPAWN_CHAN_FD	3
-#define SPAWN_CONF_FD	4
-
-static int	sigpipe_fds[2] = { -1, -1 };
-
-static void
-on_sigchld(int sig)
-{
-	int	 saved = errno;
-
-	(void)sig;
-	if (write(sigpipe_fds[1], "c", 1) == -1) {
-		/* full: a wake-up is already pending */
-	}
-	errno = saved;
-}
 
 static void
 conf_error(void *arg, const char *msg)
@@ -107,11 +94,11 @@ read_conf(const char *name)
 
 	if ((text = malloc(CONF_FILE_MAX + 1)) == NULL)
 		fatal("smtpsession: configuration");
-	if ((n = fd_read_full(SPAWN_CONF_FD, text, CONF_FILE_MAX + 1)) == -1)
+	if ((n = fd_read_full(SMTPSESSION_CONF_FD, text, CONF_FILE_MAX + 1)) == -1)
 		fatal("smtpsession: configuration");
 	if (n > CONF_FILE_MAX)
 		fatalx("smtpsession: configuration too long");
-	(void)close(SPAWN_CONF_FD);
+	(void)close(SMTPSESSION_CONF_FD);
 	conf = conf_load_buf(text, (size_t)n, name, conf_error, NULL);
 	free(text);
 	if (conf == NULL)
@@ -124,29 +111,22 @@ static void __attribute__((noreturn))
 child_session(const struct conf *conf, struct smtpd_opts *opts, int fd,
     int sock)
 {
-	struct sigaction	 sa;
+	const int	 fds[SMTPD_SESSION_CHAN_FD + 1] = { fd, fd, 2, sock };
 
-	(void)prctl(PR_SET_NAME, "smtpd");
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	sigemptyset(&sa.sa_mask);
-	(void)sigaction(SIGCHLD, &sa, NULL);
-	if (dup2(fd, 0) == -1 || dup2(fd, 1) == -1 ||
-	    (sock != SPAWN_CHAN_FD && dup2(sock, SPAWN_CHAN_FD) == -1))
+	if (child_fds(fds, SMTPD_SESSION_CHAN_FD + 1) == -1)
 		_exit(111);
-	closefrom(SPAWN_CHAN_FD + 1);
 	log_reopen();
 	if (fd_set_nonblock(0, 0) == -1)
 		_exit(111);
 	smtpd_prepare(conf, opts);
-	session_run(conf, opts, SPAWN_CHAN_FD);
+	session_run(conf, opts, SMTPD_SESSION_CHAN_FD);
 	_exit(111);
 }
 
 /* One request: fork the session it asks for and answer. */
 static void
-serve(const struct conf *conf, struct smtpd_opts *opts, struct ipc_chan *ch,
-    struct ipc_msg *m)
+serve(const struct conf *conf, struct smtpd_opts *opts, struct chan *ch,
+    struct chan_msg *m)
 {
 	const char	*fail[1] = { "F" };
 	const char	*ok[2];
@@ -159,10 +139,10 @@ serve(const struct conf *conf, struct smtpd_opts *opts, struct ipc_chan *ch,
 		fatalx("smtpsession: bad request from the resident");
 	opts->overloaded = m->f[1][0] == '1';
 	opts->monitor = getpid();
-	if ((pid = fork()) == -1) {
+	if ((pid = child_fork("smtpd", 0)) == -1) {
 		log_warn("smtpsession: fork");
-		ipc_msg_close_fds(m);
-		if (ipc_send(ch, fail, 1, NULL, 0) == -1)
+		chan_msg_close_fds(m);
+		if (chan_send(ch, fail, 1, NULL, 0) == -1)
 			fatal("smtpsession: channel");
 		return;
 	}
@@ -170,19 +150,19 @@ serve(const struct conf *conf, struct smtpd_opts *opts, struct ipc_chan *ch,
 		(void)close(ch->fd);
 		child_session(conf, opts, m->fds[0], m->fds[1]);
 	}
-	ipc_msg_close_fds(m);
+	chan_msg_close_fds(m);
 	/* Not reaped before the pidfd exists: the pid cannot be reused. */
 	if ((pidfd = pidfd_open(pid, 0)) == -1) {
 		log_warn("smtpsession: pidfd_open");
 		(void)kill(pid, SIGKILL);
-		if (ipc_send(ch, fail, 1, NULL, 0) == -1)
+		if (chan_send(ch, fail, 1, NULL, 0) == -1)
 			fatal("smtpsession: channel");
 		return;
 	}
 	(void)snprintf(num, sizeof(num), "%ld", (long)pid);
 	ok[0] = "P";
 	ok[1] = num;
-	if (ipc_send(ch, ok, 2, &pidfd, 1) == -1)
+	if (chan_send(ch, ok, 2, &pidfd, 1) == -1)
 		fatal("smtpsession: channel");
 	(void)close(pidfd);
 }
@@ -205,13 +185,12 @@ main(int argc, char *argv[])
 {
 	struct smtpd_opts	 opts;
 	struct conf		*conf;
-	struct ipc_chan		 ch;
-	struct ipc_msg		 m;
-	struct sigaction	 sa;
+	static const int	 sigs[] = { SIGCHLD };
+	struct chan		 ch;
+	struct chan_msg		 m;
 	struct pollfd		 pfd[2];
 	const char		*name = NULL, *mode = NULL, *ready[1] = { "R" };
-	char			 drain[64];
-	int			 c, debug = 0, have_u = 0, have_g = 0, r;
+	int			 c, debug = 0, have_u = 0, have_g = 0, r, got[2];
 
 	memset(&opts, 0, sizeof(opts));
 	while ((c = getopt(argc, argv, "C:dg:m:Tu:")) != -1) {
@@ -256,37 +235,28 @@ main(int argc, char *argv[])
 	(void)signal(SIGHUP, SIG_IGN);
 	conf = read_conf(name);
 	log_set_debug(conf_bool(conf, "log_debug"));
-	if (pipe2(sigpipe_fds, O_CLOEXEC | O_NONBLOCK) == -1)
-		fatal("pipe");
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_sigchld;
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
-	if (sigaction(SIGCHLD, &sa, NULL) == -1)
-		fatal("sigaction");
-	if (fd_set_cloexec(SPAWN_CHAN_FD, 1) == -1)
+	child_sigpipe(sigs, 1);
+	if (fd_set_cloexec(SMTPSESSION_CHAN_FD, 1) == -1)
 		fatal("smtpsession: channel");
-	ipc_init(&ch, SPAWN_CHAN_FD);
-	if (ipc_send(&ch, ready, 1, NULL, 0) == -1)
+	chan_init(&ch, SMTPSESSION_CHAN_FD, CHAN_PACKET, SMTPD_CHAN_MAX);
+	if (chan_send(&ch, ready, 1, NULL, 0) == -1)
 		fatal("smtpsession: channel");
 
 	for (;;) {
-		pfd[0].fd = SPAWN_CHAN_FD;
+		pfd[0].fd = SMTPSESSION_CHAN_FD;
 		pfd[0].events = POLLIN;
-		pfd[1].fd = sigpipe_fds[0];
+		pfd[1].fd = child_sigpipe_fd();
 		pfd[1].events = POLLIN;
 		if (poll(pfd, 2, -1) == -1) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll");
 		}
-		if (pfd[1].revents & POLLIN) {
-			while (read(sigpipe_fds[0], drain, sizeof(drain)) > 0)
-				;
+		if ((pfd[1].revents & POLLIN) &&
+		    child_sigpipe_read(got, 2) > 0)
 			reap();
-		}
 		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-			if ((r = ipc_recv(&ch, &m)) == 0)
+			if ((r = chan_recv(&ch, &m)) == 0)
 				break;
 			if (r == -1)
 				fatalx("smtpsession: bad frame from the "

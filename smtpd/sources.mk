@@ -1,17 +1,26 @@
-# smtpd/: the SMTP server (smtpd: resident, monitor, session, queue
-# writers) and smtpsession, which forks a resident's plaintext sessions.
+# smtpd/: the SMTP server.  File names say which process runs the code
+# (docs/architecture.md, "smtpd's files"):
+#   session*.c   a session (chrooted, smtpd_user), in smtpd or smtpsession
+#   monitor*.c   a monitor: a per-connection smtpd, or the resident
+#   resident*.c  the resident smtpd (smtpd -R) and its AUTH children
+#   qwriter.c    a resident's queue writer
+#   smtpd.c      the program: options, configuration, the per-connection
+#                split; smtpd_conn.c is run by every session before it talks
+#   smtpsession.c  the program that forks a resident's plaintext sessions
 
 PROGS += smtpd smtpsession
 
 # The session's files: the SMTP dialogue, run by both programs.
-SMTPD_SESSION_SRCS = $(addprefix smtpd/smtpd_,session.c cmd.c data.c auth.c \
-                     ipc.c dns.c conn.c)
+SMTPD_SESSION_SRCS = $(addprefix smtpd/,session.c session_auth.c \
+                     session_cmd.c session_data.c session_dns.c \
+                     smtpd_conn.c)
 
-SRCS_smtpd       = $(SMTPD_SESSION_SRCS) $(addprefix smtpd/smtpd_,monitor.c \
-                   mqueue.c qwriter.c rconn.c relay.c resident.c spawn.c \
-                   tls.c) smtpd/smtpd.c
+SRCS_smtpd       = $(SMTPD_SESSION_SRCS) $(addprefix smtpd/,smtpd.c \
+                   session_tls.c monitor.c monitor_queue.c monitor_relay.c \
+                   resident.c resident_auth.c resident_conn.c \
+                   resident_qpool.c resident_smtpsession.c qwriter.c)
 SRCS_smtpsession = $(SMTPD_SESSION_SRCS) smtpd/smtpsession.c \
-                   smtpd/smtpsession_tls.c
+                   smtpd/session_handoff.c
 
 # smtpsession is linked like pop3session: statically, without OpenSSL.
 LDFLAGS_smtpsession = $(STATIC_PIE)

@@ -40,6 +40,9 @@
  * one file per address (named by a hash of it; IPv6 addresses count per
  * /64), updated under flock(2); it starts again from zero once its last
  * failure is older than auth_fail_window.
+ *
+ * Trust: the caller (a root monitor) trusts nothing the network-facing
+ * process sent; auth_check trusts the users table and PAM.
  */
 #ifndef FACTEUR_AUTH_H
 #define FACTEUR_AUTH_H

@@ -8,6 +8,10 @@
  * record older than auth_fail_window counts as zero and is removed by
  * auth_state_clean.  Losing a record (a crash, a full disk) only forgets
  * some failures, so nothing here is fsynced.
+ *
+ * Trust: auth_state_dir belongs to the root monitors; a record that does
+ * not parse counts as none (it is only a count), and no address reaches
+ * a path.
  */
 #include <sys/file.h>
 #include <sys/stat.h>

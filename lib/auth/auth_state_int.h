@@ -1,6 +1,9 @@
 /*
  * auth_state_int: what auth_state.c shows its tests and fuzz target only:
  * the parser of one per-address failure record.
+ *
+ * Trust: the record parsed is a file of auth_state_dir, parsed as if
+ * hostile (it is fuzzed).
  */
 #ifndef FACTEUR_AUTH_STATE_INT_H
 #define FACTEUR_AUTH_STATE_INT_H

@@ -4,6 +4,9 @@
  * root monitors (smtpd's, pop3d's and imapd's), never by a process that
  * reads from the network.  Buffers that held a password or a computed
  * hash are wiped before they are freed or go out of scope.
+ *
+ * Trust: the password is the client's (bounded, wiped); the hash comes
+ * from the users table, which root owns; PAM is trusted.
  */
 #include <crypt.h>
 #include <errno.h>

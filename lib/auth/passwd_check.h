@@ -14,6 +14,8 @@
  * auth_pam_service, when facteur is built with HAVE_PAM; without PAM they
  * cannot log in.  Comparisons run in constant time.  Nothing here logs or
  * keeps a password.
+ *
+ * Trust: see passwd_check.c.
  */
 #ifndef FACTEUR_PASSWD_CHECK_H
 #define FACTEUR_PASSWD_CHECK_H

@@ -3,6 +3,9 @@
  * Shared by smtpd (AUTH), pop3d (AUTH) and imapd (AUTHENTICATE) so that
  * the three refuse the same malformed input in the same way.  The decoded
  * bytes are wiped as soon as they are split into fields.
+ *
+ * Trust: every byte is the client's: lengths, base64 and fields are
+ * checked strictly; nothing decoded outlives its use.
  */
 #include <stdint.h>
 #include <string.h>

@@ -22,6 +22,9 @@
  * authcid and authzid are at most SASL_NAME_MAX bytes without control bytes;
  * the password at most SASL_PASS_MAX bytes without NUL.  A non-empty authzid
  * must equal authcid: facteur does not let one user act as another.
+ *
+ * Trust: the lines are the client's; the caller checks the credentials
+ * that come out (lib/auth).
  */
 #ifndef FACTEUR_SASL_H
 #define FACTEUR_SASL_H

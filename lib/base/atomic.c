@@ -6,6 +6,9 @@
  * written whole, fsynced, closed with the result checked, renamed over the
  * target, and the directory is fsynced so that the rename itself is on disk
  * (Linux does not order metadata the way BSD's soft updates do).
+ *
+ * Trust: the caller's directory; the temporary name is created O_EXCL |
+ * O_NOFOLLOW, so nothing placed there by another writer is used.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -47,9 +50,9 @@ toolong:
 	return -1;
 }
 
-/* Creates the temporary file; its name goes into tmp. */
+/* Creates the temporary file, relative to at; its name goes into tmp. */
 static int
-atomic_open_tmp(const char *path, char *tmp, size_t n, mode_t mode)
+atomic_open_tmp(int at, const char *path, char *tmp, size_t n, mode_t mode)
 {
 	struct timespec	 ts;
 	int		 fd, r, i;
@@ -63,7 +66,7 @@ atomic_open_tmp(const char *path, char *tmp, size_t n, mode_t mode)
 			errno = ENAMETOOLONG;
 			return -1;
 		}
-		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
+		fd = openat(at, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
 		    O_NOFOLLOW, mode);
 		if (fd != -1)
 			return fd;
@@ -76,12 +79,19 @@ atomic_open_tmp(const char *path, char *tmp, size_t n, mode_t mode)
 int
 atomic_write(const char *path, const void *data, size_t n, mode_t mode)
 {
+	return atomic_writeat(AT_FDCWD, path, data, n, mode);
+}
+
+int
+atomic_writeat(int at, const char *path, const void *data, size_t n,
+    mode_t mode)
+{
 	char	 tmp[PATH_MAX], dir[PATH_MAX];
 	int	 fd, saved;
 
 	if (atomic_dirname(path, dir, sizeof(dir)) == -1)
 		return -1;
-	if ((fd = atomic_open_tmp(path, tmp, sizeof(tmp), mode)) == -1)
+	if ((fd = atomic_open_tmp(at, path, tmp, sizeof(tmp), mode)) == -1)
 		return -1;
 	/* open() applied the umask; the caller asked for exactly mode. */
 	if (fchmod(fd, mode) == -1 ||
@@ -95,16 +105,16 @@ atomic_write(const char *path, const void *data, size_t n, mode_t mode)
 		saved = errno;
 		goto fail;
 	}
-	if (rename(tmp, path) == -1) {
+	if (renameat(at, tmp, at, path) == -1) {
 		saved = errno;
 		goto fail;
 	}
 	/* The new content is in place; only its durability is in doubt. */
-	if (fsync_dir(dir) == -1)
+	if (fsync_dirat(at, dir) == -1)
 		return -1;
 	return 0;
 fail:
-	(void)unlink(tmp);
+	(void)unlinkat(at, tmp, 0);
 	errno = saved;
 	return -1;
 }

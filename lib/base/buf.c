@@ -1,6 +1,8 @@
 /*
  * buf: growable byte buffers with an explicit maximum.  All growth goes
  * through buf_reserve, the one place that checks for overflow and limits.
+ *
+ * Trust: none needed: every size is checked here, whoever asks.
  */
 #include <errno.h>
 #include <stdarg.h>

@@ -4,6 +4,8 @@
  * that would pass its maximum refuses the append (errno E2BIG) and keeps
  * what it had.  data is always NUL-terminated for convenience (the NUL is
  * not counted in len and not in max).
+ *
+ * Trust: none needed; the maximum is the caller's limit for its input.
  */
 #ifndef FACTEUR_BUF_H
 #define FACTEUR_BUF_H

@@ -1,5 +1,8 @@
 /*
  * fdio: whole reads and writes on descriptors, and descriptor hygiene.
+ *
+ * Trust: the caller's descriptors; the peer at the other end is not
+ * trusted to finish (callers set deadlines: fd_wait_until).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -135,9 +138,15 @@ fd_wait_until(int fd, short events, long long deadline)
 int
 fsync_dir(const char *path)
 {
+	return fsync_dirat(AT_FDCWD, path);
+}
+
+int
+fsync_dirat(int at, const char *path)
+{
 	int	 fd, r, saved;
 
-	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+	if ((fd = openat(at, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
 		return -1;
 	r = fsync(fd);
 	saved = errno;

@@ -1,6 +1,8 @@
 /*
  * fdio: whole reads and writes on file descriptors, retrying on EINTR and
  * short counts, and small descriptor helpers.
+ *
+ * Trust: see fdio.c.
  */
 #ifndef FACTEUR_FDIO_H
 #define FACTEUR_FDIO_H
@@ -24,7 +26,8 @@ long long fd_now_ms(void);
  * -1 with errno ETIMEDOUT or poll's error.
  */
 int	fd_wait_until(int fd, short events, long long deadline);
-/* fsync of a directory by path. */
+/* fsync of a directory by path; relative to the directory descriptor at. */
 int	fsync_dir(const char *path);
+int	fsync_dirat(int at, const char *path);
 
 #endif

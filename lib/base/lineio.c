@@ -13,6 +13,9 @@
  * Lines are byte arrays with a length: NUL bytes inside a line are kept
  * for the caller to refuse.  Output collects in wbuf and goes out when it
  * passes LINEIO_WFLUSH bytes or on lineio_flush().
+ *
+ * Trust: the peer is the network client or a process of another
+ * privilege: every read is bounded in length and in time.
  */
 #include <errno.h>
 #include <limits.h>

@@ -7,6 +7,8 @@
  * it ended, because protocol servers must tell CRLF from a bare LF.  A line
  * longer than the maximum is never truncated and accepted: the reader
  * discards it through the next LF and returns LINE_TOOLONG.
+ *
+ * Trust: see lineio.c.
  */
 #ifndef FACTEUR_LINEIO_H
 #define FACTEUR_LINEIO_H

@@ -2,6 +2,9 @@
  * log: one place for every log line.  Lines go to syslog (LOG_MAIL) or,
  * in the foreground, to stderr with the program name.  Control bytes are
  * replaced before anything is written.
+ *
+ * Trust: every argument may come from the network: control bytes are
+ * replaced before a line is written.
  */
 #include <errno.h>
 #include <stdarg.h>

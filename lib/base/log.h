@@ -4,6 +4,8 @@
  * replaced with '?' before it is written, so nothing from the network
  * can add a line to the log.  Lines for one message start with its queue
  * ID: log_info("%s: from=<%s>, size=%zu, nrcpt=%d", id, ...).
+ *
+ * Trust: see log.c.
  */
 #ifndef FACTEUR_LOG_H
 #define FACTEUR_LOG_H

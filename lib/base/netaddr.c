@@ -1,5 +1,7 @@
 /*
  * netaddr: numeric IP addresses and CIDR blocks (see netaddr.h).
+ *
+ * Trust: addresses and blocks are parsed strictly; nothing is resolved.
  */
 #include <sys/socket.h>
 

@@ -3,6 +3,8 @@
  * mynetworks.  Forms: "192.0.2.1", "192.0.2.0/24", "2001:db8::/32",
  * "[2001:db8::]/32".  Names are never looked up.  An IPv4-mapped IPv6
  * client address (::ffff:a.b.c.d) matches as the IPv4 address it is.
+ *
+ * Trust: see netaddr.c.
  */
 #ifndef FACTEUR_NETADDR_H
 #define FACTEUR_NETADDR_H

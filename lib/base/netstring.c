@@ -1,10 +1,14 @@
 /*
- * netstring: D. J. Bernstein's "len:data," framing for the pipes between
- * queued and the spawners, and NUL-separated fields inside a frame.
+ * netstring: D. J. Bernstein's "len:data," framing of every channel
+ * between facteur's processes (lib/ipc/chan.c), and NUL-separated fields
+ * inside a frame.
  * The decoder is strict: no leading zeros (except "0:"), no sign, no
  * spaces, at most NETSTRING_DIGITS_MAX digits, and a length over the
  * caller's maximum is refused before any data is waited for, so a peer
  * cannot make us buffer more than max.
+ *
+ * Trust: the input is a peer's: lengths are checked against the caller's
+ * maximum before any data is waited for.
  */
 #include <errno.h>
 #include <stdint.h>

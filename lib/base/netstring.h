@@ -1,7 +1,9 @@
 /*
- * netstring: D. J. Bernstein's "len:data," framing, used on the pipes
- * between queued and the spawners.  Inside a frame, fields are separated
- * by NUL bytes.
+ * netstring: D. J. Bernstein's "len:data," framing, used by every
+ * channel between facteur's processes (lib/ipc/chan.h).  Inside a frame,
+ * fields are separated by NUL bytes.
+ *
+ * Trust: see netstring.c.  lib/ipc/chan.c frames every channel with it.
  */
 #ifndef FACTEUR_NETSTRING_H
 #define FACTEUR_NETSTRING_H

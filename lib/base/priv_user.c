@@ -2,6 +2,8 @@
  * priv_user: the same by user name, looked up in the passwd database
  * (NSS).  Apart from priv.c so that a program linked statically that is
  * handed its ids (smtpsession) does not link getpwnam.
+ *
+ * Trust: the passwd database (NSS), read as root.
  */
 #include <errno.h>
 #include <pwd.h>

@@ -3,6 +3,8 @@
  * not pull in libcrypto: pop3session's UIDLs of names unfit for UIDL
  * (lib/maildir_list) are the same digests OpenSSL gave before, so clients
  * see no UIDL change.  Not for secrets: no wiping, no constant time.
+ *
+ * Trust: see sha256.c.
  */
 #ifndef FACTEUR_SHA256_H
 #define FACTEUR_SHA256_H

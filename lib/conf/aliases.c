@@ -4,6 +4,9 @@
  * alias).  Loops, too deep or too wide expansions and the forms facteur
  * does not deliver to (|command, /file, :include:) fail the whole
  * expansion with a reason, so the caller can bounce the recipient.
+ *
+ * Trust: the aliases table (root's file, parsed strictly by table.c);
+ * the name looked up may be a stranger's and is only compared.
  */
 #include <stdlib.h>
 #include <string.h>

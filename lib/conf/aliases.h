@@ -3,6 +3,8 @@
  * A value is a comma-separated list of addresses or local names.  Forms
  * facteur does not deliver to yet (|command, /file, :include:) are
  * reported as such so the caller can fail the recipient with a reason.
+ *
+ * Trust: see aliases.c.
  */
 #ifndef FACTEUR_ALIASES_H
 #define FACTEUR_ALIASES_H

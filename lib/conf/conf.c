@@ -4,6 +4,10 @@
  * giving up; a key not in the file takes its default, parsed by the same
  * code as a written value (conf_value.c).  The lookups are in
  * conf_lookup.c.
+ *
+ * Trust: the file is the administrator's, but a set-id caller checks
+ * whose it is first (enqueue.c); every line and value is parsed
+ * strictly, whatever its origin.
  */
 #include <sys/stat.h>
 
@@ -33,9 +37,12 @@ struct conf_parse {
 	conf_error_fn	*errfn;
 	void		*arg;
 	size_t		 nerr;
+	conf_error_fn	*warnfn;	/* NULL: warnings go to errfn */
 };
 
 static void conf_error(struct conf_parse *, size_t, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+static void conf_warning(struct conf_parse *, size_t, const char *, ...)
     __attribute__((format(printf, 3, 4)));
 
 /*
@@ -72,6 +79,32 @@ conf_error(struct conf_parse *p, size_t line, const char *fmt, ...)
 	va_start(ap, fmt);
 	conf_vreport(p->errfn, p->arg, p->name, line, fmt, ap);
 	va_end(ap);
+}
+
+static void __attribute__((format(printf, 5, 6)))
+conf_report(conf_error_fn *errfn, void *arg, const char *name, size_t line,
+    const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	conf_vreport(errfn, arg, name, line, fmt, ap);
+	va_end(ap);
+}
+
+/* Reported like an error ("FILE:LINE: warning: ..."), not counted. */
+static void
+conf_warning(struct conf_parse *p, size_t line, const char *fmt, ...)
+{
+	char	w[CONF_MSG_MAX];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	if (vsnprintf(w, sizeof(w), fmt, ap) < 0)
+		(void)strlcpy(w, "warning", sizeof(w));
+	va_end(ap);
+	conf_report(p->warnfn != NULL ? p->warnfn : p->errfn, p->arg, p->name,
+	    line, "%s%s", CONF_WARNING, w);
 }
 
 static struct conf *
@@ -165,9 +198,11 @@ conf_parse_line(struct conf *c, struct conf_parse *p, const char *s,
 			return;
 		}
 	if (c->vals[i].line != 0) {
-		conf_error(p, lineno, "duplicate key %s (first set at line %zu)",
-		    conf_keys[i].name, c->vals[i].line);
-		return;
+		/* The last value counts, as in Postfix's main.cf. */
+		conf_warning(p, lineno, "%s set again (first at line %zu); "
+		    "this value counts", conf_keys[i].name, c->vals[i].line);
+		conf_val_clear(&c->vals[i]);
+		c->vals[i].line = 0;
 	}
 	memcpy(value, vs, (size_t)(ve - vs));
 	value[ve - vs] = '\0';
@@ -175,7 +210,7 @@ conf_parse_line(struct conf *c, struct conf_parse *p, const char *s,
 	    sizeof(err)) == -1) {
 		conf_val_clear(&c->vals[i]);
 		conf_error(p, lineno, "%s", err);
-		/* Keep later duplicates from looking like the first. */
+		/* a later line of the key is still a repeat */
 		c->vals[i].line = lineno;
 		return;
 	}
@@ -186,7 +221,14 @@ struct conf *
 conf_load_buf(const char *data, size_t len, const char *name,
     conf_error_fn *errfn, void *arg)
 {
-	struct conf_parse	 p = { name, errfn, arg, 0 };
+	return conf_load_buf_warn(data, len, name, errfn, NULL, arg);
+}
+
+struct conf *
+conf_load_buf_warn(const char *data, size_t len, const char *name,
+    conf_error_fn *errfn, conf_error_fn *warnfn, void *arg)
+{
+	struct conf_parse	 p = { name, errfn, arg, 0, warnfn };
 	struct conf		*c;
 	const char		*s, *nl, *end = data + len;
 	size_t			 lineno = 0;
@@ -217,7 +259,7 @@ int
 conf_read_text(const char *path, conf_error_fn *errfn, void *arg,
     char **text, size_t *textlen)
 {
-	struct conf_parse	 p = { path, errfn, arg, 0 };
+	struct conf_parse	 p = { path, errfn, arg, 0, NULL };
 	struct stat		 st;
 	char			*data, *shrunk;
 	size_t			 len;
@@ -272,13 +314,20 @@ conf_read_text(const char *path, conf_error_fn *errfn, void *arg,
 struct conf *
 conf_load(const char *path, conf_error_fn *errfn, void *arg)
 {
+	return conf_load_warn(path, errfn, NULL, arg);
+}
+
+struct conf *
+conf_load_warn(const char *path, conf_error_fn *errfn, conf_error_fn *warnfn,
+    void *arg)
+{
 	struct conf	*c;
 	char		*data;
 	size_t		 len;
 
 	if (conf_read_text(path, errfn, arg, &data, &len) == -1)
 		return NULL;
-	c = conf_load_buf(data, len, path, errfn, arg);
+	c = conf_load_buf_warn(data, len, path, errfn, warnfn, arg);
 	free(data);
 	return c;
 }
@@ -286,7 +335,7 @@ conf_load(const char *path, conf_error_fn *errfn, void *arg)
 struct conf *
 conf_defaults(void)
 {
-	struct conf_parse	 p = { "defaults", NULL, NULL, 0 };
+	struct conf_parse	 p = { "defaults", NULL, NULL, 0, NULL };
 	struct conf		*c;
 
 	if ((c = conf_alloc("")) == NULL)

@@ -3,14 +3,19 @@
  * blank lines are ignored; a value runs to the end of the line with
  * surrounding blanks removed.  Every key is declared once in conf_keys.c
  * (name, type, default, limits, one line of documentation) and documented
- * in facteur.conf(5); an unknown key, a malformed or out-of-range value or
- * a repeated key is an error reported as "FILE:LINE: problem".  All errors
- * of a file are reported, not only the first.
+ * in facteur.conf(5); an unknown key or a malformed or out-of-range value
+ * is an error reported as "FILE:LINE: problem".  All errors of a file are
+ * reported, not only the first.  A key set twice takes its last value
+ * (so settings appended to a file win, as in Postfix's main.cf) and is
+ * reported as a warning ("FILE:LINE: warning: ..."); a warning does not
+ * stop the file from loading.
  *
  * Value syntax by type: STR any text without control bytes; INT a decimal
  * number; SIZE a number with an optional k, m or g suffix (powers of 1024);
  * TIME a number with an optional s, m, h, d or w suffix (seconds); BOOL
  * yes/no/true/false/on/off/1/0; LIST words separated by commas and/or blanks.
+ *
+ * Trust: see conf.c.
  */
 #ifndef FACTEUR_CONF_H
 #define FACTEUR_CONF_H
@@ -19,6 +24,8 @@
 
 #define CONF_FILE_MAX	(1024 * 1024)	/* bytes in facteur.conf */
 #define CONF_LINE_MAX	4096		/* bytes in one line, without the newline */
+/* What a warning's text starts with, after "FILE:LINE: ". */
+#define CONF_WARNING	"warning: "
 
 enum conf_type { CONF_STR, CONF_INT, CONF_SIZE, CONF_TIME, CONF_BOOL, CONF_LIST };
 
@@ -44,8 +51,17 @@ void		 conf_vreport(conf_error_fn *errfn, void *arg, const char *name,
 		    size_t line, const char *fmt, va_list ap)
 		    __attribute__((format(printf, 5, 0)));
 
-/* NULL (after reporting every error through errfn) or the config. */
+/*
+ * NULL (after reporting every error through errfn) or the config.
+ * Warnings go through errfn too, their text starting with CONF_WARNING
+ * after "NAME:LINE: ", for programs that only log what they are told;
+ * with conf_load_warn they go through warnfn instead, for a caller that
+ * must tell them from errors (the text of an error may quote the file's
+ * bytes, that prefix included).
+ */
 struct conf	*conf_load(const char *path, conf_error_fn *errfn, void *arg);
+struct conf	*conf_load_warn(const char *path, conf_error_fn *errfn,
+		    conf_error_fn *warnfn, void *arg);
 /*
  * The file's text, as conf_load reads it (a regular file of at most
  * CONF_FILE_MAX bytes), NUL-terminated in *text (free it): 0, or -1
@@ -59,6 +75,9 @@ int		 conf_read_text(const char *path, conf_error_fn *errfn,
  */
 struct conf	*conf_load_buf(const char *data, size_t len, const char *name,
 		    conf_error_fn *errfn, void *arg);
+struct conf	*conf_load_buf_warn(const char *data, size_t len,
+		    const char *name, conf_error_fn *errfn,
+		    conf_error_fn *warnfn, void *arg);
 /* Every key at its default. */
 struct conf	*conf_defaults(void);
 void		 conf_free(struct conf *);

@@ -2,6 +2,8 @@
  * conf_int: what the files of the configuration module (conf.c,
  * conf_value.c, conf_lookup.c) share and no other module may use: the
  * structure behind struct conf and the helpers between the files.
+ *
+ * Trust: private to lib/conf; see conf.c.
  */
 #ifndef FACTEUR_CONF_INT_H
 #define FACTEUR_CONF_INT_H

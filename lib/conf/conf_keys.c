@@ -2,6 +2,8 @@
  * conf_keys: every key of facteur.conf, its type, default and limits.
  * facteur.conf(5) documents the same list; keep the two in step.
  * Adding a key is adding a row (keep the rows sorted by subject).
+ *
+ * Trust: none: a table of constants.
  */
 #include "conf.h"
 

@@ -3,6 +3,8 @@
  * a key's value by type, the host's name and whether a domain is local.
  * A key missing from conf_keys, or asked for as another type, is a bug and
  * aborts.
+ *
+ * Trust: a configuration conf.c loaded and checked.
  */
 #include <stdint.h>
 #include <string.h>

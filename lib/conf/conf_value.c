@@ -3,6 +3,8 @@
  * (conf.h gives the syntax of each type): numbers with their size or time
  * suffix and range, booleans, word lists.  The same code parses a written
  * value and a default.
+ *
+ * Trust: none: every value is checked against its key's type and limits.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -13,6 +13,8 @@
  *  TABLE_MAP      `key value` separated by blanks.
  *
  * '#' at the start of a line is a comment in every format.
+ *
+ * Trust: see table.c and table_parse.c.
  */
 #ifndef FACTEUR_TABLE_H
 #define FACTEUR_TABLE_H

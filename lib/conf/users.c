@@ -3,6 +3,10 @@
  * when allowed, in the system accounts.  Loaded tables are kept per path
  * and reloaded when the file changes, because lspawn and the POP3/IMAP
  * monitor run for days and look a user up per delivery or login.
+ *
+ * Trust: the users table (root's file, parsed strictly by table.c) and
+ * the system's passwd database; the name asked for may be a stranger's
+ * and is checked before it is looked up.
  */
 #include <sys/stat.h>
 
@@ -182,8 +186,8 @@ users_parse(const char *line, struct user_entry *e)
 	return 0;
 }
 
-static int
-users_system(const char *name, struct user_entry *e)
+int
+users_system_lookup(const char *name, struct user_entry *e)
 {
 	struct passwd	 pw, *res = NULL;
 	char		*buf = NULL, *nb;
@@ -265,6 +269,6 @@ users_lookup(const char *path, int use_system, const char *name,
 		}
 	}
 	if (use_system)
-		return users_system(name, e);
+		return users_system_lookup(name, e);
 	return 0;
 }

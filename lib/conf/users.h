@@ -8,6 +8,8 @@
  * account named by virtual_user".  A passwd-file is loaded once per path
  * and loaded again when its inode, size or mtime change, so a long-running
  * caller may call users_lookup for every delivery.
+ *
+ * Trust: see users.c.
  */
 #ifndef FACTEUR_USERS_H
 #define FACTEUR_USERS_H
@@ -32,6 +34,13 @@ struct user_entry {
  */
 int	users_lookup(const char *path, int use_system, const char *name,
 	    struct user_entry *);
+
+/*
+ * A system account only (getpwnam_r(3), the one reentrant passwd lookup
+ * of facteur): 1 found (e filled, no hash), 0 not found, -1 error
+ * (logged).
+ */
+int	users_system_lookup(const char *name, struct user_entry *);
 
 /*
  * Frees every cached passwd-file table, wiping it first (the values hold

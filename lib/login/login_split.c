@@ -3,6 +3,10 @@
  * server connection (see login_split.h for the roles and the frames).
  * The monitor is kept small: it reads only the login process's frames,
  * checks credentials with auth_check, and forks the session.
+ *
+ * Trust: the monitor trusts nothing the login process sends (it reads
+ * the network): a malformed frame, or a second login, gets it killed;
+ * the login process trusts the monitor's answers.
  */
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -21,13 +25,13 @@
 #include <unistd.h>
 
 #include "auth.h"
-#include "buf.h"
+#include "chan.h"
+#include "child.h"
 #include "conf.h"
 #include "fdio.h"
 #include "lineio.h"
 #include "log.h"
 #include "login_split.h"
-#include "netstring.h"
 #include "priv.h"
 #include "tls.h"
 
@@ -46,106 +50,45 @@ split_client_addr(char *out, size_t n)
 		(void)strlcpy(out, "unknown", n);
 }
 
-/* Sends one frame, with a descriptor when fd != -1.  0 or -1. */
+/* Sends one frame on the login <-> monitor channel, with fd if not -1. */
 static int
 split_send(int sock, const char *const *fields, int nf, int fd)
 {
-	struct buf	 b;
-	struct msghdr	 msg;
-	struct iovec	 iov;
-	union {
-		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(sizeof(int))];
-	} cm;
-	ssize_t		 r;
+	struct chan	 c;
 
-	buf_init(&b, LOGIN_FRAME_MAX + NETSTRING_DIGITS_MAX + 2);
-	if (frame_encode(&b, fields, nf) == -1) {
-		buf_wipe(&b);
-		return -1;
-	}
-	memset(&msg, 0, sizeof(msg));
-	iov.iov_base = b.data;
-	iov.iov_len = b.len;
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	if (fd != -1) {
-		memset(&cm, 0, sizeof(cm));
-		msg.msg_control = cm.buf;
-		msg.msg_controllen = sizeof(cm.buf);
-		cm.hdr.cmsg_len = CMSG_LEN(sizeof(int));
-		cm.hdr.cmsg_level = SOL_SOCKET;
-		cm.hdr.cmsg_type = SCM_RIGHTS;
-		memcpy(CMSG_DATA(&cm.hdr), &fd, sizeof(int));
-	}
-	do
-		r = sendmsg(sock, &msg, MSG_NOSIGNAL);
-	while (r == -1 && errno == EINTR);
-	buf_wipe(&b);
-	return r == (ssize_t)iov.iov_len ? 0 : -1;
+	chan_init(&c, sock, CHAN_PACKET, LOGIN_FRAME_MAX);
+	return chan_send(&c, fields, nf, &fd, fd != -1 ? 1 : 0);
 }
 
 int
 login_split_parse(char *data, size_t n, char **fields, int maxf)
 {
-	const char	*d;
-	size_t		 dlen, used;
-	int		 nf;
-
-	if (netstring_decode(data, n, LOGIN_FRAME_MAX, &d, &dlen,
-	    &used) != 1 || used != n)
-		return -1;
-	/* frame_split wants the data NUL-ended: the ',' is ours to reuse. */
-	data[(d - data) + dlen] = '\0';
-	nf = frame_split(data + (d - data), dlen, fields, maxf);
-	return nf > 0 ? nf : -1;
+	return chan_parse(data, n, LOGIN_FRAME_MAX, fields, maxf);
 }
 
 /*
- * Receives one frame into data (size n) and splits it.  Returns the
- * field count, 0 at EOF, -1 when malformed (or a system error).  *fd gets
- * a descriptor that came with it, else -1.
+ * Receives one frame into m.  The field count, 0 at end of file, -1 when
+ * malformed (or a system error); a frame with more than one descriptor
+ * is malformed.  *fd gets its descriptor, else -1.
  */
 static int
-split_recv(int sock, char *data, size_t n, char **fields, int maxf, int *fd)
+split_recv(int sock, struct chan_msg *m, int maxf, int *fd)
 {
-	struct msghdr	 msg;
-	struct iovec	 iov;
-	struct cmsghdr	*c;
-	union {
-		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(sizeof(int))];
-	} cm;
-	ssize_t		 r;
-	int		 nf;
+	struct chan	 c;
+	int		 r;
 
 	*fd = -1;
-	memset(&msg, 0, sizeof(msg));
-	iov.iov_base = data;
-	iov.iov_len = n;
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = cm.buf;
-	msg.msg_controllen = sizeof(cm.buf);
-	do
-		r = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-	while (r == -1 && errno == EINTR);
-	if (r <= 0)
+	chan_init(&c, sock, CHAN_PACKET, LOGIN_FRAME_MAX);
+	if ((r = chan_recv(&c, m)) != 1)
 		return r == 0 ? 0 : -1;
-	for (c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c))
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
-		    c->cmsg_len == CMSG_LEN(sizeof(int)) && *fd == -1)
-			memcpy(fd, CMSG_DATA(c), sizeof(int));
-	if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
-		goto bad;
-	if ((nf = login_split_parse(data, (size_t)r, fields, maxf)) == -1)
-		goto bad;
-	return nf;
-bad:
-	if (*fd != -1)
-		(void)close(*fd);
-	*fd = -1;
-	return -1;
+	if (m->nf > maxf || m->nfds > 1) {
+		chan_msg_wipe(m);
+		return -1;
+	}
+	if (m->nfds == 1)
+		*fd = m->fds[0];
+	m->nfds = 0;
+	return m->nf;
 }
 
 /* ---- the session process ---- */
@@ -202,7 +145,7 @@ monitor_auth(struct login_split *s, char **f, unsigned *fails,
 		no[1] = "temp";
 		return split_send(s->mon_fd, no, 2, -1) == -1 ? -1 : 0;
 	}
-	if ((pid = fork()) == -1) {
+	if ((pid = child_fork(NULL, CHILD_PDEATH)) == -1) {
 		log_warn("fork");
 		(void)close(sp[0]);
 		(void)close(sp[1]);
@@ -212,7 +155,6 @@ monitor_auth(struct login_split *s, char **f, unsigned *fails,
 	if (pid == 0) {
 		(void)close(sp[0]);
 		(void)close(s->mon_fd);
-		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 		split_session(s, &res.user, sp[1]);
 	}
 	explicit_bzero(&res, sizeof(res));
@@ -229,20 +171,21 @@ monitor_auth(struct login_split *s, char **f, unsigned *fails,
 static int
 monitor_serve(struct login_split *s, pid_t login)
 {
-	char		 data[LOGIN_FRAME_MAX + NETSTRING_DIGITS_MAX + 8];
-	char		*f[4];
+	struct chan_msg	 m;
+	char		**f = m.f;
 	unsigned	 fails = 0;
 	pid_t		 session = -1, pid;
 	int		 nf, fd, status, code = 0, r;
 
 	setproctitle("%s [monitor]", s->proto->name);
 	for (;;) {
-		nf = split_recv(s->mon_fd, data, sizeof(data), f, 4, &fd);
+		nf = split_recv(s->mon_fd, &m, 4, &fd);
 		if (nf == 0)
 			break;
 		if (fd != -1)
 			(void)close(fd);
 		if (nf != 3 || strcmp(f[0], "A") != 0 || session != -1) {
+			chan_msg_wipe(&m);
 			log_warnx("malformed frame from the login process; "
 			    "killing it");
 			(void)kill(login, SIGKILL);
@@ -250,14 +193,13 @@ monitor_serve(struct login_split *s, pid_t login)
 			break;
 		}
 		r = monitor_auth(s, f, &fails, &session);
-		explicit_bzero(data, sizeof(data));
+		chan_msg_wipe(&m);
 		if (r == -1) {
 			(void)kill(login, SIGKILL);
 			code = 1;
 			break;
 		}
 	}
-	explicit_bzero(data, sizeof(data));
 	(void)close(s->mon_fd);
 	/* Both children go when the client does; wait for each. */
 	while ((pid = waitpid(-1, &status, 0)) != -1 || errno == EINTR) {
@@ -289,18 +231,12 @@ login_split_run(const struct conf *conf, const struct login_proto *proto,
 	s.conf = conf;
 	s.proto = proto;
 	split_client_addr(s.client_addr, sizeof(s.client_addr));
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1)
+	if (chan_pair(sp) == -1)
 		fatal("socketpair");
-	if ((pid = fork()) == -1)
+	if ((pid = child_fork(NULL, CHILD_PDEATH)) == -1)
 		fatal("fork");
 	if (pid == 0) {
-		pid_t	 parent = getppid();
-
 		(void)close(sp[0]);
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
-			fatal("prctl");
-		if (getppid() != parent)
-			_exit(111);
 		s.mon_fd = sp[1];
 		s.tls = tls;
 		setproctitle("%s [login]", proto->name);
@@ -331,7 +267,8 @@ login_split_auth(struct login_split *s, const char *user,
     const char *password, int *session_fd)
 {
 	const char	*req[3] = { "A", user, password };
-	char		 data[64], *f[3];
+	struct chan_msg	 m;
+	char		**f = m.f;
 	int		 nf, fd;
 
 	*session_fd = -1;
@@ -341,7 +278,7 @@ login_split_auth(struct login_split *s, const char *user,
 		log_warn("credentials to the monitor");
 		return LOGIN_TEMP;
 	}
-	nf = split_recv(s->mon_fd, data, sizeof(data), f, 3, &fd);
+	nf = split_recv(s->mon_fd, &m, 3, &fd);
 	if (nf == 1 && strcmp(f[0], "K") == 0 && fd != -1) {
 		*session_fd = fd;
 		return LOGIN_OK;

@@ -26,6 +26,8 @@
  *        monitor -> login:   netstring("K") with the session descriptor,
  *                            netstring("N" NUL kind) with kind "bad",
  *                            "temp" or "close" (too many failures).
+ *
+ * Trust: see login_split.c.
  */
 #ifndef FACTEUR_LOGIN_SPLIT_H
 #define FACTEUR_LOGIN_SPLIT_H

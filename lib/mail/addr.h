@@ -4,6 +4,9 @@
  *
  * Limits (RFC 5321 section 4.5.3.1): local part 64 octets, domain 255,
  * path 256 octets including the angle brackets.
+ *
+ * Trust: every address is a stranger's: parsed exactly, with the limits
+ * above, refused rather than repaired.
  */
 #ifndef FACTEUR_ADDR_H
 #define FACTEUR_ADDR_H

@@ -14,6 +14,9 @@
  * brackets or angle brackets are errors.  The tokens (atoms, quoted
  * strings, domain literals, specials, with CFWS skipped) come from
  * addr_token.c; this file is the grammar on top of them.
+ *
+ * Trust: the header values are the local user's message, parsed as
+ * hostile input (fuzzed).
  */
 #include <stddef.h>
 #include <string.h>

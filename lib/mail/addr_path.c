@@ -16,6 +16,9 @@
  * SMTPUTF8; labels (A- or U-labels) are limited to 63 octets as written;
  * General-address-literals are refused.  Leading white space is not
  * skipped: the caller hands us the first byte of the path.
+ *
+ * Trust: every path is a stranger's (relay decisions follow from it),
+ * parsed exactly (fuzzed).
  */
 #include <sys/types.h>
 #include <sys/socket.h>

@@ -8,6 +8,8 @@
  * Strict here, so the grammar need not be: a line break not followed by
  * white space (but for one at the very end), any other control byte, and
  * unbalanced quotes, parentheses or brackets are errors.
+ *
+ * Trust: see addr_list.c.
  */
 #include <stddef.h>
 #include <string.h>

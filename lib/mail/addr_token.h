@@ -2,6 +2,8 @@
  * addr_token: what the two halves of the address-list parser share and no
  * other module may use: the parser's state and the tokenizer
  * (addr_token.c) that addr_list.c builds the RFC 5322 grammar on.
+ *
+ * Trust: private to lib/mail; see addr_list.c.
  */
 #ifndef FACTEUR_ADDR_TOKEN_H
 #define FACTEUR_ADDR_TOKEN_H

@@ -3,6 +3,10 @@
  * recipients (RFC 3464, RFC 3462 multipart/report, RFC 3834
  * Auto-Submitted).  Pure text in, text out, so it has a golden-file test;
  * queued feeds the result to enqueue with a null sender.
+ *
+ * Trust: the original headers are a stranger's (copied as text, never
+ * parsed into fields); every value put into a header is checked for
+ * control bytes.
  */
 #include <errno.h>
 #include <stdint.h>

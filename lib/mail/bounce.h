@@ -9,6 +9,8 @@
  * of control bytes; bounce_build refuses (-1, EINVAL) otherwise.  Limits:
  * BOUNCE_RCPT_MAX recipients listed, BOUNCE_HEADERS_MAX octets of the
  * original headers (cut at a line boundary, with a note).
+ *
+ * Trust: see bounce.c.
  */
 #ifndef FACTEUR_BOUNCE_H
 #define FACTEUR_BOUNCE_H

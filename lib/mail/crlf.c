@@ -2,6 +2,8 @@
  * crlf: a stored message as the wire sees it (crlf.h): every LF that has
  * no CR before it becomes CRLF, a CRLF is added after a last line without
  * one, and dot-stuffing when asked (POP3 RETR and TOP, SMTP DATA).
+ *
+ * Trust: see crlf.h.
  */
 #include <errno.h>
 #include <limits.h>

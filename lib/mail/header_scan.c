@@ -2,6 +2,9 @@
  * header_scan: iterating over the fields of a header section held in
  * memory, unfolding and comparing their values.  See header_scan.h for
  * the rules (what ends the section, folding, lines that are skipped).
+ *
+ * Trust: the header section is a stranger's: only scanned and compared,
+ * never written back.
  */
 #include <stddef.h>
 #include <string.h>

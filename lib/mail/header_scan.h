@@ -14,6 +14,8 @@
  *
  * The caller bounds the data (deliver reads at most HEADER_SCAN_MAX
  * octets); nothing here allocates.
+ *
+ * Trust: see header_scan.c.
  */
 #ifndef FACTEUR_HEADER_SCAN_H
 #define FACTEUR_HEADER_SCAN_H

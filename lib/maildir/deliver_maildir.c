@@ -5,6 +5,9 @@
  * deliver(8).  Every path returns a qmail-local exit code and one line
  * of text; nothing here exits, logs on success or keeps state between
  * calls, and every descriptor it opens is closed before it returns.
+ *
+ * Trust: the message is a stranger's (stored byte for byte); the values
+ * of the job come from lspawn and are checked again here.
  */
 #include <sys/stat.h>
 #include <sys/types.h>

@@ -13,6 +13,8 @@
  * "Return-Path: <SENDER>\nDelivered-To: RECIPIENT\n" followed by the
  * message byte for byte (tmp/, fsync, link into new/, fsync of new/).
  * It does not trust the message.
+ *
+ * Trust: see deliver_maildir.c.
  */
 #ifndef FACTEUR_DELIVER_MAILDIR_H
 #define FACTEUR_DELIVER_MAILDIR_H

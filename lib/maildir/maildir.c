@@ -8,6 +8,9 @@
  * written and keeps errno, so the caller can tell a full disk or quota
  * (ENOSPC, EDQUOT: temporary) from the rest.  Used by deliver, and by
  * pop3d/imapd when they need names of their own.
+ *
+ * Trust: the Maildir is the recipient's own, whom the caller already
+ * runs as; names are made here.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -2,6 +2,8 @@
  * maildir: writing into and naming files of a Maildir (D. J. Bernstein's
  * format, as mutt, Dovecot and Courier read it).  Delivery is tmp/, fsync,
  * link into new/ (rename where link is not allowed), fsync of new/.
+ *
+ * Trust: see maildir.c.
  */
 #ifndef FACTEUR_MAILDIR_H
 #define FACTEUR_MAILDIR_H

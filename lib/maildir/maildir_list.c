@@ -3,6 +3,10 @@
  * header): new/ taken into cur/, then every regular file of cur/ in one
  * compact index sorted by arrival, with the wire sizes filled in by
  * maildir_sizes.c.  Operations on one listed message are maildir_msg.c's.
+ *
+ * Trust: the Maildir is the mailbox owner's (the caller runs as that
+ * user); file names are other programs' and are checked
+ * (maildir_name.c).
  */
 #include <dirent.h>
 #include <errno.h>

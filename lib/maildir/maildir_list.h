@@ -10,6 +10,8 @@
  * present, else from the size cache file MAILDIR_SIZE_CACHE in the Maildir
  * (NUL-separated records "unique\0rawsize\0size\0", rewritten atomically;
  * a record counts only when the file's size on disk still matches).
+ *
+ * Trust: see maildir_list.c.
  */
 #ifndef FACTEUR_MAILDIR_LIST_H
 #define FACTEUR_MAILDIR_LIST_H

@@ -4,6 +4,8 @@
  * and new/), maildir_name.c (file names, flags, UIDLs, paths),
  * maildir_sizes.c (wire sizes and their cache) and maildir_msg.c (one
  * listed message: open, flag, remove, following renames).
+ *
+ * Trust: private to lib/maildir; see maildir_list.c.
  */
 #ifndef FACTEUR_MAILDIR_LIST_INT_H
 #define FACTEUR_MAILDIR_LIST_INT_H

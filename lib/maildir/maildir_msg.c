@@ -2,6 +2,8 @@
  * maildir_msg: one message of a listing: opened, flagged or removed by
  * the name the listing holds, and found again through its unique name
  * when another program (an IMAP server changing flags) renamed it since.
+ *
+ * Trust: see maildir_name.c: names are other programs'.
  */
 #include <dirent.h>
 #include <errno.h>

@@ -6,6 +6,9 @@
  * (NUL-separated records "unique\0rawsize\0size\0", rewritten atomically;
  * a record counts only when the file's size on disk still matches), else
  * by reading the file.
+ *
+ * Trust: the size cache and the ',W=' of a name are hints: a cached size
+ * counts only while the file's size on disk still matches.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -3,11 +3,16 @@
  * (`F<sender>\0T<rcpt>\0...\0`) and naming enqueue's exit codes.  The
  * reader takes bytes in pieces of any size and classifies every bad input
  * with the exit code qmail-queue(8) gives it.
+ *
+ * Trust: the envelope is the caller's (any local user, through the
+ * set-uid enqueue): every record is checked for length, count and
+ * control bytes.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "qmail_env.h"
 #include "queue_env.h"
 
@@ -15,6 +20,17 @@ int
 qmail_exit_permanent(int code)
 {
 	return code >= 11 && code <= 40;
+}
+
+void
+qmail_exit_log(const char *id, int code, const char *why)
+{
+	if (qmail_exit_permanent(code))
+		log_info("%s: refused: %s (exit %d, %s)", id, why, code,
+		    qmail_exit_text(code));
+	else
+		log_warnx("%s: failed: %s (exit %d, %s)", id, why, code,
+		    qmail_exit_text(code));
 }
 
 const char *

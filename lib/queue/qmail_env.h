@@ -8,6 +8,8 @@
  * QUEUE_ADDR_MAX octets per address, QUEUE_RCPT_MAX recipients (from
  * lib/queue/queue_env.h); an address may not hold a control byte (below 0x20,
  * or 0x7f), since it ends up in a queue record and in log lines.
+ *
+ * Trust: see qmail_env.c.
  */
 #ifndef FACTEUR_QMAIL_ENV_H
 #define FACTEUR_QMAIL_ENV_H
@@ -32,6 +34,12 @@
 int		 qmail_exit_permanent(int code);
 /* A short English text for an exit code ("message too large", ...). */
 const char	*qmail_exit_text(int code);
+/*
+ * The one log line of a failure, as enqueue writes it: "ID: refused: WHY
+ * (exit N, TEXT)" for a permanent code, "ID: failed: ..." otherwise; id
+ * is "-" before the message has one.
+ */
+void		 qmail_exit_log(const char *id, int code, const char *why);
 
 enum qmail_env_status {
 	QMAIL_ENV_MORE,		/* all bytes taken, the envelope is not over */

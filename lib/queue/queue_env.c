@@ -3,6 +3,9 @@
  * (queue_env.h gives the format).  The reader is strict: records in the
  * documented order, every value checked, nothing after E; a file that
  * differs in any way is corrupt, never half-understood.
+ *
+ * Trust: envelopes are written by enqueue only; read back strictly all
+ * the same (fuzzed), and a file that differs is set aside as corrupt.
  */
 #include <errno.h>
 #include <stdio.h>

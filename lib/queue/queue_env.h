@@ -12,6 +12,8 @@
  *   E         end; a file without it is corrupt
  *
  * No value may hold a control byte (below 0x20, or 0x7f).
+ *
+ * Trust: see queue_env.c.
  */
 #ifndef FACTEUR_QUEUE_ENV_H
 #define FACTEUR_QUEUE_ENV_H

@@ -1,5 +1,9 @@
 /*
- * queue_free: finished queue files kept for reuse (queue_free.h).
+ * queue_free: finished queue files kept for reuse (queue_free.h).  Every
+ * file is reached through lib/queue/queue_path.h.
+ *
+ * Trust: free/ is the queue owner's alone; a file is still checked
+ * (regular, one link, ours) and emptied before it is handed on.
  */
 #include <sys/stat.h>
 
@@ -13,22 +17,16 @@
 
 #include "queue_free.h"
 
-/* Files in dirfd's free/, counted up to QUEUE_FREE_MAX; -1 on error. */
+/* Files in free/, counted up to QUEUE_FREE_MAX; -1 on error. */
 static long
-free_count(int dirfd)
+free_count(const struct queue *q)
 {
 	DIR		*d;
 	struct dirent	*de;
 	long		 n = 0;
-	int		 fd;
 
-	if ((fd = openat(dirfd, "free", O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) == -1)
+	if ((d = queue_sub_opendir(q, QUEUE_FREE)) == NULL)
 		return -1;
-	if ((d = fdopendir(fd)) == NULL) {
-		(void)close(fd);
-		return -1;
-	}
 	while (n < QUEUE_FREE_MAX && (de = readdir(d)) != NULL)
 		if (de->d_name[0] != '.')
 			n++;
@@ -37,32 +35,32 @@ free_count(int dirfd)
 }
 
 int
-queue_free_put(int dirfd, struct queue_free_pool *p, const char *sub,
-    const char *id, char tag, long long now_ms)
+queue_free_put(const struct queue *q, struct queue_free_pool *p,
+    enum queue_sub sub, const char *id, char tag, long long now_ms)
 {
-	char	 path[64], name[QUEUE_FREE_NAME_MAX], dst[QUEUE_FREE_NAME_MAX + 8];
-	long	 n;
+	struct queue_loc src, dst;
+	char		 name[QUEUE_FREE_NAME_MAX];
+	long		 n;
 
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", sub, id) >=
-	    sizeof(path) ||
-	    (size_t)snprintf(name, sizeof(name), "%s.%c~", id, tag) >=
-	    sizeof(name)) {
+	if (queue_path(q, sub, id, &src) == -1)
+		return -1;
+	if ((size_t)snprintf(name, sizeof(name), "%s.%c~", id, tag) >=
+	    sizeof(name) || queue_path(q, QUEUE_FREE, name, &dst) == -1) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
 	if (p->since_count++ % QUEUE_FREE_RECOUNT == 0) {
-		n = free_count(dirfd);
+		n = free_count(q);
 		p->full = n == -1 || n >= QUEUE_FREE_MAX;
 	}
-	if (p->full)
-		return unlinkat(dirfd, path, 0);
-	if (p->npending == QUEUE_FREE_PENDING)
-		queue_free_release(dirfd, p, 0);
-	(void)snprintf(dst, sizeof(dst), "free/%s", name);
-	if (renameat2(dirfd, path, dirfd, dst, RENAME_NOREPLACE) == -1) {
+	/* the release lags: the file goes as it went before the pool */
+	if (p->full || p->npending == QUEUE_FREE_PENDING)
+		return unlinkat(src.at, src.name, 0);
+	if (renameat2(src.at, src.name, dst.at, dst.name,
+	    RENAME_NOREPLACE) == -1) {
 		if (errno == ENOENT)
 			return -1;
-		return unlinkat(dirfd, path, 0);
+		return unlinkat(src.at, src.name, 0);
 	}
 	(void)strlcpy(p->pending[p->npending], name, QUEUE_FREE_NAME_MAX);
 	if (p->npending++ == 0)
@@ -78,59 +76,52 @@ queue_free_due(const struct queue_free_pool *p, long long now_ms)
 	    now_ms - p->first_ms >= 1000);
 }
 
-/* fsync of the directory sub of dirfd: 0 or -1. */
-static int
-free_sync_dir(int dirfd, const char *sub)
+/*
+ * Empties free/<name>~ and renames it to free/<name>, where a taker finds
+ * it; a file that is not a plain one of ours is removed instead.
+ */
+static void
+free_release_one(const struct queue *q, const char *pending, int durable)
 {
-	int	 fd, r;
+	struct queue_loc src, dst;
+	struct stat	 st;
+	char		 name[QUEUE_FREE_NAME_MAX];
+	size_t		 len;
+	int		 fd = -1;
 
-	if ((fd = openat(dirfd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
-	    -1)
-		return -1;
-	r = fsync(fd);
-	(void)close(fd);
-	return r;
+	if (queue_path(q, QUEUE_FREE, pending, &src) == -1)
+		return;
+	len = strlcpy(name, pending, sizeof(name));
+	name[len - 1] = '\0';		/* without the '~' */
+	if (!durable || queue_path(q, QUEUE_FREE, name, &dst) == -1 ||
+	    (fd = openat(src.at, src.name, O_WRONLY | O_NOFOLLOW |
+	    O_NONBLOCK | O_CLOEXEC)) == -1 ||
+	    fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_nlink != 1 || st.st_uid != geteuid() ||
+	    ftruncate(fd, 0) == -1 ||
+	    renameat2(src.at, src.name, dst.at, dst.name,
+	    RENAME_NOREPLACE) == -1)
+		(void)unlinkat(src.at, src.name, 0);
+	if (fd != -1)
+		(void)close(fd);
 }
 
 void
-queue_free_release(int dirfd, struct queue_free_pool *p, size_t max)
+queue_free_release(const struct queue *q, struct queue_free_pool *p,
+    size_t max)
 {
-	char		 path[QUEUE_FREE_NAME_MAX + 8], dst[QUEUE_FREE_NAME_MAX + 8];
-	struct stat	 st;
-	size_t		 len, done = 0;
-	int		 fd, durable = 1;
+	size_t	 done = 0;
+	int	 durable = 1;
 
 	if (p->durable <= p->head) {
-		durable = free_sync_dir(dirfd, "env") == 0 &&
-		    free_sync_dir(dirfd, "msg") == 0;
+		durable = queue_sub_sync(q, QUEUE_ENV) == 0 &&
+		    queue_sub_sync(q, QUEUE_MSG) == 0;
 		p->durable = p->npending;
 	}
-	while (p->head < p->durable && (max == 0 || done++ < max)) {
-		(void)snprintf(path, sizeof(path), "free/%s",
-		    p->pending[p->head++]);
-		len = strlen(path);
-		(void)strlcpy(dst, path, sizeof(dst));
-		dst[len - 1] = '\0';		/* without the '~' */
-		fd = -1;
-		if (!durable ||
-		    (fd = openat(dirfd, path, O_WRONLY | O_NOFOLLOW |
-		    O_NONBLOCK | O_CLOEXEC)) == -1 ||
-		    fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-		    st.st_nlink != 1 || st.st_uid != geteuid() ||
-		    ftruncate(fd, 0) == -1 ||
-		    renameat2(dirfd, path, dirfd, dst, RENAME_NOREPLACE) == -1)
-			(void)unlinkat(dirfd, path, 0);
-		if (fd != -1)
-			(void)close(fd);
-	}
-	if (!durable) {
-		/* none of them is released; the same for the rest */
-		while (p->head < p->durable) {
-			(void)snprintf(path, sizeof(path), "free/%s",
-			    p->pending[p->head++]);
-			(void)unlinkat(dirfd, path, 0);
-		}
-	}
+	/* a failed fsync: none of them is released, all are removed */
+	while (p->head < p->durable && (!durable || max == 0 ||
+	    done++ < max))
+		free_release_one(q, p->pending[p->head++], durable);
 	if (p->head == p->npending) {
 		p->head = p->durable = p->npending = 0;
 		return;
@@ -147,41 +138,31 @@ queue_free_release(int dirfd, struct queue_free_pool *p, size_t max)
 }
 
 void
-queue_free_purge(int qfd)
+queue_free_purge(const struct queue *q)
 {
+	struct queue_loc l;
 	DIR		*d;
 	struct dirent	*de;
-	int		 fd;
 
-	if ((fd = openat(qfd, "free", O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) == -1)
+	if ((d = queue_sub_opendir(q, QUEUE_FREE)) == NULL)
 		return;
-	if ((d = fdopendir(fd)) == NULL) {
-		(void)close(fd);
-		return;
-	}
 	while ((de = readdir(d)) != NULL)
-		if (de->d_name[0] != '.')
-			(void)unlinkat(fd, de->d_name, 0);
+		if (de->d_name[0] != '.' &&
+		    queue_path(q, QUEUE_FREE, de->d_name, &l) == 0)
+			(void)unlinkat(l.at, l.name, 0);
 	(void)closedir(d);
 }
 
 /* Reads up to QUEUE_FREE_CACHE names of free/ into c. */
 static void
-free_fill(int dirfd, struct queue_free_cache *c)
+free_fill(const struct queue *q, struct queue_free_cache *c)
 {
 	DIR		*d;
 	struct dirent	*de;
-	int		 fd;
 
 	c->n = 0;
-	if ((fd = openat(dirfd, "free", O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) == -1)
+	if ((d = queue_sub_opendir(q, QUEUE_FREE)) == NULL)
 		return;
-	if ((d = fdopendir(fd)) == NULL) {
-		(void)close(fd);
-		return;
-	}
 	while (c->n < QUEUE_FREE_CACHE && (de = readdir(d)) != NULL)
 		if (de->d_name[0] != '.' &&
 		    de->d_name[strlen(de->d_name) - 1] != '~' &&
@@ -192,11 +173,12 @@ free_fill(int dirfd, struct queue_free_cache *c)
 }
 
 int
-queue_free_take(int dirfd, struct queue_free_cache *c, const char *dst)
+queue_free_take(const struct queue *q, struct queue_free_cache *c,
+    const struct queue_loc *dst)
 {
-	char	 path[QUEUE_FREE_NAME_MAX + 8];
-	time_t	 now;
-	int	 fills = 0;
+	struct queue_loc src;
+	time_t		 now;
+	int		 fills = 0;
 
 	for (;;) {
 		if (c->n == 0) {
@@ -204,15 +186,17 @@ queue_free_take(int dirfd, struct queue_free_cache *c, const char *dst)
 			now = time(NULL);
 			if (c->empty_at == now || fills++ == 2)
 				break;
-			free_fill(dirfd, c);
+			free_fill(q, c);
 			if (c->n == 0) {
 				c->empty_at = now;
 				break;
 			}
 		}
 		c->n--;
-		(void)snprintf(path, sizeof(path), "free/%s", c->names[c->n]);
-		if (renameat2(dirfd, path, dirfd, dst, RENAME_NOREPLACE) == 0)
+		if (queue_path(q, QUEUE_FREE, c->names[c->n], &src) == -1)
+			continue;
+		if (renameat2(src.at, src.name, dst->at, dst->name,
+		    RENAME_NOREPLACE) == 0)
 			return 0;
 		if (errno == EEXIST)
 			return -1;

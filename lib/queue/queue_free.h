@@ -1,24 +1,26 @@
 /*
- * queue_free: finished queue files kept for reuse.  On ext4 without a
- * journal, as on this project's build machines, every file create scans
- * the inode table past each inode freed in the last minutes, and every
- * unlink adds one to that list: at a thousand messages a second, creating
- * and removing the two queue files of each message cost more CPU than
- * anything else the queue does.  So queued, instead of removing a
- * finished message's files, moves them to free/ (queue_free_put) and,
+ * queue_free: finished queue files kept for reuse, because on some
+ * filesystems a file create costs more the more files were removed
+ * lately (docs/architecture.md, "Finished queue files are reused, not
+ * removed").  So queued, instead of removing a finished message's files, moves them to free/ (queue_free_put) and,
  * once their removal from msg/ and env/ is on disk, empties them and
  * makes them takeable (queue_free_release); the resident smtpd's queue
  * writers take their spares from there (queue_free_take) before they
- * create any.  A file in
- * free/ is empty and never read: its name is no queue ID.  The pool is
- * bounded: counted every QUEUE_FREE_RECOUNT puts, and while it holds
- * QUEUE_FREE_MAX files or more, files are removed as before.
- * See docs/queue.md (layout, Q7, Q9).
+ * create any.  A file in free/ is empty and never read: its name is no
+ * queue ID.  The pool is bounded: counted every QUEUE_FREE_RECOUNT puts,
+ * and while it holds QUEUE_FREE_MAX files or more, files are removed as
+ * before.  See docs/queue.md (layout, Q7, Q9, Q10).
+ *
+ * Trust: only the queue's owner writes free/ (queued puts, the writers
+ * take); a file released is checked first (regular, one link, ours) and
+ * emptied, so a taker never gets a file with another name or content.
  */
 #ifndef FACTEUR_QUEUE_FREE_H
 #define FACTEUR_QUEUE_FREE_H
 #include <stddef.h>
 #include <time.h>
+
+#include "queue_path.h"
 
 #define QUEUE_FREE_MAX		4096	/* files in free/ */
 #define QUEUE_FREE_RECOUNT	512	/* puts between two counts of free/ */
@@ -46,14 +48,15 @@ struct queue_free_cache {
 };
 
 /*
- * Instead of unlink(sub/id) relative to dirfd: moves the file to
- * free/<id>.<tag>~ (tag, one letter, tells the two files of a message
- * apart), where no taker looks, or removes it when the pool is full.  0,
- * or -1 with errno (ENOENT: there was no such file), as unlink.  now_ms:
- * the caller's clock, for queue_free_due.
+ * Instead of unlinking sub/<id>: moves the file to free/<id>.<tag>~
+ * (tag, one letter, tells the two files of a message apart), where no
+ * taker looks; or removes it when free/ is full, when QUEUE_FREE_PENDING
+ * files already wait for their release, or when the move fails.  0, or
+ * -1 with errno (ENOENT: there was no such file), as unlink.  now_ms: the
+ * caller's clock, for queue_free_due.
  */
-int	queue_free_put(int dirfd, struct queue_free_pool *, const char *sub,
-	    const char *id, char tag, long long now_ms);
+int	queue_free_put(const struct queue *, struct queue_free_pool *,
+	    enum queue_sub sub, const char *id, char tag, long long now_ms);
 /* 1 when files put should be released now (a second, or many). */
 int	queue_free_due(const struct queue_free_pool *, long long now_ms);
 /*
@@ -65,15 +68,16 @@ int	queue_free_due(const struct queue_free_pool *, long long now_ms);
  * of ours (another link, not regular) is removed instead.  A caller
  * with other work releases a few at a time.
  */
-void	queue_free_release(int dirfd, struct queue_free_pool *, size_t max);
+void	queue_free_release(const struct queue *, struct queue_free_pool *,
+	    size_t max);
 /* At start-up: removes everything in free/ (what a crash left). */
-void	queue_free_purge(int dirfd);
+void	queue_free_purge(const struct queue *);
 /*
- * Moves a file of free/ to dst (relative to dirfd, never over an
- * existing file).  0, or -1 when free/ had none to give (errno ENOENT)
+ * Moves a file of free/ to dst (never over an existing file).  0, or -1 when free/ had none to give (errno ENOENT)
  * or dst exists (EEXIST).  The caller checks the file as it checks any
  * spare (queue_spare_take).
  */
-int	queue_free_take(int dirfd, struct queue_free_cache *, const char *dst);
+int	queue_free_take(const struct queue *, struct queue_free_cache *,
+	    const struct queue_loc *dst);
 
 #endif

@@ -1,11 +1,13 @@
 /*
  * queue_inject: one message into the queue (the body of enqueue(8)), in
  * the order docs/queue.md gives: msg/<id> created O_EXCL and locked,
- * written, fsynced; tmp/<id> written, fsynced, closed; fsync(msg/);
- * rename tmp/<id> -> env/<id> (the commit); fsync(env/); unlock; poke the
- * trigger FIFO.  Every failure before the commit removes tmp/<id> and
- * msg/<id>, logs, and becomes a QMAIL_EXIT_* code; nothing exits here.
- * Callers and their duties: lib/queue/queue_inject.h.
+ * written, fsynced; tmp/<id> created O_EXCL, written, fsynced, closed;
+ * fsync(msg/); rename tmp/<id> -> env/<id> (the commit); fsync(env/);
+ * unlock; poke the trigger FIFO.  Every failure before the commit removes
+ * tmp/<id> and msg/<id>, logs, and becomes a QMAIL_EXIT_* code; nothing
+ * exits here.  Callers and their duties: lib/queue/queue_inject.h.  It
+ * trusts neither input: the message is stored byte for byte within
+ * message_size_limit, the envelope is parsed by lib/queue/qmail_env.c.
  */
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -27,6 +29,7 @@
 #include "qmail_env.h"
 #include "queue_env.h"
 #include "queue_inject.h"
+#include "queue_path.h"
 
 #define INJECT_ID_TRIES		100
 #define INJECT_IOBUF		65536
@@ -40,8 +43,7 @@ enum read_result { READ_DATA, READ_EOF, READ_ERROR, READ_TIMEOUT, READ_CLOCK };
 /* One injection: what must be removed if it fails before the commit. */
 struct inject_run {
 	struct queue_inject	*qi;
-	char			 msgpath[QUEUEID_LEN + 8];
-	char			 tmppath[QUEUEID_LEN + 8];
+	struct queue_loc	 msg, tmp;
 	int			 have_msg, have_tmp;
 	int			 msgfd;
 	struct timespec		 deadline;
@@ -53,7 +55,7 @@ void
 queue_inject_init(struct queue_inject *qi)
 {
 	memset(qi, 0, sizeof(*qi));
-	qi->dirfd = AT_FDCWD;
+	qi->queue = NULL;
 	qi->wanted_id = NULL;
 	qi->uid = getuid();
 	qi->timeout = INJECT_TIMEOUT;
@@ -71,21 +73,16 @@ inject_fail(struct inject_run *r, int code, const char *fmt, ...)
 	if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
 		(void)strlcpy(msg, "(message format error)", sizeof(msg));
 	va_end(ap);
-	if (r->have_tmp && unlinkat(r->qi->dirfd, r->tmppath, 0) == -1)
-		log_warn("%s: unlink %s", r->qi->id, r->tmppath);
-	if (r->have_msg && unlinkat(r->qi->dirfd, r->msgpath, 0) == -1)
-		log_warn("%s: unlink %s", r->qi->id, r->msgpath);
+	if (r->have_tmp && unlinkat(r->tmp.at, r->tmp.name, 0) == -1)
+		log_warn("%s: unlink %s", r->qi->id, r->tmp.path);
+	if (r->have_msg && unlinkat(r->msg.at, r->msg.name, 0) == -1)
+		log_warn("%s: unlink %s", r->qi->id, r->msg.path);
 	r->have_tmp = r->have_msg = 0;
 	if (r->msgfd != -1) {
 		(void)close(r->msgfd);
 		r->msgfd = -1;
 	}
-	if (qmail_exit_permanent(code))
-		log_info("%s: refused: %s (exit %d, %s)", r->qi->id, msg,
-		    code, qmail_exit_text(code));
-	else
-		log_warnx("%s: failed: %s (exit %d, %s)", r->qi->id, msg,
-		    code, qmail_exit_text(code));
+	qmail_exit_log(r->qi->id, code, msg);
 	return code;
 }
 
@@ -145,14 +142,6 @@ input_read(const struct inject_run *r, int fd, size_t *got)
 	}
 }
 
-static int
-path_set(struct inject_run *r, char *dst, size_t n, const char *dir)
-{
-	int	 len = snprintf(dst, n, "%s/%s", dir, r->qi->id);
-
-	return len < 0 || (size_t)len >= n ? -1 : 0;
-}
-
 /* E1: creates and locks msg/<id> under a fresh id; 0 or an exit code. */
 static int
 msg_create(struct inject_run *r)
@@ -167,34 +156,35 @@ msg_create(struct inject_run *r)
 			    sizeof(r->qi->id));
 		else
 			queueid_new(r->qi->id);
-		if (path_set(r, r->msgpath, sizeof(r->msgpath), "msg") == -1)
+		if (queue_path(r->qi->queue, QUEUE_MSG, r->qi->id,
+		    &r->msg) == -1)
 			return inject_fail(r, QMAIL_EXIT_INTERNAL,
-			    "queue path too long");
+			    "bad queue path");
 		fd = -1;
 		if (r->qi->spares != NULL) {
 			/* a file made ahead, renamed to msg/<id> */
-			fd = queue_spare_take(r->qi->dirfd,
-			    r->qi->spares->msg, r->msgpath);
+			fd = queue_spare_take(r->qi->queue, r->qi->spares,
+			    QUEUE_SPARE_MSG, &r->msg);
 			if (fd == -1 && errno == EEXIST)
 				continue;
 		}
 		if (fd == -1)
-			fd = openat(r->qi->dirfd, r->msgpath, O_CREAT | O_EXCL |
+			fd = openat(r->msg.at, r->msg.name, O_CREAT | O_EXCL |
 			    O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd == -1) {
 			if (errno == EEXIST)
 				continue;
 			return inject_fail(r, errno_code(errno),
-			    "create %s: %s", r->msgpath, strerror(errno));
+			    "create %s: %s", r->msg.path, strerror(errno));
 		}
 		r->have_msg = 1;
 		r->msgfd = fd;
 		if (flock(fd, LOCK_EX) == -1)
 			return inject_fail(r, QMAIL_EXIT_QUEUE, "lock %s: %s",
-			    r->msgpath, strerror(errno));
+			    r->msg.path, strerror(errno));
 		if (fstat(fd, &st) == -1)
 			return inject_fail(r, QMAIL_EXIT_QUEUE, "fstat %s: %s",
-			    r->msgpath, strerror(errno));
+			    r->msg.path, strerror(errno));
 		if (st.st_nlink > 0)
 			return 0;
 		/* queued took it for an orphan before we locked it. */
@@ -217,7 +207,7 @@ msg_copy(struct inject_run *r, int infd, long long limit)
 		case READ_EOF:
 			if (fsync(r->msgfd) == -1)
 				return inject_fail(r, QMAIL_EXIT_WRITE,
-				    "fsync %s: %s", r->msgpath,
+				    "fsync %s: %s", r->msg.path,
 				    strerror(errno));
 			r->qi->size = total;
 			return 0;
@@ -241,7 +231,7 @@ msg_copy(struct inject_run *r, int infd, long long limit)
 
 			return inject_fail(r, code == QMAIL_EXIT_QUEUE ?
 			    QMAIL_EXIT_WRITE : code, "write %s: %s",
-			    r->msgpath, strerror(errno));
+			    r->msg.path, strerror(errno));
 		}
 		total += got;
 	}
@@ -280,6 +270,36 @@ env_read(struct inject_run *r, int infd, struct qmail_env *e)
 	}
 }
 
+/*
+ * E4: creates tmp/<id>, O_EXCL (or renames the writer's spare there,
+ * never over a file).  A tmp/<id> that exists already is stale: msg/<id>,
+ * created O_EXCL and locked, shows that no live enqueue owns this ID (a
+ * crash of queued's recovery between its two unlinks can leave one).  It
+ * is removed, once.  The descriptor, or -1 with errno.
+ */
+static int
+env_create(struct inject_run *r)
+{
+	int	 fd, tries;
+
+	for (tries = 0; tries < 2; tries++) {
+		fd = -1;
+		if (r->qi->spares != NULL)
+			fd = queue_spare_take(r->qi->queue, r->qi->spares,
+			    QUEUE_SPARE_ENV, &r->tmp);
+		if (fd == -1 && (errno != EEXIST || r->qi->spares == NULL))
+			fd = openat(r->tmp.at, r->tmp.name, O_CREAT | O_EXCL |
+			    O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd != -1 || errno != EEXIST || tries > 0)
+			return fd;
+		log_warnx("%s: removing a stale %s", r->qi->id, r->tmp.path);
+		if (unlinkat(r->tmp.at, r->tmp.name, 0) == -1 &&
+		    errno != ENOENT)
+			return -1;
+	}
+	return -1;
+}
+
 /* E4: writes tmp/<id>, fsynced and closed; 0 or an exit code. */
 static int
 env_write(struct inject_run *r, const struct qmail_env *e)
@@ -303,23 +323,15 @@ env_write(struct inject_run *r, const struct qmail_env *e)
 		    QMAIL_EXIT_INTERNAL, "encode envelope: %s",
 		    strerror(saved));
 	}
-	if (path_set(r, r->tmppath, sizeof(r->tmppath), "tmp") == -1) {
+	if (queue_path(r->qi->queue, QUEUE_TMP, r->qi->id, &r->tmp) == -1) {
 		buf_free(&b);
-		return inject_fail(r, QMAIL_EXIT_INTERNAL,
-		    "queue path too long");
+		return inject_fail(r, QMAIL_EXIT_INTERNAL, "bad queue path");
 	}
-	fd = -1;
-	if (r->qi->spares != NULL)
-		fd = queue_spare_take(r->qi->dirfd, r->qi->spares->env,
-		    r->tmppath);
-	if (fd == -1)
-		fd = openat(r->qi->dirfd, r->tmppath, O_CREAT | O_TRUNC |
-		    O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd == -1) {
+	if ((fd = env_create(r)) == -1) {
 		saved = errno;
 		buf_free(&b);
 		return inject_fail(r, errno_code(saved), "create %s: %s",
-		    r->tmppath, strerror(saved));
+		    r->tmp.path, strerror(saved));
 	}
 	r->have_tmp = 1;
 	if (fd_write_full(fd, b.data, b.len) == -1 || fsync(fd) == -1) {
@@ -327,45 +339,24 @@ env_write(struct inject_run *r, const struct qmail_env *e)
 		(void)close(fd);
 		buf_free(&b);
 		return inject_fail(r, QMAIL_EXIT_WRITE, "write %s: %s",
-		    r->tmppath, strerror(saved));
+		    r->tmp.path, strerror(saved));
 	}
 	buf_free(&b);
 	if (close(fd) == -1)
 		return inject_fail(r, QMAIL_EXIT_WRITE, "close %s: %s",
-		    r->tmppath, strerror(errno));
+		    r->tmp.path, strerror(errno));
 	return 0;
-}
-
-/* fsync of a subdirectory of the queue. */
-static int
-dir_sync(int dirfd, const char *name)
-{
-	int	 fd, rc, saved;
-
-	if ((fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) == -1)
-		return -1;
-	rc = fsync(fd);
-	saved = errno;
-	if (close(fd) == -1 && rc == 0)
-		return -1;
-	errno = saved;
-	return rc;
 }
 
 /* E8: wakes queued; it rescans on a timer anyway, so failures do not matter. */
 static void
 trigger_poke(const struct inject_run *r)
 {
-	struct stat	 st;
-	int		 fd;
+	int	 fd;
 
-	fd = openat(r->qi->dirfd, "trigger", O_WRONLY | O_NONBLOCK |
-	    O_NOFOLLOW | O_CLOEXEC);
-	if (fd == -1)
+	if ((fd = queue_trigger_open(r->qi->queue, O_WRONLY)) == -1)
 		return;
-	if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) &&
-	    write(fd, "", 1) == -1)
+	if (write(fd, "", 1) == -1)
 		log_debug("%s: trigger: %s", r->qi->id, strerror(errno));
 	(void)close(fd);
 }
@@ -374,20 +365,19 @@ trigger_poke(const struct inject_run *r)
 static int
 inject_commit(struct inject_run *r)
 {
-	char	 envpath[QUEUEID_LEN + 8];
+	struct queue_loc env;
 
-	if (dir_sync(r->qi->dirfd, "msg") == -1)
+	if (queue_sub_sync(r->qi->queue, QUEUE_MSG) == -1)
 		return inject_fail(r, QMAIL_EXIT_WRITE, "fsync msg/: %s",
 		    strerror(errno));
-	if (path_set(r, envpath, sizeof(envpath), "env") == -1)
-		return inject_fail(r, QMAIL_EXIT_INTERNAL,
-		    "queue path too long");
-	if (renameat(r->qi->dirfd, r->tmppath, r->qi->dirfd, envpath) == -1)
+	if (queue_path(r->qi->queue, QUEUE_ENV, r->qi->id, &env) == -1)
+		return inject_fail(r, QMAIL_EXIT_INTERNAL, "bad queue path");
+	if (renameat(r->tmp.at, r->tmp.name, env.at, env.name) == -1)
 		return inject_fail(r, QMAIL_EXIT_WRITE, "rename %s %s: %s",
-		    r->tmppath, envpath, strerror(errno));
+		    r->tmp.path, env.path, strerror(errno));
 	/* Committed: from here on the message is queued, nothing is undone. */
 	r->have_tmp = r->have_msg = 0;
-	if (dir_sync(r->qi->dirfd, "env") == -1) {
+	if (queue_sub_sync(r->qi->queue, QUEUE_ENV) == -1) {
 		/*
 		 * The commit may not survive a crash.  Say "temporary
 		 * failure": the sender retries, and at worst the message is
@@ -397,7 +387,7 @@ inject_commit(struct inject_run *r)
 		    "message stays queued)", strerror(errno));
 	}
 	if (close(r->msgfd) == -1)
-		log_warn("%s: close %s", r->qi->id, r->msgpath);
+		log_warn("%s: close %s", r->qi->id, r->msg.path);
 	r->msgfd = -1;
 	trigger_poke(r);
 	return 0;
@@ -414,6 +404,10 @@ queue_inject(const struct conf *conf, struct queue_inject *qi, int msgfd,
 	memset(&r, 0, sizeof(r));
 	r.qi = qi;
 	r.msgfd = -1;
+	if (qi->queue == NULL) {
+		log_warnx("queue_inject: no queue");
+		return QMAIL_EXIT_INTERNAL;
+	}
 	(void)strlcpy(qi->id, "-", sizeof(qi->id));
 	qi->size = qi->nrcpt = 0;
 	if (clock_gettime(CLOCK_MONOTONIC, &r.deadline) == -1)

@@ -21,7 +21,7 @@
  *     _exit()s with the return value, and the parent reads that as it
  *     read enqueue's exit status.  Or call it in a long-lived process
  *     that does nothing else, one message after another (the resident
- *     smtpd's queue writers, smtpd/smtpd_qwriter.c): a failure leaves
+ *     smtpd's queue writers, smtpd/qwriter.c): a failure leaves
  *     nothing behind, but an input that never ends holds the process for
  *     the whole timeout, so such a process must not be one that others
  *     wait for.
@@ -32,25 +32,24 @@
  *     optionally log_init("enqueue", <the caller's to_stderr>) so that the
  *     lines read as enqueue's, and prctl(PR_SET_NAME, "enqueue") so that
  *     ps (and the tests that look for the enqueue process) name it so.
- *   - Identity: the files must belong to the owner of queue_dir.  As root,
- *     drop to that user exactly as enqueue does: stat queue_dir; when its
- *     owner is not root, setgroups(1, {gid}), setresgid(gid x3),
- *     setresuid(uid x3) where uid is the owner and gid that user's
- *     primary group (priv_drop(uid, gid, NULL) does this and checks that
- *     root cannot be regained); a root-owned queue_dir (tests) keeps
- *     root.  This is queue_user (facteur-queue) on an installed system.
+ *   - Identity: the files must belong to the owner of queue_dir: call
+ *     queue_identity() (lib/queue/queue_owner.h) first, as enqueue does.
  *     A caller that is neither root nor the owner of queue_dir cannot
  *     write the queue and must exec the set-uid program_dir/enqueue
  *     instead.
- *   - The queue: pass dirfd = an O_DIRECTORY descriptor of queue_dir
- *     (opened before or after dropping root; the child may also chdir
- *     there and pass AT_FDCWD).  Every path is taken relative to it.
+ *   - The queue: pass queue = the open queue_dir (lib/queue/queue_path.h:
+ *     queue_open, before or after dropping root).  Every file is reached
+ *     through it.
  *   - uid: the uid to record as the injector (U record).  enqueue records
  *     its real uid, which for the smtpd monitor's old exec was
  *     smtpd_user's uid; pass that to keep the envelope the same.
  *   - timeout: seconds for reading both inputs (enqueue uses 3600).
  *
  * The function is not reentrant (it uses one static 64 KiB buffer).
+ *
+ * Trust: neither input: the message is stored byte for byte within
+ * message_size_limit, the envelope parsed by qmail_env.c; the caller's
+ * struct queue and identity (queue_owner.h).
  */
 #ifndef FACTEUR_QUEUE_INJECT_H
 #define FACTEUR_QUEUE_INJECT_H
@@ -58,12 +57,13 @@
 #include <sys/types.h>
 
 #include "conf.h"
+#include "queue_path.h"
 #include "queue_spare.h"
 #include "queueid.h"
 
 struct queue_inject {
 	/* in */
-	int		 dirfd;		/* queue_dir, or AT_FDCWD */
+	const struct queue *queue;	/* the open queue_dir */
 	const char	*wanted_id;	/* NULL, or an ID to use once if free */
 	uid_t		 uid;		/* the injector, for the U record */
 	int		 timeout;	/* seconds to read message + envelope */
@@ -75,7 +75,7 @@ struct queue_inject {
 	size_t		 nrcpt;
 };
 
-/* Fills in the defaults: AT_FDCWD, no wanted ID, getuid(), 3600 s. */
+/* Fills in the defaults: no queue, no wanted ID, getuid(), 3600 s. */
 void	queue_inject_init(struct queue_inject *);
 /*
  * Queues the message read from msgfd with the envelope read from envfd

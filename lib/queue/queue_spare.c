@@ -1,5 +1,8 @@
 /*
  * queue_spare: empty queue files made ahead of time (queue_spare.h).
+ * Every file is reached through lib/queue/queue_path.h.
+ *
+ * Trust: only a file found as it was made (see queue_spare.h).
  */
 #include <sys/stat.h>
 
@@ -18,26 +21,25 @@ queue_spares_init(struct queue_spares *s)
 }
 
 static int
-spare_make(int dirfd, struct queue_spares *s, char *name)
+spare_make(const struct queue *q, struct queue_spares *s, char *name)
 {
-	char	 path[QUEUE_SPARE_NAME_MAX + 8];
-	int	 fd, tries;
+	struct queue_loc l;
+	int		 fd, tries;
 
-	if (name[0] != '\0')
+	if (name[0] != '\0' || s->off)
 		return 0;
 	for (tries = 0; tries < 4; tries++) {
 		if ((size_t)snprintf(name, QUEUE_SPARE_NAME_MAX,
 		    QUEUE_SPARE_PREFIX "%ld.%lu", (long)getpid(), ++s->n) >=
 		    QUEUE_SPARE_NAME_MAX ||
-		    (size_t)snprintf(path, sizeof(path), "tmp/%s", name) >=
-		    sizeof(path)) {
+		    queue_path(q, QUEUE_TMP, name, &l) == -1) {
 			name[0] = '\0';
 			errno = ENAMETOOLONG;
 			return -1;
 		}
-		if (queue_free_take(dirfd, &s->free, path) == 0)
+		if (queue_free_take(q, &s->free, &l) == 0)
 			return 0;
-		fd = openat(dirfd, path, O_CREAT | O_EXCL | O_WRONLY |
+		fd = openat(l.at, l.name, O_CREAT | O_EXCL | O_WRONLY |
 		    O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd != -1) {
 			(void)close(fd);
@@ -51,65 +53,77 @@ spare_make(int dirfd, struct queue_spares *s, char *name)
 }
 
 int
-queue_spares_make(int dirfd, struct queue_spares *s)
+queue_spares_make(const struct queue *q, struct queue_spares *s)
 {
-	if (spare_make(dirfd, s, s->msg) == -1 ||
-	    spare_make(dirfd, s, s->env) == -1)
+	if (spare_make(q, s, s->name[QUEUE_SPARE_MSG]) == -1 ||
+	    spare_make(q, s, s->name[QUEUE_SPARE_ENV]) == -1)
 		return -1;
 	return 0;
 }
 
 static void
-spare_drop(int dirfd, char *name)
+spare_drop(const struct queue *q, char *name)
 {
-	char	 path[QUEUE_SPARE_NAME_MAX + 8];
+	struct queue_loc l;
 
-	if (name[0] != '\0' && (size_t)snprintf(path, sizeof(path), "tmp/%s",
-	    name) < sizeof(path))
-		(void)unlinkat(dirfd, path, 0);
+	if (name[0] != '\0' && queue_path(q, QUEUE_TMP, name, &l) == 0)
+		(void)unlinkat(l.at, l.name, 0);
 	name[0] = '\0';
 }
 
 void
-queue_spares_drop(int dirfd, struct queue_spares *s)
+queue_spares_drop(const struct queue *q, struct queue_spares *s)
 {
-	spare_drop(dirfd, s->msg);
-	spare_drop(dirfd, s->env);
+	spare_drop(q, s->name[QUEUE_SPARE_MSG]);
+	spare_drop(q, s->name[QUEUE_SPARE_ENV]);
 }
 
 int
-queue_spare_take(int dirfd, char *name, const char *dst)
+queue_spare_take(const struct queue *q, struct queue_spares *s,
+    enum queue_spare_kind kind, const struct queue_loc *dst)
 {
-	char		 path[QUEUE_SPARE_NAME_MAX + 8];
+	struct queue_loc l;
 	struct stat	 st;
+	char		*name = s->name[kind];
 	int		 fd, saved;
 
 	if (name[0] == '\0') {
 		errno = ENOENT;
 		return -1;
 	}
-	if ((size_t)snprintf(path, sizeof(path), "tmp/%s", name) >=
-	    sizeof(path)) {
+	if (queue_path(q, QUEUE_TMP, name, &l) == -1) {
 		name[0] = '\0';
-		errno = ENAMETOOLONG;
 		return -1;
 	}
-	if (renameat2(dirfd, path, dirfd, dst, RENAME_NOREPLACE) == -1) {
+	if (renameat2(l.at, l.name, dst->at, dst->name,
+	    RENAME_NOREPLACE) == -1) {
 		saved = errno;
-		if (saved != EEXIST)
-			name[0] = '\0';
+		if (saved == EEXIST) {
+			errno = saved;
+			return -1;
+		}
+		/*
+		 * Gone (ENOENT), or a filesystem without RENAME_NOREPLACE
+		 * (EINVAL): the spare must not stay behind.
+		 */
+		if (saved == EINVAL || saved == ENOSYS || saved == EOPNOTSUPP) {
+			s->off = 1;
+			queue_spares_drop(q, s);
+		} else
+			spare_drop(q, name);
 		errno = saved;
 		return -1;
 	}
 	name[0] = '\0';
 	/* Ours, and still as made: an empty regular file with one name. */
-	if ((fd = openat(dirfd, dst, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)) == -1 ||
+	if ((fd = openat(dst->at, dst->name, O_WRONLY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1 ||
 	    fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) || st.st_size != 0 ||
 	    st.st_nlink != 1 || st.st_uid != geteuid()) {
 		saved = errno;
 		if (fd != -1)
 			(void)close(fd);
-		(void)unlinkat(dirfd, dst, 0);
+		(void)unlinkat(dst->at, dst->name, 0);
 		errno = fd == -1 ? saved : EINVAL;
 		return -1;
 	}

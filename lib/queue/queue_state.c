@@ -2,6 +2,9 @@
  * queue_state: encoder and decoder of queued's per-recipient state file
  * (format in queue_state.h).  The decoder is strict: a record out of
  * order, a missing end or a bad value makes the whole file corrupt.
+ *
+ * Trust: state files are queued's own, read back strictly all the same
+ * (fuzzed); a corrupt one is set aside.
  */
 #include <errno.h>
 #include <limits.h>

@@ -24,6 +24,8 @@
  * No value holds a control byte (below 0x20, or 0x7f).  Limits: at most
  * QUEUE_JOBS_MAX jobs, addresses QUEUE_ADDR_MAX octets, user names
  * USER_NAME_MAX, diagnostics QUEUE_REASON_MAX.
+ *
+ * Trust: see queue_state.c.
  */
 #ifndef FACTEUR_QUEUE_STATE_H
 #define FACTEUR_QUEUE_STATE_H

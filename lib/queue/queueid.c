@@ -4,6 +4,9 @@
  * names, log lines and headers.  Time first, so a directory listing sorts
  * roughly by arrival; 20 random bits so two processes in the same
  * microsecond still differ (enqueue's O_EXCL settles the rest).
+ *
+ * Trust: queueid_valid is the check every ID from elsewhere passes
+ * before it becomes a path or a log field.
  */
 #include <stdint.h>
 #include <stdlib.h>

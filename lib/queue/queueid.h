@@ -4,6 +4,8 @@
  * microseconds, 4 random, so IDs sort roughly by arrival and two processes
  * in one microsecond still differ.  enqueue also makes the ID unique in
  * the queue with O_EXCL.
+ *
+ * Trust: see queueid.c.
  */
 #ifndef FACTEUR_QUEUEID_H
 #define FACTEUR_QUEUEID_H

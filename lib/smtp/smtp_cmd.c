@@ -2,6 +2,8 @@
  * smtp_cmd: SMTP command line parsing for smtpd.  Everything here works on
  * a line whose terminator smtpd already checked and removed; it refuses
  * rather than repairs, and every refusal carries the reply to send.
+ *
+ * Trust: every byte is the client's (fuzzed).
  */
 #include <ctype.h>
 #include <stdlib.h>

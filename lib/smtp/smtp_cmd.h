@@ -6,6 +6,8 @@
  *
  * Limits: a command line is at most SMTP_CMD_LINE_MAX octets including
  * its CRLF (RFC 5321 section 4.5.3.1.4); a verb at most SMTP_VERB_MAX.
+ *
+ * Trust: see smtp_cmd.c.
  */
 #ifndef FACTEUR_SMTP_CMD_H
 #define FACTEUR_SMTP_CMD_H

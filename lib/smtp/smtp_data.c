@@ -3,6 +3,8 @@
  * no buffer of its own, only a small state, so a message of any size and
  * any split into reads gives the same output; that is what makes the end
  * of data exact and the SMTP smuggling sequences plain content.
+ *
+ * Trust: every byte is the client's (fuzzed).
  */
 #include <errno.h>
 #include <string.h>

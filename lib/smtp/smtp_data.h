@@ -19,6 +19,8 @@
  * A line longer than SMTP_DATA_LINE_MAX octets (CR LF included, stuffing dot
  * excluded) sets SMTP_DATA_TOOLONG and decoding goes on to the end, so that
  * the caller can refuse the whole message in step with the client.
+ *
+ * Trust: see smtp_data.c.
  */
 #ifndef FACTEUR_SMTP_DATA_H
 #define FACTEUR_SMTP_DATA_H

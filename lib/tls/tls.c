@@ -11,6 +11,10 @@
  * that went away is EPIPE and not a signal, and works on pipes too.  Both
  * descriptors are non-blocking, so OpenSSL never waits: it says WANT_READ
  * or WANT_WRITE and the wait is a poll() here or in lineio, always bounded.
+ *
+ * Trust: the peer is the network: every handshake and read has a
+ * deadline; the certificate and key are the administrator's, read as
+ * root.
  */
 #include <arpa/inet.h>
 #include <errno.h>

@@ -34,6 +34,8 @@
  * Errors go into a caller's buffer (err, errlen) with the reason in words,
  * OpenSSL's reason appended when it has one; nothing here logs, and no
  * secret is ever put in a message.
+ *
+ * Trust: see tls.c.
  */
 #ifndef FACTEUR_TLS_H
 #define FACTEUR_TLS_H

@@ -4,6 +4,9 @@
  * last session a server gave, kept to resume with at the next connection
  * to the same server name; on top of the settings both sides share
  * (tls_ctx.c).
+ *
+ * Trust: the server is verified against the CA store unless the caller
+ * says otherwise.
  */
 #include <errno.h>
 #include <stdio.h>

@@ -8,6 +8,9 @@
  * context that would quietly fail every handshake (no cipher left for an
  * enabled version, a key that is not the certificate's) is an error here,
  * at start (or at the first handshake of a lazy server, which logs it).
+ *
+ * Trust: the tls_* keys of facteur.conf, checked; a setting OpenSSL
+ * refuses is an error.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -3,6 +3,9 @@
  * OpenSSL's reason appended when it has one, into the caller's buffer.
  * OpenSSL's error queue is cleared each time, so that a stale error never
  * becomes the reason for the next failure.
+ *
+ * Trust: none needed; OpenSSL's reasons are put in as text, cut to the
+ * buffer.
  */
 #include <stdarg.h>
 #include <stdio.h>

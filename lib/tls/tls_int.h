@@ -3,6 +3,8 @@
  * tls_server.c, tls_client.c, tls_ticket.c) share and no other module may
  * use: the structures behind the opaque types of tls.h and the helpers
  * between the files.
+ *
+ * Trust: private to lib/tls; see tls.c.
  */
 #ifndef FACTEUR_TLS_INT_H
 #define FACTEUR_TLS_INT_H

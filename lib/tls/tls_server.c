@@ -7,8 +7,11 @@
  * the chroot, reads the files into memory with plain read(2) and touches
  * no OpenSSL state; tls_server_build makes the SSL_CTX from those bytes,
  * opening no file, and wipes them.  A per-connection server thus pays for
- * OpenSSL only when the client asks for TLS (about 3 ms of CPU).  A build
+ * building a context only when the client asks for TLS.  A build
  * that fails keeps its reason, and every later build gives it again.
+ *
+ * Trust: the files named by the administrator, read as root before the
+ * chroot.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -18,6 +18,9 @@
  *
  * The keys are secrets: every copy in memory is wiped after use, and
  * nothing about them but the file's name appears in a message.
+ *
+ * Trust: the key file is the master's (root's), written atomically; a
+ * file of the wrong size is refused.
  */
 #include <errno.h>
 #include <fcntl.h>

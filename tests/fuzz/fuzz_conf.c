@@ -1,8 +1,9 @@
 /*
  * libFuzzer target for lib/conf/conf.c and lib/conf/conf_value.c: parses the input
  * as facteur.conf with conf_load_buf and checks what callers rely on:
- * every error message is one clean line naming the file, a config comes
- * back only when no error was reported, and every key of a loaded config
+ * every message is one clean line naming the file, a config comes back
+ * only when no error was reported (a warning, a key set twice, does not
+ * count), and every key of a loaded config
  * reads back in range (numbers within their limits, list words non-empty
  * and clean).
  */
@@ -31,6 +32,20 @@ check_error(void *arg, const char *msg)
 	check_clean(msg);
 }
 
+/* A warning (a key set twice): a clean line, "fuzz.conf:N: warning: ". */
+static void
+check_warning(void *arg, const char *msg)
+{
+	const char	*w;
+
+	(void)arg;
+	if (strncmp(msg, "fuzz.conf:", 10) != 0 ||
+	    (w = strchr(msg + 10, ':')) == NULL ||
+	    strncmp(w, ": " CONF_WARNING, 2 + strlen(CONF_WARNING)) != 0)
+		abort();
+	check_clean(msg);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -40,8 +55,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t			 nerr = 0, n, i;
 	long long		 v;
 
-	c = conf_load_buf((const char *)data, size, "fuzz.conf", check_error,
-	    &nerr);
+	c = conf_load_buf_warn((const char *)data, size, "fuzz.conf",
+	    check_error, check_warning, &nerr);
 	if (c == NULL) {
 		if (nerr == 0)
 			abort();

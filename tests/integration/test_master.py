@@ -298,6 +298,48 @@ def test_make_run_embedded_default(scratch):
     assert proc.returncode == 0, (tmp_path / "out").read_text()[-3000:]
 
 
+def test_make_run_local_conf(scratch):
+    """run/local.conf is appended to the configuration `make run` writes,
+    last, so that its keys win: here the host name (a key the generated
+    file sets too) and the POP3 ports (moved out of the way)."""
+    top = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+    run = scratch / "run"
+    run.mkdir()
+    port, pop3, pop3s = free_port(), free_port(), free_port()
+    (run / "local.conf").write_text(
+        "myhostname = local-conf.test\n"
+        "pop3_listen = 127.0.0.1:%d\npop3s_listen = 127.0.0.1:%d\n"
+        % (pop3, pop3s))
+    env = H.base_env({"FACTEUR_BUILD": H.BUILD, "FACTEUR_RUN_DIR": str(run),
+                      "SMTP_PORT": str(port)})
+    out = open(scratch / "out", "wb")
+    proc = subprocess.Popen(["sh", os.path.join(top, "mk", "run.sh")],
+                            cwd=top, env=env, stdout=out, stderr=out,
+                            stdin=subprocess.DEVNULL, start_new_session=True)
+    try:
+        H.wait_until(lambda: can_connect("127.0.0.1", port), 60,
+                     "make run to listen")
+        conf = (run / "facteur.conf").read_text()
+        assert conf.endswith((run / "local.conf").read_text()), conf
+        assert conf.count("myhostname = ") == 2
+        c = Client(port)
+        assert c.greeting[0] == 220
+        assert c.greeting[1][0].startswith("local-conf.test "), c.greeting
+        c.close()
+        H.wait_until(lambda: can_connect("127.0.0.1", pop3s), 60,
+                     "POP3S on the port local.conf gave")
+        text = (scratch / "out").read_text()
+        assert "warning: myhostname set again" in text, text[-3000:]
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        out.close()
+
+
 @pytest.mark.facteur(start=False)
 def test_service_without_its_program_is_not_offered(fct, master_factory):
     """A listener whose program is not installed (imapd, removed here) is

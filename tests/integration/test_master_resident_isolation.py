@@ -20,7 +20,7 @@ from test_smtpd_tls_fixtures import TlsClient, tls_conf
 from pop3d_fixtures import tls_dir
 
 SYS_PIDFD_GETFD = 438
-SESSION_CHANNEL_FD = 3     # smtpd_rconn.c: RCONN_SESSION_FD
+SESSION_CHANNEL_FD = 3     # smtpd/smtpd.h: SMTPD_SESSION_CHAN_FD
 
 
 def steal_channel(pid):
@@ -111,7 +111,7 @@ def handoff_fd(kind):
     return a.fileno(), [a, b]
 
 
-# STARTTLS hands the connection to the resident (smtpsession_tls.c); it
+# STARTTLS hands the connection to the resident (session_handoff.c); it
 # must come with exactly one socket, a sane error count, from a session
 # of smtpsession, once.
 @pytest.mark.root_only

@@ -2,8 +2,8 @@
 STARTTLS under the master's resident smtpd.  A plaintext session there is
 forked by smtpsession, which maps no TLS library; at STARTTLS it hands
 the connection to the resident, which forks a session of its own image
-to say 220, do the handshake and go on (smtpsession_tls.c,
-smtpd_rconn.c).  These tests drive that path with real TLS clients and
+to say 220, do the handshake and go on (session_handoff.c,
+resident_conn.c).  These tests drive that path with real TLS clients and
 check what must survive the handoff (the error count, the session limit,
 the session deadline), what must not (pipelined plaintext, the
 transaction), and the fallbacks: a context that cannot be built (454),

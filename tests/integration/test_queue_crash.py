@@ -3,10 +3,15 @@ Crashes at every step of the queue protocol, with kill -9 delivered by
 strace's fault injection (no hooks in the code):
 
   enqueue: a probe run under strace records the program's own sequence of
-  open/write/fsync/rename calls; each test then kills a fresh run at one
-  step of it (the kill happens on entry, so that call never runs).  Killed
-  before the rename into env/: never delivered, nothing left after queued's
+  open/write/fsync/rename calls; the steps must come in docs/queue.md's
+  order (E1-E8: each before the next, every step but E7/E8 before the
+  commit), and each test then kills a fresh run at one step of it (the
+  kill happens on entry, so that call never runs).  Killed before the
+  rename into env/: never delivered, nothing left after queued's
   recovery.  Killed after it: delivered exactly once.
+  a resident smtpd's queue writer, with its spares: the same, with strace
+  attached to the long-lived writer (the spares are renamed into msg/<id>
+  and tmp/<id> instead of being created there).
   queued: kill -9 with deliveries in flight; every message arrives at least
   once, duplicates only within the in-flight window.
   delivery (a delivery worker of lspawn): killed before its fsync or its
@@ -20,6 +25,7 @@ import uuid
 import pytest
 
 import facteur_harness as H
+from test_master import master_factory  # noqa: F401
 
 D = H.DOMAIN
 ALICE = "alice@" + D
@@ -62,7 +68,10 @@ def parse_trace(path):
     return events
 
 
-def step_finders(queue):
+def step_finders(queue, spares=False):
+    """(name, predicate, must come after the commit), in docs/queue.md's
+    order.  With spares (a queue writer), E1 and E4 start by renaming a
+    spare into place."""
     q = re.escape(os.path.realpath(queue))
 
     def on_file(names, sub):
@@ -77,13 +86,19 @@ def step_finders(queue):
         pat = re.compile(r"\(\d+<" + q + "/" + sub + r">")
         return lambda e: e.name in names and pat.search(e.line)
 
+    def renamed_to(sub):
+        pat = re.compile(r"[\"/]" + sub + "/" + ID + r"\"")
+        return lambda e: e.name in RENAMES and pat.search(e.line)
+
     commit_pat = re.compile(q + r"/env[/>]|\"env/")
     trig = re.compile(r"<" + q + r"/trigger>")
-    # (name, predicate, must come after the commit)
-    return [
+    take_msg = [("take_msg", renamed_to("msg"), False)] if spares else []
+    take_tmp = [("take_tmp", renamed_to("tmp"), False)] if spares else []
+    return take_msg + [
         ("open_msg", opened("msg"), False),
         ("write_msg", on_file(WRITES, "msg"), False),
         ("fsync_msg", on_file(FSYNCS, "msg"), False),
+    ] + take_tmp + [
         ("open_tmp", opened("tmp"), False),
         ("write_tmp", on_file(WRITES, "tmp"), False),
         ("fsync_tmp", on_file(FSYNCS, "tmp"), False),
@@ -99,6 +114,32 @@ def step_finders(queue):
 
 
 STEPS = [s[0] for s in step_finders("/q")]
+WRITER_STEPS = [s[0] for s in step_finders("/q", spares=True)]
+COMMIT = "rename"
+
+
+def step_indices(events, finders):
+    """{step: index of its first event}; asserts that every step is there
+    and that they come in the documented order, each after the one
+    before it, the commit after every step that must precede it."""
+    where, last = {}, -1
+    for name, pred, after in finders:
+        idx = next((i for i in range(last + 1, len(events))
+                    if pred(events[i])), None)
+        first = next((i for i in range(len(events)) if pred(events[i])),
+                     None)
+        assert first is not None, "no %s step; trace:\n%s" % (
+            name, "\n".join(map(repr, events)))
+        assert idx is not None and first == idx, \
+            "%s comes before a step docs/queue.md puts first (at %d); " \
+            "trace:\n%s" % (name, first, "\n".join(
+                "%3d %r" % (i, e) for i, e in enumerate(events)))
+        where[name] = last = idx
+    commit = where[COMMIT]
+    for name, pred, after in finders:
+        assert (where[name] > commit) == after or name == COMMIT, \
+            "%s is on the wrong side of the commit" % name
+    return where
 
 
 def strace_argv(fct, strace, extra):
@@ -139,22 +180,19 @@ def restart_and_settle(fct):
     fct.assert_queue_empty()
 
 
+def test_enqueue_steps_in_order(fct, strace):
+    """E1-E8 in docs/queue.md's order, not only each of them somewhere:
+    moving a step (fsync of msg/ after the rename, say) fails here."""
+    step_indices(probe(fct, strace), step_finders(fct.queue))
+
+
 @pytest.mark.parametrize("step", STEPS)
 def test_enqueue_killed_at(fct, strace, step):
     events = probe(fct, strace)
-    finders = step_finders(fct.queue)
-    commit = next((i for i, e in enumerate(events)
-                   if finders[7][1](e)), None)
-    assert commit is not None, "enqueue never renamed into env/:\n%s" % \
-        "\n".join(map(repr, events))
-    name, pred, after = next(f for f in finders if f[0] == step)
-    start = commit + 1 if after else 0
-    idx = next((i for i in range(start, len(events)) if pred(events[i])),
-               None)
-    assert idx is not None, "enqueue's protocol has no %s step; trace:\n%s" \
-        % (step, "\n".join(map(repr, events)))
-    ev = events[idx]
-    committed = idx > commit
+    where = step_indices(events, step_finders(fct.queue))
+    commit = where[COMMIT]
+    ev = events[where[step]]
+    committed = where[step] > commit
 
     tag, data = H.make_message()
     inj = ["-e", "trace=" + ev.name, "-e",
@@ -327,3 +365,95 @@ def test_recovery_spares_a_locked_message(fct):
     fct.assert_queue_empty()
     assert got.endswith(data)
     assert fct.count_tags()[tag] == 1
+
+
+# ---- a resident smtpd's queue writer, with spares ----
+
+def _attached(pid, tracer):
+    return _tracer_pid(pid) == tracer
+
+
+class Attached:
+    """strace attached to a running process for the time of a with block:
+    trace to a file, optionally a kill injected at one call."""
+
+    def __init__(self, strace, pid, out, names, inject=None):
+        argv = [strace, "-f", "-qq", "-y", "-s", "0", "-o", out,
+                "-p", str(pid), "-e", "trace=" + names]
+        if inject is not None:
+            argv += ["-e", "inject=%s:signal=KILL:when=%d" % inject]
+        self.pid = pid
+        self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+
+    def __enter__(self):
+        H.wait_until(lambda: _attached(self.pid, self.proc.pid), 30,
+                     "strace to attach to %d" % self.pid)
+        return self
+
+    def __exit__(self, *exc):
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
+def writer_probe(fct, strace, m, res):
+    """A writer idle with its spares made; the calls it makes for one
+    message, as (writer pid, events)."""
+    from test_master_resident_queue import deliver_one, writers
+    deliver_one(fct, m.port, "start-writer")
+    H.wait_until(lambda: len(writers(res)) == 1, 30, "one queue writer")
+    (w,) = writers(res)
+    H.wait_until(lambda: len([n for n in fct.queue_files()["tmp"]
+                              if n.startswith("spare.")]) == 2, 30,
+                 "the writer's two spares")
+    out = os.path.join(fct.rundir, "writer.%s" % uuid.uuid4().hex)
+    with Attached(strace, w, out, TRACE):
+        deliver_one(fct, m.port, "probe")
+    assert _tracer_pid(w) == 0, "strace did not detach"
+    return w, parse_trace(out)
+
+
+@pytest.fixture
+def resident(fct, master_factory):
+    """A master with a resident smtpd for mx, whose queued rescans (and
+    recovers orphans) every second."""
+    from test_master_resident import wait_resident
+    m = master_factory(queue_scan_interval="1s")
+    return m, wait_resident(m)
+
+
+@pytest.mark.facteur(start=False)
+def test_writer_steps_in_order(fct, strace, resident):
+    m, res = resident
+    w, events = writer_probe(fct, strace, m, res)
+    step_indices(events, step_finders(fct.queue, spares=True))
+
+
+@pytest.mark.parametrize("step", WRITER_STEPS)
+@pytest.mark.facteur(start=False)
+def test_writer_killed_at(fct, strace, resident, step):
+    from smtpd_fixtures import Client
+    from test_master_resident_queue import message, writers
+    m, res = resident
+    w, events = writer_probe(fct, strace, m, res)
+    where = step_indices(events, step_finders(fct.queue, spares=True))
+    ev = events[where[step]]
+    committed = where[step] > where[COMMIT]
+    tag = "killed-%s" % step
+    out = os.path.join(fct.rundir, "kill.%s" % uuid.uuid4().hex)
+    with Attached(strace, w, out, ev.name, (ev.name, ev.nth)):
+        c = Client(m.port)
+        code = c.mail("x@example.org", [ALICE], message(tag))
+        c.close()
+    H.wait_until(lambda: w not in writers(res), 30, "the writer to die")
+    # the writer died before it answered: the client was never told 250
+    assert code[0] == 451, (step, code)
+    if committed:
+        assert fct.wait_for_tag("alice", tag) is not None
+    # queued's timed scans recover what the writer left (its spares, which
+    # are no message, stay until they are an hour old)
+    fct.assert_queue_empty(60)
+    n = fct.count_tags(["alice"]).get(tag, 0)
+    assert n == (1 if committed else 0), \
+        "killed at %r (%s the commit): delivered %d times" % (
+            ev, "after" if committed else "before", n)

@@ -19,3 +19,7 @@ TEST_SRCS_test_imap_store = $(addprefix imapd/,store_folder.c store_sync.c \
                             store_scan.c \
                             store_uidlist.c store_keywords.c store_cache.c \
                             store_flags.c imap_parse.c)
+
+# A filesystem that refuses renameat2(RENAME_NOREPLACE), as some FUSE
+# filesystems do: the test supplies __wrap_renameat2.
+TEST_LDFLAGS_test_queue_spare_norename = -Wl,--wrap=renameat2

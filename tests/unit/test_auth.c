@@ -3,9 +3,8 @@
  * hashes the test makes with crypt_gensalt/crypt (yescrypt, bcrypt,
  * sha512, sha256): right and wrong passwords, unknown users (the same
  * answer as a wrong password), refused uids, virtual_user, locked and
- * unknown schemes, {PLAIN} only when allowed, the delays, the per-address
- * records across connections and their decay, and the log lines (which
- * never hold the password).  With HAVE_PAM and root, system accounts
+ * unknown schemes, {PLAIN} only when allowed, and the log lines (which
+ * never hold the password); the delays are test_auth_delay.c's.  With HAVE_PAM and root, system accounts
  * through a throw-away PAM service.
  */
 #include <stdarg.h>
@@ -29,115 +28,7 @@
 #include "log.h"
 #include "passwd_check.h"
 
-static char	dir[64];
-static char	users[128];
-static char	state[128];
-static char	logpath[128];
-static char	hyes[256], hblf[256], hsha[256], hsha256[256];
-static char	pam_file[128];	/* a PAM service file to remove, or "" */
-
-static void
-write_file(const char *p, const char *data)
-{
-	int	fd;
-
-	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, data, strlen(data)), (ssize_t)strlen(data));
-	assert_int_equal(close(fd), 0);
-}
-
-/* A hash made here, independently of passwd_hash. */
-static void
-make_hash(const char *prefix, const char *pw, char *out, size_t size)
-{
-	char		 salt[CRYPT_GENSALT_OUTPUT_SIZE];
-	const char	*h;
-
-	assert_non_null(crypt_gensalt_rn(prefix, 0, NULL, 0, salt,
-	    (int)sizeof(salt)));
-	h = crypt(pw, salt);
-	assert_non_null(h);
-	assert_true(h[0] == '$');
-	assert_true(strlen(h) < size);
-	(void)strlcpy(out, h, size);
-}
-
-static struct conf *
-load_conf(const char *extra)
-{
-	char		 text[2048];
-	struct conf	*c;
-
-	(void)snprintf(text, sizeof(text),
-	    "users_file = %s\nsystem_users = no\nauth_state_dir = %s\n"
-	    "%s%s", users, state,
-	    strstr(extra, "first_valid_uid") ? "" : "first_valid_uid = 1000\n",
-	    extra);
-	c = conf_load_buf(text, strlen(text), "test.conf", NULL, NULL);
-	assert_non_null(c);
-	return c;
-}
-
-static int
-setup(void **st)
-{
-	char	data[4096];
-
-	(void)st;
-	(void)strlcpy(dir, "/tmp/test_auth.XXXXXX", sizeof(dir));
-	if (mkdtemp(dir) == NULL)
-		return -1;
-	(void)snprintf(users, sizeof(users), "%s/users", dir);
-	(void)snprintf(state, sizeof(state), "%s/state", dir);
-	(void)snprintf(logpath, sizeof(logpath), "%s/log", dir);
-	make_hash("$y$", "yes-pass", hyes, sizeof(hyes));
-	make_hash("$2b$", "blf-pass", hblf, sizeof(hblf));
-	make_hash("$6$", "sha-pass", hsha, sizeof(hsha));
-	make_hash("$5$", "sha256-pass", hsha256, sizeof(hsha256));
-	(void)snprintf(data, sizeof(data),
-	    "alice:{YESCRYPT}%s:5000:5001::/home/alice::\n"
-	    "bob:{BLF-CRYPT}%s:5002:5002::/home/bob::\n"
-	    "carol:{SHA512-CRYPT}%s:5003:5003::/home/carol::\n"
-	    "dave:{sha256-crypt}%s:5004:5004::/home/dave::\n"
-	    "erin:{CRYPT}%s:5005:5005::/home/erin::\n"
-	    "root:{YESCRYPT}%s:0:0::/root::\n"
-	    "daemon:{YESCRYPT}%s:1:1::/usr/sbin::\n"
-	    "virt:{YESCRYPT}%s::::/var/vmail/virt::\n"
-	    "nohome:{YESCRYPT}%s:5006:5006::::\n"
-	    "plain:{PLAIN}plain-pass:5007:5007::/home/plain::\n"
-	    "ssha:{SSHA}c2VjcmV0c2FsdA==:5008:5008::/home/ssha::\n"
-	    "mixed:{SHA512-CRYPT}%s:5009:5009::/home/mixed::\n"
-	    "bare:%s:5010:5010::/home/bare::\n"
-	    "locked:!:5011:5011::/home/locked::\n",
-	    hyes, hblf, hsha, hsha256, hsha, hyes, hyes, hyes, hyes, hyes,
-	    hsha);
-	write_file(users, data);
-	log_init("test_auth", 1);
-	return 0;
-}
-
-static int
-teardown(void **st)
-{
-	char	cmd[128];
-
-	(void)st;
-	if (pam_file[0] != '\0')
-		(void)unlink(pam_file);
-	(void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-/* Removes the per-address records, so that each test starts at zero. */
-static void
-state_reset(void)
-{
-	char	cmd[160];
-
-	(void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", state);
-	assert_int_equal(system(cmd), 0);
-}
+#include "auth_fixture.h"
 
 static void
 test_good_passwords(void **st)
@@ -322,170 +213,6 @@ test_schemes(void **st)
 }
 
 static void
-test_delays(void **st)
-{
-	struct conf		*c = load_conf("");
-	struct auth_result	 r;
-
-	(void)st;
-	assert_int_equal(auth_delay_ms(c, 0), 0);
-	assert_int_equal(auth_delay_ms(c, 1), 500);
-	assert_int_equal(auth_delay_ms(c, 2), 1000);
-	assert_int_equal(auth_delay_ms(c, 3), 2000);
-	assert_int_equal(auth_delay_ms(c, 4), 4000);
-	assert_int_equal(auth_delay_ms(c, 5), 8000);
-	assert_int_equal(auth_delay_ms(c, 6), 8000);
-	assert_int_equal(auth_delay_ms(c, 100), 8000);
-	assert_int_equal(auth_delay_ms(c, 4000000000U), 8000);
-	memset(&r, 0, sizeof(r));
-	r.addr_failures = 3;
-	assert_int_equal(auth_fail_delay_ms(c, 1, &r), 2000);
-	assert_int_equal(auth_fail_delay_ms(c, 4, &r), 4000);
-	/* The time the check took is part of the delay. */
-	assert_int_equal(clock_gettime(CLOCK_MONOTONIC, &r.started), 0);
-	r.started.tv_sec -= 1;		/* began a second ago */
-	assert_in_range(auth_fail_delay_ms(c, 3, &r), 700, 1000);
-	r.started.tv_sec -= 10;
-	assert_int_equal(auth_fail_delay_ms(c, 3, &r), 0);
-	assert_int_equal(auth_fail_too_many(c, 4), 0);
-	assert_int_equal(auth_fail_too_many(c, 5), 1);
-	conf_free(c);
-
-	c = load_conf("auth_fail_delay_max = 3s\nauth_fail_limit = 2\n");
-	assert_int_equal(auth_delay_ms(c, 3), 2000);
-	assert_int_equal(auth_delay_ms(c, 4), 3000);
-	assert_int_equal(auth_fail_too_many(c, 1), 0);
-	assert_int_equal(auth_fail_too_many(c, 2), 1);
-	conf_free(c);
-	c = load_conf("auth_fail_delay_max = 0\n");
-	assert_int_equal(auth_delay_ms(c, 3), 0);
-	conf_free(c);
-}
-
-/* Two connections from one address: the second starts where it was. */
-static void
-test_addr_across_connections(void **st)
-{
-	struct conf		*c = load_conf("");
-	struct auth_result	 r;
-	unsigned		 conn = 0;
-
-	(void)st;
-	state_reset();
-	/* First connection: three failures. */
-	for (conn = 1; conn <= 3; conn++) {
-		assert_int_equal(auth_check(c, "alice", "guess", "203.0.113.7",
-		    &r), AUTH_BAD);
-		assert_int_equal(r.addr_failures, conn);
-		assert_in_range(auth_fail_delay_ms(c, conn, &r),
-		    auth_delay_ms(c, conn) - 300, auth_delay_ms(c, conn));
-	}
-	/* A new connection: its own count is 1, the address's is 4. */
-	conn = 1;
-	assert_int_equal(auth_check(c, "bob", "guess", "203.0.113.7", &r),
-	    AUTH_BAD);
-	assert_int_equal(r.addr_failures, 4);
-	assert_in_range(auth_fail_delay_ms(c, conn, &r), 3700, 4000);
-	/* Another address is not affected. */
-	assert_int_equal(auth_check(c, "bob", "guess", "203.0.113.8", &r),
-	    AUTH_BAD);
-	assert_int_equal(r.addr_failures, 1);
-	assert_in_range(auth_fail_delay_ms(c, 1, &r), 200, 500);
-	/* A success neither counts nor resets. */
-	assert_int_equal(auth_check(c, "bob", "blf-pass", "203.0.113.7", &r),
-	    AUTH_OK);
-	assert_int_equal(auth_addr_failures(c, "203.0.113.7", time(NULL)), 4);
-	/* IPv6 counts per /64; a v4-mapped address is the IPv4 one. */
-	assert_int_equal(auth_addr_fail(c, "2001:db8:1:2::1", time(NULL)), 1);
-	assert_int_equal(auth_addr_fail(c, "2001:db8:1:2:ffff::9",
-	    time(NULL)), 2);
-	assert_int_equal(auth_addr_fail(c, "2001:db8:1:3::1", time(NULL)), 1);
-	assert_int_equal(auth_addr_fail(c, "::ffff:203.0.113.7", time(NULL)),
-	    5);
-	/* Not an address at all: counted by its text. */
-	assert_int_equal(auth_addr_fail(c, "unknown", time(NULL)), 1);
-	conf_free(c);
-}
-
-static int
-count_records(void)
-{
-	DIR		*d;
-	struct dirent	*de;
-	int		 n = 0;
-
-	if ((d = opendir(state)) == NULL)
-		return 0;
-	while ((de = readdir(d)) != NULL)
-		if (de->d_name[0] != '.')
-			n++;
-	assert_int_equal(closedir(d), 0);
-	return n;
-}
-
-static void
-test_decay(void **st)
-{
-	struct conf	*c = load_conf("auth_fail_window = 10m\n");
-	time_t		 t0 = 1700000000;
-	DIR		*d;
-	struct dirent	*de;
-	char		 p[512];
-
-	(void)st;
-	state_reset();
-	assert_int_equal(auth_addr_failures(c, "192.0.2.50", t0), 0);
-	assert_int_equal(auth_addr_fail(c, "192.0.2.50", t0), 1);
-	assert_int_equal(auth_addr_fail(c, "192.0.2.50", t0 + 60), 2);
-	assert_int_equal(auth_addr_failures(c, "192.0.2.50", t0 + 60), 2);
-	/* The window runs from the last failure. */
-	assert_int_equal(auth_addr_failures(c, "192.0.2.50", t0 + 659), 2);
-	assert_int_equal(auth_addr_failures(c, "192.0.2.50", t0 + 660), 0);
-	assert_int_equal(auth_addr_fail(c, "192.0.2.50", t0 + 700), 1);
-	assert_int_equal(auth_addr_fail(c, "192.0.2.51", t0 + 100), 1);
-	assert_int_equal(count_records(), 2);
-	/* Cleaning removes what has decayed, and only that. */
-	assert_int_equal(auth_state_clean(c, t0 + 800), 1);
-	assert_int_equal(count_records(), 1);
-	assert_int_equal(auth_addr_failures(c, "192.0.2.50", t0 + 800), 1);
-	assert_int_equal(auth_state_clean(c, t0 + 100000), 1);
-	assert_int_equal(count_records(), 0);
-
-	/* A damaged record counts as zero and is rewritten. */
-	assert_int_equal(auth_addr_fail(c, "192.0.2.60", t0), 1);
-	assert_non_null(d = opendir(state));
-	while ((de = readdir(d)) != NULL)
-		if (de->d_name[0] != '.')
-			(void)snprintf(p, sizeof(p), "%s/%s", state, de->d_name);
-	assert_int_equal(closedir(d), 0);
-	assert_int_equal(strlen(p) - strlen(state) - 1, 32);
-	write_file(p, "C99\nT1700000000\n");
-	assert_int_equal(auth_addr_failures(c, "192.0.2.60", t0), 0);
-	assert_int_equal(auth_addr_fail(c, "192.0.2.60", t0), 1);
-	write_file(p, "Cx");
-	assert_int_equal(auth_addr_fail(c, "192.0.2.60", t0), 1);
-	/* A symlink in its place is not followed. */
-	assert_int_equal(unlink(p), 0);
-	assert_int_equal(symlink("/etc/passwd", p), 0);
-	assert_int_equal(auth_addr_fail(c, "192.0.2.60", t0), -1);
-	assert_int_equal(unlink(p), 0);
-	conf_free(c);
-
-	/* No state dir configured: no records, no errors. */
-	{
-		char		text[512];
-
-		(void)snprintf(text, sizeof(text), "users_file = %s\n"
-		    "system_users = no\nauth_state_dir =\n", users);
-		c = conf_load_buf(text, strlen(text), "t.conf", NULL, NULL);
-		assert_non_null(c);
-	}
-	assert_int_equal(auth_addr_fail(c, "192.0.2.70", t0), 0);
-	assert_int_equal(auth_state_clean(c, t0), 0);
-	conf_free(c);
-}
-
-static void
 test_temp_failure(void **st)
 {
 	struct conf		*c;
@@ -653,9 +380,6 @@ main(void)
 		cmocka_unit_test(test_no_enumeration),
 		cmocka_unit_test(test_refused_uids),
 		cmocka_unit_test(test_schemes),
-		cmocka_unit_test(test_delays),
-		cmocka_unit_test(test_addr_across_connections),
-		cmocka_unit_test(test_decay),
 		cmocka_unit_test(test_temp_failure),
 		cmocka_unit_test(test_log_lines),
 		cmocka_unit_test(test_system_accounts),

@@ -28,8 +28,19 @@
 
 #define ID	"0123456789ABCD"
 
-static char	dir[64];
-static int	dirfd_q = -1;
+static char		dir[64];
+static int		dirfd_q = -1;
+static struct queue	q_q;
+
+/* Where name is in folder sub (a take's destination). */
+static const struct queue_loc *
+loc(enum queue_sub sub, const char *name)
+{
+	static struct queue_loc	 l;
+
+	assert_int_equal(queue_path(&q_q, sub, name, &l), 0);
+	return &l;
+}
 
 static int
 rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -52,6 +63,7 @@ setup(void **state)
 		return -1;
 	if ((dirfd_q = open(dir, O_RDONLY | O_DIRECTORY)) == -1)
 		return -1;
+	queue_init(&q_q, dirfd_q);
 	for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
 		if (mkdirat(dirfd_q, subs[i], 0700) == -1)
 			return -1;
@@ -106,36 +118,37 @@ test_put_then_take(void **state)
 	memset(&pool, 0, sizeof(pool));
 	make_file("msg/" ID, "the message\n");
 	assert_int_equal(fstatat(dirfd_q, "msg/" ID, &before, 0), 0);
-	assert_int_equal(queue_free_put(dirfd_q, &pool, "msg", ID, 'm', 1000),
+	assert_int_equal(queue_free_put(&q_q, &pool, QUEUE_MSG, ID, 'm', 1000),
 	    0);
 	assert_int_equal(fstatat(dirfd_q, "msg/" ID, &st, 0), -1);
 	/* put: out of msg/, not yet takeable, not yet emptied */
 	assert_int_equal(fstatat(dirfd_q, "free/" ID ".m~", &st, 0), 0);
 	assert_int_equal(st.st_size, 12);
 	queue_spares_init(&sp);
-	assert_int_equal(queue_free_take(dirfd_q, &sp.free, "tmp/x"), -1);
+	assert_int_equal(queue_free_take(&q_q, &sp.free, loc(QUEUE_TMP, "x")),
+	    -1);
 	assert_int_equal(errno, ENOENT);
 	sp.free.empty_at = 0;
 	/* released after a second (or many): emptied and takeable */
 	assert_false(queue_free_due(&pool, 1999));
 	assert_true(queue_free_due(&pool, 2000));
-	queue_free_release(dirfd_q, &pool, 0);
+	queue_free_release(&q_q, &pool, 0);
 	assert_false(queue_free_due(&pool, 5000));
 	assert_int_equal(fstatat(dirfd_q, "free/" ID ".m", &st, 0), 0);
 	assert_int_equal(st.st_size, 0);
 	assert_int_equal(st.st_ino, before.st_ino);
 
 	/* a writer's spare is that inode; the usual checks pass */
-	assert_int_equal(queue_spares_make(dirfd_q, &sp), 0);
+	assert_int_equal(queue_spares_make(&q_q, &sp), 0);
 	assert_int_equal(count("free"), 0);
-	fd = queue_spare_take(dirfd_q, sp.msg, "msg/" ID);
+	fd = queue_spare_take(&q_q, &sp, QUEUE_SPARE_MSG, loc(QUEUE_MSG, ID));
 	assert_true(fd >= 0);
 	assert_int_equal(fstat(fd, &st), 0);
 	assert_int_equal(st.st_ino, before.st_ino);
 	assert_int_equal(close(fd), 0);
 	/* the other spare was created: the pool had only one */
-	assert_true(sp.env[0] != '\0');
-	queue_spares_drop(dirfd_q, &sp);
+	assert_true(sp.name[QUEUE_SPARE_ENV][0] != '\0');
+	queue_spares_drop(&q_q, &sp);
 	assert_int_equal(unlinkat(dirfd_q, "msg/" ID, 0), 0);
 	assert_int_equal(count("tmp"), 0);
 }
@@ -149,14 +162,14 @@ test_put_refuses(void **state)
 	memset(&pool, 0, sizeof(pool));
 	/* no such file: as unlink */
 	errno = 0;
-	assert_int_equal(queue_free_put(dirfd_q, &pool, "env", ID, 'e', 0),
+	assert_int_equal(queue_free_put(&q_q, &pool, QUEUE_ENV, ID, 'e', 0),
 	    -1);
 	assert_int_equal(errno, ENOENT);
 	/* another link: removed, never emptied (the other name keeps it) */
 	make_file("env/" ID, "data");
 	assert_int_equal(linkat(dirfd_q, "env/" ID, dirfd_q, "tmp/keep", 0), 0);
-	assert_int_equal(queue_free_put(dirfd_q, &pool, "env", ID, 'e', 0), 0);
-	queue_free_release(dirfd_q, &pool, 0);
+	assert_int_equal(queue_free_put(&q_q, &pool, QUEUE_ENV, ID, 'e', 0), 0);
+	queue_free_release(&q_q, &pool, 0);
 	assert_int_equal(count("free"), 0);
 	assert_int_equal(count("env"), 0);
 	{
@@ -169,8 +182,8 @@ test_put_refuses(void **state)
 	/* a symbolic link is removed, its target untouched */
 	make_file("tmp/target", "x");
 	assert_int_equal(symlinkat("../tmp/target", dirfd_q, "env/" ID), 0);
-	assert_int_equal(queue_free_put(dirfd_q, &pool, "env", ID, 'e', 0), 0);
-	queue_free_release(dirfd_q, &pool, 0);
+	assert_int_equal(queue_free_put(&q_q, &pool, QUEUE_ENV, ID, 'e', 0), 0);
+	queue_free_release(&q_q, &pool, 0);
 	assert_int_equal(count("free"), 0);
 	assert_int_equal(count("env"), 0);
 	assert_int_equal(unlinkat(dirfd_q, "tmp/target", 0), 0);
@@ -190,7 +203,7 @@ test_full_pool_removes(void **state)
 	}
 	memset(&pool, 0, sizeof(pool));
 	make_file("msg/" ID, "m");
-	assert_int_equal(queue_free_put(dirfd_q, &pool, "msg", ID, 'm', 0), 0);
+	assert_int_equal(queue_free_put(&q_q, &pool, QUEUE_MSG, ID, 'm', 0), 0);
 	assert_int_equal(pool.npending, 0);
 	assert_int_equal(count("msg"), 0);
 	assert_int_equal(count("free"), QUEUE_FREE_MAX);
@@ -212,28 +225,58 @@ test_release_in_parts(void **state)
 	make_file("msg/A0000000000001", "1");
 	make_file("msg/A0000000000002", "2");
 	make_file("env/A0000000000002", "e");
-	assert_int_equal(queue_free_put(dirfd_q, &pool, "msg",
+	assert_int_equal(queue_free_put(&q_q, &pool, QUEUE_MSG,
 	    "A0000000000001", 'm', 0), 0);
-	assert_int_equal(queue_free_put(dirfd_q, &pool, "msg",
+	assert_int_equal(queue_free_put(&q_q, &pool, QUEUE_MSG,
 	    "A0000000000002", 'm', 0), 0);
 	assert_true(queue_free_due(&pool, 1000));
-	queue_free_release(dirfd_q, &pool, 1);
+	queue_free_release(&q_q, &pool, 1);
 	assert_int_equal(fstatat(dirfd_q, "free/A0000000000001.m", &st, 0), 0);
 	assert_int_equal(fstatat(dirfd_q, "free/A0000000000002.m~", &st, 0),
 	    0);
 	/* one made durable and left: due at once, whatever the clock */
 	assert_true(queue_free_due(&pool, 0));
 	/* one put after the fsync waits for the next one */
-	assert_int_equal(queue_free_put(dirfd_q, &pool, "env",
+	assert_int_equal(queue_free_put(&q_q, &pool, QUEUE_ENV,
 	    "A0000000000002", 'e', 0), 0);
-	queue_free_release(dirfd_q, &pool, 1);
+	queue_free_release(&q_q, &pool, 1);
 	assert_int_equal(fstatat(dirfd_q, "free/A0000000000002.m", &st, 0), 0);
 	assert_int_equal(fstatat(dirfd_q, "free/A0000000000002.e~", &st, 0),
 	    0);
-	queue_free_release(dirfd_q, &pool, 0);
+	queue_free_release(&q_q, &pool, 0);
 	assert_int_equal(fstatat(dirfd_q, "free/A0000000000002.e", &st, 0), 0);
 	assert_int_equal(pool.npending, 0);
-	queue_free_purge(dirfd_q);
+	queue_free_purge(&q_q);
+}
+
+/*
+ * With QUEUE_FREE_PENDING files waiting for their release, the next one
+ * is removed, not put: the release never runs inline, all at once.
+ */
+static void
+test_pending_full_removes(void **state)
+{
+	struct queue_free_pool	*pool;
+	char			 id[32], path[64];
+	int			 i;
+
+	(void)state;
+	assert_non_null(pool = calloc(1, sizeof(*pool)));
+	for (i = 0; i <= QUEUE_FREE_PENDING; i++) {
+		(void)snprintf(id, sizeof(id), "A%013d", i);
+		(void)snprintf(path, sizeof(path), "msg/%s", id);
+		make_file(path, "m");
+		assert_int_equal(queue_free_put(&q_q, pool, QUEUE_MSG, id, 'm',
+		    0), 0);
+	}
+	assert_int_equal(pool->npending, QUEUE_FREE_PENDING);
+	assert_int_equal(count("msg"), 0);
+	assert_int_equal(count("free"), QUEUE_FREE_PENDING);
+	/* released a batch at a time, as the caller asks */
+	queue_free_release(&q_q, pool, 32);
+	assert_int_equal(pool->npending, QUEUE_FREE_PENDING - 32);
+	queue_free_purge(&q_q);
+	free(pool);
 }
 
 /* Start-up: free/ emptied, whatever a crash left (pending or not). */
@@ -243,7 +286,7 @@ test_purge(void **state)
 	(void)state;
 	make_file("free/a.m", "");
 	make_file("free/b.e~", "leftover");
-	queue_free_purge(dirfd_q);
+	queue_free_purge(&q_q);
 	assert_int_equal(count("free"), 0);
 }
 
@@ -255,21 +298,21 @@ test_take_from_empty(void **state)
 	(void)state;
 	memset(&c, 0, sizeof(c));
 	errno = 0;
-	assert_int_equal(queue_free_take(dirfd_q, &c, "tmp/s1"), -1);
+	assert_int_equal(queue_free_take(&q_q, &c, loc(QUEUE_TMP, "s1")), -1);
 	assert_int_equal(errno, ENOENT);
 	/* within the same second, free/ is not read again */
 	make_file("free/x.m", "");
 	if (c.empty_at == time(NULL)) {
-		assert_int_equal(queue_free_take(dirfd_q, &c, "tmp/s1"), -1);
+		assert_int_equal(queue_free_take(&q_q, &c, loc(QUEUE_TMP, "s1")), -1);
 		assert_int_equal(count("free"), 1);
 	}
 	c.empty_at = 0;
-	assert_int_equal(queue_free_take(dirfd_q, &c, "tmp/s1"), 0);
+	assert_int_equal(queue_free_take(&q_q, &c, loc(QUEUE_TMP, "s1")), 0);
 	assert_int_equal(count("free"), 0);
 	/* never over an existing file */
 	make_file("free/y.m", "");
 	c.empty_at = 0;
-	assert_int_equal(queue_free_take(dirfd_q, &c, "tmp/s1"), -1);
+	assert_int_equal(queue_free_take(&q_q, &c, loc(QUEUE_TMP, "s1")), -1);
 	assert_int_equal(errno, EEXIST);
 	assert_int_equal(count("free"), 1);
 	assert_int_equal(unlinkat(dirfd_q, "tmp/s1", 0), 0);
@@ -286,6 +329,7 @@ main(void)
 		cmocka_unit_test(test_take_from_empty),
 		cmocka_unit_test(test_purge),
 		cmocka_unit_test(test_release_in_parts),
+		cmocka_unit_test(test_pending_full_removes),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

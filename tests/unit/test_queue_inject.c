@@ -34,6 +34,7 @@
 struct fixture {
 	char		 dir[64];
 	int		 dirfd;
+	struct queue	 queue;
 	struct conf	*conf;
 };
 
@@ -58,6 +59,7 @@ setup(void **state)
 	if (mkdtemp(f->dir) == NULL ||
 	    (f->dirfd = open(f->dir, O_RDONLY | O_DIRECTORY)) == -1)
 		return -1;
+	queue_init(&f->queue, f->dirfd);
 	for (i = 0; i < sizeof(sub) / sizeof(sub[0]); i++)
 		if (mkdirat(f->dirfd, sub[i], 0700) == -1)
 			return -1;
@@ -136,7 +138,7 @@ inject(struct fixture *f, struct queue_inject *qi, const char *msg,
 
 	mfd = input_fd(msg, msglen);
 	efd = input_fd(env, envlen);
-	qi->dirfd = f->dirfd;
+	qi->queue = &f->queue;
 	code = queue_inject(f->conf, qi, mfd, efd);
 	(void)close(mfd);
 	(void)close(efd);
@@ -283,24 +285,24 @@ test_spares_used(void **state)
 	ino_t			 mi, ei;
 
 	queue_spares_init(&sp);
-	assert_int_equal(queue_spares_make(f->dirfd, &sp), 0);
+	assert_int_equal(queue_spares_make(&f->queue, &sp), 0);
 	assert_int_equal(count_entries(f, "tmp"), 2);
-	assert_false(queueid_valid(sp.msg));
-	assert_false(queueid_valid(sp.env));
-	(void)snprintf(spm, sizeof(spm), "tmp/%s", sp.msg);
-	(void)snprintf(spe, sizeof(spe), "tmp/%s", sp.env);
+	assert_false(queueid_valid(sp.name[QUEUE_SPARE_MSG]));
+	assert_false(queueid_valid(sp.name[QUEUE_SPARE_ENV]));
+	(void)snprintf(spm, sizeof(spm), "tmp/%s", sp.name[QUEUE_SPARE_MSG]);
+	(void)snprintf(spe, sizeof(spe), "tmp/%s", sp.name[QUEUE_SPARE_ENV]);
 	assert_int_not_equal(mi = inode_of(f, spm), 0);
 	assert_int_not_equal(ei = inode_of(f, spe), 0);
 	/* making again makes nothing new while both are there */
-	assert_int_equal(queue_spares_make(f->dirfd, &sp), 0);
+	assert_int_equal(queue_spares_make(&f->queue, &sp), 0);
 	assert_int_equal(count_entries(f, "tmp"), 2);
 
 	queue_inject_init(&qi);
 	qi.spares = &sp;
 	assert_int_equal(inject(f, &qi, "m\n", 2, ENV_GOOD, sizeof(ENV_GOOD)),
 	    QMAIL_EXIT_OK);
-	assert_string_equal(sp.msg, "");
-	assert_string_equal(sp.env, "");
+	assert_string_equal(sp.name[QUEUE_SPARE_MSG], "");
+	assert_string_equal(sp.name[QUEUE_SPARE_ENV], "");
 	assert_int_equal(count_entries(f, "tmp"), 0);
 	(void)snprintf(mpath, sizeof(mpath), "msg/%s", qi.id);
 	assert_int_equal(inode_of(f, mpath), mi);
@@ -309,7 +311,7 @@ test_spares_used(void **state)
 	(void)snprintf(mpath, sizeof(mpath), "env/%s", qi.id);
 	assert_int_equal(inode_of(f, mpath), ei);
 	assert_file_0600(f, mpath);
-	queue_spares_drop(f->dirfd, &sp);
+	queue_spares_drop(&f->queue, &sp);
 }
 
 /* A spare gone, changed or in the way: the file is created as before. */
@@ -324,10 +326,10 @@ test_spares_fallback(void **state)
 
 	/* gone: both were removed behind the writer's back */
 	queue_spares_init(&sp);
-	assert_int_equal(queue_spares_make(f->dirfd, &sp), 0);
-	(void)snprintf(path, sizeof(path), "tmp/%s", sp.msg);
+	assert_int_equal(queue_spares_make(&f->queue, &sp), 0);
+	(void)snprintf(path, sizeof(path), "tmp/%s", sp.name[QUEUE_SPARE_MSG]);
 	assert_int_equal(unlinkat(f->dirfd, path, 0), 0);
-	(void)snprintf(path, sizeof(path), "tmp/%s", sp.env);
+	(void)snprintf(path, sizeof(path), "tmp/%s", sp.name[QUEUE_SPARE_ENV]);
 	assert_int_equal(unlinkat(f->dirfd, path, 0), 0);
 	queue_inject_init(&qi);
 	qi.spares = &sp;
@@ -337,8 +339,8 @@ test_spares_fallback(void **state)
 	assert_int_equal(count_entries(f, "tmp"), 0);
 
 	/* changed: a spare that is not empty is never used */
-	assert_int_equal(queue_spares_make(f->dirfd, &sp), 0);
-	(void)snprintf(path, sizeof(path), "tmp/%s", sp.msg);
+	assert_int_equal(queue_spares_make(&f->queue, &sp), 0);
+	(void)snprintf(path, sizeof(path), "tmp/%s", sp.name[QUEUE_SPARE_MSG]);
 	assert_true((fd = openat(f->dirfd, path, O_WRONLY)) != -1);
 	assert_int_equal(write(fd, "old", 3), 3);
 	(void)close(fd);
@@ -357,7 +359,7 @@ test_spares_fallback(void **state)
 	assert_int_equal(count_entries(f, "tmp"), 0);
 
 	/* in the way: the wanted ID is taken, the spare waits for the next */
-	assert_int_equal(queue_spares_make(f->dirfd, &sp), 0);
+	assert_int_equal(queue_spares_make(&f->queue, &sp), 0);
 	(void)strlcpy(want, qi.id, sizeof(want));
 	queue_inject_init(&qi);
 	qi.spares = &sp;
@@ -367,7 +369,7 @@ test_spares_fallback(void **state)
 	assert_string_not_equal(qi.id, want);
 	assert_int_equal(count_entries(f, "env"), 3);
 	assert_int_equal(count_entries(f, "tmp"), 0);
-	queue_spares_drop(f->dirfd, &sp);
+	queue_spares_drop(&f->queue, &sp);
 	assert_int_equal(count_entries(f, "tmp"), 0);
 }
 
@@ -382,7 +384,7 @@ test_spares_failure(void **state)
 
 	memset(big, 'x', sizeof(big));
 	queue_spares_init(&sp);
-	assert_int_equal(queue_spares_make(f->dirfd, &sp), 0);
+	assert_int_equal(queue_spares_make(&f->queue, &sp), 0);
 	queue_inject_init(&qi);
 	qi.spares = &sp;
 	assert_int_equal(inject(f, &qi, big, sizeof(big), ENV_GOOD,
@@ -391,7 +393,7 @@ test_spares_failure(void **state)
 	assert_int_equal(count_entries(f, "msg"), 0);
 	assert_int_equal(count_entries(f, "env"), 0);
 	assert_int_equal(count_entries(f, "tmp"), 1);
-	queue_spares_drop(f->dirfd, &sp);
+	queue_spares_drop(&f->queue, &sp);
 	assert_queue_empty(f);
 }
 
@@ -495,7 +497,7 @@ test_timeout(void **state)
 	assert_int_equal(write(p[1], "partial", 7), 7);
 	efd = input_fd(ENV_GOOD, sizeof(ENV_GOOD));
 	queue_inject_init(&qi);
-	qi.dirfd = f->dirfd;
+	qi.queue = &f->queue;
 	qi.timeout = 1;
 	assert_int_equal(queue_inject(f->conf, &qi, p[0], efd),
 	    QMAIL_EXIT_TIMEOUT);
@@ -510,15 +512,28 @@ test_cwd_and_bad_queue(void **state)
 {
 	struct fixture		*f = *state;
 	struct queue_inject	 qi;
+	struct queue		 cwdq;
 	char			 old[PATH_MAX];
 	int			 mfd, efd, code;
 
-	/* AT_FDCWD with the cwd in queue_dir, as enqueue runs */
+	/* no queue at all: an internal error, nothing written */
+	mfd = input_fd("m\n", 2);
+	efd = input_fd(ENV_GOOD, sizeof(ENV_GOOD));
+	queue_inject_init(&qi);
+	assert_int_equal(queue_inject(f->conf, &qi, mfd, efd),
+	    QMAIL_EXIT_INTERNAL);
+	(void)close(mfd);
+	(void)close(efd);
+	assert_queue_empty(f);
+
+	/* AT_FDCWD with the cwd in queue_dir */
 	assert_non_null(getcwd(old, sizeof(old)));
 	assert_int_equal(chdir(f->dir), 0);
 	mfd = input_fd("m\n", 2);
 	efd = input_fd(ENV_GOOD, sizeof(ENV_GOOD));
 	queue_inject_init(&qi);
+	queue_init(&cwdq, AT_FDCWD);
+	qi.queue = &cwdq;
 	code = queue_inject(f->conf, &qi, mfd, efd);
 	assert_int_equal(chdir(old), 0);
 	assert_int_equal(code, QMAIL_EXIT_OK);
@@ -534,6 +549,40 @@ test_cwd_and_bad_queue(void **state)
 	assert_false(qmail_exit_permanent(QMAIL_EXIT_QUEUE));
 	assert_int_equal(count_entries(f, "msg"), 1);
 	assert_int_equal(count_entries(f, "env"), 1);
+}
+
+/*
+ * E4 is O_EXCL: a stale tmp/<id> (left by a crash in queued's recovery)
+ * is not reused as it is, but removed and created anew.
+ */
+static void
+test_stale_tmp(void **state)
+{
+	struct fixture		*f = *state;
+	struct queue_inject	 qi;
+	char			 id[QUEUEID_LEN + 1], path[64];
+	struct stat		 st;
+	ino_t			 stale;
+	int			 fd;
+
+	queueid_new(id);
+	(void)snprintf(path, sizeof(path), "tmp/%s", id);
+	assert_true((fd = openat(f->dirfd, path, O_CREAT | O_EXCL | O_WRONLY,
+	    0644)) != -1);
+	assert_int_equal(write(fd, "stale bytes, longer than an envelope",
+	    36), 36);
+	assert_int_equal(close(fd), 0);
+	stale = inode_of(f, path);
+	queue_inject_init(&qi);
+	qi.wanted_id = id;
+	assert_int_equal(inject(f, &qi, "m\n", 2, ENV_GOOD, sizeof(ENV_GOOD)),
+	    QMAIL_EXIT_OK);
+	assert_string_equal(qi.id, id);
+	assert_int_equal(count_entries(f, "tmp"), 0);
+	(void)snprintf(path, sizeof(path), "env/%s", id);
+	assert_int_equal(fstatat(f->dirfd, path, &st, 0), 0);
+	assert_true(st.st_ino != stale || st.st_size != 36);
+	assert_int_equal(st.st_mode & 07777, 0600);
 }
 
 int
@@ -558,6 +607,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_too_big, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cwd_and_bad_queue, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_stale_tmp, setup,
 		    teardown),
 	};
 

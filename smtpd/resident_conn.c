@@ -1,15 +1,14 @@
 /*
- * smtpd_rconn: one connection of the resident smtpd.  The resident forks
+ * resident_conn: one connection of the resident smtpd.  The resident forks
  * the session for it (the same chrooted, unprivileged session_run as a
  * per-connection smtpd's) and is its monitor: the session's requests
- * arrive on a socketpair and are answered by monitor_request
- * (smtpd_monitor.c), from the resident's poll loop.  So a connection is
- * one process, not two, and the resident never waits for it:
+ * arrive on its channel (lib/ipc/chan.h) and are answered by
+ * monitor_request (monitor.c), from the resident's poll loop.  So a
+ * connection is one process, not two, and the resident never waits for
+ * it:
  *
- *  - AUTH is checked in a child (auth_check may take a while: crypt(3),
- *    PAM, the failure delay), which writes its verdict on a pipe:
- *    "O<user>", "B" (bad; the child slept the failure delay) or "T";
- *  - a message is read by a queue writer (smtpd_qwriter.c) or, failing
+ *  - AUTH is checked in a child (resident_auth.c);
+ *  - a message is read by a queue writer (resident_qpool.c) or, failing
  *    that, by a child of its own (monitor_queue_child); MSGEND and
  *    MSGABORT are answered when it is done;
  *  - a session that sends a request while one of these is pending, or
@@ -32,6 +31,8 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "chan.h"
+#include "child.h"
 #include "conf.h"
 #include "fdio.h"
 #include "log.h"
@@ -41,10 +42,9 @@
 #include "tls.h"
 #include "users.h"
 
-#define RCONN_SESSION_FD	3	/* the session's end of its channel */
 
 static void
-rconn_table_error(void *arg, const char *msg)
+resident_conn_table_error(void *arg, const char *msg)
 {
 	(void)arg;
 	log_warnx("%s", msg);
@@ -52,7 +52,7 @@ rconn_table_error(void *arg, const char *msg)
 
 /* Loads the table at path again when its file changed since the last time. */
 static void
-rconn_table_refresh(struct rtable *rt, const char *path,
+resident_conn_table_refresh(struct rtable *rt, const char *path,
     enum table_format fmt, const char *what)
 {
 	struct stat	 st;
@@ -74,7 +74,7 @@ rconn_table_refresh(struct rtable *rt, const char *path,
 	if (rt->t != NULL)
 		table_free(rt->t);
 	memset(rt, 0, sizeof(*rt));
-	if ((rt->t = table_load(path, fmt, rconn_table_error, NULL)) == NULL) {
+	if ((rt->t = table_load(path, fmt, resident_conn_table_error, NULL)) == NULL) {
 		log_warnx("%s: cannot load; %s", path, what);
 		rt->broken = 1;
 		return;
@@ -89,41 +89,27 @@ rconn_table_refresh(struct rtable *rt, const char *path,
 }
 
 void
-rconn_tables(struct resident *r)
+resident_conn_tables(struct resident *r)
 {
-	rconn_table_refresh(&r->aliases, conf_str(r->conf, "aliases_file"),
+	resident_conn_table_refresh(&r->aliases, conf_str(r->conf, "aliases_file"),
 	    TABLE_ALIASES, "recipients get 451");
-	rconn_table_refresh(&r->senders, conf_str(r->conf,
+	resident_conn_table_refresh(&r->senders, conf_str(r->conf,
 	    "sender_login_file"), TABLE_MAP, "only own addresses");
-}
-
-/* In a child of the resident: its name, and the signals as a program's. */
-static void
-rconn_child_start(const char *name)
-{
-	struct sigaction	 sa;
-
-	(void)prctl(PR_SET_NAME, name);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	sigemptyset(&sa.sa_mask);
-	(void)sigaction(SIGCHLD, &sa, NULL);
-	(void)sigaction(SIGHUP, &sa, NULL);
 }
 
 /*
  * In a forked child about to be a session: the client on fds 0 and 1,
- * its channel on RCONN_SESSION_FD, nothing else.
+ * stderr as it was, its channel on SMTPD_SESSION_CHAN_FD, nothing else.
  */
 static void
-rconn_child_session_fds(int fd, int sock)
+resident_conn_child_session_fds(int fd, int sock)
 {
-	rconn_child_start("smtpd");
-	if (dup2(fd, 0) == -1 || dup2(fd, 1) == -1 ||
-	    (sock != RCONN_SESSION_FD && dup2(sock, RCONN_SESSION_FD) == -1))
-		_exit(111);
+	const int	 fds[SMTPD_SESSION_CHAN_FD + 1] = { fd, fd, 2, sock };
+
+	(void)signal(SIGHUP, SIG_DFL);
 	/* Nothing of the other connections, the writers, the master. */
-	closefrom(RCONN_SESSION_FD + 1);
+	if (child_fds(fds, SMTPD_SESSION_CHAN_FD + 1) == -1)
+		_exit(111);
 	log_reopen();
 	/* The users table (password hashes) stays with the resident. */
 	users_cache_wipe();
@@ -137,29 +123,29 @@ rconn_child_session_fds(int fd, int sock)
  * pid, or -1.
  */
 static pid_t
-rconn_fork_session(struct rconn *rc, int fd, const int sock[2],
+resident_conn_fork_session(struct rconn *rc, int fd, const int sock[2],
     const struct session_handoff *h)
 {
 	const struct conf	*conf = rc->res->conf;
 	pid_t			 pid;
 
-	if ((pid = fork()) == -1) {
+	if ((pid = child_fork("smtpd", 0)) == -1) {
 		log_warn("resident: fork");
 		return -1;
 	}
 	if (pid != 0)
 		return pid;
 	(void)close(sock[0]);
-	rconn_child_session_fds(fd, sock[1]);
+	resident_conn_child_session_fds(fd, sock[1]);
 	if (h != NULL)
-		session_resume_tls(conf, &rc->opts, RCONN_SESSION_FD, h);
+		session_resume_tls(conf, &rc->opts, SMTPD_SESSION_CHAN_FD, h);
 	smtpd_prepare(conf, &rc->opts);
-	session_run(conf, &rc->opts, RCONN_SESSION_FD);
+	session_run(conf, &rc->opts, SMTPD_SESSION_CHAN_FD);
 	_exit(111);
 }
 
 struct rconn *
-rconn_open(struct resident *r, int fd, long long seq, int over)
+resident_conn_open(struct resident *r, int fd, long long seq, int over)
 {
 	struct rconn	*rc;
 	int		 sp[2];
@@ -178,15 +164,15 @@ rconn_open(struct resident *r, int fd, long long seq, int over)
 	rc->start = time(NULL);
 	rc->auth_pid = rc->q_child = -1;
 	rc->auth_fd = rc->q_writer = rc->pidfd = -1;
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
+	if (chan_pair(sp) == -1) {
 		log_warn("resident: socketpair");
 		free(rc);
 		return NULL;
 	}
 	/* plaintext sessions come from smtpsession, when there is one */
-	pid = spawn_session(r, fd, sp[1], over, &rc->pidfd);
+	pid = smtpsession_fork(r, fd, sp[1], over, &rc->pidfd);
 	if (pid == -1)
-		pid = rconn_fork_session(rc, fd, sp, NULL);
+		pid = resident_conn_fork_session(rc, fd, sp, NULL);
 	if (pid <= 0) {
 		(void)close(sp[0]);
 		(void)close(sp[1]);
@@ -200,14 +186,14 @@ rconn_open(struct resident *r, int fd, long long seq, int over)
 	rc->mon.opts = &rc->opts;
 	rc->mon.session = pid;
 	rc->mon.enqueue = -1;
-	rc->mon.mynet = relay_in_mynetworks(r->conf, rc->opts.peer_addr);
+	rc->mon.mynet = monitor_relay_mynetworks(r->conf, rc->opts.peer_addr);
 	rc->mon.rc = rc;
-	ipc_init(&rc->mon.chan, sp[0]);
+	chan_init(&rc->mon.chan, sp[0], CHAN_PACKET, SMTPD_CHAN_MAX);
 	return rc;
 }
 
 void
-rconn_kill(struct rconn *rc)
+resident_conn_kill(struct rconn *rc)
 {
 	if (rc->pidfd != -1)
 		(void)pidfd_send_signal(rc->pidfd, SIGKILL, NULL, 0);
@@ -216,7 +202,7 @@ rconn_kill(struct rconn *rc)
 }
 
 int
-rconn_starttls(struct monitor *m, struct ipc_msg *msg)
+resident_conn_starttls(struct monitor *m, struct chan_msg *msg)
 {
 	struct rconn		*rc = m->rc;
 	struct session_handoff	 h;
@@ -234,12 +220,12 @@ rconn_starttls(struct monitor *m, struct ipc_msg *msg)
 	    msg->f[2][0] != 'H' ||
 	    !monitor_field_ok(msg->f[2] + 1, sizeof(h.peer_name) - 1) ||
 	    fstat(fd, &st) == -1 || !S_ISSOCK(st.st_mode)) {
-		ipc_msg_close_fds(msg);
+		chan_msg_close_fds(msg);
 		return -1;
 	}
 	if (rc->opts.tls == NULL ||
 	    tls_server_build(rc->opts.tls, err, sizeof(err)) == -1) {
-		ipc_msg_close_fds(msg);
+		chan_msg_close_fds(msg);
 		log_warnx("%s: STARTTLS: TLS not available: %s",
 		    rc->opts.peer_addr, rc->opts.tls == NULL ? "no context" :
 		    err);
@@ -249,13 +235,13 @@ rconn_starttls(struct monitor *m, struct ipc_msg *msg)
 	/* the session's time counts from the connection, not from now */
 	h.deadline = rc->start + (time_t)conf_int(m->conf,
 	    "smtpd_session_timeout");
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
+	if (chan_pair(sp) == -1) {
 		log_warn("resident: socketpair");
-		ipc_msg_close_fds(msg);
+		chan_msg_close_fds(msg);
 		return -1;
 	}
-	pid = rconn_fork_session(rc, fd, sp, &h);
-	ipc_msg_close_fds(msg);
+	pid = resident_conn_fork_session(rc, fd, sp, &h);
+	chan_msg_close_fds(msg);
 	if (pid == -1) {
 		(void)close(sp[0]);
 		(void)close(sp[1]);
@@ -267,10 +253,9 @@ rconn_starttls(struct monitor *m, struct ipc_msg *msg)
 		log_debug("STARTTLS: the plaintext session is gone");
 	(void)close(rc->pidfd);
 	rc->pidfd = -1;
-	(void)close(m->chan.fd);
-	buf_wipe(&m->chan.in);
+	chan_close(&m->chan);
 	(void)fd_set_nonblock(sp[0], 1);
-	ipc_init(&m->chan, sp[0]);
+	chan_init(&m->chan, sp[0], CHAN_PACKET, SMTPD_CHAN_MAX);
 	rc->pid = pid;
 	m->session = pid;
 	rc->eof = 0;
@@ -280,7 +265,7 @@ rconn_starttls(struct monitor *m, struct ipc_msg *msg)
 
 /* Sends the reply owed for the message, if it is due. */
 static int
-rconn_queue_reply(struct rconn *rc)
+resident_conn_queue_reply(struct rconn *rc)
 {
 	char	 num[16];
 	int	 owed = rc->q_owed;
@@ -296,13 +281,13 @@ rconn_queue_reply(struct rconn *rc)
 }
 
 int
-rconn_queue_busy(const struct monitor *m)
+resident_conn_queue_busy(const struct monitor *m)
 {
 	return m->rc->q_on;
 }
 
 int
-rconn_queue_start(struct monitor *m, int msg_r, int env_r)
+resident_conn_queue_start(struct monitor *m, int msg_r, int env_r)
 {
 	struct rconn	*rc = m->rc;
 	pid_t		 pid;
@@ -320,7 +305,7 @@ rconn_queue_start(struct monitor *m, int msg_r, int env_r)
 		rc->q_on = 1;
 		return 0;
 	}
-	if ((pid = fork()) == -1) {
+	if ((pid = child_fork(NULL, 0)) == -1) {
 		log_warn("%s: fork", m->id);
 		(void)close(msg_r);
 		(void)close(env_r);
@@ -336,18 +321,18 @@ rconn_queue_start(struct monitor *m, int msg_r, int env_r)
 }
 
 int
-rconn_queue_end(struct monitor *m, int abort)
+resident_conn_queue_end(struct monitor *m, int abort)
 {
 	struct rconn	*rc = m->rc;
 
 	if (!rc->q_on || rc->q_owed != 0)
 		return -1;
 	rc->q_owed = abort ? 'A' : 'E';
-	return rconn_queue_reply(rc);
+	return resident_conn_queue_reply(rc);
 }
 
 int
-rconn_job_done(struct rconn *rc, int code)
+resident_conn_job_done(struct rconn *rc, int code)
 {
 	if (!rc->q_on)
 		return 0;
@@ -355,127 +340,18 @@ rconn_job_done(struct rconn *rc, int code)
 	rc->q_code = code;
 	rc->q_writer = -1;
 	rc->q_child = -1;
-	return rconn_queue_reply(rc);
-}
-
-/* The AUTH child: checks, sleeps the failure delay, writes the verdict. */
-static void __attribute__((noreturn))
-rconn_auth_child(struct monitor *m, struct ipc_msg *msg, int out)
-{
-	struct auth_result	 res;
-	enum auth_status	 st;
-	char			 v[USER_NAME_MAX + 2];
-
-	rconn_child_start("smtpd-auth");
-	if (out != RCONN_SESSION_FD && dup2(out, RCONN_SESSION_FD) == -1)
-		_exit(111);
-	closefrom(RCONN_SESSION_FD + 1);
-	log_reopen();
-	(void)prctl(PR_SET_DUMPABLE, 0);
-	st = auth_check(m->conf, msg->f[1], msg->f[2], m->opts->peer_addr,
-	    &res);
-	explicit_bzero(msg->data, sizeof(msg->data));
-	if (st == AUTH_OK)
-		(void)snprintf(v, sizeof(v), "O%s", res.user.name);
-	else if (st == AUTH_BAD) {
-		auth_sleep_ms(auth_fail_delay_ms(m->conf, m->fails + 1, &res));
-		(void)strlcpy(v, "B", sizeof(v));
-	} else
-		(void)strlcpy(v, "T", sizeof(v));
-	explicit_bzero(&res, sizeof(res));
-	_exit(fd_write_full(RCONN_SESSION_FD, v, strlen(v)) == -1 ? 111 : 0);
+	return resident_conn_queue_reply(rc);
 }
 
 int
-rconn_auth(struct monitor *m, struct ipc_msg *msg)
-{
-	struct rconn	*rc = m->rc;
-	int		 p[2];
-	pid_t		 pid;
-
-	if (rc->auth_fd != -1) {
-		explicit_bzero(msg->data, sizeof(msg->data));
-		return -1;
-	}
-	if (pipe2(p, O_CLOEXEC) == -1) {
-		explicit_bzero(msg->data, sizeof(msg->data));
-		log_warn("auth: pipe");
-		return monitor_reply(m, "TEMP", NULL);
-	}
-	if ((pid = fork()) == -1) {
-		explicit_bzero(msg->data, sizeof(msg->data));
-		log_warn("auth: fork");
-		(void)close(p[0]);
-		(void)close(p[1]);
-		return monitor_reply(m, "TEMP", NULL);
-	}
-	if (pid == 0) {
-		(void)close(p[0]);
-		rconn_auth_child(m, msg, p[1]);
-	}
-	explicit_bzero(msg->data, sizeof(msg->data));
-	(void)close(p[1]);
-	(void)fd_set_nonblock(p[0], 1);
-	rc->auth_pid = pid;
-	rc->auth_fd = p[0];
-	rc->auth_len = 0;
-	return 0;
-}
-
-int
-rconn_auth_readable(struct rconn *rc)
-{
-	struct monitor	*m = &rc->mon;
-	ssize_t		 n;
-	int		 r;
-
-	for (;;) {
-		n = read(rc->auth_fd, rc->auth_buf + rc->auth_len,
-		    sizeof(rc->auth_buf) - 1 - rc->auth_len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return 0;
-		if (n > 0) {
-			rc->auth_len += (size_t)n;
-			if (rc->auth_len < sizeof(rc->auth_buf) - 1)
-				continue;
-		}
-		break;
-	}
-	/* end of file (or a verdict too long): the child is done */
-	(void)close(rc->auth_fd);
-	rc->auth_fd = -1;
-	rc->auth_pid = -1;	/* reaped by the loop, as any child */
-	rc->auth_buf[rc->auth_len] = '\0';
-	if (rc->auth_buf[0] == 'O' && rc->auth_len > 1 &&
-	    monitor_field_ok(rc->auth_buf + 1, USER_NAME_MAX)) {
-		m->authed = 1;
-		(void)strlcpy(m->user, rc->auth_buf + 1, sizeof(m->user));
-		r = monitor_reply(m, "OK", NULL);
-	} else if (rc->auth_len == 1 && rc->auth_buf[0] == 'B') {
-		m->fails++;
-		r = monitor_reply(m, auth_fail_too_many(m->conf, m->fails) ?
-		    "CLOSE" : "BAD", NULL);
-	} else {
-		if (!(rc->auth_len == 1 && rc->auth_buf[0] == 'T'))
-			log_warnx("auth: no verdict from the checking process");
-		r = monitor_reply(m, "TEMP", NULL);
-	}
-	explicit_bzero(rc->auth_buf, sizeof(rc->auth_buf));
-	rc->auth_len = 0;
-	return r;
-}
-
-int
-rconn_readable(struct rconn *rc)
+resident_conn_readable(struct rconn *rc)
 {
 	struct resident	*r = rc->res;
-	struct ipc_msg	 msg;
+	struct chan_msg	 msg;
 	int		 n;
 
 	for (;;) {
-		n = ipc_recv_nb(&rc->mon.chan, &msg);
+		n = chan_recv_nowait(&rc->mon.chan, &msg);
 		if (n == 2)
 			return 0;
 		if (n == 0) {
@@ -489,8 +365,8 @@ rconn_readable(struct rconn *rc)
 			return -1;
 		}
 		if (rc->auth_fd != -1 || rc->q_owed != 0) {
-			ipc_msg_close_fds(&msg);
-			explicit_bzero(msg.data, sizeof(msg.data));
+			chan_msg_close_fds(&msg);
+			chan_msg_wipe(&msg);
 			log_warnx("request while another is pending; "
 			    "killing the session");
 			return -1;
@@ -506,7 +382,7 @@ rconn_readable(struct rconn *rc)
 }
 
 void
-rconn_close(struct rconn *rc)
+resident_conn_close(struct rconn *rc)
 {
 	if (rc->auth_pid > 0)
 		(void)kill(rc->auth_pid, SIGKILL);
@@ -517,9 +393,7 @@ rconn_close(struct rconn *rc)
 	if (rc->q_writer != -1)
 		qpool_detach(&rc->res->pool, rc->q_writer);
 	/* a child queueing for it sees end of file and fails on its own */
-	if (rc->mon.chan.fd != -1)
-		(void)close(rc->mon.chan.fd);
-	buf_wipe(&rc->mon.chan.in);
+	chan_close(&rc->mon.chan);
 	resident_report_end(rc->res, rc->seq);
 	explicit_bzero(rc, sizeof(*rc));
 	free(rc);

@@ -1,5 +1,5 @@
 /*
- * smtpd_mqueue: how the monitor has a message queued.  For each message
+ * monitor_queue: how the monitor has a message queued.  For each message
  * the session asks MSGSTART with the queue ID it chose; the monitor makes
  * two pipes, has their read ends read by enqueue's code (lib/queue_inject
  * or the enqueue program), hands the write ends to the session
@@ -8,7 +8,7 @@
  *
  *  - a monitor of its own (one process per connection) forks a child per
  *    message (monitor_queue_child) and waits for it at MSGEND;
- *  - the resident's monitors (m->rc set) leave it to smtpd_rconn.c, which
+ *  - the resident's monitors (m->rc set) leave it to resident_conn.c, which
  *    hands the pipes to a long-lived queue writer or, failing that, to the
  *    same child, and answers when the result comes.
  */
@@ -19,7 +19,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +26,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "conf.h"
 #include "log.h"
 #include "priv.h"
@@ -96,42 +96,28 @@ monitor_queue_in_process(const struct conf *conf)
 }
 
 int
-monitor_queue_identity(const struct conf *conf, const struct smtpd_opts *opts,
-    uid_t *injector)
+monitor_queue_open(const struct conf *conf, const struct smtpd_opts *opts,
+    struct queue *q, uid_t *injector)
 {
-	struct passwd	*pw;
-	struct stat	 st;
-	gid_t		 gid;
-	int		 dirfd;
+	gid_t	 gid;
 
 	*injector = getuid();
-	dirfd = open(conf_str(conf, "queue_dir"),
-	    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dirfd == -1 || fstat(dirfd, &st) == -1 ||
-	    (!priv_is_root() && st.st_uid != geteuid())) {
-		if (dirfd != -1)
-			(void)close(dirfd);
+	if (queue_open(q, conf_str(conf, "queue_dir")) == -1)
 		return -1;
-	}
+	/* The U record names smtpd_user, as an exec of enqueue did. */
 	if (priv_is_root()) {
-		/* The U record names smtpd_user, as an exec of enqueue did. */
 		if (opts->ids_known)
 			*injector = opts->user_uid;
 		else if (priv_lookup(conf_str(conf, "smtpd_user"), injector,
-		    &gid) == -1) {
-			(void)close(dirfd);
-			return -1;
-		}
-		if (st.st_uid != 0) {
-			gid = st.st_gid;
-			if (opts->ids_known && st.st_uid == opts->queue_uid)
-				gid = opts->queue_gid;
-			else if ((pw = getpwuid(st.st_uid)) != NULL)
-				gid = pw->pw_gid;
-			priv_drop(st.st_uid, gid, NULL);
-		}
+		    &gid) == -1)
+			goto fail;
 	}
-	return dirfd;
+	if (queue_identity(q, &opts->queue_owner, NULL) == -1)
+		goto fail;
+	return 0;
+fail:
+	queue_close(q);
+	return -1;
 }
 
 /*
@@ -147,18 +133,17 @@ monitor_queue_identity(const struct conf *conf, const struct smtpd_opts *opts,
 void
 monitor_queue_child(struct monitor *m, int msg_r, int env_r)
 {
+	const int		 fds[3] = { msg_r, env_r, 2 };
 	char			 path[1024];
 	const char		*filter = conf_str(m->conf, "smtpd_queue_filter");
 	struct queue_inject	 qi;
+	struct queue		 queue;
 	uid_t			 injector;
-	int			 dirfd;
 
-	(void)signal(SIGCHLD, SIG_DFL);
-	if (dup2(msg_r, 0) == -1 || dup2(env_r, 1) == -1)
-		_exit(111);
-	/* closefrom takes the log's socket too: open it again */
+	/* child_fds closes the log's socket too: open it again */
 	closelog();
-	closefrom(3);
+	if (child_fds(fds, 3) == -1)
+		_exit(111);
 	log_init("enqueue", m->opts->debug);
 	log_set_debug(conf_bool(m->conf, "log_debug"));
 	/* Nothing of the monitor's tables may reach another identity. */
@@ -168,7 +153,7 @@ monitor_queue_child(struct monitor *m, int msg_r, int env_r)
 	if ((size_t)snprintf(path, sizeof(path), "%s/enqueue",
 	    conf_str(m->conf, "program_dir")) >= sizeof(path))
 		_exit(111);
-	if ((dirfd = monitor_queue_identity(m->conf, m->opts, &injector)) == -1)
+	if (monitor_queue_open(m->conf, m->opts, &queue, &injector) == -1)
 		mon_exec_queue_program(m, path, 0);
 	queue_inject_init(&qi);
 	qi.uid = injector;
@@ -178,19 +163,19 @@ monitor_queue_child(struct monitor *m, int msg_r, int env_r)
 	    signal(SIGXFSZ, SIG_IGN) == SIG_ERR)
 		_exit(111);
 	umask(077);
-	qi.dirfd = dirfd;
+	qi.queue = &queue;
 	qi.wanted_id = m->id;
 	_exit(queue_inject(m->conf, &qi, 0, 1));
 }
 
 int
-monitor_msgstart(struct monitor *m, struct ipc_msg *msg)
+monitor_queue_start(struct monitor *m, struct chan_msg *msg)
 {
 	int	 pm[2] = { -1, -1 }, pe[2] = { -1, -1 }, fds[2];
 	pid_t	 pid;
 
 	/* one message at a time: another MSGSTART now is a broken session */
-	if (m->enqueue != -1 || (m->rc != NULL && rconn_queue_busy(m)) ||
+	if (m->enqueue != -1 || (m->rc != NULL && resident_conn_queue_busy(m)) ||
 	    !queueid_valid(msg->f[1]))
 		return -1;
 	(void)strlcpy(m->id, msg->f[1], sizeof(m->id));
@@ -200,14 +185,14 @@ monitor_msgstart(struct monitor *m, struct ipc_msg *msg)
 	}
 	if (m->rc != NULL) {
 		/* the resident: a queue writer or a child reads them */
-		if (rconn_queue_start(m, pm[0], pe[0]) == -1) {
+		if (resident_conn_queue_start(m, pm[0], pe[0]) == -1) {
 			pm[0] = pe[0] = -1;
 			(void)close(pm[1]);
 			(void)close(pe[1]);
 			return monitor_reply(m, "TEMP", NULL);
 		}
 	} else {
-		if ((pid = fork()) == -1) {
+		if ((pid = child_fork(NULL, 0)) == -1) {
 			log_warn("%s: fork", m->id);
 			goto temp;
 		}
@@ -221,7 +206,7 @@ monitor_msgstart(struct monitor *m, struct ipc_msg *msg)
 	fds[1] = pe[1];
 	{
 		const char	*f[1] = { "OK" };
-		int		 r = ipc_send(&m->chan, f, 1, fds, 2);
+		int		 r = chan_send(&m->chan, f, 1, fds, 2);
 
 		(void)close(pm[1]);
 		(void)close(pe[1]);
@@ -241,7 +226,7 @@ temp:
 
 /* Waits for enqueue; its exit code, or 111 (temporary) when killed. */
 int
-monitor_reap(struct monitor *m)
+monitor_queue_reap(struct monitor *m)
 {
 	int	 st, code;
 
@@ -266,22 +251,22 @@ monitor_reap(struct monitor *m)
 }
 
 int
-monitor_msgend(struct monitor *m, struct ipc_msg *msg)
+monitor_queue_end(struct monitor *m, struct chan_msg *msg)
 {
 	char	 num[16];
 	int	 code;
 
 	(void)msg;
 	if (m->rc != NULL)
-		return rconn_queue_end(m, 0);
-	if ((code = monitor_reap(m)) == -1)
+		return resident_conn_queue_end(m, 0);
+	if ((code = monitor_queue_reap(m)) == -1)
 		return -1;
 	(void)snprintf(num, sizeof(num), "%d", code);
 	return monitor_reply(m, "EXIT", num);
 }
 
 int
-monitor_msgabort(struct monitor *m, struct ipc_msg *msg)
+monitor_queue_abort(struct monitor *m, struct chan_msg *msg)
 {
 	(void)msg;
 	/*
@@ -289,8 +274,8 @@ monitor_msgabort(struct monitor *m, struct ipc_msg *msg)
 	 * fails and removes what it wrote; we only collect it.
 	 */
 	if (m->rc != NULL)
-		return rconn_queue_end(m, 1);
-	if (monitor_reap(m) == -1)
+		return resident_conn_queue_end(m, 1);
+	if (monitor_queue_reap(m) == -1)
 		return -1;
 	return monitor_reply(m, "OK", NULL);
 }

@@ -1,9 +1,9 @@
 /*
- * smtpd_session: the unprivileged half of smtpd.  Chroots to smtpd_chroot
+ * session: the unprivileged half of smtpd.  Chroots to smtpd_chroot
  * and drops to smtpd_user (when started as root) before it reads a byte
  * from the client, then greets and runs the command loop: read a line
  * (at most 512 octets with its CRLF), check its ending, hand it to the
- * command table (smtpd_cmd.c).  It holds no file and no privilege; what
+ * command table (session_cmd.c).  It holds no file and no privilege; what
  * it needs from outside it asks of the monitor.
  *
  * Replies are buffered and sent when the client has nothing more
@@ -11,10 +11,10 @@
  *
  * In smtps mode the TLS handshake comes first, after the privileges are
  * dropped and before the greeting; in the other modes STARTTLS
- * (smtpd_auth.c) starts it.  Either way the lineio then reads and writes
+ * (session_auth.c) starts it.  Either way the lineio then reads and writes
  * through TLS, and the rest of the session does not know the difference.
- * This file calls no TLS function: smtpd's are in smtpd_tls.c, and
- * smtpsession, which links no TLS library, has smtpsession_tls.c.
+ * This file calls no TLS function: smtpd's are in session_tls.c, and
+ * smtpsession, which links no TLS library, has session_handoff.c.
  */
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -58,7 +58,7 @@ session_reply(struct smtpd_session *s, int code, const char *enh,
 	    enh != NULL ? " " : "", text) == -1) {
 		log_warnx("lost connection with %s while replying",
 		    s->peer_addr);
-		data_abort(s);
+		session_data_abort(s);
 		exit(0);
 	}
 	if (code >= 400)
@@ -72,7 +72,7 @@ session_flush(struct smtpd_session *s)
 	if (lineio_flush(&s->io) == -1) {
 		log_warnx("lost connection with %s while sending",
 		    s->peer_addr);
-		data_abort(s);
+		session_data_abort(s);
 		exit(0);
 	}
 	return 0;
@@ -97,7 +97,7 @@ void
 session_close(struct smtpd_session *s, int code, const char *enh,
     const char *text)
 {
-	data_abort(s);
+	session_data_abort(s);
 	if (code != 0) {
 		session_reply(s, code, enh, "%s", text);
 		log_info("%s: closing: %d %s", s->peer_addr, code, text);
@@ -159,7 +159,7 @@ session_timeout(struct smtpd_session *s, long long seconds)
 void
 session_reset(struct smtpd_session *s)
 {
-	data_abort(s);
+	session_data_abort(s);
 	memset(&s->mail, 0, sizeof(s->mail));
 	s->nrcpt = 0;
 	s->bdat_bad = 0;
@@ -241,7 +241,7 @@ session_start(struct smtpd_session *s, const struct conf *conf,
 	    "smtpd_session_timeout");
 	s->tlsctx = opts->tls;
 	s->starttls = smtpd_tls_usable(opts);
-	ipc_init(&s->ipc, sock);
+	chan_init(&s->ipc, sock, CHAN_PACKET, SMTPD_CHAN_MAX);
 	(void)strlcpy(s->peer_addr, opts->peer_addr, sizeof(s->peer_addr));
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -279,7 +279,7 @@ session_loop(struct smtpd_session *s)
 	for (;;) {
 		if ((n = session_read_command(s)) == -1)
 			continue;
-		cmd_dispatch(s, s->line.data, (size_t)n);
+		session_cmd_dispatch(s, s->line.data, (size_t)n);
 		if (s->quit)
 			session_close(s, 0, NULL, NULL);
 	}
@@ -292,7 +292,7 @@ session_run(const struct conf *conf, const struct smtpd_opts *opts, int sock)
 
 	session_start(&s, conf, opts, sock);
 	if (conf_bool(conf, "smtpd_reverse_lookup"))
-		dns_reverse(conf_str(conf, "dns_resolver"), s.peer_addr,
+		session_dns_reverse(conf_str(conf, "dns_resolver"), s.peer_addr,
 		    s.peer_name, sizeof(s.peer_name));
 	log_info("connect from %s[%s]", s.peer_name[0] != '\0' ?
 	    s.peer_name : "unknown", s.peer_addr);

@@ -1,24 +1,23 @@
 /*
- * smtpd_qwriter: the resident's queue writers.  A queue writer is a
- * long-lived child of the resident that has the identity of the queue's
- * owner (as enqueue has) and queues one message after another with
- * lib/queue_inject: what the per-message child of a per-connection smtpd
- * does, without a fork and an exit per message.
+ * resident_qpool: the resident's pool of queue writers (qpool_*), from
+ * the resident's side; a writer's own process is qwriter.c.  A queue
+ * writer is a long-lived child of the resident that has the identity of
+ * the queue's owner (as enqueue has) and queues one message after
+ * another with lib/queue/queue_inject.c: what the per-message child of a
+ * per-connection smtpd does, without a fork and an exit per message.
  *
- * The resident hands a writer a job over a socketpair of its own: the
- * frame "JOB id" (the queue ID the session chose) with the read ends of
- * the session's two pipes (message, envelope) as SCM_RIGHTS; the writer
- * answers "DONE code" with queue_inject's code (enqueue's exit code) and
- * waits for the next job.  A writer serves one message at a time.  When
+ * The resident hands a writer a job over a channel of its own
+ * (lib/ipc/chan.h): the frame [JOB, id] (the queue ID the session chose)
+ * with the read ends of the session's two pipes (message, envelope); the
+ * writer answers [DONE, code] with queue_inject's code (enqueue's exit
+ * code) and waits for the next job.  A writer serves one message at a
+ * time.  When
  * none is idle a new one is started, up to smtpd_queue_writers; beyond
  * that (or when smtpd_queue_filter is set, or this smtpd cannot take the
- * queue owner's identity) the message gets a child of its own, as before.
+ * queue owner's identity) the message gets a child of its own
+ * (monitor_queue_child), as under a per-connection monitor.
  * A writer idle for QWRITER_IDLE seconds is told to go (end of file on
  * its channel); so is every writer when the resident ends.
- *
- * Between messages a writer makes the two empty files its next message
- * will be renamed into (lib/queue/queue_spare.h), so that no file is created
- * while a client waits for its 250.
  *
  * A writer that dies, or says anything else, costs only the message it
  * had: the session is told 111 (451 to the client), so nothing it said
@@ -39,6 +38,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "child.h"
 #include "fdio.h"
 #include "log.h"
 #include "queue_inject.h"
@@ -47,81 +47,6 @@
 #include "smtpd_resident.h"
 #include "tls.h"
 #include "users.h"
-
-#define QWRITER_FD	3	/* the writer's end of its channel */
-
-static void __attribute__((noreturn))
-qwriter_main(struct qpool *p, int fd)
-{
-	struct ipc_chan		 chan;
-	struct ipc_msg		 msg;
-	struct queue_inject	 qi;
-	struct queue_spares	 spares;
-	struct sigaction	 sa;
-	const char		*f[2];
-	char			 num[16];
-	uid_t			 injector;
-	int			 dirfd, code, r;
-
-	(void)prctl(PR_SET_NAME, "enqueue", 0, 0, 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	sigemptyset(&sa.sa_mask);
-	(void)sigaction(SIGCHLD, &sa, NULL);
-	(void)sigaction(SIGTERM, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	(void)sigaction(SIGHUP, &sa, NULL);
-	(void)sigaction(SIGPIPE, &sa, NULL);
-	/* a low RLIMIT_FSIZE must make write fail, not kill the writer */
-	(void)sigaction(SIGXFSZ, &sa, NULL);
-	if (fd != QWRITER_FD && dup2(fd, QWRITER_FD) == -1)
-		_exit(111);
-	closelog();
-	closefrom(QWRITER_FD + 1);
-	log_init("enqueue", p->opts->debug);
-	log_set_debug(conf_bool(p->conf, "log_debug"));
-	/* Nothing of the resident's secrets stays in a writer. */
-	users_cache_wipe();
-	if (p->opts->tls != NULL)
-		tls_server_free(p->opts->tls);
-	if ((dirfd = monitor_queue_identity(p->conf, p->opts,
-	    &injector)) == -1) {
-		log_warnx("queue writer: cannot take the queue's identity");
-		_exit(111);
-	}
-	(void)prctl(PR_SET_DUMPABLE, 0);
-	umask(077);
-	ipc_init(&chan, QWRITER_FD);
-	/* the files of the next message, made while none is waiting */
-	queue_spares_init(&spares);
-	(void)queue_spares_make(dirfd, &spares);
-	for (;;) {
-		if ((r = ipc_recv(&chan, &msg)) == 0) {
-			queue_spares_drop(dirfd, &spares);
-			_exit(0);
-		}
-		if (r == -1 || msg.nf != 2 || strcmp(msg.f[0], "JOB") != 0 ||
-		    msg.nfds != 2 || !queueid_valid(msg.f[1])) {
-			log_warnx("queue writer: bad job from the resident");
-			_exit(111);
-		}
-		queue_inject_init(&qi);
-		qi.dirfd = dirfd;
-		qi.uid = injector;
-		qi.wanted_id = msg.f[1];
-		qi.spares = &spares;
-		code = queue_inject(p->conf, &qi, msg.fds[0], msg.fds[1]);
-		ipc_msg_close_fds(&msg);
-		(void)snprintf(num, sizeof(num), "%d", code);
-		f[0] = "DONE";
-		f[1] = num;
-		if (ipc_send(&chan, f, 2, NULL, 0) == -1) {
-			queue_spares_drop(dirfd, &spares);
-			_exit(111);
-		}
-		(void)queue_spares_make(dirfd, &spares);
-	}
-}
 
 void
 qpool_init(struct qpool *p, const struct conf *conf,
@@ -146,7 +71,7 @@ qpool_init(struct qpool *p, const struct conf *conf,
 	for (i = 0; i < p->max; i++) {
 		p->w[i].pid = -1;
 		p->w[i].owner = NULL;
-		ipc_init(&p->w[i].chan, -1);
+		chan_init(&p->w[i].chan, -1, CHAN_PACKET, SMTPD_CHAN_MAX);
 	}
 }
 
@@ -156,10 +81,7 @@ qpool_free_slot(struct qpool *p, int i)
 {
 	struct qwriter	*w = &p->w[i];
 
-	if (w->chan.fd != -1)
-		(void)close(w->chan.fd);
-	buf_free(&w->chan.in);
-	ipc_init(&w->chan, -1);
+	chan_close(&w->chan);
 	w->pid = -1;
 	w->owner = NULL;
 }
@@ -175,8 +97,8 @@ qpool_fail(struct qpool *p, int i, const char *why)
 	if (w->pid > 0)
 		(void)kill(w->pid, SIGKILL);
 	qpool_free_slot(p, i);
-	if (owner != NULL && rconn_job_done(owner, 111) == -1)
-		rconn_kill(owner);
+	if (owner != NULL && resident_conn_job_done(owner, 111) == -1)
+		resident_conn_kill(owner);
 }
 
 static int
@@ -186,11 +108,12 @@ qpool_spawn(struct qpool *p, int i)
 	int		 sp[2];
 	pid_t		 pid;
 
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
+	if (chan_pair(sp) == -1) {
 		log_warn("queue writer: socketpair");
 		return -1;
 	}
-	if ((pid = fork()) == -1) {
+	/* "enqueue" in ps, as the program whose work it does */
+	if ((pid = child_fork("enqueue", 0)) == -1) {
 		log_warn("queue writer: fork");
 		(void)close(sp[0]);
 		(void)close(sp[1]);
@@ -198,7 +121,7 @@ qpool_spawn(struct qpool *p, int i)
 	}
 	if (pid == 0) {
 		(void)close(sp[0]);
-		qwriter_main(p, sp[1]);
+		qwriter_run(p->conf, p->opts, sp[1]);
 	}
 	(void)close(sp[1]);
 	if (fd_set_nonblock(sp[0], 1) == -1) {
@@ -206,7 +129,7 @@ qpool_spawn(struct qpool *p, int i)
 		(void)kill(pid, SIGKILL);
 		return -1;
 	}
-	ipc_init(&w->chan, sp[0]);
+	chan_init(&w->chan, sp[0], CHAN_PACKET, SMTPD_CHAN_MAX);
 	w->pid = pid;
 	w->owner = NULL;
 	w->idle_since = time(NULL);
@@ -236,7 +159,7 @@ qpool_submit(struct qpool *p, struct rconn *rc, const char *id, int msg_r,
 			return -1;
 		idle = free_slot;
 	}
-	if (ipc_send(&p->w[idle].chan, f, 2, fds, 2) == -1) {
+	if (chan_send(&p->w[idle].chan, f, 2, fds, 2) == -1) {
 		qpool_fail(p, idle, "cannot hand it a job");
 		return -1;
 	}
@@ -274,12 +197,12 @@ qpool_read(struct qpool *p, int i)
 {
 	struct qwriter	*w = &p->w[i];
 	struct rconn	*owner;
-	struct ipc_msg	 msg;
+	struct chan_msg	 msg;
 	const char	*err = NULL;
 	int		 r, code;
 
 	for (;;) {
-		r = ipc_recv_nb(&w->chan, &msg);
+		r = chan_recv_nowait(&w->chan, &msg);
 		if (r == 2)
 			return 0;
 		if (r == 0) {
@@ -288,7 +211,7 @@ qpool_read(struct qpool *p, int i)
 		}
 		if (r == -1 || msg.nf != 2 || msg.nfds != 0 ||
 		    strcmp(msg.f[0], "DONE") != 0 || w->owner == NULL) {
-			ipc_msg_close_fds(&msg);
+			chan_msg_close_fds(&msg);
 			qpool_fail(p, i, "unexpected frame");
 			return -1;
 		}
@@ -300,8 +223,8 @@ qpool_read(struct qpool *p, int i)
 		owner = w->owner;
 		w->owner = NULL;
 		w->idle_since = time(NULL);
-		if (rconn_job_done(owner, code) == -1)
-			rconn_kill(owner);
+		if (resident_conn_job_done(owner, code) == -1)
+			resident_conn_kill(owner);
 	}
 }
 

@@ -1,5 +1,5 @@
 /*
- * smtpd_data: DATA and BDAT.  A message starts with a MSGSTART request:
+ * session_data: DATA and BDAT.  A message starts with a MSGSTART request:
  * the monitor starts enqueue and hands over its two pipes.  The session
  * writes a Received header, then the content as lib/smtp/smtp_data.c decodes
  * it (LF line endings), then, only when the whole message was accepted,
@@ -87,16 +87,16 @@ data_received(struct smtpd_session *s)
 static int
 data_start(struct smtpd_session *s, enum smtp_data_mode mode, int binary)
 {
-	struct ipc_msg	 m;
+	struct chan_msg	 m;
 	const char	*req[2] = { "MSGSTART", NULL };
 
 	queueid_new(s->id);
 	req[1] = s->id;
-	if (ipc_send(&s->ipc, req, 2, NULL, 0) == -1 ||
-	    ipc_recv(&s->ipc, &m) != 1)
+	if (chan_send(&s->ipc, req, 2, NULL, 0) == -1 ||
+	    chan_recv(&s->ipc, &m) != 1)
 		session_close(s, 421, "4.3.0", "Internal error, closing");
 	if (strcmp(m.f[0], "OK") != 0 || m.nfds != 2) {
-		ipc_msg_close_fds(&m);
+		chan_msg_close_fds(&m);
 		s->id[0] = '\0';
 		log_warnx("%s: could not start enqueue", s->peer_addr);
 		return -1;
@@ -182,9 +182,9 @@ data_write(struct smtpd_session *s, int force)
 }
 
 void
-data_abort(struct smtpd_session *s)
+session_data_abort(struct smtpd_session *s)
 {
-	struct ipc_msg	 m;
+	struct chan_msg	 m;
 	const char	*req[1] = { "MSGABORT" };
 
 	if (s->msg_fd != -1)
@@ -195,8 +195,8 @@ data_abort(struct smtpd_session *s)
 	if (s->id[0] == '\0')
 		return;
 	s->id[0] = '\0';
-	if (ipc_send(&s->ipc, req, 1, NULL, 0) == -1 ||
-	    ipc_recv(&s->ipc, &m) != 1) {
+	if (chan_send(&s->ipc, req, 1, NULL, 0) == -1 ||
+	    chan_recv(&s->ipc, &m) != 1) {
 		log_warnx("monitor gone");
 		exit(1);
 	}
@@ -207,7 +207,7 @@ static int
 data_commit(struct smtpd_session *s)
 {
 	struct buf	 env;
-	struct ipc_msg	 m;
+	struct chan_msg	 m;
 	const char	*req[1] = { "MSGEND" };
 	const char	*errstr = NULL;
 	size_t		 i;
@@ -233,18 +233,18 @@ data_commit(struct smtpd_session *s)
 	if (r == -1) {
 		/* No whole envelope: enqueue refuses, nothing is queued. */
 		log_warn("%s: writing the envelope", s->id);
-		data_abort(s);
+		session_data_abort(s);
 		return 111;
 	}
 	if (close(s->env_fd) == -1) {
 		log_warn("%s: close envelope", s->id);
 		s->env_fd = -1;
-		data_abort(s);
+		session_data_abort(s);
 		return 111;
 	}
 	s->env_fd = -1;
-	if (ipc_send(&s->ipc, req, 1, NULL, 0) == -1 ||
-	    ipc_recv(&s->ipc, &m) != 1 || m.nf != 2 ||
+	if (chan_send(&s->ipc, req, 1, NULL, 0) == -1 ||
+	    chan_recv(&s->ipc, &m) != 1 || m.nf != 2 ||
 	    strcmp(m.f[0], "EXIT") != 0)
 		session_close(s, 421, "4.3.0", "Internal error, closing");
 	s->id[0] = '\0';
@@ -266,18 +266,18 @@ data_finish(struct smtpd_session *s)
 		    "Message refused: line too long, closing");
 	}
 	if (s->dec.flags & SMTP_DATA_TOOLONG) {
-		data_abort(s);
+		session_data_abort(s);
 		session_error(s, 554, "5.6.0",
 		    "Message refused: line longer than 1000 octets");
 	} else if (s->dec.out_total > s->size_limit) {
-		data_abort(s);
+		session_data_abort(s);
 		session_error(s, 552, "5.3.4", "Message size exceeds fixed limit");
 	} else if (data_bare) {
-		data_abort(s);
+		session_data_abort(s);
 		session_error(s, 554, "5.6.0",
 		    "Message refused: bare <CR> or <LF>");
 	} else if (s->failed) {
-		data_abort(s);
+		session_data_abort(s);
 		session_reply(s, 451, "4.3.0", "Temporary failure, try again");
 	} else {
 		code = data_commit(s);
@@ -307,7 +307,7 @@ data_finish(struct smtpd_session *s)
 }
 
 void
-data_cmd(struct smtpd_session *s)
+session_data_cmd(struct smtpd_session *s)
 {
 	enum line_status	 st;
 	ssize_t			 used;
@@ -371,7 +371,7 @@ bdat_discard(struct smtpd_session *s, unsigned long long n)
 }
 
 void
-bdat_cmd(struct smtpd_session *s, unsigned long long size, int last)
+session_bdat_cmd(struct smtpd_session *s, unsigned long long size, int last)
 {
 	char	 tmp[16384];
 	ssize_t	 r;

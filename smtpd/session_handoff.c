@@ -1,5 +1,5 @@
 /*
- * smtpsession_tls: TLS in smtpsession, which links no TLS library.  A
+ * session_handoff: TLS in smtpsession, which links no TLS library.  A
  * session that says STARTTLS sends the replies before it, then hands the
  * connection to the resident over its channel ("STARTTLS errors H<name>"
  * with the client's descriptor).  The resident forks a session of its
@@ -20,7 +20,7 @@
 void
 session_tls_accept(struct smtpd_session *s)
 {
-	/* smtps sessions are never started here (smtpd_resident.c). */
+	/* smtps sessions are never started here (resident.c). */
 	fatalx("%s: smtps in smtpsession", s->peer_addr);
 }
 
@@ -29,7 +29,7 @@ session_starttls(struct smtpd_session *s)
 {
 	char			 num[16], name[sizeof(s->peer_name) + 1];
 	const char		*f[3] = { "STARTTLS", num, name };
-	struct ipc_msg		 rep;
+	struct chan_msg		 rep;
 	int			 fd = 0, ok;
 
 	session_reset(s);
@@ -37,12 +37,12 @@ session_starttls(struct smtpd_session *s)
 	session_flush(s);
 	(void)snprintf(num, sizeof(num), "%d", s->errors);
 	(void)snprintf(name, sizeof(name), "H%s", s->peer_name);
-	if (ipc_send(&s->ipc, f, 3, &fd, 1) == -1 ||
-	    ipc_recv(&s->ipc, &rep) != 1) {
+	if (chan_send(&s->ipc, f, 3, &fd, 1) == -1 ||
+	    chan_recv(&s->ipc, &rep) != 1) {
 		log_warnx("%s: STARTTLS: the monitor is gone", s->peer_addr);
 		_exit(111);
 	}
-	ipc_msg_close_fds(&rep);
+	chan_msg_close_fds(&rep);
 	ok = rep.nf == 1 && strcmp(rep.f[0], "OK") == 0;
 	if (rep.nf == 1 && strcmp(rep.f[0], "NOTLS") == 0) {
 		/* the resident's context cannot be built: EHLO drops it */

@@ -1,5 +1,5 @@
 /*
- * smtpd_monitor: the privileged half of smtpd.  It keeps the identity smtpd
+ * monitor: the privileged half of smtpd.  It keeps the identity smtpd
  * was started with (root when installed), is not chrooted, and never reads
  * a byte from the network: it only answers the session's framed requests
  * over the socketpair.  Each request is a row of monitor_reqs with its
@@ -52,20 +52,20 @@ struct monitor_req {
 	const char	*name;
 	int		 nf;		/* fields, the name included */
 	int		 nfds;		/* descriptors that come with it */
-	int		(*fn)(struct monitor *, struct ipc_msg *);
+	int		(*fn)(struct monitor *, struct chan_msg *);
 };
 
-static int	mon_rcpt(struct monitor *, struct ipc_msg *);
-static int	mon_auth(struct monitor *, struct ipc_msg *);
-static int	mon_sender(struct monitor *, struct ipc_msg *);
-static int	mon_starttls(struct monitor *, struct ipc_msg *);
+static int	mon_rcpt(struct monitor *, struct chan_msg *);
+static int	mon_auth(struct monitor *, struct chan_msg *);
+static int	mon_sender(struct monitor *, struct chan_msg *);
+static int	mon_starttls(struct monitor *, struct chan_msg *);
 
 /* Adding a request is adding a row. */
 static const struct monitor_req monitor_reqs[] = {
 	{ "RCPT",	3, 0, mon_rcpt },
-	{ "MSGSTART",	2, 0, monitor_msgstart },
-	{ "MSGEND",	1, 0, monitor_msgend },
-	{ "MSGABORT",	1, 0, monitor_msgabort },
+	{ "MSGSTART",	2, 0, monitor_queue_start },
+	{ "MSGEND",	1, 0, monitor_queue_end },
+	{ "MSGABORT",	1, 0, monitor_queue_abort },
 	{ "AUTH",	3, 0, mon_auth },
 	{ "SENDER",	3, 0, mon_sender },
 	{ "STARTTLS",	3, 1, mon_starttls },
@@ -77,7 +77,7 @@ monitor_reply(struct monitor *m, const char *a, const char *b)
 {
 	const char	*f[2] = { a, b };
 
-	return ipc_send(&m->chan, f, b == NULL ? 1 : 2, NULL, 0);
+	return chan_send(&m->chan, f, b == NULL ? 1 : 2, NULL, 0);
 }
 
 static void
@@ -132,7 +132,7 @@ mon_needs_auth(const struct monitor *m)
 }
 
 static int
-mon_rcpt(struct monitor *m, struct ipc_msg *msg)
+mon_rcpt(struct monitor *m, struct chan_msg *msg)
 {
 	const char	*local = msg->f[1], *domain = msg->f[2];
 	char		 lower[ADDR_LOCAL_MAX + 1];
@@ -142,8 +142,8 @@ mon_rcpt(struct monitor *m, struct ipc_msg *msg)
 	if (!monitor_field_ok(local, ADDR_LOCAL_MAX) || local[0] == '\0' ||
 	    !monitor_field_ok(domain, ADDR_DOMAIN_MAX) || mon_needs_auth(m))
 		return -1;
-	local_domain = relay_domain_local(m->conf, domain);
-	if (relay_local_trick(local))
+	local_domain = monitor_relay_domain_local(m->conf, domain);
+	if (monitor_relay_local_trick(local))
 		return monitor_reply(m, "TRICK", NULL);
 	if (smtp_is_postmaster(local) && (domain[0] == '\0' || local_domain))
 		return monitor_reply(m, "OK", NULL);
@@ -169,7 +169,7 @@ mon_rcpt(struct monitor *m, struct ipc_msg *msg)
 }
 
 static int
-mon_auth(struct monitor *m, struct ipc_msg *msg)
+mon_auth(struct monitor *m, struct chan_msg *msg)
 {
 	struct auth_result	 res;
 	enum auth_status	 st;
@@ -178,13 +178,13 @@ mon_auth(struct monitor *m, struct ipc_msg *msg)
 
 	/* sasl.c allows 255 octets without control bytes. */
 	if (m->authed || !monitor_field_ok(user, 255)) {
-		explicit_bzero(msg->data, sizeof(msg->data));
+		chan_msg_wipe(msg);
 		return -1;
 	}
 	if (m->rc != NULL)
-		return rconn_auth(m, msg);
+		return resident_auth_start(m, msg);
 	st = auth_check(m->conf, user, msg->f[2], m->opts->peer_addr, &res);
-	explicit_bzero(msg->data, sizeof(msg->data));
+	chan_msg_wipe(msg);
 	if (st == AUTH_OK) {
 		m->authed = 1;
 		(void)strlcpy(m->user, res.user.name, sizeof(m->user));
@@ -223,17 +223,17 @@ mon_owner_listed(const char *list, const char *user)
  */
 /* Only a session of smtpsession hands STARTTLS over, to a resident. */
 static int
-mon_starttls(struct monitor *m, struct ipc_msg *msg)
+mon_starttls(struct monitor *m, struct chan_msg *msg)
 {
 	if (m->rc == NULL) {
-		ipc_msg_close_fds(msg);
+		chan_msg_close_fds(msg);
 		return -1;
 	}
-	return rconn_starttls(m, msg);
+	return resident_conn_starttls(m, msg);
 }
 
 static int
-mon_sender(struct monitor *m, struct ipc_msg *msg)
+mon_sender(struct monitor *m, struct chan_msg *msg)
 {
 	const char	*local = msg->f[1], *domain = msg->f[2], *v;
 	char		 key[ADDR_LOCAL_MAX + ADDR_DOMAIN_MAX + 2];
@@ -243,7 +243,7 @@ mon_sender(struct monitor *m, struct ipc_msg *msg)
 	if (!m->authed || !monitor_field_ok(local, ADDR_LOCAL_MAX) ||
 	    !monitor_field_ok(domain, ADDR_DOMAIN_MAX))
 		return -1;
-	if (relay_domain_local(m->conf, domain) &&
+	if (monitor_relay_domain_local(m->conf, domain) &&
 	    strcasecmp(local, m->user) == 0)
 		return monitor_reply(m, "OK", NULL);
 	if (m->senders_broken)
@@ -278,7 +278,7 @@ mon_wait_session(struct monitor *m)
 }
 
 int
-monitor_request(struct monitor *m, struct ipc_msg *msg)
+monitor_request(struct monitor *m, struct chan_msg *msg)
 {
 	const struct monitor_req	*rq;
 
@@ -286,13 +286,13 @@ monitor_request(struct monitor *m, struct ipc_msg *msg)
 		if (strcmp(rq->name, msg->f[0]) == 0)
 			break;
 	if (rq->name != NULL && rq->nfds != msg->nfds) {
-		ipc_msg_close_fds(msg);
+		chan_msg_close_fds(msg);
 		log_warnx("descriptors from the session; killing it");
 		return -1;
 	}
 	if (rq->name == NULL || rq->nf != msg->nf) {
-		ipc_msg_close_fds(msg);
-		explicit_bzero(msg->data, sizeof(msg->data));
+		chan_msg_close_fds(msg);
+		chan_msg_wipe(msg);
 		log_warnx("bad request from the session; killing it");
 		return -1;
 	}
@@ -308,7 +308,7 @@ monitor_run(const struct conf *conf, const struct smtpd_opts *opts, int sock,
     pid_t session)
 {
 	struct monitor	 m;
-	struct ipc_msg	 msg;
+	struct chan_msg	 msg;
 	struct table	*aliases = NULL, *senders = NULL;
 	const char	*afile;
 	int		 r, code;
@@ -318,7 +318,7 @@ monitor_run(const struct conf *conf, const struct smtpd_opts *opts, int sock,
 	m.opts = opts;
 	m.session = session;
 	m.enqueue = -1;
-	ipc_init(&m.chan, sock);
+	chan_init(&m.chan, sock, CHAN_PACKET, SMTPD_CHAN_MAX);
 	afile = conf_str(conf, "aliases_file");
 	if (afile[0] != '\0' && (aliases = table_load(afile, TABLE_ALIASES,
 	    mon_table_error, NULL)) == NULL) {
@@ -326,7 +326,7 @@ monitor_run(const struct conf *conf, const struct smtpd_opts *opts, int sock,
 		m.aliases_broken = 1;
 	}
 	m.aliases = aliases;
-	m.mynet = relay_in_mynetworks(conf, opts->peer_addr);
+	m.mynet = monitor_relay_mynetworks(conf, opts->peer_addr);
 	afile = conf_str(conf, "sender_login_file");
 	if (afile[0] != '\0' && (senders = table_load(afile, TABLE_MAP,
 	    mon_table_error, NULL)) == NULL) {
@@ -335,7 +335,7 @@ monitor_run(const struct conf *conf, const struct smtpd_opts *opts, int sock,
 	}
 	m.senders = senders;
 	for (;;) {
-		r = ipc_recv(&m.chan, &msg);
+		r = chan_recv(&m.chan, &msg);
 		if (r == 0)
 			break;
 		if (r == -1)
@@ -348,11 +348,11 @@ monitor_run(const struct conf *conf, const struct smtpd_opts *opts, int sock,
 	code = mon_wait_session(&m);
 	if (r != 0)
 		code = 1;
-	(void)monitor_reap(&m);
+	(void)monitor_queue_reap(&m);
 	if (aliases != NULL)
 		table_free(aliases);
 	if (senders != NULL)
 		table_free(senders);
-	buf_wipe(&m.chan.in);
+	chan_close(&m.chan);
 	return code;
 }

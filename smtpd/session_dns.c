@@ -1,5 +1,5 @@
 /*
- * smtpd_dns: the client's host name for the Received header, when
+ * session_dns: the client's host name for the Received header, when
  * smtpd_reverse_lookup is on.  c-ares asks only the resolver named by
  * dns_resolver (never /etc/resolv.conf or /etc/hosts), a PTR lookup then a
  * forward lookup of the name: the name is used only when it maps back to
@@ -128,7 +128,7 @@ dns_wait(ares_channel ch, struct dns_query *q)
 }
 
 void
-dns_reverse(const char *resolver, const char *addr, char *out, size_t outlen)
+session_dns_reverse(const char *resolver, const char *addr, char *out, size_t outlen)
 {
 	struct ares_options	 o;
 	ares_channel		 ch;

@@ -1,5 +1,5 @@
 /*
- * smtpd_cmd: the SMTP command table of the session.  Each row is a verb,
+ * session_cmd: the SMTP command table of the session.  Each row is a verb,
  * the states it is allowed in, the parser of its argument and its handler;
  * adding a command is adding a row.  Verbs that are known but not offered
  * get 502, anything else 500; web requests sent to the SMTP port close the
@@ -196,7 +196,7 @@ cmd_mail(struct smtpd_session *s, union cmd_arg *a)
 		session_error(s, 530, "5.7.0", "Authentication required");
 		return;
 	}
-	if (auth_sender_check(s, &a->mail.path) == -1)
+	if (session_auth_sender_check(s, &a->mail.path) == -1)
 		return;
 	if (a->mail.size >= 0 &&
 	    (unsigned long long)a->mail.size > s->size_limit) {
@@ -215,7 +215,7 @@ static void
 cmd_rcpt(struct smtpd_session *s, union cmd_arg *a)
 {
 	struct mailpath	*p = &a->rcpt;
-	struct ipc_msg	 m;
+	struct chan_msg	 m;
 	const char	*req[3] = { "RCPT", p->local, p->domain };
 	size_t		 limit;
 
@@ -228,8 +228,8 @@ cmd_rcpt(struct smtpd_session *s, union cmd_arg *a)
 		session_error(s, 501, "5.1.3", "Address needs a domain");
 		return;
 	}
-	if (ipc_send(&s->ipc, req, 3, NULL, 0) == -1 ||
-	    ipc_recv(&s->ipc, &m) != 1 || m.nfds != 0)
+	if (chan_send(&s->ipc, req, 3, NULL, 0) == -1 ||
+	    chan_recv(&s->ipc, &m) != 1 || m.nfds != 0)
 		session_close(s, 421, "4.3.0", "Internal error, closing");
 	if (strcmp(m.f[0], "NOUSER") == 0) {
 		log_info("%s: reject: RCPT to=<%s>: no such user",
@@ -290,13 +290,13 @@ cmd_data(struct smtpd_session *s, union cmd_arg *a)
 		session_error(s, 503, "5.5.1", "BODY=BINARYMIME needs BDAT");
 		return;
 	}
-	data_cmd(s);
+	session_data_cmd(s);
 }
 
 static void
 cmd_bdat(struct smtpd_session *s, union cmd_arg *a)
 {
-	bdat_cmd(s, a->bdat.size, a->bdat.last);
+	session_bdat_cmd(s, a->bdat.size, a->bdat.last);
 }
 
 static void
@@ -342,13 +342,13 @@ static void
 cmd_starttls(struct smtpd_session *s, union cmd_arg *a)
 {
 	(void)a;
-	auth_starttls(s);
+	session_auth_starttls(s);
 }
 
 static void
 cmd_auth(struct smtpd_session *s, union cmd_arg *a)
 {
-	auth_cmd(s, a->auth.arg, a->auth.n);
+	session_auth_cmd(s, a->auth.arg, a->auth.n);
 }
 
 static void
@@ -396,7 +396,7 @@ static const struct cmd_def cmd_table[] = {
 };
 
 void
-cmd_dispatch(struct smtpd_session *s, const char *line, size_t n)
+session_cmd_dispatch(struct smtpd_session *s, const char *line, size_t n)
 {
 	const struct cmd_def	*d;
 	struct smtp_cmd		 c;

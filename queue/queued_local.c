@@ -1,6 +1,7 @@
 /*
- * queued_spawn: queued's end of the pipes to lspawn.  Jobs go out as
- * netstring frames ["J", slot, id, sender, recipient, user, extension];
+ * queued_local: queued's local transport, its end of the pipes to lspawn
+ * (local_*), a channel each way (lib/ipc/chan.h, CHAN_STREAM).  Jobs go out as frames
+ * ["J", slot, id, sender, recipient, user, extension];
  * results come back as ["R", slot, K|Z|D, text].  A frame that is not
  * exactly that (unknown slot, slot not in use, bad status, control bytes
  * in the text, a broken netstring) ends the connection: lspawn is treated
@@ -18,7 +19,7 @@
 
 #include "fdio.h"
 #include "log.h"
-#include "netstring.h"
+#include "chan.h"
 #include "queued.h"
 
 #define SLOT_MAX	1000	/* local_concurrency's upper limit */
@@ -28,7 +29,7 @@ static size_t	 nfree;
 static int	 slots_ready;
 
 int
-spawn_resize(struct queued *q, size_t n)
+local_resize(struct queued *q, size_t n)
 {
 	size_t	i;
 
@@ -48,7 +49,7 @@ spawn_resize(struct queued *q, size_t n)
 }
 
 int
-spawn_start(struct queued *q)
+local_start(struct queued *q)
 {
 	int	jp[2], rp[2];
 
@@ -70,18 +71,17 @@ spawn_start(struct queued *q)
 	}
 	(void)close(jp[0]);
 	(void)close(rp[1]);
-	q->to_fd = jp[1];
-	q->from_fd = rp[0];
-	if (fd_set_nonblock(q->to_fd, 1) == -1 ||
-	    fd_set_nonblock(q->from_fd, 1) == -1)
+	if (fd_set_nonblock(jp[1], 1) == -1 || fd_set_nonblock(rp[0], 1) == -1)
 		fatal("fcntl");
-	buf_reset(&q->out);
-	buf_reset(&q->in);
+	chan_close(&q->to);
+	chan_close(&q->from);
+	chan_init(&q->to, jp[1], CHAN_STREAM, QUEUED_FRAME_MAX);
+	chan_init(&q->from, rp[0], CHAN_STREAM, QUEUED_FRAME_MAX);
 	log_debug("lspawn connection up");
 	return 0;
 fail:
 	log_warn("starting lspawn");
-	q->restart_at = now_wall() + QUEUED_RESTART_DELAY;
+	q->restart_at = queued_time() + QUEUED_RESTART_DELAY;
 	return -1;
 }
 
@@ -94,7 +94,7 @@ slot_release(struct queued *q, size_t s)
 }
 
 void
-spawn_stop(struct queued *q, const char *why)
+local_stop(struct queued *q, const char *why)
 {
 	struct qmsg	*m;
 	size_t		 s, job;
@@ -102,15 +102,10 @@ spawn_stop(struct queued *q, const char *why)
 	if (why != NULL && !q->stopping) {
 		log_warnx("lspawn: %s; restarting it in %d s", why,
 		    QUEUED_RESTART_DELAY);
-		q->restart_at = now_wall() + QUEUED_RESTART_DELAY;
+		q->restart_at = queued_time() + QUEUED_RESTART_DELAY;
 	}
-	if (q->to_fd != -1)
-		(void)close(q->to_fd);
-	if (q->from_fd != -1)
-		(void)close(q->from_fd);
-	q->to_fd = q->from_fd = -1;
-	buf_reset(&q->out);
-	buf_reset(&q->in);
+	chan_close(&q->to);
+	chan_close(&q->from);
 	for (s = 0; s < SLOT_MAX && q->nbusy > 0; s++) {
 		if ((m = q->slot[s].msg) == NULL)
 			continue;
@@ -127,7 +122,7 @@ spawn_stop(struct queued *q, const char *why)
 }
 
 int
-spawn_job(struct queued *q, struct qmsg *m, size_t job)
+local_job(struct queued *q, struct qmsg *m, size_t job)
 {
 	const struct queue_job *j = &m->st.job[job];
 	const char	*f[7];
@@ -135,7 +130,7 @@ spawn_job(struct queued *q, struct qmsg *m, size_t job)
 	size_t		 s;
 	int		 r;
 
-	if (q->to_fd == -1 || q->nbusy >= q->nslot || nfree == 0)
+	if (q->to.fd == -1 || q->nbusy >= q->nslot || nfree == 0)
 		return -1;
 	s = slot_free[nfree - 1];
 	r = snprintf(slotstr, sizeof(slotstr), "%zu", s);
@@ -148,7 +143,7 @@ spawn_job(struct queued *q, struct qmsg *m, size_t job)
 	f[4] = j->rcpt;
 	f[5] = j->user;
 	f[6] = j->ext;
-	if (frame_encode(&q->out, f, 7) == -1) {
+	if (chan_queue(&q->to, f, 7) == -1) {
 		log_warn("%s: cannot queue a job for lspawn", m->st.id);
 		return -1;
 	}
@@ -162,23 +157,12 @@ spawn_job(struct queued *q, struct qmsg *m, size_t job)
 }
 
 int
-spawn_flush(struct queued *q)
+local_flush(struct queued *q)
 {
-	ssize_t	n;
-
-	while (q->to_fd != -1 && q->out.len > 0) {
-		n = write(q->to_fd, q->out.data, q->out.len);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return 0;
-			spawn_stop(q, "cannot write to lspawn");
-			return -1;
-		}
-		buf_consume(&q->out, (size_t)n);
-	}
-	return 0;
+	if (q->to.fd == -1 || chan_flush(&q->to) != -1)
+		return 0;
+	local_stop(q, "cannot write to lspawn");
+	return -1;
 }
 
 static int
@@ -192,80 +176,53 @@ text_ok(const char *s)
 
 /* One result frame; -1 when it is malformed. */
 static int
-spawn_frame(struct queued *q, char *data, size_t dlen)
+local_frame(struct queued *q, const struct chan_msg *fr)
 {
-	char		*f[5];
 	const char	*err;
 	struct qmsg	*m;
 	long long	 s;
 	size_t		 job;
-	int		 nf;
 
-	if ((nf = frame_split(data, dlen, f, 5)) != 4)
+	if (fr->nf != 4 || strcmp(fr->f[0], "R") != 0)
 		return -1;
-	if (strcmp(f[0], "R") != 0)
-		return -1;
-	s = strtonum(f[1], 0, SLOT_MAX - 1, &err);
-	if (err != NULL || (f[1][0] == '0' && f[1][1] != '\0'))
+	s = strtonum(fr->f[1], 0, SLOT_MAX - 1, &err);
+	if (err != NULL || (fr->f[1][0] == '0' && fr->f[1][1] != '\0'))
 		return -1;
 	if ((m = q->slot[s].msg) == NULL)
 		return -1;
-	if (strlen(f[2]) != 1 || strchr("KZD", f[2][0]) == NULL)
+	if (strlen(fr->f[2]) != 1 || strchr("KZD", fr->f[2][0]) == NULL)
 		return -1;
-	if (!text_ok(f[3]))
+	if (!text_ok(fr->f[3]))
 		return -1;
 	job = q->slot[s].job;
 	slot_release(q, (size_t)s);
-	msg_result(q, m, job, f[2][0], f[3]);
+	msg_result(q, m, job, fr->f[2][0], fr->f[3]);
 	return 0;
 }
 
 int
-spawn_read(struct queued *q)
+local_read(struct queued *q)
 {
-	char		 rb[16384];
-	const char	*data;
-	size_t		 dlen, used, off;
-	ssize_t		 n;
+	struct chan_msg	 m;
 	int		 r;
 
-	for (;;) {
-		n = read(q->from_fd, rb, sizeof(rb));
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				break;
-			spawn_stop(q, "read error");
-			return -1;
-		}
-		if (n == 0) {
-			spawn_stop(q, "lspawn exited");
-			return -1;
-		}
-		if (buf_append(&q->in, rb, (size_t)n) == -1) {
-			spawn_stop(q, "too much unframed input");
-			return -1;
-		}
-		if ((size_t)n < sizeof(rb))
+	/* local_frame may end the connection */
+	while (q->from.fd != -1) {
+		r = chan_recv_nowait(&q->from, &m);
+		if (r == 2)
 			break;
-	}
-	off = 0;
-	while (off < q->in.len) {
-		r = netstring_decode(q->in.data + off, q->in.len - off,
-		    QUEUED_FRAME_MAX, &data, &dlen, &used);
-		if (r == 0)
-			break;
-		if (r == -1 || spawn_frame(q, (char *)(uintptr_t)data,
-		    dlen) == -1) {
-			spawn_stop(q, "malformed frame from lspawn");
+		if (r == 0 || (r == -1 && errno == ECONNRESET)) {
+			local_stop(q, "lspawn exited");
 			return -1;
 		}
-		off += used;
-		/* spawn_frame may have ended the connection */
-		if (q->from_fd == -1)
+		if (r == -1 && errno != EBADMSG) {
+			local_stop(q, "read error");
 			return -1;
+		}
+		if (r == -1 || local_frame(q, &m) == -1) {
+			local_stop(q, "malformed frame from lspawn");
+			return -1;
+		}
 	}
-	buf_consume(&q->in, off);
 	return 0;
 }

@@ -1,5 +1,5 @@
 /*
- * smtpd_relay: the facts relay control is decided from.  The monitor
+ * monitor_relay: the facts relay control is decided from.  The monitor
  * accepts a recipient in a remote domain only for a client that
  * authenticated or whose address is in mynetworks (a list of CIDR blocks,
  * IPv4 and IPv6; empty by default, so nobody relays by address).  An
@@ -21,7 +21,7 @@
 #include "smtpd.h"
 
 int
-relay_mynetworks_check(const struct conf *c, char *err, size_t errlen)
+monitor_relay_conf_check(const struct conf *c, char *err, size_t errlen)
 {
 	const char *const	*w;
 	struct netaddr		 n;
@@ -39,7 +39,7 @@ relay_mynetworks_check(const struct conf *c, char *err, size_t errlen)
 }
 
 int
-relay_in_mynetworks(const struct conf *c, const char *addr)
+monitor_relay_mynetworks(const struct conf *c, const char *addr)
 {
 	const char *const	*w;
 	size_t			 nw;
@@ -49,7 +49,7 @@ relay_in_mynetworks(const struct conf *c, const char *addr)
 }
 
 int
-relay_domain_local(const struct conf *c, const char *domain)
+monitor_relay_domain_local(const struct conf *c, const char *domain)
 {
 	if (domain[0] == '\0' || domain[0] == '[')
 		return 0;
@@ -57,7 +57,7 @@ relay_domain_local(const struct conf *c, const char *domain)
 }
 
 int
-relay_local_trick(const char *local)
+monitor_relay_local_trick(const char *local)
 {
 	return strpbrk(local, "@%!") != NULL;
 }

@@ -1,27 +1,31 @@
 /*
- * smtpd_resident: smtpd as a long-lived server under the master
+ * resident: smtpd as a long-lived server under the master
  * (smtpd -R).
  *
  * The master starts one resident per SMTP service, with a SOCK_SEQPACKET
  * channel on fd 3.  The resident has read facteur.conf, the certificate
  * and the key and built the OpenSSL context once (smtpd.c).  For each
- * connection the master hands over it forks the chrooted session and is
- * that session's monitor (smtpd_rconn.c): one process per connection,
- * where a per-connection smtpd has two.  What a connection no longer
- * pays for: an exec, the dynamic linking of a dozen libraries, parsing
- * the configuration, building the TLS context, and the monitor's fork
- * and exit; what a message no longer pays for: the fork of its queue
- * child (smtpd_qwriter.c).  Reasons and figures: docs/architecture.md.
+ * connection the master hands over it has the chrooted session forked
+ * (by smtpsession, resident_smtpsession.c, or here) and is that
+ * session's monitor (resident_conn.c): one process per connection, where
+ * a per-connection smtpd has two.  A connection pays for no exec, no
+ * dynamic linking, no parsing of the configuration and no TLS context of
+ * its own; a message is queued by a long-lived queue writer
+ * (resident_qpool.c, qwriter.c) rather than a child of its own.  The
+ * reasons are in docs/architecture.md.
  *
  * The resident reads no network byte: it receives descriptors, forks,
  * and answers the sessions' framed requests, from one poll(2) loop that
- * never waits on anything else.  Channel packets (lib/fdpass), text
- * fields split by one space:
+ * never waits on anything else.  Channel frames (lib/ipc/chan.h, at
+ * most CHAN_SMALL_MAX octets):
  *
- *   master -> resident   "C seq over" + the connection   serve it (over:
+ *   master -> resident   C, seq, over + the connection  serve it (over:
  *                                                       1 = answer 421)
- *   resident -> master   "S seq pid"                    pid serves it
- *                        "E seq"                        that pid exited
+ *   resident -> master   S, seq, pid                    pid serves it
+ *                        E, seq                         that pid exited
+ *
+ * A bad frame from the master is fatal (the master is trusted: it is a
+ * bug); the master retires a resident that sends it a bad report.
  *
  * seq is the master's number for the connection (1 to 2^63-1).  At end of
  * file on the channel (the master retires residents on SIGHUP, when it
@@ -46,112 +50,93 @@
 #include <unistd.h>
 
 #include "fdio.h"
-#include "fdpass.h"
+#include "chan.h"
+#include "child.h"
 #include "log.h"
 #include "smtpd.h"
 #include "smtpd_resident.h"
 #include "users.h"
 
-static int	resident_sigpipe[2] = { -1, -1 };
-
-static void
-resident_on_sigchld(int sig)
-{
-	int	 saved = errno;
-
-	(void)sig;
-	if (write(resident_sigpipe[1], "c", 1) == -1) {
-		/* full: a wake-up is already pending */
-	}
-	errno = saved;
-}
-
 /* Sends one report to the master; a master that is gone ends us. */
 static void
-resident_report(struct resident *r, const char *fmt, long long seq,
-    long long pid)
+resident_report(struct resident *r, const char *kind, long long seq,
+    pid_t pid)
 {
-	char	 pkt[64];
-	int	 n;
+	const char	*f[3];
+	char		 s[24], p[24];
 
-	n = snprintf(pkt, sizeof(pkt), fmt, seq, pid);
-	if (n <= 0 || (size_t)n >= sizeof(pkt))
-		fatalx("resident report too long");
-	if (fdpass_send(r->chan, pkt, (size_t)n, -1, 0) == -1)
+	(void)snprintf(s, sizeof(s), "%lld", seq);
+	(void)snprintf(p, sizeof(p), "%ld", (long)pid);
+	f[0] = kind;
+	f[1] = s;
+	f[2] = p;
+	if (chan_send(&r->chan, f, pid > 0 ? 3 : 2, NULL, 0) == -1)
 		fatal("resident: report to the master");
 }
 
 void
 resident_report_started(struct resident *r, long long seq, pid_t pid)
 {
-	resident_report(r, "S %lld %lld", seq, (long long)pid);
+	resident_report(r, "S", seq, pid);
 }
 
 void
 resident_report_end(struct resident *r, long long seq)
 {
-	resident_report(r, "E %lld", seq, 0);
+	resident_report(r, "E", seq, 0);
 }
 
-/* "C seq over": 0 with seq and over set, or -1. */
+/* [C, seq, over] with the connection: 0 with seq and over set, or -1. */
 static int
-resident_parse(const char *pkt, long long *seq, int *over)
+resident_parse(const struct chan_msg *m, long long *seq, int *over)
 {
-	char		 num[24];
-	const char	*sp, *err = NULL;
-	size_t		 n;
+	const char	*err = NULL;
 
-	if (pkt[0] != 'C' || pkt[1] != ' ')
+	if (m->nf != 3 || m->nfds != 1 || strcmp(m->f[0], "C") != 0)
 		return -1;
-	pkt += 2;
-	if ((sp = strchr(pkt, ' ')) == NULL ||
-	    (n = (size_t)(sp - pkt)) == 0 || n >= sizeof(num))
-		return -1;
-	memcpy(num, pkt, n);
-	num[n] = '\0';
-	*seq = strtonum(num, 1, LLONG_MAX, &err);
+	*seq = strtonum(m->f[1], 1, LLONG_MAX, &err);
 	if (err != NULL)
 		return -1;
-	if (strcmp(sp + 1, "0") == 0)
+	if (strcmp(m->f[2], "0") == 0)
 		*over = 0;
-	else if (strcmp(sp + 1, "1") == 0)
+	else if (strcmp(m->f[2], "1") == 0)
 		*over = 1;
 	else
 		return -1;
 	return 0;
 }
 
-/* One packet from the master: 1 to go on, 0 at end of file. */
+/* One frame from the master: 1 to go on, 0 at end of file. */
 static int
 resident_take(struct resident *r)
 {
-	char		 pkt[FDPASS_DATA_MAX + 1];
-	ssize_t		 n;
+	struct chan_msg	 m;
 	long long	 seq;
-	int		 fd, over;
+	int		 fd, over, n;
 	struct rconn	*rc;
 
-	n = fdpass_recv(r->chan, pkt, sizeof(pkt), &fd);
+	n = chan_recv(&r->chan, &m);
 	if (n == 0)
 		return 0;
 	if (n == -1) {
-		if (errno == EAGAIN)
-			return 1;
+		if (errno == EBADMSG)
+			fatalx("resident: bad frame from the master");
 		fatal("resident: channel");
 	}
-	if (fd == -1 || resident_parse(pkt, &seq, &over) == -1)
-		fatalx("resident: bad packet from the master");
+	if (resident_parse(&m, &seq, &over) == -1)
+		fatalx("resident: bad frame from the master");
+	fd = m.fds[0];
 	if (r->nconns >= SMTPD_RESIDENT_MAX) {
 		log_warnx("resident: %d connections open; closing one",
 		    SMTPD_RESIDENT_MAX);
 		(void)close(fd);
-		resident_report(r, "E %lld", seq, 0);
+		resident_report_end(r, seq);
 		return 1;
 	}
-	rconn_tables(r);
-	if ((rc = rconn_open(r, fd, seq, over)) == NULL) {
+	resident_conn_tables(r);
+	if ((rc = resident_conn_open(r, fd, seq, over)) == NULL) {
 		(void)close(fd);
-		resident_report(r, "E %lld", seq, 0);
+		resident_report_end(r, seq);
 		return 1;
 	}
 	(void)close(fd);
@@ -179,7 +164,7 @@ resident_reap(struct resident *r)
 	int		 st;
 
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
-		if (qpool_reaped(&r->pool, pid) || spawn_reaped(r, pid, st))
+		if (qpool_reaped(&r->pool, pid) || smtpsession_reaped(r, pid, st))
 			continue;
 		for (i = 0; i < r->nconns; i++) {
 			rc = r->conns[i];
@@ -190,14 +175,14 @@ resident_reap(struct resident *r)
 					    "signal %d", (long)pid,
 					    WTERMSIG(st));
 				rc->pid = -1;
-				rconn_close(rc);
+				resident_conn_close(rc);
 				r->conns[i] = r->conns[--r->nconns];
 				break;
 			}
 			if (rc->q_child == pid) {
-				if (rconn_job_done(rc,
+				if (resident_conn_job_done(rc,
 				    resident_queue_code(pid, st)) == -1)
-					rconn_kill(rc);
+					resident_conn_kill(rc);
 				break;
 			}
 		}
@@ -212,7 +197,7 @@ resident_session_gone(struct resident *r, size_t i)
 	struct rconn	*rc = r->conns[i];
 
 	rc->pid = -1;
-	rconn_close(rc);
+	resident_conn_close(rc);
 	r->conns[i] = r->conns[--r->nconns];
 }
 
@@ -221,14 +206,13 @@ resident_run(const struct conf *conf, struct smtpd_opts *opts, int chan,
     char *conftext, size_t conflen)
 {
 	static struct resident	 r;	/* big: not on the stack */
+	static const int	 sigs[] = { SIGCHLD };
 	struct pollfd		*pfd;
-	struct sigaction	 sa;
 	struct stat		 st;
 	struct rconn		*rc;
-	char			 drain[64];
 	size_t			 cap, n, k, pool_at;
 	long			*who;
-	int			 type, master_at, np, gone;
+	int			 type, master_at, np, gone, got[2];
 	socklen_t		 tlen = sizeof(type);
 
 	if (fstat(chan, &st) == -1 || !S_ISSOCK(st.st_mode) ||
@@ -240,19 +224,12 @@ resident_run(const struct conf *conf, struct smtpd_opts *opts, int chan,
 	(void)prctl(PR_SET_NAME, "smtpd-resident");
 	r.conf = conf;
 	r.opts = opts;
-	r.chan = chan;
-	if (pipe2(resident_sigpipe, O_CLOEXEC | O_NONBLOCK) == -1)
-		fatal("pipe");
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = resident_on_sigchld;
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
-	if (sigaction(SIGCHLD, &sa, NULL) == -1)
-		fatal("sigaction");
+	chan_init(&r.chan, chan, CHAN_PACKET, CHAN_SMALL_MAX);
+	child_sigpipe(sigs, 1);
 	/*
 	 * Load the users table now, so that the first recipient lookup and
 	 * every AUTH child find it cached (it is read again only when it
-	 * changes).  The sessions drop it (smtpd_rconn.c).
+	 * changes).  The sessions drop it (resident_conn.c).
 	 */
 	if (conf_str(conf, "users_file")[0] != '\0') {
 		struct user_entry ue;
@@ -262,8 +239,8 @@ resident_run(const struct conf *conf, struct smtpd_opts *opts, int chan,
 		explicit_bzero(&ue, sizeof(ue));
 	}
 	qpool_init(&r.pool, conf, opts);
-	rconn_tables(&r);
-	(void)spawn_start(&r, conftext, conflen);
+	resident_conn_tables(&r);
+	(void)smtpsession_start(&r, conftext, conflen);
 	free(conftext);
 	cap = 2 + 3 * (size_t)SMTPD_RESIDENT_MAX + (size_t)r.pool.max;
 	if ((pfd = reallocarray(NULL, cap, sizeof(*pfd))) == NULL ||
@@ -285,7 +262,7 @@ resident_run(const struct conf *conf, struct smtpd_opts *opts, int chan,
 		if (r.eof && r.nconns == 0)
 			break;
 		n = 0;
-		pfd[n].fd = resident_sigpipe[0];
+		pfd[n].fd = child_sigpipe_fd();
 		pfd[n].events = POLLIN;
 		who[n++] = -1;
 		master_at = -1;
@@ -322,9 +299,7 @@ resident_run(const struct conf *conf, struct smtpd_opts *opts, int chan,
 			fatal("poll");
 		}
 		if (pfd[0].revents & POLLIN)
-			while (read(resident_sigpipe[0], drain,
-			    sizeof(drain)) > 0)
-				;
+			(void)child_sigpipe_read(got, 2);
 		gone = 0;
 		for (k = 0; k < pool_at; k++) {
 			if (who[k] < 0 ||
@@ -333,12 +308,12 @@ resident_run(const struct conf *conf, struct smtpd_opts *opts, int chan,
 			rc = r.conns[who[k] / 3];
 			switch (who[k] % 3) {
 			case 0:
-				if (rconn_readable(rc) == -1)
-					rconn_kill(rc);
+				if (resident_conn_readable(rc) == -1)
+					resident_conn_kill(rc);
 				break;
 			case 1:
-				if (rconn_auth_readable(rc) == -1)
-					rconn_kill(rc);
+				if (resident_auth_readable(rc) == -1)
+					resident_conn_kill(rc);
 				break;
 			default:
 				/* after its channel's last frames, above */
@@ -363,7 +338,7 @@ resident_run(const struct conf *conf, struct smtpd_opts *opts, int chan,
 		qpool_tick(&r.pool, time(NULL));
 	}
 	qpool_close(&r.pool);
-	spawn_stop(&r);
+	smtpsession_stop(&r);
 	free(pfd);
 	free(who);
 	return 0;

@@ -1,10 +1,10 @@
 /*
- * smtpd_auth: STARTTLS (RFC 3207) and AUTH (RFC 4954) in the session, and
+ * session_auth: STARTTLS (RFC 3207) and AUTH (RFC 4954) in the session, and
  * the sender check of an authenticated client.
  *
  * STARTTLS is checked here (not twice, not after AUTH, only when offered)
- * and then started by session_starttls: in smtpd (smtpd_tls.c) in this
- * process, in smtpsession (smtpsession_tls.c) by handing the connection
+ * and then started by session_starttls: in smtpd (session_tls.c) in this
+ * process, in smtpsession (session_handoff.c) by handing the connection
  * to the resident.  Either way any plaintext pipelined behind the command
  * is discarded, never executed, and the client starts again from EHLO.  AUTH runs the SASL exchange (PLAIN, LOGIN) here and
  * sends only the user name and the password to the monitor, which checks
@@ -24,7 +24,7 @@
 #include "smtpd.h"
 
 void
-auth_starttls(struct smtpd_session *s)
+session_auth_starttls(struct smtpd_session *s)
 {
 	if (s->tls) {
 		session_error(s, 503, "5.5.1", "TLS already active");
@@ -70,12 +70,12 @@ static void
 auth_check_creds(struct smtpd_session *s, struct sasl *x)
 {
 	const char	*req[3] = { "AUTH", x->creds.authcid, x->creds.password };
-	struct ipc_msg	 m;
+	struct chan_msg	 m;
 	int		 r;
 
-	r = ipc_send(&s->ipc, req, 3, NULL, 0);
+	r = chan_send(&s->ipc, req, 3, NULL, 0);
 	sasl_clear(x);
-	if (r == -1 || ipc_recv(&s->ipc, &m) != 1 || m.nfds != 0 || m.nf != 1)
+	if (r == -1 || chan_recv(&s->ipc, &m) != 1 || m.nfds != 0 || m.nf != 1)
 		session_close(s, 421, "4.3.0", "Internal error, closing");
 	if (strcmp(m.f[0], "OK") == 0) {
 		s->authed = 1;
@@ -94,7 +94,7 @@ auth_check_creds(struct smtpd_session *s, struct sasl *x)
 }
 
 void
-auth_cmd(struct smtpd_session *s, const char *arg, size_t n)
+session_auth_cmd(struct smtpd_session *s, const char *arg, size_t n)
 {
 	static struct buf	 line;
 	struct sasl		 x;
@@ -165,15 +165,15 @@ auth_cmd(struct smtpd_session *s, const char *arg, size_t n)
 }
 
 int
-auth_sender_check(struct smtpd_session *s, const struct mailpath *p)
+session_auth_sender_check(struct smtpd_session *s, const struct mailpath *p)
 {
 	const char	*req[3] = { "SENDER", p->local, p->domain };
-	struct ipc_msg	 m;
+	struct chan_msg	 m;
 
 	if (!s->authed || p->null)
 		return 0;
-	if (ipc_send(&s->ipc, req, 3, NULL, 0) == -1 ||
-	    ipc_recv(&s->ipc, &m) != 1 || m.nfds != 0 || m.nf != 1)
+	if (chan_send(&s->ipc, req, 3, NULL, 0) == -1 ||
+	    chan_recv(&s->ipc, &m) != 1 || m.nfds != 0 || m.nf != 1)
 		session_close(s, 421, "4.3.0", "Internal error, closing");
 	if (strcmp(m.f[0], "OK") == 0)
 		return 0;

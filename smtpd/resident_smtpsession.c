@@ -1,5 +1,5 @@
 /*
- * smtpd_spawn: the resident's smtpsession (smtpsession.c), the process
+ * resident_smtpsession: the resident's smtpsession (smtpsession.c), the process
  * that forks its plaintext sessions (mx and submission modes) from an
  * image without OpenSSL, so that an idle session maps no TLS library
  * and none of the resident's heap.  Started once, when the resident
@@ -24,36 +24,23 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "child.h"
 #include "fdio.h"
 #include "log.h"
 #include "smtpd.h"
 #include "smtpd_resident.h"
 #include "tls.h"
 
-#define SPAWN_CHAN_FD	3
-#define SPAWN_CONF_FD	4
 
 /* In the child: becomes smtpsession; never returns. */
 static void __attribute__((noreturn))
-spawn_exec(const char *path, char *const argv[], int chan, int text,
-    pid_t resident)
+smtpsession_exec(const char *path, char *const argv[], int chan, int text)
 {
-	int	 null;
+	const int	 fds[SMTPSESSION_CONF_FD + 1] = { -1, -1, 2, chan, text };
 
-	/* dies with the resident; kept across the exec */
-	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != resident)
-		_exit(111);
-	(void)signal(SIGCHLD, SIG_DFL);
 	(void)signal(SIGHUP, SIG_DFL);
-	if ((null = open("/dev/null", O_RDWR)) == -1 ||
-	    dup2(null, 0) == -1 || dup2(null, 1) == -1)
+	if (child_fds(fds, SMTPSESSION_CONF_FD + 1) == -1)
 		_exit(111);
-	/* fd 4 first: the channel may be on it */
-	if ((chan == SPAWN_CONF_FD && (chan = dup(chan)) == -1) ||
-	    dup2(text, SPAWN_CONF_FD) == -1 || dup2(chan, SPAWN_CHAN_FD) == -1)
-		_exit(111);
-	closefrom(SPAWN_CONF_FD + 1);
 	execv(path, argv);
 	log_warn("resident: %s", path);
 	_exit(111);
@@ -61,7 +48,7 @@ spawn_exec(const char *path, char *const argv[], int chan, int text,
 
 /* A memfd holding the configuration text; -1 (logged). */
 static int
-spawn_conf_fd(const char *text, size_t len)
+smtpsession_conf_fd(const char *text, size_t len)
 {
 	int	 fd;
 
@@ -79,16 +66,16 @@ spawn_conf_fd(const char *text, size_t len)
 }
 
 int
-spawn_start(struct resident *r, const char *text, size_t len)
+smtpsession_start(struct resident *r, const char *text, size_t len)
 {
 	const struct smtpd_opts	*o = r->opts;
 	char			 path[PATH_MAX], uid[24], gid[24];
 	char			*argv[16];
-	struct ipc_msg		 m;
+	struct chan_msg		 m;
 	int			 sp[2], tfd, n = 0, got;
-	pid_t			 pid, self = getpid();
+	pid_t			 pid;
 
-	ipc_init(&r->spawn, -1);
+	chan_init(&r->spawn, -1, CHAN_PACKET, SMTPD_CHAN_MAX);
 	r->spawn_pid = -1;
 	if (o->mode == SMTPD_SMTPS || text == NULL)
 		return -1;
@@ -120,14 +107,15 @@ spawn_start(struct resident *r, const char *text, size_t len)
 	if (o->debug)
 		argv[n++] = "-d";
 	argv[n] = NULL;
-	if ((tfd = spawn_conf_fd(text, len)) == -1)
+	if ((tfd = smtpsession_conf_fd(text, len)) == -1)
 		return -1;
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
+	if (chan_pair(sp) == -1) {
 		log_warn("resident: socketpair");
 		(void)close(tfd);
 		return -1;
 	}
-	if ((pid = fork()) == -1) {
+	/* dies with the resident; kept across the exec */
+	if ((pid = child_fork(NULL, CHILD_PDEATH)) == -1) {
 		log_warn("resident: fork");
 		(void)close(tfd);
 		(void)close(sp[0]);
@@ -136,50 +124,50 @@ spawn_start(struct resident *r, const char *text, size_t len)
 	}
 	if (pid == 0) {
 		(void)close(sp[0]);
-		spawn_exec(path, argv, sp[1], tfd, self);
+		smtpsession_exec(path, argv, sp[1], tfd);
 	}
 	(void)close(sp[1]);
 	(void)close(tfd);
-	ipc_init(&r->spawn, sp[0]);
+	chan_init(&r->spawn, sp[0], CHAN_PACKET, SMTPD_CHAN_MAX);
 	r->spawn_pid = pid;
-	got = ipc_recv(&r->spawn, &m);
+	got = chan_recv(&r->spawn, &m);
 	if (got == 1)
-		ipc_msg_close_fds(&m);
+		chan_msg_close_fds(&m);
 	if (got != 1 || m.nf != 1 || strcmp(m.f[0], "R") != 0) {
 		log_warnx("resident: smtpsession did not start; sessions are "
 		    "forked here");
-		spawn_stop(r);
+		smtpsession_stop(r);
 		return -1;
 	}
 	return 0;
 }
 
 pid_t
-spawn_session(struct resident *r, int fd, int sock, int over, int *pidfd)
+smtpsession_fork(struct resident *r, int fd, int sock, int over, int *pidfd)
 {
 	const char	*f[2] = { "C", over ? "1" : "0" };
 	const char	*errstr = NULL;
 	int		 fds[2] = { fd, sock };
-	struct ipc_msg	 m;
+	struct chan_msg	 m;
 	long long	 pid;
 
 	*pidfd = -1;
 	if (r->spawn.fd == -1)
 		return -1;
-	if (ipc_send(&r->spawn, f, 2, fds, 2) == -1 ||
-	    ipc_recv(&r->spawn, &m) != 1) {
+	if (chan_send(&r->spawn, f, 2, fds, 2) == -1 ||
+	    chan_recv(&r->spawn, &m) != 1) {
 		log_warnx("resident: smtpsession is gone; sessions are forked "
 		    "here");
-		spawn_stop(r);
+		smtpsession_stop(r);
 		return -1;
 	}
 	if (m.nf == 1 && strcmp(m.f[0], "F") == 0 && m.nfds == 0)
 		return 0;	/* it could not fork: this connection fails */
 	if (m.nf != 2 || strcmp(m.f[0], "P") != 0 || m.nfds != 1 ||
 	    (pid = strtonum(m.f[1], 1, INT_MAX, &errstr), errstr != NULL)) {
-		ipc_msg_close_fds(&m);
+		chan_msg_close_fds(&m);
 		log_warnx("resident: bad answer from smtpsession");
-		spawn_stop(r);
+		smtpsession_stop(r);
 		return -1;
 	}
 	*pidfd = m.fds[0];
@@ -188,17 +176,14 @@ spawn_session(struct resident *r, int fd, int sock, int over, int *pidfd)
 }
 
 void
-spawn_stop(struct resident *r)
+smtpsession_stop(struct resident *r)
 {
-	if (r->spawn.fd != -1)
-		(void)close(r->spawn.fd);
-	buf_wipe(&r->spawn.in);
-	ipc_init(&r->spawn, -1);
+	chan_close(&r->spawn);
 	/* at end of file it exits, and any session it still had with it */
 }
 
 int
-spawn_reaped(struct resident *r, pid_t pid, int st)
+smtpsession_reaped(struct resident *r, pid_t pid, int st)
 {
 	if (pid != r->spawn_pid || pid <= 0)
 		return 0;
@@ -206,6 +191,6 @@ spawn_reaped(struct resident *r, pid_t pid, int st)
 		log_warnx("resident: smtpsession %ld ended (status %d); "
 		    "sessions are forked here", (long)pid, st);
 	r->spawn_pid = -1;
-	spawn_stop(r);
+	smtpsession_stop(r);
 	return 1;
 }

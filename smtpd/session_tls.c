@@ -1,5 +1,5 @@
 /*
- * smtpd_tls: TLS in an smtpd session process, with OpenSSL through
+ * session_tls: TLS in an smtpd session process, with OpenSSL through
  * lib/tls: the smtps handshake before the greeting, STARTTLS (RFC 3207),
  * close_notify at the end, and the continuation of a session that said
  * STARTTLS in smtpsession and was handed to the resident.
@@ -54,7 +54,7 @@ session_starttls_handshake(struct smtpd_session *s)
 
 	if (tls_starttls(&s->io, s->tlsctx, &s->conn, err, sizeof(err)) == -1) {
 		log_info("%s: STARTTLS failed: %s", s->peer_addr, err);
-		data_abort(s);
+		session_data_abort(s);
 		exit(0);
 	}
 	session_tls_on(s, "STARTTLS");
