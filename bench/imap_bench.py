@@ -54,6 +54,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
 import facteur_harness as H  # noqa: E402
 import imapd_fixtures as F  # noqa: E402
+import pop3_bench  # noqa: E402
 
 PASSWORD = F.PASSWORD
 
@@ -228,17 +229,9 @@ def big_folder(port, user, n):
 
 
 def mem_kb(pid):
-    out = {}
-    try:
-        with open("/proc/%d/smaps_rollup" % pid) as f:
-            for line in f:
-                k = line.split(":")[0]
-                if k in ("Pss", "Private_Clean", "Private_Dirty"):
-                    out[k] = int(line.split()[1])
-    except OSError:
-        pass
-    return (out.get("Pss", 0),
-            out.get("Private_Clean", 0) + out.get("Private_Dirty", 0))
+    """(Pss, private) in kB (pop3_bench.mem_kb gives VmRSS too)."""
+    rss, pss, private = pop3_bench.mem_kb(pid)
+    return pss, private
 
 
 def session_mem(port, user, pids_fn):

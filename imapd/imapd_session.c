@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "conf.h"
 #include "fdio.h"
 #include "imapd.h"
@@ -22,17 +23,6 @@
 #include "users.h"
 
 extern char **environ;
-
-/* Marks every descriptor from 3 up close-on-exec (or closes them). */
-static void
-imap_session_fds(void)
-{
-#ifdef CLOSE_RANGE_CLOEXEC
-	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
-		return;
-#endif
-	(void)close_range(3, ~0U, 0);
-}
 
 static void
 imap_session_num(char *out, size_t n, const struct conf *conf,
@@ -52,7 +42,7 @@ imap_session_exec(const struct conf *conf, const struct user_entry *u,
 	char			 limit[24], timeout[24], line[24], lit[24];
 	char			 append[24];
 	char			*argv[24];
-	int			 n = 0, r;
+	int			 n = 0, r, fds[3];
 
 	r = snprintf(path, sizeof(path), "%s/imapsession",
 	    conf_str(conf, "program_dir"));
@@ -88,12 +78,15 @@ imap_session_exec(const struct conf *conf, const struct user_entry *u,
 	argv[n++] = (char *)u->home;
 	argv[n++] = (char *)conf_str(conf, "maildir");
 	argv[n] = NULL;
-	if (dup2(fd, 0) == -1 || dup2(fd, 1) == -1) {
-		log_warn("session for %s: dup2", u->name);
+	/* The relay on 0 and 1, the log on 2; nothing else goes along. */
+	fds[0] = fds[1] = fd;
+	fds[2] = 2;
+	if (child_fds(fds, 3) == -1) {
+		log_warn("session for %s: descriptors", u->name);
 		(void)fd_write_full(fd, no, sizeof(no) - 1);
 		return 111;
 	}
-	imap_session_fds();
+	log_reopen();
 	(void)execve(path, argv, environ);
 	log_warn("session for %s: exec %s", u->name, path);
 	(void)fd_write_full(1, no, sizeof(no) - 1);

@@ -9,33 +9,13 @@ a session; a missing imapsession is a clean BYE.
 """
 import os
 import pwd
-import subprocess
 
 import pytest
 
 import facteur_harness as H
 from imapd_fixtures import (LOGIN_USER, Raw, imap,  # noqa: F401
                             put_message)
-
-
-def can_open(uid, gid, path):
-    """Whether a process with uid/gid (no extra groups) can read path."""
-    r = subprocess.run(
-        ["/usr/bin/python3", "-c", "import sys; open(sys.argv[1], 'rb')",
-         path], user=uid, group=gid, extra_groups=[], capture_output=True,
-        cwd="/", timeout=60)
-    return r.returncode == 0
-
-
-def fd_targets(pid):
-    out = []
-    d = "/proc/%d/fd" % pid
-    for n in os.listdir(d):
-        try:
-            out.append(os.readlink(os.path.join(d, n)))
-        except OSError:
-            pass
-    return out
+from test_pop3d_privileges import can_open, fd_targets
 
 
 def logged_in(imap, user="alice"):
@@ -77,6 +57,15 @@ def test_process_identities(fct, imap):
     for pid in (login, session, monitor):
         assert key not in fd_targets(pid)
 
+    # the session holds the relay, its log and what it opened under the
+    # home; nothing of the monitor's or the login process's
+    for n in os.listdir("/proc/%d/fd" % session):
+        t = os.readlink("/proc/%d/fd/%s" % (session, n))
+        if n in ("0", "1"):
+            assert t.startswith("socket:")
+        elif n != "2":
+            assert t.startswith(alice.home) or t == "anon_inode:inotify" \
+                or t.startswith("socket:") and n == "3", (n, t)
     # the session maps no TLS, PAM or crypt library
     with open("/proc/%d/maps" % session) as f:
         maps = f.read()
