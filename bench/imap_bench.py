@@ -523,7 +523,8 @@ def main():
         binary = None if os.environ.get("BENCH_DOVECOT", "1") == "0" else \
             dovecot_binary()
         if binary is None:
-            say("dovecot  not available (needs root and dovecot-imapd)")
+            say("dovecot  left out (BENCH_DOVECOT=0, or not available: it "
+                "needs root and dovecot-imapd)")
             return
         srv = Dovecot(inst, binary)
         try:

@@ -9,6 +9,10 @@
  * LOGIN or AUTHENTICATE.  Without TLS, logins are refused unless
  * imap_plaintext_login says otherwise (LOGINDISABLED, [PRIVACYREQUIRED]).
  */
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -434,8 +438,14 @@ imap_login_main(struct login_split *ls, void *arg)
 {
 	struct imap_login	 l;
 	char			 err[256], desc[128], caps[256];
-	int			 r;
+	int			 r, one = 1;
 
+	/*
+	 * The relay writes what the session sends as it comes, a response
+	 * often in a few pieces: Nagle's algorithm would hold the last one
+	 * for the client's delayed ACK.  Not a TCP socket: nothing to do.
+	 */
+	(void)setsockopt(1, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	memset(&l, 0, sizeof(l));
 	l.opts = arg;
 	l.conf = ls->conf;
