@@ -206,8 +206,12 @@ cmd_append(struct imap_session *s)
 		    "date, and a literal");
 	if (fl != NULL && flags_arg(s, fl, &flags, &kw, &nkw, &why) == -1)
 		return imap_bad(s, "%s", why);
-	if (dt != NULL && imap_arg_copy(dt, ds, sizeof(ds)) == 0 &&
-	    append_date(ds, dt->len, &date) == 0)
+	/* "5-Jan-2026 ...": a one-digit day without its space, as some
+	   clients send it, is read as " 5-Jan-2026". */
+	ds[0] = ' ';
+	if (dt != NULL && imap_arg_copy(dt, ds + (dt->len == 25),
+	    sizeof(ds) - 1) == 0 && append_date(ds, dt->len == 25 ? 26 :
+	    dt->len, &date) == 0)
 		dt = NULL;	/* read */
 	if (dt != NULL) {
 		for (k = 0; k < nkw; k++)

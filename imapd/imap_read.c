@@ -115,8 +115,7 @@ read_fail(struct imap_reader *r, enum imap_read_status st, const char *code,
 
 /* Reads n literal bytes into the text or into fd.  0, or -1 (gone). */
 static int
-read_literal_bytes(struct imap_reader *r, size_t n, int fd, int *werr,
-    long long deadline)
+read_literal_bytes(struct imap_reader *r, size_t n, int fd, int *werr)
 {
 	char	 chunk[READ_CHUNK];
 	ssize_t	 got;
@@ -125,10 +124,6 @@ read_literal_bytes(struct imap_reader *r, size_t n, int fd, int *werr,
 	if (fd == -1 && buf_reserve(&r->text, n) == -1)
 		return -1;
 	while (n > 0) {
-		if (deadline != 0 && fd_now_ms() > deadline) {
-			errno = ETIMEDOUT;
-			return -1;
-		}
 		want = n < sizeof(chunk) ? n : sizeof(chunk);
 		if (fd == -1) {
 			got = lineio_read_raw(r->io, r->text.data + r->text.len,
@@ -150,19 +145,36 @@ read_literal_bytes(struct imap_reader *r, size_t n, int fd, int *werr,
 	return 0;
 }
 
+static enum imap_read_status read_command(struct imap_reader *);
+
 enum imap_read_status
 imap_read_command(struct imap_reader *r)
 {
-	enum line_status st;
-	size_t		 n, llen, limit;
-	long long	 deadline = 0;
-	int		 crlf, first = 1, append = 0, sync, bare_lf = 0;
-	int		 fd, werr = 0;
+	enum imap_read_status	 ret;
+	long long		 was = r->io->deadline;
 
 	read_close_spooled(r);
 	buf_reset(&r->text);
 	r->tag[0] = '\0';
 	r->code = r->err = NULL;
+	/* The command's own deadline, within the reader's. */
+	r->io->deadline = r->deadline;
+	if (r->cmd_timeout_ms > 0 && (r->deadline == 0 ||
+	    fd_now_ms() + r->cmd_timeout_ms < r->deadline))
+		r->io->deadline = fd_now_ms() + r->cmd_timeout_ms;
+	ret = read_command(r);
+	r->io->deadline = was;
+	return ret;
+}
+
+static enum imap_read_status
+read_command(struct imap_reader *r)
+{
+	enum line_status st;
+	size_t		 n, llen, limit;
+	int		 crlf, first = 1, append = 0, sync, bare_lf = 0;
+	int		 fd, werr = 0;
+
 	for (;;) {
 		st = lineio_read(r->io, &r->line, r->line_max, &crlf);
 		switch (st) {
@@ -180,8 +192,6 @@ imap_read_command(struct imap_reader *r)
 		}
 		if (first) {
 			append = read_first_line(r, r->line.data, r->line.len);
-			if (r->cmd_timeout_ms > 0)
-				deadline = fd_now_ms() + r->cmd_timeout_ms;
 			first = 0;
 		}
 		if (!crlf) {
@@ -229,8 +239,7 @@ imap_read_command(struct imap_reader *r)
 		r->lits[r->nlits].len = n;
 		r->lits[r->nlits].fd = fd;
 		r->nlits++;
-		if (read_literal_bytes(r, n, werr ? -2 : fd, &werr,
-		    deadline) == -1)
+		if (read_literal_bytes(r, n, werr ? -2 : fd, &werr) == -1)
 			return errno == ETIMEDOUT ? IMAP_READ_TIMEOUT :
 			    IMAP_READ_GONE;
 	}

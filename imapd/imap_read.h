@@ -15,6 +15,11 @@
  * most 4096 octets.  A line over line_max also closes the connection: the
  * client may be sending a literal we cannot tell from commands.
  *
+ * Time: each command, from the wait for its first byte to its last
+ * literal, must come within cmd_timeout_ms, and none is read after
+ * deadline; each wait of lineio is cut to what is left, so a client
+ * that sends a byte now and then cannot hold a command open.
+ *
  * An APPEND literal larger than IMAP_INLINE_MAX goes to a descriptor the
  * spool callback gives (a temporary file), not to memory.
  */
@@ -49,7 +54,10 @@ struct imap_reader {
 	/* A descriptor for an APPEND literal, or -1 (then NO). */
 	int		(*spool)(void *arg);
 	void		*spool_arg;
-	int		 cmd_timeout_ms; /* longest command, literals included */
+	int		 cmd_timeout_ms; /* longest wait for and reading of one
+					   command, literals included */
+	long long	 deadline;	/* fd_now_ms after which no command is
+					   read any more (0: none) */
 
 	/* Results of imap_read_command. */
 	struct buf	 text;

@@ -283,7 +283,10 @@ login_sasl(struct imap_login *l, struct sasl *s, enum sasl_status st)
 			buf_wipe(&line);
 			return -1;
 		}
+		/* The login's deadline holds inside the exchange too. */
+		l->io.deadline = l->rd.deadline;
 		ls = lineio_read(&l->io, &line, SASL_LINE_MAX + 2, &crlf);
+		l->io.deadline = 0;
 		if (ls == LINE_TOOLONG) {
 			s->err = SASL_ERR_TOO_LONG;
 			st = SASL_ERROR;
@@ -460,7 +463,9 @@ imap_login_main(struct login_split *ls, void *arg)
 	l.rd.append_max = 0;
 	l.rd.cmd_max = LOGIN_CMD_MAX;
 	l.rd.literal_minus = !conf_bool(l.conf, "imap_literal_plus");
+	/* The whole not-authenticated state has imap_login_timeout. */
 	l.rd.cmd_timeout_ms = l.io.timeout_ms;
+	l.rd.deadline = fd_now_ms() + l.io.timeout_ms;
 	if (imap_read_init(&l.rd) == -1 || imap_command_init(&l.cmd, 256) == -1)
 		fatal("out of memory");
 	if (l.opts->implicit_tls) {

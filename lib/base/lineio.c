@@ -2,7 +2,8 @@
  * lineio: buffered line reading and writing on a connection, with a
  * timeout on every wait and a maximum line length (see lineio.h).
  *
- * Every wait is a poll() bounded by timeout_ms, so a silent or stalled
+ * Every wait is a poll() bounded by timeout_ms (and by deadline, when
+ * the caller sets one: a total for a dialogue), so a silent or stalled
  * peer costs at most that long per wait.  Reads happen only after poll()
  * says the descriptor is readable, or when the transport (TLS) already
  * holds decrypted bytes (pending > 0), which poll() cannot see.  Writes to
@@ -63,8 +64,19 @@ lineio_free(struct lineio *l)
 static int
 lineio_wait(const struct lineio *l, int fd, short events)
 {
-	return fd_wait_until(fd, events,
-	    l->timeout_ms >= 0 ? fd_now_ms() + l->timeout_ms : 0);
+	long long	 until = l->timeout_ms >= 0 ? fd_now_ms() +
+			    l->timeout_ms : 0;
+
+	/* An absolute deadline cuts every wait, however often bytes come. */
+	if (l->deadline != 0) {
+		if (fd_now_ms() >= l->deadline) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		if (until == 0 || l->deadline < until)
+			until = l->deadline;
+	}
+	return fd_wait_until(fd, events, until);
 }
 
 /* One read from the transport, waiting as needed: >0, 0 at EOF, or -1. */

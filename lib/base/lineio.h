@@ -38,6 +38,8 @@ struct line_transport {
 struct lineio {
 	int	 fd_in, fd_out;
 	int	 timeout_ms;		/* per read or write wait; <0 = none */
+	long long deadline;		/* fd_now_ms() past which every wait
+					   fails with ETIMEDOUT; 0 = none */
 	struct line_transport tr;	/* plain fds when tr.read == NULL */
 	char	 rbuf[LINEIO_RBUF];
 	size_t	 rpos, rlen;

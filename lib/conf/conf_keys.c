@@ -142,8 +142,7 @@ const struct conf_key conf_keys[] = {
 	  "idle time before an authenticated IMAP session is closed "
 	  "(RFC 9051: 30m+)" },
 	{ "imap_login_timeout", CONF_TIME, "1m", 1, 3600,
-	  "idle time before an IMAP connection that has not logged in is "
-	  "closed" },
+	  "longest time an IMAP connection may take to log in" },
 	{ "imap_error_limit", CONF_INT, "20", 1, 1000,
 	  "BAD replies in one IMAP session before it is closed" },
 	{ "imap_plaintext_login", CONF_BOOL, "no", 0, 0,

@@ -200,3 +200,26 @@ def test_pipelined_garbage(fct, imap):
         lines.append(ln)
     assert ln == b"* BYE too many errors", lines
     assert contents(fct) == before
+
+
+def test_slow_client_before_login(fct, imap):
+    """A byte now and then does not keep a connection that has not
+    logged in: it has imap_login_timeout in all, whatever it sends."""
+    import select
+    import time
+    fct.write_conf(imap_login_timeout="2s")
+    r = Raw(imap.port)
+    t0 = time.monotonic()
+    bye = None
+    for ch in b"a NOOP and more and more and more":
+        if select.select([r.s], [], [], 0.5)[0]:
+            bye = time.monotonic() - t0
+            break
+        try:
+            r.send(bytes([ch]))
+        except OSError:
+            break
+    assert bye is not None, "no reply while the client dripped"
+    assert r.line() == b"* BYE autologout: idle for too long"
+    assert 1.5 < bye < 6, bye
+    assert r.eof()

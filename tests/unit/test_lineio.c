@@ -2,7 +2,8 @@
  * Unit tests for lib/base/lineio.c over a socketpair (and a pipe): line endings,
  * NUL and bare CR inside lines, the length limit at max and max+1, the
  * discard of an over-long line, EOF and partial lines, timeouts against a
- * silent peer, raw reads after lines, discard_input, buffered writes, and
+ * silent peer, a deadline against a peer that trickles, raw reads after
+ * lines, discard_input, buffered writes, and
  * a plugged-in transport that holds bytes poll() cannot see.
  */
 #include <stdarg.h>
@@ -258,6 +259,40 @@ test_timeout(void **state)
 	errno = 0;
 	assert_int_equal(lineio_read_raw(&f->l, &c, 1), -1);
 	assert_int_equal(errno, ETIMEDOUT);
+}
+
+/* A deadline bounds a read in all, however the bytes trickle in. */
+static void
+test_deadline(void **state)
+{
+	struct fixture	*f = *state;
+	long long	 t0;
+	int		 crlf, k;
+
+	f->l.timeout_ms = 10 * TMO;
+	f->l.deadline = fd_now_ms() + 2 * TMO;
+	t0 = now_ms();
+	/* a byte every half timeout: no single wait runs out */
+	if (fork() == 0) {
+		for (k = 0; k < 8; k++) {
+			struct timespec ts = { 0, TMO / 2 * 1000000L };
+
+			(void)nanosleep(&ts, NULL);
+			if (write(f->sv[1], "x", 1) != 1)
+				_exit(0);
+		}
+		_exit(0);
+	}
+	assert_int_equal(lineio_read(&f->l, &f->line, 100, &crlf),
+	    LINE_TIMEOUT);
+	assert_true(now_ms() - t0 < 4 * TMO);
+	(void)wait(NULL);
+	/* past the deadline, even bytes that are there are not waited for */
+	peer_send(f, "a\n", 2);
+	assert_int_equal(lineio_read(&f->l, &f->line, 100, &crlf),
+	    LINE_TIMEOUT);
+	f->l.deadline = 0;
+	assert_int_equal(lineio_read(&f->l, &f->line, 100, &crlf), LINE_OK);
 }
 
 static void
@@ -615,6 +650,7 @@ main(void)
 		T(test_partial),
 		T(test_line_buffer_limit),
 		T(test_timeout),
+		T(test_deadline),
 		T(test_raw_after_lines),
 		T(test_raw_small_reads),
 		T(test_discard_input),
