@@ -3,6 +3,9 @@
  * ENVELOPE address lists (rules in imap_address.h): a tokenizer that
  * skips folding white space and comments (remembering the last comment),
  * and a reader of mailboxes and groups that recovers at ',' or ';'.
+ *
+ * Trust: the header value is a stranger's: read within its length, written
+ * only through imap_quote.
  */
 #include <stddef.h>
 #include <string.h>

@@ -23,6 +23,9 @@
  * it cannot route) and keeps no display names or groups.
  *
  * Strings are written with imap_quote (flags: IMAP_FMT_UTF8).
+ *
+ * Trust: the value is a stranger's, any bytes; output is bounded by the
+ * caller's buffer.
  */
 #ifndef FACTEUR_IMAP_ADDRESS_H
 #define FACTEUR_IMAP_ADDRESS_H

@@ -2,6 +2,9 @@
  * imap_bodystructure: BODY and BODYSTRUCTURE from a MIME tree (see
  * imap_bodystructure.h).  Recursive, as deep as the tree (at most
  * MIME_DEPTH_MAX).
+ *
+ * Trust: the tree describes a stranger's message; every string goes out
+ * through imap_quote.
  */
 #include <stddef.h>
 

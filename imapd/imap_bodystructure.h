@@ -20,6 +20,9 @@
  *    nstrings, NIL when absent.
  * Values go through imap_quote (literals for CR, LF and 8-bit; UTF-8 in
  * quoted strings with IMAP_FMT_UTF8).
+ *
+ * Trust: the message is a stranger's; every string goes out through
+ * imap_quote, bounded by the caller's buffer.
  */
 #ifndef FACTEUR_IMAP_BODYSTRUCTURE_H
 #define FACTEUR_IMAP_BODYSTRUCTURE_H

@@ -2,6 +2,8 @@
  * imap_envelope: ENVELOPE from a header section (see imap_envelope.h).
  * One pass over the fields keeps the first of each of the ten names;
  * then the ten values are written in the envelope's order.
+ *
+ * Trust: the header is a stranger's; see imap_envelope.h.
  */
 #include <stddef.h>
 #include <string.h>

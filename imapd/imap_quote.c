@@ -1,6 +1,8 @@
 /*
  * imap_quote: writing IMAP strings (see imap_quote.h).  One pass finds
  * what the value holds; a second writes it.
+ *
+ * Trust: any bytes; no CR, LF or NUL leaves here outside a literal.
  */
 #include <stddef.h>
 #include <string.h>

@@ -9,6 +9,9 @@
  * UTF8=ACCEPT, RFC 6855/9051), when its 8-bit bytes are valid UTF-8;
  * otherwise a literal {n}.  A NUL, which no IMAP string may hold, is
  * sent as U+FFFD (as Dovecot does).  NIL for an absent nstring.
+ *
+ * Trust: the value is any bytes from a message; what goes out is a valid
+ * IMAP string whatever it holds.
  */
 #ifndef FACTEUR_IMAP_QUOTE_H
 #define FACTEUR_IMAP_QUOTE_H

@@ -1,5 +1,8 @@
 /*
  * imap_section: section text parsing and lookup (see imap_section.h).
+ *
+ * Trust: the section text is the client's, the message a stranger's; see
+ * imap_section.h.
  */
 #include <stdlib.h>
 #include <string.h>

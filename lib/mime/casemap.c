@@ -2,6 +2,9 @@
  * casemap: i;unicode-casemap (see casemap.h).  ASCII has a fast path;
  * other code points are looked up by binary search in the generated
  * table.
+ *
+ * Trust: any bytes; invalid UTF-8 becomes U+FFFD, the output is bounded by
+ * the caller's buffer.
  */
 #include <stddef.h>
 #include <stdint.h>

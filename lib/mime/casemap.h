@@ -14,6 +14,9 @@
  * RFC 5051 does not: full case folding (ß stays ß, not "ss"), Hangul
  * syllable decomposition, and reordering of combining marks.  Invalid
  * UTF-8 bytes map to U+FFFD.
+ *
+ * Trust: the text is a stranger's (a message, a client's search string);
+ * the output buffer's maximum bounds the work.
  */
 #ifndef FACTEUR_CASEMAP_H
 #define FACTEUR_CASEMAP_H

@@ -1,6 +1,8 @@
 /*
  * casemap_int: the generated table (casemap_table.c, mk/gen_casemap.pl)
  * that casemap.c alone reads.
+ *
+ * Trust: constant data, generated; nothing from outside.
  */
 #ifndef FACTEUR_CASEMAP_INT_H
 #define FACTEUR_CASEMAP_INT_H

@@ -4,6 +4,8 @@
  * point that does not map to itself: casemap_keys[i] maps to
  * casemap_pool[casemap_index[i] >> 5 ...], (casemap_index[i] & 31)
  * code points long.
+ *
+ * Trust: constant data; nothing from outside.
  */
 #include <stddef.h>
 #include <stdint.h>

@@ -2,6 +2,10 @@
  * charset: conversion of MIME charsets to UTF-8 (see charset.h): the
  * common charsets by hand, the others through a small cache of iconv
  * descriptors.
+ *
+ * Trust: names and texts are strangers'; a name is refused unless it is
+ * short printable ASCII without '/' or ',' (no iconv option or list
+ * reaches iconv_open).
  */
 #include <errno.h>
 #include <iconv.h>

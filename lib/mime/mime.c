@@ -4,6 +4,9 @@
  * lines of the input: a stack of the boundaries of the multiparts that
  * are open says which delimiter lines end which parts; the part being
  * read is either in its header or in its body.  Nothing recurses.
+ *
+ * Trust: the message is a stranger's; every offset is checked against its
+ * length, nesting against MIME_DEPTH_MAX, parts against MIME_PARTS_MAX.
  */
 #include <errno.h>
 #include <stdlib.h>

@@ -1,5 +1,8 @@
 /*
  * mime_decode: base64 and quoted-printable, streamed (see mime_decode.h).
+ *
+ * Trust: the encoded data is a stranger's; a full output buffer stops the
+ * decoding with an error.
  */
 #include <errno.h>
 #include <stddef.h>

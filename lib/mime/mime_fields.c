@@ -5,6 +5,9 @@
  * (`boundary=----=_Part_1`) or blanks (`name=my file.pdf`), comments
  * anywhere, folds anywhere; strict where a guess would mislead: a
  * Content-Type whose type or subtype is not a token is no Content-Type.
+ *
+ * Trust: the header fields are a stranger's: read within the part's header
+ * range only, at most MIME_PARAMS_MAX parameters a field.
  */
 #include <stdint.h>
 #include <string.h>

@@ -3,6 +3,8 @@
  * the tree's arena (few large blocks, freed at once with the tree) and
  * the reading of a part's MIME fields (mime_fields.c) for the parser
  * (mime.c).
+ *
+ * Trust: as mime.h: the message is a stranger's.
  */
 #ifndef FACTEUR_MIME_INT_H
 #define FACTEUR_MIME_INT_H

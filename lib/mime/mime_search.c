@@ -2,6 +2,9 @@
  * mime_search: SEARCH text matching (see mime_search.h).  Each field or
  * part is decoded into scratch a, converted to UTF-8 into b, mapped by
  * casemap into a again, and searched with memmem: one text at a time.
+ *
+ * Trust: the message and the search string are strangers'; each text is
+ * bounded by the search's maximum.
  */
 #include <errno.h>
 #include <string.h>

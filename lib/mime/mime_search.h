@@ -19,6 +19,9 @@
  * RFC 9051 requires UTF-8 and US-ASCII).  Memory: one part's decoded
  * text at a time, up to the search's maximum (a part larger than that is
  * an error, never a partial search).
+ *
+ * Trust: the message and the string are strangers' (the string is checked
+ * to be UTF-8 without NUL); the maximum bounds the memory.
  */
 #ifndef FACTEUR_MIME_SEARCH_H
 #define FACTEUR_MIME_SEARCH_H

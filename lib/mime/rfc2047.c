@@ -3,6 +3,8 @@
  * is copied (made valid UTF-8); an encoded word's bytes are collected
  * with those of the words in the same charset right after it, and
  * converted when the run ends.
+ *
+ * Trust: the value is a stranger's; the output buffer bounds the work.
  */
 #include <stddef.h>
 #include <string.h>

@@ -2,6 +2,8 @@
  * utf8: UTF-8 decoding with every invalid form refused (overlong forms,
  * surrogates, values past U+10FFFF, truncated sequences), encoding, and
  * the windows-1252 table that stands in for bytes that are not UTF-8.
+ *
+ * Trust: any bytes; decoding never reads past the length given.
  */
 #include <stddef.h>
 #include <stdint.h>

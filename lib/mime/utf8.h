@@ -2,6 +2,8 @@
  * utf8: reading and writing UTF-8 (RFC 3629) for the MIME decoders, the
  * charset conversion and the search collation.  Valid means: shortest
  * form, no surrogates, nothing above U+10FFFF.
+ *
+ * Trust: any bytes; nothing here reads past the length given.
  */
 #ifndef FACTEUR_UTF8_H
 #define FACTEUR_UTF8_H

@@ -6,6 +6,10 @@ TEST_SRCS_test_sendmail_header = $(addprefix queue/,sendmail_input.c \
 TEST_SRCS_test_deliver_wire    = deliver/deliver_wire.c
 TEST_SRCS_test_pop3_cmd        = pop3d/pop3_cmd.c
 
+# A filesystem that refuses renameat2(RENAME_NOREPLACE), as some FUSE
+# filesystems do: the test supplies __wrap_renameat2.
+TEST_LDFLAGS_test_queue_spare_norename = -Wl,--wrap=renameat2
+
 # imapd's MIME side (IMAP_MIME_SRCS, imapd/sources.mk).
 TEST_SRCS_test_imap_bodystructure = $(IMAP_MIME_SRCS)
 TEST_SRCS_test_imap_envelope      = $(IMAP_MIME_SRCS)
@@ -20,6 +24,3 @@ TEST_SRCS_test_imap_store = $(addprefix imapd/,store_folder.c store_sync.c \
                             store_uidlist.c store_keywords.c store_cache.c \
                             store_flags.c imap_parse.c)
 
-# A filesystem that refuses renameat2(RENAME_NOREPLACE), as some FUSE
-# filesystems do: the test supplies __wrap_renameat2.
-TEST_LDFLAGS_test_queue_spare_norename = -Wl,--wrap=renameat2
