@@ -115,3 +115,22 @@ def test_split_without_root(fct, imap):
     (monitor,) = [p for p in imap.tls.pids() if H.alive(p)]
     assert len(H.children(monitor)) == 2
     r.cmd("LOGOUT")
+
+
+def test_session_checks_the_preamble(fct):
+    """What the login process sends before relaying is checked as client
+    input: a bad tag (or no preamble) ends the session before it opens a
+    mailbox."""
+    alice = fct.user("alice")
+    md = os.path.join(alice.home, "Maildir")
+    before = sorted(os.listdir(md))
+    for pre in (b"FACTEUR-LOGIN a b\r\n", b"FACTEUR-LOGIN \r\n",
+                b"LOGIN x\r\n", b"FACTEUR-LOGIN a+\x00\r\n", b""):
+        r = fct.run([fct.program("imapsession"), "-d", "-e", "5", "-t", "5",
+                     "-l", "1024", "-L", "1024", "-A", "4096", "--",
+                     "alice", alice.home, "Maildir"],
+                    data=pre + b"a SELECT INBOX\r\n", user="alice")
+        assert r.returncode == 1, (pre, r.returncode)
+        assert r.stdout == b"", (pre, r.stdout)
+        assert b"preamble" in r.stderr, (pre, r.stderr)
+    assert sorted(os.listdir(md)) == before
