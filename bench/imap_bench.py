@@ -40,8 +40,6 @@ client's parsing does not drown the servers' differences.
               each server and each run.
 """
 import os
-import pwd
-import shutil
 import signal
 import socket
 import statistics
@@ -54,6 +52,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
 import facteur_harness as H  # noqa: E402
 import imapd_fixtures as F  # noqa: E402
+import dovecot_instance  # noqa: E402
 import pop3_bench  # noqa: E402
 
 PASSWORD = F.PASSWORD
@@ -69,14 +68,6 @@ def env_int(name, default):
 def say(*a):
     print(*a)
     sys.stdout.flush()
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def fill(md, uid, gid, n):
@@ -280,7 +271,7 @@ class Facteur(Server):
 
     def __init__(self, inst):
         self.inst = inst
-        self.port = free_port()
+        self.port = dovecot_instance.free_port()
         F.imap_conf(inst, imap_plaintext_login="yes", log_debug="no",
                     imap_listen="127.0.0.1:%d" % self.port,
                     max_sessions="1000", max_sessions_per_client="1000",
@@ -321,78 +312,12 @@ class Facteur(Server):
             self.proc.wait()
 
 
-class Dovecot(Server):
+class Dovecot(Server, dovecot_instance.Dovecot):
     name = "dovecot"
 
     def __init__(self, inst, binary):
-        d = os.path.join(inst.root, "dovecot")
-        os.makedirs(d, 0o755, exist_ok=True)
-        self.port = free_port()
-        users = os.path.join(d, "users")
-        h = H.password_hash(PASSWORD)
-        with open(users, "w") as f:
-            for u in inst.users.values():
-                f.write("%s:%s:%d:%d::%s::\n" % (u.name, h, u.uid, u.gid,
-                                                 u.home))
-        try:
-            pwd.getpwnam("dovenull")
-            login_user = "dovenull"
-        except KeyError:
-            login_user = pwd.getpwuid(os.getuid()).pw_name
-        conf = os.path.join(d, "dovecot.conf")
-        with open(conf, "w") as f:
-            f.write("""
-base_dir = %(d)s/run
-state_dir = %(d)s/state
-log_path = %(d)s/log
-protocols = imap
-listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain
-first_valid_uid = 1
-default_login_user = %(lu)s
-default_internal_user = %(iu)s
-mail_location = maildir:~/Maildir
-mail_fsync = optimized
-passdb {
-  driver = passwd-file
-  args = %(users)s
-}
-userdb {
-  driver = passwd-file
-  args = %(users)s
-}
-service imap-login {
-  inet_listener imap {
-    address = 127.0.0.1
-    port = %(port)d
-  }
-  inet_listener imaps {
-    port = 0
-  }
-}
-service pop3-login {
-  inet_listener pop3 {
-    port = 0
-  }
-  inet_listener pop3s {
-    port = 0
-  }
-}
-""" % {"d": d, "users": users, "port": self.port, "lu": login_user,
-       "iu": "dovecot" if H.IS_ROOT else login_user})
-        self.proc = subprocess.Popen([binary, "-F", "-c", conf],
-                                     stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
-
-        def up():
-            try:
-                socket.create_connection(("127.0.0.1", self.port), 1).close()
-                return True
-            except OSError:
-                return False
-        H.wait_until(up, 30, "dovecot to listen")
+        dovecot_instance.Dovecot.__init__(self, inst, binary, "imap",
+                                          extra="mail_fsync = optimized")
 
     def session_pids(self, user):
         out = []
@@ -405,34 +330,6 @@ service pop3-login {
 
     def summed(self):
         return ("imap-login", "imap")
-
-    def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-
-
-def dovecot_binary():
-    path = shutil.which("dovecot") or (
-        "/usr/sbin/dovecot" if os.path.exists("/usr/sbin/dovecot") else None)
-    if path and os.path.exists("/usr/lib/dovecot/imap"):
-        return path
-    if not H.IS_ROOT or not shutil.which("apt-get"):
-        return None
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    for _ in range(2):
-        r = subprocess.run(["apt-get", "install", "-y", "-qq",
-                            "--no-install-recommends", "dovecot-imapd"],
-                           capture_output=True, env=env)
-        if r.returncode == 0:
-            break
-        subprocess.run(["apt-get", "update", "-qq"], capture_output=True,
-                       env=env)
-    subprocess.run(["systemctl", "stop", "dovecot"], capture_output=True)
-    return shutil.which("dovecot") or "/usr/sbin/dovecot"
 
 
 def measure(srv, inst, n, total, conc, runs, big_md, users):
@@ -521,7 +418,8 @@ def main():
         finally:
             srv.stop()
         binary = None if os.environ.get("BENCH_DOVECOT", "1") == "0" else \
-            dovecot_binary()
+            dovecot_instance.dovecot_binary("dovecot-imapd",
+                                            "/usr/lib/dovecot/imap")
         if binary is None:
             say("dovecot  left out (BENCH_DOVECOT=0, or not available: it "
                 "needs root and dovecot-imapd)")
