@@ -14,8 +14,6 @@ and the login user are pop3d_fixtures'.
 """
 import imaplib
 import os
-import socket
-import ssl
 
 try:
     import pytest
@@ -24,8 +22,9 @@ except ImportError:     # bench/ imports the servers without pytest
 
 import facteur_harness as H
 from inetd_server import InetdServer
-from pop3d_fixtures import (LOGIN_USER, PASSWORD, pop3_conf, put_message,  # noqa: F401
-                            tls_dir, wire)
+import pop3d_fixtures
+from pop3d_fixtures import (LOGIN_USER, PASSWORD, Pop3, pop3_conf,  # noqa: F401
+                            put_message, tls_dir, wire)
 
 CRLF = b"\r\n"
 
@@ -45,23 +44,9 @@ def imap_conf(inst, **over):
     pop3_conf(inst, **keys)
 
 
-class Imap:
+class Imap(Pop3):
     """The plain (STARTTLS) and the IMAPS listener of one instance."""
-
-    def __init__(self, inst):
-        self.inst = inst
-        self.plain = ImapdServer(inst)
-        self.tls = ImapdServer(inst, ["-s"])
-        self.port = self.plain.port
-        self.sport = self.tls.port
-        self.ca = os.path.join(tls_dir(), "ca.pem")
-
-    def context(self):
-        return ssl.create_default_context(cafile=self.ca)
-
-    def close(self):
-        self.plain.close()
-        self.tls.close()
+    server = ImapdServer
 
 
 def _imap(fct):
@@ -90,26 +75,11 @@ def client(imap, user="alice", tls=True, login=True):
     return c
 
 
-class Raw:
+class Raw(pop3d_fixtures.Raw):
     """A raw IMAP client: exact bytes out, lines back; over TLS when
     asked (IMAPS port), else plain (then imap_plaintext_login must be on
     for a login)."""
-
-    def __init__(self, port, tls=False, ca=None, greet=True, timeout=60):
-        s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-        if tls:
-            ctx = ssl.create_default_context(cafile=ca)
-            s = ctx.wrap_socket(s, server_hostname="localhost")
-        self.s = s
-        self.f = s.makefile("rb")
-        self.greeting = self.line() if greet else None
-
-    def line(self):
-        ln = self.f.readline(1 << 20)
-        if not ln:
-            return None
-        assert ln.endswith(CRLF), "line without CRLF: %r" % ln
-        return ln[:-2]
+    line_max = 1 << 20
 
     def send(self, data):
         if isinstance(data, str):
@@ -134,16 +104,3 @@ class Raw:
 
     def login(self, user="alice", password=PASSWORD):
         return self.cmd("LOGIN %s %s" % (user, password), tag=b"L")
-
-    def eof(self):
-        try:
-            return self.f.read(1) == b""
-        except (ConnectionResetError, socket.timeout, ssl.SSLError):
-            return True
-
-    def close(self):
-        try:
-            self.f.close()
-            self.s.close()
-        except OSError:
-            pass
