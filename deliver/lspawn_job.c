@@ -3,7 +3,8 @@
  * it.  Checks the values that came from queued, looks the user up
  * (users_file, then the system accounts), refuses uid 0 and uids below
  * first_valid_uid, and opens the message itself (the queue is not
- * readable by the user).  lspawn_pool.c then hands the job to a worker
+ * readable by the user): a regular file of the queue's owner, with one
+ * link, in the msg/ that lspawn opened and checked at start.  lspawn_pool.c then hands the job to a worker
  * running as that uid and gid.
  */
 #include <sys/stat.h>
@@ -130,7 +131,6 @@ static int
 message_open(struct lspawn *ls, struct job *j, struct job_result *res)
 {
 	struct queue_loc l;
-	struct stat	 st;
 	int		 fd;
 
 	if (queue_path(&ls->queue, QUEUE_MSG, j->id, &l) == -1)
@@ -140,10 +140,15 @@ message_open(struct lspawn *ls, struct job *j, struct job_result *res)
 	if (fd == -1)
 		return result_set(res, 'Z', "cannot open message %s: %s",
 		    j->id, strerror(errno));
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+	/*
+	 * Root hands this descriptor to a recipient's worker: only a file
+	 * of the queue's owner with one link is a message (queued's user
+	 * cannot have root open another file for a recipient to read).
+	 */
+	if (!queue_file_ok(&ls->queue, fd)) {
 		(void)close(fd);
 		return result_set(res, 'Z', "message %s is not a regular "
-		    "file", j->id);
+		    "file of the queue's owner with one link", j->id);
 	}
 	if (fd_set_nonblock(fd, 0) == -1) {
 		(void)close(fd);

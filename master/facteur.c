@@ -191,6 +191,7 @@ main(int argc, char *argv[])
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
 		fatal("prctl PR_SET_CHILD_SUBREAPER");
 	master_rotate_tickets(conf);
+	queue_group_prepare(conf);
 	listen_apply(conf);
 	resident_apply(conf, confpath);
 	queue_group_start(conf, confpath, master_debug);

@@ -74,6 +74,8 @@ int	resident_count(void);	/* residents not yet gone */
 void	resident_signal_all(int sig);
 
 /* facteur_queue.c */
+/* Makes the queue's directories before any listener opens. */
+void	queue_group_prepare(const struct conf *);
 void	queue_group_start(const struct conf *, const char *confpath, int debug);
 int	queue_group_reap(pid_t, int status, const struct conf *);	/* 1 if ours */
 void	queue_group_tick(const struct conf *, const char *confpath, int debug);

@@ -2,7 +2,10 @@
  * facteur_queue: the master's supervision of the queue group.  queued
  * starts its own spawners (lspawn), so the master starts and watches only
  * queued: if it exits for any reason other than a requested stop, it is
- * started again after restart_delay.
+ * started again after restart_delay.  Before the master opens a listener
+ * it makes the queue (queue_dir, its folders, the trigger FIFO), so that
+ * mail accepted while queued is starting, restarting or dead is queued,
+ * never answered 451 for a missing folder.
  */
 #include <signal.h>
 #include <sys/wait.h>
@@ -10,6 +13,16 @@
 
 #include "facteur.h"
 #include "log.h"
+#include "queue_path.h"
+
+void
+queue_group_prepare(const struct conf *conf)
+{
+	if (queue_layout_create(conf_str(conf, "queue_dir"),
+	    conf_str(conf, "queue_user")) == -1)
+		log_warnx("cannot make the queue in %s; queued will try again",
+		    conf_str(conf, "queue_dir"));
+}
 
 static pid_t	queued_pid = -1;
 static time_t	queued_restart_at;	/* 0: no restart pending */

@@ -82,7 +82,13 @@ master_spawn(const struct conf *conf, const char *confpath, int sock,
 		argv[argc++] = (char *)arg;
 	argv[argc] = NULL;
 
-	if ((pid = child_fork(NULL, 0)) == -1) {
+	/*
+	 * queued starts with SIGHUP and SIGUSR1 blocked and unblocks them
+	 * once its handlers are in place: a reload passed on while it
+	 * starts waits for it, instead of killing it (the default action).
+	 */
+	if ((pid = child_fork(NULL, strcmp(program, "queued") == 0 ?
+	    CHILD_HOLD_RELOAD : 0)) == -1) {
 		log_warn("fork for %s", program);
 		return -1;
 	}

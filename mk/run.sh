@@ -42,6 +42,9 @@ if [ "$(id -u)" = 0 ]; then
 	done
 	chown facteur-queue "$RUN/libexec/enqueue"
 	chmod 4711 "$RUN/libexec/enqueue"
+	# For any user, the set-uid enqueue reads only the configuration
+	# installed beside it (enqueue(8)).
+	ln -sf ../facteur.conf "$RUN/libexec/facteur.conf"
 	progdir=$RUN/libexec
 	chown -R "$uid:$gid" "$RUN/mail/demo"
 else

@@ -77,14 +77,28 @@ conf_err(void *arg, const char *msg)
 	log_warnx("%s", msg);
 }
 
+/*
+ * The first thing queued does: from here on a signal is a byte in the
+ * self-pipe, read by the loop (a SIGHUP that comes during start-up is a
+ * reload once the loop runs, never a death).  The master starts queued
+ * with SIGHUP and SIGUSR1 blocked (master_spawn, CHILD_HOLD_RELOAD), so
+ * one that comes between the exec and this point waits; they are
+ * unblocked here, once the handlers are in place.
+ */
 static void
 signals_setup(void)
 {
 	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1,
 	    SIGCHLD };
+	sigset_t	 set;
 
 	child_sigpipe(sigs, 5);
 	(void)signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	if (sigprocmask(SIG_UNBLOCK, &set, NULL) == -1)
+		fatal("sigprocmask");
 }
 
 /* Loads (or reloads) the aliases table; 0, or -1 keeping the old one. */
@@ -166,30 +180,15 @@ conf_reload(struct queued *q)
 	log_info("config reloaded from %s", q->confpath);
 }
 
-/* As root: queue_dir exists, belongs to queue_user, mode 0700. */
-static void
-queue_dir_own(const char *dir, const char *user)
-{
-	uid_t	uid;
-	gid_t	gid;
-
-	if (priv_lookup(user, &uid, &gid) == -1)
-		fatalx("queue_user %s does not exist", user);
-	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
-		fatal("mkdir %s", dir);
-	if (chown(dir, uid, gid) == -1)
-		fatal("chown %s", dir);
-	if (chmod(dir, 0700) == -1)
-		fatal("chmod %s", dir);
-}
-
-/* In queue_dir: subdirectories, the FIFO, the single-instance lock. */
+/*
+ * As queue_user: queue_dir and its folders opened and checked (the
+ * layout was made before the drop), the single-instance lock, the FIFO.
+ */
 static void
 queue_layout(struct queued *q)
 {
-	queue_init(&q->queue, AT_FDCWD);
-	if (queue_layout_make(&q->queue) == -1)
-		fatalx("cannot make the queue's folders in %s",
+	if (queue_open(&q->queue, conf_str(q->conf, "queue_dir")) == -1)
+		fatalx("cannot open the queue %s",
 		    conf_str(q->conf, "queue_dir"));
 	/* the descriptor stays open: the lock lives as long as the process */
 	if (queue_lock_take(&q->queue) == -1) {
@@ -434,6 +433,7 @@ main(int argc, char *argv[])
 
 	if (fd_ensure_std() == -1)
 		exit(111);
+	signals_setup();
 	while ((ch = getopt(argc, argv, "C:dL")) != -1) {
 		switch (ch) {
 		case 'C':
@@ -469,16 +469,15 @@ main(int argc, char *argv[])
 	if (r < 0 || (size_t)r >= sizeof(lspawn))
 		fatalx("program_dir too long");
 	user = conf_str(q->conf, "queue_user");
-	if (priv_is_root())
-		queue_dir_own(conf_str(q->conf, "queue_dir"), user);
+	/* as root: queue_dir, its folders and the FIFO belong to user */
+	if (queue_layout_create(conf_str(q->conf, "queue_dir"), user) == -1)
+		fatalx("cannot make the queue in %s",
+		    conf_str(q->conf, "queue_dir"));
 	if (chdir(conf_str(q->conf, "queue_dir")) == -1)
 		fatal("chdir %s", conf_str(q->conf, "queue_dir"));
-	if (layout_only) {
-		/* -L: the queue's folders and FIFO, as at start-up; no more */
-		priv_drop_user(user, NULL);
-		queue_init(&q->queue, AT_FDCWD);
-		return queue_layout_make(&q->queue) == -1 ? 111 : 0;
-	}
+	/* -L: the queue, made above as at start-up; no more */
+	if (layout_only)
+		return 0;
 	keeper_pid = keeper_start(q, lspawn, q->foreground);
 	if (keeper_pid == -1)
 		fatalx("cannot start the lspawn keeper");
@@ -487,7 +486,6 @@ main(int argc, char *argv[])
 	if (aliases_reload(q, q->conf) == -1)
 		fatalx("cannot load aliases_file");
 	conf_apply(q);
-	signals_setup();
 	log_info("started: queue_dir=%s, lspawn=%s, concurrency=%zu",
 	    conf_str(q->conf, "queue_dir"), lspawn, q->nslot);
 

@@ -86,10 +86,12 @@ enqueue_run(struct queued *q, const struct buf *msg, const struct buf *env)
 		(void)signal(SIGPIPE, SIG_DFL);
 		if (child_fds(fds, 3) == -1)
 			_exit(111);
+		/* -B: a bounce may use the free-space reserve */
 		argv[0] = (char *)"enqueue";
 		argv[1] = (char *)"-C";
 		argv[2] = (char *)q->confpath;
-		argv[3] = NULL;
+		argv[3] = (char *)"-B";
+		argv[4] = NULL;
 		execv(path, argv);
 		_exit(111);
 	}

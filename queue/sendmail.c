@@ -386,6 +386,9 @@ enqueue_status(int st, const struct conf *conf, int verbose)
 	if (st == QMAIL_EXIT_TOO_BIG)
 		sm_die(EX_CANTCREAT, "message too large (limit %lld)",
 		    conf_int(conf, "message_size_limit"));
+	if (st == QMAIL_EXIT_CALLER)
+		sm_die(EX_NOPERM, "not queued: %s (enqueue exit %d)",
+		    qmail_exit_text(st), st);
 	if (qmail_exit_permanent(st))
 		sm_die(EX_DATAERR, "message refused: %s (enqueue exit %d)",
 		    qmail_exit_text(st), st);

@@ -298,6 +298,9 @@ data_finish(struct smtpd_session *s)
 			else if (code >= 11 && code <= 40)
 				session_reply(s, 554, "5.3.0",
 				    "Message refused by the queue");
+			else if (code == 71)	/* QMAIL_EXIT_NOSPACE */
+				session_reply(s, 452, "4.3.1",
+				    "Insufficient system storage");
 			else
 				session_reply(s, 451, "4.3.0",
 				    "Temporary failure, try again");

@@ -7,6 +7,7 @@
  * replaced before a line is written.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 static const char	*log_prog = "facteur";
 static int		 log_stderr = 1;
 static int		 log_debug_on;
+static int		 log_tee;
 
 void
 log_init(const char *progname, int to_stderr)
@@ -51,6 +53,32 @@ void
 log_set_debug(int on)
 {
 	log_debug_on = on;
+}
+
+void
+log_tee_stderr(int on)
+{
+	log_tee = on;
+}
+
+/* One line to descriptor 2 if it takes it now (at most PIPE_BUF octets). */
+static void
+log_tee_write(const char *line)
+{
+	struct pollfd	 pfd = { .fd = STDERR_FILENO, .events = POLLOUT };
+	char		 out[LOG_LINE_MAX + 64];
+	int		 n;
+
+	if (poll(&pfd, 1, 0) != 1 || (pfd.revents & POLLOUT) == 0)
+		return;
+	n = snprintf(out, sizeof(out), "%s: %s\n", log_prog, line);
+	if (n > 0 && (size_t)n >= sizeof(out)) {
+		n = (int)sizeof(out) - 1;
+		out[n - 1] = '\n';
+	}
+	if (n > 0 && write(STDERR_FILENO, out, (size_t)n) == -1) {
+		/* the caller's loss */
+	}
 }
 
 void
@@ -94,8 +122,11 @@ log_emit(int pri, const char *fmt, va_list ap, const char *suffix)
 		if (n > 0 && write(STDERR_FILENO, out, (size_t)n) == -1) {
 			/* nowhere left to report it */
 		}
-	} else
+	} else {
 		syslog(pri, "%s", line);
+		if (log_tee && pri <= LOG_WARNING)
+			log_tee_write(line);
+	}
 	errno = saved;
 }
 

@@ -17,6 +17,13 @@ void	log_init(const char *progname, int to_stderr);
  */
 void	log_reopen(void);
 void	log_set_debug(int on);
+/*
+ * With syslog: also write warnings and worse to descriptor 2, as
+ * "progname: line", for a program whose caller should see why it
+ * failed (enqueue).  A line is dropped rather than waited for when
+ * descriptor 2 cannot take it at once (a caller that never reads).
+ */
+void	log_tee_stderr(int on);
 void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));

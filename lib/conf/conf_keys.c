@@ -42,6 +42,13 @@ const struct conf_key conf_keys[] = {
 	  "the queue directory" },
 	{ "message_size_limit", CONF_SIZE, "50m", 1024, SIZE_MAX_CONF,
 	  "largest message accepted, in octets" },
+	/* the free-space reserve of the queue's file system (issue 15) */
+	{ "queue_minfree_blocks", CONF_INT, "5", 0, 50,
+	  "percent of the queue file system's blocks kept free: new mail "
+	  "is refused (452 4.3.1) below it; 0 turns the check off" },
+	{ "queue_minfree_inodes", CONF_INT, "5", 0, 50,
+	  "percent of the queue file system's inodes kept free: new mail "
+	  "is refused (452 4.3.1) below it; 0 turns the check off" },
 	{ "local_concurrency", CONF_INT, "10", 1, 1000,
 	  "local deliveries at once" },
 	{ "local_worker_max_jobs", CONF_INT, "100", 1, 1000000,

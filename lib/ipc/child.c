@@ -104,6 +104,10 @@ child_fork(const char *name, int flags)
 		child_nsigs = 0;
 	}
 	sigemptyset(&none);
+	if (flags & CHILD_HOLD_RELOAD) {
+		sigaddset(&none, SIGHUP);
+		sigaddset(&none, SIGUSR1);
+	}
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 	if (name != NULL)
 		(void)prctl(PR_SET_NAME, name, 0, 0, 0);

@@ -12,9 +12,13 @@
  *   the fork       child_fork(): in the child, every signal the
  *                  self-pipe took is back to SIG_DFL and the pipe is
  *                  closed (a child never wakes its parent's loop), the
- *                  signal mask is empty, the process has its name, and
- *                  with CHILD_PDEATH it dies with its parent (checked:
- *                  a parent gone before the prctl ends the child at once).
+ *                  signal mask is empty (with CHILD_HOLD_RELOAD: SIGHUP
+ *                  and SIGUSR1 stay blocked, for a daemon that unblocks
+ *                  them once its handlers are in place, so that a reload
+ *                  asked for while it starts is not its death), the
+ *                  process has its name, and with CHILD_PDEATH it dies
+ *                  with its parent (checked: a parent gone before the
+ *                  prctl ends the child at once).
  *   the layout     child_fds(): the descriptors a child is to run with,
  *                  fds[i] becoming descriptor i (-1: /dev/null), every
  *                  other one closed, whatever numbers they had before
@@ -27,6 +31,7 @@
 #include <sys/types.h>
 
 #define CHILD_PDEATH	0x01	/* SIGKILL when the parent dies */
+#define CHILD_HOLD_RELOAD 0x02	/* SIGHUP, SIGUSR1 blocked (across exec) */
 #define CHILD_FDS_MAX	8	/* descriptors child_fds lays out */
 
 /*

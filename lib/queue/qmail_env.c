@@ -42,12 +42,14 @@ qmail_exit_text(int code)
 	case QMAIL_EXIT_ENV_BAD:	return "envelope malformed";
 	case QMAIL_EXIT_RCPT_MANY:	return "too many recipients";
 	case QMAIL_EXIT_TOO_BIG:	return "message too large";
+	case QMAIL_EXIT_CALLER:		return "configuration not allowed for this caller";
 	case QMAIL_EXIT_NOMEM:		return "out of memory";
 	case QMAIL_EXIT_TIMEOUT:	return "timeout reading input";
 	case QMAIL_EXIT_WRITE:		return "write error or disk full";
 	case QMAIL_EXIT_READ:		return "cannot read message or envelope";
 	case QMAIL_EXIT_CONF:		return "cannot read configuration";
 	case QMAIL_EXIT_QUEUE:		return "queue directory problem";
+	case QMAIL_EXIT_NOSPACE:	return "queue file system low on free space";
 	case QMAIL_EXIT_INTERNAL:	return "internal error";
 	default:
 		return qmail_exit_permanent(code) ? "permanent failure" :

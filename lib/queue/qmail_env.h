@@ -22,12 +22,14 @@
 #define QMAIL_EXIT_ENV_BAD	12	/* envelope malformed */
 #define QMAIL_EXIT_RCPT_MANY	13	/* too many recipients */
 #define QMAIL_EXIT_TOO_BIG	31	/* message over message_size_limit */
+#define QMAIL_EXIT_CALLER	32	/* a config this caller may not choose */
 #define QMAIL_EXIT_NOMEM	51	/* out of memory */
 #define QMAIL_EXIT_TIMEOUT	52	/* timeout reading input */
 #define QMAIL_EXIT_WRITE	53	/* write error or disk full */
 #define QMAIL_EXIT_READ		54	/* cannot read message or envelope */
 #define QMAIL_EXIT_CONF		55	/* cannot read config */
 #define QMAIL_EXIT_QUEUE	62	/* queue directory problem */
+#define QMAIL_EXIT_NOSPACE	71	/* queue filesystem below its reserve */
 #define QMAIL_EXIT_INTERNAL	81	/* internal error */
 
 /* 1 if an enqueue exit code is a permanent failure (11-40). */

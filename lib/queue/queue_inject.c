@@ -11,6 +11,7 @@
  */
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/types.h>
 
 #include <errno.h>
@@ -140,6 +141,56 @@ input_read(const struct inject_run *r, int fd, size_t *got)
 		*got = (size_t)n;
 		return READ_DATA;
 	}
+}
+
+/*
+ * The reserve: a share of the queue file system's blocks and inodes kept
+ * free for the queue's own work (state files, bounces) and for the
+ * deliveries that empty it.  0, or an exit code (QMAIL_EXIT_NOSPACE).
+ */
+static int
+reserve_check(struct inject_run *r, const struct conf *conf)
+{
+	struct statvfs	 vfs;
+	long long	 minb = conf_int(conf, "queue_minfree_blocks");
+	long long	 mini = conf_int(conf, "queue_minfree_inodes");
+	double		 freeb, freei;
+
+	if (r->qi->reserve || (minb == 0 && mini == 0))
+		return 0;
+	if ((r->qi->queue->dirfd == AT_FDCWD ? statvfs(".", &vfs) :
+	    fstatvfs(r->qi->queue->dirfd, &vfs)) == -1)
+		return inject_fail(r, QMAIL_EXIT_QUEUE, "statvfs queue_dir: %s",
+		    strerror(errno));
+	freeb = vfs.f_blocks == 0 ? 100.0 :
+	    100.0 * (double)vfs.f_bavail / (double)vfs.f_blocks;
+	/* file systems without an inode count say f_files == 0 */
+	freei = vfs.f_files == 0 ? 100.0 :
+	    100.0 * (double)vfs.f_favail / (double)vfs.f_files;
+	if (freeb < (double)minb)
+		return inject_fail(r, QMAIL_EXIT_NOSPACE, "the queue's file "
+		    "system has %.1f%% of its blocks free, below "
+		    "queue_minfree_blocks (%lld%%)", freeb, minb);
+	if (freei < (double)mini)
+		return inject_fail(r, QMAIL_EXIT_NOSPACE, "the queue's file "
+		    "system has %.1f%% of its inodes free, below "
+		    "queue_minfree_inodes (%lld%%)", freei, mini);
+	return 0;
+}
+
+/*
+ * Reads fd to its end (or the deadline) and throws it away: a message
+ * refused before it was read is still taken whole, so that its writer
+ * (a session streaming into a pipe) sees the refusal as an exit code,
+ * not as a broken pipe.
+ */
+static void
+input_drain(const struct inject_run *r, int fd)
+{
+	size_t	 got;
+
+	while (input_read(r, fd, &got) == READ_DATA)
+		;
 }
 
 /* E1: creates and locks msg/<id> under a fresh id; 0 or an exit code. */
@@ -415,6 +466,11 @@ queue_inject(const struct conf *conf, struct queue_inject *qi, int msgfd,
 		    "clock_gettime: %s", strerror(errno));
 	r.deadline.tv_sec += qi->timeout;
 
+	if ((code = reserve_check(&r, conf)) != 0) {
+		input_drain(&r, msgfd);
+		input_drain(&r, envfd);
+		return code;
+	}
 	if ((code = msg_create(&r)) != 0)
 		return code;
 	if ((code = msg_copy(&r, msgfd, conf_int(conf,

@@ -5,7 +5,10 @@
  * the message from msgfd and a qmail-queue envelope (`F<sender>\0
  * T<rcpt>\0...\0`, lib/queue/qmail_env.h) from envfd, with every limit of
  * enqueue (message_size_limit, QUEUE_ADDR_MAX, QUEUE_RCPT_MAX, a total
- * read timeout), writes and commits in the order of docs/queue.md (E1-E8:
+ * read timeout) and the free-space reserve of the queue's file system
+ * (queue_minfree_blocks, queue_minfree_inodes: checked before a file is
+ * made, by the queue side, whoever asked), writes and commits in the
+ * order of docs/queue.md (E1-E8:
  * msg/<id> O_EXCL and locked, written, fsync; tmp/<id> written, fsync,
  * close; fsync msg/; rename tmp/<id> env/<id>; fsync env/; unlock; one
  * byte into the trigger FIFO), and returns enqueue's exit code
@@ -69,6 +72,14 @@ struct queue_inject {
 	int		 timeout;	/* seconds to read message + envelope */
 	/* NULL, or files made ahead to rename into place (queue_spare.h) */
 	struct queue_spares *spares;
+	/*
+	 * 1: the message may use the free-space reserve (queued's bounces,
+	 * which let the queue drain); 0 (the default): refused with
+	 * QMAIL_EXIT_NOSPACE while the queue's file system has less than
+	 * queue_minfree_blocks percent of its blocks, or queue_minfree_inodes
+	 * percent of its inodes, free.
+	 */
+	int		 reserve;
 	/* out: id is "-" until one is taken; size and nrcpt once queued */
 	char		 id[QUEUEID_LEN + 1];
 	size_t		 size;

@@ -1,8 +1,9 @@
 /*
  * queue_path: the queue's layout (queue_path.h).  The only file that
  * spells the names of queue_dir's folders, of the trigger FIFO and of
- * queued's lock.  It trusts the descriptors its callers opened; it
- * trusts no name: each is checked before it becomes a path.
+ * queued's lock.  It trusts no directory it did not check (queue_open:
+ * O_NOFOLLOW, the owner, the mode) and no name: each is checked before it
+ * becomes a path.
  */
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -15,9 +16,11 @@
 
 #include "fdio.h"
 #include "log.h"
+#include "priv.h"
 #include "queue_path.h"
+#include "queue_path_int.h"
 
-static const char *const queue_sub_names[QUEUE_NSUB] = {
+const char *const queue_sub_names[QUEUE_NSUB] = {
 	[QUEUE_MSG] = "msg",
 	[QUEUE_TMP] = "tmp",
 	[QUEUE_ENV] = "env",
@@ -26,30 +29,102 @@ static const char *const queue_sub_names[QUEUE_NSUB] = {
 	[QUEUE_FREE] = "free",
 };
 
-#define QUEUE_TRIGGER	"trigger"
-#define QUEUE_LOCK	"queued.lock"
-
 void
 queue_init(struct queue *q, int dirfd)
 {
-	int	 i;
+	struct stat	 st;
+	int		 i;
 
 	q->dirfd = dirfd;
 	q->owned = 0;
 	for (i = 0; i < QUEUE_NSUB; i++)
 		q->subfd[i] = -1;
+	q->owner = geteuid();
+	q->group = getegid();
+	if (fstatat(dirfd, ".", &st, 0) == 0) {
+		q->owner = st.st_uid;
+		q->group = st.st_gid;
+	}
+}
+
+/*
+ * Why a directory of the queue that open(O_DIRECTORY | O_NOFOLLOW)
+ * refused was refused, for the log: the link or the file seen in its
+ * place, or errno's text.
+ */
+static const char *
+queue_dir_refusal(int at, const char *name, int err)
+{
+	struct stat	 st;
+
+	if ((err == ENOTDIR || err == ELOOP) &&
+	    fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (S_ISLNK(st.st_mode))
+			return "a symbolic link (refused)";
+		if (!S_ISDIR(st.st_mode))
+			return "not a directory";
+	}
+	return strerror(err);
+}
+
+int
+queue_dir_trusted(const struct stat *st, uid_t owner, const char *what)
+{
+	if (!S_ISDIR(st->st_mode)) {
+		log_warnx("queue: %s is not a directory", what);
+		errno = ENOTDIR;
+		return 0;
+	}
+	if (st->st_uid != owner) {
+		log_warnx("queue: %s belongs to uid %lu, not to uid %lu%s",
+		    what, (unsigned long)st->st_uid, (unsigned long)owner,
+		    owner == geteuid() ? " (this process)" : " (queue_dir's)");
+		errno = EPERM;
+		return 0;
+	}
+	if ((st->st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		log_warnx("queue: %s is writable by its group or by others "
+		    "(mode %04o)", what, (unsigned)(st->st_mode & 07777));
+		errno = EPERM;
+		return 0;
+	}
+	return 1;
 }
 
 int
 queue_open(struct queue *q, const char *queue_dir)
 {
-	int	 fd;
+	struct stat	 st;
+	int		 fd, i, saved;
 
 	queue_init(q, AT_FDCWD);
-	if ((fd = open(queue_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+	if ((fd = open(queue_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1) {
+		saved = errno;
+		log_warnx("queue: queue_dir %s: %s", queue_dir,
+		    queue_dir_refusal(AT_FDCWD, queue_dir, saved));
+		errno = saved;
 		return -1;
+	}
+	/* root takes whoever owns it (and becomes it); others must own it */
+	if (fstat(fd, &st) == -1 || !queue_dir_trusted(&st,
+	    priv_is_root() ? st.st_uid : geteuid(), "queue_dir")) {
+		saved = errno;
+		(void)close(fd);
+		errno = saved;
+		return -1;
+	}
 	q->dirfd = fd;
 	q->owned = 1;
+	q->owner = st.st_uid;
+	q->group = st.st_gid;
+	for (i = 0; i < QUEUE_NSUB; i++)
+		if (queue_sub_open(q, (enum queue_sub)i) == -1) {
+			saved = errno;
+			queue_close(q);
+			errno = saved;
+			return -1;
+		}
 	return 0;
 }
 
@@ -78,21 +153,51 @@ queue_sub_name(enum queue_sub sub)
 }
 
 int
-queue_sub_open(struct queue *q, enum queue_sub sub, int flags)
+queue_sub_open(struct queue *q, enum queue_sub sub)
 {
-	int	 fd;
+	struct stat	 st;
+	char		 what[32];
+	int		 fd, saved;
 
 	if ((unsigned)sub >= QUEUE_NSUB) {
 		errno = EINVAL;
 		return -1;
 	}
+	(void)snprintf(what, sizeof(what), "%s/", queue_sub_names[sub]);
 	if ((fd = openat(q->dirfd, queue_sub_names[sub], O_RDONLY |
-	    O_DIRECTORY | O_CLOEXEC | flags)) == -1)
+	    O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+		saved = errno;
+		log_warnx("queue: %s: %s", what, queue_dir_refusal(q->dirfd,
+		    queue_sub_names[sub], saved));
+		errno = saved;
 		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !queue_dir_trusted(&st, q->owner,
+	    what)) {
+		saved = errno;
+		(void)close(fd);
+		errno = saved;
+		return -1;
+	}
 	if (q->subfd[sub] != -1)
 		(void)close(q->subfd[sub]);
 	q->subfd[sub] = fd;
 	return 0;
+}
+
+int
+queue_file_ok(const struct queue *q, int fd)
+{
+	struct stat	 st;
+
+	if (fstat(fd, &st) == -1)
+		return 0;
+	if (!S_ISREG(st.st_mode) || st.st_uid != q->owner ||
+	    st.st_nlink != 1) {
+		errno = EPERM;
+		return 0;
+	}
+	return 1;
 }
 
 /* A plain file name: not empty, not "." or "..", no '/', no control byte. */
@@ -151,10 +256,12 @@ queue_sub_fd(const struct queue *q, enum queue_sub sub)
 		errno = EINVAL;
 		return -1;
 	}
+	/* "." of the folder's own descriptor: a fresh offset, no name */
 	if (q->subfd[sub] != -1)
-		return fcntl(q->subfd[sub], F_DUPFD_CLOEXEC, 0);
+		return openat(q->subfd[sub], ".", O_RDONLY | O_DIRECTORY |
+		    O_CLOEXEC);
 	return openat(q->dirfd, queue_sub_names[sub], O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC);
+	    O_NOFOLLOW | O_CLOEXEC);
 }
 
 int
@@ -177,36 +284,12 @@ queue_sub_opendir(const struct queue *q, enum queue_sub sub)
 
 	if ((fd = queue_sub_fd(q, sub)) == -1)
 		return NULL;
-	if (q->subfd[sub] != -1 && lseek(fd, 0, SEEK_SET) == -1) {
-		saved = errno;
-		(void)close(fd);
-		errno = saved;
-		return NULL;
-	}
 	if ((d = fdopendir(fd)) == NULL) {
 		saved = errno;
 		(void)close(fd);
 		errno = saved;
 	}
 	return d;
-}
-
-int
-queue_layout_make(const struct queue *q)
-{
-	int	 i;
-
-	for (i = 0; i < QUEUE_NSUB; i++)
-		if (mkdirat(q->dirfd, queue_sub_names[i], 0700) == -1 &&
-		    errno != EEXIST) {
-			log_warn("mkdir %s", queue_sub_names[i]);
-			return -1;
-		}
-	if (mkfifoat(q->dirfd, QUEUE_TRIGGER, 0600) == -1 && errno != EEXIST) {
-		log_warn("mkfifo " QUEUE_TRIGGER);
-		return -1;
-	}
-	return 0;
 }
 
 int
@@ -235,7 +318,8 @@ queue_trigger_open(const struct queue *q, int flags)
 	if ((fd = openat(q->dirfd, QUEUE_TRIGGER, flags | O_NONBLOCK |
 	    O_NOFOLLOW | O_CLOEXEC)) == -1)
 		return -1;
-	if (fstat(fd, &st) == -1 || !S_ISFIFO(st.st_mode)) {
+	if (fstat(fd, &st) == -1 || !S_ISFIFO(st.st_mode) ||
+	    st.st_uid != q->owner) {
 		(void)close(fd);
 		errno = EINVAL;
 		return -1;

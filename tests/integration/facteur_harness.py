@@ -11,7 +11,10 @@ An instance is a directory tree:
       etc/users          passwd-file: alice, bob, carol (+ extras)
       etc/aliases        sendmail format
       libexec/           copies of $FACTEUR_BUILD programs; as root,
-                         enqueue is owned by facteur-queue, mode 4711
+                         enqueue is owned by facteur-queue, mode 4711,
+                         and libexec/facteur.conf -> ../etc/facteur.conf
+                         is the configuration it reads for any user
+                         (its installed one: enqueue(8))
       queue/             queue_dir (0700, owner queue_user)
       home/<user>/       0700, owned by the user
       log/queued.log     stderr of queued and everything it starts
@@ -210,6 +213,11 @@ class Instance:
                 os.chmod(dst, 0o4711)
             else:
                 os.chmod(dst, 0o755)
+        if IS_ROOT:
+            # The set-uid enqueue reads, for an ordinary caller, only the
+            # configuration installed beside it (enqueue(8)).
+            os.symlink(os.path.relpath(self.conf_path, self.libexec),
+                       os.path.join(self.libexec, "facteur.conf"))
         if os.path.exists(os.path.join(self.libexec, "sendmail")):
             for alias in ("mailq", "newaliases"):
                 os.symlink("sendmail", os.path.join(self.libexec, alias))
@@ -221,10 +229,13 @@ class Instance:
                                % (name, self.build))
         return p
 
-    def mount_tmpfs(self, path, size):
-        """Mounts a tmpfs of `size` on path (root only)."""
+    def mount_tmpfs(self, path, size, nr_inodes=None):
+        """Mounts a tmpfs of `size` (and nr_inodes inodes) on path (root
+        only)."""
         opts = "size=%s,mode=0700,uid=%d,gid=%d" % (
             size, self.queue_uid, self.queue_gid)
+        if nr_inodes is not None:
+            opts += ",nr_inodes=%d" % nr_inodes
         r = subprocess.run(["mount", "-t", "tmpfs", "-o", opts, "tmpfs",
                             path], capture_output=True, text=True)
         if r.returncode != 0:
@@ -441,18 +452,22 @@ class Instance:
                         timeout=timeout)
 
     def enqueue_raw(self, msg, env_bytes, user="alice", timeout=120,
-                    argv=None, expect_signal=None, env=None):
+                    argv=None, expect_signal=None, env=None, cwd="/",
+                    preexec=None):
         """Runs enqueue (or argv) with msg on fd 0 and env_bytes on fd 1,
-        both pipes written by threads, as qmail-queue is fed.
+        both pipes written by threads, as qmail-queue is fed; preexec runs
+        in the child before the exec (a caller's hostile set-up).
         CompletedProcess with stderr."""
         argv = argv or [self.program("enqueue")]
         mr, mw = os.pipe()
         er, ew = os.pipe()
         kw = self._creds(user)
+        if preexec is not None:
+            kw["preexec_fn"] = preexec
         try:
             p = subprocess.Popen(argv, stdin=mr, stdout=er,
                                  stderr=subprocess.PIPE,
-                                 env=self._env_for(user, env), cwd="/",
+                                 env=self._env_for(user, env), cwd=cwd,
                                  **kw)
         finally:
             os.close(mr)

@@ -87,7 +87,10 @@ def step_finders(queue, spares=False):
         return lambda e: e.name in names and pat.search(e.line)
 
     def renamed_to(sub):
-        pat = re.compile(r"[\"/]" + sub + "/" + ID + r"\"")
+        # "sub/<id>" relative to queue_dir, or "<id>" relative to the
+        # folder's own descriptor (queue_open opens every folder)
+        pat = re.compile(r"[\"/]" + sub + "/" + ID + r"\"|<" + q + "/" +
+                         sub + r">, \"" + ID + r"\"")
         return lambda e: e.name in RENAMES and pat.search(e.line)
 
     commit_pat = re.compile(q + r"/env[/>]|\"env/")

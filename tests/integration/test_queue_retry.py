@@ -60,36 +60,36 @@ def test_lifetime_expired_bounces(fct):
 
 
 def test_enqueue_config_unreadable_55(fct):
+    # -C and FACTEUR_CONF are a trusted caller's (root's here; a local
+    # user's set-id enqueue reads only its installed configuration:
+    # test_attack_enqueue.py)
     tag, data = H.make_message()
-    r = fct.enqueue_raw(data, H.envelope(ALICE, [BOB]),
+    r = fct.enqueue_raw(data, H.envelope(ALICE, [BOB]), user=None,
                         env={"FACTEUR_CONF": fct.rundir + "/missing.conf"})
     assert r.returncode == 55, (r.returncode, r.stderr)
 
 
 def _bad_queue_conf(fct):
-    path = os.path.join(fct.etc, "badqueue.conf")
-    with open(fct.conf_path) as f:
-        text = f.read().replace(fct.queue, fct.root + "/no-such-queue")
-    with open(path, "w") as f:
-        f.write(text)
-    os.chmod(path, 0o644)
-    return path
+    """The installed configuration names a queue_dir that is not there."""
+    fct.write_conf(queue_dir=fct.root + "/no-such-queue")
 
 
 def test_enqueue_missing_queue_dir_62(fct):
-    path = _bad_queue_conf(fct)
+    _bad_queue_conf(fct)
     tag, data = H.make_message()
-    r = fct.enqueue_raw(data, H.envelope(ALICE, [BOB]),
-                        env={"FACTEUR_CONF": path})
+    r = fct.enqueue_raw(data, H.envelope(ALICE, [BOB]))
+    fct.write_conf(queue_dir=fct.queue)
     assert r.returncode == 62, (r.returncode, r.stderr)
+    assert b"no-such-queue: No such file or directory" in r.stderr
 
 
 @pytest.mark.usefixtures("sendmail_built")
 def test_sendmail_temporary_failure_75(fct):
-    path = _bad_queue_conf(fct)
+    _bad_queue_conf(fct)
     tag, data = H.make_message()
-    r = fct.run([fct.program("sendmail"), "-C", path, "-f", ALICE, BOB],
-                data, env={"FACTEUR_CONF": path})
+    r = fct.run([fct.program("sendmail"), "-C", fct.conf_path, "-f", ALICE,
+                 BOB], data)
+    fct.write_conf(queue_dir=fct.queue)
     assert r.returncode == 75, (r.returncode, r.stderr)
 
 

@@ -2,7 +2,9 @@
  * Unit tests for lib/base/log.c: log_sanitize (CR, LF, the other control
  * bytes and DEL replaced, bytes >= 0x80 kept, the size bound honoured),
  * and the stderr output: one line per call whatever the message holds,
- * log_warn's strerror suffix, debug on and off, errno kept, fatal's exit.
+ * log_warn's strerror suffix, debug on and off, errno kept, fatal's exit;
+ * with syslog and log_tee_stderr, warnings (not info) also on stderr,
+ * sanitized, and never waited for when stderr is a full pipe.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +13,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -233,6 +236,62 @@ test_fatal(void **state)
 	assert_non_null(strstr(got, "bad config line 7\n"));
 }
 
+/* With syslog: the tee puts warnings, not info, on stderr. */
+static void
+emit_tee(void)
+{
+	log_init("test_tee", 0);
+	log_tee_stderr(1);
+	log_info("not on stderr");
+	log_warnx("refused: %s", "bad\nthing");
+}
+
+static void
+test_tee(void **state)
+{
+	char	*got;
+	int	 status;
+
+	(void)state;
+	got = capture(emit_tee, &status);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_string_equal(got, "test_tee: refused: bad?thing\n");
+}
+
+/* A full pipe on stderr: the line is dropped, the caller not held. */
+static void
+test_tee_never_waits(void **state)
+{
+	char	 fill[4096];
+	pid_t	 pid;
+	int	 p[2], status;
+
+	(void)state;
+	memset(fill, 'x', sizeof(fill));
+	assert_int_equal(pipe(p), 0);
+	pid = fork();
+	assert_true(pid != -1);
+	if (pid == 0) {
+		(void)close(p[0]);
+		if (dup2(p[1], STDERR_FILENO) == -1 ||
+		    fcntl(STDERR_FILENO, F_SETFL, O_NONBLOCK) == -1)
+			_exit(99);
+		while (write(STDERR_FILENO, fill, sizeof(fill)) > 0)
+			;
+		if (fcntl(STDERR_FILENO, F_SETFL, 0) == -1)
+			_exit(98);
+		log_init("test_tee", 0);
+		log_tee_stderr(1);
+		log_warnx("this would block");
+		_exit(0);
+	}
+	(void)close(p[1]);
+	/* nobody reads: the child must exit on its own */
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	(void)close(p[0]);
+}
+
 int
 main(void)
 {
@@ -244,6 +303,8 @@ main(void)
 		cmocka_unit_test(test_debug),
 		cmocka_unit_test(test_long_message),
 		cmocka_unit_test(test_fatal),
+		cmocka_unit_test(test_tee),
+		cmocka_unit_test(test_tee_never_waits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -105,8 +105,8 @@ test_spares_do_not_pile_up(void **state)
 	(void)state;
 	(void)strlcpy(dir, "/tmp/test_queue_spare.XXXXXX", sizeof(dir));
 	assert_non_null(mkdtemp(dir));
+	assert_int_equal(queue_layout_create(dir, NULL), 0);
 	assert_int_equal(queue_open(&q, dir), 0);
-	assert_int_equal(queue_layout_make(&q), 0);
 	assert_non_null(conf = conf_load_buf("", 0, "test", conf_err, NULL));
 	queue_spares_init(&sp);
 	for (i = 0; i < 20; i++) {
