@@ -64,7 +64,7 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 .SECONDARY:
 
 .PHONY: all deps check check-unit check-asan check-integration \
-        check-integration-asan run bench \
+        check-integration-asan test-variants run bench \
         install clean fuzz
 all: $(addprefix $(BUILD)/,$(PROGS))
 
@@ -92,6 +92,25 @@ $(BUILD)/$(1): $(call objs,$(SRCS_$(1))) $(SAN_OBJS) $(LIBA)
 endef
 $(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))
 
+# Test-only builds of programs (never in `all`, never installed): a
+# program folder's sources.mk names one in TEST_VARIANTS, with
+# VARIANT_PROGS_<name> (the programs) and VARIANT_CFLAGS_<name>; they are
+# built from objects of their own into $(BUILD)/<name>/, for the
+# integration tests (check-integration builds them).
+define variant_rule
+$(BUILD)/$(1)/obj/%.o: %.c $(HEADERS) | $(BUILD)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(CFLAGS_ALL) $(VARIANT_CFLAGS_$(1)) -c -o $$@ $$<
+endef
+define variant_prog_rule
+$(BUILD)/$(1)/$(2): $(patsubst %.c,$(BUILD)/$(1)/obj/%.o,$(SRCS_$(2))) $(SAN_OBJS) $(LIBA)
+	$(CC) $(LDFLAGS_ALL) $(LDFLAGS_$(2)) -o $$@ $$^ $(or $(LIBS_$(2)),$(LIBS))
+endef
+$(foreach v,$(TEST_VARIANTS),$(eval $(call variant_rule,$(v))) \
+    $(foreach p,$(VARIANT_PROGS_$(v)),$(eval $(call variant_prog_rule,$(v),$(p)))))
+TEST_VARIANT_BINS := $(foreach v,$(TEST_VARIANTS),$(addprefix $(BUILD)/$(v)/,$(VARIANT_PROGS_$(v))))
+test-variants: $(TEST_VARIANT_BINS)
+
 # A unit test links lib/ and, when it tests program code, the files named
 # in tests/unit/sources.mk (TEST_SRCS_test_<name>, and TEST_LDFLAGS_ of
 # its own).
@@ -117,7 +136,7 @@ check-asan:
 	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	    check-unit
 
-check-integration: all
+check-integration: all test-variants
 	@FACTEUR_BUILD=$(abspath $(BUILD)) sh mk/run-integration.sh
 
 # Not part of `make check` (it takes twice as long): every program built

@@ -6,33 +6,28 @@
  * field count; a request that is malformed, unknown or out of order means
  * the session is not behaving, and it is killed.
  *
- * It can do what the chrooted session cannot: look recipients up (local
- * domains, aliases_file, users_file and system accounts), check AUTH
- * credentials (lib/auth: the only process that opens users_file for a
- * password) and the senders an authenticated user may use, and start
- * a child that queues a message (in-process with lib/queue_inject as the
- * queue's owner, or by exec of the set-uid enqueue), handing the two pipe
- * ends to the session with SCM_RIGHTS, then report its exit code.
- *
- * Relay control lives here, so that a subverted session cannot relay: a
- * remote recipient is accepted only after AUTH succeeded here or for a
- * client in mynetworks; in submission and smtps modes no recipient and no
- * sender is accepted before AUTH.
+ * It can do what the chrooted session cannot: approve the sender and each
+ * recipient (monitor_tx.c: local domains, aliases_file, users_file and
+ * system accounts; relay control), check AUTH credentials (lib/auth: the
+ * only process that opens users_file for a password), and have a message
+ * queued (monitor_queue.c): the session gets only the message pipe and
+ * the monitor writes the envelope from what it approved, so a subverted
+ * session can neither relay nor queue for a recipient it was refused.
+ * A remote recipient is approved only after AUTH succeeded here or for a
+ * client in mynetworks; in submission and smtps modes no sender and no
+ * recipient is approved before AUTH.
  */
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
-#include <ctype.h>
-#include <pwd.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -55,19 +50,17 @@ struct monitor_req {
 	int		(*fn)(struct monitor *, struct chan_msg *);
 };
 
-static int	mon_rcpt(struct monitor *, struct chan_msg *);
 static int	mon_auth(struct monitor *, struct chan_msg *);
-static int	mon_sender(struct monitor *, struct chan_msg *);
 static int	mon_starttls(struct monitor *, struct chan_msg *);
 
 /* Adding a request is adding a row. */
 static const struct monitor_req monitor_reqs[] = {
-	{ "RCPT",	3, 0, mon_rcpt },
+	{ "MAIL",	3, 0, monitor_tx_mail },
+	{ "RCPT",	2, 0, monitor_tx_rcpt },
 	{ "MSGSTART",	2, 0, monitor_queue_start },
 	{ "MSGEND",	1, 0, monitor_queue_end },
 	{ "MSGABORT",	1, 0, monitor_queue_abort },
 	{ "AUTH",	3, 0, mon_auth },
-	{ "SENDER",	3, 0, mon_sender },
 	{ "STARTTLS",	3, 1, mon_starttls },
 	{ NULL,		0, 0, NULL }
 };
@@ -102,73 +95,6 @@ monitor_field_ok(const char *s, size_t max)
 }
 
 static int
-mon_user_exists(struct monitor *m, const char *name, int *temp)
-{
-	struct user_entry	 ue;
-	const char		*file = conf_str(m->conf, "users_file");
-	int			 r;
-
-	if (strlen(name) > USER_NAME_MAX)
-		return 0;
-	r = users_lookup(file, conf_bool(m->conf, "system_users"), name, &ue);
-	if (r == -1) {
-		log_warnx("users lookup of %s failed", name);
-		*temp = 1;
-		return 0;
-	}
-	if (r == 0)
-		return 0;
-	/* root, daemons and other system ids never receive mail directly. */
-	if (ue.uid < (uid_t)conf_int(m->conf, "first_valid_uid") && ue.system)
-		return 0;
-	return 1;
-}
-
-/* Submission and smtps accept nothing before AUTH. */
-static int
-mon_needs_auth(const struct monitor *m)
-{
-	return m->opts->mode != SMTPD_MX && !m->authed;
-}
-
-static int
-mon_rcpt(struct monitor *m, struct chan_msg *msg)
-{
-	const char	*local = msg->f[1], *domain = msg->f[2];
-	char		 lower[ADDR_LOCAL_MAX + 1];
-	size_t		 i;
-	int		 temp = 0, local_domain;
-
-	if (!monitor_field_ok(local, ADDR_LOCAL_MAX) || local[0] == '\0' ||
-	    !monitor_field_ok(domain, ADDR_DOMAIN_MAX) || mon_needs_auth(m))
-		return -1;
-	local_domain = monitor_relay_domain_local(m->conf, domain);
-	if (monitor_relay_local_trick(local))
-		return monitor_reply(m, "TRICK", NULL);
-	if (smtp_is_postmaster(local) && (domain[0] == '\0' || local_domain))
-		return monitor_reply(m, "OK", NULL);
-	if (domain[0] == '\0')
-		return monitor_reply(m, "NOUSER", NULL);
-	if (!local_domain)
-		return monitor_reply(m, m->authed || m->mynet ? "RELAY" :
-		    "NODOMAIN", NULL);
-	if (m->aliases_broken)
-		return monitor_reply(m, "TEMP", NULL);
-	if (m->aliases != NULL && table_get(m->aliases, local) != NULL)
-		return monitor_reply(m, "OK", NULL);
-	if (mon_user_exists(m, local, &temp))
-		return monitor_reply(m, "OK", NULL);
-	/* Local parts are matched as given, then in lower case. */
-	for (i = 0; local[i] != '\0'; i++)
-		lower[i] = (char)tolower((unsigned char)local[i]);
-	lower[i] = '\0';
-	if (strcmp(lower, local) != 0 && !temp &&
-	    mon_user_exists(m, lower, &temp))
-		return monitor_reply(m, "OK", NULL);
-	return monitor_reply(m, temp ? "TEMP" : "NOUSER", NULL);
-}
-
-static int
 mon_auth(struct monitor *m, struct chan_msg *msg)
 {
 	struct auth_result	 res;
@@ -176,8 +102,16 @@ mon_auth(struct monitor *m, struct chan_msg *msg)
 	const char		*user = msg->f[1];
 	int			 r;
 
-	/* sasl.c allows 255 octets without control bytes. */
-	if (m->authed || !monitor_field_ok(user, 255)) {
+	/*
+	 * sasl.c allows 255 octets without control bytes.  After CLOSE (too
+	 * many failures) the honest session has closed: one more AUTH is a
+	 * subverted session trying past auth_fail_limit.
+	 */
+	if (m->authed || auth_fail_too_many(m->conf, m->fails) ||
+	    !monitor_field_ok(user, 255)) {
+		if (!m->authed && auth_fail_too_many(m->conf, m->fails))
+			log_warnx("%s: AUTH after too many failures",
+			    m->opts->peer_addr);
 		chan_msg_wipe(msg);
 		return -1;
 	}
@@ -200,27 +134,6 @@ mon_auth(struct monitor *m, struct chan_msg *msg)
 	return r;
 }
 
-/* 1 if the comma-separated list names the user (case-insensitive). */
-static int
-mon_owner_listed(const char *list, const char *user)
-{
-	size_t	 n = strlen(user);
-	const char *p = list, *e;
-
-	while (*p != '\0') {
-		e = p + strcspn(p, ", \t");
-		if ((size_t)(e - p) == n && strncasecmp(p, user, n) == 0)
-			return 1;
-		p = e + strspn(e, ", \t");
-	}
-	return 0;
-}
-
-/*
- * MAIL FROM of an authenticated client: its own address in every local
- * domain, or what sender_login_file lists for it (by the address, then
- * by "@domain"), keys matched as given and in lower case.
- */
 /* Only a session of smtpsession hands STARTTLS over, to a resident. */
 static int
 mon_starttls(struct monitor *m, struct chan_msg *msg)
@@ -230,36 +143,6 @@ mon_starttls(struct monitor *m, struct chan_msg *msg)
 		return -1;
 	}
 	return resident_conn_starttls(m, msg);
-}
-
-static int
-mon_sender(struct monitor *m, struct chan_msg *msg)
-{
-	const char	*local = msg->f[1], *domain = msg->f[2], *v;
-	char		 key[ADDR_LOCAL_MAX + ADDR_DOMAIN_MAX + 2];
-	size_t		 i;
-	int		 k;
-
-	if (!m->authed || !monitor_field_ok(local, ADDR_LOCAL_MAX) ||
-	    !monitor_field_ok(domain, ADDR_DOMAIN_MAX))
-		return -1;
-	if (monitor_relay_domain_local(m->conf, domain) &&
-	    strcasecmp(local, m->user) == 0)
-		return monitor_reply(m, "OK", NULL);
-	if (m->senders_broken)
-		return monitor_reply(m, "DENIED", NULL);
-	for (k = 0; m->senders != NULL && k < 4; k++) {
-		if ((size_t)snprintf(key, sizeof(key), "%s@%s",
-		    k < 2 ? local : "", domain) >= sizeof(key))
-			break;
-		if (k % 2 == 1)
-			for (i = 0; key[i] != '\0'; i++)
-				key[i] = (char)tolower((unsigned char)key[i]);
-		if ((v = table_get(m->senders, key)) != NULL &&
-		    mon_owner_listed(v, m->user))
-			return monitor_reply(m, "OK", NULL);
-	}
-	return monitor_reply(m, "DENIED", NULL);
 }
 
 static int
@@ -318,6 +201,7 @@ monitor_run(const struct conf *conf, const struct smtpd_opts *opts, int sock,
 	m.opts = opts;
 	m.session = session;
 	m.enqueue = -1;
+	monitor_tx_init(&m);
 	chan_init(&m.chan, sock, CHAN_PACKET, SMTPD_CHAN_MAX);
 	afile = conf_str(conf, "aliases_file");
 	if (afile[0] != '\0' && (aliases = table_load(afile, TABLE_ALIASES,
@@ -348,7 +232,10 @@ monitor_run(const struct conf *conf, const struct smtpd_opts *opts, int sock,
 	code = mon_wait_session(&m);
 	if (r != 0)
 		code = 1;
+	/* a message in progress gets no envelope: enqueue gives up */
+	monitor_tx_drop(&m);
 	(void)monitor_queue_reap(&m);
+	monitor_tx_free(&m);
 	if (aliases != NULL)
 		table_free(aliases);
 	if (senders != NULL)

@@ -1,16 +1,22 @@
 /*
  * monitor_queue: how the monitor has a message queued.  For each message
- * the session asks MSGSTART with the queue ID it chose; the monitor makes
- * two pipes, has their read ends read by enqueue's code (lib/queue_inject
- * or the enqueue program), hands the write ends to the session
- * (SCM_RIGHTS) and, at MSGEND, tells it enqueue's exit code: 250 is said
- * only for 0.  Who reads the pipes:
+ * the session asks MSGSTART with the queue ID it chose, once a sender and
+ * a recipient were approved (monitor_tx.c); the monitor makes two pipes,
+ * has their read ends read by enqueue's code (lib/queue_inject or the
+ * enqueue program), hands the session the write end of the message pipe
+ * only (SCM_RIGHTS), and keeps the envelope pipe's.  At MSGEND it writes
+ * the envelope it approved into that pipe (monitor_tx_flush) and tells the
+ * session enqueue's exit code: 250 is said only for 0.  At MSGABORT, or
+ * when the session dies, the envelope pipe is closed empty, and enqueue
+ * removes what it wrote.  Who reads the pipes:
  *
  *  - a monitor of its own (one process per connection) forks a child per
  *    message (monitor_queue_child) and waits for it at MSGEND;
  *  - the resident's monitors (m->rc set) leave it to resident_conn.c, which
  *    hands the pipes to a long-lived queue writer or, failing that, to the
- *    same child, and answers when the result comes.
+ *    same child, and answers when the result comes; the envelope pipe is
+ *    non-blocking there, and what it cannot take at once is written from
+ *    the resident's poll loop.
  */
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -28,9 +34,12 @@
 
 #include "child.h"
 #include "conf.h"
+#include "fdio.h"
 #include "log.h"
 #include "priv.h"
+#include "queue_env.h"
 #include "queue_inject.h"
+#include "queue_path.h"
 #include "queueid.h"
 #include "smtpd.h"
 #include "smtpd_monitor.h"
@@ -171,11 +180,14 @@ monitor_queue_child(struct monitor *m, int msg_r, int env_r)
 int
 monitor_queue_start(struct monitor *m, struct chan_msg *msg)
 {
-	int	 pm[2] = { -1, -1 }, pe[2] = { -1, -1 }, fds[2];
+	int	 pm[2] = { -1, -1 }, pe[2] = { -1, -1 };
 	pid_t	 pid;
 
-	/* one message at a time: another MSGSTART now is a broken session */
-	if (m->enqueue != -1 || (m->rc != NULL && resident_conn_queue_busy(m)) ||
+	/*
+	 * One message at a time, and only of an approved transaction: the
+	 * honest session asks for nothing else.
+	 */
+	if (monitor_queue_busy(m) || !monitor_tx_ready(m) ||
 	    !queueid_valid(msg->f[1]))
 		return -1;
 	(void)strlcpy(m->id, msg->f[1], sizeof(m->id));
@@ -202,14 +214,16 @@ monitor_queue_start(struct monitor *m, struct chan_msg *msg)
 		(void)close(pm[0]);
 		(void)close(pe[0]);
 	}
-	fds[0] = pm[1];
-	fds[1] = pe[1];
+	/* the envelope is ours to write; the session gets the message's */
+	m->env_w = pe[1];
+	m->env_off = 0;
+	if (m->rc != NULL && fd_set_nonblock(m->env_w, 1) == -1)
+		log_warn("%s: envelope pipe", m->id);
 	{
 		const char	*f[1] = { "OK" };
-		int		 r = chan_send(&m->chan, f, 1, fds, 2);
+		int		 r = chan_send(&m->chan, f, 1, &pm[1], 1);
 
 		(void)close(pm[1]);
-		(void)close(pe[1]);
 		return r;
 	}
 temp:
@@ -245,8 +259,70 @@ monitor_queue_reap(struct monitor *m)
 	else {
 		log_warnx("%s: enqueue killed by signal %d", m->id,
 		    WTERMSIG(st));
-		code = 111;
+		code = monitor_queue_lost(m);
 	}
+	return code;
+}
+
+/* 1 if the envelope file e is the one m wrote (sealed in m->tx_env). */
+static int
+mon_queue_same_envelope(const struct monitor *m, const struct queue_env *e)
+{
+	const char	*p = m->tx_env.data, *end = p + m->tx_env.len;
+	size_t		 i = 0;
+
+	if (strcmp(e->id, m->id) != 0 || p >= end || *p != 'F' ||
+	    strcmp(p + 1, e->sender) != 0)
+		return 0;
+	for (p += strlen(p) + 1; p < end && *p == 'T'; p += strlen(p) + 1)
+		if (i >= e->nrcpt || strcmp(p + 1, e->rcpt[i++]) != 0)
+			return 0;
+	return i == e->nrcpt;
+}
+
+int
+monitor_queue_lost(struct monitor *m)
+{
+	struct queue		 q;
+	struct queue_loc	 loc;
+	struct queue_env	 e;
+	struct buf		 b;
+	const char		*why = NULL;
+	char			 chunk[8192];
+	ssize_t			 n;
+	int			 fd = -1, code = 111;
+
+	/* without its whole envelope the writer cannot have committed */
+	if (!m->env_sent || m->id[0] == '\0')
+		return 111;
+	if (queue_open(&q, conf_str(m->conf, "queue_dir")) == -1)
+		return 111;
+	buf_init(&b, m->tx_env.len + 4096);
+	/* no FIFO to block on, no link to another user's file */
+	if (queue_path(&q, QUEUE_ENV, m->id, &loc) == -1 ||
+	    (fd = openat(loc.at, loc.name, O_RDONLY | O_NOFOLLOW |
+	    O_NONBLOCK | O_CLOEXEC)) == -1 || !queue_file_ok(&q, fd))
+		goto out;
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+		if (buf_append(&b, chunk, (size_t)n) == -1)
+			goto out;
+	if (n == -1 || queue_env_decode(b.data, b.len, &e, &why) == -1)
+		goto out;
+	if (mon_queue_same_envelope(m, &e)) {
+		/* the rename was done; the fsync of env/ maybe not */
+		if (queue_sub_sync(&q, QUEUE_ENV) == 0) {
+			log_warnx("%s: the queue writer died after its commit; "
+			    "the message is queued", m->id);
+			code = 0;
+		} else
+			log_warn("%s: fsync env/", m->id);
+	}
+	queue_env_free(&e);
+out:
+	if (fd != -1)
+		(void)close(fd);
+	buf_free(&b);
+	queue_close(&q);
 	return code;
 }
 
@@ -257,10 +333,21 @@ monitor_queue_end(struct monitor *m, struct chan_msg *msg)
 	int	 code;
 
 	(void)msg;
-	if (m->rc != NULL)
+	if (!monitor_queue_busy(m))
+		return -1;	/* no message in progress */
+	/* the envelope as approved; without one, nothing is queued */
+	(void)monitor_tx_seal(m);
+	if (m->rc != NULL) {
+		if (monitor_tx_flush(m) == 0)
+			log_debug("%s: envelope: %zu octets wait for the pipe",
+			    m->id, m->tx_env.len - m->env_off);
 		return resident_conn_queue_end(m, 0);
+	}
+	/* blocking: the child reads it once the session closed the message */
+	(void)monitor_tx_flush(m);
 	if ((code = monitor_queue_reap(m)) == -1)
 		return -1;
+	monitor_tx_reset(m);
 	(void)snprintf(num, sizeof(num), "%d", code);
 	return monitor_reply(m, "EXIT", num);
 }
@@ -269,14 +356,18 @@ int
 monitor_queue_abort(struct monitor *m, struct chan_msg *msg)
 {
 	(void)msg;
+	if (!monitor_queue_busy(m))
+		return -1;
 	/*
-	 * The session closed both pipes without an envelope, so enqueue
-	 * fails and removes what it wrote; we only collect it.
+	 * No envelope: enqueue fails and removes what it wrote; we only
+	 * collect it.
 	 */
+	monitor_tx_drop(m);
 	if (m->rc != NULL)
 		return resident_conn_queue_end(m, 1);
 	if (monitor_queue_reap(m) == -1)
 		return -1;
+	monitor_tx_reset(m);
 	return monitor_reply(m, "OK", NULL);
 }
 

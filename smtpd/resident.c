@@ -145,16 +145,6 @@ resident_take(struct resident *r)
 	return 1;
 }
 
-/* Exit status of a queue child as enqueue's code. */
-static int
-resident_queue_code(pid_t pid, int st)
-{
-	if (WIFEXITED(st))
-		return WEXITSTATUS(st);
-	log_warnx("enqueue %ld killed by signal %d", (long)pid, WTERMSIG(st));
-	return 111;
-}
-
 static void
 resident_reap(struct resident *r)
 {
@@ -180,8 +170,12 @@ resident_reap(struct resident *r)
 				break;
 			}
 			if (rc->q_child == pid) {
-				if (resident_conn_job_done(rc,
-				    resident_queue_code(pid, st)) == -1)
+				if (!WIFEXITED(st))
+					log_warnx("enqueue %ld killed by signal "
+					    "%d", (long)pid, WTERMSIG(st));
+				if ((WIFEXITED(st) ? resident_conn_job_done(rc,
+				    WEXITSTATUS(st)) : resident_conn_job_lost(rc))
+				    == -1)
 					resident_conn_kill(rc);
 				break;
 			}
@@ -212,7 +206,8 @@ resident_run(const struct conf *conf, struct smtpd_opts *opts, int chan,
 	struct rconn		*rc;
 	size_t			 cap, n, k, pool_at;
 	long			*who;
-	int			 type, master_at, np, gone, got[2];
+	int			 type, master_at, spawn_at, np, gone, got[2];
+	int			 timeout;
 	socklen_t		 tlen = sizeof(type);
 
 	if (fstat(chan, &st) == -1 || !S_ISSOCK(st.st_mode) ||
@@ -241,8 +236,7 @@ resident_run(const struct conf *conf, struct smtpd_opts *opts, int chan,
 	qpool_init(&r.pool, conf, opts);
 	resident_conn_tables(&r);
 	(void)smtpsession_start(&r, conftext, conflen);
-	free(conftext);
-	cap = 2 + 3 * (size_t)SMTPD_RESIDENT_MAX + (size_t)r.pool.max;
+	cap = 3 + 4 * (size_t)SMTPD_RESIDENT_MAX + (size_t)r.pool.max;
 	if ((pfd = reallocarray(NULL, cap, sizeof(*pfd))) == NULL ||
 	    (who = reallocarray(NULL, cap, sizeof(*who))) == NULL)
 		fatal("resident: poll set");
@@ -277,23 +271,40 @@ resident_run(const struct conf *conf, struct smtpd_opts *opts, int chan,
 			if (!rc->eof) {
 				pfd[n].fd = rc->mon.chan.fd;
 				pfd[n].events = POLLIN;
-				who[n++] = (long)k * 3;
+				who[n++] = (long)k * 4;
 			}
 			if (rc->auth_fd != -1) {
 				pfd[n].fd = rc->auth_fd;
 				pfd[n].events = POLLIN;
-				who[n++] = (long)k * 3 + 1;
+				who[n++] = (long)k * 4 + 1;
 			}
 			if (rc->pidfd != -1) {
 				pfd[n].fd = rc->pidfd;
 				pfd[n].events = POLLIN;
-				who[n++] = (long)k * 3 + 2;
+				who[n++] = (long)k * 4 + 2;
 			}
+			/* an envelope the pipe could not take at once */
+			if (rc->mon.env_w != -1 && rc->q_owed != 0) {
+				pfd[n].fd = rc->mon.env_w;
+				pfd[n].events = POLLOUT;
+				who[n++] = (long)k * 4 + 3;
+			}
+		}
+		/* a restarted smtpsession, until it says it is ready */
+		spawn_at = -1;
+		if (r.spawn.fd != -1 && !r.spawn_ready) {
+			spawn_at = (int)n;
+			pfd[n].fd = r.spawn.fd;
+			pfd[n].events = POLLIN;
+			who[n++] = -1;
 		}
 		pool_at = n;
 		np = qpool_pollfds(&r.pool, pfd + n, (int)(cap - n));
 		n += (size_t)np;
-		if (poll(pfd, n, 5000) == -1) {
+		timeout = smtpsession_poll_ms(&r, time(NULL));
+		if (timeout == -1 || timeout > 5000)
+			timeout = 5000;
+		if (poll(pfd, n, timeout) == -1) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll");
@@ -303,10 +314,11 @@ resident_run(const struct conf *conf, struct smtpd_opts *opts, int chan,
 		gone = 0;
 		for (k = 0; k < pool_at; k++) {
 			if (who[k] < 0 ||
-			    !(pfd[k].revents & (POLLIN | POLLHUP | POLLERR)))
+			    !(pfd[k].revents & (POLLIN | POLLOUT | POLLHUP |
+			    POLLERR)))
 				continue;
-			rc = r.conns[who[k] / 3];
-			switch (who[k] % 3) {
+			rc = r.conns[who[k] / 4];
+			switch (who[k] % 4) {
 			case 0:
 				if (resident_conn_readable(rc) == -1)
 					resident_conn_kill(rc);
@@ -315,10 +327,13 @@ resident_run(const struct conf *conf, struct smtpd_opts *opts, int chan,
 				if (resident_auth_readable(rc) == -1)
 					resident_conn_kill(rc);
 				break;
-			default:
+			case 2:
 				/* after its channel's last frames, above */
 				rc->gone = 1;
 				gone = 1;
+				break;
+			default:
+				(void)monitor_tx_flush(&rc->mon);
 			}
 		}
 		/* Closed after the loop: closing moves connections in conns. */
@@ -334,11 +349,15 @@ resident_run(const struct conf *conf, struct smtpd_opts *opts, int chan,
 			log_debug("resident: retired; %zu connections go on",
 			    r.nconns);
 		}
+		if (spawn_at != -1 && (pfd[spawn_at].revents &
+		    (POLLIN | POLLHUP | POLLERR)))
+			smtpsession_readable(&r);
 		resident_reap(&r);
 		qpool_tick(&r.pool, time(NULL));
+		smtpsession_tick(&r, time(NULL));
 	}
 	qpool_close(&r.pool);
-	smtpsession_stop(&r);
+	smtpsession_free(&r);
 	free(pfd);
 	free(who);
 	return 0;

@@ -144,6 +144,42 @@ resident_conn_fork_session(struct rconn *rc, int fd, const int sock[2],
 	_exit(111);
 }
 
+/* Records what identifies the client's socket (0), or -1. */
+static int
+resident_conn_identify(struct rconn *rc, int fd)
+{
+	struct stat	 st;
+
+	if (fstat(fd, &st) == -1 || !S_ISSOCK(st.st_mode))
+		return -1;
+	rc->sock_dev = st.st_dev;
+	rc->sock_ino = st.st_ino;
+	rc->peerlen = sizeof(rc->peer);
+	if (getpeername(fd, (struct sockaddr *)&rc->peer, &rc->peerlen) == -1)
+		rc->peerlen = 0;
+	return 0;
+}
+
+/*
+ * 1 if fd is the connection's own socket: the same socket (sockfs
+ * device and inode) with the same peer address and port.
+ */
+static int
+resident_conn_same_client(const struct rconn *rc, int fd)
+{
+	struct sockaddr_storage	 peer;
+	struct stat		 st;
+	socklen_t		 len = sizeof(peer);
+
+	if (fstat(fd, &st) == -1 || !S_ISSOCK(st.st_mode) ||
+	    st.st_dev != rc->sock_dev || st.st_ino != rc->sock_ino)
+		return 0;
+	memset(&peer, 0, sizeof(peer));
+	if (getpeername(fd, (struct sockaddr *)&peer, &len) == -1)
+		len = 0;
+	return len == rc->peerlen && memcmp(&peer, &rc->peer, len) == 0;
+}
+
 struct rconn *
 resident_conn_open(struct resident *r, int fd, long long seq, int over)
 {
@@ -164,6 +200,11 @@ resident_conn_open(struct resident *r, int fd, long long seq, int over)
 	rc->start = time(NULL);
 	rc->auth_pid = rc->q_child = -1;
 	rc->auth_fd = rc->q_writer = rc->pidfd = -1;
+	if (resident_conn_identify(rc, fd) == -1) {
+		log_warnx("resident: the connection is not a socket");
+		free(rc);
+		return NULL;
+	}
 	if (chan_pair(sp) == -1) {
 		log_warn("resident: socketpair");
 		free(rc);
@@ -188,6 +229,7 @@ resident_conn_open(struct resident *r, int fd, long long seq, int over)
 	rc->mon.enqueue = -1;
 	rc->mon.mynet = monitor_relay_mynetworks(r->conf, rc->opts.peer_addr);
 	rc->mon.rc = rc;
+	monitor_tx_init(&rc->mon);
 	chan_init(&rc->mon.chan, sp[0], CHAN_PACKET, SMTPD_CHAN_MAX);
 	return rc;
 }
@@ -206,7 +248,6 @@ resident_conn_starttls(struct monitor *m, struct chan_msg *msg)
 {
 	struct rconn		*rc = m->rc;
 	struct session_handoff	 h;
-	struct stat		 st;
 	const char		*errstr = NULL;
 	char			 err[256];
 	int			 fd = msg->fds[0], sp[2];
@@ -215,11 +256,20 @@ resident_conn_starttls(struct monitor *m, struct chan_msg *msg)
 	memset(&h, 0, sizeof(h));
 	h.errors = (int)strtonum(msg->f[1], 0,
 	    conf_int(m->conf, "smtpd_error_limit"), &errstr);
-	/* Only once, from smtpsession, outside a transaction, not after AUTH. */
+	/*
+	 * Only once, from smtpsession, outside a transaction, not after
+	 * AUTH, and with the connection's own socket: never another one the
+	 * session opened or was given.
+	 */
 	if (rc->pidfd == -1 || rc->q_on || m->authed || errstr != NULL ||
 	    msg->f[2][0] != 'H' ||
-	    !monitor_field_ok(msg->f[2] + 1, sizeof(h.peer_name) - 1) ||
-	    fstat(fd, &st) == -1 || !S_ISSOCK(st.st_mode)) {
+	    !monitor_field_ok(msg->f[2] + 1, sizeof(h.peer_name) - 1)) {
+		chan_msg_close_fds(msg);
+		return -1;
+	}
+	if (!resident_conn_same_client(rc, fd)) {
+		log_warnx("%s: STARTTLS: the handed descriptor is not the "
+		    "client's connection", rc->opts.peer_addr);
 		chan_msg_close_fds(msg);
 		return -1;
 	}
@@ -253,6 +303,8 @@ resident_conn_starttls(struct monitor *m, struct chan_msg *msg)
 		log_debug("STARTTLS: the plaintext session is gone");
 	(void)close(rc->pidfd);
 	rc->pidfd = -1;
+	/* RFC 3207 4.2: nothing of the plaintext transaction goes on */
+	monitor_tx_reset(m);
 	chan_close(&m->chan);
 	(void)fd_set_nonblock(sp[0], 1);
 	chan_init(&m->chan, sp[0], CHAN_PACKET, SMTPD_CHAN_MAX);
@@ -274,6 +326,9 @@ resident_conn_queue_reply(struct rconn *rc)
 		return 0;
 	rc->q_on = rc->q_done = rc->q_owed = 0;
 	rc->mon.id[0] = '\0';
+	/* a writer that died may have left some of the envelope unread */
+	monitor_tx_drop(&rc->mon);
+	monitor_tx_reset(&rc->mon);
 	if (owed == 'A')
 		return monitor_reply(&rc->mon, "OK", NULL);
 	(void)snprintf(num, sizeof(num), "%d", rc->q_code);
@@ -344,6 +399,14 @@ resident_conn_job_done(struct rconn *rc, int code)
 }
 
 int
+resident_conn_job_lost(struct rconn *rc)
+{
+	if (!rc->q_on)
+		return 0;
+	return resident_conn_job_done(rc, monitor_queue_lost(&rc->mon));
+}
+
+int
 resident_conn_readable(struct rconn *rc)
 {
 	struct resident	*r = rc->res;
@@ -392,6 +455,8 @@ resident_conn_close(struct rconn *rc)
 		(void)close(rc->pidfd);
 	if (rc->q_writer != -1)
 		qpool_detach(&rc->res->pool, rc->q_writer);
+	/* no envelope: the writer refuses the message and goes on */
+	monitor_tx_free(&rc->mon);
 	/* a child queueing for it sees end of file and fails on its own */
 	chan_close(&rc->mon.chan);
 	resident_report_end(rc->res, rc->seq);

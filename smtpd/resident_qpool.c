@@ -19,9 +19,12 @@
  * A writer idle for QWRITER_IDLE seconds is told to go (end of file on
  * its channel); so is every writer when the resident ends.
  *
- * A writer that dies, or says anything else, costs only the message it
- * had: the session is told 111 (451 to the client), so nothing it said
- * 250 to depends on the writer.  The writer holds nothing of the
+ * A writer that dies costs at most the message it had: if the queue
+ * shows that message committed (env/<id> with the envelope the monitor
+ * wrote), the session is told 0 and the client 250; else 111 (451), and
+ * nothing of it stays in the queue.  A writer that says anything but
+ * DONE is killed and its message gets 111.  So nothing said 250 depends
+ * on a writer.  The writer holds nothing of the
  * resident's but the configuration: it drops the users table and the TLS
  * key before it takes the queue owner's identity.
  */
@@ -86,18 +89,29 @@ qpool_free_slot(struct qpool *p, int i)
 	w->owner = NULL;
 }
 
-/* A writer that failed: kill it, give its message 111, free the slot. */
+/*
+ * A writer that failed: kill it, free the slot, and give its message a
+ * result.  One that is gone (dead) gets the result the queue shows
+ * (resident_conn_job_lost: 0 if its message was committed before it
+ * went, else 111); one that said something else is killed now and may
+ * still be running, so its message is 111 (a duplicate at worst, if it
+ * was committed).
+ */
 static void
-qpool_fail(struct qpool *p, int i, const char *why)
+qpool_fail(struct qpool *p, int i, const char *why, int dead)
 {
 	struct qwriter	*w = &p->w[i];
 	struct rconn	*owner = w->owner;
+	int		 r = 0;
 
 	log_warnx("queue writer %ld: %s", (long)w->pid, why);
 	if (w->pid > 0)
 		(void)kill(w->pid, SIGKILL);
 	qpool_free_slot(p, i);
-	if (owner != NULL && resident_conn_job_done(owner, 111) == -1)
+	if (owner != NULL)
+		r = dead ? resident_conn_job_lost(owner) :
+		    resident_conn_job_done(owner, 111);
+	if (r == -1)
 		resident_conn_kill(owner);
 }
 
@@ -160,7 +174,7 @@ qpool_submit(struct qpool *p, struct rconn *rc, const char *id, int msg_r,
 		idle = free_slot;
 	}
 	if (chan_send(&p->w[idle].chan, f, 2, fds, 2) == -1) {
-		qpool_fail(p, idle, "cannot hand it a job");
+		qpool_fail(p, idle, "cannot hand it a job", 0);
 		return -1;
 	}
 	(void)close(msg_r);
@@ -206,18 +220,18 @@ qpool_read(struct qpool *p, int i)
 		if (r == 2)
 			return 0;
 		if (r == 0) {
-			qpool_fail(p, i, "gone");
+			qpool_fail(p, i, "gone", 1);
 			return -1;
 		}
 		if (r == -1 || msg.nf != 2 || msg.nfds != 0 ||
 		    strcmp(msg.f[0], "DONE") != 0 || w->owner == NULL) {
 			chan_msg_close_fds(&msg);
-			qpool_fail(p, i, "unexpected frame");
+			qpool_fail(p, i, "unexpected frame", 0);
 			return -1;
 		}
 		code = (int)strtonum(msg.f[1], 0, 255, &err);
 		if (err != NULL) {
-			qpool_fail(p, i, "bad code");
+			qpool_fail(p, i, "bad code", 0);
 			return -1;
 		}
 		owner = w->owner;
@@ -261,7 +275,7 @@ qpool_reaped(struct qpool *p, pid_t pid)
 		/* a last DONE may still be on the channel */
 		if (p->w[i].owner != NULL && qpool_read(p, i) == -1)
 			return 1;
-		qpool_fail(p, i, "exited");
+		qpool_fail(p, i, "exited", 1);
 		return 1;
 	}
 	return 0;

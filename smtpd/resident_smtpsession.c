@@ -4,9 +4,16 @@
  * image without OpenSSL, so that an idle session maps no TLS library
  * and none of the resident's heap.  Started once, when the resident
  * starts; asked for each connection, and waited for, since it answers
- * as soon as it has forked (a frame each way).  When it cannot be
- * started, or is gone, the resident forks its sessions itself, as
- * before; smtps sessions always are (they need TLS from the start).
+ * as soon as it has forked (a frame each way).  smtps sessions are
+ * always forked by the resident (they need TLS from the start).
+ *
+ * An smtpsession that dies (killed, crashed, or answering what it must
+ * not) is started again, as the master restarts what it supervises:
+ * after restart_delay, doubled after each one that did not run for
+ * SMTPSESSION_STABLE seconds, up to SMTPSESSION_BACKOFF_MAX.  Until
+ * then, and while a restarted one has not said it is ready (which the
+ * resident's poll loop waits for, never the resident itself), the
+ * resident forks its sessions itself, from its own larger image.
  */
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -21,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -65,8 +73,34 @@ smtpsession_conf_fd(const char *text, size_t len)
 	return fd;
 }
 
-int
-smtpsession_start(struct resident *r, const char *text, size_t len)
+/* The delay before the next start, and the backoff after it. */
+static void
+smtpsession_schedule(struct resident *r, time_t now)
+{
+	long long	 delay = conf_int(r->conf, "restart_delay");
+	int		 i;
+
+	if (r->spawn_up != 0 && now - r->spawn_up >= SMTPSESSION_STABLE)
+		r->spawn_fails = 0;
+	for (i = 0; i < r->spawn_fails && delay < SMTPSESSION_BACKOFF_MAX; i++)
+		delay *= 2;
+	if (delay > SMTPSESSION_BACKOFF_MAX &&
+	    conf_int(r->conf, "restart_delay") < SMTPSESSION_BACKOFF_MAX)
+		delay = SMTPSESSION_BACKOFF_MAX;
+	r->spawn_fails++;
+	r->spawn_up = 0;
+	r->spawn_retry = now + (time_t)delay;
+	log_warnx("resident: smtpsession restarting in %lld s; sessions are "
+	    "forked here until then", delay);
+}
+
+/*
+ * Forks and executes smtpsession; with wait, reads its "R" here (the
+ * resident's start-up), else leaves it to the poll loop
+ * (smtpsession_readable).  0, or -1.
+ */
+static int
+smtpsession_launch(struct resident *r, int wait)
 {
 	const struct smtpd_opts	*o = r->opts;
 	char			 path[PATH_MAX], uid[24], gid[24];
@@ -75,10 +109,6 @@ smtpsession_start(struct resident *r, const char *text, size_t len)
 	int			 sp[2], tfd, n = 0, got;
 	pid_t			 pid;
 
-	chan_init(&r->spawn, -1, CHAN_PACKET, SMTPD_CHAN_MAX);
-	r->spawn_pid = -1;
-	if (o->mode == SMTPD_SMTPS || text == NULL)
-		return -1;
 	if ((size_t)snprintf(path, sizeof(path), "%s/smtpsession",
 	    conf_str(r->conf, "program_dir")) >= sizeof(path)) {
 		log_warnx("resident: program_dir too long");
@@ -107,7 +137,7 @@ smtpsession_start(struct resident *r, const char *text, size_t len)
 	if (o->debug)
 		argv[n++] = "-d";
 	argv[n] = NULL;
-	if ((tfd = smtpsession_conf_fd(text, len)) == -1)
+	if ((tfd = smtpsession_conf_fd(r->spawn_text, r->spawn_len)) == -1)
 		return -1;
 	if (chan_pair(sp) == -1) {
 		log_warn("resident: socketpair");
@@ -130,16 +160,83 @@ smtpsession_start(struct resident *r, const char *text, size_t len)
 	(void)close(tfd);
 	chan_init(&r->spawn, sp[0], CHAN_PACKET, SMTPD_CHAN_MAX);
 	r->spawn_pid = pid;
+	r->spawn_ready = 0;
+	/* blocking: smtpsession_fork waits for its answer (MSG_DONTWAIT here) */
+	if (!wait)
+		return 0;
 	got = chan_recv(&r->spawn, &m);
 	if (got == 1)
 		chan_msg_close_fds(&m);
 	if (got != 1 || m.nf != 1 || strcmp(m.f[0], "R") != 0) {
 		log_warnx("resident: smtpsession did not start; sessions are "
 		    "forked here");
-		smtpsession_stop(r);
+		smtpsession_lost(r);
 		return -1;
 	}
+	r->spawn_ready = 1;
+	r->spawn_up = time(NULL);
 	return 0;
+}
+
+int
+smtpsession_start(struct resident *r, char *text, size_t len)
+{
+	chan_init(&r->spawn, -1, CHAN_PACKET, SMTPD_CHAN_MAX);
+	r->spawn_pid = -1;
+	r->spawn_ready = 0;
+	r->spawn_retry = r->spawn_up = 0;
+	r->spawn_fails = 0;
+	r->spawn_text = NULL;
+	if (r->opts->mode == SMTPD_SMTPS || text == NULL) {
+		free(text);
+		return -1;
+	}
+	r->spawn_text = text;
+	r->spawn_len = len;
+	return smtpsession_launch(r, 1);
+}
+
+void
+smtpsession_readable(struct resident *r)
+{
+	struct chan_msg	 m;
+	int		 got;
+
+	if (r->spawn.fd == -1 || r->spawn_ready)
+		return;
+	if ((got = chan_recv_nowait(&r->spawn, &m)) == 2)
+		return;
+	if (got == 1)
+		chan_msg_close_fds(&m);
+	if (got != 1 || m.nf != 1 || strcmp(m.f[0], "R") != 0) {
+		log_warnx("resident: smtpsession did not start");
+		smtpsession_lost(r);
+		return;
+	}
+	r->spawn_ready = 1;
+	r->spawn_up = time(NULL);
+	log_info("resident: smtpsession %ld started again; it forks the "
+	    "sessions", (long)r->spawn_pid);
+}
+
+void
+smtpsession_tick(struct resident *r, time_t now)
+{
+	if (r->eof || r->spawn_retry == 0 || now < r->spawn_retry ||
+	    r->spawn_pid != -1)
+		return;
+	r->spawn_retry = 0;
+	if (smtpsession_launch(r, 0) == -1 && r->spawn_pid == -1)
+		smtpsession_schedule(r, now);
+}
+
+int
+smtpsession_poll_ms(const struct resident *r, time_t now)
+{
+	if (r->spawn_retry == 0 || r->eof)
+		return -1;
+	return r->spawn_retry <= now ? 0 :
+	    (int)(r->spawn_retry - now) * 1000;
 }
 
 pid_t
@@ -152,13 +249,13 @@ smtpsession_fork(struct resident *r, int fd, int sock, int over, int *pidfd)
 	long long	 pid;
 
 	*pidfd = -1;
-	if (r->spawn.fd == -1)
+	if (r->spawn.fd == -1 || !r->spawn_ready)
 		return -1;
 	if (chan_send(&r->spawn, f, 2, fds, 2) == -1 ||
 	    chan_recv(&r->spawn, &m) != 1) {
-		log_warnx("resident: smtpsession is gone; sessions are forked "
+		log_warn("resident: smtpsession is gone; sessions are forked "
 		    "here");
-		smtpsession_stop(r);
+		smtpsession_lost(r);
 		return -1;
 	}
 	if (m.nf == 1 && strcmp(m.f[0], "F") == 0 && m.nfds == 0)
@@ -167,7 +264,7 @@ smtpsession_fork(struct resident *r, int fd, int sock, int over, int *pidfd)
 	    (pid = strtonum(m.f[1], 1, INT_MAX, &errstr), errstr != NULL)) {
 		chan_msg_close_fds(&m);
 		log_warnx("resident: bad answer from smtpsession");
-		smtpsession_stop(r);
+		smtpsession_lost(r);
 		return -1;
 	}
 	*pidfd = m.fds[0];
@@ -179,7 +276,27 @@ void
 smtpsession_stop(struct resident *r)
 {
 	chan_close(&r->spawn);
+	r->spawn_ready = 0;
+	r->spawn_retry = 0;
 	/* at end of file it exits, and any session it still had with it */
+}
+
+void
+smtpsession_lost(struct resident *r)
+{
+	chan_close(&r->spawn);
+	r->spawn_ready = 0;
+	/* it is started again once it is reaped (smtpsession_reaped) */
+	if (r->spawn_pid > 0)
+		(void)kill(r->spawn_pid, SIGKILL);
+}
+
+void
+smtpsession_free(struct resident *r)
+{
+	smtpsession_stop(r);
+	free(r->spawn_text);
+	r->spawn_text = NULL;
 }
 
 int
@@ -187,10 +304,16 @@ smtpsession_reaped(struct resident *r, pid_t pid, int st)
 {
 	if (pid != r->spawn_pid || pid <= 0)
 		return 0;
-	if (r->spawn.fd != -1)
-		log_warnx("resident: smtpsession %ld ended (status %d); "
-		    "sessions are forked here", (long)pid, st);
+	if (WIFSIGNALED(st))
+		log_warnx("resident: smtpsession %ld killed by signal %d",
+		    (long)pid, WTERMSIG(st));
+	else
+		log_warnx("resident: smtpsession %ld exited with status %d",
+		    (long)pid, WEXITSTATUS(st));
 	r->spawn_pid = -1;
-	smtpsession_stop(r);
+	chan_close(&r->spawn);
+	r->spawn_ready = 0;
+	if (!r->eof && r->spawn_text != NULL)
+		smtpsession_schedule(r, time(NULL));
 	return 1;
 }

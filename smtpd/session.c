@@ -231,7 +231,7 @@ session_start(struct smtpd_session *s, const struct conf *conf,
 	memset(s, 0, sizeof(*s));
 	s->conf = conf;
 	s->opts = opts;
-	s->msg_fd = s->env_fd = -1;
+	s->msg_fd = -1;
 	s->state = ST_GREETED;
 	s->bare_normalize = strcmp(conf_str(conf, "smtpd_bare_lf"),
 	    "normalize") == 0;

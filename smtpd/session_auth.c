@@ -1,6 +1,7 @@
 /*
- * session_auth: STARTTLS (RFC 3207) and AUTH (RFC 4954) in the session, and
- * the sender check of an authenticated client.
+ * session_auth: STARTTLS (RFC 3207) and AUTH (RFC 4954) in the session.
+ * (The sender of an authenticated client is checked by the monitor, at
+ * MAIL: monitor_tx.c.)
  *
  * STARTTLS is checked here (not twice, not after AUTH, only when offered)
  * and then started by session_starttls: in smtpd (session_tls.c) in this
@@ -162,24 +163,4 @@ session_auth_cmd(struct smtpd_session *s, const char *arg, size_t n)
 	auth_check_creds(s, &x);
 	if (!s->authed)
 		s->auth_user[0] = '\0';
-}
-
-int
-session_auth_sender_check(struct smtpd_session *s, const struct mailpath *p)
-{
-	const char	*req[3] = { "SENDER", p->local, p->domain };
-	struct chan_msg	 m;
-
-	if (!s->authed || p->null)
-		return 0;
-	if (chan_send(&s->ipc, req, 3, NULL, 0) == -1 ||
-	    chan_recv(&s->ipc, &m) != 1 || m.nfds != 0 || m.nf != 1)
-		session_close(s, 421, "4.3.0", "Internal error, closing");
-	if (strcmp(m.f[0], "OK") == 0)
-		return 0;
-	log_info("%s: reject: MAIL from=<%s>: not owned by user %s",
-	    s->peer_addr, p->text, s->auth_user);
-	session_error(s, 553, "5.7.1",
-	    "Sender address rejected: not owned by the authenticated user");
-	return -1;
 }

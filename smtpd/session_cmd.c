@@ -25,6 +25,10 @@ union cmd_arg {
 		const char		*arg;
 		size_t			 n;
 	} auth;
+	struct {
+		const char		*arg;
+		size_t			 n;
+	} raw;
 };
 
 typedef int cmd_parse_fn(struct smtpd_session *, const struct smtp_cmd *,
@@ -81,6 +85,19 @@ arg_auth(struct smtpd_session *s, const struct smtp_cmd *c, union cmd_arg *a,
 	return 0;
 }
 
+#ifdef SMTPD_SUBVERTED
+static int
+arg_raw(struct smtpd_session *s, const struct smtp_cmd *c, union cmd_arg *a,
+    struct smtp_err *e)
+{
+	(void)s;
+	(void)e;
+	a->raw.arg = c->arg;
+	a->raw.n = c->arglen;
+	return 0;
+}
+#endif
+
 static int
 arg_helo(struct smtpd_session *s, const struct smtp_cmd *c, union cmd_arg *a,
     struct smtp_err *e)
@@ -108,9 +125,14 @@ static int
 arg_bdat(struct smtpd_session *s, const struct smtp_cmd *c, union cmd_arg *a,
     struct smtp_err *e)
 {
-	(void)s;
-	return smtp_bdat_parse(c->arg, c->arglen, ~0ULL, &a->bdat.size,
-	    &a->bdat.last, e);
+	/*
+	 * A chunk larger than the whole message may be is refused before
+	 * any byte of it is read: 552 at once, then the connection closes
+	 * (session_cmd_dispatch), since the rest of the chunk cannot be told
+	 * from commands and is not worth reading.
+	 */
+	return smtp_bdat_parse(c->arg, c->arglen, s->size_limit,
+	    &a->bdat.size, &a->bdat.last, e);
 }
 
 /* ---- handlers ---- */
@@ -189,19 +211,44 @@ cmd_helo(struct smtpd_session *s, union cmd_arg *a)
 	    conf_myhostname(s->conf), s->helo, s->peer_addr);
 }
 
+/* Asks the monitor to approve a path: its verdict (the frame's field). */
+static const char *
+session_ask(struct smtpd_session *s, const char *req, const char *path,
+    const char *flag, struct chan_msg *m)
+{
+	char		 bracketed[ADDR_TEXT_MAX + 3];
+	const char	*f[3] = { req, bracketed, flag };
+
+	(void)snprintf(bracketed, sizeof(bracketed), "<%s>", path);
+	if (chan_send(&s->ipc, f, flag != NULL ? 3 : 2, NULL, 0) == -1 ||
+	    chan_recv(&s->ipc, m) != 1 || m->nfds != 0 || m->nf != 1)
+		session_close(s, 421, "4.3.0", "Internal error, closing");
+	return m->f[0];
+}
+
 static void
 cmd_mail(struct smtpd_session *s, union cmd_arg *a)
 {
-	if (s->opts->mode != SMTPD_MX && !s->authed) {
+	struct chan_msg	 m;
+
+	if (SESSION_CHECKS && s->opts->mode != SMTPD_MX && !s->authed) {
 		session_error(s, 530, "5.7.0", "Authentication required");
 		return;
 	}
-	if (session_auth_sender_check(s, &a->mail.path) == -1)
-		return;
 	if (a->mail.size >= 0 &&
 	    (unsigned long long)a->mail.size > s->size_limit) {
 		session_error(s, 552, "5.3.4",
 		    "Message size exceeds fixed limit");
+		return;
+	}
+	/* the monitor records the sender it approves: the envelope's */
+	if (strcmp(session_ask(s, "MAIL", a->mail.path.text,
+	    a->mail.smtputf8 ? "UTF8" : "ASCII", &m), "OK") != 0 &&
+	    SESSION_CHECKS) {
+		log_info("%s: reject: MAIL from=<%s>: not owned by user %s",
+		    s->peer_addr, a->mail.path.text, s->auth_user);
+		session_error(s, 553, "5.7.1", "Sender address rejected: "
+		    "not owned by the authenticated user");
 		return;
 	}
 	s->mail = a->mail;
@@ -216,11 +263,10 @@ cmd_rcpt(struct smtpd_session *s, union cmd_arg *a)
 {
 	struct mailpath	*p = &a->rcpt;
 	struct chan_msg	 m;
-	const char	*req[3] = { "RCPT", p->local, p->domain };
 	size_t		 limit;
 
 	limit = (size_t)conf_int(s->conf, "smtpd_recipient_limit");
-	if (s->nrcpt >= limit) {
+	if (SESSION_CHECKS && s->nrcpt >= limit) {
 		session_reply(s, 452, "4.5.3", "Too many recipients");
 		return;
 	}
@@ -228,23 +274,26 @@ cmd_rcpt(struct smtpd_session *s, union cmd_arg *a)
 		session_error(s, 501, "5.1.3", "Address needs a domain");
 		return;
 	}
-	if (chan_send(&s->ipc, req, 3, NULL, 0) == -1 ||
-	    chan_recv(&s->ipc, &m) != 1 || m.nfds != 0)
-		session_close(s, 421, "4.3.0", "Internal error, closing");
-	if (strcmp(m.f[0], "NOUSER") == 0) {
+	(void)session_ask(s, "RCPT", p->text, NULL, &m);
+	if (!SESSION_CHECKS) {
+		/* subverted: whatever the monitor said, the recipient counts */
+		log_info("%s: subverted: RCPT to=<%s>: monitor said %s",
+		    s->peer_addr, p->text, m.f[0]);
+	} else if (strcmp(m.f[0], "NOUSER") == 0) {
 		log_info("%s: reject: RCPT to=<%s>: no such user",
 		    s->peer_addr, p->text);
 		session_error(s, 550, "5.1.1", "No such user here");
 		return;
 	}
-	if (strcmp(m.f[0], "NODOMAIN") == 0 || strcmp(m.f[0], "TRICK") == 0) {
+	else if (strcmp(m.f[0], "NODOMAIN") == 0 ||
+	    strcmp(m.f[0], "TRICK") == 0) {
 		log_info("%s: reject: RCPT from=<%s> to=<%s>: relay denied%s",
 		    s->peer_addr, s->mail.path.text, p->text,
 		    m.f[0][0] == 'T' ? " (routing in the local part)" : "");
 		session_error(s, 554, "5.7.1", "Relay access denied");
 		return;
 	}
-	if (strcmp(m.f[0], "RELAY") == 0)
+	else if (strcmp(m.f[0], "RELAY") == 0)
 		log_info("%s: relay: to=<%s>%s%s", s->peer_addr, p->text,
 		    s->authed ? ", sasl_username=" : " (mynetworks)",
 		    s->authed ? s->auth_user : "");
@@ -282,7 +331,7 @@ static void
 cmd_data(struct smtpd_session *s, union cmd_arg *a)
 {
 	(void)a;
-	if (s->nrcpt == 0) {
+	if (SESSION_CHECKS && s->nrcpt == 0) {
 		session_error(s, 554, "5.5.1", "No valid recipients");
 		return;
 	}
@@ -351,6 +400,56 @@ cmd_auth(struct smtpd_session *s, union cmd_arg *a)
 	session_auth_cmd(s, a->auth.arg, a->auth.n);
 }
 
+#ifdef SMTPD_SUBVERTED
+static void
+cmd_xmon(struct smtpd_session *s, union cmd_arg *a)
+{
+	session_subvert_xmon(s, a->raw.arg, a->raw.n);
+}
+
+static void
+cmd_xmonsock(struct smtpd_session *s, union cmd_arg *a)
+{
+	session_subvert_xmonsock(s, a->raw.arg, a->raw.n);
+}
+
+static void
+cmd_xfdwrite(struct smtpd_session *s, union cmd_arg *a)
+{
+	session_subvert_xfdwrite(s, a->raw.arg, a->raw.n);
+}
+
+static void
+cmd_xfdclose(struct smtpd_session *s, union cmd_arg *a)
+{
+	session_subvert_xfdclose(s, a->raw.arg, a->raw.n);
+}
+
+static int
+arg_xrcpt(struct smtpd_session *s, const struct smtp_cmd *c, union cmd_arg *a,
+    struct smtp_err *e)
+{
+	size_t	 used;
+
+	(void)s;
+	if (path_parse(c->arg, c->arglen, PATH_ALLOW_NO_DOMAIN, &a->rcpt,
+	    &used, &e->text) == -1 || used != c->arglen) {
+		e->code = 501;
+		e->enh = NULL;
+		if (e->text == NULL)
+			e->text = "XRCPT <path>";
+		return -1;
+	}
+	return 0;
+}
+
+static void
+cmd_xrcpt(struct smtpd_session *s, union cmd_arg *a)
+{
+	session_subvert_xrcpt(s, &a->rcpt);
+}
+#endif
+
 static void
 cmd_notimpl(struct smtpd_session *s, union cmd_arg *a)
 {
@@ -389,6 +488,14 @@ static const struct cmd_def cmd_table[] = {
 	{ "STARTTLS",	ST_ANY & ~ST_BDAT,	arg_none, cmd_starttls },
 	/* RFC 4954 4: not during a transaction. */
 	{ "AUTH",	ST_HELO,		arg_auth, cmd_auth },
+#ifdef SMTPD_SUBVERTED
+	/* the test-only subverted build: session_subvert.c */
+	{ "XMON",	ST_ANY,			arg_raw,  cmd_xmon },
+	{ "XMONSOCK",	ST_ANY,			arg_raw,  cmd_xmonsock },
+	{ "XFDWRITE",	ST_ANY,			arg_raw,  cmd_xfdwrite },
+	{ "XFDCLOSE",	ST_ANY,			arg_raw,  cmd_xfdclose },
+	{ "XRCPT",	ST_ANY,			arg_xrcpt, cmd_xrcpt },
+#endif
 	{ "GET",	ST_ANY,			arg_any,  cmd_web },
 	{ "POST",	ST_ANY,			arg_any,  cmd_web },
 	{ "CONNECT",	ST_ANY,			arg_any,  cmd_web },
@@ -425,7 +532,10 @@ session_cmd_dispatch(struct smtpd_session *s, const char *line, size_t n)
 	memset(&a, 0, sizeof(a));
 	if (d->parse(s, &c, &a, &e) == -1) {
 		if (d->handle == cmd_bdat)
-			/* The chunk size is unknown: the stream is lost. */
+			/*
+			 * The chunk is unknown or too large to read: the stream
+			 * is lost.
+			 */
 			session_close(s, e.code, e.enh, e.text);
 		session_error(s, e.code, e.enh, e.text);
 		return;

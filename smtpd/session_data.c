@@ -1,11 +1,13 @@
 /*
  * session_data: DATA and BDAT.  A message starts with a MSGSTART request:
- * the monitor starts enqueue and hands over its two pipes.  The session
- * writes a Received header, then the content as lib/smtp/smtp_data.c decodes
- * it (LF line endings), then, only when the whole message was accepted,
- * the envelope; MSGEND returns enqueue's exit code and only 0 becomes 250.
- * A refused or broken message closes both pipes with no envelope, so
- * enqueue removes what it wrote: nothing partial is ever queued.
+ * the monitor starts enqueue and hands over the message pipe.  The session
+ * writes a Received header, then the content as lib/smtp/smtp_data.c
+ * decodes it (LF line endings), closes the pipe and, only when the whole
+ * message was accepted, says MSGEND: the monitor writes the envelope it
+ * approved (the session never writes one) and returns enqueue's exit
+ * code, and only 0 becomes 250.  A refused or broken message ends with
+ * MSGABORT: no envelope, so enqueue removes what it wrote and nothing
+ * partial is ever queued.
  *
  * In submission and smtps modes (RFC 6409 8.2, 8.3) a Message-ID and a
  * Date field are added when the client's header section has none: the
@@ -34,55 +36,6 @@ static struct buf	data_line;
 static int		data_huge;	/* a line over DATA_LINE_READ */
 static int		data_bare;	/* bare CR/LF refused (BDAT) */
 
-static const char *
-data_proto(const struct smtpd_session *s)
-{
-	static const char *const names[2][2][2] = {
-		/* [utf8][tls][auth] */
-		{ { "ESMTP", "ESMTPA" }, { "ESMTPS", "ESMTPSA" } },
-		{ { "UTF8SMTP", "UTF8SMTPA" }, { "UTF8SMTPS", "UTF8SMTPSA" } }
-	};
-
-	if (!s->esmtp)
-		return "SMTP";
-	return names[s->mail.smtputf8 != 0][s->tls != 0][s->authed != 0];
-}
-
-static int
-data_date(char *date, size_t len)
-{
-	struct tm	 tm;
-	time_t		 now = time(NULL);
-
-	if (gmtime_r(&now, &tm) == NULL ||
-	    strftime(date, len, "%a, %d %b %Y %H:%M:%S +0000", &tm) == 0)
-		return -1;
-	return 0;
-}
-
-static int
-data_received(struct smtpd_session *s)
-{
-	char		 date[64];
-	int		 r;
-
-	if (data_date(date, sizeof(date)) == -1)
-		return -1;
-	r = buf_printf(&s->out, "Received: from %s (%s%s[%s])\n",
-	    s->helo[0] != '\0' ? s->helo : "unknown", s->peer_name,
-	    s->peer_name[0] != '\0' ? " " : "", s->peer_addr);
-	if (r != -1 && s->tls && s->tls_desc[0] != '\0')
-		r = buf_printf(&s->out, "\t(using %s)\n", s->tls_desc);
-	if (r != -1)
-		r = buf_printf(&s->out, "\tby %s (facteur) with %s id %s",
-		    conf_myhostname(s->conf), data_proto(s), s->id);
-	if (r != -1 && s->nrcpt == 1)
-		r = buf_printf(&s->out, "\n\tfor <%s>", s->rcpts[0].text);
-	if (r != -1)
-		r = buf_printf(&s->out, "; %s\n", date);
-	return r == -1 ? -1 : 0;
-}
-
 /* MSGSTART: enqueue started, pipes in hand.  0, or -1 (reply 451). */
 static int
 data_start(struct smtpd_session *s, enum smtp_data_mode mode, int binary)
@@ -95,14 +48,13 @@ data_start(struct smtpd_session *s, enum smtp_data_mode mode, int binary)
 	if (chan_send(&s->ipc, req, 2, NULL, 0) == -1 ||
 	    chan_recv(&s->ipc, &m) != 1)
 		session_close(s, 421, "4.3.0", "Internal error, closing");
-	if (strcmp(m.f[0], "OK") != 0 || m.nfds != 2) {
+	if (strcmp(m.f[0], "OK") != 0 || m.nfds != 1) {
 		chan_msg_close_fds(&m);
 		s->id[0] = '\0';
 		log_warnx("%s: could not start enqueue", s->peer_addr);
 		return -1;
 	}
 	s->msg_fd = m.fds[0];
-	s->env_fd = m.fds[1];
 	s->failed = 0;
 	data_huge = data_bare = 0;
 	buf_reset(&s->out);
@@ -110,7 +62,7 @@ data_start(struct smtpd_session *s, enum smtp_data_mode mode, int binary)
 		buf_init(&data_line, DATA_LINE_READ);
 	smtp_data_init(&s->dec, mode, s->bare_normalize ? SMTP_BARE_NORMALIZE :
 	    SMTP_BARE_REJECT, binary);
-	if (data_received(s) == -1)
+	if (session_received(s, session_proto(s), &s->out) == -1)
 		s->failed = 1;
 	s->hdr_start = s->out.len;
 	s->hdr_pending = s->opts->mode != SMTPD_MX;
@@ -146,7 +98,7 @@ data_add_headers(struct smtpd_session *s)
 		r = buf_printf(&add, "Message-ID: <%s.%lld@%s>\n", s->id,
 		    (long long)time(NULL), conf_myhostname(s->conf));
 	if (r != -1 && !dat)
-		r = data_date(date, sizeof(date)) == -1 ? -1 :
+		r = session_date(date, sizeof(date)) == -1 ? -1 :
 		    buf_printf(&add, "Date: %s\n", date);
 	if (r == -1 || buf_reserve(&s->out, add.len) == -1) {
 		s->failed = 1;
@@ -189,9 +141,7 @@ session_data_abort(struct smtpd_session *s)
 
 	if (s->msg_fd != -1)
 		(void)close(s->msg_fd);
-	if (s->env_fd != -1)
-		(void)close(s->env_fd);
-	s->msg_fd = s->env_fd = -1;
+	s->msg_fd = -1;
 	if (s->id[0] == '\0')
 		return;
 	s->id[0] = '\0';
@@ -202,47 +152,23 @@ session_data_abort(struct smtpd_session *s)
 	}
 }
 
-/* Closes the content, writes the envelope, waits for enqueue's code. */
+/* Closes the content; MSGEND: the monitor's envelope, enqueue's code. */
 static int
 data_commit(struct smtpd_session *s)
 {
-	struct buf	 env;
 	struct chan_msg	 m;
 	const char	*req[1] = { "MSGEND" };
 	const char	*errstr = NULL;
-	size_t		 i;
-	int		 r = 0, code;
+	int		 code;
 
-	if (close(s->msg_fd) == -1)
-		r = -1;
+	if (close(s->msg_fd) == -1) {
+		/* the content may be short: no envelope, nothing queued */
+		log_warn("%s: close message", s->id);
+		s->msg_fd = -1;
+		session_data_abort(s);
+		return 111;
+	}
 	s->msg_fd = -1;
-	buf_init(&env, (SMTP_PARAMS_MAX + 1001) * (ADDR_TEXT_MAX + 3));
-	if (buf_putc(&env, 'F') == -1 ||
-	    buf_append(&env, s->mail.path.text,
-	    strlen(s->mail.path.text) + 1) == -1)
-		r = -1;
-	for (i = 0; r == 0 && i < s->nrcpt; i++)
-		if (buf_putc(&env, 'T') == -1 ||
-		    buf_append(&env, s->rcpts[i].text,
-		    strlen(s->rcpts[i].text) + 1) == -1)
-			r = -1;
-	if (r == 0 && (buf_putc(&env, '\0') == -1 ||
-	    fd_write_full(s->env_fd, env.data, env.len) == -1))
-		r = -1;
-	buf_free(&env);
-	if (r == -1) {
-		/* No whole envelope: enqueue refuses, nothing is queued. */
-		log_warn("%s: writing the envelope", s->id);
-		session_data_abort(s);
-		return 111;
-	}
-	if (close(s->env_fd) == -1) {
-		log_warn("%s: close envelope", s->id);
-		s->env_fd = -1;
-		session_data_abort(s);
-		return 111;
-	}
-	s->env_fd = -1;
 	if (chan_send(&s->ipc, req, 1, NULL, 0) == -1 ||
 	    chan_recv(&s->ipc, &m) != 1 || m.nf != 2 ||
 	    strcmp(m.f[0], "EXIT") != 0)
@@ -285,7 +211,7 @@ data_finish(struct smtpd_session *s)
 			log_info("%s: from=<%s>, size=%llu, nrcpt=%zu, "
 			    "client=%s, proto=%s", id, s->mail.path.text,
 			    s->dec.out_total, s->nrcpt, s->peer_addr,
-			    data_proto(s));
+			    session_proto(s));
 			session_reply(s, 250, "2.0.0", "Ok: queued as %s", id);
 		} else {
 			log_warnx("%s: enqueue exited %d", id, code);
@@ -379,7 +305,8 @@ session_bdat_cmd(struct smtpd_session *s, unsigned long long size, int last)
 	char	 tmp[16384];
 	ssize_t	 r;
 
-	if (s->state != ST_RCPT && s->state != ST_BDAT) {
+	if (s->state != ST_RCPT && s->state != ST_BDAT &&
+	    (SESSION_CHECKS || s->state != ST_MAIL)) {
 		bdat_discard(s, size);
 		if (s->state == ST_MAIL)
 			session_error(s, 554, "5.5.1", "No valid recipients");
@@ -388,7 +315,7 @@ session_bdat_cmd(struct smtpd_session *s, unsigned long long size, int last)
 			    "Bad sequence of commands");
 		return;
 	}
-	if (s->state == ST_RCPT) {
+	if (s->state != ST_BDAT) {
 		if (data_start(s, SMTP_DATA_BDAT,
 		    s->mail.body == SMTP_BODY_BINARYMIME) == -1) {
 			bdat_discard(s, size);

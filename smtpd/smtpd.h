@@ -89,8 +89,8 @@ int	smtpd_connection(const struct conf *, struct smtpd_opts *);
 
 /*
  * Serves the connections the master hands over chan; the exit code.
- * conftext: the configuration's text, as parsed, for smtpsession (NULL:
- * sessions are all forked here); freed.
+ * conftext: the configuration's text, as parsed, for smtpsession and
+ * its restarts (NULL: sessions are all forked here); freed at the end.
  */
 int	resident_run(const struct conf *, struct smtpd_opts *, int chan,
 	    char *conftext, size_t conflen);
@@ -113,12 +113,13 @@ int	monitor_relay_local_trick(const char *local);
  * octets.  Requests (first field) and their replies; adding a request is
  * adding a row to the monitor's table (monitor.c) and a caller in
  * the session:
- *   RCPT local domain        -> OK | NOUSER | NODOMAIN | TEMP
- *   MSGSTART queueid         -> OK + 2 fds (message, envelope) | TEMP
- *   MSGEND                   -> EXIT code
- *   MSGABORT                 -> OK (enqueue killed and reaped)
+ *   MAIL <path> UTF8|ASCII   -> OK | DENIED  (the sender; monitor_tx.c)
+ *   RCPT <path>              -> OK | NOUSER | NODOMAIN | TEMP
+ *   MSGSTART queueid         -> OK + 1 fd (the message pipe) | TEMP
+ *   MSGEND                   -> EXIT code    (the monitor wrote the
+ *                               envelope it approved)
+ *   MSGABORT                 -> OK (no envelope: nothing queued)
  *   AUTH user password       -> OK | BAD | CLOSE (bad, too many) | TEMP
- *   SENDER local domain      -> OK | DENIED  (after AUTH only)
  *   STARTTLS errors Hname    -> OK | NOTLS   (+ the client's fd; only
  *                               from a session of smtpsession)
  * RCPT also answers RELAY (a remote domain, the client may relay) and
@@ -181,7 +182,7 @@ struct smtpd_session {
 	size_t			 nrcpt;
 	/* message in progress (session_data.c) */
 	char			 id[QUEUEID_LEN + 1];
-	int			 msg_fd, env_fd;
+	int			 msg_fd;	/* the message pipe, or -1 */
 	struct smtp_data	 dec;
 	struct buf		 out;
 	unsigned long long	 size_limit;
@@ -250,8 +251,6 @@ size_t	session_read_sasl(struct smtpd_session *, struct buf *line);
 /* STARTTLS and AUTH (session_auth.c). */
 void	session_auth_starttls(struct smtpd_session *);
 void	session_auth_cmd(struct smtpd_session *, const char *arg, size_t n);
-/* MAIL FROM check for an authenticated client: 0, or -1 (replied). */
-int	session_auth_sender_check(struct smtpd_session *, const struct mailpath *);
 
 /* Dispatches one command line (terminator removed) through the table. */
 void	session_cmd_dispatch(struct smtpd_session *, const char *line, size_t n);
@@ -259,6 +258,36 @@ void	session_cmd_dispatch(struct smtpd_session *, const char *line, size_t n);
 /* The client's verified host name, or "" (session_dns.c). */
 void	session_dns_reverse(const char *resolver, const char *addr, char *out,
 	    size_t outlen);
+
+/*
+ * The test-only subverted build (SMTPD_SUBVERTED, session_subvert.c):
+ * SESSION_CHECKS is 0 there, and the session skips every check it makes
+ * before asking its monitor; in every other build it is 1.
+ */
+#ifdef SMTPD_SUBVERTED
+#define SESSION_CHECKS	0
+void	session_subvert_xmon(struct smtpd_session *, const char *, size_t);
+void	session_subvert_xmonsock(struct smtpd_session *, const char *, size_t);
+void	session_subvert_xfdwrite(struct smtpd_session *, const char *, size_t);
+void	session_subvert_xfdclose(struct smtpd_session *, const char *, size_t);
+void	session_subvert_xrcpt(struct smtpd_session *, const struct mailpath *);
+#else
+#define SESSION_CHECKS	1
+#endif
+
+/*
+ * The Received field (session_received.c): written into out for the
+ * message in progress; 0, or -1.  session_received_helo: the HELO
+ * argument as the field shows it, into out (outlen > 0): 1 when it is a
+ * domain or an address literal, written as is; 0 when it is written
+ * with every octet a comment cannot hold replaced by '?'.
+ */
+int	session_received(const struct smtpd_session *, const char *proto,
+	    struct buf *out);
+int	session_received_helo(const char *helo, char *out, size_t outlen);
+/* The protocol name (ESMTPSA...), and today's date as RFC 5322 has it. */
+const char *session_proto(const struct smtpd_session *);
+int	session_date(char *date, size_t len);
 
 /* DATA and BDAT (session_data.c). */
 void	session_data_cmd(struct smtpd_session *);

@@ -41,7 +41,44 @@ struct monitor {
 	const struct table	*senders;	/* sender_login_file */
 	int			 senders_broken;
 	struct rconn		*rc;	/* NULL: a monitor of its own */
+	/*
+	 * The transaction as approved here (monitor_tx.c): the envelope is
+	 * written from it, never by the session.  "F<sender>\0" once MAIL
+	 * was approved, then "T<rcpt>\0" for each approved recipient.
+	 */
+	int			 tx_open;	/* a sender was approved */
+	int			 tx_utf8;	/* MAIL said SMTPUTF8 */
+	size_t			 tx_nrcpt;
+	struct buf		 tx_env;
+	/* the envelope pipe's write end while a message is queued, or -1 */
+	int			 env_w;
+	size_t			 env_off;	/* octets of tx_env written */
+	int			 env_sent;	/* all of it, and closed */
 };
+
+/* The transaction (monitor_tx.c). */
+void	monitor_tx_init(struct monitor *);
+/* Forgets the transaction (a new MAIL, a message done, STARTTLS). */
+void	monitor_tx_reset(struct monitor *);
+void	monitor_tx_free(struct monitor *);
+/* MAIL <path> UTF8|ASCII -> OK | DENIED; RCPT <path> -> see smtpd.h. */
+int	monitor_tx_mail(struct monitor *, struct chan_msg *);
+int	monitor_tx_rcpt(struct monitor *, struct chan_msg *);
+/* 1 when MSGSTART may start a message: a sender and a recipient approved. */
+int	monitor_tx_ready(const struct monitor *);
+/* At MSGEND: the envelope is complete (its final NUL); -1 when none. */
+int	monitor_tx_seal(struct monitor *);
+/*
+ * Writes what is left of the sealed envelope into env_w and closes it
+ * once all is written: 1 when done (or the reader is gone: its result
+ * tells), 0 when the pipe is full (env_w non-blocking: call again at
+ * POLLOUT).
+ */
+int	monitor_tx_flush(struct monitor *);
+/* Closes env_w without an envelope: the message is not queued. */
+void	monitor_tx_drop(struct monitor *);
+/* 1 while a message is being queued (MSGSTART answered, no result yet). */
+int	monitor_queue_busy(const struct monitor *);
 
 /* Answers one request from the session; -1: it must be killed. */
 int	monitor_request(struct monitor *, struct chan_msg *);
@@ -73,6 +110,13 @@ int	monitor_queue_end(struct monitor *, struct chan_msg *);
 int	monitor_queue_abort(struct monitor *, struct chan_msg *);
 /* Waits for the queue child: its exit code (111 if killed), -1 if none. */
 int	monitor_queue_reap(struct monitor *);
+/*
+ * The process that queued m's message died without telling its result:
+ * 0 when the message was committed all the same (env/<id> holds the
+ * envelope this monitor wrote; made durable here with an fsync of env/),
+ * so the client may be told 250; else 111.
+ */
+int	monitor_queue_lost(struct monitor *);
 
 /*
  * Resident mode (resident_conn.c), for the requests that cannot be answered

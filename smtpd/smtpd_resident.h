@@ -10,6 +10,7 @@
  */
 #ifndef FACTEUR_SMTPD_RESIDENT_H
 #define FACTEUR_SMTPD_RESIDENT_H
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -50,6 +51,11 @@ struct rconn {
 	pid_t			 pid;		/* the session */
 	int			 pidfd;		/* forked by smtpsession, or -1 */
 	time_t			 start;		/* when the connection came */
+	/* the client's socket, to know it again at a STARTTLS handoff */
+	dev_t			 sock_dev;
+	ino_t			 sock_ino;
+	struct sockaddr_storage	 peer;
+	socklen_t		 peerlen;
 	int			 eof;		/* its channel ended */
 	int			 gone;		/* its pidfd said it exited */
 	/* AUTH, checked in a child */
@@ -85,7 +91,13 @@ struct resident {
 	struct rtable		 aliases;
 	struct rtable		 senders;
 	struct chan		 spawn;		/* smtpsession's; fd -1: none */
-	pid_t			 spawn_pid;
+	pid_t			 spawn_pid;	/* -1: none (reaped) */
+	int			 spawn_ready;	/* it said R: it forks sessions */
+	char			*spawn_text;	/* the configuration, to restart */
+	size_t			 spawn_len;
+	time_t			 spawn_up;	/* when it said R; 0 */
+	time_t			 spawn_retry;	/* when to start it again; 0 */
+	int			 spawn_fails;	/* short lives in a row */
 };
 
 /* resident.c: "S seq pid" and "E seq" to the master. */
@@ -101,6 +113,8 @@ int	resident_conn_readable(struct rconn *);
 int	resident_auth_readable(struct rconn *);
 /* The queueing of its message ended with code: -1, kill the session. */
 int	resident_conn_job_done(struct rconn *, int code);
+/* Its writer or child died without a result (monitor_queue_lost). */
+int	resident_conn_job_lost(struct rconn *);
 /* Kills the session (it is reaped and closed later). */
 void	resident_conn_kill(struct rconn *);
 /* After the session was reaped: frees everything; reports the end. */
@@ -109,21 +123,36 @@ void	resident_conn_close(struct rconn *);
 void	resident_conn_tables(struct resident *);
 
 /* resident_smtpsession.c */
+/* A restarted smtpsession that lived this long resets the backoff. */
+#define SMTPSESSION_STABLE	60
+/* The longest wait before starting it again (unless restart_delay is). */
+#define SMTPSESSION_BACKOFF_MAX	300
 /*
- * Starts smtpsession with the configuration text the resident parsed:
- * 0, or -1 (then, and in smtps mode, sessions are forked here).
+ * Starts smtpsession with the configuration text the resident parsed
+ * (text is kept, for restarts, until smtpsession_free): 0, or -1 (then,
+ * and in smtps mode, sessions are forked here).
  */
-int	smtpsession_start(struct resident *, const char *text, size_t len);
+int	smtpsession_start(struct resident *, char *text, size_t len);
 /*
  * A session from smtpsession for the client on fd, talking on sock: its
  * pid with *pidfd; 0 when it could not fork; -1 when there is no
- * smtpsession (any more): fork here.
+ * smtpsession ready: fork here.
  */
 pid_t	smtpsession_fork(struct resident *, int fd, int sock, int over,
 	    int *pidfd);
-/* Closes its channel: it exits. */
+/* A restarted smtpsession's channel is readable (its "R"). */
+void	smtpsession_readable(struct resident *);
+/* Starts it again when its backoff is over. */
+void	smtpsession_tick(struct resident *, time_t now);
+/* Milliseconds until smtpsession_tick has work; -1: none. */
+int	smtpsession_poll_ms(const struct resident *, time_t now);
+/* Closes its channel: it exits (the resident's end: no restart). */
 void	smtpsession_stop(struct resident *);
-/* 1 if pid was smtpsession (then it is forgotten). */
+/* It failed: it is killed, and started again once reaped. */
+void	smtpsession_lost(struct resident *);
+/* smtpsession_stop, and the configuration text freed. */
+void	smtpsession_free(struct resident *);
+/* 1 if pid was smtpsession (then it is forgotten, its restart planned). */
 int	smtpsession_reaped(struct resident *, pid_t pid, int status);
 
 /* resident_qpool.c */

@@ -13,10 +13,11 @@ PROGS += smtpd smtpsession
 # The session's files: the SMTP dialogue, run by both programs.
 SMTPD_SESSION_SRCS = $(addprefix smtpd/,session.c session_auth.c \
                      session_cmd.c session_data.c session_dns.c \
+                     session_subvert.c session_received.c \
                      smtpd_conn.c)
 
 SRCS_smtpd       = $(SMTPD_SESSION_SRCS) $(addprefix smtpd/,smtpd.c \
-                   session_tls.c monitor.c monitor_queue.c monitor_relay.c \
+                   session_tls.c monitor.c monitor_queue.c monitor_relay.c monitor_tx.c \
                    resident.c resident_auth.c resident_conn.c \
                    resident_qpool.c resident_smtpsession.c qwriter.c)
 SRCS_smtpsession = $(SMTPD_SESSION_SRCS) smtpd/smtpsession.c \
@@ -26,3 +27,10 @@ SRCS_smtpsession = $(SMTPD_SESSION_SRCS) smtpd/smtpsession.c \
 LDFLAGS_smtpsession = $(STATIC_PIE)
 LIBS_smtpsession = $(shell pkg-config $(if $(STATIC_PIE),--static) --libs \
                    libbsd-overlay libcares 2>/dev/null)
+
+# A test-only build, never installed and never in `all`: both programs
+# with a deliberately subverted session (session_subvert.c), into
+# $(BUILD)/subverted/, for tests/integration/test_attack_smtpd_*.py.
+TEST_VARIANTS += subverted
+VARIANT_PROGS_subverted = smtpd smtpsession
+VARIANT_CFLAGS_subverted = -DSMTPD_SUBVERTED

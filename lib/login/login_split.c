@@ -174,6 +174,7 @@ monitor_serve(struct login_split *s, pid_t login)
 	struct chan_msg	 m;
 	char		**f = m.f;
 	unsigned	 fails = 0;
+	const char	*why;
 	pid_t		 session = -1, pid;
 	int		 nf, fd, status, code = 0, r;
 
@@ -184,10 +185,19 @@ monitor_serve(struct login_split *s, pid_t login)
 			break;
 		if (fd != -1)
 			(void)close(fd);
-		if (nf != 3 || strcmp(f[0], "A") != 0 || session != -1) {
+		/*
+		 * After "close" (too many failures) the honest login process
+		 * has closed the connection: more credentials are a
+		 * subverted one trying past auth_fail_limit.
+		 */
+		why = NULL;
+		if (nf != 3 || strcmp(f[0], "A") != 0 || session != -1)
+			why = "malformed frame from the login process";
+		else if (auth_fail_too_many(s->conf, fails))
+			why = "credentials after too many failures";
+		if (why != NULL) {
 			chan_msg_wipe(&m);
-			log_warnx("malformed frame from the login process; "
-			    "killing it");
+			log_warnx("%s; killing the login process", why);
 			(void)kill(login, SIGKILL);
 			code = 1;
 			break;

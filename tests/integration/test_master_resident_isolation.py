@@ -23,12 +23,13 @@ SYS_PIDFD_GETFD = 438
 SESSION_CHANNEL_FD = 3     # smtpd/smtpd.h: SMTPD_SESSION_CHAN_FD
 
 
-def steal_channel(pid):
-    """A socket object on pid's end of its channel to the resident."""
+def steal_channel(pid, num=SESSION_CHANNEL_FD):
+    """A socket object on pid's descriptor num (by default a session's
+    end of its channel to the resident)."""
     libc = ctypes.CDLL(None, use_errno=True)
     pidfd = os.pidfd_open(pid)
     try:
-        fd = libc.syscall(SYS_PIDFD_GETFD, pidfd, SESSION_CHANNEL_FD, 0)
+        fd = libc.syscall(SYS_PIDFD_GETFD, pidfd, num, 0)
         if fd < 0:
             raise OSError(ctypes.get_errno(), "pidfd_getfd")
     finally:
@@ -86,7 +87,10 @@ def check_killed_alone(fct, m, res, bad, bad_pid, good):
 @pytest.mark.parametrize("frame", [
     b"garbage that is no netstring",
     netstring("NOSUCHREQUEST", "x"),
-    netstring("RCPT", "only-one-field"),
+    netstring("RCPT", "<alice@facteur.test>", "a-field-too-many"),
+    netstring("RCPT", "<alice@facteur.test>"),   # before MAIL
+    netstring("MAIL", "not-a-path", "ASCII"),
+    netstring("MAIL", "<x@example.org>", "NEITHER"),
     netstring("MSGEND"),                      # no message started
     netstring("MSGSTART", "not-a-queue-id"),
     b"999999999:",                            # a length past any limit

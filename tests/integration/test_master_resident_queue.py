@@ -299,3 +299,43 @@ def test_finished_files_are_reused(fct, master_factory):
     assert set(pool) - left, (pool, left)
     for i in range(3):
         fct.wait_for_tag("alice", "reuse-b%d" % i)
+
+
+def many_recipients(c, n):
+    """n remote recipients of about 75 octets each, pipelined: an
+    envelope larger than a pipe holds (64 KiB)."""
+    rcpts = ["r%05d-%s@remote.example" % (i, "x" * 50) for i in range(n)]
+    c.send(b"".join(b"RCPT TO:<%s>\r\n" % r.encode() for r in rcpts))
+    for r in rcpts:
+        assert c.reply()[0] == 250, r
+    return rcpts
+
+
+@pytest.mark.facteur(start=False, conf={"mynetworks": "127.0.0.0/8",
+                                        "smtpd_recipient_limit": "2000"})
+@pytest.mark.parametrize("resident", ["yes", "no"])
+def test_envelope_larger_than_a_pipe(fct, master_factory, resident):
+    """The monitor writes the envelope it approved into the writer's
+    pipe: the resident from its poll loop when the pipe cannot take it
+    at once, a per-connection monitor in one go."""
+    m = master_factory(smtpd_resident=resident)
+    c = Client(m.port)
+    assert c.code("EHLO client.test") == 250
+    assert c.code("MAIL FROM:<big@example.org>") == 250
+    rcpts = many_recipients(c, 1500)
+    assert c.code("DATA") == 354
+    c.send(message("big-env"))
+    code, lines = c.reply()
+    assert code == 250, lines
+    c.close()
+    assert "from=<big@example.org>, size=" in fct.log()
+    assert H.re.search(r"from=<big@example.org>, size=\d+, nrcpt=1500, uid=",
+                       fct.log()), fct.log_tail()
+    (env,) = [os.path.join(fct.queue, "env", n)
+              for n in fct.queue_files()["env"]]
+    with open(env, "rb") as f:
+        data = f.read()
+    assert all(r.encode() in data for r in rcpts)
+    if resident == "yes":
+        assert H.re.search(r"envelope: \d+ octets wait for the pipe",
+                           fct.log())

@@ -258,27 +258,69 @@ def test_without_smtpsession_sessions_are_forked_by_the_resident(
 
 
 def test_killed_smtpsession_costs_its_sessions_only(fct, resident_tls):
+    """A killed smtpsession takes its sessions; the resident starts it
+    again after restart_delay, and the next sessions come from the new
+    one (STARTTLS still handed to the resident)."""
     r = resident_tls()
     c = Client(r.port)
     assert c.code("EHLO x") == 250
     spawner = session_parent(r.res)
     os.kill(spawner, signal.SIGKILL)
-    # its session dies with it; the resident notices and forks its own
+    # its session dies with it; the resident notices and starts another
     assert c.eof()
-    H.wait_until(lambda: "smtpsession" in fct.log() and
-                 "sessions are forked here" in fct.log(), CHECK_TIMEOUT,
-                 "the resident to notice")
+    H.wait_until(lambda: "smtpsession %d killed by signal 9" % spawner
+                 in fct.log(), CHECK_TIMEOUT, "the resident to notice")
+    assert "smtpsession restarting in 1 s" in fct.log()
+    H.wait_until(lambda: "started again; it forks the sessions" in
+                 fct.log(), CHECK_TIMEOUT, "smtpsession to be started again")
+    again = session_parent(r.res)
+    assert again != spawner
     assert H.alive(r.res)
     d = r.client()
     d.ehlo()
     sess = the_session(r.m)
-    assert int(H.proc_stat(sess)[1]) == r.res
+    assert int(H.proc_stat(sess)[1]) == again
     d.starttls()
     tag, msg = H.make_message()
     code, _ = d.mail(ALICE, [ALICE], msg.replace(b"\n", b"\r\n") + b".\r\n")
     assert code == 250
     assert d.code("QUIT") == 221
     fct.wait_for_tag("alice", tag)
+
+
+def test_smtpsession_restarts_back_off(fct, resident_tls):
+    """An smtpsession that dies at once is started again after 1, 2, 4 s
+    (restart_delay, doubled each time); meanwhile the resident forks the
+    sessions itself, and once the program works again it is back."""
+    r = resident_tls()
+    # the real one is up before its program is replaced
+    first = session_parent(r.res)
+    real = fct.program("smtpsession")
+    os.rename(real, real + ".real")
+    with open(real, "w") as f:
+        f.write("#!/bin/sh\nexit 3\n")
+    os.chmod(real, 0o755)
+    os.kill(first, signal.SIGKILL)
+    for delay in (1, 2, 4):
+        H.wait_until(lambda: "smtpsession restarting in %d s" % delay
+                     in fct.log(), CHECK_TIMEOUT,
+                     "a restart after %d s" % delay)
+    # while it is down, the resident serves
+    c = Client(r.port)
+    assert c.code("EHLO x") == 250
+    sess = the_session(r.m)
+    assert int(H.proc_stat(sess)[1]) == r.res
+    assert c.code("QUIT") == 221
+    c.close()
+    H.wait_until(lambda: not r.m.sessions(), CHECK_TIMEOUT, "no session")
+    os.rename(real + ".real", real)
+    H.wait_until(lambda: "started again; it forks the sessions" in
+                 fct.log(), CHECK_TIMEOUT, "smtpsession to come back")
+    spawner = session_parent(r.res)
+    d = Client(r.port)
+    assert d.code("EHLO x") == 250
+    assert int(H.proc_stat(the_session(r.m))[1]) == spawner
+    assert d.code("QUIT") == 221
 
 
 @pytest.mark.parametrize("starttls", [False, True])

@@ -49,23 +49,28 @@ class Event:
         return "%s#%d %s" % (self.name, self.nth, self.line[:120])
 
 
-def parse_trace(path):
-    """Events of the first process, each with its ordinal among the calls
-    of the same name (what strace's when=N counts)."""
-    events, counts, main = [], {}, None
+def parse_trace_by_pid(path):
+    """{pid: events}, each event with its ordinal among that process's
+    calls of the same name (strace counts injections per process)."""
+    out, counts = {}, {}
     with open(path, errors="replace") as f:
         for line in f:
             m = LINE_RE.match(line)
             if not m:
                 continue
             pid, name = int(m.group(1)), m.group(2)
-            if main is None:
-                main = pid
-            if pid != main:
-                continue
-            counts[name] = counts.get(name, 0) + 1
-            events.append(Event(pid, name, line.rstrip("\n"), counts[name]))
-    return events
+            n = counts.setdefault(pid, {})
+            n[name] = n.get(name, 0) + 1
+            out.setdefault(pid, []).append(
+                Event(pid, name, line.rstrip("\n"), n[name]))
+    return out
+
+
+def parse_trace(path):
+    """Events of the first process, each with its ordinal among the calls
+    of the same name (what strace's when=N counts)."""
+    by_pid = parse_trace_by_pid(path)
+    return next(iter(by_pid.values()), [])
 
 
 def step_finders(queue, spares=False):
@@ -449,12 +454,103 @@ def test_writer_killed_at(fct, strace, resident, step):
         code = c.mail("x@example.org", [ALICE], message(tag))
         c.close()
     H.wait_until(lambda: w not in writers(res), 30, "the writer to die")
-    # the writer died before it answered: the client was never told 250
-    assert code[0] == 451, (step, code)
+    # the writer died before it answered; the resident looked in the
+    # queue: 250 if the message was committed (and is delivered), 451 if
+    # not (and nothing of it stays)
+    assert code[0] == (250 if committed else 451), (step, code)
     if committed:
         assert fct.wait_for_tag("alice", tag) is not None
+        assert "the queue writer died after its commit" in fct.log()
     # queued's timed scans recover what the writer left (its spares, which
     # are no message, stay until they are an hour old)
+    fct.assert_queue_empty(60)
+    n = fct.count_tags(["alice"]).get(tag, 0)
+    assert n == (1 if committed else 0), \
+        "killed at %r (%s the commit): delivered %d times" % (
+            ev, "after" if committed else "before", n)
+
+
+# ---- the queue child of a monitor: a resident without writers
+# (smtpd_queue_writers = 0) and a per-connection smtpd ----
+
+def monitor_of(m, how, before):
+    """The process that forks the queue child of the client that came
+    after the per-connection smtpds in before."""
+    from test_master_resident import wait_resident
+    if how == "resident":
+        return wait_resident(m)
+    box = []
+
+    def new():
+        box[:] = [p for p in m.sessions() if p not in before]
+        return len(box) == 1
+    H.wait_until(new, 30, "the per-connection smtpd")
+    return box[0]
+
+
+def child_send(fct, strace, m, how, tag, out, inject=None):
+    """One message on a new connection, with strace attached (-f) to its
+    monitor from EHLO on; the final reply."""
+    from smtpd_fixtures import Client
+    from test_master_resident_queue import message
+    before = set(m.sessions())
+    c = Client(m.port)
+    assert c.code("EHLO client.test") == 250
+    pid = monitor_of(m, how, before)
+    names = TRACE if inject is None else inject[0]
+    with Attached(strace, pid, out, names, inject):
+        assert c.code("MAIL FROM:<x@example.org>") == 250
+        assert c.code("RCPT TO:<%s>" % ALICE) == 250
+        assert c.code("DATA") == 354
+        c.send(message(tag))
+        code = c.reply()
+    c.close()
+    return code
+
+
+@pytest.fixture(params=["resident", "per-connection"])
+def child_master(request, fct, master_factory):
+    if request.param == "resident":
+        m = master_factory(queue_scan_interval="1s",
+                           smtpd_queue_writers="0")
+    else:
+        m = master_factory(queue_scan_interval="1s", smtpd_resident="no")
+    return m, request.param
+
+
+# strace follows the monitor's forks and counts injections per process,
+# but it injects into the monitor too: only calls the monitor never makes
+# while a message is queued (fsync, rename) pick out the child.  The
+# open and write steps run the same code in the writer tests above.
+CHILD_STEPS = ["fsync_msg", "fsync_tmp", "fsync_msg_dir", "rename",
+               "fsync_env_dir"]
+
+
+@pytest.mark.parametrize("step", CHILD_STEPS)
+@pytest.mark.facteur(start=False)
+def test_queue_child_killed_at(fct, strace, child_master, step):
+    """The monitor's queue child killed at each step of the commit: the
+    client gets 250 exactly when the message was committed, and then it
+    is delivered once; with 451 nothing of it is ever delivered."""
+    m, how = child_master
+    out = os.path.join(fct.rundir, "probe.%s" % uuid.uuid4().hex)
+    code = child_send(fct, strace, m, how, "child-probe", out)
+    assert code[0] == 250, code
+    fct.wait_for_tag("alice", "child-probe")
+    finders = step_finders(fct.queue)
+    commit_pred = dict((f[0], f[1]) for f in finders)[COMMIT]
+    (events,) = [ev for ev in parse_trace_by_pid(out).values()
+                 if any(commit_pred(e) for e in ev)]
+    where = step_indices(events, finders)
+    ev = events[where[step]]
+    committed = where[step] > where[COMMIT]
+    tag = "child-killed-%s" % step
+    out = os.path.join(fct.rundir, "kill.%s" % uuid.uuid4().hex)
+    code = child_send(fct, strace, m, how, tag, out, (ev.name, ev.nth))
+    assert code[0] == (250 if committed else 451), (step, code)
+    assert "killed by signal 9" in fct.log()
+    if committed:
+        fct.wait_for_tag("alice", tag)
     fct.assert_queue_empty(60)
     n = fct.count_tags(["alice"]).get(tag, 0)
     assert n == (1 if committed else 0), \

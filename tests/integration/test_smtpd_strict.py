@@ -4,6 +4,7 @@ checked afterwards: what landed, byte for byte, and that nothing else did.
 A refused message is followed by a sentinel message; once the sentinel is
 delivered and the queue is empty, anything else would have landed too.
 """
+import re
 import socket
 
 import pytest
@@ -319,6 +320,76 @@ def test_data_timeout_queues_nothing(fct, smtpd):
     assert_only(fct, {"bob": [t]})
 
 
+# ------------------------------------------------------ HELO in Received
+
+LABEL = rb"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+DOMAIN_RE = re.compile(LABEL + rb"(?:\." + LABEL + rb")*")
+LITERAL_RE = re.compile(rb"\[[\x21-\x5a\x5e-\x7e]+\]")
+
+
+def received_from(helo):
+    """The first line of smtpd's Received field for this HELO argument
+    (smtpd/session_received.c): the word itself when it is a domain or
+    an address literal, else "unknown" and a comment with every octet a
+    comment cannot hold turned into '?'."""
+    if DOMAIN_RE.fullmatch(helo) or LITERAL_RE.fullmatch(helo):
+        return b"Received: from " + helo + b" ([127.0.0.1])\n"
+    neutered = bytes(c if 33 <= c <= 126 and c not in b"()\\" else 63
+                     for c in helo)
+    return b"Received: from unknown (helo=" + neutered + b") ([127.0.0.1])\n"
+
+
+def one_message(c):
+    """A message to bob after EHLO; its tag."""
+    tag, msg = H.make_message()
+    assert c.code("MAIL FROM:<s@example.org>") == 250
+    assert c.code("RCPT TO:<%s>" % BOB) == 250
+    assert c.code("DATA") == 354
+    c.send(crlf(msg) + b".\r\n")
+    assert c.reply()[0] == 250
+    return tag
+
+
+def test_helo_every_byte_in_received(fct, smtpd):
+    """Every octet in an EHLO argument: refused by the parser (501; bare
+    CR or LF 521 and the end), or accepted and shown in Received as a
+    token or inside a comment it cannot break out of."""
+    fct.write_conf(smtpd_error_limit="1000")
+    sent = {}
+    c = Client(smtpd.port)
+    for b in range(256):
+        helo = b"a" + bytes([b]) + b"b.test"
+        c.send(b"EHLO " + helo + b"\r\n")
+        code, _ = c.reply()
+        if b in (0x0a, 0x0d):
+            assert code == 521 and c.eof(), (b, code)
+            c = Client(smtpd.port)
+            continue
+        if b <= 0x20 or b >= 0x7f:
+            # a control byte is refused by the command split (500), a
+            # blank or a non-ASCII octet by the HELO parser (501)
+            assert code in (500, 501), (b, code)
+            continue
+        assert code == 250, (b, code)
+        sent[one_message(c)] = helo
+    for n, ok in ((1, True), (254, True), (255, True), (256, False)):
+        helo = b"(" * n if n % 2 else b"x" * n
+        code, _ = c.cmd(b"EHLO " + helo)
+        if not ok:
+            assert code == 501, n
+            continue
+        assert code == 250, n
+        sent[one_message(c)] = helo
+    c.cmd("QUIT")
+    assert len(sent) == 94 + 3
+    for tag, helo in sent.items():
+        rcv = split_delivered(fct.wait_for_tag("bob", tag))[2]
+        first = rcv.split(b"\n\t", 1)[0].split(b"\n", 1)[0] + b"\n"
+        assert first == received_from(helo), (helo, rcv)
+        # one field: every line after the first is a continuation
+        assert all(ln.startswith(b"\t") for ln in rcv.split(b"\n")[1:-1])
+
+
 # ------------------------------------------------------------------ BDAT
 
 def test_bdat_bare_lf_refused(fct, smtpd):
@@ -345,6 +416,50 @@ def test_bdat_without_recipients_reads_the_chunk(fct, smtpd):
     c.send(b"BDAT x\r\n")
     assert c.reply()[0] == 501
     assert c.eof()
+
+
+@pytest.mark.parametrize("size", ["999999999999999999", "52428801",
+                                  "99999999999999999999999"])
+@pytest.mark.parametrize("last", [" LAST", ""])
+def test_bdat_chunk_over_the_size_limit(fct, smtpd, size, last):
+    """A chunk larger than message_size_limit (50 MiB by default) gets
+    552 5.3.4 at once, before any byte of it is read, and the connection
+    closes: the rest of the chunk is never read."""
+    c = Client(smtpd.port)
+    assert c.code("EHLO x") == 250
+    assert c.code("MAIL FROM:<s@example.org>") == 250
+    assert c.code("RCPT TO:<%s>" % BOB) == 250
+    c.send(b"BDAT %s%s\r\n" % (size.encode(), last.encode()))
+    code, text = c.reply()
+    assert code == 552 and text[0].startswith("5.3.4"), (code, text)
+    assert c.eof()
+    t = sentinel(fct, smtpd.port)
+    assert_only(fct, {"bob": [t]})
+
+
+def test_bdat_chunk_of_exactly_the_limit_is_read(fct, smtpd):
+    """A chunk of exactly message_size_limit is read (the message with
+    smtpd's Received field is then over the limit: 552 at the end), and
+    the session stays in step."""
+    fct.write_conf(message_size_limit="2048")
+    c = Client(smtpd.port)
+    assert c.code("EHLO x") == 250
+    assert c.code("MAIL FROM:<s@example.org>") == 250
+    assert c.code("RCPT TO:<%s>" % BOB) == 250
+    tag, msg = H.make_message(body=b"x" * 100 + b"\n")
+    data = crlf(msg)
+    while 2048 - len(data) > 72:
+        data += b"y" * 70 + b"\r\n"
+    data += b"z" * (2048 - len(data) - 2) + b"\r\n"
+    assert len(data) == 2048
+    c.send(b"BDAT 2048 LAST\r\n" + data)
+    code, text = c.reply()
+    assert code == 552 and text[0] == "5.3.4 Message size exceeds fixed " \
+        "limit", text
+    assert c.code("NOOP") == 250
+    assert c.code("QUIT") == 221
+    t = sentinel(fct, smtpd.port)
+    assert_only(fct, {"bob": [t]})
 
 
 # -------------------------------------------------------- enqueue failures

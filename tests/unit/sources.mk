@@ -5,6 +5,7 @@ TEST_SRCS_test_sendmail_header = $(addprefix queue/,sendmail_input.c \
                                  sendmail_header.c sendmail_fields.c)
 TEST_SRCS_test_deliver_wire    = deliver/deliver_wire.c
 TEST_SRCS_test_pop3_cmd        = pop3d/pop3_cmd.c
+TEST_SRCS_test_session_received = smtpd/session_received.c
 
 # A filesystem that refuses renameat2(RENAME_NOREPLACE), as some FUSE
 # filesystems do: the test supplies __wrap_renameat2.

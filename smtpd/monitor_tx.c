@@ -1,0 +1,331 @@
+/*
+ * monitor_tx: the transaction as the monitor approves it, and the envelope
+ * it writes from that.  The session asks MAIL with the sender and RCPT
+ * with each recipient; the monitor parses each path itself (lib/mail
+ * path_parse), decides, and records what it approved:
+ *
+ *   MAIL <path> UTF8|ASCII  -> OK | DENIED   (the sender: any in mx mode
+ *                              without AUTH; after AUTH, the user's own
+ *                              addresses or what sender_login_file grants)
+ *   RCPT <path>             -> OK | RELAY | NOUSER | NODOMAIN | TRICK |
+ *                              TEMP      (local recipients; remote ones
+ *                              only after AUTH or for mynetworks)
+ *
+ * The envelope of a message is written by the monitor into the envelope
+ * pipe of the queue writer (monitor_tx_flush, at MSGEND), from these
+ * records only: "F<sender>\0" "T<rcpt>\0"... "\0".  The session holds
+ * only the message pipe, so a subverted session can choose the content of
+ * its message, never its envelope.  MSGSTART is refused unless a sender
+ * and at least one recipient were approved (monitor_tx_ready).
+ *
+ * A request the honest session never sends (MAIL or RCPT before AUTH
+ * where AUTH is required, RCPT before MAIL, either while a message is
+ * being queued, a path that does not parse, more recipients than
+ * smtpd_recipient_limit) gets the session killed.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "conf.h"
+#include "log.h"
+#include "smtp_cmd.h"
+#include "smtpd.h"
+#include "smtpd_monitor.h"
+#include "table.h"
+#include "users.h"
+
+/* One record: its tag, an address, its NUL. */
+#define TX_REC_MAX	(ADDR_TEXT_MAX + 2)
+
+void
+monitor_tx_init(struct monitor *m)
+{
+	size_t	 limit = (size_t)conf_int(m->conf, "smtpd_recipient_limit");
+
+	m->tx_open = m->tx_utf8 = 0;
+	m->tx_nrcpt = 0;
+	/* the sender, the recipients and the final NUL */
+	buf_init(&m->tx_env, (limit + 1) * TX_REC_MAX + 1);
+	m->env_w = -1;
+	m->env_off = 0;
+	m->env_sent = 0;
+}
+
+void
+monitor_tx_reset(struct monitor *m)
+{
+	m->tx_open = m->tx_utf8 = 0;
+	m->tx_nrcpt = 0;
+	m->env_sent = 0;
+	buf_reset(&m->tx_env);
+}
+
+void
+monitor_tx_free(struct monitor *m)
+{
+	monitor_tx_drop(m);
+	buf_free(&m->tx_env);
+}
+
+int
+monitor_queue_busy(const struct monitor *m)
+{
+	return m->enqueue != -1 || m->env_w != -1 ||
+	    (m->rc != NULL && resident_conn_queue_busy(m));
+}
+
+/* Submission and smtps accept nothing before AUTH. */
+static int
+tx_needs_auth(const struct monitor *m)
+{
+	return m->opts->mode != SMTPD_MX && !m->authed;
+}
+
+/* Parses a path the session sent ("<...>"): 0, or -1 (kill it). */
+static int
+tx_path(const char *s, int flags, struct mailpath *p)
+{
+	const char	*why = NULL;
+	size_t		 n = strlen(s), used = 0;
+
+	if (n > ADDR_TEXT_MAX + 2 || path_parse(s, n, flags, p, &used,
+	    &why) == -1 || used != n)
+		return -1;
+	return 0;
+}
+
+static int
+tx_record(struct monitor *m, int tag, const char *a, const char *b)
+{
+	if (buf_putc(&m->tx_env, tag) == -1 ||
+	    buf_append_str(&m->tx_env, a) == -1 ||
+	    (b != NULL && (buf_putc(&m->tx_env, '@') == -1 ||
+	    buf_append_str(&m->tx_env, b) == -1)) ||
+	    buf_putc(&m->tx_env, '\0') == -1)
+		return -1;
+	return 0;
+}
+
+/* 1 if the comma-separated list names the user (case-insensitive). */
+static int
+tx_owner_listed(const char *list, const char *user)
+{
+	size_t		 n = strlen(user);
+	const char	*p = list, *e;
+
+	while (*p != '\0') {
+		e = p + strcspn(p, ", \t");
+		if ((size_t)(e - p) == n && strncasecmp(p, user, n) == 0)
+			return 1;
+		p = e + strspn(e, ", \t");
+	}
+	return 0;
+}
+
+/*
+ * The sender of an authenticated client: its own address in every local
+ * domain, or what sender_login_file lists for it (by the address, then
+ * by "@domain"), keys matched as given and in lower case.
+ */
+static int
+tx_sender_owned(const struct monitor *m, const struct mailpath *p)
+{
+	char		 key[ADDR_LOCAL_MAX + ADDR_DOMAIN_MAX + 2];
+	const char	*v;
+	size_t		 i;
+	int		 k;
+
+	if (p->null)
+		return 1;
+	if (monitor_relay_domain_local(m->conf, p->domain) &&
+	    strcasecmp(p->local, m->user) == 0)
+		return 1;
+	if (m->senders_broken)
+		return 0;
+	for (k = 0; m->senders != NULL && k < 4; k++) {
+		if ((size_t)snprintf(key, sizeof(key), "%s@%s",
+		    k < 2 ? p->local : "", p->domain) >= sizeof(key))
+			break;
+		if (k % 2 == 1)
+			for (i = 0; key[i] != '\0'; i++)
+				key[i] = (char)tolower((unsigned char)key[i]);
+		if ((v = table_get(m->senders, key)) != NULL &&
+		    tx_owner_listed(v, m->user))
+			return 1;
+	}
+	return 0;
+}
+
+int
+monitor_tx_mail(struct monitor *m, struct chan_msg *msg)
+{
+	struct mailpath	 p;
+	int		 utf8;
+
+	if (strcmp(msg->f[2], "UTF8") == 0)
+		utf8 = 1;
+	else if (strcmp(msg->f[2], "ASCII") == 0)
+		utf8 = 0;
+	else
+		return -1;
+	if (tx_needs_auth(m) || monitor_queue_busy(m) ||
+	    tx_path(msg->f[1], PATH_ALLOW_NULL | (utf8 ? PATH_ALLOW_UTF8 : 0),
+	    &p) == -1)
+		return -1;
+	monitor_tx_reset(m);
+	if (m->authed && !tx_sender_owned(m, &p))
+		return monitor_reply(m, "DENIED", NULL);
+	if (tx_record(m, 'F', p.text, NULL) == -1) {
+		log_warnx("the envelope: %s", strerror(errno));
+		return monitor_reply(m, "DENIED", NULL);
+	}
+	m->tx_open = 1;
+	m->tx_utf8 = utf8;
+	return monitor_reply(m, "OK", NULL);
+}
+
+static int
+tx_user_exists(struct monitor *m, const char *name, int *temp)
+{
+	struct user_entry	 ue;
+	const char		*file = conf_str(m->conf, "users_file");
+	int			 r;
+
+	if (strlen(name) > USER_NAME_MAX)
+		return 0;
+	r = users_lookup(file, conf_bool(m->conf, "system_users"), name, &ue);
+	if (r == -1) {
+		log_warnx("users lookup of %s failed", name);
+		*temp = 1;
+		return 0;
+	}
+	if (r == 0)
+		return 0;
+	/* root, daemons and other system ids never receive mail directly. */
+	if (ue.uid < (uid_t)conf_int(m->conf, "first_valid_uid") && ue.system)
+		return 0;
+	return 1;
+}
+
+/* The verdict on one recipient: "OK", "RELAY" (both approved) or another. */
+static const char *
+tx_rcpt_verdict(struct monitor *m, const char *local, const char *domain)
+{
+	char		 lower[ADDR_LOCAL_MAX + 1];
+	size_t		 i;
+	int		 temp = 0, local_domain;
+
+	local_domain = monitor_relay_domain_local(m->conf, domain);
+	if (monitor_relay_local_trick(local))
+		return "TRICK";
+	if (smtp_is_postmaster(local) && (domain[0] == '\0' || local_domain))
+		return "OK";
+	if (domain[0] == '\0')
+		return "NOUSER";
+	if (!local_domain)
+		return m->authed || m->mynet ? "RELAY" : "NODOMAIN";
+	if (m->aliases_broken)
+		return "TEMP";
+	if (m->aliases != NULL && table_get(m->aliases, local) != NULL)
+		return "OK";
+	if (tx_user_exists(m, local, &temp))
+		return "OK";
+	/* Local parts are matched as given, then in lower case. */
+	for (i = 0; local[i] != '\0'; i++)
+		lower[i] = (char)tolower((unsigned char)local[i]);
+	lower[i] = '\0';
+	if (strcmp(lower, local) != 0 && !temp &&
+	    tx_user_exists(m, lower, &temp))
+		return "OK";
+	return temp ? "TEMP" : "NOUSER";
+}
+
+int
+monitor_tx_rcpt(struct monitor *m, struct chan_msg *msg)
+{
+	struct mailpath	 p;
+	const char	*v;
+	int		 r;
+
+	if (tx_needs_auth(m) || !m->tx_open || monitor_queue_busy(m) ||
+	    m->tx_nrcpt >= (size_t)conf_int(m->conf, "smtpd_recipient_limit") ||
+	    tx_path(msg->f[1], PATH_ALLOW_NO_DOMAIN |
+	    (m->tx_utf8 ? PATH_ALLOW_UTF8 : 0), &p) == -1 || p.null ||
+	    p.local[0] == '\0')
+		return -1;
+	v = tx_rcpt_verdict(m, p.local, p.domain);
+	if (strcmp(v, "OK") == 0 || strcmp(v, "RELAY") == 0) {
+		/* <postmaster>: RFC 5321 4.5.1, here on this host */
+		if (p.domain[0] == '\0')
+			r = tx_record(m, 'T', p.local, conf_myhostname(m->conf));
+		else
+			r = tx_record(m, 'T', p.text, NULL);
+		if (r == -1) {
+			log_warnx("the envelope: %s", strerror(errno));
+			return monitor_reply(m, "TEMP", NULL);
+		}
+		m->tx_nrcpt++;
+	}
+	return monitor_reply(m, v, NULL);
+}
+
+int
+monitor_tx_ready(const struct monitor *m)
+{
+	return m->tx_open && m->tx_nrcpt > 0 && !tx_needs_auth(m);
+}
+
+int
+monitor_tx_seal(struct monitor *m)
+{
+	if (!monitor_tx_ready(m) || buf_putc(&m->tx_env, '\0') == -1) {
+		log_warnx("%s: no envelope to write", m->id);
+		monitor_tx_drop(m);
+		return -1;
+	}
+	m->env_off = 0;
+	m->env_sent = 0;
+	return 0;
+}
+
+int
+monitor_tx_flush(struct monitor *m)
+{
+	ssize_t	 n;
+
+	if (m->env_w == -1)
+		return 1;
+	while (m->env_off < m->tx_env.len) {
+		n = write(m->env_w, m->tx_env.data + m->env_off,
+		    m->tx_env.len - m->env_off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN)
+			return 0;
+		if (n == -1) {
+			/* the queue writer is gone; its result says so */
+			log_warn("%s: writing the envelope", m->id);
+			break;
+		}
+		m->env_off += (size_t)n;
+	}
+	m->env_sent = m->env_off == m->tx_env.len;
+	(void)close(m->env_w);
+	m->env_w = -1;
+	m->env_off = 0;
+	return 1;
+}
+
+void
+monitor_tx_drop(struct monitor *m)
+{
+	if (m->env_w != -1)
+		(void)close(m->env_w);
+	m->env_w = -1;
+	m->env_off = 0;
+}
