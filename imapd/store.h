@@ -53,6 +53,8 @@
 #define STORE_KEYWORDS_MAX	26	/* letters a..z */
 #define STORE_KEYWORD_LEN	128	/* octets of a keyword */
 #define STORE_LOCK_WAIT_MS	30000	/* longest wait for the folder lock */
+#define STORE_EVENTS_MAX	512	/* inotify names looked at one by one;
+					   more: the directories are read */
 
 /* System flags, in a message's flags byte. */
 #define MSG_SEEN	0x01	/* S */
@@ -117,7 +119,12 @@ struct folder {
 	size_t		 nkw;
 	/* change detection */
 	int		 ifd;		/* inotify, or -1 */
-	int		 dirty;		/* rescan at the next sync */
+	int		 wd_cur, wd_new;	/* its watches */
+	char		*ev;		/* names inotify gave since the last
+					   sync: 'c' or 'n', the name, NUL */
+	size_t		 evlen, evcap, nev;
+	int		 dirty;		/* read the directories at the next
+					   sync (not only the names in ev) */
 	struct timespec	 mt_cur, mt_new;
 	long long	 scanned_at;	/* fd_now_ms of the last scan */
 	struct mcache	 cache;
@@ -191,6 +198,13 @@ struct scan {
 	size_t		 hcap;
 };
 int	scan_dirs(struct scan *, int dirfd, int skip_new);
+/*
+ * The files among the names of an event list (struct folder's ev) that
+ * are there now, into s; every message name of the list, there or not,
+ * into touched.  0, or -1 with errno (then read the directories).
+ */
+int	scan_names(struct scan *s, struct scan *touched, int dirfd,
+	    const char *ev, size_t evlen);
 /* The entry with that unique name, or NULL. */
 struct scan_ent *scan_find(struct scan *, const char *u, size_t ulen);
 void	scan_free(struct scan *);

@@ -309,13 +309,14 @@ folder_watch(struct folder *f)
 	if (f->ifd == -1)
 		return;
 	if (snprintf(p, sizeof(p), "%s/cur", f->path) >= (int)sizeof(p) ||
-	    inotify_add_watch(f->ifd, p, IN_CREATE | IN_DELETE |
-	    IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF) == -1)
+	    (f->wd_cur = inotify_add_watch(f->ifd, p, IN_CREATE | IN_DELETE |
+	    IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE_SELF |
+	    IN_MOVE_SELF)) == -1)
 		ok = 0;
 	if (ok && (snprintf(p, sizeof(p), "%s/new", f->path) >= (int)sizeof(p)
-	    || inotify_add_watch(f->ifd, p, IN_CREATE | IN_DELETE |
-	    IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE_SELF |
-	    IN_MOVE_SELF) == -1))
+	    || (f->wd_new = inotify_add_watch(f->ifd, p, IN_CREATE |
+	    IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE_SELF |
+	    IN_MOVE_SELF)) == -1))
 		ok = 0;
 	if (!ok) {
 		(void)close(f->ifd);
@@ -400,6 +401,7 @@ folder_close(struct folder *f)
 		(void)close(f->dirfd);
 	free(f->msgs);
 	free(f->names);
+	free(f->ev);
 	free(f->name);
 	free(f->path);
 	memset(f, 0, sizeof(*f));

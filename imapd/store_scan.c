@@ -182,6 +182,48 @@ scan_dirs(struct scan *s, int dfd, int skip_new)
 	return 0;
 }
 
+int
+scan_names(struct scan *s, struct scan *touched, int dfd, const char *ev,
+    size_t evlen)
+{
+	struct stat	 st;
+	const char	*p;
+	char		 path[4 + NAME_MAX + 1];
+	size_t		 off;
+	int		 pass, in_new;
+
+	memset(s, 0, sizeof(*s));
+	memset(touched, 0, sizeof(*touched));
+	/* new/ first: a name in both is kept as cur/'s, as scan_dirs does */
+	for (pass = 0; pass < 2; pass++)
+		for (off = 0; off < evlen; off += strlen(p) + 1) {
+			p = ev + off;
+			in_new = p[0] == 'n';
+			if (in_new != (pass == 0))
+				continue;
+			if (scan_add(touched, p + 1, in_new) == -1)
+				goto fail;
+			if (snprintf(path, sizeof(path), "%s/%s",
+			    in_new ? "new" : "cur", p + 1) >= (int)sizeof(path))
+				continue;
+			if (fstatat(dfd, path, &st, AT_SYMLINK_NOFOLLOW) == -1) {
+				if (errno == ENOENT)
+					continue;
+				goto fail;
+			}
+			if (S_ISREG(st.st_mode) && scan_add(s, p + 1,
+			    in_new) == -1)
+				goto fail;
+		}
+	return 0;
+fail:
+	off = (size_t)errno;
+	scan_free(s);
+	scan_free(touched);
+	errno = (int)off;
+	return -1;
+}
+
 void
 scan_free(struct scan *s)
 {

@@ -6,7 +6,15 @@
  * A sync reads new/ and cur/ only when something may have changed: an
  * inotify event on either directory, or without inotify a modification
  * time that differs from the last scan's (or lies too close to it to be
- * trusted).  Files without a UID get theirs under the folder lock, in
+ * trusted).  With inotify, it looks only at the names the events gave
+ * (up to STORE_EVENTS_MAX of them; more, a lost event or a directory
+ * moved reads the directories): each name there now is a file to know,
+ * a known message is unchanged unless its events left a file of its
+ * unique name; when they left none and its last name is gone too, the
+ * directories are read (it is gone, or renamed by a rename whose second
+ * event is still to come).  So a delivery into a big folder, or a flag
+ * changed by another session, costs a few fstatat, not a reading of
+ * every name.  Files without a UID get theirs under the folder lock, in
  * order of arrival, after the list has been read again under the lock,
  * so that two sessions never give one file two UIDs.  A message that was
  * given a UID by someone else before this session's highest UID (a file
@@ -58,29 +66,78 @@ ts_ms(const struct timespec *t)
 	return (long long)t->tv_sec * 1000 + t->tv_nsec / 1000000;
 }
 
+static void
+events_clear(struct folder *f)
+{
+	free(f->ev);
+	f->ev = NULL;
+	f->evlen = f->evcap = f->nev = 0;
+}
+
+/* Keeps the names of n bytes of inotify events (or sets dirty). */
+static void
+events_add(struct folder *f, const char *b, size_t n)
+{
+	const struct inotify_event	*e;
+	size_t				 off, len, ncap;
+	char				*nb;
+
+	for (off = 0; off + sizeof(*e) <= n; off += sizeof(*e) + e->len) {
+		e = (const struct inotify_event *)(const void *)(b + off);
+		if (f->dirty)
+			continue;
+		len = e->len > 0 ? strnlen(e->name, e->len) : 0;
+		if ((e->mask & (IN_Q_OVERFLOW | IN_IGNORED | IN_DELETE_SELF |
+		    IN_MOVE_SELF)) || (e->wd != f->wd_cur &&
+		    e->wd != f->wd_new) || len == 0 || len > NAME_MAX ||
+		    f->nev >= STORE_EVENTS_MAX) {
+			f->dirty = 1;
+			continue;
+		}
+		if (f->evcap - f->evlen < len + 2) {
+			ncap = f->evcap ? f->evcap * 2 : 4096;
+			while (ncap - f->evlen < len + 2)
+				ncap *= 2;
+			if ((nb = realloc(f->ev, ncap)) == NULL) {
+				f->dirty = 1;
+				continue;
+			}
+			f->ev = nb;
+			f->evcap = ncap;
+		}
+		f->ev[f->evlen] = e->wd == f->wd_new ? 'n' : 'c';
+		memcpy(f->ev + f->evlen + 1, e->name, len);
+		f->ev[f->evlen + 1 + len] = '\0';
+		f->evlen += len + 2;
+		f->nev++;
+	}
+	if (f->dirty)
+		events_clear(f);
+}
+
 /* 1 when new/ or cur/ may have changed since the last scan. */
 static int
 folder_changed(struct folder *f)
 {
 	struct timespec	 cur, nw;
-	char		 ev[4096];
+	char		 ev[8192] __attribute__((aligned(
+			    __alignof__(struct inotify_event))));
 	ssize_t		 r;
-	int		 any = 0;
 	long long	 wall;
 
-	if (f->dirty)
-		return 1;
 	if (f->ifd != -1) {
 		while ((r = read(f->ifd, ev, sizeof(ev))) > 0)
-			any = 1;
+			events_add(f, ev, (size_t)r);
 		if (r == -1 && errno != EAGAIN && errno != EINTR) {
 			/* Watching broke: fall back to the clock. */
 			(void)close(f->ifd);
 			f->ifd = -1;
-			return 1;
+			f->dirty = 1;
 		}
-		return any;
+		return f->dirty || f->nev > 0;
 	}
+	if (f->dirty)
+		return 1;
 	if (folder_mtimes(f, &cur, &nw) == -1)
 		return 1;
 	if (cur.tv_sec != f->mt_cur.tv_sec ||
@@ -369,25 +426,62 @@ folder_add_new(struct folder *f, struct scan *s, size_t *hidden)
 	return 0;
 }
 
+/* 1 when the file of message i is no longer where this session saw it. */
+static int
+folder_msg_vanished(const struct folder *f, size_t i)
+{
+	char		 p[PATH_MAX];
+	struct stat	 st;
+
+	if (snprintf(p, sizeof(p), "%s/%s", folder_msg_sub(f, i),
+	    folder_msg_name(f, i)) >= (int)sizeof(p))
+		return 1;
+	return fstatat(f->dirfd, p, &st, AT_SYMLINK_NOFOLLOW) == -1 &&
+	    errno == ENOENT;
+}
+
 int
 folder_sync(struct folder *f)
 {
-	struct scan		 s;
+	struct scan		 s, touched;
 	struct scan_ent		*e;
 	struct match_ctx	 mc;
 	struct timespec		 mcur, mnew;
 	uint8_t			 fl;
 	uint32_t		 kw, off, oldv;
 	size_t			 i, hidden, n_before = f->n;
-	int			 r, reloaded, lockfd;
+	int			 r, reloaded, lockfd, partial;
 
 	if (!folder_changed(f))
 		return 0;
+again:
 	if (folder_mtimes(f, &mcur, &mnew) == -1)
 		return -1;
-	if (scan_dirs(&s, f->dirfd, 0) == -1)
+	/* Only the names the events gave, when they are all there is. */
+	partial = !f->dirty && f->ifd != -1 && f->nev > 0 && n_before > 0;
+	memset(&touched, 0, sizeof(touched));
+	if (partial && scan_names(&s, &touched, f->dirfd, f->ev,
+	    f->evlen) == -1)
+		partial = 0;
+	if (!partial && scan_dirs(&s, f->dirfd, 0) == -1)
 		return -1;
+	events_clear(f);
 	f->dirty = 0;
+	/*
+	 * A known message the events named that is neither among their
+	 * files nor where it was: gone, or moved by a rename whose second
+	 * event is not read yet.  Only the directories can tell.
+	 */
+	for (i = 0; partial && i < f->n; i++)
+		if (!(f->msgs[i].state & MSGS_GONE) && scan_find(&s,
+		    f->names + f->msgs[i].name, f->msgs[i].ulen) == NULL &&
+		    scan_find(&touched, f->names + f->msgs[i].name,
+		    f->msgs[i].ulen) != NULL && folder_msg_vanished(f, i)) {
+			scan_free(&s);
+			scan_free(&touched);
+			f->dirty = 1;
+			goto again;
+		}
 	f->mt_cur = mcur;
 	f->mt_new = mnew;
 	f->scanned_at = fd_now_ms();
@@ -412,8 +506,10 @@ folder_sync(struct folder *f)
 	if (r == 0 && reloaded && n_before > 0 && f->uidvalidity != oldv) {
 		/* Replaced with another UIDVALIDITY: our UIDs mean nothing. */
 		scan_free(&s);
+		scan_free(&touched);
 		return 1;
 	}
+
 	for (i = 0; i < s.n; i++)
 		if (s.e[i].uid == 0)
 			break;
@@ -421,6 +517,7 @@ folder_sync(struct folder *f)
 		r = folder_assign(f, &s, &mc);
 		if (r != 0) {
 			scan_free(&s);
+			scan_free(&touched);
 			return r;
 		}
 	}
@@ -433,6 +530,14 @@ folder_sync(struct folder *f)
 			e = NULL;
 		else
 			e = scan_find(&s, f->names + m->name, m->ulen);
+		if (partial && e == NULL && !(m->state & MSGS_GONE)) {
+			/* Not in the events, or still where it was. */
+			if (store_names_append(&s.names, &s.nameslen,
+			    &s.namescap, f->names + m->name, &off) == -1)
+				goto fail;
+			m->name = off;
+			continue;
+		}
 		if (e == NULL || e->uid != m->uid) {
 			if (store_names_append(&s.names, &s.nameslen, &s.namescap,
 			    f->names + m->name, &off) == -1)
@@ -464,10 +569,11 @@ folder_sync(struct folder *f)
 	s.names = NULL;
 	if (folder_add_new(f, &s, &hidden) == -1)
 		goto fail;
-	if (mc.records > 0 || reloaded)
+	if (!partial && (mc.records > 0 || reloaded))
 		f->udead = mc.records > mc.matched ? mc.records - mc.matched :
 		    0;
 	scan_free(&s);
+	scan_free(&touched);
 
 	/* Letters another session named since: their names, read again. */
 	for (i = 0; i < f->n; i++)
@@ -485,7 +591,8 @@ folder_sync(struct folder *f)
 	}
 
 	/* Records of files long gone: rewrite, when this view is whole. */
-	if (!f->readonly && hidden == 0 && f->udead > UIDLIST_DEAD_MIN &&
+	if (!partial && !f->readonly && hidden == 0 &&
+	    f->udead > UIDLIST_DEAD_MIN &&
 	    f->udead > f->n && (lockfd = folder_lock(f->dirfd)) != -1) {
 		off_t	 before = f->uoff;
 
@@ -498,6 +605,7 @@ folder_sync(struct folder *f)
 fail:
 	r = errno;
 	scan_free(&s);
+	scan_free(&touched);
 	errno = r;
 	return -1;
 }
