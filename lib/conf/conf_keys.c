@@ -115,6 +115,8 @@ const struct conf_key conf_keys[] = {
 	  "bare CR or LF from an SMTP client: reject (close) or normalize" },
 	{ "smtpd_reject_early_talkers", CONF_BOOL, "no", 0, 0,
 	  "close the connection of a client that talks before the greeting" },
+	{ "smtpd_greet_pause", CONF_TIME, "0s", 0, 60,
+	  "wait before the greeting, watching for early talkers (mx, submission)" },
 	{ "smtpd_queue_filter", CONF_STR, "", 0, 0,
 	  "qmail-queue filter smtpd runs per message; empty: queue directly" },
 	{ "smtpd_reverse_lookup", CONF_BOOL, "no", 0, 0,
@@ -205,6 +207,11 @@ const struct conf_key conf_keys[] = {
 	  "time after which a client address's failures are forgotten" },
 	{ "auth_state_dir", CONF_STR, "/var/lib/facteur/auth", 0, 0,
 	  "directory of per-client-address failure records; empty for none" },
+
+	/* sandboxes (lib/sandbox): the processes that handle untrusted bytes */
+	{ "sandbox", CONF_STR, "enforce", 0, 0,
+	  "their system call filters: enforce, report (name the forbidden "
+	  "call, then die) or off" },
 
 	{ NULL, CONF_STR, NULL, 0, 0, NULL }
 };

@@ -92,6 +92,9 @@ def test_bare_lf_in_command_normalized(fct, smtpd):
     assert codes == [250, 250, 250, 221]
 
 
+# The pause gives the check a window: without it, whether bytes sent
+# right after connect arrive before the session looks is a race.
+@pytest.mark.facteur(conf={"smtpd_greet_pause": "2s"})
 def test_early_talker_noted(fct, smtpd):
     c = Client(smtpd.port, greet=False)
     c.send(b"EHLO early.test\r\n")
@@ -103,7 +106,8 @@ def test_early_talker_noted(fct, smtpd):
                  "the early talker log line")
 
 
-@pytest.mark.facteur(conf={"smtpd_reject_early_talkers": "yes"})
+@pytest.mark.facteur(conf={"smtpd_reject_early_talkers": "yes",
+                           "smtpd_greet_pause": "2s"})
 def test_early_talker_dropped(fct, smtpd):
     c = Client(smtpd.port, greet=False)
     c.send(b"EHLO early.test\r\n")

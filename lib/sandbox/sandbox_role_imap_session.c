@@ -1,0 +1,33 @@
+/*
+ * sandbox_role_imap_session: imapd's session, the mailbox owner (being
+ * written; its developer calls sandbox_enter(SANDBOX_IMAP_SESSION) once
+ * the session has changed to the home and opened what it needs, before
+ * it answers the login, and adjusts this list).
+ *
+ * Unlike pop3session it writes: Maildir++ folders (CREATE, DELETE,
+ * RENAME), APPEND and COPY (tmp/, fsync, link or rename), flags (rename),
+ * EXPUNGE (unlink), and its own state files beside the messages (UIDs,
+ * keywords, subscriptions: temp file, fsync, rename).  It never executes
+ * anything, makes no socket (syslog's reconnection gets EACCES) and
+ * connects nowhere.
+ *
+ * Beware iconv(3): for a charset lib/mime does not convert by hand, glibc
+ * loads a gconv module at run time (reads gconv-modules, then maps the
+ * module's code executable), and no role allows PROT_EXEC: such a
+ * session would be killed at its first iconv_open.  Open the converters
+ * the session may need before sandbox_enter (or have lib/mime do so),
+ * rather than allowing executable mappings here.
+ */
+#include "sandbox_int.h"
+
+SB_LIST_PRIVATE(imap_session_maildir, "maildir-imap",
+	SB(openat), SB(getdents64), SB(lseek), SB(newfstatat),
+	SB(mkdir), SB(mkdirat), SB(rmdir),
+	SB(link), SB(linkat), SB(rename), SB(renameat), SB(renameat2),
+	SB(unlink), SB(unlinkat), SB(fsync), SB(fdatasync), SB(ftruncate),
+	SB(flock), SB(uname), SB(umask));
+
+const struct sandbox_role_def sandbox_role_imap_session = {
+	"imap-session",
+	{ &sandbox_list_base, &imap_session_maildir, NULL }
+};
