@@ -14,7 +14,7 @@ SYSCONFDIR ?= /etc/facteur
 QUEUEDIR   ?= /var/spool/facteur
 MANDIR     = $(PREFIX)/share/man
 
-PKGS     = openssl libbsd-overlay libcrypt libcares
+PKGS     = openssl libbsd-overlay libcrypt libcares libseccomp
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # PAM (system accounts' passwords) when its headers are installed.
@@ -28,6 +28,7 @@ OPT     ?= -O2 -g
 CFLAGS  ?=
 CFLAGS_ALL = -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
            -Wformat=2 -Wno-format-nonliteral $(OPT) $(HARDEN) $(SAN) \
+           $(if $(SAN),-DFACTEUR_SANITIZER) \
            $(addprefix -I,$(LIB_DIRS)) $(PROG_INCS) $(PKG_CFLAGS) $(PAM_CFLAGS) \
            -DFACTEUR_CONF_DEFAULT='"$(SYSCONFDIR)/facteur.conf"' \
            -DFACTEUR_LIBEXEC_DEFAULT='"$(LIBEXECDIR)"' \

@@ -43,6 +43,7 @@
 #include "conf.h"
 #include "fdio.h"
 #include "log.h"
+#include "sandbox.h"
 #include "lspawn.h"
 
 #define LSPAWN_FIELDS	7
@@ -316,6 +317,9 @@ main(int argc, char *argv[])
 	    NULL)) == NULL)
 		fatalx("cannot load the configuration");
 	log_set_debug(conf_bool(conf, "log_debug"));
+	if (sandbox_configure(conf_str(conf, "sandbox")) == -1)
+		fatalx("cannot load the configuration");
+	sandbox_prepare(SANDBOX_DELIVERY);
 	lspawn_setup(&ls, conf);
 	signals_setup();
 	loop_run(&ls);

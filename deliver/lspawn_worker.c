@@ -7,6 +7,10 @@
  * delivers it, the result packet (K/Z/D and one line) goes back on fd 0.
  * fd 1 and 2 are a pipe to lspawn, for what it has to say when it fails.
  *
+ * Between the drop and its first job it enters its sandbox (lib/sandbox,
+ * role delivery): from then on a system call that a Maildir delivery
+ * does not make (executing a program, a network socket) kills it.
+ *
  * It exits 0 at EOF on fd 0 (lspawn retires it: local_worker_max_jobs
  * reached, idle past local_worker_idle, room for another user, or lspawn
  * gone), and 111 when anything goes wrong: a malformed job, a failed
@@ -36,6 +40,7 @@
 #include "chan.h"
 #include "child.h"
 #include "log.h"
+#include "sandbox.h"
 #include "users.h"
 #include "lspawn.h"
 
@@ -60,8 +65,10 @@ worker_fail(const char *what)
  * Becomes uid and gid for good, with what it inherited dropped first:
  * the users cache (password hashes), the syslog connection, every
  * descriptor but the channel (fd 0) and the pipe (fd 1, 2), signal
- * handlers and mask.  Not dumpable, so the user cannot ptrace it or read
- * its memory (lspawn's heap came along with the fork).
+ * handlers and mask.  Its log lines go to the pipe, which lspawn logs
+ * (its sandbox allows no new syslog connection).  Not dumpable, so the
+ * user cannot ptrace it or read its memory (lspawn's heap came along
+ * with the fork).
  */
 static void
 worker_drop(struct lspawn *ls, uid_t uid, gid_t gid, int chan, int out)
@@ -72,6 +79,7 @@ worker_drop(struct lspawn *ls, uid_t uid, gid_t gid, int chan, int out)
 	closelog();
 	if (child_fds(fds, 3) == -1)
 		worker_fail("descriptors");
+	log_init("lspawn", 1);
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
 		worker_fail("prctl");
 	/* child_fork reset SIGCHLD; lspawn ignores these two */
@@ -123,7 +131,6 @@ worker_job(struct chan *c, struct chan_msg *m)
 	if (chdir("/") == -1)
 		worker_fail("chdir /");
 	code = deliver_maildir(&d, msgfd, text, sizeof(text));
-	closelog();		/* its descriptor goes with closefrom */
 	closefrom(3);
 	if (text[0] == '\0')
 		(void)strlcpy(text, "(no text)", sizeof(text));
@@ -145,6 +152,7 @@ worker_main(struct lspawn *ls, uid_t uid, gid_t gid, int chan, int out)
 	if (chdir("/") == -1)
 		worker_fail("chdir /");
 	chan_init(&c, STDIN_FILENO, CHAN_PACKET, DELIVER_WIRE_MAX);
+	sandbox_enter(SANDBOX_DELIVERY);
 	for (;;) {
 		n = chan_recv(&c, &m);
 		if (n == 0)

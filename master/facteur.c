@@ -37,6 +37,7 @@
 #include "facteur.h"
 #include "fdio.h"
 #include "log.h"
+#include "sandbox.h"
 #include "tls.h"
 
 struct service master_services[] = {
@@ -176,7 +177,9 @@ main(int argc, char *argv[])
 	if (fd_ensure_std() == -1)
 		fatal("standard descriptors");
 	confpath = conf_find_path(confpath, 1);
-	if ((conf = conf_load(confpath, master_conf_error, NULL)) == NULL)
+	/* a sandbox mode the children would refuse is an error here too */
+	if ((conf = conf_load(confpath, master_conf_error, NULL)) == NULL ||
+	    sandbox_configure(conf_str(conf, "sandbox")) == -1)
 		fatalx("%s: configuration has errors", confpath);
 	log_set_debug(conf_bool(conf, "log_debug"));
 	if (!(geteuid() == 0))
@@ -226,6 +229,11 @@ main(int argc, char *argv[])
 				case SIGHUP:
 					nconf = conf_load(confpath,
 					    master_conf_error, NULL);
+					if (nconf != NULL && sandbox_configure(
+					    conf_str(nconf, "sandbox")) == -1) {
+						conf_free(nconf);
+						nconf = NULL;
+					}
 					if (nconf == NULL) {
 						log_warnx("%s has errors; "
 						    "keeping the running "

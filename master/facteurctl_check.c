@@ -17,6 +17,7 @@
 #include "facteurctl.h"
 #include "passwd_check.h"
 #include "netaddr.h"
+#include "sandbox.h"
 #include "table.h"
 
 struct check {
@@ -160,6 +161,23 @@ check_networks(struct check *c, const struct conf *conf)
 	}
 }
 
+/* sandbox must name a mode (lib/sandbox); off works but is said. */
+static void
+check_sandbox(struct check *c, const struct conf *conf)
+{
+	enum sandbox_mode	 mode;
+	const char		*word = conf_str(conf, "sandbox");
+	char			 msg[512];
+
+	if (sandbox_mode_parse(word, &mode) == -1) {
+		(void)snprintf(msg, sizeof(msg), "%s: sandbox: \"%.64s\" is "
+		    "not enforce, report or off", conf_path(conf), word);
+		check_error(c, msg);
+	} else if (mode == SANDBOX_OFF)
+		fprintf(stderr, "%s: warning: sandbox = off: sessions run "
+		    "without their system call filters\n", conf_path(conf));
+}
+
 int
 ctl_check(const char *conf_path, int argc, char **argv)
 {
@@ -189,6 +207,7 @@ ctl_check(const char *conf_path, int argc, char **argv)
 	if (conf_str(conf, "sender_login_file")[0] != '\0')
 		check_table(&c, conf_str(conf, "sender_login_file"), TABLE_MAP);
 	check_networks(&c, conf);
+	check_sandbox(&c, conf);
 	conf_free(conf);
 	if (c.nerr > 0)
 		return CTL_EX_FAIL;

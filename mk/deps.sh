@@ -4,7 +4,7 @@
 # Tests that need an extra peer (postfix, fetchmail, ...) install it
 # themselves through tests/integration/conftest.py's `need_package`.
 set -u
-BUILD_PKGS="gcc make pkg-config libc6-dev libssl-dev libbsd-dev libcrypt-dev libcmocka-dev libc-ares-dev libpam0g-dev"
+BUILD_PKGS="gcc make pkg-config libc6-dev libssl-dev libbsd-dev libcrypt-dev libcmocka-dev libc-ares-dev libpam0g-dev libseccomp-dev"
 TEST_PKGS="python3 python3-pytest openssl swaks libnet-ssleay-perl curl procps strace"
 
 missing=""

@@ -33,6 +33,7 @@
 #include "log.h"
 #include "login_split.h"
 #include "pop3d.h"
+#include "sandbox.h"
 #include "tls.h"
 
 static void
@@ -99,7 +100,8 @@ main(int argc, char *argv[])
 	(void)signal(SIGPIPE, SIG_IGN);
 
 	path = conf_find_path(opts.confpath, 1);
-	if ((conf = conf_load(path, pop3d_conf_error, NULL)) == NULL) {
+	if ((conf = conf_load(path, pop3d_conf_error, NULL)) == NULL ||
+	    sandbox_configure(conf_str(conf, "sandbox")) == -1) {
 		log_warnx("%s: configuration errors", path);
 		pop3d_refuse(&opts, "-ERR [SYS/TEMP] configuration error\r\n",
 		    111);

@@ -5,7 +5,8 @@
  * monitor (lib/login_split); on success this process becomes a relay
  * between the client and the session process, whose first line answers
  * the PASS or AUTH.  Logins are refused on a connection without TLS
- * unless pop3_plaintext_login says otherwise ([AUTH], RFC 3206).
+ * unless pop3_plaintext_login says otherwise ([AUTH], RFC 3206).  It all
+ * runs in the pop3-login sandbox (lib/sandbox), entered first.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include "log.h"
 #include "login_split.h"
 #include "pop3d.h"
+#include "sandbox.h"
 #include "sasl.h"
 #include "tls.h"
 
@@ -216,6 +218,7 @@ pop3_login_main(struct login_split *ls, void *arg)
 	char		 err[256], desc[128];
 	int		 r;
 
+	sandbox_enter(SANDBOX_POP3_LOGIN);
 	memset(&p, 0, sizeof(p));
 	p.opts = arg;
 	p.conf = ls->conf;

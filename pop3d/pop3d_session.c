@@ -43,7 +43,7 @@ pop3_session_exec(const struct conf *conf, const struct user_entry *u,
 				    "session\r\n";
 	char			 path[PATH_MAX], flags[8];
 	char			 limit[24], timeout[24];
-	char			*argv[12];
+	char			*argv[14];
 	int			 n = 0, r;
 
 	r = snprintf(path, sizeof(path), "%s/pop3session",
@@ -67,6 +67,8 @@ pop3_session_exec(const struct conf *conf, const struct user_entry *u,
 	argv[n++] = limit;
 	argv[n++] = "-t";
 	argv[n++] = timeout;
+	argv[n++] = "-s";
+	argv[n++] = (char *)conf_str(conf, "sandbox");
 	argv[n++] = "--";
 	argv[n++] = (char *)u->name;
 	argv[n++] = (char *)u->home;

@@ -13,13 +13,17 @@
  * it reads no configuration and no password database.
  *
  * It reads and writes the user's Maildir (cur/, new/, tmp/, the size
- * cache and POP3_LOCK_FILE) and nothing else.  It trusts its arguments
+ * cache and POP3_LOCK_FILE) and nothing else; once the mailbox is open,
+ * its sandbox (lib/sandbox, role pop3-session) lets it only read, rename
+ * and remove files.  It trusts its arguments
  * (from the monitor and facteur.conf); every byte from the client is
  * checked by lib/pop3_cmd's command table.
  *
- * Usage: pop3session [-dDS] -e error_limit -t timeout user home maildir
+ * Usage: pop3session [-dDS] -e error_limit [-s sandbox] -t timeout
+ *                   user home maildir
  *   -d  log to stderr;  -D  log debugging detail (log_debug);
  *   -S  add the seen flag on RETR (pop3_mark_seen);
+ *   -s  enforce, report or off (sandbox);
  *   -e  -ERR replies before closing (pop3_error_limit);
  *   -t  seconds of client silence before closing (pop3_timeout);
  *   maildir is relative to home (facteur.conf's maildir).
@@ -32,12 +36,13 @@
 
 #include "log.h"
 #include "pop3session.h"
+#include "sandbox.h"
 
 static void __attribute__((noreturn))
 pop3session_usage(void)
 {
-	fprintf(stderr, "usage: pop3session [-dDS] -e error_limit -t timeout "
-	    "user home maildir\n");
+	fprintf(stderr, "usage: pop3session [-dDS] -e error_limit [-s sandbox] "
+	    "-t timeout user home maildir\n");
 	exit(64);
 }
 
@@ -57,7 +62,7 @@ int
 main(int argc, char *argv[])
 {
 	struct pop3		 p;
-	const char		*user, *home, *maildir;
+	const char		*user, *home, *maildir, *sandbox = "enforce";
 	size_t			 n;
 	unsigned long long	 octets;
 	long long		 timeout = 0;
@@ -65,7 +70,7 @@ main(int argc, char *argv[])
 
 	memset(&p, 0, sizeof(p));
 	p.lockfd = -1;
-	while ((ch = getopt(argc, argv, "dDe:St:")) != -1) {
+	while ((ch = getopt(argc, argv, "dDe:Ss:t:")) != -1) {
 		switch (ch) {
 		case 'd':
 			debug = 1;
@@ -79,6 +84,9 @@ main(int argc, char *argv[])
 			break;
 		case 'S':
 			p.mark_seen = 1;
+			break;
+		case 's':
+			sandbox = optarg;
 			break;
 		case 't':
 			timeout = pop3session_num(optarg, 86400);
@@ -94,12 +102,15 @@ main(int argc, char *argv[])
 	maildir = argv[optind + 2];
 	log_init("pop3session", debug);
 	log_set_debug(verbose);
+	if (sandbox_configure(sandbox) == -1)
+		pop3session_usage();
 	(void)signal(SIGPIPE, SIG_IGN);
 
 	p.c.state = POP3_TRANS;
 	buf_init(&p.c.line, POP3_LINE_MAX);
 	lineio_init(&p.c.io, 0, 1, (int)timeout * 1000);
 	if (pop3_open_box(&p, user, home, maildir) == 0) {
+		sandbox_enter(SANDBOX_POP3_SESSION);
 		pop3_totals(&p, &n, &octets);
 		log_info("session: user=<%s>, messages=%zu, octets=%llu",
 		    user, n, octets);

@@ -9,9 +9,9 @@ SRCS_pop3d       = $(addprefix pop3d/,pop3d.c pop3d_login.c pop3d_session.c \
 SRCS_pop3session = $(addprefix pop3d/,pop3session.c pop3session_cmd.c \
                    pop3session_retr.c pop3_cmd.c)
 
-# pop3session links libc and libbsd only, statically unless a sanitizer is
-# on (STATIC_PIE= links it dynamically): a session then maps no page it
-# does not run (docs/architecture.md).
+# pop3session links libc, libbsd and libseccomp only, statically unless a
+# sanitizer is on (STATIC_PIE= links it dynamically): a session then maps
+# no page it does not run (docs/architecture.md).
 LDFLAGS_pop3session = $(STATIC_PIE)
 LIBS_pop3session = $(shell pkg-config $(if $(STATIC_PIE),--static) --libs \
-                   libbsd-overlay 2>/dev/null)
+                   libbsd-overlay libseccomp 2>/dev/null)

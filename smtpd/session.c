@@ -1,7 +1,9 @@
 /*
  * session: the unprivileged half of smtpd.  Chroots to smtpd_chroot
  * and drops to smtpd_user (when started as root) before it reads a byte
- * from the client, then greets and runs the command loop: read a line
+ * from the client, and enters its sandbox (lib/sandbox, role
+ * smtp-session: no file, no socket, no program; a forbidden call kills
+ * it), then greets and runs the command loop: read a line
  * (at most 512 octets with its CRLF), check its ending, hand it to the
  * command table (session_cmd.c).  It holds no file and no privilege; what
  * it needs from outside it asks of the monitor.
@@ -38,6 +40,7 @@
 #include "conf.h"
 #include "log.h"
 #include "priv.h"
+#include "sandbox.h"
 #include "sasl.h"
 #include "smtpd.h"
 
@@ -294,6 +297,7 @@ session_run(const struct conf *conf, const struct smtpd_opts *opts, int sock)
 	if (conf_bool(conf, "smtpd_reverse_lookup"))
 		session_dns_reverse(conf_str(conf, "dns_resolver"), s.peer_addr,
 		    s.peer_name, sizeof(s.peer_name));
+	sandbox_enter(SANDBOX_SMTP_SESSION);
 	log_info("connect from %s[%s]", s.peer_name[0] != '\0' ?
 	    s.peer_name : "unknown", s.peer_addr);
 	if (opts->mode == SMTPD_SMTPS)

@@ -18,6 +18,7 @@
 
 #include "conf.h"
 #include "log.h"
+#include "sandbox.h"
 #include "smtpd.h"
 #include "tls.h"
 
@@ -99,6 +100,7 @@ session_resume_tls(const struct conf *conf, const struct smtpd_opts *opts,
 	struct smtpd_session	 s;
 
 	session_start(&s, conf, opts, sock);
+	sandbox_enter(SANDBOX_SMTP_SESSION);
 	s.errors = h->errors;
 	s.deadline = h->deadline;
 	(void)strlcpy(s.peer_name, h->peer_name, sizeof(s.peer_name));

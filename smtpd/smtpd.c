@@ -60,6 +60,7 @@
 #include "fdio.h"
 #include "log.h"
 #include "priv.h"
+#include "sandbox.h"
 #include "smtpd.h"
 #include "tls.h"
 
@@ -95,6 +96,8 @@ smtpd_conf_check(const struct conf *conf, const char *path)
 		log_warnx("%s: %s", path, err);
 		return -1;
 	}
+	if (sandbox_configure(conf_str(conf, "sandbox")) == -1)
+		return -1;
 	return 0;
 }
 
@@ -248,6 +251,7 @@ main(int argc, char *argv[])
 	}
 	if (resident) {
 		smtpd_tls_setup(conf, &opts, 1);
+		sandbox_prepare(SANDBOX_SMTP_SESSION);
 		/* resident_run frees the text */
 		return resident_run(conf, &opts, SMTPD_RESIDENT_FD, text,
 		    textlen);

@@ -54,6 +54,7 @@
 #include "conf.h"
 #include "fdio.h"
 #include "log.h"
+#include "sandbox.h"
 #include "smtpd.h"
 
 
@@ -234,6 +235,9 @@ main(int argc, char *argv[])
 	(void)signal(SIGPIPE, SIG_IGN);
 	(void)signal(SIGHUP, SIG_IGN);
 	conf = read_conf(name);
+	if (sandbox_configure(conf_str(conf, "sandbox")) == -1)
+		fatalx("%s: configuration errors", name);
+	sandbox_prepare(SANDBOX_SMTP_SESSION);
 	log_set_debug(conf_bool(conf, "log_debug"));
 	child_sigpipe(sigs, 1);
 	if (fd_set_cloexec(SMTPSESSION_CHAN_FD, 1) == -1)

@@ -25,4 +25,4 @@ SRCS_smtpsession = $(SMTPD_SESSION_SRCS) smtpd/smtpsession.c \
 # smtpsession is linked like pop3session: statically, without OpenSSL.
 LDFLAGS_smtpsession = $(STATIC_PIE)
 LIBS_smtpsession = $(shell pkg-config $(if $(STATIC_PIE),--static) --libs \
-                   libbsd-overlay libcares 2>/dev/null)
+                   libbsd-overlay libcares libseccomp 2>/dev/null)

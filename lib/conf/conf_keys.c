@@ -199,5 +199,10 @@ const struct conf_key conf_keys[] = {
 	{ "auth_state_dir", CONF_STR, "/var/lib/facteur/auth", 0, 0,
 	  "directory of per-client-address failure records; empty for none" },
 
+	/* sandboxes (lib/sandbox): the processes that handle untrusted bytes */
+	{ "sandbox", CONF_STR, "enforce", 0, 0,
+	  "their system call filters: enforce, report (name the forbidden "
+	  "call, then die) or off" },
+
 	{ NULL, CONF_STR, NULL, 0, 0, NULL }
 };

@@ -27,8 +27,10 @@ programs themselves.
 This module is the Instance; the rest of the harness is in harness_host.py
 (root or not, environment, HarnessError), harness_users.py (accounts),
 harness_wait.py (wait_until), harness_crash.py (crash signals and log
-lines) and harness_util.py (/proc, test messages, Postfix), and every
-name of theirs is re-exported here: tests use H.<name>.
+lines), harness_util.py (/proc, test messages, Postfix) and
+harness_syscall.py (making a process make a system call, for the
+sandbox tests), and every name of theirs is re-exported here: tests use
+H.<name>.
 """
 import os
 import pwd
@@ -52,6 +54,9 @@ from harness_util import (  # noqa: F401 (re-exported)
     cpu_ticks, make_message, envelope, header_block, tag_of, is_bounce,
     postfix_install, smtpd_monitors)
 from harness_wait import POLL, wait_until  # noqa: F401 (re-exported)
+from harness_syscall import (  # noqa: F401 (re-exported)
+    make_syscall, killed_by_sigsys, proc_sandbox,
+    syscall_injection_supported)
 
 BUILD = os.environ.get("FACTEUR_BUILD", "")
 QUEUE_USER = "facteur-queue"
@@ -90,6 +95,7 @@ class Instance:
         self.queued = None
         self.queued_pids = []       # every queued started, for the record
         self.problems = []          # crashes and misbehaviour seen
+        self.expected_crashes = []  # pids a test killed on purpose
         self.mounts = []
         self._lock = threading.Lock()
         self._known_children = {}
@@ -361,9 +367,26 @@ class Instance:
             for line in text.splitlines():
                 if SANITIZER_RE.search(line):
                     out.append("%s: %s" % (os.path.basename(path), line))
-                elif path == self.log_path and CRASH_RE.search(line):
+                elif path == self.log_path and CRASH_RE.search(line) \
+                        and not self._expected_crash(line):
                     out.append("%s: %s" % (os.path.basename(path), line))
         return out
+
+    def expect_crash(self, what):
+        """A test killed a process on purpose (a sandbox test's SIGSYS):
+        the log lines that report its death are no problem.  what is its
+        pid (lines naming it, as "[pid]" or a word), or a text the lines
+        contain."""
+        self.expected_crashes.append(what)
+
+    def _expected_crash(self, line):
+        for w in self.expected_crashes:
+            if isinstance(w, int):
+                if re.search(r"(\[%d\]|\b%d\b)" % (w, w), line):
+                    return True
+            elif w in line:
+                return True
+        return False
 
     # ----- logs
 

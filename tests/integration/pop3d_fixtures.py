@@ -207,7 +207,10 @@ def put_message(inst, user, data, sub="new", name=None, info=":2,"):
     """Writes a message straight into user's Maildir (as a delivery
     would: tmp, then rename); returns its file name."""
     _seq[0] += 1
-    base = name or "1700000000.M%dP%d.facteur.test" % (_seq[0], os.getpid())
+    # zero-padded: mailbox order within one second is the names' order,
+    # which must be the order of the calls however many came before
+    base = name or "1700000000.M%08dP%d.facteur.test" % (_seq[0],
+                                                          os.getpid())
     fname = base + (info if sub == "cur" else "")
     md = os.path.join(inst.user(user).home, "Maildir")
     tmp = os.path.join(md, "tmp", base)
