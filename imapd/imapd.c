@@ -33,6 +33,7 @@
 #include "imapd.h"
 #include "log.h"
 #include "login_split.h"
+#include "sandbox.h"
 #include "tls.h"
 
 static void
@@ -99,7 +100,8 @@ main(int argc, char *argv[])
 	(void)signal(SIGPIPE, SIG_IGN);
 
 	path = conf_find_path(opts.confpath, 1);
-	if ((conf = conf_load(path, imapd_conf_error, NULL)) == NULL) {
+	if ((conf = conf_load(path, imapd_conf_error, NULL)) == NULL ||
+	    sandbox_configure(conf_str(conf, "sandbox")) == -1) {
 		log_warnx("%s: configuration errors", path);
 		imapd_refuse(&opts, "* BYE [UNAVAILABLE] configuration "
 		    "error\r\n", 111);

@@ -26,6 +26,7 @@
 #include "lineio.h"
 #include "log.h"
 #include "login_split.h"
+#include "sandbox.h"
 #include "sasl.h"
 #include "tls.h"
 
@@ -449,6 +450,7 @@ imap_login_main(struct login_split *ls, void *arg)
 	 * for the client's delayed ACK.  Not a TCP socket: nothing to do.
 	 */
 	(void)setsockopt(1, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	sandbox_enter(SANDBOX_IMAP_LOGIN);
 	memset(&l, 0, sizeof(l));
 	l.opts = arg;
 	l.conf = ls->conf;

@@ -73,6 +73,8 @@ imap_session_exec(const struct conf *conf, const struct user_entry *u,
 	argv[n++] = lit;
 	argv[n++] = "-A";
 	argv[n++] = append;
+	argv[n++] = "-s";
+	argv[n++] = (char *)conf_str(conf, "sandbox");
 	argv[n++] = "--";
 	argv[n++] = (char *)u->name;
 	argv[n++] = (char *)u->home;

@@ -15,15 +15,18 @@
  * needs, so it reads no configuration and no password database.
  *
  * It reads and writes the user's Maildir++ (the Maildir and its .Folder
- * directories, with the state files of store.h) and nothing else.  It
+ * directories, with the state files of store.h) and nothing else; once
+ * the Maildir is open, before it answers the login, it enters its
+ * sandbox (lib/sandbox, role imap-session).  It
  * trusts its arguments (from the monitor and facteur.conf); every byte
  * from the client is checked by imap_read, imap_parse and the commands.
  *
  * Usage: imapsession [-dDmS] -e error_limit -t timeout -l line_max
- *            -L literal_max -A append_limit user home maildir
+ *            -L literal_max -A append_limit [-s sandbox] user home maildir
  *   -d  log to stderr;  -D  log debugging detail;
  *   -m  LITERAL- instead of LITERAL+ (imap_literal_plus = no);
  *   -S  create the special-use folders that are missing;
+ *   -s  enforce, report or off (sandbox);
  *   -e  BAD replies before closing (imap_error_limit);
  *   -t  seconds of client silence before closing (imap_timeout);
  *   -l, -L, -A  imap_line_max, imap_literal_max, imap_append_limit;
@@ -42,6 +45,7 @@
 #include "imapsession.h"
 #include "log.h"
 #include "maildir.h"
+#include "sandbox.h"
 
 const char imap_server_id[] = "facteur";
 
@@ -49,7 +53,8 @@ static void __attribute__((noreturn))
 imapsession_usage(void)
 {
 	fprintf(stderr, "usage: imapsession [-dDmS] -e error_limit -t timeout "
-	    "-l line_max -L literal_max -A append_limit user home maildir\n");
+	    "-l line_max -L literal_max -A append_limit [-s sandbox] user home "
+	    "maildir\n");
 	exit(64);
 }
 
@@ -127,7 +132,7 @@ int
 main(int argc, char *argv[])
 {
 	struct imap_session	 s;
-	const char		*home, *md;
+	const char		*home, *md, *sandbox = "enforce";
 	char			 tag[IMAP_TAG_MAX + 1];
 	long long		 line_max = 65536, lit_max = 65536;
 	int			 ch, debug = 0, verbose = 0, special = 0, r = 1;
@@ -135,7 +140,7 @@ main(int argc, char *argv[])
 	memset(&s, 0, sizeof(s));
 	s.rootfd = -1;
 	s.box.dirfd = s.box.ifd = -1;
-	while ((ch = getopt(argc, argv, "A:dDe:l:L:mSt:")) != -1) {
+	while ((ch = getopt(argc, argv, "A:dDe:l:L:mSs:t:")) != -1) {
 		switch (ch) {
 		case 'A':
 			s.append_max = (uint64_t)imapsession_num(optarg, 1024,
@@ -163,6 +168,9 @@ main(int argc, char *argv[])
 		case 'S':
 			special = 1;
 			break;
+		case 's':
+			sandbox = optarg;
+			break;
 		case 't':
 			s.timeout_s = (int)imapsession_num(optarg, 1, 86400);
 			break;
@@ -178,6 +186,8 @@ main(int argc, char *argv[])
 	md = argv[optind + 2];
 	log_init("imapsession", debug);
 	log_set_debug(verbose);
+	if (sandbox_configure(sandbox) == -1)
+		imapsession_usage();
 	(void)signal(SIGPIPE, SIG_IGN);
 
 	lineio_init(&s.io, 0, 1, s.timeout_s * 1000);
@@ -207,6 +217,7 @@ main(int argc, char *argv[])
 		} else {
 			if (special)
 				mbox_create_special(&s);
+			sandbox_enter(SANDBOX_IMAP_SESSION);
 			log_info("session: user=<%s>", s.user);
 			if (lineio_printf(&s.io, "%s OK [CAPABILITY %s] "
 			    "Logged in\r\n", tag, imap_capabilities(&s)) != -1)

@@ -22,9 +22,9 @@ SRCS_imapsession = $(addprefix imapd/,imapsession.c imap_cmd.c imap_resp.c \
                    store_uidlist.c store_keywords.c store_cache.c \
                    store_flags.c) $(IMAP_MIME_SRCS)
 
-# imapsession links libc and libbsd only, statically unless a sanitizer is
-# on (STATIC_PIE= links it dynamically): a session then maps no page it
-# does not run (docs/architecture.md).
+# imapsession links libc, libbsd and libseccomp only, statically unless a
+# sanitizer is on (STATIC_PIE= links it dynamically): a session then maps
+# no page it does not run (docs/architecture.md).
 LDFLAGS_imapsession = $(STATIC_PIE)
 LIBS_imapsession = $(shell pkg-config $(if $(STATIC_PIE),--static) --libs \
-                   libbsd-overlay 2>/dev/null)
+                   libbsd-overlay libseccomp 2>/dev/null)
