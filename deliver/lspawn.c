@@ -266,6 +266,7 @@ static void
 lspawn_setup(struct lspawn *ls, const struct conf *conf)
 {
 	memset(ls, 0, sizeof(*ls));
+	ls->conf = conf;
 	TAILQ_INIT(&ls->waiting);
 	TAILQ_INIT(&ls->idle);
 	TAILQ_INIT(&ls->busy);

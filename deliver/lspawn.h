@@ -1,9 +1,13 @@
 /*
  * lspawn: what lspawn.c (the loop: frames from queued, results back),
  * lspawn_job.c (one job: checks, user lookup, the message),
- * lspawn_pool.c (the delivery workers, from lspawn's side) and
- * lspawn_worker.c (a worker's own process, running as one recipient)
- * share.
+ * lspawn_route.c (a user's job: a Maildir worker, or a local delivery
+ * child for .forward, mbox and mailbox_command), lspawn_alias.c (an
+ * alias's commands and files: found again, with their privileges),
+ * lspawn_pool.c (the delivery workers and local children, from lspawn's
+ * side), lspawn_worker.c (a worker's own process, running as one
+ * recipient) and lspawn_local.c (forking a local delivery child, whose
+ * own code is local*.c) share.
  */
 #ifndef FACTEUR_LSPAWN_H
 #define FACTEUR_LSPAWN_H
@@ -13,6 +17,7 @@
 #include <limits.h>
 #include <poll.h>
 
+#include "local.h"
 #include "queue_path.h"
 
 #define LSPAWN_FRAME_MAX	8192	/* octets in one frame from queued */
@@ -21,6 +26,11 @@
 #define LSPAWN_WAIT_MAX		10000	/* jobs queued beyond the concurrency */
 #define LSPAWN_TEXT_MAX		500	/* octets of result text */
 #define LSPAWN_OUT_MAX		1024	/* octets of a worker's output kept */
+
+enum job_kind {
+	JOB_WORKER,	/* a Maildir write: a delivery worker of its uid */
+	JOB_LOCAL	/* anything more: a local delivery child of its own */
+};
 
 struct job {
 	TAILQ_ENTRY(job) entry;
@@ -36,8 +46,19 @@ struct job {
 	gid_t	 gid;
 	char	*maildir;	/* absolute path (when ready) */
 	int	 msgfd;		/* the message, read-only, or -1 */
+	enum job_kind kind;	/* when ready */
+	struct local_job *local;	/* JOB_LOCAL: what its child does */
 };
 TAILQ_HEAD(jobq, job);
+
+/* The user a job is for, as lspawn_job.c found it. */
+struct target {
+	uid_t	uid;
+	gid_t	gid;
+	char	home[USER_PATH_MAX];
+	char	maildir[4096];
+	int	vmailbox;	/* a virtual_mailbox_domains user */
+};
 
 /*
  * A delivery worker: a process forked from lspawn that runs as one
@@ -56,6 +77,7 @@ struct worker {
 	int		 outfd;		/* read end of its fd 1 and 2, or -1 */
 	struct job	*job;		/* the job it delivers, or NULL */
 	unsigned long	 jobs;		/* jobs given to it */
+	int		 oneshot;	/* a local delivery child: one job */
 	long long	 idle_since;	/* CLOCK_MONOTONIC, ms */
 	long long	 busy_since;	/* when it was given its job, ms */
 	size_t		 outlen;
@@ -64,6 +86,7 @@ struct worker {
 TAILQ_HEAD(workerq, worker);
 
 struct lspawn {
+	const struct conf *conf;
 	const char	*queue_dir;
 	const char	*users_file;
 	const char	*virtual_user;
@@ -105,6 +128,26 @@ int	result_set(struct job_result *, char status, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 void	job_free(struct job *);
 
+/* lspawn_route.c */
+/*
+ * A user's job, its user found: to a Maildir worker (JOB_WORKER), or to
+ * a local delivery child (JOB_LOCAL, j->local filled).  0, or -1 with
+ * the result filled in.
+ */
+int	route_user(struct lspawn *, struct job *, const struct target *,
+	    struct job_result *);
+/* The login shell of uid into shell ("/bin/sh" when it has none). */
+void	route_shell(uid_t, char *shell, size_t n);
+void	route_local_free(struct local_job *);
+
+/* lspawn_alias.c */
+/*
+ * A job for the commands and files of an alias (user ":NAME", extension
+ * the :include: file or ""): finds them again in the aliases file, with
+ * the identity they run as.  0 (j->local filled), or -1 with the result.
+ */
+int	alias_prepare(struct lspawn *, struct job *, struct job_result *);
+
 /* lspawn_pool.c */
 /* Hands waiting jobs to workers while the bound allows. */
 void	pool_start_jobs(struct lspawn *);
@@ -119,6 +162,14 @@ size_t	pool_pollfds(struct lspawn *, struct pollfd *, struct worker **,
 void	pool_ready(struct lspawn *, struct worker *, const struct pollfd *);
 /* Reaps exited workers; fails the jobs they had. */
 void	pool_reap(struct lspawn *);
+/*
+ * Forks a worker or local child named name with a job channel and an
+ * output pipe: in the parent its pid, with lspawn's ends in *chan and
+ * *outfd (non-blocking); in the child 0, with its ends in *cchan and
+ * *cout; -1 with errno.
+ */
+pid_t	pool_fork(const char *name, int *chan, int *outfd, int *cchan,
+	    int *cout);
 
 /* lspawn_worker.c */
 /*
@@ -127,5 +178,9 @@ void	pool_reap(struct lspawn *);
  * -1 with errno.
  */
 pid_t	worker_fork(struct lspawn *, uid_t, gid_t, int *chan, int *outfd);
+
+/* lspawn_local.c */
+/* Forks the local delivery child of j: as worker_fork. */
+pid_t	local_fork(struct lspawn *, struct job *, int *chan, int *outfd);
 
 #endif

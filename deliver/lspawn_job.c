@@ -1,15 +1,20 @@
 /*
  * lspawn_job: one local delivery job of lspawn, before any worker sees
  * it.  Checks the values that came from queued, looks the user up
- * (users_file, then the system accounts), refuses uid 0 and uids below
- * first_valid_uid, and opens the message itself (the queue is not
+ * (users_file, then the system accounts; for a virtual_mailbox_domains
+ * domain the users_file entry user@domain only), refuses uid 0 and uids
+ * below first_valid_uid, and opens the message itself (the queue is not
  * readable by the user): a regular file of the queue's owner, with one
- * link, in the msg/ that lspawn opened and checked at start.  lspawn_pool.c then hands the job to a worker
- * running as that uid and gid.
+ * link, in the msg/ that lspawn opened and checked at start.  A job for
+ * an alias's commands and files (user ":NAME") goes to lspawn_alias.c
+ * instead, and a user's job through lspawn_route.c, which chooses a
+ * Maildir worker or a local delivery child.  lspawn_pool.c then hands
+ * the job to a process running as that uid and gid.
  */
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
@@ -21,19 +26,13 @@
 
 #include "fdio.h"
 #include "log.h"
+#include "lroute.h"
 #include "queue_env.h"
 #include "queueid.h"
 #include "users.h"
 #include "lspawn.h"
 
 #define ID_NONE		((uid_t)-1)	/* users_file entry without a uid */
-#define MAILDIR_PATH_MAX	4096
-
-struct target {
-	uid_t	uid;
-	gid_t	gid;
-	char	maildir[MAILDIR_PATH_MAX];
-};
 
 int
 result_set(struct job_result *res, char status, const char *fmt, ...)
@@ -76,11 +75,24 @@ target_find(struct lspawn *ls, struct job *j, struct target *t,
 {
 	struct user_entry	 u;
 	struct passwd		*pw;
+	const char		*at = strrchr(j->rcpt, '@');
+	char			 key[USER_NAME_MAX + 1];
 	int			 r, n;
 
+	memset(t, 0, sizeof(*t));
 	if (j->user[0] == '\0' || strlen(j->user) > USER_NAME_MAX)
 		return result_set(res, 'D', "5.1.1 no such user");
-	r = users_lookup(ls->users_file, ls->system_users, j->user, &u);
+	if (at != NULL && lroute_class(ls->conf, at + 1) == LROUTE_VMAILBOX) {
+		/* users_file's entry user@domain, and nothing else */
+		n = snprintf(key, sizeof(key), "%s%s", j->user, at);
+		if (n < 0 || (size_t)n >= sizeof(key))
+			return result_set(res, 'D', "5.1.1 no such user");
+		for (n = 0; key[n] != '\0'; n++)
+			key[n] = (char)tolower((unsigned char)key[n]);
+		r = users_lookup(ls->users_file, 0, key, &u);
+		t->vmailbox = 1;
+	} else
+		r = users_lookup(ls->users_file, ls->system_users, j->user, &u);
 	explicit_bzero(u.hash, sizeof(u.hash));	/* never needed here */
 	if (r == -1)
 		return result_set(res, 'Z', "4.3.0 cannot read the users table");
@@ -118,6 +130,9 @@ target_find(struct lspawn *ls, struct job *j, struct target *t,
 	if (u.home[0] != '/')
 		return result_set(res, 'D', "5.3.0 home directory is "
 		    "not an absolute path");
+	(void)strlcpy(t->home, u.home, sizeof(t->home));
+	if (!text_clean(t->home))
+		return result_set(res, 'D', "5.3.0 home has control bytes");
 	n = snprintf(t->maildir, sizeof(t->maildir), "%s/%s", u.home,
 	    ls->maildir);
 	if (n < 0 || (size_t)n >= sizeof(t->maildir))
@@ -169,14 +184,20 @@ job_prepare(struct lspawn *ls, struct job *j, struct job_result *res)
 		return result_set(res, 'D', "control bytes in a field");
 	if (j->rcpt[0] == '\0' || !field_ok(j->rcpt))
 		return result_set(res, 'D', "invalid recipient");
-	if (target_find(ls, j, &t, res) == -1)
-		return -1;
-	if ((j->maildir = strdup(t.maildir)) == NULL)
-		return result_set(res, 'Z', "out of memory");
+	if (j->user[0] == ':') {
+		if (alias_prepare(ls, j, res) == -1)
+			return -1;
+	} else {
+		if (target_find(ls, j, &t, res) == -1 ||
+		    route_user(ls, j, &t, res) == -1)
+			return -1;
+		if ((j->maildir = strdup(t.maildir)) == NULL)
+			return result_set(res, 'Z', "out of memory");
+		j->uid = t.uid;
+		j->gid = t.gid;
+	}
 	if ((j->msgfd = message_open(ls, j, res)) == -1)
 		return -1;
-	j->uid = t.uid;
-	j->gid = t.gid;
 	j->ready = 1;
 	return 0;
 }
@@ -188,6 +209,7 @@ job_free(struct job *j)
 		return;
 	if (j->msgfd != -1 && close(j->msgfd) == -1)
 		log_warn("%s: close", j->id);
+	route_local_free(j->local);
 	free(j->maildir);
 	free(j->frame);
 	free(j);

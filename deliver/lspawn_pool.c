@@ -9,6 +9,12 @@
  * (its channel closed: it exits at EOF) after local_worker_max_jobs jobs
  * or local_worker_idle without one.
  *
+ * A job that needs more than a Maildir write (JOB_LOCAL: .forward, an
+ * mbox, a command, an alias's commands and files) gets a local delivery
+ * child of its own instead (lspawn_local.c): counted like a worker,
+ * busy from its start, retired after its one result, its log lines
+ * logged whole.
+ *
  * Workers run as users and are not trusted: a result that is malformed
  * (deliver/deliver_wire.h), a packet from an idle worker, or a descriptor
  * sent back gets the worker killed, and its job, if any, is a temporary
@@ -20,6 +26,7 @@
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +36,7 @@
 
 #include "deliver_wire.h"
 #include "chan.h"
+#include "child.h"
 #include "fdio.h"
 #include "log.h"
 #include "lspawn.h"
@@ -111,6 +119,25 @@ worker_out_line(struct worker *w, char *line, size_t n)
 	return 1;
 }
 
+/* Logs every line a local child wrote ("ID: text"), then empties it. */
+static void
+worker_out_log(struct worker *w)
+{
+	char	*p, line[LSPAWN_OUT_MAX + 1];
+	size_t	 n;
+
+	worker_out_read(w);
+	w->out[w->outlen] = '\0';
+	for (p = w->out; *p != '\0'; p += n + (p[n] == '\n')) {
+		n = strcspn(p, "\n");
+		(void)snprintf(line, sizeof(line), "%.*s", (int)n, p);
+		log_sanitize(line, line, sizeof(line));
+		if (line[0] != '\0')
+			log_info("%s", line);
+	}
+	w->outlen = 0;
+}
+
 /* No more jobs for w: it exits at EOF on its channel (or was killed). */
 static void
 worker_retire(struct lspawn *ls, struct worker *w)
@@ -148,7 +175,9 @@ worker_done(struct lspawn *ls, struct worker *w, char status,
 	struct job		*j = w->job;
 	char			 line[LSPAWN_TEXT_MAX + 1];
 
-	if (worker_out_line(w, line, sizeof(line)))
+	if (w->oneshot)
+		worker_out_log(w);
+	else if (worker_out_line(w, line, sizeof(line)))
 		log_warnx("%s: delivery worker %ld: %s", j->id, (long)w->pid,
 		    line);
 	res.status = status;
@@ -156,7 +185,7 @@ worker_done(struct lspawn *ls, struct worker *w, char status,
 	result_send(j, &res);
 	job_free(j);
 	w->job = NULL;
-	if (w->jobs >= ls->max_jobs) {
+	if (w->oneshot || w->jobs >= ls->max_jobs) {
 		worker_retire(ls, w);
 		return;
 	}
@@ -228,6 +257,73 @@ worker_start(struct lspawn *ls, uid_t uid, gid_t gid)
 	return w;
 }
 
+pid_t
+pool_fork(const char *name, int *chan, int *outfd, int *cchan, int *cout)
+{
+	int	 sv[2], p[2], saved;
+	pid_t	 pid;
+
+	if (chan_pair(sv) == -1)
+		return -1;
+	if (pipe2(p, O_CLOEXEC) == -1) {
+		saved = errno;
+		(void)close(sv[0]);
+		(void)close(sv[1]);
+		errno = saved;
+		return -1;
+	}
+	if ((pid = child_fork(name, 0)) == -1) {
+		saved = errno;
+		(void)close(sv[0]);
+		(void)close(sv[1]);
+		(void)close(p[0]);
+		(void)close(p[1]);
+		errno = saved;
+		return -1;
+	}
+	if (pid == 0) {
+		*cchan = sv[1];
+		*cout = p[1];
+		return 0;
+	}
+	if (close(sv[1]) == -1 || close(p[1]) == -1)
+		log_warn("%s %ld: close", name, (long)pid);
+	if (fd_set_nonblock(sv[0], 1) == -1 || fd_set_nonblock(p[0], 1) == -1)
+		log_warn("%s %ld: nonblocking descriptors", name, (long)pid);
+	*chan = sv[0];
+	*outfd = p[0];
+	return pid;
+}
+
+/* A local delivery child for j, busy with it; NULL with errno. */
+static struct worker *
+local_start(struct lspawn *ls, struct job *j)
+{
+	struct worker	*w;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return NULL;
+	if ((w->pid = local_fork(ls, j, &w->chan, &w->outfd)) == -1) {
+		free(w);
+		return NULL;
+	}
+	if (close(j->msgfd) == -1)
+		log_warn("%s: close", j->id);
+	j->msgfd = -1;
+	w->uid = j->uid;
+	w->gid = j->gid;
+	w->oneshot = 1;
+	w->state = W_BUSY;
+	w->job = j;
+	w->jobs = 1;
+	w->busy_since = fd_now_ms();
+	TAILQ_INSERT_TAIL(&ls->busy, w, entry);
+	ls->nworkers++;
+	log_debug("%s: local delivery for %s as uid %lu by child %ld", j->id,
+	    j->user, (unsigned long)w->uid, (long)w->pid);
+	return w;
+}
+
 /* Sends j to w; 0, or -1 with errno (j is then untouched). */
 static int
 worker_give(struct lspawn *ls, struct worker *w, struct job *j)
@@ -263,7 +359,7 @@ worker_find(struct lspawn *ls, uid_t uid, gid_t gid)
 	struct worker	*w;
 
 	TAILQ_FOREACH_REVERSE(w, &ls->idle, workerq, entry)
-		if (w->uid == uid && w->gid == gid)
+		if (w->uid == uid && w->gid == gid && !w->oneshot)
 			return w;
 	return NULL;
 }
@@ -296,6 +392,23 @@ job_place(struct lspawn *ls, struct job *j)
 		ls->nwaiting--;
 		result_send(j, &res);
 		job_free(j);
+		return 1;
+	}
+	if (j->kind == JOB_LOCAL) {
+		if (ls->nworkers >= ls->concurrency) {
+			if (!retiring(ls) && (w = TAILQ_FIRST(&ls->idle)) !=
+			    NULL)
+				worker_retire(ls, w);
+			return 0;
+		}
+		TAILQ_REMOVE(&ls->waiting, j, entry);
+		ls->nwaiting--;
+		if (local_start(ls, j) == NULL) {
+			(void)snprintf(text, sizeof(text), "cannot start a "
+			    "local delivery child: %s", strerror(errno));
+			log_warnx("%s: %s", j->id, text);
+			job_fail(j, text);
+		}
 		return 1;
 	}
 	if ((w = worker_find(ls, j->uid, j->gid)) == NULL &&
@@ -465,7 +578,15 @@ worker_reaped(struct lspawn *ls, struct worker *w, int st)
 		worker_chan_read(ls, w);	/* a result sent before dying */
 	if ((j = w->job) != NULL) {
 		w->job = NULL;
-		if (worker_out_line(w, line, sizeof(line)))
+		if (w->oneshot) {
+			/* its lines went to the log; the job says how */
+			worker_out_log(w);
+			(void)snprintf(line, sizeof(line), "4.3.0 local "
+			    "delivery child %s %d", WIFSIGNALED(st) ?
+			    "killed by signal" : "exited", WIFSIGNALED(st) ?
+			    WTERMSIG(st) : WEXITSTATUS(st));
+			job_fail(j, line);
+		} else if (worker_out_line(w, line, sizeof(line)))
 			job_fail(j, line);
 		else if (WIFSIGNALED(st)) {
 			(void)snprintf(line, sizeof(line),
@@ -478,14 +599,16 @@ worker_reaped(struct lspawn *ls, struct worker *w, int st)
 		}
 	} else if ((said = worker_out_line(w, line, sizeof(line))) ||
 	    !WIFEXITED(st) || WEXITSTATUS(st) != 0 || w->state != W_GONE) {
-		log_warnx("delivery worker %ld (uid %lu) %s %d after %lu "
-		    "job(s)%s%s", (long)w->pid, (unsigned long)w->uid,
+		log_warnx("%s %ld (uid %lu) %s %d after %lu job(s)%s%s",
+		    w->oneshot ? "local delivery child" : "delivery worker",
+		    (long)w->pid, (unsigned long)w->uid,
 		    WIFSIGNALED(st) ? "killed by signal" : "exited",
 		    WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st), w->jobs,
 		    said ? ": " : "", said ? line : "");
 	} else {
-		log_debug("delivery worker %ld (uid %lu) exited after %lu "
-		    "job(s)", (long)w->pid, (unsigned long)w->uid, w->jobs);
+		log_debug("%s %ld (uid %lu) exited after %lu job(s)",
+		    w->oneshot ? "local delivery child" : "delivery worker",
+		    (long)w->pid, (unsigned long)w->uid, w->jobs);
 	}
 	TAILQ_REMOVE(worker_list(ls, w), w, entry);
 	ls->nworkers--;

@@ -166,35 +166,12 @@ worker_main(struct lspawn *ls, uid_t uid, gid_t gid, int chan, int out)
 pid_t
 worker_fork(struct lspawn *ls, uid_t uid, gid_t gid, int *chan, int *outfd)
 {
-	int	 sv[2], p[2], saved;
+	int	 cchan, cout;
 	pid_t	 pid;
 
-	if (chan_pair(sv) == -1)
-		return -1;
-	if (pipe2(p, O_CLOEXEC) == -1) {
-		saved = errno;
-		(void)close(sv[0]);
-		(void)close(sv[1]);
-		errno = saved;
-		return -1;
-	}
 	/* "lspawn-worker" in ps -o comm and top; argv stays lspawn's */
-	if ((pid = child_fork("lspawn-worker", 0)) == -1) {
-		saved = errno;
-		(void)close(sv[0]);
-		(void)close(sv[1]);
-		(void)close(p[0]);
-		(void)close(p[1]);
-		errno = saved;
-		return -1;
-	}
-	if (pid == 0)
-		worker_main(ls, uid, gid, sv[1], p[1]);
-	if (close(sv[1]) == -1 || close(p[1]) == -1)
-		log_warn("worker %ld: close", (long)pid);
-	if (fd_set_nonblock(sv[0], 1) == -1 || fd_set_nonblock(p[0], 1) == -1)
-		log_warn("worker %ld: nonblocking descriptors", (long)pid);
-	*chan = sv[0];
-	*outfd = p[0];
+	if ((pid = pool_fork("lspawn-worker", chan, outfd, &cchan, &cout)) ==
+	    0)
+		worker_main(ls, uid, gid, cchan, cout);
 	return pid;
 }

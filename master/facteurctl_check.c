@@ -4,17 +4,24 @@
  * use, and prints each mistake as "FILE:LINE: problem" on standard error.
  * It also reads users_file's password fields the way the login monitors
  * will (lib/passwd_check) and names the entries that could never log in.
+ * Local routing (lib/route): the values of its keys, virtual_alias_maps,
+ * default_privs (an account, never root) and, for mailbox_format = mbox,
+ * a mail_spool_directory that exists.
  * Exit 0 and "PATH: ok" on standard output when there is no error, else 1.
  * Warnings (accounts that are refused by design, a key set twice) do not
  * change the exit.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "conf.h"
 #include "facteurctl.h"
+#include "lroute.h"
 #include "passwd_check.h"
 #include "netaddr.h"
 #include "sandbox.h"
@@ -161,6 +168,38 @@ check_networks(struct check *c, const struct conf *conf)
 	}
 }
 
+/* The keys and the table of local routing. */
+static void
+check_routing(struct check *c, const struct conf *conf)
+{
+	const char	*spool = conf_str(conf, "mail_spool_directory");
+	struct passwd	*pw;
+	struct stat	 st;
+	char		 err[256], msg[512];
+
+	if (lroute_conf_check(conf, err, sizeof(err)) == -1) {
+		(void)snprintf(msg, sizeof(msg), "%s: %s", conf_path(conf),
+		    err);
+		check_error(c, msg);
+	}
+	if (conf_str(conf, "virtual_alias_maps")[0] != '\0')
+		check_table(c, conf_str(conf, "virtual_alias_maps"),
+		    TABLE_ADDRS);
+	if ((pw = getpwnam(conf_str(conf, "default_privs"))) == NULL ||
+	    pw->pw_uid == 0) {
+		(void)snprintf(msg, sizeof(msg), "%s: default_privs: %s is %s",
+		    conf_path(conf), conf_str(conf, "default_privs"),
+		    pw == NULL ? "no account" : "root");
+		check_error(c, msg);
+	}
+	if (strcmp(conf_str(conf, "mailbox_format"), "mbox") == 0 &&
+	    (stat(spool, &st) == -1 || !S_ISDIR(st.st_mode))) {
+		(void)snprintf(msg, sizeof(msg), "%s: mail_spool_directory: %s "
+		    "is not a directory", conf_path(conf), spool);
+		check_error(c, msg);
+	}
+}
+
 /* sandbox must name a mode (lib/sandbox); off works but is said. */
 static void
 check_sandbox(struct check *c, const struct conf *conf)
@@ -207,6 +246,7 @@ ctl_check(const char *conf_path, int argc, char **argv)
 	if (conf_str(conf, "sender_login_file")[0] != '\0')
 		check_table(&c, conf_str(conf, "sender_login_file"), TABLE_MAP);
 	check_networks(&c, conf);
+	check_routing(&c, conf);
 	check_sandbox(&c, conf);
 	conf_free(conf);
 	if (c.nerr > 0)

@@ -32,8 +32,10 @@
 #include "child.h"
 #include "fdio.h"
 #include "log.h"
+#include "lroute.h"
 #include "priv.h"
 #include "queued.h"
+#include "table_ref.h"
 
 static pid_t	 keeper_pid = -1;
 
@@ -105,35 +107,19 @@ signals_setup(void)
 static int
 aliases_reload(struct queued *q, const struct conf *c)
 {
-	static struct timespec	 mtime;
-	static char		 path_seen[PATH_MAX];
-	struct table		*t = NULL;
-	struct stat		 sb;
+	static struct table_ref	 ref;
 	const char		*path = conf_str(c, "aliases_file");
+	int			 r;
 
-	if (*path == '\0') {
-		table_free(q->aliases);
-		q->aliases = NULL;
-		path_seen[0] = '\0';
-		return 0;
-	}
-	if (stat(path, &sb) == -1) {
-		log_warn("aliases_file %s", path);
-		return -1;
-	}
-	if (q->aliases != NULL && strcmp(path, path_seen) == 0 &&
-	    sb.st_mtim.tv_sec == mtime.tv_sec &&
-	    sb.st_mtim.tv_nsec == mtime.tv_nsec)
-		return 0;
-	if ((t = table_load(path, TABLE_ALIASES, conf_err, NULL)) == NULL) {
+	r = table_ref_refresh(&ref, path, TABLE_ALIASES, conf_err, NULL);
+	q->aliases = ref.t;
+	if (r == -1) {
 		log_warnx("aliases_file %s not loaded", path);
 		return -1;
 	}
-	table_free(q->aliases);
-	q->aliases = t;
-	mtime = sb.st_mtim;
-	strlcpy(path_seen, path, sizeof(path_seen));
-	log_debug("aliases loaded from %s, %zu entries", path, table_count(t));
+	if (r == 1)
+		log_debug("aliases loaded from %s, %zu entries", path,
+		    table_count(ref.t));
 	return 0;
 }
 
@@ -142,6 +128,7 @@ static void
 aliases_refresh(struct queued *q)
 {
 	(void)aliases_reload(q, q->conf);
+	(void)valias_reload(q, q->conf);
 }
 
 static void
@@ -163,10 +150,17 @@ static void
 conf_reload(struct queued *q)
 {
 	struct conf	*c;
+	char		 err[256];
 
 	if ((c = conf_load(q->confpath, conf_err, NULL)) == NULL) {
 		log_warnx("SIGHUP: %s has errors; keeping the old config",
 		    q->confpath);
+		return;
+	}
+	if (lroute_conf_check(c, err, sizeof(err)) == -1) {
+		log_warnx("SIGHUP: %s: %s; keeping the old config",
+		    q->confpath, err);
+		conf_free(c);
 		return;
 	}
 	if (strcmp(conf_str(c, "queue_dir"), conf_str(q->conf, "queue_dir"))
@@ -174,6 +168,8 @@ conf_reload(struct queued *q)
 		log_warnx("SIGHUP: queue_dir changed; takes effect at restart");
 	if (aliases_reload(q, c) == -1)
 		log_warnx("SIGHUP: keeping the old aliases");
+	if (valias_reload(q, c) == -1)
+		log_warnx("SIGHUP: keeping the old virtual_alias_maps");
 	conf_free(q->conf);
 	q->conf = c;
 	conf_apply(q);
@@ -428,7 +424,7 @@ main(int argc, char *argv[])
 	static struct queued	 qs;
 	struct queued		*q = &qs;
 	const char		*confopt = NULL, *user;
-	char			 lspawn[PATH_MAX];
+	char			 lspawn[PATH_MAX], err[256];
 	int			 ch, r, layout_only = 0;
 
 	if (fd_ensure_std() == -1)
@@ -464,6 +460,8 @@ main(int argc, char *argv[])
 	q->confpath = conf_find_path(confopt, 1);
 	if ((q->conf = conf_load(q->confpath, conf_err, NULL)) == NULL)
 		fatalx("%s: errors in the config", q->confpath);
+	if (lroute_conf_check(q->conf, err, sizeof(err)) == -1)
+		fatalx("%s: %s", q->confpath, err);
 	r = snprintf(lspawn, sizeof(lspawn), "%s/lspawn",
 	    conf_str(q->conf, "program_dir"));
 	if (r < 0 || (size_t)r >= sizeof(lspawn))
@@ -485,6 +483,8 @@ main(int argc, char *argv[])
 	queue_layout(q);
 	if (aliases_reload(q, q->conf) == -1)
 		fatalx("cannot load aliases_file");
+	if (valias_reload(q, q->conf) == -1)
+		fatalx("cannot load virtual_alias_maps");
 	conf_apply(q);
 	log_info("started: queue_dir=%s, lspawn=%s, concurrency=%zu",
 	    conf_str(q->conf, "queue_dir"), lspawn, q->nslot);

@@ -4,8 +4,9 @@
  * recovery), queued_msg.c (messages in memory, scheduling, results),
  * queued_resolve.c (recipients to delivery jobs), queued_local.c (the
  * pipes to lspawn), queued_keeper.c (the process that starts lspawn
- * with the privileges queued gave up) and queued_bounce.c (bounces
- * through enqueue).
+ * with the privileges queued gave up), queued_bounce.c (bounces
+ * through enqueue) and queued_alias.c (aliases' commands, files and
+ * :include: files, virtual_alias_maps; with queued_resolve.h).
  */
 #ifndef FACTEUR_QUEUED_H
 #define FACTEUR_QUEUED_H
@@ -79,6 +80,7 @@ struct queued {
 	const char	*confpath;
 	int		 foreground;
 	struct table	*aliases;	/* NULL when none */
+	struct table	*valias;	/* virtual_alias_maps; NULL when none */
 	long long	 retry_min, retry_max, lifetime, scan_interval;
 
 	/* lspawn */
@@ -139,6 +141,10 @@ void	 msg_free_all(struct queued *);
  */
 int	 resolve_all(struct queued *, struct queue_state *,
 	    char *const *rcpt, size_t nrcpt);
+
+/* queued_alias.c */
+/* (Re)loads virtual_alias_maps when it changed; 0, or -1 keeping the old. */
+int	 valias_reload(struct queued *, const struct conf *);
 
 /* queued_local.c */
 int	 local_start(struct queued *);

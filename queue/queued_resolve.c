@@ -1,11 +1,18 @@
 /*
  * queued_resolve: envelope recipients to delivery jobs.
  *
- * A recipient whose domain is in local_domains (or that has no domain)
- * is local: its local part goes through the aliases table; targets with
- * a domain are resolved again (at most ALIASES_DEPTH_MAX times, so a
- * loop through domains ends), bare names are local users.  Without an
- * alias, a local part "user+ext" is tried as an alias "user" and then
+ * Every address first goes through virtual_alias_maps (queued_alias.c);
+ * an address found there is replaced by its targets, each resolved
+ * again, and an address of a virtual_alias_domains domain that is not
+ * found bounces.  An address of a virtual_mailbox_domains domain is a
+ * job for the users_file entry local@domain (lspawn looks it up), with
+ * no aliases.  A recipient whose domain is in local_domains (or that
+ * has no domain) is local: its local part goes through the aliases
+ * table (queued_alias.c: names, addresses, |commands, /files,
+ * :include:); targets with a domain are resolved again (at most
+ * ALIASES_DEPTH_MAX times, so a loop through domains ends), bare names
+ * are local users.  Without an alias, a local part "user+ext" (any
+ * character of recipient_delimiter) is tried as an alias "user" and then
  * delivered to user "user" with extension "ext".  User names are folded
  * to lower case.  A recipient in another domain becomes a non-local job
  * (user "").  The same user+extension, or the same non-local address,
@@ -19,16 +26,10 @@
 
 #include "aliases.h"
 #include "log.h"
+#include "lroute.h"
 #include "queue_env.h"
-#include "queued.h"
+#include "queued_resolve.h"
 #include "users.h"
-
-#define RECIPIENT_DELIM	'+'
-
-struct seen {
-	RB_ENTRY(seen)	 entry;
-	char		 key[];
-};
 
 static int
 seen_cmp(struct seen *a, struct seen *b)
@@ -36,19 +37,8 @@ seen_cmp(struct seen *a, struct seen *b)
 	return strcmp(a->key, b->key);
 }
 
-RB_HEAD(seen_tree, seen);
 RB_PROTOTYPE(seen_tree, seen, entry, seen_cmp)
 RB_GENERATE(seen_tree, seen, entry, seen_cmp)
-
-struct resolve {
-	struct queued	*q;
-	struct queue_state *st;
-	struct seen_tree seen;
-	const char	*orig;		/* envelope recipient being resolved */
-	const char	*name;		/* local name being expanded */
-	int		 depth;
-	const char	*why;		/* first failure, NULL when none */
-};
 
 static void
 lower(char *s)
@@ -87,31 +77,38 @@ seen_clear(struct resolve *r)
 	}
 }
 
-static void
-fail(struct resolve *r, const char *why)
+void
+resolve_fail(struct resolve *r, const char *why)
 {
 	if (r->why == NULL)
 		r->why = why;
+}
+
+void
+resolve_job(struct resolve *r, const char *kind, const char *rcpt,
+    const char *user, const char *ext)
+{
+	int	n;
+
+	n = seen_add(r, kind, strcmp(kind, "l") == 0 || kind[0] == 'a' ?
+	    user : rcpt, ext);
+	if (n == -1) {
+		resolve_fail(r, "4.3.0 out of memory");
+		return;
+	}
+	if (n == 0)
+		return;
+	if (queue_state_add(r->st, rcpt, r->orig, user, ext) == NULL)
+		resolve_fail(r, errno == E2BIG ? "5.5.3 too many recipients "
+		    "after alias expansion" : errno == EINVAL ? "5.1.3 alias "
+		    "target not fit for the queue" : "4.3.0 out of memory");
 }
 
 static void
 job_add(struct resolve *r, const char *rcpt, const char *user,
     const char *ext)
 {
-	int	n;
-
-	n = seen_add(r, user[0] != '\0' ? "l" : "r",
-	    user[0] != '\0' ? user : rcpt, ext);
-	if (n == -1) {
-		fail(r, "4.3.0 out of memory");
-		return;
-	}
-	if (n == 0)
-		return;
-	if (queue_state_add(r->st, rcpt, r->orig, user, ext) == NULL)
-		fail(r, errno == E2BIG ? "5.5.3 too many recipients after "
-		    "alias expansion" : errno == EINVAL ? "5.1.3 alias "
-		    "target not fit for the queue" : "4.3.0 out of memory");
+	resolve_job(r, user[0] != '\0' ? "l" : "r", rcpt, user, ext);
 }
 
 /* "local" without quotes: "a b"@x -> a b; backslash pairs kept simple. */
@@ -135,35 +132,32 @@ resolve_local_part(const char *in, size_t n, char *out, size_t outsz)
 	out[n] = '\0';
 }
 
-static void	resolve_addr(struct resolve *, const char *addr);
-
-/* A final local name: a user, maybe with an extension. */
-static void
+void
 resolve_user(struct resolve *r, const char *name, const char *rcpt)
 {
 	char	 user[USER_NAME_MAX + 1], ext[QUEUE_ADDR_MAX + 1];
 	char	 addr[QUEUE_ADDR_MAX + 1];
 	const char *d;
 	size_t	 ulen;
+	char	 delim;
 	int	 k;
 
 	ext[0] = '\0';
-	d = strchr(name, RECIPIENT_DELIM);
-	ulen = d != NULL ? (size_t)(d - name) : strlen(name);
+	ulen = lroute_split(r->q->conf, name, &d, &delim);
 	if (ulen == 0 || ulen > USER_NAME_MAX) {
-		fail(r, "5.1.1 no such local user");
+		resolve_fail(r, "5.1.1 no such local user");
 		return;
 	}
 	memcpy(user, name, ulen);
 	user[ulen] = '\0';
 	lower(user);
 	if (d != NULL)
-		strlcpy(ext, d + 1, sizeof(ext));
+		strlcpy(ext, d, sizeof(ext));
 	if (rcpt == NULL) {
 		k = snprintf(addr, sizeof(addr), "%s@%s", name,
 		    conf_myhostname(r->q->conf));
 		if (k < 0 || (size_t)k >= sizeof(addr)) {
-			fail(r, "5.1.3 address too long");
+			resolve_fail(r, "5.1.3 address too long");
 			return;
 		}
 		rcpt = addr;
@@ -171,69 +165,70 @@ resolve_user(struct resolve *r, const char *name, const char *rcpt)
 	job_add(r, rcpt, user, ext);
 }
 
-static int
-alias_target(void *arg, const char *target)
+/*
+ * A user of a virtual_mailbox_domains domain: lspawn finds the users_file
+ * entry "user@domain" from the recipient's domain.
+ */
+static void
+resolve_vmailbox(struct resolve *r, const char *addr, const char *local)
 {
-	struct resolve	*r = arg;
-	const char	*at;
+	char		 user[USER_NAME_MAX + 1];
+	const char	*ext;
+	size_t		 ulen;
+	char		 delim;
 
-	if ((at = strrchr(target, '@')) == NULL) {
-		resolve_user(r, target, NULL);
-		return 0;
+	ulen = lroute_split(r->q->conf, local, &ext, &delim);
+	if (ulen == 0 || ulen > USER_NAME_MAX) {
+		resolve_fail(r, "5.1.1 no such user in a virtual mailbox "
+		    "domain");
+		return;
 	}
-	/* name@localdomain where name is the alias itself: final, no loop */
-	if ((size_t)(at - target) == strlen(r->name) &&
-	    strncasecmp(target, r->name, (size_t)(at - target)) == 0 &&
-	    conf_is_local_domain(r->q->conf, at + 1)) {
-		resolve_user(r, r->name, target);
-		return 0;
-	}
-	resolve_addr(r, target);
-	return 0;
+	memcpy(user, local, ulen);
+	user[ulen] = '\0';
+	lower(user);
+	resolve_job(r, "v", addr, user, ext != NULL ? ext : "");
 }
 
 /* Local part `local` of a local address `addr` (NULL: alias-made). */
 static void
 resolve_local(struct resolve *r, const char *local, const char *addr)
 {
-	char		 base[QUEUE_ADDR_MAX + 1];
-	const char	*why = NULL, *saved = r->name, *d;
-	int		 n = 0;
-
-	if (r->q->aliases != NULL) {
-		r->name = local;
-		n = aliases_expand(r->q->aliases, local, alias_target, r, &why);
-		if (n == 0 && (d = strchr(local, RECIPIENT_DELIM)) != NULL &&
-		    d != local) {
-			strlcpy(base, local, sizeof(base));
-			base[d - local] = '\0';
-			r->name = base;
-			n = aliases_expand(r->q->aliases, base, alias_target,
-			    r, &why);
-		}
-		r->name = saved;
-	}
-	if (n == -1) {
-		fail(r, why != NULL ? why : "5.1.1 alias expansion failed");
-		return;
-	}
-	if (n == 0)
+	if (alias_resolve(r, local, addr) == 0)
 		resolve_user(r, local, addr);
 }
 
-static void
-resolve_addr(struct resolve *r, const char *addr)
+void
+resolve_addr(struct resolve *r, const char *addr, int flags)
 {
 	char		 local[QUEUE_ADDR_MAX + 1];
 	const char	*at, *domain;
+	enum lroute_class class;
 
 	if (++r->depth > ALIASES_DEPTH_MAX) {
-		fail(r, "5.4.6 alias loop through domains");
+		resolve_fail(r, "5.4.6 alias loop through domains");
 		r->depth--;
 		return;
 	}
 	at = strrchr(addr, '@');
 	domain = at != NULL ? at + 1 : "";
+	if (at != NULL && *domain != '\0' && !(flags & RESOLVE_NO_VIRTUAL) &&
+	    valias_resolve(r, addr)) {
+		r->depth--;
+		return;
+	}
+	class = lroute_class(r->q->conf, domain);
+	if (at != NULL && (class == LROUTE_VALIAS ||
+	    class == LROUTE_VMAILBOX)) {
+		resolve_local_part(addr, (size_t)(at - addr), local,
+		    sizeof(local));
+		if (class == LROUTE_VALIAS)
+			resolve_fail(r, "5.1.1 no such user in the virtual "
+			    "alias table");
+		else
+			resolve_vmailbox(r, addr, local);
+		r->depth--;
+		return;
+	}
 	if (at != NULL && *domain != '\0' &&
 	    !conf_is_local_domain(r->q->conf, domain)) {
 		job_add(r, addr, "", "");
@@ -243,7 +238,7 @@ resolve_addr(struct resolve *r, const char *addr)
 	resolve_local_part(addr, at != NULL ? (size_t)(at - addr) : strlen(addr),
 	    local, sizeof(local));
 	if (local[0] == '\0')
-		fail(r, "5.1.3 empty local part");
+		resolve_fail(r, "5.1.3 empty local part");
 	else
 		resolve_local(r, local, at != NULL && *domain != '\0' ? addr :
 		    NULL);
@@ -268,7 +263,8 @@ resolve_all(struct queued *q, struct queue_state *st, char *const *rcpt,
 		r.why = NULL;
 		r.depth = 0;
 		r.name = "";
-		resolve_addr(&r, rcpt[i]);
+		r.addr = NULL;
+		resolve_addr(&r, rcpt[i], 0);
 		if (r.why == NULL)
 			continue;
 		if (strncmp(r.why, "4.3.0", 5) == 0) {

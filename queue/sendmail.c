@@ -1,12 +1,14 @@
 /*
  * sendmail: the sendmail-compatible front end for local programs (cron,
- * mutt, scripts), also run as newaliases and mailq.  It runs as the
- * calling user, with no privilege: it reads the message from stdin, adds
- * Date, Message-ID and From when they are missing, drops Bcc, works out
- * the envelope (argv, or To/Cc/Bcc with -t) and hands both to
- * program_dir/enqueue over two pipes (sendmail_run.c).  It trusts its
- * caller no more than enqueue does: enqueue checks everything again and
- * records the caller's uid.
+ * mutt, scripts), also run as newaliases and mailq (the name it is run
+ * by chooses: sm_names below).  It runs as the calling user, with no
+ * privilege: it reads the message from stdin, adds Date, Message-ID and
+ * From when they are missing, drops Bcc, works out the envelope (argv,
+ * or To/Cc/Bcc with -t) and hands both to program_dir/enqueue over two
+ * pipes (sendmail_run.c).  With -bs it speaks SMTP on stdin and stdout
+ * instead, one such submission per transaction (sendmail_smtp.c).  It
+ * trusts its caller no more than enqueue does: enqueue checks everything
+ * again and records the caller's uid.
  *
  * Only the header section is held in memory (SM_HEADER_MAX octets,
  * SM_HEADER_LINES lines); the body streams through.  Exit codes are
@@ -38,18 +40,12 @@ struct sm_opts {
 	int		 extract;	/* -t */
 	int		 verbose;	/* -v */
 	int		 newaliases;	/* -bi, or run as newaliases */
+	int		 smtp;		/* -bs */
 	const char	*sender;	/* -f / -r */
 	const char	*fullname;	/* -F */
 	const char	*confpath;	/* -C */
 	char	       **rcpt;		/* argv recipients */
 	int		 nrcpt;
-};
-
-struct sm_rcpts {
-	char		**v;
-	size_t		  n;
-	const char	 *host;
-	const char	 *why;
 };
 
 static const char *sm_prog = "sendmail";
@@ -102,7 +98,56 @@ opt_b(struct sm_opts *o, const char *a)
 		o->newaliases = 1;
 		return;
 	}
+	if (strcmp(a, "s") == 0) {
+		o->smtp = 1;
+		return;
+	}
 	sm_unsupported("-b", a);
+}
+
+/*
+ * The DSN options, as Postfix's sendmail takes them: -N never, or a
+ * list of success, delay, failure; -R full or hdrs; -V an envelope ID
+ * (RFC 3461 xtext: printable ASCII without blanks, at most 100 octets).
+ * They are checked and accepted; the queue does not carry them yet, so
+ * they change nothing (sendmail(1)).
+ */
+static void
+opt_dsn(char c, const char *a)
+{
+	char		 list[128], *w, *last;
+	size_t		 i, n = strlen(a);
+	int		 never = 0, words = 0;
+
+	if (c == 'N') {
+		if (n == 0 || n >= sizeof(list))
+			sm_die(EX_USAGE, "-N: bad DSN notify list");
+		(void)strlcpy(list, a, sizeof(list));
+		for (w = strtok_r(list, ",", &last); w != NULL;
+		    w = strtok_r(NULL, ",", &last), words++) {
+			if (strcasecmp(w, "never") == 0)
+				never = 1;
+			else if (strcasecmp(w, "success") != 0 &&
+			    strcasecmp(w, "delay") != 0 &&
+			    strcasecmp(w, "failure") != 0)
+				sm_die(EX_USAGE, "-N: %s is not never, "
+				    "success, delay or failure", w);
+		}
+		if (words == 0 || (never && words > 1))
+			sm_die(EX_USAGE, "-N: never goes alone");
+		return;
+	}
+	if (c == 'R') {
+		if (strcasecmp(a, "full") != 0 && strcasecmp(a, "hdrs") != 0)
+			sm_die(EX_USAGE, "-R: full or hdrs");
+		return;
+	}
+	if (n == 0 || n > 100)
+		sm_die(EX_USAGE, "-V: an envelope ID of 1 to 100 octets");
+	for (i = 0; i < n; i++)
+		if (a[i] <= ' ' || a[i] > '~' || a[i] == '+' || a[i] == '=')
+			sm_die(EX_USAGE, "-V: an envelope ID of printable "
+			    "ASCII without blanks, + or =");
 }
 
 /* Options as sendmail(8) and Postfix's sendmail(1) take them. */
@@ -171,7 +216,10 @@ opts_parse(struct sm_opts *o, int argc, char *argv[])
 			case 'b':
 				opt_b(o, arg);
 				break;
-			default:	/* -B -N -R -V -X: accepted, ignored */
+			case 'N': case 'R': case 'V':
+				opt_dsn(c, arg);
+				break;
+			default:	/* -B -X: accepted, ignored */
 				break;
 			}
 			break;
@@ -245,8 +293,8 @@ text_printable(const char *s, char *out, size_t n)
 }
 
 /* The envelope form of a path: a bare `user` gets @myhostname. */
-static char *
-path_text(const struct mailpath *mp, const char *host)
+char *
+sm_path_text(const struct mailpath *mp, const char *host)
 {
 	char *s;
 
@@ -257,8 +305,8 @@ path_text(const struct mailpath *mp, const char *host)
 	return s;
 }
 
-static int
-rcpt_add(void *arg, const struct mailpath *mp)
+int
+sm_rcpt_add(void *arg, const struct mailpath *mp)
 {
 	struct sm_rcpts *r = arg;
 	char **nv, *s;
@@ -270,7 +318,7 @@ rcpt_add(void *arg, const struct mailpath *mp)
 		return 1;
 	}
 	if ((nv = reallocarray(r->v, r->n + 1, sizeof(*nv))) == NULL ||
-	    (r->v = nv, s = path_text(mp, r->host)) == NULL) {
+	    (r->v = nv, s = sm_path_text(mp, r->host)) == NULL) {
 		r->why = "out of memory";
 		return 1;
 	}
@@ -296,7 +344,7 @@ rcpts_argv(struct sm_rcpts *r, const struct sm_opts *o)
 			sm_die(EX_DATAERR, "bad recipient address %s: %s",
 			    text_printable(o->rcpt[i], shown, sizeof(shown)),
 			    why != NULL ? why : "trailing characters");
-		if (rcpt_add(r, &mp) != 0)
+		if (sm_rcpt_add(r, &mp) != 0)
 			sm_die(r->n >= QUEUE_RCPT_MAX ? EX_DATAERR : EX_OSERR,
 			    "%s", r->why);
 	}
@@ -319,7 +367,7 @@ sender_get(const struct sm_opts *o, const char *host, char **user_addr)
 	n = strlen(pw->pw_name);
 	if (path_parse(pw->pw_name, n, PATH_NO_BRACKETS |
 	    PATH_ALLOW_NO_DOMAIN | PATH_ALLOW_UTF8, &mp, &used, &why) == -1 ||
-	    used != n || (*user_addr = path_text(&mp, host)) == NULL)
+	    used != n || (*user_addr = sm_path_text(&mp, host)) == NULL)
 		sm_die(EX_DATAERR, "login name %s is no address", pw->pw_name);
 	if (o->sender == NULL)
 		return strdup(*user_addr);
@@ -334,14 +382,14 @@ sender_get(const struct sm_opts *o, const char *host, char **user_addr)
 		    why != NULL ? why : "trailing characters");
 	if (mp.null)
 		return strdup("");
-	if ((s = path_text(&mp, host)) == NULL)
+	if ((s = sm_path_text(&mp, host)) == NULL)
 		sm_die(EX_OSERR, "out of memory");
 	return s;
 }
 
 /* Date, Message-ID and From for a header section that lacks them. */
 static size_t
-extra_fields(const struct sm_header *h, const struct sm_opts *o,
+extra_fields(const struct sm_header *h, const char *fullname,
     const char *host, const char *from, char extra[3][1024])
 {
 	char v[512];
@@ -367,7 +415,7 @@ extra_fields(const struct sm_header *h, const struct sm_opts *o,
 	if (!header_has(h, "From")) {
 		buf_init(&b, 1023);
 		if (buf_append_str(&b, "From: ") == -1 ||
-		    field_from(&b, o->fullname, from) == -1)
+		    field_from(&b, fullname, from) == -1)
 			sm_die(EX_SOFTWARE, "From field too long");
 		(void)strlcpy(extra[n++], b.data, 1024);
 		buf_free(&b);
@@ -375,25 +423,122 @@ extra_fields(const struct sm_header *h, const struct sm_opts *o,
 	return n;
 }
 
+/* enqueue's exit status as sendmail's; EX_OK, or a code with err. */
 static int
-enqueue_status(int st, const struct conf *conf, int verbose)
+enqueue_code(int st, const struct conf *conf, char *err, size_t errsz)
 {
-	if (st == QMAIL_EXIT_OK) {
-		if (verbose)
-			(void)fprintf(stderr, "%s: message queued\n", sm_prog);
+	if (st == QMAIL_EXIT_OK)
 		return EX_OK;
-	}
-	if (st == QMAIL_EXIT_TOO_BIG)
-		sm_die(EX_CANTCREAT, "message too large (limit %lld)",
+	if (st == QMAIL_EXIT_TOO_BIG) {
+		(void)snprintf(err, errsz, "message too large (limit %lld)",
 		    conf_int(conf, "message_size_limit"));
-	if (st == QMAIL_EXIT_CALLER)
-		sm_die(EX_NOPERM, "not queued: %s (enqueue exit %d)",
+		return EX_CANTCREAT;
+	}
+	if (st == QMAIL_EXIT_CALLER) {
+		(void)snprintf(err, errsz, "not queued: %s (enqueue exit %d)",
 		    qmail_exit_text(st), st);
-	if (qmail_exit_permanent(st))
-		sm_die(EX_DATAERR, "message refused: %s (enqueue exit %d)",
-		    qmail_exit_text(st), st);
-	sm_die(EX_TEMPFAIL, "cannot queue the message now: %s (enqueue exit "
-	    "%d); try again later", qmail_exit_text(st), st);
+		return EX_NOPERM;
+	}
+	if (qmail_exit_permanent(st)) {
+		(void)snprintf(err, errsz, "message refused: %s (enqueue exit "
+		    "%d)", qmail_exit_text(st), st);
+		return EX_DATAERR;
+	}
+	(void)snprintf(err, errsz, "cannot queue the message now: %s "
+	    "(enqueue exit %d); try again later", qmail_exit_text(st), st);
+	return EX_TEMPFAIL;
+}
+
+int
+sm_submit(const struct sm_ctx *c, const char *sender, struct sm_rcpts *r,
+    struct sm_input *in, int dot_rule, int extract, char *err,
+    size_t errsz)
+{
+	struct sm_header h;
+	struct sm_run run;
+	struct buf head, env;
+	const char *why, *pextra[3];
+	char extra[3][1024], bad[8];
+	size_t nextra, i;
+	int code = EX_OK, st;
+
+	err[0] = '\0';
+	header_init(&h);
+	buf_init(&head, SM_HEADER_MAX * 2 + 8192);
+	buf_init(&env, (size_t)QUEUE_RCPT_MAX * (QUEUE_ADDR_MAX + 2) +
+	    QUEUE_ADDR_MAX + 8);
+	if (header_read(&h, in, dot_rule, &why, &code) == -1) {
+		(void)strlcpy(err, why, errsz);
+		goto done;
+	}
+	if (extract) {
+		st = header_recipients(&h, sm_rcpt_add, r, &why, bad,
+		    sizeof(bad));
+		code = EX_DATAERR;
+		if (st == -1) {
+			(void)snprintf(err, errsz, "bad address in the %s "
+			    "field: %s", bad, why);
+			goto done;
+		}
+		if (st != 0) {
+			(void)strlcpy(err, r->why, errsz);
+			goto done;
+		}
+		if (r->n == 0) {
+			(void)strlcpy(err, "no recipients found in To, Cc or "
+			    "Bcc", errsz);
+			goto done;
+		}
+		code = EX_OK;
+	}
+	nextra = extra_fields(&h, c->fullname, c->host, sender[0] != '\0' ?
+	    sender : c->user_addr, extra);
+	for (i = 0; i < nextra; i++)
+		pextra[i] = extra[i];
+	if (header_compose(&h, pextra, nextra, &head) == -1) {
+		code = EX_OSERR;
+		(void)strlcpy(err, "out of memory", errsz);
+		goto done;
+	}
+	if (qmail_env_encode(&env, sender, (const char *const *)r->v,
+	    r->n) == -1) {
+		code = EX_DATAERR;
+		(void)snprintf(err, errsz, "envelope refused: %s",
+		    strerror(errno));
+		goto done;
+	}
+	run.program = c->program;
+	run.confpath = c->confpath;
+	run.head = &head;
+	run.in = h.ended ? NULL : in;
+	run.dot_rule = dot_rule;
+	run.env = &env;
+	if (c->verbose)
+		(void)fprintf(stderr, "%s: from=<%s> nrcpt=%zu via %s\n",
+		    sm_prog, sender, r->n, c->program);
+	if ((st = enqueue_run(&run, &code, err, errsz)) == -1) {
+		if (err[0] == '\0')
+			(void)strlcpy(err, "enqueue failed", errsz);
+		goto done;
+	}
+	code = enqueue_code(st, c->conf, err, errsz);
+done:
+	buf_free(&env);
+	buf_free(&head);
+	header_free(&h);
+	return code;
+}
+
+/*
+ * The names sendmail answers to.  mailq lists the queue: that is the
+ * queue tools' (a control socket to queued), which are not there yet.
+ */
+static int
+mailq_run(void)
+{
+	sm_prog = "mailq";
+	sm_die(EX_UNAVAILABLE, "not yet: the queue listing comes with the "
+	    "queue tools (facteurctl queue)");
 }
 
 int
@@ -401,17 +546,13 @@ main(int argc, char *argv[])
 {
 	struct sm_opts o = { .dot_rule = 1 };
 	struct sm_rcpts r = { NULL, 0, NULL, NULL };
-	struct sm_header h;
 	struct sm_input *in;
-	struct sm_run run;
-	struct buf head, env;
+	struct sm_ctx c;
 	struct conf *conf;
-	const char *confpath, *why, *host, *base;
-	const char *pextra[3];
-	char extra[3][1024], bad[8], err[512], program[4096];
-	char *sender, *user_addr, *argv0;
-	size_t nextra, i;
-	int errors = 0, code, st;
+	const char *confpath, *base;
+	char err[512], *sender, *user_addr, *argv0;
+	size_t i;
+	int errors = 0, code;
 
 	if (fd_ensure_std() == -1)
 		return EX_OSERR;
@@ -420,10 +561,8 @@ main(int argc, char *argv[])
 	if (argv0 == NULL)
 		return EX_OSERR;
 	base = basename(argv0);
-	if (strcmp(base, "mailq") == 0) {
-		sm_prog = "mailq";
-		sm_die(EX_UNAVAILABLE, "not supported yet");
-	}
+	if (strcmp(base, "mailq") == 0)
+		return mailq_run();
 	if (strcmp(base, "newaliases") == 0) {
 		sm_prog = "newaliases";
 		o.newaliases = 1;
@@ -440,77 +579,51 @@ main(int argc, char *argv[])
 		return code;
 	}
 
-	host = conf_myhostname(conf);
-	if (!host_ok(host))
-		sm_die(EX_CONFIG, "myhostname %s is not a host name", host);
+	memset(&c, 0, sizeof(c));
+	c.conf = conf;
+	c.confpath = confpath;
+	c.host = conf_myhostname(conf);
+	c.fullname = o.fullname;
+	c.verbose = o.verbose;
+	if (!host_ok(c.host))
+		sm_die(EX_CONFIG, "myhostname %s is not a host name", c.host);
 	if (o.fullname != NULL && !field_fullname_ok(o.fullname))
 		sm_die(EX_USAGE, "bad full name (-F): at most %d octets of "
 		    "UTF-8 text without control characters", SM_FULLNAME_MAX);
-	sender = sender_get(&o, host, &user_addr);
-	if (sender == NULL)
-		sm_die(EX_OSERR, "out of memory");
-	r.host = host;
-	rcpts_argv(&r, &o);
-	if (!o.extract && r.n == 0)
-		sm_die(EX_USAGE, "no recipients given (name them or use -t)");
-
-	if ((in = malloc(sizeof(*in))) == NULL)
-		sm_die(EX_OSERR, "out of memory");
-	input_init(in, 0);
-	header_init(&h);
-	if (header_read(&h, in, o.dot_rule, &why, &code) == -1)
-		sm_die(code, "%s", why);
-	if (o.extract) {
-		st = header_recipients(&h, rcpt_add, &r, &why, bad,
-		    sizeof(bad));
-		if (st == -1)
-			sm_die(EX_DATAERR, "bad address in the %s field: %s",
-			    bad, why);
-		if (st != 0)
-			sm_die(EX_DATAERR, "%s", r.why);
-		if (r.n == 0)
-			sm_die(EX_DATAERR, "no recipients found in To, Cc "
-			    "or Bcc");
-	}
-
-	nextra = extra_fields(&h, &o, host, sender[0] != '\0' ? sender :
-	    user_addr, extra);
-	for (i = 0; i < nextra; i++)
-		pextra[i] = extra[i];
-	buf_init(&head, SM_HEADER_MAX * 2 + 8192);
-	if (header_compose(&h, pextra, nextra, &head) == -1)
-		sm_die(EX_OSERR, "out of memory");
-	buf_init(&env, (size_t)QUEUE_RCPT_MAX * (QUEUE_ADDR_MAX + 2) +
-	    QUEUE_ADDR_MAX + 8);
-	if (qmail_env_encode(&env, sender, (const char *const *)r.v,
-	    r.n) == -1)
-		sm_die(EX_DATAERR, "envelope refused: %s", strerror(errno));
-
-	if (snprintf(program, sizeof(program), "%s/enqueue",
-	    conf_str(conf, "program_dir")) >= (int)sizeof(program))
+	if (snprintf(c.program, sizeof(c.program), "%s/enqueue",
+	    conf_str(conf, "program_dir")) >= (int)sizeof(c.program))
 		sm_die(EX_CONFIG, "program_dir too long");
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		sm_die(EX_OSERR, "signal: %s", strerror(errno));
-	run.program = program;
-	run.confpath = confpath;
-	run.head = &head;
-	run.in = h.ended ? NULL : in;
-	run.dot_rule = o.dot_rule;
-	run.env = &env;
+	sender = sender_get(&o, c.host, &user_addr);
+	if (sender == NULL)
+		sm_die(EX_OSERR, "out of memory");
+	c.user_addr = user_addr;
+	if (o.smtp) {
+		if (o.nrcpt > 0 || o.extract)
+			sm_die(EX_USAGE, "-bs takes its recipients from RCPT, "
+			    "not from the command line or -t");
+		code = sm_smtp(&c);
+		goto done;
+	}
+	r.host = c.host;
+	rcpts_argv(&r, &o);
+	if (!o.extract && r.n == 0)
+		sm_die(EX_USAGE, "no recipients given (name them or use -t)");
+	if ((in = malloc(sizeof(*in))) == NULL)
+		sm_die(EX_OSERR, "out of memory");
+	input_init(in, 0);
+	code = sm_submit(&c, sender, &r, in, o.dot_rule, o.extract, err,
+	    sizeof(err));
+	free(in);
+	if (code != EX_OK)
+		sm_die(code, "%s", err);
 	if (o.verbose)
-		(void)fprintf(stderr, "%s: from=<%s> nrcpt=%zu via %s\n",
-		    sm_prog, sender, r.n, program);
-	err[0] = '\0';
-	if ((st = enqueue_run(&run, &code, err, sizeof(err))) == -1)
-		sm_die(code, "%s", err[0] != '\0' ? err : "enqueue failed");
-	code = enqueue_status(st, conf, o.verbose);
+		(void)fprintf(stderr, "%s: message queued\n", sm_prog);
 	for (i = 0; i < r.n; i++)
 		free(r.v[i]);
 	free(r.v);
-	buf_free(&env);
-	buf_free(&head);
-	header_free(&h);
-	free(in);
+done:
 	free(sender);
 	free(user_addr);
 	conf_free(conf);

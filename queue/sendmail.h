@@ -11,6 +11,7 @@
 
 #include "addr.h"
 #include "buf.h"
+#include "conf.h"
 
 #define SM_HEADER_MAX		(1024 * 1024)	/* octets of header section */
 #define SM_HEADER_LINES		1000		/* lines of header section */
@@ -100,5 +101,42 @@ struct sm_run {
 };
 
 int	enqueue_run(const struct sm_run *, int *code, char *err, size_t errsz);
+
+/* What a submission needs (sendmail.c fills it once). */
+struct sm_ctx {
+	const struct conf *conf;
+	const char	*confpath;
+	const char	*host;		/* myhostname */
+	const char	*user_addr;	/* the caller's address */
+	const char	*fullname;	/* -F, or NULL */
+	int		 verbose;
+	char		 program[4096];	/* program_dir/enqueue */
+};
+
+/* Envelope recipients, collected. */
+struct sm_rcpts {
+	char		**v;
+	size_t		  n;
+	const char	 *host;
+	const char	 *why;
+};
+
+/* sendmail.c */
+/* Adds a recipient (a bare user gets @host); nonzero with r->why. */
+int	sm_rcpt_add(void *r, const struct mailpath *);
+/* The envelope form of a path (malloc'd); a bare user gets @host. */
+char	*sm_path_text(const struct mailpath *, const char *host);
+/*
+ * One message read from in: the header section completed (Date,
+ * Message-ID, From), Bcc dropped, recipients from the header with
+ * extract, and enqueue run.  EX_OK, or a sysexits(3) code with err.
+ */
+int	sm_submit(const struct sm_ctx *, const char *sender, struct sm_rcpts *,
+	    struct sm_input *, int dot_rule, int extract, char *err,
+	    size_t errsz);
+
+/* sendmail_smtp.c */
+/* -bs: SMTP on stdin and stdout, one submission per transaction. */
+int	sm_smtp(const struct sm_ctx *);
 
 #endif

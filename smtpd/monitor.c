@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "lroute.h"
 #include "auth.h"
 #include "conf.h"
 #include "log.h"
@@ -192,7 +193,7 @@ monitor_run(const struct conf *conf, const struct smtpd_opts *opts, int sock,
 {
 	struct monitor	 m;
 	struct chan_msg	 msg;
-	struct table	*aliases = NULL, *senders = NULL;
+	struct table	*aliases = NULL, *senders = NULL, *valias;
 	const char	*afile;
 	int		 r, code;
 
@@ -210,6 +211,11 @@ monitor_run(const struct conf *conf, const struct smtpd_opts *opts, int sock,
 		m.aliases_broken = 1;
 	}
 	m.aliases = aliases;
+	m.valias = valias = lroute_virtual_load(conf, mon_table_error, NULL,
+	    &m.valias_broken);
+	if (m.valias_broken)
+		log_warnx("virtual_alias_maps: cannot load; recipients get "
+		    "451");
 	m.mynet = monitor_relay_mynetworks(conf, opts->peer_addr);
 	afile = conf_str(conf, "sender_login_file");
 	if (afile[0] != '\0' && (senders = table_load(afile, TABLE_MAP,
@@ -238,6 +244,7 @@ monitor_run(const struct conf *conf, const struct smtpd_opts *opts, int sock,
 	monitor_tx_free(&m);
 	if (aliases != NULL)
 		table_free(aliases);
+	table_free(valias);
 	if (senders != NULL)
 		table_free(senders);
 	chan_close(&m.chan);

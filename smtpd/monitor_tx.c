@@ -189,36 +189,12 @@ monitor_tx_mail(struct monitor *m, struct chan_msg *msg)
 	return monitor_reply(m, "OK", NULL);
 }
 
-static int
-tx_user_exists(struct monitor *m, const char *name, int *temp)
-{
-	struct user_entry	 ue;
-	const char		*file = conf_str(m->conf, "users_file");
-	int			 r;
-
-	if (strlen(name) > USER_NAME_MAX)
-		return 0;
-	r = users_lookup(file, conf_bool(m->conf, "system_users"), name, &ue);
-	if (r == -1) {
-		log_warnx("users lookup of %s failed", name);
-		*temp = 1;
-		return 0;
-	}
-	if (r == 0)
-		return 0;
-	/* root, daemons and other system ids never receive mail directly. */
-	if (ue.uid < (uid_t)conf_int(m->conf, "first_valid_uid") && ue.system)
-		return 0;
-	return 1;
-}
-
 /* The verdict on one recipient: "OK", "RELAY" (both approved) or another. */
 static const char *
 tx_rcpt_verdict(struct monitor *m, const char *local, const char *domain)
 {
-	char		 lower[ADDR_LOCAL_MAX + 1];
-	size_t		 i;
-	int		 temp = 0, local_domain;
+	const char	*answer;
+	int		 local_domain;
 
 	local_domain = monitor_relay_domain_local(m->conf, domain);
 	if (monitor_relay_local_trick(local))
@@ -227,22 +203,10 @@ tx_rcpt_verdict(struct monitor *m, const char *local, const char *domain)
 		return "OK";
 	if (domain[0] == '\0')
 		return "NOUSER";
-	if (!local_domain)
-		return m->authed || m->mynet ? "RELAY" : "NODOMAIN";
-	if (m->aliases_broken)
-		return "TEMP";
-	if (m->aliases != NULL && table_get(m->aliases, local) != NULL)
-		return "OK";
-	if (tx_user_exists(m, local, &temp))
-		return "OK";
-	/* Local parts are matched as given, then in lower case. */
-	for (i = 0; local[i] != '\0'; i++)
-		lower[i] = (char)tolower((unsigned char)local[i]);
-	lower[i] = '\0';
-	if (strcmp(lower, local) != 0 && !temp &&
-	    tx_user_exists(m, lower, &temp))
-		return "OK";
-	return temp ? "TEMP" : "NOUSER";
+	/* virtual aliases, virtual domains, local users (monitor_local.c) */
+	if ((answer = monitor_local_rcpt(m, local, domain)) != NULL)
+		return answer;
+	return m->authed || m->mynet ? "RELAY" : "NODOMAIN";
 }
 
 int

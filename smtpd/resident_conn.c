@@ -95,6 +95,8 @@ resident_conn_tables(struct resident *r)
 	    TABLE_ALIASES, "recipients get 451");
 	resident_conn_table_refresh(&r->senders, conf_str(r->conf,
 	    "sender_login_file"), TABLE_MAP, "only own addresses");
+	resident_conn_table_refresh(&r->valias, conf_str(r->conf,
+	    "virtual_alias_maps"), TABLE_ADDRS, "recipients get 451");
 }
 
 /*
@@ -437,6 +439,8 @@ resident_conn_readable(struct rconn *rc)
 		/* the tables as they are now (reloaded between connections) */
 		rc->mon.aliases = r->aliases.t;
 		rc->mon.aliases_broken = r->aliases.broken;
+		rc->mon.valias = r->valias.t;
+		rc->mon.valias_broken = r->valias.broken;
 		rc->mon.senders = r->senders.t;
 		rc->mon.senders_broken = r->senders.broken;
 		if (monitor_request(&rc->mon, &msg) == -1)

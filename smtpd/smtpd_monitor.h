@@ -32,6 +32,8 @@ struct monitor {
 	pid_t			 session;
 	const struct table	*aliases;
 	int			 aliases_broken;
+	const struct table	*valias;	/* virtual_alias_maps */
+	int			 valias_broken;
 	pid_t			 enqueue;	/* -1 when none */
 	char			 id[QUEUEID_LEN + 1];
 	int			 mynet;		/* client in mynetworks */
@@ -79,6 +81,14 @@ int	monitor_tx_flush(struct monitor *);
 void	monitor_tx_drop(struct monitor *);
 /* 1 while a message is being queued (MSGSTART answered, no result yet). */
 int	monitor_queue_busy(const struct monitor *);
+
+/*
+ * monitor_local.c: for RCPT, "OK", "NOUSER" or "TEMP" for a recipient
+ * this host delivers (virtual aliases, virtual domains, local users), or
+ * NULL for one of another domain (relay control decides).
+ */
+const char	*monitor_local_rcpt(const struct monitor *, const char *local,
+		    const char *domain);
 
 /* Answers one request from the session; -1: it must be killed. */
 int	monitor_request(struct monitor *, struct chan_msg *);

@@ -89,6 +89,7 @@ struct resident {
 	size_t			 nconns;
 	struct qpool		 pool;
 	struct rtable		 aliases;
+	struct rtable		 valias;	/* virtual_alias_maps */
 	struct rtable		 senders;
 	struct chan		 spawn;		/* smtpsession's; fd -1: none */
 	pid_t			 spawn_pid;	/* -1: none (reaped) */

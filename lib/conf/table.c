@@ -217,7 +217,7 @@ table_get(const struct table *t, const char *key)
 
 	if (t == NULL || t->n == 0)
 		return NULL;
-	if (t->fmt == TABLE_ALIASES) {
+	if (table_nocase(t)) {
 		if ((n = strlen(key)) > TABLE_LINE_MAX)
 			return NULL;
 		for (i = 0; i <= n; i++)

@@ -11,6 +11,8 @@
  *                 the whole line.
  *  TABLE_LIST     one word per line (e.g. local domains); value is "".
  *  TABLE_MAP      `key value` separated by blanks.
+ *  TABLE_ADDRS    as TABLE_MAP, keys (addresses, `@domain`) matched ASCII
+ *                 case-insensitively: virtual_alias_maps.
  *
  * '#' at the start of a line is a comment in every format.
  *
@@ -24,7 +26,8 @@
 #define TABLE_LINE_MAX		8192
 #define TABLE_ENTRIES_MAX	1000000
 
-enum table_format { TABLE_ALIASES, TABLE_PASSWD, TABLE_LIST, TABLE_MAP };
+enum table_format { TABLE_ALIASES, TABLE_PASSWD, TABLE_LIST, TABLE_MAP,
+	TABLE_ADDRS };
 
 struct table;
 

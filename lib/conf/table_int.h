@@ -42,6 +42,8 @@ struct table_parse {
 void	table_error(struct table_parse *, size_t, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
 int	table_lower(int c);
+/* 1 when the keys of t are matched ASCII case-insensitively. */
+int	table_nocase(const struct table *);
 /* Wipes and frees an arena of cap bytes. */
 void	table_arena_free(const struct table *, char *a, size_t cap);
 /* One line of the file; -1 to stop reading (too many entries, memory). */

@@ -110,6 +110,13 @@ table_arena_add(struct table *t, const char *s, size_t n, int lower,
 	return 0;
 }
 
+/* Keys matched ASCII case-insensitively (stored in lower case). */
+int
+table_nocase(const struct table *t)
+{
+	return t->fmt == TABLE_ALIASES || t->fmt == TABLE_ADDRS;
+}
+
 static int
 table_add(struct table_parse *p, size_t line, const char *k, size_t klen,
     const char *v, size_t vlen)
@@ -130,7 +137,7 @@ table_add(struct table_parse *p, size_t line, const char *k, size_t klen,
 		t->cap = t->cap == 0 ? 256 : t->cap * 2;
 	}
 	e.line = line;
-	if (table_arena_add(t, k, klen, t->fmt == TABLE_ALIASES, &e.key) == -1 ||
+	if (table_arena_add(t, k, klen, table_nocase(t), &e.key) == -1 ||
 	    table_arena_add(t, v, vlen, 0, &e.val) == -1)
 		goto nomem;
 	t->ents[t->n++] = e;
@@ -364,6 +371,7 @@ table_line(struct table_parse *p, const char *s, size_t len, size_t line)
 		return table_line_passwd(p, s, len, line);
 	case TABLE_LIST:
 	case TABLE_MAP:
+	case TABLE_ADDRS:
 		return table_line_word(p, s, len, line);
 	}
 	return 0;

@@ -15,7 +15,9 @@
 #define FACTEUR_USERS_H
 #include <sys/types.h>
 
-#define USER_NAME_MAX	64
+/* A user name may be an address (user@domain, as in a Dovecot passwd-file
+ * of virtual mailbox domains). */
+#define USER_NAME_MAX	255
 #define USER_PATH_MAX	1024
 
 struct user_entry {

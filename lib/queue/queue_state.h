@@ -12,8 +12,11 @@
  *   then per delivery job (a recipient after alias expansion), exactly:
  *   R<addr>     final recipient (as in Delivered-To)
  *   O<addr>     original envelope recipient it came from
- *   L<user>     local user name; empty for a non-local recipient
- *   X<ext>      address extension; empty for none
+ *   L<user>     local user name; empty for a non-local recipient;
+ *               ":NAME" for the |commands and /files of alias NAME
+ *               (no user name holds ':'; lspawn finds them again)
+ *   X<ext>      address extension; empty for none; for an alias job,
+ *               the :include: file that holds them ("" for the entry)
  *   S<c>        P pending, D delivered, F failed (final, bounce sent or
  *               not owed), B failed but the bounce is still owed
  *   N<n>        delivery attempts so far, decimal

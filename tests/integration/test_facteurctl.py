@@ -354,3 +354,41 @@ def test_check_mynetworks_and_sender_logins(ctl, tmp_path):
         "sender_login_file = %s\n" % senders)
     r = run(ctl, "-C", conf, "check")
     assert r.returncode == 0, r.stderr
+
+
+def test_check_local_routing(ctl, tmp_path):
+    """The keys of local routing and virtual_alias_maps are checked."""
+    virtual = write(tmp_path / "virtual",
+                    "info@vdom.test alice\n@vdom2.test bob\nnovalue\n")
+    conf, _, _ = good_setup(tmp_path, (
+        "virtual_alias_maps = %s\nmailbox_format = mbx\n"
+        "allow_mail_to_commands = alias, everywhere\n"
+        "default_privs = root\nrecipient_delimiter = + \n"
+        % virtual))
+    r = run(ctl, "-C", conf, "check")
+    assert r.returncode == 1
+    err = r.stderr.decode()
+    assert "%s:3: missing value" % virtual in err, err
+    assert "mailbox_format must be maildir or mbox, not mbx" in err, err
+    assert "default_privs: root is root" in err, err
+    conf, _, _ = good_setup(tmp_path, (
+        "allow_mail_to_commands = alias, everywhere\n"))
+    err = run(ctl, "-C", conf, "check").stderr.decode()
+    assert "allow_mail_to_commands: everywhere is not alias, forward or " \
+        "include" in err, err
+    conf, _, _ = good_setup(tmp_path, (
+        "local_domains = a.test\nvirtual_alias_domains = a.test\n"))
+    err = run(ctl, "-C", conf, "check").stderr.decode()
+    assert "a.test is in virtual_alias_domains and in local_domains" in err
+    conf, _, _ = good_setup(tmp_path, (
+        "mailbox_format = mbox\nmail_spool_directory = %s\n"
+        % (tmp_path / "no-spool")))
+    err = run(ctl, "-C", conf, "check").stderr.decode()
+    assert "mail_spool_directory: %s is not a directory" \
+        % (tmp_path / "no-spool") in err
+    write(virtual, "info@vdom.test alice\n")
+    conf, _, _ = good_setup(tmp_path, (
+        "virtual_alias_maps = %s\nvirtual_alias_domains = vdom.test\n"
+        "recipient_delimiter = +-\n" % virtual))
+    r = run(ctl, "-C", conf, "check")
+    assert r.returncode == 0, r.stderr

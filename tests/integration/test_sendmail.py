@@ -224,7 +224,7 @@ def test_lone_dot_ends_input_without_i(fct):
     assert got == head(ALICE, BOB) + msg
 
 
-@pytest.mark.parametrize("opt", [["-bs"], ["-bp"], ["-q"], ["-q1m"],
+@pytest.mark.parametrize("opt", [["-bp"], ["-q"], ["-q1m"],
                                  ["-bd"], ["-bv", BOB]])
 def test_unsupported_option_exits_64(fct, opt):
     tag, data = H.make_message()

@@ -6,6 +6,9 @@ TEST_SRCS_test_sendmail_header = $(addprefix queue/,sendmail_input.c \
 TEST_SRCS_test_deliver_wire    = deliver/deliver_wire.c
 TEST_SRCS_test_pop3_cmd        = pop3d/pop3_cmd.c
 TEST_SRCS_test_session_received = smtpd/session_received.c
+TEST_SRCS_test_local           = deliver/deliver_wire.c $(addprefix deliver/,\
+                                 local.c local_command.c local_forward.c \
+                                 local_mbox.c local_resubmit.c)
 
 # A filesystem that refuses renameat2(RENAME_NOREPLACE), as some FUSE
 # filesystems do: the test supplies __wrap_renameat2.
