@@ -25,7 +25,9 @@
  * retire.  Results are written with blocking writes (each is small;
  * queued reads them from its own poll loop).
  *
- * usage: lspawn [-d] [-C config]
+ * usage: lspawn [-d] [-C config] [-F fd]
+ *   -F  the configuration's text is on fd (queued's, through its keeper);
+ *       -C then only names it
  */
 #include <sys/types.h>
 
@@ -53,7 +55,7 @@ static struct chan	jobs_in, results_out;	/* fd 0, fd 1 */
 static void __attribute__((noreturn))
 usage(void)
 {
-	(void)fprintf(stderr, "usage: lspawn [-d] [-C config]\n");
+	(void)fprintf(stderr, "usage: lspawn [-d] [-C config] [-F fd]\n");
 	exit(111);
 }
 
@@ -295,12 +297,16 @@ main(int argc, char *argv[])
 	struct lspawn	 ls;
 	struct conf	*conf;
 	const char	*cpath = NULL;
-	int		 ch, debug = 0;
+	int		 ch, debug = 0, conffd = -1;
 
-	while ((ch = getopt(argc, argv, "C:d")) != -1) {
+	while ((ch = getopt(argc, argv, "C:dF:")) != -1) {
 		switch (ch) {
 		case 'C':
 			cpath = optarg;
+			break;
+		case 'F':
+			if ((conffd = conf_fd_option(optarg)) == -1)
+				usage();
 			break;
 		case 'd':
 			debug = 1;
@@ -314,8 +320,8 @@ main(int argc, char *argv[])
 	log_init("lspawn", debug);
 	if (fd_ensure_std() == -1)
 		fatal("standard descriptors");
-	if ((conf = conf_load(conf_find_path(cpath, 1), conf_error,
-	    NULL)) == NULL)
+	if ((conf = conf_load_start(conf_find_path(cpath, 1), conffd,
+	    conf_error, NULL, NULL, NULL)) == NULL)
 		fatalx("cannot load the configuration");
 	log_set_debug(conf_bool(conf, "log_debug"));
 	if (sandbox_configure(conf_str(conf, "sandbox")) == -1)

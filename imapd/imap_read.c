@@ -151,19 +151,19 @@ enum imap_read_status
 imap_read_command(struct imap_reader *r)
 {
 	enum imap_read_status	 ret;
-	long long		 was = r->io->deadline;
+	long long		 was = r->io->deadline, end = r->deadline;
 
 	read_close_spooled(r);
 	buf_reset(&r->text);
 	r->tag[0] = '\0';
 	r->code = r->err = NULL;
 	/* The command's own deadline, within the reader's. */
-	r->io->deadline = r->deadline;
-	if (r->cmd_timeout_ms > 0 && (r->deadline == 0 ||
-	    fd_now_ms() + r->cmd_timeout_ms < r->deadline))
-		r->io->deadline = fd_now_ms() + r->cmd_timeout_ms;
+	if (r->cmd_timeout_ms > 0 && (end == 0 ||
+	    fd_now_ms() + r->cmd_timeout_ms < end))
+		end = fd_now_ms() + r->cmd_timeout_ms;
+	lineio_set_deadline(r->io, end);
 	ret = read_command(r);
-	r->io->deadline = was;
+	lineio_set_deadline(r->io, was);
 	return ret;
 }
 
@@ -185,6 +185,7 @@ read_command(struct imap_reader *r)
 		case LINE_TIMEOUT:
 			return IMAP_READ_TIMEOUT;
 		case LINE_TOOLONG:
+		case LINE_OVERFLOW:
 			return read_fail(r, IMAP_READ_FATAL, NULL,
 			    "line too long");
 		default:

@@ -17,9 +17,12 @@
  * It trusts the config and the users table; everything from the network
  * is checked by imap_read and imap_parse.
  *
- * Usage: imapd [-dOs] [-C facteur.conf]
+ * Usage: imapd [-dOs] [-C facteur.conf] [-F fd]
  *   -d  log to stderr;  -O  over a limit: answer BYE and exit;
- *   -s  IMAPS: TLS from the first byte.
+ *   -s  IMAPS: TLS from the first byte;
+ *   -F  the configuration's text is on fd: the master's validated copy
+ *       (lib/conf/conf_handoff.c); -C then only names it.  Without -F
+ *       (inetd, systemd) the file is read.
  */
 #include <errno.h>
 #include <signal.h>
@@ -46,7 +49,7 @@ imapd_conf_error(void *arg, const char *msg)
 static void __attribute__((noreturn))
 imapd_usage(void)
 {
-	fprintf(stderr, "usage: imapd [-dOs] [-C conf]\n");
+	fprintf(stderr, "usage: imapd [-dOs] [-C conf] [-F fd]\n");
 	exit(64);
 }
 
@@ -70,14 +73,18 @@ main(int argc, char *argv[])
 	struct conf		*conf;
 	const char		*path;
 	char			 err[512];
-	int			 ch;
+	int			 ch, conffd = -1;
 
 	/* Titles tell the three processes apart in ps(1). */
 	setproctitle_init(argc, argv, environ);
-	while ((ch = getopt(argc, argv, "C:dOs")) != -1) {
+	while ((ch = getopt(argc, argv, "C:dF:Os")) != -1) {
 		switch (ch) {
 		case 'C':
 			opts.confpath = optarg;
+			break;
+		case 'F':
+			if ((conffd = conf_fd_option(optarg)) == -1)
+				imapd_usage();
 			break;
 		case 'd':
 			opts.debug = 1;
@@ -100,13 +107,19 @@ main(int argc, char *argv[])
 	(void)signal(SIGPIPE, SIG_IGN);
 
 	path = conf_find_path(opts.confpath, 1);
-	if ((conf = conf_load(path, imapd_conf_error, NULL)) == NULL ||
+	if ((conf = conf_load_start(path, conffd, imapd_conf_error, NULL,
+	    NULL, NULL)) == NULL ||
 	    sandbox_configure(conf_str(conf, "sandbox")) == -1) {
 		log_warnx("%s: configuration errors", path);
 		imapd_refuse(&opts, "* BYE [UNAVAILABLE] configuration "
 		    "error\r\n", 111);
 	}
 	log_set_debug(conf_bool(conf, "log_debug"));
+	if (login_split_check(conf, err, sizeof(err)) == -1) {
+		log_warnx("%s: %s; refusing to start", path, err);
+		imapd_refuse(&opts, "* BYE [UNAVAILABLE] configuration "
+		    "error\r\n", 111);
+	}
 	if (opts.overloaded && !opts.implicit_tls)
 		imapd_refuse(&opts, "* BYE [UNAVAILABLE] busy, try later\r\n",
 		    0);

@@ -47,6 +47,7 @@ struct imap_login {
 	unsigned		 errors;
 	unsigned		 error_limit;	/* imap_error_limit */
 	int			 done;
+	int			 closing;	/* we end it: linger */
 };
 
 /* imapd_login.c */

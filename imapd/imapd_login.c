@@ -73,8 +73,35 @@ login_bad(struct imap_login *l, const char *tag, const char *code,
 	if (++l->errors >= l->error_limit) {
 		(void)lineio_printf(&l->io, "* BYE too many errors\r\n");
 		l->done = 1;
+		l->closing = 1;
 	}
 	return 0;
+}
+
+/*
+ * The last words when reading failed (time, a line or literal over the
+ * limits): a BYE, sent even when the login deadline is what passed
+ * (lineio_grace), and the close lingers.  Nothing when the client went.
+ */
+static void
+login_read_failed(struct imap_login *l, enum imap_read_status st,
+    const char *why)
+{
+	if (st == IMAP_READ_TIMEOUT && lineio_expired(&l->io))
+		why = "login time limit exceeded";
+	else if (st == IMAP_READ_TIMEOUT)
+		why = "autologout: idle for too long";
+	else if (st != IMAP_READ_FATAL)
+		return;
+	l->closing = 1;
+	lineio_grace(&l->io);
+	if (why != NULL)
+		(void)lineio_printf(&l->io, "* BYE %s\r\n", why);
+	else
+		(void)lineio_printf(&l->io, "* BYE %s%s%s%s\r\n",
+		    l->rd.code ? "[" : "", l->rd.code ? l->rd.code : "",
+		    l->rd.code ? "] " : "", l->rd.err);
+	(void)lineio_flush(&l->io);
 }
 
 static void
@@ -224,6 +251,9 @@ login_check(struct imap_login *l, const char *user, const char *pass)
 		r = login_split_relay(&l->io, fd);
 		(void)close(fd);
 		l->done = 1;
+		/* the session ended it (LOGOUT, or a limit): the client
+		 * may still be sending */
+		l->closing = r == 0;
 		return r;
 	case LOGIN_BAD:
 		return login_reply(l, "NO", "[AUTHENTICATIONFAILED] "
@@ -233,6 +263,7 @@ login_check(struct imap_login *l, const char *user, const char *pass)
 		    "Authentication failed");
 		(void)lineio_printf(&l->io, "* BYE too many failed logins\r\n");
 		l->done = 1;
+		l->closing = 1;
 		return 0;
 	default:
 		return login_reply(l, "NO", "[UNAVAILABLE] cannot check "
@@ -284,10 +315,8 @@ login_sasl(struct imap_login *l, struct sasl *s, enum sasl_status st)
 			buf_wipe(&line);
 			return -1;
 		}
-		/* The login's deadline holds inside the exchange too. */
-		l->io.deadline = l->rd.deadline;
+		/* The login's deadline is on l->io: it holds here too. */
 		ls = lineio_read(&l->io, &line, SASL_LINE_MAX + 2, &crlf);
-		l->io.deadline = 0;
 		if (ls == LINE_TOOLONG) {
 			s->err = SASL_ERR_TOO_LONG;
 			st = SASL_ERROR;
@@ -295,6 +324,9 @@ login_sasl(struct imap_login *l, struct sasl *s, enum sasl_status st)
 		}
 		if (ls != LINE_OK) {
 			buf_wipe(&line);
+			login_read_failed(l, ls == LINE_OVERFLOW ?
+			    IMAP_READ_FATAL : ls == LINE_TIMEOUT ?
+			    IMAP_READ_TIMEOUT : IMAP_READ_GONE, "line too long");
 			return -1;
 		}
 		if (!crlf) {
@@ -405,17 +437,9 @@ login_loop(struct imap_login *l)
 			break;
 		case IMAP_READ_EOF:
 		case IMAP_READ_GONE:
-			return -1;
 		case IMAP_READ_TIMEOUT:
-			(void)lineio_printf(&l->io, "* BYE autologout: idle for "
-			    "too long\r\n");
-			(void)lineio_flush(&l->io);
-			return -1;
 		case IMAP_READ_FATAL:
-			(void)lineio_printf(&l->io, "* BYE %s%s%s%s\r\n",
-			    l->rd.code ? "[" : "", l->rd.code ? l->rd.code : "",
-			    l->rd.code ? "] " : "", l->rd.err);
-			(void)lineio_flush(&l->io);
+			login_read_failed(l, st, NULL);
 			return -1;
 		case IMAP_READ_NO:
 		case IMAP_READ_BAD:
@@ -442,7 +466,8 @@ imap_login_main(struct login_split *ls, void *arg)
 {
 	struct imap_login	 l;
 	char			 err[256], desc[128], caps[256];
-	int			 r, one = 1;
+	long long		 left;
+	int			 r, hs, one = 1;
 
 	/*
 	 * The relay writes what the session sends as it comes, a response
@@ -457,17 +482,17 @@ imap_login_main(struct login_split *ls, void *arg)
 	l.split = ls;
 	l.tls = ls->tls;
 	l.error_limit = (unsigned)conf_int(l.conf, "imap_error_limit");
-	lineio_init(&l.io, 0, 1,
-	    (int)conf_int(l.conf, "imap_login_timeout") * 1000);
+	lineio_init(&l.io, 0, 1, (int)conf_int(l.conf, "imap_timeout") * 1000);
+	/* The whole not-authenticated state has login_timeout. */
+	left = login_split_deadline(ls, &l.io);
 	l.rd.io = &l.io;
 	l.rd.line_max = LOGIN_LINE_MAX;
 	l.rd.literal_max = LOGIN_LITERAL_MAX;
 	l.rd.append_max = 0;
 	l.rd.cmd_max = LOGIN_CMD_MAX;
 	l.rd.literal_minus = !conf_bool(l.conf, "imap_literal_plus");
-	/* The whole not-authenticated state has imap_login_timeout. */
 	l.rd.cmd_timeout_ms = l.io.timeout_ms;
-	l.rd.deadline = fd_now_ms() + l.io.timeout_ms;
+	l.rd.deadline = ls->deadline;
 	if (imap_read_init(&l.rd) == -1 || imap_command_init(&l.cmd, 256) == -1)
 		fatal("out of memory");
 	if (l.opts->implicit_tls) {
@@ -475,8 +500,10 @@ imap_login_main(struct login_split *ls, void *arg)
 			log_warnx("IMAPS without tls_cert_file");
 			return 1;
 		}
-		l.conn = tls_accept(l.tls, 0, 1, tls_server_timeout_ms(l.tls),
-		    err, sizeof(err));
+		hs = tls_server_timeout_ms(l.tls);
+		if (hs < 0 || hs > left)
+			hs = (int)left;
+		l.conn = tls_accept(l.tls, 0, 1, hs, err, sizeof(err));
 		if (l.conn == NULL) {
 			log_warnx("client=[%s]: TLS handshake: %s",
 			    ls->client_addr, err);
@@ -500,6 +527,8 @@ imap_login_main(struct login_split *ls, void *arg)
 	}
 	if (l.conn != NULL)
 		tls_close(l.conn);
+	if (l.closing)
+		lineio_linger(&l.io);
 	imap_read_free(&l.rd);
 	imap_command_free(&l.cmd);
 	lineio_free(&l.io);

@@ -14,9 +14,14 @@
  *   SIGHUP   re-read facteur.conf (kept as it was if the new one has
  *            errors), rebind changed listeners, rotate the TLS session
  *            ticket keys, start new resident servers (the old ones'
- *            sessions go on), pass SIGHUP to queued
+ *            sessions go on), hand queued the new configuration
  *   SIGTERM  stop accepting, stop queued, let sessions finish for
  *   SIGINT   shutdown_grace, then end those left
+ *
+ * Every program it starts runs on the configuration the master accepted,
+ * handed over in a sealed memfd (-F 4, lib/conf/conf_handoff.c), never on
+ * the file as it may be now: a file refused at SIGHUP reaches no session
+ * and no restarted server.
  *
  * Usage: facteur [-d] [-C file]
  */
@@ -37,6 +42,7 @@
 #include "facteur.h"
 #include "fdio.h"
 #include "log.h"
+#include "lroute.h"
 #include "sandbox.h"
 #include "tls.h"
 
@@ -52,12 +58,60 @@ struct service master_services[] = {
 };
 
 int		 master_debug;
+int		 master_conf_fd = -1;
 
 static void
 master_conf_error(void *arg, const char *msg)
 {
 	(void)arg;
 	log_warnx("%s", msg);
+}
+
+/*
+ * Loads path; on success the text goes into a new sealed memfd that
+ * replaces master_conf_fd, so that every program started from now on
+ * runs on it.  NULL when the file has errors, names an unfit chroot
+ * directory or an unknown sandbox mode, has keys of local routing that
+ * do not agree, or cannot be handed on (then master_conf_fd is
+ * unchanged).
+ */
+static struct conf *
+master_conf_load(const char *path)
+{
+	struct conf	*c;
+	char		*text, err[256];
+	size_t		 len;
+	int		 fd;
+
+	err[0] = '\0';
+	c = conf_load_start(path, -1, master_conf_error, NULL, &text, &len);
+	if (c == NULL)
+		return NULL;
+	/*
+	 * A chroot, a sandbox mode or keys of local routing that the
+	 * programs would refuse are errors of the file: queued must not
+	 * refuse what the master accepted.
+	 */
+	if (chroot_check_all(c, master_conf_error, NULL) > 0 ||
+	    sandbox_configure(conf_str(c, "sandbox")) == -1 ||
+	    lroute_conf_check(c, err, sizeof(err)) == -1) {
+		if (err[0] != '\0')
+			log_warnx("%s: %s", path, err);
+		free(text);
+		conf_free(c);
+		return NULL;
+	}
+	fd = conf_text_fd(text, len);
+	free(text);
+	if (fd == -1) {
+		log_warn("%s: a copy for the programs", path);
+		conf_free(c);
+		return NULL;
+	}
+	if (master_conf_fd != -1)
+		(void)close(master_conf_fd);
+	master_conf_fd = fd;
+	return c;
 }
 
 /*
@@ -177,9 +231,7 @@ main(int argc, char *argv[])
 	if (fd_ensure_std() == -1)
 		fatal("standard descriptors");
 	confpath = conf_find_path(confpath, 1);
-	/* a sandbox mode the children would refuse is an error here too */
-	if ((conf = conf_load(confpath, master_conf_error, NULL)) == NULL ||
-	    sandbox_configure(conf_str(conf, "sandbox")) == -1)
+	if ((conf = master_conf_load(confpath)) == NULL)
 		fatalx("%s: configuration has errors", confpath);
 	log_set_debug(conf_bool(conf, "log_debug"));
 	if (!(geteuid() == 0))
@@ -228,13 +280,13 @@ main(int argc, char *argv[])
 					master_reap(conf);
 					break;
 				case SIGHUP:
-					nconf = conf_load(confpath,
-					    master_conf_error, NULL);
-					if (nconf != NULL && sandbox_configure(
-					    conf_str(nconf, "sandbox")) == -1) {
-						conf_free(nconf);
-						nconf = NULL;
-					}
+					/*
+					 * A refused file is never seen by
+					 * the programs: they are all handed
+					 * master_conf_fd, which changes only
+					 * here, on success.
+					 */
+					nconf = master_conf_load(confpath);
 					if (nconf == NULL) {
 						log_warnx("%s has errors; "
 						    "keeping the running "
@@ -248,7 +300,7 @@ main(int argc, char *argv[])
 					listen_apply(conf);
 					master_rotate_tickets(conf);
 					resident_apply(conf, confpath);
-					queue_group_signal(SIGHUP);
+					queue_group_reload();
 					log_info("configuration re-read");
 					break;
 				case SIGTERM:

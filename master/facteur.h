@@ -73,6 +73,13 @@ int	resident_reap(pid_t, int status, const struct conf *);	/* 1 if ours */
 int	resident_count(void);	/* residents not yet gone */
 void	resident_signal_all(int sig);
 
+/*
+ * facteur_chroot.c: checks the chroot directory of every configured
+ * service (as root); each unfit one is reported.  The number of them.
+ */
+int	chroot_check_all(const struct conf *, void (*report)(void *,
+	    const char *), void *arg);
+
 /* facteur_queue.c */
 /* Makes the queue's directories before any listener opens. */
 void	queue_group_prepare(const struct conf *);
@@ -80,15 +87,23 @@ void	queue_group_start(const struct conf *, const char *confpath, int debug);
 int	queue_group_reap(pid_t, int status, const struct conf *);	/* 1 if ours */
 void	queue_group_tick(const struct conf *, const char *confpath, int debug);
 void	queue_group_signal(int sig);
+/* Hands queued the configuration now in force (master_conf_fd). */
+void	queue_group_reload(void);
 int	queue_group_running(void);
 
 /*
  * A fork+exec of program_dir/program with the socket on fds 0 and 1, or,
- * when chan != -1, as a resident (-R) with chan on fd 3.
+ * when chan != -1, with chan on fd 3 and the option chanopt (-R for a
+ * resident, -M for queued).  Every program gets the configuration in
+ * force as -F 4 (MASTER_CONF_FD): the text the master validated, never
+ * a file it refused.
  */
+#define MASTER_CONF_FD	4
 pid_t	master_spawn(const struct conf *, const char *confpath, int sock,
-	    int chan, const char *program, const char *arg, int overloaded,
-	    int debug);
+	    int chan, const char *chanopt, const char *program,
+	    const char *arg, int overloaded, int debug);
 extern int	master_debug;
+/* The text of the configuration in force, a sealed memfd (conf.h). */
+extern int	master_conf_fd;
 
 #endif

@@ -97,8 +97,8 @@ resident_start(struct service *svc, const struct conf *conf,
 		log_warn("%s: socketpair for a resident", svc->name);
 		return NULL;
 	}
-	pid = master_spawn(conf, confpath, -1, sp[1], svc->program, svc->arg,
-	    0, master_debug);
+	pid = master_spawn(conf, confpath, -1, sp[1], "-R", svc->program,
+	    svc->arg, 0, master_debug);
 	(void)close(sp[1]);
 	if (pid == -1 || fd_set_nonblock(sp[0], 1) == -1) {
 		(void)close(sp[0]);

@@ -4,7 +4,8 @@
  * handing the connection to the service's resident server
  * (facteur_resident.c), which reports the pid that serves it.
  * Limits: max_sessions per service and max_sessions_per_client per client
- * address and service.  Over a limit, overload_action = reply starts the
+ * and service, a client being an IPv4 address or an IPv6 /64
+ * (client_ipv6_prefix).  Over a limit, overload_action = reply starts the
  * program anyway with -O, and it answers "busy" in its own protocol
  * (SMTP 421, POP3 -ERR [SYS/TEMP], IMAP * BYE) and exits; overload_action
  * = close closes the connection without a word.
@@ -22,46 +23,49 @@
 #include "facteur.h"
 #include "fdio.h"
 #include "log.h"
+#include "netaddr.h"
 
 static struct session	 sessions[MASTER_SESSIONS_MAX];
 static int		 nsessions;
 static long long	 session_seq;	/* numbers for residents */
 
-static int
-peer_same(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	if (a->ss_family != b->ss_family)
-		return 0;
-	if (a->ss_family == AF_INET)
-		return memcmp(&((const struct sockaddr_in *)a)->sin_addr,
-		    &((const struct sockaddr_in *)b)->sin_addr,
-		    sizeof(struct in_addr)) == 0;
-	if (a->ss_family == AF_INET6)
-		return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-		    &((const struct sockaddr_in6 *)b)->sin6_addr,
-		    sizeof(struct in6_addr)) == 0;
-	return 0;
-}
-
+/*
+ * The sessions of svc from the client peer is: the same IPv4 address, or
+ * the same IPv6 /client_ipv6_prefix (netaddr_client_key).  Keys are made
+ * from the stored addresses each time, so a prefix changed by SIGHUP
+ * applies to the sessions already running too.
+ */
 static int
 session_count_peer(const struct service *svc,
-    const struct sockaddr_storage *peer)
+    const struct sockaddr_storage *peer, unsigned prefix)
 {
-	int	 i, n = 0;
+	unsigned char	 want[NETADDR_KEY_MAX], key[NETADDR_KEY_MAX];
+	size_t		 wlen, len;
+	int		 i, n = 0;
 
-	for (i = 0; i < nsessions; i++)
-		if (sessions[i].svc == svc && peer_same(&sessions[i].peer, peer))
+	wlen = netaddr_client_key_sa((const struct sockaddr *)peer, prefix,
+	    want);
+	if (wlen == 0)
+		return 0;	/* not an IP client: no per-client count */
+	for (i = 0; i < nsessions; i++) {
+		if (sessions[i].svc != svc)
+			continue;
+		len = netaddr_client_key_sa((const struct sockaddr *)
+		    &sessions[i].peer, prefix, key);
+		if (len == wlen && memcmp(key, want, len) == 0)
 			n++;
+	}
 	return n;
 }
 
 pid_t
 master_spawn(const struct conf *conf, const char *confpath, int sock,
-    int chan, const char *program, const char *arg, int overloaded, int debug)
+    int chan, const char *chanopt, const char *program, const char *arg,
+    int overloaded, int debug)
 {
-	char	 path[1024];
-	char	*argv[8];
-	int	 argc = 0, fds[4];
+	char	 path[1024], conffd[8];
+	char	*argv[10];
+	int	 argc = 0, fds[MASTER_CONF_FD + 1], resident;
 	pid_t	 pid;
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s",
@@ -69,15 +73,18 @@ master_spawn(const struct conf *conf, const char *confpath, int sock,
 		log_warnx("program path too long for %s", program);
 		return -1;
 	}
+	(void)snprintf(conffd, sizeof(conffd), "%d", MASTER_CONF_FD);
 	argv[argc++] = (char *)program;
 	argv[argc++] = "-C";
 	argv[argc++] = (char *)confpath;
+	argv[argc++] = "-F";
+	argv[argc++] = conffd;
 	if (debug)
 		argv[argc++] = "-d";
 	if (overloaded)
 		argv[argc++] = "-O";
 	if (chan != -1)
-		argv[argc++] = "-R";
+		argv[argc++] = (char *)chanopt;
 	if (arg != NULL)
 		argv[argc++] = (char *)arg;
 	argv[argc] = NULL;
@@ -96,14 +103,16 @@ master_spawn(const struct conf *conf, const char *confpath, int sock,
 		return pid;
 	/*
 	 * The child: the client on fds 0 and 1 (a resident gets /dev/null
-	 * there and its channel on fd 3; queued keeps the master's), stderr
-	 * to /dev/null unless -d.
+	 * there; queued keeps the master's), stderr to /dev/null unless -d,
+	 * the channel (if any) on fd 3, the configuration on fd 4.
 	 */
-	fds[0] = chan != -1 ? -1 : sock != -1 ? sock : 0;
-	fds[1] = chan != -1 ? -1 : sock != -1 ? sock : 1;
+	resident = chan != -1 && strcmp(chanopt, "-R") == 0;
+	fds[0] = resident ? -1 : sock != -1 ? sock : 0;
+	fds[1] = resident ? -1 : sock != -1 ? sock : 1;
 	fds[2] = debug ? 2 : -1;
 	fds[3] = chan;
-	if (child_fds(fds, chan != -1 ? 4 : 3) == -1 ||
+	fds[MASTER_CONF_FD] = master_conf_fd;
+	if (child_fds(fds, MASTER_CONF_FD + 1) == -1 ||
 	    (sock != -1 && chan == -1 && fd_set_nonblock(0, 0) == -1) ||
 	    (chan != -1 && fd_set_nonblock(3, 0) == -1))
 		_exit(111);
@@ -133,7 +142,8 @@ session_accept(struct service *svc, int lfd, const struct conf *conf,
 	    nsessions >= MASTER_SESSIONS_MAX) {
 		log_warnx("%s: max_sessions reached", svc->name);
 		over = 1;
-	} else if (session_count_peer(svc, &peer) >=
+	} else if (session_count_peer(svc, &peer,
+	    (unsigned)conf_int(conf, "client_ipv6_prefix")) >=
 	    conf_int(conf, "max_sessions_per_client")) {
 		log_warnx("%s: max_sessions_per_client reached", svc->name);
 		over = 1;
@@ -157,7 +167,7 @@ session_accept(struct service *svc, int lfd, const struct conf *conf,
 	if (seq != 0)
 		pid = 0;	/* the resident reports it */
 	else
-		pid = master_spawn(conf, confpath, fd, -1, svc->program,
+		pid = master_spawn(conf, confpath, fd, -1, NULL, svc->program,
 		    svc->arg, over, master_debug);
 	close(fd);
 	if (pid == -1)

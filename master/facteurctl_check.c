@@ -6,7 +6,8 @@
  * will (lib/passwd_check) and names the entries that could never log in.
  * Local routing (lib/route): the values of its keys, virtual_alias_maps,
  * default_privs (an account, never root) and, for mailbox_format = mbox,
- * a mail_spool_directory that exists.
+ * a mail_spool_directory that exists.  As root, the chroot directories
+ * of the configured services (facteur_chroot.c).
  * Exit 0 and "PATH: ok" on standard output when there is no error, else 1.
  * Warnings (accounts that are refused by design, a key set twice) do not
  * change the exit.
@@ -20,6 +21,7 @@
 #include <string.h>
 
 #include "conf.h"
+#include "facteur.h"
 #include "facteurctl.h"
 #include "lroute.h"
 #include "passwd_check.h"
@@ -246,6 +248,7 @@ ctl_check(const char *conf_path, int argc, char **argv)
 	if (conf_str(conf, "sender_login_file")[0] != '\0')
 		check_table(&c, conf_str(conf, "sender_login_file"), TABLE_MAP);
 	check_networks(&c, conf);
+	(void)chroot_check_all(conf, check_error, &c);
 	check_routing(&c, conf);
 	check_sandbox(&c, conf);
 	conf_free(conf);

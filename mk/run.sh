@@ -22,6 +22,27 @@ chmod 0755 "$RUN" "$RUN/mail" "$RUN/empty"
 smtpd_user=$(id -un)
 queue_user=$(id -un)
 login_user=$(id -un)
+empty=$RUN/empty
+
+# 0 when every directory of $1 is root's and writable by no one else
+# (a sticky one above may be), as the programs check a chroot
+# (priv_chroot_check in lib/base/priv.c).
+chroot_fit() {
+	p=$1
+	last=1
+	while :; do
+		set -- $(stat -c '%u %a' "$p") || return 1
+		[ "$1" = 0 ] || return 1
+		m=$2
+		if [ $(( 0$m & 022 )) != 0 ] && { [ $last = 1 ] ||
+		    [ $(( 0$m & 01000 )) = 0 ]; }; then
+			return 1
+		fi
+		[ "$p" = / ] && return 0
+		p=$(dirname "$p")
+		last=0
+	done
+}
 
 if [ "$(id -u)" = 0 ]; then
 	for u in facteur-queue facteur-smtpd facteur-login; do
@@ -47,6 +68,13 @@ if [ "$(id -u)" = 0 ]; then
 	ln -sf ../facteur.conf "$RUN/libexec/facteur.conf"
 	progdir=$RUN/libexec
 	chown -R "$uid:$gid" "$RUN/mail/demo"
+	# A chroot must be root's all the way down: inside a clone that
+	# an ordinary user owns, use the system's empty directory instead.
+	chown root:root "$empty"
+	if ! chroot_fit "$(cd "$empty" && pwd -P)"; then
+		empty=/var/lib/facteur/empty
+		install -d -o root -g root -m 0755 /var/lib/facteur "$empty"
+	fi
 else
 	uid=$(id -u); gid=$(id -g)
 	progdir=$BUILD
@@ -86,13 +114,13 @@ smtp_listen = 127.0.0.1:$SMTP_PORT
 submission_listen = 127.0.0.1:$SUBMISSION_PORT
 smtps_listen = 127.0.0.1:$SMTPS_PORT
 smtpd_user = $smtpd_user
-smtpd_chroot = $RUN/empty
+smtpd_chroot = $empty
 pop3_listen = 127.0.0.1:$POP3_PORT
 pop3s_listen = 127.0.0.1:$POP3S_PORT
 imap_listen = 127.0.0.1:$IMAP_PORT
 imaps_listen = 127.0.0.1:$IMAPS_PORT
 login_user = $login_user
-login_chroot = $RUN/empty
+login_chroot = $empty
 auth_state_dir = $RUN/auth
 queue_user = $queue_user
 tls_cert_file = $RUN/tls/cert.pem

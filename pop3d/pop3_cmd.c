@@ -9,6 +9,9 @@
  * printable ASCII), so no argument carries one to a handler, a log line
  * or the monitor; a command word is matched case-insensitively; arguments
  * are split on single blanks.  Every -ERR counts towards pop3_error_limit.
+ * A line must come whole within the lineio's timeout (pop3_timeout) and
+ * by its deadline (the login process's login_timeout); a line longer
+ * than LINEIO_DRAIN_MAX past the limit closes the connection.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -72,6 +75,7 @@ pop3_err(struct pop3_conn *p, const char *fmt, ...)
 		(void)lineio_printf(&p->io,
 		    "-ERR too many errors, closing\r\n");
 		p->done = 1;
+		p->closing = 1;
 	}
 	return r;
 }
@@ -221,6 +225,26 @@ pop3_dispatch(struct pop3_conn *p, struct pop3 *prog,
 	return handlers[c->verb](prog, &a);
 }
 
+void
+pop3_read_failed(struct pop3_conn *p, enum line_status st)
+{
+	const char	*line;
+
+	if (st == LINE_OVERFLOW)
+		line = "-ERR line too long, closing";
+	else if (st == LINE_TIMEOUT && lineio_expired(&p->io))
+		line = "-ERR login time limit exceeded, closing";
+	else if (st == LINE_TIMEOUT)
+		line = "-ERR autologout: idle for too long";
+	else
+		return;		/* the client is gone */
+	p->closing = 1;
+	/* Sent even when the deadline is what passed (lineio_grace). */
+	lineio_grace(&p->io);
+	(void)lineio_printf(&p->io, "%s\r\n", line);
+	(void)lineio_flush(&p->io);
+}
+
 int
 pop3_loop(struct pop3_conn *p, struct pop3 *prog,
     const pop3_handler handlers[VERB_COUNT])
@@ -240,12 +264,8 @@ pop3_loop(struct pop3_conn *p, struct pop3 *prog,
 			    "RFC 2449)", POP3_LINE_MAX) == -1)
 				return -1;
 			continue;
-		case LINE_TIMEOUT:
-			(void)lineio_printf(&p->io,
-			    "-ERR autologout: idle for too long\r\n");
-			(void)lineio_flush(&p->io);
-			return -1;
 		default:
+			pop3_read_failed(p, st);
 			return -1;
 		}
 		p->line.len -= crlf ? 2 : 1;

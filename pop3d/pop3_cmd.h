@@ -52,6 +52,7 @@ struct pop3_conn {
 	unsigned	 errors;
 	unsigned	 error_limit;	/* pop3_error_limit */
 	int		 done;		/* close after this reply */
+	int		 closing;	/* the server ends it: lineio_linger */
 };
 
 /* The program's own state (pop3d's login process, or pop3session). */
@@ -66,6 +67,12 @@ typedef int	(*pop3_handler)(struct pop3 *, const struct pop3_args *);
  */
 int	pop3_loop(struct pop3_conn *, struct pop3 *,
 	    const pop3_handler handlers[VERB_COUNT]);
+/*
+ * After a line read that ended in st: the last reply when a limit ended
+ * it (LINE_TIMEOUT: the idle time or the login deadline; LINE_OVERFLOW),
+ * nothing when the client is gone.  The connection is over either way.
+ */
+void	pop3_read_failed(struct pop3_conn *, enum line_status st);
 /* "-ERR text", and one more error counted (closing at error_limit). */
 int	pop3_err(struct pop3_conn *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));

@@ -17,9 +17,12 @@
  * It trusts the config and the users table; everything from the network
  * is checked by the command table of pop3d/pop3_cmd.c.
  *
- * Usage: pop3d [-dOs] [-C facteur.conf]
+ * Usage: pop3d [-dOs] [-C facteur.conf] [-F fd]
  *   -d  log to stderr;  -O  over a limit: answer busy and exit;
- *   -s  POP3S: TLS from the first byte.
+ *   -s  POP3S: TLS from the first byte;
+ *   -F  the configuration's text is on fd: the master's validated copy
+ *       (lib/conf/conf_handoff.c); -C then only names it.  Without -F
+ *       (inetd, systemd) the file is read.
  */
 #include <errno.h>
 #include <signal.h>
@@ -46,7 +49,7 @@ pop3d_conf_error(void *arg, const char *msg)
 static void __attribute__((noreturn))
 pop3d_usage(void)
 {
-	fprintf(stderr, "usage: pop3d [-dOs] [-C conf]\n");
+	fprintf(stderr, "usage: pop3d [-dOs] [-C conf] [-F fd]\n");
 	exit(64);
 }
 
@@ -70,14 +73,18 @@ main(int argc, char *argv[])
 	struct conf		*conf;
 	const char		*path;
 	char			 err[512];
-	int			 ch;
+	int			 ch, conffd = -1;
 
 	/* Titles tell the three processes apart in ps(1). */
 	setproctitle_init(argc, argv, environ);
-	while ((ch = getopt(argc, argv, "C:dOs")) != -1) {
+	while ((ch = getopt(argc, argv, "C:dF:Os")) != -1) {
 		switch (ch) {
 		case 'C':
 			opts.confpath = optarg;
+			break;
+		case 'F':
+			if ((conffd = conf_fd_option(optarg)) == -1)
+				pop3d_usage();
 			break;
 		case 'd':
 			opts.debug = 1;
@@ -100,13 +107,19 @@ main(int argc, char *argv[])
 	(void)signal(SIGPIPE, SIG_IGN);
 
 	path = conf_find_path(opts.confpath, 1);
-	if ((conf = conf_load(path, pop3d_conf_error, NULL)) == NULL ||
+	if ((conf = conf_load_start(path, conffd, pop3d_conf_error, NULL,
+	    NULL, NULL)) == NULL ||
 	    sandbox_configure(conf_str(conf, "sandbox")) == -1) {
 		log_warnx("%s: configuration errors", path);
 		pop3d_refuse(&opts, "-ERR [SYS/TEMP] configuration error\r\n",
 		    111);
 	}
 	log_set_debug(conf_bool(conf, "log_debug"));
+	if (login_split_check(conf, err, sizeof(err)) == -1) {
+		log_warnx("%s: %s; refusing to start", path, err);
+		pop3d_refuse(&opts, "-ERR [SYS/TEMP] configuration error\r\n",
+		    111);
+	}
 	if (opts.overloaded && !opts.implicit_tls)
 		pop3d_refuse(&opts, "-ERR [SYS/TEMP] busy, try later\r\n", 0);
 

@@ -45,6 +45,9 @@ pop3_login(struct pop3 *p, const char *user, const char *pass)
 		r = login_split_relay(&p->c.io, fd);
 		(void)close(fd);
 		p->c.done = 1;
+		/* the session ended it (QUIT, or a limit): the client may
+		 * still be sending */
+		p->c.closing = r == 0;
 		return r;
 	case LOGIN_BAD:
 		return pop3_err(&p->c, "[AUTH] authentication failed");
@@ -52,6 +55,7 @@ pop3_login(struct pop3 *p, const char *user, const char *pass)
 		(void)lineio_printf(&p->c.io,
 		    "-ERR [AUTH] too many failed logins, closing\r\n");
 		p->c.done = 1;
+		p->c.closing = 1;
 		return 0;
 	default:
 		return pop3_err(&p->c, "[SYS/TEMP] cannot check credentials "
@@ -108,8 +112,10 @@ pop3_sasl(struct pop3 *p, struct sasl *s, enum sasl_status st)
 			st = SASL_ERROR;
 			break;
 		}
-		if (ls != LINE_OK)
+		if (ls != LINE_OK) {
+			pop3_read_failed(&p->c, ls);
 			return -1;
+		}
 		p->c.line.len -= crlf ? 2 : 1;
 		st = sasl_step(s, p->c.line.data, p->c.line.len);
 		explicit_bzero(p->c.line.data, p->c.line.len);
@@ -216,7 +222,8 @@ pop3_login_main(struct login_split *ls, void *arg)
 {
 	struct pop3	 p;
 	char		 err[256], desc[128];
-	int		 r;
+	long long	 left;
+	int		 r, hs;
 
 	sandbox_enter(SANDBOX_POP3_LOGIN);
 	memset(&p, 0, sizeof(p));
@@ -229,13 +236,16 @@ pop3_login_main(struct login_split *ls, void *arg)
 	buf_init(&p.c.line, SASL_LINE_MAX + 2);
 	lineio_init(&p.c.io, 0, 1,
 	    (int)conf_int(p.conf, "pop3_timeout") * 1000);
+	left = login_split_deadline(ls, &p.c.io);
 	if (p.opts->implicit_tls) {
 		if (p.tls == NULL) {
 			log_warnx("POP3S without tls_cert_file");
 			return 1;
 		}
-		p.conn = tls_accept(p.tls, 0, 1, tls_server_timeout_ms(p.tls),
-		    err, sizeof(err));
+		hs = tls_server_timeout_ms(p.tls);
+		if (hs < 0 || hs > left)
+			hs = (int)left;
+		p.conn = tls_accept(p.tls, 0, 1, hs, err, sizeof(err));
 		if (p.conn == NULL) {
 			log_warnx("client=[%s]: TLS handshake: %s",
 			    ls->client_addr, err);
@@ -257,6 +267,8 @@ pop3_login_main(struct login_split *ls, void *arg)
 	}
 	if (p.conn != NULL)
 		tls_close(p.conn);
+	if (p.c.closing)
+		lineio_linger(&p.c.io);
 	lineio_free(&p.c.io);
 	buf_wipe(&p.c.line);
 	return r == -1 ? 1 : 0;

@@ -12,6 +12,7 @@
 #include "pop3_cmd.h"
 
 #define POP3_LOCK_FILE	"facteur-pop3.lock"
+#define POP3_LOCK_WAIT_MS 3000	/* for a lock held, before [IN-USE] */
 
 /* One connection's TRANSACTION state. */
 struct pop3 {

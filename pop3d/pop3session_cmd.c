@@ -4,11 +4,14 @@
  * only through pop3d's login process.
  *
  * At the start it takes the mailbox lock (flock of POP3_LOCK_FILE in the
- * Maildir; a second session gets [IN-USE], RFC 2449 8.1.1), moves new/
+ * Maildir, waited for up to POP3_LOCK_WAIT_MS; a second session gets
+ * [IN-USE], RFC 2449 8.1.1), moves new/
  * into cur/ and lists cur/ once: messages that arrive later are not seen
  * by this session and are never touched by it.  DELE only marks; the
  * files go at QUIT (UPDATE); a session that ends any other way deletes
- * nothing.
+ * nothing, and ends as soon as its connection does (end of file from
+ * the login process's relay, which closes when the client's connection
+ * closes), releasing the lock.
  */
 #include <sys/file.h>
 
@@ -16,11 +19,13 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <malloc.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "log.h"
 #include "maildir.h"
 #include "pop3session.h"
@@ -181,12 +186,19 @@ pop3_cmd_quit(struct pop3 *p, const struct pop3_args *a)
 	return pop3_ok(&p->c, "facteur POP3 server signing off");
 }
 
-/* The lock that makes a second session of the mailbox [IN-USE]. */
+/*
+ * The lock that makes a second session of the mailbox [IN-USE].  A lock
+ * held is waited for up to POP3_LOCK_WAIT_MS: a client that dropped its
+ * connection and logs in again at once must not find the lock of its own
+ * old session, which ends (without UPDATE) a moment after the login
+ * process has seen the connection close.
+ */
 static int
 pop3_lock(const char *dir)
 {
-	char	 path[PATH_MAX];
-	int	 fd, r;
+	char		 path[PATH_MAX];
+	long long	 end = fd_now_ms() + POP3_LOCK_WAIT_MS;
+	int		 fd, r;
 
 	r = snprintf(path, sizeof(path), "%s/%s", dir, POP3_LOCK_FILE);
 	if (r < 0 || (size_t)r >= sizeof(path)) {
@@ -196,8 +208,12 @@ pop3_lock(const char *dir)
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd == -1)
 		return -1;
-	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+	while (flock(fd, LOCK_EX | LOCK_NB) == -1) {
 		r = errno;
+		if (r == EWOULDBLOCK && fd_now_ms() < end) {
+			(void)poll(NULL, 0, 50);
+			continue;
+		}
 		(void)close(fd);
 		errno = r == EWOULDBLOCK ? EBUSY : r;
 		return -1;

@@ -2,9 +2,16 @@
  * queued: the queue manager.  Started by the master (or by hand) as root
  * or as the queue user, with `-C facteur.conf` and `-d` for the
  * foreground; `-L` only makes queue_dir and its folders, as at start-up,
- * and exits (mk/run.sh, INSTALL).  As root it creates queue_dir for queue_user, forks the
- * keeper (which stays with the privileges queued started with and starts
- * lspawn on request, see queued_keeper.c), then drops to queue_user.
+ * and exits (mk/run.sh, INSTALL).  The master also gives `-F fd`, the
+ * text of the configuration it accepted (queued then never reads the
+ * file), and `-M`: its channel is on fd 3 (QUEUED_MASTER_FD), and each
+ * reload it accepts comes as the frame "C" with the new text; SIGHUP is
+ * then the master's to receive.  Started by hand, queued reads the file,
+ * and again on SIGHUP.  lspawn runs on the text queued runs on (handed
+ * through the keeper).  As root it creates queue_dir for queue_user,
+ * forks the keeper (which stays with the privileges queued started with
+ * and starts lspawn on request, see queued_keeper.c), then drops to
+ * queue_user.
  *
  * It reads the committed envelopes in queue_dir/env, the messages in msg
  * (only the header section, for bounces) and its own state files in
@@ -68,7 +75,7 @@ queued_clock_us(void)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: queued [-dL] [-C file]\n");
+	fprintf(stderr, "usage: queued [-dLM] [-C file] [-F fd]\n");
 	exit(100);
 }
 
@@ -81,8 +88,8 @@ conf_err(void *arg, const char *msg)
 
 /*
  * The first thing queued does: from here on a signal is a byte in the
- * self-pipe, read by the loop (a SIGHUP that comes during start-up is a
- * reload once the loop runs, never a death).  The master starts queued
+ * self-pipe, read by the loop (a SIGHUP that comes during start-up is
+ * taken once the loop runs, never a death).  The master starts queued
  * with SIGHUP and SIGUSR1 blocked (master_spawn, CHILD_HOLD_RELOAD), so
  * one that comes between the exec and this point waits; they are
  * unblocked here, once the handlers are in place.
@@ -146,34 +153,104 @@ conf_apply(struct queued *q)
 		fatalx("local_concurrency out of range");
 }
 
-static void
-conf_reload(struct queued *q)
+/*
+ * Loads the configuration from fd (a text the master handed over), or
+ * from the file when fd is -1, and checks its keys of local routing.  On
+ * success *tfd is a sealed memfd of its text, for the keeper (lspawn runs
+ * on what queued runs on).  NULL on errors (reported).
+ */
+static struct conf *
+conf_take(struct queued *q, int fd, int *tfd)
 {
 	struct conf	*c;
-	char		 err[256];
+	char		*text, err[256];
+	size_t		 len;
 
-	if ((c = conf_load(q->confpath, conf_err, NULL)) == NULL) {
-		log_warnx("SIGHUP: %s has errors; keeping the old config",
-		    q->confpath);
-		return;
-	}
+	c = conf_load_start(q->confpath, fd, conf_err, NULL, &text, &len);
+	if (c == NULL)
+		return NULL;
 	if (lroute_conf_check(c, err, sizeof(err)) == -1) {
-		log_warnx("SIGHUP: %s: %s; keeping the old config",
-		    q->confpath, err);
+		log_warnx("%s: %s", q->confpath, err);
+		free(text);
 		conf_free(c);
+		return NULL;
+	}
+	*tfd = conf_text_fd(text, len);
+	free(text);
+	if (*tfd == -1) {
+		log_warn("a copy of the configuration for lspawn");
+		conf_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* Makes c, whose text is in tfd, the configuration queued runs on. */
+static void
+conf_set(struct queued *q, struct conf *c, int tfd)
+{
+	if (q->conf_fd != -1)
+		(void)close(q->conf_fd);
+	q->conf_fd = tfd;
+	conf_free(q->conf);
+	q->conf = c;
+}
+
+/* A reload: from the master's text (fd), or from the file (fd -1). */
+static void
+conf_reload(struct queued *q, int fd)
+{
+	const char	*why = fd != -1 ? "reload" : "SIGHUP";
+	struct conf	*c;
+	int		 tfd;
+
+	if ((c = conf_take(q, fd, &tfd)) == NULL) {
+		log_warnx("%s: %s has errors; keeping the old config", why,
+		    q->confpath);
 		return;
 	}
 	if (strcmp(conf_str(c, "queue_dir"), conf_str(q->conf, "queue_dir"))
 	    != 0)
-		log_warnx("SIGHUP: queue_dir changed; takes effect at restart");
+		log_warnx("%s: queue_dir changed; takes effect at restart",
+		    why);
 	if (aliases_reload(q, c) == -1)
-		log_warnx("SIGHUP: keeping the old aliases");
+		log_warnx("%s: keeping the old aliases", why);
 	if (valias_reload(q, c) == -1)
-		log_warnx("SIGHUP: keeping the old virtual_alias_maps");
-	conf_free(q->conf);
-	q->conf = c;
+		log_warnx("%s: keeping the old virtual_alias_maps", why);
+	conf_set(q, c, tfd);
 	conf_apply(q);
-	log_info("config reloaded from %s", q->confpath);
+	if (keeper_conf(q) == -1)
+		log_warn("%s: the new configuration to the keeper", why);
+	log_info("config reloaded from %s%s", fd != -1 ? "the master's copy "
+	    "of " : "", q->confpath);
+}
+
+/*
+ * A frame from the master (-M): "C" with the memfd of the configuration
+ * it has just accepted.  At end of file (the master is gone) the channel
+ * is closed.  The master is trusted: a frame of another shape is
+ * ignored, logged.
+ */
+static void
+master_read(struct queued *q)
+{
+	struct chan_msg	 m;
+	int		 r;
+
+	while ((r = chan_recv_nowait(&q->master, &m)) == 1) {
+		if (m.nf == 1 && strcmp(m.f[0], "C") == 0 && m.nfds == 1) {
+			m.nfds = 0;
+			conf_reload(q, m.fds[0]);
+			continue;
+		}
+		log_warnx("an unknown frame from the master; ignored");
+		chan_msg_close_fds(&m);
+	}
+	if (r != 2) {
+		if (r == -1)
+			log_warn("the channel from the master");
+		chan_close(&q->master);
+	}
 }
 
 /*
@@ -258,7 +335,13 @@ signals_read(struct queued *q)
 				q->stopping = 1;
 				break;
 			case SIGHUP:
-				conf_reload(q);
+				/* under the master, its reload is the one */
+				if (q->master.fd != -1)
+					log_info("SIGHUP: the configuration "
+					    "comes from the master; send it "
+					    "SIGHUP");
+				else
+					conf_reload(q, -1);
 				break;
 			case SIGUSR1:
 				msg_flush(q);
@@ -349,7 +432,7 @@ timeout_ms(struct queued *q, long long next_scan_ms, int scan_pending,
 static void
 loop_run(struct queued *q)
 {
-	struct pollfd	 pfd[4];
+	struct pollfd	 pfd[5];
 	long long	 next_trigger_ms, next_scan_ms, stop_at = 0, now, gap;
 	int		 scan_pending = 0, n;
 
@@ -395,7 +478,9 @@ loop_run(struct queued *q)
 		pfd[2].events = POLLIN;
 		pfd[3].fd = chan_pending(&q->to) > 0 ? q->to.fd : -1;
 		pfd[3].events = POLLOUT;
-		n = poll(pfd, 4, timeout_ms(q, next_scan_ms, scan_pending,
+		pfd[4].fd = q->master.fd;
+		pfd[4].events = POLLIN;
+		n = poll(pfd, 5, timeout_ms(q, next_scan_ms, scan_pending,
 		    next_trigger_ms));
 		if (n == -1) {
 			if (errno == EINTR)
@@ -413,6 +498,8 @@ loop_run(struct queued *q)
 		if (q->to.fd != -1 && pfd[3].fd == q->to.fd &&
 		    (pfd[3].revents & (POLLOUT | POLLERR | POLLHUP)))
 			(void)local_flush(q);
+		if (q->master.fd != -1 && pfd[4].revents != 0)
+			master_read(q);
 		if (q->scan_full && q->nmsgs < QUEUED_ACTIVE_MAX / 2)
 			scan_pending = 1;
 	}
@@ -424,13 +511,14 @@ main(int argc, char *argv[])
 	static struct queued	 qs;
 	struct queued		*q = &qs;
 	const char		*confopt = NULL, *user;
-	char			 lspawn[PATH_MAX], err[256];
-	int			 ch, r, layout_only = 0;
+	char			 lspawn[PATH_MAX];
+	int			 ch, r, layout_only = 0, conffd = -1;
+	int			 masterfd = -1, tfd;
 
 	if (fd_ensure_std() == -1)
 		exit(111);
 	signals_setup();
-	while ((ch = getopt(argc, argv, "C:dL")) != -1) {
+	while ((ch = getopt(argc, argv, "C:dF:LM")) != -1) {
 		switch (ch) {
 		case 'C':
 			confopt = optarg;
@@ -438,9 +526,16 @@ main(int argc, char *argv[])
 		case 'd':
 			q->foreground = 1;
 			break;
+		case 'F':
+			if ((conffd = conf_fd_option(optarg)) == -1)
+				usage();
+			break;
 		case 'L':
 			layout_only = 1;
 			q->foreground = 1;
+			break;
+		case 'M':
+			masterfd = QUEUED_MASTER_FD;
 			break;
 		default:
 			usage();
@@ -450,6 +545,11 @@ main(int argc, char *argv[])
 		usage();
 	log_init("queued", q->foreground);
 	chan_init(&q->keeper, -1, CHAN_PACKET, CHAN_SMALL_MAX);
+	chan_init(&q->master, masterfd, CHAN_PACKET, CHAN_SMALL_MAX);
+	if (masterfd != -1 && (fd_set_cloexec(masterfd, 1) == -1 ||
+	    fd_set_nonblock(masterfd, 1) == -1))
+		fatal("the master's channel");
+	q->conf_fd = -1;
 	chan_init(&q->to, -1, CHAN_STREAM, QUEUED_FRAME_MAX);
 	chan_init(&q->from, -1, CHAN_STREAM, QUEUED_FRAME_MAX);
 	q->trigger_fd = q->trigger_wfd = -1;
@@ -458,10 +558,9 @@ main(int argc, char *argv[])
 	TAILQ_INIT(&q->readyq);
 
 	q->confpath = conf_find_path(confopt, 1);
-	if ((q->conf = conf_load(q->confpath, conf_err, NULL)) == NULL)
+	if ((q->conf = conf_take(q, conffd, &tfd)) == NULL)
 		fatalx("%s: errors in the config", q->confpath);
-	if (lroute_conf_check(q->conf, err, sizeof(err)) == -1)
-		fatalx("%s: %s", q->confpath, err);
+	q->conf_fd = tfd;
 	r = snprintf(lspawn, sizeof(lspawn), "%s/lspawn",
 	    conf_str(q->conf, "program_dir"));
 	if (r < 0 || (size_t)r >= sizeof(lspawn))
@@ -477,7 +576,7 @@ main(int argc, char *argv[])
 	if (layout_only)
 		return 0;
 	keeper_pid = keeper_start(q, lspawn, q->foreground);
-	if (keeper_pid == -1)
+	if (keeper_pid == -1 || keeper_conf(q) == -1)
 		fatalx("cannot start the lspawn keeper");
 	priv_drop_user(user, NULL);
 	queue_layout(q);

@@ -41,6 +41,7 @@
 #define QUEUED_STOP_WAIT	10	/* seconds to wait for jobs on SIGTERM */
 #define QUEUED_FRAME_MAX	8192	/* octets in one lspawn result frame */
 #define QUEUED_MSG_MAX_READ	(64 * 1024)	/* bytes read for a bounce */
+#define QUEUED_MASTER_FD	3	/* -M: the channel from the master */
 
 enum qmsg_where { QM_NONE, QM_READY, QM_WAIT };
 
@@ -78,6 +79,8 @@ struct queued {
 	struct conf	*conf;
 	struct queue	 queue;		/* queue_dir: the working directory */
 	const char	*confpath;
+	int		 conf_fd;	/* conf's text, a sealed memfd */
+	struct chan	 master;	/* -M: texts from the master, or fd -1 */
 	int		 foreground;
 	struct table	*aliases;	/* NULL when none */
 	struct table	*valias;	/* virtual_alias_maps; NULL when none */
@@ -158,6 +161,8 @@ int	 local_resize(struct queued *, size_t nslot);
 pid_t	 keeper_start(struct queued *, const char *lspawn, int debug);
 /* Asks the keeper to start lspawn on these two pipe ends. */
 int	 keeper_exec(struct queued *, int job_fd, int result_fd);
+/* Hands the keeper q->conf_fd: the lspawn it starts next runs on it. */
+int	 keeper_conf(struct queued *);
 
 /* queued_bounce.c */
 /*

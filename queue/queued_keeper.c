@@ -6,9 +6,11 @@
  * sends it two descriptors (the read end of the job pipe and the write
  * end of the result pipe) with the frame [S] over its channel
  * (lib/ipc/chan.h, SOCK_SEQPACKET), it starts program_dir/lspawn
- * with them as fd 0 and 1.  It reads nothing else, trusts nothing else,
- * and exits when queued closes the socket.  This way queued can restart
- * a dead lspawn after it gave up root.
+ * with them as fd 0 and 1, and the configuration queued runs on as fd 3
+ * (-F 3): the memfd that came with the last frame [C], replaced at each
+ * reload.  It reads nothing else, trusts nothing else, and exits when
+ * queued closes the socket.  This way queued can restart a dead lspawn
+ * after it gave up root, and lspawn never reads a file queued refused.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -43,8 +45,9 @@ keeper_reap(void)
 }
 
 /*
- * Receives one request: exactly the frame [S] with two descriptors.  1,
- * 0 at end of file, -1 for anything else (whatever came is closed).
+ * Receives one request: exactly the frame [S] with two descriptors (1),
+ * or [C] with one (2: fds[0] is the new configuration).  0 at end of
+ * file, -1 for anything else (whatever came is closed).
  */
 static int
 keeper_recv(struct chan *c, int fds[2])
@@ -54,6 +57,10 @@ keeper_recv(struct chan *c, int fds[2])
 
 	if ((r = chan_recv(c, &m)) != 1)
 		return r;
+	if (m.nf == 1 && strcmp(m.f[0], "C") == 0 && m.nfds == 1) {
+		fds[0] = m.fds[0];
+		return 2;
+	}
 	if (m.nf != 1 || strcmp(m.f[0], "S") != 0 || m.nfds != 2) {
 		chan_msg_close_fds(&m);
 		errno = EBADMSG;
@@ -65,9 +72,9 @@ keeper_recv(struct chan *c, int fds[2])
 }
 
 static void
-keeper_spawn(const char *path, char *const argv[], int fds[2])
+keeper_spawn(const char *path, char *const argv[], int fds[2], int conf)
 {
-	const int	 layout[3] = { fds[0], fds[1], 2 };
+	const int	 layout[4] = { fds[0], fds[1], 2, conf };
 	struct sigaction sa;
 	pid_t		 pid;
 
@@ -84,7 +91,7 @@ keeper_spawn(const char *path, char *const argv[], int fds[2])
 		(void)sigaction(SIGHUP, &sa, NULL);
 		(void)sigaction(SIGINT, &sa, NULL);
 		(void)sigaction(SIGTERM, &sa, NULL);
-		if (child_fds(layout, 3) == -1)
+		if (conf == -1 || child_fds(layout, 4) == -1)
 			_exit(111);
 		execv(path, argv);
 		log_warn("keeper: exec %s", path);
@@ -99,8 +106,8 @@ keeper_main(int sock, const char *path, const char *confpath, int debug)
 	struct sigaction sa;
 	struct pollfd	 pfd;
 	struct chan	 c;
-	char		*argv[5];
-	int		 fds[2], r, argc = 0;
+	char		*argv[7];
+	int		 fds[2], r, argc = 0, conf = -1;
 
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
@@ -121,6 +128,8 @@ keeper_main(int sock, const char *path, const char *confpath, int debug)
 	argv[argc++] = (char *)"lspawn";
 	argv[argc++] = (char *)"-C";
 	argv[argc++] = (char *)confpath;
+	argv[argc++] = (char *)"-F";
+	argv[argc++] = (char *)"3";
 	if (debug)
 		argv[argc++] = (char *)"-d";
 	argv[argc] = NULL;
@@ -148,7 +157,13 @@ keeper_main(int sock, const char *path, const char *confpath, int debug)
 			log_warn("keeper: bad request from queued");
 			_exit(111);
 		}
-		keeper_spawn(path, argv, fds);
+		if (r == 2) {
+			if (conf != -1)
+				(void)close(conf);
+			conf = fds[0];
+			continue;
+		}
+		keeper_spawn(path, argv, fds, conf);
 		(void)close(fds[0]);
 		(void)close(fds[1]);
 	}
@@ -177,6 +192,18 @@ keeper_start(struct queued *q, const char *lspawn, int debug)
 	(void)close(sv[1]);
 	chan_init(&q->keeper, sv[0], CHAN_PACKET, CHAN_SMALL_MAX);
 	return pid;
+}
+
+int
+keeper_conf(struct queued *q)
+{
+	const char	*f[1] = { "C" };
+
+	if (q->keeper.fd == -1 || q->conf_fd == -1) {
+		errno = ENOTCONN;
+		return -1;
+	}
+	return chan_send(&q->keeper, f, 1, &q->conf_fd, 1);
 }
 
 int

@@ -11,6 +11,13 @@
  * Replies are buffered and sent when the client has nothing more
  * pipelined (RFC 2920), so replies always go out in command order.
  *
+ * Time: a command line must arrive whole within smtpd_timeout of the
+ * server being ready for it (a DATA line within smtpd_data_timeout),
+ * however the client spreads its bytes, and the whole session within
+ * smtpd_session_timeout: lineio bounds each line, session_timeout the
+ * sum.  A line over its limit is refused (500) if its LF comes within
+ * LINEIO_DRAIN_MAX more bytes, and closes the connection otherwise.
+ *
  * In smtps mode the TLS handshake comes first, after the privileges are
  * dropped and before the greeting; in the other modes STARTTLS
  * (session_auth.c) starts it.  Either way the lineio then reads and writes
@@ -81,12 +88,18 @@ session_flush(struct smtpd_session *s)
 	return 0;
 }
 
-/* Ends the session: the last replies, TLS close_notify, exit. */
+/*
+ * Ends the session: the last replies, TLS close_notify, exit.  linger:
+ * the server is the one closing, and the client may still be sending;
+ * its last reply must not be lost to a reset (lineio_linger).
+ */
 static void __attribute__((noreturn))
-session_end(struct smtpd_session *s)
+session_end(struct smtpd_session *s, int linger)
 {
 	(void)lineio_flush(&s->io);
 	session_tls_end(s);
+	if (linger)
+		lineio_linger(&s->io);
 	lineio_free(&s->io);
 	/*
 	 * _exit: nothing is buffered (replies are flushed, logs are written
@@ -105,7 +118,7 @@ session_close(struct smtpd_session *s, int code, const char *enh,
 		session_reply(s, code, enh, "%s", text);
 		log_info("%s: closing: %d %s", s->peer_addr, code, text);
 	}
-	session_end(s);
+	session_end(s, code != 0);
 }
 
 int
@@ -128,6 +141,9 @@ session_read_sasl(struct smtpd_session *s, struct buf *line)
 		break;
 	case LINE_TOOLONG:
 		return SIZE_MAX;
+	case LINE_OVERFLOW:
+		session_close(s, 500, "5.5.2", "Line too long, closing");
+		/* NOTREACHED */
 	case LINE_TIMEOUT:
 		session_close(s, 421, "4.4.2", "Timeout, closing");
 		/* NOTREACHED */
@@ -216,6 +232,9 @@ session_read_command(struct smtpd_session *s)
 	case LINE_TOOLONG:
 		session_error(s, 500, "5.5.2", "Line too long");
 		return -1;
+	case LINE_OVERFLOW:
+		session_close(s, 500, "5.5.2", "Line too long, closing");
+		/* NOTREACHED */
 	case LINE_TIMEOUT:
 		session_close(s, 421, "4.4.2", "Timeout, closing");
 		/* NOTREACHED */

@@ -258,6 +258,10 @@ session_data_cmd(struct smtpd_session *s)
 			data_huge = 1;
 			smtp_data_drop_line(&s->dec);
 			continue;
+		case LINE_OVERFLOW:
+			session_close(s, 554, "5.6.0",
+			    "Message refused: line too long, closing");
+			/* NOTREACHED */
 		case LINE_TIMEOUT:
 			session_close(s, 421, "4.4.2", "Timeout, closing");
 			/* NOTREACHED */

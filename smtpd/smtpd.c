@@ -39,8 +39,12 @@
  * smtps mode), running the session code a per-connection smtpd runs; it
  * is the monitor of all of them.
  *
- * Usage: smtpd [-d] [-O] [-C facteur.conf] [-m mx|submission|smtps]
- *        smtpd -R [-d] [-C facteur.conf] [-m mx|submission|smtps]
+ * Usage: smtpd [-d] [-O] [-C facteur.conf] [-F fd] [-m mx|submission|smtps]
+ *        smtpd -R [-d] [-C facteur.conf] [-F fd] [-m mx|submission|smtps]
+ *   -F  the configuration's text is on fd: the master's validated copy
+ *       (lib/conf/conf_handoff.c), never the file as it may be now; -C
+ *       then only names it.  Without -F (inetd, systemd) the file is
+ *       read.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -74,8 +78,8 @@ smtpd_conf_error(void *arg, const char *msg)
 static void __attribute__((noreturn))
 smtpd_usage(void)
 {
-	fprintf(stderr,
-	    "usage: smtpd [-dOR] [-C conf] [-m mx|submission|smtps]\n");
+	fprintf(stderr, "usage: smtpd [-dOR] [-C conf] [-F fd] "
+	    "[-m mx|submission|smtps]\n");
 	exit(64);
 }
 
@@ -94,6 +98,13 @@ smtpd_conf_check(const struct conf *conf, const char *path)
 	}
 	if (monitor_relay_conf_check(conf, err, sizeof(err)) == -1) {
 		log_warnx("%s: %s", path, err);
+		return -1;
+	}
+	/* Refused here, with the reason, rather than in each session. */
+	if (priv_is_root() && priv_chroot_check(conf_str(conf,
+	    "smtpd_chroot"), err, sizeof(err)) == -1) {
+		log_warnx("%s: smtpd_chroot is unfit for a chroot: %s; "
+		    "refusing to start", path, err);
 		return -1;
 	}
 	if (sandbox_configure(conf_str(conf, "sandbox")) == -1)
@@ -190,13 +201,17 @@ main(int argc, char *argv[])
 	const char		*path, *mode = "mx";
 	char			*text = NULL;
 	size_t			 textlen = 0;
-	int			 ch, resident = 0;
+	int			 ch, resident = 0, conffd = -1;
 
 	memset(&opts, 0, sizeof(opts));
-	while ((ch = getopt(argc, argv, "C:dOm:R")) != -1) {
+	while ((ch = getopt(argc, argv, "C:dF:Om:R")) != -1) {
 		switch (ch) {
 		case 'C':
 			opts.confpath = optarg;
+			break;
+		case 'F':
+			if ((conffd = conf_fd_option(optarg)) == -1)
+				smtpd_usage();
 			break;
 		case 'd':
 			opts.debug = 1;
@@ -234,10 +249,8 @@ main(int argc, char *argv[])
 
 	path = conf_find_path(opts.confpath, 1);
 	/* A resident keeps the text: its smtpsession parses the same bytes. */
-	conf = NULL;
-	if (conf_read_text(path, smtpd_conf_error, NULL, &text, &textlen) == 0)
-		conf = conf_load_buf(text, textlen, path, smtpd_conf_error,
-		    NULL);
+	conf = conf_load_start(path, conffd, smtpd_conf_error, NULL, &text,
+	    &textlen);
 	if (conf == NULL)
 		log_warnx("%s: configuration errors", path);
 	opts.confpath = path;

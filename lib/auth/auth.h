@@ -37,8 +37,9 @@
  * doubling, capped at auth_fail_delay_max.  The delay applied after a
  * failure is the larger of the one for the connection's count and the one
  * for the address's count.  The address's count lives in auth_state_dir,
- * one file per address (named by a hash of it; IPv6 addresses count per
- * /64), updated under flock(2); it starts again from zero once its last
+ * one file per client (named by a hash of it; an IPv6 client is its
+ * /client_ipv6_prefix, 64 by default, as the master counts sessions),
+ * updated under flock(2); it starts again from zero once its last
  * failure is older than auth_fail_window.
  *
  * Trust: the caller (a root monitor) trusts nothing the network-facing

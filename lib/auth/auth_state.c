@@ -16,7 +16,6 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
-#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +30,7 @@
 #include "auth.h"
 #include "auth_state_int.h"
 #include "log.h"
+#include "netaddr.h"
 
 #define STATE_NAME_LEN	32		/* hex digits of the file name */
 #define STATE_REC_MAX	64		/* bytes of a record */
@@ -38,31 +38,19 @@
 #define STATE_CLEAN_ODDS 32		/* clean on 1 failure in this many */
 
 /*
- * The bytes that identify a client: the IPv4 address, the /64 of an IPv6
- * one (one host holds a whole /64), else the text itself.
+ * The bytes that identify a client: its netaddr_client_key (the IPv4
+ * address, or the IPv6 address cut to client_ipv6_prefix bits, as the
+ * master counts sessions), else the text itself.
  */
 static size_t
-state_key(const char *addr, unsigned char *key, size_t size)
+state_key(const char *addr, unsigned prefix, unsigned char *key,
+    size_t size)
 {
-	struct in_addr	 a4;
-	struct in6_addr	 a6;
-	size_t		 n;
+	size_t	 n;
 
-	if (inet_pton(AF_INET, addr, &a4) == 1) {
-		key[0] = '4';
-		memcpy(key + 1, &a4, sizeof(a4));
-		return 1 + sizeof(a4);
-	}
-	if (inet_pton(AF_INET6, addr, &a6) == 1) {
-		if (IN6_IS_ADDR_V4MAPPED(&a6)) {
-			key[0] = '4';
-			memcpy(key + 1, &a6.s6_addr[12], 4);
-			return 5;
-		}
-		key[0] = '6';
-		memcpy(key + 1, &a6, 8);
-		return 9;
-	}
+	if (size >= NETADDR_KEY_MAX &&
+	    (n = netaddr_client_key(addr, prefix, key)) != 0)
+		return n;
 	n = strnlen(addr, size - 1);
 	key[0] = 's';
 	memcpy(key + 1, addr, n);
@@ -71,7 +59,8 @@ state_key(const char *addr, unsigned char *key, size_t size)
 
 /* dir/<hash of addr> into path; -1 when it does not fit or fails. */
 static int
-state_path(const char *dir, const char *addr, char *path, size_t size)
+state_path(const char *dir, const char *addr, unsigned prefix, char *path,
+    size_t size)
 {
 	static const char	 hex[] = "0123456789abcdef";
 	unsigned char		 key[AUTH_ADDR_MAX + 2], md[EVP_MAX_MD_SIZE];
@@ -80,7 +69,7 @@ state_path(const char *dir, const char *addr, char *path, size_t size)
 	size_t			 klen, i;
 	int			 n;
 
-	klen = state_key(addr, key, sizeof(key));
+	klen = state_key(addr, prefix, key, sizeof(key));
 	if (EVP_Digest(key, klen, md, &mdlen, EVP_sha256(), NULL) != 1 ||
 	    mdlen < STATE_NAME_LEN / 2)
 		return -1;
@@ -207,7 +196,8 @@ state_update(const struct conf *conf, const char *addr, time_t now, int add)
 
 	if (dir[0] == '\0')
 		return 0;
-	if (state_path(dir, addr, path, sizeof(path)) == -1) {
+	if (state_path(dir, addr, (unsigned)conf_int(conf,
+	    "client_ipv6_prefix"), path, sizeof(path)) == -1) {
 		log_warnx("auth: auth_state_dir path too long");
 		return -1;
 	}

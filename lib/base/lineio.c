@@ -2,9 +2,11 @@
  * lineio: buffered line reading and writing on a connection, with a
  * timeout on every wait and a maximum line length (see lineio.h).
  *
- * Every wait is a poll() bounded by timeout_ms (and by deadline, when
- * the caller sets one: a total for a dialogue), so a silent or stalled
- * peer costs at most that long per wait.  Reads happen only after poll()
+ * Every wait is a poll() bounded by an absolute time: the end of the
+ * line being read (timeout_ms after lineio_read was called), else
+ * timeout_ms from the wait's start, and never past the connection's
+ * deadline.  So a silent peer costs at most timeout_ms per wait and a
+ * dribbling one at most timeout_ms per line.  Reads happen only after poll()
  * says the descriptor is readable, or when the transport (TLS) already
  * holds decrypted bytes (pending > 0), which poll() cannot see.  Writes to
  * a socket use MSG_DONTWAIT, so a peer that stops reading cannot block us
@@ -60,23 +62,50 @@ lineio_free(struct lineio *l)
 	buf_wipe(&l->wbuf);
 }
 
-/* Waits for fd within the connection's timeout (see fd_wait_until). */
+void
+lineio_set_deadline(struct lineio *l, long long deadline_ms)
+{
+	l->deadline = deadline_ms;
+}
+
+int
+lineio_expired(const struct lineio *l)
+{
+	return l->deadline != 0 && fd_now_ms() >= l->deadline;
+}
+
+void
+lineio_grace(struct lineio *l)
+{
+	l->deadline = fd_now_ms() + LINEIO_GRACE_MS;
+}
+
+long long
+lineio_wait_deadline(const struct lineio *l)
+{
+	long long	 end = 0;
+
+	if (l->line_end != 0)
+		end = l->line_end;
+	else if (l->timeout_ms >= 0)
+		end = fd_now_ms() + l->timeout_ms;
+	if (l->deadline != 0 && (end == 0 || l->deadline < end))
+		end = l->deadline;
+	return end;
+}
+
+/* Waits for fd until lineio_wait_deadline (see fd_wait_until). */
 static int
 lineio_wait(const struct lineio *l, int fd, short events)
 {
-	long long	 until = l->timeout_ms >= 0 ? fd_now_ms() +
-			    l->timeout_ms : 0;
+	long long	 end = lineio_wait_deadline(l);
 
-	/* An absolute deadline cuts every wait, however often bytes come. */
-	if (l->deadline != 0) {
-		if (fd_now_ms() >= l->deadline) {
-			errno = ETIMEDOUT;
-			return -1;
-		}
-		if (until == 0 || l->deadline < until)
-			until = l->deadline;
+	/* Passed is passed, even for a peer that keeps bytes coming. */
+	if (end != 0 && fd_now_ms() >= end) {
+		errno = ETIMEDOUT;
+		return -1;
 	}
-	return fd_wait_until(fd, events, until);
+	return fd_wait_until(fd, events, end);
 }
 
 /* One read from the transport, waiting as needed: >0, 0 at EOF, or -1. */
@@ -165,18 +194,15 @@ lineio_fill(struct lineio *l)
 	return r;
 }
 
-enum line_status
-lineio_read(struct lineio *l, struct buf *line, size_t max, int *crlf)
+/* The body of lineio_read, with the line's deadline set. */
+static enum line_status
+lineio_read_line(struct lineio *l, struct buf *line, size_t max, int *crlf)
 {
 	const char	*start, *lf;
-	size_t		 chunk;
+	size_t		 chunk, dropped = 0;
 	ssize_t		 r;
 	int		 toolong = 0, done;
 
-	buf_reset(line);
-	*crlf = 0;
-	if (max > line->max)
-		max = line->max;	/* the line buffer's own limit binds too */
 	for (;;) {
 		if (l->rpos == l->rlen) {
 			r = lineio_fill(l);
@@ -193,12 +219,21 @@ lineio_read(struct lineio *l, struct buf *line, size_t max, int *crlf)
 		lf = memchr(start, '\n', l->rlen - l->rpos);
 		done = lf != NULL;
 		chunk = done ? (size_t)(lf - start) + 1 : l->rlen - l->rpos;
-		l->rpos += chunk;
 		if (!toolong && (chunk > max || line->len > max - chunk)) {
 			/* Over the limit: drop it all through the LF. */
 			toolong = 1;
+			dropped = line->len;
 			buf_reset(line);
 		}
+		if (toolong) {
+			dropped += chunk;
+			if (dropped - (done ? 1 : 0) > max + LINEIO_DRAIN_MAX) {
+				/* Still no LF: stop reading it. */
+				l->rpos = l->rlen;
+				return LINE_OVERFLOW;
+			}
+		}
+		l->rpos += chunk;
 		if (!toolong && buf_append(line, start, chunk) == -1)
 			return LINE_ERROR;	/* out of memory */
 		if (done)
@@ -208,6 +243,22 @@ lineio_read(struct lineio *l, struct buf *line, size_t max, int *crlf)
 		return LINE_TOOLONG;
 	*crlf = line->len >= 2 && line->data[line->len - 2] == '\r';
 	return LINE_OK;
+}
+
+enum line_status
+lineio_read(struct lineio *l, struct buf *line, size_t max, int *crlf)
+{
+	enum line_status	 st;
+
+	buf_reset(line);
+	*crlf = 0;
+	if (max > line->max)
+		max = line->max;	/* the line buffer's own limit binds too */
+	/* The whole line within timeout_ms, not each of its reads. */
+	l->line_end = l->timeout_ms >= 0 ? fd_now_ms() + l->timeout_ms : 0;
+	st = lineio_read_line(l, line, max, crlf);
+	l->line_end = 0;
+	return st;
 }
 
 ssize_t
@@ -302,4 +353,22 @@ lineio_flush(struct lineio *l)
 		buf_consume(&l->wbuf, (size_t)w);
 	}
 	return 0;
+}
+
+void
+lineio_linger(struct lineio *l)
+{
+	char		 b[4096];
+	long long	 end = fd_now_ms() + LINEIO_GRACE_MS;
+	ssize_t		 r;
+
+	if (shutdown(l->fd_out, SHUT_WR) == -1)
+		return;		/* not a socket, or already gone */
+	while (fd_wait_until(l->fd_in, POLLIN, end) == 0) {
+		r = recv(l->fd_in, b, sizeof(b), MSG_DONTWAIT);
+		if (r == 0 || (r == -1 && errno != EINTR && errno != EAGAIN &&
+		    errno != EWOULDBLOCK))
+			break;
+	}
+	explicit_bzero(b, sizeof(b));
 }

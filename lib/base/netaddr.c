@@ -120,3 +120,62 @@ netaddr_list_match(const char *const *words, unsigned long n,
 			return 1;
 	return 0;
 }
+
+/* The key of family/bytes a (see netaddr.h). */
+static size_t
+netaddr_key(int family, const unsigned char *a, unsigned v6_prefix,
+    unsigned char *key)
+{
+	unsigned	 i;
+
+	if (family == AF_INET) {
+		key[0] = '4';
+		memcpy(key + 1, a, 4);
+		return 5;
+	}
+	if (v6_prefix > 128)
+		v6_prefix = 128;
+	key[0] = '6';
+	for (i = 0; i < 16; i++) {
+		if (v6_prefix >= 8 * (i + 1))
+			key[1 + i] = a[i];
+		else if (v6_prefix > 8 * i)
+			key[1 + i] = a[i] & (unsigned char)(0xffU <<
+			    (8 * (i + 1) - v6_prefix));
+		else
+			key[1 + i] = 0;
+	}
+	return 17;
+}
+
+size_t
+netaddr_client_key(const char *addr, unsigned v6_prefix,
+    unsigned char key[NETADDR_KEY_MAX])
+{
+	unsigned char	 a[16];
+	int		 family;
+
+	if (netaddr_client(addr, a, &family) == -1)
+		return 0;
+	return netaddr_key(family, a, v6_prefix, key);
+}
+
+size_t
+netaddr_client_key_sa(const struct sockaddr *sa, unsigned v6_prefix,
+    unsigned char key[NETADDR_KEY_MAX])
+{
+	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0,
+	    0, 0, 0xff, 0xff };
+	const unsigned char	*a;
+
+	if (sa->sa_family == AF_INET)
+		return netaddr_key(AF_INET, (const unsigned char *)
+		    &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
+		    v6_prefix, key);
+	if (sa->sa_family != AF_INET6)
+		return 0;
+	a = ((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr.s6_addr;
+	if (memcmp(a, mapped, sizeof(mapped)) == 0)
+		return netaddr_key(AF_INET, a + 12, v6_prefix, key);
+	return netaddr_key(AF_INET6, a, v6_prefix, key);
+}

@@ -8,14 +8,22 @@
  * says -1 and its caller must end the process.  When not started as root
  * (tests, the embedded default) nothing changes and that is logged once.
  *
+ * A chroot directory is checked first (priv_chroot_check): root's, all
+ * the way down, and writable by no one else.
+ *
  * Trust: the ids the caller gives (looked up by the caller as root); the
- * kernel's answers are checked after each step.
+ * kernel's answers are checked after each step; a chroot directory is
+ * checked, not trusted.
  */
+#include <sys/stat.h>
+#include <sys/types.h>
+
 #include <errno.h>
 #include <grp.h>
+#include <limits.h>
 #include <pwd.h>
+#include <stdio.h>
 #include <string.h>
-#include <sys/types.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -106,14 +114,80 @@ priv_setids(uid_t uid, gid_t gid)
 	return 0;
 }
 
+/* One component (path[0..len)): 0, or -1 with the reason in err. */
+static int
+priv_chroot_component(const char *path, int last, char *err, size_t errlen)
+{
+	struct stat	 st;
+
+	if (stat(path, &st) == -1) {
+		(void)snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		(void)snprintf(err, errlen, "%s is not a directory", path);
+		return -1;
+	}
+	if (st.st_uid != 0) {
+		(void)snprintf(err, errlen, "%s is owned by uid %ld, not root",
+		    path, (long)st.st_uid);
+		return -1;
+	}
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 &&
+	    (last || !(st.st_mode & S_ISVTX))) {
+		(void)snprintf(err, errlen, "%s is writable by %s (mode %04o)",
+		    path, st.st_mode & S_IWOTH ? "others" : "its group",
+		    (unsigned)(st.st_mode & 07777));
+		return -1;
+	}
+	return 0;
+}
+
+int
+priv_chroot_check(const char *dir, char *err, size_t errlen)
+{
+	char	 path[PATH_MAX];
+	size_t	 i, n;
+
+	if (dir[0] != '/') {
+		(void)snprintf(err, errlen, "%s is not an absolute path", dir);
+		return -1;
+	}
+	if ((n = strlcpy(path, dir, sizeof(path))) >= sizeof(path)) {
+		(void)snprintf(err, errlen, "path too long");
+		return -1;
+	}
+	while (n > 1 && path[n - 1] == '/')
+		path[--n] = '\0';
+	/* "/", then each prefix ending before a '/', then the whole. */
+	if (priv_chroot_component("/", n == 1, err, errlen) == -1)
+		return -1;
+	for (i = 1; i < n; i++) {
+		if (path[i] != '/' || path[i - 1] == '/')
+			continue;
+		path[i] = '\0';
+		if (priv_chroot_component(path, 0, err, errlen) == -1)
+			return -1;
+		path[i] = '/';
+	}
+	if (n > 1 && priv_chroot_component(path, 1, err, errlen) == -1)
+		return -1;
+	return 0;
+}
+
 void
 priv_drop(uid_t uid, gid_t gid, const char *chroot_dir)
 {
+	char	 err[PATH_MAX + 64];
+
 	if (priv_skip())
 		return;
 	if (uid == 0)
 		fatalx("priv: refusing to drop to uid 0");
 	if (chroot_dir != NULL) {
+		if (priv_chroot_check(chroot_dir, err, sizeof(err)) == -1)
+			fatalx("priv: not chrooting to %s: %s", chroot_dir,
+			    err);
 		if (chroot(chroot_dir) == -1)
 			fatal("priv: chroot %s", chroot_dir);
 		if (chdir("/") == -1)

@@ -110,6 +110,28 @@ const char	*conf_myhostname(const struct conf *);
 int		 conf_is_local_domain(const struct conf *, const char *domain);
 
 /*
+ * Handing a validated configuration to a program (conf_handoff.c): the
+ * master, and queued for lspawn, start their programs with -F fd, the
+ * text they accepted in a sealed memfd, so that a child never re-reads a
+ * file its parent refused.  Started by hand, inetd or systemd, a program
+ * reads the file itself.
+ *
+ * conf_text_fd: a sealed, close-on-exec memfd holding text; -1 with errno.
+ * conf_load_start: the configuration a program starts on: the text on fd
+ * when fd is not -1 (the descriptor is closed once read), else the file
+ * path; path names it in messages and conf_path() either way.  With textp
+ * not NULL, the text is kept in *textp (free it), for a program that
+ * passes it on.  NULL after reporting every error through errfn.
+ * conf_fd_option: the argument of -F, a descriptor number from 3 to 1023,
+ * or -1 when it is anything else.
+ */
+int		 conf_text_fd(const char *text, size_t len);
+struct conf	*conf_load_start(const char *path, int fd,
+		    conf_error_fn *errfn, void *arg, char **textp,
+		    size_t *lenp);
+int		 conf_fd_option(const char *);
+
+/*
  * Finds the config file path the way every program does: an explicit path
  * (-C) first, then $FACTEUR_CONF when use_env (never in a set-id process:
  * secure_getenv(3)), then FACTEUR_CONF_DEFAULT.  Empty strings are skipped.

@@ -114,7 +114,9 @@ const struct conf_key conf_keys[] = {
 	{ "max_sessions", CONF_INT, "100", 1, 10000,
 	  "sessions at once per service" },
 	{ "max_sessions_per_client", CONF_INT, "10", 1, 10000,
-	  "sessions at once per service from one client address" },
+	  "sessions at once per service from one client (client_ipv6_prefix)" },
+	{ "client_ipv6_prefix", CONF_INT, "64", 0, 128,
+	  "IPv6 addresses in one /N are one client (session and login limits)" },
 	{ "overload_action", CONF_STR, "reply", 0, 0,
 	  "over a limit: reply (the program says busy) or close" },
 	{ "shutdown_grace", CONF_TIME, "10s", 0, 3600,
@@ -165,6 +167,8 @@ const struct conf_key conf_keys[] = {
 	  "account the pop3d/imapd login process (TLS, pre-auth) runs as" },
 	{ "login_chroot", CONF_STR, "/var/lib/facteur/empty", 0, 0,
 	  "empty directory the login process is chrooted to" },
+	{ "login_timeout", CONF_TIME, "60s", 1, 3600,
+	  "longest time from connection to login in the login process" },
 
 	/* pop3d */
 	{ "pop3_timeout", CONF_TIME, "10m", 1, 86400,
@@ -180,8 +184,6 @@ const struct conf_key conf_keys[] = {
 	{ "imap_timeout", CONF_TIME, "30m", 60, 86400,
 	  "idle time before an authenticated IMAP session is closed "
 	  "(RFC 9051: 30m+)" },
-	{ "imap_login_timeout", CONF_TIME, "1m", 1, 3600,
-	  "longest time an IMAP connection may take to log in" },
 	{ "imap_error_limit", CONF_INT, "20", 1, 1000,
 	  "BAD replies in one IMAP session before it is closed" },
 	{ "imap_plaintext_login", CONF_BOOL, "no", 0, 0,

@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <malloc.h>
 #include <netdb.h>
 #include <poll.h>
@@ -168,6 +169,21 @@ monitor_auth(struct login_split *s, char **f, unsigned *fails,
 	return 1;
 }
 
+/*
+ * Before a login: waits for the login process's next frame until the
+ * login deadline (and its grace) passes.  1 when a frame (or the end)
+ * is there, 0 when the time is up, -1 on error.
+ */
+static int
+monitor_wait(const struct login_split *s)
+{
+	long long	 end = s->deadline + LOGIN_KILL_GRACE_MS;
+
+	if (fd_wait_until(s->mon_fd, POLLIN, end) == 0)
+		return 1;
+	return errno == ETIMEDOUT ? 0 : -1;
+}
+
 static int
 monitor_serve(struct login_split *s, pid_t login)
 {
@@ -180,6 +196,15 @@ monitor_serve(struct login_split *s, pid_t login)
 
 	setproctitle("%s [monitor]", s->proto->name);
 	for (;;) {
+		/* The backstop of login_timeout: the login process goes. */
+		if (session == -1 && (r = monitor_wait(s)) != 1) {
+			if (r == 0)
+				log_info("client=[%s]: no login within "
+				    "login_timeout; ending the login process",
+				    s->client_addr);
+			(void)kill(login, SIGKILL);
+			break;
+		}
 		nf = split_recv(s->mon_fd, &m, 4, &fd);
 		if (nf == 0)
 			break;
@@ -229,6 +254,22 @@ monitor_serve(struct login_split *s, pid_t login)
 }
 
 int
+login_split_check(const struct conf *conf, char *err, size_t errlen)
+{
+	const char	*dir = conf_str(conf, "login_chroot");
+	char		 why[PATH_MAX + 64];
+
+	if (!priv_is_root() || dir[0] == '\0')
+		return 0;
+	if (priv_chroot_check(dir, why, sizeof(why)) == -1) {
+		(void)snprintf(err, errlen, "login_chroot is unfit for a "
+		    "chroot: %s", why);
+		return -1;
+	}
+	return 0;
+}
+
+int
 login_split_run(const struct conf *conf, const struct login_proto *proto,
     struct tls_server *tls)
 {
@@ -240,6 +281,7 @@ login_split_run(const struct conf *conf, const struct login_proto *proto,
 	memset(&s, 0, sizeof(s));
 	s.conf = conf;
 	s.proto = proto;
+	s.deadline = fd_now_ms() + conf_int(conf, "login_timeout") * 1000;
 	split_client_addr(s.client_addr, sizeof(s.client_addr));
 	if (chan_pair(sp) == -1)
 		fatal("socketpair");
@@ -271,6 +313,16 @@ login_split_run(const struct conf *conf, const struct login_proto *proto,
 }
 
 /* ---- the login process's side ---- */
+
+long long
+login_split_deadline(const struct login_split *s, struct lineio *l)
+{
+	long long	 left = s->deadline - fd_now_ms();
+
+	if (l != NULL)
+		lineio_set_deadline(l, s->deadline);
+	return left > 0 ? left : 0;
+}
 
 enum login_status
 login_split_auth(struct login_split *s, const char *user,
@@ -315,6 +367,8 @@ login_split_relay(struct lineio *l, int sfd)
 	size_t		 n;
 	int		 pend;
 
+	/* Logged in: the session's idle timeout governs from here. */
+	lineio_set_deadline(l, 0);
 	if (lineio_flush(l) == -1)
 		return -1;
 	for (;;) {

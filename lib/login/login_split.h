@@ -22,6 +22,14 @@
  * When not started as root the same processes run without chroot or uid
  * changes (lib/priv logs that once).
  *
+ * Time: a connection must be logged in within login_timeout of its start,
+ * TLS handshake included, whatever the client sends.  The login process
+ * sets the deadline on its lineio (login_split_deadline) and says why it
+ * closes; the monitor kills a login process that is still there without
+ * a login LOGIN_KILL_GRACE_MS after the deadline, so a protocol's login
+ * code cannot outlive it even if it forgets.  After a login the relay has
+ * no deadline: the session process keeps its own idle timeout.
+ *
  * Frames, login -> monitor:  netstring("A" NUL user NUL password)
  *        monitor -> login:   netstring("K") with the session descriptor,
  *                            netstring("N" NUL kind) with kind "bad",
@@ -37,6 +45,7 @@
 
 #define LOGIN_FRAME_MAX	2048	/* bytes of one frame's payload */
 #define LOGIN_ADDR_MAX	64	/* numeric client address */
+#define LOGIN_KILL_GRACE_MS 3000 /* after the deadline: LINEIO_GRACE_MS + 1 s */
 
 struct conf;
 struct tls_server;
@@ -74,8 +83,15 @@ struct login_split {
 	struct tls_server	*tls;		/* the login process's; or NULL */
 	char			 client_addr[LOGIN_ADDR_MAX];
 	int			 mon_fd;	/* login <-> monitor */
+	long long		 deadline;	/* fd_now_ms(): login_timeout */
 };
 
+/*
+ * The checks a server makes before it talks: login_chroot, when set and
+ * running as root, is fit for a chroot (priv_chroot_check).  0, or -1
+ * with the reason in err; the server then answers that it cannot serve.
+ */
+int	login_split_check(const struct conf *, char *err, size_t errlen);
 /*
  * Runs a connection: fills client_addr from fd 0, forks the login
  * process (which owns tls from then on; the monitor frees its copy),
@@ -83,6 +99,12 @@ struct login_split {
  */
 int	login_split_run(const struct conf *, const struct login_proto *,
 	    struct tls_server *tls);
+/*
+ * In the login process: puts the login deadline on l (the connection
+ * with the client), and returns the milliseconds left (at least 0), for
+ * waits that are not l's (a TLS handshake before l exists).
+ */
+long long login_split_deadline(const struct login_split *, struct lineio *l);
 /* In the login process: asks the monitor.  The password is not kept. */
 enum login_status login_split_auth(struct login_split *, const char *user,
 	    const char *password, int *session_fd);
@@ -96,8 +118,9 @@ int	login_split_parse(char *data, size_t n, char **fields, int maxf);
 /*
  * In the login process after LOGIN_OK: relays bytes both ways between
  * the client (l, plain or TLS) and the session until either side ends.
- * Input l had buffered goes to the session first.  0 when the session
- * ended, -1 when the client went away or failed.
+ * Input l had buffered goes to the session first; l's deadline is lifted
+ * first.  0 when the session ended, -1 when the client went away or
+ * failed.
  */
 int	login_split_relay(struct lineio *l, int session_fd);
 

@@ -72,6 +72,7 @@ struct sandbox_role_def {
 extern const struct sandbox_list sandbox_list_base;	/* every role */
 extern const struct sandbox_list sandbox_list_chan;	/* lib/ipc/chan */
 extern const struct sandbox_list sandbox_list_tls;	/* OpenSSL */
+extern const struct sandbox_list sandbox_list_linger;	/* lineio_linger */
 extern const struct sandbox_list sandbox_list_sanitizer; /* ASan, UBSan */
 extern const struct sandbox_list sandbox_list_raise;	/* report mode */
 

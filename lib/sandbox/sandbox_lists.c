@@ -48,6 +48,15 @@ SB_LIST(sandbox_list_chan, "chan",
 	SB(sendmsg), SB(recvmsg));
 
 /*
+ * A server closing on a client that may still be sending shuts its own
+ * sending side first, then drops what comes (lineio_linger: recvfrom is
+ * in base), so that its last reply is not lost to a reset.  shutdown(2)
+ * acts only on a socket the process already holds.
+ */
+SB_LIST(sandbox_list_linger, "linger",
+	SB(shutdown));
+
+/*
  * OpenSSL while it builds a context and during handshakes: random numbers
  * (getrandom, also in base) and sorting (sysinfo, also in base); the rest
  * is memory and the descriptors it is given.  A list of its own all the

@@ -10,5 +10,6 @@
 
 const struct sandbox_role_def sandbox_role_imap_login = {
 	"imap-login",
-	{ &sandbox_list_base, &sandbox_list_chan, &sandbox_list_tls, NULL }
+	{ &sandbox_list_base, &sandbox_list_chan, &sandbox_list_tls,
+	  &sandbox_list_linger, NULL }
 };

@@ -11,13 +11,15 @@
  * (fds 0 and 1, or TLS over them), frames to and from its monitor over
  * the socket on fd 3 (receiving the two pipe ends of a message, handing
  * the client's descriptor back at STARTTLS: SCM_RIGHTS), write the
- * message into those pipes, log.  It opens nothing, connects nowhere,
- * starts nothing: a subverted session can only talk to its client and
- * its monitor, which checks every request.
+ * message into those pipes, log, and, closing on a client that broke a
+ * limit, shut its sending side (lineio_linger).  It opens nothing,
+ * connects nowhere, starts nothing: a subverted session can only talk
+ * to its client and its monitor, which checks every request.
  */
 #include "sandbox_int.h"
 
 const struct sandbox_role_def sandbox_role_smtp_session = {
 	"smtp-session",
-	{ &sandbox_list_base, &sandbox_list_chan, &sandbox_list_tls, NULL }
+	{ &sandbox_list_base, &sandbox_list_chan, &sandbox_list_tls,
+	  &sandbox_list_linger, NULL }
 };

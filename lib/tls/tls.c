@@ -381,10 +381,13 @@ tls_close(struct tls_conn *c)
 	free(c);
 }
 
+/* A wait inside a lineio read or write ends when lineio's would. */
 static long long
 tls_io_deadline(const struct tls_conn *c)
 {
-	return tls_deadline(c->io != NULL ? c->io->timeout_ms : c->timeout_ms);
+	if (c->io == NULL)
+		return tls_deadline(c->timeout_ms);
+	return lineio_wait_deadline(c->io);
 }
 
 /*
@@ -500,6 +503,7 @@ tls_starttls(struct lineio *l, struct tls_server *srv,
     struct tls_conn **connp, char *err, size_t errlen)
 {
 	struct tls_conn	*c;
+	long long	 ms = srv->timeout_ms, left;
 
 	*connp = NULL;
 	if (l->tr.read != NULL) {
@@ -515,7 +519,13 @@ tls_starttls(struct lineio *l, struct tls_server *srv,
 	}
 	/* Plaintext behind STARTTLS is the command-injection bug class. */
 	lineio_discard_input(l);
-	if ((c = tls_accept(srv, l->fd_in, l->fd_out, srv->timeout_ms, err,
+	/* The handshake ends by the connection's deadline too. */
+	if (l->deadline != 0) {
+		left = l->deadline - fd_now_ms();
+		if (ms < 0 || left < ms)
+			ms = left > 0 ? left : 0;
+	}
+	if ((c = tls_accept(srv, l->fd_in, l->fd_out, (int)ms, err,
 	    errlen)) == NULL)
 		return -1;
 	tls_attach(l, c);

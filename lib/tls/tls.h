@@ -140,8 +140,9 @@ void		 tls_close(struct tls_conn *);
 void		 tls_transport(struct tls_conn *, struct line_transport *);
 /*
  * tls_transport and lineio_set_transport in one step, the transport's own
- * waits following l->timeout_ms from then on (even when the caller changes
- * it).  l must outlive the connection's use.
+ * waits ending when l's would (lineio_wait_deadline: the line's end, the
+ * timeout, the deadline), even when the caller changes them.  l must
+ * outlive the connection's use.
  */
 void		 tls_attach(struct lineio *, struct tls_conn *);
 
@@ -149,7 +150,8 @@ void		 tls_attach(struct lineio *, struct tls_conn *);
  * STARTTLS, called right after the server queued its "ready to start TLS"
  * reply: builds the context if need be, flushes that reply, discards every
  * byte of plaintext input already buffered (commands pipelined behind
- * STARTTLS are never executed), handshakes within tls_handshake_timeout,
+ * STARTTLS are never executed), handshakes within tls_handshake_timeout
+ * (and by the deadline of l, lineio_set_deadline),
  * and attaches the connection to l.  0 with *conn set, or -1 with the
  * reason in err (the session must end: the descriptors are in an unknown
  * state).  A server that would rather answer 454 when the context cannot

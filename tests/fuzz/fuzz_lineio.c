@@ -13,7 +13,11 @@
  *     the maximum (the smaller of max and the line buffer's), *crlf set
  *     exactly when they end in CRLF;
  *   - LINE_TOOLONG: the next line (through its LF, or to the end of input)
- *     is over the maximum, and all of it is consumed, none returned;
+ *     is over the maximum but within LINEIO_DRAIN_MAX more bytes, and all
+ *     of it is consumed, none returned;
+ *   - LINE_OVERFLOW: the next line is longer than the maximum plus
+ *     LINEIO_DRAIN_MAX, without counting its LF; the run ends there (the
+ *     caller can only close the connection);
  *   - LINE_PARTIAL: end of input after 1..max bytes without LF, returned;
  *   - LINE_EOF: nothing left, and again on every later call;
  *   - a raw read of n gives 1..n next bytes of the input, 0 only at EOF;
@@ -97,7 +101,8 @@ model_line(const uint8_t *in, size_t inlen, size_t pos, int *has_lf)
 	return lf != NULL ? (size_t)(lf - (in + pos)) + 1 : inlen - pos;
 }
 
-static void
+/* Checks one lineio_read; 1 when it was LINE_OVERFLOW (the run ends). */
+static int
 check_line(struct lineio *l, struct buf *line, const uint8_t *in,
     size_t inlen, size_t *pos, size_t max, size_t effmax)
 {
@@ -120,9 +125,14 @@ check_line(struct lineio *l, struct buf *line, const uint8_t *in,
 			abort();
 		break;
 	case LINE_TOOLONG:
-		if (seg <= effmax)
+		if (seg <= effmax ||
+		    seg - (has_lf ? 1 : 0) > effmax + LINEIO_DRAIN_MAX)
 			abort();
 		break;
+	case LINE_OVERFLOW:
+		if (seg - (has_lf ? 1 : 0) <= effmax + LINEIO_DRAIN_MAX)
+			abort();
+		return 1;
 	case LINE_PARTIAL:
 		if (has_lf || seg == 0 || seg > effmax || line->len != seg ||
 		    memcmp(line->data, in + *pos, seg) != 0)
@@ -136,6 +146,7 @@ check_line(struct lineio *l, struct buf *line, const uint8_t *in,
 		abort();	/* the transport never fails or times out */
 	}
 	*pos += seg;
+	return 0;
 }
 
 static void
@@ -193,9 +204,11 @@ fuzz_run(const uint8_t *hdr, const uint8_t *in, size_t inlen,
 		o = hdr[3 + NSPLIT + op % NOPS];
 		if (pos == inlen)
 			eofs++;
-		if (o < 0xc0)
-			check_line(l, &line, in, inlen, &pos, max, effmax);
-		else
+		if (o < 0xc0) {
+			if (check_line(l, &line, in, inlen, &pos, max,
+			    effmax) == 1)
+				goto done;
+		} else
 			check_raw(l, in, inlen, &pos,
 			    (size_t)(o & 0x3f) * 37 + 1);
 		/* Returned plus discarded is the input read so far. */
@@ -204,6 +217,7 @@ fuzz_run(const uint8_t *hdr, const uint8_t *in, size_t inlen,
 	}
 	if (pos != inlen || f.delivered != inlen)
 		abort();
+done:
 	lineio_free(l);
 	free(l);
 	buf_free(&line);

@@ -39,7 +39,7 @@ class ImapdServer(InetdServer):
 def imap_conf(inst, **over):
     """Keys an instance needs for imapd: pop3d's (login user, chroot,
     TLS files) and a short login timeout."""
-    keys = {"imap_login_timeout": "30s"}
+    keys = {"login_timeout": "30s"}
     keys.update(over)
     pop3_conf(inst, **keys)
 

@@ -107,15 +107,19 @@ class Client:
         except OSError:
             pass
 
-    def mail(self, sender, rcpts, data, ehlo="client.test"):
-        """EHLO/MAIL/RCPT/DATA with raw data (which must end in
-        CRLF.CRLF); returns the final reply."""
+    def to_data(self, sender, rcpts, ehlo="client.test"):
+        """EHLO/MAIL/RCPT/DATA, each accepted, up to the 354."""
         assert self.code("EHLO " + ehlo) == 250
         assert self.code("MAIL FROM:<%s>" % sender) == 250
         for r in rcpts:
             c = self.code("RCPT TO:<%s>" % r)
             assert c == 250, "RCPT %s: %s" % (r, c)
         assert self.code("DATA") == 354
+
+    def mail(self, sender, rcpts, data, ehlo="client.test"):
+        """EHLO/MAIL/RCPT/DATA with raw data (which must end in
+        CRLF.CRLF); returns the final reply."""
+        self.to_data(sender, rcpts, ehlo)
         self.send(data)
         return self.reply()
 

@@ -204,10 +204,10 @@ def test_pipelined_garbage(fct, imap):
 
 def test_slow_client_before_login(fct, imap):
     """A byte now and then does not keep a connection that has not
-    logged in: it has imap_login_timeout in all, whatever it sends."""
+    logged in: it has login_timeout in all, whatever it sends."""
     import select
     import time
-    fct.write_conf(imap_login_timeout="2s")
+    fct.write_conf(login_timeout="2s")
     r = Raw(imap.port)
     t0 = time.monotonic()
     bye = None
@@ -220,6 +220,6 @@ def test_slow_client_before_login(fct, imap):
         except OSError:
             break
     assert bye is not None, "no reply while the client dripped"
-    assert r.line() == b"* BYE autologout: idle for too long"
+    assert r.line() == b"* BYE login time limit exceeded"
     assert 1.5 < bye < 6, bye
     assert r.eof()

@@ -14,7 +14,11 @@ system call after the exec (strace -D, `inject=brk:delay_enter`, no code
 hook), before any handler of its own can exist, and the SIGHUP or the
 mail comes while it is held.  The master now starts queued with SIGHUP
 and SIGUSR1 blocked (queued unblocks them once its handlers are in
-place), and makes the queue before it opens a listener.
+place), and makes the queue before it opens a listener.  The master no
+longer passes SIGHUP on: it hands queued the configuration it accepted
+over a channel (test_attack_broken_reload.py), so the SIGHUP is sent to
+queued itself, as a terminal's hangup or an administrator would, beside
+a reload of the master.
 """
 import os
 import signal
@@ -107,23 +111,29 @@ def test_sighup_while_queued_starts_is_a_reload(fct, strace):
         pid = hold.wait_held(m)
         t0 = time.monotonic()
         m.proc.send_signal(signal.SIGHUP)
+        os.kill(pid, signal.SIGHUP)
         H.wait_until(lambda: "configuration re-read" in fct.log(), WAIT,
                      "the master to re-read its configuration")
-        # The master passed SIGHUP on while queued was held at its first
-        # system call, before any handler of queued's could exist.
+        # The SIGHUP came while queued was held at its first system
+        # call, before any handler of queued's could exist.
         assert hold.held(pid) and time.monotonic() - t0 < HOLD_S, \
             "the hold ended before the SIGHUP reached queued; " \
             "the machine is too slow for HOLD_S"
         assert hold.pending(pid) & (1 << (signal.SIGHUP - 1)), \
             "SIGHUP is not pending for the held queued"
         assert not queued_line(fct, pid, "started")
-        # Released, queued starts and takes the SIGHUP as a reload.
+        # Released, queued starts: the SIGHUP is not its end, and the
+        # master's reload, waiting on its channel, is applied.
         H.wait_until(lambda: queued_line(fct, pid, "config reloaded") or
                      "queued killed by signal" in fct.log(),
                      WAIT + HOLD_S, "the held queued to reload (or die)")
         hold.release_tracer()
         assert "queued killed by signal" not in fct.log()
-        assert queued_line(fct, pid, "config reloaded")
+        assert queued_line(fct, pid, "config reloaded from the master's "
+                           "copy")
+        H.wait_until(lambda: queued_line(fct, pid, "SIGHUP: the "
+                     "configuration comes from the master"), WAIT,
+                     "queued to take the SIGHUP")
         assert m.queued_pid() == pid
         send_one(m.port, "after-early-hup")
         fct.wait_for_tag("alice", "after-early-hup")

@@ -110,6 +110,21 @@ test_addr_across_connections(void **st)
 	/* Not an address at all: counted by its text. */
 	assert_int_equal(auth_addr_fail(c, "unknown", time(NULL)), 1);
 	conf_free(c);
+
+	/* client_ipv6_prefix: /48 makes one client of several /64s */
+	state_reset();
+	c = load_conf("client_ipv6_prefix = 48\n");
+	assert_int_equal(auth_addr_fail(c, "2001:db8:1:2::1", time(NULL)), 1);
+	assert_int_equal(auth_addr_fail(c, "2001:db8:1:77::1", time(NULL)), 2);
+	assert_int_equal(auth_addr_fail(c, "2001:db8:2:2::1", time(NULL)), 1);
+	conf_free(c);
+	/* and /128 tells the hosts of one /64 apart */
+	state_reset();
+	c = load_conf("client_ipv6_prefix = 128\n");
+	assert_int_equal(auth_addr_fail(c, "2001:db8:1:2::1", time(NULL)), 1);
+	assert_int_equal(auth_addr_fail(c, "2001:db8:1:2::2", time(NULL)), 1);
+	assert_int_equal(auth_addr_fail(c, "2001:db8:1:2::1", time(NULL)), 2);
+	conf_free(c);
 }
 
 static int

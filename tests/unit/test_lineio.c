@@ -1,9 +1,9 @@
 /*
  * Unit tests for lib/base/lineio.c over a socketpair (and a pipe): line endings,
  * NUL and bare CR inside lines, the length limit at max and max+1, the
- * discard of an over-long line, EOF and partial lines, timeouts against a
- * silent peer, a deadline against a peer that trickles, raw reads after
- * lines, discard_input, buffered writes, and
+ * discard of an over-long line and its bound (LINE_OVERFLOW), EOF and
+ * partial lines, timeouts against a silent peer, the whole-line deadline
+ * against a dribbling one, the connection's deadline and its grace, raw reads after lines, discard_input, buffered writes, and
  * a plugged-in transport that holds bytes poll() cannot see.
  */
 #include <stdarg.h>
@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -259,40 +260,6 @@ test_timeout(void **state)
 	errno = 0;
 	assert_int_equal(lineio_read_raw(&f->l, &c, 1), -1);
 	assert_int_equal(errno, ETIMEDOUT);
-}
-
-/* A deadline bounds a read in all, however the bytes trickle in. */
-static void
-test_deadline(void **state)
-{
-	struct fixture	*f = *state;
-	long long	 t0;
-	int		 crlf, k;
-
-	f->l.timeout_ms = 10 * TMO;
-	f->l.deadline = fd_now_ms() + 2 * TMO;
-	t0 = now_ms();
-	/* a byte every half timeout: no single wait runs out */
-	if (fork() == 0) {
-		for (k = 0; k < 8; k++) {
-			struct timespec ts = { 0, TMO / 2 * 1000000L };
-
-			(void)nanosleep(&ts, NULL);
-			if (write(f->sv[1], "x", 1) != 1)
-				_exit(0);
-		}
-		_exit(0);
-	}
-	assert_int_equal(lineio_read(&f->l, &f->line, 100, &crlf),
-	    LINE_TIMEOUT);
-	assert_true(now_ms() - t0 < 4 * TMO);
-	(void)wait(NULL);
-	/* past the deadline, even bytes that are there are not waited for */
-	peer_send(f, "a\n", 2);
-	assert_int_equal(lineio_read(&f->l, &f->line, 100, &crlf),
-	    LINE_TIMEOUT);
-	f->l.deadline = 0;
-	assert_int_equal(lineio_read(&f->l, &f->line, 100, &crlf), LINE_OK);
 }
 
 static void
@@ -637,6 +604,128 @@ test_transport_pending_eagain(void **state)
 	assert_true(m.reads < 10);
 }
 
+/* A child that sends one byte every `every` ms, count times, never an LF. */
+static pid_t
+dribbler(int fd, int every, int count)
+{
+	pid_t	 pid;
+	int	 i;
+
+	pid = fork();
+	assert_true(pid != -1);
+	if (pid != 0)
+		return pid;
+	for (i = 0; i < count; i++) {
+		if (write(fd, "x", 1) != 1)
+			_exit(0);
+		(void)poll(NULL, 0, every);
+	}
+	_exit(0);
+}
+
+static void
+reap(pid_t pid)
+{
+	(void)kill(pid, SIGKILL);
+	(void)waitpid(pid, NULL, 0);
+}
+
+static void
+test_dribble_line_deadline(void **state)
+{
+	struct fixture	*f = *state;
+	long long	 t0, dt;
+	pid_t		 pid;
+	int		 crlf;
+
+	/* A byte every TMO/4: no wait ever lasts TMO, the line still ends. */
+	pid = dribbler(f->sv[1], TMO / 4, 200);
+	t0 = now_ms();
+	assert_int_equal(lineio_read(&f->l, &f->line, 1000, &crlf),
+	    LINE_TIMEOUT);
+	dt = now_ms() - t0;
+	reap(pid);
+	assert_true(dt >= TMO - 5);
+	assert_true(dt < 10 * TMO);
+	assert_false(lineio_expired(&f->l));	/* no deadline was set */
+}
+
+static void
+test_deadline(void **state)
+{
+	struct fixture	*f = *state;
+	long long	 t0, dt;
+	pid_t		 pid;
+	char		 c;
+	int		 crlf;
+
+	/* The deadline binds lines that each come in time. */
+	f->l.timeout_ms = 60000;
+	lineio_set_deadline(&f->l, now_ms() + 2 * TMO);
+	peer_send(f, "one\r\n", 5);
+	expect_line(f, 100, "one\r\n", 5, 1);
+	pid = dribbler(f->sv[1], TMO / 4, 200);
+	t0 = now_ms();
+	assert_int_equal(lineio_read(&f->l, &f->line, 1000, &crlf),
+	    LINE_TIMEOUT);
+	dt = now_ms() - t0;
+	reap(pid);
+	assert_true(dt < 10 * TMO);
+	assert_true(lineio_expired(&f->l));
+	/* Past it, nothing waits, even with bytes coming. */
+	peer_send(f, "xx", 2);
+	t0 = now_ms();
+	assert_int_equal(lineio_read(&f->l, &f->line, 1000, &crlf),
+	    LINE_TIMEOUT);
+	errno = 0;
+	assert_int_equal(lineio_read_raw(&f->l, &c, 1), -1);
+	assert_int_equal(errno, ETIMEDOUT);
+	assert_true(now_ms() - t0 < TMO);
+	/* The grace lets a last reply out. */
+	lineio_grace(&f->l);
+	assert_false(lineio_expired(&f->l));
+	assert_int_equal(lineio_printf(&f->l, "bye\r\n"), 0);
+	assert_int_equal(lineio_flush(&f->l), 0);
+	assert_int_equal(lineio_wait_deadline(&f->l) <= now_ms() +
+	    LINEIO_GRACE_MS, 1);
+	lineio_set_deadline(&f->l, 0);
+	assert_false(lineio_expired(&f->l));
+}
+
+static void
+test_overflow(void **state)
+{
+	struct fixture	*f = *state;
+	size_t		 max = 100, n = max + LINEIO_DRAIN_MAX;
+	char		*big;
+	pid_t		 pid;
+	int		 crlf, status;
+
+	big = malloc(2 * n + 64);
+	assert_non_null(big);
+	/* Exactly the drain bound, then its LF: refused, and the next line read. */
+	memset(big, 'x', n);
+	big[n] = '\n';
+	memcpy(big + n + 1, "ok\r\n", 4);
+	/* Then one byte more than the bound, with no LF at all. */
+	memset(big + n + 5, 'y', n + 1);
+	f->l.timeout_ms = 5000;
+	pid = fork();
+	assert_true(pid != -1);
+	if (pid == 0) {
+		_exit(fd_write_full(f->sv[1], big, 2 * n + 6) == -1);
+	}
+	assert_int_equal(lineio_read(&f->l, &f->line, max, &crlf),
+	    LINE_TOOLONG);
+	expect_line(f, max, "ok\r\n", 4, 1);
+	assert_int_equal(lineio_read(&f->l, &f->line, max, &crlf),
+	    LINE_OVERFLOW);
+	assert_int_equal(f->line.len, 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	free(big);
+}
+
 int
 main(void)
 {
@@ -650,7 +739,6 @@ main(void)
 		T(test_partial),
 		T(test_line_buffer_limit),
 		T(test_timeout),
-		T(test_deadline),
 		T(test_raw_after_lines),
 		T(test_raw_small_reads),
 		T(test_discard_input),
@@ -661,6 +749,9 @@ main(void)
 		cmocka_unit_test(test_pipes),
 		T(test_transport_pending),
 		T(test_transport_pending_eagain),
+		T(test_dribble_line_deadline),
+		T(test_deadline),
+		T(test_overflow),
 	};
 #undef T
 

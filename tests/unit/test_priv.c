@@ -2,7 +2,10 @@
  * Unit tests for lib/base/priv.c.  User lookup runs anywhere; the drops run in
  * forked children (a dropped process cannot come back), as root for the
  * real thing and as nobody for the logged no-op.  The root-only tests are
- * skipped when not run as root.
+ * skipped when not run as root.  The chroot check: the reasons a
+ * directory is unfit (relative, missing, not a directory, not root's,
+ * writable by group or others, below such a directory), as root with
+ * directories made for it.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -215,6 +218,92 @@ test_not_root_noop(void **state)
 	assert_int_equal(in_child(child_not_root, NULL), 0);
 }
 
+static int
+chroot_ok(const char *dir)
+{
+	char	 err[PATH_MAX + 64];
+
+	err[0] = '\0';
+	return priv_chroot_check(dir, err, sizeof(err)) == 0 ? 1 :
+	    err[0] != '\0' ? 0 : -1;	/* -1: failed without a reason */
+}
+
+static int
+child_unsafe_chroot(void *arg)
+{
+	priv_drop(NOBODY, NOBODY, arg);
+	return 0;			/* must not get here */
+}
+
+static void
+test_chroot_check(void **state)
+{
+	char	 top[] = "/tmp/test_priv_chroot.XXXXXX", sub[128], deep[160];
+	char	 link[160], file[160], err[256];
+
+	(void)state;
+	/* anyone can run these */
+	assert_int_equal(chroot_ok("relative/dir"), 0);
+	assert_int_equal(chroot_ok("/nonexistent/facteur-chroot"), 0);
+	assert_int_equal(chroot_ok("/tmp"), 0);	/* world-writable itself */
+	assert_int_equal(priv_chroot_check("/tmp", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "writable by others (mode 1777)"));
+	assert_int_equal(chroot_ok("/"), 1);
+	assert_int_equal(chroot_ok("/usr"), 1);
+	assert_int_equal(chroot_ok("/usr/"), 1);
+	assert_int_equal(chroot_ok("//usr//lib"), 1);
+
+	assert_non_null(mkdtemp(top));
+	(void)snprintf(sub, sizeof(sub), "%s/empty", top);
+	(void)snprintf(deep, sizeof(deep), "%s/empty/deeper", top);
+	(void)snprintf(link, sizeof(link), "%s/link", top);
+	(void)snprintf(file, sizeof(file), "%s/file", top);
+	assert_int_equal(chmod(top, 0755), 0);
+	assert_int_equal(mkdir(sub, 0755), 0);
+	assert_int_equal(mkdir(deep, 0755), 0);
+	assert_int_equal(close(open(file, O_WRONLY | O_CREAT, 0644)), 0);
+	assert_int_equal(symlink("/tmp", link), 0);
+	/* not a directory; a link to a world-writable one */
+	assert_int_equal(chroot_ok(file), 0);
+	assert_int_equal(chroot_ok(link), 0);
+	if (geteuid() != 0) {
+		/* our own directory is not root's */
+		assert_int_equal(priv_chroot_check(sub, err, sizeof(err)), -1);
+		assert_non_null(strstr(err, "not root"));
+	} else {
+		/* root's, 0755, under sticky /tmp: fit */
+		assert_int_equal(chroot_ok(sub), 1);
+		assert_int_equal(chroot_ok(deep), 1);
+		/* writable by its group or by others: not */
+		assert_int_equal(chmod(sub, 0775), 0);
+		assert_int_equal(priv_chroot_check(sub, err, sizeof(err)), -1);
+		assert_non_null(strstr(err, "writable by its group"));
+		assert_int_equal(chmod(sub, 01777), 0);
+		assert_int_equal(chroot_ok(sub), 0);	/* sticky or not */
+		/* below it, sticky keeps root's entry root's (as in /tmp) */
+		assert_int_equal(chroot_ok(deep), 1);
+		/* not sticky: the entry could be swapped */
+		assert_int_equal(chmod(sub, 0777), 0);
+		assert_int_equal(chroot_ok(deep), 0);
+		assert_int_equal(chmod(sub, 0755), 0);
+		/* owned by another user, here or above */
+		assert_int_equal(chown(sub, NOBODY, NOBODY), 0);
+		assert_int_equal(priv_chroot_check(sub, err, sizeof(err)), -1);
+		assert_non_null(strstr(err, "owned by uid 65534, not root"));
+		assert_int_equal(chroot_ok(deep), 0);
+		/* and priv_drop refuses to chroot there: fatal */
+		assert_int_equal(in_child(child_unsafe_chroot, deep), 111);
+		assert_int_equal(chown(sub, 0, 0), 0);
+		assert_int_equal(chmod(sub, 0777), 0);
+		assert_int_equal(in_child(child_unsafe_chroot, sub), 111);
+	}
+	assert_int_equal(unlink(link), 0);
+	assert_int_equal(unlink(file), 0);
+	assert_int_equal(rmdir(deep), 0);
+	assert_int_equal(rmdir(sub), 0);
+	assert_int_equal(rmdir(top), 0);
+}
+
 int
 main(void)
 {
@@ -224,6 +313,7 @@ main(void)
 		cmocka_unit_test(test_drop_root),
 		cmocka_unit_test(test_drop_failures_fatal),
 		cmocka_unit_test(test_not_root_noop),
+		cmocka_unit_test(test_chroot_check),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
