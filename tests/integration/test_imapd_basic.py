@@ -372,6 +372,36 @@ def test_idle_sees_a_delivery(fct, imap):
     r.close()
 
 
+def test_idle_sees_another_sessions_changes(fct, imap):
+    """In IDLE, another session's flag change, expunge and new keyword
+    come at once (inotify on cur/ and the keywords file), not at DONE."""
+    for i in range(3):
+        put_message(fct, "alice", msg(b"m%d" % i))
+    r = Raw(imap.sport, tls=True, ca=imap.ca)
+    r.login()
+    r.cmd("SELECT INBOX")
+    r.send(b"i IDLE\r\n")
+    assert r.line() == b"+ idling"
+    c = client(imap)
+    c.select("INBOX")
+    c.store("2", "+FLAGS", "(\\Flagged)")
+    assert r.line() == b"* 2 FETCH (FLAGS (\\Flagged \\Recent))"
+    c.store("1", "+FLAGS", "(\\Deleted)")
+    assert r.line() == b"* 1 FETCH (FLAGS (\\Deleted \\Recent))"
+    c.expunge()
+    assert r.line() == b"* 1 EXPUNGE"
+    assert r.line() == b"* 2 RECENT"
+    c.store("1", "+FLAGS", "(Later)")
+    assert r.line() == b"* FLAGS (\\Answered \\Flagged \\Deleted " \
+        b"\\Seen \\Draft Later)"
+    assert r.line().startswith(b"* OK [PERMANENTFLAGS (")
+    assert r.line() == b"* 1 FETCH (FLAGS (\\Flagged \\Recent Later))"
+    c.logout()
+    r.send(b"DONE\r\n")
+    assert r.until(b"i") == ([], b"i OK IDLE terminated")
+    r.close()
+
+
 def test_two_sessions(fct, imap):
     put_message(fct, "alice", msg(b"first"))
     a, b = client(imap), client(imap)
