@@ -119,3 +119,83 @@ def client_fresh(imap):
     c = client(imap)
     assert c.select("INBOX", readonly=True)[0] == "OK"
     return c
+
+
+def test_concurrent_sessions_give_each_uid_once(fct, imap):
+    """Four sessions APPEND to one folder at once while a fifth has it
+    selected and mail is delivered to it: every message gets one UID,
+    the UID each APPENDUID named is the one every session sees for that
+    message, and the UIDs survive the sessions (facteur-uidlist is
+    appended under the folder lock and read back by offset)."""
+    import threading
+    setup = client(imap)
+    setup.create("Shared")
+    setup.logout()
+    watcher = client(imap)
+    watcher.select("Shared")
+    md = os.path.join(fct.user("alice").home, "Maildir", ".Shared")
+    given = {}          # Message-ID -> UID from APPENDUID
+    errors = []
+
+    def appender(k):
+        try:
+            c = client(imap)
+            for i in range(15):
+                mid = "<a%d.%d@test>" % (k, i)
+                typ, data = c.append(
+                    "Shared", None, None,
+                    ("Message-ID: %s\r\nSubject: s\r\n\r\nbody\r\n"
+                     % mid).encode())
+                m = re.match(rb"\[APPENDUID \d+ (\d+)\]", data[0])
+                assert typ == "OK" and m, data
+                given[mid] = int(m.group(1))
+            c.logout()
+        except Exception as e:      # noqa: BLE001 (reported below)
+            errors.append(e)
+
+    def deliverer():
+        u = fct.user("alice")
+        for i in range(20):
+            name = "1700000000.M%dP%d.deliver" % (i, os.getpid())
+            tmp = os.path.join(md, "tmp", name)
+            with open(tmp, "wb") as f:
+                f.write(b"Message-ID: <d%d@test>\nSubject: d\n\nx\n" % i)
+            if os.geteuid() == 0:
+                os.chown(tmp, u.uid, u.gid)
+            os.rename(tmp, os.path.join(md, "new", name))
+
+    threads = [threading.Thread(target=appender, args=(k,))
+               for k in range(4)] + [threading.Thread(target=deliverer)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(set(given.values())) == 60
+
+    def uids_by_id(c):
+        typ, data = c.uid("FETCH", "1:*",
+                          "(UID BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])")
+        assert typ == "OK", data
+        out = {}
+        for d in data:
+            if not isinstance(d, tuple):
+                continue
+            uid = int(re.search(rb"UID (\d+)", d[0]).group(1))
+            mid = d[1].split(b":", 1)[1].strip().decode()
+            assert mid not in out, mid
+            out[mid] = uid
+        return out
+    watcher.noop()
+    seen = uids_by_id(watcher)
+    assert len(seen) == 80 and len(set(seen.values())) == 80
+    for mid, uid in given.items():
+        assert seen[mid] == uid, mid
+    watcher.logout()
+    # a new session, after all of them: the same UIDs
+    c = client(imap)
+    c.select("Shared", readonly=True)
+    assert uids_by_id(c) == seen
+    c.logout()
+    assert len(os.listdir(os.path.join(md, "cur"))) + \
+        len(os.listdir(os.path.join(md, "new"))) == 80
