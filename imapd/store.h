@@ -248,6 +248,8 @@ int	uidlist_create(struct folder *);
 
 /* store_keywords.c */
 int	keywords_load(struct folder *);
+/* The file's bytes: the names up to the first that is not one.  0, or -1. */
+int	keywords_parse(struct folder *, const char *, size_t);
 /* The index of keyword name, adding it when add is set (under lock). */
 int	keywords_index(struct folder *, const char *name, int add);
 void	keywords_free(struct folder *);

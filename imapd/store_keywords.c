@@ -50,9 +50,8 @@ keywords_free(struct folder *f)
 int
 keywords_load(struct folder *f)
 {
-	char		 data[KEYWORDS_FILE_MAX + 1], *p, *nul;
+	char		 data[KEYWORDS_FILE_MAX + 1];
 	ssize_t		 got;
-	size_t		 left;
 	int		 fd;
 
 	keywords_free(f);
@@ -64,8 +63,20 @@ keywords_load(struct folder *f)
 	(void)close(fd);
 	if (got < 0)
 		return -1;
+	return keywords_parse(f, data, (size_t)got);
+}
+
+int
+keywords_parse(struct folder *f, const char *data, size_t n)
+{
+	const char	*p, *nul;
+	size_t		 left;
+
+	keywords_free(f);
+	if (n > KEYWORDS_FILE_MAX)
+		n = KEYWORDS_FILE_MAX;
 	/* What does not parse is ignored: the letters keep their index. */
-	for (p = data, left = (size_t)got; left > 0 &&
+	for (p = data, left = n; left > 0 &&
 	    f->nkw < STORE_KEYWORDS_MAX; ) {
 		if ((nul = memchr(p, '\0', left)) == NULL)
 			break;

@@ -1,11 +1,13 @@
 /*
  * libFuzzer target for the parsers of imapsession's state files, which
  * other programs (and a crash) may leave in any shape: facteur-uidlist
- * records (imapd/store_uidlist.c) and facteur-cache records
- * (imapd/store_cache.c).  The first byte picks one.  Checks: the UID
- * list reports only complete records, UIDs that grow, names without '/'
- * or ':', and never more bytes used than given; a cache record's fields
- * lie inside it.
+ * records (imapd/store_uidlist.c), facteur-cache records
+ * (imapd/store_cache.c) and facteur-keywords (imapd/store_keywords.c).
+ * The first byte picks one: odd, the UID list; 2, the keywords; else the
+ * cache.  Checks: the UID list reports only complete records, UIDs that
+ * grow, names without '/' or ':', and never more bytes used than given;
+ * a cache record's fields lie inside it; the keywords loaded are at most
+ * STORE_KEYWORDS_MAX, each a valid atom.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -64,6 +66,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 		if (uidlist_parse(&f, p, len, data[0] & 2, record, &s,
 		    &used) == 0 && used > len)
 			abort();
+		return 0;
+	}
+	if (data[0] == 2) {
+		memset(&f, 0, sizeof(f));
+		if (keywords_parse(&f, p, len) == 0) {
+			if (f.nkw > STORE_KEYWORDS_MAX)
+				abort();
+			for (used = 0; used < f.nkw; used++)
+				if (!keyword_valid(f.kw[used],
+				    strlen(f.kw[used])))
+					abort();
+		}
+		keywords_free(&f);
 		return 0;
 	}
 	while (len > 0 && netstring_decode(p, len, 1 << 20, &d, &dlen,
