@@ -145,11 +145,15 @@ search_prepare(struct sprog *p, struct snode *n)
 	return 0;
 }
 
-/* Keys up to the end of a's siblings: an AND node. */
+/*
+ * Keys up to the end of a's siblings: an AND node.  Its children go to
+ * p->list after theirs (a nested list puts its own there first), so the
+ * node's slice starts where p->list ends once every child is parsed.
+ */
 static uint32_t
 search_and(struct sprog *p, const struct imap_arg *a, int depth)
 {
-	uint32_t	 id, k, start = (uint32_t)p->nlist, cnt = 0;
+	uint32_t	 id, k, start, cnt = 0;
 	uint32_t	 tmp[SEARCH_NODES_MAX];
 
 	if (a == NULL) {
@@ -168,6 +172,7 @@ search_and(struct sprog *p, const struct imap_arg *a, int depth)
 		p->why = "too many search keys";
 		return UINT32_MAX;
 	}
+	start = (uint32_t)p->nlist;
 	memcpy(p->list + p->nlist, tmp, cnt * sizeof(tmp[0]));
 	p->nlist += cnt;
 	p->n[id].a = start;

@@ -181,3 +181,68 @@ def test_list_extended_status_and_subscriptions(fct, imap):
     # the hierarchy delimiter
     assert ok(r, 'LIST "" ""') == [b'* LIST (\\Noselect) "." ""']
     r.close()
+
+
+def test_every_search_key(fct, imap):
+    """Each SEARCH key of RFC 3501 and RFC 9051 (and SAVEDATE's) on
+    three messages built so that each key picks its own set."""
+    import time
+    m1 = (b"From: Alice <alice@example.test>\nTo: bob@example.test\n"
+          b"Cc: carol@example.test\nSubject: alpha\nX-Tag: one\n"
+          b"Date: Tue, 1 Dec 2026 10:00:00 +0000\n\napples\n")
+    m2 = (b"From: dave@example.test\nTo: erin@example.test\n"
+          b"Bcc: frank@example.test\nSubject: beta\n"
+          b"Date: Sun, 15 Nov 2026 10:00:00 +0000\n\n" + b"b" * 2000 + b"\n")
+    m3 = (b"From: gina@example.test\nTo: bob@example.test\nSubject: gamma\n"
+          b"Date: Fri, 1 Jan 2027 10:00:00 +0000\n\ncherries\n")
+    n1 = put_message(fct, "alice", m1, sub="cur", info=":2,FRa")
+    n2 = put_message(fct, "alice", m2, sub="cur", info=":2,DT")
+    n3 = put_message(fct, "alice", m3, sub="cur", info=":2,S")
+    with open(os.path.join(fct.user("alice").home, "Maildir",
+                           "facteur-keywords"), "wb") as f:
+        f.write(b"kw1\0")
+    cur = fct.maildir("alice", "cur")
+    # internal dates: 2 Dec 2026, 16 Nov 2026, 2 Jan 2027 (noon UTC)
+    for n, t in ((n1, 1796212800), (n2, 1794830400), (n3, 1798891200)):
+        os.utime(os.path.join(cur, n), (t, t))
+    r = session(imap)
+    ok(r, "SELECT INBOX")
+    # a fourth, delivered since the SELECT
+    put_message(fct, "alice", b"Subject: delta\n\nlate\n")
+    ok(r, "NOOP")
+    today = time.strftime("%d-%b-%Y", time.gmtime()).lstrip("0")
+    cases = [
+        ("ALL", "1 2 3 4"), ("ANSWERED", "1"), ("UNANSWERED", "2 3 4"),
+        ("FLAGGED", "1"), ("UNFLAGGED", "2 3 4"), ("DELETED", "2"),
+        ("UNDELETED", "1 3 4"), ("DRAFT", "2"), ("UNDRAFT", "1 3 4"),
+        ("SEEN", "3"), ("UNSEEN", "1 2 4"), ("KEYWORD kw1", "1"),
+        ("UNKEYWORD kw1", "2 3 4"), ("KEYWORD nothere", ""),
+        # this session is the first to see all four: all are \\Recent
+        ("RECENT", "1 2 3 4"), ("NEW", "1 2 4"), ("OLD", ""),
+        ("FROM alice", "1"), ("FROM EXAMPLE", "1 2 3"), ("TO bob", "1 3"),
+        ("CC carol", "1"), ("BCC frank", "2"), ("SUBJECT AMM", "3"),
+        ("HEADER X-Tag one", "1"), ("HEADER X-Tag \"\"", "1"),
+        ("BODY cherries", "3"), ("TEXT alpha", "1"), ("TEXT apples", "1"),
+        ("LARGER 1000", "2"), ("SMALLER 1000", "1 3 4"),
+        ("BEFORE 16-Nov-2026", ""), ("BEFORE 17-Nov-2026", "2"),
+        ("ON 2-Dec-2026", "1"), ("SINCE 2-Dec-2026", "1 3 4"),
+        ("SENTBEFORE 1-Dec-2026", "2"), ("SENTON 1-Dec-2026", "1"),
+        ("SENTSINCE 1-Dec-2026", "1 3"),
+        ("SAVEDON " + today, "1 2 3 4"), ("SAVEDBEFORE " + today, ""),
+        ("SAVEDSINCE " + today, "1 2 3 4"),
+        ("SAVEDATESUPPORTED", "1 2 3 4"),
+        ("UID 2:3", "2 3"), ("2,4", "2 4"), ("*", "4"),
+        ("NOT SEEN", "1 2 4"), ("OR SEEN DRAFT", "2 3"),
+        ("(FLAGGED SUBJECT alpha) NOT DELETED", "1"),
+        ("OR (TO bob SEEN) (LARGER 1000 DRAFT)", "2 3"),
+    ]
+    wrong = []
+    for key, want in cases:
+        untagged = ok(r, "SEARCH " + key)
+        if untagged != [(b"* SEARCH " + want.encode()).rstrip()]:
+            wrong.append((key, want, untagged))
+    assert wrong == []
+    # the same keys with UID SEARCH answer UIDs
+    assert ok(r, "UID SEARCH FLAGGED") == [b"* SEARCH 1"]
+    assert ok(r, "UID SEARCH 4") == [b"* SEARCH 4"]
+    r.close()
