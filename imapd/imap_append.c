@@ -50,7 +50,7 @@ append_date(const char *p, size_t n, time_t *t)
 	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
 	struct tm	 tm;
 	const char	*m;
-	int		 day, off, i = 0;
+	int		 day, mon, off, i = 0;
 	time_t		 v;
 
 	memset(&tm, 0, sizeof(tm));
@@ -84,7 +84,12 @@ append_date(const char *p, size_t n, time_t *t)
 	    tm.tm_hour > 23 || tm.tm_min < 0 || tm.tm_min > 59 ||
 	    tm.tm_sec < 0 || tm.tm_sec > 60 || off < 0 || off > 24 * 60)
 		return -1;
-	if ((v = timegm(&tm)) == (time_t)-1)
+	mon = tm.tm_mon;
+	if (tm.tm_sec == 60)		/* a leap second: its minute's last */
+		tm.tm_sec = 59;
+	/* timegm() normalizes: a day past the month's end moves it. */
+	if ((v = timegm(&tm)) == (time_t)-1 || tm.tm_mday != day ||
+	    tm.tm_mon != mon)
 		return -1;
 	*t = p[21] == '+' ? v - off * 60 : v + off * 60;
 	return 0;

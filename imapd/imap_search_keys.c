@@ -20,11 +20,13 @@
 
 static const char *const *const cached_fields = md_search_names;
 
-/* "1-Feb-1994" (RFC 9051 date): yyyymmdd, or -1. */
+/* "1-Feb-1994" (RFC 9051 date), a day the month has: yyyymmdd, or -1. */
 static long
 search_date(const struct imap_arg *a)
 {
 	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	static const int mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
+	    30, 31 };
 	char		 d[16];
 	const char	*m;
 	int		 day, year, i, k;
@@ -47,7 +49,11 @@ search_date(const struct imap_arg *a)
 	}
 	if (d[k] != '\0')
 		return -1;
-	return (long)year * 10000 + (long)((m - months) / 3 + 1) * 100 + day;
+	k = (int)((m - months) / 3);
+	if (day > mdays[k] || (k == 1 && day == 29 && (year % 4 != 0 ||
+	    (year % 100 == 0 && year % 400 != 0))))
+		return -1;
+	return (long)year * 10000 + (long)(k + 1) * 100 + day;
 }
 
 long

@@ -117,11 +117,21 @@ def test_grammar(fct, imap):
         b"FETCH 1 BINARY[TEXT]",
         b"FOO",
         b'SEARCH SUBJECT "\xff\xfe"',                       # bad UTF-8
+        b"SEARCH SINCE 31-Feb-2026",                        # no such day
+        b"SEARCH ON 29-Feb-2100",
+        b"SEARCH BEFORE 0-Jan-2026",
+        b'APPEND INBOX "31-Apr-2026 10:00:00 +0000" {1+}\r\nx',
+        b'APPEND INBOX "29-Feb-2026 10:00:00 +0000" {1+}\r\nx',
     ]
     for i, line in enumerate(bad):
         tag = b"t%d" % i
         untagged, tagged = r.cmd(line, tag=tag)
         assert tagged.startswith(tag + b" BAD"), (line[:60], tagged)
+    # the days that are
+    assert r.cmd("SEARCH ON 29-Feb-2028", tag=b"d")[1] == \
+        b"d OK SEARCH completed"
+    assert r.cmd("SEARCH SINCE 31-Dec-2026", tag=b"d")[1] == \
+        b"d OK SEARCH completed"
     # NUL inside a literal
     r.send(b"n SEARCH SUBJECT {3}\r\n")
     assert r.line() == b"+ OK"

@@ -210,7 +210,7 @@ def test_every_search_key(fct, imap):
     # a fourth, delivered since the SELECT
     put_message(fct, "alice", b"Subject: delta\n\nlate\n")
     ok(r, "NOOP")
-    today = time.strftime("%d-%b-%Y", time.gmtime()).lstrip("0")
+    today = time.strftime("%d-%b-%Y", time.localtime()).lstrip("0")
     cases = [
         ("ALL", "1 2 3 4"), ("ANSWERED", "1"), ("UNANSWERED", "2 3 4"),
         ("FLAGGED", "1"), ("UNFLAGGED", "2 3 4"), ("DELETED", "2"),
