@@ -29,6 +29,7 @@ from imapd_fixtures import (PASSWORD, imap, imap_conf,  # noqa: F401
                             put_message, tls_dir)
 from test_attack_dribble import dribble_one
 from test_attack_long_line import DRAIN_MAX, connect, read_to_eof
+from test_attack_smtpd_auth import login_past_the_limit
 from test_master import Master, free_port
 
 LOGIN_LINE_MAX = 8192 + 256 + 2     # imapd_login.c, SASL_LINE_MAX + 256
@@ -136,35 +137,4 @@ def test_attack_imap_login_past_the_limit(fct, imap):
     with pidfd_getfd, as test_attack_smtpd_auth.py does for pop3d) that
     goes on sending credentials after the monitor's CLOSE verdict gets
     no session, even with the right password, and is killed."""
-    from imapd_fixtures import Raw
-    from test_attack_smtpd_auth import LIMIT, login_channel
-    from test_master import CHECK_TIMEOUT
-    from test_master_resident_isolation import netstring
-    import facteur_harness as H
-
-    fct.write_conf(auth_fail_limit=str(LIMIT), auth_fail_delay_max="0")
-    c = Raw(imap.port)
-    H.wait_until(lambda: [p for p in imap.plain.pids() if H.alive(p)],
-                 CHECK_TIMEOUT, "the imapd monitor")
-    (monitor,) = [p for p in imap.plain.pids() if H.alive(p)]
-    H.wait_until(lambda: len(H.children(monitor)) == 1, CHECK_TIMEOUT,
-                 "the login process")
-    login, chan = login_channel(monitor)
-    chan.settimeout(CHECK_TIMEOUT)
-    answers = []
-    for i in range(LIMIT):
-        chan.sendall(netstring("A", "alice", "wrong-%d" % i))
-        answers.append(chan.recv(256))
-    assert answers == [netstring("N", "bad")] * (LIMIT - 1) + \
-        [netstring("N", "close")]
-    chan.sendall(netstring("A", "alice", PASSWORD))
-    msg, fds, _, _ = socket.recv_fds(chan, 256, 1)
-    for fd in fds:
-        os.close(fd)
-    assert msg == b"" and fds == [], (msg, fds)
-    H.wait_until(lambda: not H.alive(login), CHECK_TIMEOUT,
-                 "the login process to be killed")
-    assert "credentials after too many failures" in fct.log()
-    assert "auth ok: user=<alice>" not in fct.log()
-    chan.close()
-    assert c.eof()
+    login_past_the_limit(fct, imap)
