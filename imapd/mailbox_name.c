@@ -75,8 +75,10 @@ mailbox_name_from_wire(const char *s, size_t n, int utf8, char *out,
 		*why = "mailbox name is not valid modified UTF-7";
 		return -1;
 	}
-	if (mailbox_name_is_inbox(out))
-		(void)strlcpy(out, "INBOX", outlen);
+	/* INBOX is case-insensitive, as the first level of its children */
+	if (mailbox_name_is_inbox(out) || (strncasecmp(out, "INBOX", 5) == 0 &&
+	    out[5] == MAILBOX_DELIM))
+		memcpy(out, "INBOX", 5);
 	if ((*why = mailbox_name_check(out)) != NULL)
 		return -2;
 	return 0;

@@ -142,6 +142,8 @@ test_mailbox_names(void **state)
 
 	(void)state;
 	assert_string_equal(name("inbox", 0, &r), "INBOX");
+	assert_string_equal(name("Inbox.Sub.inbox", 0, &r), "INBOX.Sub.inbox");
+	assert_string_equal(name("inboxes", 0, &r), "inboxes");
 	assert_string_equal(name("Lists.facteur", 0, &r), "Lists.facteur");
 	assert_string_equal(name("Caf&AOk-", 0, &r), "Caf\xc3\xa9");
 	assert_string_equal(name("Caf\xc3\xa9", 1, &r), "Caf\xc3\xa9");
