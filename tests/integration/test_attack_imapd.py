@@ -12,13 +12,18 @@ test_attack_dribble.py make on SMTP and POP3, through the master:
 - a command that trickles in after login is cut at imap_timeout for the
   whole command, however often a byte comes;
 - a subverted login process gets no session past auth_fail_limit (the
-  monitor is lib/login's, pop3d's too: test_attack_smtpd_auth.py).
+  monitor is lib/login's, pop3d's too: test_attack_smtpd_auth.py);
+- a facteur.conf the master refused at SIGHUP reaches no imapd: new
+  connections run on the text the master accepted (-F), and the mended
+  file applies at the next SIGHUP (test_attack_broken_reload.py for the
+  other programs).
 
 The idle timeouts are set far longer than each wait: without the bound
 the server would keep reading, and the test fails.
 """
 import imaplib
 import os
+import signal
 import socket
 import ssl
 import time
@@ -138,3 +143,41 @@ def test_attack_imap_login_past_the_limit(fct, imap):
     goes on sending credentials after the monitor's CLOSE verdict gets
     no session, even with the right password, and is killed."""
     login_past_the_limit(fct, imap)
+
+
+@pytest.mark.facteur(start=False)
+def test_refused_reload_reaches_no_imapd(fct):
+    from test_attack_broken_reload import BROKEN
+    from test_master import CHECK_TIMEOUT
+    import facteur_harness as H
+    imap_conf(fct, imap_plaintext_login="yes")
+    put_message(fct, "alice", b"Subject: waiting\n\nwaiting\n")
+    port = free_port()
+    m = Master(fct, imap_listen="127.0.0.1:%d" % port)
+    try:
+        with open(fct.conf_path, "a") as f:
+            f.write(BROKEN)
+        m.proc.send_signal(signal.SIGHUP)
+        H.wait_until(lambda: "keeping the running configuration"
+                     in fct.log(), CHECK_TIMEOUT, "the refusal")
+        # a new connection runs on the configuration in force
+        c = imaplib.IMAP4("127.0.0.1", port, timeout=30)
+        c.login("alice", PASSWORD)
+        assert c.select("INBOX") == ("OK", [b"1"])
+        c.logout()
+        assert "configuration error" not in fct.log()
+
+        def greeting():
+            s, f = connect(port)
+            line = f.readline()
+            f.close()
+            s.close()
+            return line
+        assert b"LOGINDISABLED" not in greeting()
+        # mended, with a change imapd shows; SIGHUP applies it
+        fct.write_conf(imap_plaintext_login="no")
+        m.proc.send_signal(signal.SIGHUP)
+        H.wait_until(lambda: b"LOGINDISABLED" in greeting(), CHECK_TIMEOUT,
+                     "imap_plaintext_login = no in force")
+    finally:
+        m.stop()
