@@ -59,17 +59,24 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 include tests/unit/sources.mk
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
+# Fuzz targets: every tests/fuzz/fuzz_*.c is a libFuzzer program, built
+# (by mk/fuzz.sh, with clang) into $(BUILD)-fuzz/fuzz/.  Each links lib/
+# and what tests/fuzz/sources.mk names for it: programs (FUZZ_PROGS_, all
+# of SRCS_<program> but the file with main, as an archive) and files
+# (FUZZ_SRCS_).
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+include tests/fuzz/sources.mk
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
 # Keep unit-test objects (make would delete them as intermediates).
 .SECONDARY:
 
 .PHONY: all deps check check-unit check-asan check-integration \
-        check-integration-asan test-variants run bench \
-        install clean fuzz
+        check-integration-asan check-fuzz test-variants run bench \
+        install clean fuzz fuzz-bins
 all: $(addprefix $(BUILD)/,$(PROGS))
 
-HEADERS := $(wildcard lib/*/*.h */*.h tests/unit/*.h)
+HEADERS := $(wildcard lib/*/*.h */*.h tests/unit/*.h tests/fuzz/*.h)
 $(BUILD)/obj/%.o: %.c $(HEADERS) | $(BUILD)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c -o $@ $<
@@ -112,15 +119,39 @@ $(foreach v,$(TEST_VARIANTS),$(eval $(call variant_rule,$(v))) \
 TEST_VARIANT_BINS := $(foreach v,$(TEST_VARIANTS),$(addprefix $(BUILD)/$(v)/,$(VARIANT_PROGS_$(v))))
 test-variants: $(TEST_VARIANT_BINS)
 
-# A unit test links lib/ and, when it tests program code, the files named
-# in tests/unit/sources.mk (TEST_SRCS_test_<name>, and TEST_LDFLAGS_ of
-# its own).
+# A program's objects for the unit tests and fuzz targets that drive its
+# code: an archive (mk/prog_archive.sh), so a test takes only the files
+# it needs, whatever they need in turn, and never the one that defines
+# main.  Objects are named by their path, so two programs' files of one
+# name never collide.
+progs_a = $(foreach p,$(1),$(BUILD)/progs/$(p).a)
+define prog_archive_rule
+$(BUILD)/progs/$(1).a: $(call objs,$(SRCS_$(1))) mk/prog_archive.sh
+	@mkdir -p $$(dir $$@)
+	@sh mk/prog_archive.sh $$@ $(call objs,$(SRCS_$(1)))
+endef
+$(foreach p,$(PROGS),$(eval $(call prog_archive_rule,$(p))))
+
+# A unit test links lib/ and, when it tests program code, what
+# tests/unit/sources.mk names for it: files (TEST_SRCS_test_<name>) or
+# programs (TEST_PROGS_test_<name>, each program's archive above), and
+# TEST_LDFLAGS_ of its own.
 define unit_rule
-$(BUILD)/tests/$(1): $(BUILD)/obj/tests/unit/$(1).o $(call objs,$(TEST_SRCS_$(1))) $(LIBA)
+$(BUILD)/tests/$(1): $(BUILD)/obj/tests/unit/$(1).o $(call objs,$(TEST_SRCS_$(1))) $(call progs_a,$(TEST_PROGS_$(1))) $(LIBA)
 	@mkdir -p $$(dir $$@)
 	$(CC) $(LDFLAGS_ALL) $(TEST_LDFLAGS_$(1)) -o $$@ $$^ -lcmocka $(LIBS)
 endef
 $(foreach t,$(UNIT_SRCS:tests/unit/%.c=%),$(eval $(call unit_rule,$(t))))
+
+define fuzz_rule
+$(BUILD)/fuzz/$(1): $(BUILD)/obj/tests/fuzz/$(1).o $(call objs,$(FUZZ_SRCS_$(1))) $(call progs_a,$(FUZZ_PROGS_$(1))) $(LIBA)
+	@mkdir -p $$(dir $$@)
+	$(CC) $(LDFLAGS_ALL) -fsanitize=fuzzer -o $$@ $$^ $(LIBS)
+endef
+$(foreach t,$(FUZZ_SRCS:tests/fuzz/%.c=%),$(eval $(call fuzz_rule,$(t))))
+
+# Only with clang and SAN=-fsanitize=fuzzer-no-link,...: mk/fuzz.sh.
+fuzz-bins: $(FUZZ_BINS)
 
 # `make deps` installs (as root on Debian) or names what is missing.
 deps:
@@ -156,8 +187,14 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@FACTEUR_BUILD=$(abspath $(BUILD)) sh bench/run.sh
 
+# libFuzzer targets (clang): `make fuzz` runs each for FUZZ_SECONDS
+# (mk/fuzz.sh); `make check-fuzz`, part of `make check`, runs each a fixed
+# number of times over its seed corpus, so that a run is repeatable.
 fuzz:
-	@sh mk/fuzz.sh
+	@FUZZ_BUILD=$(BUILD)-fuzz sh mk/fuzz.sh
+
+check-fuzz:
+	@FUZZ_BUILD=$(BUILD)-fuzz sh mk/fuzz.sh -c
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR) \
@@ -184,4 +221,4 @@ install: all
 	done
 
 clean:
-	rm -rf $(BUILD) $(BUILD)-asan build-fuzz
+	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-fuzz

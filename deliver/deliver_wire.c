@@ -86,6 +86,18 @@ deliver_result_decode(char *const *f, int nf, char *status,
 	return 0;
 }
 
+enum deliver_wire_verdict
+deliver_result_take(int r, int errno_r, char *const *f, int nf, int nfds,
+    int busy, char *status, const char **text)
+{
+	if (r == 0 || (r == -1 && errno_r != EBADMSG))
+		return WIRE_END;
+	if (r != 1 || !busy || nfds != 0 ||
+	    deliver_result_decode(f, nf, status, text) == -1)
+		return WIRE_KILL;
+	return WIRE_RESULT;
+}
+
 char
 deliver_status(int code)
 {

@@ -41,6 +41,19 @@ int	deliver_result_fields(char status, const char *text, char st[2],
 /* 0 with *status and *text (pointing into f), or -1 with EBADMSG. */
 int	deliver_result_decode(char *const *f, int nf, char *status,
 	    const char **text);
+/*
+ * lspawn's verdict on what it received from a worker: r is chan_recv's
+ * answer (errno_r its errno when -1), m the frame, busy 1 when the worker
+ * has a job.  WIRE_RESULT: the job's result, *status and *text set;
+ * WIRE_END: the worker is exiting or dead (end of file, an error of the
+ * socket), it is retired and its job reported when it is reaped;
+ * WIRE_KILL: a malformed frame, a descriptor, anything while it has no
+ * job: the worker is killed and its job, if any, deferred.
+ */
+enum deliver_wire_verdict { WIRE_RESULT, WIRE_END, WIRE_KILL };
+enum deliver_wire_verdict deliver_result_take(int r, int errno_r,
+	    char *const *f, int nf, int nfds, int busy, char *status,
+	    const char **text);
 /* K for DELIVER_OK, D for DELIVER_PERM, Z for anything else. */
 char	deliver_status(int code);
 

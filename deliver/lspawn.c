@@ -48,8 +48,6 @@
 #include "sandbox.h"
 #include "lspawn.h"
 
-#define LSPAWN_FIELDS	7
-
 static struct chan	jobs_in, results_out;	/* fd 0, fd 1 */
 
 static void __attribute__((noreturn))
@@ -103,76 +101,25 @@ result_send(const struct job *j, const struct job_result *res)
 	}
 }
 
-static int
-slot_in_use(const struct lspawn *ls, const char *slot)
-{
-	const struct job	*j;
-	const struct worker	*w;
-
-	TAILQ_FOREACH(j, &ls->waiting, entry)
-		if (strcmp(j->slot, slot) == 0)
-			return 1;
-	TAILQ_FOREACH(w, &ls->busy, entry)
-		if (w->job != NULL && strcmp(w->job->slot, slot) == 0)
-			return 1;
-	TAILQ_FOREACH(w, &ls->gone, entry)
-		if (w->job != NULL && strcmp(w->job->slot, slot) == 0)
-			return 1;
-	return 0;
-}
-
-static void
-slot_check(struct lspawn *ls, const char *slot)
-{
-	size_t	i, n = strlen(slot);
-
-	if (n == 0 || n > 6 || (n > 1 && slot[0] == '0'))
-		protocol_fail("bad slot");
-	for (i = 0; i < n; i++)
-		if (slot[i] < '0' || slot[i] > '9')
-			protocol_fail("bad slot");
-	if (slot_in_use(ls, slot))
-		protocol_fail("slot already in use");
-}
-
 /* One frame from queued: a job, waiting until a worker takes it. */
 static void
 frame_handle(struct lspawn *ls, const struct chan_msg *m)
 {
 	struct job		*j;
 	struct job_result	 res;
-	char			*f[LSPAWN_FIELDS];
-	int			 i;
+	const char		*why;
 
-	if (m->nf != LSPAWN_FIELDS)
-		protocol_fail("wrong number of fields");
-	if ((j = calloc(1, sizeof(*j))) == NULL ||
-	    (j->frame = malloc(m->len + 1)) == NULL)
-		fatal("out of memory");
-	j->msgfd = -1;
-	/* the job keeps its own copy; its fields point into it */
-	memcpy(j->frame, m->data, m->len + 1);
-	for (i = 0; i < LSPAWN_FIELDS; i++)
-		f[i] = j->frame + (m->f[i] - m->data);
-	if (strcmp(f[0], "J") != 0)
-		protocol_fail("not a job");
-	slot_check(ls, f[1]);
-	(void)strlcpy(j->slot, f[1], sizeof(j->slot));
-	j->id = f[2];
-	j->sender = f[3];
-	j->rcpt = f[4];
-	j->user = f[5];
-	j->ext = f[6];
-	if (ls->nwaiting >= LSPAWN_WAIT_MAX) {
+	switch (job_take(ls, m, &j, &why)) {
+	case -1:
+		protocol_fail(why);
+	case 1:
 		res.status = 'Z';
 		(void)strlcpy(res.text, "too many jobs waiting in lspawn",
 		    sizeof(res.text));
 		result_send(j, &res);
 		job_free(j);
-		return;
+		break;
 	}
-	TAILQ_INSERT_TAIL(&ls->waiting, j, entry);
-	ls->nwaiting++;
 }
 
 /* The jobs waiting on fd 0; 1 at end of input. */

@@ -17,6 +17,7 @@
 #include <limits.h>
 #include <poll.h>
 
+#include "chan.h"
 #include "local.h"
 #include "queue_path.h"
 
@@ -26,6 +27,8 @@
 #define LSPAWN_WAIT_MAX		10000	/* jobs queued beyond the concurrency */
 #define LSPAWN_TEXT_MAX		500	/* octets of result text */
 #define LSPAWN_OUT_MAX		1024	/* octets of a worker's output kept */
+/* octets of a worker's output read at one wake-up at most */
+#define LSPAWN_OUT_DRAIN	65536
 
 enum job_kind {
 	JOB_WORKER,	/* a Maildir write: a delivery worker of its uid */
@@ -85,6 +88,20 @@ struct worker {
 };
 TAILQ_HEAD(workerq, worker);
 
+/*
+ * lspawn_out.c: a worker's output (its fds 1 and 2, any octets).
+ * worker_out_read reads what is there, up to LSPAWN_OUT_DRAIN octets
+ * (the poll loop calls again), keeping LSPAWN_OUT_MAX (closes outfd at
+ * EOF); worker_out_line gives its first line, control
+ * bytes made '?' and at most n - 1 octets, 0 when there was none;
+ * worker_out_lines gives each non-empty line so to emit.  Both empty
+ * the output.
+ */
+void	worker_out_read(struct worker *);
+int	worker_out_line(struct worker *, char *line, size_t n);
+void	worker_out_lines(struct worker *, void (*emit)(void *, const char *),
+	    void *arg);
+
 struct lspawn {
 	const struct conf *conf;
 	const char	*queue_dir;
@@ -117,10 +134,26 @@ struct job_result {
 void	result_send(const struct job *, const struct job_result *);
 
 /* lspawn_job.c */
+#define JOB_FIELDS	7	/* J, slot, id, sender, recipient, user, ext */
 /*
- * Checks the job's fields, looks the user up, opens the message: sets
- * uid, gid, maildir, msgfd and ready.  Returns 0, or -1 with the result
- * filled in (the job is over).
+ * Takes a frame from queued, which must be a job [J, slot, id, sender,
+ * recipient, user, extension] whose slot (decimal, 1 to 6 digits, no
+ * leading zero) no job of lspawn holds.  0: the job (its own copy of the
+ * frame) waits in ls->waiting; 1: too many wait already, *jp is to be
+ * answered Z and freed; -1 with *why: queued is broken (lspawn exits).
+ */
+int	job_take(struct lspawn *, const struct chan_msg *, struct job **jp,
+	    const char **why);
+/*
+ * The values of a job as queued sent them, before anything is looked up:
+ * a valid queue ID, a recipient, no control byte anywhere.  0, or -1
+ * with the result (D) filled in.
+ */
+int	job_check(const struct job *, struct job_result *);
+/*
+ * Checks the job's fields (job_check), looks the user up, opens the
+ * message: sets uid, gid, maildir, msgfd and ready.  Returns 0, or -1
+ * with the result filled in (the job is over).
  */
 int	job_prepare(struct lspawn *, struct job *, struct job_result *);
 /* Fills res; returns -1 (for "return result_set(...)"). */

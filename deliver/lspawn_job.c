@@ -1,15 +1,18 @@
 /*
  * lspawn_job: one local delivery job of lspawn, before any worker sees
- * it.  Checks the values that came from queued, looks the user up
- * (users_file, then the system accounts; for a virtual_mailbox_domains
- * domain the users_file entry user@domain only), refuses uid 0 and uids
- * below first_valid_uid, and opens the message itself (the queue is not
- * readable by the user): a regular file of the queue's owner, with one
- * link, in the msg/ that lspawn opened and checked at start.  A job for
- * an alias's commands and files (user ":NAME") goes to lspawn_alias.c
- * instead, and a user's job through lspawn_route.c, which chooses a
- * Maildir worker or a local delivery child.  lspawn_pool.c then hands
- * the job to a process running as that uid and gid.
+ * it.  Takes the job's frame from queued (job_take: the form of the frame
+ * and its slot; anything else means queued is broken), checks the values
+ * that came with it (job_check), looks the user up (users_file, then the
+ * system accounts; for a virtual_mailbox_domains domain the users_file
+ * entry user@domain only), refuses uid 0 and uids below first_valid_uid,
+ * and opens the message itself (the queue is not readable by the user):
+ * a regular file of the queue's owner, with one link, in the msg/ that
+ * lspawn opened and checked at start.  A job for an alias's commands and
+ * files (user ":NAME") goes to lspawn_alias.c instead, and a user's job
+ * through lspawn_route.c, which chooses a Maildir worker or a local
+ * delivery child.  lspawn_pool.c then hands the job to a process running
+ * as that uid and gid.  job_take and job_check are what the fuzz target
+ * fuzz_lspawn_job drives.
  */
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -173,17 +176,100 @@ message_open(struct lspawn *ls, struct job *j, struct job_result *res)
 	return fd;
 }
 
-int
-job_prepare(struct lspawn *ls, struct job *j, struct job_result *res)
+/* 1 if a job of lspawn's, waiting or with a worker, holds slot. */
+static int
+slot_in_use(const struct lspawn *ls, const char *slot)
 {
-	struct target	 t;
+	const struct job	*j;
+	const struct worker	*w;
 
+	TAILQ_FOREACH(j, &ls->waiting, entry)
+		if (strcmp(j->slot, slot) == 0)
+			return 1;
+	TAILQ_FOREACH(w, &ls->busy, entry)
+		if (w->job != NULL && strcmp(w->job->slot, slot) == 0)
+			return 1;
+	TAILQ_FOREACH(w, &ls->gone, entry)
+		if (w->job != NULL && strcmp(w->job->slot, slot) == 0)
+			return 1;
+	return 0;
+}
+
+static const char *
+slot_check(const struct lspawn *ls, const char *slot)
+{
+	size_t	i, n = strlen(slot);
+
+	if (n == 0 || n > 6 || (n > 1 && slot[0] == '0'))
+		return "bad slot";
+	for (i = 0; i < n; i++)
+		if (slot[i] < '0' || slot[i] > '9')
+			return "bad slot";
+	if (slot_in_use(ls, slot))
+		return "slot already in use";
+	return NULL;
+}
+
+int
+job_take(struct lspawn *ls, const struct chan_msg *m, struct job **jp,
+    const char **why)
+{
+	struct job	*j;
+	char		*f[JOB_FIELDS];
+	int		 i;
+
+	*jp = NULL;
+	if (m->nf != JOB_FIELDS) {
+		*why = "wrong number of fields";
+		return -1;
+	}
+	if (strcmp(m->f[0], "J") != 0) {
+		*why = "not a job";
+		return -1;
+	}
+	if ((*why = slot_check(ls, m->f[1])) != NULL)
+		return -1;
+	if ((j = calloc(1, sizeof(*j))) == NULL ||
+	    (j->frame = malloc(m->len + 1)) == NULL)
+		fatal("out of memory");
+	j->msgfd = -1;
+	/* the job keeps its own copy; its fields point into it */
+	memcpy(j->frame, m->data, m->len + 1);
+	for (i = 0; i < JOB_FIELDS; i++)
+		f[i] = j->frame + (m->f[i] - m->data);
+	(void)strlcpy(j->slot, f[1], sizeof(j->slot));
+	j->id = f[2];
+	j->sender = f[3];
+	j->rcpt = f[4];
+	j->user = f[5];
+	j->ext = f[6];
+	*jp = j;
+	if (ls->nwaiting >= LSPAWN_WAIT_MAX)
+		return 1;
+	TAILQ_INSERT_TAIL(&ls->waiting, j, entry);
+	ls->nwaiting++;
+	return 0;
+}
+
+int
+job_check(const struct job *j, struct job_result *res)
+{
 	if (!queueid_valid(j->id))
 		return result_set(res, 'D', "invalid queue id");
 	if (!field_ok(j->sender) || !field_ok(j->user) || !field_ok(j->ext))
 		return result_set(res, 'D', "control bytes in a field");
 	if (j->rcpt[0] == '\0' || !field_ok(j->rcpt))
 		return result_set(res, 'D', "invalid recipient");
+	return 0;
+}
+
+int
+job_prepare(struct lspawn *ls, struct job *j, struct job_result *res)
+{
+	struct target	 t;
+
+	if (job_check(j, res) == -1)
+		return -1;
 	if (j->user[0] == ':') {
 		if (alias_prepare(ls, j, res) == -1)
 			return -1;

@@ -64,78 +64,19 @@ worker_move(struct lspawn *ls, struct worker *w, int state)
 	TAILQ_INSERT_TAIL(worker_list(ls, w), w, entry);
 }
 
-/* Reads what the worker wrote on fd 1 and 2 (non-blocking), kept up to
- * LSPAWN_OUT_MAX octets; closes outfd at EOF. */
+/* A line a local child wrote, logged as it is ("ID: text"). */
 static void
-worker_out_read(struct worker *w)
+worker_out_log_line(void *arg, const char *line)
 {
-	char	scratch[4096];
-	ssize_t	r;
-
-	while (w->outfd != -1) {
-		if (w->outlen < LSPAWN_OUT_MAX)
-			r = read(w->outfd, w->out + w->outlen,
-			    LSPAWN_OUT_MAX - w->outlen);
-		else
-			r = read(w->outfd, scratch, sizeof(scratch));
-		if (r > 0) {
-			if (w->outlen < LSPAWN_OUT_MAX)
-				w->outlen += (size_t)r;
-			continue;
-		}
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1 && errno == EAGAIN)
-			return;
-		if (r == -1)
-			log_warn("worker %ld: reading its output", (long)w->pid);
-		if (close(w->outfd) == -1)
-			log_warn("worker %ld: close", (long)w->pid);
-		w->outfd = -1;
-	}
+	(void)arg;
+	log_info("%s", line);
 }
 
-/* The first line of what the worker wrote, sanitized; empties the
- * buffer.  Returns 0 when there was nothing. */
-static int
-worker_out_line(struct worker *w, char *line, size_t n)
-{
-	char	*nl;
-	size_t	 len;
-
-	worker_out_read(w);
-	if (w->outlen == 0)
-		return 0;
-	w->out[w->outlen] = '\0';
-	if ((nl = memchr(w->out, '\n', w->outlen)) != NULL)
-		*nl = '\0';
-	len = strlen(w->out);
-	while (len > 0 && w->out[len - 1] == '\r')
-		w->out[--len] = '\0';
-	w->outlen = 0;
-	if (len == 0)
-		return 0;
-	log_sanitize(line, w->out, n);
-	return 1;
-}
-
-/* Logs every line a local child wrote ("ID: text"), then empties it. */
+/* Logs every line a local child wrote, then empties its output. */
 static void
 worker_out_log(struct worker *w)
 {
-	char	*p, line[LSPAWN_OUT_MAX + 1];
-	size_t	 n;
-
-	worker_out_read(w);
-	w->out[w->outlen] = '\0';
-	for (p = w->out; *p != '\0'; p += n + (p[n] == '\n')) {
-		n = strcspn(p, "\n");
-		(void)snprintf(line, sizeof(line), "%.*s", (int)n, p);
-		log_sanitize(line, line, sizeof(line));
-		if (line[0] != '\0')
-			log_info("%s", line);
-	}
-	w->outlen = 0;
+	worker_out_lines(w, worker_out_log_line, NULL);
 }
 
 /* No more jobs for w: it exits at EOF on its channel (or was killed). */
@@ -199,32 +140,33 @@ worker_chan_read(struct lspawn *ls, struct worker *w)
 {
 	static struct chan_msg	 m;
 	struct chan		 c;
-	const char		*text;
+	const char		*text = NULL;
 	struct job		*j;
-	char			 status;
-	int			 n, fds;
+	char			 status = 'Z';
+	enum deliver_wire_verdict v;
+	int			 n;
 
 	chan_init(&c, w->chan, CHAN_PACKET, DELIVER_WIRE_MAX);
 	n = chan_recv_nowait(&c, &m);
 	if (n == 2)
 		return;
-	if (n == 0 || (n == -1 && errno != EBADMSG)) {
+	v = deliver_result_take(n, n == -1 ? errno : 0, m.f, m.nf, m.nfds,
+	    w->job != NULL, &status, &text);
+	/* a worker sends no descriptor (deliver_result_take refused one) */
+	if (n == 1)
+		chan_msg_close_fds(&m);
+	if (v == WIRE_END) {
 		/* exiting or dead: pool_reap reports the job, if any */
 		worker_retire(ls, w);
 		return;
 	}
-	/* a worker sends no descriptor */
-	fds = n == 1 ? m.nfds : 0;
-	if (n == 1)
-		chan_msg_close_fds(&m);
 	if ((j = w->job) == NULL) {
 		log_warnx("delivery worker %ld (uid %lu) sent a packet while "
 		    "idle; killed", (long)w->pid, (unsigned long)w->uid);
 		worker_kill(ls, w);
 		return;
 	}
-	if (n == -1 || fds != 0 ||
-	    deliver_result_decode(m.f, m.nf, &status, &text) == -1) {
+	if (v == WIRE_KILL) {
 		log_warnx("%s: malformed result from delivery worker %ld "
 		    "(uid %lu); killed", j->id, (long)w->pid,
 		    (unsigned long)w->uid);

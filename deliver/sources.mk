@@ -5,7 +5,8 @@
 PROGS += lspawn deliver
 
 SRCS_lspawn  = $(addprefix deliver/,lspawn.c lspawn_alias.c lspawn_job.c \
-               lspawn_local.c lspawn_pool.c lspawn_route.c lspawn_worker.c \
+               lspawn_local.c lspawn_out.c lspawn_pool.c lspawn_route.c \
+               lspawn_worker.c \
                deliver_wire.c local.c local_command.c local_forward.c \
                local_mbox.c local_resubmit.c)
 SRCS_deliver = deliver/deliver.c

@@ -73,6 +73,11 @@ int	resident_reap(pid_t, int status, const struct conf *);	/* 1 if ours */
 int	resident_count(void);	/* residents not yet gone */
 void	resident_signal_all(int sig);
 
+/* facteur_report.c: a resident's report, [S, seq, pid] or [E, seq]: 0, or -1. */
+struct chan_msg;
+int	resident_report_parse(const struct chan_msg *, char *kind,
+	    long long *seq, pid_t *pid);
+
 /*
  * facteur_chroot.c: checks the chroot directory of every configured
  * service (as root); each unfit one is reported.  The number of them.

@@ -189,30 +189,6 @@ resident_hand(struct service *svc, const struct conf *conf,
 	return 0;
 }
 
-/* ["S", seq, pid] or ["E", seq]: 0, or -1 for anything else. */
-static int
-resident_report(const struct chan_msg *m, char *kind, long long *seq,
-    pid_t *pid)
-{
-	const char	*err = NULL;
-
-	if (m->nfds != 0 || strlen(m->f[0]) != 1)
-		return -1;
-	*kind = m->f[0][0];
-	if (!((*kind == 'S' && m->nf == 3) || (*kind == 'E' && m->nf == 2)))
-		return -1;
-	*seq = strtonum(m->f[1], 1, LLONG_MAX, &err);
-	if (err != NULL)
-		return -1;
-	*pid = 0;
-	if (*kind == 'S') {
-		*pid = (pid_t)strtonum(m->f[2], 2, INT32_MAX, &err);
-		if (err != NULL)
-			return -1;
-	}
-	return 0;
-}
-
 /* Reads every report waiting on r's channel. */
 static void
 resident_read(struct resident *r)
@@ -227,7 +203,7 @@ resident_read(struct resident *r)
 		n = chan_recv_nowait(&r->chan, &m);
 		if (n == 2)
 			return;
-		if (n == 1 && resident_report(&m, &kind, &seq, &pid) == 0) {
+		if (n == 1 && resident_report_parse(&m, &kind, &seq, &pid) == 0) {
 			if (kind == 'S')
 				session_started(seq, pid);
 			else

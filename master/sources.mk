@@ -4,7 +4,8 @@
 PROGS += facteur facteurctl
 
 SRCS_facteur    = $(addprefix master/,facteur.c facteur_chroot.c \
-                  facteur_listen.c facteur_queue.c facteur_resident.c \
+                  facteur_listen.c facteur_queue.c facteur_report.c \
+                  facteur_resident.c \
                   facteur_session.c)
 SRCS_facteurctl = $(addprefix master/,facteurctl.c facteurctl_check.c \
                   facteurctl_passwd.c facteur_chroot.c)

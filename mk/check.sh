@@ -1,7 +1,10 @@
 #!/bin/sh
-# `make check`: build, unit tests, unit tests under ASan+UBSan, integration
-# tests, and the integration tests again against programs built with
-# ASan+UBSan.  Ends with one line of totals: "check: N passed, N failed".
+# `make check`: build, unit tests, unit tests under ASan+UBSan, the fuzz
+# targets (a fixed number of runs each over its seed corpus, mk/fuzz.sh
+# -c), integration tests, and the integration tests again against
+# programs built with ASan+UBSan.  Ends with one line of totals:
+# "check: N passed, N failed" (unit tests, fuzz targets and integration
+# tests).
 set -u
 MAKE=${MAKE:-make}
 log=$(mktemp -d)
@@ -20,6 +23,7 @@ run_step() {
 run_step build     $MAKE --no-print-directory all
 run_step unit      $MAKE --no-print-directory check-unit
 run_step asan      $MAKE --no-print-directory check-asan
+run_step fuzz      $MAKE --no-print-directory check-fuzz
 run_step integration $MAKE --no-print-directory check-integration
 run_step integration-asan $MAKE --no-print-directory check-integration-asan
 
@@ -47,8 +51,18 @@ for step in integration integration-asan; do
 	if_=$((if_ + $(count $step failed) + $(count $step error)))
 	is=$((is + $(count $step skipped)))
 done
-[ "$status" -eq 0 ] || [ "$uf" -gt 0 ] || [ "$if_" -gt 0 ] || uf=$((uf + 1))
+# mk/fuzz.sh's last line: "fuzz: 27 passed, 0 failed"; without it the
+# step did not run, which is a failure, never a pass.
+fline=$(grep -E '^fuzz: [0-9]+ passed, [0-9]+ failed$' "$log/fuzz" 2>/dev/null | tail -n 1)
+fp=$(echo "$fline" | sed -n 's/^fuzz: \([0-9]*\) passed.*/\1/p')
+ff=$(echo "$fline" | sed -n 's/.* \([0-9]*\) failed$/\1/p')
+fp=${fp:-0}
+ff=${ff:-1}
+fuzz_rc=$(cat "$log/fuzz.rc" 2>/dev/null || echo 1)
+[ "$fuzz_rc" -eq 0 ] || [ "$ff" -gt 0 ] || ff=1
+[ "$status" -eq 0 ] || [ "$uf" -gt 0 ] || [ "$if_" -gt 0 ] || [ "$ff" -gt 0 ] || uf=$((uf + 1))
 echo "unit tests (plain and ASan+UBSan): $up passed, $uf failed"
+echo "fuzz targets (a fixed number of runs each): $fp passed, $ff failed"
 echo "integration tests (plain and ASan+UBSan programs): $ip passed, $if_ failed, $is skipped"
-echo "check: $((up + ip)) passed, $((uf + if_)) failed"
+echo "check: $((up + fp + ip)) passed, $((uf + ff + if_)) failed"
 exit $status

@@ -6,9 +6,11 @@
 set -u
 BUILD_PKGS="gcc make pkg-config libc6-dev libssl-dev libbsd-dev libcrypt-dev libcmocka-dev libc-ares-dev libpam0g-dev libseccomp-dev"
 TEST_PKGS="python3 python3-pytest openssl swaks libnet-ssleay-perl curl procps strace"
+# The fuzz targets (mk/fuzz.sh, run by `make check`): clang and libFuzzer.
+FUZZ_PKGS="clang libclang-rt-14-dev"
 
 missing=""
-for p in $BUILD_PKGS $TEST_PKGS; do
+for p in $BUILD_PKGS $TEST_PKGS $FUZZ_PKGS; do
 	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)
 	case "$st" in
 	*" installed") ;;

@@ -159,6 +159,15 @@ int	 local_resize(struct queued *, size_t nslot);
 
 /* queued_keeper.c */
 pid_t	 keeper_start(struct queued *, const char *lspawn, int debug);
+/*
+ * The keeper's verdict on what it received from queued: r is chan_recv's
+ * answer.  1: [S] with the read end of the job pipe and the write end of
+ * the result pipe (start lspawn on them); 2: [C] with the configuration
+ * for the next lspawn, a regular file open read-only or sealed against
+ * writing (a memfd of conf_text_fd); 0: end of file; -1: anything else
+ * (the keeper exits, and queued with it).
+ */
+int	 keeper_take(int r, const struct chan_msg *);
 /* Asks the keeper to start lspawn on these two pipe ends. */
 int	 keeper_exec(struct queued *, int job_fd, int result_fd);
 /* Hands the keeper q->conf_fd: the lspawn it starts next runs on it. */

@@ -6,12 +6,17 @@
  * sends it two descriptors (the read end of the job pipe and the write
  * end of the result pipe) with the frame [S] over its channel
  * (lib/ipc/chan.h, SOCK_SEQPACKET), it starts program_dir/lspawn
- * with them as fd 0 and 1, and the configuration queued runs on as fd 3
- * (-F 3): the memfd that came with the last frame [C], replaced at each
- * reload.  It reads nothing else, trusts nothing else, and exits when
- * queued closes the socket.  This way queued can restart a dead lspawn
- * after it gave up root, and lspawn never reads a file queued refused.
+ * with them as fd 0 and 1, once keeper_take has seen that they are the
+ * ends of pipes, open for reading and for writing, and the configuration
+ * queued runs on as fd 3 (-F 3): the memfd that came with the last frame
+ * [C], replaced at each reload, once keeper_take has seen that it is a
+ * regular file lspawn can read and nobody can change through it.  It
+ * reads nothing else, trusts nothing else, and exits when queued closes
+ * the socket.  This way queued can restart a dead lspawn after it gave
+ * up root, and lspawn never reads a file queued refused.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -44,10 +49,62 @@ keeper_reap(void)
 	}
 }
 
+/* 1 if fd is a pipe's end open for mode (O_RDONLY or O_WRONLY) only. */
+static int
+keeper_pipe_end(int fd, int mode)
+{
+	struct stat	 st;
+	int		 fl;
+
+	return fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) &&
+	    (fl = fcntl(fd, F_GETFL)) != -1 && (fl & O_ACCMODE) == mode;
+}
+
 /*
- * Receives one request: exactly the frame [S] with two descriptors (1),
- * or [C] with one (2: fds[0] is the new configuration).  0 at end of
- * file, -1 for anything else (whatever came is closed).
+ * 1 if fd is a configuration lspawn can take on -F: a regular file (the
+ * memfd of conf_text_fd) that can be read, and cannot be written through
+ * it: open read-only, or sealed against writing, growing and shrinking
+ * (a memfd is open for reading and writing; its seals are what keep it
+ * as queued accepted it).
+ */
+static int
+keeper_conf_file(int fd)
+{
+	const int	 seals = F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK;
+	struct stat	 st;
+	int		 fl, sl;
+
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    (fl = fcntl(fd, F_GETFL)) == -1)
+		return 0;
+	if ((fl & O_ACCMODE) == O_RDONLY)
+		return 1;
+	return (fl & O_ACCMODE) == O_RDWR &&
+	    (sl = fcntl(fd, F_GET_SEALS)) != -1 && (sl & seals) == seals;
+}
+
+int
+keeper_take(int r, const struct chan_msg *m)
+{
+	if (r != 1)
+		return r == 0 ? 0 : -1;
+	if (m->nf != 1)
+		return -1;
+	if (strcmp(m->f[0], "S") == 0 && m->nfds == 2 &&
+	    keeper_pipe_end(m->fds[0], O_RDONLY) &&
+	    keeper_pipe_end(m->fds[1], O_WRONLY))
+		return 1;
+	if (strcmp(m->f[0], "C") == 0 && m->nfds == 1 &&
+	    keeper_conf_file(m->fds[0]))
+		return 2;
+	return -1;
+}
+
+/*
+ * Receives one request (keeper_take): the frame [S] with the job pipe's
+ * read end and the result pipe's write end (1), or [C] with the new
+ * configuration (2: fds[0]).  0 at end of file, -1 for anything else
+ * (whatever came is closed).
  */
 static int
 keeper_recv(struct chan *c, int fds[2])
@@ -57,18 +114,14 @@ keeper_recv(struct chan *c, int fds[2])
 
 	if ((r = chan_recv(c, &m)) != 1)
 		return r;
-	if (m.nf == 1 && strcmp(m.f[0], "C") == 0 && m.nfds == 1) {
-		fds[0] = m.fds[0];
-		return 2;
-	}
-	if (m.nf != 1 || strcmp(m.f[0], "S") != 0 || m.nfds != 2) {
+	if ((r = keeper_take(r, &m)) == -1) {
 		chan_msg_close_fds(&m);
 		errno = EBADMSG;
 		return -1;
 	}
 	fds[0] = m.fds[0];
-	fds[1] = m.fds[1];
-	return 1;
+	fds[1] = r == 1 ? m.fds[1] : -1;
+	return r;
 }
 
 static void

@@ -2,9 +2,10 @@
  * monitor: the privileged half of smtpd.  It keeps the identity smtpd
  * was started with (root when installed), is not chrooted, and never reads
  * a byte from the network: it only answers the session's framed requests
- * over the socketpair.  Each request is a row of monitor_reqs with its
- * field count; a request that is malformed, unknown or out of order means
- * the session is not behaving, and it is killed.
+ * over the socketpair.  Each request is checked first by monitor_check
+ * (monitor_check.c: its fields, descriptors and the state it is allowed
+ * in); a request that is malformed, unknown or out of order means the
+ * session is not behaving, and it is killed.
  *
  * It can do what the chrooted session cannot: approve the sender and each
  * recipient (monitor_tx.c: local domains, aliases_file, users_file and
@@ -44,26 +45,22 @@
 #include "users.h"
 
 
-struct monitor_req {
-	const char	*name;
-	int		 nf;		/* fields, the name included */
-	int		 nfds;		/* descriptors that come with it */
-	int		(*fn)(struct monitor *, struct chan_msg *);
-};
-
 static int	mon_auth(struct monitor *, struct chan_msg *);
 static int	mon_starttls(struct monitor *, struct chan_msg *);
 
-/* Adding a request is adding a row. */
-static const struct monitor_req monitor_reqs[] = {
-	{ "MAIL",	3, 0, monitor_tx_mail },
-	{ "RCPT",	2, 0, monitor_tx_rcpt },
-	{ "MSGSTART",	2, 0, monitor_queue_start },
-	{ "MSGEND",	1, 0, monitor_queue_end },
-	{ "MSGABORT",	1, 0, monitor_queue_abort },
-	{ "AUTH",	3, 0, mon_auth },
-	{ "STARTTLS",	3, 1, mon_starttls },
-	{ NULL,		0, 0, NULL }
+/*
+ * The handler of each request, which monitor_check (monitor_check.c)
+ * has checked: adding a request is adding a row there and here.
+ */
+static int (*const monitor_handlers[MREQ_COUNT])(struct monitor *,
+    struct chan_msg *) = {
+	[MREQ_MAIL] =		monitor_tx_mail,
+	[MREQ_RCPT] =		monitor_tx_rcpt,
+	[MREQ_MSGSTART] =	monitor_queue_start,
+	[MREQ_MSGEND] =		monitor_queue_end,
+	[MREQ_MSGABORT] =	monitor_queue_abort,
+	[MREQ_AUTH] =		mon_auth,
+	[MREQ_STARTTLS] =	mon_starttls,
 };
 
 int
@@ -81,20 +78,6 @@ mon_table_error(void *arg, const char *msg)
 	log_warnx("%s", msg);
 }
 
-int
-monitor_field_ok(const char *s, size_t max)
-{
-	size_t	 i;
-
-	for (i = 0; s[i] != '\0'; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (i >= max || c < 0x20 || c == 0x7f)
-			return 0;
-	}
-	return 1;
-}
-
 static int
 mon_auth(struct monitor *m, struct chan_msg *msg)
 {
@@ -103,19 +86,7 @@ mon_auth(struct monitor *m, struct chan_msg *msg)
 	const char		*user = msg->f[1];
 	int			 r;
 
-	/*
-	 * sasl.c allows 255 octets without control bytes.  After CLOSE (too
-	 * many failures) the honest session has closed: one more AUTH is a
-	 * subverted session trying past auth_fail_limit.
-	 */
-	if (m->authed || auth_fail_too_many(m->conf, m->fails) ||
-	    !monitor_field_ok(user, 255)) {
-		if (!m->authed && auth_fail_too_many(m->conf, m->fails))
-			log_warnx("%s: AUTH after too many failures",
-			    m->opts->peer_addr);
-		chan_msg_wipe(msg);
-		return -1;
-	}
+	/* monitor_check saw no AUTH before, nor CLOSE, and the user's form */
 	if (m->rc != NULL)
 		return resident_auth_start(m, msg);
 	st = auth_check(m->conf, user, msg->f[2], m->opts->peer_addr, &res);
@@ -139,10 +110,6 @@ mon_auth(struct monitor *m, struct chan_msg *msg)
 static int
 mon_starttls(struct monitor *m, struct chan_msg *msg)
 {
-	if (m->rc == NULL) {
-		chan_msg_close_fds(msg);
-		return -1;
-	}
 	return resident_conn_starttls(m, msg);
 }
 
@@ -164,24 +131,19 @@ mon_wait_session(struct monitor *m)
 int
 monitor_request(struct monitor *m, struct chan_msg *msg)
 {
-	const struct monitor_req	*rq;
+	const char	*why;
+	int		 t;
 
-	for (rq = monitor_reqs; rq->name != NULL; rq++)
-		if (strcmp(rq->name, msg->f[0]) == 0)
-			break;
-	if (rq->name != NULL && rq->nfds != msg->nfds) {
-		chan_msg_close_fds(msg);
-		log_warnx("descriptors from the session; killing it");
-		return -1;
-	}
-	if (rq->name == NULL || rq->nf != msg->nf) {
-		chan_msg_close_fds(msg);
+	if ((t = monitor_check(m, msg, &why)) == -1) {
+		/* a password in a refused AUTH goes too */
 		chan_msg_wipe(msg);
-		log_warnx("bad request from the session; killing it");
+		log_warnx("%s: %s; killing the session", m->opts->peer_addr,
+		    why);
 		return -1;
 	}
-	if (rq->fn(m, msg) == -1) {
-		log_warnx("request %s failed; ending the session", rq->name);
+	if (monitor_handlers[t](m, msg) == -1) {
+		log_warnx("request %s failed; ending the session",
+		    monitor_reqname(t));
 		return -1;
 	}
 	return 0;

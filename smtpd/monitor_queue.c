@@ -184,12 +184,10 @@ monitor_queue_start(struct monitor *m, struct chan_msg *msg)
 	pid_t	 pid;
 
 	/*
-	 * One message at a time, and only of an approved transaction: the
-	 * honest session asks for nothing else.
+	 * monitor_check saw one message at a time, of an approved
+	 * transaction, with a valid queue ID: the honest session asks for
+	 * nothing else.
 	 */
-	if (monitor_queue_busy(m) || !monitor_tx_ready(m) ||
-	    !queueid_valid(msg->f[1]))
-		return -1;
 	(void)strlcpy(m->id, msg->f[1], sizeof(m->id));
 	if (pipe2(pm, O_CLOEXEC) == -1 || pipe2(pe, O_CLOEXEC) == -1) {
 		log_warn("%s: pipe", m->id);
@@ -332,9 +330,8 @@ monitor_queue_end(struct monitor *m, struct chan_msg *msg)
 	char	 num[16];
 	int	 code;
 
+	/* monitor_check saw a message in progress */
 	(void)msg;
-	if (!monitor_queue_busy(m))
-		return -1;	/* no message in progress */
 	/* the envelope as approved; without one, nothing is queued */
 	(void)monitor_tx_seal(m);
 	if (m->rc != NULL) {
@@ -356,11 +353,9 @@ int
 monitor_queue_abort(struct monitor *m, struct chan_msg *msg)
 {
 	(void)msg;
-	if (!monitor_queue_busy(m))
-		return -1;
 	/*
-	 * No envelope: enqueue fails and removes what it wrote; we only
-	 * collect it.
+	 * monitor_check saw a message in progress.  No envelope: enqueue
+	 * fails and removes what it wrote; we only collect it.
 	 */
 	monitor_tx_drop(m);
 	if (m->rc != NULL)

@@ -72,33 +72,6 @@ monitor_tx_free(struct monitor *m)
 	buf_free(&m->tx_env);
 }
 
-int
-monitor_queue_busy(const struct monitor *m)
-{
-	return m->enqueue != -1 || m->env_w != -1 ||
-	    (m->rc != NULL && resident_conn_queue_busy(m));
-}
-
-/* Submission and smtps accept nothing before AUTH. */
-static int
-tx_needs_auth(const struct monitor *m)
-{
-	return m->opts->mode != SMTPD_MX && !m->authed;
-}
-
-/* Parses a path the session sent ("<...>"): 0, or -1 (kill it). */
-static int
-tx_path(const char *s, int flags, struct mailpath *p)
-{
-	const char	*why = NULL;
-	size_t		 n = strlen(s), used = 0;
-
-	if (n > ADDR_TEXT_MAX + 2 || path_parse(s, n, flags, p, &used,
-	    &why) == -1 || used != n)
-		return -1;
-	return 0;
-}
-
 static int
 tx_record(struct monitor *m, int tag, const char *a, const char *b)
 {
@@ -165,17 +138,10 @@ int
 monitor_tx_mail(struct monitor *m, struct chan_msg *msg)
 {
 	struct mailpath	 p;
-	int		 utf8;
+	int		 utf8 = strcmp(msg->f[2], "UTF8") == 0;
 
-	if (strcmp(msg->f[2], "UTF8") == 0)
-		utf8 = 1;
-	else if (strcmp(msg->f[2], "ASCII") == 0)
-		utf8 = 0;
-	else
-		return -1;
-	if (tx_needs_auth(m) || monitor_queue_busy(m) ||
-	    tx_path(msg->f[1], PATH_ALLOW_NULL | (utf8 ? PATH_ALLOW_UTF8 : 0),
-	    &p) == -1)
+	/* monitor_check saw the state allow it, and the path parse */
+	if (monitor_path(m, msg, MREQ_MAIL, &p) == -1)
 		return -1;
 	monitor_tx_reset(m);
 	if (m->authed && !tx_sender_owned(m, &p))
@@ -216,11 +182,8 @@ monitor_tx_rcpt(struct monitor *m, struct chan_msg *msg)
 	const char	*v;
 	int		 r;
 
-	if (tx_needs_auth(m) || !m->tx_open || monitor_queue_busy(m) ||
-	    m->tx_nrcpt >= (size_t)conf_int(m->conf, "smtpd_recipient_limit") ||
-	    tx_path(msg->f[1], PATH_ALLOW_NO_DOMAIN |
-	    (m->tx_utf8 ? PATH_ALLOW_UTF8 : 0), &p) == -1 || p.null ||
-	    p.local[0] == '\0')
+	/* monitor_check saw the state allow it, and the path parse */
+	if (monitor_path(m, msg, MREQ_RCPT, &p) == -1)
 		return -1;
 	v = tx_rcpt_verdict(m, p.local, p.domain);
 	if (strcmp(v, "OK") == 0 || strcmp(v, "RELAY") == 0) {
@@ -236,12 +199,6 @@ monitor_tx_rcpt(struct monitor *m, struct chan_msg *msg)
 		m->tx_nrcpt++;
 	}
 	return monitor_reply(m, v, NULL);
-}
-
-int
-monitor_tx_ready(const struct monitor *m)
-{
-	return m->tx_open && m->tx_nrcpt > 0 && !tx_needs_auth(m);
 }
 
 int

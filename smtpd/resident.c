@@ -86,26 +86,6 @@ resident_report_end(struct resident *r, long long seq)
 	resident_report(r, "E", seq, 0);
 }
 
-/* [C, seq, over] with the connection: 0 with seq and over set, or -1. */
-static int
-resident_parse(const struct chan_msg *m, long long *seq, int *over)
-{
-	const char	*err = NULL;
-
-	if (m->nf != 3 || m->nfds != 1 || strcmp(m->f[0], "C") != 0)
-		return -1;
-	*seq = strtonum(m->f[1], 1, LLONG_MAX, &err);
-	if (err != NULL)
-		return -1;
-	if (strcmp(m->f[2], "0") == 0)
-		*over = 0;
-	else if (strcmp(m->f[2], "1") == 0)
-		*over = 1;
-	else
-		return -1;
-	return 0;
-}
-
 /* One frame from the master: 1 to go on, 0 at end of file. */
 static int
 resident_take(struct resident *r)
@@ -123,7 +103,7 @@ resident_take(struct resident *r)
 			fatalx("resident: bad frame from the master");
 		fatal("resident: channel");
 	}
-	if (resident_parse(&m, &seq, &over) == -1)
+	if (resident_wire_master(&m, &seq, &over) == -1)
 		fatalx("resident: bad frame from the master");
 	fd = m.fds[0];
 	if (r->nconns >= SMTPD_RESIDENT_MAX) {

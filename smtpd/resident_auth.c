@@ -102,10 +102,12 @@ resident_auth_start(struct monitor *m, struct chan_msg *msg)
 int
 resident_auth_readable(struct rconn *rc)
 {
-	struct monitor	*m = &rc->mon;
-	struct chan_msg	 v;
-	struct chan	 c;
-	int		 n, r;
+	struct monitor		*m = &rc->mon;
+	struct chan_msg		 v;
+	struct chan		 c;
+	char			 user[USER_NAME_MAX + 1];
+	enum resident_verdict	 verdict;
+	int			 n, r;
 
 	chan_init(&c, rc->auth_fd, CHAN_PACKET, CHAN_SMALL_MAX);
 	if ((n = chan_recv_nowait(&c, &v)) == 2)
@@ -114,23 +116,23 @@ resident_auth_readable(struct rconn *rc)
 	(void)close(rc->auth_fd);
 	rc->auth_fd = -1;
 	rc->auth_pid = -1;	/* reaped by the loop, as any child */
-	if (n == 1 && v.nfds == 0 && v.nf == 2 && strcmp(v.f[0], "O") == 0 &&
-	    v.f[1][0] != '\0' && monitor_field_ok(v.f[1], USER_NAME_MAX)) {
+	verdict = resident_wire_verdict(n, &v, user);
+	if (n == 1)
+		chan_msg_wipe(&v);
+	if (verdict == VERDICT_OK) {
 		m->authed = 1;
-		(void)strlcpy(m->user, v.f[1], sizeof(m->user));
+		(void)strlcpy(m->user, user, sizeof(m->user));
 		r = monitor_reply(m, "OK", NULL);
-	} else if (n == 1 && v.nfds == 0 && v.nf == 1 &&
-	    strcmp(v.f[0], "B") == 0) {
+	} else if (verdict == VERDICT_BAD) {
 		m->fails++;
 		r = monitor_reply(m, auth_fail_too_many(m->conf, m->fails) ?
 		    "CLOSE" : "BAD", NULL);
 	} else {
-		if (!(n == 1 && v.nf == 1 && strcmp(v.f[0], "T") == 0))
+		if (verdict == VERDICT_NONE)
 			log_warnx("auth: no verdict from the checking process");
 		r = monitor_reply(m, "TEMP", NULL);
 	}
-	if (n == 1)
-		chan_msg_wipe(&v);
+	explicit_bzero(user, sizeof(user));
 	return r;
 }
 

@@ -162,26 +162,6 @@ resident_conn_identify(struct rconn *rc, int fd)
 	return 0;
 }
 
-/*
- * 1 if fd is the connection's own socket: the same socket (sockfs
- * device and inode) with the same peer address and port.
- */
-static int
-resident_conn_same_client(const struct rconn *rc, int fd)
-{
-	struct sockaddr_storage	 peer;
-	struct stat		 st;
-	socklen_t		 len = sizeof(peer);
-
-	if (fstat(fd, &st) == -1 || !S_ISSOCK(st.st_mode) ||
-	    st.st_dev != rc->sock_dev || st.st_ino != rc->sock_ino)
-		return 0;
-	memset(&peer, 0, sizeof(peer));
-	if (getpeername(fd, (struct sockaddr *)&peer, &len) == -1)
-		len = 0;
-	return len == rc->peerlen && memcmp(&peer, &rc->peer, len) == 0;
-}
-
 struct rconn *
 resident_conn_open(struct resident *r, int fd, long long seq, int over)
 {
@@ -250,31 +230,23 @@ resident_conn_starttls(struct monitor *m, struct chan_msg *msg)
 {
 	struct rconn		*rc = m->rc;
 	struct session_handoff	 h;
-	const char		*errstr = NULL;
+	long long		 errors;
 	char			 err[256];
 	int			 fd = msg->fds[0], sp[2];
 	pid_t			 pid;
 
-	memset(&h, 0, sizeof(h));
-	h.errors = (int)strtonum(msg->f[1], 0,
-	    conf_int(m->conf, "smtpd_error_limit"), &errstr);
 	/*
-	 * Only once, from smtpsession, outside a transaction, not after
-	 * AUTH, and with the connection's own socket: never another one the
-	 * session opened or was given.
+	 * monitor_check saw it once, from smtpsession, outside a transaction,
+	 * before AUTH, with the connection's own socket (never another one
+	 * the session opened or was given), errors and a host name of their
+	 * form.
 	 */
-	if (rc->pidfd == -1 || rc->q_on || m->authed || errstr != NULL ||
-	    msg->f[2][0] != 'H' ||
-	    !monitor_field_ok(msg->f[2] + 1, sizeof(h.peer_name) - 1)) {
+	memset(&h, 0, sizeof(h));
+	if (monitor_starttls_errors(m, msg->f[1], &errors) == -1) {
 		chan_msg_close_fds(msg);
 		return -1;
 	}
-	if (!resident_conn_same_client(rc, fd)) {
-		log_warnx("%s: STARTTLS: the handed descriptor is not the "
-		    "client's connection", rc->opts.peer_addr);
-		chan_msg_close_fds(msg);
-		return -1;
-	}
+	h.errors = (int)errors;
 	if (rc->opts.tls == NULL ||
 	    tls_server_build(rc->opts.tls, err, sizeof(err)) == -1) {
 		chan_msg_close_fds(msg);
@@ -338,12 +310,6 @@ resident_conn_queue_reply(struct rconn *rc)
 }
 
 int
-resident_conn_queue_busy(const struct monitor *m)
-{
-	return m->rc->q_on;
-}
-
-int
 resident_conn_queue_start(struct monitor *m, int msg_r, int env_r)
 {
 	struct rconn	*rc = m->rc;
@@ -382,8 +348,7 @@ resident_conn_queue_end(struct monitor *m, int abort)
 {
 	struct rconn	*rc = m->rc;
 
-	if (!rc->q_on || rc->q_owed != 0)
-		return -1;
+	/* monitor_check saw a message being queued, no reply owed */
 	rc->q_owed = abort ? 'A' : 'E';
 	return resident_conn_queue_reply(rc);
 }
@@ -427,13 +392,6 @@ resident_conn_readable(struct rconn *rc)
 		if (n == -1) {
 			log_warnx("malformed request from the session; "
 			    "killing it");
-			return -1;
-		}
-		if (rc->auth_fd != -1 || rc->q_owed != 0) {
-			chan_msg_close_fds(&msg);
-			chan_msg_wipe(&msg);
-			log_warnx("request while another is pending; "
-			    "killing the session");
 			return -1;
 		}
 		/* the tables as they are now (reloaded between connections) */

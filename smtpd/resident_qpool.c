@@ -212,7 +212,6 @@ qpool_read(struct qpool *p, int i)
 	struct qwriter	*w = &p->w[i];
 	struct rconn	*owner;
 	struct chan_msg	 msg;
-	const char	*err = NULL;
 	int		 r, code;
 
 	for (;;) {
@@ -223,15 +222,11 @@ qpool_read(struct qpool *p, int i)
 			qpool_fail(p, i, "gone", 1);
 			return -1;
 		}
-		if (r == -1 || msg.nf != 2 || msg.nfds != 0 ||
-		    strcmp(msg.f[0], "DONE") != 0 || w->owner == NULL) {
-			chan_msg_close_fds(&msg);
+		if (r == -1 || resident_wire_done(&msg, &code) == -1 ||
+		    w->owner == NULL) {
+			if (r == 1)
+				chan_msg_close_fds(&msg);
 			qpool_fail(p, i, "unexpected frame", 0);
-			return -1;
-		}
-		code = (int)strtonum(msg.f[1], 0, 255, &err);
-		if (err != NULL) {
-			qpool_fail(p, i, "bad code", 0);
 			return -1;
 		}
 		owner = w->owner;

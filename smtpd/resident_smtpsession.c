@@ -106,7 +106,7 @@ smtpsession_launch(struct resident *r, int wait)
 	char			 path[PATH_MAX], uid[24], gid[24];
 	char			*argv[16];
 	struct chan_msg		 m;
-	int			 sp[2], tfd, n = 0, got;
+	int			 sp[2], tfd, n = 0, got, ready = 0;
 	pid_t			 pid;
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/smtpsession",
@@ -164,10 +164,12 @@ smtpsession_launch(struct resident *r, int wait)
 	/* blocking: smtpsession_fork waits for its answer (MSG_DONTWAIT here) */
 	if (!wait)
 		return 0;
-	got = chan_recv(&r->spawn, &m);
-	if (got == 1)
+	/* checked before its descriptors (none allowed) are closed */
+	if ((got = chan_recv(&r->spawn, &m)) == 1) {
+		ready = resident_wire_ready(&m) == 0;
 		chan_msg_close_fds(&m);
-	if (got != 1 || m.nf != 1 || strcmp(m.f[0], "R") != 0) {
+	}
+	if (got != 1 || !ready) {
 		log_warnx("resident: smtpsession did not start; sessions are "
 		    "forked here");
 		smtpsession_lost(r);
@@ -200,15 +202,17 @@ void
 smtpsession_readable(struct resident *r)
 {
 	struct chan_msg	 m;
-	int		 got;
+	int		 got, ready = 0;
 
 	if (r->spawn.fd == -1 || r->spawn_ready)
 		return;
 	if ((got = chan_recv_nowait(&r->spawn, &m)) == 2)
 		return;
-	if (got == 1)
+	if (got == 1) {
+		ready = resident_wire_ready(&m) == 0;
 		chan_msg_close_fds(&m);
-	if (got != 1 || m.nf != 1 || strcmp(m.f[0], "R") != 0) {
+	}
+	if (got != 1 || !ready) {
 		log_warnx("resident: smtpsession did not start");
 		smtpsession_lost(r);
 		return;
@@ -243,10 +247,10 @@ pid_t
 smtpsession_fork(struct resident *r, int fd, int sock, int over, int *pidfd)
 {
 	const char	*f[2] = { "C", over ? "1" : "0" };
-	const char	*errstr = NULL;
 	int		 fds[2] = { fd, sock };
 	struct chan_msg	 m;
-	long long	 pid;
+	pid_t		 pid;
+	int		 got;
 
 	*pidfd = -1;
 	if (r->spawn.fd == -1 || !r->spawn_ready)
@@ -258,10 +262,9 @@ smtpsession_fork(struct resident *r, int fd, int sock, int over, int *pidfd)
 		smtpsession_lost(r);
 		return -1;
 	}
-	if (m.nf == 1 && strcmp(m.f[0], "F") == 0 && m.nfds == 0)
+	if ((got = resident_wire_spawned(&m, &pid)) == 0)
 		return 0;	/* it could not fork: this connection fails */
-	if (m.nf != 2 || strcmp(m.f[0], "P") != 0 || m.nfds != 1 ||
-	    (pid = strtonum(m.f[1], 1, INT_MAX, &errstr), errstr != NULL)) {
+	if (got == -1) {
 		chan_msg_close_fds(&m);
 		log_warnx("resident: bad answer from smtpsession");
 		smtpsession_lost(r);
@@ -269,7 +272,7 @@ smtpsession_fork(struct resident *r, int fd, int sock, int over, int *pidfd)
 	}
 	*pidfd = m.fds[0];
 	(void)fd_set_cloexec(*pidfd, 1);
-	return (pid_t)pid;
+	return pid;
 }
 
 void

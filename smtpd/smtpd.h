@@ -111,8 +111,9 @@ int	monitor_relay_local_trick(const char *local);
 /*
  * A SOCK_SEQPACKET pair (chan_pair); frames of at most SMTPD_CHAN_MAX
  * octets.  Requests (first field) and their replies; adding a request is
- * adding a row to the monitor's table (monitor.c) and a caller in
- * the session:
+ * adding a row to the monitor's tables (monitor_check.c: its form and
+ * when it is allowed; monitor.c: its handler) and a caller in the
+ * session:
  *   MAIL <path> UTF8|ASCII   -> OK | DENIED  (the sender; monitor_tx.c)
  *   RCPT <path>              -> OK | NOUSER | NODOMAIN | TEMP
  *   MSGSTART queueid         -> OK + 1 fd (the message pipe) | TEMP

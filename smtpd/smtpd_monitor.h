@@ -16,6 +16,7 @@
 #define FACTEUR_SMTPD_MONITOR_H
 #include <sys/types.h>
 
+#include "addr.h"
 #include "conf.h"
 #include "queue_path.h"
 #include "queueid.h"
@@ -66,8 +67,6 @@ void	monitor_tx_free(struct monitor *);
 /* MAIL <path> UTF8|ASCII -> OK | DENIED; RCPT <path> -> see smtpd.h. */
 int	monitor_tx_mail(struct monitor *, struct chan_msg *);
 int	monitor_tx_rcpt(struct monitor *, struct chan_msg *);
-/* 1 when MSGSTART may start a message: a sender and a recipient approved. */
-int	monitor_tx_ready(const struct monitor *);
 /* At MSGEND: the envelope is complete (its final NUL); -1 when none. */
 int	monitor_tx_seal(struct monitor *);
 /*
@@ -79,8 +78,6 @@ int	monitor_tx_seal(struct monitor *);
 int	monitor_tx_flush(struct monitor *);
 /* Closes env_w without an envelope: the message is not queued. */
 void	monitor_tx_drop(struct monitor *);
-/* 1 while a message is being queued (MSGSTART answered, no result yet). */
-int	monitor_queue_busy(const struct monitor *);
 
 /*
  * monitor_local.c: for RCPT, "OK", "NOUSER" or "TEMP" for a recipient
@@ -94,8 +91,54 @@ const char	*monitor_local_rcpt(const struct monitor *, const char *local,
 int	monitor_request(struct monitor *, struct chan_msg *);
 /* Sends a reply of one or two fields (b may be NULL). */
 int	monitor_reply(struct monitor *, const char *a, const char *b);
-/* A field from the session: printable, no control byte, bounded. */
+
+/*
+ * The requests (smtpd.h lists them with their replies), checked by
+ * monitor_check (monitor_check.c) before monitor_request hands them to
+ * their handlers.
+ */
+enum monitor_reqtype {
+	MREQ_MAIL,
+	MREQ_RCPT,
+	MREQ_MSGSTART,
+	MREQ_MSGEND,
+	MREQ_MSGABORT,
+	MREQ_AUTH,
+	MREQ_STARTTLS,
+	MREQ_COUNT
+};
+/*
+ * The request a received frame is, when the monitor may take it in its
+ * state (its fields and descriptors of the right count and form): its
+ * type, or -1 with *why (for the log): the session must be killed.
+ * Changes nothing; the caller closes the frame's descriptors on -1.
+ */
+int	monitor_check(const struct monitor *, const struct chan_msg *,
+	    const char **why);
+/* The name of a request type, for logs. */
+const char *monitor_reqname(int);
+/* A field from the session: printable, no control byte, at most max. */
 int	monitor_field_ok(const char *, size_t max);
+/*
+ * The path of a MAIL (t MREQ_MAIL: the null path allowed, UTF-8 as its
+ * second field says) or RCPT request (MREQ_RCPT: a local part, the
+ * domain may be missing for <postmaster>, UTF-8 as the transaction's
+ * MAIL said), parsed into p: 0, or -1.
+ */
+int	monitor_path(const struct monitor *, const struct chan_msg *, int t,
+	    struct mailpath *p);
+/* Submission and smtps: 1 while nothing may be asked before AUTH. */
+int	monitor_needs_auth(const struct monitor *);
+/* 1 while a message is being queued (MSGSTART answered, no result yet). */
+int	monitor_queue_busy(const struct monitor *);
+/* 1 when MSGSTART may start a message: a sender and a recipient approved. */
+int	monitor_tx_ready(const struct monitor *);
+/* STARTTLS's error count: 0 with *errors, or -1 (malformed, too many). */
+int	monitor_starttls_errors(const struct monitor *, const char *,
+	    long long *errors);
+/* The client's host name a STARTTLS hands on, at most this long. */
+#define MONITOR_PEER_NAME_MAX \
+	(sizeof(((struct session_handoff *)0)->peer_name) - 1)
 
 /*
  * 1 when a message can be queued by a process of this identity without
@@ -137,8 +180,6 @@ int	monitor_queue_lost(struct monitor *);
  * a child.  Each returns -1 when the session must be killed.
  */
 int	resident_conn_queue_start(struct monitor *, int msg_r, int env_r);
-/* 1 while a message of this connection is being queued. */
-int	resident_conn_queue_busy(const struct monitor *);
 int	resident_conn_queue_end(struct monitor *, int abort);
 int	resident_auth_start(struct monitor *, struct chan_msg *);
 /*

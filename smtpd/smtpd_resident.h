@@ -178,6 +178,26 @@ void	qpool_tick(struct qpool *, time_t now);
 /* Closes every writer's channel (they exit at end of file). */
 void	qpool_close(struct qpool *);
 
+/*
+ * resident_wire.c: the frames of the master, smtpsession, the queue
+ * writers and the AUTH children, checked (0, or -1: refused).
+ *   resident_wire_master   [C, seq, over] + 1 descriptor
+ *   resident_wire_ready    [R]
+ *   resident_wire_spawned  [P, pid] + 1 descriptor (1, *pid), [F] (0)
+ *   resident_wire_done     [DONE, code]
+ *   resident_wire_verdict  the AUTH child's answer, r being chan_recv's:
+ *                          [O, user] (user copied), [B], [T]; anything
+ *                          else, or nothing, is VERDICT_NONE
+ */
+enum resident_verdict { VERDICT_OK, VERDICT_BAD, VERDICT_TEMP, VERDICT_NONE };
+int	resident_wire_master(const struct chan_msg *, long long *seq,
+	    int *over);
+int	resident_wire_ready(const struct chan_msg *);
+int	resident_wire_spawned(const struct chan_msg *, pid_t *pid);
+int	resident_wire_done(const struct chan_msg *, int *code);
+enum resident_verdict resident_wire_verdict(int r, const struct chan_msg *,
+	    char user[USER_NAME_MAX + 1]);
+
 /* qwriter.c: a queue writer's process, on its channel fd. */
 void	qwriter_run(const struct conf *, const struct smtpd_opts *, int fd)
 	    __attribute__((noreturn));

@@ -17,10 +17,11 @@ SMTPD_SESSION_SRCS = $(addprefix smtpd/,session.c session_auth.c \
                      smtpd_conn.c)
 
 SRCS_smtpd       = $(SMTPD_SESSION_SRCS) $(addprefix smtpd/,smtpd.c \
-                   session_tls.c monitor.c monitor_local.c monitor_queue.c \
-                   monitor_relay.c monitor_tx.c resident.c resident_auth.c \
-                   resident_conn.c \
-                   resident_qpool.c resident_smtpsession.c qwriter.c)
+                   session_tls.c monitor.c monitor_check.c monitor_local.c \
+                   monitor_queue.c monitor_relay.c monitor_tx.c \
+                   resident.c resident_auth.c resident_conn.c \
+                   resident_qpool.c resident_smtpsession.c resident_wire.c \
+                   qwriter.c)
 SRCS_smtpsession = $(SMTPD_SESSION_SRCS) smtpd/smtpsession.c \
                    smtpd/session_handoff.c
 

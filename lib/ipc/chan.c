@@ -72,6 +72,26 @@ chan_parse(char *data, size_t n, size_t max, char **f, int maxf)
 	return nf > 0 ? nf : -1;
 }
 
+int
+chan_field_num(const char *s, long long min, long long max, long long *v)
+{
+	long long	 n = 0;
+	size_t		 i;
+
+	if (s[0] == '\0' || (s[0] == '0' && s[1] != '\0'))
+		return -1;
+	for (i = 0; s[i] != '\0'; i++) {
+		if (s[i] < '0' || s[i] > '9' || n > max / 10 ||
+		    n * 10 > max - (s[i] - '0'))
+			return -1;
+		n = n * 10 + (s[i] - '0');
+	}
+	if (n < min)
+		return -1;
+	*v = n;
+	return 0;
+}
+
 /*
  * Appends the frame to b, refused (EMSGSIZE) when its payload is over the
  * channel's limit: the payload frame_encode makes is the fields with a

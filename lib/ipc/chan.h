@@ -106,6 +106,14 @@ int	chan_flush(struct chan *);
 size_t	chan_pending(const struct chan *);
 
 /*
+ * A number field as a sender writes it ("%d"): decimal digits only, no
+ * sign, space or leading zero, from min to max (min >= 0).  0 with *v,
+ * or -1.  strtonum alone would also take " 7", "+7" and "007".
+ */
+int	chan_field_num(const char *s, long long min, long long max,
+	    long long *v);
+
+/*
  * Parses one whole frame of n octets in data (exactly one netstring of
  * at most max payload octets, 1..maxf fields): the field count, fields
  * NUL-ended in place, or -1.  Writes only inside data[0..n).

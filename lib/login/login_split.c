@@ -116,6 +116,36 @@ split_session(struct login_split *s, const struct user_entry *u, int fd)
 
 /* ---- the monitor ---- */
 
+int
+login_split_take(int r, const struct chan_msg *m, int session, int closed,
+    const char **why)
+{
+	if (r == 0)
+		return 0;
+	if (r != 1) {
+		*why = "malformed frame from the login process";
+		return -1;
+	}
+	if (m->nf != 3 || strcmp(m->f[0], "A") != 0 || m->nfds != 0) {
+		*why = "a frame that is not credentials from the login process";
+		return -1;
+	}
+	if (session) {
+		*why = "credentials after a login from the login process";
+		return -1;
+	}
+	/*
+	 * After "close" (too many failures) the honest login process has
+	 * closed the connection: more credentials are a subverted one trying
+	 * past auth_fail_limit.
+	 */
+	if (closed) {
+		*why = "credentials after too many failures";
+		return -1;
+	}
+	return 1;
+}
+
 /* Answers one credentials frame.  1 when a session was started. */
 static int
 monitor_auth(struct login_split *s, char **f, unsigned *fails,
@@ -188,13 +218,15 @@ static int
 monitor_serve(struct login_split *s, pid_t login)
 {
 	struct chan_msg	 m;
+	struct chan	 c;
 	char		**f = m.f;
-	unsigned	 fails = 0;
 	const char	*why;
+	unsigned	 fails = 0;
 	pid_t		 session = -1, pid;
-	int		 nf, fd, status, code = 0, r;
+	int		 status, code = 0, r;
 
 	setproctitle("%s [monitor]", s->proto->name);
+	chan_init(&c, s->mon_fd, CHAN_PACKET, LOGIN_FRAME_MAX);
 	for (;;) {
 		/* The backstop of login_timeout: the login process goes. */
 		if (session == -1 && (r = monitor_wait(s)) != 1) {
@@ -205,22 +237,11 @@ monitor_serve(struct login_split *s, pid_t login)
 			(void)kill(login, SIGKILL);
 			break;
 		}
-		nf = split_recv(s->mon_fd, &m, 4, &fd);
-		if (nf == 0)
+		r = chan_recv(&c, &m);
+		if ((r = login_split_take(r, &m, session != -1,
+		    auth_fail_too_many(s->conf, fails), &why)) == 0)
 			break;
-		if (fd != -1)
-			(void)close(fd);
-		/*
-		 * After "close" (too many failures) the honest login process
-		 * has closed the connection: more credentials are a
-		 * subverted one trying past auth_fail_limit.
-		 */
-		why = NULL;
-		if (nf != 3 || strcmp(f[0], "A") != 0 || session != -1)
-			why = "malformed frame from the login process";
-		else if (auth_fail_too_many(s->conf, fails))
-			why = "credentials after too many failures";
-		if (why != NULL) {
+		if (r == -1) {
 			chan_msg_wipe(&m);
 			log_warnx("%s; killing the login process", why);
 			(void)kill(login, SIGKILL);

@@ -50,6 +50,7 @@
 struct conf;
 struct tls_server;
 struct lineio;
+struct chan_msg;
 
 enum login_status {
 	LOGIN_OK,		/* *session_fd is the session's stream */
@@ -115,6 +116,17 @@ enum login_status login_split_auth(struct login_split *, const char *user,
  * -1 when malformed.  Writes only inside data[0..n).
  */
 int	login_split_parse(char *data, size_t n, char **fields, int maxf);
+/*
+ * The monitor's verdict on what it received from the login process: r
+ * is chan_recv's answer and m the frame; session is 1 once a session was
+ * started, closed 1 once the monitor answered "close" (too many
+ * failures).  1: credentials to check, [A, user, password] with no
+ * descriptor, no session yet and not closed; 0: end of file; -1 with
+ * *why (for the log): anything else, and the login process must be
+ * killed.
+ */
+int	login_split_take(int r, const struct chan_msg *m, int session,
+	    int closed, const char **why);
 /*
  * In the login process after LOGIN_OK: relays bytes both ways between
  * the client (l, plain or TLS) and the session until either side ends.

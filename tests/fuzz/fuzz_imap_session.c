@@ -11,6 +11,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -68,13 +69,37 @@ put(const char *dir, const char *name, const char *text)
 	fclose(f);
 }
 
+/* The tree under home/ goes: files and directories, deepest first. */
+static int
+rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path) == -1 ? -1 : 0;
+}
+
+/* At exit (libFuzzer's end, a crash's report): the base goes. */
+static void
+cleanup(void)
+{
+	if (base[0] != '\0')
+		(void)nftw(base, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 static void
 setup(void)
 {
 	char	 p[PATH_MAX];
 
-	(void)strlcpy(base, "/tmp/facteur-fuzz-XXXXXX", sizeof(base));
-	if (mkdtemp(base) == NULL)
+	/* On tmpfs when there is one: the session fsyncs what it writes. */
+	(void)strlcpy(base, "/dev/shm/facteur-fuzz-XXXXXX", sizeof(base));
+	if (mkdtemp(base) == NULL) {
+		(void)strlcpy(base, "/tmp/facteur-fuzz-XXXXXX", sizeof(base));
+		if (mkdtemp(base) == NULL)
+			abort();
+	}
+	if (atexit(cleanup) != 0)
 		abort();
 	(void)snprintf(tmpl, sizeof(tmpl), "%s/tmpl", base);
 	(void)snprintf(home, sizeof(home), "%s/home", base);
@@ -99,6 +124,59 @@ setup(void)
 	put(p, "facteur-keywords", "$Junk");
 }
 
+static const char	*copy_from, *copy_to;
+
+/* One entry of tmpl/ again under home/ (directories before their files). */
+static int
+cp_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	struct timespec	 ts[2];
+	char		 to[PATH_MAX], buf[4096];
+	ssize_t		 got;
+	int		 in, out;
+
+	(void)ftw;
+	if (snprintf(to, sizeof(to), "%s%s", copy_to,
+	    path + strlen(copy_from)) >= (int)sizeof(to))
+		return -1;
+	if (flag == FTW_D)
+		return mkdir(to, st->st_mode & 07777) == -1 ? -1 : 0;
+	if (flag != FTW_F)
+		return -1;
+	if ((in = open(path, O_RDONLY)) == -1)
+		return -1;
+	if ((out = open(to, O_WRONLY | O_CREAT | O_EXCL, st->st_mode &
+	    07777)) == -1) {
+		(void)close(in);
+		return -1;
+	}
+	while ((got = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)got) != got)
+			got = -1;
+	(void)close(in);
+	if (close(out) == -1 || got != 0)
+		return -1;
+	/* the internal date is the file's time, as cp -a kept it */
+	ts[0] = st->st_atim;
+	ts[1] = st->st_mtim;
+	return utimensat(AT_FDCWD, to, ts, 0) == -1 ? -1 : 0;
+}
+
+/* home/ as tmpl/ was made: no process started, so a run costs little. */
+static void
+reset_home(void)
+{
+	struct stat	 st;
+
+	if (lstat(home, &st) == 0 &&
+	    nftw(home, rm_one, 16, FTW_DEPTH | FTW_PHYS) != 0)
+		abort();
+	copy_from = tmpl;
+	copy_to = home;
+	if (nftw(tmpl, cp_one, 16, FTW_PHYS) != 0)
+		abort();
+}
+
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 int
@@ -109,7 +187,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 	struct line_transport	 tr;
 	size_t			 left = n, total = n;
 	const void		*ctx[3];
-	char			 cmd[PATH_MAX * 2 + 32], dir[PATH_MAX];
+	char			 dir[PATH_MAX];
 	DIR			*d;
 	struct dirent		*de;
 
@@ -119,10 +197,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 		log_init("fuzz", 0);
 		setup();
 	}
-	(void)snprintf(cmd, sizeof(cmd), "rm -rf %s && cp -a %s %s", home,
-	    tmpl, home);
-	if (system(cmd) != 0)
-		abort();
+	reset_home();
 	memset(&s, 0, sizeof(s));
 	s.box.dirfd = s.box.ifd = -1;
 	s.user = "fuzz";

@@ -28,7 +28,9 @@ walk(const struct mime_tree *t, const struct mime_part *p, unsigned depth)
 	const struct mime_part	*c;
 	size_t			 n = 1, kids = 0;
 
+	/* below MIME_DEPTH_MAX levels only the stand-in of an unparsed body */
 	if (depth > MIME_DEPTH_MAX || p->depth != depth ||
+	    (depth == MIME_DEPTH_MAX && !(p->flags & MIME_F_SYNTHETIC)) ||
 	    p->hdr_off > t->len || p->hdr_len > t->len - p->hdr_off ||
 	    p->body_off > t->len || p->body_len > t->len - p->body_off ||
 	    p->hdr_off + p->hdr_len > p->body_off)

@@ -2,7 +2,8 @@
  * libFuzzer target for lib/queue/qmail_env.c: feeds the input to the envelope
  * reader whole and in pieces of varying size (the first byte picks the
  * size), checks that both agree, that a whole envelope re-encodes to the
- * bytes it was read from, and that every error has a code and a reason.
+ * bytes it was read from, that no address is over QUEUE_ADDR_MAX octets,
+ * and that every error has a code and a reason.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -64,8 +65,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    (const char *const *)a.rcpt, a.nrcpt) != 0 ||
 		    out.len != ta || memcmp(out.data, data, ta) != 0)
 			abort();
+		if (strlen(a.sender) > QUEUE_ADDR_MAX)
+			abort();
 		for (i = 0; i < a.nrcpt; i++)
-			if (strcmp(a.rcpt[i], b.rcpt[i]) != 0)
+			if (strcmp(a.rcpt[i], b.rcpt[i]) != 0 ||
+			    strlen(a.rcpt[i]) > QUEUE_ADDR_MAX)
 				abort();
 		buf_free(&out);
 	}

@@ -26,11 +26,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	if (!queueid_valid(e.id) || e.nrcpt == 0 || e.nrcpt > QUEUE_RCPT_MAX ||
-	    !queue_value_ok(e.sender, strlen(e.sender)))
+	    !queue_value_ok(e.sender, strlen(e.sender)) ||
+	    strlen(e.sender) > QUEUE_ADDR_MAX)
 		abort();
 	for (i = 0; i < e.nrcpt; i++)
 		if (e.rcpt[i][0] == '\0' ||
-		    !queue_value_ok(e.rcpt[i], strlen(e.rcpt[i])))
+		    !queue_value_ok(e.rcpt[i], strlen(e.rcpt[i])) ||
+		    strlen(e.rcpt[i]) > QUEUE_ADDR_MAX)
 			abort();
 	buf_init(&b, size + 1);
 	if (queue_env_encode(&b, &e) == -1 || b.len != size ||

@@ -28,3 +28,11 @@ TEST_SRCS_test_imap_store = $(addprefix imapd/,store_folder.c store_sync.c \
                             store_uidlist.c store_keywords.c store_cache.c \
                             store_flags.c imap_parse.c)
 
+# The checks of the channels into a more privileged process (their fuzz
+# targets are in tests/fuzz/sources.mk): TEST_PROGS_ links the program's
+# files but the one with main (Makefile), whatever the check needs.
+TEST_PROGS_test_monitor_check  = smtpd
+TEST_PROGS_test_resident_wire  = smtpd facteur
+TEST_PROGS_test_lspawn_job     = lspawn
+TEST_PROGS_test_lspawn_out     = lspawn
+TEST_PROGS_test_queued_keeper  = queued

@@ -7,7 +7,8 @@
  * trailing bytes, too many descriptors, a descriptor without data, no
  * field), closing what came with them; streams: frames split across
  * reads, several in one read, a frame cut by end of file, the queue of a
- * non-blocking writer; chan_parse on its own; and the child helper's
+ * non-blocking writer; chan_parse on its own; number fields (digits
+ * only, no sign, space or leading zero, within bounds); and the child helper's
  * descriptor layout and self-pipe.
  */
 #include <stdarg.h>
@@ -18,6 +19,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -332,6 +334,36 @@ test_parse(void **state)
 }
 
 static void
+test_field_num(void **state)
+{
+	long long	 v = -1;
+
+	(void)state;
+	assert_int_equal(chan_field_num("0", 0, 255, &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(chan_field_num("255", 0, 255, &v), 0);
+	assert_int_equal(v, 255);
+	assert_int_equal(chan_field_num("9223372036854775807", 1, LLONG_MAX,
+	    &v), 0);
+	assert_true(v == LLONG_MAX);
+	v = -1;
+	assert_int_equal(chan_field_num("256", 0, 255, &v), -1);
+	assert_int_equal(chan_field_num("7", 0, 5, &v), -1);
+	assert_int_equal(chan_field_num("0", 1, 5, &v), -1);
+	assert_int_equal(chan_field_num("9223372036854775808", 1, LLONG_MAX,
+	    &v), -1);
+	assert_int_equal(chan_field_num("", 0, 9, &v), -1);
+	assert_int_equal(chan_field_num("07", 0, 9, &v), -1);
+	assert_int_equal(chan_field_num("00", 0, 9, &v), -1);
+	assert_int_equal(chan_field_num("+7", 0, 9, &v), -1);
+	assert_int_equal(chan_field_num("-0", 0, 9, &v), -1);
+	assert_int_equal(chan_field_num(" 7", 0, 9, &v), -1);
+	assert_int_equal(chan_field_num("7 ", 0, 9, &v), -1);
+	assert_int_equal(chan_field_num("1e3", 0, 9999, &v), -1);
+	assert_int_equal(v, -1);
+}
+
+static void
 test_child_fds(void **state)
 {
 	int	 p[2], st, fds[3];
@@ -407,6 +439,7 @@ main(void)
 		cmocka_unit_test(test_malformed_packets),
 		cmocka_unit_test(test_stream),
 		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_field_num),
 		cmocka_unit_test(test_child_fds),
 		cmocka_unit_test(test_child_sigpipe),
 	};

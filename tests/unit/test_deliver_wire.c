@@ -3,7 +3,10 @@
  * through the channel's framing (the null sender too), and the decoders
  * refuse what a broken or hostile peer could send: wrong field counts, a
  * wrong tag or status, an empty, over-long or control-byte text; frames
- * past DELIVER_WIRE_MAX do not get through the channel at all.
+ * past DELIVER_WIRE_MAX do not get through the channel at all.  lspawn's
+ * verdict on what a worker sends: a result only from a worker with a
+ * job and without a descriptor; a refused frame kills the worker, its
+ * end or a socket error only retires it.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -206,6 +209,38 @@ test_result_decode_refuses(void **state)
 	result_bad(big, 4 + DELIVER_TEXT_MAX + 1);
 }
 
+/* lspawn's verdict on what a worker sends (deliver_result_take). */
+static void
+test_result_take(void **state)
+{
+	char		*f[3] = { (char *)"R", (char *)"K", (char *)"ok" };
+	const char	*text = NULL;
+	char		 status = 0;
+
+	(void)state;
+	assert_int_equal(deliver_result_take(1, 0, f, 3, 0, 1, &status,
+	    &text), WIRE_RESULT);
+	assert_int_equal(status, 'K');
+	assert_string_equal(text, "ok");
+	/* from a worker without a job, with a descriptor: killed */
+	assert_int_equal(deliver_result_take(1, 0, f, 3, 0, 0, &status,
+	    &text), WIRE_KILL);
+	assert_int_equal(deliver_result_take(1, 0, f, 3, 1, 1, &status,
+	    &text), WIRE_KILL);
+	f[1] = (char *)"Q";
+	assert_int_equal(deliver_result_take(1, 0, f, 3, 0, 1, &status,
+	    &text), WIRE_KILL);
+	/* a frame the channel refused kills; its end or an error does not */
+	assert_int_equal(deliver_result_take(-1, EBADMSG, f, 0, 0, 1,
+	    &status, &text), WIRE_KILL);
+	assert_int_equal(deliver_result_take(-1, ECONNRESET, f, 0, 0, 1,
+	    &status, &text), WIRE_END);
+	assert_int_equal(deliver_result_take(0, 0, f, 0, 0, 1, &status,
+	    &text), WIRE_END);
+	assert_int_equal(deliver_result_take(0, 0, f, 0, 0, 0, &status,
+	    &text), WIRE_END);
+}
+
 int
 main(void)
 {
@@ -215,6 +250,7 @@ main(void)
 		cmocka_unit_test(test_job_decode_refuses),
 		cmocka_unit_test(test_result_round_trip),
 		cmocka_unit_test(test_result_decode_refuses),
+		cmocka_unit_test(test_result_take),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

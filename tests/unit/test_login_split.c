@@ -6,7 +6,8 @@
  * malformed frame, a frame with the wrong fields and a second login
  * after a session get the login process killed.  As root the session
  * runs as nobody; otherwise nothing changes identity.  The frame parser
- * is tested alone on good and malformed frames.
+ * and the monitor's verdict on a frame (login_split_take: a descriptor
+ * with credentials is refused too) are tested alone.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,6 +27,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "chan.h"
 #include "conf.h"
 #include "fdio.h"
 #include "login_split.h"
@@ -284,6 +286,43 @@ test_parse_frames(void **state)
 	}
 }
 
+/* The monitor's verdict on each frame the login process can send. */
+static void
+test_take(void **state)
+{
+	struct chan_msg	 m;
+	const char	*why;
+
+	(void)state;
+	memset(&m, 0, sizeof(m));
+	m.f[0] = (char *)"A";
+	m.f[1] = (char *)"alice";
+	m.f[2] = (char *)"secret";
+	m.nf = 3;
+	assert_int_equal(login_split_take(1, &m, 0, 0, &why), 1);
+	why = NULL;
+	assert_int_equal(login_split_take(1, &m, 1, 0, &why), -1);
+	assert_non_null(why);
+	/* after "close": more credentials are a subverted login process */
+	assert_int_equal(login_split_take(1, &m, 0, 1, &why), -1);
+	/* a descriptor with credentials: the login process never sends one */
+	m.nfds = 1;
+	m.fds[0] = -1;
+	assert_int_equal(login_split_take(1, &m, 0, 0, &why), -1);
+	m.nfds = 0;
+	m.nf = 2;
+	assert_int_equal(login_split_take(1, &m, 0, 0, &why), -1);
+	m.nf = 4;
+	m.f[3] = (char *)"x";
+	assert_int_equal(login_split_take(1, &m, 0, 0, &why), -1);
+	m.nf = 3;
+	m.f[0] = (char *)"K";
+	assert_int_equal(login_split_take(1, &m, 0, 0, &why), -1);
+	/* end of file; a frame the channel refused */
+	assert_int_equal(login_split_take(0, &m, 0, 0, &why), 0);
+	assert_int_equal(login_split_take(-1, &m, 0, 0, &why), -1);
+}
+
 extern char **environ;
 
 int
@@ -294,6 +333,7 @@ main(int argc, char *argv[])
 		cmocka_unit_test(test_bad_logins),
 		cmocka_unit_test(test_malformed_frames_kill),
 		cmocka_unit_test(test_parse_frames),
+		cmocka_unit_test(test_take),
 	};
 
 	setproctitle_init(argc, argv, environ);
