@@ -157,7 +157,10 @@ conf_apply(struct queued *q)
  * Loads the configuration from fd (a text the master handed over), or
  * from the file when fd is -1, and checks its keys of local routing.  On
  * success *tfd is a sealed memfd of its text, for the keeper (lspawn runs
- * on what queued runs on).  NULL on errors (reported).
+ * on what queued runs on): the master's own when it came from the master
+ * (the keeper takes only a memfd of root's, so never one queued made
+ * after giving up root), else a copy made here.  NULL on errors
+ * (reported).
  */
 static struct conf *
 conf_take(struct queued *q, int fd, int *tfd)
@@ -165,17 +168,29 @@ conf_take(struct queued *q, int fd, int *tfd)
 	struct conf	*c;
 	char		*text, err[256];
 	size_t		 len;
+	int		 keep = -1;
 
-	c = conf_load_start(q->confpath, fd, conf_err, NULL, &text, &len);
-	if (c == NULL)
+	/* conf_load_start closes fd once read */
+	if (fd != -1 && (keep = fcntl(fd, F_DUPFD_CLOEXEC, 3)) == -1) {
+		log_warn("the master's configuration");
+		(void)close(fd);
 		return NULL;
+	}
+	c = conf_load_start(q->confpath, fd, conf_err, NULL, &text, &len);
+	if (c == NULL) {
+		if (keep != -1)
+			(void)close(keep);
+		return NULL;
+	}
 	if (lroute_conf_check(c, err, sizeof(err)) == -1) {
 		log_warnx("%s: %s", q->confpath, err);
 		free(text);
 		conf_free(c);
+		if (keep != -1)
+			(void)close(keep);
 		return NULL;
 	}
-	*tfd = conf_text_fd(text, len);
+	*tfd = keep != -1 ? keep : conf_text_fd(text, len);
 	free(text);
 	if (*tfd == -1) {
 		log_warn("a copy of the configuration for lspawn");
@@ -219,8 +234,16 @@ conf_reload(struct queued *q, int fd)
 		log_warnx("%s: keeping the old virtual_alias_maps", why);
 	conf_set(q, c, tfd);
 	conf_apply(q);
-	if (keeper_conf(q) == -1)
+	switch (keeper_conf(q)) {
+	case -1:
 		log_warn("%s: the new configuration to the keeper", why);
+		break;
+	case 1:
+		log_warnx("%s: lspawn keeps the configuration it has: a text "
+		    "queued read after giving up root is not handed to root "
+		    "(the master's reloads are; else restart queued)", why);
+		break;
+	}
 	log_info("config reloaded from %s%s", fd != -1 ? "the master's copy "
 	    "of " : "", q->confpath);
 }
@@ -576,7 +599,7 @@ main(int argc, char *argv[])
 	if (layout_only)
 		return 0;
 	keeper_pid = keeper_start(q, lspawn, q->foreground);
-	if (keeper_pid == -1 || keeper_conf(q) == -1)
+	if (keeper_pid == -1 || keeper_conf(q) != 0)
 		fatalx("cannot start the lspawn keeper");
 	priv_drop_user(user, NULL);
 	queue_layout(q);

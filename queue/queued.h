@@ -88,6 +88,7 @@ struct queued {
 
 	/* lspawn */
 	struct chan	 keeper;	/* to the keeper; fd -1 if none */
+	uid_t		 keeper_uid;	/* the keeper's user (queued's at start) */
 	struct chan	 to, from;	/* the pipes; fd -1 when lspawn is down */
 	long long	 restart_at;	/* wall seconds; 0: none pending */
 	struct qslot	*slot;
@@ -163,14 +164,19 @@ pid_t	 keeper_start(struct queued *, const char *lspawn, int debug);
  * The keeper's verdict on what it received from queued: r is chan_recv's
  * answer.  1: [S] with the read end of the job pipe and the write end of
  * the result pipe (start lspawn on them); 2: [C] with the configuration
- * for the next lspawn, a regular file open read-only or sealed against
- * writing (a memfd of conf_text_fd); 0: end of file; -1: anything else
- * (the keeper exits, and queued with it).
+ * for the next lspawn, a memfd sealed against writing (conf_text_fd)
+ * that a process of the keeper's user made; 0: end of file; -1: anything
+ * else (the keeper exits, and queued with it).
  */
 int	 keeper_take(int r, const struct chan_msg *);
 /* Asks the keeper to start lspawn on these two pipe ends. */
 int	 keeper_exec(struct queued *, int job_fd, int result_fd);
-/* Hands the keeper q->conf_fd: the lspawn it starts next runs on it. */
+/*
+ * Hands the keeper q->conf_fd: the lspawn it starts next runs on it.  0;
+ * 1 when it is not sent, made by another user than the keeper's (a text
+ * queued read itself after giving up root: the keeper would refuse it);
+ * -1 with errno.
+ */
 int	 keeper_conf(struct queued *);
 
 /* queued_bounce.c */

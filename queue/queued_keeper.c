@@ -10,10 +10,11 @@
  * ends of pipes, open for reading and for writing, and the configuration
  * queued runs on as fd 3 (-F 3): the memfd that came with the last frame
  * [C], replaced at each reload, once keeper_take has seen that it is a
- * regular file lspawn can read and nobody can change through it.  It
- * reads nothing else, trusts nothing else, and exits when queued closes
- * the socket.  This way queued can restart a dead lspawn after it gave
- * up root, and lspawn never reads a file queued refused.
+ * sealed memfd of root's (the master's accepted text, never one queued
+ * wrote after giving up root).  It reads nothing else, trusts nothing
+ * else, and exits when queued closes the socket.  This way queued can
+ * restart a dead lspawn after it gave up root, lspawn never reads a file
+ * queued refused, and never runs on a text queued chose.
  */
 #include <sys/stat.h>
 
@@ -61,25 +62,24 @@ keeper_pipe_end(int fd, int mode)
 }
 
 /*
- * 1 if fd is a configuration lspawn can take on -F: a regular file (the
- * memfd of conf_text_fd) that can be read, and cannot be written through
- * it: open read-only, or sealed against writing, growing and shrinking
- * (a memfd is open for reading and writing; its seals are what keep it
- * as queued accepted it).
+ * 1 if fd is a configuration lspawn may run on (-F): a memfd sealed
+ * against writing, growing and shrinking, as conf_text_fd makes one,
+ * and made by a process of the keeper's own user: the master, which
+ * accepted the text, or queued before it gave up root.  queued after
+ * the drop can make a sealed memfd of any text, but not one of root's,
+ * so lspawn (root) never runs on a configuration queued wrote: its
+ * mailbox_command, first_valid_uid or users_file would be queued's
+ * choice of what runs as whom.
  */
 static int
 keeper_conf_file(int fd)
 {
 	const int	 seals = F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK;
 	struct stat	 st;
-	int		 fl, sl;
+	int		 sl;
 
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    (fl = fcntl(fd, F_GETFL)) == -1)
-		return 0;
-	if ((fl & O_ACCMODE) == O_RDONLY)
-		return 1;
-	return (fl & O_ACCMODE) == O_RDWR &&
+	return fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_uid == geteuid() &&
 	    (sl = fcntl(fd, F_GET_SEALS)) != -1 && (sl & seals) == seals;
 }
 
@@ -244,6 +244,7 @@ keeper_start(struct queued *q, const char *lspawn, int debug)
 	}
 	(void)close(sv[1]);
 	chan_init(&q->keeper, sv[0], CHAN_PACKET, CHAN_SMALL_MAX);
+	q->keeper_uid = geteuid();
 	return pid;
 }
 
@@ -252,10 +253,17 @@ keeper_conf(struct queued *q)
 {
 	const char	*f[1] = { "C" };
 
+	struct stat	 st;
+
 	if (q->keeper.fd == -1 || q->conf_fd == -1) {
 		errno = ENOTCONN;
 		return -1;
 	}
+	/* what the keeper would refuse (keeper_conf_file) is not sent */
+	if (fstat(q->conf_fd, &st) == -1)
+		return -1;
+	if (st.st_uid != q->keeper_uid)
+		return 1;
 	return chan_send(&q->keeper, f, 1, &q->conf_fd, 1);
 }
 

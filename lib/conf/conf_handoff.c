@@ -113,6 +113,7 @@ conf_load_start(const char *path, int fd, conf_error_fn *errfn, void *arg,
 				    strerror(errno));
 				errfn(arg, msg);
 			}
+			(void)close(fd);
 			return NULL;
 		}
 		(void)close(fd);

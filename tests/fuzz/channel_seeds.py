@@ -33,9 +33,10 @@ NOFD, ONEFD, TWOFD, THREEFD, TENFD = 0x00, 0x06, 0x0a, 0x0d, 0x0f
 # Kinds byte: the first descriptor's kind in the low nibble, the
 # second's in the high one (0 AF_UNIX, 1 AF_INET, 2 a pipe's read end,
 # 3 /dev/null, 4 a pipe's write end, 5 the target's client connection,
-# 6 a sealed memfd, 7 a memfd without seals, 8 a regular file read-only).
+# 6 a sealed memfd, 7 a memfd without seals, 8 a regular file read-only,
+# 9 a sealed memfd of another user's).
 UNIX, INET, PIPE, FILE, PIPE_W, CONN = 0, 1, 2, 3, 4, 5
-MEMFD, MEMFD_OPEN, FILE_RO = 6, 7, 8
+MEMFD, MEMFD_OPEN, FILE_RO, MEMFD_OTHER = 6, 7, 8, 9
 
 
 def kinds(a, b=UNIX):
@@ -372,6 +373,7 @@ def keeper_seeds():
     s("conf", frame("C"), ONEFD, kinds(MEMFD))
     s("conf_read_only", frame("C"), ONEFD, kinds(FILE_RO))
     s("conf_unsealed", frame("C"), ONEFD, kinds(MEMFD_OPEN))
+    s("conf_other_user", frame("C"), ONEFD, kinds(MEMFD_OTHER))
     s("conf_devnull", frame("C"), ONEFD, kinds(FILE))
     s("conf_pipe", frame("C"), ONEFD, kinds(PIPE))
     s("conf_no_fd", frame("C"))

@@ -22,6 +22,7 @@
 #ifndef FACTEUR_FUZZ_CHAN_H
 #define FACTEUR_FUZZ_CHAN_H
 
+#include <sys/fsuid.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -49,6 +50,9 @@ enum fz_fd {
 				   conf_text_fd makes one */
 	FZ_FD_MEMFD_OPEN,	/* a memfd without seals: writable */
 	FZ_FD_FILE_RO,		/* a regular file open read-only */
+	FZ_FD_MEMFD_OTHER,	/* a sealed memfd another user made (as
+				   root: nobody, with setfsuid; else one
+				   without seals, refused all the same) */
 	FZ_FD_KINDS
 };
 /* Descriptors an input can attach: more than chan's room (8) for them. */
@@ -384,6 +388,15 @@ fz_fd_new(int kind)
 	case FZ_FD_FILE_RO:
 		fd = open("/proc/self/exe", O_RDONLY);
 		break;
+	case FZ_FD_MEMFD_OTHER:
+		if (geteuid() != 0) {
+			fd = memfd_create("fz", 0);
+			break;
+		}
+		(void)setfsuid(65534);
+		fd = conf_text_fd("queue_dir /q\n", 13);
+		(void)setfsuid(0);
+		break;
 	default:
 		fd = open("/dev/null", O_RDONLY);
 	}
@@ -413,6 +426,7 @@ fz_fd_is(int fd, int kind)
 	case FZ_FD_MEMFD:
 	case FZ_FD_MEMFD_OPEN:
 	case FZ_FD_FILE_RO:
+	case FZ_FD_MEMFD_OTHER:
 		return S_ISREG(st.st_mode);
 	default:
 		return S_ISCHR(st.st_mode);

@@ -166,3 +166,27 @@ def test_mail_is_queued_while_queued_is_held_at_start(fct, strace):
     finally:
         hold.release_tracer()
         m.stop()
+
+
+@pytest.mark.root_only
+def test_queued_own_reload_does_not_reach_lspawn(fct):
+    """queued started by hand (no master) re-reads the file at SIGHUP as
+    facteur-queue: that text is queued's own, and the keeper takes only a
+    configuration a root process made (lspawn runs as root: its
+    mailbox_command, first_valid_uid, users_file would be queued's
+    choice).  So queued does not hand it on; it says so, the keeper and
+    lspawn stay, and mail is delivered."""
+    queued = fct.queued.pid
+    lspawn = fct.lspawn_pid()
+    os.kill(queued, signal.SIGHUP)
+    H.wait_until(lambda: "lspawn keeps the configuration it has"
+                 in fct.log(), WAIT, "queued's reload")
+    assert "config reloaded from %s" % fct.conf_path in fct.log()
+    assert "bad request from queued" not in fct.log()
+    assert fct.queued.poll() is None
+    assert fct.lspawn_pid() == lspawn
+    tag, data = H.make_message()
+    r = fct.enqueue_raw(data, H.envelope("alice@" + H.DOMAIN,
+                                         [fct.users["bob"].addr]))
+    assert r.returncode == 0, r.stderr
+    fct.wait_for_tag("bob", tag)
