@@ -35,13 +35,20 @@ class Facteur:
             "smtps_listen": "127.0.0.1:%d" % self.sport,
             "smtpd_user": smtpd_user,
             "smtpd_chroot": empty,
-            "max_sessions": "500",
-            "max_sessions_per_client": "500",
+            # the idle sessions part holds 10,000 sessions and more;
+            # 127.0.0.1 is in mynetworks, so max_sessions_per_client
+            # (50 by default) does not apply to the load generators
+            "max_sessions": "20000",
+            "mynetworks": "127.0.0.0/8",
             "tls_cert_file": cert,
             "tls_key_file": key,
             "tls_ticket_key_file": os.path.join(inst.etc, "tickets"),
             "restart_delay": "1s",
             "shutdown_grace": "5s",
+            # SMTP_BENCH_FACTEUR_CONF="key=value,key=value": settings
+            # to compare (docs/performance.md)
+            **dict(kv.split("=", 1) for kv in os.environ.get(
+                "SMTP_BENCH_FACTEUR_CONF", "").split(",") if "=" in kv),
         })
         log = open(inst.log_path, "ab")
         self.proc = subprocess.Popen(

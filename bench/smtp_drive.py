@@ -8,7 +8,6 @@ Used alike for facteur and for the private Postfix.
 """
 import os
 import re
-import shutil
 import statistics
 import subprocess
 import sys
@@ -36,18 +35,26 @@ def pct(sorted_vals, p):
     return sorted_vals[min(len(sorted_vals) - 1, int(len(sorted_vals) * p))]
 
 
-def build_load():
-    os.makedirs(os.path.dirname(LOAD), exist_ok=True)
-    srcs = [os.path.join(HERE, f) for f in ("smtp_load.c", "smtp_load_conn.c")]
+def build_c(out, srcs, deps=(), libs=()):
+    """Builds a bench program from bench/ sources into
+    $FACTEUR_BUILD/bench/ (no Makefile rule), when older than them."""
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    srcs = [os.path.join(HERE, f) for f in srcs]
     newest = max(os.stat(f).st_mtime for f in
-                 srcs + [os.path.join(HERE, "smtp_load.h")])
-    if os.path.exists(LOAD) and os.stat(LOAD).st_mtime >= newest:
+                 srcs + [os.path.join(HERE, f) for f in deps])
+    if os.path.exists(out) and os.stat(out).st_mtime >= newest:
         return
-    cmd = [os.environ.get("CC", "cc")] + HARDEN + ["-o", LOAD] + srcs + [
-        "-lssl", "-lcrypto", "-pthread"]
+    cmd = [os.environ.get("CC", "cc")] + HARDEN + ["-o", out] + srcs + \
+        list(libs)
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
-        sys.exit("smtp bench: building smtp_load failed:\n%s" % r.stderr)
+        sys.exit("smtp bench: building %s failed:\n%s" % (out, r.stderr))
+
+
+def build_load():
+    build_c(LOAD, ("smtp_load.c", "smtp_load_conn.c"), ("smtp_load.h",),
+            ("-lssl", "-lcrypto", "-pthread"))
+    build_c(os.path.join(BUILD, "bench", "commit_loop"), ("commit_loop.c",))
 
 
 def parse_load(out):
@@ -78,11 +85,26 @@ def maildir_count(d):
 
 
 def clear_maildir(d):
-    for n in os.listdir(d):
+    """Empties the Maildir whose new/ is d, by moving its files into a
+    directory beside the Maildir (bench-archive/, removed with the
+    instance), not by unlinking them: on file systems that skip recently
+    freed inodes when they make a file (ext4 without a journal scans past
+    every inode freed in the last minutes), thousands of removals between
+    runs would make every following delivery's create slower, a cost of
+    the bench, not of the server under test (docs/performance.md)."""
+    box = os.path.dirname(os.path.normpath(d))
+    dest = os.path.join(os.path.dirname(box), "bench-archive")
+    os.makedirs(dest, exist_ok=True)
+    for sub in (d, os.path.join(box, "cur")):
         try:
-            os.unlink(os.path.join(d, n))
+            names = os.listdir(sub)
         except FileNotFoundError:
-            pass
+            continue
+        for n in names:
+            try:
+                os.rename(os.path.join(sub, n), os.path.join(dest, n))
+            except FileNotFoundError:
+                pass
 
 
 def delivery_latencies(d):
@@ -213,27 +235,23 @@ def bench_plain(port, maildir, n, levels, size, runs, label, root=None,
     return res
 
 
-def smtp_source(port, n, c, size, maildir=None):
-    """smtp-source's own run, timed from outside (accepted msgs/s)."""
-    exe = shutil.which("smtp-source") or "/usr/sbin/smtp-source"
-    if not os.path.exists(exe):
-        return None
-    if maildir:
-        clear_maildir(maildir)
-    t0 = time.monotonic()
-    r = subprocess.run([exe, "-s", str(c), "-m", str(n), "-l", str(size),
-                        "-f", "bench@bench.test", "-t", RCPT,
-                        "127.0.0.1:%d" % port], capture_output=True,
-                       text=True, timeout=600)
-    el = time.monotonic() - t0
-    if r.returncode != 0:
-        return None
-    if maildir:
-        # let every copy land so that the next run starts from an empty box
-        try:
-            H.wait_until(lambda: maildir_count(maildir) >= n, 300,
-                         "smtp-source's messages", interval=0.05)
-        except AssertionError:
-            pass
-        clear_maildir(maildir)
-    return n / el
+def bench_turns(servers, n, c, size, runs, label, extra=()):
+    """smtp_load runs against several servers in turns: servers is
+    [(name, port, root pid function, maildir)]; each repetition runs each
+    server once, the first one alternating.  {name: medians}."""
+    per = {s[0]: [] for s in servers}
+    for i in range(runs):
+        order = servers if i % 2 == 0 else list(reversed(servers))
+        for name, port, root, maildir in order:
+            r, err = drive(port, maildir, n, c, size, extra, root=root())
+            if r is None:
+                say("  %s %s run %d FAILED: %s" % (name, label, i + 1, err))
+                continue
+            per[name].append(r)
+            say("  %-8s %s run %d: accepted %6.1f/s, maildir %6.1f/s, "
+                "conn->250 p50 %.3fs p99 %.3fs, conn->maildir p50 %.3fs "
+                "p99 %.3fs, cpu %.2fs/1000" % (
+                    name, label, i + 1, r["rate"], r["maildir_rate"],
+                    r["p50"], r["p99"], r["dlat50"], r["dlat99"], r["cpu"]))
+    return {name: {k: median_of(rs, k) for k in rs[0]}
+            for name, rs in per.items() if rs}

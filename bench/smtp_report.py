@@ -1,50 +1,50 @@
 """
-smtp_report: the summary the SMTP bench prints at the end: one row per
-load (facteur at each concurrency, with 10 messages per connection and
-PIPELINING, Postfix beside it), the CPU split, idle session memory, the
-smtp-source cross-check, the facteur/Postfix ratios and the TLS figures.
-Prints only; every figure is measured elsewhere.
+smtp_report: the summary the SMTP bench prints at the end: the
+facteur/Postfix table of smtp_compare, the smtp_load latency rows (both
+servers), the CPU split, idle session memory (one session, and many),
+and the TLS figures.  Prints only; every figure is measured elsewhere.
 """
 from smtp_bench_util import say
+import smtp_compare
+import smtp_idle
 
 
-def summary(runs, n, size, levels, fct, post):
-    """Prints the summary.  fct holds facteur's results: plain
-    ({concurrency: medians}), batch (-m10 -P), mem (idle session), ss
-    (smtp-source) and tls (smtp_tls_bench.bench_tls); post holds
-    Postfix's: plain, batch, ss, mem, tls (STARTTLS) and note (why there
-    are none)."""
-    plain, batch, mem, ss, tls_res = (
-        fct[k] for k in ("plain", "batch", "mem", "ss", "tls"))
-    pf, pf_batch, pf_ss, pf_mem, pf_tls, pf_note = (
-        post[k] for k in ("plain", "batch", "ss", "mem", "tls", "note"))
+def summary(runs, n, size, res):
+    """Prints the summary.  res holds: note (why there is no Postfix),
+    limit and compare (smtp_compare), lat and batch ({server: medians} of
+    smtp_load at c=10, and with -m10 -P), mem and pf_mem (one idle
+    session), idle (smtp_idle.idle_many), tls (facteur's, from
+    smtp_tls_bench) and pf_tls (Postfix over STARTTLS)."""
     say("")
-    say("SMTP summary (median of %d runs, %d messages of %d octets):"
-        % (runs, n, size))
-    say("  %-20s %10s %10s %19s %19s %9s" % (
-        "", "accepted/s", "maildir/s", "conn->250 p50/p99", "conn->Maildir "
-        "p50/p99", "cpu/1000"))
+    say("SMTP summary (median of %d runs, %d messages per run):" % (runs, n))
+    if res.get("compare") is not None and res.get("note") is None:
+        smtp_compare.report(res.get("limit"), res["compare"], runs, n)
+    elif res.get("note"):
+        say("  Postfix: %s" % res["note"])
+    say("")
+    say("  smtp_load, %d octets:  %10s %10s %19s %19s %9s" % (
+        size, "accepted/s", "maildir/s", "conn->250 p50/p99",
+        "conn->Maildir p50/p99", "cpu/1000"))
 
     def row(name, r):
         if r is None:
-            say("  %-20s failed" % name)
+            say("  %-22s failed" % name)
             return
-        say("  %-20s %10.1f %10.1f %8.3f / %-8.3f %8.3f / %-8.3f %8.2fs"
+        say("  %-22s %10.1f %10.1f %8.3f / %-8.3f %8.3f / %-8.3f %8.2fs"
             % (name, r["rate"], r["maildir_rate"], r["p50"], r["p99"],
                r["dlat50"], r["dlat99"], r["cpu"]))
-    for c in levels:
-        row("facteur c=%d" % c, plain.get(c))
-    row("facteur c=10 -m10 -P", batch)
-    for name, r in [("c=%d" % c, plain.get(c)) for c in levels] + \
-            [("c=10 -m10 -P", batch)]:
-        if r and r["qcpu"]:
-            say("    facteur %s cpu/1000 split: master+smtpd+enqueue %.2fs, "
-                "queued+lspawn+deliveries %.2fs" % (
-                    name, r["cpu"] - r["qcpu"], r["qcpu"]))
-    if pf:
-        row("Postfix c=10", pf.get(10))
-        row("Postfix c=10 -m10 -P", pf_batch)
-        row("Postfix c=10 STARTTLS", pf_tls)
+    for key, what in (("lat", "c=10"), ("batch", "c=10 -m10 -P")):
+        for server in ("facteur", "postfix"):
+            if server in (res.get(key) or {}) or server == "facteur":
+                row("%s %s" % (server, what), (res.get(key) or {}).get(
+                    server))
+    f = (res.get("lat") or {}).get("facteur")
+    if f and f.get("qcpu"):
+        say("    facteur c=10 cpu/1000 split: master+smtpd+queue writers "
+            "%.2fs, queued+lspawn+deliveries %.2fs" % (
+                f["cpu"] - f["qcpu"], f["qcpu"]))
+    mem = res.get("mem")
+    tls_res = res.get("tls") or {}
     for what, m in (("greeting+EHLO", mem),
                     ("STARTTLS+EHLO", tls_res.get("mem"))):
         if m:
@@ -54,47 +54,29 @@ def summary(runs, n, size, levels, fct, post):
                    ", ".join("%s %d / %d / %d" % p for p in m["procs"]),
                    m["rss"], m["pss"], m["priv"]))
             if what == "greeting+EHLO":
-                # what one more idle plaintext session costs (issue 11)
                 say("    target, an idle plaintext session under 0.5 MB "
-                    "Pss and 0.2 MB private: Pss %d kB %s, private %d kB "
+                    "Pss and 0.1 MB private: Pss %d kB %s, private %d kB "
                     "%s" % (m["pss"], "met" if m["pss"] < 512 else
                             "NOT met", m["priv"], "met" if
-                            m["priv"] < 0.2 * 1024 else "NOT met"))
-    if pf_mem:
+                            m["priv"] < 0.1 * 1024 else "NOT met"))
+    if res.get("pf_mem"):
         say("  Postfix smtpd, one idle client (VmRSS / Pss / private, kB): "
-            "%d / %d / %d" % pf_mem)
-    if ss:
-        say("  smtp-source cross-check, facteur c=10: %.1f accepted/s" % ss)
-    if pf and 10 in pf:
-        r = pf[10]
-        if 10 in plain:
-            ratio = plain[10]["rate"] / r["rate"]
-            say("  ratio facteur/Postfix at c=10: accepted %.2f, maildir "
-                "%.2f, cpu per message %.2f (target accepted >= 1: %s)" % (
-                    ratio, plain[10]["maildir_rate"] / r["maildir_rate"],
-                    plain[10]["cpu"] / r["cpu"] if r["cpu"] else 0,
-                    "met" if ratio >= 1 else "not met"))
-        if batch and pf_batch:
-            say("  ratio facteur/Postfix at c=10 -m10 -P: accepted %.2f, "
-                "maildir %.2f" % (batch["rate"] / pf_batch["rate"],
-                                  batch["maildir_rate"] /
-                                  pf_batch["maildir_rate"]))
-        if pf_ss:
-            say("  smtp-source cross-check, Postfix c=10: %.1f accepted/s"
-                % pf_ss)
-            if ss:
-                say("  ratio facteur/Postfix by smtp-source: %.2f"
-                    % (ss / pf_ss))
-    else:
-        say("  Postfix: %s" % (pf_note or "failed"))
-    if pf and 10 in pf and pf_tls:
+            "%d / %d / %d" % res["pf_mem"])
+    idle = res.get("idle")
+    if idle:
+        for line in smtp_idle.report(idle):
+            say("  " + line)
+    pf_tls = res.get("pf_tls")
+    pf = (res.get("lat") or {}).get("postfix")
+    if pf and pf_tls:
         say("  Postfix's own TLS cost at c=10 (plaintext/STARTTLS "
             "accepted/s): %.2fx, %d of %d connections resumed"
-            % (pf[10]["rate"] / pf_tls["rate"], pf_tls["resumed"],
+            % (pf["rate"] / pf_tls["rate"], pf_tls["resumed"],
                pf_tls["conns"]))
         if "msgs" in tls_res:
             say("  ratio facteur/Postfix over STARTTLS at c=10: accepted "
                 "%.2f" % (tls_res["msgs"]["rate"] / pf_tls["rate"]))
+    plain = {10: f} if f else {}
     for line in tls_summary(tls_res, plain):
         say("  " + line)
 

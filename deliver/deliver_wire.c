@@ -35,6 +35,7 @@ deliver_job_fields(const struct delivery *d, const char *f[DELIVER_JOB_FIELDS])
 	f[2] = d->sender;
 	f[3] = d->rcpt;
 	f[4] = d->maildir;
+	f[5] = d->check ? "1" : "0";
 	return 0;
 }
 
@@ -42,14 +43,17 @@ int
 deliver_job_decode(char *const *f, int nf, struct delivery *d)
 {
 	if (nf != DELIVER_JOB_FIELDS || strcmp(f[0], "J") != 0 ||
-	    f[1][0] == '\0' || f[3][0] == '\0' || f[4][0] == '\0') {
+	    f[1][0] == '\0' || f[3][0] == '\0' || f[4][0] == '\0' ||
+	    (strcmp(f[5], "0") != 0 && strcmp(f[5], "1") != 0)) {
 		errno = EBADMSG;
 		return -1;
 	}
+	memset(d, 0, sizeof(*d));
 	d->id = f[1];
 	d->sender = f[2];
 	d->rcpt = f[3];
 	d->maildir = f[4];
+	d->check = f[5][0] == '1';
 	return 0;
 }
 

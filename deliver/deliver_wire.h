@@ -4,7 +4,11 @@
  * a SOCK_SEQPACKET channel (lib/ipc/chan.h), payload at most
  * DELIVER_WIRE_MAX octets:
  *
- *   job     J, queue id, sender, recipient, maildir   + the message's fd
+ *   job     J, queue id, sender, recipient, maildir, check
+ *                                                     + the message's fd
+ *           (check: "1" when an earlier attempt's result was lost, so
+ *           that the worker looks for the message in the Maildir first;
+ *           "0" otherwise)
  *   result  R, K|Z|D, text
  *
  * This file gives the fields of each and checks the fields received.
@@ -20,7 +24,7 @@
 #include "deliver_maildir.h"
 
 #define DELIVER_WIRE_MAX	8192	/* octets of a frame's payload */
-#define DELIVER_JOB_FIELDS	5
+#define DELIVER_JOB_FIELDS	6
 #define DELIVER_RESULT_FIELDS	3
 
 /*

@@ -257,7 +257,8 @@ static void
 local_maildir(const struct local_job *lj, const char *dir, int msgfd,
     struct local_result *res)
 {
-	struct delivery	 d = { lj->sender, lj->rcpt, lj->id, dir };
+	struct delivery	 d = { lj->sender, lj->rcpt, lj->id, dir, 0, NULL,
+			    0 };
 	char		 text[DELIVER_TEXT_MAX + 1];
 	int		 code;
 

@@ -8,7 +8,9 @@
  * delivers everything as that user (logged once).
  *
  * Frames on the two pipes (lib/ipc/chan.h, CHAN_STREAM):
- *   in:  J, slot, queue id, sender, recipient, user, extension
+ *   in:  J, slot, queue id, sender, recipient, user, extension, check
+ *        (check "1": the result of an earlier attempt may have been lost;
+ *        the worker looks in the Maildir first)
  *   out: R, slot, K|Z|D, text (one printable line, at most 500 octets)
  * A malformed frame means queued is broken or not queued: lspawn exits 111
  * at once (queued restarts it; jobs in flight become temporary failures).
@@ -230,6 +232,7 @@ lspawn_setup(struct lspawn *ls, const struct conf *conf)
 	ls->max_jobs = (unsigned long)conf_int(conf, "local_worker_max_jobs");
 	ls->idle_ms = conf_int(conf, "local_worker_idle") * 1000;
 	ls->job_ms = conf_int(conf, "local_delivery_timeout") * 1000;
+	ls->window_ms = (int)conf_int(conf, "local_commit_window_ms");
 	ls->root = geteuid() == 0;
 	if (queue_open(&ls->queue, ls->queue_dir) == -1)
 		fatal("queue directory %s", ls->queue_dir);

@@ -43,6 +43,7 @@ struct job {
 	char	*rcpt;
 	char	*user;
 	char	*ext;
+	int	 check;		/* look in the Maildir first */
 	char	*frame;		/* a copy of the frame data */
 	int	 ready;		/* checked, user found, message open */
 	uid_t	 uid;		/* who delivers it (when ready) */
@@ -114,6 +115,7 @@ struct lspawn {
 	unsigned long	 max_jobs;	/* local_worker_max_jobs */
 	long long	 idle_ms;	/* local_worker_idle */
 	long long	 job_ms;	/* local_delivery_timeout */
+	int		 window_ms;	/* local_commit_window_ms */
 	int		 root;		/* started as root: switch users */
 	struct queue	 queue;		/* queue_dir, open */
 	struct jobq	 waiting;
@@ -134,11 +136,12 @@ struct job_result {
 void	result_send(const struct job *, const struct job_result *);
 
 /* lspawn_job.c */
-#define JOB_FIELDS	7	/* J, slot, id, sender, recipient, user, ext */
+#define JOB_FIELDS	8	/* J, slot, id, sender, recipient, user, ext, check */
 /*
  * Takes a frame from queued, which must be a job [J, slot, id, sender,
- * recipient, user, extension] whose slot (decimal, 1 to 6 digits, no
- * leading zero) no job of lspawn holds.  0: the job (its own copy of the
+ * recipient, user, extension, check] whose slot (decimal, 1 to 6 digits,
+ * no leading zero) no job of lspawn holds and whose check is 0 or 1 (1:
+ * look in the Maildir first, docs/queue.md "Exactly once").  0: the job (its own copy of the
  * frame) waits in ls->waiting; 1: too many wait already, *jp is to be
  * answered Z and freed; -1 with *why: queued is broken (lspawn exits).
  */

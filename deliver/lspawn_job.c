@@ -229,6 +229,11 @@ job_take(struct lspawn *ls, const struct chan_msg *m, struct job **jp,
 	}
 	if ((*why = slot_check(ls, m->f[1])) != NULL)
 		return -1;
+	/* 1: an earlier attempt's result may be lost, look in the Maildir */
+	if (strcmp(m->f[7], "0") != 0 && strcmp(m->f[7], "1") != 0) {
+		*why = "bad check field";
+		return -1;
+	}
 	if ((j = calloc(1, sizeof(*j))) == NULL ||
 	    (j->frame = malloc(m->len + 1)) == NULL)
 		fatal("out of memory");
@@ -243,6 +248,7 @@ job_take(struct lspawn *ls, const struct chan_msg *m, struct job **jp,
 	j->rcpt = f[4];
 	j->user = f[5];
 	j->ext = f[6];
+	j->check = f[7][0] == '1';
 	*jp = j;
 	if (ls->nwaiting >= LSPAWN_WAIT_MAX)
 		return 1;

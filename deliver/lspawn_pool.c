@@ -270,7 +270,8 @@ local_start(struct lspawn *ls, struct job *j)
 static int
 worker_give(struct lspawn *ls, struct worker *w, struct job *j)
 {
-	struct delivery	 d = { j->sender, j->rcpt, j->id, j->maildir };
+	struct delivery	 d = { j->sender, j->rcpt, j->id, j->maildir,
+			    j->check, NULL, 0 };
 	const char	*f[DELIVER_JOB_FIELDS];
 	char		 line[LSPAWN_TEXT_MAX + 1];
 	struct chan	 c;

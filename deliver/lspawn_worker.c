@@ -5,7 +5,9 @@
  * a job packet with the message's descriptor arrives on fd 0 (a
  * SOCK_SEQPACKET socket, deliver/deliver_wire.h), lib/maildir/deliver_maildir.c
  * delivers it, the result packet (K/Z/D and one line) goes back on fd 0.
- * fd 1 and 2 are a pipe to lspawn, for what it has to say when it fails.
+ * fd 1 and 2 are a pipe to lspawn, for what it has to say when it fails;
+ * fd 3, at start, the region its user's workers share the fsyncs of
+ * their Maildirs' new/ with (lib/base/gsync.h; mapped, then closed).
  *
  * Between the drop and its first job it enters its sandbox (lib/sandbox,
  * role delivery): from then on a system call that a Maildir delivery
@@ -37,12 +39,16 @@
 #include "deliver_maildir.h"
 #include "deliver_wire.h"
 #include "fdio.h"
+#include "gsync.h"
 #include "chan.h"
 #include "child.h"
 #include "log.h"
 #include "sandbox.h"
 #include "users.h"
 #include "lspawn.h"
+
+#define WORKER_GSYNC_FD		3	/* the group commit region, at start */
+#define WORKER_GSYNC_CACHE	64	/* users' regions kept by lspawn */
 
 static void __attribute__((noreturn))
 worker_fail(const char *what)
@@ -71,13 +77,14 @@ worker_fail(const char *what)
  * with the fork).
  */
 static void
-worker_drop(struct lspawn *ls, uid_t uid, gid_t gid, int chan, int out)
+worker_drop(struct lspawn *ls, uid_t uid, gid_t gid, int chan, int out,
+    int gsync)
 {
-	const int	 fds[3] = { chan, out, out };
+	const int	 fds[WORKER_GSYNC_FD + 1] = { chan, out, out, gsync };
 
 	users_cache_wipe();
 	closelog();
-	if (child_fds(fds, 3) == -1)
+	if (child_fds(fds, WORKER_GSYNC_FD + 1) == -1)
 		worker_fail("descriptors");
 	log_init("lspawn", 1);
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
@@ -116,7 +123,8 @@ worker_drop(struct lspawn *ls, uid_t uid, gid_t gid, int chan, int out)
  * working directory are set again each time.
  */
 static void
-worker_job(struct chan *c, struct chan_msg *m)
+worker_job(struct lspawn *ls, struct gsync *g, struct chan *c,
+    struct chan_msg *m)
 {
 	struct delivery	 d;
 	const char	*rf[DELIVER_RESULT_FIELDS];
@@ -127,6 +135,8 @@ worker_job(struct chan *c, struct chan_msg *m)
 		errno = EBADMSG;
 		worker_fail("malformed job from lspawn");
 	}
+	d.gsync = g;
+	d.window_ms = ls->window_ms;
 	umask(077);
 	if (chdir("/") == -1)
 		worker_fail("chdir /");
@@ -141,13 +151,19 @@ worker_job(struct chan *c, struct chan_msg *m)
 }
 
 static void __attribute__((noreturn))
-worker_main(struct lspawn *ls, uid_t uid, gid_t gid, int chan, int out)
+worker_main(struct lspawn *ls, uid_t uid, gid_t gid, int chan, int out,
+    int gsync)
 {
 	static struct chan_msg	 m;
 	struct chan		 c;
+	struct gsync		*g = NULL;
 	int			 n;
 
-	worker_drop(ls, uid, gid, chan, out);
+	worker_drop(ls, uid, gid, chan, out, gsync);
+	/* the Maildir fsyncs shared with this user's other workers */
+	if (gsync != -1)
+		g = gsync_attach(WORKER_GSYNC_FD);
+	(void)close(WORKER_GSYNC_FD);
 	umask(077);
 	if (chdir("/") == -1)
 		worker_fail("chdir /");
@@ -159,19 +175,60 @@ worker_main(struct lspawn *ls, uid_t uid, gid_t gid, int chan, int out)
 			_exit(0);
 		if (n == -1 || m.nfds > 1)
 			worker_fail("receiving a job");
-		worker_job(&c, &m);
+		worker_job(ls, g, &c, &m);
 	}
+}
+
+/*
+ * The group commit region of uid's workers (lib/base/gsync.h), made here
+ * and never mapped by lspawn: the workers of one user share it, no one
+ * else.  A small cache: when it is full the least recently used region
+ * is closed here (its workers keep their mappings; a new worker of that
+ * user gets a new region, and only shares with the workers that have
+ * it, which costs batching, never an fsync).  -1 when there is none.
+ */
+static int
+worker_gsync_fd(uid_t uid)
+{
+	static struct {
+		uid_t		 uid;
+		int		 fd;
+		unsigned long	 used;
+	}			 cache[WORKER_GSYNC_CACHE];
+	static unsigned long	 clock;
+	int			 i, lru = 0;
+
+	clock++;
+	for (i = 0; i < WORKER_GSYNC_CACHE; i++) {
+		if (cache[i].used != 0 && cache[i].uid == uid) {
+			cache[i].used = clock;
+			return cache[i].fd;
+		}
+		if (cache[i].used < cache[lru].used)
+			lru = i;
+	}
+	if (cache[lru].used != 0)
+		(void)close(cache[lru].fd);
+	cache[lru].used = 0;
+	if ((cache[lru].fd = gsync_create()) == -1) {
+		log_warn("delivery workers of uid %lu: group commit",
+		    (unsigned long)uid);
+		return -1;
+	}
+	cache[lru].uid = uid;
+	cache[lru].used = clock;
+	return cache[lru].fd;
 }
 
 pid_t
 worker_fork(struct lspawn *ls, uid_t uid, gid_t gid, int *chan, int *outfd)
 {
-	int	 cchan, cout;
+	int	 cchan, cout, gsync = worker_gsync_fd(uid);
 	pid_t	 pid;
 
 	/* "lspawn-worker" in ps -o comm and top; argv stays lspawn's */
 	if ((pid = pool_fork("lspawn-worker", chan, outfd, &cchan, &cout)) ==
 	    0)
-		worker_main(ls, uid, gid, cchan, cout);
+		worker_main(ls, uid, gid, cchan, cout, gsync);
 	return pid;
 }

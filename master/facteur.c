@@ -204,6 +204,27 @@ master_shutdown(const struct conf *conf)
 	log_info("stopped");
 }
 
+/*
+ * The descriptors the servers it starts will hold: a resident smtpd keeps
+ * two per session (its channel and the session's pidfd) and the
+ * connections over the limit it answers; children inherit the limit.
+ * A default soft limit of 1024 would stop a resident near 500 sessions.
+ */
+static void
+master_fd_limit(const struct conf *conf)
+{
+	unsigned long long want;
+	long long	 got;
+
+	want = 4ULL * (unsigned long long)conf_int(conf, "max_sessions") + 1024;
+	if ((got = fd_limit_raise(want)) == -1)
+		log_warn("RLIMIT_NOFILE");
+	else if ((unsigned long long)got < want)
+		log_warnx("descriptor limit %lld, below the %llu that "
+		    "max_sessions asks for: raise the hard limit "
+		    "(LimitNOFILE= in the systemd unit, ulimit -Hn)", got, want);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -245,6 +266,7 @@ main(int argc, char *argv[])
 	 */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
 		fatal("prctl PR_SET_CHILD_SUBREAPER");
+	master_fd_limit(conf);
 	master_rotate_tickets(conf);
 	queue_group_prepare(conf);
 	listen_apply(conf);
@@ -297,6 +319,7 @@ main(int argc, char *argv[])
 					conf = nconf;
 					log_set_debug(conf_bool(conf,
 					    "log_debug"));
+					master_fd_limit(conf);
 					listen_apply(conf);
 					master_rotate_tickets(conf);
 					resident_apply(conf, confpath);

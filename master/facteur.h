@@ -10,7 +10,12 @@
 #include "conf.h"
 
 #define MASTER_LISTEN_MAX	16	/* addresses per service */
-#define MASTER_SESSIONS_MAX	10000	/* sessions of all services */
+/*
+ * Sessions of all services (the table grows as they come).  Above every
+ * max_sessions, so that the connection over a limit still gets its
+ * program's busy answer (overload_action reply).
+ */
+#define MASTER_SESSIONS_MAX	200000
 #define MASTER_RESIDENTS_MAX	16	/* resident servers, retiring ones too */
 
 struct service {

@@ -5,11 +5,13 @@
  * (facteur_resident.c), which reports the pid that serves it.
  * Limits: max_sessions per service and max_sessions_per_client per client
  * and service, a client being an IPv4 address or an IPv6 /64
- * (client_ipv6_prefix).  Over a limit, overload_action = reply starts the
+ * (client_ipv6_prefix); clients in mynetworks are exempt from the second.
+ * Over a limit, overload_action = reply starts the
  * program anyway with -O, and it answers "busy" in its own protocol
  * (SMTP 421, POP3 -ERR [SYS/TEMP], IMAP * BYE) and exits; overload_action
  * = close closes the connection without a word.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -25,8 +27,9 @@
 #include "log.h"
 #include "netaddr.h"
 
-static struct session	 sessions[MASTER_SESSIONS_MAX];
-static int		 nsessions;
+/* grown by doubling as sessions come, up to MASTER_SESSIONS_MAX */
+static struct session	*sessions;
+static int		 nsessions, sessions_cap;
 static long long	 session_seq;	/* numbers for residents */
 
 /*
@@ -56,6 +59,56 @@ session_count_peer(const struct service *svc,
 			n++;
 	}
 	return n;
+}
+
+/* Makes room for more sessions in the table; 0, or -1 (errno set). */
+static int
+sessions_grow(void)
+{
+	struct session	*n;
+	int		 cap;
+
+	if (sessions_cap >= MASTER_SESSIONS_MAX) {
+		errno = ENOSPC;
+		return -1;
+	}
+	cap = sessions_cap == 0 ? 256 : sessions_cap * 2;
+	if (cap > MASTER_SESSIONS_MAX)
+		cap = MASTER_SESSIONS_MAX;
+	if ((n = reallocarray(sessions, (size_t)cap, sizeof(*n))) == NULL)
+		return -1;
+	sessions = n;
+	sessions_cap = cap;
+	return 0;
+}
+
+/*
+ * 1 if the client is in mynetworks: such clients (a site's own relays and
+ * programs, a benchmark on loopback) are not held to
+ * max_sessions_per_client, as Postfix exempts $mynetworks from
+ * smtpd_client_connection_count_limit.  max_sessions still holds.
+ */
+static int
+session_peer_exempt(const struct conf *conf,
+    const struct sockaddr_storage *peer)
+{
+	const char *const	*w;
+	char			 addr[INET6_ADDRSTRLEN];
+	const void		*a;
+	size_t			 nw;
+
+	w = conf_list(conf, "mynetworks", &nw);
+	if (nw == 0)
+		return 0;
+	if (peer->ss_family == AF_INET)
+		a = &((const struct sockaddr_in *)peer)->sin_addr;
+	else if (peer->ss_family == AF_INET6)
+		a = &((const struct sockaddr_in6 *)peer)->sin6_addr;
+	else
+		return 0;
+	if (inet_ntop(peer->ss_family, a, addr, sizeof(addr)) == NULL)
+		return 0;
+	return netaddr_list_match(w, nw, addr);
 }
 
 pid_t
@@ -138,13 +191,19 @@ session_accept(struct service *svc, int lfd, const struct conf *conf,
 			log_warn("%s: accept", svc->name);
 		return;
 	}
+	if (nsessions == sessions_cap && sessions_grow() == -1) {
+		log_warn("%s: no room for one more session", svc->name);
+		close(fd);
+		return;
+	}
 	if (svc->nsessions >= conf_int(conf, "max_sessions") ||
 	    nsessions >= MASTER_SESSIONS_MAX) {
 		log_warnx("%s: max_sessions reached", svc->name);
 		over = 1;
 	} else if (session_count_peer(svc, &peer,
 	    (unsigned)conf_int(conf, "client_ipv6_prefix")) >=
-	    conf_int(conf, "max_sessions_per_client")) {
+	    conf_int(conf, "max_sessions_per_client") &&
+	    !session_peer_exempt(conf, &peer)) {
 		log_warnx("%s: max_sessions_per_client reached", svc->name);
 		over = 1;
 	}

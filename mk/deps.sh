@@ -6,6 +6,9 @@
 set -u
 BUILD_PKGS="gcc make pkg-config libc6-dev libssl-dev libbsd-dev libcrypt-dev libcmocka-dev libc-ares-dev libpam0g-dev libseccomp-dev"
 TEST_PKGS="python3 python3-pytest openssl swaks libnet-ssleay-perl curl procps strace"
+# test_power_loss.py: the disk that loses power (a FUSE file under a loop
+# device; e2fsprogs and util-linux are already on every Debian system)
+TEST_PKGS="$TEST_PKGS python3-fuse"
 # The fuzz targets (mk/fuzz.sh, run by `make check`): clang and libFuzzer.
 FUZZ_PKGS="clang libclang-rt-14-dev"
 

@@ -611,6 +611,8 @@ main(int argc, char *argv[])
 	log_info("started: queue_dir=%s, lspawn=%s, concurrency=%zu",
 	    conf_str(q->conf, "queue_dir"), lspawn, q->nslot);
 
+	/* before the first scan: what it finds was committed before us */
+	q->started = queued_time();
 	scan_orphans(q);
 	(void)scan_queue(q, 1);
 	(void)local_start(q);

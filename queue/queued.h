@@ -59,6 +59,12 @@ struct qmsg {
 	size_t		 left;		/* jobs pending or owing a bounce */
 	size_t		 inflight;
 	size_t		 cursor;	/* next job to consider */
+	/*
+	 * committed before this queued started: a job of it may have been
+	 * delivered by the last one without the result reaching the disk,
+	 * so its first attempt here looks in the Maildir first
+	 */
+	int		 recovered;
 	int		 dirty;		/* memory differs from state/<id> */
 	int		 has_state;	/* state/<id> exists */
 	int		 seen;		/* found by the current scan */
@@ -77,6 +83,7 @@ struct qslot {
 
 struct queued {
 	struct conf	*conf;
+	long long	 started;	/* wall seconds when it started */
 	struct queue	 queue;		/* queue_dir: the working directory */
 	const char	*confpath;
 	int		 conf_fd;	/* conf's text, a sealed memfd */

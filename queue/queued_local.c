@@ -125,7 +125,7 @@ int
 local_job(struct queued *q, struct qmsg *m, size_t job)
 {
 	const struct queue_job *j = &m->st.job[job];
-	const char	*f[7];
+	const char	*f[8];
 	char		 slotstr[16];
 	size_t		 s;
 	int		 r;
@@ -143,7 +143,14 @@ local_job(struct queued *q, struct qmsg *m, size_t job)
 	f[4] = j->rcpt;
 	f[5] = j->user;
 	f[6] = j->ext;
-	if (chan_queue(&q->to, f, 7) == -1) {
+	/*
+	 * Look in the Maildir first when an earlier attempt's result may
+	 * have been lost: a message from before this queued started, or a
+	 * job tried before (its temporary failure may have been lspawn or
+	 * a worker dying after the link into new/).
+	 */
+	f[7] = m->recovered || j->attempts > 0 ? "1" : "0";
+	if (chan_queue(&q->to, f, 8) == -1) {
 		log_warn("%s: cannot queue a job for lspawn", m->st.id);
 		return -1;
 	}

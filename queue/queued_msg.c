@@ -56,7 +56,8 @@ msg_find(struct queued *q, const char *id)
 
 /* Reads a whole small file into a malloc'd buffer (NUL-ended). */
 static char *
-file_slurp(const struct queue_loc *l, size_t max, size_t *len)
+file_slurp(const struct queue_loc *l, size_t max, size_t *len,
+    struct stat *out)
 {
 	struct stat	 sb;
 	char		*p;
@@ -85,6 +86,8 @@ file_slurp(const struct queue_loc *l, size_t max, size_t *len)
 	(void)close(fd);
 	p[n] = '\0';
 	*len = (size_t)n;
+	if (out != NULL)
+		*out = sb;
 	return p;
 fail:
 	saved = errno;
@@ -435,14 +438,14 @@ msg_load(struct queued *q, const char *id)
 {
 	struct queue_env env;
 	struct qmsg	*m;
-	struct stat	 sb;
+	struct stat	 sb, esb;
 	struct queue_loc l;
 	const char	*why;
 	char		*p;
 	size_t		 len, i;
 
 	qpath(q, QUEUE_ENV, id, &l);
-	if ((p = file_slurp(&l, ENV_FILE_MAX, &len)) == NULL) {
+	if ((p = file_slurp(&l, ENV_FILE_MAX, &len, &esb)) == NULL) {
 		if (errno != ENOENT)
 			log_warn("%s: read %s", id, l.path);
 		return -1;
@@ -479,10 +482,16 @@ msg_load(struct queued *q, const char *id)
 	}
 	m->arrival = env.arrival;
 	m->size = (long long)sb.st_size;
+	/*
+	 * Renamed into env/ before this queued started (the rename sets
+	 * ctime; a second of margin for the clocks' grain): the last queued
+	 * may have delivered some of it without recording it.
+	 */
+	m->recovered = (long long)esb.st_ctim.tv_sec <= q->started + 1;
 	queue_state_init(&m->st, id);
 
 	qpath(q, QUEUE_STATE, id, &l);
-	if ((p = file_slurp(&l, QUEUE_STATE_MAX, &len)) != NULL) {
+	if ((p = file_slurp(&l, QUEUE_STATE_MAX, &len, NULL)) != NULL) {
 		if (queue_state_decode(p, len, &m->st, &why) == -1 ||
 		    strcmp(m->st.id, id) != 0) {
 			log_warnx("%s: corrupt state file: %s; recipients "

@@ -222,7 +222,7 @@ check_same_client(const struct rconn *rc, int fd)
 
 /*
  * STARTTLS errors Hname + the client's socket: only in the resident,
- * from a session of smtpsession (one with a pidfd), once, outside a
+ * from a session of smtpsession (spawned), once, outside a
  * transaction and before AUTH, and with the connection's own socket:
  * never another one the session opened or was given.
  */
@@ -231,7 +231,7 @@ check_starttls(const struct monitor *m, const struct chan_msg *msg)
 {
 	long long	 errors;
 
-	if (m->rc == NULL || m->rc->pidfd == -1)
+	if (m->rc == NULL || !m->rc->spawned)
 		return "STARTTLS from a session that cannot hand it over";
 	if (m->rc->q_on || m->authed)
 		return "STARTTLS in a transaction or after AUTH";

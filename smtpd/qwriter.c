@@ -9,6 +9,11 @@
  *                        envelope pipes          queue it with queue_inject
  *   writer -> resident   [DONE, code]            enqueue's exit code
  *
+ * The fsyncs of msg/ and env/ are shared with the other writers of the
+ * resident (lib/base/gsync.h, on fd 4 at start): a writer whose message
+ * commits while another's fsync of a folder runs is covered by the next
+ * one, docs/queue.md ("Group commit").
+ *
  * Between messages it makes the two empty files its next message will be
  * renamed into (lib/queue/queue_spare.h), so that no file is created
  * while a client waits for its 250.  At end of file it removes its
@@ -27,6 +32,7 @@
 #include "chan.h"
 #include "child.h"
 #include "conf.h"
+#include "gsync.h"
 #include "log.h"
 #include "queue_inject.h"
 #include "queue_spare.h"
@@ -37,11 +43,15 @@
 #include "users.h"
 
 #define QWRITER_FD	3	/* the writer's end of its channel */
+#define QWRITER_GSYNC_FD 4	/* the group commit's region, or /dev/null */
 
 void
-qwriter_run(const struct conf *conf, const struct smtpd_opts *opts, int fd)
+qwriter_run(const struct conf *conf, const struct smtpd_opts *opts, int fd,
+    int gsync_fd)
 {
-	const int		 fds[QWRITER_FD + 1] = { 0, 1, 2, fd };
+	const int		 fds[QWRITER_GSYNC_FD + 1] = { 0, 1, 2, fd,
+				    gsync_fd };
+	struct gsync		*gsync = NULL;
 	struct chan		 chan;
 	struct chan_msg		 msg;
 	struct queue_inject	 qi;
@@ -63,8 +73,11 @@ qwriter_run(const struct conf *conf, const struct smtpd_opts *opts, int fd)
 	/* a low RLIMIT_FSIZE must make write fail, not kill the writer */
 	(void)sigaction(SIGXFSZ, &sa, NULL);
 	closelog();
-	if (child_fds(fds, QWRITER_FD + 1) == -1)
+	if (child_fds(fds, QWRITER_GSYNC_FD + 1) == -1)
 		_exit(111);
+	if (gsync_fd != -1 && (gsync = gsync_attach(QWRITER_GSYNC_FD)) == NULL)
+		log_warn("queue writer: group commit; fsyncs of its own");
+	(void)close(QWRITER_GSYNC_FD);
 	log_init("enqueue", opts->debug);
 	log_set_debug(conf_bool(conf, "log_debug"));
 	/* Nothing of the resident's secrets stays in a writer. */
@@ -96,6 +109,8 @@ qwriter_run(const struct conf *conf, const struct smtpd_opts *opts, int fd)
 		qi.uid = injector;
 		qi.wanted_id = msg.f[1];
 		qi.spares = &spares;
+		qi.gsync = gsync;
+		qi.window_ms = (int)conf_int(conf, "queue_commit_window_ms");
 		code = queue_inject(conf, &qi, msg.fds[0], msg.fds[1]);
 		chan_msg_close_fds(&msg);
 		(void)snprintf(num, sizeof(num), "%d", code);

@@ -16,7 +16,9 @@
  *
  * The resident reads no network byte: it receives descriptors, forks,
  * and answers the sessions' framed requests, from one poll(2) loop that
- * never waits on anything else.  Channel frames (lib/ipc/chan.h, at
+ * never waits on anything else; the sessions' channels are in an epoll
+ * set, itself one descriptor of the poll, so that thousands of idle
+ * sessions cost nothing per turn of the loop.  Channel frames (lib/ipc/chan.h, at
  * most CHAN_SMALL_MAX octets):
  *
  *   master -> resident   C, seq, over + the connection  serve it (over:
@@ -33,7 +35,9 @@
  * side) the resident takes no more connections, goes on serving the ones
  * it has, reports their ends, and exits when the last one has ended.
  */
+#include <sys/epoll.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -164,7 +168,7 @@ resident_reap(struct resident *r)
 	}
 }
 
-/* A session of smtpsession ended (its pidfd is readable). */
+/* A session of smtpsession ended (its channel did). */
 static void
 resident_session_gone(struct resident *r, size_t i)
 {
@@ -173,6 +177,54 @@ resident_session_gone(struct resident *r, size_t i)
 	rc->pid = -1;
 	resident_conn_close(rc);
 	r->conns[i] = r->conns[--r->nconns];
+}
+
+/*
+ * The descriptor limit (RLIMIT_NOFILE, raised by the master) and what
+ * the resident keeps below it: a connection costs one descriptor while
+ * idle (its channel), one more during AUTH or while its envelope waits
+ * to be written; a frame that carries a descriptor (the master's next
+ * connection, smtpsession's answer, a STARTTLS hand-back) needs one free
+ * when it arrives, or it is cut short.  So no connection is taken from
+ * the master unless RESIDENT_FD_SPARE descriptors stay free beyond them;
+ * until then the master serves new ones per connection.
+ */
+#define RESIDENT_FD_SPARE	64
+
+static long long
+resident_fd_limit(void)
+{
+	struct rlimit	 rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur == RLIM_INFINITY)
+		return LLONG_MAX;
+	return (long long)rl.rlim_cur;
+}
+
+/* Frames from a session whose channel is ready (from the epoll set). */
+static int
+resident_sessions_ready(struct resident *r)
+{
+	struct epoll_event	 ev[256];
+	struct rconn		*rc;
+	int			 n, i, gone = 0;
+
+	if ((n = epoll_wait(r->epfd, ev, (int)(sizeof(ev) / sizeof(ev[0])),
+	    0)) == -1) {
+		if (errno == EINTR)
+			return 0;
+		fatal("epoll_wait");
+	}
+	for (i = 0; i < n; i++) {
+		rc = ev[i].data.ptr;
+		if (rc->eof)
+			continue;
+		if (resident_conn_readable(rc) == -1)
+			resident_conn_kill(rc);
+		if (rc->gone)
+			gone = 1;
+	}
+	return gone;
 }
 
 int
@@ -184,10 +236,11 @@ resident_run(const struct conf *conf, struct smtpd_opts *opts, int chan,
 	struct pollfd		*pfd;
 	struct stat		 st;
 	struct rconn		*rc;
-	size_t			 cap, n, k, pool_at;
+	size_t			 cap, n, k, pool_at, extra;
 	long			*who;
-	int			 type, master_at, spawn_at, np, gone, got[2];
-	int			 timeout;
+	long long		 fd_limit;
+	int			 type, master_at, spawn_at, ep_at, np, gone;
+	int			 got[2], timeout;
 	socklen_t		 tlen = sizeof(type);
 
 	if (fstat(chan, &st) == -1 || !S_ISSOCK(st.st_mode) ||
@@ -200,6 +253,8 @@ resident_run(const struct conf *conf, struct smtpd_opts *opts, int chan,
 	r.conf = conf;
 	r.opts = opts;
 	chan_init(&r.chan, chan, CHAN_PACKET, CHAN_SMALL_MAX);
+	if ((r.epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		fatal("resident: epoll_create1");
 	child_sigpipe(sigs, 1);
 	/*
 	 * Load the users table now, so that the first recipient lookup and
@@ -216,7 +271,13 @@ resident_run(const struct conf *conf, struct smtpd_opts *opts, int chan,
 	qpool_init(&r.pool, conf, opts);
 	resident_conn_tables(&r);
 	(void)smtpsession_start(&r, conftext, conflen);
-	cap = 3 + 4 * (size_t)SMTPD_RESIDENT_MAX + (size_t)r.pool.max;
+	fd_limit = resident_fd_limit();
+	/*
+	 * The poll set holds the few descriptors that are not sessions'
+	 * channels (those are in the epoll set): at most two per connection
+	 * that is in AUTH or has an envelope to write.
+	 */
+	cap = 5 + 2 * (size_t)SMTPD_RESIDENT_MAX + (size_t)r.pool.max;
 	if ((pfd = reallocarray(NULL, cap, sizeof(*pfd))) == NULL ||
 	    (who = reallocarray(NULL, cap, sizeof(*who))) == NULL)
 		fatal("resident: poll set");
@@ -239,36 +300,36 @@ resident_run(const struct conf *conf, struct smtpd_opts *opts, int chan,
 		pfd[n].fd = child_sigpipe_fd();
 		pfd[n].events = POLLIN;
 		who[n++] = -1;
+		ep_at = (int)n;
+		pfd[n].fd = r.epfd;
+		pfd[n].events = POLLIN;
+		who[n++] = -1;
 		master_at = -1;
-		if (!r.eof && r.nconns < SMTPD_RESIDENT_MAX) {
-			master_at = (int)n;
-			pfd[n].fd = chan;
-			pfd[n].events = POLLIN;
-			who[n++] = -1;
-		}
+		extra = 0;
 		for (k = 0; k < r.nconns; k++) {
 			rc = r.conns[k];
-			if (!rc->eof) {
-				pfd[n].fd = rc->mon.chan.fd;
-				pfd[n].events = POLLIN;
-				who[n++] = (long)k * 4;
-			}
 			if (rc->auth_fd != -1) {
 				pfd[n].fd = rc->auth_fd;
 				pfd[n].events = POLLIN;
-				who[n++] = (long)k * 4 + 1;
-			}
-			if (rc->pidfd != -1) {
-				pfd[n].fd = rc->pidfd;
-				pfd[n].events = POLLIN;
-				who[n++] = (long)k * 4 + 2;
+				who[n++] = (long)k * 2;
+				extra++;
 			}
 			/* an envelope the pipe could not take at once */
 			if (rc->mon.env_w != -1 && rc->q_owed != 0) {
 				pfd[n].fd = rc->mon.env_w;
 				pfd[n].events = POLLOUT;
-				who[n++] = (long)k * 4 + 3;
+				who[n++] = (long)k * 2 + 1;
 			}
+			if (rc->mon.env_w != -1)
+				extra++;
+		}
+		if (!r.eof && r.nconns < SMTPD_RESIDENT_MAX &&
+		    (long long)(r.nconns + extra + 2 * (size_t)r.pool.max) +
+		    RESIDENT_FD_SPARE < fd_limit) {
+			master_at = (int)n;
+			pfd[n].fd = chan;
+			pfd[n].events = POLLIN;
+			who[n++] = -1;
 		}
 		/* a restarted smtpsession, until it says it is ready */
 		spawn_at = -1;
@@ -297,28 +358,18 @@ resident_run(const struct conf *conf, struct smtpd_opts *opts, int chan,
 			    !(pfd[k].revents & (POLLIN | POLLOUT | POLLHUP |
 			    POLLERR)))
 				continue;
-			rc = r.conns[who[k] / 4];
-			switch (who[k] % 4) {
-			case 0:
-				if (resident_conn_readable(rc) == -1)
-					resident_conn_kill(rc);
-				break;
-			case 1:
+			rc = r.conns[who[k] / 2];
+			if (who[k] % 2 == 0) {
 				if (resident_auth_readable(rc) == -1)
 					resident_conn_kill(rc);
-				break;
-			case 2:
-				/* after its channel's last frames, above */
-				rc->gone = 1;
-				gone = 1;
-				break;
-			default:
+			} else
 				(void)monitor_tx_flush(&rc->mon);
-			}
 		}
+		if (pfd[ep_at].revents & POLLIN)
+			gone = resident_sessions_ready(&r);
 		/* Closed after the loop: closing moves connections in conns. */
 		for (k = 0; gone && k < r.nconns; )
-			if (r.conns[k]->gone && r.conns[k]->pidfd != -1)
+			if (r.conns[k]->gone)
 				resident_session_gone(&r, k);
 			else
 				k++;
@@ -338,6 +389,7 @@ resident_run(const struct conf *conf, struct smtpd_opts *opts, int chan,
 	}
 	qpool_close(&r.pool);
 	smtpsession_free(&r);
+	(void)close(r.epfd);
 	free(pfd);
 	free(who);
 	return 0;

@@ -15,6 +15,7 @@
  *    anything that is not a request, is killed, as a monitor of its own
  *    would kill it.
  */
+#include <sys/epoll.h>
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -23,6 +24,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -166,7 +168,7 @@ struct rconn *
 resident_conn_open(struct resident *r, int fd, long long seq, int over)
 {
 	struct rconn	*rc;
-	int		 sp[2];
+	int		 sp[2], pidfd;
 	pid_t		 pid;
 
 	if ((rc = calloc(1, sizeof(*rc))) == NULL) {
@@ -181,7 +183,7 @@ resident_conn_open(struct resident *r, int fd, long long seq, int over)
 	rc->seq = seq;
 	rc->start = time(NULL);
 	rc->auth_pid = rc->q_child = -1;
-	rc->auth_fd = rc->q_writer = rc->pidfd = -1;
+	rc->auth_fd = rc->q_writer = -1;
 	if (resident_conn_identify(rc, fd) == -1) {
 		log_warnx("resident: the connection is not a socket");
 		free(rc);
@@ -193,8 +195,12 @@ resident_conn_open(struct resident *r, int fd, long long seq, int over)
 		return NULL;
 	}
 	/* plaintext sessions come from smtpsession, when there is one */
-	pid = smtpsession_fork(r, fd, sp[1], over, &rc->pidfd);
-	if (pid == -1)
+	pid = smtpsession_fork(r, fd, sp[1], over, &pidfd);
+	if (pid > 0) {
+		/* its channel's end tells its end: no descriptor kept */
+		(void)close(pidfd);
+		rc->spawned = 1;
+	} else if (pid == -1)
 		pid = resident_conn_fork_session(rc, fd, sp, NULL);
 	if (pid <= 0) {
 		(void)close(sp[0]);
@@ -213,16 +219,74 @@ resident_conn_open(struct resident *r, int fd, long long seq, int over)
 	rc->mon.rc = rc;
 	monitor_tx_init(&rc->mon);
 	chan_init(&rc->mon.chan, sp[0], CHAN_PACKET, SMTPD_CHAN_MAX);
+	if (resident_conn_watch(rc) == -1) {
+		log_warn("resident: epoll");
+		resident_conn_kill(rc);
+		chan_close(&rc->mon.chan);
+		free(rc);
+		return NULL;
+	}
 	return rc;
 }
 
+int
+resident_conn_watch(struct rconn *rc)
+{
+	struct epoll_event	 ev;
+
+	if (rc->watched || rc->mon.chan.fd == -1)
+		return 0;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.ptr = rc;
+	if (epoll_ctl(rc->res->epfd, EPOLL_CTL_ADD, rc->mon.chan.fd, &ev) ==
+	    -1)
+		return -1;
+	rc->watched = 1;
+	return 0;
+}
+
+void
+resident_conn_unwatch(struct rconn *rc)
+{
+	if (!rc->watched)
+		return;
+	if (epoll_ctl(rc->res->epfd, EPOLL_CTL_DEL, rc->mon.chan.fd, NULL) ==
+	    -1)
+		log_warn("resident: epoll_ctl del");
+	rc->watched = 0;
+}
+
+/*
+ * A session of our own is killed by pid: it is our child, so its pid is
+ * not reused before we reap it.  One that smtpsession forked is not: a
+ * pidfd is opened now, and the signal sent only if its channel has not
+ * ended since.  The session holds the only other end of the channel and
+ * the kernel closes it when the process exits, before smtpsession can
+ * reap it; so a channel still open after pidfd_open returned shows that
+ * the pidfd is the session's, not a new process's under the same pid.
+ */
 void
 resident_conn_kill(struct rconn *rc)
 {
-	if (rc->pidfd != -1)
-		(void)pidfd_send_signal(rc->pidfd, SIGKILL, NULL, 0);
-	else if (rc->pid > 0)
+	struct pollfd	 p;
+	int		 pfd;
+
+	if (rc->pid <= 0)
+		return;
+	if (!rc->spawned) {
 		(void)kill(rc->pid, SIGKILL);
+		return;
+	}
+	if (rc->eof || rc->mon.chan.fd == -1 ||
+	    (pfd = pidfd_open(rc->pid, 0)) == -1)
+		return;
+	p.fd = rc->mon.chan.fd;
+	p.events = POLLIN;
+	p.revents = 0;
+	if (poll(&p, 1, 0) != -1 && !(p.revents & (POLLHUP | POLLERR)))
+		(void)pidfd_send_signal(pfd, SIGKILL, NULL, 0);
+	(void)close(pfd);
 }
 
 int
@@ -275,16 +339,21 @@ resident_conn_starttls(struct monitor *m, struct chan_msg *msg)
 	/* The old session exits at OK; this connection is the new one's. */
 	if (monitor_reply(m, "OK", NULL) == -1)
 		log_debug("STARTTLS: the plaintext session is gone");
-	(void)close(rc->pidfd);
-	rc->pidfd = -1;
+	/* the new session is our child; the old one ends by itself */
+	rc->spawned = 0;
 	/* RFC 3207 4.2: nothing of the plaintext transaction goes on */
 	monitor_tx_reset(m);
+	resident_conn_unwatch(rc);
 	chan_close(&m->chan);
 	(void)fd_set_nonblock(sp[0], 1);
 	chan_init(&m->chan, sp[0], CHAN_PACKET, SMTPD_CHAN_MAX);
 	rc->pid = pid;
 	m->session = pid;
 	rc->eof = 0;
+	if (resident_conn_watch(rc) == -1) {
+		log_warn("resident: epoll");
+		return -1;
+	}
 	resident_report_started(rc->res, rc->seq, pid);
 	return 0;
 }
@@ -385,8 +454,14 @@ resident_conn_readable(struct rconn *rc)
 		if (n == 2)
 			return 0;
 		if (n == 0) {
-			/* the session is ending; it is reaped soon */
+			/*
+			 * the session is ending: one of ours is reaped soon;
+			 * smtpsession's is gone (it held the only other end)
+			 */
 			rc->eof = 1;
+			resident_conn_unwatch(rc);
+			if (rc->spawned)
+				rc->gone = 1;
 			return 0;
 		}
 		if (n == -1) {
@@ -413,13 +488,12 @@ resident_conn_close(struct rconn *rc)
 		(void)kill(rc->auth_pid, SIGKILL);
 	if (rc->auth_fd != -1)
 		(void)close(rc->auth_fd);
-	if (rc->pidfd != -1)
-		(void)close(rc->pidfd);
 	if (rc->q_writer != -1)
 		qpool_detach(&rc->res->pool, rc->q_writer);
 	/* no envelope: the writer refuses the message and goes on */
 	monitor_tx_free(&rc->mon);
 	/* a child queueing for it sees end of file and fails on its own */
+	resident_conn_unwatch(rc);
 	chan_close(&rc->mon.chan);
 	resident_report_end(rc->res, rc->seq);
 	explicit_bzero(rc, sizeof(*rc));

@@ -43,6 +43,7 @@
 #include "conf.h"
 #include "child.h"
 #include "fdio.h"
+#include "gsync.h"
 #include "log.h"
 #include "queue_inject.h"
 #include "queueid.h"
@@ -60,6 +61,7 @@ qpool_init(struct qpool *p, const struct conf *conf,
 	memset(p, 0, sizeof(*p));
 	p->conf = conf;
 	p->opts = opts;
+	p->gsync_fd = -1;
 	p->max = (int)conf_int(conf, "smtpd_queue_writers");
 	p->usable = p->max > 0 && monitor_queue_in_process(conf);
 	if (p->max == 0)
@@ -76,6 +78,9 @@ qpool_init(struct qpool *p, const struct conf *conf,
 		p->w[i].owner = NULL;
 		chan_init(&p->w[i].chan, -1, CHAN_PACKET, SMTPD_CHAN_MAX);
 	}
+	/* without it every writer fsyncs the folders for itself */
+	if (p->usable && (p->gsync_fd = gsync_create()) == -1)
+		log_warn("queue writers: group commit");
 }
 
 /* Frees slot i; the writer, if alive, ends at end of file. */
@@ -135,7 +140,7 @@ qpool_spawn(struct qpool *p, int i)
 	}
 	if (pid == 0) {
 		(void)close(sp[0]);
-		qwriter_run(p->conf, p->opts, sp[1]);
+		qwriter_run(p->conf, p->opts, sp[1], p->gsync_fd);
 	}
 	(void)close(sp[1]);
 	if (fd_set_nonblock(sp[0], 1) == -1) {
@@ -302,4 +307,7 @@ qpool_close(struct qpool *p)
 	p->w = NULL;
 	p->max = 0;
 	p->usable = 0;
+	if (p->gsync_fd != -1)
+		(void)close(p->gsync_fd);
+	p->gsync_fd = -1;
 }

@@ -85,7 +85,7 @@ int	smtpd_connection(const struct conf *, struct smtpd_opts *);
 /* ---- resident mode (resident.c) ---- */
 
 #define SMTPD_RESIDENT_FD	3	/* the master's channel */
-#define SMTPD_RESIDENT_MAX	10000	/* connections open at once */
+#define SMTPD_RESIDENT_MAX	100000	/* connections open at once */
 
 /*
  * Serves the connections the master hands over chan; the exit code.

@@ -2,7 +2,7 @@
  * smtpd_resident.h: the parts of the resident smtpd (smtpd -R).  The
  * resident is the monitor of every connection it serves: it forks the
  * chrooted session for each connection and answers its requests from
- * one poll(2) loop (resident.c), holding one struct rconn per
+ * one poll(2) and epoll loop (resident.c), holding one struct rconn per
  * connection (resident_conn.c); messages are queued by long-lived queue
  * writers (resident_qpool.c, qwriter.c).  Nothing in the loop may wait:
  * AUTH runs in a child (resident_auth.c), and a request whose answer is
@@ -40,6 +40,12 @@ struct qpool {
 	int			 usable;	/* queue in place is possible */
 	int			 max;		/* smtpd_queue_writers */
 	struct qwriter		*w;		/* max slots */
+	/*
+	 * The writers' group commit (lib/base/gsync.h): a memfd the
+	 * resident makes and never maps; each writer gets it as fd 4.
+	 * -1: none (each writer fsyncs msg/ and env/ for itself).
+	 */
+	int			 gsync_fd;
 };
 
 /* One connection the resident serves. */
@@ -49,7 +55,13 @@ struct rconn {
 	struct resident		*res;
 	long long		 seq;		/* the master's number */
 	pid_t			 pid;		/* the session */
-	int			 pidfd;		/* forked by smtpsession, or -1 */
+	/*
+	 * 1: forked by smtpsession, not a child of ours: its end is seen
+	 * as the end of its channel (the session holds the only other
+	 * end), and a kill goes through a pidfd opened then (one
+	 * descriptor per session, not two: resident_conn.c).
+	 */
+	int			 spawned;
 	time_t			 start;		/* when the connection came */
 	/* the client's socket, to know it again at a STARTTLS handoff */
 	dev_t			 sock_dev;
@@ -57,7 +69,8 @@ struct rconn {
 	struct sockaddr_storage	 peer;
 	socklen_t		 peerlen;
 	int			 eof;		/* its channel ended */
-	int			 gone;		/* its pidfd said it exited */
+	int			 gone;		/* spawned, and its channel ended */
+	int			 watched;	/* its channel is in the epoll set */
 	/* AUTH, checked in a child */
 	pid_t			 auth_pid;	/* -1: none */
 	int			 auth_fd;	/* its verdict's channel, -1 */
@@ -85,6 +98,12 @@ struct resident {
 	struct smtpd_opts	*opts;
 	struct chan		 chan;		/* the master's */
 	int			 eof;		/* it retired us */
+	/*
+	 * The sessions' channels, in an epoll set (resident.c): with
+	 * thousands of idle sessions a poll(2) of every channel at each
+	 * turn of the loop would cost more than the work itself.
+	 */
+	int			 epfd;
 	struct rconn		*conns[SMTPD_RESIDENT_MAX];
 	size_t			 nconns;
 	struct qpool		 pool;
@@ -120,6 +139,9 @@ int	resident_conn_job_lost(struct rconn *);
 void	resident_conn_kill(struct rconn *);
 /* After the session was reaped: frees everything; reports the end. */
 void	resident_conn_close(struct rconn *);
+/* Adds its channel to the resident's epoll set, or takes it out. */
+int	resident_conn_watch(struct rconn *);
+void	resident_conn_unwatch(struct rconn *);
 /* Sets the tables of a connection from the resident's (reloading). */
 void	resident_conn_tables(struct resident *);
 
@@ -198,8 +220,11 @@ int	resident_wire_done(const struct chan_msg *, int *code);
 enum resident_verdict resident_wire_verdict(int r, const struct chan_msg *,
 	    char user[USER_NAME_MAX + 1]);
 
-/* qwriter.c: a queue writer's process, on its channel fd. */
-void	qwriter_run(const struct conf *, const struct smtpd_opts *, int fd)
-	    __attribute__((noreturn));
+/*
+ * qwriter.c: a queue writer's process, on its channel fd, with the group
+ * commit's region on gsync_fd (-1: none).
+ */
+void	qwriter_run(const struct conf *, const struct smtpd_opts *, int fd,
+	    int gsync_fd) __attribute__((noreturn));
 
 #endif

@@ -4,10 +4,13 @@
  * Trust: the caller's descriptors; the peer at the other end is not
  * trusted to finish (callers set deadlines: fd_wait_until).
  */
+#include <sys/resource.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -95,6 +98,49 @@ fd_ensure_std(void)
 		}
 	}
 	return 0;
+}
+
+long long
+fd_limit_raise(unsigned long long want)
+{
+	struct rlimit	 rl;
+	unsigned long long nr_open = 0;
+	char		 buf[32];
+	ssize_t		 n;
+	int		 fd;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return -1;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur >= want)
+		return (long long)rl.rlim_cur;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want &&
+	    geteuid() == 0) {
+		/* the kernel refuses a hard limit above fs.nr_open */
+		if ((fd = open("/proc/sys/fs/nr_open", O_RDONLY | O_CLOEXEC)) !=
+		    -1) {
+			if ((n = read(fd, buf, sizeof(buf) - 1)) > 0) {
+				buf[n] = '\0';
+				nr_open = strtoull(buf, NULL, 10);
+			}
+			(void)close(fd);
+		}
+		if (nr_open > 0 && want > nr_open)
+			want = nr_open;
+		if (want > rl.rlim_max) {
+			struct rlimit	 up = { want, want };
+
+			if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+				return (long long)want;
+		}
+	}
+	if (rl.rlim_max != RLIM_INFINITY && want > rl.rlim_max)
+		want = rl.rlim_max;
+	if (want > rl.rlim_cur) {
+		rl.rlim_cur = want;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			return -1;
+	}
+	return (long long)rl.rlim_cur;
 }
 
 long long

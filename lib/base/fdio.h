@@ -17,6 +17,14 @@ int	fd_set_nonblock(int fd, int on);
 int	fd_set_cloexec(int fd, int on);
 /* Makes sure fds 0, 1, 2 are open (to /dev/null where they were closed). */
 int	fd_ensure_std(void);
+/*
+ * Raises the soft RLIMIT_NOFILE to want (a server that holds descriptors
+ * per client: the master's children inherit it); root also raises the
+ * hard limit when it is lower, up to the kernel's fs.nr_open.  Never
+ * lowers a limit.  Returns the soft limit now in force, or -1 with errno
+ * when it could not be read.
+ */
+long long fd_limit_raise(unsigned long long want);
 /* Milliseconds on the monotonic clock. */
 long long fd_now_ms(void);
 /*

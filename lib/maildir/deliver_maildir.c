@@ -187,11 +187,12 @@ static int
 dm_run(const struct delivery *d, int msgfd, struct buf *head,
     struct dm_out *o)
 {
+	struct maildir_put put;
 	struct stat	 st;
 	size_t		 prefix, scan = 0, size;
 	off_t		 start;
-	char		 name[MAILDIR_NAME_MAX + 1];
-	int		 code, exists, r;
+	char		 name[MAILDIR_NAME_MAX + 1], qname[MAILDIR_NAME_MAX + 1];
+	int		 code, exists, r, already = 0;
 
 	if ((code = dm_check(d, o)) != DELIVER_OK)
 		return code;
@@ -217,9 +218,18 @@ dm_run(const struct delivery *d, int msgfd, struct buf *head,
 	if ((start = lseek(msgfd, 0, SEEK_CUR)) == -1 && exists &&
 	    (code = dm_maildir_create(d->maildir, o)) != DELIVER_OK)
 		return code;
+	/* one name at every attempt: a second one after a lost result finds it */
+	if (maildir_queue_name(qname, sizeof(qname), d->id, d->rcpt) == -1)
+		return dm_result(o, DELIVER_TEMP, "cannot name the file: %s",
+		    strerror(errno));
+	memset(&put, 0, sizeof(put));
+	put.name = qname;
+	put.check = d->check;
+	put.gsync = d->gsync;
+	put.window_ms = d->window_ms;
 	/* The rest of the message follows what head already holds. */
-	r = maildir_deliver(d->maildir, head->data, head->len, msgfd, name,
-	    sizeof(name), &size);
+	r = maildir_deliver_put(d->maildir, &put, head->data, head->len, msgfd,
+	    name, sizeof(name), &size, &already);
 	if (r == -1 && errno == ENOENT && exists && start != -1) {
 		/* tmp/ or new/ missing: complete the Maildir, try once more */
 		if ((code = dm_maildir_create(d->maildir, o)) != DELIVER_OK)
@@ -227,13 +237,16 @@ dm_run(const struct delivery *d, int msgfd, struct buf *head,
 		if (lseek(msgfd, start, SEEK_SET) == -1)
 			return dm_result(o, DELIVER_TEMP, "cannot rewind the "
 			    "message: %s", strerror(errno));
-		r = maildir_deliver(d->maildir, head->data, head->len, msgfd,
-		    name, sizeof(name), &size);
+		r = maildir_deliver_put(d->maildir, &put, head->data,
+		    head->len, msgfd, name, sizeof(name), &size, &already);
 	}
 	if (r == -1)
 		return dm_result(o, dm_deliver_code(errno),
 		    "cannot deliver to maildir %s: %s", d->maildir,
 		    strerror(errno));
+	if (already)
+		return dm_result(o, DELIVER_OK, "already delivered to maildir "
+		    "as %s", name);
 	return dm_result(o, DELIVER_OK, "delivered to maildir");
 }
 

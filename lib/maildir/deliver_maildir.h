@@ -11,7 +11,10 @@
  * message when a Delivered-To: field already names the recipient (a mail
  * loop), creates the Maildir when it is missing (0700), and writes
  * "Return-Path: <SENDER>\nDelivered-To: RECIPIENT\n" followed by the
- * message byte for byte (tmp/, fsync, link into new/, fsync of new/).
+ * message byte for byte (tmp/, fsync, link into new/, fsync of new/),
+ * under a name made from the queue ID and the recipient, the same at
+ * every attempt, so that a second attempt after a lost result delivers
+ * nothing (lib/maildir/maildir_once.c).
  * It does not trust the message.
  *
  * Trust: see deliver_maildir.c.
@@ -19,6 +22,8 @@
 #ifndef FACTEUR_DELIVER_MAILDIR_H
 #define FACTEUR_DELIVER_MAILDIR_H
 #include <stddef.h>
+
+#include "gsync.h"
 
 /* Exit codes, qmail-local's. */
 #define DELIVER_OK		0	/* delivered */
@@ -33,6 +38,17 @@ struct delivery {
 	const char	*rcpt;
 	const char	*id;		/* queue ID */
 	const char	*maildir;	/* absolute path */
+	/*
+	 * 1: an earlier attempt may have delivered it (its result was never
+	 * recorded): look in new/ and cur/ first (docs/queue.md, "Exactly
+	 * once").  Every delivery is named from id and rcpt and never
+	 * linked over an existing file, whatever check says.
+	 */
+	int		 check;
+	/* NULL, or the group commit of new/ with the recipient's other
+	 * deliveries (lib/base/gsync.h), waiting at most window_ms */
+	struct gsync	*gsync;
+	int		 window_ms;
 };
 
 /*

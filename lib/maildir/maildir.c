@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "fdio.h"
+#include "gsync.h"
 #include "log.h"
 #include "maildir.h"
 
@@ -96,7 +97,7 @@ maildir_create(const char *dir, mode_t mode)
  * says; other bytes that have no place in a file name are escaped the
  * same way.
  */
-static int
+int
 maildir_host(char *out, size_t n)
 {
 	char		 host[MAILDIR_HOST_MAX];
@@ -221,18 +222,98 @@ maildir_link_refused(int e)
 	    e == EMLINK || e == ENOTSUP;
 }
 
+/*
+ * Makes new/NAME point to the file written at tmp, never over an existing
+ * new/NAME: 0 when it was linked (or renamed), 1 when new/NAME was there
+ * already (tmp is then removed), -1 with errno.
+ */
+static int
+maildir_place(const char *tmp, const char *new)
+{
+	if (link(tmp, new) == 0) {
+		if (unlink(tmp) == -1)	/* delivered; tmp/ cleaning gets it */
+			log_warn("maildir: unlink %s", tmp);
+		return 0;
+	}
+	if (errno == EEXIST) {
+		(void)unlink(tmp);
+		return 1;
+	}
+	if (!maildir_link_refused(errno))
+		return -1;
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, new, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno == EEXIST) {
+		(void)unlink(tmp);
+		return 1;
+	}
+	if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
+		return -1;
+	/*
+	 * Neither link nor an exclusive rename: a plain rename, which may
+	 * replace a copy an earlier attempt made under the same name (the
+	 * same message for the same recipient: still one copy).
+	 */
+	return rename(tmp, new) == 0 ? 0 : -1;
+}
+
+/* fsync of new/, shared with the recipient's other deliveries (gsync). */
+static int
+maildir_sync_new(const char *newdir, const struct maildir_put *put)
+{
+	int	 fd, r, saved;
+
+	if ((fd = open(newdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	r = gsync_dir(put != NULL ? put->gsync : NULL, fd,
+	    put != NULL ? put->window_ms : 0);
+	saved = errno;
+	if (close(fd) == -1 && r == 0)
+		return -1;
+	errno = saved;
+	return r;
+}
+
 int
-maildir_deliver(const char *dir, const void *head, size_t hlen, int msgfd,
-    char *name, size_t namesz, size_t *size)
+maildir_deliver_put(const char *dir, const struct maildir_put *put,
+    const void *head, size_t hlen, int msgfd, char *name, size_t namesz,
+    size_t *size, int *already)
 {
 	char	 tmp[PATH_MAX], new[PATH_MAX], newdir[PATH_MAX];
-	int	 fd, saved;
+	char	 tmpname[MAILDIR_NAME_MAX + 1];
+	int	 fd, saved, r, newfd;
 
 	*size = 0;
+	*already = 0;
 	if (maildir_path(newdir, sizeof(newdir), dir, "new", "") == -1)
 		return -1;
-	if ((fd = maildir_open_tmp(dir, name, namesz, tmp, sizeof(tmp))) == -1)
-		return -1;
+	if (put != NULL && put->name != NULL) {
+		if (strlcpy(name, put->name, namesz) >= namesz) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		/* an earlier attempt's copy, in new/ or read into cur/ */
+		if (put->check && (r = maildir_has(dir, name)) != 0) {
+			if (r == -1)
+				return -1;
+			*already = 1;
+			return maildir_sync_new(newdir, put) == -1 ? -1 : 0;
+		}
+	}
+	/* said early, so that a leader of new/'s fsync waits for us */
+	newfd = -1;
+	if (put != NULL && put->gsync != NULL && (newfd = open(newdir,
+	    O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1)
+		(void)gsync_intend(put->gsync, newfd);
+	if (put != NULL && put->name != NULL)
+		fd = maildir_open_tmp(dir, tmpname, sizeof(tmpname), tmp,
+		    sizeof(tmp));
+	else
+		fd = maildir_open_tmp(dir, name, namesz, tmp, sizeof(tmp));
+	if (fd == -1) {
+		saved = errno;
+		goto fail;
+	}
 	if (maildir_path(new, sizeof(new), dir, "new", name) == -1 ||
 	    maildir_copy(fd, head, hlen, msgfd, size) == -1 ||
 	    fsync(fd) == -1) {
@@ -244,28 +325,47 @@ maildir_deliver(const char *dir, const void *head, size_t hlen, int msgfd,
 		saved = errno;
 		goto fail_tmp;
 	}
-	if (link(tmp, new) == 0) {
-		if (unlink(tmp) == -1)	/* delivered; tmp/ cleaning gets it */
-			log_warn("maildir: unlink %s", tmp);
-	} else if (maildir_link_refused(errno)) {
-		if (rename(tmp, new) == -1) {
-			saved = errno;
-			goto fail_tmp;
-		}
-	} else {
+	if ((r = maildir_place(tmp, new)) == -1) {
 		saved = errno;
 		goto fail_tmp;
 	}
-	if (fsync_dir(newdir) == -1) {
-		/* Not durable: take it back so a retry does not duplicate. */
+	*already = r == 1;
+	if (newfd != -1) {
+		r = gsync_dir(put->gsync, newfd, put->window_ms);
 		saved = errno;
-		(void)unlink(new);
+		(void)close(newfd);
+		errno = saved;
+	} else
+		r = maildir_sync_new(newdir, put);
+	if (r == -1) {
+		/*
+		 * Not durable: take ours back so a retry does not duplicate;
+		 * an earlier attempt's copy stays for the retry to find.
+		 */
+		saved = errno;
+		if (!*already)
+			(void)unlink(new);
 		errno = saved;
 		return -1;
 	}
 	return 0;
 fail_tmp:
 	(void)unlink(tmp);
+fail:
+	if (newfd != -1) {
+		gsync_cancel(put->gsync, newfd);
+		(void)close(newfd);
+	}
 	errno = saved;
 	return -1;
+}
+
+int
+maildir_deliver(const char *dir, const void *head, size_t hlen, int msgfd,
+    char *name, size_t namesz, size_t *size)
+{
+	int	 already;
+
+	return maildir_deliver_put(dir, NULL, head, hlen, msgfd, name, namesz,
+	    size, &already);
 }

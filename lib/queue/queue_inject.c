@@ -46,6 +46,8 @@ struct inject_run {
 	struct queue_inject	*qi;
 	struct queue_loc	 msg, tmp;
 	int			 have_msg, have_tmp;
+	/* said to the group commit that E5 and E7 will come (gsync) */
+	int			 intend[QUEUE_NSUB];
 	int			 msgfd;
 	struct timespec		 deadline;
 };
@@ -63,6 +65,54 @@ queue_inject_init(struct queue_inject *qi)
 	(void)strlcpy(qi->id, "-", sizeof(qi->id));
 }
 
+/*
+ * The group commit: once the whole message is read, this writer will ask
+ * for the fsyncs of msg/ (E5) and env/ (E7) soon, and says so, so that
+ * a leader's fsync may wait for it (lib/base/gsync.h).
+ */
+static void
+inject_intend(struct inject_run *r)
+{
+	static const enum queue_sub subs[] = { QUEUE_MSG, QUEUE_ENV };
+	size_t	 i;
+	int	 fd;
+
+	if (r->qi->gsync == NULL)
+		return;
+	for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
+		if ((fd = r->qi->queue->subfd[subs[i]]) != -1 &&
+		    gsync_intend(r->qi->gsync, fd) == 0)
+			r->intend[subs[i]] = 1;
+}
+
+/* Drops what inject_intend said and no fsync consumed. */
+static void
+inject_unintend(struct inject_run *r)
+{
+	int	 i;
+
+	for (i = 0; i < QUEUE_NSUB; i++)
+		if (r->intend[i]) {
+			gsync_cancel(r->qi->gsync, r->qi->queue->subfd[i]);
+			r->intend[i] = 0;
+		}
+}
+
+/*
+ * E5, E7: the fsync of a folder, shared with the writers that commit at
+ * the same time when there is a group commit.
+ */
+static int
+inject_sub_sync(struct inject_run *r, enum queue_sub sub)
+{
+	int	 fd = r->qi->queue->subfd[sub];
+
+	if (r->qi->gsync == NULL || fd == -1)
+		return queue_sub_sync(r->qi->queue, sub);
+	r->intend[sub] = 0;
+	return gsync_dir(r->qi->gsync, fd, r->qi->window_ms);
+}
+
 /* Undoes what is not committed, logs as enqueue does, returns code. */
 static int __attribute__((format(printf, 3, 4)))
 inject_fail(struct inject_run *r, int code, const char *fmt, ...)
@@ -74,6 +124,7 @@ inject_fail(struct inject_run *r, int code, const char *fmt, ...)
 	if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
 		(void)strlcpy(msg, "(message format error)", sizeof(msg));
 	va_end(ap);
+	inject_unintend(r);
 	if (r->have_tmp && unlinkat(r->tmp.at, r->tmp.name, 0) == -1)
 		log_warn("%s: unlink %s", r->qi->id, r->tmp.path);
 	if (r->have_msg && unlinkat(r->msg.at, r->msg.name, 0) == -1)
@@ -256,6 +307,7 @@ msg_copy(struct inject_run *r, int infd, long long limit)
 	for (;;) {
 		switch (input_read(r, infd, &got)) {
 		case READ_EOF:
+			inject_intend(r);
 			if (fsync(r->msgfd) == -1)
 				return inject_fail(r, QMAIL_EXIT_WRITE,
 				    "fsync %s: %s", r->msg.path,
@@ -418,7 +470,7 @@ inject_commit(struct inject_run *r)
 {
 	struct queue_loc env;
 
-	if (queue_sub_sync(r->qi->queue, QUEUE_MSG) == -1)
+	if (inject_sub_sync(r, QUEUE_MSG) == -1)
 		return inject_fail(r, QMAIL_EXIT_WRITE, "fsync msg/: %s",
 		    strerror(errno));
 	if (queue_path(r->qi->queue, QUEUE_ENV, r->qi->id, &env) == -1)
@@ -428,7 +480,7 @@ inject_commit(struct inject_run *r)
 		    r->tmp.path, env.path, strerror(errno));
 	/* Committed: from here on the message is queued, nothing is undone. */
 	r->have_tmp = r->have_msg = 0;
-	if (queue_sub_sync(r->qi->queue, QUEUE_ENV) == -1) {
+	if (inject_sub_sync(r, QUEUE_ENV) == -1) {
 		/*
 		 * The commit may not survive a crash.  Say "temporary
 		 * failure": the sender retries, and at worst the message is

@@ -11,7 +11,8 @@
  * order of docs/queue.md (E1-E8:
  * msg/<id> O_EXCL and locked, written, fsync; tmp/<id> written, fsync,
  * close; fsync msg/; rename tmp/<id> env/<id>; fsync env/; unlock; one
- * byte into the trigger FIFO), and returns enqueue's exit code
+ * byte into the trigger FIFO; the two folder fsyncs shared with other
+ * writers when the caller gives a group commit, gsync), and returns enqueue's exit code
  * (QMAIL_EXIT_*: 0 queued, 11-40 permanent, others temporary).  Any
  * failure before the rename removes tmp/<id> and msg/<id>.  It logs what
  * enqueue logs, in the same words ("ID: from=<...>, size=N, nrcpt=N,
@@ -60,6 +61,7 @@
 #include <sys/types.h>
 
 #include "conf.h"
+#include "gsync.h"
 #include "queue_path.h"
 #include "queue_spare.h"
 #include "queueid.h"
@@ -80,6 +82,15 @@ struct queue_inject {
 	 * percent of its inodes, free.
 	 */
 	int		 reserve;
+	/*
+	 * NULL, or the group commit shared with the other writers of the
+	 * queue (lib/base/gsync.h): the fsyncs of msg/ and env/ (E5, E7)
+	 * are then shared among the writers that commit at about the same
+	 * time, a leader waiting at most window_ms for those that are
+	 * already fsyncing their files (docs/queue.md, "Group commit").
+	 */
+	struct gsync	*gsync;
+	int		 window_ms;
 	/* out: id is "-" until one is taken; size and nrcpt once queued */
 	char		 id[QUEUEID_LEN + 1];
 	size_t		 size;

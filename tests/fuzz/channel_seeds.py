@@ -268,8 +268,8 @@ def login_monitor_seeds():
 
 
 def job(slot, qid=QID, sender="bob@example.net", rcpt="alice@example.org",
-        user="alice", ext=""):
-    return frame("J", slot, qid, sender, rcpt, user, ext)
+        user="alice", ext="", check="0"):
+    return frame("J", slot, qid, sender, rcpt, user, ext, check)
 
 
 def lspawn_job_seeds():
@@ -279,6 +279,9 @@ def lspawn_job_seeds():
         seed(t, name, bytes([chunk]) + stream)
 
     s("one", 0, job("0"))
+    s("check_1", 0, job("0", check="1"))
+    s("check_2", 0, job("0", check="2"))
+    s("check_empty", 0, job("0", check=""))
     s("three", 0, job("0") + job("1", sender="") + job("999999", ext="box"))
     s("chunks_1", 1, job("0") + job("1"))
     s("chunks_13", 13, job("7") + job("8") + job("9"))
@@ -288,6 +291,9 @@ def lspawn_job_seeds():
     s("slot_sign", 0, job("+1"))
     s("slot_empty", 0, job(""))
     s("six_fields", 0, frame("J", "0", QID, "", "alice@example.org", "alice"))
+    # the job of before exactly-once delivery, without its check field
+    s("seven_fields", 0, frame("J", "0", QID, "", "alice@example.org",
+                               "alice", ""))
     s("not_a_job", 0, frame("R", "0", "K", "ok"))
     s("bad_id", 0, job("0", qid="../../etc/shadow"))
     s("control_sender", 0, job("0", sender="bob\r\nX: y"))

@@ -76,7 +76,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    (n = again(ef, DELIVER_JOB_FIELDS, g)) == -1 ||
 		    deliver_job_decode(g, n, &d2) != 0 ||
 		    strcmp(d.id, d2.id) != 0 || strcmp(d.sender, d2.sender) ||
-		    strcmp(d.rcpt, d2.rcpt) || strcmp(d.maildir, d2.maildir))
+		    strcmp(d.rcpt, d2.rcpt) || strcmp(d.maildir, d2.maildir) ||
+		    d.check != d2.check)
 			abort();
 	}
 	free(buf);

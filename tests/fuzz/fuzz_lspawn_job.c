@@ -1,7 +1,7 @@
 /*
  * libFuzzer target for the jobs queued (facteur-queue) sends lspawn
- * (root) on a pipe: [J, slot, id, sender, recipient, user, extension]
- * (queue/queued_local.c writes them).  The input is what queued writes,
+ * (root) on a pipe: [J, slot, id, sender, recipient, user, extension,
+ * check] (queue/queued_local.c writes them).  The input is what queued writes,
  * fed into a real pipe in chunks and received as lspawn's loop receives
  * it (chan_recv_nowait on a stream at LSPAWN_FRAME_MAX, fuzz_chan.h);
  * each frame goes through job_take (deliver/lspawn_job.c), lspawn's
@@ -15,9 +15,9 @@
  * Checked against a reference written here: the stream's frames are the
  * reference's, in order; lspawn gives up (exits) at the first that is not
  * one frame within LSPAWN_FRAME_MAX (EBADMSG), at the first that is not
- * a job of seven fields, or whose slot is not 1 to 6 decimal digits
- * without leading zero, or is held by a job still waiting; it takes every
- * other; a stream cut inside a frame is an end (ECONNRESET).  A job taken
+ * a job of eight fields, or whose slot is not 1 to 6 decimal digits
+ * without leading zero, or is held by a job still waiting, or whose check
+ * is neither "0" nor "1"; it takes every other; a stream cut inside a frame is an end (ECONNRESET).  A job taken
  * passes job_check exactly when its queue ID is 14 Crockford base32
  * characters, its recipient is not empty, and no value holds a control
  * byte or passes 1000 octets; otherwise its result is a D.  The job keeps
@@ -72,7 +72,8 @@ take(void *arg, struct chan_msg *m)
 	st->at += used;
 	want = fr.nf == JOB_FIELDS && fz_field_is(&fr, 0, "J") &&
 	    fr.len[1] <= 6 && fz_field_num(&fr, 1, 0, 999999, &slot) &&
-	    !ref_slot_used(&st->ls, &fr) ? 0 : -1;
+	    !ref_slot_used(&st->ls, &fr) &&
+	    (fz_field_is(&fr, 7, "0") || fz_field_is(&fr, 7, "1")) ? 0 : -1;
 	v = job_take(&st->ls, m, &j, &why);
 	if (v != want || (v == -1 && (why == NULL || j != NULL)))
 		abort();
@@ -84,7 +85,8 @@ take(void *arg, struct chan_msg *m)
 	if (j == NULL || TAILQ_LAST(&st->ls.waiting, jobq) != j ||
 	    j->id != j->frame + (m->f[2] - m->data) ||
 	    strlen(j->sender) != fr.len[3] ||
-	    memcmp(j->rcpt, fr.f[4], fr.len[4]) != 0)
+	    memcmp(j->rcpt, fr.f[4], fr.len[4]) != 0 ||
+	    j->check != fz_field_is(&fr, 7, "1"))
 		abort();
 	ok = fz_field_queueid(&fr, 2) && fr.len[4] > 0 &&
 	    fz_field_text(&fr, 3, 0, 1000) && fz_field_text(&fr, 4, 1, 1000) &&

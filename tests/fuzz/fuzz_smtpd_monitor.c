@@ -243,11 +243,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	m.fails = st.too_many ?
 	    (unsigned)conf_int(conf, "auth_fail_limit") : 0;
 	rc.auth_pid = rc.q_child = -1;
-	rc.pidfd = rc.auth_fd = rc.q_writer = -1;
+	rc.spawned = 0;
+	rc.auth_fd = rc.q_writer = -1;
 	if (st.resident) {
 		/* numbers only: monitor_check never uses them as descriptors */
 		rc.q_on = st.queueing;
-		rc.pidfd = st.handoff ? 1000 : -1;
+		rc.spawned = st.handoff != 0;
 		rc.auth_fd = st.auth_pending ? 1001 : -1;
 		rc.q_owed = st.owed ? 'E' : 0;
 		conn_identify(&rc);

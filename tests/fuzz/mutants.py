@@ -207,6 +207,11 @@ MUTANTS = [
      "\tif (r->nseen >= ALIASES_EXPAND_MAX) {",
      "\tif (r->nseen >= ALIASES_EXPAND_MAX + 1) {",
      "table", "an alias expanding to ALIASES_EXPAND_MAX + 1 targets"),
+    ("deliver/lspawn_job.c",
+     "\tif (strcmp(m->f[7], \"0\") != 0 && strcmp(m->f[7], \"1\") != 0) {",
+     "\tif (0) {",
+     "lspawn_job", "a job whose check (look in the Maildir first) is "
+     "neither 0 nor 1"),
 ]
 
 

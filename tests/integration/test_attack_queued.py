@@ -55,7 +55,7 @@ class Lspawn:
         slot = str(self.slot)
         self.slot += 1
         self.p.stdin.write(frame(["J", slot, qid, "x@example.org", rcpt,
-                                  user, ""]))
+                                  user, "", "0"]))
         self.p.stdin.flush()
         return self.result(slot)
 
@@ -239,3 +239,14 @@ def test_a_malformed_job_ends_lspawn(fct, lspawn):
     lspawn.p.stdin.flush()
     assert lspawn.p.wait(30) == 111
     assert "malformed frame from queued" in fct.log()
+
+
+@pytest.mark.facteur(start=False)
+def test_a_job_with_a_bad_check_field_ends_lspawn(fct, lspawn):
+    """The eighth field says whether to look in the Maildir first: "0" or
+    "1" and nothing else."""
+    lspawn.p.stdin.write(frame(["J", "0", new_id(), "x@example.org", ALICE,
+                                "alice", "", "yes"]))
+    lspawn.p.stdin.flush()
+    assert lspawn.p.wait(30) == 111
+    assert "bad check field" in fct.log()

@@ -172,6 +172,41 @@ def test_per_client_limit_replies_421(fct, master_factory):
 
 
 @pytest.mark.facteur(start=False)
+def test_per_client_limit_spares_mynetworks(fct, master_factory):
+    """A client in mynetworks is held to max_sessions only, as Postfix
+    exempts $mynetworks from its per-client connection limit; another
+    address in the same configuration still gets 421."""
+    m = master_factory(max_sessions_per_client="1", max_sessions="3",
+                       mynetworks="127.0.0.0/8")
+    held = [Client(m.port) for _ in range(3)]
+    assert [c.greeting[0] for c in held] == [220, 220, 220]
+    # the service limit still holds for it
+    extra = Client(m.port)
+    assert extra.greeting[0] == 421, extra.greeting
+    extra.close()
+    for c in held:
+        c.close()
+    H.wait_until(lambda: not m.sessions(), CHECK_TIMEOUT, "sessions to end")
+    fct.write_conf(mynetworks="192.0.2.0/24")
+    m.proc.send_signal(signal.SIGHUP)
+    H.wait_until(lambda: "configuration re-read" in fct.log(), CHECK_TIMEOUT,
+                 "the reload")
+
+    def limited():
+        a = Client(m.port)
+        b = Client(m.port)
+        codes = (a.greeting[0], b.greeting[0])
+        a.close()
+        b.close()
+        H.wait_until(lambda: not m.sessions(), CHECK_TIMEOUT,
+                     "sessions to end")
+        return codes == (220, 421)
+    H.wait_until(limited, CHECK_TIMEOUT, "the limit for an address outside "
+                 "mynetworks")
+
+
+
+@pytest.mark.facteur(start=False)
 def test_service_limit_with_close_action(fct, master_factory):
     m = master_factory(max_sessions="1", overload_action="close")
     first = Client(m.port)

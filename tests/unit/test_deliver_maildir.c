@@ -32,6 +32,8 @@
 #include <unistd.h>
 
 #include "deliver_maildir.h"
+#include "maildir.h"
+#include "queueid.h"
 #include "fdio.h"
 #include "users.h"
 
@@ -149,13 +151,16 @@ run(const struct delivery *d, int msgfd, rlim_t fsize, char *text,
 	return WEXITSTATUS(status);
 }
 
+/* Each delivery is another queued message: a fresh queue ID. */
 static int
 deliver_bytes(const struct fixture *f, const char *rcpt, const char *data,
     size_t n, rlim_t fsize, char *text, size_t textsz)
 {
-	struct delivery	 d = { SENDER, rcpt, ID, f->md };
+	char		 id[QUEUEID_LEN + 1];
+	struct delivery	 d = { SENDER, rcpt, id, f->md, 0, NULL, 0 };
 	int		 fd, code;
 
+	queueid_new(id);
 	fd = msg_fd(f, data, n);
 	code = run(&d, fd, fsize, text, textsz);
 	close(fd);
@@ -288,7 +293,7 @@ static void
 test_maildir_completed_pipe(void **state)
 {
 	struct fixture	*f = *state;
-	struct delivery	 d = { SENDER, RCPT, ID, f->md };
+	struct delivery	 d = { SENDER, RCPT, ID, f->md, 0, NULL, 0 };
 	char		 text[600], p[PATH_MAX], got[256];
 	struct stat	 st;
 	int		 fds[2];
@@ -348,7 +353,7 @@ static void
 test_bad_values(void **state)
 {
 	struct fixture	*f = *state;
-	struct delivery	 d = { SENDER, RCPT, ID, f->md };
+	struct delivery	 d = { SENDER, RCPT, ID, f->md, 0, NULL, 0 };
 	char		 text[600];
 	int		 fd;
 
@@ -422,7 +427,7 @@ static void
 test_no_message(void **state)
 {
 	struct fixture	*f = *state;
-	struct delivery	 d = { SENDER, RCPT, ID, f->md };
+	struct delivery	 d = { SENDER, RCPT, ID, f->md, 0, NULL, 0 };
 	char		 text[600];
 	int		 fd;
 
@@ -436,7 +441,7 @@ static void
 test_root_refused(void **state)
 {
 	struct fixture	*f = *state;
-	struct delivery	 d = { SENDER, RCPT, ID, f->md };
+	struct delivery	 d = { SENDER, RCPT, ID, f->md, 0, NULL, 0 };
 	char		 text[600];
 	int		 fd;
 
@@ -454,7 +459,7 @@ static void
 test_text_capped(void **state)
 {
 	struct fixture	*f = *state;
-	struct delivery	 d = { SENDER, RCPT, "bad", f->md };
+	struct delivery	 d = { SENDER, RCPT, "bad", f->md, 0, NULL, 0 };
 	char		 small[8];
 	int		 fd;
 
@@ -511,9 +516,9 @@ static void
 test_many_in_one_process(void **state)
 {
 	struct fixture	*f = *state;
-	struct delivery	 d = { SENDER, RCPT, ID, f->md };
+	struct delivery	 d = { SENDER, RCPT, ID, f->md, 0, NULL, 0 };
 	char		 text[DELIVER_TEXT_MAX + 1], msg[128], got[256],
-			 p[PATH_MAX], cwd[PATH_MAX];
+			 p[PATH_MAX], cwd[PATH_MAX], id[QUEUEID_LEN + 1];
 	struct dirent	*de;
 	struct stat	 st;
 	DIR		*dir;
@@ -537,6 +542,8 @@ test_many_in_one_process(void **state)
 			    "\n" : "", i, i);
 			fd = msg_fd(f, msg, (size_t)n);
 			d.rcpt = RCPT;
+			queueid_new(id);
+			d.id = id;
 			if (deliver_maildir(&d, fd, text, sizeof(text)) !=
 			    (i % 10 == 5 ? DELIVER_PERM : DELIVER_OK))
 				_exit(10);
@@ -582,11 +589,78 @@ test_many_in_one_process(void **state)
 	closedir(dir);
 }
 
+/*
+ * Exactly once: a second attempt at one message for one recipient (its
+ * first result lost) delivers nothing; with check it also finds the copy
+ * a reader moved to cur/ and flagged; another recipient of the same
+ * message, in the same Maildir, gets its own copy.
+ */
+static void
+test_once(void **state)
+{
+	struct fixture	*f = *state;
+	struct delivery	 d = { SENDER, RCPT, ID, f->md, 0, NULL, 0 };
+	char		 text[DELIVER_TEXT_MAX + 1], name[MAILDIR_NAME_MAX + 1];
+	char		 a[PATH_MAX], b[PATH_MAX], pre[64];
+	int		 fd;
+
+	fd = msg_fd(f, "a: b\n\nc\n", 8);
+	assert_int_equal(run(&d, fd, 0, text, sizeof(text)), DELIVER_OK);
+	assert_string_equal(text, "delivered to maildir");
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	assert_int_equal(run(&d, fd, 0, text, sizeof(text)), DELIVER_OK);
+	assert_non_null(strstr(text, "already delivered"));
+	assert_int_equal(count_in(f, "new"), 1);
+	assert_int_equal(count_in(f, "tmp"), 0);
+	/* the name: arrival second, queue ID, recipient hash, host */
+	assert_int_equal(maildir_queue_name(name, sizeof(name), ID, RCPT), 0);
+	assert_true(snprintf(pre, sizeof(pre), ".Q%sR", ID) > 0);
+	assert_non_null(strstr(name, pre));
+	assert_true(snprintf(a, sizeof(a), "%s/new/%s", f->md, name) > 0);
+	assert_int_equal(access(a, F_OK), 0);
+	assert_int_equal(maildir_has(f->md, name), 1);
+	/* a reader read it: cur/NAME:2,S */
+	assert_true(snprintf(b, sizeof(b), "%s/cur/%s:2,S", f->md, name) > 0);
+	assert_int_equal(rename(a, b), 0);
+	assert_int_equal(maildir_has(f->md, name), 1);
+	d.check = 1;
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	assert_int_equal(run(&d, fd, 0, text, sizeof(text)), DELIVER_OK);
+	assert_non_null(strstr(text, "already delivered"));
+	assert_int_equal(count_in(f, "new"), 0);
+	assert_int_equal(count_in(f, "tmp"), 0);
+	/* a size field a reader added to the base name still matches */
+	assert_true(snprintf(a, sizeof(a), "%s/cur/%s,S=42:2,", f->md, name) >
+	    0);
+	assert_int_equal(rename(b, a), 0);
+	assert_int_equal(maildir_has(f->md, name), 1);
+	/* a longer name that only starts with it does not */
+	assert_true(snprintf(b, sizeof(b), "%s/cur/%sX:2,", f->md, name) > 0);
+	assert_int_equal(rename(a, b), 0);
+	assert_int_equal(maildir_has(f->md, name), 0);
+	assert_int_equal(unlink(b), 0);
+	/* deleted by its owner: a later attempt delivers it again */
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	assert_int_equal(run(&d, fd, 0, text, sizeof(text)), DELIVER_OK);
+	assert_string_equal(text, "delivered to maildir");
+	/* another recipient of the same message, into the same Maildir */
+	d.rcpt = "carol@example.org";
+	d.check = 0;
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	assert_int_equal(run(&d, fd, 0, text, sizeof(text)), DELIVER_OK);
+	assert_string_equal(text, "delivered to maildir");
+	assert_int_equal(count_in(f, "new"), 2);
+	close(fd);
+	/* not a queue ID: no name */
+	assert_int_equal(maildir_queue_name(name, sizeof(name), "x", RCPT), -1);
+}
+
 int
 main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
+		T(test_once),
 		T(test_delivered_prefix_exact),
 		T(test_maildir_created),
 		T(test_maildir_completed),

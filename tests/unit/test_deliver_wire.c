@@ -65,7 +65,8 @@ static void
 test_job_round_trip(void **state)
 {
 	struct delivery	 in = { "a@example.org", "bob@example.org",
-			    "4ABCDEFGHJKLMN", "/home/bob/Maildir" }, out;
+			    "4ABCDEFGHJKLMN", "/home/bob/Maildir", 0, NULL, 0 },
+			 out;
 	const char	*f[DELIVER_JOB_FIELDS];
 	int		 nf;
 
@@ -78,6 +79,15 @@ test_job_round_trip(void **state)
 	assert_string_equal(out.sender, in.sender);
 	assert_string_equal(out.rcpt, in.rcpt);
 	assert_string_equal(out.maildir, in.maildir);
+	assert_int_equal(out.check, 0);
+	/* the flag to look in the Maildir first */
+	in.check = 1;
+	assert_int_equal(deliver_job_fields(&in, f), 0);
+	assert_string_equal(f[5], "1");
+	nf = sent(f, DELIVER_JOB_FIELDS);
+	assert_int_equal(deliver_job_decode(fields, nf, &out), 0);
+	assert_int_equal(out.check, 1);
+	in.check = 0;
 	/* the null sender is an empty field, kept */
 	in.sender = "";
 	assert_int_equal(deliver_job_fields(&in, f), 0);
@@ -91,7 +101,7 @@ static void
 test_job_fields_refuse(void **state)
 {
 	struct delivery	 d = { "", "bob@example.org", "4ABCDEFGHJKLMN",
-			    "/m" };
+			    "/m", 0, NULL, 0 };
 	const char	*f[DELIVER_JOB_FIELDS];
 
 	(void)state;
@@ -127,12 +137,16 @@ test_job_decode_refuses(void **state)
 
 	(void)state;
 	job_bad("J\0id\0s\0r", 8);			/* four fields */
-	job_bad("J\0id\0s\0r\0/m\0x", 13);		/* six */
-	job_bad("X\0id\0s\0r\0/m", 11);		/* not a job */
-	job_bad("JJ\0id\0s\0r\0/m", 12);
-	job_bad("J\0\0s\0r\0/m", 9);			/* no id */
-	job_bad("J\0id\0s\0\0/m", 10);		/* no recipient */
-	job_bad("J\0id\0s\0r\0", 9);			/* no maildir */
+	job_bad("J\0id\0s\0r\0/m", 11);		/* five */
+	job_bad("J\0id\0s\0r\0/m\0" "0\0x", 15);	/* seven */
+	job_bad("X\0id\0s\0r\0/m\0" "0", 13);	/* not a job */
+	job_bad("JJ\0id\0s\0r\0/m\0" "0", 14);
+	job_bad("J\0\0s\0r\0/m\0" "0", 11);		/* no id */
+	job_bad("J\0id\0s\0\0/m\0" "0", 12);		/* no recipient */
+	job_bad("J\0id\0s\0r\0\0" "0", 11);		/* no maildir */
+	job_bad("J\0id\0s\0r\0/m\0" "2", 13);	/* check: 0 or 1 */
+	job_bad("J\0id\0s\0r\0/m\0", 12);		/* no check */
+	job_bad("J\0id\0s\0r\0/m\0" "01", 14);
 	assert_int_equal(payload("", 0), -1);		/* no field */
 	/* one octet past the limit never reaches the decoder */
 	memcpy(big, "J\0id\0s\0r\0/", 10);

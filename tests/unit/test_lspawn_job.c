@@ -100,7 +100,7 @@ test_take(void **state)
 
 	(void)state;
 	FRAME("J", "0", QID, "bob@example.net", "alice@example.org",
-	    "alice", "");
+	    "alice", "", "1");
 	assert_int_equal(take(&j), 0);
 	assert_ptr_equal(TAILQ_FIRST(&ls.waiting), j);
 	/* its own copy: the receive buffer is reused for the next frame */
@@ -111,11 +111,13 @@ test_take(void **state)
 	assert_string_equal(j->rcpt, "alice@example.org");
 	assert_string_equal(j->user, "alice");
 	assert_string_equal(j->ext, "");
+	assert_int_equal(j->check, 1);
 	/* slot 0 is held now; 999999 is the largest */
-	FRAME("J", "0", QID, "", "a@b", "a", "");
+	FRAME("J", "0", QID, "", "a@b", "a", "", "0");
 	assert_int_equal(take(&j), -1);
-	FRAME("J", "999999", QID, "", "a@b", "a", "");
+	FRAME("J", "999999", QID, "", "a@b", "a", "", "0");
 	assert_int_equal(take(&j), 0);
+	assert_int_equal(j->check, 0);
 	assert_int_equal((int)ls.nwaiting, 2);
 	reset();
 }
@@ -130,14 +132,22 @@ test_take_refuses(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(slots) / sizeof(slots[0]); i++) {
-		FRAME("J", slots[i], QID, "", "a@b", "a", "");
+		FRAME("J", slots[i], QID, "", "a@b", "a", "", "0");
 		assert_int_equal(take(&j), -1);
 	}
-	FRAME("J", "1", QID, "", "a@b", "a");
+	/* seven fields: a job without its check (docs/queue.md, D0) */
+	FRAME("J", "1", QID, "", "a@b", "a", "");
 	assert_int_equal(take(&j), -1);
+	FRAME("J", "1", QID, "", "a@b", "a", "", "0", "x");
+	assert_int_equal(take(&j), -1);
+	/* the check is 0 or 1, nothing else */
 	FRAME("J", "1", QID, "", "a@b", "a", "", "x");
 	assert_int_equal(take(&j), -1);
-	FRAME("R", "1", QID, "", "a@b", "a", "");
+	FRAME("J", "1", QID, "", "a@b", "a", "", "");
+	assert_int_equal(take(&j), -1);
+	FRAME("J", "1", QID, "", "a@b", "a", "", "10");
+	assert_int_equal(take(&j), -1);
+	FRAME("R", "1", QID, "", "a@b", "a", "", "0");
 	assert_int_equal(take(&j), -1);
 	assert_int_equal((int)ls.nwaiting, 0);
 }
@@ -149,7 +159,7 @@ test_take_too_many(void **state)
 
 	(void)state;
 	ls.nwaiting = LSPAWN_WAIT_MAX;
-	FRAME("J", "5", QID, "", "a@b", "a", "");
+	FRAME("J", "5", QID, "", "a@b", "a", "", "0");
 	assert_int_equal(take(&j), 1);
 	assert_non_null(j);
 	assert_null(TAILQ_FIRST(&ls.waiting));

@@ -52,7 +52,8 @@ fresh(enum smtpd_mode mode, int resident)
 	mon.conf = conf;
 	mon.opts = &opts;
 	mon.enqueue = mon.env_w = -1;
-	rc.pidfd = rc.auth_fd = rc.q_writer = -1;
+	rc.spawned = 0;
+	rc.auth_fd = rc.q_writer = -1;
 	rc.auth_pid = rc.q_child = -1;
 	if (resident)
 		mon.rc = &rc;
@@ -245,7 +246,7 @@ test_starttls(void **state)
 	/* a session the resident forked itself cannot hand over */
 	assert_int_equal(CHECK(dup_conn, "STARTTLS", "0", "Hmail.example"),
 	    -1);
-	rc.pidfd = 9;
+	rc.spawned = 1;
 	assert_int_equal(CHECK(dup_conn, "STARTTLS", "0", "Hmail.example"),
 	    MREQ_STARTTLS);
 	assert_int_equal(CHECK(dup_conn, "STARTTLS", "10", "H"),
@@ -310,7 +311,7 @@ test_counts(void **state)
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, conn), 0);
 	fresh(SMTPD_MX, 1);
 	identify(conn[0]);
-	rc.pidfd = 9;
+	rc.spawned = 1;
 	assert_int_equal(CHECK(-1, "MAIL", "<>", "ASCII"), MREQ_MAIL);
 	assert_int_equal(CHECK(-1, "MAIL", "<>"), -1);
 	assert_int_equal(CHECK(-1, "MAIL", "<>", "ASCII", "x"), -1);
@@ -360,7 +361,7 @@ test_pending(void **state)
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, conn), 0);
 	fresh(SMTPD_MX, 1);
 	identify(conn[0]);
-	rc.pidfd = 9;
+	rc.spawned = 1;
 	rc.auth_fd = 7;
 	assert_int_equal(CHECK(-1, "MAIL", "<>", "ASCII"), -1);
 	assert_int_equal(CHECK(conn[0], "STARTTLS", "0", "H"), -1);
@@ -411,7 +412,7 @@ test_limits(void **state)
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, conn), 0);
 	fresh(SMTPD_MX, 1);
 	identify(conn[0]);
-	rc.pidfd = 9;
+	rc.spawned = 1;
 	host[0] = 'H';
 	memset(host + 1, 'h', MONITOR_PEER_NAME_MAX);
 	host[MONITOR_PEER_NAME_MAX + 1] = '\0';
