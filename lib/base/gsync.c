@@ -32,7 +32,7 @@
 
 #include "gsync.h"
 
-#define GSYNC_MAGIC	0x67737931u	/* "gsy1" */
+#define GSYNC_MAGIC	0x67737932u	/* "gsy2" */
 
 struct gsync_fail {
 	uint64_t	 lo, hi;	/* tickets (lo, hi] */
@@ -50,6 +50,7 @@ struct gsync_slot {
 	pid_t		 intend[GSYNC_MEMBERS];	/* one entry per intention */
 	unsigned	 nfail;
 	struct gsync_fail fail[GSYNC_FAILS];
+	uint64_t	 forgot;	/* tickets up to here may have failed */
 };
 
 struct gsync {
@@ -304,7 +305,12 @@ gsync_cancel(struct gsync *g, int dirfd)
 	gsync_unlock(g);
 }
 
-/* The errno of a failed fsync that covered ticket t, or 0. */
+/*
+ * The errno of a failed fsync that covered ticket t, or 0.  A ticket at
+ * or below a forgotten failure's end (more than GSYNC_FAILS failures came
+ * since) counts as failed: an asker never hears of success it may not
+ * have had.
+ */
 static int
 gsync_failed(const struct gsync_slot *s, uint64_t t)
 {
@@ -313,7 +319,7 @@ gsync_failed(const struct gsync_slot *s, uint64_t t)
 	for (i = 0; i < n; i++)
 		if (t > s->fail[i].lo && t <= s->fail[i].hi)
 			return s->fail[i].err != 0 ? s->fail[i].err : EIO;
-	return 0;
+	return t <= s->forgot ? EIO : 0;
 }
 
 /* As leader: waits for those about to ask, fsyncs, records the result. */
@@ -337,6 +343,9 @@ gsync_lead(struct gsync *g, struct gsync_slot *s, int dirfd, int window_ms)
 	e = errno;
 	gsync_lock(g);
 	if (r == -1) {
+		if (s->nfail >= GSYNC_FAILS &&
+		    s->fail[s->nfail % GSYNC_FAILS].hi > s->forgot)
+			s->forgot = s->fail[s->nfail % GSYNC_FAILS].hi;
 		s->fail[s->nfail % GSYNC_FAILS].lo = from;
 		s->fail[s->nfail % GSYNC_FAILS].hi = target;
 		s->fail[s->nfail % GSYNC_FAILS].err = e;

@@ -28,9 +28,10 @@
  * the descriptor, close-on-exec, and their other children never get it).
  *
  * Failure: when the fsync fails, every asker it covered gets -1 with its
- * errno (the last GSYNC_FAILS failures are remembered); a leader killed
- * while it runs the fsync is replaced by a waiter after at most
- * GSYNC_POLL_MS.
+ * errno (the last GSYNC_FAILS failures are remembered, and an asker that
+ * looks after an older one was forgotten is told EIO, never success); a
+ * leader killed while it runs the fsync is replaced by a waiter after at
+ * most GSYNC_POLL_MS.
  */
 #ifndef FACTEUR_GSYNC_H
 #define FACTEUR_GSYNC_H

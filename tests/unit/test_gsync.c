@@ -209,6 +209,98 @@ test_failure(void **state)
 	(void)close(p[1]);
 }
 
+/* 1 when pid waits in futex(2) (syscall 202 on x86-64 and 98 on arm64). */
+static int
+in_futex(pid_t pid)
+{
+	char	 path[64], buf[32];
+	ssize_t	 n;
+	int	 fd;
+
+	(void)snprintf(path, sizeof(path), "/proc/%d/syscall", (int)pid);
+	if ((fd = open(path, O_RDONLY)) == -1)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	(void)close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	return strncmp(buf, "202 ", 4) == 0 || strncmp(buf, "98 ", 3) == 0;
+}
+
+/* Waits (up to 10 s) until pid has waited in futex(2) twice in a row. */
+static void
+wait_in_futex(pid_t pid)
+{
+	long long	 end = now_ms() + 10000;
+	int		 seen = 0;
+
+	while (seen < 2 && now_ms() < end) {
+		seen = in_futex(pid) ? seen + 1 : 0;
+		(void)usleep(20000);
+	}
+	assert_int_equal(seen, 2);
+}
+
+/*
+ * An asker whose fsync failed is told so even when it looks only after
+ * GSYNC_FAILS more failures were recorded over its own: it never hears
+ * of a success it did not have (a 250 for a message not on disk).
+ */
+static void
+test_failure_forgotten(void **state)
+{
+	struct fixture	*f = *state;
+	pid_t		 sleeper, leader, asker, other;
+	int		 p[2], ready[2], i;
+	char		 c;
+
+	assert_int_equal(pipe(p), 0);	/* fsync of a pipe fails: EINVAL */
+	assert_int_equal(pipe(ready), 0);
+	if ((sleeper = fork()) == 0) {
+		struct gsync *g2 = gsync_attach(f->fd);
+
+		(void)gsync_intend(g2, p[0]);
+		if (write(ready[1], "x", 1) != 1)
+			_exit(1);
+		(void)pause();
+		_exit(0);
+	}
+	assert_int_equal(read(ready[0], &c, 1), 1);
+	/* the leader waits in its window for the sleeper's intention */
+	if ((leader = fork()) == 0) {
+		struct gsync *g2 = gsync_attach(f->fd);
+
+		_exit(gsync_dir(g2, p[0], GSYNC_WINDOW_MAX) == -1 ? 0 : 1);
+	}
+	wait_in_futex(leader);
+	/* the asker takes its ticket and waits for the leader */
+	if ((asker = fork()) == 0) {
+		struct gsync *g2 = gsync_attach(f->fd);
+
+		_exit(gsync_dir(g2, p[0], 0) == -1 ? 0 : 1);
+	}
+	wait_in_futex(asker);
+	assert_int_equal(kill(asker, SIGSTOP), 0);
+	assert_int_equal(kill(sleeper, SIGKILL), 0);
+	(void)waitpid(sleeper, NULL, 0);
+	assert_int_equal(reap(leader), 0);	/* its fsync failed */
+	for (i = 0; i < GSYNC_FAILS; i++) {
+		if ((other = fork()) == 0) {
+			struct gsync *g2 = gsync_attach(f->fd);
+
+			_exit(gsync_dir(g2, p[0], 0) == -1 ? 0 : 1);
+		}
+		assert_int_equal(reap(other), 0);
+	}
+	assert_int_equal(kill(asker, SIGCONT), 0);
+	assert_int_equal(reap(asker), 0);	/* failed, not 0 */
+	(void)close(p[0]);
+	(void)close(p[1]);
+	(void)close(ready[0]);
+	(void)close(ready[1]);
+}
+
 /* A child that says it will ask for the directory's fsync, and never does. */
 static pid_t
 fork_sleeper(struct fixture *f)
@@ -324,6 +416,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_many, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_window, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failure, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failure_forgotten, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_leader_killed, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_waiter_killed, setup,
