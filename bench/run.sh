@@ -10,4 +10,5 @@ export FACTEUR_BUILD
 cd "$(dirname "$0")" || exit 1
 /usr/bin/python3 smtp_bench.py || echo "bench: smtp_bench.py failed" >&2
 /usr/bin/python3 pop3_bench.py || echo "bench: pop3_bench.py failed" >&2
+/usr/bin/python3 imap_bench.py || echo "bench: imap_bench.py failed" >&2
 exec /usr/bin/python3 queue_bench.py
