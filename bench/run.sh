@@ -12,4 +12,5 @@ cd "$(dirname "$0")" || exit 1
 /usr/bin/python3 smtp_bench.py || echo "bench: smtp_bench.py failed" >&2
 /usr/bin/python3 pop3_bench.py || echo "bench: pop3_bench.py failed" >&2
 /usr/bin/python3 remote_bench.py || echo "bench: remote_bench.py failed" >&2
+/usr/bin/python3 imap_bench.py || echo "bench: imap_bench.py failed" >&2
 exec /usr/bin/python3 queue_bench.py

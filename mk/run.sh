@@ -12,6 +12,8 @@ RUN=${FACTEUR_RUN_DIR:-$TOP/run}
 SMTP_PORT=${SMTP_PORT:-2525}
 POP3_PORT=${POP3_PORT:-2110}
 POP3S_PORT=${POP3S_PORT:-2995}
+IMAP_PORT=${IMAP_PORT:-2143}
+IMAPS_PORT=${IMAPS_PORT:-2993}
 SUBMISSION_PORT=${SUBMISSION_PORT:-2587}
 SMTPS_PORT=${SMTPS_PORT:-2465}
 
@@ -117,6 +119,8 @@ smtpd_user = $smtpd_user
 smtpd_chroot = $empty
 pop3_listen = 127.0.0.1:$POP3_PORT
 pop3s_listen = 127.0.0.1:$POP3S_PORT
+imap_listen = 127.0.0.1:$IMAP_PORT
+imaps_listen = 127.0.0.1:$IMAPS_PORT
 login_user = $login_user
 login_chroot = $empty
 auth_state_dir = $RUN/auth
@@ -143,8 +147,6 @@ chmod 0644 "$RUN/facteur.conf"
 # (451) while queued is still starting.
 "$progdir/queued" -L -C "$RUN/facteur.conf"
 
-# Keys of services that are not built yet are left out above; add them as
-# they land (imap 2143, imaps 2993).
 cat <<MSG
 
 facteur is starting on 127.0.0.1 (state under $RUN).  Send a first mail:
@@ -153,9 +155,15 @@ facteur is starting on 127.0.0.1 (state under $RUN).  Send a first mail:
  or
     printf 'Subject: hello\n\nfirst mail\n' | $BUILD/sendmail -C $RUN/facteur.conf demo@example.test
 
-and read it in $RUN/mail/demo/Maildir/ (new/, then cur/ once a POP3
-client has seen it), or over POP3S (user demo,
-password demo; the certificate is self-signed, hence -k):
+and read it in $RUN/mail/demo/Maildir/ (new/, then cur/ once a client
+has seen it), or over IMAPS (user demo, password demo; the certificate
+is self-signed, hence -k):
+
+    curl -k 'imaps://demo:demo@127.0.0.1:$IMAPS_PORT/INBOX;UID=1'
+    curl -k 'imaps://demo:demo@127.0.0.1:$IMAPS_PORT/INBOX?ALL'   # the UIDs
+
+IMAP with STARTTLS listens on $IMAP_PORT (any IMAP client: mutt,
+Thunderbird, mbsync).  POP3S:
 
     curl -k pop3s://demo:demo@127.0.0.1:$POP3S_PORT/1
 

@@ -239,6 +239,26 @@ const struct conf_key conf_keys[] = {
 	{ "pop3_mark_seen", CONF_BOOL, "no", 0, 0,
 	  "RETR adds the Maildir S (seen) flag to the message" },
 
+	/* imapd */
+	{ "imap_timeout", CONF_TIME, "30m", 60, 86400,
+	  "idle time before an authenticated IMAP session is closed "
+	  "(RFC 9051: 30m+)" },
+	{ "imap_error_limit", CONF_INT, "20", 1, 1000,
+	  "BAD replies in one IMAP session before it is closed" },
+	{ "imap_plaintext_login", CONF_BOOL, "no", 0, 0,
+	  "allow LOGIN and AUTHENTICATE on an IMAP connection without TLS" },
+	{ "imap_line_max", CONF_SIZE, "64k", 1024, 16777216,
+	  "longest IMAP command line, in octets" },
+	{ "imap_literal_max", CONF_SIZE, "64k", 1024, 16777216,
+	  "largest literal in an IMAP command other than APPEND" },
+	{ "imap_append_limit", CONF_SIZE, "50m", 1024, SIZE_MAX_CONF,
+	  "largest message APPEND takes (APPENDLIMIT)" },
+	{ "imap_literal_plus", CONF_BOOL, "yes", 0, 0,
+	  "LITERAL+ (yes) or LITERAL- (no: non-synchronizing literals up to "
+	  "4096 octets)" },
+	{ "imap_special_use_folders", CONF_BOOL, "yes", 0, 0,
+	  "create Sent, Drafts, Trash, Junk and Archive at login when missing" },
+
 	/* TLS (lib/tls): read by each program before it drops privileges */
 	{ "tls_cert_file", CONF_STR, "", 0, 0,
 	  "PEM certificate chain, leaf first; empty means no TLS" },

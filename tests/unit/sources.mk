@@ -21,6 +21,15 @@ TEST_SRCS_test_imap_bodystructure = $(IMAP_MIME_SRCS)
 TEST_SRCS_test_imap_envelope      = $(IMAP_MIME_SRCS)
 TEST_SRCS_test_imap_section       = $(IMAP_MIME_SRCS)
 
+# imapd's command grammar, names and store.
+TEST_SRCS_test_imap_parse = $(addprefix imapd/,imap_parse.c imap_read.c)
+TEST_SRCS_test_imap_names = $(addprefix imapd/,imap_seq.c imap_utf7.c \
+                            imap_parse.c mailbox_name.c)
+TEST_SRCS_test_imap_store = $(addprefix imapd/,store_folder.c store_sync.c \
+                            store_scan.c \
+                            store_uidlist.c store_keywords.c store_cache.c \
+                            store_flags.c imap_parse.c)
+
 # The checks of the channels into a more privileged process (their fuzz
 # targets are in tests/fuzz/sources.mk): TEST_PROGS_ links the program's
 # files but the one with main (Makefile), whatever the check needs.
