@@ -159,7 +159,7 @@ class Peer:
                  drop=(), replies=None, rcpt_replies=None, rcpt_limit=None,
                  size=33554432 * 2, smtputf8=True, tls=None,
                  require_starttls=False, auth=None, data_delay=0,
-                 bad_starttls=False):
+                 bad_starttls=False, auth_exclude=()):
         self.host = host
         self.lock = threading.Lock()
         self.extra, self.drop = list(extra), [d.upper() for d in drop]
@@ -187,6 +187,8 @@ class Peer:
                 return AuthResult(success=ok, handled=False)
             kwargs["authenticator"] = authenticator
             kwargs["auth_require_tls"] = True
+            if auth_exclude:
+                kwargs["auth_exclude_mechanism"] = list(auth_exclude)
         else:
             kwargs["auth_exclude_mechanism"] = ["LOGIN", "PLAIN"]
 

@@ -175,6 +175,18 @@ def test_relayhost_auth_after_tls(setup, certs):
     assert "s3cret" not in f.log()
 
 
+def test_relayhost_auth_login_when_plain_is_not_offered(setup, certs):
+    f, p = setup(peer={"tls": server_tls(*certs["self"]),
+                       "auth": ("fred", "s3cret"), "auth_exclude": ["PLAIN"]},
+                 before=lambda f, p: write_secrets(
+                     f, p, "[127.0.0.1]:%d fred:s3cret\n"))
+    send(f, ["a@remote.test"])
+    p.wait_messages(1)
+    assert p.auths == [("LOGIN", "fred", "s3cret", True)]
+    assert p.auth_on_mail == [True] and p.tls_on_mail == [True]
+    assert "s3cret" not in f.log()
+
+
 def test_relayhost_auth_wrong_password_defers(setup, certs):
     f, p = setup(peer={"tls": server_tls(*certs["self"]),
                        "auth": ("fred", "right")},
