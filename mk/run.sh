@@ -22,6 +22,7 @@ chmod 0755 "$RUN" "$RUN/mail" "$RUN/empty"
 smtpd_user=$(id -un)
 queue_user=$(id -un)
 login_user=$(id -un)
+remote_user=$(id -un)
 empty=$RUN/empty
 
 # 0 when every directory of $1 is root's and writable by no one else
@@ -45,7 +46,7 @@ chroot_fit() {
 }
 
 if [ "$(id -u)" = 0 ]; then
-	for u in facteur-queue facteur-smtpd facteur-login; do
+	for u in facteur-queue facteur-smtpd facteur-login facteur-remote; do
 		id "$u" >/dev/null 2>&1 ||
 		    useradd --system --no-create-home --shell /usr/sbin/nologin "$u"
 	done
@@ -55,6 +56,7 @@ if [ "$(id -u)" = 0 ]; then
 	smtpd_user=facteur-smtpd
 	queue_user=facteur-queue
 	login_user=facteur-login
+	remote_user=facteur-remote
 	# The programs run from a root-owned copy so that enqueue can be
 	# set-uid facteur-queue, as INSTALL does on a real host.
 	mkdir -p "$RUN/libexec"
@@ -126,6 +128,11 @@ queue_user = $queue_user
 tls_cert_file = $RUN/tls/cert.pem
 tls_key_file = $RUN/tls/key.pem
 queue_retry_min = 30s
+# Remote delivery: the resolver stays on loopback, so that nothing leaves
+# this machine unless run/local.conf says so (a relayhost, a resolver).
+dns_resolver = 127.0.0.1
+smtp_user = $remote_user
+smtp_chroot = $empty
 CONF
 # run/local.conf, when it exists, comes last: its keys win (a repeated
 # key takes the last value, facteur.conf(5)).
@@ -161,6 +168,11 @@ Thunderbird, mbsync).  POP3S:
     curl -k pop3s://demo:demo@127.0.0.1:$POP3S_PORT/1
 
 POP3 with STLS listens on $POP3_PORT.
+
+Mail for other domains is deferred: dns_resolver is 127.0.0.1, so
+nothing leaves this machine.  To send it out, put a relayhost (and
+smtp_sasl_password_file) or a dns_resolver in $RUN/local.conf; README.md
+says how.
 
 Submission (STARTTLS, then AUTH) listens on $SUBMISSION_PORT and SMTPS
 (implicit TLS) on $SMTPS_PORT; both relay for authenticated users:

@@ -1,6 +1,8 @@
 /*
  * queued_bounce: sends the non-delivery report for the failed recipients
- * of a message (those owing a bounce, QJ_BOUNCE) to its sender, by
+ * of a message (those owing a bounce, QJ_BOUNCE) to its sender (to
+ * postmaster, from double-bounce@myhostname, when that sender is null:
+ * a report that failed; one from double-bounce that fails is dropped), by
  * running program_dir/enqueue like any other injector: the report on
  * fd 0, the envelope `F\0T<sender>\0\0` (null sender) on fd 1, success
  * only on exit 0.  The report text comes from lib/mail/bounce.c; the original
@@ -119,6 +121,17 @@ enqueue_run(struct queued *q, const struct buf *msg, const struct buf *env)
 	return werr != 0 && WEXITSTATUS(st) == 0 ? -1 : WEXITSTATUS(st);
 }
 
+#define DOUBLE_BOUNCE	"double-bounce"
+
+int
+bounce_dropped(const struct queued *q, const struct qmsg *m)
+{
+	size_t	 k = strlen(DOUBLE_BOUNCE);
+
+	return strncasecmp(m->sender, DOUBLE_BOUNCE "@", k + 1) == 0 &&
+	    strcasecmp(m->sender + k + 1, conf_myhostname(q->conf)) == 0;
+}
+
 int
 bounce_send(struct queued *q, struct qmsg *m, const size_t *job, size_t n)
 {
@@ -126,8 +139,20 @@ bounce_send(struct queued *q, struct qmsg *m, const size_t *job, size_t n)
 	struct bounce_info bi;
 	struct buf	 msg, env;
 	char		 boundary[BOUNCE_BOUNDARY_MAX + 1], *head;
+	char		 to[QUEUE_ADDR_MAX + 1], from[QUEUE_ADDR_MAX + 1];
 	size_t		 i, hlen = 0;
-	int		 code, ret = -1;
+	int		 code, ret = -1, dbl = m->sender[0] == '\0';
+	const char	*host = conf_myhostname(q->conf);
+
+	/* a failed report (null sender): a double bounce to postmaster */
+	if ((size_t)snprintf(to, sizeof(to), dbl ? "postmaster@%s" : "%s",
+	    dbl ? host : m->sender) >= sizeof(to) ||
+	    (size_t)snprintf(from, sizeof(from), dbl ? DOUBLE_BOUNCE "@%s" :
+	    "%s", dbl ? host : "") >= sizeof(from)) {
+		log_warnx("%s: myhostname too long for a double bounce",
+		    m->st.id);
+		return -1;
+	}
 
 	if (n == 0 || n > BOUNCE_RCPT_MAX ||
 	    (br = calloc(n, sizeof(*br))) == NULL)
@@ -145,7 +170,7 @@ bounce_send(struct queued *q, struct qmsg *m, const size_t *job, size_t n)
 	memset(&bi, 0, sizeof(bi));
 	bi.id = m->st.id;
 	bi.myhostname = conf_myhostname(q->conf);
-	bi.sender = m->sender;
+	bi.sender = to;
 	bi.boundary = boundary;
 	bi.arrival = m->arrival;
 	bi.now = queued_time();
@@ -159,8 +184,10 @@ bounce_send(struct queued *q, struct qmsg *m, const size_t *job, size_t n)
 		log_warn("%s: cannot build the bounce", m->st.id);
 		goto done;
 	}
-	if (buf_append(&env, "F\0T", 3) == -1 ||
-	    buf_append_str(&env, m->sender) == -1 ||
+	if (buf_append(&env, "F", 1) == -1 ||
+	    buf_append_str(&env, from) == -1 ||
+	    buf_append(&env, "\0T", 2) == -1 ||
+	    buf_append_str(&env, to) == -1 ||
 	    buf_append(&env, "\0\0", 2) == -1) {
 		log_warn("%s: bounce envelope", m->st.id);
 		goto done;
@@ -168,12 +195,17 @@ bounce_send(struct queued *q, struct qmsg *m, const size_t *job, size_t n)
 	code = enqueue_run(q, &msg, &env);
 	if (code != 0) {
 		log_warnx("%s: bounce to <%s> not queued (enqueue status %d); "
-		    "retried in %lld s", m->st.id, m->sender, code,
+		    "retried in %lld s", m->st.id, to, code,
 		    q->retry_min);
 		goto done;
 	}
-	log_info("%s: sender non-delivery notification sent to <%s> for %zu "
-	    "recipient(s)", m->st.id, m->sender, n);
+	if (dbl)
+		log_info("%s: undeliverable bounce: postmaster notification "
+		    "(double bounce) sent to <%s> for %zu recipient(s)",
+		    m->st.id, to, n);
+	else
+		log_info("%s: sender non-delivery notification sent to <%s> "
+		    "for %zu recipient(s)", m->st.id, to, n);
 	ret = 0;
 done:
 	buf_free(&msg);

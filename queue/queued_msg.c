@@ -25,6 +25,7 @@
 #include "queue_free.h"
 #include "queue_env.h"
 #include "queued.h"
+#include "remote_job.h"
 
 #define ENV_FILE_MAX	((size_t)QUEUE_RCPT_MAX * (QUEUE_ADDR_MAX + 2) + 4096)
 
@@ -259,7 +260,8 @@ msg_save(struct queued *q, struct qmsg *m)
 /*
  * Failures owed a bounce: one report per BOUNCE_RCPT_MAX of them, each
  * recorded failed only once enqueue took its report (or dropped, for a
- * null sender).  When enqueue fails, the rest wait queue_retry_min.
+ * double bounce that failed: bounce_dropped).  When enqueue fails, the
+ * rest wait queue_retry_min.
  */
 static void
 msg_bounces(struct queued *q, struct qmsg *m)
@@ -275,9 +277,9 @@ msg_bounces(struct queued *q, struct qmsg *m)
 			n++;
 	if (n == 0)
 		return;
-	if (m->sender[0] == '\0')
-		log_info("%s: undeliverable bounce for %zu recipient(s) "
-		    "discarded (null sender)", m->st.id, n);
+	if (bounce_dropped(q, m))
+		log_info("%s: undeliverable double bounce for %zu "
+		    "recipient(s) discarded", m->st.id, n);
 	if ((idx = calloc(BOUNCE_RCPT_MAX, sizeof(*idx))) == NULL)
 		ok = 0;
 	for (i = 0; ok && i < m->st.njob; ) {
@@ -287,7 +289,7 @@ msg_bounces(struct queued *q, struct qmsg *m)
 				idx[n++] = i;
 		if (n == 0)
 			break;
-		if (m->sender[0] != '\0' && bounce_send(q, m, idx, n) == -1) {
+		if (!bounce_dropped(q, m) && bounce_send(q, m, idx, n) == -1) {
 			ok = 0;
 			break;
 		}
@@ -341,13 +343,19 @@ retry_delay(struct queued *q, unsigned attempts)
 	return d < q->retry_max ? d : q->retry_max;
 }
 
-/* The outcome of one job; relay says where it went. */
-static void
-job_outcome(struct queued *q, struct qmsg *m, size_t i, int status,
-    const char *text, const char *relay)
+/*
+ * The outcome of one job, logged in Postfix's form.  With o->dsn, text
+ * is what the remote server said and the reason kept (for the bounce and
+ * mailq) is "dsn text", as a local delivery's text already is.
+ */
+void
+msg_outcome(struct queued *q, struct qmsg *m, size_t i, int status,
+    const char *text, const struct outcome *o)
 {
 	struct queue_job *j = &m->st.job[i];
 	char		 orig[QUEUE_ADDR_MAX + 16] = "";
+	char		 extra[128] = "", reason[QUEUE_REASON_MAX + 1];
+	char		 relay[RJOB_RELAY_MAX + 32];
 	double		 delay = queued_time_precise() - (double)m->arrival;
 	long long	 now = queued_time();
 
@@ -356,15 +364,31 @@ job_outcome(struct queued *q, struct qmsg *m, size_t i, int status,
 	/* both fit: addresses are at most QUEUE_ADDR_MAX */
 	if (strcmp(j->orig, j->rcpt) != 0)
 		(void)snprintf(orig, sizeof(orig), ", orig_to=<%s>", j->orig);
+	if (o->delays != NULL || o->dsn != NULL)
+		(void)snprintf(extra, sizeof(extra), "%s%s%s%s",
+		    o->delays != NULL ? ", delays=" : "",
+		    o->delays != NULL ? o->delays : "",
+		    o->dsn != NULL ? ", dsn=" : "", o->dsn != NULL ? o->dsn : "");
+	/* Postfix's conn_use=N: the Nth delivery over one connection */
+	if (o->conn_use > 1)
+		(void)snprintf(relay, sizeof(relay), "%s, conn_use=%lu",
+		    o->relay, o->conn_use);
+	else
+		strlcpy(relay, o->relay, sizeof(relay));
 	j->attempts++;
 	m->dirty = 1;
-	if (queue_job_set_reason(j, text) == -1)
+	if (o->dsn != NULL)
+		(void)snprintf(reason, sizeof(reason), "%s %s", o->dsn, text);
+	else
+		strlcpy(reason, text, sizeof(reason));
+	if (queue_job_set_reason(j, reason) == -1)
 		log_warn("%s: reason", m->st.id);
 	if (status == 'K') {
 		j->status = QJ_DELIVERED;
 		m->left--;
-		log_info("%s: to=<%s>%s, relay=%s, delay=%.2f, status=sent (%s)",
-		    m->st.id, j->rcpt, orig, relay, delay, text);
+		log_info("%s: to=<%s>%s, relay=%s, delay=%.2f%s, status=sent "
+		    "(%s)", m->st.id, j->rcpt, orig, relay, delay, extra,
+		    text);
 		return;
 	}
 	if (status == 'Z' && now - m->arrival >= q->lifetime) {
@@ -373,36 +397,60 @@ job_outcome(struct queued *q, struct qmsg *m, size_t i, int status,
 		status = 'D';
 		/* cut to QUEUE_REASON_MAX, as every reason is */
 		(void)snprintf(expired, sizeof(expired), "5.4.7 message "
-		    "expired in the queue; last error: %s", text);
+		    "expired in the queue; last error: %.*s",
+		    QUEUE_REASON_MAX - 48, reason);
 		(void)queue_job_set_reason(j, expired);
+		text = j->reason;
 	}
 	if (status == 'Z') {
 		j->next_try = now + retry_delay(q, j->attempts);
-		log_info("%s: to=<%s>%s, relay=%s, delay=%.2f, status=deferred "
-		    "(%s)", m->st.id, j->rcpt, orig, relay, delay, text);
+		if (j->next_try < o->not_before)
+			j->next_try = o->not_before;
+		log_info("%s: to=<%s>%s, relay=%s, delay=%.2f%s, status=deferred "
+		    "(%s)", m->st.id, j->rcpt, orig, relay, delay, extra,
+		    text);
 		return;
 	}
 	j->status = QJ_BOUNCE;
 	j->next_try = 0;
-	log_info("%s: to=<%s>%s, relay=%s, delay=%.2f, status=bounced (%s)",
-	    m->st.id, j->rcpt, orig, relay, delay, j->reason);
+	log_info("%s: to=<%s>%s, relay=%s, delay=%.2f%s, status=bounced (%s)",
+	    m->st.id, j->rcpt, orig, relay, delay, extra,
+	    o->dsn != NULL ? text : j->reason);
+}
+
+void
+msg_result_via(struct queued *q, struct qmsg *m, size_t job, int status,
+    const char *text, const struct outcome *o)
+{
+	m->busy[job] = 0;
+	m->inflight--;
+	msg_outcome(q, m, job, status, text, o);
+	if (m->inflight == 0 && m->where == QM_NONE)
+		msg_pass_end(q, m, queued_time());
 }
 
 void
 msg_result(struct queued *q, struct qmsg *m, size_t job, int status,
     const char *text)
 {
+	struct outcome	o = { .relay = "local" };
+
+	msg_result_via(q, m, job, status, text, &o);
+}
+
+void
+msg_release(struct queued *q, struct qmsg *m, size_t job)
+{
 	m->busy[job] = 0;
 	m->inflight--;
-	job_outcome(q, m, job, status, text, "local");
 	if (m->inflight == 0 && m->where == QM_NONE)
 		msg_pass_end(q, m, queued_time());
 }
 
 /*
- * Hands out the due jobs of the ready messages, in order, while lspawn
- * has free slots.  Non-local jobs need no slot: they are deferred on the
- * spot (there is no remote transport yet).
+ * Hands out the due jobs of the ready messages, in order: local ones to
+ * lspawn while it has free slots, remote ones to their destinations
+ * (queued_remote.c), which send them out as their limits allow.
  */
 void
 msg_dispatch(struct queued *q)
@@ -418,8 +466,8 @@ msg_dispatch(struct queued *q)
 			    j->next_try > now)
 				continue;
 			if (j->user[0] == '\0') {
-				job_outcome(q, m, m->cursor, 'Z',
-				    "4.4.0 no remote transport", "none");
+				if (remote_job(q, m, m->cursor) == -1)
+					return;		/* no memory: later */
 				continue;
 			}
 			if (local_job(q, m, m->cursor) == -1)

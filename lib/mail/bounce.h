@@ -5,6 +5,12 @@
  * text/plain, a message/delivery-status, and the original headers as
  * text/rfc822-headers.  Lines end in LF, as messages in the queue do.
  *
+ * A diagnostic in the remote delivery's form, "[code] host NAME[ADDR]
+ * said: REPLY (in reply to WHAT command)", is what a remote server
+ * answered: the report names it (Remote-MTA: dns; NAME) and gives the
+ * reply as Diagnostic-Code: smtp; REPLY.  Other diagnostics are facteur's
+ * own (Diagnostic-Code: X-Facteur; text).
+ *
  * Every string that goes into a header or a status field must be free
  * of control bytes; bounce_build refuses (-1, EINVAL) otherwise.  Limits:
  * BOUNCE_RCPT_MAX recipients listed, BOUNCE_HEADERS_MAX octets of the
@@ -53,6 +59,13 @@ int	bounce_date(char *out, size_t n, long long t);
  * not a 5.x.x.  Returns the text after the code.
  */
 const char *bounce_status(const char *diag, char *code, size_t n);
+/*
+ * When text (a diagnostic after its status code) is a remote server's
+ * reply in the form above: 1, with the host name in mta (size n) and the
+ * reply, text[*off .. *off + *len).  Otherwise 0.
+ */
+int	bounce_remote_reply(const char *text, char *mta, size_t n,
+	    size_t *off, size_t *len);
 /*
  * Length of the header section at the start of a message (up to and
  * including the empty line), at most max.  *cut = 1 when it was longer.

@@ -31,3 +31,6 @@ FUZZ_PROGS_fuzz_lspawn_job    = lspawn
 FUZZ_PROGS_fuzz_lspawn_result = lspawn
 FUZZ_PROGS_fuzz_lspawn_output = lspawn
 FUZZ_PROGS_fuzz_keeper        = queued
+
+# Remote delivery: rspawn's DNS decoder (remote/dns_wire.c).
+FUZZ_PROGS_fuzz_dns_wire      = rspawn

@@ -5,6 +5,8 @@ TEST_SRCS_test_sendmail_header = $(addprefix queue/,sendmail_input.c \
                                  sendmail_header.c sendmail_fields.c)
 TEST_SRCS_test_deliver_wire    = deliver/deliver_wire.c
 TEST_SRCS_test_pop3_cmd        = pop3d/pop3_cmd.c
+TEST_SRCS_test_dns_wire        = remote/dns_wire.c
+TEST_SRCS_test_smtp_wire       = remote/smtp_wire.c remote/dns_wire.c
 TEST_SRCS_test_session_received = smtpd/session_received.c
 TEST_SRCS_test_local           = deliver/deliver_wire.c $(addprefix deliver/,\
                                  local.c local_command.c local_forward.c \
