@@ -11,6 +11,7 @@
 #include "imap_parse.h"
 #include "imap_read.h"
 #include "lineio.h"
+#include "login_server.h"
 
 struct conf;
 struct login_split;
@@ -27,17 +28,10 @@ struct user_entry;
  */
 #define IMAP_LOGIN_PREAMBLE	"FACTEUR-LOGIN "
 
-struct imapd_opts {
-	const char	*confpath;
-	int		 debug;
-	int		 overloaded;	/* -O */
-	int		 implicit_tls;	/* -s: IMAPS */
-};
-
 /* One connection's not-authenticated state, in the login process. */
 struct imap_login {
 	const struct conf	*conf;
-	const struct imapd_opts	*opts;
+	const struct login_opts	*opts;
 	struct login_split	*split;
 	struct tls_server	*tls;
 	struct tls_conn		*conn;		/* TLS is on */

@@ -35,7 +35,7 @@ int
 imap_session_exec(const struct conf *conf, const struct user_entry *u,
     int fd, void *arg)
 {
-	const struct imapd_opts	*opts = arg;
+	const struct login_opts	*opts = arg;
 	static const char	 no[] = "* BYE [UNAVAILABLE] cannot start the "
 				    "session\r\n";
 	char			 path[PATH_MAX], flags[8];
