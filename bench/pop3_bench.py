@@ -33,9 +33,6 @@ fork+exec from Python; Dovecot runs its own master and listener.
 """
 import os
 import poplib
-import pwd
-import shutil
-import subprocess
 import sys
 import threading
 import time
@@ -44,6 +41,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
 import facteur_harness as H  # noqa: E402
 import pop3d_fixtures as F  # noqa: E402
+import dovecot_instance  # noqa: E402
 
 PASSWORD = F.PASSWORD
 
@@ -232,110 +230,23 @@ def bench_facteur(total, conc, n):
         inst.close()
 
 
-def dovecot_available():
-    if shutil.which("dovecot"):
-        return shutil.which("dovecot")
-    if not H.IS_ROOT or not shutil.which("apt-get"):
-        return None
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    for _ in range(2):
-        r = subprocess.run(["apt-get", "install", "-y", "-qq",
-                            "--no-install-recommends", "dovecot-pop3d"],
-                           capture_output=True, env=env)
-        if r.returncode == 0:
-            break
-        subprocess.run(["apt-get", "update", "-qq"], capture_output=True,
-                       env=env)
-    # the package starts nothing here (policy-rc.d), but make sure
-    subprocess.run(["systemctl", "stop", "dovecot"], capture_output=True)
-    return shutil.which("dovecot")
-
-
 def bench_dovecot(total, conc, n):
-    dovecot = dovecot_available()
-    if dovecot is None:
+    binary = dovecot_instance.dovecot_binary("dovecot-pop3d",
+                                             "/usr/lib/dovecot/pop3")
+    if binary is None:
         print("dovecot  not available (needs root and dovecot-pop3d)")
         return
     inst = H.Instance()
-    d = os.path.join(inst.root, "dovecot")
-    os.mkdir(d, 0o755)
-    proc = None
+    srv = None
     try:
         bob = inst.user("bob")
         fill_maildir(bob.home, bob.uid, bob.gid, n)
         alice = inst.user("alice")
         fill_maildir(alice.home, alice.uid, alice.gid, 1)
         lusers = add_login_users(inst, conc)
-        users = os.path.join(d, "users")
-        h = H.password_hash(PASSWORD)
-        with open(users, "w") as f:
-            for u in inst.users.values():
-                f.write("%s:%s:%d:%d::%s::\n" % (u.name, h, u.uid, u.gid,
-                                                 u.home))
-        import socket
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-        s.close()
-        conf = os.path.join(d, "dovecot.conf")
-        try:
-            pwd.getpwnam("dovenull")
-            login_user = "dovenull"
-        except KeyError:
-            login_user = pwd.getpwuid(os.getuid()).pw_name
-        with open(conf, "w") as f:
-            f.write("""
-base_dir = %(d)s/run
-state_dir = %(d)s/state
-log_path = %(d)s/log
-protocols = pop3
-listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain
-first_valid_uid = 1
-default_login_user = %(lu)s
-default_internal_user = %(iu)s
-mail_location = maildir:~/Maildir
-pop3_uidl_format = %%f
-passdb {
-  driver = passwd-file
-  args = %(users)s
-}
-userdb {
-  driver = passwd-file
-  args = %(users)s
-}
-service pop3-login {
-  inet_listener pop3 {
-    address = 127.0.0.1
-    port = %(port)d
-  }
-  inet_listener pop3s {
-    port = 0
-  }
-}
-service imap-login {
-  inet_listener imap {
-    port = 0
-  }
-  inet_listener imaps {
-    port = 0
-  }
-}
-""" % {"d": d, "users": users, "port": port, "lu": login_user,
-       "iu": "dovecot" if H.IS_ROOT else login_user})
-        proc = subprocess.Popen([dovecot, "-F", "-c", conf],
-                                stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
-
-        def up():
-            try:
-                socket.create_connection(("127.0.0.1", port), 1).close()
-                return True
-            except OSError:
-                return False
-        H.wait_until(up, 30, "dovecot to listen")
+        srv = dovecot_instance.Dovecot(inst, binary, "pop3",
+                                       extra="pop3_uidl_format = %f")
+        port = srv.port
         lps = logins(port, lusers, total, conc)
         open1 = open_box(port, "bob")
         open2 = open_box(port, "bob")
@@ -346,7 +257,7 @@ service imap-login {
             plain login) and the pop3 process of user."""
             out = []
             uid = inst.user(user).uid
-            for c in H.descendants(proc.pid):
+            for c in H.descendants(srv.proc.pid):
                 comm = H.proc_comm(c)
                 if comm == "pop3-login" or (
                         comm == "pop3" and
@@ -361,13 +272,8 @@ service imap-login {
         report_mem("dovecot", "%d-message Maildir" % n, big,
                    ("pop3-login", "pop3"))
     finally:
-        if proc is not None:
-            proc.terminate()
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        if srv is not None:
+            srv.stop()
         inst.close()
 
 

@@ -6,7 +6,6 @@ STARTTLS offered, virtual(8) delivery into one Maildir as the harness's
 test user; never the system's /etc/postfix or its service.
 """
 import os
-import re
 import shutil
 import signal
 import socket
@@ -16,6 +15,7 @@ import tempfile
 from smtp_bench_util import free_port, say, self_signed_cert
 from smtp_drive import RCPT_USER
 import facteur_harness as H
+from postfix_peer import write_master_cf
 
 
 class Postfix:
@@ -42,21 +42,7 @@ class Postfix:
             os.chown(dp, uid, gid)
         self.maildir = box + "/new"
         cert, key = self_signed_cert(self.dir)
-        src = "/usr/share/postfix/master.cf.dist"
-        if not os.path.exists(src):
-            src = "/etc/postfix/master.cf"
-        out = ["127.0.0.1:%d inet n - n - - smtpd" % self.port]
-        with open(src) as f:
-            for ln in f.read().splitlines():
-                if re.match(r"^(smtp|submission|smtps)\s+inet\b", ln):
-                    continue
-                # no chroot: a private queue_directory has no etc/ copies
-                m = re.match(r"^(\S+\s+\S+\s+\S+\s+\S+\s+)(\S+)(\s.*)$", ln)
-                if m and not ln.startswith("#") and m.group(2) in ("y", "-"):
-                    ln = m.group(1) + "n" + m.group(3)
-                out.append(ln)
-        with open(os.path.join(self.conf, "master.cf"), "w") as f:
-            f.write("\n".join(out) + "\n")
+        write_master_cf(self.conf, self.port)
         main = {
             "compatibility_level": "3.6",
             "queue_directory": self.queue,

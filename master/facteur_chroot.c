@@ -6,7 +6,8 @@
  * them is unfit; `facteurctl check` names it.  Only a key whose service
  * listens is checked (an unused default need not exist; a service whose
  * program is not installed is not offered), and only as root: not
- * started as root, no program chroots.
+ * started as root, no program chroots.  smtp_chroot is used by rspawn,
+ * which queued always starts: it is checked whenever rspawn is installed.
  *
  * A program that gets a chroot of its own adds a row here.
  *
@@ -24,7 +25,8 @@
 struct chroot_use {
 	const char	*key;		/* the chroot key */
 	const char	*program;	/* in program_dir */
-	const char	*used_by[5];	/* listen keys that need it; NULL ends */
+	const char	*used_by[5];	/* listen keys that need it; NULL ends;
+					   none: whenever the program is there */
 };
 
 static const struct chroot_use chroot_uses[] = {
@@ -32,6 +34,7 @@ static const struct chroot_use chroot_uses[] = {
 	    "smtps_listen", NULL } },
 	{ "login_chroot", "pop3d", { "pop3_listen", "pop3s_listen", NULL } },
 	{ "login_chroot", "imapd", { "imap_listen", "imaps_listen", NULL } },
+	{ "smtp_chroot", "rspawn", { NULL } },
 	{ NULL, NULL, { NULL } }
 };
 
@@ -47,6 +50,8 @@ chroot_used(const struct conf *conf, const struct chroot_use *u)
 	    "program_dir"), u->program);
 	if (r < 0 || (size_t)r >= sizeof(path) || access(path, X_OK) == -1)
 		return 0;	/* the master does not listen for it */
+	if (u->used_by[0] == NULL)
+		return 1;	/* queued starts it whatever listens */
 	for (i = 0; u->used_by[i] != NULL; i++) {
 		(void)conf_list(conf, u->used_by[i], &n);
 		if (n > 0)

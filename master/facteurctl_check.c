@@ -248,6 +248,7 @@ ctl_check(const char *conf_path, int argc, char **argv)
 	if (conf_str(conf, "sender_login_file")[0] != '\0')
 		check_table(&c, conf_str(conf, "sender_login_file"), TABLE_MAP);
 	check_networks(&c, conf);
+	c.nerr += ctl_check_remote(conf);
 	(void)chroot_check_all(conf, check_error, &c);
 	check_routing(&c, conf);
 	check_sandbox(&c, conf);

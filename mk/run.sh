@@ -12,6 +12,8 @@ RUN=${FACTEUR_RUN_DIR:-$TOP/run}
 SMTP_PORT=${SMTP_PORT:-2525}
 POP3_PORT=${POP3_PORT:-2110}
 POP3S_PORT=${POP3S_PORT:-2995}
+IMAP_PORT=${IMAP_PORT:-2143}
+IMAPS_PORT=${IMAPS_PORT:-2993}
 SUBMISSION_PORT=${SUBMISSION_PORT:-2587}
 SMTPS_PORT=${SMTPS_PORT:-2465}
 
@@ -20,6 +22,7 @@ chmod 0755 "$RUN" "$RUN/mail" "$RUN/empty"
 smtpd_user=$(id -un)
 queue_user=$(id -un)
 login_user=$(id -un)
+remote_user=$(id -un)
 empty=$RUN/empty
 
 # 0 when every directory of $1 is root's and writable by no one else
@@ -43,7 +46,7 @@ chroot_fit() {
 }
 
 if [ "$(id -u)" = 0 ]; then
-	for u in facteur-queue facteur-smtpd facteur-login; do
+	for u in facteur-queue facteur-smtpd facteur-login facteur-remote; do
 		id "$u" >/dev/null 2>&1 ||
 		    useradd --system --no-create-home --shell /usr/sbin/nologin "$u"
 	done
@@ -53,6 +56,7 @@ if [ "$(id -u)" = 0 ]; then
 	smtpd_user=facteur-smtpd
 	queue_user=facteur-queue
 	login_user=facteur-login
+	remote_user=facteur-remote
 	# The programs run from a root-owned copy so that enqueue can be
 	# set-uid facteur-queue, as INSTALL does on a real host.
 	mkdir -p "$RUN/libexec"
@@ -115,6 +119,8 @@ smtpd_user = $smtpd_user
 smtpd_chroot = $empty
 pop3_listen = 127.0.0.1:$POP3_PORT
 pop3s_listen = 127.0.0.1:$POP3S_PORT
+imap_listen = 127.0.0.1:$IMAP_PORT
+imaps_listen = 127.0.0.1:$IMAPS_PORT
 login_user = $login_user
 login_chroot = $empty
 auth_state_dir = $RUN/auth
@@ -124,6 +130,11 @@ tls_key_file = $RUN/tls/key.pem
 queue_retry_min = 30s
 log_file = $RUN/maillog
 control_dir = $RUN/control
+# Remote delivery: the resolver stays on loopback, so that nothing leaves
+# this machine unless run/local.conf says so (a relayhost, a resolver).
+dns_resolver = 127.0.0.1
+smtp_user = $remote_user
+smtp_chroot = $empty
 CONF
 # run/local.conf, when it exists, comes last: its keys win (a repeated
 # key takes the last value, facteur.conf(5)).
@@ -138,8 +149,6 @@ chmod 0644 "$RUN/facteur.conf"
 # (451) while queued is still starting.
 "$progdir/queued" -L -C "$RUN/facteur.conf"
 
-# Keys of services that are not built yet are left out above; add them as
-# they land (imap 2143, imaps 2993).
 cat <<MSG
 
 facteur is starting on 127.0.0.1 (state under $RUN).  Send a first mail:
@@ -148,13 +157,24 @@ facteur is starting on 127.0.0.1 (state under $RUN).  Send a first mail:
  or
     printf 'Subject: hello\n\nfirst mail\n' | $BUILD/sendmail -C $RUN/facteur.conf demo@example.test
 
-and read it in $RUN/mail/demo/Maildir/ (new/, then cur/ once a POP3
-client has seen it), or over POP3S (user demo,
-password demo; the certificate is self-signed, hence -k):
+and read it in $RUN/mail/demo/Maildir/ (new/, then cur/ once a client
+has seen it), or over IMAPS (user demo, password demo; the certificate
+is self-signed, hence -k):
+
+    curl -k 'imaps://demo:demo@127.0.0.1:$IMAPS_PORT/INBOX;UID=1'
+    curl -k 'imaps://demo:demo@127.0.0.1:$IMAPS_PORT/INBOX?ALL'   # the UIDs
+
+IMAP with STARTTLS listens on $IMAP_PORT (any IMAP client: mutt,
+Thunderbird, mbsync).  POP3S:
 
     curl -k pop3s://demo:demo@127.0.0.1:$POP3S_PORT/1
 
 POP3 with STLS listens on $POP3_PORT.
+
+Mail for other domains is deferred: dns_resolver is 127.0.0.1, so
+nothing leaves this machine.  To send it out, put a relayhost (and
+smtp_sasl_password_file) or a dns_resolver in $RUN/local.conf; README.md
+says how.
 
 Submission (STARTTLS, then AUTH) listens on $SUBMISSION_PORT and SMTPS
 (implicit TLS) on $SMTPS_PORT; both relay for authenticated users:

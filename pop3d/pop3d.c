@@ -17,137 +17,28 @@
  * It trusts the config and the users table; everything from the network
  * is checked by the command table of pop3d/pop3_cmd.c.
  *
- * Usage: pop3d [-dOs] [-C facteur.conf] [-F fd]
+ * Usage (lib/login/login_server.h): pop3d [-dOs] [-C facteur.conf] [-F fd]
  *   -d  log to stderr;  -O  over a limit: answer busy and exit;
  *   -s  POP3S: TLS from the first byte;
  *   -F  the configuration's text is on fd: the master's validated copy
  *       (lib/conf/conf_handoff.c); -C then only names it.  Without -F
  *       (inetd, systemd) the file is read.
  */
-#include <errno.h>
-#include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
 #include "conf.h"
-#include "conf_log.h"
-#include "fdio.h"
-#include "log.h"
-#include "login_split.h"
+#include "login_server.h"
 #include "pop3d.h"
-#include "sandbox.h"
-#include "tls.h"
 
-static void
-pop3d_conf_error(void *arg, const char *msg)
-{
-	(void)arg;
-	log_warnx("%s", msg);
-}
-
-static void __attribute__((noreturn))
-pop3d_usage(void)
-{
-	fprintf(stderr, "usage: pop3d [-dOs] [-C conf] [-F fd]\n");
-	exit(64);
-}
-
-/* A reply straight on fd 1, before any process split (plain POP3 only). */
-static void __attribute__((noreturn))
-pop3d_refuse(const struct pop3_opts *o, const char *line, int code)
-{
-	if (!o->implicit_tls)
-		(void)fd_write_full(1, line, strlen(line));
-	exit(code);
-}
-
-extern char **environ;
+static const struct login_server pop3d_server = {
+	.name = "pop3d",
+	.tls_name = "POP3S",
+	.conf_error = "-ERR [SYS/TEMP] configuration error\r\n",
+	.busy = "-ERR [SYS/TEMP] busy, try later\r\n",
+	.login = pop3_login_main,
+	.session = pop3_session_exec,
+};
 
 int
 main(int argc, char *argv[])
 {
-	static struct pop3_opts	 opts;
-	struct login_proto	 proto;
-	struct tls_server	*tls = NULL;
-	struct conf		*conf;
-	const char		*path;
-	char			 err[512];
-	int			 ch, conffd = -1;
-
-	/* Titles tell the three processes apart in ps(1). */
-	setproctitle_init(argc, argv, environ);
-	while ((ch = getopt(argc, argv, "C:dF:Os")) != -1) {
-		switch (ch) {
-		case 'C':
-			opts.confpath = optarg;
-			break;
-		case 'F':
-			if ((conffd = conf_fd_option(optarg)) == -1)
-				pop3d_usage();
-			break;
-		case 'd':
-			opts.debug = 1;
-			break;
-		case 'O':
-			opts.overloaded = 1;
-			break;
-		case 's':
-			opts.implicit_tls = 1;
-			break;
-		default:
-			pop3d_usage();
-		}
-	}
-	if (optind != argc)
-		pop3d_usage();
-	if (fd_ensure_std() == -1)
-		exit(111);
-	log_init("pop3d", opts.debug);
-	(void)signal(SIGPIPE, SIG_IGN);
-
-	path = conf_find_path(opts.confpath, 1);
-	if ((conf = conf_load_start(path, conffd, pop3d_conf_error, NULL,
-	    NULL, NULL)) == NULL ||
-	    sandbox_configure(conf_str(conf, "sandbox")) == -1) {
-		log_warnx("%s: configuration errors", path);
-		pop3d_refuse(&opts, "-ERR [SYS/TEMP] configuration error\r\n",
-		    111);
-	}
-	log_set_debug(conf_bool(conf, "log_debug"));
-	if (login_split_check(conf, err, sizeof(err)) == -1) {
-		log_warnx("%s: %s; refusing to start", path, err);
-		pop3d_refuse(&opts, "-ERR [SYS/TEMP] configuration error\r\n",
-		    111);
-	}
-	(void)conf_log_open(conf);
-	if (opts.overloaded && !opts.implicit_tls)
-		pop3d_refuse(&opts, "-ERR [SYS/TEMP] busy, try later\r\n", 0);
-
-	/*
-	 * The certificate and key are read now, as root, before anything is
-	 * dropped; the OpenSSL context is built later, in the login process,
-	 * when a client starts TLS.  So the monitor, and the session forked
-	 * from it, never carry OpenSSL's pages.
-	 */
-	if (*conf_str(conf, "tls_cert_file") != '\0') {
-		if ((tls = tls_server_load(conf, err, sizeof(err))) == NULL) {
-			log_warnx("TLS: %s", err);
-			if (opts.implicit_tls)
-				exit(111);
-		}
-	} else if (opts.implicit_tls) {
-		log_warnx("-s (POP3S) needs tls_cert_file");
-		exit(111);
-	}
-
-	memset(&proto, 0, sizeof(proto));
-	proto.name = "pop3d";
-	proto.login = pop3_login_main;
-	proto.session = pop3_session_exec;
-	proto.arg = &opts;
-	ch = login_split_run(conf, &proto, tls);
-	conf_free(conf);
-	return ch;
+	return login_server_main(&pop3d_server, argc, argv);
 }

@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "pop3_cmd.h"
+#include "login_server.h"
 
 struct conf;
 struct login_split;
@@ -17,18 +18,11 @@ struct tls_server;
 struct tls_conn;
 struct user_entry;
 
-struct pop3_opts {
-	const char	*confpath;
-	int		 debug;
-	int		 overloaded;	/* -O */
-	int		 implicit_tls;	/* -s: POP3S */
-};
-
 /* One connection's AUTHORIZATION state, in the login process. */
 struct pop3 {
 	struct pop3_conn	 c;
 	const struct conf	*conf;
-	const struct pop3_opts	*opts;
+	const struct login_opts	*opts;
 	struct login_split	*split;
 	struct tls_server	*tls;
 	struct tls_conn		*conn;		/* TLS is on */

@@ -38,7 +38,7 @@ int
 pop3_session_exec(const struct conf *conf, const struct user_entry *u,
     int fd, void *arg)
 {
-	const struct pop3_opts	*opts = arg;
+	const struct login_opts	*opts = arg;
 	static const char	 no[] = "-ERR [SYS/TEMP] cannot start the "
 				    "session\r\n";
 	char			 path[PATH_MAX], flags[8];

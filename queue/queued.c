@@ -136,6 +136,7 @@ static void
 aliases_refresh(struct queued *q)
 {
 	(void)aliases_reload(q, q->conf);
+	(void)route_reload(q, q->conf);
 	(void)valias_reload(q, q->conf);
 }
 
@@ -153,22 +154,23 @@ conf_apply(struct queued *q)
 	if (local_resize(q, (size_t)conf_int(q->conf, "local_concurrency"))
 	    == -1)
 		fatalx("local_concurrency out of range");
+	remote_conf(q);
 }
 
 /*
  * Loads the configuration from fd (a text the master handed over), or
- * from the file when fd is -1, and checks its keys of local routing.  On
- * success *tfd is a sealed memfd of its text, for the keeper (lspawn runs
- * on what queued runs on): the master's own when it came from the master
- * (the keeper takes only a memfd of root's, so never one queued made
- * after giving up root), else a copy made here.  NULL on errors
- * (reported).
+ * from the file when fd is -1, and checks its keys of local and remote
+ * routing.  On success *tfd is a sealed memfd of its text, for the keeper
+ * (lspawn and rspawn run on what queued runs on): the master's own when
+ * it came from the master (the keeper takes only a memfd of root's, so
+ * never one queued made after giving up root), else a copy made here.
+ * NULL on errors (reported).
  */
 static struct conf *
 conf_take(struct queued *q, int fd, int *tfd)
 {
 	struct conf	*c;
-	char		*text, err[256];
+	char		*text, err[512];
 	size_t		 len;
 	int		 keep = -1;
 
@@ -184,7 +186,8 @@ conf_take(struct queued *q, int fd, int *tfd)
 			(void)close(keep);
 		return NULL;
 	}
-	if (lroute_conf_check(c, err, sizeof(err)) == -1) {
+	if (lroute_conf_check(c, err, sizeof(err)) == -1 ||
+	    route_conf_check(c, err, sizeof(err)) == -1) {
 		log_warnx("%s: %s", q->confpath, err);
 		free(text);
 		conf_free(c);
@@ -195,7 +198,7 @@ conf_take(struct queued *q, int fd, int *tfd)
 	*tfd = keep != -1 ? keep : conf_text_fd(text, len);
 	free(text);
 	if (*tfd == -1) {
-		log_warn("a copy of the configuration for lspawn");
+		log_warn("a copy of the configuration for the spawners");
 		conf_free(c);
 		return NULL;
 	}
@@ -219,7 +222,7 @@ conf_reload(struct queued *q, int fd)
 {
 	const char	*why = fd != -1 ? "reload" : "SIGHUP";
 	struct conf	*c;
-	int		 tfd;
+	int		 tfd, kc;
 
 	if ((c = conf_take(q, fd, &tfd)) == NULL) {
 		log_warnx("%s: %s has errors; keeping the old config", why,
@@ -240,20 +243,26 @@ conf_reload(struct queued *q, int fd)
 		    why);
 	if (aliases_reload(q, c) == -1)
 		log_warnx("%s: keeping the old aliases", why);
+	if (route_reload(q, c) == -1)
+		log_warnx("%s: keeping the old transport_file", why);
 	if (valias_reload(q, c) == -1)
 		log_warnx("%s: keeping the old virtual_alias_maps", why);
 	conf_set(q, c, tfd);
-	conf_apply(q);
-	switch (keeper_conf(q)) {
+	/* before conf_apply, which asks for a new rspawn */
+	switch ((kc = keeper_conf(q))) {
 	case -1:
 		log_warn("%s: the new configuration to the keeper", why);
 		break;
 	case 1:
-		log_warnx("%s: lspawn keeps the configuration it has: a text "
-		    "queued read after giving up root is not handed to root "
-		    "(the master's reloads are; else restart queued)", why);
+		log_warnx("%s: lspawn keeps the configuration it has, and so "
+		    "does rspawn: a text queued read after giving up root is "
+		    "not handed to root (the master's reloads are; else "
+		    "restart queued)", why);
 		break;
 	}
+	conf_apply(q);
+	if (kc == 1)
+		remote_keep(q);	/* a new rspawn would run on the old text */
 	log_info("config reloaded from %s%s", fd != -1 ? "the master's copy "
 	    "of " : "", q->confpath);
 }
@@ -446,6 +455,8 @@ timeout_ms(struct queued *q, long long next_scan_ms, int scan_pending,
 	if (q->to.fd == -1 && q->restart_at != 0 &&
 	    (q->restart_at - wall) * 1000 < t)
 		t = (q->restart_at - wall) * 1000;
+	if ((w = remote_restart_at(q)) != 0 && (w - wall) * 1000 < t)
+		t = (w - wall) * 1000;
 	if (q->stopping && t > 200)
 		t = 200;
 	/* files put in free/ are released within a second or so */
@@ -465,7 +476,7 @@ timeout_ms(struct queued *q, long long next_scan_ms, int scan_pending,
 static void
 loop_run(struct queued *q)
 {
-	struct pollfd	 pfd[5 + CTL_POLL_MAX];
+	struct pollfd	 pfd[6 + CTL_POLL_MAX];
 	long long	 next_trigger_ms, next_scan_ms, stop_at = 0, now, gap;
 	long long	 ct;
 	size_t		 nctl;
@@ -478,12 +489,18 @@ loop_run(struct queued *q)
 		if (q->stopping) {
 			if (stop_at == 0)
 				stop_at = now + QUEUED_STOP_WAIT;
-			if (q->nbusy == 0 || now >= stop_at)
+			/* jobs not yet sent to rspawn go back to pending */
+			remote_release(q);
+			if ((q->nbusy == 0 && remote_busy(q) == 0) ||
+			    now >= stop_at)
 				break;
 		}
 		if (q->to.fd == -1 && q->restart_at != 0 &&
 		    now >= q->restart_at && !q->stopping)
 			(void)local_start(q);
+		if (remote_restart_at(q) != 0 && now >= remote_restart_at(q) &&
+		    !q->stopping)
+			(void)remote_start(q);
 		if (fd_now_ms() >= next_scan_ms) {
 			gap = scan_timed(q, 1);
 			next_scan_ms = fd_now_ms() + q->scan_interval * 1000;
@@ -495,8 +512,10 @@ loop_run(struct queued *q)
 			scan_pending = 0;
 		}
 		msg_wake_due(q, queued_time());
-		if (!q->stopping)
+		if (!q->stopping) {
 			msg_dispatch(q);
+			remote_dispatch(q);
+		}
 		/* a few at a time: deliveries wait while this runs */
 		if (queue_free_due(&q->free, fd_now_ms()))
 			queue_free_release(&q->queue, &q->free,
@@ -513,13 +532,14 @@ loop_run(struct queued *q)
 		pfd[2].events = POLLIN;
 		pfd[3].fd = chan_pending(&q->to) > 0 ? q->to.fd : -1;
 		pfd[3].events = POLLOUT;
-		pfd[4].fd = q->master.fd;
-		pfd[4].events = POLLIN;
-		nctl = ctl_pollfds(q, pfd + 5, CTL_POLL_MAX);
+		pfd[4].fd = remote_fd(q, &pfd[4].events);
+		pfd[5].fd = q->master.fd;
+		pfd[5].events = POLLIN;
+		nctl = ctl_pollfds(q, pfd + 6, CTL_POLL_MAX);
 		t = timeout_ms(q, next_scan_ms, scan_pending, next_trigger_ms);
 		if ((ct = ctl_timeout_ms(q)) != -1 && ct < t)
 			t = (int)ct;
-		n = poll(pfd, 5 + nctl, t);
+		n = poll(pfd, 6 + nctl, t);
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
@@ -536,10 +556,17 @@ loop_run(struct queued *q)
 		if (q->to.fd != -1 && pfd[3].fd == q->to.fd &&
 		    (pfd[3].revents & (POLLOUT | POLLERR | POLLHUP)))
 			(void)local_flush(q);
-		if (q->master.fd != -1 && pfd[4].revents != 0)
+		if (pfd[4].fd != -1 && pfd[4].fd == remote_fd(q,
+		    &pfd[4].events)) {
+			if (pfd[4].revents & POLLOUT)
+				remote_flush(q);
+			if (pfd[4].revents & (POLLIN | POLLHUP | POLLERR))
+				remote_read(q);
+		}
+		if (q->master.fd != -1 && pfd[5].revents != 0)
 			master_read(q);
 		/* the control socket: facteurctl, mailq */
-		ctl_events(q, pfd + 5, nctl);
+		ctl_events(q, pfd + 6, nctl);
 		if (q->scan_full && q->nmsgs < QUEUED_ACTIVE_MAX / 2)
 			scan_pending = 1;
 	}
@@ -551,7 +578,7 @@ main(int argc, char *argv[])
 	static struct queued	 qs;
 	struct queued		*q = &qs;
 	const char		*confopt = NULL, *user;
-	char			 lspawn[PATH_MAX];
+	char			 lspawn[PATH_MAX], rspawn[PATH_MAX];
 	int			 ch, r, layout_only = 0, conffd = -1;
 	int			 masterfd = -1, tfd;
 
@@ -607,6 +634,10 @@ main(int argc, char *argv[])
 	    conf_str(q->conf, "program_dir"));
 	if (r < 0 || (size_t)r >= sizeof(lspawn))
 		fatalx("program_dir too long");
+	r = snprintf(rspawn, sizeof(rspawn), "%s/rspawn",
+	    conf_str(q->conf, "program_dir"));
+	if (r < 0 || (size_t)r >= sizeof(rspawn))
+		fatalx("program_dir too long");
 	user = conf_str(q->conf, "queue_user");
 	/* as root: queue_dir, its folders and the FIFO belong to user */
 	if (queue_layout_create(conf_str(q->conf, "queue_dir"), user) == -1)
@@ -617,15 +648,18 @@ main(int argc, char *argv[])
 	/* -L: the queue, made above as at start-up; no more */
 	if (layout_only)
 		return 0;
-	keeper_pid = keeper_start(q, lspawn, q->foreground);
+	keeper_pid = keeper_start(q, lspawn, rspawn, q->foreground);
 	if (keeper_pid == -1 || keeper_conf(q) != 0)
-		fatalx("cannot start the lspawn keeper");
+		fatalx("cannot start the keeper");
 	/* as root (the keeper never holds it): the control socket */
 	ctl_open(q);
 	priv_drop_user(user, NULL);
 	queue_layout(q);
 	if (aliases_reload(q, q->conf) == -1)
 		fatalx("cannot load aliases_file");
+	if (route_reload(q, q->conf) == -1)
+		fatalx("cannot load transport_file");
+	remote_init(q);
 	if (valias_reload(q, q->conf) == -1)
 		fatalx("cannot load virtual_alias_maps");
 	conf_apply(q);
@@ -637,12 +671,14 @@ main(int argc, char *argv[])
 	scan_orphans(q);
 	(void)scan_queue(q, 1);
 	(void)local_start(q);
+	(void)remote_start(q);
 	loop_run(q);
 
 	if (q->nbusy > 0)
 		log_warnx("exiting with %zu jobs unfinished; they are retried "
 		    "at the next start", q->nbusy);
 	local_stop(q, NULL);
+	remote_stop(q, NULL);
 	ctl_close(q);
 	msg_free_all(q);
 	/* the keeper ends at EOF on its socket; do not leave a zombie */

@@ -3,14 +3,15 @@
  * queued.c (main loop), queued_scan.c (directory scan and orphan
  * recovery), queued_msg.c (messages in memory, scheduling, results),
  * queued_resolve.c (recipients to delivery jobs), queued_local.c (the
- * pipes to lspawn), queued_keeper.c (the process that starts lspawn
- * with the privileges queued gave up), queued_bounce.c (notices to the
- * sender through enqueue), queued_notice.c (which notices a message
- * owes: failures, delay warnings, successes), queued_admin.c (hold,
- * release, delete, requeue, flush), queued_ctl*.c (the control
- * socket of facteurctl and mailq) and queued_alias.c (aliases'
- * commands, files and :include: files, virtual_alias_maps; with
- * queued_resolve.h).
+ * pipes to lspawn), queued_keeper.c (the process that starts lspawn and
+ * rspawn with the privileges queued gave up), queued_bounce.c (notices
+ * to the sender through enqueue), queued_notice.c (which notices a
+ * message owes: failures, delay warnings, successes), queued_admin.c
+ * (hold, release, delete, requeue, flush), queued_ctl*.c (the control
+ * socket of facteurctl and mailq), queued_alias.c (aliases' commands,
+ * files and :include: files, virtual_alias_maps; with
+ * queued_resolve.h), queued_route.c (where a remote recipient's mail
+ * goes) and queued_remote.c (destinations, and the socket to rspawn).
  */
 #ifndef FACTEUR_QUEUED_H
 #define FACTEUR_QUEUED_H
@@ -27,6 +28,7 @@
 #include "queue_path.h"
 #include "queue_state.h"
 #include "queueid.h"
+#include "smtp_nexthop.h"
 #include "table.h"
 
 #define QUEUED_ACTIVE_MAX	20000	/* messages held in memory at once */
@@ -108,6 +110,8 @@ struct queued {
 	struct chan	 master;	/* -M: texts from the master, or fd -1 */
 	int		 foreground;
 	struct table	*aliases;	/* NULL when none */
+	struct table	*transport;	/* transport_file; NULL when none */
+	struct remote	*remote;	/* queued_remote.c */
 	struct table	*valias;	/* virtual_alias_maps; NULL when none */
 	long long	 retry_min, retry_max, lifetime, scan_interval;
 
@@ -164,9 +168,10 @@ void	 msg_result(struct queued *, struct qmsg *, size_t job, int status,
  * How a job that reached its destination ended, for the success notice
  * (RFC 3461): DONE_DELIVERED, here (Action: delivered); DONE_RELAYED, to
  * a peer without DSN (Action: relayed); DONE_PASSED_ON, to a peer that
- * took NOTIFY and ORCPT and reports itself (no notice from us).  The
- * remote delivery's result path calls msg_job_done for each recipient
- * its peer accepted, as the local one does.
+ * took NOTIFY and ORCPT and reports itself (no notice from us).  A K
+ * outcome (msg_outcome) calls msg_job_done with its struct outcome's
+ * done: the remote delivery's is DONE_RELAYED, since its SMTP client
+ * does not pass DSN requests on.
  */
 enum msg_done { DONE_DELIVERED, DONE_RELAYED, DONE_PASSED_ON };
 void	 msg_job_done(struct queued *, struct qmsg *, size_t job,
@@ -191,6 +196,26 @@ void	 msg_wait(struct queued *, struct qmsg *, long long now);
 /* Reads and decodes env/<id>; 0, or -1 (logged). */
 struct queue_env;
 int	 msg_env_read(struct queued *, const char *id, struct queue_env *);
+/* What a remote delivery adds to the outcome of a job. */
+struct outcome {
+	const char	*relay;		/* "local", "none", "mx.b[192.0.2.1]:25" */
+	const char	*dsn;		/* shown as dsn= when not NULL */
+	const char	*delays;	/* "a/b/c/d", shown as delays= when set */
+	unsigned long	 conn_use;	/* shown as conn_use= when above 1 */
+	long long	 not_before;	/* deferred: no retry before (wall s) */
+	enum msg_done	 done;		/* K: here, relayed or passed on */
+};
+/*
+ * The outcome of job (status K, Z or D) without a slot: recorded and
+ * logged, as msg_result does; msg_result_via also ends a job that was
+ * in flight (busy) and, when it was the last, the pass.
+ */
+void	 msg_outcome(struct queued *, struct qmsg *, size_t job, int status,
+	    const char *text, const struct outcome *);
+void	 msg_result_via(struct queued *, struct qmsg *, size_t job, int status,
+	    const char *text, const struct outcome *);
+/* A busy job goes back to pending without an attempt (queued stops). */
+void	 msg_release(struct queued *, struct qmsg *, size_t job);
 /* Every waiting job due now (SIGUSR1, or 'F' in the trigger). */
 void	 msg_flush(struct queued *);
 /* Drops a message from memory only (its files are gone). */
@@ -208,6 +233,52 @@ void	 msg_free_all(struct queued *);
 int	 resolve_all(struct queued *, struct queue_state *,
 	    char *const *rcpt, size_t nrcpt);
 
+/* queued_route.c */
+enum route_kind { ROUTE_SMTP, ROUTE_ERROR, ROUTE_TEMP };
+struct route {
+	enum route_kind	 kind;
+	char		 nexthop[NEXTHOP_TEXT_MAX + 1];	/* ROUTE_SMTP */
+	char		 text[QUEUE_REASON_MAX + 1];	/* ERROR, TEMP */
+};
+/* relayhost must parse; 0, or -1 with the reason in err. */
+int	 route_conf_check(const struct conf *, char *err, size_t errlen);
+/* (Re)loads transport_file when it changed; 0, or -1 keeping the old. */
+int	 route_reload(struct queued *, const struct conf *);
+/* 1 when mail for domain is delivered here. */
+int	 route_is_local(struct queued *, const char *domain);
+/* Where mail for the non-local rcpt goes; always 0 (r->kind says). */
+int	 route_lookup(struct queued *, const char *rcpt, struct route *);
+
+/* queued_remote.c */
+void	 remote_init(struct queued *);
+/* Applies the smtp_* limits of q->conf. */
+void	 remote_conf(struct queued *);
+/* After a reload the keeper did not take: the running rspawn stays. */
+void	 remote_keep(struct queued *);
+/* Starts rspawn through the keeper; 0, or -1 (retried later). */
+int	 remote_start(struct queued *);
+/* Ends the connection to rspawn; its deliveries become deferrals. */
+void	 remote_stop(struct queued *, const char *why);
+/*
+ * Routes job of m: an error route bounces it at once; an SMTP route puts
+ * it with its destination, to go out with remote_dispatch (busy until
+ * its result).  0, or -1 when out of memory (the job stays pending).
+ */
+int	 remote_job(struct queued *, struct qmsg *, size_t job);
+/* Sends what destinations may have now (concurrency, backoff). */
+void	 remote_dispatch(struct queued *);
+/* Reads rspawn's results (POLLIN on remote_fd). */
+void	 remote_read(struct queued *);
+/* Sends what waits for room on the socket (POLLOUT). */
+void	 remote_flush(struct queued *);
+/* The socket to rspawn and the events to poll it for; fd -1 if down. */
+int	 remote_fd(const struct queued *, short *events);
+/* Jobs held: waiting at a destination or in flight. */
+size_t	 remote_busy(const struct queued *);
+/* Wall time at which rspawn is to be started again, 0 if none. */
+long long remote_restart_at(const struct queued *);
+/* Every job waiting at a destination goes back to pending (stopping). */
+void	 remote_release(struct queued *);
 /* queued_alias.c */
 /* (Re)loads virtual_alias_maps when it changed; 0, or -1 keeping the old. */
 int	 valias_reload(struct queued *, const struct conf *);
@@ -221,23 +292,27 @@ int	 local_flush(struct queued *);
 int	 local_resize(struct queued *, size_t nslot);
 
 /* queued_keeper.c */
-pid_t	 keeper_start(struct queued *, const char *lspawn, int debug);
+pid_t	 keeper_start(struct queued *, const char *lspawn,
+	    const char *rspawn, int debug);
 /*
  * The keeper's verdict on what it received from queued: r is chan_recv's
  * answer.  1: [S] with the read end of the job pipe and the write end of
- * the result pipe (start lspawn on them); 2: [C] with the configuration
- * for the next lspawn, a memfd sealed against writing (conf_text_fd)
- * that a process of the keeper's user made; 0: end of file; -1: anything
- * else (the keeper exits, and queued with it).
+ * the result pipe (start lspawn on them), or [R] with a SOCK_SEQPACKET
+ * socket (start rspawn on it); 2: [C] with the configuration for the
+ * next spawner, a memfd sealed against writing (conf_text_fd) that a
+ * process of the keeper's user made; 0: end of file; -1: anything else
+ * (the keeper exits, and queued with it).
  */
 int	 keeper_take(int r, const struct chan_msg *);
 /* Asks the keeper to start lspawn on these two pipe ends. */
 int	 keeper_exec(struct queued *, int job_fd, int result_fd);
+/* Asks the keeper to start rspawn on this end of a socketpair. */
+int	 keeper_exec_remote(struct queued *, int sock);
 /*
- * Hands the keeper q->conf_fd: the lspawn it starts next runs on it.  0;
- * 1 when it is not sent, made by another user than the keeper's (a text
- * queued read itself after giving up root: the keeper would refuse it);
- * -1 with errno.
+ * Hands the keeper q->conf_fd: the lspawn and rspawn it starts next run
+ * on it.  0; 1 when it is not sent, made by another user than the
+ * keeper's (a text queued read itself after giving up root: the keeper
+ * would refuse it); -1 with errno.
  */
 int	 keeper_conf(struct queued *);
 
@@ -245,10 +320,18 @@ int	 keeper_conf(struct queued *);
 /*
  * One notice of kind (enum bounce_kind) to the sender of m for the jobs
  * job[0..n) (n <= BOUNCE_RCPT_MAX), queued through enqueue.  0 once
- * enqueue accepted it, else -1.
+ * enqueue accepted it, else -1.  For the null sender (a report that
+ * failed itself) a failure report is a double bounce: to
+ * postmaster@myhostname, from double-bounce@myhostname.
  */
 int	 bounce_send(struct queued *, struct qmsg *, const size_t *job,
 	    size_t n, int kind);
+/*
+ * 1 when m's failures owe no report: its sender is
+ * double-bounce@myhostname (a double bounce that failed), as Postfix
+ * drops them; they are logged and dropped, so reports never loop.
+ */
+int	 bounce_dropped(const struct queued *, const struct qmsg *);
 
 /* queued_notice.c */
 /*

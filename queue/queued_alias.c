@@ -103,7 +103,7 @@ alias_target(void *arg, const struct alias_target *t)
 	/* name@localdomain where name is the alias itself: final, no loop */
 	if ((size_t)(at - t->value) == strlen(r->name) &&
 	    strncasecmp(t->value, r->name, (size_t)(at - t->value)) == 0 &&
-	    conf_is_local_domain(r->q->conf, at + 1)) {
+	    route_is_local(r->q, at + 1)) {
 		resolve_user(r, r->name, t->value);
 		return 0;
 	}

@@ -1,7 +1,10 @@
 /*
  * queued_bounce: sends a delivery status notification to the sender of
  * a message (a non-delivery report, a delay warning or a success notice;
- * queued_notice.c says which it owes), by running program_dir/enqueue
+ * queued_notice.c says which it owes; a non-delivery report for the null
+ * sender, a report that failed, goes to postmaster from
+ * double-bounce@myhostname, and one from double-bounce that fails is
+ * dropped), by running program_dir/enqueue
  * like any other injector: the report on fd 0, the envelope
  * `F\0T<sender>\0\0` (null sender) on fd 1, success only on exit 0.
  * The report text comes from lib/mail/bounce.c; the original header
@@ -137,6 +140,17 @@ static const char *const notice_logname[] = {
 	[BOUNCE_DELIVERED] = "sender delivery status notification",
 };
 
+#define DOUBLE_BOUNCE	"double-bounce"
+
+int
+bounce_dropped(const struct queued *q, const struct qmsg *m)
+{
+	size_t	 k = strlen(DOUBLE_BOUNCE);
+
+	return strncasecmp(m->sender, DOUBLE_BOUNCE "@", k + 1) == 0 &&
+	    strcasecmp(m->sender + k + 1, conf_myhostname(q->conf)) == 0;
+}
+
 int
 bounce_send(struct queued *q, struct qmsg *m, const size_t *job, size_t n,
     int kind)
@@ -146,8 +160,21 @@ bounce_send(struct queued *q, struct qmsg *m, const size_t *job, size_t n,
 	struct buf	 msg, env;
 	char		 boundary[BOUNCE_BOUNDARY_MAX + 1], *head;
 	char		 nid[QUEUEID_LEN + 1];
+	char		 to[QUEUE_ADDR_MAX + 1], from[QUEUE_ADDR_MAX + 1];
 	size_t		 i, hlen = 0, limit;
 	int		 code, ret = -1;
+	int		 dbl = m->sender[0] == '\0' && kind == BOUNCE_FAILED;
+	const char	*host = conf_myhostname(q->conf);
+
+	/* a failed report (null sender): a double bounce to postmaster */
+	if ((size_t)snprintf(to, sizeof(to), dbl ? "postmaster@%s" : "%s",
+	    dbl ? host : m->sender) >= sizeof(to) ||
+	    (size_t)snprintf(from, sizeof(from), dbl ? DOUBLE_BOUNCE "@%s" :
+	    "%s", dbl ? host : "") >= sizeof(from)) {
+		log_warnx("%s: myhostname too long for a double bounce",
+		    m->st.id);
+		return -1;
+	}
 
 	if (n == 0 || n > BOUNCE_RCPT_MAX || kind < BOUNCE_FAILED ||
 	    kind > BOUNCE_DELIVERED ||
@@ -181,7 +208,7 @@ bounce_send(struct queued *q, struct qmsg *m, const size_t *job, size_t n,
 	bounce_boundary(boundary, sizeof(boundary), m->st.id);
 	bi.id = m->st.id;
 	bi.myhostname = conf_myhostname(q->conf);
-	bi.sender = m->sender;
+	bi.sender = to;
 	bi.boundary = boundary;
 	bi.arrival = m->arrival;
 	bi.now = queued_time();
@@ -200,8 +227,10 @@ bounce_send(struct queued *q, struct qmsg *m, const size_t *job, size_t n,
 		    notice_logname[kind]);
 		goto done;
 	}
-	if (buf_append(&env, "F\0T", 3) == -1 ||
-	    buf_append_str(&env, m->sender) == -1 ||
+	if (buf_append(&env, "F", 1) == -1 ||
+	    buf_append_str(&env, from) == -1 ||
+	    buf_append(&env, "\0T", 2) == -1 ||
+	    buf_append_str(&env, to) == -1 ||
 	    buf_append(&env, "\0\0", 2) == -1) {
 		log_warn("%s: notice envelope", m->st.id);
 		goto done;
@@ -210,11 +239,16 @@ bounce_send(struct queued *q, struct qmsg *m, const size_t *job, size_t n,
 	code = enqueue_run(q, &msg, &env, nid);
 	if (code != 0) {
 		log_warnx("%s: %s to <%s> not queued (enqueue status %d); "
-		    "retried in %lld s", m->st.id, notice_logname[kind],
-		    m->sender, code, q->retry_min);
+		    "retried in %lld s", m->st.id, dbl ? "double bounce" :
+		    notice_logname[kind], to, code, q->retry_min);
 		goto done;
 	}
-	log_info("%s: %s: %s", m->st.id, notice_logname[kind], nid);
+	if (dbl)
+		log_info("%s: undeliverable bounce: postmaster notification "
+		    "(double bounce) sent to <%s> for %zu recipient(s): %s",
+		    m->st.id, to, n, nid);
+	else
+		log_info("%s: %s: %s", m->st.id, notice_logname[kind], nid);
 	ret = 0;
 done:
 	buf_free(&msg);

@@ -1,20 +1,21 @@
 /*
- * queued_keeper: the small process that starts lspawn for queued.
- * queued forks it before dropping to queue_user, so it keeps the
+ * queued_keeper: the small process that starts lspawn and rspawn for
+ * queued.  queued forks it before dropping to queue_user, so it keeps the
  * privileges queued started with (root on a normal install: lspawn must
- * be root to run deliver as each user).  It does one thing: when queued
- * sends it two descriptors (the read end of the job pipe and the write
- * end of the result pipe) with the frame [S] over its channel
- * (lib/ipc/chan.h, SOCK_SEQPACKET), it starts program_dir/lspawn
- * with them as fd 0 and 1, once keeper_take has seen that they are the
- * ends of pipes, open for reading and for writing, and the configuration
- * queued runs on as fd 3 (-F 3): the memfd that came with the last frame
- * [C], replaced at each reload, once keeper_take has seen that it is a
- * sealed memfd of root's (the master's accepted text, never one queued
- * wrote after giving up root).  It reads nothing else, trusts nothing
- * else, and exits when queued closes the socket.  This way queued can
- * restart a dead lspawn after it gave up root, lspawn never reads a file
- * queued refused, and never runs on a text queued chose.
+ * be root to run deliver as each user, rspawn to chroot and to read the
+ * relay passwords).  Over its channel (lib/ipc/chan.h, SOCK_SEQPACKET) it
+ * takes three frames, each checked by keeper_take: [C] with one
+ * descriptor, the configuration queued runs on, replaced at each reload:
+ * a sealed memfd of root's (the master's accepted text, never one queued
+ * wrote after giving up root); [S] with two, the read end of the job
+ * pipe and the write end of the result pipe, on which it starts
+ * program_dir/lspawn as fd 0 and 1; [R] with one, an end of a
+ * SOCK_SEQPACKET pair, on which it starts program_dir/rspawn as fd 0.
+ * Both get the last [C] as fd 3 (-F 3), so neither reads a facteur.conf
+ * queued refused nor runs on a text queued chose (rspawn reads files as
+ * root and drops to the user its configuration names).  It reads nothing
+ * else, trusts nothing else, and exits when queued closes the socket.
+ * This way queued can restart a dead spawner after it gave up root.
  */
 #include <sys/stat.h>
 
@@ -42,10 +43,10 @@ keeper_reap(void)
 
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
 		if (WIFSIGNALED(st))
-			log_warnx("lspawn %ld killed by signal %d", (long)pid,
+			log_warnx("spawner %ld killed by signal %d", (long)pid,
 			    WTERMSIG(st));
 		else if (WIFEXITED(st) && WEXITSTATUS(st) != 0)
-			log_warnx("lspawn %ld exited with status %d",
+			log_warnx("spawner %ld exited with status %d",
 			    (long)pid, WEXITSTATUS(st));
 	}
 }
@@ -59,6 +60,19 @@ keeper_pipe_end(int fd, int mode)
 
 	return fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) &&
 	    (fl = fcntl(fd, F_GETFL)) != -1 && (fl & O_ACCMODE) == mode;
+}
+
+/* 1 if fd is a SOCK_SEQPACKET socket (queued's end for rspawn's). */
+static int
+keeper_seqpacket(int fd)
+{
+	struct stat	 st;
+	socklen_t	 len = sizeof(int);
+	int		 type;
+
+	return fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode) &&
+	    getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 &&
+	    type == SOCK_SEQPACKET;
 }
 
 /*
@@ -94,6 +108,9 @@ keeper_take(int r, const struct chan_msg *m)
 	    keeper_pipe_end(m->fds[0], O_RDONLY) &&
 	    keeper_pipe_end(m->fds[1], O_WRONLY))
 		return 1;
+	if (strcmp(m->f[0], "R") == 0 && m->nfds == 1 &&
+	    keeper_seqpacket(m->fds[0]))
+		return 1;
 	if (strcmp(m->f[0], "C") == 0 && m->nfds == 1 &&
 	    keeper_conf_file(m->fds[0]))
 		return 2;
@@ -102,12 +119,13 @@ keeper_take(int r, const struct chan_msg *m)
 
 /*
  * Receives one request (keeper_take): the frame [S] with the job pipe's
- * read end and the result pipe's write end (1), or [C] with the new
+ * read end and the result pipe's write end, or [R] with rspawn's socket
+ * (1; *what says which; fds[1] is -1 for [R]), or [C] with the new
  * configuration (2: fds[0]).  0 at end of file, -1 for anything else
  * (whatever came is closed).
  */
 static int
-keeper_recv(struct chan *c, int fds[2])
+keeper_recv(struct chan *c, int fds[2], char *what)
 {
 	struct chan_msg	 m;
 	int		 r;
@@ -119,20 +137,23 @@ keeper_recv(struct chan *c, int fds[2])
 		errno = EBADMSG;
 		return -1;
 	}
+	*what = m.f[0][0];
 	fds[0] = m.fds[0];
-	fds[1] = r == 1 ? m.fds[1] : -1;
+	fds[1] = m.nfds == 2 ? m.fds[1] : -1;
 	return r;
 }
 
 static void
 keeper_spawn(const char *path, char *const argv[], int fds[2], int conf)
 {
-	const int	 layout[4] = { fds[0], fds[1], 2, conf };
+	/* rspawn: its socket on 0, stdout left where the keeper's goes */
+	const int	 layout[4] = { fds[0], fds[1] != -1 ? fds[1] : 1, 2,
+			    conf };
 	struct sigaction sa;
 	pid_t		 pid;
 
 	if ((pid = child_fork(NULL, 0)) == -1) {
-		log_warn("keeper: fork for lspawn");
+		log_warn("keeper: fork for %s", argv[0]);
 		return;
 	}
 	if (pid == 0) {
@@ -150,16 +171,18 @@ keeper_spawn(const char *path, char *const argv[], int fds[2], int conf)
 		log_warn("keeper: exec %s", path);
 		_exit(111);
 	}
-	log_debug("keeper: started lspawn, pid %ld", (long)pid);
+	log_debug("keeper: started %s, pid %ld", argv[0], (long)pid);
 }
 
 static void __attribute__((noreturn))
-keeper_main(int sock, const char *path, const char *confpath, int debug)
+keeper_main(int sock, const char *path, const char *rpath,
+    const char *confpath, int debug)
 {
 	struct sigaction sa;
 	struct pollfd	 pfd;
 	struct chan	 c;
 	char		*argv[7];
+	char		 what = 0;
 	int		 fds[2], r, argc = 0, conf = -1;
 
 	memset(&sa, 0, sizeof(sa));
@@ -196,7 +219,7 @@ keeper_main(int sock, const char *path, const char *confpath, int debug)
 			_exit(111);
 		if (r <= 0)
 			continue;
-		r = keeper_recv(&c, fds);
+		r = keeper_recv(&c, fds, &what);
 		if (r == 0) {
 			/*
 			 * queued is gone; lspawn sees EOF too and finishes
@@ -216,14 +239,17 @@ keeper_main(int sock, const char *path, const char *confpath, int debug)
 			conf = fds[0];
 			continue;
 		}
-		keeper_spawn(path, argv, fds, conf);
+		argv[0] = (char *)(what == 'S' ? "lspawn" : "rspawn");
+		keeper_spawn(what == 'S' ? path : rpath, argv, fds, conf);
 		(void)close(fds[0]);
-		(void)close(fds[1]);
+		if (fds[1] != -1)
+			(void)close(fds[1]);
 	}
 }
 
 pid_t
-keeper_start(struct queued *q, const char *lspawn, int debug)
+keeper_start(struct queued *q, const char *lspawn, const char *rspawn,
+    int debug)
 {
 	int	sv[2];
 	pid_t	pid;
@@ -240,7 +266,7 @@ keeper_start(struct queued *q, const char *lspawn, int debug)
 	}
 	if (pid == 0) {
 		(void)close(sv[0]);
-		keeper_main(sv[1], lspawn, q->confpath, debug);
+		keeper_main(sv[1], lspawn, rspawn, q->confpath, debug);
 	}
 	(void)close(sv[1]);
 	chan_init(&q->keeper, sv[0], CHAN_PACKET, CHAN_SMALL_MAX);
@@ -278,4 +304,16 @@ keeper_exec(struct queued *q, int job_fd, int result_fd)
 		return -1;
 	}
 	return chan_send(&q->keeper, f, 1, fds, 2);
+}
+
+int
+keeper_exec_remote(struct queued *q, int sock)
+{
+	const char	*f[1] = { "R" };
+
+	if (q->keeper.fd == -1) {
+		errno = ENOTCONN;
+		return -1;
+	}
+	return chan_send(&q->keeper, f, 1, &sock, 1);
 }

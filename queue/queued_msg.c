@@ -26,6 +26,7 @@
 #include "queue_free.h"
 #include "queue_env.h"
 #include "queued.h"
+#include "remote_job.h"
 
 #define ENV_FILE_MAX	((size_t)QUEUE_RCPT_MAX * (QUEUE_ADDR_MAX + 2) + 4096)
 
@@ -474,15 +475,25 @@ outcome_fields(const struct qmsg *m, size_t i, int status, const char *text,
 	(void)snprintf(out, n, ", delays=%s/%s/0/%s, dsn=%s", a, b, d, code);
 }
 
-/* The outcome of one job; relay says where it went. */
-static void
-job_outcome(struct queued *q, struct qmsg *m, size_t i, int status,
-    const char *text, const char *relay)
+/*
+ * The outcome of one job, logged in Postfix's form.  With o->dsn, text
+ * is what the remote server said and the reason kept (for the bounce and
+ * mailq) is "dsn text", as a local delivery's text already is; o->delays
+ * is then the remote delivery's delays= (else queued's own, with dsn=
+ * from the text).  A K completes the job as o->done says (notices:
+ * msg_job_done).
+ */
+void
+msg_outcome(struct queued *q, struct qmsg *m, size_t i, int status,
+    const char *text, const struct outcome *o)
 {
 	struct queue_job *j = &m->st.job[i];
-	char		 orig[QUEUE_ADDR_MAX + 16] = "", extra[96];
+	char		 orig[QUEUE_ADDR_MAX + 16] = "";
+	char		 extra[160] = "", reason[QUEUE_REASON_MAX + 1];
+	char		 relay[RJOB_RELAY_MAX + 32];
 	double		 at = queued_time_precise();
 	double		 delay = at - (double)m->arrival;
+	const char	*rb;
 	long long	 now = queued_time();
 
 	if (delay < 0)
@@ -490,9 +501,25 @@ job_outcome(struct queued *q, struct qmsg *m, size_t i, int status,
 	/* both fit: addresses are at most QUEUE_ADDR_MAX */
 	if (strcmp(j->orig, j->rcpt) != 0)
 		(void)snprintf(orig, sizeof(orig), ", orig_to=<%s>", j->orig);
+	/* Postfix's conn_use=N: the Nth delivery over one connection */
+	if (o->conn_use > 1)
+		(void)snprintf(relay, sizeof(relay), "%s, conn_use=%lu",
+		    o->relay, o->conn_use);
+	else
+		strlcpy(relay, o->relay, sizeof(relay));
 	j->attempts++;
 	m->dirty = 1;
-	if (queue_job_set_reason(j, text) == -1)
+	if (o->dsn != NULL && status == 'K' && (rb = strchr(o->relay,
+	    ']')) != NULL)
+		/* what a "relayed" notice names: the peer and its reply */
+		(void)snprintf(reason, sizeof(reason), "%s host %.*s said: %s "
+		    "(in reply to end of DATA command)", o->dsn,
+		    (int)(rb + 1 - o->relay), o->relay, text);
+	else if (o->dsn != NULL)
+		(void)snprintf(reason, sizeof(reason), "%s %s", o->dsn, text);
+	else
+		strlcpy(reason, text, sizeof(reason));
+	if (queue_job_set_reason(j, reason) == -1)
 		log_warn("%s: reason", m->st.id);
 	if (status == 'Z' && now - m->arrival >= q->lifetime) {
 		char	expired[QUEUE_REASON_MAX + 1];
@@ -500,29 +527,42 @@ job_outcome(struct queued *q, struct qmsg *m, size_t i, int status,
 		status = 'D';
 		/* cut to QUEUE_REASON_MAX, as every reason is */
 		(void)snprintf(expired, sizeof(expired), "5.4.7 message "
-		    "expired in the queue; last error: %s", text);
+		    "expired in the queue; last error: %.*s",
+		    QUEUE_REASON_MAX - 48, reason);
 		(void)queue_job_set_reason(j, expired);
+		text = j->reason;
 	}
-	outcome_fields(m, i, status, status == 'D' ? j->reason : text, at,
-	    extra, sizeof(extra));
+	if (o->delays != NULL && o->dsn != NULL)
+		/* the remote delivery's; an expired deferral is 5.4.7 now */
+		(void)snprintf(extra, sizeof(extra), ", delays=%s, dsn=%s",
+		    o->delays, status == 'D' && j->reason[0] == '5' &&
+		    strncmp(j->reason, "5.4.7 ", 6) == 0 ? "5.4.7" : o->dsn);
+	else
+		outcome_fields(m, i, status, status == 'D' ? j->reason :
+		    o->dsn != NULL ? reason : text, at, extra, sizeof(extra));
 	if (m->jstart != NULL)
 		m->jstart[i] = 0;
 	if (status == 'K') {
 		log_info("%s: to=<%s>%s, relay=%s, delay=%.2f%s, status=sent "
 		    "(%s)", m->st.id, j->rcpt, orig, relay, delay, extra, text);
-		msg_job_done(q, m, i, DONE_DELIVERED);
+		msg_job_done(q, m, i, o->done);
 		return;
 	}
 	if (status == 'Z') {
 		j->next_try = now + retry_delay(q, j->attempts);
+		if (j->next_try < o->not_before)
+			j->next_try = o->not_before;
 		log_info("%s: to=<%s>%s, relay=%s, delay=%.2f%s, status=deferred "
-		    "(%s)", m->st.id, j->rcpt, orig, relay, delay, extra, text);
+		    "(%s)", m->st.id, j->rcpt, orig, relay, delay, extra,
+		    text);
 		return;
 	}
 	j->status = QJ_BOUNCE;
 	j->next_try = 0;
 	log_info("%s: to=<%s>%s, relay=%s, delay=%.2f%s, status=bounced (%s)",
-	    m->st.id, j->rcpt, orig, relay, delay, extra, j->reason);
+	    m->st.id, j->rcpt, orig, relay, delay, extra,
+	    o->dsn != NULL && status == 'D' && text != j->reason ? text :
+	    j->reason);
 }
 
 void
@@ -544,20 +584,38 @@ msg_job_done(struct queued *q, struct qmsg *m, size_t i, enum msg_done how)
 }
 
 void
-msg_result(struct queued *q, struct qmsg *m, size_t job, int status,
-    const char *text)
+msg_result_via(struct queued *q, struct qmsg *m, size_t job, int status,
+    const char *text, const struct outcome *o)
 {
 	m->busy[job] = 0;
 	m->inflight--;
-	job_outcome(q, m, job, status, text, "local");
+	msg_outcome(q, m, job, status, text, o);
+	if (m->inflight == 0 && m->where == QM_NONE)
+		msg_pass_end(q, m, queued_time());
+}
+
+void
+msg_result(struct queued *q, struct qmsg *m, size_t job, int status,
+    const char *text)
+{
+	struct outcome	o = { .relay = "local" };
+
+	msg_result_via(q, m, job, status, text, &o);
+}
+
+void
+msg_release(struct queued *q, struct qmsg *m, size_t job)
+{
+	m->busy[job] = 0;
+	m->inflight--;
 	if (m->inflight == 0 && m->where == QM_NONE)
 		msg_pass_end(q, m, queued_time());
 }
 
 /*
- * Hands out the due jobs of the ready messages, in order, while lspawn
- * has free slots.  Non-local jobs need no slot: they are deferred on the
- * spot (there is no remote transport yet).
+ * Hands out the due jobs of the ready messages, in order: local ones to
+ * lspawn while it has free slots, remote ones to their destinations
+ * (queued_remote.c), which send them out as their limits allow.
  */
 void
 msg_dispatch(struct queued *q)
@@ -573,8 +631,8 @@ msg_dispatch(struct queued *q)
 			    j->next_try > now)
 				continue;
 			if (j->user[0] == '\0') {
-				job_outcome(q, m, m->cursor, 'Z',
-				    "4.4.0 no remote transport", "none");
+				if (remote_job(q, m, m->cursor) == -1)
+					return;		/* no memory: later */
 				continue;
 			}
 			if (local_job(q, m, m->cursor) == -1)

@@ -13,8 +13,10 @@
  *     warning for the jobs still pending whose NOTIFY allows DELAY (or
  *     was not given); the state file records that it went (Y record).
  *
- * A message from the null sender owes nothing: notices about notices
- * would loop.  Each job is recorded final only after enqueue took its
+ * A message from the null sender (a notice itself) owes no delay
+ * warning or success notice; its failures are reported to postmaster as
+ * a double bounce (queued_bounce.c), and those of a double bounce are
+ * dropped (bounce_dropped), so notices never loop.  Each job is recorded final only after enqueue took its
  * notice; when enqueue fails the jobs wait queue_retry_min, and a delay
  * warning is tried again after as long.
  */
@@ -78,23 +80,24 @@ notice_send_jobs(struct queued *q, struct qmsg *m, int st, int kind,
 }
 
 /*
- * Failed jobs that owe no report become final now: all of them for the
- * null sender, the others when NOTIFY leaves FAILURE out.
+ * Failed jobs that owe no report become final now: all of them for a
+ * double bounce that failed, the others when NOTIFY leaves FAILURE out.
  */
 static void
 notice_failures_unwanted(struct queued *q, struct qmsg *m, long long now)
 {
 	char	 notify[DSN_NOTIFY_TEXT_MAX];
 	size_t	 i, dropped = 0;
-	int	 f;
+	int	 f, drop = bounce_dropped(q, m);
 
-	(void)q;
 	for (i = 0; i < m->st.njob; i++) {
 		if (!notice_wants(m, i, QJ_BOUNCE, now))
 			continue;
 		f = msg_job_notify(m, i);
-		if (m->sender[0] == '\0')
+		if (drop)
 			dropped++;
+		else if (m->sender[0] == '\0')
+			continue;	/* a double bounce to postmaster */
 		else if (!dsn_notify_wants(f, DSN_NOTIFY_FAILURE)) {
 			dsn_notify_text(f, notify, sizeof(notify));
 			log_info("%s: to=<%s>: no non-delivery notification "
@@ -106,8 +109,8 @@ notice_failures_unwanted(struct queued *q, struct qmsg *m, long long now)
 		m->dirty = 1;
 	}
 	if (dropped > 0)
-		log_info("%s: undeliverable bounce for %zu recipient(s) "
-		    "discarded (null sender)", m->st.id, dropped);
+		log_info("%s: undeliverable double bounce for %zu "
+		    "recipient(s) discarded", m->st.id, dropped);
 }
 
 /* The same for success notices owed to the null sender (none are). */
@@ -174,9 +177,9 @@ notice_pass_end(struct queued *q, struct qmsg *m, long long now)
 {
 	notice_failures_unwanted(q, m, now);
 	notice_successes_unwanted(m, now);
+	notice_send_jobs(q, m, QJ_BOUNCE, BOUNCE_FAILED, now);
 	if (m->sender[0] == '\0')
 		return;
-	notice_send_jobs(q, m, QJ_BOUNCE, BOUNCE_FAILED, now);
 	/* delivered and relayed recipients: one report lists both */
 	notice_send_jobs(q, m, QJ_NOTICE, BOUNCE_DELIVERED, now);
 	notice_send_jobs(q, m, QJ_RELAYED, BOUNCE_DELIVERED, now);

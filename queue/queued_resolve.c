@@ -6,10 +6,11 @@
  * again, and an address of a virtual_alias_domains domain that is not
  * found bounces.  An address of a virtual_mailbox_domains domain is a
  * job for the users_file entry local@domain (lspawn looks it up), with
- * no aliases.  A recipient whose domain is in local_domains (or that
- * has no domain) is local: its local part goes through the aliases
- * table (queued_alias.c: names, addresses, |commands, /files,
- * :include:); targets with a domain are resolved again (at most
+ * no aliases.  A recipient whose domain is in local_domains, or routed
+ * `local` by transport_file (queued_route.c), or that has no domain, is
+ * local: its local part goes through the aliases table (queued_alias.c:
+ * names, addresses, |commands, /files, :include:); targets with a
+ * domain are resolved again (at most
  * ALIASES_DEPTH_MAX times, so a loop through domains ends), bare names
  * are local users.  Without an alias, a local part "user+ext" (any
  * character of recipient_delimiter) is tried as an alias "user" and then
@@ -230,7 +231,7 @@ resolve_addr(struct resolve *r, const char *addr, int flags)
 		return;
 	}
 	if (at != NULL && *domain != '\0' &&
-	    !conf_is_local_domain(r->q->conf, domain)) {
+	    !route_is_local(r->q, domain)) {
 		job_add(r, addr, "", "");
 		r->depth--;
 		return;

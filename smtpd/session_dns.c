@@ -1,7 +1,8 @@
 /*
  * session_dns: the client's host name for the Received header, when
  * smtpd_reverse_lookup is on.  c-ares asks only the resolver named by
- * dns_resolver (never /etc/resolv.conf or /etc/hosts), a PTR lookup then a
+ * dns_resolver, or 127.0.0.1 when it is empty (the session is chrooted,
+ * away from /etc/resolv.conf; /etc/hosts is never read), a PTR lookup then a
  * forward lookup of the name: the name is used only when it maps back to
  * the client's address and is a plain LDH host name; otherwise it stays
  * empty and the header shows the address alone.  Runs in the session,
@@ -159,6 +160,8 @@ session_dns_reverse(const char *resolver, const char *addr, char *out, size_t ou
 		log_warnx("dns: c-ares initialisation failed");
 		return;
 	}
+	if (resolver[0] == '\0')
+		resolver = "127.0.0.1";
 	if ((r = ares_set_servers_ports_csv(ch, resolver)) != ARES_SUCCESS) {
 		log_warnx("dns: bad dns_resolver %s: %s", resolver,
 		    ares_strerror(r));

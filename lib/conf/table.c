@@ -243,3 +243,14 @@ table_count(const struct table *t)
 {
 	return t == NULL ? 0 : t->n;
 }
+
+int
+table_entry(const struct table *t, size_t i, const char **key,
+    const char **value)
+{
+	if (t == NULL || i >= t->n)
+		return -1;
+	*key = t->arena + t->ents[i].key;
+	*value = t->arena + t->ents[i].val;
+	return 0;
+}

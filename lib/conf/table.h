@@ -11,8 +11,13 @@
  *                 the whole line.
  *  TABLE_LIST     one word per line (e.g. local domains); value is "".
  *  TABLE_MAP      `key value` separated by blanks.
- *  TABLE_ADDRS    as TABLE_MAP, keys (addresses, `@domain`) matched ASCII
- *                 case-insensitively: virtual_alias_maps.
+ *  TABLE_ADDRS    as TABLE_MAP, keys (addresses, `@domain`, domains,
+ *                 nexthops) matched ASCII case-insensitively:
+ *                 virtual_alias_maps, transport_file, the TLS policy table.
+ *  TABLE_SECRETS  as TABLE_ADDRS, for values that are secrets (relay
+ *                 passwords): kept like passwd-file hashes, in memory a
+ *                 fork does not copy and a core dump leaves out, wiped
+ *                 when freed.
  *
  * '#' at the start of a line is a comment in every format.
  *
@@ -27,7 +32,7 @@
 #define TABLE_ENTRIES_MAX	1000000
 
 enum table_format { TABLE_ALIASES, TABLE_PASSWD, TABLE_LIST, TABLE_MAP,
-	TABLE_ADDRS };
+	TABLE_ADDRS, TABLE_SECRETS };
 
 struct table;
 
@@ -37,5 +42,8 @@ void		 table_free(struct table *);
 /* The value for key, or NULL. */
 const char	*table_get(const struct table *, const char *key);
 size_t		 table_count(const struct table *);
+/* Entry i (0 <= i < table_count) in key order: 0, or -1 past the end. */
+int		 table_entry(const struct table *, size_t i, const char **key,
+		    const char **value);
 
 #endif

@@ -40,19 +40,35 @@ table_lower(int c)
 	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
 }
 
+/* Keys matched ASCII case-insensitively (stored in lower case). */
+int
+table_nocase(const struct table *t)
+{
+	return t->fmt == TABLE_ALIASES || t->fmt == TABLE_ADDRS ||
+	    t->fmt == TABLE_SECRETS;
+}
+
+/* A passwd-file's or a secrets table's arena (hashes, passwords). */
+static int
+table_secret(const struct table *t)
+{
+	return t->fmt == TABLE_PASSWD || t->fmt == TABLE_SECRETS;
+}
+
 /*
- * A passwd-file's arena holds password hashes: it gets pages of its own
- * that a fork does not copy (MADV_DONTFORK) and a core dump leaves out,
- * so that no child of a process holding the users table (a session, a
- * delivery) has the hashes in its memory, and none pays for copying
- * them.  Other tables use malloc.
+ * A passwd-file's arena holds password hashes, a secrets table's relay
+ * passwords: it gets pages of its own that a fork does not copy
+ * (MADV_DONTFORK) and a core dump leaves out, so that no child of a
+ * process holding the table (a session, a delivery, an SMTP client) has
+ * them in its memory, and none pays for copying them.  Other tables use
+ * malloc.
  */
 static char *
 table_arena_alloc(const struct table *t, size_t n)
 {
 	void	*p;
 
-	if (t->fmt != TABLE_PASSWD)
+	if (!table_secret(t))
 		return malloc(n);
 	p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
 	    -1, 0);
@@ -73,7 +89,7 @@ table_arena_free(const struct table *t, char *a, size_t cap)
 	if (a == NULL)
 		return;
 	explicit_bzero(a, cap);
-	if (t->fmt == TABLE_PASSWD)
+	if (table_secret(t))
 		(void)munmap(a, cap);
 	else
 		free(a);
@@ -108,13 +124,6 @@ table_arena_add(struct table *t, const char *s, size_t n, int lower,
 	t->arena[t->alen + n] = '\0';
 	t->alen += n + 1;
 	return 0;
-}
-
-/* Keys matched ASCII case-insensitively (stored in lower case). */
-int
-table_nocase(const struct table *t)
-{
-	return t->fmt == TABLE_ALIASES || t->fmt == TABLE_ADDRS;
 }
 
 static int
@@ -372,6 +381,7 @@ table_line(struct table_parse *p, const char *s, size_t len, size_t line)
 	case TABLE_LIST:
 	case TABLE_MAP:
 	case TABLE_ADDRS:
+	case TABLE_SECRETS:
 		return table_line_word(p, s, len, line);
 	}
 	return 0;

@@ -14,6 +14,14 @@ int
 table_ref_refresh(struct table_ref *r, const char *path,
     enum table_format fmt, conf_error_fn *errfn, void *arg)
 {
+	return table_ref_refresh_check(r, path, fmt, errfn, arg, NULL);
+}
+
+int
+table_ref_refresh_check(struct table_ref *r, const char *path,
+    enum table_format fmt, conf_error_fn *errfn, void *arg,
+    int (*check)(const struct table *, const char *path))
+{
 	struct table	*t;
 	struct stat	 st;
 
@@ -30,6 +38,10 @@ table_ref_refresh(struct table_ref *r, const char *path,
 		return 0;
 	if ((t = table_load(path, fmt, errfn, arg)) == NULL)
 		return -1;
+	if (check != NULL && check(t, path) == -1) {
+		table_free(t);
+		return -1;
+	}
 	table_free(r->t);
 	r->t = t;
 	(void)strlcpy(r->path, path, sizeof(r->path));

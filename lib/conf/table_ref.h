@@ -1,9 +1,10 @@
 /*
  * table_ref: a table that a long-running process keeps loaded and loads
  * again when its file changes (a new inode, size or modification time):
- * the aliases and virtual alias tables of queued, the aliases table of
- * lspawn.  Stat first, load second: a change made while the file is read
- * leaves the old stat and is picked up at the next refresh.
+ * the aliases, virtual alias and transport tables of queued, the
+ * aliases table of lspawn.  Stat first, load second: a change made while
+ * the file is read leaves the old stat and is picked up at the next
+ * refresh.
  *
  * Trust: see table.c (the file is parsed strictly; a file with any error
  * is not used, and the table loaded before stays).
@@ -34,6 +35,13 @@ struct table_ref {
  */
 int	table_ref_refresh(struct table_ref *, const char *path,
 	    enum table_format, conf_error_fn *errfn, void *arg);
+/*
+ * The same, for a table whose entries must also pass check (0, or -1
+ * after reporting why): a table that does not is not used either.
+ */
+int	table_ref_refresh_check(struct table_ref *, const char *path,
+	    enum table_format, conf_error_fn *errfn, void *arg,
+	    int (*check)(const struct table *, const char *path));
 void	table_ref_free(struct table_ref *);
 
 #endif

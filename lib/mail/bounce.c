@@ -168,6 +168,36 @@ bounce_headers_len(const char *msg, size_t n, size_t max, int *cut)
 	return 0;
 }
 
+int
+bounce_remote_reply(const char *text, char *mta, size_t n, size_t *off,
+    size_t *len)
+{
+	const char	*name, *br, *said, *end, *p;
+
+	if (strncmp(text, "host ", 5) != 0)
+		return 0;
+	name = text + 5;
+	if ((br = strchr(name, '[')) == NULL || br == name ||
+	    (said = strstr(br, "] said: ")) == NULL ||
+	    (size_t)(br - name) >= n)
+		return 0;
+	for (p = name; p < br; p++)
+		if (*p == ' ')
+			return 0;
+	said += strlen("] said: ");
+	/* the last " (in reply to ": a reply may hold the words itself */
+	end = NULL;
+	for (p = said; (p = strstr(p, " (in reply to ")) != NULL; p++)
+		end = p;
+	if (end == NULL || end == said)
+		return 0;
+	memcpy(mta, name, (size_t)(br - name));
+	mta[br - name] = '\0';
+	*off = (size_t)(said - text);
+	*len = (size_t)(end - said);
+	return 1;
+}
+
 static int
 put_headers(struct buf *b, const struct bounce_info *bi, const char *cs)
 {
@@ -208,8 +238,8 @@ put_status(struct buf *b, const struct bounce_info *bi)
 {
 	const struct bounce_rcpt *r;
 	const char	*text, *action;
-	char		 date[64], code[16], until[64];
-	size_t		 i;
+	char		 date[64], code[16], until[64], mta[256];
+	size_t		 i, off, len;
 
 	if (bounce_date(date, sizeof(date), bi->arrival) == -1)
 		return -1;
@@ -249,7 +279,13 @@ put_status(struct buf *b, const struct bounce_info *bi)
 		    buf_printf(b, "Original-Recipient: rfc822; %s\n",
 		    r->orig) == -1)
 			return -1;
-		if (buf_printf(b, "Action: %s\nStatus: %s\n"
+		if (bounce_remote_reply(text, mta, sizeof(mta), &off, &len)) {
+			if (buf_printf(b, "Action: %s\nStatus: %s\n"
+			    "Remote-MTA: dns; %s\n"
+			    "Diagnostic-Code: smtp; %.*s\n", action, code, mta,
+			    (int)len, text + off) == -1)
+				return -1;
+		} else if (buf_printf(b, "Action: %s\nStatus: %s\n"
 		    "Diagnostic-Code: X-Facteur; %s\n", action, code,
 		    text) == -1)
 			return -1;

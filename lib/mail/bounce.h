@@ -15,6 +15,12 @@
  * ENVID as Original-Envelope-Id, a recipient's ORCPT as its
  * Original-Recipient.
  *
+ * A diagnostic in the remote delivery's form, "[code] host NAME[ADDR]
+ * said: REPLY (in reply to WHAT command)", is what a remote server
+ * answered: the report names it (Remote-MTA: dns; NAME) and gives the
+ * reply as Diagnostic-Code: smtp; REPLY.  Other diagnostics are facteur's
+ * own (Diagnostic-Code: X-Facteur; text).
+ *
  * Every string that goes into a header or a status field must be free
  * of control bytes; bounce_build refuses (-1, EINVAL) otherwise.  Limits:
  * BOUNCE_RCPT_MAX recipients listed, BOUNCE_HEADERS_MAX octets of the
@@ -77,6 +83,13 @@ const char *bounce_status(const char *diag, char *code, size_t n);
 /* The same for a class of the caller's: '5', '4' (delays) or '2'. */
 const char *bounce_status_class(const char *diag, int cls, char *code,
 	    size_t n);
+/*
+ * When text (a diagnostic after its status code) is a remote server's
+ * reply in the form above: 1, with the host name in mta (size n) and the
+ * reply, text[*off .. *off + *len).  Otherwise 0.
+ */
+int	bounce_remote_reply(const char *text, char *mta, size_t n,
+	    size_t *off, size_t *len);
 /*
  * Length of the header section at the start of a message (up to and
  * including the empty line), at most max.  *cut = 1 when it was longer.

@@ -12,14 +12,9 @@
 #include <stddef.h>
 
 #include "maildir_list.h"
+#include "maildir_name.h"
 
-/* maildir_name.c */
-int	maildir_list_path(char *out, size_t n, const char *dir,
-	    const char *sub, const char *name);
-size_t	maildir_name_unique_len(const char *name);
-/* ",W=<digits>" in the unique part: 1 and *size, else 0. */
-int	maildir_name_wire_size(const char *name, size_t ulen, size_t *size);
-unsigned long long maildir_name_sec(const char *name);
+/* maildir_name.c (the rest is maildir_name.h's) */
 int	maildir_name_add_flag(const char *name, size_t ulen, char flag,
 	    char *out, size_t outlen);
 

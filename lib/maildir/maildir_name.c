@@ -40,16 +40,16 @@ maildir_name_unique_len(const char *name)
 	return colon != NULL ? (size_t)(colon - name) : strlen(name);
 }
 
-/* ",W=<digits>" inside the unique part: Dovecot's wire size. */
-int
-maildir_name_wire_size(const char *name, size_t ulen, size_t *size)
+/* ",<key>=<digits>" inside the unique part: 1 and *size, else 0. */
+static int
+maildir_name_size(const char *name, size_t ulen, char key, size_t *size)
 {
 	const char	*p = name, *end = name + ulen;
 	unsigned long long v;
 
 	while ((p = memchr(p, ',', (size_t)(end - p))) != NULL) {
 		p++;
-		if (end - p < 3 || p[0] != 'W' || p[1] != '=')
+		if (end - p < 3 || p[0] != key || p[1] != '=')
 			continue;
 		p += 2;
 		v = 0;
@@ -66,6 +66,20 @@ maildir_name_wire_size(const char *name, size_t ulen, size_t *size)
 		return 1;
 	}
 	return 0;
+}
+
+/* Dovecot's wire size (CRLF line ends). */
+int
+maildir_name_wire_size(const char *name, size_t ulen, size_t *size)
+{
+	return maildir_name_size(name, ulen, 'W', size);
+}
+
+/* Dovecot's size on disk. */
+int
+maildir_name_raw_size(const char *name, size_t ulen, size_t *size)
+{
+	return maildir_name_size(name, ulen, 'S', size);
 }
 
 /* The leading seconds of a name: the order of arrival. */

@@ -160,6 +160,9 @@ sandbox_add(scmp_filter_ctx ctx, const struct sandbox_call *c, pid_t self)
 	case SB_SOCK_UNIX_EACCES:
 		return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), c->nr, 1,
 		    SCMP_A0(SCMP_CMP_EQ, AF_UNIX, 0));
+	case SB_EXEC_EPERM:
+		return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), c->nr, 1,
+		    SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC));
 	case SB_SOCK_INET:
 		if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, c->nr, 1,
 		    SCMP_A0(SCMP_CMP_EQ, AF_INET, 0))) < 0)

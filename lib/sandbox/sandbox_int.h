@@ -30,7 +30,11 @@ enum sandbox_arg {
 			/* socket: AF_UNIX fails with EACCES instead of
 			 * killing: what syslog(3) tries after it lost its
 			 * connection (a log line is lost, not the process) */
-	SB_SOCK_INET	/* socket: AF_INET and AF_INET6 only */
+	SB_SOCK_INET,	/* socket: AF_INET and AF_INET6 only */
+	SB_EXEC_EPERM	/* mmap: a mapping with PROT_EXEC (arg 2) fails
+			 * with EPERM instead of killing: what dlopen(3)
+			 * does for glibc's iconv, which then knows one
+			 * charset less (imap-session) */
 };
 
 struct sandbox_call {

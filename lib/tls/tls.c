@@ -261,16 +261,18 @@ tls_is_ip(const char *name)
 }
 
 struct tls_conn *
-tls_connect(struct tls_client *cl, int fd, const char *servername,
+tls_connect_peer(struct tls_client *cl, int fd, const struct tls_peer *peer,
     int timeout_ms, char *err, size_t errlen)
 {
 	struct tls_conn	*c;
-	int		 ok = 1;
+	const char	*servername = peer->name;
+	int		 ok = 1, check = cl->verify || peer->check != TLS_CHECK_NONE;
 
 	if ((c = tls_conn_new(cl->ctx, fd, fd, timeout_ms, err, errlen)) ==
 	    NULL)
 		return NULL;
 	c->client = cl;
+	c->check = peer->check;
 	if ((c->servername = strdup(servername != NULL ? servername : "")) ==
 	    NULL) {
 		tls_setmsg(err, errlen, "out of memory");
@@ -278,12 +280,12 @@ tls_connect(struct tls_client *cl, int fd, const char *servername,
 	}
 	if (servername != NULL && servername[0] != '\0') {
 		if (tls_is_ip(servername)) {
-			if (cl->verify)
+			if (check)
 				ok = X509_VERIFY_PARAM_set1_ip_asc(
 				    SSL_get0_param(c->ssl), servername) == 1;
 		} else {
 			ok = SSL_set_tlsext_host_name(c->ssl, servername) == 1;
-			if (ok && cl->verify)
+			if (ok && check && peer->check != TLS_CHECK_DANE)
 				ok = SSL_set1_host(c->ssl, servername) == 1;
 		}
 		if (!ok) {
@@ -292,7 +294,12 @@ tls_connect(struct tls_client *cl, int fd, const char *servername,
 			goto fail;
 		}
 	}
-	if (cl->session != NULL && cl->session_name != NULL &&
+	if (peer->check == TLS_CHECK_DANE &&
+	    tls_peer_dane(c, peer, err, errlen) == -1)
+		goto fail;
+	/* a resumed session skips the checks: offered only without them */
+	if (peer->check == TLS_CHECK_NONE && cl->session != NULL &&
+	    cl->session_name != NULL &&
 	    strcmp(cl->session_name, c->servername) == 0 &&
 	    SSL_set_session(c->ssl, cl->session) != 1) {
 		tls_seterr(err, errlen, "TLS: resuming a session");
@@ -305,6 +312,18 @@ fail:
 	c->failed = 1;
 	tls_close(c);
 	return NULL;
+}
+
+struct tls_conn *
+tls_connect(struct tls_client *cl, int fd, const char *servername,
+    int timeout_ms, char *err, size_t errlen)
+{
+	struct tls_peer	 peer;
+
+	memset(&peer, 0, sizeof(peer));
+	peer.name = servername;
+	peer.check = TLS_CHECK_NONE;
+	return tls_connect_peer(cl, fd, &peer, timeout_ms, err, errlen);
 }
 
 const char *

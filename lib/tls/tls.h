@@ -115,6 +115,47 @@ struct tls_conn	*tls_connect(struct tls_client *, int fd,
 		    const char *servername, int timeout_ms, char *err,
 		    size_t errlen);
 
+/*
+ * What a client checks of a server's certificate (the remote delivery's
+ * verify and dane levels).  TLS_CHECK_PKIX: a chain to the CA store
+ * (tls_ca_file or the system's) whose names match peer->name (a host
+ * name, or an IP address).  TLS_CHECK_DANE (RFC 7672): one of the TLSA
+ * records matches the chain, with peer->name as the TLSA base domain;
+ * DANE-EE(3) records match the server's own key or certificate without a
+ * name check, DANE-TA(2) records a trust anchor in the chain with the
+ * name checked.  The caller passes only records of usage 2 or 3: RFC 7672
+ * makes PKIX-TA(0) and PKIX-EE(1) unusable for SMTP.  The handshake never
+ * fails because of a check: the result is asked with tls_peer_verified,
+ * so that the reason can be logged, and a connection whose check failed
+ * must then be dropped.  With a check, no session is resumed.
+ */
+enum tls_check { TLS_CHECK_NONE, TLS_CHECK_PKIX, TLS_CHECK_DANE };
+
+struct tls_tlsa {
+	unsigned char		 usage, selector, mtype;
+	const unsigned char	*data;
+	size_t			 len;
+};
+
+struct tls_peer {
+	const char		*name;	/* SNI and reference name; NULL: none */
+	enum tls_check		 check;
+	const struct tls_tlsa	*tlsa;	/* TLS_CHECK_DANE */
+	size_t			 ntlsa;
+};
+
+/* tls_connect with a peer check; see above. */
+struct tls_conn	*tls_connect_peer(struct tls_client *, int fd,
+		    const struct tls_peer *, int timeout_ms, char *err,
+		    size_t errlen);
+/*
+ * After tls_connect_peer: 1 when the server passed the check asked for
+ * (always with TLS_CHECK_NONE), else 0 with the reason in why ("certificate
+ * has expired", "no TLSA record matched", ...).
+ */
+int		 tls_peer_verified(const struct tls_conn *, char *why,
+		    size_t n);
+
 /* "TLS1.3", "TLS1.2", ...: the negotiated version. */
 const char	*tls_version(const struct tls_conn *);
 /* "TLS_AES_256_GCM_SHA384": the negotiated cipher. */

@@ -1,9 +1,9 @@
 /*
  * tls_client: the client context, for the remote delivery and the tests:
- * the CA store (tls_ca_file, or the system's), peer verification, and the
- * last session a server gave, kept to resume with at the next connection
- * to the same server name; on top of the settings both sides share
- * (tls_ctx.c).
+ * the CA store (tls_ca_file, or the system's CA file, read at once), peer
+ * verification, and the last session a server gave, kept to resume with
+ * at the next connection to the same server name; on top of the settings
+ * both sides share (tls_ctx.c).
  *
  * Trust: the server is verified against the CA store unless the caller
  * says otherwise.
@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include "conf.h"
 #include "tls.h"
@@ -63,6 +64,7 @@ tls_client_new(const struct conf *conf, int verify, char *err, size_t errlen)
 	struct tls_client	*cl;
 	struct tls_params	 params;
 	const char		*ca = conf_str(conf, "tls_ca_file");
+	const char		*sys;
 
 	if (tls_params_get(&params, conf, err, errlen) == -1)
 		return NULL;
@@ -83,12 +85,28 @@ tls_client_new(const struct conf *conf, int verify, char *err, size_t errlen)
 			tls_seterr(err, errlen, "tls_ca_file %s", ca);
 			goto fail;
 		}
-	} else if (SSL_CTX_set_default_verify_paths(cl->ctx) != 1) {
-		tls_seterr(err, errlen, "the system's CA store");
-		goto fail;
+	} else {
+		/*
+		 * The system's CA file (SSL_CERT_FILE, else OpenSSL's
+		 * default), read now; not its CA directory, whose files
+		 * OpenSSL would look for during each handshake: the client
+		 * runs in an empty chroot and a sandbox that allows no path.
+		 */
+		sys = getenv(X509_get_default_cert_file_env());
+		if (sys == NULL || sys[0] == '\0')
+			sys = X509_get_default_cert_file();
+		if (SSL_CTX_load_verify_locations(cl->ctx, sys, NULL) != 1) {
+			tls_seterr(err, errlen, "the system's CA file %s", sys);
+			goto fail;
+		}
 	}
 	SSL_CTX_set_verify(cl->ctx, verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE,
 	    NULL);
+	/* DANE is switched on per connection (tls_peer.c) */
+	if (SSL_CTX_dane_enable(cl->ctx) <= 0) {
+		tls_seterr(err, errlen, "TLS: DANE support");
+		goto fail;
+	}
 	(void)SSL_CTX_set_session_cache_mode(cl->ctx, SSL_SESS_CACHE_CLIENT |
 	    SSL_SESS_CACHE_NO_INTERNAL_STORE);
 	SSL_CTX_sess_set_new_cb(cl->ctx, tls_client_session_cb);

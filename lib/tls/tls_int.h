@@ -48,6 +48,7 @@ struct tls_conn {
 	const struct lineio	*io;		/* when attached: its timeout */
 	struct tls_client	*client;	/* NULL on the server side */
 	char			*servername;	/* client side */
+	int			 check;		/* client: enum tls_check */
 	int			 failed;	/* fatal error: no close_notify */
 };
 
@@ -91,5 +92,13 @@ int	tls_ticket_keys_load(struct tls_server *, const char *path, char *err,
 	    size_t errlen);
 /* Installs the ticket callback on srv->ctx (srv->nkeys > 0). */
 int	tls_ticket_keys_use(struct tls_server *);
+
+struct tls_peer;
+/*
+ * Client side, before the handshake: DANE on c->ssl with peer's TLSA
+ * records and base name (tls_peer.c); 0, or -1 with the reason in err.
+ */
+int	tls_peer_dane(struct tls_conn *c, const struct tls_peer *peer,
+	    char *err, size_t errlen);
 
 #endif

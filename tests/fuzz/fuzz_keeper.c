@@ -18,7 +18,8 @@
  * another user made, as queued after giving up root, nor a regular file
  * open read-only, a writable memfd, /dev/null, a pipe or a socket); an
  * empty packet without descriptor is the end; anything else ends the
- * keeper.  No
+ * keeper.  [R] starts rspawn only on a SOCK_SEQPACKET socket, a kind
+ * fuzz_chan.h never sends: here every [R] ends the keeper.  No
  * descriptor stays open.
  */
 #include <stdint.h>

@@ -179,6 +179,14 @@ MUTANTS = [
      "\t\tif (sec->nparts == IMAP_SECTION_PARTS_MAX)\n"
      "\t\t\treturn fail(why, \"too many part numbers\");\n", "",
      "imap_section", "more part numbers than IMAP_SECTION_PARTS_MAX"),
+    ("imapd/imap_parse.c",
+     "\tcase '(':\n\t\tif (depth + 1 > IMAP_DEPTH_MAX)\n",
+     "\tcase '(':\n\t\tif (depth + 1 > IMAP_DEPTH_MAX + 2)\n",
+     "imap_command", "lists nested two levels past IMAP_DEPTH_MAX (the "
+     "target allows one more, for a FETCH section's brackets)"),
+    ("imapd/store_keywords.c",
+     "\t\tif (!keyword_valid(p, (size_t)(nul - p)))\n\t\t\tbreak;\n", "",
+     "imap_store", "a keyword in facteur-keywords that is no atom"),
     ("lib/queue/queue_state.c",
      "\tif (n > max)\n\t\treturn 0;\n", "\tif (n > max + 1)\n\t\treturn 0;\n",
      "queue_state", "a state file's recipient over QUEUE_ADDR_MAX"),

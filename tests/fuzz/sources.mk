@@ -14,6 +14,13 @@ FUZZ_SRCS_fuzz_imap_envelope  = $(IMAP_MIME_SRCS)
 FUZZ_SRCS_fuzz_imap_section   = $(IMAP_MIME_SRCS)
 FUZZ_SRCS_fuzz_mime           = $(IMAP_MIME_SRCS)
 
+# imapsession's command reader and grammar, sequence sets and names, state
+# files, and the whole session (imapd/sources.mk).
+FUZZ_PROGS_fuzz_imap_command  = imapsession
+FUZZ_PROGS_fuzz_imap_names    = imapsession
+FUZZ_PROGS_fuzz_imap_store    = imapsession
+FUZZ_PROGS_fuzz_imap_session  = imapsession
+
 # The channels into a more privileged process (docs/security-fuzz.md).
 FUZZ_PROGS_fuzz_smtpd_monitor = smtpd
 FUZZ_PROGS_fuzz_resident_master = smtpd facteur
@@ -24,3 +31,6 @@ FUZZ_PROGS_fuzz_lspawn_job    = lspawn
 FUZZ_PROGS_fuzz_lspawn_result = lspawn
 FUZZ_PROGS_fuzz_lspawn_output = lspawn
 FUZZ_PROGS_fuzz_keeper        = queued
+
+# Remote delivery: rspawn's DNS decoder (remote/dns_wire.c).
+FUZZ_PROGS_fuzz_dns_wire      = rspawn

@@ -69,7 +69,8 @@ TEST_USERS = ("alice", "bob", "carol")
 LOGIN_PREFIX = "fct-"
 PROGRAMS = ("enqueue", "queued", "sendmail", "lspawn", "deliver",
             "smtpd", "facteur", "facteurctl", "pop3d", "pop3session", "smtpsession",
-            "imapd")
+            "imapd", "imapsession", "rspawn")
+REMOTE_USER = "facteur-remote"
 QUEUE_SUBDIRS = ("msg", "tmp", "env", "state")
 
 
@@ -109,9 +110,13 @@ class Instance:
             q = ensure_user(QUEUE_USER, system=True)
             self.queue_uid, self.queue_gid = q.pw_uid, q.pw_gid
             self.queue_user = QUEUE_USER
+            self.remote_user = ensure_user(REMOTE_USER, system=True).pw_name
         else:
             self.queue_uid, self.queue_gid = os.getuid(), os.getgid()
             self.queue_user = pwd.getpwuid(os.getuid()).pw_name
+            self.remote_user = self.queue_user
+        # rspawn's chroot: empty, root's (mode 0755)
+        self.empty = self._dir("empty", 0o755)
 
         self.users = {}
         for name in users:
@@ -149,6 +154,15 @@ class Instance:
             # queued's control socket (facteurctl queue, mailq): one
             # directory per instance
             "control_dir": os.path.join(self.root, "control"),
+            # never the system resolver: a closed port on loopback, so a
+            # lookup fails at once unless a test brings its own server
+            "dns_resolver": "127.0.0.1:1",
+            "dns_timeout": "2s",
+            "smtp_user": self.remote_user,
+            "smtp_chroot": self.empty,
+            # FACTEUR_SANDBOX=report: a test run that names the calls a
+            # role's list lacks (facteur.conf(5), sandbox)
+            "sandbox": os.environ.get("FACTEUR_SANDBOX", "enforce"),
         }
         self.conf.update(conf or {})
         self.write_conf()

@@ -111,12 +111,14 @@ def pop3_conf(inst, **over):
 
 
 class Pop3:
-    """The plain and the POP3S listener of one instance."""
+    """The plain and the POP3S listener of one instance (imapd_fixtures'
+    Imap: the same with imapd)."""
+    server = Pop3dServer
 
     def __init__(self, inst):
         self.inst = inst
-        self.plain = Pop3dServer(inst)
-        self.tls = Pop3dServer(inst, ["-s"])
+        self.plain = self.server(inst)
+        self.tls = self.server(inst, ["-s"])
         self.port = self.plain.port
         self.sport = self.tls.port
         self.ca = os.path.join(tls_dir(), "ca.pem")
@@ -144,6 +146,7 @@ pop3 = pytest.fixture(_pop3, name="pop3") if pytest else None
 
 class Raw:
     """A raw POP3 client: exact bytes out, lines back."""
+    line_max = 65536
 
     def __init__(self, port, tls=False, ca=None, greet=True, timeout=60):
         s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
@@ -155,7 +158,7 @@ class Raw:
         self.greeting = self.line() if greet else None
 
     def line(self):
-        ln = self.f.readline(65536)
+        ln = self.f.readline(self.line_max)
         if not ln:
             return None
         assert ln.endswith(CRLF), "line without CRLF: %r" % ln

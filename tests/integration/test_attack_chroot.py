@@ -14,11 +14,13 @@ to a user, opened to everyone, or placed in a user's directory.
 """
 import os
 import signal
+import socket
 import subprocess
 
 import pytest
 
 import facteur_harness as H
+from imapd_fixtures import Imap, imap_conf
 from pop3d_fixtures import Pop3dServer, Raw, pop3_conf
 from smtpd_fixtures import Client, SmtpdServer, smtpd_conf
 from test_master import CHECK_TIMEOUT, Master, free_port
@@ -92,6 +94,38 @@ def test_pop3d_refuses_an_unfit_login_chroot(fct):
             srv.close()
         assert "login_chroot is unfit for a chroot: %s; refusing to " \
             "start" % why in fct.log(), why
+
+
+@pytest.mark.facteur(start=False)
+def test_imapd_refuses_an_unfit_login_chroot(fct):
+    """imapd shares pop3d's login_chroot and its check
+    (login_split_check): IMAP and IMAPS both refuse to serve."""
+    imap_conf(fct)
+    for d, why in unfit_dirs(fct):
+        fct.write_conf(login_chroot=d)
+        srv = Imap(fct)
+        try:
+            c = Raw(srv.port)
+            assert c.greeting == b"* BYE [UNAVAILABLE] configuration error"
+            assert c.eof()
+            c.close()
+            # IMAPS: no TLS is started, the connection just ends
+            with socket.create_connection(("127.0.0.1", srv.sport),
+                                          timeout=30) as s:
+                assert s.recv(1) == b""
+        finally:
+            srv.close()
+        assert fct.log().count("login_chroot is unfit for a chroot: %s; "
+                               "refusing to start" % why) == 2, why
+    # and a fit one serves
+    fct.write_conf(login_chroot=os.path.join(fct.root, "empty"))
+    srv = Imap(fct)
+    try:
+        c = Raw(srv.port)
+        assert c.greeting.startswith(b"* OK [CAPABILITY IMAP4rev1")
+        c.close()
+    finally:
+        srv.close()
 
 
 @pytest.mark.facteur(start=False)

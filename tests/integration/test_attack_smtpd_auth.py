@@ -62,12 +62,15 @@ def login_channel(monitor):
     return login, steal_channel(login, num)
 
 
-def test_attack_pop3_login_past_the_limit(fct, pop3):
+def login_past_the_limit(fct, server):
+    """The battery for a login-split server (pop3d, imapd: server has
+    .port and .plain): its login process's channel taken, credentials
+    sent past auth_fail_limit, the right password last."""
     fct.write_conf(auth_fail_limit=str(LIMIT), auth_fail_delay_max="0")
-    c = Raw(pop3.port)
-    H.wait_until(lambda: [p for p in pop3.plain.pids() if H.alive(p)],
-                 CHECK_TIMEOUT, "the pop3d monitor")
-    (monitor,) = [p for p in pop3.plain.pids() if H.alive(p)]
+    c = Raw(server.port)
+    H.wait_until(lambda: [p for p in server.plain.pids() if H.alive(p)],
+                 CHECK_TIMEOUT, "the monitor")
+    (monitor,) = [p for p in server.plain.pids() if H.alive(p)]
     H.wait_until(lambda: len(H.children(monitor)) == 1, CHECK_TIMEOUT,
                  "the login process")
     login, chan = login_channel(monitor)
@@ -89,6 +92,10 @@ def test_attack_pop3_login_past_the_limit(fct, pop3):
     assert "auth ok: user=<alice>" not in fct.log()
     chan.close()
     assert c.eof()
+
+
+def test_attack_pop3_login_past_the_limit(fct, pop3):
+    login_past_the_limit(fct, pop3)
 
 
 def test_attack_smtpd_auth_while_one_is_checked(fct, attack):

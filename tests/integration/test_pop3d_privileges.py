@@ -28,6 +28,36 @@ def can_open(uid, gid, path):
     return r.returncode == 0
 
 
+def three_processes(fct, monitor, user="alice"):
+    """(login, session) of the connection monitor serves, once each
+    process was checked: the monitor root, the login process
+    facteur-login in login_chroot, the session the user in its home, and
+    only the login process holding the client socket, nobody the key
+    (test_imapd_privileges.py's too)."""
+    kids = H.children(monitor)
+    assert len(kids) == 2, kids
+    login_pw = pwd.getpwnam(LOGIN_USER)
+    owner = fct.user(user)
+    by_uid = {H.proc_uids(k)[0]: k for k in kids}
+    assert set(by_uid) == {login_pw.pw_uid, owner.uid}
+    login, session = by_uid[login_pw.pw_uid], by_uid[owner.uid]
+
+    assert H.proc_uids(monitor) == (0, 0, 0, 0)
+    assert H.proc_uids(login) == (login_pw.pw_uid,) * 4
+    assert H.proc_uids(session) == (owner.uid,) * 4
+    assert os.readlink("/proc/%d/root" % login) == \
+        os.path.join(fct.root, "empty")
+    assert os.readlink("/proc/%d/root" % session) == "/"
+    assert os.readlink("/proc/%d/cwd" % session) == owner.home
+
+    # descriptors: only the login process holds the client socket
+    assert any(t.startswith("socket:") for t in fd_targets(login))
+    key = fct.conf["tls_key_file"]
+    for pid in (login, session, monitor):
+        assert key not in fd_targets(pid)
+    return login, session
+
+
 def fd_targets(pid):
     out = []
     d = "/proc/%d/fd" % pid
@@ -46,27 +76,10 @@ def test_process_identities(fct, pop3):
     c = Raw(pop3.port)
     assert c.login("alice").startswith(b"+OK 1 ")
     (monitor,) = [p for p in pop3.plain.pids() if H.alive(p)]
-    kids = H.children(monitor)
-    assert len(kids) == 2, kids
+    login, session = three_processes(fct, monitor)
     login_pw = pwd.getpwnam(LOGIN_USER)
     alice = fct.user("alice")
-    by_uid = {H.proc_uids(k)[0]: k for k in kids}
-    assert set(by_uid) == {login_pw.pw_uid, alice.uid}
-    login, session = by_uid[login_pw.pw_uid], by_uid[alice.uid]
-
-    assert H.proc_uids(monitor) == (0, 0, 0, 0)
-    assert H.proc_uids(login) == (login_pw.pw_uid,) * 4
-    assert H.proc_uids(session) == (alice.uid,) * 4
-    assert os.readlink("/proc/%d/root" % login) == \
-        os.path.join(fct.root, "empty")
-    assert os.readlink("/proc/%d/root" % session) == "/"
-    assert os.readlink("/proc/%d/cwd" % session) == alice.home
-
-    # descriptors: only the login process holds the client socket
-    assert any(t.startswith("socket:") for t in fd_targets(login))
     key = fct.conf["tls_key_file"]
-    for pid in (login, session, monitor):
-        assert key not in fd_targets(pid)
 
     # what each could open, tried with their ids
     msg = os.path.join(fct.maildir("alice", "cur"), name)

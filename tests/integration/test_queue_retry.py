@@ -101,7 +101,7 @@ def _tracer_pid(pid):
     return 0
 
 
-# A non-local job is deferred on the spot (no remote transport) with its
+# A non-local job is deferred (the harness's resolver answers nothing) with its
 # retry queue_retry_min (1s) later, then state/<id> is written.  Each
 # fsync of that write is made to take 2.1 s (strace), so the retry is due
 # before the pass ends.  queued used to decide "due" with the clock read

@@ -76,9 +76,10 @@ def test_stranger_still_delivers_locally(fct, smtpd3):
 
 
 def wait_deferred(fct, rcpt):
+    # the harness's resolver answers nothing: the remote delivery defers
     H.wait_until(lambda: re.search(
-        r"to=<%s>.*status=deferred \(4\.4\.0 no remote transport\)"
-        % re.escape(rcpt), fct.log()), 60, "deferral of %s" % rcpt)
+        r"to=<%s>.*status=deferred \(" % re.escape(rcpt), fct.log()), 60,
+        "deferral of %s" % rcpt)
 
 
 def env_text(fct):

@@ -146,6 +146,88 @@ test_golden_notices(void **arg)
 	golden(&bi, "success.ref", "Will-Retry-Until");
 }
 
+/* A remote server's reply: Remote-MTA and Diagnostic-Code: smtp. */
+static void
+test_golden_remote(void **arg)
+{
+	struct bounce_rcpt r[2] = {
+		{ "gone@example.com", NULL, NULL,
+		  "5.1.1 host mx.example.com[192.0.2.25] said: 550 5.1.1 "
+		  "<gone@example.com>: Recipient address rejected (in reply "
+		  "to RCPT TO command)", NULL, NULL },
+		{ "big@example.com", NULL, NULL,
+		  "5.3.4 message size 90000 exceeds size limit 1000 of server "
+		  "mx.example.com[192.0.2.25]", NULL, NULL },
+	};
+	struct bounce_info bi = {
+		.id = "0123456789ABCD", .myhostname = "mx.example.net",
+		.sender = "alice@example.org",
+		.boundary = "=_facteur_0123456789ABCD_00c0ffee",
+		.arrival = 1700000000, .now = 1700003600, .rcpt = r,
+		.nrcpt = 2,
+	};
+	struct buf	 b;
+	char		*in, *ref;
+	size_t		 inlen, reflen;
+	FILE		*f;
+
+	(void)arg;
+	in = file_read(DATADIR "simple.in", &inlen);
+	assert_non_null(in);
+	bi.headers = in;
+	bi.hlen = inlen;
+	buf_init(&b, 1024 * 1024);
+	assert_int_equal(bounce_build(&b, &bi), 0);
+	if (getenv("FACTEUR_REGEN") != NULL) {
+		f = fopen(DATADIR "remote.ref", "wb");
+		assert_non_null(f);
+		assert_int_equal(fwrite(b.data, 1, b.len, f), b.len);
+		assert_int_equal(fclose(f), 0);
+	}
+	ref = file_read(DATADIR "remote.ref", &reflen);
+	assert_non_null(ref);
+	assert_int_equal(b.len, reflen);
+	assert_memory_equal(b.data, ref, reflen);
+	free(in);
+	free(ref);
+	buf_free(&b);
+}
+
+static void
+test_remote_reply(void **arg)
+{
+	char		 mta[64];
+	size_t		 off, len;
+	const char	*t;
+
+	(void)arg;
+	t = "host mx.b[192.0.2.1] said: 550 no (in reply to RCPT TO command)";
+	assert_int_equal(bounce_remote_reply(t, mta, sizeof(mta), &off, &len),
+	    1);
+	assert_string_equal(mta, "mx.b");
+	assert_int_equal(len, 6);
+	assert_memory_equal(t + off, "550 no", 6);
+	/* a reply that holds the words itself: the last ones end it */
+	t = "host a[::1] said: 550 x (in reply to y) (in reply to DATA "
+	    "command)";
+	assert_int_equal(bounce_remote_reply(t, mta, sizeof(mta), &off, &len),
+	    1);
+	assert_int_equal(len, strlen("550 x (in reply to y)"));
+	assert_int_equal(bounce_remote_reply("connect to a[1.2.3.4]:25: "
+	    "refused", mta, sizeof(mta), &off, &len), 0);
+	assert_int_equal(bounce_remote_reply("host a[1] said: (in reply to "
+	    "x)", mta, sizeof(mta), &off, &len), 0);	/* empty reply */
+	assert_int_equal(bounce_remote_reply("host [1] said: 550 x (in reply "
+	    "to y)", mta, sizeof(mta), &off, &len), 0);	/* no name */
+	assert_int_equal(bounce_remote_reply("host a b[1] said: 550 x (in "
+	    "reply to y)", mta, sizeof(mta), &off, &len), 0);
+	assert_int_equal(bounce_remote_reply("host a[1] said: 550 x", mta,
+	    sizeof(mta), &off, &len), 0);
+	/* a name longer than the room is not taken */
+	assert_int_equal(bounce_remote_reply("host aaaaaaaaaa[1] said: 5 "
+	    "(in reply to x)", mta, 4, &off, &len), 0);
+}
+
 static void
 test_refuse(void **arg)
 {
@@ -270,6 +352,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_golden),
 		cmocka_unit_test(test_golden_notices),
+		cmocka_unit_test(test_golden_remote),
+		cmocka_unit_test(test_remote_reply),
 		cmocka_unit_test(test_refuse),
 		cmocka_unit_test(test_status),
 		cmocka_unit_test(test_date),

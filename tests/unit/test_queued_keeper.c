@@ -12,7 +12,7 @@
  * with setfsuid).
  *
  * And the keeper process itself (keeper_start), as a subverted queued
- * would talk to it: it starts "lspawn" (here a script that writes down
+ * would talk to it: it starts "lspawn" and "rspawn" (here a script that writes down
  * its arguments and the configuration on its fd 3, from its start as
  * lspawn's pread reads it) only for [S] with two pipe ends after a [C],
  * with the configuration queued sent; for a socket as the job pipe, a
@@ -61,7 +61,7 @@ take(const char *name, int nf, int a, int b, int nfds)
 static void
 test_take(void **state)
 {
-	int	 jp[2], rp[2], sv[2], null;
+	int	 jp[2], rp[2], sv[2], qp[2], null;
 
 	(void)state;
 	assert_int_equal(pipe(jp), 0);
@@ -78,7 +78,18 @@ test_take(void **state)
 	assert_int_equal(take("S", 1, jp[0], rp[1], 1), -1);
 	assert_int_equal(take("S", 1, jp[0], rp[1], 0), -1);
 	assert_int_equal(take("S", 2, jp[0], rp[1], 2), -1);
+	/* [R]: one end of a SOCK_SEQPACKET pair, for rspawn; nothing else */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, qp), 0);
+	assert_int_equal(take("R", 1, qp[0], -1, 1), 1);
 	assert_int_equal(take("R", 1, jp[0], rp[1], 2), -1);
+	assert_int_equal(take("R", 1, qp[0], qp[1], 2), -1);
+	assert_int_equal(take("R", 1, sv[0], -1, 1), -1);
+	assert_int_equal(take("R", 1, jp[0], -1, 1), -1);
+	assert_int_equal(take("R", 1, null, -1, 1), -1);
+	assert_int_equal(take("R", 1, qp[0], -1, 0), -1);
+	assert_int_equal(take("R", 2, qp[0], -1, 1), -1);
+	(void)close(qp[0]);
+	(void)close(qp[1]);
 	/* end of file; a frame the channel refused */
 	assert_int_equal(keeper_take(0, &msg), 0);
 	assert_int_equal(keeper_take(-1, &msg), -1);
@@ -195,7 +206,8 @@ keeper_up(void)
 	q.confpath = "/etc/facteur/facteur.conf";
 	q.conf_fd = -1;
 	chan_init(&q.keeper, -1, CHAN_PACKET, CHAN_SMALL_MAX);
-	assert_true((pid = keeper_start(&q, kscript, 0)) > 0);
+	/* the same script stands for lspawn and rspawn */
+	assert_true((pid = keeper_start(&q, kscript, kscript, 0)) > 0);
 	return pid;
 }
 
@@ -283,6 +295,33 @@ test_keeper_starts_lspawn(void **state)
 	assert_int_equal(keeper_down(pid), 0);
 }
 
+static void
+test_keeper_starts_rspawn(void **state)
+{
+	const char	 text[] = "smtp_user facteur-remote\n";
+	char		 got[256];
+	int		 qp[2], fd, n;
+	pid_t		 pid;
+
+	(void)state;
+	pid = keeper_up();
+	assert_true((q.conf_fd = conf_text_fd(text, sizeof(text) - 1)) != -1);
+	assert_int_equal(keeper_conf(&q), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, qp), 0);
+	assert_int_equal(keeper_exec_remote(&q, qp[1]), 0);
+	assert_true(lspawn_ran(1));
+	assert_true((fd = open(kout, O_RDONLY)) != -1);
+	assert_true((n = (int)read(fd, got, sizeof(got) - 1)) > 0);
+	got[n] = '\0';
+	(void)close(fd);
+	assert_string_equal(got, "-C /etc/facteur/facteur.conf -F 3\n"
+	    "smtp_user facteur-remote\n");
+	(void)close(qp[0]);
+	(void)close(qp[1]);
+	(void)close(q.conf_fd);
+	assert_int_equal(keeper_down(pid), 0);
+}
+
 /* Each bad frame ends the keeper (111) and starts nothing. */
 static void
 test_keeper_refuses(void **state)
@@ -297,9 +336,9 @@ test_keeper_refuses(void **state)
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	assert_true((conf = conf_text_fd(text, sizeof(text) - 1)) != -1);
 	assert_true((open_memfd = memfd_create("t", 0)) != -1);
-	for (k = 0; k < 6; k++) {
+	for (k = 0; k < 7; k++) {
 		if (k == 5 && geteuid() != 0)
-			break;	/* as root only (test_take_conf_other) */
+			continue;	/* as root only (test_take_conf_other) */
 		pid = keeper_up();
 		fds[0] = conf;
 		keeper_send("C", fds, 1);
@@ -321,6 +360,10 @@ test_keeper_refuses(void **state)
 		case 3:	/* a pipe as the configuration */
 			fds[0] = jp[0];
 			keeper_send("C", fds, 1);
+			break;
+		case 6:	/* a stream socket for rspawn */
+			fds[0] = sv[0];
+			keeper_send("R", fds, 1);
 			break;
 		case 5:	/* a text queued wrote after giving up root */
 			fds[0] = sealed_memfd_of(65534,
@@ -359,6 +402,7 @@ main(void)
 		cmocka_unit_test(test_take_conf),
 		cmocka_unit_test(test_take_conf_other),
 		cmocka_unit_test(test_keeper_starts_lspawn),
+		cmocka_unit_test(test_keeper_starts_rspawn),
 		cmocka_unit_test(test_keeper_refuses),
 	};
 

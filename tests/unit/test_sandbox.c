@@ -208,6 +208,28 @@ probe_mmap_exec(void)
 	return 2;
 }
 
+/* imap-session: an executable mapping fails with EPERM, and lives. */
+static int
+probe_mmap_exec_eperm(void)
+{
+	long	 p = syscall(SYS_mmap, NULL, 4096, PROT_READ | PROT_EXEC,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == -1 && errno == EPERM ? 0 : 1;
+}
+
+static int
+probe_mprotect_exec(void)
+{
+	void	*p = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS,
+		    -1, 0);
+
+	if (p == MAP_FAILED)
+		return 1;
+	(void)syscall(SYS_mprotect, p, 4096, PROT_READ | PROT_EXEC);
+	return 2;
+}
+
 static int
 probe_mmap_data(void)
 {
@@ -328,7 +350,12 @@ test_never(void **state)
 		expect_allowed((enum sandbox_role)r, probe_fcntl_flags);
 		expect_killed((enum sandbox_role)r, probe_execve);
 		expect_killed((enum sandbox_role)r, probe_ptrace);
-		expect_killed((enum sandbox_role)r, probe_mmap_exec);
+		if (r == SANDBOX_IMAP_SESSION)
+			expect_allowed((enum sandbox_role)r,
+			    probe_mmap_exec_eperm);
+		else
+			expect_killed((enum sandbox_role)r, probe_mmap_exec);
+		expect_killed((enum sandbox_role)r, probe_mprotect_exec);
 		expect_killed((enum sandbox_role)r, probe_kill_other);
 		expect_killed((enum sandbox_role)r, probe_fcntl_setown);
 	}
@@ -367,6 +394,21 @@ test_pop3_session(void **state)
 	expect_killed(SANDBOX_POP3_SESSION, probe_mkdir);
 	expect_killed(SANDBOX_POP3_SESSION, probe_socket_inet);
 	expect_killed(SANDBOX_POP3_SESSION, probe_connect);
+}
+
+/*
+ * imapsession writes its Maildir++ and makes no connection; an
+ * executable mapping (iconv's dlopen) fails instead of killing.
+ */
+static void
+test_imap_session(void **state)
+{
+	(void)state;
+	expect_allowed(SANDBOX_IMAP_SESSION, probe_open_read);
+	expect_allowed(SANDBOX_IMAP_SESSION, probe_mmap_exec_eperm);
+	expect_killed(SANDBOX_IMAP_SESSION, probe_socket_inet);
+	expect_killed(SANDBOX_IMAP_SESSION, probe_connect);
+	expect_killed(SANDBOX_IMAP_SESSION, probe_execve);
 }
 
 /* The delivery worker creates files, and makes no connection. */
@@ -467,6 +509,7 @@ main(void)
 		cmocka_unit_test(test_never),
 		cmocka_unit_test(test_sessions_open_nothing),
 		cmocka_unit_test(test_pop3_session),
+		cmocka_unit_test(test_imap_session),
 		cmocka_unit_test(test_delivery),
 		cmocka_unit_test(test_smtp_client),
 		cmocka_unit_test(test_report),

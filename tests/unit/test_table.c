@@ -1,7 +1,8 @@
 /*
  * test_table: the four table formats, continuation lines, comments,
  * duplicates, long lines, errors with their lines, and lookups in a
- * 100,000-entry table.
+ * 100,000-entry table; a table_ref loaded again when its file changes,
+ * and kept when the new file fails the caller's check.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include "table.h"
+#include "table_ref.h"
 
 #define ERRS_MAX	32
 
@@ -329,6 +331,57 @@ test_files(void **state)
 	assert_int_equal(table_count(NULL), 0);
 }
 
+/* The check of test_ref: no value may be "bad". */
+static int
+no_bad(const struct table *t, const char *p)
+{
+	const char	*k, *v;
+	size_t		 i;
+
+	(void)p;
+	for (i = 0; table_entry(t, i, &k, &v) == 0; i++)
+		if (strcmp(v, "bad") == 0)
+			return -1;
+	return 0;
+}
+
+static void
+test_ref(void **state)
+{
+	struct table_ref	 r;
+	struct errs		 e;
+	struct timespec		 later[2];
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	memset(&e, 0, sizeof(e));
+	write_file("Example.ORG smtp:[a]\n", 21);
+	assert_int_equal(table_ref_refresh_check(&r, path, TABLE_ADDRS,
+	    errs_add, &e, no_bad), 1);
+	assert_string_equal(table_get(r.t, "example.org"), "smtp:[a]");
+	/* unchanged: not read again */
+	assert_int_equal(table_ref_refresh_check(&r, path, TABLE_ADDRS,
+	    errs_add, &e, no_bad), 0);
+	/* a new file the check refuses: the old table stays */
+	write_file("example.org bad\n", 16);
+	assert_int_equal(table_ref_refresh_check(&r, path, TABLE_ADDRS,
+	    errs_add, &e, no_bad), -1);
+	assert_string_equal(table_get(r.t, "example.org"), "smtp:[a]");
+	/* fixed (another size, and a later time): taken */
+	write_file("example.org relay:[b]\n", 22);
+	later[0].tv_sec = later[1].tv_sec = time(NULL) + 10;
+	later[0].tv_nsec = later[1].tv_nsec = 0;
+	assert_int_equal(utimensat(AT_FDCWD, path, later, 0), 0);
+	assert_int_equal(table_ref_refresh_check(&r, path, TABLE_ADDRS,
+	    errs_add, &e, no_bad), 1);
+	assert_string_equal(table_get(r.t, "example.org"), "relay:[b]");
+	assert_int_equal(e.n, 0);
+	/* no path: no table */
+	assert_int_equal(table_ref_refresh_check(&r, "", TABLE_ADDRS,
+	    errs_add, &e, no_bad), 0);
+	assert_null(r.t);
+}
+
 /* 1 when the page holding p is mapped in this process. */
 static int
 mapped(const void *p)
@@ -431,6 +484,7 @@ main(void)
 		cmocka_unit_test(test_passwd),
 		cmocka_unit_test(test_list_map),
 		cmocka_unit_test(test_files),
+		cmocka_unit_test(test_ref),
 		cmocka_unit_test(test_passwd_not_inherited),
 		cmocka_unit_test(test_big),
 	};
