@@ -21,8 +21,11 @@
  *   O<orcpt>\0    its ORCPT decoded, "" when not given
  *   E\0           end (nothing after it is read)
  *
- * So the envelope is read to the end of its input (or to E): a writer
- * closes fd 1 once the envelope is written, as qmail's do.
+ * So the envelope is read to the end of its input (or to E).  A writer
+ * that keeps fd 1 open after the envelope, as qmail-queue's callers may
+ * (qmail-queue stops at the empty record), is not waited for: enqueue
+ * takes the extension only when it follows at once
+ * (lib/queue/queue_inject.c, ENV_TAIL_WAIT_MS).
  *
  * The reader is incremental: feed it the bytes as they arrive.  Limits:
  * QUEUE_ADDR_MAX octets per address, QUEUE_RCPT_MAX recipients (from

@@ -342,6 +342,29 @@ msg_copy(struct inject_run *r, int infd, long long limit)
 }
 
 /* Reads the envelope from infd into e; 0 or an exit code. */
+/*
+ * After the envelope's empty record, the extension (if any) comes at
+ * once: facteur's writers write both in one go.  A qmail-queue writer
+ * that keeps fd 1 open until enqueue exits (qmail-queue reads no further
+ * than the empty record) gets no more than this wait, not a deadlock.
+ */
+#define ENV_TAIL_WAIT_MS	500
+
+/* 1 when input comes on fd within ENV_TAIL_WAIT_MS (or it ends), else 0. */
+static int
+env_tail_wait(int fd)
+{
+	struct pollfd	 pfd;
+	int		 pr;
+
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	while ((pr = poll(&pfd, 1, ENV_TAIL_WAIT_MS)) == -1 && errno == EINTR)
+		;
+	return pr != 0;
+}
+
 static int
 env_read(struct inject_run *r, int infd, struct qmail_env *e)
 {
@@ -349,6 +372,13 @@ env_read(struct inject_run *r, int infd, struct qmail_env *e)
 	size_t			 got = 0, used;
 
 	for (;;) {
+		if (e->part == QMAIL_PART_TAIL && e->rec.len == 0 &&
+		    !env_tail_wait(infd)) {
+			st = qmail_env_eof(e);	/* whole, no extension */
+			if (st == QMAIL_ENV_DONE)
+				return 0;
+			return inject_fail(r, e->code, "envelope: %s", e->why);
+		}
 		switch (input_read(r, infd, &got)) {
 		case READ_EOF:
 			st = qmail_env_eof(e);
