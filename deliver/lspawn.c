@@ -45,6 +45,7 @@
 #include "chan.h"
 #include "child.h"
 #include "conf.h"
+#include "conf_log.h"
 #include "fdio.h"
 #include "log.h"
 #include "sandbox.h"
@@ -274,6 +275,7 @@ main(int argc, char *argv[])
 	    conf_error, NULL, NULL, NULL)) == NULL)
 		fatalx("cannot load the configuration");
 	log_set_debug(conf_bool(conf, "log_debug"));
+	(void)conf_log_open(conf);
 	if (sandbox_configure(conf_str(conf, "sandbox")) == -1)
 		fatalx("cannot load the configuration");
 	sandbox_prepare(SANDBOX_DELIVERY);

@@ -39,6 +39,7 @@
 
 #include "child.h"
 #include "conf.h"
+#include "conf_log.h"
 #include "facteur.h"
 #include "fdio.h"
 #include "log.h"
@@ -255,6 +256,9 @@ main(int argc, char *argv[])
 	if ((conf = master_conf_load(confpath)) == NULL)
 		fatalx("%s: configuration has errors", confpath);
 	log_set_debug(conf_bool(conf, "log_debug"));
+	/* log_file: made for queue_user, then every child writes it */
+	(void)conf_log_create(conf);
+	(void)conf_log_open(conf);
 	if (!(geteuid() == 0))
 		log_info("not running as root: programs run as uid %ld "
 		    "without privilege changes", (long)getuid());

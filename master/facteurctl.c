@@ -1,11 +1,13 @@
 /*
  * facteurctl: the administrator's command line.  Run by hand (or by a
- * script) as root or as the administrator; it starts nothing and talks to
- * no daemon yet.  Subcommands:
+ * script) as root, as the administrator, or (queue, explain) as any user
+ * for its own messages; it starts nothing, and the queue commands talk to
+ * queued through its control socket (facteurctl_queue.c).  Subcommands:
  *
  *	passwd [-s scheme]	read a password, print a users_file hash
  *	check			check facteur.conf and the tables it names
- *	queue list|flush|hold|delete	not implemented yet (exit 69)
+ *	queue list|show|flush|hold|release|delete|requeue ...
+ *	explain [-f log] ID	a message's story: the log and the queue
  *
  * Usage: facteurctl [-C file] command [arguments]
  */
@@ -25,21 +27,12 @@ ctl_usage(void)
 	    "usage: facteurctl [-C file] passwd [-s yescrypt|sha512|sha256|"
 	    "bcrypt]\n"
 	    "       facteurctl [-C file] check\n"
-	    "       facteurctl [-C file] queue list|flush|hold|delete\n");
+	    "       facteurctl [-C file] queue list [--json] | show ID | "
+	    "flush [ID|domain]\n"
+	    "       facteurctl [-C file] queue hold|release|delete|requeue "
+	    "ID...|ALL\n"
+	    "       facteurctl [-C file] explain [-f logfile] ID\n");
 	return CTL_EX_USAGE;
-}
-
-static int
-ctl_queue(const char *conf_path, int argc, char **argv)
-{
-	(void)conf_path;
-	if (argc < 2 || (strcmp(argv[1], "list") != 0 &&
-	    strcmp(argv[1], "flush") != 0 && strcmp(argv[1], "hold") != 0 &&
-	    strcmp(argv[1], "delete") != 0))
-		return ctl_usage();
-	fprintf(stderr, "facteurctl: queue %s: not implemented yet\n",
-	    argv[1]);
-	return CTL_EX_UNAVAILABLE;
 }
 
 int
@@ -72,6 +65,8 @@ main(int argc, char *argv[])
 		return ctl_check(path, argc, argv);
 	if (strcmp(argv[0], "queue") == 0)
 		return ctl_queue(path, argc, argv);
+	if (strcmp(argv[0], "explain") == 0)
+		return ctl_explain(path, argc, argv);
 	fprintf(stderr, "facteurctl: unknown command %s\n", argv[0]);
 	return ctl_usage();
 }

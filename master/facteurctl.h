@@ -1,6 +1,7 @@
 /*
  * facteurctl: the administrator's command, one subcommand per file
- * (facteurctl_passwd.c, facteurctl_check.c with facteurctl_remote.c).  Each subcommand takes the
+ * (facteurctl_passwd.c, facteurctl_check.c with facteurctl_remote.c,
+ * facteurctl_queue.c, facteurctl_explain.c).  Each subcommand takes the
  * config path (-C, $FACTEUR_CONF or the default) and its own arguments
  * from the subcommand name on, and returns the exit status.
  */
@@ -14,6 +15,8 @@
 
 int	ctl_passwd(const char *conf_path, int argc, char **argv);
 int	ctl_check(const char *conf_path, int argc, char **argv);
+int	ctl_queue(const char *conf_path, int argc, char **argv);
+int	ctl_explain(const char *conf_path, int argc, char **argv);
 /* The remote delivery's keys and tables (facteurctl_remote.c): errors. */
 struct conf;
 unsigned ctl_check_remote(const struct conf *);

@@ -8,4 +8,6 @@ SRCS_facteur    = $(addprefix master/,facteur.c facteur_chroot.c \
                   facteur_resident.c \
                   facteur_session.c)
 SRCS_facteurctl = $(addprefix master/,facteurctl.c facteurctl_check.c \
-                  facteurctl_passwd.c facteurctl_remote.c facteur_chroot.c)
+                  facteurctl_passwd.c facteurctl_remote.c facteurctl_queue.c \
+                  facteurctl_explain.c facteurctl_explain_log.c \
+                  facteur_chroot.c)

@@ -128,6 +128,8 @@ queue_user = $queue_user
 tls_cert_file = $RUN/tls/cert.pem
 tls_key_file = $RUN/tls/key.pem
 queue_retry_min = 30s
+log_file = $RUN/maillog
+control_dir = $RUN/control
 # Remote delivery: the resolver stays on loopback, so that nothing leaves
 # this machine unless run/local.conf says so (a relayhost, a resolver).
 dns_resolver = 127.0.0.1
@@ -183,6 +185,13 @@ Submission (STARTTLS, then AUTH) listens on $SUBMISSION_PORT and SMTPS
     swaks --server 127.0.0.1:$SMTPS_PORT --tlsc --auth LOGIN \\
         --auth-user demo --auth-password demo --from demo@example.test \\
         --to demo@example.test
+
+The log is $RUN/maillog (every program's lines, as pflogsumm reads them).
+The queue, and one message's story:
+
+    $BUILD/facteurctl -C $RUN/facteur.conf queue list
+    $BUILD/facteurctl -C $RUN/facteur.conf explain QUEUE-ID
+    pflogsumm --syslog-name=facteur $RUN/maillog
 
 Ctrl-C stops it.
 

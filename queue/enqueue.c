@@ -35,10 +35,12 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "conf_log.h"
 #include "enqueue_caller.h"
 #include "fdio.h"
 #include "log.h"
 #include "qmail_env.h"
+#include "queue_env.h"
 #include "queue_inject.h"
 #include "queue_owner.h"
 #include "queue_path.h"
@@ -99,6 +101,7 @@ main(int argc, char *argv[])
 		enqueue_exit(QMAIL_EXIT_CONF, "cannot load config %s",
 		    confpath);
 	log_set_debug(conf_bool(conf, "log_debug"));
+	(void)conf_log_open(conf);
 	/* O_NOFOLLOW, owner and mode of queue_dir and every folder */
 	if (queue_open(&queue, conf_str(conf, "queue_dir")) == -1)
 		enqueue_exit(QMAIL_EXIT_QUEUE, "cannot use the queue %s",
@@ -114,6 +117,9 @@ main(int argc, char *argv[])
 	    queueid_valid(caller.wanted_id))
 		qi.wanted_id = caller.wanted_id;
 	qi.reserve = caller.trusted && caller.reserve;
+	/* queued's notices; a trusted writer (smtpd) may say smtp */
+	qi.origin = qi.reserve ? QUEUE_ORIGIN_BOUNCE : QUEUE_ORIGIN_LOCAL;
+	qi.trust_origin = caller.trusted;
 	code = queue_inject(conf, &qi, 0, 1);
 	queue_close(&queue);
 	conf_free(conf);

@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "conf_log.h"
 #include "fdio.h"
 #include "log.h"
 #include "lroute.h"
@@ -147,6 +148,7 @@ conf_apply(struct queued *q)
 	if (q->retry_max < q->retry_min)
 		q->retry_max = q->retry_min;
 	q->lifetime = conf_int(q->conf, "queue_lifetime");
+	q->delay_warning = conf_int(q->conf, "delay_warning_time");
 	q->scan_interval = conf_int(q->conf, "queue_scan_interval");
 	log_set_debug(conf_bool(q->conf, "log_debug"));
 	if (local_resize(q, (size_t)conf_int(q->conf, "local_concurrency"))
@@ -230,6 +232,14 @@ conf_reload(struct queued *q, int fd)
 	if (strcmp(conf_str(c, "queue_dir"), conf_str(q->conf, "queue_dir"))
 	    != 0)
 		log_warnx("%s: queue_dir changed; takes effect at restart",
+		    why);
+	if (strcmp(conf_str(c, "control_dir"),
+	    conf_str(q->conf, "control_dir")) != 0)
+		log_warnx("%s: control_dir changed; takes effect at restart",
+		    why);
+	if (strcmp(conf_str(c, "log_file"), conf_str(q->conf, "log_file"))
+	    != 0)
+		log_warnx("%s: log_file changed; takes effect at restart",
 		    why);
 	if (aliases_reload(q, c) == -1)
 		log_warnx("%s: keeping the old aliases", why);
@@ -466,9 +476,11 @@ timeout_ms(struct queued *q, long long next_scan_ms, int scan_pending,
 static void
 loop_run(struct queued *q)
 {
-	struct pollfd	 pfd[6];
+	struct pollfd	 pfd[6 + CTL_POLL_MAX];
 	long long	 next_trigger_ms, next_scan_ms, stop_at = 0, now, gap;
-	int		 scan_pending = 0, n;
+	long long	 ct;
+	size_t		 nctl;
+	int		 scan_pending = 0, n, t;
 
 	next_trigger_ms = fd_now_ms();
 	next_scan_ms = next_trigger_ms + q->scan_interval * 1000;
@@ -523,8 +535,11 @@ loop_run(struct queued *q)
 		pfd[4].fd = remote_fd(q, &pfd[4].events);
 		pfd[5].fd = q->master.fd;
 		pfd[5].events = POLLIN;
-		n = poll(pfd, 6, timeout_ms(q, next_scan_ms, scan_pending,
-		    next_trigger_ms));
+		nctl = ctl_pollfds(q, pfd + 6, CTL_POLL_MAX);
+		t = timeout_ms(q, next_scan_ms, scan_pending, next_trigger_ms);
+		if ((ct = ctl_timeout_ms(q)) != -1 && ct < t)
+			t = (int)ct;
+		n = poll(pfd, 6 + nctl, t);
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
@@ -550,6 +565,8 @@ loop_run(struct queued *q)
 		}
 		if (q->master.fd != -1 && pfd[5].revents != 0)
 			master_read(q);
+		/* the control socket: facteurctl, mailq */
+		ctl_events(q, pfd + 6, nctl);
 		if (q->scan_full && q->nmsgs < QUEUED_ACTIVE_MAX / 2)
 			scan_pending = 1;
 	}
@@ -611,6 +628,8 @@ main(int argc, char *argv[])
 	if ((q->conf = conf_take(q, conffd, &tfd)) == NULL)
 		fatalx("%s: errors in the config", q->confpath);
 	q->conf_fd = tfd;
+	(void)conf_log_create(q->conf);
+	(void)conf_log_open(q->conf);
 	r = snprintf(lspawn, sizeof(lspawn), "%s/lspawn",
 	    conf_str(q->conf, "program_dir"));
 	if (r < 0 || (size_t)r >= sizeof(lspawn))
@@ -632,6 +651,8 @@ main(int argc, char *argv[])
 	keeper_pid = keeper_start(q, lspawn, rspawn, q->foreground);
 	if (keeper_pid == -1 || keeper_conf(q) != 0)
 		fatalx("cannot start the keeper");
+	/* as root (the keeper never holds it): the control socket */
+	ctl_open(q);
 	priv_drop_user(user, NULL);
 	queue_layout(q);
 	if (aliases_reload(q, q->conf) == -1)
@@ -658,6 +679,7 @@ main(int argc, char *argv[])
 		    "at the next start", q->nbusy);
 	local_stop(q, NULL);
 	remote_stop(q, NULL);
+	ctl_close(q);
 	msg_free_all(q);
 	/* the keeper ends at EOF on its socket; do not leave a zombie */
 	chan_close(&q->keeper);

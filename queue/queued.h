@@ -4,14 +4,18 @@
  * recovery), queued_msg.c (messages in memory, scheduling, results),
  * queued_resolve.c (recipients to delivery jobs), queued_local.c (the
  * pipes to lspawn), queued_keeper.c (the process that starts lspawn and
- * rspawn with the privileges queued gave up), queued_bounce.c (bounces
- * through enqueue), queued_alias.c (aliases' commands, files and
- * :include: files, virtual_alias_maps; with queued_resolve.h),
- * queued_route.c (where a remote recipient's mail goes) and
- * queued_remote.c (destinations, and the socket to rspawn).
+ * rspawn with the privileges queued gave up), queued_bounce.c (notices
+ * to the sender through enqueue), queued_notice.c (which notices a
+ * message owes: failures, delay warnings, successes), queued_admin.c
+ * (hold, release, delete, requeue, flush), queued_ctl*.c (the control
+ * socket of facteurctl and mailq), queued_alias.c (aliases' commands,
+ * files and :include: files, virtual_alias_maps; with
+ * queued_resolve.h), queued_route.c (where a remote recipient's mail
+ * goes) and queued_remote.c (destinations, and the socket to rspawn).
  */
 #ifndef FACTEUR_QUEUED_H
 #define FACTEUR_QUEUED_H
+#include <poll.h>
 #include <stddef.h>
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -71,6 +75,19 @@ struct qmsg {
 	int		 dirty;		/* memory differs from state/<id> */
 	int		 has_state;	/* state/<id> exists */
 	int		 seen;		/* found by the current scan */
+	int		 deleting;	/* removed once its jobs in flight end */
+	long long	 warn_retry;	/* a failed delay warning: not before */
+	double		 loaded;	/* when queued took it (precise) */
+	double		*jstart;	/* per job: its attempt began (0: none) */
+	long long	 uid;		/* who injected it (the envelope's U) */
+	int		 origin;	/* enum queue_origin */
+	/* DSN (RFC 3461), from the envelope; all NULL/0 when none given */
+	int		 ret;		/* enum dsn_ret */
+	char		*envid;
+	size_t		 nenv;		/* envelope recipients */
+	char	       **rorcpt;	/* per envelope recipient; NULL */
+	unsigned char	*jnotify;	/* per job: its recipient's NOTIFY */
+	const char     **jorcpt;	/* per job: its recipient's ORCPT */
 };
 
 RB_HEAD(qmsg_ids, qmsg);
@@ -117,6 +134,12 @@ struct queued {
 	/* events */
 	int		 trigger_fd, trigger_wfd;
 	int		 stopping;
+
+	/* notices */
+	long long	 delay_warning;	/* delay_warning_time; 0: none */
+
+	/* the control socket (queued_ctl.c) */
+	struct ctl	*ctl;
 };
 
 /*
@@ -141,6 +164,38 @@ long long msg_next_wake(struct queued *);
 void	 msg_dispatch(struct queued *);
 void	 msg_result(struct queued *, struct qmsg *, size_t job, int status,
 	    const char *text);
+/*
+ * How a job that reached its destination ended, for the success notice
+ * (RFC 3461): DONE_DELIVERED, here (Action: delivered); DONE_RELAYED, to
+ * a peer without DSN (Action: relayed); DONE_PASSED_ON, to a peer that
+ * took NOTIFY and ORCPT and reports itself (no notice from us).  A K
+ * outcome (msg_outcome) calls msg_job_done with its struct outcome's
+ * done: the remote delivery's is DONE_RELAYED, since its SMTP client
+ * does not pass DSN requests on.
+ */
+enum msg_done { DONE_DELIVERED, DONE_RELAYED, DONE_PASSED_ON };
+void	 msg_job_done(struct queued *, struct qmsg *, size_t job,
+	    enum msg_done);
+/* The DSN NOTIFY (DSN_NOTIFY_*, 0: not given) and ORCPT of a job. */
+int	 msg_job_notify(const struct qmsg *, size_t job);
+const char *msg_job_orcpt(const struct qmsg *, size_t job);
+/*
+ * Binds each job to the DSN parameters of its envelope recipient (by
+ * job->orig); after the jobs change.  0, or -1 when out of memory.
+ */
+int	 msg_dsn_bind(struct qmsg *, char *const *rcpt, const int *notify,
+	    char *const *orcpt, size_t nrcpt);
+/* Recounts left and remakes busy after the jobs changed; 0 or -1. */
+int	 msg_jobs_changed(struct qmsg *);
+/* Every job final: the files go (why: NULL, or said in the log line). */
+void	 msg_remove(struct queued *, struct qmsg *, const char *why);
+/* Writes state/<id> now; 0 or -1 (logged). */
+int	 msg_save(struct queued *, struct qmsg *);
+/* On the ready list or into the wait tree (never while held). */
+void	 msg_wait(struct queued *, struct qmsg *, long long now);
+/* Reads and decodes env/<id>; 0, or -1 (logged). */
+struct queue_env;
+int	 msg_env_read(struct queued *, const char *id, struct queue_env *);
 /* What a remote delivery adds to the outcome of a job. */
 struct outcome {
 	const char	*relay;		/* "local", "none", "mx.b[192.0.2.1]:25" */
@@ -148,6 +203,7 @@ struct outcome {
 	const char	*delays;	/* "a/b/c/d", shown as delays= when set */
 	unsigned long	 conn_use;	/* shown as conn_use= when above 1 */
 	long long	 not_before;	/* deferred: no retry before (wall s) */
+	enum msg_done	 done;		/* K: here, relayed or passed on */
 };
 /*
  * The outcome of job (status K, Z or D) without a slot: recorded and
@@ -262,19 +318,53 @@ int	 keeper_conf(struct queued *);
 
 /* queued_bounce.c */
 /*
- * One report for the jobs job[0..n) of m (n <= BOUNCE_RCPT_MAX), queued
- * through enqueue.  0 once enqueue accepted it, else -1.  The report goes
- * to m's sender; for the null sender (a report that failed itself) it is
- * a double bounce: to postmaster@myhostname, from
- * double-bounce@myhostname.
+ * One notice of kind (enum bounce_kind) to the sender of m for the jobs
+ * job[0..n) (n <= BOUNCE_RCPT_MAX), queued through enqueue.  0 once
+ * enqueue accepted it, else -1.  For the null sender (a report that
+ * failed itself) a failure report is a double bounce: to
+ * postmaster@myhostname, from double-bounce@myhostname.
  */
 int	 bounce_send(struct queued *, struct qmsg *, const size_t *job,
-	    size_t n);
+	    size_t n, int kind);
 /*
  * 1 when m's failures owe no report: its sender is
  * double-bounce@myhostname (a double bounce that failed), as Postfix
  * drops them; they are logged and dropped, so reports never loop.
  */
 int	 bounce_dropped(const struct queued *, const struct qmsg *);
+
+/* queued_notice.c */
+/*
+ * At the end of a pass: the notices m owes, each recorded only once
+ * enqueue took it: failures (B jobs; none where NOTIFY says no), success
+ * notices (S and R jobs) and the delay warning (once, at
+ * delay_warning_time, for pending jobs whose NOTIFY allows it).  When
+ * enqueue fails, the jobs wait queue_retry_min.
+ */
+void	 notice_pass_end(struct queued *, struct qmsg *, long long now);
+/* The wall time of m's delay warning, or 0 when none is due any more. */
+long long notice_delay_due(const struct queued *, const struct qmsg *);
+
+/* queued_admin.c: what facteurctl asks for, message by message */
+/* Holds m (persisted); 0, or -1 when the state cannot be written. */
+int	 admin_hold(struct queued *, struct qmsg *);
+int	 admin_release(struct queued *, struct qmsg *);
+/* 1: removed now; 0: removed once its jobs in flight end. */
+int	 admin_delete(struct queued *, struct qmsg *, long long uid);
+/* Pending recipients resolved again, tried now; 0, or -1 with *why. */
+int	 admin_requeue(struct queued *, struct qmsg *, const char **why);
+/* Due now: all of m's waiting jobs, or those of one domain (NULL: all). */
+size_t	 admin_flush(struct queued *, struct qmsg *, const char *domain);
+
+/* queued_ctl.c: the control socket */
+void	 ctl_open(struct queued *);
+void	 ctl_close(struct queued *);
+/* Descriptors to poll (at most CTL_POLL_MAX) and their events. */
+#define CTL_POLL_MAX	17
+size_t	 ctl_pollfds(struct queued *, struct pollfd *, size_t max);
+/* After poll: the events on those descriptors. */
+void	 ctl_events(struct queued *, const struct pollfd *, size_t n);
+/* The least time, in ms, before a client's deadline (-1: none). */
+long long ctl_timeout_ms(const struct queued *);
 
 #endif

@@ -1,13 +1,18 @@
 /*
- * queued_bounce: sends the non-delivery report for the failed recipients
- * of a message (those owing a bounce, QJ_BOUNCE) to its sender (to
- * postmaster, from double-bounce@myhostname, when that sender is null:
- * a report that failed; one from double-bounce that fails is dropped), by
- * running program_dir/enqueue like any other injector: the report on
- * fd 0, the envelope `F\0T<sender>\0\0` (null sender) on fd 1, success
- * only on exit 0.  The report text comes from lib/mail/bounce.c; the original
- * header section is read from msg/<id>.  Only a bounce that enqueue
- * accepted lets queued record the recipients as failed.
+ * queued_bounce: sends a delivery status notification to the sender of
+ * a message (a non-delivery report, a delay warning or a success notice;
+ * queued_notice.c says which it owes; a non-delivery report for the null
+ * sender, a report that failed, goes to postmaster from
+ * double-bounce@myhostname, and one from double-bounce that fails is
+ * dropped), by running program_dir/enqueue
+ * like any other injector: the report on fd 0, the envelope
+ * `F\0T<sender>\0\0` (null sender) on fd 1, success only on exit 0.
+ * The report text comes from lib/mail/bounce.c; the original header
+ * section, or the whole message for a failure whose sender did not ask
+ * for headers only (RET=HDRS) and that is no larger than
+ * bounce_size_limit, is read from msg/<id>.  The notice gets an ID of
+ * queued's choosing (enqueue -i), so the log links the two messages as
+ * Postfix's does ("ID: sender non-delivery notification: NEWID").
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,15 +25,16 @@
 #include <unistd.h>
 
 #include "bounce.h"
+#include "dsn.h"
 #include "queue_env.h"
 #include "child.h"
 #include "fdio.h"
 #include "log.h"
 #include "queued.h"
 
-/* The first QUEUED_MSG_MAX_READ bytes of msg/<id>, for the headers. */
+/* The first max bytes of msg/<id> (the headers, or all of it). */
 static char *
-msg_head(const struct queue *qu, const char *id, size_t *len)
+msg_head(const struct queue *qu, const char *id, size_t max, size_t *len)
 {
 	struct queue_loc l;
 	char		*p;
@@ -40,11 +46,11 @@ msg_head(const struct queue *qu, const char *id, size_t *len)
 	if ((fd = openat(l.at, l.name, O_RDONLY | O_CLOEXEC |
 	    O_NOFOLLOW)) == -1)
 		return NULL;
-	if ((p = malloc(QUEUED_MSG_MAX_READ)) == NULL) {
+	if ((p = malloc(max > 0 ? max : 1)) == NULL) {
 		(void)close(fd);
 		return NULL;
 	}
-	n = fd_read_full(fd, p, QUEUED_MSG_MAX_READ);
+	n = fd_read_full(fd, p, max);
 	(void)close(fd);
 	if (n < 0) {
 		free(p);
@@ -54,12 +60,16 @@ msg_head(const struct queue *qu, const char *id, size_t *len)
 	return p;
 }
 
-/* Runs enqueue with msg on fd 0 and env on fd 1; its exit status. */
+/*
+ * Runs enqueue with msg on fd 0 and env on fd 1, asking for the ID id;
+ * its exit status.
+ */
 static int
-enqueue_run(struct queued *q, const struct buf *msg, const struct buf *env)
+enqueue_run(struct queued *q, const struct buf *msg, const struct buf *env,
+    const char *id)
 {
 	char		 path[PATH_MAX];
-	char		*argv[5];
+	char		*argv[7];
 	int		 mp[2], ep[2], st, r, werr = 0;
 	pid_t		 pid;
 
@@ -93,7 +103,9 @@ enqueue_run(struct queued *q, const struct buf *msg, const struct buf *env)
 		argv[1] = (char *)"-C";
 		argv[2] = (char *)q->confpath;
 		argv[3] = (char *)"-B";
-		argv[4] = NULL;
+		argv[4] = (char *)"-i";
+		argv[5] = (char *)id;
+		argv[6] = NULL;
 		execv(path, argv);
 		_exit(111);
 	}
@@ -121,6 +133,13 @@ enqueue_run(struct queued *q, const struct buf *msg, const struct buf *env)
 	return werr != 0 && WEXITSTATUS(st) == 0 ? -1 : WEXITSTATUS(st);
 }
 
+/* What the log says of each kind, as Postfix's bounce(8) says it. */
+static const char *const notice_logname[] = {
+	[BOUNCE_FAILED] = "sender non-delivery notification",
+	[BOUNCE_DELAYED] = "sender delay notification",
+	[BOUNCE_DELIVERED] = "sender delivery status notification",
+};
+
 #define DOUBLE_BOUNCE	"double-bounce"
 
 int
@@ -133,15 +152,18 @@ bounce_dropped(const struct queued *q, const struct qmsg *m)
 }
 
 int
-bounce_send(struct queued *q, struct qmsg *m, const size_t *job, size_t n)
+bounce_send(struct queued *q, struct qmsg *m, const size_t *job, size_t n,
+    int kind)
 {
 	struct bounce_rcpt *br;
 	struct bounce_info bi;
 	struct buf	 msg, env;
 	char		 boundary[BOUNCE_BOUNDARY_MAX + 1], *head;
+	char		 nid[QUEUEID_LEN + 1];
 	char		 to[QUEUE_ADDR_MAX + 1], from[QUEUE_ADDR_MAX + 1];
-	size_t		 i, hlen = 0;
-	int		 code, ret = -1, dbl = m->sender[0] == '\0';
+	size_t		 i, hlen = 0, limit;
+	int		 code, ret = -1;
+	int		 dbl = m->sender[0] == '\0' && kind == BOUNCE_FAILED;
 	const char	*host = conf_myhostname(q->conf);
 
 	/* a failed report (null sender): a double bounce to postmaster */
@@ -154,7 +176,8 @@ bounce_send(struct queued *q, struct qmsg *m, const size_t *job, size_t n)
 		return -1;
 	}
 
-	if (n == 0 || n > BOUNCE_RCPT_MAX ||
+	if (n == 0 || n > BOUNCE_RCPT_MAX || kind < BOUNCE_FAILED ||
+	    kind > BOUNCE_DELIVERED ||
 	    (br = calloc(n, sizeof(*br))) == NULL)
 		return -1;
 	for (i = 0; i < n; i++) {
@@ -162,12 +185,27 @@ bounce_send(struct queued *q, struct qmsg *m, const size_t *job, size_t n)
 
 		br[i].rcpt = j->rcpt;
 		br[i].orig = j->orig;
+		br[i].orcpt = msg_job_orcpt(m, job[i]);
 		br[i].diag = j->reason[0] != '\0' ? j->reason :
-		    "5.0.0 delivery failed";
+		    kind == BOUNCE_FAILED ? "5.0.0 delivery failed" :
+		    kind == BOUNCE_DELAYED ? "4.0.0 not delivered yet" :
+		    "2.0.0 delivered";
+		if (kind == BOUNCE_DELIVERED && j->status == QJ_RELAYED)
+			br[i].action = "relayed";
 	}
-	head = msg_head(&q->queue, m->st.id, &hlen);
-	bounce_boundary(boundary, sizeof(boundary), m->st.id);
 	memset(&bi, 0, sizeof(bi));
+	/* the whole message back for a failure, unless HDRS or too large */
+	limit = (size_t)conf_int(q->conf, "bounce_size_limit");
+	if (kind == BOUNCE_FAILED && m->ret != DSN_RET_HDRS &&
+	    m->size >= 0 && (unsigned long long)m->size <= limit) {
+		bi.full = 1;
+		head = msg_head(&q->queue, m->st.id, (size_t)m->size, &hlen);
+	} else
+		head = msg_head(&q->queue, m->st.id, QUEUED_MSG_MAX_READ,
+		    &hlen);
+	if (head == NULL)
+		bi.full = 0;
+	bounce_boundary(boundary, sizeof(boundary), m->st.id);
 	bi.id = m->st.id;
 	bi.myhostname = conf_myhostname(q->conf);
 	bi.sender = to;
@@ -178,10 +216,15 @@ bounce_send(struct queued *q, struct qmsg *m, const size_t *job, size_t n)
 	bi.nrcpt = n;
 	bi.headers = head;
 	bi.hlen = hlen;
-	buf_init(&msg, 4 * 1024 * 1024);
+	bi.kind = kind;
+	bi.envid = m->envid;
+	if (kind == BOUNCE_DELAYED)
+		bi.retry_until = m->arrival + q->lifetime;
+	buf_init(&msg, limit + 4 * 1024 * 1024);
 	buf_init(&env, 2 * QUEUE_ADDR_MAX + 16);
 	if (bounce_build(&msg, &bi) == -1) {
-		log_warn("%s: cannot build the bounce", m->st.id);
+		log_warn("%s: cannot build the %s", m->st.id,
+		    notice_logname[kind]);
 		goto done;
 	}
 	if (buf_append(&env, "F", 1) == -1 ||
@@ -189,23 +232,23 @@ bounce_send(struct queued *q, struct qmsg *m, const size_t *job, size_t n)
 	    buf_append(&env, "\0T", 2) == -1 ||
 	    buf_append_str(&env, to) == -1 ||
 	    buf_append(&env, "\0\0", 2) == -1) {
-		log_warn("%s: bounce envelope", m->st.id);
+		log_warn("%s: notice envelope", m->st.id);
 		goto done;
 	}
-	code = enqueue_run(q, &msg, &env);
+	queueid_new(nid);
+	code = enqueue_run(q, &msg, &env, nid);
 	if (code != 0) {
-		log_warnx("%s: bounce to <%s> not queued (enqueue status %d); "
-		    "retried in %lld s", m->st.id, to, code,
-		    q->retry_min);
+		log_warnx("%s: %s to <%s> not queued (enqueue status %d); "
+		    "retried in %lld s", m->st.id, dbl ? "double bounce" :
+		    notice_logname[kind], to, code, q->retry_min);
 		goto done;
 	}
 	if (dbl)
 		log_info("%s: undeliverable bounce: postmaster notification "
-		    "(double bounce) sent to <%s> for %zu recipient(s)",
-		    m->st.id, to, n);
+		    "(double bounce) sent to <%s> for %zu recipient(s): %s",
+		    m->st.id, to, n, nid);
 	else
-		log_info("%s: sender non-delivery notification sent to <%s> "
-		    "for %zu recipient(s)", m->st.id, to, n);
+		log_info("%s: %s: %s", m->st.id, notice_logname[kind], nid);
 	ret = 0;
 done:
 	buf_free(&msg);

@@ -160,6 +160,8 @@ local_job(struct queued *q, struct qmsg *m, size_t job)
 	q->nbusy++;
 	m->busy[job] = 1;
 	m->inflight++;
+	if (m->jstart != NULL)
+		m->jstart[job] = queued_time_precise();
 	return 0;
 }
 

@@ -20,6 +20,7 @@
 
 #include "atomic.h"
 #include "bounce.h"
+#include "dsn.h"
 #include "fdio.h"
 #include "log.h"
 #include "queue_free.h"
@@ -124,13 +125,134 @@ qpath(const struct queued *q, enum queue_sub sub, const char *id,
 		fatalx("%s: no path in the queue for it", id);
 }
 
+/* The DSN parameters m holds. */
+static void
+msg_dsn_free(struct qmsg *m)
+{
+	size_t	 i;
+
+	if (m->rorcpt != NULL)
+		for (i = 0; i < m->nenv; i++)
+			free(m->rorcpt[i]);
+	free(m->rorcpt);
+	free(m->jnotify);
+	free(m->jorcpt);
+	m->rorcpt = NULL;
+	m->jnotify = NULL;
+	m->jorcpt = NULL;
+	m->nenv = 0;
+}
+
 static void
 msg_free(struct qmsg *m)
 {
 	queue_state_free(&m->st);
+	msg_dsn_free(m);
+	free(m->envid);
+	free(m->jstart);
 	free(m->busy);
 	free(m->sender);
 	free(m);
+}
+
+int
+msg_job_notify(const struct qmsg *m, size_t job)
+{
+	return m->jnotify != NULL && job < m->st.njob ? m->jnotify[job] : 0;
+}
+
+const char *
+msg_job_orcpt(const struct qmsg *m, size_t job)
+{
+	return m->jorcpt != NULL && job < m->st.njob ? m->jorcpt[job] : NULL;
+}
+
+static char *const *dsn_bind_rcpt;	/* for the sort below */
+
+static int
+dsn_bind_cmp(const void *a, const void *b)
+{
+	return strcmp(dsn_bind_rcpt[*(const size_t *)a],
+	    dsn_bind_rcpt[*(const size_t *)b]);
+}
+
+int
+msg_dsn_bind(struct qmsg *m, char *const *rcpt, const int *notify,
+    char *const *orcpt, size_t nrcpt)
+{
+	size_t	*idx = NULL, lo, hi, mid, i, k;
+	int	 c;
+
+	msg_dsn_free(m);
+	if ((notify == NULL && orcpt == NULL) || nrcpt == 0)
+		return 0;
+	if ((idx = calloc(nrcpt, sizeof(*idx))) == NULL ||
+	    (m->rorcpt = calloc(nrcpt, sizeof(*m->rorcpt))) == NULL ||
+	    (m->jnotify = calloc(m->st.njob ? m->st.njob : 1, 1)) == NULL ||
+	    (m->jorcpt = calloc(m->st.njob ? m->st.njob : 1,
+	    sizeof(*m->jorcpt))) == NULL)
+		goto fail;
+	m->nenv = nrcpt;
+	for (i = 0; i < nrcpt; i++) {
+		idx[i] = i;
+		if (orcpt != NULL && orcpt[i] != NULL &&
+		    (m->rorcpt[i] = strdup(orcpt[i])) == NULL)
+			goto fail;
+	}
+	dsn_bind_rcpt = rcpt;
+	qsort(idx, nrcpt, sizeof(*idx), dsn_bind_cmp);
+	for (i = 0; i < m->st.njob; i++) {
+		/* the first of equal addresses: the envelope's order */
+		lo = 0;
+		hi = nrcpt;
+		while (lo < hi) {
+			mid = lo + (hi - lo) / 2;
+			c = strcmp(rcpt[idx[mid]], m->st.job[i].orig);
+			if (c < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo == nrcpt ||
+		    strcmp(rcpt[idx[lo]], m->st.job[i].orig) != 0)
+			continue;	/* none: nothing was asked */
+		k = idx[lo];
+		m->jnotify[i] = notify != NULL ? (unsigned char)notify[k] : 0;
+		m->jorcpt[i] = m->rorcpt[k];
+	}
+	free(idx);
+	return 0;
+fail:
+	free(idx);
+	msg_dsn_free(m);
+	return -1;
+}
+
+int
+msg_jobs_changed(struct qmsg *m)
+{
+	unsigned char	*nb;
+	double		*ns;
+	size_t		 i;
+
+	if ((nb = calloc(m->st.njob ? m->st.njob : 1, 1)) == NULL)
+		return -1;
+	if ((ns = calloc(m->st.njob ? m->st.njob : 1, sizeof(*ns))) == NULL) {
+		free(nb);
+		return -1;
+	}
+	free(m->busy);
+	m->busy = nb;
+	free(m->jstart);
+	m->jstart = ns;
+	m->inflight = 0;
+	m->cursor = 0;
+	m->left = 0;
+	for (i = 0; i < m->st.njob; i++)
+		if (m->st.job[i].status != QJ_DELIVERED &&
+		    m->st.job[i].status != QJ_FAILED)
+			m->left++;
+	return 0;
 }
 
 static void
@@ -164,20 +286,32 @@ msg_make_ready(struct queued *q, struct qmsg *m)
  * back on the ready list to be skipped again, forever, never returning to
  * poll().
  */
-static void
+void
 msg_wait(struct queued *q, struct qmsg *m, long long now)
 {
-	long long	 w = 0;
+	long long	 w = 0, d;
 	size_t		 i;
+	int		 have = 0;
 
+	if (m->where == QM_WAIT)
+		RB_REMOVE(qmsg_times, &q->wait, m);
+	else if (m->where == QM_READY)
+		TAILQ_REMOVE(&q->readyq, m, ready);
+	m->where = QM_NONE;
+	if (m->st.held)
+		return;		/* out of both until released */
 	for (i = 0; i < m->st.njob; i++) {
 		const struct queue_job *j = &m->st.job[i];
 
-		if (j->status != QJ_PENDING && j->status != QJ_BOUNCE)
+		if (j->status == QJ_DELIVERED || j->status == QJ_FAILED)
 			continue;
-		if (w == 0 || j->next_try < w)
+		if (!have || j->next_try < w)
 			w = j->next_try;
+		have = 1;
 	}
+	/* the delay warning is a reason to wake too */
+	if ((d = notice_delay_due(q, m)) != 0 && (!have || d < w))
+		w = d;
 	if (w <= now) {
 		msg_make_ready(q, m);
 		return;
@@ -207,8 +341,8 @@ msg_next_wake(struct queued *q)
 }
 
 /* Every job final: env first, then state, then the content. */
-static void
-msg_remove(struct queued *q, struct qmsg *m)
+void
+msg_remove(struct queued *q, struct qmsg *m, const char *why)
 {
 	struct queue_loc l;
 
@@ -232,12 +366,15 @@ msg_remove(struct queued *q, struct qmsg *m)
 	    errno != ENOENT)
 		log_warn("%s: unlink %s (left for orphan recovery)", m->st.id,
 		    l.path);
-	log_info("%s: removed", m->st.id);
+	if (why != NULL)
+		log_info("%s: removed (%s)", m->st.id, why);
+	else
+		log_info("%s: removed", m->st.id);
 	msg_unlink(q, m);
 	msg_free(m);
 }
 
-static int
+int
 msg_save(struct queued *q, struct qmsg *m)
 {
 	struct queue_loc l;
@@ -258,70 +395,20 @@ msg_save(struct queued *q, struct qmsg *m)
 }
 
 /*
- * Failures owed a bounce: one report per BOUNCE_RCPT_MAX of them, each
- * recorded failed only once enqueue took its report (or dropped, for a
- * double bounce that failed: bounce_dropped).  When enqueue fails, the
- * rest wait queue_retry_min.
- */
-static void
-msg_bounces(struct queued *q, struct qmsg *m)
-{
-	struct queue_job *j;
-	size_t		 i, k, n, *idx;
-	long long	 now = queued_time();
-	int		 ok = 1;
-
-	for (i = 0, n = 0; i < m->st.njob; i++)
-		if (m->st.job[i].status == QJ_BOUNCE &&
-		    m->st.job[i].next_try <= now)
-			n++;
-	if (n == 0)
-		return;
-	if (bounce_dropped(q, m))
-		log_info("%s: undeliverable double bounce for %zu "
-		    "recipient(s) discarded", m->st.id, n);
-	if ((idx = calloc(BOUNCE_RCPT_MAX, sizeof(*idx))) == NULL)
-		ok = 0;
-	for (i = 0; ok && i < m->st.njob; ) {
-		for (n = 0; i < m->st.njob && n < BOUNCE_RCPT_MAX; i++)
-			if (m->st.job[i].status == QJ_BOUNCE &&
-			    m->st.job[i].next_try <= now)
-				idx[n++] = i;
-		if (n == 0)
-			break;
-		if (!bounce_dropped(q, m) && bounce_send(q, m, idx, n) == -1) {
-			ok = 0;
-			break;
-		}
-		for (k = 0; k < n; k++) {
-			m->st.job[idx[k]].status = QJ_FAILED;
-			m->left--;
-		}
-		m->dirty = 1;
-	}
-	free(idx);
-	if (ok)
-		return;
-	for (i = 0; i < m->st.njob; i++) {
-		j = &m->st.job[i];
-		if (j->status == QJ_BOUNCE && j->next_try <= now) {
-			j->next_try = now + q->retry_min;
-			m->dirty = 1;
-		}
-	}
-}
-
-/*
  * No job in flight and none left to hand out in this pass; now is the
  * time the pass judged its jobs due by (see msg_wait).
  */
 static void
 msg_pass_end(struct queued *q, struct qmsg *m, long long now)
 {
+	if (m->deleting) {
+		msg_remove(q, m, "deleted");
+		return;
+	}
 	if (!q->stopping)
-		msg_bounces(q, m);
+		notice_pass_end(q, m, now);
 	if (m->left == 0) {
-		msg_remove(q, m);
+		msg_remove(q, m, NULL);
 		return;
 	}
 	if (m->dirty)
@@ -343,10 +430,58 @@ retry_delay(struct queued *q, unsigned attempts)
 	return d < q->retry_max ? d : q->retry_max;
 }
 
+/* A delay as Postfix writes it: "0", "0.2", "1.25". */
+static void
+delay_text(double d, char *out, size_t n)
+{
+	size_t	 len;
+
+	if (d < 0.005) {
+		(void)strlcpy(out, "0", n);
+		return;
+	}
+	(void)snprintf(out, n, "%.2f", d);
+	len = strlen(out);
+	while (len > 0 && out[len - 1] == '0')
+		out[--len] = '\0';
+	if (len > 0 && out[len - 1] == '.')
+		out[--len] = '\0';
+}
+
+/*
+ * Postfix's delays=a/b/c/d of an attempt: before queued saw the message,
+ * in queued until the attempt, connection set-up (none here), the
+ * delivery itself; and dsn=, the enhanced status of text, or the
+ * class's.
+ */
+static void
+outcome_fields(const struct qmsg *m, size_t i, int status, const char *text,
+    double now, char *out, size_t n)
+{
+	char	 a[16], b[16], d[16], code[16];
+	double	 start = m->jstart != NULL && m->jstart[i] > 0 ?
+		    m->jstart[i] : now;
+	double	 seen = m->loaded > 0 ? m->loaded : now;
+
+	delay_text(seen - (double)m->arrival, a, sizeof(a));
+	delay_text(start - seen, b, sizeof(b));
+	delay_text(now - start, d, sizeof(d));
+	(void)bounce_status_class(text, status == 'K' ? '2' :
+	    status == 'Z' ? '4' : '5', code, sizeof(code));
+	if ((text[0] == '2' || text[0] == '4' || text[0] == '5') &&
+	    text[1] == '.' && strncmp(text + 1, code + 1,
+	    strlen(code) - 1) == 0)
+		code[0] = text[0];
+	(void)snprintf(out, n, ", delays=%s/%s/0/%s, dsn=%s", a, b, d, code);
+}
+
 /*
  * The outcome of one job, logged in Postfix's form.  With o->dsn, text
  * is what the remote server said and the reason kept (for the bounce and
- * mailq) is "dsn text", as a local delivery's text already is.
+ * mailq) is "dsn text", as a local delivery's text already is; o->delays
+ * is then the remote delivery's delays= (else queued's own, with dsn=
+ * from the text).  A K completes the job as o->done says (notices:
+ * msg_job_done).
  */
 void
 msg_outcome(struct queued *q, struct qmsg *m, size_t i, int status,
@@ -354,9 +489,11 @@ msg_outcome(struct queued *q, struct qmsg *m, size_t i, int status,
 {
 	struct queue_job *j = &m->st.job[i];
 	char		 orig[QUEUE_ADDR_MAX + 16] = "";
-	char		 extra[128] = "", reason[QUEUE_REASON_MAX + 1];
+	char		 extra[160] = "", reason[QUEUE_REASON_MAX + 1];
 	char		 relay[RJOB_RELAY_MAX + 32];
-	double		 delay = queued_time_precise() - (double)m->arrival;
+	double		 at = queued_time_precise();
+	double		 delay = at - (double)m->arrival;
+	const char	*rb;
 	long long	 now = queued_time();
 
 	if (delay < 0)
@@ -364,11 +501,6 @@ msg_outcome(struct queued *q, struct qmsg *m, size_t i, int status,
 	/* both fit: addresses are at most QUEUE_ADDR_MAX */
 	if (strcmp(j->orig, j->rcpt) != 0)
 		(void)snprintf(orig, sizeof(orig), ", orig_to=<%s>", j->orig);
-	if (o->delays != NULL || o->dsn != NULL)
-		(void)snprintf(extra, sizeof(extra), "%s%s%s%s",
-		    o->delays != NULL ? ", delays=" : "",
-		    o->delays != NULL ? o->delays : "",
-		    o->dsn != NULL ? ", dsn=" : "", o->dsn != NULL ? o->dsn : "");
 	/* Postfix's conn_use=N: the Nth delivery over one connection */
 	if (o->conn_use > 1)
 		(void)snprintf(relay, sizeof(relay), "%s, conn_use=%lu",
@@ -377,20 +509,18 @@ msg_outcome(struct queued *q, struct qmsg *m, size_t i, int status,
 		strlcpy(relay, o->relay, sizeof(relay));
 	j->attempts++;
 	m->dirty = 1;
-	if (o->dsn != NULL)
+	if (o->dsn != NULL && status == 'K' && (rb = strchr(o->relay,
+	    ']')) != NULL)
+		/* what a "relayed" notice names: the peer and its reply */
+		(void)snprintf(reason, sizeof(reason), "%s host %.*s said: %s "
+		    "(in reply to end of DATA command)", o->dsn,
+		    (int)(rb + 1 - o->relay), o->relay, text);
+	else if (o->dsn != NULL)
 		(void)snprintf(reason, sizeof(reason), "%s %s", o->dsn, text);
 	else
 		strlcpy(reason, text, sizeof(reason));
 	if (queue_job_set_reason(j, reason) == -1)
 		log_warn("%s: reason", m->st.id);
-	if (status == 'K') {
-		j->status = QJ_DELIVERED;
-		m->left--;
-		log_info("%s: to=<%s>%s, relay=%s, delay=%.2f%s, status=sent "
-		    "(%s)", m->st.id, j->rcpt, orig, relay, delay, extra,
-		    text);
-		return;
-	}
 	if (status == 'Z' && now - m->arrival >= q->lifetime) {
 		char	expired[QUEUE_REASON_MAX + 1];
 
@@ -401,6 +531,22 @@ msg_outcome(struct queued *q, struct qmsg *m, size_t i, int status,
 		    QUEUE_REASON_MAX - 48, reason);
 		(void)queue_job_set_reason(j, expired);
 		text = j->reason;
+	}
+	if (o->delays != NULL && o->dsn != NULL)
+		/* the remote delivery's; an expired deferral is 5.4.7 now */
+		(void)snprintf(extra, sizeof(extra), ", delays=%s, dsn=%s",
+		    o->delays, status == 'D' && j->reason[0] == '5' &&
+		    strncmp(j->reason, "5.4.7 ", 6) == 0 ? "5.4.7" : o->dsn);
+	else
+		outcome_fields(m, i, status, status == 'D' ? j->reason :
+		    o->dsn != NULL ? reason : text, at, extra, sizeof(extra));
+	if (m->jstart != NULL)
+		m->jstart[i] = 0;
+	if (status == 'K') {
+		log_info("%s: to=<%s>%s, relay=%s, delay=%.2f%s, status=sent "
+		    "(%s)", m->st.id, j->rcpt, orig, relay, delay, extra, text);
+		msg_job_done(q, m, i, o->done);
+		return;
 	}
 	if (status == 'Z') {
 		j->next_try = now + retry_delay(q, j->attempts);
@@ -415,7 +561,26 @@ msg_outcome(struct queued *q, struct qmsg *m, size_t i, int status,
 	j->next_try = 0;
 	log_info("%s: to=<%s>%s, relay=%s, delay=%.2f%s, status=bounced (%s)",
 	    m->st.id, j->rcpt, orig, relay, delay, extra,
-	    o->dsn != NULL ? text : j->reason);
+	    o->dsn != NULL && status == 'D' && text != j->reason ? text :
+	    j->reason);
+}
+
+void
+msg_job_done(struct queued *q, struct qmsg *m, size_t i, enum msg_done how)
+{
+	struct queue_job *j = &m->st.job[i];
+
+	(void)q;
+	m->dirty = 1;
+	j->status = QJ_DELIVERED;
+	if (how != DONE_PASSED_ON && m->sender[0] != '\0' &&
+	    dsn_notify_wants(msg_job_notify(m, i), DSN_NOTIFY_SUCCESS)) {
+		/* the notice is owed: the job stays in what is left */
+		j->status = how == DONE_RELAYED ? QJ_RELAYED : QJ_NOTICE;
+		j->next_try = 0;
+		return;
+	}
+	m->left--;
 }
 
 void
@@ -480,6 +645,46 @@ msg_dispatch(struct queued *q)
 	}
 }
 
+/*
+ * env/<id> decoded into env (and its stat into sb, when not NULL): 0;
+ * -1 when it cannot be read (errno; a missing file is not logged), -2
+ * when it is corrupt (logged).
+ */
+static int
+env_read(struct queued *q, const char *id, struct queue_env *env,
+    struct stat *sb)
+{
+	struct queue_loc l;
+	const char	*why;
+	char		*p;
+	size_t		 len;
+
+	qpath(q, QUEUE_ENV, id, &l);
+	if ((p = file_slurp(&l, ENV_FILE_MAX, &len, sb)) == NULL) {
+		if (errno != ENOENT)
+			log_warn("%s: read %s", id, l.path);
+		return -1;
+	}
+	if (queue_env_decode(p, len, env, &why) == -1) {
+		free(p);
+		log_warnx("%s: corrupt envelope: %s", id, why);
+		return -2;
+	}
+	free(p);
+	if (strcmp(env->id, id) != 0) {
+		log_warnx("%s: corrupt envelope: holds ID %s", id, env->id);
+		queue_env_free(env);
+		return -2;
+	}
+	return 0;
+}
+
+int
+msg_env_read(struct queued *q, const char *id, struct queue_env *env)
+{
+	return env_read(q, id, env, NULL) == 0 ? 0 : -1;
+}
+
 /* Loads env/<id> (and state/<id>); 0, or -1 when it is not taken. */
 int
 msg_load(struct queued *q, const char *id)
@@ -490,25 +695,12 @@ msg_load(struct queued *q, const char *id)
 	struct queue_loc l;
 	const char	*why;
 	char		*p;
-	size_t		 len, i;
+	size_t		 len;
+	int		 r;
 
-	qpath(q, QUEUE_ENV, id, &l);
-	if ((p = file_slurp(&l, ENV_FILE_MAX, &len, &esb)) == NULL) {
-		if (errno != ENOENT)
-			log_warn("%s: read %s", id, l.path);
-		return -1;
-	}
-	if (queue_env_decode(p, len, &env, &why) == -1) {
-		free(p);
-		log_warnx("%s: corrupt envelope: %s", id, why);
-		file_set_aside(&q->queue, id, QUEUE_ENV, "");
-		return -1;
-	}
-	free(p);
-	if (strcmp(env.id, id) != 0) {
-		log_warnx("%s: corrupt envelope: holds ID %s", id, env.id);
-		queue_env_free(&env);
-		file_set_aside(&q->queue, id, QUEUE_ENV, "");
+	if ((r = env_read(q, id, &env, &esb)) != 0) {
+		if (r == -2)
+			file_set_aside(&q->queue, id, QUEUE_ENV, "");
 		return -1;
 	}
 	qpath(q, QUEUE_MSG, id, &l);
@@ -530,6 +722,16 @@ msg_load(struct queued *q, const char *id)
 	}
 	m->arrival = env.arrival;
 	m->size = (long long)sb.st_size;
+	m->uid = env.uid;
+	m->origin = env.origin;
+	m->loaded = queued_time_precise();
+	m->ret = env.ret;
+	if (env.envid != NULL && (m->envid = strdup(env.envid)) == NULL) {
+		log_warn("%s: out of memory", id);
+		queue_env_free(&env);
+		msg_free(m);
+		return -1;
+	}
 	/*
 	 * Renamed into env/ before this queued started (the rename sets
 	 * ctime; a second of margin for the clocks' grain): the last queued
@@ -564,16 +766,16 @@ msg_load(struct queued *q, const char *id)
 			return -1;
 		}
 	}
-	queue_env_free(&env);
-	if ((m->busy = calloc(m->st.njob, 1)) == NULL) {
+	if (msg_dsn_bind(m, env.rcpt, env.notify, env.orcpt, env.nrcpt) == -1 ||
+	    msg_jobs_changed(m) == -1) {
 		log_warn("%s: out of memory", id);
+		queue_env_free(&env);
 		msg_free(m);
 		return -1;
 	}
-	for (i = 0; i < m->st.njob; i++)
-		if (m->st.job[i].status == QJ_PENDING ||
-		    m->st.job[i].status == QJ_BOUNCE)
-			m->left++;
+	queue_env_free(&env);
+	if (m->st.held)
+		log_debug("%s: held since %lld", id, m->st.held);
 	RB_INSERT(qmsg_ids, &q->msgs, m);
 	q->nmsgs++;
 	m->seen = 1;
@@ -590,9 +792,9 @@ msg_flush(struct queued *q)
 	size_t		 i, k = 0;
 
 	RB_FOREACH(m, qmsg_ids, &q->msgs)
-		for (i = 0; i < m->st.njob; i++)
-			if (m->st.job[i].status == QJ_PENDING ||
-			    m->st.job[i].status == QJ_BOUNCE)
+		for (i = 0; i < m->st.njob && !m->st.held; i++)
+			if (m->st.job[i].status != QJ_DELIVERED &&
+			    m->st.job[i].status != QJ_FAILED)
 				m->st.job[i].next_try = 0;
 	RB_FOREACH_SAFE(m, qmsg_times, &q->wait, n) {
 		msg_make_ready(q, m);

@@ -601,6 +601,8 @@ req_finish(struct queued *q, unsigned slot, const struct rjob_end *end,
 		}
 		o.relay = res->relay;
 		o.dsn = res->dsn;
+		/* the peer was not asked for DSN: a notice says "relayed" */
+		o.done = DONE_RELAYED;
 		o.not_before = site != RJOB_SITE_UP && res->status == 'Z' ?
 		    d->backoff_until : 0;
 		msg_result_via(q, m, rq->job[i], res->status, res->text, &o);

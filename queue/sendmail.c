@@ -40,10 +40,14 @@ struct sm_opts {
 	int		 extract;	/* -t */
 	int		 verbose;	/* -v */
 	int		 newaliases;	/* -bi, or run as newaliases */
+	int		 listq;		/* -bp, or run as mailq */
+	int		 flush;		/* -q */
+	const char	*flush_arg;	/* -q's: "", Rsite, Iid, an interval */
 	int		 smtp;		/* -bs */
 	const char	*sender;	/* -f / -r */
 	const char	*fullname;	/* -F */
 	const char	*confpath;	/* -C */
+	struct sm_dsn	 dsn;		/* -N, -R, -V */
 	char	       **rcpt;		/* argv recipients */
 	int		 nrcpt;
 };
@@ -98,6 +102,10 @@ opt_b(struct sm_opts *o, const char *a)
 		o->newaliases = 1;
 		return;
 	}
+	if (strcmp(a, "p") == 0) {
+		o->listq = 1;
+		return;
+	}
 	if (strcmp(a, "s") == 0) {
 		o->smtp = 1;
 		return;
@@ -107,47 +115,35 @@ opt_b(struct sm_opts *o, const char *a)
 
 /*
  * The DSN options, as Postfix's sendmail takes them: -N never, or a
- * list of success, delay, failure; -R full or hdrs; -V an envelope ID
- * (RFC 3461 xtext: printable ASCII without blanks, at most 100 octets).
- * They are checked and accepted; the queue does not carry them yet, so
- * they change nothing (sendmail(1)).
+ * list of success, delay, failure (any case), for every recipient; -R
+ * full or hdrs; -V an envelope ID (RFC 3461 xtext without its escapes:
+ * printable ASCII without blanks, '+' or '=', at most 100 octets).  They
+ * go into the envelope's extension (sm_submit), and queued's notices
+ * follow them as they follow an SMTP client's (sendmail(1)).
  */
 static void
-opt_dsn(char c, const char *a)
+opt_dsn(struct sm_opts *o, char c, const char *a)
 {
-	char		 list[128], *w, *last;
 	size_t		 i, n = strlen(a);
-	int		 never = 0, words = 0;
 
 	if (c == 'N') {
-		if (n == 0 || n >= sizeof(list))
-			sm_die(EX_USAGE, "-N: bad DSN notify list");
-		(void)strlcpy(list, a, sizeof(list));
-		for (w = strtok_r(list, ",", &last); w != NULL;
-		    w = strtok_r(NULL, ",", &last), words++) {
-			if (strcasecmp(w, "never") == 0)
-				never = 1;
-			else if (strcasecmp(w, "success") != 0 &&
-			    strcasecmp(w, "delay") != 0 &&
-			    strcasecmp(w, "failure") != 0)
-				sm_die(EX_USAGE, "-N: %s is not never, "
-				    "success, delay or failure", w);
-		}
-		if (words == 0 || (never && words > 1))
-			sm_die(EX_USAGE, "-N: never goes alone");
+		if (dsn_notify_parse(a, n, &o->dsn.notify_all) == -1)
+			sm_die(EX_USAGE, "-N: never, or a list of success, "
+			    "delay and failure");
 		return;
 	}
 	if (c == 'R') {
-		if (strcasecmp(a, "full") != 0 && strcasecmp(a, "hdrs") != 0)
+		if (dsn_ret_parse(a, n, &o->dsn.ret) == -1)
 			sm_die(EX_USAGE, "-R: full or hdrs");
 		return;
 	}
-	if (n == 0 || n > 100)
+	if (n == 0 || n > DSN_ENVID_MAX)
 		sm_die(EX_USAGE, "-V: an envelope ID of 1 to 100 octets");
 	for (i = 0; i < n; i++)
 		if (a[i] <= ' ' || a[i] > '~' || a[i] == '+' || a[i] == '=')
 			sm_die(EX_USAGE, "-V: an envelope ID of printable "
 			    "ASCII without blanks, + or =");
+	(void)strlcpy(o->dsn.envid, a, sizeof(o->dsn.envid));
 }
 
 /* Options as sendmail(8) and Postfix's sendmail(1) take them. */
@@ -185,7 +181,11 @@ opts_parse(struct sm_opts *o, int argc, char *argv[])
 			case 'b':
 				break;
 			case 'q':
-				sm_unsupported("-q", "");
+				/* -q, -qRsite, -qIid, -q30m: the rest is its */
+				o->flush = 1;
+				o->flush_arg = p + 1;
+				p += strlen(p) - 1;
+				continue;
 			default: {
 				char opt[3] = { '-', c, '\0' };
 
@@ -217,7 +217,7 @@ opts_parse(struct sm_opts *o, int argc, char *argv[])
 				opt_b(o, arg);
 				break;
 			case 'N': case 'R': case 'V':
-				opt_dsn(c, arg);
+				opt_dsn(o, c, arg);
 				break;
 			default:	/* -B -X: accepted, ignored */
 				break;
@@ -451,9 +451,10 @@ enqueue_code(int st, const struct conf *conf, char *err, size_t errsz)
 
 int
 sm_submit(const struct sm_ctx *c, const char *sender, struct sm_rcpts *r,
-    struct sm_input *in, int dot_rule, int extract, char *err,
-    size_t errsz)
+    const struct sm_dsn *dsn, struct sm_input *in, int dot_rule,
+    int extract, char *err, size_t errsz)
 {
+	struct qmail_env_dsn d;
 	struct sm_header h;
 	struct sm_run run;
 	struct buf head, env;
@@ -465,8 +466,10 @@ sm_submit(const struct sm_ctx *c, const char *sender, struct sm_rcpts *r,
 	err[0] = '\0';
 	header_init(&h);
 	buf_init(&head, SM_HEADER_MAX * 2 + 8192);
-	buf_init(&env, (size_t)QUEUE_RCPT_MAX * (QUEUE_ADDR_MAX + 2) +
-	    QUEUE_ADDR_MAX + 8);
+	/* the envelope, then the DSN extension (N and O per recipient) */
+	buf_init(&env, (size_t)QUEUE_RCPT_MAX * (QUEUE_ADDR_MAX + 2 +
+	    DSN_NOTIFY_TEXT_MAX + DSN_ORCPT_MAX + 4) + QUEUE_ADDR_MAX +
+	    DSN_ENVID_MAX + 32);
 	if (header_read(&h, in, dot_rule, &why, &code) == -1) {
 		(void)strlcpy(err, why, errsz);
 		goto done;
@@ -500,8 +503,16 @@ sm_submit(const struct sm_ctx *c, const char *sender, struct sm_rcpts *r,
 		(void)strlcpy(err, "out of memory", errsz);
 		goto done;
 	}
-	if (qmail_env_encode(&env, sender, (const char *const *)r->v,
-	    r->n) == -1) {
+	memset(&d, 0, sizeof(d));
+	if (dsn != NULL) {
+		d.ret = dsn->ret;
+		d.envid = dsn->envid[0] != '\0' ? dsn->envid : NULL;
+		d.notify = dsn->notify;
+		d.orcpt = (const char *const *)dsn->orcpt;
+		d.notify_all = dsn->notify_all;
+	}
+	if (qmail_env_encode_dsn(&env, sender, (const char *const *)r->v,
+	    r->n, &d) == -1) {
 		code = EX_DATAERR;
 		(void)snprintf(err, errsz, "envelope refused: %s",
 		    strerror(errno));
@@ -529,18 +540,6 @@ done:
 	return code;
 }
 
-/*
- * The names sendmail answers to.  mailq lists the queue: that is the
- * queue tools' (a control socket to queued), which are not there yet.
- */
-static int
-mailq_run(void)
-{
-	sm_prog = "mailq";
-	sm_die(EX_UNAVAILABLE, "not yet: the queue listing comes with the "
-	    "queue tools (facteurctl queue)");
-}
-
 int
 main(int argc, char *argv[])
 {
@@ -561,8 +560,10 @@ main(int argc, char *argv[])
 	if (argv0 == NULL)
 		return EX_OSERR;
 	base = basename(argv0);
-	if (strcmp(base, "mailq") == 0)
-		return mailq_run();
+	if (strcmp(base, "mailq") == 0) {
+		sm_prog = "mailq";
+		o.listq = 1;
+	}
 	if (strcmp(base, "newaliases") == 0) {
 		sm_prog = "newaliases";
 		o.newaliases = 1;
@@ -574,6 +575,14 @@ main(int argc, char *argv[])
 		sm_die(EX_CONFIG, "cannot load %s", confpath);
 	if (o.newaliases) {
 		code = newaliases_run(conf);
+		conf_free(conf);
+		free(argv0);
+		return code;
+	}
+	/* the queue, through queued (sendmail_queue.c) */
+	if (o.listq || o.flush) {
+		code = o.listq ? sm_mailq(conf, sm_prog) :
+		    sm_flush(conf, sm_prog, o.flush_arg);
 		conf_free(conf);
 		free(argv0);
 		return code;
@@ -613,8 +622,8 @@ main(int argc, char *argv[])
 	if ((in = malloc(sizeof(*in))) == NULL)
 		sm_die(EX_OSERR, "out of memory");
 	input_init(in, 0);
-	code = sm_submit(&c, sender, &r, in, o.dot_rule, o.extract, err,
-	    sizeof(err));
+	code = sm_submit(&c, sender, &r, &o.dsn, in, o.dot_rule, o.extract,
+	    err, sizeof(err));
 	free(in);
 	if (code != EX_OK)
 		sm_die(code, "%s", err);

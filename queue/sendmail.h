@@ -12,6 +12,7 @@
 #include "addr.h"
 #include "buf.h"
 #include "conf.h"
+#include "dsn.h"
 
 #define SM_HEADER_MAX		(1024 * 1024)	/* octets of header section */
 #define SM_HEADER_LINES		1000		/* lines of header section */
@@ -113,6 +114,20 @@ struct sm_ctx {
 	char		 program[4096];	/* program_dir/enqueue */
 };
 
+/*
+ * The DSN requests of one submission (RFC 3461), as enqueue's envelope
+ * extension carries them (lib/queue/qmail_env.h): -N, -R and -V, or
+ * MAIL's RET and ENVID and each RCPT's NOTIFY and ORCPT with -bs.
+ * Values are checked and decoded already.
+ */
+struct sm_dsn {
+	int		 ret;		/* enum dsn_ret; 0: none */
+	char		 envid[DSN_ENVID_MAX + 1];	/* "": none */
+	int		 notify_all;	/* -N: every recipient's; 0: none */
+	int		*notify;	/* -bs: per recipient, or NULL */
+	char		**orcpt;	/* -bs: per recipient (NULL: none) */
+};
+
 /* Envelope recipients, collected. */
 struct sm_rcpts {
 	char		**v;
@@ -129,14 +144,20 @@ char	*sm_path_text(const struct mailpath *, const char *host);
 /*
  * One message read from in: the header section completed (Date,
  * Message-ID, From), Bcc dropped, recipients from the header with
- * extract, and enqueue run.  EX_OK, or a sysexits(3) code with err.
+ * extract, and enqueue run, with dsn's requests (NULL: none) after the
+ * envelope.  EX_OK, or a sysexits(3) code with err.
  */
 int	sm_submit(const struct sm_ctx *, const char *sender, struct sm_rcpts *,
-	    struct sm_input *, int dot_rule, int extract, char *err,
-	    size_t errsz);
+	    const struct sm_dsn *, struct sm_input *, int dot_rule,
+	    int extract, char *err, size_t errsz);
 
 /* sendmail_smtp.c */
 /* -bs: SMTP on stdin and stdout, one submission per transaction. */
 int	sm_smtp(const struct sm_ctx *);
+
+struct conf;
+/* sendmail_queue.c: -bp (mailq) and -q, through queued */
+int	sm_mailq(const struct conf *, const char *prog);
+int	sm_flush(const struct conf *, const char *prog, const char *arg);
 
 #endif

@@ -40,6 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dsn.h"
 #include "fdio.h"
 #include "lineio.h"
 #include "queue_env.h"
@@ -56,6 +57,7 @@ struct bs {
 	enum bs_state		 state;
 	char			*sender;
 	struct sm_rcpts		 rcpts;
+	struct sm_dsn		 dsn;		/* NOTIFY, ORCPT per rcpts.v */
 	int			 utf8;
 	unsigned		 errors;
 	int			 quit;
@@ -133,6 +135,11 @@ bs_reset(struct bs *b)
 		free(b->rcpts.v[i]);
 	free(b->rcpts.v);
 	b->rcpts.v = NULL;
+	for (i = 0; i < b->rcpts.n; i++)
+		free(b->dsn.orcpt[i]);
+	free(b->dsn.orcpt);
+	free(b->dsn.notify);
+	memset(&b->dsn, 0, sizeof(b->dsn));
 	b->rcpts.n = 0;
 	b->rcpts.why = NULL;
 	free(b->sender);
@@ -174,6 +181,7 @@ bs_ehlo(struct bs *b, const struct smtp_cmd *cmd)
 	    bs_reply(b, "250-SIZE %lld", conf_int(b->c->conf,
 	    "message_size_limit")) == -1 ||
 	    bs_reply(b, "250-8BITMIME") == -1 ||
+	    bs_reply(b, "250-DSN") == -1 ||
 	    bs_reply(b, "250-SMTPUTF8") == -1)
 		return -1;
 	return bs_reply(b, "250 ENHANCEDSTATUSCODES");
@@ -216,6 +224,11 @@ bs_mail(struct bs *b, const struct smtp_cmd *cmd)
 		return bs_error(b, e.code, e.enh, e.text);
 	if (m.size > conf_int(b->c->conf, "message_size_limit"))
 		return bs_error(b, 552, "5.3.4", "message too large");
+	/* RET and ENVID (checked by the parser), for the extension */
+	if (m.envid[0] != '\0' && dsn_envid_parse(m.envid, strlen(m.envid),
+	    b->dsn.envid, sizeof(b->dsn.envid)) == -1)
+		return bs_error(b, 501, "5.5.4", "bad ENVID");
+	b->dsn.ret = m.ret;
 	b->sender = m.path.null ? strdup("") :
 	    sm_path_text(&m.path, b->c->host);
 	if (b->sender == NULL)
@@ -226,19 +239,62 @@ bs_mail(struct bs *b, const struct smtp_cmd *cmd)
 	return bs_reply(b, "250 2.1.0 Ok");
 }
 
+/*
+ * Room for one more recipient's NOTIFY and ORCPT, beside rcpts.v; 0, or
+ * -1 (out of memory).
+ */
+static int
+bs_dsn_grow(struct bs *b)
+{
+	size_t	 n = b->rcpts.n + 1;
+	int	*nv;
+	char	**ov;
+
+	if ((nv = reallocarray(b->dsn.notify, n, sizeof(*nv))) == NULL)
+		return -1;
+	b->dsn.notify = nv;
+	if ((ov = reallocarray(b->dsn.orcpt, n, sizeof(*ov))) == NULL)
+		return -1;
+	b->dsn.orcpt = ov;
+	return 0;
+}
+
+/* RCPT TO: any recipient, with its NOTIFY and ORCPT (RFC 3461). */
 static int
 bs_rcpt(struct bs *b, const struct smtp_cmd *cmd)
 {
-	struct mailpath	 p;
-	struct smtp_err	 e;
+	struct smtp_rcpt_args	 a;
+	struct smtp_err		 e;
+	char			 orcpt[DSN_ORCPT_MAX + 1], *o = NULL;
+	size_t			 i = b->rcpts.n;
 
-	if (smtp_rcpt_parse(cmd->arg, cmd->arglen, b->utf8, &p, &e) == -1)
+	if (smtp_rcpt_parse_args(cmd->arg, cmd->arglen, b->utf8, &a, &e) ==
+	    -1)
 		return bs_error(b, e.code, e.enh, e.text);
 	if (b->rcpts.n >= (size_t)conf_int(b->c->conf,
 	    "smtpd_recipient_limit"))
 		return bs_reply(b, "452 4.5.3 too many recipients");
-	if (sm_rcpt_add(&b->rcpts, &p) != 0)
+	if (a.orcpt[0] != '\0') {
+		if (dsn_orcpt_parse(a.orcpt, strlen(a.orcpt), orcpt,
+		    sizeof(orcpt)) == -1)
+			return bs_error(b, 501, "5.5.4", "bad ORCPT");
+		if ((o = strdup(orcpt)) == NULL)
+			return bs_error(b, 451, "4.3.0", "out of memory");
+	}
+	if (bs_dsn_grow(b) == -1) {
+		free(o);
+		return bs_error(b, 451, "4.3.0", "out of memory");
+	}
+	if (sm_rcpt_add(&b->rcpts, &a.path) != 0) {
+		free(o);
 		return bs_error(b, 452, "4.5.3", b->rcpts.why);
+	}
+	if (b->rcpts.n == i) {		/* nothing added (an empty path) */
+		free(o);
+		return bs_reply(b, "250 2.1.5 Ok");
+	}
+	b->dsn.notify[i] = a.notify;
+	b->dsn.orcpt[i] = o;
 	b->state = BS_RCPT;
 	return bs_reply(b, "250 2.1.5 Ok");
 }
@@ -331,7 +387,7 @@ bs_data(struct bs *b, const struct smtp_cmd *cmd)
 		    "back");
 	}
 	input_init(in, fd);
-	code = sm_submit(b->c, b->sender, &b->rcpts, in, 0, 0, err,
+	code = sm_submit(b->c, b->sender, &b->rcpts, &b->dsn, in, 0, 0, err,
 	    sizeof(err));
 	free(in);
 	(void)close(fd);

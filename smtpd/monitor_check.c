@@ -12,7 +12,8 @@
  * once and never after CLOSE; STARTTLS only from a session of
  * smtpsession, outside a transaction and before AUTH, with the
  * connection's own socket), and its fields must be of the documented
- * form and length (a path that parses, a queue ID, a user name, an error
+ * form and length (a path that parses, RFC 3461's RET, ENVID, NOTIFY
+ * and ORCPT as lib/dsn parses them, a queue ID, a user name, an error
  * count).  monitor_request (monitor.c) kills the session for anything
  * refused here; the handlers act on what passed.  The same function is
  * driven by the fuzz target fuzz_smtpd_monitor.
@@ -31,6 +32,7 @@
 #include "auth.h"
 #include "chan.h"
 #include "conf.h"
+#include "dsn.h"
 #include "queueid.h"
 #include "smtpd.h"
 #include "smtpd_monitor.h"
@@ -63,8 +65,8 @@ static const char	*check_starttls(const struct monitor *,
 
 /* Indexed by enum monitor_reqtype: adding a request is adding a row. */
 static const struct monitor_rule monitor_rules[MREQ_COUNT] = {
-	[MREQ_MAIL] =		{ "MAIL",	3, 0, check_mail },
-	[MREQ_RCPT] =		{ "RCPT",	2, 0, check_rcpt },
+	[MREQ_MAIL] =		{ "MAIL",	5, 0, check_mail },
+	[MREQ_RCPT] =		{ "RCPT",	4, 0, check_rcpt },
 	[MREQ_MSGSTART] =	{ "MSGSTART",	2, 0, check_msgstart },
 	[MREQ_MSGEND] =		{ "MSGEND",	1, 0, check_msgend },
 	[MREQ_MSGABORT] =	{ "MSGABORT",	1, 0, check_msgend },
@@ -131,6 +133,8 @@ static const char *
 check_mail(const struct monitor *m, const struct chan_msg *msg)
 {
 	struct mailpath	 p;
+	char		 envid[DSN_ENVID_MAX + 1];
+	int		 ret;
 
 	if (monitor_needs_auth(m))
 		return "MAIL before AUTH";
@@ -140,6 +144,13 @@ check_mail(const struct monitor *m, const struct chan_msg *msg)
 	    strcmp(msg->f[2], "ASCII") != 0) ||
 	    monitor_path(m, msg, MREQ_MAIL, &p) == -1)
 		return "a malformed sender";
+	/* RET and ENVID: what the session's parser let through, or "" */
+	if ((msg->f[3][0] != '\0' && dsn_ret_parse(msg->f[3],
+	    strlen(msg->f[3]), &ret) == -1) ||
+	    (msg->f[4][0] != '\0' && (strlen(msg->f[4]) > DSN_ENVID_MAX ||
+	    dsn_envid_parse(msg->f[4], strlen(msg->f[4]), envid,
+	    sizeof(envid)) == -1)))
+		return "a malformed RET or ENVID";
 	return NULL;
 }
 
@@ -147,6 +158,8 @@ static const char *
 check_rcpt(const struct monitor *m, const struct chan_msg *msg)
 {
 	struct mailpath	 p;
+	char		 orcpt[DSN_ORCPT_MAX + 1];
+	int		 notify;
 
 	if (monitor_needs_auth(m))
 		return "RCPT before AUTH";
@@ -158,6 +171,13 @@ check_rcpt(const struct monitor *m, const struct chan_msg *msg)
 		return "RCPT past smtpd_recipient_limit";
 	if (monitor_path(m, msg, MREQ_RCPT, &p) == -1)
 		return "a malformed recipient";
+	/* NOTIFY and ORCPT, as for MAIL's */
+	if ((msg->f[2][0] != '\0' && dsn_notify_parse(msg->f[2],
+	    strlen(msg->f[2]), &notify) == -1) ||
+	    (msg->f[3][0] != '\0' && (strlen(msg->f[3]) > DSN_ORCPT_MAX ||
+	    dsn_orcpt_parse(msg->f[3], strlen(msg->f[3]), orcpt,
+	    sizeof(orcpt)) == -1)))
+		return "a malformed NOTIFY or ORCPT";
 	return NULL;
 }
 

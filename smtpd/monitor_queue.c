@@ -174,6 +174,7 @@ monitor_queue_child(struct monitor *m, int msg_r, int env_r)
 	umask(077);
 	qi.queue = &queue;
 	qi.wanted_id = m->id;
+	qi.origin = QUEUE_ORIGIN_SMTP;
 	_exit(queue_inject(m->conf, &qi, 0, 1));
 }
 

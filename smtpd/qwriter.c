@@ -34,6 +34,7 @@
 #include "conf.h"
 #include "gsync.h"
 #include "log.h"
+#include "queue_env.h"
 #include "queue_inject.h"
 #include "queue_spare.h"
 #include "queueid.h"
@@ -109,6 +110,7 @@ qwriter_run(const struct conf *conf, const struct smtpd_opts *opts, int fd,
 		qi.uid = injector;
 		qi.wanted_id = msg.f[1];
 		qi.spares = &spares;
+		qi.origin = QUEUE_ORIGIN_SMTP;
 		qi.gsync = gsync;
 		qi.window_ms = (int)conf_int(conf, "queue_commit_window_ms");
 		code = queue_inject(conf, &qi, msg.fds[0], msg.fds[1]);

@@ -163,4 +163,6 @@ session_auth_cmd(struct smtpd_session *s, const char *arg, size_t n)
 	auth_check_creds(s, &x);
 	if (!s->authed)
 		s->auth_user[0] = '\0';
+	else
+		log_sanitize(s->auth_mech, mech, sizeof(s->auth_mech));
 }

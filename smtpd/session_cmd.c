@@ -16,7 +16,7 @@
 union cmd_arg {
 	char			 helo[SMTP_HELO_MAX + 1];
 	struct smtp_mail_args	 mail;
-	struct mailpath		 rcpt;
+	struct smtp_rcpt_args	 rcpt;
 	struct {
 		unsigned long long	size;
 		int			last;
@@ -118,7 +118,8 @@ static int
 arg_rcpt(struct smtpd_session *s, const struct smtp_cmd *c, union cmd_arg *a,
     struct smtp_err *e)
 {
-	return smtp_rcpt_parse(c->arg, c->arglen, s->mail.smtputf8, &a->rcpt, e);
+	return smtp_rcpt_parse_args(c->arg, c->arglen, s->mail.smtputf8,
+	    &a->rcpt, e);
 }
 
 static int
@@ -167,6 +168,7 @@ static const struct ehlo_ext ehlo_exts[] = {
 	{ "STARTTLS", 0, ehlo_starttls },
 	{ "AUTH PLAIN LOGIN", 0, session_auth_offered },
 	{ "ENHANCEDSTATUSCODES", 0, ehlo_always },
+	{ "DSN", 0, ehlo_always },
 	{ NULL, 0, NULL }
 };
 
@@ -211,25 +213,61 @@ cmd_helo(struct smtpd_session *s, union cmd_arg *a)
 	    conf_myhostname(s->conf), s->helo, s->peer_addr);
 }
 
-/* Asks the monitor to approve a path: its verdict (the frame's field). */
+/*
+ * Asks the monitor to approve a path, with the request's other fields
+ * (MAIL: UTF8|ASCII, RET, ENVID; RCPT: NOTIFY, ORCPT, as the client
+ * sent them: the monitor checks them again): its verdict.
+ */
 static const char *
 session_ask(struct smtpd_session *s, const char *req, const char *path,
-    const char *flag, struct chan_msg *m)
+    const char *const *more, int nmore, struct chan_msg *m)
 {
 	char		 bracketed[ADDR_TEXT_MAX + 3];
-	const char	*f[3] = { req, bracketed, flag };
+	const char	*f[5] = { req, bracketed };
+	int		 i;
 
 	(void)snprintf(bracketed, sizeof(bracketed), "<%s>", path);
-	if (chan_send(&s->ipc, f, flag != NULL ? 3 : 2, NULL, 0) == -1 ||
+	for (i = 0; i < nmore && i < 3; i++)
+		f[2 + i] = more[i];
+	if (chan_send(&s->ipc, f, 2 + i, NULL, 0) == -1 ||
 	    chan_recv(&s->ipc, m) != 1 || m->nfds != 0 || m->nf != 1)
 		session_close(s, 421, "4.3.0", "Internal error, closing");
 	return m->f[0];
+}
+
+/* The client as Postfix's log names it: "name[addr]". */
+static const char *
+session_client(const struct smtpd_session *s, char *out, size_t n)
+{
+	(void)snprintf(out, n, "%s[%s]", s->peer_name[0] != '\0' ?
+	    s->peer_name : "unknown", s->peer_addr);
+	return out;
+}
+
+/*
+ * A refusal in Postfix's words, which pflogsumm counts: "NOQUEUE:
+ * reject: RCPT from name[addr]: 550 5.1.1 <to>: text; from=<> to=<>
+ * proto=ESMTP helo=<...>".
+ */
+static void
+session_log_reject(const struct smtpd_session *s, const char *cmd, int code,
+    const char *enh, const char *addr, const char *text, const char *from,
+    const char *to)
+{
+	char	 client[sizeof(s->peer_name) + sizeof(s->peer_addr) + 3];
+
+	log_info("NOQUEUE: reject: %s from %s: %d %s <%s>: %s; from=<%s>%s%s%s "
+	    "proto=%s helo=<%s>", cmd, session_client(s, client,
+	    sizeof(client)), code, enh, addr, text, from,
+	    to != NULL ? " to=<" : "", to != NULL ? to : "",
+	    to != NULL ? ">" : "", s->esmtp ? "ESMTP" : "SMTP", s->helo);
 }
 
 static void
 cmd_mail(struct smtpd_session *s, union cmd_arg *a)
 {
 	struct chan_msg	 m;
+	const char	*more[3];
 
 	if (SESSION_CHECKS && s->opts->mode != SMTPD_MX && !s->authed) {
 		session_error(s, 530, "5.7.0", "Authentication required");
@@ -242,11 +280,14 @@ cmd_mail(struct smtpd_session *s, union cmd_arg *a)
 		return;
 	}
 	/* the monitor records the sender it approves: the envelope's */
-	if (strcmp(session_ask(s, "MAIL", a->mail.path.text,
-	    a->mail.smtputf8 ? "UTF8" : "ASCII", &m), "OK") != 0 &&
-	    SESSION_CHECKS) {
-		log_info("%s: reject: MAIL from=<%s>: not owned by user %s",
-		    s->peer_addr, a->mail.path.text, s->auth_user);
+	more[0] = a->mail.smtputf8 ? "UTF8" : "ASCII";
+	more[1] = dsn_ret_text(a->mail.ret);
+	more[2] = a->mail.envid;
+	if (strcmp(session_ask(s, "MAIL", a->mail.path.text, more, 3, &m),
+	    "OK") != 0 && SESSION_CHECKS) {
+		session_log_reject(s, "MAIL", 553, "5.7.1", a->mail.path.text,
+		    "Sender address rejected: not owned by user",
+		    a->mail.path.text, NULL);
 		session_error(s, 553, "5.7.1", "Sender address rejected: "
 		    "not owned by the authenticated user");
 		return;
@@ -261,8 +302,10 @@ cmd_mail(struct smtpd_session *s, union cmd_arg *a)
 static void
 cmd_rcpt(struct smtpd_session *s, union cmd_arg *a)
 {
-	struct mailpath	*p = &a->rcpt;
+	struct mailpath	*p = &a->rcpt.path;
 	struct chan_msg	 m;
+	const char	*more[2];
+	char		 notify[DSN_NOTIFY_TEXT_MAX];
 	size_t		 limit;
 
 	limit = (size_t)conf_int(s->conf, "smtpd_recipient_limit");
@@ -274,22 +317,27 @@ cmd_rcpt(struct smtpd_session *s, union cmd_arg *a)
 		session_error(s, 501, "5.1.3", "Address needs a domain");
 		return;
 	}
-	(void)session_ask(s, "RCPT", p->text, NULL, &m);
+	dsn_notify_text(a->rcpt.notify, notify, sizeof(notify));
+	more[0] = notify;
+	more[1] = a->rcpt.orcpt;
+	(void)session_ask(s, "RCPT", p->text, more, 2, &m);
 	if (!SESSION_CHECKS) {
 		/* subverted: whatever the monitor said, the recipient counts */
 		log_info("%s: subverted: RCPT to=<%s>: monitor said %s",
 		    s->peer_addr, p->text, m.f[0]);
 	} else if (strcmp(m.f[0], "NOUSER") == 0) {
-		log_info("%s: reject: RCPT to=<%s>: no such user",
-		    s->peer_addr, p->text);
+		session_log_reject(s, "RCPT", 550, "5.1.1", p->text,
+		    "Recipient address rejected: User unknown in local "
+		    "recipient table", s->mail.path.text, p->text);
 		session_error(s, 550, "5.1.1", "No such user here");
 		return;
 	}
 	else if (strcmp(m.f[0], "NODOMAIN") == 0 ||
 	    strcmp(m.f[0], "TRICK") == 0) {
-		log_info("%s: reject: RCPT from=<%s> to=<%s>: relay denied%s",
-		    s->peer_addr, s->mail.path.text, p->text,
-		    m.f[0][0] == 'T' ? " (routing in the local part)" : "");
+		session_log_reject(s, "RCPT", 554, "5.7.1", p->text,
+		    m.f[0][0] == 'T' ? "Relay access denied (routing in the "
+		    "local part)" : "Relay access denied", s->mail.path.text,
+		    p->text);
 		session_error(s, 554, "5.7.1", "Relay access denied");
 		return;
 	}
@@ -432,7 +480,7 @@ arg_xrcpt(struct smtpd_session *s, const struct smtp_cmd *c, union cmd_arg *a,
 	size_t	 used;
 
 	(void)s;
-	if (path_parse(c->arg, c->arglen, PATH_ALLOW_NO_DOMAIN, &a->rcpt,
+	if (path_parse(c->arg, c->arglen, PATH_ALLOW_NO_DOMAIN, &a->rcpt.path,
 	    &used, &e->text) == -1 || used != c->arglen) {
 		e->code = 501;
 		e->enh = NULL;
@@ -446,7 +494,7 @@ arg_xrcpt(struct smtpd_session *s, const struct smtp_cmd *c, union cmd_arg *a,
 static void
 cmd_xrcpt(struct smtpd_session *s, union cmd_arg *a)
 {
-	session_subvert_xrcpt(s, &a->rcpt);
+	session_subvert_xrcpt(s, &a->rcpt.path);
 }
 #endif
 

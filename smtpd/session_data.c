@@ -56,6 +56,16 @@ data_start(struct smtpd_session *s, enum smtp_data_mode mode, int binary)
 	}
 	s->msg_fd = m.fds[0];
 	s->failed = 0;
+	/*
+	 * The message's first line in the log, in Postfix's form (pflogsumm
+	 * counts it as received; facteurctl explain shows it as the arrival).
+	 */
+	log_info("%s: client=%s[%s], helo=<%s>, proto=%s%s%s%s%s%s%s", s->id,
+	    s->peer_name[0] != '\0' ? s->peer_name : "unknown", s->peer_addr,
+	    s->helo, session_proto(s), s->tls ? ", tls=" : "",
+	    s->tls ? s->tls_desc : "", s->authed ? ", sasl_method=" : "",
+	    s->authed ? s->auth_mech : "", s->authed ? ", sasl_username=" :
+	    "", s->authed ? s->auth_user : "");
 	data_huge = data_bare = 0;
 	buf_reset(&s->out);
 	if (data_line.max == 0)

@@ -61,6 +61,7 @@
 #include "chan.h"
 #include "child.h"
 #include "conf.h"
+#include "conf_log.h"
 #include "fdio.h"
 #include "log.h"
 #include "priv.h"
@@ -254,8 +255,10 @@ main(int argc, char *argv[])
 	if (conf == NULL)
 		log_warnx("%s: configuration errors", path);
 	opts.confpath = path;
-	if (conf != NULL)
+	if (conf != NULL) {
 		log_set_debug(conf_bool(conf, "log_debug"));
+		(void)conf_log_open(conf);
+	}
 	if (conf == NULL || smtpd_conf_check(conf, path) == -1 ||
 	    smtpd_ids(conf, &opts) == -1) {
 		if (resident)

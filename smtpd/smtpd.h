@@ -114,8 +114,9 @@ int	monitor_relay_local_trick(const char *local);
  * adding a row to the monitor's tables (monitor_check.c: its form and
  * when it is allowed; monitor.c: its handler) and a caller in the
  * session:
- *   MAIL <path> UTF8|ASCII   -> OK | DENIED  (the sender; monitor_tx.c)
- *   RCPT <path>              -> OK | NOUSER | NODOMAIN | TEMP
+ *   MAIL <path> UTF8|ASCII RET ENVID -> OK | DENIED  (the sender;
+ *                              monitor_tx.c; RET, ENVID as sent or "")
+ *   RCPT <path> NOTIFY ORCPT -> OK | NOUSER | NODOMAIN | TEMP
  *   MSGSTART queueid         -> OK + 1 fd (the message pipe) | TEMP
  *   MSGEND                   -> EXIT code    (the monitor wrote the
  *                               envelope it approved)
@@ -171,6 +172,7 @@ struct smtpd_session {
 	struct tls_conn		*conn;		/* the TLS connection */
 	char			 tls_desc[128];	/* tls_describe() */
 	char			 auth_user[SMTP_HELO_MAX + 1];
+	char			 auth_mech[16];	/* "PLAIN", "LOGIN" once authed */
 	int			 errors;
 	int			 bare_normalize;
 	time_t			 deadline;	/* session end */

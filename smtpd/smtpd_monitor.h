@@ -53,6 +53,17 @@ struct monitor {
 	int			 tx_utf8;	/* MAIL said SMTPUTF8 */
 	size_t			 tx_nrcpt;
 	struct buf		 tx_env;
+	/*
+	 * The DSN parameters (RFC 3461) as approved here, decoded: RET and
+	 * ENVID of MAIL, NOTIFY and ORCPT of each recipient recorded in
+	 * tx_env (tx_cap of room); written after the envelope as its
+	 * extension (lib/queue/qmail_env.h).
+	 */
+	int			 tx_ret;
+	char			 tx_envid[DSN_ENVID_MAX + 1];
+	int			*tx_notify;
+	char		       **tx_orcpt;
+	size_t			 tx_cap;
 	/* the envelope pipe's write end while a message is queued, or -1 */
 	int			 env_w;
 	size_t			 env_off;	/* octets of tx_env written */
@@ -64,7 +75,11 @@ void	monitor_tx_init(struct monitor *);
 /* Forgets the transaction (a new MAIL, a message done, STARTTLS). */
 void	monitor_tx_reset(struct monitor *);
 void	monitor_tx_free(struct monitor *);
-/* MAIL <path> UTF8|ASCII -> OK | DENIED; RCPT <path> -> see smtpd.h. */
+/*
+ * MAIL <path> UTF8|ASCII RET ENVID -> OK | DENIED; RCPT <path> NOTIFY
+ * ORCPT -> see smtpd.h.  The DSN fields are as the client sent them
+ * ("" when not given), parsed here again.
+ */
 int	monitor_tx_mail(struct monitor *, struct chan_msg *);
 int	monitor_tx_rcpt(struct monitor *, struct chan_msg *);
 /* At MSGEND: the envelope is complete (its final NUL); -1 when none. */

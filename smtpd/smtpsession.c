@@ -104,6 +104,14 @@ read_conf(const char *name)
 	free(text);
 	if (conf == NULL)
 		fatalx("%s: configuration errors", name);
+	/*
+	 * A static program looks no user up (NSS): the file's owner is not
+	 * checked here; the resident, which started us, checked it.
+	 */
+	if (conf_str(conf, "log_file")[0] != '\0' &&
+	    log_file_open(conf_str(conf, "log_file"), conf_myhostname(conf),
+	    LOG_OWNER_ANY) == -1)
+		log_warn("log_file %s", conf_str(conf, "log_file"));
 	return conf;
 }
 

@@ -99,6 +99,19 @@ const struct conf_key conf_keys[] = {
 	{ "queue_lifetime", CONF_TIME, "5d", 0, TIME_MAX,
 	  "age after which a temporary failure becomes permanent" },
 
+	/* queue tools, notices and the log (issue 14) */
+	{ "control_dir", CONF_STR, "/run/facteur", 0, 0,
+	  "directory of queued's control socket (facteurctl queue, mailq); "
+	  "queued makes it, mode 0755" },
+	{ "delay_warning_time", CONF_TIME, "4h", 0, TIME_MAX,
+	  "age at which a sender is told once that a message is delayed "
+	  "(RFC 3464 Action: delayed); 0 sends none" },
+	{ "bounce_size_limit", CONF_SIZE, "50000", 0, 10LL * 1024 * 1024,
+	  "largest original message returned whole in a bounce; a larger "
+	  "one (or RET=HDRS) returns its header only" },
+	{ "log_file", CONF_STR, "", 0, 0,
+	  "absolute path of the file every program logs to instead of "
+	  "syslog; empty: syslog (LOG_MAIL)" },
 	/* remote delivery: routing (queued), rspawn and its SMTP clients */
 	{ "relayhost", CONF_STR, "", 0, 0,
 	  "smarthost for all remote mail: [host]:port, or a domain for its MX" },

@@ -117,12 +117,16 @@ child_fork(const char *name, int flags)
 int
 child_fds(const int *fds, int n)
 {
-	int	 tmp[CHILD_FDS_MAX], i, null = -1;
+	int	 tmp[CHILD_FDS_MAX], i, null = -1, logfd = -1;
 
 	if (n < 0 || n > CHILD_FDS_MAX) {
 		errno = EINVAL;
 		return -1;
 	}
+	/* the log file (log_file) goes with the child, just above them */
+	if (log_file_fd() != -1 &&
+	    (logfd = fcntl(log_file_fd(), F_DUPFD_CLOEXEC, n + 1)) == -1)
+		return -1;
 	/* first out of the way: above every target, close-on-exec */
 	for (i = 0; i < n; i++) {
 		if (fds[i] == -1) {
@@ -139,6 +143,13 @@ child_fds(const int *fds, int n)
 	for (i = 0; i < n; i++)
 		if (dup2(tmp[i], i) == -1)
 			return -1;
+	if (logfd != -1) {
+		if (dup3(logfd, n, O_CLOEXEC) == -1)
+			return -1;
+		closefrom(n + 1);
+		log_file_moved(n);
+		return 0;
+	}
 	closefrom(n);
 	return 0;
 }

@@ -22,7 +22,10 @@
  *   the layout     child_fds(): the descriptors a child is to run with,
  *                  fds[i] becoming descriptor i (-1: /dev/null), every
  *                  other one closed, whatever numbers they had before
- *                  (one may already sit where another must go).
+ *                  (one may already sit where another must go), but
+ *                  the log file when one is open (log_file): it moves
+ *                  to descriptor n, close-on-exec, so a child that does
+ *                  not exec logs where its parent did.
  *
  * Trust: none needed; these only arrange the caller's own processes.
  */

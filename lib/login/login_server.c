@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "conf_log.h"
 #include "fdio.h"
 #include "log.h"
 #include "login_server.h"
@@ -98,6 +99,8 @@ login_server_main(const struct login_server *srv, int argc, char *argv[])
 		log_warnx("%s: %s; refusing to start", path, err);
 		login_server_refuse(&opts, srv->conf_error, 111);
 	}
+	/* log_file, when set: opened now, kept by the processes forked */
+	(void)conf_log_open(conf);
 	if (opts.overloaded && !opts.implicit_tls)
 		login_server_refuse(&opts, srv->busy, 0);
 

@@ -86,18 +86,18 @@ digits(const char *s, size_t *len)
 }
 
 const char *
-bounce_status(const char *diag, char *code, size_t n)
+bounce_status_class(const char *diag, int cls, char *code, size_t n)
 {
 	const char	*p = diag;
 	size_t		 a, b;
 	int		 r;
 
-	if ((p[0] == '4' || p[0] == '5') && p[1] == '.' &&
+	if ((p[0] == '2' || p[0] == '4' || p[0] == '5') && p[1] == '.' &&
 	    digits(p + 2, &a) && p[2 + a] == '.' &&
 	    digits(p + 3 + a, &b) &&
 	    (p[3 + a + b] == ' ' || p[3 + a + b] == '\0')) {
-		/* a report of failure is always class 5 */
-		r = snprintf(code, n, "5.%.*s", (int)(a + 1 + b), p + 2);
+		/* the report's class, whatever the diagnostic said */
+		r = snprintf(code, n, "%c.%.*s", cls, (int)(a + 1 + b), p + 2);
 		if (r > 0 && (size_t)r < n) {
 			p += 3 + a + b;
 			while (*p == ' ')
@@ -105,9 +105,42 @@ bounce_status(const char *diag, char *code, size_t n)
 			return p;
 		}
 	}
-	strlcpy(code, "5.0.0", n);
+	(void)snprintf(code, n, "%c.0.0", cls);
 	return diag;
 }
+
+const char *
+bounce_status(const char *diag, char *code, size_t n)
+{
+	/* a report of failure is always class 5 */
+	return bounce_status_class(diag, '5', code, n);
+}
+
+/* What each kind says: its Subject, its first words, its class. */
+static const struct {
+	const char	*subject;
+	const char	*text;
+	const char	*action;
+	int		 cls;
+} bounce_kinds[] = {
+	[BOUNCE_FAILED] = { "Undelivered Mail Returned to Sender",
+	    "I'm sorry to have to inform you that your message could not\n"
+	    "be delivered to one or more recipients.  The reasons are below.\n",
+	    "failed", '5' },
+	[BOUNCE_DELAYED] = { "Delayed Mail (still being retried)",
+	    "This is a warning only: you need not send your message again.\n"
+	    "\n"
+	    "Your message has not been delivered yet to the recipients\n"
+	    "below.  It stays in the queue and will be tried again until\n"
+	    "the time given for each; you will be told if it fails.\n",
+	    "delayed", '4' },
+	[BOUNCE_DELIVERED] = { "Successful Mail Delivery Report",
+	    "Your message was delivered to the recipients below, as you\n"
+	    "asked to be told.  \"delivered\" means it is in their mailbox;\n"
+	    "\"relayed\" means it went on to a system that sends no such\n"
+	    "reports, and you may still hear from systems further on.\n",
+	    "delivered", '2' },
+};
 
 size_t
 bounce_headers_len(const char *msg, size_t n, size_t max, int *cut)
@@ -175,7 +208,7 @@ put_headers(struct buf *b, const struct bounce_info *bi, const char *cs)
 	if (buf_printf(b,
 	    "From: Mail Delivery System <MAILER-DAEMON@%s>\n"
 	    "To: <%s>\n"
-	    "Subject: Undelivered Mail Returned to Sender\n"
+	    "Subject: %s\n"
 	    "Date: %s\n"
 	    "Message-ID: <%lld.%s.bounce@%s>\n"
 	    "Auto-Submitted: auto-replied\n"
@@ -191,12 +224,11 @@ put_headers(struct buf *b, const struct bounce_info *bi, const char *cs)
 	    "\n"
 	    "This is the mail system at host %s.\n"
 	    "\n"
-	    "I'm sorry to have to inform you that your message could not\n"
-	    "be delivered to one or more recipients.  The reasons are below.\n"
+	    "%s"
 	    "\n",
-	    bi->myhostname, bi->sender, date, bi->now, bi->id,
-	    bi->myhostname, bi->boundary, bi->boundary, cs,
-	    bi->myhostname) == -1)
+	    bi->myhostname, bi->sender, bounce_kinds[bi->kind].subject, date,
+	    bi->now, bi->id, bi->myhostname, bi->boundary, bi->boundary, cs,
+	    bi->myhostname, bounce_kinds[bi->kind].text) == -1)
 		return -1;
 	return 0;
 }
@@ -205,8 +237,8 @@ static int
 put_status(struct buf *b, const struct bounce_info *bi)
 {
 	const struct bounce_rcpt *r;
-	const char	*text;
-	char		 date[64], code[16], mta[256];
+	const char	*text, *action;
+	char		 date[64], code[16], until[64], mta[256];
 	size_t		 i, off, len;
 
 	if (bounce_date(date, sizeof(date), bi->arrival) == -1)
@@ -215,35 +247,55 @@ put_status(struct buf *b, const struct bounce_info *bi)
 	    "--%s\n"
 	    "Content-Description: Delivery report\n"
 	    "Content-Type: message/delivery-status\n"
-	    "\n"
+	    "\n", bi->boundary) == -1)
+		return -1;
+	if (bi->envid != NULL && buf_printf(b, "Original-Envelope-Id: %s\n",
+	    bi->envid) == -1)
+		return -1;
+	if (buf_printf(b,
 	    "Reporting-MTA: dns; %s\n"
 	    "X-Facteur-Queue-ID: %s\n"
 	    "Arrival-Date: %s\n",
-	    bi->boundary, bi->myhostname, bi->id, date) == -1)
+	    bi->myhostname, bi->id, date) == -1)
 		return -1;
 	for (i = 0; i < bi->nrcpt; i++) {
 		r = &bi->rcpt[i];
-		text = bounce_status(r->diag, code, sizeof(code));
+		text = bounce_status_class(r->diag, bounce_kinds[bi->kind].cls,
+		    code, sizeof(code));
+		if (bi->kind == BOUNCE_DELIVERED)
+			(void)strlcpy(code, "2.0.0", sizeof(code));
 		if (r->status != NULL)
 			strlcpy(code, r->status, sizeof(code));
+		action = r->action != NULL ? r->action :
+		    bounce_kinds[bi->kind].action;
 		if (buf_printf(b, "\nFinal-Recipient: rfc822; %s\n",
 		    r->rcpt) == -1)
 			return -1;
-		if (r->orig != NULL && strcmp(r->orig, r->rcpt) != 0 &&
+		if (r->orcpt != NULL) {
+			if (buf_printf(b, "Original-Recipient: %s\n",
+			    r->orcpt) == -1)
+				return -1;
+		} else if (r->orig != NULL && strcmp(r->orig, r->rcpt) != 0 &&
 		    buf_printf(b, "Original-Recipient: rfc822; %s\n",
 		    r->orig) == -1)
 			return -1;
 		if (bounce_remote_reply(text, mta, sizeof(mta), &off, &len)) {
-			if (buf_printf(b, "Action: failed\nStatus: %s\n"
+			if (buf_printf(b, "Action: %s\nStatus: %s\n"
 			    "Remote-MTA: dns; %s\n"
-			    "Diagnostic-Code: smtp; %.*s\n", code, mta,
+			    "Diagnostic-Code: smtp; %.*s\n", action, code, mta,
 			    (int)len, text + off) == -1)
 				return -1;
-			continue;
-		}
-		if (buf_printf(b, "Action: failed\nStatus: %s\n"
-		    "Diagnostic-Code: X-Facteur; %s\n", code, text) == -1)
+		} else if (buf_printf(b, "Action: %s\nStatus: %s\n"
+		    "Diagnostic-Code: X-Facteur; %s\n", action, code,
+		    text) == -1)
 			return -1;
+		if (bi->kind == BOUNCE_DELAYED && bi->retry_until > 0) {
+			if (bounce_date(until, sizeof(until),
+			    bi->retry_until) == -1 ||
+			    buf_printf(b, "Will-Retry-Until: %s\n",
+			    until) == -1)
+				return -1;
+		}
 	}
 	return 0;
 }
@@ -257,6 +309,8 @@ bounce_build(struct buf *b, const struct bounce_info *bi)
 	int		 cut = 0;
 
 	if (bi->nrcpt == 0 || bi->nrcpt > BOUNCE_RCPT_MAX ||
+	    bi->kind < BOUNCE_FAILED || bi->kind > BOUNCE_DELIVERED ||
+	    (bi->envid != NULL && !text_ok(bi->envid)) ||
 	    !text_ok(bi->id) || !text_ok(bi->myhostname) ||
 	    !text_ok(bi->sender) || !text_ok(bi->boundary) ||
 	    bi->boundary[0] == '\0' ||
@@ -268,11 +322,14 @@ bounce_build(struct buf *b, const struct bounce_info *bi)
 		r = &bi->rcpt[i];
 		if (!text_ok(r->rcpt) || !text_ok(r->diag) ||
 		    (r->orig != NULL && !text_ok(r->orig)) ||
+		    (r->orcpt != NULL && !text_ok(r->orcpt)) ||
+		    (r->action != NULL && !text_ok(r->action)) ||
 		    (r->status != NULL && !text_ok(r->status))) {
 			errno = EINVAL;
 			return -1;
 		}
-		if (!text_ascii(r->rcpt) || !text_ascii(r->diag))
+		if (!text_ascii(r->rcpt) || !text_ascii(r->diag) ||
+		    (r->orig != NULL && !text_ascii(r->orig)))
 			cs = "utf-8";
 	}
 	if (put_headers(b, bi, cs) == -1)
@@ -287,10 +344,26 @@ bounce_build(struct buf *b, const struct bounce_info *bi)
 	}
 	if (buf_putc(b, '\n') == -1 || put_status(b, bi) == -1)
 		return -1;
+	if (bi->full && bi->headers != NULL) {
+		/* the whole message, as the sender asked (RET=FULL) */
+		if (buf_printf(b, "\n--%s\n"
+		    "Content-Description: Undelivered Message\n"
+		    "Content-Type: message/rfc822\n"
+		    "\n", bi->boundary) == -1 ||
+		    buf_append(b, bi->headers, bi->hlen) == -1)
+			return -1;
+		if (bi->hlen > 0 && bi->headers[bi->hlen - 1] != '\n' &&
+		    buf_putc(b, '\n') == -1)
+			return -1;
+		if (buf_printf(b, "\n--%s--\n", bi->boundary) == -1)
+			return -1;
+		return 0;
+	}
 	if (buf_printf(b, "\n--%s\n"
-	    "Content-Description: Undelivered Message Headers\n"
+	    "Content-Description: %s\n"
 	    "Content-Type: text/rfc822-headers\n"
-	    "\n", bi->boundary) == -1)
+	    "\n", bi->boundary, bi->kind == BOUNCE_FAILED ?
+	    "Undelivered Message Headers" : "Message Headers") == -1)
 		return -1;
 	if (bi->headers != NULL && bi->hlen > 0) {
 		hl = bounce_headers_len(bi->headers, bi->hlen,

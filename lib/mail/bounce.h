@@ -1,9 +1,19 @@
 /*
- * bounce: the text of a non-delivery report (RFC 3464 multipart/report
- * with report-type=delivery-status), built from the failed recipients
- * and the original message's headers.  Three parts: a human-readable
- * text/plain, a message/delivery-status, and the original headers as
- * text/rfc822-headers.  Lines end in LF, as messages in the queue do.
+ * bounce: the text of a delivery status notification (RFC 3464
+ * multipart/report with report-type=delivery-status), built from the
+ * recipients it reports on and the original message.  Three parts: a
+ * human-readable text/plain, a message/delivery-status, and the
+ * original headers as text/rfc822-headers or, for a failure whose
+ * sender asked for the whole message (bounce_info.full), the message as
+ * message/rfc822.  Lines end in LF, as messages in the queue do.
+ *
+ * Three kinds (bounce_info.kind): a non-delivery report (BOUNCE_FAILED,
+ * Action: failed, status 5.x.x), a delay warning (BOUNCE_DELAYED,
+ * Action: delayed, 4.x.x, with Will-Retry-Until), and a success notice
+ * (BOUNCE_DELIVERED, Action: delivered or relayed, 2.0.0).  The DSN
+ * parameters of the original message (RFC 3461) appear as RFC 3464 asks:
+ * ENVID as Original-Envelope-Id, a recipient's ORCPT as its
+ * Original-Recipient.
  *
  * A diagnostic in the remote delivery's form, "[code] host NAME[ADDR]
  * said: REPLY (in reply to WHAT command)", is what a remote server
@@ -32,7 +42,13 @@ struct bounce_rcpt {
 	const char	*orig;		/* original recipient; NULL or same: omitted */
 	const char	*status;	/* "5.1.1"; NULL: taken from diag or 5.0.0 */
 	const char	*diag;		/* diagnostic text, one line */
+	/* "addr-type;address" from ORCPT: the Original-Recipient; NULL */
+	const char	*orcpt;
+	/* NULL: the kind's ("failed", "delayed", "delivered"); "relayed" */
+	const char	*action;
 };
+
+enum bounce_kind { BOUNCE_FAILED = 0, BOUNCE_DELAYED, BOUNCE_DELIVERED };
 
 struct bounce_info {
 	const char	*id;		/* queue ID of the failed message */
@@ -45,6 +61,11 @@ struct bounce_info {
 	size_t		 nrcpt;
 	const char	*headers;	/* original header section; may be NULL */
 	size_t		 hlen;
+	/* issue 14: the kind, the sender's ENVID, the whole message */
+	int		 kind;		/* enum bounce_kind */
+	const char	*envid;		/* Original-Envelope-Id; NULL: none */
+	long long	 retry_until;	/* BOUNCE_DELAYED: Will-Retry-Until */
+	int		 full;		/* headers holds the whole message */
 };
 
 /* Appends the whole report, headers included.  0, or -1 with errno. */
@@ -59,6 +80,9 @@ int	bounce_date(char *out, size_t n, long long t);
  * not a 5.x.x.  Returns the text after the code.
  */
 const char *bounce_status(const char *diag, char *code, size_t n);
+/* The same for a class of the caller's: '5', '4' (delays) or '2'. */
+const char *bounce_status_class(const char *diag, int cls, char *code,
+	    size_t n);
 /*
  * When text (a diagnostic after its status code) is a remote server's
  * reply in the form above: 1, with the host name in mta (size n) and the

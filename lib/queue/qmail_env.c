@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dsn.h"
 #include "log.h"
 #include "qmail_env.h"
 #include "queue_env.h"
@@ -76,6 +77,12 @@ qmail_env_free(struct qmail_env *e)
 	for (i = 0; i < e->nrcpt; i++)
 		free(e->rcpt[i]);
 	free(e->rcpt);
+	free(e->envid);
+	free(e->notify);
+	if (e->orcpt != NULL)
+		for (i = 0; i < e->nrcpt; i++)
+			free(e->orcpt[i]);
+	free(e->orcpt);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -94,6 +101,90 @@ byte_is_control(unsigned char c)
 	return c < 0x20 || c == 0x7f;
 }
 
+/* The extension's steps: which record may come next. */
+enum { EXT_P, EXT_R, EXT_D, EXT_N, EXT_O };
+
+/* A record of the extension (after X1) is in e->rec. */
+static enum qmail_env_status
+env_ext_record(struct qmail_env *e)
+{
+	const char	*r = e->rec.data, *v = r + 1;
+	size_t		 len = e->rec.len, vl = len - 1;
+	char		 tmp[DSN_ORCPT_MAX + 1];
+	int		 f;
+
+	if (len == 0)
+		return env_fail(e, QMAIL_EXIT_ENV_BAD, "empty record in the "
+		    "envelope extension");
+	if (r[0] == 'E' && e->ext_step != EXT_O) {
+		if (vl != 0 || (e->ndsn != 0 && e->ndsn != e->nrcpt))
+			return env_fail(e, QMAIL_EXIT_ENV_BAD, "bad end of "
+			    "the envelope extension");
+		e->status = QMAIL_ENV_DONE;
+		return e->status;
+	}
+	if (r[0] == 'P' && e->ext_step <= EXT_P) {
+		if (vl != 4 || memcmp(v, "smtp", 4) != 0)
+			return env_fail(e, QMAIL_EXIT_ENV_BAD, "bad origin");
+		e->origin = QUEUE_ORIGIN_SMTP;
+		e->ext_step = EXT_R;
+		return QMAIL_ENV_MORE;
+	}
+	if (r[0] == 'R' && e->ext_step <= EXT_R) {
+		if (dsn_ret_parse(v, vl, &e->ret) == -1)
+			return env_fail(e, QMAIL_EXIT_ENV_BAD, "bad RET");
+		e->ext_step = EXT_D;
+		return QMAIL_ENV_MORE;
+	}
+	if (r[0] == 'D' && e->ext_step <= EXT_D) {
+		if (vl > DSN_ENVID_MAX)
+			return env_fail(e, QMAIL_EXIT_ENV_BAD, "bad ENVID");
+		memcpy(tmp, v, vl);
+		tmp[vl] = '\0';
+		if (!dsn_envid_ok(tmp) || (e->envid = strdup(tmp)) == NULL)
+			return env_fail(e, QMAIL_EXIT_ENV_BAD, "bad ENVID");
+		e->ext_step = EXT_N;
+		return QMAIL_ENV_MORE;
+	}
+	if (r[0] == 'N' && e->ext_step != EXT_O) {
+		if (e->ndsn >= e->nrcpt)
+			return env_fail(e, QMAIL_EXIT_ENV_BAD, "more DSN "
+			    "records than recipients");
+		f = 0;
+		if (vl > 0 && dsn_notify_parse(v, vl, &f) == -1)
+			return env_fail(e, QMAIL_EXIT_ENV_BAD, "bad NOTIFY");
+		if (e->notify == NULL && (e->notify = calloc(e->nrcpt,
+		    sizeof(*e->notify))) == NULL)
+			return env_fail(e, QMAIL_EXIT_NOMEM, "out of memory");
+		e->notify[e->ndsn] = f;
+		e->ext_step = EXT_O;
+		return QMAIL_ENV_MORE;
+	}
+	if (r[0] == 'O' && e->ext_step == EXT_O) {
+		if (e->orcpt == NULL && (e->orcpt = calloc(e->nrcpt,
+		    sizeof(*e->orcpt))) == NULL)
+			return env_fail(e, QMAIL_EXIT_NOMEM, "out of memory");
+		if (vl > 0) {
+			if (vl > DSN_ORCPT_MAX)
+				return env_fail(e, QMAIL_EXIT_ENV_BAD,
+				    "bad ORCPT");
+			memcpy(tmp, v, vl);
+			tmp[vl] = '\0';
+			if (!dsn_orcpt_ok(tmp))
+				return env_fail(e, QMAIL_EXIT_ENV_BAD,
+				    "bad ORCPT");
+			if ((e->orcpt[e->ndsn] = strdup(tmp)) == NULL)
+				return env_fail(e, QMAIL_EXIT_NOMEM,
+				    "out of memory");
+		}
+		e->ndsn++;
+		e->ext_step = EXT_N;
+		return QMAIL_ENV_MORE;
+	}
+	return env_fail(e, QMAIL_EXIT_ENV_BAD, "bad record in the envelope "
+	    "extension");
+}
+
 /* A whole record (without its NUL) is in e->rec. */
 static enum qmail_env_status
 env_record(struct qmail_env *e)
@@ -101,6 +192,17 @@ env_record(struct qmail_env *e)
 	const char *r = e->rec.data;
 	size_t len = e->rec.len;
 	char *value, **nr;
+
+	if (e->part == QMAIL_PART_EXT)
+		return env_ext_record(e);
+	if (e->part == QMAIL_PART_TAIL) {
+		if (len != 2 || r[0] != 'X' || r[1] != '1')
+			return env_fail(e, QMAIL_EXIT_ENV_BAD,
+			    "data after the envelope");
+		e->part = QMAIL_PART_EXT;
+		e->ext_step = EXT_P;
+		return QMAIL_ENV_MORE;
+	}
 
 	if (e->sender == NULL) {
 		if (len == 0 || r[0] != 'F')
@@ -113,8 +215,9 @@ env_record(struct qmail_env *e)
 	if (len == 0) {
 		if (e->nrcpt == 0)
 			return env_fail(e, QMAIL_EXIT_ENV_BAD, "no recipient");
-		e->status = QMAIL_ENV_DONE;
-		return e->status;
+		/* whole; an extension may follow (qmail_env_eof ends it) */
+		e->part = QMAIL_PART_TAIL;
+		return QMAIL_ENV_MORE;
 	}
 	if (r[0] != 'T')
 		return env_fail(e, QMAIL_EXIT_ENV_BAD, "bad record");
@@ -192,8 +295,17 @@ qmail_env_feed(struct qmail_env *e, const void *p, size_t n, size_t *used)
 enum qmail_env_status
 qmail_env_eof(struct qmail_env *e)
 {
+	if (e->status == QMAIL_ENV_MORE && e->part == QMAIL_PART_TAIL &&
+	    e->rec.len == 0) {
+		e->status = QMAIL_ENV_DONE;
+		return e->status;
+	}
+	if (e->status == QMAIL_ENV_MORE && e->part == QMAIL_PART_TAIL)
+		return env_fail(e, QMAIL_EXIT_ENV_BAD,
+		    "data after the envelope");
 	if (e->status == QMAIL_ENV_MORE)
-		return env_fail(e, QMAIL_EXIT_READ, "envelope ends early");
+		return env_fail(e, QMAIL_EXIT_READ, e->part == QMAIL_PART_ENV ?
+		    "envelope ends early" : "envelope extension ends early");
 	return e->status;
 }
 
@@ -244,4 +356,78 @@ fail:
 	if (out->data != NULL)
 		out->data[before] = '\0';
 	return -1;
+}
+
+static int
+ext_put(struct buf *out, int tag, const char *v)
+{
+	if (buf_putc(out, tag) == -1 || buf_append_str(out, v) == -1 ||
+	    buf_putc(out, '\0') == -1)
+		return -1;
+	return 0;
+}
+
+int
+qmail_env_dsn_append(struct buf *out, size_t n, const struct qmail_env_dsn *d)
+{
+	char	 notify[DSN_NOTIFY_TEXT_MAX];
+	size_t	 i, before = out->len;
+	int	 f;
+
+	if (d == NULL || (d->origin == 0 && d->ret == DSN_RET_NONE &&
+	    d->envid == NULL && d->notify == NULL && d->orcpt == NULL &&
+	    d->notify_all == 0))
+		return 0;
+	if ((d->origin != QUEUE_ORIGIN_NONE &&
+	    d->origin != QUEUE_ORIGIN_SMTP) ||
+	    (d->envid != NULL && !dsn_envid_ok(d->envid))) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (ext_put(out, 'X', "1") == -1 ||
+	    (d->origin == QUEUE_ORIGIN_SMTP && ext_put(out, 'P', "smtp") == -1) ||
+	    (d->ret != DSN_RET_NONE && ext_put(out, 'R',
+	    dsn_ret_text(d->ret)) == -1) ||
+	    (d->envid != NULL && ext_put(out, 'D', d->envid) == -1))
+		goto fail;
+	if (d->notify != NULL || d->orcpt != NULL || d->notify_all != 0) {
+		for (i = 0; i < n; i++) {
+			f = d->notify != NULL ? d->notify[i] : d->notify_all;
+			dsn_notify_text(f, notify, sizeof(notify));
+			if (d->orcpt != NULL && d->orcpt[i] != NULL &&
+			    !dsn_orcpt_ok(d->orcpt[i])) {
+				errno = EINVAL;
+				goto fail;
+			}
+			if (ext_put(out, 'N', notify) == -1 ||
+			    ext_put(out, 'O', d->orcpt != NULL &&
+			    d->orcpt[i] != NULL ? d->orcpt[i] : "") == -1)
+				goto fail;
+		}
+	}
+	if (ext_put(out, 'E', "") == -1)
+		goto fail;
+	return 0;
+fail:
+	out->len = before;
+	if (out->data != NULL)
+		out->data[before] = '\0';
+	return -1;
+}
+
+int
+qmail_env_encode_dsn(struct buf *out, const char *sender,
+    const char *const *rcpt, size_t n, const struct qmail_env_dsn *d)
+{
+	size_t	 before = out->len;
+
+	if (qmail_env_encode(out, sender, rcpt, n) == -1)
+		return -1;
+	if (qmail_env_dsn_append(out, n, d) == -1) {
+		out->len = before;
+		if (out->data != NULL)
+			out->data[before] = '\0';
+		return -1;
+	}
+	return 0;
 }

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dsn.h"
 #include "queue_env.h"
 
 #define QUEUE_ENV_UID_MAX	4294967294LL	/* (uid_t)-1 is no uid */
@@ -30,6 +31,58 @@ queue_value_ok(const char *s, size_t n)
 	return 1;
 }
 
+const char *
+queue_origin_text(int origin)
+{
+	switch (origin) {
+	case QUEUE_ORIGIN_SMTP:
+		return "smtp";
+	case QUEUE_ORIGIN_LOCAL:
+		return "local";
+	case QUEUE_ORIGIN_BOUNCE:
+		return "bounce";
+	default:
+		return "";
+	}
+}
+
+int
+queue_origin_parse(const char *s, int *origin)
+{
+	int	 o;
+
+	for (o = QUEUE_ORIGIN_SMTP; o <= QUEUE_ORIGIN_BOUNCE; o++)
+		if (strcmp(s, queue_origin_text(o)) == 0) {
+			*origin = o;
+			return 0;
+		}
+	return -1;
+}
+
+/* The DSN fields of e are each absent or well formed. */
+static int
+queue_env_dsn_ok(const struct queue_env *e)
+{
+	size_t	i;
+
+	if (e->origin < QUEUE_ORIGIN_NONE || e->origin > QUEUE_ORIGIN_BOUNCE ||
+	    (e->ret != DSN_RET_NONE && e->ret != DSN_RET_FULL &&
+	    e->ret != DSN_RET_HDRS) ||
+	    (e->envid != NULL && !dsn_envid_ok(e->envid)))
+		return 0;
+	for (i = 0; i < e->nrcpt; i++) {
+		if (e->notify != NULL && (e->notify[i] & ~(DSN_NOTIFY_SUCCESS |
+		    DSN_NOTIFY_FAILURE | DSN_NOTIFY_DELAY | DSN_NOTIFY_NEVER)
+		    || ((e->notify[i] & DSN_NOTIFY_NEVER) &&
+		    e->notify[i] != DSN_NOTIFY_NEVER)))
+			return 0;
+		if (e->orcpt != NULL && e->orcpt[i] != NULL &&
+		    !dsn_orcpt_ok(e->orcpt[i]))
+			return 0;
+	}
+	return 1;
+}
+
 static int
 queue_env_ok(const struct queue_env *e)
 {
@@ -45,7 +98,7 @@ queue_env_ok(const struct queue_env *e)
 		if (e->rcpt[i] == NULL || e->rcpt[i][0] == '\0' ||
 		    !queue_value_ok(e->rcpt[i], strlen(e->rcpt[i])))
 			return 0;
-	return 1;
+	return queue_env_dsn_ok(e);
 }
 
 /* Appends record tag+value and its NUL. */
@@ -81,9 +134,26 @@ queue_env_encode(struct buf *b, const struct queue_env *e)
 	    queue_env_put(b, 'U', uid) == -1 ||
 	    queue_env_put(b, 'F', e->sender) == -1)
 		goto fail;
-	for (i = 0; i < e->nrcpt; i++)
+	if ((e->origin != QUEUE_ORIGIN_NONE && queue_env_put(b, 'P',
+	    queue_origin_text(e->origin)) == -1) ||
+	    (e->ret != DSN_RET_NONE && queue_env_put(b, 'R',
+	    dsn_ret_text(e->ret)) == -1) ||
+	    (e->envid != NULL && queue_env_put(b, 'D', e->envid) == -1))
+		goto fail;
+	for (i = 0; i < e->nrcpt; i++) {
+		char	notify[DSN_NOTIFY_TEXT_MAX];
+
 		if (queue_env_put(b, 'T', e->rcpt[i]) == -1)
 			goto fail;
+		if (e->notify != NULL && e->notify[i] != 0) {
+			dsn_notify_text(e->notify[i], notify, sizeof(notify));
+			if (queue_env_put(b, 'N', notify) == -1)
+				goto fail;
+		}
+		if (e->orcpt != NULL && e->orcpt[i] != NULL &&
+		    queue_env_put(b, 'O', e->orcpt[i]) == -1)
+			goto fail;
+	}
 	if (queue_env_put(b, 'E', "") == -1)
 		goto fail;
 	return 0;
@@ -200,6 +270,108 @@ queue_env_add_rcpt(struct queue_env *e, const char *v, size_t n,
 	return 0;
 }
 
+/* A record's value as a NUL-ended copy in out (n octets); 0 or -1. */
+static int
+queue_env_val(const struct queue_env_rd *r, char *out, size_t n)
+{
+	if (r->vlen >= n)
+		return -1;
+	memcpy(out, r->val, r->vlen);
+	out[r->vlen] = '\0';
+	return 0;
+}
+
+/*
+ * The optional P, R and D records after F, in that order; r holds the
+ * record after F, and then the first one after them.
+ */
+static int
+queue_env_head_dsn(struct queue_env *e, struct queue_env_rd *r,
+    const char **why)
+{
+	char	 v[DSN_ENVID_MAX + 1];
+
+	if (r->tag == 'P') {
+		if (queue_env_val(r, v, sizeof(v)) == -1 ||
+		    queue_origin_parse(v, &e->origin) == -1) {
+			*why = "bad origin record";
+			return -1;
+		}
+		if (queue_env_next(r, why) == -1)
+			return -1;
+	}
+	if (r->tag == 'R') {
+		/* one spelling: as queue_env_encode writes it */
+		if (dsn_ret_parse(r->val, r->vlen, &e->ret) == -1 ||
+		    strncmp(r->val, dsn_ret_text(e->ret), r->vlen) != 0) {
+			*why = "bad RET record";
+			return -1;
+		}
+		if (queue_env_next(r, why) == -1)
+			return -1;
+	}
+	if (r->tag == 'D') {
+		if (queue_env_val(r, v, sizeof(v)) == -1 || !dsn_envid_ok(v) ||
+		    (e->envid = strdup(v)) == NULL) {
+			*why = "bad ENVID record";
+			return -1;
+		}
+		if (queue_env_next(r, why) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * The optional N and O records of the recipient just added; r holds the
+ * record after its T, and then the first one after them.
+ */
+static int
+queue_env_rcpt_dsn(struct queue_env *e, struct queue_env_rd *r,
+    const char **why)
+{
+	char	 v[DSN_ORCPT_MAX + 1], canon[DSN_NOTIFY_TEXT_MAX];
+	size_t	 i = e->nrcpt - 1;
+	int	 f;
+
+	if (r->tag == 'N') {
+		/* one spelling: the canonical list queue_env_encode writes */
+		if (dsn_notify_parse(r->val, r->vlen, &f) == -1 ||
+		    (dsn_notify_text(f, canon, sizeof(canon)),
+		    strlen(canon) != r->vlen ||
+		    memcmp(canon, r->val, r->vlen) != 0)) {
+			*why = "bad NOTIFY record";
+			return -1;
+		}
+		if (e->notify == NULL && (e->notify = calloc(QUEUE_RCPT_MAX,
+		    sizeof(*e->notify))) == NULL) {
+			*why = "out of memory";
+			return -1;
+		}
+		e->notify[i] = f;
+		if (queue_env_next(r, why) == -1)
+			return -1;
+	}
+	if (r->tag == 'O') {
+		if (queue_env_val(r, v, sizeof(v)) == -1 || !dsn_orcpt_ok(v)) {
+			*why = "bad ORCPT record";
+			return -1;
+		}
+		if (e->orcpt == NULL && (e->orcpt = calloc(QUEUE_RCPT_MAX,
+		    sizeof(*e->orcpt))) == NULL) {
+			*why = "out of memory";
+			return -1;
+		}
+		if ((e->orcpt[i] = strdup(v)) == NULL) {
+			*why = "out of memory";
+			return -1;
+		}
+		if (queue_env_next(r, why) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 int
 queue_env_decode(const char *data, size_t len, struct queue_env *e,
     const char **why)
@@ -252,16 +424,23 @@ queue_env_decode(const char *data, size_t len, struct queue_env *e,
 		*why = "out of memory";
 		goto fail;
 	}
+	if (queue_env_next(&r, why) == -1)
+		goto fail;
+	if (queue_env_head_dsn(e, &r, why) == -1)
+		goto fail;
+	/* r holds the first record after the message's own */
 	for (;;) {
-		if (queue_env_next(&r, why) == -1)
-			goto fail;
 		if (r.tag == 'T') {
 			if (queue_env_add_rcpt(e, r.val, r.vlen, &cap, why) == -1)
+				goto fail;
+			if (queue_env_next(&r, why) == -1)
+				goto fail;
+			if (queue_env_rcpt_dsn(e, &r, why) == -1)
 				goto fail;
 			continue;
 		}
 		if (r.tag != 'E') {
-			*why = strchr("VIAUF", r.tag) != NULL ?
+			*why = strchr("VIAUFPRDNO", r.tag) != NULL ?
 			    "record out of order" : "unknown record";
 			goto fail;
 		}
@@ -295,5 +474,11 @@ queue_env_free(struct queue_env *e)
 		for (i = 0; i < e->nrcpt; i++)
 			free(e->rcpt[i]);
 	free(e->rcpt);
+	free(e->envid);
+	free(e->notify);
+	if (e->orcpt != NULL)
+		for (i = 0; i < e->nrcpt; i++)
+			free(e->orcpt[i]);
+	free(e->orcpt);
 	memset(e, 0, sizeof(*e));
 }

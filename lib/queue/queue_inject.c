@@ -62,6 +62,7 @@ queue_inject_init(struct queue_inject *qi)
 	qi->wanted_id = NULL;
 	qi->uid = getuid();
 	qi->timeout = INJECT_TIMEOUT;
+	qi->origin = QUEUE_ORIGIN_LOCAL;
 	(void)strlcpy(qi->id, "-", sizeof(qi->id));
 }
 
@@ -341,6 +342,29 @@ msg_copy(struct inject_run *r, int infd, long long limit)
 }
 
 /* Reads the envelope from infd into e; 0 or an exit code. */
+/*
+ * After the envelope's empty record, the extension (if any) comes at
+ * once: facteur's writers write both in one go.  A qmail-queue writer
+ * that keeps fd 1 open until enqueue exits (qmail-queue reads no further
+ * than the empty record) gets no more than this wait, not a deadlock.
+ */
+#define ENV_TAIL_WAIT_MS	500
+
+/* 1 when input comes on fd within ENV_TAIL_WAIT_MS (or it ends), else 0. */
+static int
+env_tail_wait(int fd)
+{
+	struct pollfd	 pfd;
+	int		 pr;
+
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	while ((pr = poll(&pfd, 1, ENV_TAIL_WAIT_MS)) == -1 && errno == EINTR)
+		;
+	return pr != 0;
+}
+
 static int
 env_read(struct inject_run *r, int infd, struct qmail_env *e)
 {
@@ -348,6 +372,13 @@ env_read(struct inject_run *r, int infd, struct qmail_env *e)
 	size_t			 got = 0, used;
 
 	for (;;) {
+		if (e->part == QMAIL_PART_TAIL && e->rec.len == 0 &&
+		    !env_tail_wait(infd)) {
+			st = qmail_env_eof(e);	/* whole, no extension */
+			if (st == QMAIL_ENV_DONE)
+				return 0;
+			return inject_fail(r, e->code, "envelope: %s", e->why);
+		}
 		switch (input_read(r, infd, &got)) {
 		case READ_EOF:
 			st = qmail_env_eof(e);
@@ -418,6 +449,13 @@ env_write(struct inject_run *r, const struct qmail_env *e)
 	qe.sender = e->sender;
 	qe.rcpt = e->rcpt;
 	qe.nrcpt = e->nrcpt;
+	qe.origin = r->qi->origin;
+	if (r->qi->trust_origin && e->origin != QUEUE_ORIGIN_NONE)
+		qe.origin = e->origin;
+	qe.ret = e->ret;
+	qe.envid = e->envid;
+	qe.notify = e->notify;
+	qe.orcpt = e->orcpt;
 	buf_init(&b, INJECT_ENV_MAX);
 	if (queue_env_encode(&b, &qe) == -1) {
 		saved = errno;
@@ -533,6 +571,10 @@ queue_inject(const struct conf *conf, struct queue_inject *qi, int msgfd,
 	    (code = env_write(&r, &e)) == 0 &&
 	    (code = inject_commit(&r)) == 0) {
 		qi->nrcpt = e.nrcpt;
+		if (qi->origin == QUEUE_ORIGIN_LOCAL && !(qi->trust_origin &&
+		    e.origin == QUEUE_ORIGIN_SMTP))
+			log_info_as("pickup", "%s: uid=%lld from=<%s>", qi->id,
+			    (long long)qi->uid, e.sender);
 		log_info("%s: from=<%s>, size=%zu, nrcpt=%zu, uid=%lld",
 		    qi->id, e.sender, qi->size, e.nrcpt, (long long)qi->uid);
 	}

@@ -83,6 +83,20 @@ struct queue_inject {
 	 */
 	int		 reserve;
 	/*
+	 * How the message came (enum queue_origin, the envelope's P
+	 * record): QUEUE_ORIGIN_LOCAL (the default, enqueue run by a local
+	 * program), _SMTP (smtpd's queue writers) or _BOUNCE (queued's
+	 * notices).  With trust_origin, a P record in the envelope
+	 * extension (lib/queue/qmail_env.h) says smtp instead: enqueue sets
+	 * it only for root and the queue's owner, so a local user cannot
+	 * pass a message of its own for one that came by SMTP.  A local
+	 * message is logged as Postfix's pickup logs one ("ID: uid=N
+	 * from=<sender>", as facteur/pickup), which pflogsumm counts as
+	 * received.
+	 */
+	int		 origin;
+	int		 trust_origin;
+	/*
 	 * NULL, or the group commit shared with the other writers of the
 	 * queue (lib/base/gsync.h): the fsyncs of msg/ and env/ (E5, E7)
 	 * are then shared among the writers that commit at about the same

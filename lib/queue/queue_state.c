@@ -32,6 +32,13 @@ state_value_ok(const char *s, size_t n, size_t max)
 	return 1;
 }
 
+int
+queue_job_status_ok(int c)
+{
+	return c == QJ_PENDING || c == QJ_DELIVERED || c == QJ_FAILED ||
+	    c == QJ_BOUNCE || c == QJ_NOTICE || c == QJ_RELAYED;
+}
+
 void
 queue_state_init(struct queue_state *st, const char *id)
 {
@@ -162,10 +169,12 @@ queue_state_encode(struct buf *b, const struct queue_state *st)
 	}
 	if (put(b, 'V', "1") == -1 || put(b, 'I', st->id) == -1)
 		return -1;
+	if ((st->held > 0 && num_put(b, 'H', st->held) == -1) ||
+	    (st->warned > 0 && num_put(b, 'Y', st->warned) == -1))
+		return -1;
 	for (i = 0; i < st->njob; i++) {
 		j = &st->job[i];
-		if (j->status != QJ_PENDING && j->status != QJ_DELIVERED &&
-		    j->status != QJ_FAILED && j->status != QJ_BOUNCE) {
+		if (!queue_job_status_ok(j->status)) {
 			errno = EINVAL;
 			return -1;
 		}
@@ -260,9 +269,25 @@ queue_state_decode(const char *p, size_t n, struct queue_state *st,
 		return -1;
 	}
 	strlcpy(st->id, v, sizeof(st->id));
-	for (;;) {
+	if (rec_next(&r, &tag, &v, &vlen) == -1)
+		goto bad;
+	if (tag == 'H') {
+		if (!state_value_ok(v, vlen, 20) ||
+		    num_parse(v, LLONG_MAX, &num) == -1 || num == 0)
+			goto bad;
+		st->held = num;
 		if (rec_next(&r, &tag, &v, &vlen) == -1)
 			goto bad;
+	}
+	if (tag == 'Y') {
+		if (!state_value_ok(v, vlen, 20) ||
+		    num_parse(v, LLONG_MAX, &num) == -1 || num == 0)
+			goto bad;
+		st->warned = num;
+		if (rec_next(&r, &tag, &v, &vlen) == -1)
+			goto bad;
+	}
+	for (;;) {
 		if (tag == 'E' && vlen == 0)
 			break;
 		if (tag != 'R' || !state_value_ok(v, vlen, QUEUE_ADDR_MAX) ||
@@ -277,9 +302,8 @@ queue_state_decode(const char *p, size_t n, struct queue_state *st,
 			*why = errno == E2BIG ? "too many jobs" : "no memory";
 			goto fail;
 		}
-		if (rec_expect(&r, 'S', &v, 1) == -1 || (v[0] != QJ_PENDING &&
-		    v[0] != QJ_DELIVERED && v[0] != QJ_FAILED &&
-		    v[0] != QJ_BOUNCE))
+		if (rec_expect(&r, 'S', &v, 1) == -1 ||
+		    !queue_job_status_ok((unsigned char)v[0]))
 			goto bad;
 		j->status = (unsigned char)v[0];
 		if (rec_expect(&r, 'N', &v, 10) == -1 ||
@@ -292,6 +316,8 @@ queue_state_decode(const char *p, size_t n, struct queue_state *st,
 		j->next_try = num;
 		if (rec_expect(&r, 'M', &vl, QUEUE_REASON_MAX) == -1 ||
 		    queue_job_set_reason(j, vl) == -1)
+			goto bad;
+		if (rec_next(&r, &tag, &v, &vlen) == -1)
 			goto bad;
 	}
 	if (r.off != n) {

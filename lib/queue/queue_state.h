@@ -9,6 +9,8 @@
  *
  *   V1          format version
  *   I<id>       queue ID (must match the file name)
+ *   H<time>     optional: held since (facteurctl queue hold), seconds
+ *   Y<time>     optional: when the delay warning went to the sender
  *   then per delivery job (a recipient after alias expansion), exactly:
  *   R<addr>     final recipient (as in Delivered-To)
  *   O<addr>     original envelope recipient it came from
@@ -18,13 +20,17 @@
  *   X<ext>      address extension; empty for none; for an alias job,
  *               the :include: file that holds them ("" for the entry)
  *   S<c>        P pending, D delivered, F failed (final, bounce sent or
- *               not owed), B failed but the bounce is still owed
+ *               not owed), B failed but the bounce is still owed,
+ *               S delivered and a success notice (RFC 3464 Action:
+ *               delivered) still owed, R relayed to a peer without DSN
+ *               and a notice (Action: relayed) still owed
  *   N<n>        delivery attempts so far, decimal
  *   W<time>     next try, seconds since the epoch, decimal
  *   M<text>     last diagnostic, one printable line, may be empty
  *   E           end; a file without it is corrupt
  *
- * No value holds a control byte (below 0x20, or 0x7f).  Limits: at most
+ * H, Y, S and R came with issue 14; a file without them reads as
+ * before.  No value holds a control byte (below 0x20, or 0x7f).  Limits: at most
  * QUEUE_JOBS_MAX jobs, addresses QUEUE_ADDR_MAX octets, user names
  * USER_NAME_MAX, diagnostics QUEUE_REASON_MAX.
  *
@@ -44,8 +50,12 @@ enum queue_job_status {
 	QJ_PENDING = 'P',
 	QJ_DELIVERED = 'D',
 	QJ_FAILED = 'F',
-	QJ_BOUNCE = 'B'
+	QJ_BOUNCE = 'B',
+	QJ_NOTICE = 'S',	/* delivered; success notice owed */
+	QJ_RELAYED = 'R'	/* relayed; "relayed" notice owed */
 };
+/* 1 for a status queue_state knows. */
+int	queue_job_status_ok(int status);
 
 struct queue_job {
 	char		*rcpt;
@@ -60,6 +70,8 @@ struct queue_job {
 
 struct queue_state {
 	char		 id[QUEUEID_LEN + 1];
+	long long	 held;		/* 0: not held; else since when */
+	long long	 warned;	/* 0: no delay warning sent yet */
 	struct queue_job *job;
 	size_t		 njob;
 	size_t		 cap;

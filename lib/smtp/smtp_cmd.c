@@ -176,6 +176,7 @@ smtp_mail_parse(const char *arg, size_t n, struct smtp_mail_args *ma,
     struct smtp_err *err)
 {
 	struct smtp_param	 p[SMTP_PARAMS_MAX];
+	char			 tmp[DSN_ENVID_MAX + 1];
 	size_t			 i, used, np, k;
 	int			 seen_size = 0, seen_body = 0;
 
@@ -225,6 +226,21 @@ smtp_mail_parse(const char *arg, size_t n, struct smtp_mail_args *ma,
 			if (ma->smtputf8++ || p[k].val != NULL)
 				return smtp_err_set(err, 501, "5.5.4",
 				    "Bad SMTPUTF8 parameter");
+		} else if (smtp_param_is(&p[k], "RET")) {
+			if (ma->ret != DSN_RET_NONE || p[k].val == NULL ||
+			    dsn_ret_parse(p[k].val, p[k].vallen,
+			    &ma->ret) == -1)
+				return smtp_err_set(err, 501, "5.5.4",
+				    "Bad RET parameter");
+		} else if (smtp_param_is(&p[k], "ENVID")) {
+			if (ma->envid[0] != '\0' || p[k].val == NULL ||
+			    p[k].vallen > DSN_ENVID_MAX ||
+			    dsn_envid_parse(p[k].val, p[k].vallen, tmp,
+			    sizeof(tmp)) == -1)
+				return smtp_err_set(err, 501, "5.5.4",
+				    "Bad ENVID parameter");
+			memcpy(ma->envid, p[k].val, p[k].vallen);
+			ma->envid[p[k].vallen] = '\0';
 		} else
 			return smtp_err_set(err, 555, "5.5.4",
 			    "Unsupported parameter");
@@ -239,10 +255,26 @@ int
 smtp_rcpt_parse(const char *arg, size_t n, int utf8, struct mailpath *mp,
     struct smtp_err *err)
 {
-	struct smtp_param	 p[SMTP_PARAMS_MAX];
-	size_t			 i, used, np;
+	struct smtp_rcpt_args	 ra;
 
-	memset(mp, 0, sizeof(*mp));
+	if (smtp_rcpt_parse_args(arg, n, utf8, &ra, err) == -1) {
+		memset(mp, 0, sizeof(*mp));
+		return -1;
+	}
+	*mp = ra.path;
+	return 0;
+}
+
+int
+smtp_rcpt_parse_args(const char *arg, size_t n, int utf8,
+    struct smtp_rcpt_args *ra, struct smtp_err *err)
+{
+	struct smtp_param	 p[SMTP_PARAMS_MAX];
+	struct mailpath		*mp = &ra->path;
+	char			 tmp[DSN_ORCPT_MAX + 1];
+	size_t			 i, used, np, k;
+
+	memset(ra, 0, sizeof(*ra));
 	if (smtp_prefix(arg, n, "TO:", &i) == -1)
 		return smtp_err_set(err, 501, "5.5.4", "Syntax: RCPT TO:<address>");
 	if (smtp_path_at(arg + i, n - i, PATH_ALLOW_UTF8 | PATH_ALLOW_NO_DOMAIN,
@@ -253,8 +285,26 @@ smtp_rcpt_parse(const char *arg, size_t n, int utf8, struct mailpath *mp,
 	i += used;
 	if (smtp_params_split(arg + i, n - i, p, &np, err) == -1)
 		return -1;
-	if (np > 0)
-		return smtp_err_set(err, 555, "5.5.4", "Unsupported parameter");
+	for (k = 0; k < np; k++) {
+		if (smtp_param_is(&p[k], "NOTIFY")) {
+			if (ra->notify != 0 || p[k].val == NULL ||
+			    dsn_notify_parse(p[k].val, p[k].vallen,
+			    &ra->notify) == -1)
+				return smtp_err_set(err, 501, "5.5.4",
+				    "Bad NOTIFY parameter");
+		} else if (smtp_param_is(&p[k], "ORCPT")) {
+			if (ra->orcpt[0] != '\0' || p[k].val == NULL ||
+			    p[k].vallen > DSN_ORCPT_MAX ||
+			    dsn_orcpt_parse(p[k].val, p[k].vallen, tmp,
+			    sizeof(tmp)) == -1)
+				return smtp_err_set(err, 501, "5.5.4",
+				    "Bad ORCPT parameter");
+			memcpy(ra->orcpt, p[k].val, p[k].vallen);
+			ra->orcpt[p[k].vallen] = '\0';
+		} else
+			return smtp_err_set(err, 555, "5.5.4",
+			    "Unsupported parameter");
+	}
 	if (mp->utf8 && !utf8)
 		return smtp_err_set(err, 553, "5.6.7",
 		    "Non-ASCII address needs SMTPUTF8");

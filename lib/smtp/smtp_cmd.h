@@ -13,6 +13,7 @@
 #define FACTEUR_SMTP_CMD_H
 #include <stddef.h>
 #include "addr.h"
+#include "dsn.h"
 
 #define SMTP_CMD_LINE_MAX	512	/* octets, CRLF included */
 #define SMTP_TEXT_LINE_MAX	1000	/* octets, CRLF included */
@@ -50,23 +51,37 @@ struct smtp_mail_args {
 	long long	 size;		/* SIZE=, or -1 when not given */
 	enum smtp_body	 body;
 	int		 smtputf8;
+	int		 ret;		/* RET= (enum dsn_ret) */
+	char		 envid[DSN_ENVID_MAX + 1];	/* ENVID=, as sent */
 };
 
 /*
  * MAIL argument: "FROM:<path> [params]".  Blanks after the colon are
  * tolerated (as Postfix does); the path may be <>.  Parameters: SIZE=n,
- * BODY=7BIT|8BITMIME|BINARYMIME, SMTPUTF8; each at most once.  A non-ASCII
- * path needs SMTPUTF8.  Unknown parameter: 555 5.5.4.
+ * BODY=7BIT|8BITMIME|BINARYMIME, SMTPUTF8, and RFC 3461's RET=FULL|HDRS
+ * and ENVID=xtext (kept as sent, checked by lib/dsn/dsn.h); each at most
+ * once.  A non-ASCII path needs SMTPUTF8.  Unknown parameter: 555 5.5.4.
  */
 int	smtp_mail_parse(const char *arg, size_t n, struct smtp_mail_args *,
 	    struct smtp_err *err);
 
+struct smtp_rcpt_args {
+	struct mailpath	 path;
+	int		 notify;	/* NOTIFY= (DSN_NOTIFY_*), 0: none */
+	char		 orcpt[DSN_ORCPT_MAX + 1];	/* ORCPT=, as sent */
+};
+
 /*
- * RCPT argument: "TO:<path> [params]"; no parameter is supported (DSN is
- * not offered), so any is 555.  `utf8` says whether the transaction was
- * opened with SMTPUTF8.  A path without a domain is returned as parsed
- * (only postmaster may have none; the caller decides).
+ * RCPT argument: "TO:<path> [params]"; the parameters of RFC 3461,
+ * NOTIFY=list and ORCPT=addr-type;xtext (kept as sent, checked by
+ * lib/dsn/dsn.h), each at most once; any other is 555.  `utf8` says
+ * whether the transaction was opened with SMTPUTF8.  A path without a
+ * domain is returned as parsed (only postmaster may have none; the
+ * caller decides).  smtp_rcpt_parse is the same without the parameters'
+ * values.
  */
+int	smtp_rcpt_parse_args(const char *arg, size_t n, int utf8,
+	    struct smtp_rcpt_args *, struct smtp_err *err);
 int	smtp_rcpt_parse(const char *arg, size_t n, int utf8,
 	    struct mailpath *, struct smtp_err *err);
 

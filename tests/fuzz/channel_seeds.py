@@ -96,38 +96,59 @@ def smtpd_monitor_seeds():
     # second state byte
     TX, UTF8, ONE, LIMIT_1, LIMIT, FAILS, ENVW = 1, 2, 4, 8, 12, 16, 32
 
+    def mail(path, mode, ret="", envid=""):
+        return frame("MAIL", path, mode, ret, envid)
+
+    def rcpt(path, notify="", orcpt=""):
+        return frame("RCPT", path, notify, orcpt)
+
     def s(name, state, state2, fr, fdb=NOFD, k=UNIX):
         seed(t, name, bytes([state, state2, fdb, kinds(k)[0]]) + fr)
 
-    s("mail", MX, 0, frame("MAIL", "<bob@example.net>", "ASCII"))
-    s("mail_null", MX, 0, frame("MAIL", "<>", "ASCII"))
-    s("mail_utf8", MX, 0, frame("MAIL", "<j\xc3\xb6rg@example.net>",
-                                "UTF8"))
-    s("mail_utf8_as_ascii", MX, 0, frame("MAIL", "<j\xc3\xb6rg@example.net>",
-                                         "ASCII"))
-    s("mail_bad_flag", MX, 0, frame("MAIL", "<bob@example.net>", "utf8"))
-    s("mail_no_brackets", MX, 0, frame("MAIL", "bob@example.net", "ASCII"))
-    s("mail_trailing", MX, 0, frame("MAIL", "<bob@example.net> x", "ASCII"))
-    s("mail_submission", SUB, 0, frame("MAIL", "<bob@example.net>", "ASCII"))
+    s("mail", MX, 0, mail("<bob@example.net>", "ASCII"))
+    s("mail_null", MX, 0, mail("<>", "ASCII"))
+    s("mail_utf8", MX, 0, mail("<j\xc3\xb6rg@example.net>", "UTF8"))
+    s("mail_utf8_as_ascii", MX, 0, mail("<j\xc3\xb6rg@example.net>", "ASCII"))
+    s("mail_bad_flag", MX, 0, mail("<bob@example.net>", "utf8"))
+    s("mail_no_brackets", MX, 0, mail("bob@example.net", "ASCII"))
+    s("mail_trailing", MX, 0, mail("<bob@example.net> x", "ASCII"))
+    s("mail_submission", SUB, 0, mail("<bob@example.net>", "ASCII"))
     s("mail_submission_authed", SUB | AUTHED, 0,
-      frame("MAIL", "<alice@example.org>", "ASCII"))
+      mail("<alice@example.org>", "ASCII"))
     s("mail_queueing", MX | QUEUE, TX | ONE,
-      frame("MAIL", "<bob@example.net>", "ASCII"))
-    s("rcpt", MX, TX, frame("RCPT", "<alice@example.org>"))
-    s("rcpt_postmaster", MX, TX, frame("RCPT", "<postmaster>"))
-    s("rcpt_null", MX, TX, frame("RCPT", "<>"))
-    s("rcpt_before_mail", MX, 0, frame("RCPT", "<alice@example.org>"))
-    s("rcpt_at_limit", MX, TX | LIMIT, frame("RCPT", "<alice@example.org>"))
+      mail("<bob@example.net>", "ASCII"))
+    s("rcpt", MX, TX, rcpt("<alice@example.org>"))
+    s("rcpt_postmaster", MX, TX, rcpt("<postmaster>"))
+    s("rcpt_null", MX, TX, rcpt("<>"))
+    s("rcpt_before_mail", MX, 0, rcpt("<alice@example.org>"))
+    s("rcpt_at_limit", MX, TX | LIMIT, rcpt("<alice@example.org>"))
     s("rcpt_below_limit", MX, TX | LIMIT_1,
-      frame("RCPT", "<alice@example.org>"))
-    s("rcpt_utf8", MX, TX | UTF8, frame("RCPT", "<j\xc3\xb6rg@example.org>"))
-    s("rcpt_control", MX, TX, frame("RCPT", "<al\x01ice@example.org>"))
-    s("rcpt_route", MX, TX, frame("RCPT", "<@relay:alice@example.org>"))
-    s("rcpt_two_fields", MX, TX, frame("RCPT", "<alice@example.org>", "x"))
-    s("rcpt_with_fd", MX, TX, frame("RCPT", "<alice@example.org>"), ONEFD)
-    s("rcpt_submission_no_auth", SUB, TX, frame("RCPT", "<bob@example.net>"))
+      rcpt("<alice@example.org>"))
+    s("rcpt_utf8", MX, TX | UTF8, rcpt("<j\xc3\xb6rg@example.org>"))
+    s("rcpt_control", MX, TX, rcpt("<al\x01ice@example.org>"))
+    s("rcpt_route", MX, TX, rcpt("<@relay:alice@example.org>"))
+    # RFC 3461's parameters, as sent or "" (lib/dsn parses them)
+    s("mail_dsn", MX, 0, mail("<>", "ASCII", "HDRS", "QQ+2B31"))
+    s("mail_ret_bad", MX, 0, mail("<>", "ASCII", "ALL"))
+    s("mail_envid_bad", MX, 0, mail("<>", "ASCII", "", "a+0Db"))
+    s("mail_envid_100", MX, 0, mail("<>", "ASCII", "", "e" * 100))
+    s("mail_envid_101", MX, 0, mail("<>", "ASCII", "", "e" * 101))
+    s("mail_old_form", MX, 0, frame("MAIL", "<>", "ASCII"))
+    s("rcpt_dsn", MX, TX, rcpt("<a@b.example>", "SUCCESS,DELAY",
+                                "rfc822;a+2Bx@b.example"))
+    s("rcpt_notify_bad", MX, TX, rcpt("<a@b.example>", "NEVER,SUCCESS"))
+    s("rcpt_orcpt_bad", MX, TX, rcpt("<a@b.example>", "", "rfc822;a+0A"))
+    s("rcpt_orcpt_500", MX, TX, rcpt("<a@b.example>", "",
+                                      "rfc822;" + "o" * 493))
+    s("rcpt_orcpt_501", MX, TX, rcpt("<a@b.example>", "",
+                                      "rfc822;" + "o" * 494))
+    s("rcpt_old_form", MX, TX, frame("RCPT", "<a@b.example>"))
+    s("rcpt_too_many_fields", MX, TX,
+      frame("RCPT", "<alice@example.org>", "", "", "x"))
+    s("rcpt_with_fd", MX, TX, rcpt("<alice@example.org>"), ONEFD)
+    s("rcpt_submission_no_auth", SUB, TX, rcpt("<bob@example.net>"))
     s("rcpt_resident_pending", RES | AUTHP, TX,
-      frame("RCPT", "<alice@example.org>"))
+      rcpt("<alice@example.org>"))
     s("msgstart", MX, TX | ONE, frame("MSGSTART", QID))
     s("msgstart_no_rcpt", MX, TX, frame("MSGSTART", QID))
     s("msgstart_no_mail", MX, 0, frame("MSGSTART", QID))

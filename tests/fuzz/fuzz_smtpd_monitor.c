@@ -28,8 +28,10 @@
  * a request of the table with its field count and descriptors, allowed in
  * the state, with fields of the documented form: MAIL with a path that
  * lib/mail's path_parse takes whole (the null path too; UTF-8 if the
- * second field says UTF8, which is UTF8 or ASCII), RCPT with one that has
- * a local part (the domain may be missing, for postmaster), a queue ID of
+ * second field says UTF8, which is UTF8 or ASCII) and a RET and ENVID that
+ * lib/dsn parses or "", RCPT with one that has a local part (the domain
+ * may be missing, for postmaster) and a NOTIFY and ORCPT that lib/dsn
+ * parses or "", a queue ID of
  * 14 Crockford base32 characters, a user name of at most 255 octets
  * without control byte, a STARTTLS error count in decimal without sign or
  * leading zero up to smtpd_error_limit, "H" and a host name of at most
@@ -45,6 +47,7 @@
 #include "addr.h"
 #include "chan.h"
 #include "conf.h"
+#include "dsn.h"
 #include "fuzz_chan.h"
 #include "smtpd.h"
 #include "smtpd_monitor.h"
@@ -82,6 +85,32 @@ ref_path(const struct fz_frame *fr, int flags, int rcpt)
 	return !rcpt || (!p.null && p.local[0] != '\0');
 }
 
+/*
+ * RFC 3461's fields (i, i + 1) as the session sends them, as sent or "":
+ * for MAIL, RET and ENVID; for RCPT, NOTIFY and ORCPT.  lib/dsn's
+ * parsers decide, with ENVID at most DSN_ENVID_MAX octets and ORCPT at
+ * most DSN_ORCPT_MAX as sent.
+ */
+static int
+ref_dsn(const struct fz_frame *fr, int i, int rcpt)
+{
+	char	 out[DSN_ORCPT_MAX + 1];
+	int	 v;
+
+	if (fr->len[i] > 0 && (rcpt ?
+	    dsn_notify_parse((const char *)fr->f[i], fr->len[i], &v) :
+	    dsn_ret_parse((const char *)fr->f[i], fr->len[i], &v)) == -1)
+		return 0;
+	if (fr->len[i + 1] == 0)
+		return 1;
+	if (fr->len[i + 1] > (rcpt ? DSN_ORCPT_MAX : DSN_ENVID_MAX))
+		return 0;
+	return (rcpt ? dsn_orcpt_parse((const char *)fr->f[i + 1],
+	    fr->len[i + 1], out, sizeof(out)) :
+	    dsn_envid_parse((const char *)fr->f[i + 1], fr->len[i + 1], out,
+	    sizeof(out))) == 0;
+}
+
 struct ref_state {
 	int	 mode, authed, resident, queueing, handoff, auth_pending, owed;
 	int	 tx_open, tx_utf8, too_many;
@@ -97,8 +126,8 @@ ref_request(const struct ref_state *st, const struct fz_frame *fr,
 		const char	*name;
 		int		 type, nf, nfds;
 	} table[] = {
-		{ "MAIL", MREQ_MAIL, 3, 0 },
-		{ "RCPT", MREQ_RCPT, 2, 0 },
+		{ "MAIL", MREQ_MAIL, 5, 0 },
+		{ "RCPT", MREQ_RCPT, 4, 0 },
 		{ "MSGSTART", MREQ_MSGSTART, 2, 0 },
 		{ "MSGEND", MREQ_MSGEND, 1, 0 },
 		{ "MSGABORT", MREQ_MSGABORT, 1, 0 },
@@ -124,14 +153,14 @@ ref_request(const struct ref_state *st, const struct fz_frame *fr,
 		if (needs_auth || st->queueing ||
 		    (!utf8 && !fz_field_is(fr, 2, "ASCII")) ||
 		    !ref_path(fr, PATH_ALLOW_NULL | (utf8 ? PATH_ALLOW_UTF8 : 0),
-		    0))
+		    0) || !ref_dsn(fr, 3, 0))
 			return -1;
 		break;
 	case MREQ_RCPT:
 		if (needs_auth || !st->tx_open || st->queueing ||
 		    st->nrcpt >= st->limit ||
 		    !ref_path(fr, PATH_ALLOW_NO_DOMAIN |
-		    (st->tx_utf8 ? PATH_ALLOW_UTF8 : 0), 1))
+		    (st->tx_utf8 ? PATH_ALLOW_UTF8 : 0), 1) || !ref_dsn(fr, 2, 1))
 			return -1;
 		break;
 	case MREQ_MSGSTART:

@@ -18,6 +18,7 @@ An instance is a directory tree:
       queue/             queue_dir (0700, owner queue_user)
       home/<user>/       0700, owned by the user
       log/queued.log     stderr of queued and everything it starts
+      control/queued     queued's control socket (control_dir)
       log/commands.log   argv, exit code and stderr of every helper run
       run/               1777 scratch space (wrappers' marker files)
 
@@ -40,6 +41,7 @@ import pwd
 import re  # noqa: F401 (tests use H.re)
 import shutil
 import signal
+import socket
 import stat
 import subprocess
 import tempfile
@@ -149,6 +151,9 @@ class Instance:
             "queue_retry_max": "2s",
             "queue_lifetime": "1h",
             "log_debug": "yes",
+            # queued's control socket (facteurctl queue, mailq): one
+            # directory per instance
+            "control_dir": os.path.join(self.root, "control"),
             # never the system resolver: a closed port on loopback, so a
             # lookup fails at once unless a test brings its own server
             "dns_resolver": "127.0.0.1:1",
@@ -208,7 +213,12 @@ class Instance:
         self._write_root_file(self.aliases_path, text)
 
     def write_conf(self, **over):
+        """Writes etc/facteur.conf; "@ROOT@" in a value is the instance's
+        root (a test's conf={"log_file": "@ROOT@/log/maillog"})."""
         self.conf.update(over)
+        for k, v in self.conf.items():
+            if isinstance(v, str) and "@ROOT@" in v:
+                self.conf[k] = v.replace("@ROOT@", self.root)
         text = "# written by facteur_harness\n" + "".join(
             "%s = %s\n" % (k, v) for k, v in self.conf.items()
             if v is not None)
@@ -280,6 +290,10 @@ class Instance:
         self.queued_pids.append(self.queued.pid)
         if wait:
             trig = os.path.join(self.queue, "trigger")
+            # queued makes the FIFO before it binds its control socket
+            # (that is done after the keeper starts): wait for both, so
+            # that a test may talk to the socket at once
+            sock = os.path.join(self.conf.get("control_dir", ""), "queued")
 
             def ready():
                 if self.queued.poll() is not None:
@@ -287,10 +301,23 @@ class Instance:
                         "queued exited with %s at start-up; log:\n%s"
                         % (self.queued.returncode, self.log_tail()))
                 try:
-                    return stat.S_ISFIFO(os.stat(trig).st_mode)
+                    if not stat.S_ISFIFO(os.stat(trig).st_mode):
+                        return False
                 except OSError:
                     return False
-            wait_until(ready, 30, "queued to create queue/trigger")
+                if not os.path.isabs(sock):
+                    return True
+                # one a queued before this one left refuses: connect
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                try:
+                    s.connect(sock)
+                    return True
+                except OSError:
+                    return False
+                finally:
+                    s.close()
+            wait_until(ready, 30, "queued to create queue/trigger and "
+                       "its control socket")
         return self.queued
 
     def lspawn_pid(self, timeout=30):

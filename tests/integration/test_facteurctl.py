@@ -3,7 +3,7 @@ facteurctl: `passwd` prints users_file hashes that crypt(3) (through
 Python's crypt module) and `openssl passwd` agree with, from a pipe and
 from a terminal; `check` names FILE:LINE of every mistake in facteur.conf,
 the users table and the aliases table, and passes a good configuration;
-the queue subcommands say they are not implemented yet (exit 69).
+the queue subcommands say so when queued cannot be reached (exit 69).
 """
 import os
 import pty
@@ -315,11 +315,16 @@ def test_check_usage(ctl, tmp_path):
 
 # ------------------------------------------------------------- the rest
 
-@pytest.mark.parametrize("sub", ["list", "flush", "hold", "delete"])
-def test_queue_not_implemented(ctl, sub):
-    r = run(ctl, "queue", sub)
-    assert r.returncode == 69
-    assert b"not implemented yet" in r.stderr
+def test_queue_without_queued(ctl, tmp_path):
+    """With no queued to ask (no control socket), the queue commands say
+    so and exit 69 (test_queue_tools.py tests them with one)."""
+    conf, _, _ = good_setup(tmp_path)
+    with open(conf, "a") as f:
+        f.write("control_dir = %s\n" % (tmp_path / "nowhere"))
+    for args in (["list"], ["flush"], ["hold", "ALL"], ["delete", "ALL"]):
+        r = run(ctl, "-C", conf, "queue", *args)
+        assert r.returncode == 69, (args, r.stderr)
+        assert b"cannot reach queued" in r.stderr, r.stderr
 
 
 def test_usage(ctl):

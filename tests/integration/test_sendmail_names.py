@@ -3,7 +3,7 @@ The names and modes a sendmail replacement answers to: `make install`
 puts mailq and newaliases beside sendmail, each working by its name;
 sendmail -bi; sendmail -bs (SMTP on standard input, as cron daemons and
 some MUAs submit, with the sender rules of sendmail -f); the DSN options
--N, -R and -V, checked and accepted.
+-N, -R and -V, checked (test_dsn.py follows them into the notices).
 """
 import os
 import shutil
@@ -194,9 +194,10 @@ def test_each_name_works(fct, installed):
     assert r.returncode == 0, r.stderr
     assert r.stdout.decode().startswith("newaliases: %s: 3 aliases"
                                         % fct.aliases_path)
+    # mailq by its name lists the queue (through queued's socket)
     r = fct.run([os.path.join(sbin, "mailq"), "-C", fct.conf_path])
-    assert r.returncode == 69
-    assert r.stderr.decode().startswith("mailq: not yet")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == b"Mail queue is empty\n"
     r = fct.run([os.path.join(sbin, "sendmail"), "-C", fct.conf_path,
                  "-bi"])
     assert r.returncode == 0 and b"3 aliases" in r.stdout

@@ -207,7 +207,11 @@ def check_recipients(c):
     # postmaster of a domain that is not ours is a relay attempt.
     assert c.cmd("RCPT TO:<postmaster@example.com>")[0] == 554
     assert c.code("RCPT TO:<bob>") == 501
-    assert c.code("RCPT TO:<bob@%s> NOTIFY=NEVER" % D) == 555
+    # DSN is offered (RFC 3461): NOTIFY is taken, a bad one is 501,
+    # an unknown parameter 555
+    assert c.code("RCPT TO:<bob@%s> NOTIFY=NEVER" % D) == 250
+    assert c.code("RCPT TO:<bob@%s> NOTIFY=NEVER,DELAY" % D) == 501
+    assert c.code("RCPT TO:<bob@%s> XNOTIFY=NEVER" % D) == 555
 
 
 def test_postmaster_delivered(fct, smtpd):

@@ -1,8 +1,11 @@
 /*
- * test_bounce: the delivery status notification against a golden file
- * (tests/data/bounce/simple.in -> simple.ref, with a fixed date and
+ * test_bounce: the delivery status notifications against golden files
+ * (tests/data/bounce/simple.in -> simple.ref, a failure returning the
+ * header; full.ref, a failure returning the whole message with ENVID and
+ * ORCPT; delay.ref, a delay warning; success.ref, a success notice with
+ * a delivered and a relayed recipient; each with a fixed date and
  * boundary), and the helpers: status codes, dates, header cutting, and
- * refusal of control bytes.  FACTEUR_REGEN=1 rewrites the .ref file.
+ * refusal of control bytes.  FACTEUR_REGEN=1 rewrites the .ref files.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -46,14 +49,47 @@ file_read(const char *path, size_t *len)
 	return p;
 }
 
+/* Builds bi with DATADIR simple.in as the original; compares with ref. */
+static void
+golden(struct bounce_info *bi, const char *refname, const char *absent)
+{
+	struct buf	 b;
+	char		*in, *ref, path[256];
+	size_t		 inlen, reflen;
+	FILE		*f;
+
+	in = file_read(DATADIR "simple.in", &inlen);
+	assert_non_null(in);
+	bi->headers = in;
+	bi->hlen = inlen;
+	buf_init(&b, 1024 * 1024);
+	assert_int_equal(bounce_build(&b, bi), 0);
+	(void)snprintf(path, sizeof(path), DATADIR "%s", refname);
+	if (getenv("FACTEUR_REGEN") != NULL) {
+		f = fopen(path, "wb");
+		assert_non_null(f);
+		assert_int_equal(fwrite(b.data, 1, b.len, f), b.len);
+		assert_int_equal(fclose(f), 0);
+	}
+	ref = file_read(path, &reflen);
+	assert_non_null(ref);
+	assert_int_equal(b.len, reflen);
+	assert_memory_equal(b.data, ref, reflen);
+	if (absent != NULL)
+		assert_null(strstr(b.data, absent));
+	free(in);
+	free(ref);
+	buf_free(&b);
+}
+
 static void
 test_golden(void **arg)
 {
 	struct bounce_rcpt r[2] = {
 		{ "nobody@example.net", NULL, NULL,
-		  "5.1.1 unknown user: nobody" },
+		  "5.1.1 unknown user: nobody", NULL, NULL },
 		{ "bob@mx.example.net", "bob+lists@example.net", NULL,
-		  "mailbox full" },
+		  "mailbox full", NULL, NULL },
 	};
 	struct bounce_info bi = {
 		.id = "0123456789ABCD",
@@ -65,33 +101,49 @@ test_golden(void **arg)
 		.rcpt = r,
 		.nrcpt = 2,
 	};
-	struct buf	 b;
-	char		*in, *ref;
-	size_t		 inlen, reflen;
-	FILE		*f;
 
 	(void)arg;
-	in = file_read(DATADIR "simple.in", &inlen);
-	assert_non_null(in);
-	bi.headers = in;
-	bi.hlen = inlen;
-	buf_init(&b, 1024 * 1024);
-	assert_int_equal(bounce_build(&b, &bi), 0);
-	if (getenv("FACTEUR_REGEN") != NULL) {
-		f = fopen(DATADIR "simple.ref", "wb");
-		assert_non_null(f);
-		assert_int_equal(fwrite(b.data, 1, b.len, f), b.len);
-		assert_int_equal(fclose(f), 0);
-	}
-	ref = file_read(DATADIR "simple.ref", &reflen);
-	assert_non_null(ref);
-	assert_int_equal(b.len, reflen);
-	assert_memory_equal(b.data, ref, reflen);
 	/* the body of the original is not in the report */
-	assert_null(strstr(b.data, "Are you free"));
-	free(in);
-	free(ref);
-	buf_free(&b);
+	golden(&bi, "simple.ref", "Are you free");
+	/* RET=FULL, ENVID, ORCPT: the whole message comes back */
+	r[0].orcpt = "rfc822;Nobody@Example.NET";
+	bi.envid = "QQ314159";
+	bi.full = 1;
+	golden(&bi, "full.ref", "text/rfc822-headers");
+}
+
+static void
+test_golden_notices(void **arg)
+{
+	struct bounce_rcpt r[2] = {
+		{ "carol@example.net", NULL, NULL,
+		  "4.4.1 host mx.example.net[192.0.2.9] refused to talk",
+		  "rfc822;carol@example.net", NULL },
+		{ "bob@mx.example.net", "bob+lists@example.net", NULL,
+		  "4.2.2 mailbox full", NULL, NULL },
+	};
+	struct bounce_info bi = {
+		.id = "0123456789ABCD",
+		.myhostname = "mx.example.net",
+		.sender = "alice@example.org",
+		.boundary = "=_facteur_0123456789ABCD_00c0ffee",
+		.arrival = 1700000000,
+		.now = 1700014400,
+		.rcpt = r,
+		.nrcpt = 2,
+		.kind = BOUNCE_DELAYED,
+		.envid = "QQ314159",
+		.retry_until = 1700432000,
+	};
+
+	(void)arg;
+	golden(&bi, "delay.ref", "Are you free");
+	r[0].diag = "delivered to maildir";
+	r[1].diag = "250 2.0.0 Ok: queued as 4XyZ";
+	r[1].action = "relayed";
+	bi.kind = BOUNCE_DELIVERED;
+	bi.retry_until = 0;
+	golden(&bi, "success.ref", "Will-Retry-Until");
 }
 
 /* A remote server's reply: Remote-MTA and Diagnostic-Code: smtp. */
@@ -102,10 +154,10 @@ test_golden_remote(void **arg)
 		{ "gone@example.com", NULL, NULL,
 		  "5.1.1 host mx.example.com[192.0.2.25] said: 550 5.1.1 "
 		  "<gone@example.com>: Recipient address rejected (in reply "
-		  "to RCPT TO command)" },
+		  "to RCPT TO command)", NULL, NULL },
 		{ "big@example.com", NULL, NULL,
 		  "5.3.4 message size 90000 exceeds size limit 1000 of server "
-		  "mx.example.com[192.0.2.25]" },
+		  "mx.example.com[192.0.2.25]", NULL, NULL },
 	};
 	struct bounce_info bi = {
 		.id = "0123456789ABCD", .myhostname = "mx.example.net",
@@ -179,7 +231,7 @@ test_remote_reply(void **arg)
 static void
 test_refuse(void **arg)
 {
-	struct bounce_rcpt r = { "a@b", NULL, NULL, "bad\nline" };
+	struct bounce_rcpt r = { "a@b", NULL, NULL, "bad\nline", NULL, NULL };
 	struct bounce_info bi = {
 		.id = "0123456789ABCD", .myhostname = "h", .sender = "s@t",
 		.boundary = "x", .rcpt = &r, .nrcpt = 1,
@@ -201,6 +253,19 @@ test_refuse(void **arg)
 	assert_int_equal(bounce_build(&b, &bi), -1);
 	bi.boundary = "x";
 	assert_int_equal(bounce_build(&b, &bi), 0);
+	/* ENVID, ORCPT, the action and the kind are checked too */
+	bi.envid = "a\rb";
+	assert_int_equal(bounce_build(&b, &bi), -1);
+	bi.envid = NULL;
+	r.orcpt = "rfc822;a\n@b";
+	assert_int_equal(bounce_build(&b, &bi), -1);
+	r.orcpt = NULL;
+	r.action = "relayed\n";
+	assert_int_equal(bounce_build(&b, &bi), -1);
+	r.action = NULL;
+	bi.kind = 3;
+	assert_int_equal(bounce_build(&b, &bi), -1);
+	bi.kind = BOUNCE_FAILED;
 	/* a limited buffer refuses and reports */
 	buf_free(&b);
 	buf_init(&b, 100);
@@ -286,6 +351,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_golden),
+		cmocka_unit_test(test_golden_notices),
 		cmocka_unit_test(test_golden_remote),
 		cmocka_unit_test(test_remote_reply),
 		cmocka_unit_test(test_refuse),

@@ -350,6 +350,25 @@ test_keys_table(void **state)
 }
 
 /*
+ * The defaults issue 14 chose on purpose: delay warnings after 4 hours
+ * (Postfix has them off), whole messages returned up to 50000 octets.
+ */
+static void
+test_notice_defaults(void **state)
+{
+	struct conf	*c;
+
+	(void)state;
+	c = conf_defaults();
+	assert_non_null(c);
+	assert_int_equal(conf_int(c, "delay_warning_time"), 4 * 3600);
+	assert_int_equal(conf_int(c, "bounce_size_limit"), 50000);
+	assert_string_equal(conf_str(c, "control_dir"), "/run/facteur");
+	assert_string_equal(conf_str(c, "log_file"), "");
+	conf_free(c);
+}
+
+/*
  * facteur.conf(5) and conf_keys list the same keys: each key has its
  * ".It Cm key Pq ..." entry, and each such entry is a key.
  */
@@ -416,6 +435,7 @@ main(void)
 		cmocka_unit_test(test_myhostname),
 		cmocka_unit_test(test_find_path),
 		cmocka_unit_test(test_keys_table),
+		cmocka_unit_test(test_notice_defaults),
 		cmocka_unit_test(test_man_page),
 	};
 

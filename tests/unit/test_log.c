@@ -4,7 +4,11 @@
  * and the stderr output: one line per call whatever the message holds,
  * log_warn's strerror suffix, debug on and off, errno kept, fatal's exit;
  * with syslog and log_tee_stderr, warnings (not info) also on stderr,
- * sanitized, and never waited for when stderr is a full pipe.
+ * sanitized, and never waited for when stderr is a full pipe; the log
+ * file (log_file): rsyslog's form, the tag facteur/NAME, log_info_as's
+ * other tag, the file refused when it has two links, is writable by
+ * others or is a symbolic link, kept across child_fds, and never written
+ * through a descriptor number that came to name another file.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,9 +21,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "log.h"
 
 static void
@@ -292,6 +298,126 @@ test_tee_never_waits(void **state)
 	(void)close(p[0]);
 }
 
+/* A log file in a fresh directory; its path in out. */
+static void
+log_tmp(char *out, size_t n)
+{
+	char	 dir[] = "/tmp/test_log.XXXXXX";
+	int	 fd;
+
+	assert_non_null(mkdtemp(dir));
+	(void)snprintf(out, n, "%s/maillog", dir);
+	fd = open(out, O_WRONLY | O_CREAT | O_EXCL, 0640);
+	assert_true(fd >= 0);
+	close(fd);
+}
+
+static char *
+slurp(const char *path)
+{
+	static char	 buf[8192];
+	ssize_t		 n;
+	int		 fd = open(path, O_RDONLY);
+
+	assert_true(fd >= 0);
+	n = read(fd, buf, sizeof(buf) - 1);
+	assert_true(n >= 0);
+	buf[n] = '\0';
+	close(fd);
+	return buf;
+}
+
+static void
+file_child(const char *path)
+{
+	log_init("queued", 0);
+	if (log_file_open(path, "mx.example", -1) != 0)
+		_exit(2);
+	log_info("%s: removed", "0123456789ABCD");
+	log_info_as("pickup", "%s: uid=1000 from=<a@b>", "0123456789ABCD");
+	log_warnx("a\nforged line");
+	_exit(0);
+}
+
+static void
+test_file(void **state)
+{
+	char	 path[64], link2[80], *got;
+	pid_t	 pid;
+	int	 st;
+
+	(void)state;
+	log_tmp(path, sizeof(path));
+	if ((pid = fork()) == 0)
+		file_child(path);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	got = slurp(path);
+	assert_int_equal(count_lines(got), 3);
+	/* 2026-12-07T10:11:12.123456+01:00 mx.example facteur/queued[1]: */
+	assert_true(strlen(got) > 40 && got[4] == '-' && got[10] == 'T' &&
+	    got[19] == '.' && (got[26] == '+' || got[26] == '-'));
+	assert_non_null(strstr(got, " mx.example facteur/queued["));
+	assert_non_null(strstr(got, "]: 0123456789ABCD: removed\n"));
+	assert_non_null(strstr(got, " facteur/pickup["));
+	assert_non_null(strstr(got, "]: a?forged line\n"));
+	/* refused: two links, writable by others, a symbolic link */
+	(void)snprintf(link2, sizeof(link2), "%s.2", path);
+	assert_int_equal(link(path, link2), 0);
+	assert_int_equal(log_file_open(path, "h", -1), -1);
+	assert_int_equal(unlink(link2), 0);
+	assert_int_equal(chmod(path, 0666), 0);
+	assert_int_equal(log_file_open(path, "h", -1), -1);
+	assert_int_equal(chmod(path, 0640), 0);
+	assert_int_equal(symlink(path, link2), 0);
+	assert_int_equal(log_file_open(link2, "h", -1), -1);
+	assert_int_equal(log_file_open("relative", "h", -1), -1);
+	unlink(link2);
+	unlink(path);
+}
+
+/*
+ * A child that lays out its descriptors keeps the log file; one that
+ * closes it and opens another file under the same number never logs
+ * into that file.
+ */
+static void
+test_file_children(void **state)
+{
+	char	 path[64], other[80], *got;
+	pid_t	 pid;
+	int	 st, fd, lf;
+
+	(void)state;
+	log_tmp(path, sizeof(path));
+	(void)snprintf(other, sizeof(other), "%s.other", path);
+	if ((pid = fork()) == 0) {
+		const int fds[3] = { 0, 1, 2 };
+
+		log_init("lspawn", 0);
+		if (log_file_open(path, "h", -1) != 0 ||
+		    child_fds(fds, 3) != 0 || log_file_fd() != 3)
+			_exit(2);
+		log_info("kept");
+		lf = log_file_fd();
+		close(lf);
+		fd = open(other, O_WRONLY | O_CREAT, 0600);
+		if (fd != lf)
+			_exit(3);
+		log_info("never in the other file");
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	got = slurp(path);
+	assert_non_null(strstr(got, "]: kept\n"));
+	assert_null(strstr(got, "never"));
+	assert_string_equal(slurp(other), "");
+	unlink(other);
+	unlink(path);
+}
+
 int
 main(void)
 {
@@ -305,6 +431,8 @@ main(void)
 		cmocka_unit_test(test_fatal),
 		cmocka_unit_test(test_tee),
 		cmocka_unit_test(test_tee_never_waits),
+		cmocka_unit_test(test_file),
+		cmocka_unit_test(test_file_children),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -29,6 +29,7 @@
 #include "addr.h"
 #include "chan.h"
 #include "conf.h"
+#include "dsn.h"
 #include "smtpd.h"
 #include "smtpd_monitor.h"
 #include "smtpd_resident.h"
@@ -85,6 +86,10 @@ check(const char *const *f, int nf, int fd)
 	    (int)(sizeof((const char *const[]){ __VA_ARGS__ }) / \
 	    sizeof(const char *)), (fd))
 
+/* MAIL and RCPT without DSN parameters (the session sends "" for each) */
+#define MAIL(path, mode)	CHECK(-1, "MAIL", (path), (mode), "", "")
+#define RCPT(path)		CHECK(-1, "RCPT", (path), "", "")
+
 static int
 setup(void **state)
 {
@@ -106,27 +111,84 @@ test_mail(void **state)
 {
 	(void)state;
 	fresh(SMTPD_MX, 0);
-	assert_int_equal(CHECK(-1, "MAIL", "<bob@example.net>", "ASCII"),
+	assert_int_equal(MAIL("<bob@example.net>", "ASCII"),
 	    MREQ_MAIL);
-	assert_int_equal(CHECK(-1, "MAIL", "<>", "ASCII"), MREQ_MAIL);
-	assert_int_equal(CHECK(-1, "MAIL", "<j\xc3\xb6rg@example.net>",
+	assert_int_equal(MAIL("<>", "ASCII"), MREQ_MAIL);
+	assert_int_equal(MAIL("<j\xc3\xb6rg@example.net>",
 	    "UTF8"), MREQ_MAIL);
-	assert_int_equal(CHECK(-1, "MAIL", "<j\xc3\xb6rg@example.net>",
+	assert_int_equal(MAIL("<j\xc3\xb6rg@example.net>",
 	    "ASCII"), -1);
-	assert_int_equal(CHECK(-1, "MAIL", "<bob@example.net>", "utf8"), -1);
-	assert_int_equal(CHECK(-1, "MAIL", "bob@example.net", "ASCII"), -1);
-	assert_int_equal(CHECK(-1, "MAIL", "<bob@example.net> x", "ASCII"),
+	assert_int_equal(MAIL("<bob@example.net>", "utf8"), -1);
+	assert_int_equal(MAIL("bob@example.net", "ASCII"), -1);
+	assert_int_equal(MAIL("<bob@example.net> x", "ASCII"),
 	    -1);
 	assert_int_equal(CHECK(-1, "MAIL", "<bob@example.net>"), -1);
+	assert_int_equal(CHECK(-1, "MAIL", "<bob@example.net>", "ASCII"), -1);
 	/* a new MAIL while a message is being queued */
 	mon.env_w = 9;
-	assert_int_equal(CHECK(-1, "MAIL", "<bob@example.net>", "ASCII"), -1);
+	assert_int_equal(MAIL("<bob@example.net>", "ASCII"), -1);
 	/* submission: nothing before AUTH */
 	fresh(SMTPD_SUBMISSION, 0);
-	assert_int_equal(CHECK(-1, "MAIL", "<bob@example.net>", "ASCII"), -1);
+	assert_int_equal(MAIL("<bob@example.net>", "ASCII"), -1);
 	mon.authed = 1;
-	assert_int_equal(CHECK(-1, "MAIL", "<bob@example.net>", "ASCII"),
+	assert_int_equal(MAIL("<bob@example.net>", "ASCII"),
 	    MREQ_MAIL);
+}
+
+/*
+ * RFC 3461's parameters as the session passes them on (as sent, or ""):
+ * what lib/dsn parses is taken, anything else kills the session.
+ */
+static void
+test_dsn(void **state)
+{
+	static const char *const mail_ok[][2] = {
+		{ "FULL", "" }, { "HDRS", "QQ+2B314159" }, { "", "x" },
+		{ "hdrs", "" },
+	};
+	static const char *const mail_bad[][2] = {
+		{ "ALL", "" }, { "FULL ", "" }, { "", "a+0Db" }, { "", "a b" },
+		{ "", "a+2" }, { "", "\x01" },
+	};
+	static const char *const rcpt_ok[][2] = {
+		{ "NEVER", "" }, { "SUCCESS,FAILURE,DELAY", "" },
+		{ "", "rfc822;bob+2Bx@example.net" }, { "delay", "rfc822;b@c" },
+	};
+	static const char *const rcpt_bad[][2] = {
+		{ "NEVER,SUCCESS", "" }, { "SOMETIMES", "" }, { "SUCCESS,", "" },
+		{ "", "bob@example.net" }, { "", "rfc822;b+0A" },
+		{ "", ";b@c" },
+	};
+	char		 big[DSN_ORCPT_MAX + 16];
+	size_t		 i;
+
+	(void)state;
+	fresh(SMTPD_MX, 0);
+	for (i = 0; i < sizeof(mail_ok) / sizeof(mail_ok[0]); i++)
+		assert_int_equal(CHECK(-1, "MAIL", "<>", "ASCII",
+		    mail_ok[i][0], mail_ok[i][1]), MREQ_MAIL);
+	for (i = 0; i < sizeof(mail_bad) / sizeof(mail_bad[0]); i++)
+		assert_int_equal(CHECK(-1, "MAIL", "<>", "ASCII",
+		    mail_bad[i][0], mail_bad[i][1]), -1);
+	/* ENVID: 100 octets decoded at most */
+	memset(big, 'e', sizeof(big));
+	big[DSN_ENVID_MAX] = '\0';
+	assert_int_equal(CHECK(-1, "MAIL", "<>", "ASCII", "", big), MREQ_MAIL);
+	big[DSN_ENVID_MAX] = 'e';
+	big[DSN_ENVID_MAX + 1] = '\0';
+	assert_int_equal(CHECK(-1, "MAIL", "<>", "ASCII", "", big), -1);
+	mon.tx_open = 1;
+	for (i = 0; i < sizeof(rcpt_ok) / sizeof(rcpt_ok[0]); i++)
+		assert_int_equal(CHECK(-1, "RCPT", "<a@b.example>",
+		    rcpt_ok[i][0], rcpt_ok[i][1]), MREQ_RCPT);
+	for (i = 0; i < sizeof(rcpt_bad) / sizeof(rcpt_bad[0]); i++)
+		assert_int_equal(CHECK(-1, "RCPT", "<a@b.example>",
+		    rcpt_bad[i][0], rcpt_bad[i][1]), -1);
+	/* ORCPT: 500 octets at most */
+	memcpy(big, "rfc822;", 7);
+	memset(big + 7, 'o', sizeof(big) - 7);
+	big[DSN_ORCPT_MAX + 1] = '\0';
+	assert_int_equal(CHECK(-1, "RCPT", "<a@b.example>", "", big), -1);
 }
 
 static void
@@ -134,24 +196,25 @@ test_rcpt(void **state)
 {
 	(void)state;
 	fresh(SMTPD_MX, 0);
-	assert_int_equal(CHECK(-1, "RCPT", "<alice@example.org>"), -1);
+	assert_int_equal(RCPT("<alice@example.org>"), -1);
 	mon.tx_open = 1;
-	assert_int_equal(CHECK(-1, "RCPT", "<alice@example.org>"), MREQ_RCPT);
-	assert_int_equal(CHECK(-1, "RCPT", "<postmaster>"), MREQ_RCPT);
-	assert_int_equal(CHECK(-1, "RCPT", "<>"), -1);
-	assert_int_equal(CHECK(-1, "RCPT", "<al\tice@example.org>"), -1);
-	assert_int_equal(CHECK(-1, "RCPT", "<alice@example.org>", "x"), -1);
-	assert_int_equal(CHECK(-1, "RCPT", "<j\xc3\xb6rg@example.org>"), -1);
+	assert_int_equal(RCPT("<alice@example.org>"), MREQ_RCPT);
+	assert_int_equal(RCPT("<postmaster>"), MREQ_RCPT);
+	assert_int_equal(RCPT("<>"), -1);
+	assert_int_equal(RCPT("<al\tice@example.org>"), -1);
+	assert_int_equal(CHECK(-1, "RCPT", "<alice@example.org>", "", "", "x"),
+	    -1);
+	assert_int_equal(RCPT("<j\xc3\xb6rg@example.org>"), -1);
 	mon.tx_utf8 = 1;
-	assert_int_equal(CHECK(-1, "RCPT", "<j\xc3\xb6rg@example.org>"),
+	assert_int_equal(RCPT("<j\xc3\xb6rg@example.org>"),
 	    MREQ_RCPT);
 	mon.tx_nrcpt = (size_t)conf_int(conf, "smtpd_recipient_limit") - 1;
-	assert_int_equal(CHECK(-1, "RCPT", "<alice@example.org>"), MREQ_RCPT);
+	assert_int_equal(RCPT("<alice@example.org>"), MREQ_RCPT);
 	mon.tx_nrcpt++;
-	assert_int_equal(CHECK(-1, "RCPT", "<alice@example.org>"), -1);
+	assert_int_equal(RCPT("<alice@example.org>"), -1);
 	fresh(SMTPD_SMTPS, 1);
 	mon.tx_open = 1;
-	assert_int_equal(CHECK(-1, "RCPT", "<bob@example.net>"), -1);
+	assert_int_equal(RCPT("<bob@example.net>"), -1);
 }
 
 static void
@@ -174,7 +237,7 @@ test_message(void **state)
 	assert_int_equal(CHECK(-1, "MSGEND"), MREQ_MSGEND);
 	assert_int_equal(CHECK(-1, "MSGABORT"), MREQ_MSGABORT);
 	assert_int_equal(CHECK(-1, "MSGEND", "0"), -1);
-	assert_int_equal(CHECK(-1, "RCPT", "<alice@example.org>"), -1);
+	assert_int_equal(RCPT("<alice@example.org>"), -1);
 
 	/* the resident: by its queue state, one reply owed at a time */
 	fresh(SMTPD_MX, 1);
@@ -187,7 +250,7 @@ test_message(void **state)
 	rc.q_owed = 'E';
 	assert_int_equal(CHECK(-1, "MSGEND"), -1);
 	assert_int_equal(CHECK(-1, "MSGABORT"), -1);
-	assert_int_equal(CHECK(-1, "MAIL", "<>", "ASCII"), -1);
+	assert_int_equal(MAIL("<>", "ASCII"), -1);
 }
 
 static void
@@ -295,7 +358,7 @@ test_unknown(void **state)
 	assert_int_equal(CHECK(-1, "rcpt", "<alice@example.org>"), -1);
 	assert_int_equal(CHECK(-1, ""), -1);
 	/* a descriptor with a request that takes none */
-	assert_int_equal(CHECK(sv[0], "RCPT", "<alice@example.org>"), -1);
+	assert_int_equal(CHECK(sv[0], "RCPT", "<alice@example.org>", "", ""), -1);
 	assert_string_equal(monitor_reqname(MREQ_STARTTLS), "STARTTLS");
 	(void)close(sv[0]);
 	(void)close(sv[1]);
@@ -312,9 +375,9 @@ test_counts(void **state)
 	fresh(SMTPD_MX, 1);
 	identify(conn[0]);
 	rc.spawned = 1;
-	assert_int_equal(CHECK(-1, "MAIL", "<>", "ASCII"), MREQ_MAIL);
+	assert_int_equal(MAIL("<>", "ASCII"), MREQ_MAIL);
 	assert_int_equal(CHECK(-1, "MAIL", "<>"), -1);
-	assert_int_equal(CHECK(-1, "MAIL", "<>", "ASCII", "x"), -1);
+	assert_int_equal(CHECK(-1, "MAIL", "<>", "ASCII", "", "", "x"), -1);
 	assert_int_equal(CHECK(-1, "AUTH", "alice", "secret"), MREQ_AUTH);
 	assert_int_equal(CHECK(-1, "AUTH", "alice", "secret", "x"), -1);
 	assert_int_equal(CHECK(conn[0], "STARTTLS", "0", "H"), MREQ_STARTTLS);
@@ -341,7 +404,7 @@ test_counts(void **state)
 	assert_int_equal(CHECK(-1, "MSGSTART", QID), MREQ_MSGSTART);
 	assert_int_equal(CHECK(-1, "MSGSTART"), -1);
 	assert_int_equal(CHECK(-1, "MSGSTART", QID, QID), -1);
-	assert_int_equal(CHECK(-1, "RCPT", "<a@b.example>"), MREQ_RCPT);
+	assert_int_equal(RCPT("<a@b.example>"), MREQ_RCPT);
 	assert_int_equal(CHECK(-1, "RCPT"), -1);
 	rc.q_on = 1;
 	assert_int_equal(CHECK(-1, "MSGEND"), MREQ_MSGEND);
@@ -363,17 +426,17 @@ test_pending(void **state)
 	identify(conn[0]);
 	rc.spawned = 1;
 	rc.auth_fd = 7;
-	assert_int_equal(CHECK(-1, "MAIL", "<>", "ASCII"), -1);
+	assert_int_equal(MAIL("<>", "ASCII"), -1);
 	assert_int_equal(CHECK(conn[0], "STARTTLS", "0", "H"), -1);
 	rc.auth_fd = -1;
 	mon.tx_open = 1;
 	mon.tx_nrcpt = 1;
 	rc.q_owed = 'E';
-	assert_int_equal(CHECK(-1, "RCPT", "<a@b.example>"), -1);
+	assert_int_equal(RCPT("<a@b.example>"), -1);
 	assert_int_equal(CHECK(-1, "MSGSTART", QID), -1);
 	assert_int_equal(CHECK(-1, "AUTH", "alice", "secret"), -1);
 	rc.q_owed = 0;
-	assert_int_equal(CHECK(-1, "RCPT", "<a@b.example>"), MREQ_RCPT);
+	assert_int_equal(RCPT("<a@b.example>"), MREQ_RCPT);
 	(void)close(conn[0]);
 	(void)close(conn[1]);
 }
@@ -391,23 +454,23 @@ test_limits(void **state)
 	memset(local, 'l', sizeof(local) - 1);
 	local[ADDR_LOCAL_MAX] = '\0';
 	(void)snprintf(path, sizeof(path), "<%s@example.net>", local);
-	assert_int_equal(CHECK(-1, "MAIL", path, "ASCII"), MREQ_MAIL);
+	assert_int_equal(MAIL(path, "ASCII"), MREQ_MAIL);
 	local[ADDR_LOCAL_MAX] = 'l';
 	local[ADDR_LOCAL_MAX + 1] = '\0';
 	(void)snprintf(path, sizeof(path), "<%s@example.net>", local);
-	assert_int_equal(CHECK(-1, "MAIL", path, "ASCII"), -1);
+	assert_int_equal(MAIL(path, "ASCII"), -1);
 	/* longer than any path the parser gives back */
 	memset(path, 'a', sizeof(path) - 1);
 	path[0] = '<';
 	path[sizeof(path) - 2] = '>';
 	path[sizeof(path) - 1] = '\0';
-	assert_int_equal(CHECK(-1, "MAIL", path, "ASCII"), -1);
+	assert_int_equal(MAIL(path, "ASCII"), -1);
 	/* a recipient needs a local part; <> is a sender's only */
 	mon.tx_open = 1;
-	assert_int_equal(CHECK(-1, "RCPT", "<\"\"@example.org>"), -1);
-	assert_int_equal(CHECK(-1, "RCPT", "<@example.org>"), -1);
-	assert_int_equal(CHECK(-1, "RCPT", "<alice@example.org"), -1);
-	assert_int_equal(CHECK(-1, "RCPT", "alice@example.org>"), -1);
+	assert_int_equal(RCPT("<\"\"@example.org>"), -1);
+	assert_int_equal(RCPT("<@example.org>"), -1);
+	assert_int_equal(RCPT("<alice@example.org"), -1);
+	assert_int_equal(RCPT("alice@example.org>"), -1);
 	/* STARTTLS: "H" and a host name of at most MONITOR_PEER_NAME_MAX */
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, conn), 0);
 	fresh(SMTPD_MX, 1);
@@ -431,6 +494,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mail),
 		cmocka_unit_test(test_rcpt),
+		cmocka_unit_test(test_dsn),
 		cmocka_unit_test(test_message),
 		cmocka_unit_test(test_auth),
 		cmocka_unit_test(test_starttls),

@@ -1,6 +1,7 @@
 /*
  * test_queue_env: the envelope file: round trip, golden files
- * (tests/data/queue_env/NAME.in -> NAME.ref), and every malformed form.
+ * (tests/data/queue_env/NAME.in -> NAME.ref; dsn.in has the optional
+ * records of issue 14), and every malformed form.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "dsn.h"
 #include "queue_env.h"
 
 #define ID	"1B2C3D0F4G5H6J"
@@ -103,6 +105,29 @@ golden_in(const char *text, struct queue_env *e)
 		} else if (strcmp(line, "sender") == 0) {
 			e->sender = strdup(v);
 			assert_non_null(e->sender);
+		} else if (strcmp(line, "origin") == 0) {
+			assert_int_equal(queue_origin_parse(v, &e->origin), 0);
+		} else if (strcmp(line, "ret") == 0) {
+			assert_int_equal(dsn_ret_parse(v, strlen(v), &e->ret),
+			    0);
+		} else if (strcmp(line, "envid") == 0) {
+			e->envid = strdup(v);
+			assert_non_null(e->envid);
+		} else if (strcmp(line, "notify") == 0) {
+			assert_true(e->nrcpt > 0);
+			if (e->notify == NULL)
+				e->notify = calloc(QUEUE_RCPT_MAX,
+				    sizeof(*e->notify));
+			assert_non_null(e->notify);
+			assert_int_equal(dsn_notify_parse(v, strlen(v),
+			    &e->notify[e->nrcpt - 1]), 0);
+		} else if (strcmp(line, "orcpt") == 0) {
+			assert_true(e->nrcpt > 0);
+			if (e->orcpt == NULL)
+				e->orcpt = calloc(QUEUE_RCPT_MAX,
+				    sizeof(*e->orcpt));
+			assert_non_null(e->orcpt);
+			e->orcpt[e->nrcpt - 1] = strdup(v);
 		} else if (strcmp(line, "rcpt") == 0) {
 			nr = reallocarray(e->rcpt, e->nrcpt + 1, sizeof(*nr));
 			assert_non_null(nr);
@@ -128,12 +153,26 @@ assert_env_equal(const struct queue_env *a, const struct queue_env *b)
 	assert_int_equal(a->nrcpt, b->nrcpt);
 	for (i = 0; i < a->nrcpt; i++)
 		assert_string_equal(a->rcpt[i], b->rcpt[i]);
+	assert_int_equal(a->origin, b->origin);
+	assert_int_equal(a->ret, b->ret);
+	if (a->envid == NULL || b->envid == NULL)
+		assert_ptr_equal(a->envid, b->envid);
+	else
+		assert_string_equal(a->envid, b->envid);
+	for (i = 0; i < a->nrcpt; i++) {
+		assert_int_equal(a->notify != NULL ? a->notify[i] : 0,
+		    b->notify != NULL ? b->notify[i] : 0);
+		if (a->orcpt != NULL && a->orcpt[i] != NULL)
+			assert_string_equal(a->orcpt[i], b->orcpt[i]);
+		else
+			assert_true(b->orcpt == NULL || b->orcpt[i] == NULL);
+	}
 }
 
 static void
 test_golden(void **state)
 {
-	static const char *names[] = { "simple", "nullsender", NULL };
+	static const char *names[] = { "simple", "nullsender", "dsn", NULL };
 	struct queue_env	 want, got;
 	struct buf		 b;
 	char			 path[256], *in, *ref;
@@ -316,6 +355,43 @@ test_malformed(void **state)
 	    NULL }, "control byte or over-long value in a record");
 	bad((const char *[]){ "V1", "I" ID, "A1", "U0", "Fa@b", "Tc@d\x7f",
 	    "E", NULL }, "control byte or over-long value in a record");
+
+	/* The optional records of issue 14: order, values. */
+	bad((const char *[]){ "V1", "I" ID, "A1", "U0", "Fa@b", "RHDRS",
+	    "Psmtp", "Tc@d", "E", NULL }, "record out of order");
+	bad((const char *[]){ "V1", "I" ID, "A1", "U0", "Fa@b", "DQ", "RFULL",
+	    "Tc@d", "E", NULL }, "record out of order");
+	bad((const char *[]){ "V1", "I" ID, "A1", "U0", "Fa@b", "NNEVER",
+	    "Tc@d", "E", NULL }, "record out of order");
+	bad((const char *[]){ "V1", "I" ID, "A1", "U0", "Fa@b", "Tc@d",
+	    "Orfc822;c@d", "NNEVER", "E", NULL }, "record out of order");
+	bad((const char *[]){ "V1", "I" ID, "A1", "U0", "Fa@b", "Tc@d",
+	    "NNEVER", "NNEVER", "E", NULL }, "record out of order");
+	bad((const char *[]){ "V1", "I" ID, "A1", "U0", "Fa@b", "Pfax",
+	    "Tc@d", "E", NULL }, "bad origin record");
+	bad((const char *[]){ "V1", "I" ID, "A1", "U0", "Fa@b", "RALL",
+	    "Tc@d", "E", NULL }, "bad RET record");
+	bad((const char *[]){ "V1", "I" ID, "A1", "U0", "Fa@b", "D",
+	    "Tc@d", "E", NULL }, "bad ENVID record");
+	bad((const char *[]){ "V1", "I" ID, "A1", "U0", "Fa@b", "DÃ©",
+	    "Tc@d", "E", NULL }, "bad ENVID record");
+	bad((const char *[]){ "V1", "I" ID, "A1", "U0", "Fa@b", "Tc@d",
+	    "NNEVER,SUCCESS", "E", NULL }, "bad NOTIFY record");
+	bad((const char *[]){ "V1", "I" ID, "A1", "U0", "Fa@b", "Tc@d", "N",
+	    "E", NULL }, "bad NOTIFY record");
+	/* one spelling per envelope: the canonical forms only */
+	bad((const char *[]){ "V1", "I" ID, "A1", "U0", "Fa@b", "Tc@d",
+	    "NDELAY,SUCCESS", "E", NULL }, "bad NOTIFY record");
+	bad((const char *[]){ "V1", "I" ID, "A1", "U0", "Fa@b", "Tc@d",
+	    "Nsuccess", "E", NULL }, "bad NOTIFY record");
+	bad((const char *[]){ "V1", "I" ID, "A1", "U0", "Fa@b", "rhdrs",
+	    "Tc@d", "E", NULL }, "unknown record");
+	bad((const char *[]){ "V1", "I" ID, "A1", "U0", "Fa@b", "Rhdrs",
+	    "Tc@d", "E", NULL }, "bad RET record");
+	bad((const char *[]){ "V1", "I" ID, "A1", "U0", "Fa@b", "Tc@d",
+	    "Oc@d", "E", NULL }, "bad ORCPT record");
+	bad((const char *[]){ "V1", "I" ID, "A1", "U0", "Fa@b", "Tc@d",
+	    "Orfc 822;c@d", "E", NULL }, "bad ORCPT record");
 
 	/* No recipient; an empty recipient. */
 	bad((const char *[]){ "V1", "I" ID, "A1", "U0", "Fa@b", "E", NULL },

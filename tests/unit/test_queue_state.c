@@ -148,6 +148,45 @@ test_bad(void **arg)
 	/* empty recipient, trailing data */
 	assert_false(DEC("V1\0I" ID "\0R\0Oc@d\0Lu\0X\0SP\0N0\0W5\0M\0E"));
 	assert_false(DEC("V1\0I" ID "\0Ra@b\0Oc@d\0Lu\0X\0SP\0N0\0W5\0M\0E\0Z"));
+	/* issue 14: held since, warned at, notice owed */
+	assert_true(DEC("V1\0I" ID "\0H17\0Y18\0Ra@b\0Oc@d\0Lu\0X\0SS\0N1\0W5\0M\0"
+	    "Rb@c\0Ob@c\0L\0X\0SR\0N1\0W0\0M250 ok\0E"));
+	assert_true(DEC("V1\0I" ID "\0Y18\0Ra@b\0Oc@d\0Lu\0X\0SP\0N0\0W5\0M\0E"));
+	assert_false(DEC("V1\0I" ID "\0Y18\0H17\0Ra@b\0Oc@d\0Lu\0X\0SP\0N0\0W5\0M\0E"));
+	assert_false(DEC("V1\0I" ID "\0H0\0Ra@b\0Oc@d\0Lu\0X\0SP\0N0\0W5\0M\0E"));
+	assert_false(DEC("V1\0I" ID "\0H\0Ra@b\0Oc@d\0Lu\0X\0SP\0N0\0W5\0M\0E"));
+	assert_false(DEC("V1\0I" ID "\0H01\0Ra@b\0Oc@d\0Lu\0X\0SP\0N0\0W5\0M\0E"));
+	assert_false(DEC("V1\0I" ID "\0Ra@b\0Oc@d\0Lu\0X\0SP\0N0\0W5\0M\0H1\0E"));
+}
+
+/* The held time, the warning time and the notice statuses round-trip. */
+static void
+test_issue14_fields(void **arg)
+{
+	struct queue_state st, st2;
+	struct buf	 b;
+	const char	*why;
+
+	(void)arg;
+	make_state(&st);
+	st.held = 1700000100;
+	st.warned = 1700000200;
+	st.job[0].status = QJ_NOTICE;
+	st.job[1].status = QJ_RELAYED;
+	buf_init(&b, QUEUE_STATE_MAX);
+	assert_int_equal(queue_state_encode(&b, &st), 0);
+	assert_int_equal(queue_state_decode(b.data, b.len, &st2, &why), 0);
+	assert_true(st2.held == 1700000100);
+	assert_true(st2.warned == 1700000200);
+	assert_int_equal(st2.job[0].status, QJ_NOTICE);
+	assert_int_equal(st2.job[1].status, QJ_RELAYED);
+	/* an unknown status is not written */
+	st.job[2].status = 'Q';
+	buf_reset(&b);
+	assert_int_equal(queue_state_encode(&b, &st), -1);
+	buf_free(&b);
+	queue_state_free(&st);
+	queue_state_free(&st2);
 }
 
 static void
@@ -174,6 +213,7 @@ main(void)
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_exact_bytes),
 		cmocka_unit_test(test_bad),
+		cmocka_unit_test(test_issue14_fields),
 		cmocka_unit_test(test_add_limits),
 	};
 

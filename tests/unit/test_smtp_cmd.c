@@ -151,11 +151,64 @@ test_rcpt(void **state)
 	    -1);
 	assert_int_equal(e.code, 553);
 	assert_int_equal(smtp_rcpt_parse(S("TO:<>"), 0, &p, &e), -1);
-	assert_int_equal(smtp_rcpt_parse(S("TO:<a@b.c> NOTIFY=NEVER"), 0, &p,
+	assert_int_equal(smtp_rcpt_parse(S("TO:<a@b.c> XFOO=1"), 0, &p,
 	    &e), -1);
 	assert_int_equal(e.code, 555);
 	assert_int_equal(smtp_rcpt_parse(S("FROM:<a@b.c>"), 0, &p, &e), -1);
 	assert_int_equal(smtp_rcpt_parse(S("TO:"), 0, &p, &e), -1);
+}
+
+/* RFC 3461: MAIL RET= ENVID=, RCPT NOTIFY= ORCPT=, good and bad. */
+static void
+test_dsn_params(void **state)
+{
+	struct smtp_mail_args	 m;
+	struct smtp_rcpt_args	 r;
+	struct smtp_err		 e;
+
+	(void)state;
+	assert_int_equal(smtp_mail_parse(S("FROM:<a@b.c> RET=hdrs "
+	    "ENVID=QQ+2B1"), &m, &e), 0);
+	assert_int_equal(m.ret, DSN_RET_HDRS);
+	assert_string_equal(m.envid, "QQ+2B1");
+	assert_int_equal(smtp_mail_parse(S("FROM:<a@b.c>"), &m, &e), 0);
+	assert_int_equal(m.ret, DSN_RET_NONE);
+	assert_string_equal(m.envid, "");
+	assert_int_equal(smtp_rcpt_parse_args(S("TO:<x@y.z> "
+	    "NOTIFY=SUCCESS,DELAY ORCPT=rfc822;X+2BY@y.z"), 0, &r, &e), 0);
+	assert_int_equal(r.notify, DSN_NOTIFY_SUCCESS | DSN_NOTIFY_DELAY);
+	assert_string_equal(r.orcpt, "rfc822;X+2BY@y.z");
+	assert_string_equal(r.path.local, "x");
+	assert_int_equal(smtp_rcpt_parse_args(S("TO:<x@y.z> NOTIFY=never"), 0,
+	    &r, &e), 0);
+	assert_int_equal(r.notify, DSN_NOTIFY_NEVER);
+	/* refused, each 501 */
+	assert_int_equal(smtp_mail_parse(S("FROM:<a@b.c> RET=ALL"), &m, &e),
+	    -1);
+	assert_int_equal(e.code, 501);
+	assert_int_equal(smtp_mail_parse(S("FROM:<a@b.c> RET=FULL RET=HDRS"),
+	    &m, &e), -1);
+	assert_int_equal(smtp_mail_parse(S("FROM:<a@b.c> RET"), &m, &e), -1);
+	assert_int_equal(smtp_mail_parse(S("FROM:<a@b.c> ENVID=a+0Db"), &m,
+	    &e), -1);
+	assert_int_equal(e.code, 501);
+	assert_int_equal(smtp_mail_parse(S("FROM:<a@b.c> ENVID=a ENVID=b"),
+	    &m, &e), -1);
+	assert_int_equal(smtp_mail_parse(S("FROM:<a@b.c> ENVID=aaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaa"), &m, &e), -1);
+	assert_int_equal(smtp_rcpt_parse_args(S("TO:<x@y.z> NOTIFY=NEVER,DELAY"),
+	    0, &r, &e), -1);
+	assert_int_equal(e.code, 501);
+	assert_int_equal(smtp_rcpt_parse_args(S("TO:<x@y.z> NOTIFY=SUCCESS "
+	    "NOTIFY=DELAY"), 0, &r, &e), -1);
+	assert_int_equal(smtp_rcpt_parse_args(S("TO:<x@y.z> ORCPT=x@y.z"), 0,
+	    &r, &e), -1);
+	assert_int_equal(e.code, 501);
+	assert_int_equal(smtp_rcpt_parse_args(S("TO:<x@y.z> ORCPT=rfc822;"
+	    "x+0A@y.z"), 0, &r, &e), -1);
+	assert_int_equal(smtp_rcpt_parse_args(S("TO:<x@y.z> ORCPT=rfc822;a "
+	    "ORCPT=rfc822;b"), 0, &r, &e), -1);
 }
 
 static void
@@ -213,6 +266,7 @@ main(void)
 		cmocka_unit_test(test_mail),
 		cmocka_unit_test(test_mail_bad),
 		cmocka_unit_test(test_rcpt),
+		cmocka_unit_test(test_dsn_params),
 		cmocka_unit_test(test_bdat),
 		cmocka_unit_test(test_helo),
 	};
