@@ -25,7 +25,8 @@ def alias_job(ls, qid, name, ext="", rcpt=None):
     slot = str(ls.slot)
     ls.slot += 1
     ls.p.stdin.write(frame(["J", slot, qid, "x@example.org",
-                            rcpt or "%s@%s" % (name, D), ":" + name, ext]))
+                            rcpt or "%s@%s" % (name, D), ":" + name, ext,
+                            "0"]))
     ls.p.stdin.flush()
     return ls.result(slot)
 
