@@ -170,8 +170,9 @@ void	 msg_result(struct queued *, struct qmsg *, size_t job, int status,
  * a peer without DSN (Action: relayed); DONE_PASSED_ON, to a peer that
  * took NOTIFY and ORCPT and reports itself (no notice from us).  A K
  * outcome (msg_outcome) calls msg_job_done with its struct outcome's
- * done: the remote delivery's is DONE_RELAYED, since its SMTP client
- * does not pass DSN requests on.
+ * done: the remote delivery's is DONE_PASSED_ON when the server that
+ * took the recipient listed DSN (its result's dsn_peer: the SMTP client
+ * gave it NOTIFY, ORCPT, RET and ENVID), else DONE_RELAYED.
  */
 enum msg_done { DONE_DELIVERED, DONE_RELAYED, DONE_PASSED_ON };
 void	 msg_job_done(struct queued *, struct qmsg *, size_t job,

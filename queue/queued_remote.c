@@ -77,6 +77,7 @@ struct rres {
 	char	*text;
 	char	*dsn;
 	char	*relay;
+	int	 dsn_peer;	/* the peer listed DSN (rjob_result) */
 };
 
 /* A request out at rspawn, by slot. */
@@ -389,13 +390,15 @@ request_send(struct queued *q, struct rdest *d)
 	int			 fd = -1;
 
 	slot = r->free[r->nfree - 1];
-	if (rjob_begin(&o, slot, e->m->st.id, e->m->sender, d->nexthop) ==
-	    -1) {
+	if (rjob_begin(&o, slot, e->m->st.id, e->m->sender, d->nexthop,
+	    e->m->ret, e->m->envid) == -1) {
 		log_warn("%s: request for %s", e->m->st.id, d->nexthop);
 		return -1;
 	}
 	for (n = 0; n < e->njob; n++)
-		if (rjob_add_rcpt(&o, e->m->st.job[e->job[n]].rcpt) == -1)
+		if (rjob_add_rcpt(&o, e->m->st.job[e->job[n]].rcpt,
+		    msg_job_notify(e->m, e->job[n]),
+		    msg_job_orcpt(e->m, e->job[n])) == -1)
 			break;
 	if (n == 0) {
 		log_warn("%s: recipient for %s", e->m->st.id, d->nexthop);
@@ -415,7 +418,7 @@ request_send(struct queued *q, struct rdest *d)
 		entry_free(e);
 		return 0;
 	}
-	if (chan_send_nowait(&r->chan, o.f, 6, &fd, 1) == -1) {
+	if (chan_send_nowait(&r->chan, o.f, RJOB_REQ_FIELDS, &fd, 1) == -1) {
 		int	saved = errno;
 
 		(void)close(fd);
@@ -601,8 +604,12 @@ req_finish(struct queued *q, unsigned slot, const struct rjob_end *end,
 		}
 		o.relay = res->relay;
 		o.dsn = res->dsn;
-		/* the peer was not asked for DSN: a notice says "relayed" */
-		o.done = DONE_RELAYED;
+		/*
+		 * a peer that listed DSN was given NOTIFY and ORCPT: a success
+		 * is its to report (RFC 3461 6.2.2); to one without, the
+		 * notice says "relayed"
+		 */
+		o.done = res->dsn_peer ? DONE_PASSED_ON : DONE_RELAYED;
 		o.not_before = site != RJOB_SITE_UP && res->status == 'Z' ?
 		    d->backoff_until : 0;
 		msg_result_via(q, m, rq->job[i], res->status, res->text, &o);
@@ -637,6 +644,7 @@ dup_res(struct rres *res, const struct rjob_result *rr)
 	    (res->relay = strdup(rr->relay)) == NULL)
 		return -1;
 	res->status = rr->status;
+	res->dsn_peer = rr->dsn_peer;
 	return 0;
 }
 

@@ -78,7 +78,7 @@ void
 rspawn_to_queued(const struct rjob_fields *o)
 {
 	/* fd 0 blocks: queued reads its results in its own loop */
-	if (chan_send(&qchan, o->f, 7, NULL, 0) == -1)
+	if (chan_send(&qchan, o->f, o->nf, NULL, 0) == -1)
 		fatal("sending results to queued");
 }
 

@@ -219,12 +219,14 @@ wgive(struct rspawn *rs, struct rworker *w, struct rreq *r)
 	size_t			 i, k;
 
 	/* the request again, as slot 0: the client knows no other */
-	if (rjob_begin(&o, 0, r->rj.id, r->rj.sender, r->rj.nexthop) == -1)
+	if (rjob_begin(&o, 0, r->rj.id, r->rj.sender, r->rj.nexthop,
+	    r->rj.ret, r->rj.envid) == -1)
 		return -1;
 	for (i = 0; i < r->rj.nrcpt; i++)
-		if (rjob_add_rcpt(&o, r->rj.rcpt[i]) == -1)
+		if (rjob_add_rcpt(&o, r->rj.rcpt[i], r->rj.notify[i],
+		    r->rj.orcpt[i]) == -1)
 			return -1;
-	if (wsend(w, o.f, 6, r->msgfd) == -1)
+	if (wsend(w, o.f, RJOB_REQ_FIELDS, r->msgfd) == -1)
 		return -1;
 	for (i = 0; i < r->nhost; i++) {
 		const struct smtp_host *h = &r->host[i];

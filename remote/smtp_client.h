@@ -45,6 +45,7 @@ struct smtp_rres {
 	char	 dsn[12];
 	char	 relay[RJOB_RELAY_MAX + 1];
 	char	 text[RJOB_TEXT_MAX + 1];
+	int	 dsn_peer;		/* the server listed DSN */
 };
 
 struct smtp_job {

@@ -13,6 +13,13 @@
  * recipients that need it, or all when the sender does.  BODY=8BITMIME
  * goes with 8-bit content when the server offers it.
  *
+ * DSN (RFC 3461): to a server that lists DSN, MAIL FROM carries the
+ * sender's RET and ENVID and each RCPT TO its NOTIFY and ORCPT, as the
+ * queue kept them (lib/dsn/dsn.h writes them, as Postfix does); to one
+ * that does not, none of them.  A recipient the former accepted is
+ * reported with dsn_peer set: a success notice is then that server's
+ * to send (RFC 3461 6.2.2), not queued's "relayed" one.
+ *
  * Each recipient ends K (2xx after the final dot), Z (4xx anywhere, a
  * lost connection, a timeout) or D (5xx), with Postfix's words: "host
  * mx[192.0.2.1] said: 550 5.1.1 ... (in reply to RCPT TO command)".
@@ -21,6 +28,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dsn.h"
 #include "fdio.h"
 #include "smtp_client.h"
 
@@ -76,6 +84,36 @@ result_lost(struct smtp_conn *c, struct smtp_job *j, size_t i,
 	    err, c->name, c->addr, what);
 }
 
+/* The server listed DSN: the parameters go to it. */
+static int
+dsn_on(const struct smtp_conn *c)
+{
+	return c->esmtp && c->ext.dsn;
+}
+
+/*
+ * RCPT TO for recipient i of j into out (SMTP_REPLY_LINE_MAX): with its
+ * NOTIFY and ORCPT when the server lists DSN; an ORCPT too long for the
+ * line is left out (NOTIFY alone always fits).
+ */
+static void
+rcpt_line(const struct smtp_conn *c, const struct smtp_job *j, size_t i,
+    char *out, size_t n)
+{
+	char	 p[DSN_RCPT_PARAMS_MAX];
+
+	p[0] = '\0';
+	if (dsn_on(c) && dsn_rcpt_params(j->rj.notify[i], j->rj.orcpt[i], p,
+	    sizeof(p)) == -1)
+		(void)dsn_rcpt_params(j->rj.notify[i], NULL, p, sizeof(p));
+	if ((size_t)snprintf(out, n, "RCPT TO:<%s>%s", j->rj.rcpt[i], p) >=
+	    n - 2) {
+		(void)dsn_rcpt_params(j->rj.notify[i], NULL, p, sizeof(p));
+		(void)snprintf(out, n, "RCPT TO:<%s>%s", j->rj.rcpt[i],
+		    dsn_on(c) ? p : "");
+	}
+}
+
 /* 452 or x.5.3: the server wants fewer recipients in a transaction. */
 static int
 too_many(const struct smtp_reply *r)
@@ -128,7 +166,9 @@ txn_once(struct smtp_conn *c, const struct smtp_settings *s,
     struct smtp_job *j, struct txn *t, int utf8)
 {
 	struct smtp_reply	 mr, r, dr;
-	char			 params[96] = "", err[256];
+	char			 params[96 + DSN_MAIL_PARAMS_MAX] = "";
+	char			 err[256], dp[DSN_MAIL_PARAMS_MAX];
+	char			 rl[SMTP_REPLY_LINE_MAX];
 	size_t			 k, accepted = 0, decided = 0;
 	int			 pipelined = c->esmtp && c->ext.pipelining;
 	int			 tmo, local;
@@ -142,6 +182,9 @@ txn_once(struct smtp_conn *c, const struct smtp_settings *s,
 		strlcat(params, " BODY=8BITMIME", sizeof(params));
 	if (utf8 && c->ext.smtputf8)
 		strlcat(params, " SMTPUTF8", sizeof(params));
+	if (dsn_on(c) && dsn_mail_params(j->rj.ret, j->rj.envid, dp,
+	    sizeof(dp)) == 0)
+		strlcat(params, dp, sizeof(params));
 	memset(t->state, 0, sizeof(t->state));
 	if (smtp_put(c, "MAIL FROM:<%s>%s", j->rj.sender, params) == -1)
 		goto lost_mail;
@@ -157,9 +200,9 @@ txn_once(struct smtp_conn *c, const struct smtp_settings *s,
 			return t->n;
 		}
 		for (k = 0; k < t->n; k++) {
+			rcpt_line(c, j, t->idx[k], rl, sizeof(rl));
 			if (smtp_command(c, &r, s->rcpt_ms, j->deadline, err,
-			    sizeof(err), "RCPT TO:<%s>",
-			    j->rj.rcpt[t->idx[k]]) == -1) {
+			    sizeof(err), "%s", rl) == -1) {
 				txn_lost(c, j, t, err, "sending RCPT TO");
 				return t->n;
 			}
@@ -179,10 +222,11 @@ txn_once(struct smtp_conn *c, const struct smtp_settings *s,
 			return t->n;
 		}
 	} else {
-		for (k = 0; k < t->n; k++)
-			if (smtp_put(c, "RCPT TO:<%s>", j->rj.rcpt[t->idx[k]])
-			    == -1)
+		for (k = 0; k < t->n; k++) {
+			rcpt_line(c, j, t->idx[k], rl, sizeof(rl));
+			if (smtp_put(c, "%s", rl) == -1)
 				goto lost_mail;
+		}
 		if (smtp_put(c, "DATA") == -1 ||
 		    smtp_flush(c, s->mail_ms, j->deadline) == -1)
 			goto lost_mail;
@@ -258,6 +302,7 @@ txn_once(struct smtp_conn *c, const struct smtp_settings *s,
 			smtp_reply_oneline(&r, one, sizeof(one));
 			smtp_result(j, t->idx[k], 'K', dsn, c->relay, "%s",
 			    one);
+			j->res[t->idx[k]].dsn_peer = dsn_on(c);
 		} else
 			result_reply(c, j, t->idx[k], &r,
 			    "end of DATA command");

@@ -163,8 +163,9 @@ results_send(struct chan *c, const struct smtp_job *j)
 		r.dsn = j->res[i].dsn;
 		r.relay = j->res[i].relay;
 		r.text = j->res[i].text;
+		r.dsn_peer = j->res[i].dsn_peer;
 		if (rjob_result_fields(&r, &o) == -1 ||
-		    chan_send(c, o.f, 7, NULL, 0) == -1)
+		    chan_send(c, o.f, o.nf, NULL, 0) == -1)
 			worker_fail("cannot send a result");
 	}
 	memset(&e, 0, sizeof(e));
@@ -172,7 +173,8 @@ results_send(struct chan *c, const struct smtp_job *j)
 	e.conn_ms = (unsigned long)(j->conn_ms > 0 ? j->conn_ms : 0);
 	e.xfer_ms = (unsigned long)(j->xfer_ms > 0 ? j->xfer_ms : 0);
 	e.conn_use = j->conn_use;
-	if (rjob_end_fields(&e, &o) == -1 || chan_send(c, o.f, 7, NULL, 0) == -1)
+	if (rjob_end_fields(&e, &o) == -1 ||
+	    chan_send(c, o.f, o.nf, NULL, 0) == -1)
 		worker_fail("cannot send the end of a request");
 }
 

@@ -248,3 +248,69 @@ dsn_orcpt_parse(const char *s, size_t n, char *out, size_t outsz)
 		return -1;
 	return 0;
 }
+
+int
+dsn_mail_params(int ret, const char *envid, char *out, size_t n)
+{
+	char	 x[3 * DSN_ENVID_MAX + 1];
+
+	if (n == 0)
+		return -1;
+	out[0] = '\0';
+	if (ret != DSN_RET_NONE && ret != DSN_RET_FULL && ret != DSN_RET_HDRS)
+		return -1;
+	if (ret != DSN_RET_NONE && (strlcat(out, " RET=", n) >= n ||
+	    strlcat(out, dsn_ret_text(ret), n) >= n))
+		goto small;
+	if (envid != NULL && envid[0] != '\0') {
+		if (!dsn_envid_ok(envid) ||
+		    xtext_encode(envid, x, sizeof(x)) == -1) {
+			out[0] = '\0';
+			return -1;
+		}
+		if (strlcat(out, " ENVID=", n) >= n || strlcat(out, x, n) >= n)
+			goto small;
+	}
+	return 0;
+small:
+	out[0] = '\0';
+	return -1;
+}
+
+int
+dsn_rcpt_params(int notify, const char *orcpt, char *out, size_t n)
+{
+	char		 t[DSN_NOTIFY_TEXT_MAX], x[3 * DSN_ORCPT_MAX + 1];
+	const char	*semi;
+	size_t		 tl, ol;
+
+	if (n == 0)
+		return -1;
+	out[0] = '\0';
+	if (notify != 0) {
+		dsn_notify_text(notify, t, sizeof(t));
+		if (t[0] == '\0')
+			return -1;
+		if (strlcat(out, " NOTIFY=", n) >= n || strlcat(out, t, n) >= n)
+			goto small;
+	}
+	if (orcpt != NULL && orcpt[0] != '\0') {
+		if (!dsn_orcpt_ok(orcpt) || (semi = strchr(orcpt, ';')) == NULL ||
+		    xtext_encode(semi + 1, x, sizeof(x)) == -1) {
+			out[0] = '\0';
+			return -1;
+		}
+		tl = (size_t)(semi + 1 - orcpt);	/* "addr-type;" */
+		if (strlcat(out, " ORCPT=", n) >= n ||
+		    (ol = strlen(out)) + tl >= n)
+			goto small;
+		memcpy(out + ol, orcpt, tl);
+		out[ol + tl] = '\0';
+		if (strlcat(out, x, n) >= n)
+			goto small;
+	}
+	return 0;
+small:
+	out[0] = '\0';
+	return -1;
+}

@@ -81,4 +81,22 @@ int		 dsn_orcpt_parse(const char *s, size_t n, char *out,
 int		 dsn_envid_ok(const char *);
 int		 dsn_orcpt_ok(const char *);
 
+/*
+ * The parameters an SMTP client adds for a server that lists DSN, each
+ * with a leading space, as Postfix writes them: on MAIL FROM, " RET=FULL"
+ * or " RET=HDRS" and " ENVID=xtext" (ret DSN_RET_NONE and envid NULL or
+ * "" give none); on RCPT TO, " NOTIFY=SUCCESS,DELAY" (notify 0 gives
+ * none) and " ORCPT=addr-type;xtext" (orcpt decoded, as the queue keeps
+ * it; NULL or "" gives none).  0, or -1 when out (n octets) is too small
+ * or a value is not valid.  DSN_MAIL_PARAMS_MAX and DSN_RCPT_PARAMS_MAX
+ * are always enough.
+ */
+#define DSN_MAIL_PARAMS_MAX	(16 + 7 + 3 * DSN_ENVID_MAX + 1)
+#define DSN_RCPT_PARAMS_MAX	(8 + DSN_NOTIFY_TEXT_MAX + 7 + \
+				    3 * DSN_ORCPT_MAX + 1)
+int		 dsn_mail_params(int ret, const char *envid, char *out,
+		    size_t n);
+int		 dsn_rcpt_params(int notify, const char *orcpt, char *out,
+		    size_t n);
+
 #endif

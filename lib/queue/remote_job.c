@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dsn.h"
 #include "queue_env.h"
 #include "queueid.h"
 #include "remote_job.h"
@@ -59,17 +60,37 @@ slot_parse(const char *s, unsigned *slot)
 	return 0;
 }
 
+/* 1 if flags are what a recipient may ask: none, NEVER alone, or a
+ * set of SUCCESS, FAILURE and DELAY. */
+static int
+notify_ok(int flags)
+{
+	return flags == 0 || flags == DSN_NOTIFY_NEVER ||
+	    (flags & ~(DSN_NOTIFY_SUCCESS | DSN_NOTIFY_FAILURE |
+	    DSN_NOTIFY_DELAY)) == 0;
+}
+
+static int
+ret_ok(int ret)
+{
+	return ret == DSN_RET_NONE || ret == DSN_RET_FULL ||
+	    ret == DSN_RET_HDRS;
+}
+
 int
 rjob_begin(struct rjob_out *o, unsigned slot, const char *id,
-    const char *sender, const char *nexthop)
+    const char *sender, const char *nexthop, int ret, const char *envid)
 {
 	struct smtp_nexthop	 nh;
 	const char		*why;
 	int			 i;
 
+	if (envid == NULL)
+		envid = "";
 	if (slot >= RJOB_SLOT_MAX || !queueid_valid(id) ||
 	    !addr_ok(sender, 1) ||
-	    smtp_nexthop_parse(nexthop, &nh, &why) == -1) {
+	    smtp_nexthop_parse(nexthop, &nh, &why) == -1 || !ret_ok(ret) ||
+	    (envid[0] != '\0' && !dsn_envid_ok(envid))) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -80,22 +101,33 @@ rjob_begin(struct rjob_out *o, unsigned slot, const char *id,
 	o->f[2] = id;
 	o->f[3] = sender;
 	o->f[4] = nexthop;
-	o->f[5] = o->rcpts;
-	/* five fields and the five NULs after them */
-	for (i = 0; i < 5; i++)
+	o->f[5] = dsn_ret_text(ret);
+	o->f[6] = envid;
+	o->f[7] = o->rcpts;
+	/* seven fields and the seven NULs after them */
+	for (i = 0; i < RJOB_REQ_FIELDS - 1; i++)
 		o->fixed += strlen(o->f[i]) + 1;
 	return 0;
 }
 
 int
-rjob_add_rcpt(struct rjob_out *o, const char *rcpt)
+rjob_add_rcpt(struct rjob_out *o, const char *rcpt, int notify,
+    const char *orcpt)
 {
-	size_t	n = strlen(rcpt), need = n + (o->rlen > 0);
+	char	 nt[DSN_NOTIFY_TEXT_MAX];
+	size_t	 n = strlen(rcpt), nn, no, need;
 
-	if (!addr_ok(rcpt, 0)) {
+	if (orcpt == NULL)
+		orcpt = "";
+	if (!addr_ok(rcpt, 0) || !notify_ok(notify) ||
+	    (orcpt[0] != '\0' && !dsn_orcpt_ok(orcpt))) {
 		errno = EINVAL;
 		return -1;
 	}
+	dsn_notify_text(notify, nt, sizeof(nt));
+	nn = strlen(nt);
+	no = strlen(orcpt);
+	need = n + 1 + nn + 1 + no + (o->rlen > 0);
 	if (o->nrcpt >= RJOB_RCPT_MAX ||
 	    o->fixed + o->rlen + need > RJOB_FRAME_MAX) {
 		errno = EMSGSIZE;
@@ -105,8 +137,45 @@ rjob_add_rcpt(struct rjob_out *o, const char *rcpt)
 		o->rcpts[o->rlen++] = '\n';
 	memcpy(o->rcpts + o->rlen, rcpt, n);
 	o->rlen += n;
+	o->rcpts[o->rlen++] = '\t';
+	memcpy(o->rcpts + o->rlen, nt, nn);
+	o->rlen += nn;
+	o->rcpts[o->rlen++] = '\t';
+	memcpy(o->rcpts + o->rlen, orcpt, no);
+	o->rlen += no;
 	o->rcpts[o->rlen] = '\0';
 	o->nrcpt++;
+	return 0;
+}
+
+/* One recipient line, "address TAB notify TAB orcpt", split in place. */
+static int
+rcpt_line(char *p, struct rjob *j)
+{
+	char	*t1, *t2, nt[DSN_NOTIFY_TEXT_MAX];
+	int	 flags = 0;
+
+	if (j->nrcpt >= RJOB_RCPT_MAX || (t1 = strchr(p, '\t')) == NULL ||
+	    (t2 = strchr(t1 + 1, '\t')) == NULL)
+		return -1;
+	*t1++ = '\0';
+	*t2++ = '\0';
+	if (!addr_ok(p, 0))
+		return -1;
+	if (t1[0] != '\0') {
+		/* the canonical text only, as rjob_add_rcpt writes it */
+		if (dsn_notify_parse(t1, strlen(t1), &flags) == -1)
+			return -1;
+		dsn_notify_text(flags, nt, sizeof(nt));
+		if (strcmp(nt, t1) != 0)
+			return -1;
+	}
+	if (t2[0] != '\0' && !dsn_orcpt_ok(t2))
+		return -1;
+	j->rcpt[j->nrcpt] = p;
+	j->notify[j->nrcpt] = flags;
+	j->orcpt[j->nrcpt] = t2;
+	j->nrcpt++;
 	return 0;
 }
 
@@ -118,21 +187,29 @@ rjob_decode(struct chan_msg *m, struct rjob *j)
 	char			*p, *lf;
 
 	memset(j, 0, sizeof(*j));
-	if (m->nf != 6 || strcmp(m->f[0], "J") != 0 ||
+	if (m->nf != RJOB_REQ_FIELDS || strcmp(m->f[0], "J") != 0 ||
 	    slot_parse(m->f[1], &j->slot) == -1 || !queueid_valid(m->f[2]) ||
 	    !addr_ok(m->f[3], 1) ||
 	    smtp_nexthop_parse(m->f[4], &nh, &why) == -1 ||
-	    m->f[5][0] == '\0')
+	    m->f[7][0] == '\0')
+		goto bad;
+	if (strcmp(m->f[5], "FULL") == 0)
+		j->ret = DSN_RET_FULL;
+	else if (strcmp(m->f[5], "HDRS") == 0)
+		j->ret = DSN_RET_HDRS;
+	else if (m->f[5][0] != '\0')
+		goto bad;
+	if (m->f[6][0] != '\0' && !dsn_envid_ok(m->f[6]))
 		goto bad;
 	j->id = m->f[2];
 	j->sender = m->f[3];
 	j->nexthop = m->f[4];
-	for (p = m->f[5]; p != NULL; p = lf != NULL ? lf + 1 : NULL) {
+	j->envid = m->f[6];
+	for (p = m->f[7]; p != NULL; p = lf != NULL ? lf + 1 : NULL) {
 		if ((lf = strchr(p, '\n')) != NULL)
 			*lf = '\0';
-		if (!addr_ok(p, 0) || j->nrcpt >= RJOB_RCPT_MAX)
+		if (rcpt_line(p, j) == -1)
 			goto bad;
-		j->rcpt[j->nrcpt++] = p;
 	}
 	return 0;
 bad:
@@ -173,7 +250,8 @@ rjob_result_fields(const struct rjob_result *r, struct rjob_fields *o)
 	if (r->slot >= RJOB_SLOT_MAX || r->index >= RJOB_RCPT_MAX ||
 	    !status_ok(r->status) || !rjob_dsn_ok(r->dsn, r->status) ||
 	    r->relay[0] == '\0' || !text_ok(r->relay, RJOB_RELAY_MAX) ||
-	    r->text[0] == '\0' || !text_ok(r->text, RJOB_TEXT_MAX)) {
+	    r->text[0] == '\0' || !text_ok(r->text, RJOB_TEXT_MAX) ||
+	    (r->dsn_peer != 0 && r->dsn_peer != 1)) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -188,6 +266,8 @@ rjob_result_fields(const struct rjob_result *r, struct rjob_fields *o)
 	o->f[4] = r->dsn;
 	o->f[5] = r->relay;
 	o->f[6] = r->text;
+	o->f[7] = r->dsn_peer ? "1" : "0";
+	o->nf = RJOB_RES_FIELDS;
 	return 0;
 }
 
@@ -219,6 +299,8 @@ rjob_end_fields(const struct rjob_end *e, struct rjob_fields *o)
 	o->f[4] = o->num[2];
 	o->f[5] = o->num[3];
 	o->f[6] = o->num[4];
+	o->f[7] = NULL;
+	o->nf = RJOB_END_FIELDS;
 	return 0;
 }
 
@@ -229,24 +311,26 @@ rjob_reply_decode(const struct chan_msg *m, int *kind, struct rjob_result *r,
 	char *const	*f = m->f;
 	unsigned long	 v;
 
-	if (m->nf == 7 && strcmp(f[0], "R") == 0) {
+	if (m->nf == RJOB_RES_FIELDS && strcmp(f[0], "R") == 0) {
 		memset(r, 0, sizeof(*r));
 		if (slot_parse(f[1], &r->slot) == -1 ||
 		    rjob_num_parse(f[2], RJOB_RCPT_MAX - 1, &v) == -1 ||
 		    strlen(f[3]) != 1 || !status_ok(f[3][0]) ||
 		    !rjob_dsn_ok(f[4], f[3][0]) || f[5][0] == '\0' ||
 		    !text_ok(f[5], RJOB_RELAY_MAX) || f[6][0] == '\0' ||
-		    !text_ok(f[6], RJOB_TEXT_MAX))
+		    !text_ok(f[6], RJOB_TEXT_MAX) || strlen(f[7]) != 1 ||
+		    (f[7][0] != '0' && f[7][0] != '1'))
 			goto bad;
 		r->index = v;
 		r->status = f[3][0];
 		r->dsn = f[4];
 		r->relay = f[5];
 		r->text = f[6];
+		r->dsn_peer = f[7][0] == '1';
 		*kind = 'R';
 		return 0;
 	}
-	if (m->nf == 7 && strcmp(f[0], "E") == 0) {
+	if (m->nf == RJOB_END_FIELDS && strcmp(f[0], "E") == 0) {
 		memset(e, 0, sizeof(*e));
 		if (slot_parse(f[1], &e->slot) == -1 ||
 		    strlen(f[2]) != 1 || f[2][0] < '0' || f[2][0] > '2' ||

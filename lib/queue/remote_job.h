@@ -2,10 +2,12 @@
  * remote_job: the frames of the remote delivery, on lib/ipc/chan.h
  * channels (SOCK_SEQPACKET, payload at most RJOB_FRAME_MAX):
  *
- *   request  J, slot, queue id, sender, nexthop, recipients
+ *   request  J, slot, queue id, sender, nexthop, ret, envid, recipients
  *            with the message's descriptor (read-only); the recipients
- *            are one field, separated by LF (an address holds none)
- *   result   R, slot, index, K|Z|D, dsn, relay, text
+ *            are one field, one line each, separated by LF; a line is
+ *            "address TAB notify TAB orcpt" (none of them holds a
+ *            control byte)
+ *   result   R, slot, index, K|Z|D, dsn, relay, text, dsn peer
  *   end      E, slot, site, wait ms, connect ms, transfer ms, conn use
  *
  * queued sends requests to rspawn, one per destination (nexthop,
@@ -23,6 +25,14 @@
  * for it; 0: none was made), the log's conn_use=.  dsn is the RFC 3463
  * code whose class matches the status (2 for K, 4 for Z, 5 for D);
  * relay is "host[address]:port" or "none"; text is one printable line.
+ *
+ * The DSN parameters (RFC 3461, lib/dsn/dsn.h) the sender gave: ret is
+ * "", "FULL" or "HDRS"; envid "" or the decoded ENVID; per recipient,
+ * notify "" or NOTIFY's canonical text (dsn_notify_text), orcpt "" or
+ * the decoded ORCPT ("rfc822;a@b").  The SMTP client passes them on to
+ * a server that lists DSN.  dsn peer is "1" when the server that
+ * answered listed DSN and so was given them (a success is then that
+ * server's to report, RFC 3461 6.2.2), else "0".
  *
  * Each side trusts the other less than itself: rspawn does not trust the
  * SMTP client, queued does not trust rspawn.  A decoder refuses any frame
@@ -42,19 +52,26 @@
 #define RJOB_TEXT_MAX		512	/* octets of a result's text */
 #define RJOB_RELAY_MAX		300	/* octets of a relay */
 #define RJOB_MS_MAX		999999999UL	/* a number in an end frame */
+#define RJOB_REQ_FIELDS		8	/* fields of a request */
+#define RJOB_RES_FIELDS		8	/* fields of a result */
+#define RJOB_END_FIELDS		7	/* fields of an end */
 
 struct rjob {
 	unsigned	 slot;
 	const char	*id;
 	const char	*sender;
 	const char	*nexthop;
+	int		 ret;		/* enum dsn_ret */
+	const char	*envid;		/* "": none */
 	const char	*rcpt[RJOB_RCPT_MAX];
+	int		 notify[RJOB_RCPT_MAX];	/* DSN_NOTIFY_* bits, 0: none */
+	const char	*orcpt[RJOB_RCPT_MAX];	/* "": none */
 	size_t		 nrcpt;
 };
 
 /* A request being built: the fields to hand to chan_send. */
 struct rjob_out {
-	const char	*f[6];
+	const char	*f[RJOB_REQ_FIELDS];
 	char		 slot[16];
 	char		 rcpts[RJOB_FRAME_MAX + 1];
 	size_t		 rlen;		/* octets in rcpts */
@@ -69,6 +86,7 @@ struct rjob_result {
 	const char	*dsn;
 	const char	*relay;
 	const char	*text;
+	int		 dsn_peer;	/* the server listed DSN */
 };
 
 #define RJOB_SITE_UP		0
@@ -84,25 +102,30 @@ struct rjob_end {
 
 /* The fields of a result or an end frame, ready for chan_send. */
 struct rjob_fields {
-	const char	*f[7];
+	const char	*f[8];
+	int		 nf;		/* RJOB_RES_FIELDS or RJOB_END_FIELDS */
 	char		 num[5][16];
 	char		 status[2];
 };
 
 /*
  * Request encoding, in two steps so that the sender can fill a frame:
- * rjob_begin sets the fixed fields, rjob_add_rcpt one recipient more; the
- * frame is then o->f, 6 fields.  Each returns 0, or -1 with errno
- * EMSGSIZE (no room: o is unchanged) or EINVAL (a value the decoder
- * would refuse).
+ * rjob_begin sets the fixed fields (ret: enum dsn_ret; envid NULL or ""
+ * for none), rjob_add_rcpt one recipient more (notify: DSN_NOTIFY_*
+ * bits, 0 for none; orcpt NULL or "" for none); the frame is then o->f,
+ * RJOB_REQ_FIELDS fields.  Each returns 0, or -1 with errno EMSGSIZE
+ * (no room: o is unchanged) or EINVAL (a value the decoder would refuse).
  */
 int	rjob_begin(struct rjob_out *o, unsigned slot, const char *id,
-	    const char *sender, const char *nexthop);
-int	rjob_add_rcpt(struct rjob_out *o, const char *rcpt);
+	    const char *sender, const char *nexthop, int ret,
+	    const char *envid);
+int	rjob_add_rcpt(struct rjob_out *o, const char *rcpt, int notify,
+	    const char *orcpt);
 /* A received request (m's fields are split in place). */
 int	rjob_decode(struct chan_msg *m, struct rjob *);
 
-/* Result and end frames: 0 with out->f (7 fields), or -1 (EINVAL). */
+/* Result and end frames: 0 with out->f (out->nf fields), or -1
+ * (EINVAL). */
 int	rjob_result_fields(const struct rjob_result *, struct rjob_fields *out);
 int	rjob_end_fields(const struct rjob_end *, struct rjob_fields *out);
 /*

@@ -3,7 +3,8 @@
  * of one frame (NUL-separated fields, as lib/ipc/chan.c hands it over),
  * read as queued reads rspawn's results and ends (rspawn is not
  * trusted) and as rspawn reads a request.  What decodes must encode back
- * (a result, to the same fields).
+ * (a result, to the same fields; a request's DSN parameters, to the
+ * same text).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -43,7 +44,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		if (kind == 'E' && rjob_end_fields(&e, &f) != 0)
 			abort();
-		for (k = 0; k < 7; k++)
+		if (kind == 'R' && f.nf != RJOB_RES_FIELDS)
+			abort();
+		for (k = 0; k < f.nf; k++)
 			if (strcmp(f.f[k], m.f[k]) != 0 && kind == 'R')
 				abort();
 	}
@@ -52,12 +55,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rjob_decode(&m, &j) == 0) {
 		if (j.nrcpt == 0 || j.nrcpt > RJOB_RCPT_MAX)
 			abort();
-		if (rjob_begin(&o, j.slot, j.id, j.sender, j.nexthop) != 0)
+		if (rjob_begin(&o, j.slot, j.id, j.sender, j.nexthop, j.ret,
+		    j.envid) != 0)
 			abort();
 		for (i = 0; i < j.nrcpt; i++)
-			if (rjob_add_rcpt(&o, j.rcpt[i]) != 0)
+			if (rjob_add_rcpt(&o, j.rcpt[i], j.notify[i],
+			    j.orcpt[i]) != 0)
 				abort();
 		if (o.nrcpt != j.nrcpt)
+			abort();
+		/* the request encodes back to the same bytes */
+		if (strcmp(o.f[5], m.f[5]) != 0 || strcmp(o.f[6], m.f[6]) != 0)
 			abort();
 	}
 	return 0;

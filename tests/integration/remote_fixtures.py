@@ -3,7 +3,9 @@ remote_fixtures: what the remote delivery tests talk to, all on loopback.
 
     Peer      an SMTP server from Debian's python3-aiosmtpd, recording each
               connection and message byte for byte, with knobs for what it
-              offers (PIPELINING, SIZE, SMTPUTF8, STARTTLS, AUTH) and how it
+              offers (PIPELINING, SIZE, SMTPUTF8, STARTTLS, AUTH, DSN: the
+              MAIL and RCPT arguments as sent, in mail_args and rcpt_args)
+              and how it
               misbehaves (a reply per step, 452 past N recipients, a reply
               that never comes, a broken TLS handshake)
     RawPeer   a socket server driven by a script, for what aiosmtpd cannot
@@ -153,14 +155,20 @@ class _Handler:
 class Peer:
     """An aiosmtpd server; see the module comment.  replies: {"EHLO" |
     "MAIL" | "RCPT" | "DATA": reply}; rcpt_replies: {address: reply};
-    extra: EHLO keywords added; drop: keywords removed."""
+    extra: EHLO keywords added; drop: keywords removed; dsn: offers DSN
+    and takes its parameters (RET, ENVID, NOTIFY, ORCPT), which aiosmtpd
+    would refuse; mail_args and rcpt_args keep every MAIL and RCPT
+    argument as it came ("FROM:<a@b> SIZE=5 RET=HDRS")."""
 
     def __init__(self, host="127.0.0.1", port=None, extra=("PIPELINING",),
                  drop=(), replies=None, rcpt_replies=None, rcpt_limit=None,
                  size=33554432 * 2, smtputf8=True, tls=None,
                  require_starttls=False, auth=None, data_delay=0,
-                 bad_starttls=False, auth_exclude=()):
+                 bad_starttls=False, auth_exclude=(), dsn=False):
         self.host = host
+        if dsn:
+            extra = list(extra) + ["DSN"]
+        self.mail_args, self.rcpt_args = [], []
         self.lock = threading.Lock()
         self.extra, self.drop = list(extra), [d.upper() for d in drop]
         self.replies = dict(replies or {})
@@ -214,6 +222,26 @@ class Peer:
                     with peer.lock:
                         peer.active -= 1
                 super().connection_lost(exc)
+
+            # the DSN parameters aiosmtpd does not know, taken off
+            # when the peer offers DSN; every argument kept as sent
+            def _dsn_strip(s, arg, names):
+                if not dsn or arg is None:
+                    return arg
+                return " ".join(w for w in arg.split(" ") if not any(
+                    w.upper().startswith(n + "=") for n in names))
+
+            async def smtp_MAIL(s, arg):
+                with peer.lock:
+                    peer.mail_args.append(arg)
+                return await super().smtp_MAIL(
+                    s._dsn_strip(arg, ("RET", "ENVID")))
+
+            async def smtp_RCPT(s, arg):
+                with peer.lock:
+                    peer.rcpt_args.append(arg)
+                return await super().smtp_RCPT(
+                    s._dsn_strip(arg, ("NOTIFY", "ORCPT")))
 
             async def smtp_STARTTLS(s, arg):
                 if bad_starttls:

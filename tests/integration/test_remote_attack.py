@@ -34,8 +34,10 @@ def hx(*fields):
     return ".".join(str(f).encode().hex() for f in fields)
 
 
-def result(index, status="K", dsn="2.0.0", slot=0, text="250 ok"):
-    return hx("R", slot, index, status, dsn, "mx.evil[127.0.0.1]:25", text)
+def result(index, status="K", dsn="2.0.0", slot=0, text="250 ok",
+           dsn_peer=0):
+    return hx("R", slot, index, status, dsn, "mx.evil[127.0.0.1]:25", text,
+              dsn_peer)
 
 
 def end(slot=0):
@@ -132,7 +134,8 @@ def test_a_forged_log_line(made):
 
 def test_a_frame_of_another_kind(made):
     # a request frame, as if the client could hand rspawn work
-    f, p = made(hx("J", 0, "NHCPAAAAAAAAAA", "a@b", "[127.0.0.1]:25", "x@y"))
+    f, p = made(hx("J", 0, "NHCPAAAAAAAAAA", "a@b", "[127.0.0.1]:25", "", "",
+                   "x@y\t\t"))
     send(f, ["a@remote.test"])
     after_the_attack(f, p, ["a@remote.test"])
 

@@ -171,6 +171,60 @@ test_orcpt(void **state)
 	assert_false(dsn_orcpt_ok("a@b"));
 }
 
+/* What the SMTP client adds for a server that lists DSN, as Postfix. */
+static void
+test_client_params(void **state)
+{
+	char	 out[DSN_RCPT_PARAMS_MAX], small[12];
+	char	 orcpt[DSN_ORCPT_MAX + 1];
+
+	(void)state;
+	assert_int_equal(dsn_mail_params(DSN_RET_HDRS, "id 1+x=y", out,
+	    sizeof(out)), 0);
+	assert_string_equal(out, " RET=HDRS ENVID=id+201+2Bx+3Dy");
+	assert_int_equal(dsn_mail_params(DSN_RET_FULL, NULL, out,
+	    sizeof(out)), 0);
+	assert_string_equal(out, " RET=FULL");
+	assert_int_equal(dsn_mail_params(DSN_RET_NONE, "", out, sizeof(out)),
+	    0);
+	assert_string_equal(out, "");
+	assert_int_equal(dsn_mail_params(DSN_RET_NONE, "e", out, sizeof(out)),
+	    0);
+	assert_string_equal(out, " ENVID=e");
+	assert_int_equal(dsn_mail_params(7, NULL, out, sizeof(out)), -1);
+	assert_int_equal(dsn_mail_params(DSN_RET_NONE, "a\tb", out,
+	    sizeof(out)), -1);
+	assert_int_equal(dsn_mail_params(DSN_RET_FULL, "abcdef", small,
+	    sizeof(small)), -1);
+	assert_string_equal(small, "");
+
+	assert_int_equal(dsn_rcpt_params(DSN_NOTIFY_SUCCESS |
+	    DSN_NOTIFY_FAILURE | DSN_NOTIFY_DELAY, "rfc822;Bob+x@b.example",
+	    out, sizeof(out)), 0);
+	assert_string_equal(out, " NOTIFY=SUCCESS,FAILURE,DELAY "
+	    "ORCPT=rfc822;Bob+2Bx@b.example");
+	assert_int_equal(dsn_rcpt_params(DSN_NOTIFY_NEVER, NULL, out,
+	    sizeof(out)), 0);
+	assert_string_equal(out, " NOTIFY=NEVER");
+	assert_int_equal(dsn_rcpt_params(0, "rfc822;a b@c", out, sizeof(out)),
+	    0);
+	assert_string_equal(out, " ORCPT=rfc822;a+20b@c");
+	assert_int_equal(dsn_rcpt_params(0, NULL, out, sizeof(out)), 0);
+	assert_string_equal(out, "");
+	assert_int_equal(dsn_rcpt_params(0, "nosemicolon", out, sizeof(out)),
+	    -1);
+	assert_int_equal(dsn_rcpt_params(DSN_NOTIFY_SUCCESS, "rfc822;a@b",
+	    small, sizeof(small)), -1);
+	assert_string_equal(small, "");
+	/* the longest ORCPT, every octet encoded, fits the documented max */
+	memset(orcpt, ' ', DSN_ORCPT_MAX);
+	memcpy(orcpt, "rfc822;", 7);
+	orcpt[DSN_ORCPT_MAX] = '\0';
+	assert_int_equal(dsn_rcpt_params(DSN_NOTIFY_SUCCESS |
+	    DSN_NOTIFY_FAILURE | DSN_NOTIFY_DELAY, orcpt, out, sizeof(out)),
+	    0);
+}
+
 int
 main(void)
 {
@@ -181,6 +235,7 @@ main(void)
 		cmocka_unit_test(test_xtext),
 		cmocka_unit_test(test_envid),
 		cmocka_unit_test(test_orcpt),
+		cmocka_unit_test(test_client_params),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
