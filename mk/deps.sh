@@ -9,6 +9,10 @@ TEST_PKGS="python3 python3-pytest openssl swaks libnet-ssleay-perl curl procps s
 # test_power_loss.py: the disk that loses power (a FUSE file under a loop
 # device; e2fsprogs and util-linux are already on every Debian system)
 TEST_PKGS="$TEST_PKGS python3-fuse"
+# The remote delivery tests' scripted SMTP peers (remote_fixtures.py
+# imports aiosmtpd when the test files are collected, so it cannot be a
+# test's own need_package)
+TEST_PKGS="$TEST_PKGS python3-aiosmtpd"
 # The fuzz targets (mk/fuzz.sh, run by `make check`): clang and libFuzzer.
 FUZZ_PKGS="clang libclang-rt-14-dev"
 
