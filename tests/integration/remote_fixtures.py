@@ -32,7 +32,10 @@ import time
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult
 
+import pytest
+
 import facteur_harness as H
+from conftest import _finish as conftest_finish
 
 
 def free_port(host="127.0.0.1"):
@@ -580,3 +583,31 @@ def wait_log(inst, word, n=1, timeout=30):
 
 def crlf(data):
     return data.replace(b"\n", b"\r\n")
+
+
+# Fixtures: scripted peers and instances, each stopped or finished after
+# its test (import them by name).
+@pytest.fixture
+def peers():
+    made = []
+
+    def make(**kw):
+        p = Peer(**kw)
+        made.append(p)
+        return p
+    yield make
+    for p in made:
+        p.stop()
+
+
+@pytest.fixture
+def inst(request):
+    made = []
+
+    def make(**kw):
+        i = remote_instance(**kw)
+        made.append(i)
+        return i
+    yield make
+    for i in made:
+        conftest_finish(request, i)

@@ -12,37 +12,10 @@ import re
 import pytest
 
 import facteur_harness as H
-from conftest import _finish as conftest_finish
-from remote_fixtures import Peer, remote_instance, send, wait_log
+from remote_fixtures import inst, peers, send, wait_log  # noqa: F401
 
 D = H.DOMAIN
 ALICE = "alice@" + D
-
-
-@pytest.fixture
-def peers():
-    made = []
-
-    def make(**kw):
-        p = Peer(**kw)
-        made.append(p)
-        return p
-    yield make
-    for p in made:
-        p.stop()
-
-
-@pytest.fixture
-def inst(request):
-    made = []
-
-    def make(**kw):
-        i = remote_instance(**kw)
-        made.append(i)
-        return i
-    yield make
-    for i in made:
-        conftest_finish(request, i)
 
 
 def notices(f, user="alice"):

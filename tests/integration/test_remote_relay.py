@@ -14,38 +14,12 @@ import subprocess
 import pytest
 
 import facteur_harness as H
-from conftest import _finish as conftest_finish, need_package
-from remote_fixtures import (Peer, crlf, log_lines, remote_instance, send,
-                             wait_log)
+from conftest import need_package
+from remote_fixtures import (crlf, inst, log_lines,  # noqa: F401
+                             peers, send, wait_log)
 
 D = H.DOMAIN
 ALICE = "alice@" + D
-
-
-@pytest.fixture
-def peers():
-    made = []
-
-    def make(**kw):
-        p = Peer(**kw)
-        made.append(p)
-        return p
-    yield make
-    for p in made:
-        p.stop()
-
-
-@pytest.fixture
-def inst(request):
-    made = []
-
-    def make(**kw):
-        i = remote_instance(**kw)
-        made.append(i)
-        return i
-    yield make
-    for i in made:
-        conftest_finish(request, i)
 
 
 def test_relayhost_byte_for_byte(peers, inst):
