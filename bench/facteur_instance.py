@@ -21,8 +21,7 @@ class Facteur:
         inst = self.inst
         self.port = free_port()
         self.sport = free_port()
-        empty = os.path.join(inst.root, "empty")
-        os.mkdir(empty, 0o755)
+        empty = inst.empty      # the root's empty directory (0755)
         if H.IS_ROOT:
             H.ensure_user("facteur-smtpd", system=True)
             smtpd_user = "facteur-smtpd"
