@@ -6,6 +6,8 @@
 set -u
 BUILD_PKGS="gcc make pkg-config libc6-dev libssl-dev libbsd-dev libcrypt-dev libcmocka-dev libc-ares-dev libpam0g-dev libseccomp-dev"
 TEST_PKGS="python3 python3-pytest openssl swaks libnet-ssleay-perl curl procps strace"
+# mk/check.sh: the ASan+UBSan integration pass in a network namespace
+TEST_PKGS="$TEST_PKGS iproute2"
 # test_power_loss.py: the disk that loses power (a FUSE file under a loop
 # device; e2fsprogs and util-linux are already on every Debian system)
 TEST_PKGS="$TEST_PKGS python3-fuse"

@@ -23,6 +23,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import facteur_harness as H  # noqa: E402
+import peers  # noqa: E402
 
 IS_ROOT = H.IS_ROOT
 
@@ -48,25 +49,21 @@ def pytest_collection_modifyitems(config, items):
 
 def need_package(pkg, command=None):
     """Makes sure a Debian package is installed: as root installs it with
-    apt-get when missing, otherwise skips the test with the reason."""
+    apt-get when missing, otherwise skips the test with the reason.  The
+    package must be one of peers.PEERS, which `make check` installs before
+    the passes start (the ASan+UBSan pass has no network to install from)."""
     command = command or pkg
+    if (pkg, command) not in peers.PEERS:
+        pytest.fail("need_package(%r, %r): not in peers.PEERS (add it there)"
+                    % (pkg, command))
     if shutil.which(command):
         return shutil.which(command)
     if IS_ROOT and shutil.which("apt-get"):
-        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-        r = subprocess.run(["apt-get", "install", "-y", "-qq",
-                            "--no-install-recommends", pkg],
-                           capture_output=True, text=True, env=env)
-        if r.returncode != 0:
-            subprocess.run(["apt-get", "update", "-qq"], capture_output=True,
-                           env=env)
-            r = subprocess.run(["apt-get", "install", "-y", "-qq",
-                                "--no-install-recommends", pkg],
-                               capture_output=True, text=True, env=env)
+        why = peers.apt_install([pkg])
         if shutil.which(command):
             return shutil.which(command)
         pytest.skip("%s is not installed and apt-get failed: %s"
-                    % (pkg, r.stderr.strip()[-300:]))
+                    % (pkg, why))
     pytest.skip("%s is not installed (apt-get install %s)" % (pkg, pkg))
 
 
