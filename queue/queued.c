@@ -337,6 +337,9 @@ children_reap(struct queued *q)
 		} else if (pid == keeper_pid)
 			fatalx("the lspawn keeper exited (status %d); "
 			    "exiting so that queued and lspawn restart", st);
+		else if (pid == q->free_pid)
+			fatalx("the releaser of free/ exited (status %d); "
+			    "exiting so that queued restarts", st);
 		log_debug("reaped child %ld", (long)pid);
 	}
 }
@@ -459,13 +462,6 @@ timeout_ms(struct queued *q, long long next_scan_ms, int scan_pending,
 		t = (w - wall) * 1000;
 	if (q->stopping && t > 200)
 		t = 200;
-	/* files put in free/ are released within a second or so */
-	if (q->free.npending > 0) {
-		w = q->free.durable > q->free.head ? 0 :
-		    q->free.first_ms + 1000 - now;
-		if (w < t)
-			t = w;
-	}
 	if (t < 0)
 		t = 0;
 	if (t > 3600 * 1000)
@@ -516,10 +512,6 @@ loop_run(struct queued *q)
 			msg_dispatch(q);
 			remote_dispatch(q);
 		}
-		/* a few at a time: deliveries wait while this runs */
-		if (queue_free_due(&q->free, fd_now_ms()))
-			queue_free_release(&q->queue, &q->free,
-			    QUEUED_FREE_BATCH);
 		if (q->to.fd != -1 && chan_pending(&q->to) > 0)
 			(void)local_flush(q);
 
@@ -620,6 +612,8 @@ main(int argc, char *argv[])
 	chan_init(&q->to, -1, CHAN_STREAM, QUEUED_FRAME_MAX);
 	chan_init(&q->from, -1, CHAN_STREAM, QUEUED_FRAME_MAX);
 	q->trigger_fd = q->trigger_wfd = -1;
+	queue_free_init(&q->free);
+	q->free_pid = -1;
 	RB_INIT(&q->msgs);
 	RB_INIT(&q->wait);
 	TAILQ_INIT(&q->readyq);
@@ -655,6 +649,7 @@ main(int argc, char *argv[])
 	ctl_open(q);
 	priv_drop_user(user, NULL);
 	queue_layout(q);
+	q->free_pid = free_releaser_start(q);
 	if (aliases_reload(q, q->conf) == -1)
 		fatalx("cannot load aliases_file");
 	if (route_reload(q, q->conf) == -1)
@@ -680,6 +675,7 @@ main(int argc, char *argv[])
 	local_stop(q, NULL);
 	remote_stop(q, NULL);
 	ctl_close(q);
+	free_releaser_stop(q, q->free_pid);
 	msg_free_all(q);
 	/* the keeper ends at EOF on its socket; do not leave a zombie */
 	chan_close(&q->keeper);

@@ -2,7 +2,8 @@
  * queued.h: the queue manager's internal interfaces, shared by
  * queued.c (main loop), queued_scan.c (directory scan and orphan
  * recovery), queued_msg.c (messages in memory, scheduling, results),
- * queued_resolve.c (recipients to delivery jobs), queued_local.c (the
+ * queued_resolve.c (recipients to delivery jobs), queued_free.c (the
+ * releaser, which makes finished files takeable), queued_local.c (the
  * pipes to lspawn), queued_keeper.c (the process that starts lspawn and
  * rspawn with the privileges queued gave up), queued_bounce.c (notices
  * to the sender through enqueue), queued_notice.c (which notices a
@@ -43,8 +44,6 @@
 #define QUEUED_SCAN_GAP_MAX_MS	100	/* most, for a very long env/ */
 #define QUEUED_SCAN_COST	10
 #define QUEUED_RESTART_DELAY	5	/* seconds before lspawn is restarted */
-/* Files of free/ released per turn of the loop (docs/queue.md Q10). */
-#define QUEUED_FREE_BATCH	32
 #define QUEUED_STOP_WAIT	10	/* seconds to wait for jobs on SIGTERM */
 #define QUEUED_FRAME_MAX	8192	/* octets in one lspawn result frame */
 #define QUEUED_MSG_MAX_READ	(64 * 1024)	/* bytes read for a bounce */
@@ -130,6 +129,7 @@ struct queued {
 	struct qmsg_list readyq;
 	int		 scan_full;	/* last scan stopped at ACTIVE_MAX */
 	struct queue_free_pool free;	/* finished files kept for reuse */
+	pid_t		 free_pid;	/* the releaser (queued_free.c) */
 
 	/* events */
 	int		 trigger_fd, trigger_wfd;
@@ -367,5 +367,9 @@ size_t	 ctl_pollfds(struct queued *, struct pollfd *, size_t max);
 void	 ctl_events(struct queued *, const struct pollfd *, size_t n);
 /* The least time, in ms, before a client's deadline (-1: none). */
 long long ctl_timeout_ms(const struct queued *);
+
+/* queued_free.c: the releaser of free/ (docs/queue.md, Q10). */
+pid_t	free_releaser_start(struct queued *);
+void	free_releaser_stop(struct queued *, pid_t);
 
 #endif

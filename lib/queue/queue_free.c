@@ -7,6 +7,7 @@
  */
 #include <sys/stat.h>
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "queue_free.h"
+#include "queueid.h"
 
 /* Files in free/, counted up to QUEUE_FREE_MAX; -1 on error. */
 static long
@@ -32,6 +34,40 @@ free_count(const struct queue *q)
 			n++;
 	(void)closedir(d);
 	return n;
+}
+
+void
+queue_free_init(struct queue_free_pool *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->release_fd = -1;
+}
+
+/* Appends name to the names waiting for their release. */
+static void
+free_pending_add(struct queue_free_pool *p, const char *name,
+    long long now_ms)
+{
+	(void)strlcpy(p->pending[p->npending], name, QUEUE_FREE_NAME_MAX);
+	if (p->npending++ == 0)
+		p->first_ms = now_ms;
+}
+
+/*
+ * Hands free/<name> to the releaser; when the pipe takes no more (full:
+ * the releaser lags; closed: it died, and queued is told by SIGCHLD),
+ * the file is removed as it would have been without a pool.
+ */
+static void
+free_send(const struct queue_loc *dst, int fd, const char *name)
+{
+	char	 line[QUEUE_FREE_NAME_MAX + 1];
+	size_t	 len;
+
+	len = strlcpy(line, name, sizeof(line) - 1);
+	line[len++] = '\n';
+	if (write(fd, line, len) != (ssize_t)len)
+		(void)unlinkat(dst->at, dst->name, 0);
 }
 
 int
@@ -54,7 +90,8 @@ queue_free_put(const struct queue *q, struct queue_free_pool *p,
 		p->full = n == -1 || n >= QUEUE_FREE_MAX;
 	}
 	/* the release lags: the file goes as it went before the pool */
-	if (p->full || p->npending == QUEUE_FREE_PENDING)
+	if (p->full || (p->release_fd == -1 &&
+	    p->npending == QUEUE_FREE_PENDING))
 		return unlinkat(src.at, src.name, 0);
 	if (renameat2(src.at, src.name, dst.at, dst.name,
 	    RENAME_NOREPLACE) == -1) {
@@ -62,9 +99,37 @@ queue_free_put(const struct queue *q, struct queue_free_pool *p,
 			return -1;
 		return unlinkat(src.at, src.name, 0);
 	}
-	(void)strlcpy(p->pending[p->npending], name, QUEUE_FREE_NAME_MAX);
-	if (p->npending++ == 0)
-		p->first_ms = now_ms;
+	if (p->release_fd != -1)
+		free_send(&dst, p->release_fd, name);
+	else
+		free_pending_add(p, name, now_ms);
+	return 0;
+}
+
+int
+queue_free_note(struct queue_free_pool *p, const char *name,
+    long long now_ms)
+{
+	char	 id[QUEUEID_LEN + 1];
+	size_t	 len = strlen(name);
+
+	/* "<queue ID>.<letter>~", nothing else */
+	if (len != QUEUEID_LEN + 3 || name[len - 1] != '~' ||
+	    name[len - 3] != '.' || !isalpha((unsigned char)name[len - 2])) {
+		errno = EINVAL;
+		return -1;
+	}
+	memcpy(id, name, QUEUEID_LEN);
+	id[QUEUEID_LEN] = '\0';
+	if (!queueid_valid(id)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (p->npending == QUEUE_FREE_PENDING) {
+		errno = ENOSPC;
+		return -1;
+	}
+	free_pending_add(p, name, now_ms);
 	return 0;
 }
 

@@ -11,6 +11,13 @@
  * and while it holds QUEUE_FREE_MAX files or more, files are removed as
  * before.  See docs/queue.md (layout, Q7, Q9, Q10).
  *
+ * The release runs in a process of its own when the pool has a
+ * release_fd (queued's releaser, queue/queued_free.c): queue_free_put
+ * then writes the name of each file it put, one line, into that pipe,
+ * and the releaser notes them (queue_free_note) and releases them, so
+ * that the fsyncs, truncates and renames of Q10 never hold up queued's
+ * loop.  Without one (release_fd -1) the caller releases them itself.
+ *
  * Trust: only the queue's owner writes free/ (queued puts, the writers
  * take); a file released is checked first (regular, one link, ours) and
  * emptied, so a taker never gets a file with another name or content.
@@ -28,10 +35,11 @@
 #define QUEUE_FREE_CACHE	64	/* names a taker reads at a time */
 #define QUEUE_FREE_PENDING	1024	/* files put, not yet released */
 
-/* queued's side. */
+/* queued's side (and the releaser's, which notes what queued put). */
 struct queue_free_pool {
 	size_t	 since_count;	/* puts since the last count of free/ */
 	int	 full;		/* free/ was full then */
+	int	 release_fd;	/* the releaser's pipe, or -1: pending[] */
 	/* put since the last release: "<id>.<tag>~" in free/ */
 	char	 pending[QUEUE_FREE_PENDING][QUEUE_FREE_NAME_MAX];
 	size_t	 npending;
@@ -47,16 +55,29 @@ struct queue_free_cache {
 	time_t	 empty_at;	/* free/ was found empty then */
 };
 
+/* An empty pool: nothing pending, no releaser (release_fd -1). */
+void	queue_free_init(struct queue_free_pool *);
 /*
  * Instead of unlinking sub/<id>: moves the file to free/<id>.<tag>~
  * (tag, one letter, tells the two files of a message apart), where no
  * taker looks; or removes it when free/ is full, when QUEUE_FREE_PENDING
- * files already wait for their release, or when the move fails.  0, or
- * -1 with errno (ENOENT: there was no such file), as unlink.  now_ms: the
- * caller's clock, for queue_free_due.
+ * files already wait for their release, or when the move fails.  With a
+ * release_fd, the name goes to the releaser, one line "<id>.<tag>~\n"
+ * (one write, so never interleaved); when the pipe is full or closed,
+ * the file is removed from free/ instead.  0, or -1 with errno (ENOENT:
+ * there was no such file), as unlink.  now_ms: the caller's clock, for
+ * queue_free_due.
  */
 int	queue_free_put(const struct queue *, struct queue_free_pool *,
 	    enum queue_sub sub, const char *id, char tag, long long now_ms);
+/*
+ * The releaser's side: name (as queue_free_put wrote it, without the
+ * newline) was put in free/ by another process; it is released with the
+ * others.  0, or -1 (EINVAL: not such a name; ENOSPC: QUEUE_FREE_PENDING
+ * are waiting already; the caller reads no more until a release).
+ */
+int	queue_free_note(struct queue_free_pool *, const char *name,
+	    long long now_ms);
 /* 1 when files put should be released now (a second, or many). */
 int	queue_free_due(const struct queue_free_pool *, long long now_ms);
 /*

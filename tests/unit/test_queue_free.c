@@ -5,7 +5,9 @@
  * writer's spare comes from there; a file with another link, or one that is not
  * regular, is removed, not kept; a full pool removes; an empty pool gives
  * nothing and is not read again within the second; a missing file is
- * ENOENT as for unlink.
+ * ENOENT as for unlink.  With a releaser, the names go down its pipe, one
+ * line each, and a full or closed pipe removes the file; the releaser
+ * notes nothing but a pending name.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,7 +118,7 @@ test_put_then_take(void **state)
 	int			 fd;
 
 	(void)state;
-	memset(&pool, 0, sizeof(pool));
+	queue_free_init(&pool);
 	make_file("msg/" ID, "the message\n");
 	assert_int_equal(fstatat(dirfd_q, "msg/" ID, &before, 0), 0);
 	assert_int_equal(queue_free_put(&q_q, &pool, QUEUE_MSG, ID, 'm', 1000),
@@ -159,7 +162,7 @@ test_put_refuses(void **state)
 	struct queue_free_pool	 pool;
 
 	(void)state;
-	memset(&pool, 0, sizeof(pool));
+	queue_free_init(&pool);
 	/* no such file: as unlink */
 	errno = 0;
 	assert_int_equal(queue_free_put(&q_q, &pool, QUEUE_ENV, ID, 'e', 0),
@@ -201,7 +204,7 @@ test_full_pool_removes(void **state)
 		(void)snprintf(name, sizeof(name), "free/f%d", i);
 		make_file(name, "");
 	}
-	memset(&pool, 0, sizeof(pool));
+	queue_free_init(&pool);
 	make_file("msg/" ID, "m");
 	assert_int_equal(queue_free_put(&q_q, &pool, QUEUE_MSG, ID, 'm', 0), 0);
 	assert_int_equal(pool.npending, 0);
@@ -221,7 +224,7 @@ test_release_in_parts(void **state)
 	struct stat		 st;
 
 	(void)state;
-	memset(&pool, 0, sizeof(pool));
+	queue_free_init(&pool);
 	make_file("msg/A0000000000001", "1");
 	make_file("msg/A0000000000002", "2");
 	make_file("env/A0000000000002", "e");
@@ -262,6 +265,7 @@ test_pending_full_removes(void **state)
 
 	(void)state;
 	assert_non_null(pool = calloc(1, sizeof(*pool)));
+	queue_free_init(pool);
 	for (i = 0; i <= QUEUE_FREE_PENDING; i++) {
 		(void)snprintf(id, sizeof(id), "A%013d", i);
 		(void)snprintf(path, sizeof(path), "msg/%s", id);
@@ -276,6 +280,126 @@ test_pending_full_removes(void **state)
 	queue_free_release(&q_q, pool, 32);
 	assert_int_equal(pool->npending, QUEUE_FREE_PENDING - 32);
 	queue_free_purge(&q_q);
+	free(pool);
+}
+
+/*
+ * With a releaser (release_fd), a file put goes to free/ under its
+ * pending name and its name down the pipe, one line; the releaser notes
+ * it and releases it: emptied, takeable, the same inode.
+ */
+static void
+test_put_to_releaser(void **state)
+{
+	struct queue_free_pool	 q_side, r_side;
+	struct stat		 before, after;
+	char			 line[64];
+	int			 p[2];
+	ssize_t			 n;
+
+	(void)state;
+	assert_int_equal(pipe(p), 0);
+	queue_free_init(&q_side);
+	q_side.release_fd = p[1];
+	make_file("msg/" ID, "a message");
+	assert_int_equal(fstatat(dirfd_q, "msg/" ID, &before, 0), 0);
+	assert_int_equal(queue_free_put(&q_q, &q_side, QUEUE_MSG, ID, 'm',
+	    1000), 0);
+	/* nothing waits in queued's own pool: the releaser has it */
+	assert_int_equal(q_side.npending, 0);
+	assert_false(queue_free_due(&q_side, 5000));
+	n = read(p[0], line, sizeof(line) - 1);
+	assert_int_equal(n, (ssize_t)strlen(ID ".m~\n"));
+	line[n] = '\0';
+	assert_string_equal(line, ID ".m~\n");
+	assert_int_equal(count("free"), 1);
+
+	queue_free_init(&r_side);
+	line[n - 1] = '\0';
+	assert_int_equal(queue_free_note(&r_side, line, 1000), 0);
+	assert_false(queue_free_due(&r_side, 1999));
+	assert_true(queue_free_due(&r_side, 2000));
+	queue_free_release(&q_q, &r_side, 0);
+	assert_int_equal(fstatat(dirfd_q, "free/" ID ".m", &after, 0), 0);
+	assert_int_equal(after.st_size, 0);
+	assert_true(after.st_ino == before.st_ino);
+	assert_int_equal(r_side.npending, 0);
+	queue_free_purge(&q_q);
+	(void)close(p[0]);
+	(void)close(p[1]);
+}
+
+/*
+ * A releaser that lags (its pipe full) or is gone (the pipe closed): the
+ * file is removed, never left in free/ with nobody to release it.
+ */
+static void
+test_put_releaser_full_removes(void **state)
+{
+	struct queue_free_pool	 pool;
+	char			 fill[4096];
+	int			 p[2], fl;
+
+	(void)state;
+	assert_int_equal(pipe(p), 0);
+	fl = fcntl(p[1], F_GETFL);
+	assert_int_equal(fcntl(p[1], F_SETFL, fl | O_NONBLOCK), 0);
+	memset(fill, 'x', sizeof(fill));
+	while (write(p[1], fill, sizeof(fill)) > 0)
+		;
+	assert_int_equal(errno, EAGAIN);
+	queue_free_init(&pool);
+	pool.release_fd = p[1];
+	make_file("msg/" ID, "m");
+	assert_int_equal(queue_free_put(&q_q, &pool, QUEUE_MSG, ID, 'm', 0),
+	    0);
+	assert_int_equal(count("msg"), 0);
+	assert_int_equal(count("free"), 0);
+
+	/* closed: EPIPE (SIGPIPE ignored, as queued ignores it) */
+	(void)close(p[0]);
+	assert_true(signal(SIGPIPE, SIG_IGN) != SIG_ERR);
+	make_file("env/" ID, "e");
+	assert_int_equal(queue_free_put(&q_q, &pool, QUEUE_ENV, ID, 'e', 0),
+	    0);
+	assert_int_equal(count("env"), 0);
+	assert_int_equal(count("free"), 0);
+	assert_true(signal(SIGPIPE, SIG_DFL) != SIG_ERR);
+	(void)close(p[1]);
+}
+
+/*
+ * The releaser notes only "<queue ID>.<letter>~", and no more than
+ * QUEUE_FREE_PENDING at once (ENOSPC: it reads no more until a release).
+ */
+static void
+test_note_refuses(void **state)
+{
+	static const char *const bad[] = {
+		"", "~", ID ".m", ID ".m~~", ID "m~", ID ".1~", ID ".mm~",
+		"../" ID ".m~", "0123456789ABC/.m~", "0123456789abcd.m~",
+		"0123456789ABCDE.m~", "012345678ABCD.m~", ID "/.m~",
+	};
+	struct queue_free_pool	*pool;
+	char			 name[32];
+	size_t			 i;
+
+	(void)state;
+	assert_non_null(pool = calloc(1, sizeof(*pool)));
+	queue_free_init(pool);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		errno = 0;
+		assert_int_equal(queue_free_note(pool, bad[i], 0), -1);
+		assert_int_equal(errno, EINVAL);
+	}
+	assert_int_equal(pool->npending, 0);
+	for (i = 0; i < QUEUE_FREE_PENDING; i++) {
+		(void)snprintf(name, sizeof(name), "A%013zu.m~", i);
+		assert_int_equal(queue_free_note(pool, name, 0), 0);
+	}
+	assert_int_equal(queue_free_note(pool, ID ".e~", 0), -1);
+	assert_int_equal(errno, ENOSPC);
+	assert_int_equal(pool->npending, QUEUE_FREE_PENDING);
 	free(pool);
 }
 
@@ -330,6 +454,9 @@ main(void)
 		cmocka_unit_test(test_purge),
 		cmocka_unit_test(test_release_in_parts),
 		cmocka_unit_test(test_pending_full_removes),
+		cmocka_unit_test(test_put_to_releaser),
+		cmocka_unit_test(test_put_releaser_full_removes),
+		cmocka_unit_test(test_note_refuses),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
