@@ -337,7 +337,10 @@ children_reap(struct queued *q)
 		} else if (pid == keeper_pid)
 			fatalx("the lspawn keeper exited (status %d); "
 			    "exiting so that queued and lspawn restart", st);
-		else if (pid == q->free_pid)
+		else if (pid == q->free_pid && q->stopping) {
+			log_warnx("the releaser of free/ exited while stopping");
+			q->free_pid = -1;
+		} else if (pid == q->free_pid)
 			fatalx("the releaser of free/ exited (status %d); "
 			    "exiting so that queued restarts", st);
 		log_debug("reaped child %ld", (long)pid);

@@ -12,7 +12,8 @@
  * It is forked by queued once queued is the queue's owner and holds the
  * queue's lock, runs with nothing but the pipe (every other descriptor
  * closed: the lock, the channels, the control socket), opens the queue
- * itself with queue_open's checks, and dies with queued (CHILD_PDEATH).
+ * itself with queue_open's checks, and dies with queued (CHILD_PDEATH);
+ * it ignores the signals that stop or reload a service.
  * When it dies, queued exits too and is restarted; what was in free/
  * then is removed at the start (queue_free_purge).
  *
@@ -132,6 +133,15 @@ free_releaser_start(struct queued *q)
 	if ((pid = child_fork("queued-free", CHILD_PDEATH)) == -1)
 		fatal("releaser: fork");
 	if (pid == 0) {
+		/*
+		 * It ends at EOF on its pipe, or with queued (CHILD_PDEATH):
+		 * a SIGTERM to every process of the service at once (systemd's
+		 * stop) must not end it before queued has stopped cleanly.
+		 */
+		(void)signal(SIGTERM, SIG_IGN);
+		(void)signal(SIGINT, SIG_IGN);
+		(void)signal(SIGHUP, SIG_IGN);
+		(void)signal(SIGUSR1, SIG_IGN);
 		fds[0] = p[0];
 		if (child_fds(fds, 1) == -1)
 			_exit(1);

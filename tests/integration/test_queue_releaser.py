@@ -12,6 +12,8 @@ queued's loop.
 - When it is killed, queued exits (and, under the master, is restarted),
   and mail goes on: no file of free/ is taken before its removal from
   msg/ and env/ was made durable (the start purges free/).
+- A SIGTERM to every process at once (systemd's stop) stops queued
+  cleanly: the releaser ignores it and ends with queued.
 """
 import os
 import signal
@@ -137,3 +139,22 @@ def test_killed_releaser_stops_queued_and_nothing_is_lost(fct):
     assert releaser(fct) != pid
     send(fct, "after-restart")
     fct.assert_queue_empty()
+
+
+def test_service_stop_signals_leave_the_releaser_to_queued(fct):
+    """A SIGTERM (or SIGHUP) to the releaser alone does not end it; a
+    SIGTERM to queued and the releaser at once, as systemd stops a
+    service, ends queued cleanly ("stopped", status 0), not by the
+    releaser's death, and the releaser with it."""
+    send(fct, "before-signals")
+    pid = releaser(fct)
+    os.kill(pid, signal.SIGTERM)
+    os.kill(pid, signal.SIGHUP)
+    send(fct, "after-signals")
+    assert H.alive(pid) and releaser(fct) == pid
+    qpid = fct.queued.pid
+    os.kill(pid, signal.SIGTERM)
+    assert fct.stop_queued(signal.SIGTERM, TIMEOUT) == 0
+    assert "queued[%d]: stopped" % qpid in fct.log()
+    assert "releaser of free/ exited" not in fct.log()
+    H.wait_until(lambda: not H.alive(pid), TIMEOUT, "the releaser's end")
