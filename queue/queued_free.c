@@ -5,7 +5,8 @@
  * a pipe (queue_free_put); the releaser reads them, and about once a
  * second, or once QUEUE_FREE_PENDING / 2 are waiting, makes their
  * removal durable (fsync of env/ and msg/), empties each file and
- * renames it to the name a queue writer takes (queue_free_release).
+ * renames it to the name a queue writer takes (queue_free_release),
+ * which it hands out in the FIFO free/.released.
  * Those fsyncs, truncates and renames took a third of queued's time
  * under load (docs/performance.md); here they run beside its loop.
  *
@@ -148,6 +149,8 @@ free_releaser_start(struct queued *q)
 		queue_free_init(&r.pool);
 		if (queue_open(&r.queue, conf_str(q->conf, "queue_dir")) == -1)
 			_exit(1);
+		/* without it (logged), writers find the files in free/ */
+		(void)queue_free_handout_open(&r.queue, &r.pool);
 		releaser_run(&r, 0);
 		_exit(0);
 	}

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "queue_free.h"
 #include "queueid.h"
 
@@ -41,6 +42,59 @@ queue_free_init(struct queue_free_pool *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->release_fd = -1;
+	p->handout_fd = -1;
+}
+
+/* 1 when fd is a FIFO of ours with one link. */
+static int
+free_fifo_ok(int fd)
+{
+	struct stat	 st;
+
+	return fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) &&
+	    st.st_uid == geteuid() && st.st_nlink == 1;
+}
+
+int
+queue_free_handout_open(const struct queue *q, struct queue_free_pool *p)
+{
+	struct queue_loc l;
+	int		 fd;
+
+	if (queue_path(q, QUEUE_FREE, QUEUE_FREE_HANDOUT, &l) == -1)
+		return -1;
+	if (mkfifoat(l.at, l.name, 0600) == -1 && errno != EEXIST) {
+		log_warn("%s", l.path);
+		return -1;
+	}
+	/* read and write: it never blocks, and what it holds stays */
+	if ((fd = openat(l.at, l.name, O_RDWR | O_NONBLOCK | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1) {
+		log_warn("%s", l.path);
+		return -1;
+	}
+	if (!free_fifo_ok(fd)) {
+		log_warnx("%s: not a FIFO of the queue's owner; names are not "
+		    "handed out", l.path);
+		(void)close(fd);
+		return -1;
+	}
+	p->handout_fd = fd;
+	return 0;
+}
+
+/* Hands the released name out; a full FIFO leaves it to readdir. */
+static void
+free_handout(const struct queue_free_pool *p, const char *name)
+{
+	char	 rec[QUEUE_FREE_NAME_MAX];
+
+	if (p->handout_fd == -1)
+		return;
+	memset(rec, 0, sizeof(rec));
+	(void)strlcpy(rec, name, sizeof(rec));
+	if (write(p->handout_fd, rec, sizeof(rec)) != (ssize_t)sizeof(rec))
+		return;		/* full: a writer finds it in free/ */
 }
 
 /* Appends name to the names waiting for their release. */
@@ -146,7 +200,8 @@ queue_free_due(const struct queue_free_pool *p, long long now_ms)
  * it; a file that is not a plain one of ours is removed instead.
  */
 static void
-free_release_one(const struct queue *q, const char *pending, int durable)
+free_release_one(const struct queue *q, const struct queue_free_pool *p,
+    const char *pending, int durable)
 {
 	struct queue_loc src, dst;
 	struct stat	 st;
@@ -167,6 +222,8 @@ free_release_one(const struct queue *q, const char *pending, int durable)
 	    renameat2(src.at, src.name, dst.at, dst.name,
 	    RENAME_NOREPLACE) == -1)
 		(void)unlinkat(src.at, src.name, 0);
+	else
+		free_handout(p, name);
 	if (fd != -1)
 		(void)close(fd);
 }
@@ -186,7 +243,7 @@ queue_free_release(const struct queue *q, struct queue_free_pool *p,
 	/* a failed fsync: none of them is released, all are removed */
 	while (p->head < p->durable && (!durable || max == 0 ||
 	    done++ < max))
-		free_release_one(q, p->pending[p->head++], durable);
+		free_release_one(q, p, p->pending[p->head++], durable);
 	if (p->head == p->npending) {
 		p->head = p->durable = p->npending = 0;
 		return;
@@ -237,6 +294,90 @@ free_fill(const struct queue *q, struct queue_free_cache *c)
 	(void)closedir(d);
 }
 
+void
+queue_free_cache_close(struct queue_free_cache *c)
+{
+	if (c->handout_open)
+		(void)close(c->handout_fd);
+	c->handout_open = 0;
+}
+
+/* free/.released for reading, tried at most once a second. */
+static int
+free_handout_reader(const struct queue *q, struct queue_free_cache *c)
+{
+	struct queue_loc l;
+	time_t		 now;
+	int		 fd;
+
+	if (c->handout_open)
+		return c->handout_fd;
+	now = time(NULL);
+	if (c->handout_tried == now)
+		return -1;
+	c->handout_tried = now;
+	if (queue_path(q, QUEUE_FREE, QUEUE_FREE_HANDOUT, &l) == -1 ||
+	    (fd = openat(l.at, l.name, O_RDONLY | O_NONBLOCK | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1)
+		return -1;
+	if (!free_fifo_ok(fd)) {
+		(void)close(fd);
+		return -1;
+	}
+	c->handout_fd = fd;
+	c->handout_open = 1;
+	return fd;
+}
+
+/* 1 when name is a released file's: "<queue ID>.<letter>". */
+static int
+free_name_released(const char *name)
+{
+	char	 id[QUEUEID_LEN + 1];
+
+	if (strlen(name) != QUEUEID_LEN + 2 || name[QUEUEID_LEN] != '.' ||
+	    !isalpha((unsigned char)name[QUEUEID_LEN + 1]))
+		return 0;
+	memcpy(id, name, QUEUEID_LEN);
+	id[QUEUEID_LEN] = '\0';
+	return queueid_valid(id);
+}
+
+/*
+ * The names handed out: 0 when one was moved to dst, -1 with errno
+ * EEXIST (dst exists), or ENOENT (none left to try now).
+ */
+static int
+free_take_handed(const struct queue *q, struct queue_free_cache *c,
+    const struct queue_loc *dst)
+{
+	struct queue_loc src;
+	char		 rec[QUEUE_FREE_NAME_MAX];
+	ssize_t		 n;
+	int		 fd, k;
+
+	if ((fd = free_handout_reader(q, c)) == -1) {
+		errno = ENOENT;
+		return -1;
+	}
+	for (k = 0; k < QUEUE_FREE_HANDOUT_TRY; k++) {
+		if ((n = read(fd, rec, sizeof(rec))) != (ssize_t)sizeof(rec))
+			break;
+		rec[sizeof(rec) - 1] = '\0';
+		/* a name taken through free/'s listing meanwhile is gone */
+		if (!free_name_released(rec) ||
+		    queue_path(q, QUEUE_FREE, rec, &src) == -1)
+			continue;
+		if (renameat2(src.at, src.name, dst->at, dst->name,
+		    RENAME_NOREPLACE) == 0)
+			return 0;
+		if (errno == EEXIST)
+			return -1;
+	}
+	errno = ENOENT;
+	return -1;
+}
+
 int
 queue_free_take(const struct queue *q, struct queue_free_cache *c,
     const struct queue_loc *dst)
@@ -245,6 +386,10 @@ queue_free_take(const struct queue *q, struct queue_free_cache *c,
 	time_t		 now;
 	int		 fills = 0;
 
+	if (free_take_handed(q, c, dst) == 0)
+		return 0;
+	if (errno == EEXIST)
+		return -1;
 	for (;;) {
 		if (c->n == 0) {
 			/* an empty free/ is read again a second later */

@@ -76,6 +76,7 @@ queue_spares_drop(const struct queue *q, struct queue_spares *s)
 {
 	spare_drop(q, s->name[QUEUE_SPARE_MSG]);
 	spare_drop(q, s->name[QUEUE_SPARE_ENV]);
+	queue_free_cache_close(&s->free);
 }
 
 int

@@ -64,10 +64,12 @@ def test_one_writer_queues_message_after_message(fct, master_factory):
         assert H.proc_uids(w) == (st.st_uid,) * 4
     # between messages: the standard descriptors, its channel to the
     # resident, the queue directory and its six folders (opened once,
-    # O_NOFOLLOW and checked), the log socket when it logs to syslog; no
+    # O_NOFOLLOW and checked), the FIFO of released names
+    # (free/.released), the log socket when it logs to syslog; no
     # session's descriptor, no queue file
     qdir = fct.conf["queue_dir"]
     folders = [qdir + "/" + s for s in H.QUEUE_SUBDIRS + ("corrupt", "free")]
+    folders.append(qdir + "/free/.released")
     for fd in os.listdir("/proc/%d/fd" % w):
         target = os.readlink("/proc/%d/fd/%s" % (w, fd))
         assert not target.startswith(qdir + "/") or target in folders, \

@@ -84,13 +84,15 @@ def test_releaser_holds_only_its_pipe(fct):
     """The releaser is the queue's owner and holds nothing of queued's
     but its pipe: not the queue's lock (no descriptor of it, no lock on
     any), no socket, not the trigger; the queue's folders it opened
-    itself, with queue_open's checks."""
+    itself, with queue_open's checks, and free/.released."""
     pid = releaser(fct)
     assert H.proc_uids(pid) == (fct.queue_uid,) * 4
     kinds = {fd: os.readlink("/proc/%d/fd/%s" % (pid, fd))
              for fd in os.listdir("/proc/%d/fd" % pid)}
     folders = {fct.queue} | {os.path.join(fct.queue, s) for s in
                              H.QUEUE_SUBDIRS + ("corrupt", "free")}
+    # and the FIFO in which it hands the released names out
+    folders.add(os.path.join(fct.queue, "free", ".released"))
     others = {fd: t for fd, t in kinds.items()
               if not t.startswith("pipe:") and t not in folders
               and not t.startswith(fct.logdir + "/")}
@@ -158,3 +160,21 @@ def test_service_stop_signals_leave_the_releaser_to_queued(fct):
     assert "queued[%d]: stopped" % qpid in fct.log()
     assert "releaser of free/ exited" not in fct.log()
     H.wait_until(lambda: not H.alive(pid), TIMEOUT, "the releaser's end")
+
+
+def test_released_names_are_handed_out_in_a_fifo_of_the_owner(fct):
+    """free/.released is a FIFO, 0600, of the queue's owner, in free/
+    (0700, the owner's): no other user can hand a writer a name; and the
+    start-up purge of free/ leaves it."""
+    send(fct, "fifo-1")
+    path = os.path.join(fct.queue, "free", ".released")
+    H.wait_until(lambda: os.path.exists(path), TIMEOUT, "free/.released")
+    st = os.lstat(path)
+    assert stat.S_ISFIFO(st.st_mode) and stat.S_IMODE(st.st_mode) == 0o600
+    assert st.st_uid == fct.queue_uid and st.st_nlink == 1
+    fst = os.stat(os.path.join(fct.queue, "free"))
+    assert stat.S_IMODE(fst.st_mode) == 0o700 and fst.st_uid == fct.queue_uid
+    fct.stop_queued()
+    fct.start_queued()
+    send(fct, "fifo-2")
+    assert os.lstat(path).st_ino == st.st_ino

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "queue_free.h"
@@ -403,6 +404,84 @@ test_note_refuses(void **state)
 	free(pool);
 }
 
+/*
+ * Released names are handed out in free/.released, one record each, and
+ * a taker takes those first, each once: a name read is not read by the
+ * next taker, which falls back to free/'s listing.  A record that is no
+ * released name (a pending one, garbage) is skipped, and a name taken
+ * meanwhile through the listing is passed over.
+ */
+static void
+test_handout(void **state)
+{
+	struct queue_free_pool	 pool;
+	struct queue_free_cache	 a, b;
+	char			 id2[] = "0123456789ABCE", rec[QUEUE_FREE_NAME_MAX];
+	struct stat		 st;
+	int			 wfd;
+
+	(void)state;
+	queue_free_init(&pool);
+	assert_int_equal(queue_free_handout_open(&q_q, &pool), 0);
+	assert_int_equal(fstatat(dirfd_q, "free/" QUEUE_FREE_HANDOUT, &st, 0),
+	    0);
+	assert_true(S_ISFIFO(st.st_mode));
+	assert_int_equal(st.st_mode & 0777, 0600);
+	/* garbage and a pending name, written as another process could */
+	wfd = pool.handout_fd;
+	memset(rec, 0, sizeof(rec));
+	(void)strlcpy(rec, ID ".m~", sizeof(rec));
+	assert_int_equal(write(wfd, rec, sizeof(rec)), (ssize_t)sizeof(rec));
+	memset(rec, 'x', sizeof(rec));
+	assert_int_equal(write(wfd, rec, sizeof(rec)), (ssize_t)sizeof(rec));
+	make_file("msg/" ID, "one");
+	make_file("msg/0123456789ABCE", "two");
+	assert_int_equal(queue_free_put(&q_q, &pool, QUEUE_MSG, ID, 'm', 0),
+	    0);
+	assert_int_equal(queue_free_put(&q_q, &pool, QUEUE_MSG, id2, 'm', 0),
+	    0);
+	queue_free_release(&q_q, &pool, 0);
+	assert_int_equal(count("free"), 2);
+
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	/* a takes the first released name through the FIFO, past the junk */
+	assert_int_equal(queue_free_take(&q_q, &a, loc(QUEUE_TMP, "a")), 0);
+	assert_int_equal(fstatat(dirfd_q, "free/" ID ".m", &st, 0), -1);
+	assert_int_equal(a.n, 0);		/* free/ was not read */
+	/* b reads free/ (nothing is left handed out to it: a read it) */
+	b.handout_tried = time(NULL);		/* no FIFO for b */
+	assert_int_equal(queue_free_take(&q_q, &b, loc(QUEUE_TMP, "b")), 0);
+	assert_int_equal(count("free"), 0);
+	/* a's next record names the file b took: passed over */
+	assert_int_equal(queue_free_take(&q_q, &a, loc(QUEUE_TMP, "c")), -1);
+	assert_int_equal(errno, ENOENT);
+	queue_free_cache_close(&a);
+	queue_free_cache_close(&b);
+	(void)close(pool.handout_fd);
+	assert_int_equal(unlinkat(dirfd_q, "tmp/a", 0), 0);
+	assert_int_equal(unlinkat(dirfd_q, "tmp/b", 0), 0);
+	assert_int_equal(unlinkat(dirfd_q, "free/" QUEUE_FREE_HANDOUT, 0), 0);
+}
+
+/* free/.released that is not a FIFO of ours is not used, either side. */
+static void
+test_handout_refused(void **state)
+{
+	struct queue_free_pool	 pool;
+	struct queue_free_cache	 c;
+
+	(void)state;
+	make_file("free/" QUEUE_FREE_HANDOUT, "");
+	queue_free_init(&pool);
+	assert_int_equal(queue_free_handout_open(&q_q, &pool), -1);
+	assert_int_equal(pool.handout_fd, -1);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(queue_free_take(&q_q, &c, loc(QUEUE_TMP, "x")), -1);
+	assert_int_equal(c.handout_open, 0);
+	assert_int_equal(unlinkat(dirfd_q, "free/" QUEUE_FREE_HANDOUT, 0), 0);
+}
+
 /* Start-up: free/ emptied, whatever a crash left (pending or not). */
 static void
 test_purge(void **state)
@@ -457,6 +536,8 @@ main(void)
 		cmocka_unit_test(test_put_to_releaser),
 		cmocka_unit_test(test_put_releaser_full_removes),
 		cmocka_unit_test(test_note_refuses),
+		cmocka_unit_test(test_handout),
+		cmocka_unit_test(test_handout_refused),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
