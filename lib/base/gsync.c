@@ -48,6 +48,7 @@ struct gsync_slot {
 	pid_t		 leader;	/* running or about to run an fsync; 0 */
 	int		 nintend;
 	pid_t		 intend[GSYNC_MEMBERS];	/* one entry per intention */
+	uint8_t		 seen[GSYNC_MEMBERS];	/* found alive in /proc once */
 	unsigned	 nfail;
 	struct gsync_fail fail[GSYNC_FAILS];
 	uint64_t	 forgot;	/* tickets up to here may have failed */
@@ -255,25 +256,44 @@ gsync_unintend(struct gsync_slot *s, pid_t pid)
 		s->nintend = 0;
 	for (i = 0; i < s->nintend; i++)
 		if (s->intend[i] == pid) {
-			s->intend[i] = s->intend[--s->nintend];
+			--s->nintend;
+			s->intend[i] = s->intend[s->nintend];
+			s->seen[i] = s->seen[s->nintend];
 			return 1;
 		}
 	return 0;
 }
 
-/* Intentions of processes still alive; the dead ones are dropped. */
+/* Intentions held, whether their processes live or not. */
+static int
+gsync_intentions(struct gsync_slot *s)
+{
+	if (s->nintend < 0 || s->nintend > GSYNC_MEMBERS)
+		s->nintend = 0;
+	return s->nintend;
+}
+
+/*
+ * Intentions of processes still alive; the dead ones are dropped.  Each
+ * intention's process is looked at in /proc once: an intention lasts
+ * milliseconds, and reading /proc at every wake-up of a leader, under
+ * the lock, cost more than the fsyncs it saved.  One that dies after it
+ * was seen costs one leader its window: a window that ends with
+ * intentions left looks at them all again.
+ */
 static int
 gsync_pending(struct gsync_slot *s)
 {
 	int	 i;
 
-	if (s->nintend < 0 || s->nintend > GSYNC_MEMBERS)
-		s->nintend = 0;
-	for (i = 0; i < s->nintend; )
-		if (gsync_alive(s->intend[i]))
-			i++;
-		else
-			s->intend[i] = s->intend[--s->nintend];
+	for (i = 0; i < gsync_intentions(s); )
+		if (s->seen[i] || gsync_alive(s->intend[i]))
+			s->seen[i++] = 1;
+		else {
+			--s->nintend;
+			s->intend[i] = s->intend[s->nintend];
+			s->seen[i] = s->seen[s->nintend];
+		}
 	return s->nintend;
 }
 
@@ -286,8 +306,10 @@ gsync_intend(struct gsync *g, int dirfd)
 		return 0;
 	gsync_lock(g);
 	if ((s = gsync_slot(g, dirfd, 1)) != NULL && s->nintend >= 0 &&
-	    s->nintend < GSYNC_MEMBERS)
+	    s->nintend < GSYNC_MEMBERS) {
+		s->seen[s->nintend] = 0;
 		s->intend[s->nintend++] = getpid();
+	}
 	gsync_unlock(g);
 	return 0;
 }
@@ -335,6 +357,11 @@ gsync_lead(struct gsync *g, struct gsync_slot *s, int dirfd, int window_ms)
 		gsync_after(&until, window_ms);
 		while (gsync_pending(s) > 0 && !gsync_passed(&until))
 			gsync_wait(g, &until);
+		/* waited in vain: those seen before are looked at again */
+		if (gsync_intentions(s) > 0) {
+			memset(s->seen, 0, sizeof(s->seen));
+			(void)gsync_pending(s);
+		}
 	}
 	from = s->done;
 	target = s->asked;
@@ -361,7 +388,7 @@ int
 gsync_dir(struct gsync *g, int dirfd, int window_ms)
 {
 	struct gsync_slot	*s;
-	struct timespec		 until;
+	struct timespec		 check_at;
 	uint64_t		 t;
 	int			 e;
 
@@ -380,6 +407,9 @@ gsync_dir(struct gsync *g, int dirfd, int window_ms)
 		/* a leader waiting for us stops waiting */
 		gsync_wake(g);
 	t = ++s->asked;
+	/* the leader is looked at in /proc every GSYNC_POLL_MS, not at
+	 * every wake-up */
+	gsync_after(&check_at, GSYNC_POLL_MS);
 	for (;;) {
 		if (s->done >= t) {
 			e = gsync_failed(s, t);
@@ -390,13 +420,15 @@ gsync_dir(struct gsync *g, int dirfd, int window_ms)
 			}
 			return 0;
 		}
-		if (s->leader != 0 && !gsync_alive(s->leader))
-			s->leader = 0;	/* killed in its fsync: replaced */
+		if (s->leader != 0 && gsync_passed(&check_at)) {
+			if (!gsync_alive(s->leader))
+				s->leader = 0;	/* killed in its fsync */
+			gsync_after(&check_at, GSYNC_POLL_MS);
+		}
 		if (s->leader == 0) {
 			gsync_lead(g, s, dirfd, window_ms);
 			continue;
 		}
-		gsync_after(&until, GSYNC_POLL_MS);
-		gsync_wait(g, &until);
+		gsync_wait(g, &check_at);
 	}
 }

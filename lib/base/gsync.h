@@ -14,7 +14,10 @@
  * fsyncing its files.  A leader waits, at most window_ms, while others
  * that said so have not asked yet, so that one fsync covers them too; a
  * process that dies with an intention only costs leaders that wait
- * (dead processes are pruned when a leader looks).
+ * (dead processes are pruned when a leader looks; each intention's
+ * process is looked at in /proc once, and again when a window ends with
+ * it still there: one that dies after it was seen costs one leader its
+ * window).
  *
  * The shared state is a small region (a memfd, GSYNC_SIZE octets) made
  * by a process that never maps it (the resident, lspawn) and handed to
@@ -31,7 +34,8 @@
  * errno (the last GSYNC_FAILS failures are remembered, and an asker that
  * looks after an older one was forgotten is told EIO, never success); a
  * leader killed while it runs the fsync is replaced by a waiter after at
- * most GSYNC_POLL_MS.
+ * most GSYNC_POLL_MS (each waiter looks at the leader in /proc once per
+ * GSYNC_POLL_MS, not at every wake-up).
  */
 #ifndef FACTEUR_GSYNC_H
 #define FACTEUR_GSYNC_H

@@ -1,7 +1,8 @@
 /*
  * Unit tests for lib/base/gsync.c: a lone asker, many askers at once (all
  * covered, none left waiting), the window (a leader waits for one that
- * said it would ask, and not for one that died), a failed fsync reported
+ * said it would ask, and not for one that died; one that died after it
+ * was seen alive costs one window, once), a failed fsync reported
  * to every asker it covered, and a leader killed in its window replaced.
  * Processes, not threads: the region is shared as the queue writers and
  * delivery workers share it.
@@ -179,6 +180,50 @@ test_window(void **state)
 	(void)close(go[0]);
 	(void)close(go[1]);
 	(void)munmap(asked_at, sizeof(*asked_at));
+}
+
+/*
+ * An intention's process is looked at in /proc once: one that dies after
+ * it was seen alive costs one leader its window, which then looks again
+ * and drops it; the next leader does not wait at all.
+ */
+static void
+test_window_dead_after_seen(void **state)
+{
+	struct fixture	*f = *state;
+	struct gsync	*g;
+	long long	 t;
+	pid_t		 a;
+	int		 go[2];
+	char		 c;
+
+	assert_int_equal(pipe(go), 0);
+	assert_non_null(g = gsync_attach(f->fd));
+	if ((a = fork()) == 0) {
+		struct gsync *g2 = gsync_attach(f->fd);
+
+		(void)gsync_intend(g2, f->dirfd);
+		if (write(go[1], "x", 1) != 1)
+			_exit(3);
+		for (;;)
+			(void)pause();
+	}
+	assert_int_equal(read(go[0], &c, 1), 1);
+	/* a leader sees it alive (and waits its short window for it) */
+	assert_int_equal(gsync_dir(g, f->dirfd, 50), 0);
+	assert_int_equal(kill(a, SIGKILL), 0);
+	assert_int_equal(waitpid(a, NULL, 0), a);
+	/* the next leader waits its whole window, once */
+	t = now_ms();
+	assert_int_equal(gsync_dir(g, f->dirfd, 900), 0);
+	assert_true(now_ms() - t >= 850);
+	/* then it is gone */
+	t = now_ms();
+	assert_int_equal(gsync_dir(g, f->dirfd, 900), 0);
+	assert_true(now_ms() - t < 800);
+	gsync_detach(g);
+	(void)close(go[0]);
+	(void)close(go[1]);
 }
 
 /* fsync of a pipe fails (EINVAL): every asker it covered is told. */
@@ -414,6 +459,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_lone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_window_dead_after_seen,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_window, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failure_forgotten, setup,
