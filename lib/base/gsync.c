@@ -2,10 +2,12 @@
  * gsync: group commit of directory fsyncs (see gsync.h).  One mutex,
  * process-shared and robust, in a memfd, so that a process killed while
  * it holds it (a few instructions at a time, never across an fsync) does
- * not stop the others; waiting is a futex on a sequence number that
- * every change bumps, not a condition variable: glibc's condition
- * variables keep counts of their waiters, and one killed while it waits
- * would leave the next broadcast waiting for it forever.
+ * not stop the others; waiting is a futex per directory on a sequence
+ * number that every change of it bumps, not a condition variable:
+ * glibc's condition variables keep counts of their waiters, and one
+ * killed while it waits would leave the next broadcast waiting for it
+ * forever.  (The count of waiters kept here only spares the wake-up call
+ * when it is 0; one killed while it waits costs a call for nobody.)
  *
  * Per directory (slot): tickets.  An asker takes ticket t = ++asked; the
  * leader, when it starts an fsync, takes target = asked, and when the
@@ -32,7 +34,7 @@
 
 #include "gsync.h"
 
-#define GSYNC_MAGIC	0x67737932u	/* "gsy2" */
+#define GSYNC_MAGIC	0x67737933u	/* "gsy3" */
 
 struct gsync_fail {
 	uint64_t	 lo, hi;	/* tickets (lo, hi] */
@@ -52,11 +54,13 @@ struct gsync_slot {
 	unsigned	 nfail;
 	struct gsync_fail fail[GSYNC_FAILS];
 	uint64_t	 forgot;	/* tickets up to here may have failed */
+	uint32_t	 seq;		/* bumped at every change; the futex */
+	int		 waiters;	/* in gsync_wait (a dead one: a wake
+					   made for nobody, no more) */
 };
 
 struct gsync {
 	uint32_t	 magic;
-	uint32_t	 seq;		/* bumped at every change; the futex */
 	pthread_mutex_t	 lock;
 	struct gsync_slot slot[GSYNC_SLOTS];
 };
@@ -140,28 +144,36 @@ gsync_unlock(struct gsync *g)
 }
 
 /*
- * Waits, the lock released meanwhile, until the next change or abs
- * (CLOCK_MONOTONIC); holds the lock again when it returns.
+ * Waits, the lock released meanwhile, until the next change of slot s or
+ * abs (CLOCK_MONOTONIC); holds the lock again when it returns.  Each
+ * directory has its futex: a change of one wakes only its own waiters.
  */
 static void
-gsync_wait(struct gsync *g, const struct timespec *abs)
+gsync_wait(struct gsync *g, struct gsync_slot *s, const struct timespec *abs)
 {
-	uint32_t	 seen = __atomic_load_n(&g->seq, __ATOMIC_SEQ_CST);
+	uint32_t	 seen = __atomic_load_n(&s->seq, __ATOMIC_SEQ_CST);
 
+	s->waiters++;
 	gsync_unlock(g);
 	/* returns at once if seq moved since: no change is missed */
-	(void)syscall(SYS_futex, &g->seq, FUTEX_WAIT_BITSET, seen, abs, NULL,
+	(void)syscall(SYS_futex, &s->seq, FUTEX_WAIT_BITSET, seen, abs, NULL,
 	    FUTEX_BITSET_MATCH_ANY);
 	gsync_lock(g);
+	if (s->waiters > 0)
+		s->waiters--;
 }
 
-/* Wakes every waiter: something changed. */
+/*
+ * Wakes every waiter of slot s (called with the lock held): something
+ * changed.  No system call when nobody waits.
+ */
 static void
-gsync_wake(struct gsync *g)
+gsync_wake(struct gsync_slot *s)
 {
-	(void)__atomic_add_fetch(&g->seq, 1, __ATOMIC_SEQ_CST);
-	(void)syscall(SYS_futex, &g->seq, FUTEX_WAKE, INT32_MAX, NULL, NULL,
-	    0);
+	(void)__atomic_add_fetch(&s->seq, 1, __ATOMIC_SEQ_CST);
+	if (s->waiters > 0)
+		(void)syscall(SYS_futex, &s->seq, FUTEX_WAKE, INT32_MAX, NULL,
+		    NULL, 0);
 }
 
 static void
@@ -323,7 +335,7 @@ gsync_cancel(struct gsync *g, int dirfd)
 		return;
 	gsync_lock(g);
 	if ((s = gsync_slot(g, dirfd, 0)) != NULL && gsync_unintend(s, getpid()))
-		gsync_wake(g);
+		gsync_wake(s);
 	gsync_unlock(g);
 }
 
@@ -356,7 +368,7 @@ gsync_lead(struct gsync *g, struct gsync_slot *s, int dirfd, int window_ms)
 	if (window_ms > 0) {
 		gsync_after(&until, window_ms);
 		while (gsync_pending(s) > 0 && !gsync_passed(&until))
-			gsync_wait(g, &until);
+			gsync_wait(g, s, &until);
 		/* waited in vain: those seen before are looked at again */
 		if (gsync_intentions(s) > 0) {
 			memset(s->seen, 0, sizeof(s->seen));
@@ -381,7 +393,7 @@ gsync_lead(struct gsync *g, struct gsync_slot *s, int dirfd, int window_ms)
 	if (target > s->done)
 		s->done = target;
 	s->leader = 0;
-	gsync_wake(g);
+	gsync_wake(s);
 }
 
 int
@@ -405,7 +417,7 @@ gsync_dir(struct gsync *g, int dirfd, int window_ms)
 	}
 	if (gsync_unintend(s, getpid()))
 		/* a leader waiting for us stops waiting */
-		gsync_wake(g);
+		gsync_wake(s);
 	t = ++s->asked;
 	/* the leader is looked at in /proc every GSYNC_POLL_MS, not at
 	 * every wake-up */
@@ -429,6 +441,6 @@ gsync_dir(struct gsync *g, int dirfd, int window_ms)
 			gsync_lead(g, s, dirfd, window_ms);
 			continue;
 		}
-		gsync_wait(g, &check_at);
+		gsync_wait(g, s, &check_at);
 	}
 }
