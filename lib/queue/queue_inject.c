@@ -1,8 +1,9 @@
 /*
  * queue_inject: one message into the queue (the body of enqueue(8)), in
- * the order docs/queue.md gives: msg/<id> created O_EXCL and locked,
- * written, fsynced; tmp/<id> created O_EXCL, written, fsynced, closed;
- * fsync(msg/); rename tmp/<id> -> env/<id> (the commit); fsync(env/);
+ * the order docs/queue.md gives: msg/<id> created O_EXCL and locked;
+ * fsync(msg/), while the message is still coming; msg/<id> written,
+ * fsynced; tmp/<id> created O_EXCL, written, fsynced, closed; rename
+ * tmp/<id> -> env/<id> (the commit); fsync(env/);
  * unlock; poke the trigger FIFO.  Every failure before the commit removes
  * tmp/<id> and msg/<id>, logs, and becomes a QMAIL_EXIT_* code; nothing
  * exits here.  Callers and their duties: lib/queue/queue_inject.h.  It
@@ -68,13 +69,13 @@ queue_inject_init(struct queue_inject *qi)
 
 /*
  * The group commit: once the whole message is read, this writer will ask
- * for the fsyncs of msg/ (E5) and env/ (E7) soon, and says so, so that
- * a leader's fsync may wait for it (lib/base/gsync.h).
+ * for the fsync of env/ (E7) soon, and says so, so that a leader's fsync
+ * may wait for it (lib/base/gsync.h).  msg/'s (E5) was asked for at E1.
  */
 static void
 inject_intend(struct inject_run *r)
 {
-	static const enum queue_sub subs[] = { QUEUE_MSG, QUEUE_ENV };
+	static const enum queue_sub subs[] = { QUEUE_ENV };
 	size_t	 i;
 	int	 fd;
 
@@ -502,15 +503,12 @@ trigger_poke(const struct inject_run *r)
 	(void)close(fd);
 }
 
-/* E5-E7 and E8; 0 or an exit code. */
+/* E6, E7 and E8; 0 or an exit code. */
 static int
 inject_commit(struct inject_run *r)
 {
 	struct queue_loc env;
 
-	if (inject_sub_sync(r, QUEUE_MSG) == -1)
-		return inject_fail(r, QMAIL_EXIT_WRITE, "fsync msg/: %s",
-		    strerror(errno));
 	if (queue_path(r->qi->queue, QUEUE_ENV, r->qi->id, &env) == -1)
 		return inject_fail(r, QMAIL_EXIT_INTERNAL, "bad queue path");
 	if (renameat(r->tmp.at, r->tmp.name, env.at, env.name) == -1)
@@ -563,6 +561,14 @@ queue_inject(const struct conf *conf, struct queue_inject *qi, int msgfd,
 	}
 	if ((code = msg_create(&r)) != 0)
 		return code;
+	/*
+	 * E5 at once: msg/<id>'s entry is made durable while the client is
+	 * still sending, not after the last byte, one fsync fewer between
+	 * the end of the data and the 250 (docs/queue.md)
+	 */
+	if (inject_sub_sync(&r, QUEUE_MSG) == -1)
+		return inject_fail(&r, QMAIL_EXIT_WRITE, "fsync msg/: %s",
+		    strerror(errno));
 	if ((code = msg_copy(&r, msgfd, conf_int(conf,
 	    "message_size_limit"))) != 0)
 		return code;
