@@ -344,6 +344,24 @@ free_name_released(const char *name)
 }
 
 /*
+ * Moves free/<name> to dst: 0; 1 when it is not there (taken by another
+ * writer, or gone: the caller tries the next name); -1 with errno EEXIST
+ * when dst exists.
+ */
+static int
+free_try(const struct queue *q, const char *name, const struct queue_loc *dst)
+{
+	struct queue_loc src;
+
+	if (queue_path(q, QUEUE_FREE, name, &src) == -1)
+		return 1;
+	if (renameat2(src.at, src.name, dst->at, dst->name,
+	    RENAME_NOREPLACE) == 0)
+		return 0;
+	return errno == EEXIST ? -1 : 1;
+}
+
+/*
  * The names handed out: 0 when one was moved to dst, -1 with errno
  * EEXIST (dst exists), or ENOENT (none left to try now).
  */
@@ -351,28 +369,20 @@ static int
 free_take_handed(const struct queue *q, struct queue_free_cache *c,
     const struct queue_loc *dst)
 {
-	struct queue_loc src;
 	char		 rec[QUEUE_FREE_NAME_MAX];
-	ssize_t		 n;
-	int		 fd, k;
+	int		 fd, k, r;
 
 	if ((fd = free_handout_reader(q, c)) == -1) {
 		errno = ENOENT;
 		return -1;
 	}
 	for (k = 0; k < QUEUE_FREE_HANDOUT_TRY; k++) {
-		if ((n = read(fd, rec, sizeof(rec))) != (ssize_t)sizeof(rec))
+		if (read(fd, rec, sizeof(rec)) != (ssize_t)sizeof(rec))
 			break;
 		rec[sizeof(rec) - 1] = '\0';
 		/* a name taken through free/'s listing meanwhile is gone */
-		if (!free_name_released(rec) ||
-		    queue_path(q, QUEUE_FREE, rec, &src) == -1)
-			continue;
-		if (renameat2(src.at, src.name, dst->at, dst->name,
-		    RENAME_NOREPLACE) == 0)
-			return 0;
-		if (errno == EEXIST)
-			return -1;
+		if (free_name_released(rec) && (r = free_try(q, rec, dst)) != 1)
+			return r;
 	}
 	errno = ENOENT;
 	return -1;
@@ -382,9 +392,8 @@ int
 queue_free_take(const struct queue *q, struct queue_free_cache *c,
     const struct queue_loc *dst)
 {
-	struct queue_loc src;
 	time_t		 now;
-	int		 fills = 0;
+	int		 fills = 0, r;
 
 	if (free_take_handed(q, c, dst) == 0)
 		return 0;
@@ -403,14 +412,8 @@ queue_free_take(const struct queue *q, struct queue_free_cache *c,
 			}
 		}
 		c->n--;
-		if (queue_path(q, QUEUE_FREE, c->names[c->n], &src) == -1)
-			continue;
-		if (renameat2(src.at, src.name, dst->at, dst->name,
-		    RENAME_NOREPLACE) == 0)
-			return 0;
-		if (errno == EEXIST)
-			return -1;
-		/* taken by another writer, or gone: the next name */
+		if ((r = free_try(q, c->names[c->n], dst)) != 1)
+			return r;
 	}
 	errno = ENOENT;
 	return -1;

@@ -129,6 +129,18 @@ test_many(void **state)
 		assert_int_equal(reap(pid[i]), 0);
 }
 
+/* In a child: says it will ask, then tells the parent through fd. */
+static struct gsync *
+intend_and_tell(struct fixture *f, int fd)
+{
+	struct gsync	*g2 = gsync_attach(f->fd);
+
+	(void)gsync_intend(g2, f->dirfd);
+	if (write(fd, "x", 1) != 1)
+		_exit(3);
+	return g2;
+}
+
 /*
  * A leader waits, within its window, for a process that said it would
  * ask: the first asker returns only after the second asked.
@@ -150,11 +162,8 @@ test_window(void **state)
 	assert_int_equal(pipe(go), 0);
 	assert_non_null(g = gsync_attach(f->fd));
 	if ((second = fork()) == 0) {
-		struct gsync *g2 = gsync_attach(f->fd);
+		struct gsync *g2 = intend_and_tell(f, go[1]);
 
-		(void)gsync_intend(g2, f->dirfd);
-		if (write(go[1], "x", 1) != 1)
-			_exit(3);
 		(void)usleep(200 * 1000);
 		*asked_at = now_ms();
 		_exit(gsync_dir(g2, f->dirfd, 900) == 0 ? 0 : 1);
@@ -200,11 +209,7 @@ test_window_dead_after_seen(void **state)
 	assert_int_equal(pipe(go), 0);
 	assert_non_null(g = gsync_attach(f->fd));
 	if ((a = fork()) == 0) {
-		struct gsync *g2 = gsync_attach(f->fd);
-
-		(void)gsync_intend(g2, f->dirfd);
-		if (write(go[1], "x", 1) != 1)
-			_exit(3);
+		(void)intend_and_tell(f, go[1]);
 		for (;;)
 			(void)pause();
 	}
