@@ -255,20 +255,33 @@ smtpsession_fork(struct resident *r, int fd, int sock, int over, int *pidfd)
 	*pidfd = -1;
 	if (r->spawn.fd == -1 || !r->spawn_ready)
 		return -1;
-	if (chan_send(&r->spawn, f, 2, fds, 2) == -1 ||
-	    chan_recv(&r->spawn, &m) != 1) {
+	if (chan_send(&r->spawn, f, 2, fds, 2) == -1) {
+		/* a packet is sent whole or not at all: it has no socket */
 		log_warn("resident: smtpsession is gone; sessions are forked "
 		    "here");
 		smtpsession_lost(r);
 		return -1;
 	}
+	/*
+	 * From here smtpsession holds the client's socket and the session's
+	 * channel, and may have forked a session on them before it failed
+	 * to answer: this connection fails (0), never is it given to a
+	 * second session, which would talk on the same socket.
+	 */
+	if (chan_recv(&r->spawn, &m) != 1) {
+		log_warn("resident: smtpsession is gone; sessions are forked "
+		    "here, this connection is closed");
+		smtpsession_lost(r);
+		return 0;
+	}
 	if ((got = resident_wire_spawned(&m, &pid)) == 0)
 		return 0;	/* it could not fork: this connection fails */
 	if (got == -1) {
 		chan_msg_close_fds(&m);
-		log_warnx("resident: bad answer from smtpsession");
+		log_warnx("resident: bad answer from smtpsession; this "
+		    "connection is closed");
 		smtpsession_lost(r);
-		return -1;
+		return 0;
 	}
 	*pidfd = m.fds[0];
 	(void)fd_set_cloexec(*pidfd, 1);

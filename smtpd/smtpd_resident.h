@@ -158,8 +158,10 @@ void	resident_conn_tables(struct resident *);
 int	smtpsession_start(struct resident *, char *text, size_t len);
 /*
  * A session from smtpsession for the client on fd, talking on sock: its
- * pid with *pidfd; 0 when it could not fork; -1 when there is no
- * smtpsession ready: fork here.
+ * pid with *pidfd; 0 when this connection fails (smtpsession could not
+ * fork, or died or answered wrong after it took the socket: it may have
+ * a session on it already); -1 when there is no smtpsession ready, or it
+ * was gone before it took the socket: fork here.
  */
 pid_t	smtpsession_fork(struct resident *, int fd, int sock, int over,
 	    int *pidfd);

@@ -13,6 +13,7 @@ import os
 import signal
 import smtplib
 import shutil
+import socket
 import ssl
 import subprocess
 import time
@@ -286,6 +287,50 @@ def test_killed_smtpsession_costs_its_sessions_only(fct, resident_tls):
     assert code == 250
     assert d.code("QUIT") == 221
     fct.wait_for_tag("alice", tag)
+
+
+def test_smtpsession_killed_before_its_answer_leaves_one_session(
+        fct, resident_tls, strace):
+    """smtpsession killed after it forked a session for a connection and
+    before it answered the resident (strace kills it at the sendmsg of
+    its answer): that connection is closed; it is never given to a
+    second session forked by the resident, which would greet and talk on
+    the same socket as the first (two greetings: a client out of step).
+    The next connection is served."""
+    r = resident_tls()
+    spawner = session_parent(r.res)
+    tr = subprocess.Popen([strace, "-qq", "-o", "/dev/null", "-p",
+                           str(spawner), "-e", "trace=sendmsg", "-e",
+                           "inject=sendmsg:signal=KILL:when=1"],
+                          stderr=subprocess.DEVNULL)
+    try:
+        # strace is attached once the process shows a tracer
+        H.wait_until(lambda: int(open("/proc/%d/status" % spawner).read()
+                                 .split("TracerPid:")[1].split()[0]) != 0,
+                     CHECK_TIMEOUT, "strace to attach")
+        s = socket.create_connection(("127.0.0.1", r.port), timeout=30)
+        s.settimeout(1)
+        got, eof, deadline = b"", False, time.monotonic() + 10
+        while not eof and time.monotonic() < deadline:
+            try:
+                chunk = s.recv(4096)
+            except socket.timeout:
+                continue
+            eof = not chunk
+            got += chunk
+        s.close()
+    finally:
+        tr.wait(30)
+    H.wait_until(lambda: "smtpsession %d killed by signal 9" % spawner
+                 in fct.log(), CHECK_TIMEOUT, "the resident to notice")
+    # closed, at most after the greeting of the session smtpsession had
+    # forked: not served on by a second one
+    assert eof, "the connection was given to another session: %r" % got
+    greetings = [ln for ln in got.split(b"\r\n") if ln.startswith(b"220 ")]
+    assert len(greetings) <= 1, got
+    c = Client(r.port)
+    assert c.code("EHLO x") == 250
+    assert c.code("QUIT") == 221
 
 
 def test_smtpsession_restarts_back_off(fct, resident_tls):
