@@ -55,7 +55,8 @@ def test_connection_is_reused(made):
         p.wait_messages(k + 1)
     assert p.connections == 1
     # Postfix's form: the Nth delivery over a connection says conn_use=N
-    sent = log_lines(f, "status=sent")
+    # (the peer has the 4th message before queued has logged its result)
+    sent = wait_log(f, "status=sent", 4)
     assert ["conn_use=%d, delay=" % k in sent[k - 1] for k in (2, 3, 4)] \
         == [True] * 3, sent
     assert "conn_use" not in sent[0]
